@@ -1,0 +1,177 @@
+/**
+ * The Ergon error family: one base class, a stable `code` from one map, and a
+ * brand that survives duplicate copies of this package in one process.
+ *
+ * @module
+ */
+
+/**
+ * Every stable error code. Callers and tests compare against these, never
+ * against message text. Codes are never renamed once published.
+ */
+export const ErrorCode = {
+  /** An argument or option is malformed; the message says which and how to fix it. */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** A duration string or number could not be understood. */
+  INVALID_DURATION: 'INVALID_DURATION',
+  /** A retry policy was built with values that make no sense. */
+  INVALID_RETRY_POLICY: 'INVALID_RETRY_POLICY',
+  /** An identifier (flow id, transaction id, key prefix) is malformed. */
+  INVALID_ID: 'INVALID_ID',
+  /** The codec met a function, which cannot be stored. */
+  CODEC_FUNCTION: 'CODEC_FUNCTION',
+  /** The codec met a symbol value or symbol key, which cannot be stored. */
+  CODEC_SYMBOL: 'CODEC_SYMBOL',
+  /** The value refers to itself; durable values must be trees or DAGs. */
+  CODEC_CYCLE: 'CODEC_CYCLE',
+  /** The value is an instance of a class the codec cannot rebuild. */
+  CODEC_UNSUPPORTED_TYPE: 'CODEC_UNSUPPORTED_TYPE',
+  /** An object has a `__proto__` own key, refused to rule out prototype pollution. */
+  CODEC_UNSAFE_KEY: 'CODEC_UNSAFE_KEY',
+  /** The encoded value is over the configured size limit. */
+  CODEC_TOO_LARGE: 'CODEC_TOO_LARGE',
+  /** Stored text is not a value this codec wrote (corrupt or foreign data). */
+  CODEC_MALFORMED: 'CODEC_MALFORMED',
+  /** Thrown by user code to stop retries at once. */
+  NON_RETRYABLE: 'NON_RETRYABLE',
+  /** No flow with this id exists in the store. */
+  FLOW_NOT_FOUND: 'FLOW_NOT_FOUND',
+  /** The flow already reached a terminal state; the operation needs a live flow. */
+  FLOW_FINISHED: 'FLOW_FINISHED',
+  /** The flow failed; `cause` carries the recorded error. */
+  FLOW_FAILED: 'FLOW_FAILED',
+  /** The flow was cancelled. */
+  FLOW_CANCELLED: 'FLOW_CANCELLED',
+  /** The flow's type is not registered with any worker asked to run it. */
+  UNKNOWN_FLOW_TYPE: 'UNKNOWN_FLOW_TYPE',
+  /** The flow code called a different operation than history recorded at a position. */
+  NON_DETERMINISM: 'NON_DETERMINISM',
+  /** A write carried a fencing token older than the current lease. */
+  LEASE_LOST: 'LEASE_LOST',
+  /** A step attempt ran past its timeout. */
+  STEP_TIMEOUT: 'STEP_TIMEOUT',
+  /** A signal wait reached its timeout before a signal arrived. */
+  SIGNAL_TIMEOUT: 'SIGNAL_TIMEOUT',
+  /** A child flow failed; `cause` carries the child's error. */
+  CHILD_FLOW_FAILED: 'CHILD_FLOW_FAILED',
+  /** A value the engine stored could not be read back. */
+  STORE_CORRUPT: 'STORE_CORRUPT',
+  /** The store is unreachable or refused the operation; usually transient. */
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  /** The store's data was written by a newer schema than this code understands. */
+  STORE_SCHEMA_TOO_NEW: 'STORE_SCHEMA_TOO_NEW',
+  /** The file or database is not an Ergon store. */
+  STORE_FOREIGN: 'STORE_FOREIGN',
+  /** The store's configuration would lose data (e.g. Redis eviction policy). */
+  STORE_UNSAFE_CONFIG: 'STORE_UNSAFE_CONFIG',
+  /** An operation was aborted by its AbortSignal. */
+  ABORTED: 'ABORTED',
+  /** A timeout elapsed (task stage, shutdown deadline). */
+  TIMEOUT: 'TIMEOUT',
+  /** A connector or service failed to talk to its transport. */
+  CONNECTOR_ERROR: 'CONNECTOR_ERROR',
+  /** Anything not covered above; `cause` carries the original. */
+  INTERNAL: 'INTERNAL',
+} as const;
+
+/** One of the stable codes in {@link ErrorCode}. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const BRAND = Symbol.for('@ergon/core/ErgonError');
+
+/** Options accepted by every {@link ErgonError} constructor. */
+export interface ErgonErrorOptions {
+  /** The underlying error, kept as `cause`. */
+  cause?: unknown;
+  /** Structured, encodable details for logs and tools. */
+  details?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Base of every error Ergon throws. `code` is stable; `message` says what to
+ * do. `instanceof ErgonError` works across duplicate package copies because
+ * the check looks for a `Symbol.for` brand rather than the class identity.
+ */
+export class ErgonError extends Error {
+  /** The stable code. */
+  readonly code: ErrorCode;
+  /** Structured details (ids, positions, limits) for logs and tools. */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, options: ErgonErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = Object.freeze({ ...options.details });
+    this.name = new.target.name;
+  }
+
+  /** Whether an attempt failing with this error may be retried. Override in subclasses. */
+  isRetryable(): boolean {
+    return true;
+  }
+
+  /**
+   * `instanceof` by brand and class name, so it holds across duplicate copies
+   * of a package (two versions of `@ergon/core` in one `node_modules`).
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (!isErgonError(value)) return false;
+    if (this === ErgonError || this.name === 'ErgonError') return true;
+    for (let proto = Object.getPrototypeOf(value); proto; proto = Object.getPrototypeOf(proto)) {
+      const ctor = (proto as { constructor?: { name?: string } }).constructor;
+      if (ctor === this || ctor?.name === this.name) return true;
+    }
+    return false;
+  }
+}
+
+// The brand lives on the prototype so decoded errors (built with
+// Object.create(prototype)) carry it too.
+Object.defineProperty(ErgonError.prototype, BRAND, { value: true });
+
+/** True for any {@link ErgonError}, even one from another copy of this package. */
+export function isErgonError(value: unknown): value is ErgonError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** True when `value` is an {@link ErgonError} with the given code. */
+export function hasErrorCode(value: unknown, code: ErrorCode): value is ErgonError {
+  return isErgonError(value) && value.code === code;
+}
+
+/** An argument or option was malformed. Never retryable. */
+export class InvalidArgumentError extends ErgonError {
+  constructor(message: string, options: ErgonErrorOptions & { code?: ErrorCode } = {}) {
+    super(options.code ?? ErrorCode.INVALID_ARGUMENT, message, options);
+  }
+  override isRetryable(): boolean {
+    return false;
+  }
+}
+
+/** A value could not be encoded or decoded by the codec. Never retryable. */
+export class SerializationError extends ErgonError {
+  /** Where in the value the problem is, as a path like `$.items[3].at`. */
+  readonly path: string;
+  constructor(code: ErrorCode, message: string, options: ErgonErrorOptions & { path?: string } = {}) {
+    super(code, message, { ...options, details: { ...options.details, path: options.path ?? '$' } });
+    this.path = options.path ?? '$';
+  }
+  override isRetryable(): boolean {
+    return false;
+  }
+}
+
+/** Turns anything thrown into an `Error`, keeping the original as `cause`. */
+export function toError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  return new ErgonError(ErrorCode.INTERNAL, `non-error thrown: ${describe(value)}`, { cause: value });
+}
+
+function describe(value: unknown): string {
+  try {
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  } catch {
+    return String(value);
+  }
+}

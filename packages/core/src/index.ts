@@ -1,0 +1,52 @@
+/**
+ * `@ergon/core`: the types every Ergon package shares. Nothing heavy: no
+ * drivers, no OpenTelemetry, no engine.
+ *
+ * @module
+ */
+export { type Clock, systemClock } from './clock.js';
+export {
+  type Codec,
+  type CodecOptions,
+  type CodecTransform,
+  createCodec,
+  DEFAULT_MAX_BYTES,
+  defaultCodec,
+  registerErrorClass,
+} from './codec.js';
+export type {
+  Connector,
+  FetchOptions,
+  HealthStatus,
+  NackOptions,
+  Service,
+} from './connector.js';
+export { type Duration, formatDuration, toMillis } from './duration.js';
+export {
+  ErgonError,
+  type ErgonErrorOptions,
+  ErrorCode,
+  hasErrorCode,
+  InvalidArgumentError,
+  isErgonError,
+  SerializationError,
+  toError,
+} from './errors.js';
+export { isValidId, MAX_ID_LENGTH, validateId } from './ids.js';
+export { createConsoleLogger, type LogFields, type Logger, noopLogger } from './logger.js';
+export {
+  isRetryableError,
+  NonRetryableError,
+  type Retryable,
+  RetryPolicy,
+  type RetryPolicyOptions,
+} from './retry.js';
+export {
+  type CreateTransactionOptions,
+  createTransaction,
+  isTransaction,
+  type Transaction,
+  type TransactionInit,
+  type TransactionMetadata,
+} from './transaction.js';
+export { uuidv7 } from './uuid.js';

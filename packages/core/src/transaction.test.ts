@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { type ErgonError, ErrorCode } from './errors.js';
+import { isValidId, validateId } from './ids.js';
+import { createTransaction, isTransaction } from './transaction.js';
+
+describe('createTransaction', () => {
+  it('makes a deeply frozen copy with a UUIDv7 id by default', () => {
+    const payload = { order: { id: 7, items: ['a'] }, at: new Date(0) };
+    const tx = createTransaction({ payload, metadata: { traceparent: '00-abc' } });
+    expect(tx.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(Object.isFrozen(tx)).toBe(true);
+    expect(Object.isFrozen(tx.payload.order.items)).toBe(true);
+    expect(Object.isFrozen(tx.metadata)).toBe(true);
+    payload.order.id = 8;
+    expect(tx.payload.order.id).toBe(7);
+    expect(() => {
+      (tx.payload.order as { id: number }).id = 9;
+    }).toThrow(TypeError);
+    expect(tx.payload.at).toEqual(new Date(0));
+    expect(isTransaction(tx)).toBe(true);
+  });
+
+  it('validates the id, the metadata and the payload', () => {
+    const code = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        return (error as ErgonError).code;
+      }
+    };
+    expect(code(() => createTransaction({ id: '', payload: 1 }))).toBe(ErrorCode.INVALID_ID);
+    expect(code(() => createTransaction({ id: 'has space', payload: 1 }))).toBe(ErrorCode.INVALID_ID);
+    expect(code(() => createTransaction({ id: 'x'.repeat(600), payload: 1 }))).toBe(ErrorCode.INVALID_ID);
+    expect(code(() => createTransaction({ payload: { f: () => 1 } }))).toBe(ErrorCode.CODEC_FUNCTION);
+    expect(code(() => createTransaction({ payload: 1, metadata: { n: 1 as unknown as string } }))).toBe(
+      ErrorCode.INVALID_ARGUMENT,
+    );
+    expect(createTransaction({ id: 'order-1:line/2', payload: null }).id).toBe('order-1:line/2');
+  });
+});
+
+describe('ids', () => {
+  it('accepts safe ids and refuses the rest', () => {
+    expect(isValidId('abc-DEF_1.2:3@4/5')).toBe(true);
+    for (const bad of ['', ' ', 'a b', 'quote"', 'back\\slash', 'ünï', 5, null])
+      expect(isValidId(bad)).toBe(false);
+    expect(() => validateId('a\nb', 'flow id')).toThrow(/flow id/);
+  });
+});
