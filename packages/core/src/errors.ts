@@ -54,6 +54,10 @@ export const ErrorCode = {
   SIGNAL_TIMEOUT: 'SIGNAL_TIMEOUT',
   /** A child flow failed; `cause` carries the child's error. */
   CHILD_FLOW_FAILED: 'CHILD_FLOW_FAILED',
+  /** A DAG definition is invalid: a cycle, an unknown dependency or a duplicate name. */
+  DAG_INVALID: 'DAG_INVALID',
+  /** One or more DAG nodes failed; details name them. */
+  DAG_FAILED: 'DAG_FAILED',
   /** A value the engine stored could not be read back. */
   STORE_CORRUPT: 'STORE_CORRUPT',
   /** The store is unreachable or refused the operation; usually transient. */
