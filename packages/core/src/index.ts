@@ -50,3 +50,39 @@ export {
   type TransactionMetadata,
 } from './transaction.js';
 export { uuidv7 } from './uuid.js';
+export { FlowFinishedError, FlowNotFoundError, LeaseLostError, StoreUnavailableError } from './storage/errors.js';
+export type {
+  ClaimedFlow,
+  ClaimRequest,
+  ExecutionLog,
+  FinishRequest,
+  FlowPage,
+  FlowQuery,
+  LeaseRef,
+  NewFlow,
+  PurgeRequest,
+  RecordResult,
+  RenewResult,
+  StoreEvent,
+  SuspendResult,
+} from './storage/execution-log.js';
+export { InMemoryExecutionLog } from './storage/in-memory.js';
+export {
+  DEFAULT_PAGE_SIZE,
+  decodeCursor,
+  encodeCursor,
+  MAX_PAGE_SIZE,
+  pageLimit,
+  statusFilter,
+} from './storage/query.js';
+export {
+  type FlowRecord,
+  type FlowStatus,
+  isTerminalStatus,
+  type OperationKind,
+  type OperationRecord,
+  type OperationStatus,
+  type SignalRecord,
+  TERMINAL_STATUSES,
+  type Wait,
+} from './storage/records.js';

@@ -1,0 +1,315 @@
+/**
+ * The reference store: everything in process memory, every primitive atomic
+ * because none awaits. Used by unit tests and as the model the other stores
+ * are checked against by the conformance suite.
+ *
+ * @module
+ */
+import { FlowFinishedError, FlowNotFoundError, LeaseLostError } from './errors.js';
+import type {
+  ClaimedFlow,
+  ClaimRequest,
+  ExecutionLog,
+  FinishRequest,
+  FlowPage,
+  FlowQuery,
+  LeaseRef,
+  NewFlow,
+  PurgeRequest,
+  RecordResult,
+  RenewResult,
+  StoreEvent,
+  SuspendResult,
+} from './execution-log.js';
+import { decodeCursor, encodeCursor, pageLimit, statusFilter } from './query.js';
+import { type FlowRecord, isTerminalStatus, type OperationRecord, type SignalRecord, type Wait } from './records.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** An {@link ExecutionLog} in memory. Nothing survives the process. */
+export class InMemoryExecutionLog implements ExecutionLog {
+  readonly name = 'memory';
+  readonly #flows = new Map<string, Mutable<FlowRecord>>();
+  readonly #history = new Map<string, Map<number, OperationRecord>>();
+  readonly #signals = new Map<string, SignalRecord[]>();
+  readonly #listeners = new Set<(event: StoreEvent) => void>();
+  #signalSeq = 0;
+
+  async createFlow(input: NewFlow): Promise<{ flow: FlowRecord; created: boolean }> {
+    const existing = this.#flows.get(input.id);
+    if (existing) return { flow: snapshot(existing), created: false };
+    const flow: Mutable<FlowRecord> = {
+      id: input.id,
+      type: input.type,
+      queue: input.queue,
+      status: 'pending',
+      priority: input.priority,
+      input: input.input,
+      parentId: input.parentId,
+      runAt: input.runAt,
+      fencingToken: 0,
+      waits: [],
+      cancelRequested: false,
+      runCount: 0,
+      traceContext: input.traceContext,
+      createdAt: input.now,
+      updatedAt: input.now,
+    };
+    this.#flows.set(flow.id, flow);
+    this.#emit({ type: 'ready', queue: flow.queue, at: input.runAt > input.now ? input.runAt : undefined });
+    return { flow: snapshot(flow), created: true };
+  }
+
+  async getFlow(flowId: string): Promise<FlowRecord | undefined> {
+    const flow = this.#flows.get(flowId);
+    return flow ? snapshot(flow) : undefined;
+  }
+
+  async listFlows(query: FlowQuery): Promise<FlowPage> {
+    const statuses = statusFilter(query.status);
+    const limit = pageLimit(query.limit);
+    const after = decodeCursor(query.cursor);
+    const matches = [...this.#flows.values()]
+      .filter(
+        (f) =>
+          (!statuses || statuses.includes(f.status)) &&
+          (query.type === undefined || f.type === query.type) &&
+          (query.queue === undefined || f.queue === query.queue) &&
+          (query.parentId === undefined || f.parentId === query.parentId) &&
+          (query.since === undefined || f.createdAt >= query.since) &&
+          (!after || f.createdAt < after.createdAt || (f.createdAt === after.createdAt && f.id < after.id)),
+      )
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    const page = matches.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      flows: page.map(snapshot),
+      nextCursor: matches.length > limit && last ? encodeCursor(last.createdAt, last.id) : undefined,
+    };
+  }
+
+  async getHistory(flowId: string): Promise<OperationRecord[]> {
+    const history = this.#history.get(flowId);
+    return history ? [...history.values()].sort((a, b) => a.position - b.position) : [];
+  }
+
+  async getSignals(flowId: string): Promise<SignalRecord[]> {
+    return [...(this.#signals.get(flowId) ?? [])];
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
+    const { now } = request;
+    const ready = [...this.#flows.values()]
+      .filter(
+        (f) =>
+          request.types.includes(f.type) &&
+          request.queues.includes(f.queue) &&
+          (((f.status === 'pending' || f.status === 'suspended') && f.runAt !== undefined && f.runAt <= now) ||
+            (f.status === 'running' && (f.leaseExpiresAt ?? 0) <= now)),
+      )
+      .sort((a, b) => b.priority - a.priority || (a.runAt ?? 0) - (b.runAt ?? 0) || (a.id < b.id ? -1 : 1))
+      .slice(0, request.limit);
+    return ready.map((flow) => {
+      flow.status = 'running';
+      flow.fencingToken += 1;
+      flow.leaseOwner = request.workerId;
+      flow.leaseExpiresAt = now + request.leaseMs;
+      flow.runCount += 1;
+      flow.waits = [];
+      flow.updatedAt = now;
+      return { flow: snapshot(flow), token: flow.fencingToken };
+    });
+  }
+
+  async renewLease(lease: LeaseRef & { leaseMs: number; now: number }): Promise<RenewResult> {
+    const flow = this.#owned(lease);
+    flow.leaseExpiresAt = lease.now + lease.leaseMs;
+    return { cancelRequested: flow.cancelRequested };
+  }
+
+  async releaseLease(lease: LeaseRef & { now: number }): Promise<void> {
+    const flow = this.#flows.get(lease.flowId);
+    if (!flow || flow.fencingToken !== lease.token || flow.status !== 'running') return;
+    flow.status = 'pending';
+    flow.runAt = lease.now;
+    flow.leaseOwner = undefined;
+    flow.leaseExpiresAt = undefined;
+    flow.updatedAt = lease.now;
+    this.#emit({ type: 'ready', queue: flow.queue });
+  }
+
+  async recordOperation(lease: LeaseRef, record: OperationRecord): Promise<RecordResult> {
+    const flow = this.#owned(lease);
+    return { ...this.#write(record), cancelRequested: flow.cancelRequested };
+  }
+
+  async consumeSignal(
+    lease: LeaseRef,
+    request: { name: string; record: Omit<OperationRecord, 'result' | 'status'> },
+  ): Promise<RecordResult | undefined> {
+    const flow = this.#owned(lease);
+    const existing = this.#history.get(lease.flowId)?.get(request.record.position);
+    if (existing && existing.status !== 'waiting') {
+      return { record: existing, existed: true, cancelRequested: flow.cancelRequested };
+    }
+    const queue = this.#signals.get(lease.flowId) ?? [];
+    const index = queue.findIndex((s) => s.name === request.name);
+    if (index < 0) return undefined;
+    const [signal] = queue.splice(index, 1);
+    const record: OperationRecord = { ...request.record, status: 'completed', result: signal?.payload };
+    return { ...this.#write(record), cancelRequested: flow.cancelRequested };
+  }
+
+  async suspend(lease: LeaseRef & { waits: readonly Wait[]; now: number }): Promise<SuspendResult> {
+    const flow = this.#owned(lease);
+    if (flow.cancelRequested) {
+      this.#finish(flow, 'cancelled', lease.now, {});
+      return { outcome: 'cancelled' };
+    }
+    if (this.#anyResolved(flow.id, lease.waits, lease.now)) return { outcome: 'ready' };
+    const timers = lease.waits.filter((w) => w.kind === 'timer').map((w) => w.at);
+    flow.status = 'suspended';
+    flow.waits = [...lease.waits];
+    flow.runAt = timers.length > 0 ? Math.min(...timers) : undefined;
+    flow.leaseOwner = undefined;
+    flow.leaseExpiresAt = undefined;
+    flow.updatedAt = lease.now;
+    if (flow.runAt !== undefined) this.#emit({ type: 'ready', queue: flow.queue, at: flow.runAt });
+    return { outcome: 'suspended' };
+  }
+
+  async finishFlow(request: FinishRequest): Promise<void> {
+    const flow = this.#owned(request);
+    this.#finish(flow, request.status, request.now, request);
+  }
+
+  async sendSignal(signal: { flowId: string; name: string; payload: string; now: number }): Promise<void> {
+    const flow = this.#flows.get(signal.flowId);
+    if (!flow) throw new FlowNotFoundError(signal.flowId);
+    if (isTerminalStatus(flow.status)) throw new FlowFinishedError(flow.id, flow.status, `signal '${signal.name}'`);
+    const queue = this.#signals.get(flow.id) ?? [];
+    queue.push({ flowId: flow.id, seq: ++this.#signalSeq, name: signal.name, payload: signal.payload, sentAt: signal.now });
+    this.#signals.set(flow.id, queue);
+    if (flow.status === 'suspended' && flow.waits.some((w) => w.kind === 'signal' && w.name === signal.name)) {
+      this.#wake(flow, signal.now);
+    }
+  }
+
+  async requestCancel(request: { flowId: string; error: string; now: number }): Promise<FlowRecord> {
+    const flow = this.#flows.get(request.flowId);
+    if (!flow) throw new FlowNotFoundError(request.flowId);
+    if (flow.status === 'pending' || flow.status === 'suspended') {
+      this.#finish(flow, 'cancelled', request.now, { error: request.error });
+    } else if (flow.status === 'running') {
+      flow.cancelRequested = true;
+      flow.error = request.error;
+      flow.updatedAt = request.now;
+    }
+    return snapshot(flow);
+  }
+
+  async nextWakeAt(filter: { types: readonly string[]; queues: readonly string[] }): Promise<number | undefined> {
+    let next: number | undefined;
+    for (const f of this.#flows.values()) {
+      if (!filter.types.includes(f.type) || !filter.queues.includes(f.queue)) continue;
+      const at =
+        f.status === 'pending' || f.status === 'suspended' ? f.runAt : f.status === 'running' ? f.leaseExpiresAt : undefined;
+      if (at !== undefined && (next === undefined || at < next)) next = at;
+    }
+    return next;
+  }
+
+  async purge(request: PurgeRequest): Promise<number> {
+    let purged = 0;
+    for (const flow of this.#flows.values()) {
+      if (purged >= request.limit) break;
+      if (isTerminalStatus(flow.status) && (flow.finishedAt ?? 0) < request.finishedBefore) {
+        this.#flows.delete(flow.id);
+        this.#history.delete(flow.id);
+        this.#signals.delete(flow.id);
+        purged++;
+      }
+    }
+    return purged;
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.#listeners.clear();
+  }
+
+  #owned(lease: LeaseRef): Mutable<FlowRecord> {
+    const flow = this.#flows.get(lease.flowId);
+    if (!flow) throw new FlowNotFoundError(lease.flowId);
+    if (flow.fencingToken !== lease.token || flow.status !== 'running') {
+      throw new LeaseLostError(lease.flowId, lease.token);
+    }
+    return flow;
+  }
+
+  #write(record: OperationRecord): { record: OperationRecord; existed: boolean } {
+    let history = this.#history.get(record.flowId);
+    if (!history) {
+      history = new Map();
+      this.#history.set(record.flowId, history);
+    }
+    const existing = history.get(record.position);
+    if (existing && existing.status !== 'waiting') return { record: existing, existed: true };
+    const stored = Object.freeze({ ...record });
+    history.set(record.position, stored);
+    return { record: stored, existed: false };
+  }
+
+  #anyResolved(flowId: string, waits: readonly Wait[], now: number): boolean {
+    const signals = this.#signals.get(flowId) ?? [];
+    return waits.some((w) => {
+      if (w.kind === 'timer') return w.at <= now;
+      if (w.kind === 'signal') return signals.some((s) => s.name === w.name);
+      const child = this.#flows.get(w.flowId);
+      return child !== undefined && isTerminalStatus(child.status);
+    });
+  }
+
+  #finish(
+    flow: Mutable<FlowRecord>,
+    status: 'completed' | 'failed' | 'cancelled',
+    now: number,
+    values: { result?: string | undefined; error?: string | undefined },
+  ): void {
+    flow.status = status;
+    flow.result = values.result;
+    flow.error = values.error ?? flow.error;
+    flow.waits = [];
+    flow.runAt = undefined;
+    flow.leaseOwner = undefined;
+    flow.leaseExpiresAt = undefined;
+    flow.finishedAt = now;
+    flow.updatedAt = now;
+    this.#emit({ type: 'finished', flowId: flow.id, status });
+    const parent = flow.parentId ? this.#flows.get(flow.parentId) : undefined;
+    if (parent?.status === 'suspended' && parent.waits.some((w) => w.kind === 'child' && w.flowId === flow.id)) {
+      this.#wake(parent, now);
+    }
+  }
+
+  #wake(flow: Mutable<FlowRecord>, now: number): void {
+    flow.runAt = now;
+    flow.updatedAt = now;
+    this.#emit({ type: 'ready', queue: flow.queue });
+  }
+
+  #emit(event: StoreEvent): void {
+    if (this.#listeners.size === 0) return;
+    queueMicrotask(() => {
+      for (const listener of this.#listeners) listener(event);
+    });
+  }
+}
+
+function snapshot(flow: FlowRecord): FlowRecord {
+  return Object.freeze({ ...flow, waits: Object.freeze([...flow.waits]) });
+}

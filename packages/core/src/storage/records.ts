@@ -1,0 +1,113 @@
+/**
+ * Record types of the storage contract. Stores keep these opaque: every value
+ * field (`input`, `result`, `error`, signal payloads) is text written by the
+ * engine's codec, never decoded by a store.
+ *
+ * @module
+ */
+
+/**
+ * Life of a flow:
+ * `pending` (ready at `runAt`) → `running` (claimed under a lease) →
+ * `suspended` (waiting on timers, signals or children) ↔ `running` → one of the
+ * terminal states `completed`, `failed`, `cancelled`.
+ */
+export type FlowStatus = 'pending' | 'running' | 'suspended' | 'completed' | 'failed' | 'cancelled';
+
+/** The statuses a flow never leaves. */
+export const TERMINAL_STATUSES: readonly FlowStatus[] = Object.freeze(['completed', 'failed', 'cancelled']);
+
+/** True for `completed`, `failed` and `cancelled`. */
+export function isTerminalStatus(status: FlowStatus): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
+}
+
+/** Something a suspended flow waits for. It wakes on the first one that resolves. */
+export type Wait =
+  /** A durable timer: due at `at` (ms since epoch). Sleeps, signal timeouts, long retry backoffs. */
+  | { readonly kind: 'timer'; readonly at: number; readonly position: number }
+  /** A signal of this name sent to the flow. */
+  | { readonly kind: 'signal'; readonly name: string; readonly position: number }
+  /** A child flow reaching a terminal state. */
+  | { readonly kind: 'child'; readonly flowId: string; readonly position: number };
+
+/** A flow instance as stored. */
+export interface FlowRecord {
+  readonly id: string;
+  /** The registered flow type name. */
+  readonly type: string;
+  /** Routing queue; workers claim only from their queues. */
+  readonly queue: string;
+  readonly status: FlowStatus;
+  /** Higher runs first among ready flows. */
+  readonly priority: number;
+  /** Encoded input. */
+  readonly input: string;
+  /** Encoded result, once completed. */
+  readonly result?: string | undefined;
+  /** Encoded error, once failed (or the reason of cancellation). */
+  readonly error?: string | undefined;
+  /** Parent flow id, for child flows. */
+  readonly parentId?: string | undefined;
+  /** When the flow becomes claimable (pending, or suspended on a timer); undefined = not by time. */
+  readonly runAt?: number | undefined;
+  /** Current fencing token; bumped on every claim. */
+  readonly fencingToken: number;
+  /** Worker holding the lease while running. */
+  readonly leaseOwner?: string | undefined;
+  /** Lease expiry (ms since epoch) while running. */
+  readonly leaseExpiresAt?: number | undefined;
+  /** What a suspended flow waits for. Empty otherwise. */
+  readonly waits: readonly Wait[];
+  /** True once cancellation was requested for a running flow. */
+  readonly cancelRequested: boolean;
+  /** How many times the flow has been claimed. */
+  readonly runCount: number;
+  /** W3C trace context of the flow's creator, so resumes join one trace. */
+  readonly traceContext?: string | undefined;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly finishedAt?: number | undefined;
+}
+
+/** The kinds of durable operation a flow performs. */
+export type OperationKind = 'step' | 'run' | 'sleep' | 'signal' | 'child' | 'now' | 'random' | 'uuid' | 'dag';
+
+/**
+ * State of one history entry. `completed` and `failed` are final (first write
+ * wins); `waiting` (a timer, a signal timeout or a retry backoff recorded ahead)
+ * may be overwritten by the final record.
+ */
+export type OperationStatus = 'completed' | 'failed' | 'waiting';
+
+/** One entry of a flow's history, at a position in call order. */
+export interface OperationRecord {
+  readonly flowId: string;
+  /** 0-based position in call order. */
+  readonly position: number;
+  /** `name#n`: the operation's name and how many earlier calls had the same name. */
+  readonly key: string;
+  readonly kind: OperationKind;
+  readonly status: OperationStatus;
+  /** Attempts made so far (steps); 1 for other kinds. */
+  readonly attempts: number;
+  /** Encoded result when completed. */
+  readonly result?: string | undefined;
+  /** Encoded error when failed, or the last attempt's error while waiting to retry. */
+  readonly error?: string | undefined;
+  /** For `waiting` records: when the wait ends (timer due, signal timeout, next retry attempt). */
+  readonly wakeAt?: number | undefined;
+  readonly startedAt: number;
+  readonly finishedAt?: number | undefined;
+}
+
+/** A buffered signal. */
+export interface SignalRecord {
+  readonly flowId: string;
+  /** Store-assigned, increasing per flow: FIFO order. */
+  readonly seq: number;
+  readonly name: string;
+  /** Encoded payload. */
+  readonly payload: string;
+  readonly sentAt: number;
+}

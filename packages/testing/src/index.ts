@@ -1,0 +1,9 @@
+/**
+ * `@ergon/testing`: the storage conformance suite, a fake clock, and helpers
+ * for tests of flows and stores.
+ *
+ * @module
+ */
+export { type ConformanceOptions, describeExecutionLogConformance } from './conformance/index.js';
+export { FakeClock } from './fake-clock.js';
+export { requireService, type ServiceCheck } from './services.js';
