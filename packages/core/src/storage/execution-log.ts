@@ -42,6 +42,8 @@ export interface ClaimRequest {
   readonly limit: number;
   readonly leaseMs: number;
   readonly now: number;
+  /** Optional: claim only this flow (it must still be ready and match types and queues). */
+  readonly flowId?: string | undefined;
 }
 
 /** A flow claimed by a worker, with the token its writes must carry. */

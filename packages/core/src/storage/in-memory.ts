@@ -102,6 +102,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
     const ready = [...this.#flows.values()]
       .filter(
         (f) =>
+          (request.flowId === undefined || f.id === request.flowId) &&
           request.types.includes(f.type) &&
           request.queues.includes(f.queue) &&
           (((f.status === 'pending' || f.status === 'suspended') && f.runAt !== undefined && f.runAt <= now) ||

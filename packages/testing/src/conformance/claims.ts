@@ -56,6 +56,25 @@ export function claimCases(ctx: SuiteContext): void {
       expect(due.map((c) => c.flow.id)).toEqual([later.id]);
     });
 
+    it('claims one named flow when asked for it by id', async () => {
+      const type = uid('byid');
+      const a = newFlow({ type });
+      const b = newFlow({ type });
+      await ctx.store.createFlow(a);
+      await ctx.store.createFlow(b);
+      const claimed = await ctx.store.claim({
+        workerId: 'w',
+        types: [type],
+        queues: ['default'],
+        limit: 10,
+        leaseMs: 1000,
+        now: T0,
+        flowId: b.id,
+      });
+      expect(claimed.map((c) => c.flow.id)).toEqual([b.id]);
+      expect(await ctx.store.getFlow(a.id)).toMatchObject({ status: 'pending' });
+    });
+
     it('orders claims by priority, then by runAt', async () => {
       const type = uid('prio');
       const low = newFlow({ type, priority: 0, runAt: T0 - 3 });
