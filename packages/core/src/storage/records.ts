@@ -99,6 +99,12 @@ export interface OperationRecord {
   readonly wakeAt?: number | undefined;
   readonly startedAt: number;
   readonly finishedAt?: number | undefined;
+  /**
+   * Recording order of final records within the flow, assigned by the engine
+   * (1, 2, 3, ...). Replay resolves recorded results in this order, so the
+   * winner of a `Promise.race` is the same on every run. Stores persist it as is.
+   */
+  readonly seq?: number | undefined;
 }
 
 /** A buffered signal. */

@@ -20,7 +20,7 @@ export function historyCases(ctx: SuiteContext): void {
           result: undefined,
           finishedAt: undefined,
         }),
-        op(flow.id, 0, { attempts: 3, result: '["paid",{"n":1}]' }),
+        op(flow.id, 0, { attempts: 3, result: '["paid",{"n":1}]', seq: 2 }),
         op(flow.id, 1, {
           status: 'failed',
           result: undefined,

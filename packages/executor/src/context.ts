@@ -1,0 +1,56 @@
+/**
+ * The API flow code sees (DESIGN §2.2–2.4). Every method is a durable
+ * operation: it takes the next position in the flow's history, in call order.
+ *
+ * @module
+ */
+import type { Duration } from '@ergon/core';
+import type { AnyGraph, DagOptions, DagResultOf, GraphInputOf } from './dag.js';
+import type { FlowDefinition, StepDefinition, StepOptions, StepScope } from './definitions.js';
+
+/** Options of {@link FlowContext.waitForSignal}. */
+export interface WaitForSignalOptions {
+  /** Give up after this long: the call throws `SignalTimeoutError` (recorded, so replay agrees). */
+  readonly timeout?: Duration;
+}
+
+/** Options of {@link FlowContext.child}. */
+export interface ChildOptions {
+  /** The child's id. Default `<parent id>/<position>`, so a replayed parent never starts a second child. */
+  readonly flowId?: string;
+  /** Queue of the child. Default the child definition's queue. */
+  readonly queue?: string;
+  /** Priority of the child. */
+  readonly priority?: number;
+}
+
+/** What a flow function receives. */
+export interface FlowContext {
+  /** This flow instance's id. */
+  readonly flowId: string;
+  /** This flow's type name. */
+  readonly flowType: string;
+  /** Fires when the flow is cancelled or its worker loses the lease. */
+  readonly signal: AbortSignal;
+
+  /** Runs a defined step durably: recorded once, replayed from history afterwards. */
+  step<A extends unknown[], R>(definition: StepDefinition<A, R>, ...args: A): Promise<R>;
+  /** Runs an inline function durably, as a step named `name`. */
+  run<R>(name: string, fn: (scope: StepScope) => Promise<R> | R, options?: StepOptions): Promise<R>;
+  /** Suspends the flow for `duration` (a durable timer; the worker is freed). */
+  sleep(duration: Duration): Promise<void>;
+  /** Suspends the flow until `time` (a durable timer). */
+  sleepUntil(time: Date | number): Promise<void>;
+  /** Waits for a signal sent with `client.signal(flowId, name, payload)`; FIFO per name, each consumed once. */
+  waitForSignal<T = unknown>(name: string, options?: WaitForSignalOptions): Promise<T>;
+  /** Starts a child flow and waits for its result; its failure arrives as `ChildFlowFailedError`. */
+  child<I, O>(definition: FlowDefinition<I, O>, input: I, options?: ChildOptions): Promise<O>;
+  /** Runs a DAG: every node is a durable step started as soon as its dependencies finish. */
+  dag<G extends AnyGraph>(graph: G, input: GraphInputOf<G>, options?: DagOptions): Promise<DagResultOf<G>>;
+  /** The current time, recorded: replay sees the same value. */
+  now(): Promise<Date>;
+  /** A random number in [0, 1), recorded. */
+  random(): Promise<number>;
+  /** A random UUID, recorded. */
+  uuid(): Promise<string>;
+}

@@ -1,0 +1,163 @@
+/**
+ * Flow and step definitions, the functional form (DESIGN §2.1). The class
+ * form in `decorators.ts` builds the same definitions.
+ *
+ * @module
+ */
+import { type Duration, InvalidArgumentError, RetryPolicy, toMillis } from '@ergon/core';
+import type { FlowContext } from './context.js';
+
+/** What a step attempt receives besides its arguments. */
+export interface StepScope {
+  /** Fires on the attempt's timeout and on cancellation of the flow. */
+  readonly signal: AbortSignal;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** Stable across attempts and replays: `flowId/key`. Hand it to external systems. */
+  readonly idempotencyKey: string;
+  readonly flowId: string;
+  /** The step's history key, `name#n`. */
+  readonly key: string;
+}
+
+/** Options of a step or inline run. */
+export interface StepOptions {
+  /** Retry policy; default the flow's policy, else {@link RetryPolicy.STANDARD}. */
+  readonly retry?: RetryPolicy;
+  /** Per-attempt timeout; default the policy's timeout, else none. */
+  readonly timeout?: Duration;
+}
+
+/** A named, reusable step. Create with {@link step}. */
+export interface StepDefinition<A extends unknown[], R> {
+  readonly kind: 'step';
+  readonly name: string;
+  readonly fn: (...args: [...A, StepScope]) => Promise<R> | R;
+  readonly options: NormalizedStepOptions;
+}
+
+/** Step options with durations resolved. */
+export interface NormalizedStepOptions {
+  readonly retry?: RetryPolicy | undefined;
+  readonly timeoutMs?: number | undefined;
+}
+
+/** Options of a flow definition. */
+export interface FlowOptions {
+  /** Default queue for new instances. Default `'default'`. */
+  readonly queue?: string;
+  /** Default retry policy for the flow's steps. */
+  readonly retry?: RetryPolicy;
+}
+
+/** A flow type. Create with {@link flow} (or `flowClass` for the class form). */
+export interface FlowDefinition<I, O> {
+  readonly kind: 'flow';
+  /** The registered type name; stored with every instance. */
+  readonly name: string;
+  readonly run: (ctx: FlowContext, input: I) => Promise<O>;
+  readonly options: { readonly queue: string; readonly retry?: RetryPolicy | undefined };
+  /** Turns the stored input back into the value `run` expects (class form). */
+  readonly reviveInput?: (input: unknown) => I;
+  /** Turns an input into the plain value to store (class form). */
+  readonly storeInput?: (input: I) => unknown;
+  /** True when steps and `flowContext()` find the context through async scope (class form). */
+  readonly usesScope?: boolean;
+}
+
+/** Any flow definition, for registries. */
+// biome-ignore lint/suspicious/noExplicitAny: registries hold flows of every input and output type.
+export type AnyFlowDefinition = FlowDefinition<any, any>;
+
+/** The input type of a flow definition. */
+export type FlowInput<F> = F extends FlowDefinition<infer I, unknown> ? I : never;
+/** The output type of a flow definition. */
+export type FlowOutput<F> = F extends FlowDefinition<never, infer O> ? O : never;
+
+const NAME_PATTERN = /^[A-Za-z0-9_.:@/-]{1,200}$/;
+
+/** Checks a flow, step, queue or signal name. */
+export function validateName(name: unknown, what: string): string {
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+    throw new InvalidArgumentError(
+      `${what} ${JSON.stringify(name)} is not valid: use 1–200 characters from A–Z a–z 0–9 _ . : @ / -`,
+    );
+  }
+  return name;
+}
+
+/** Resolves step options once, at definition time, so mistakes surface early. */
+export function normalizeStepOptions(options: StepOptions = {}): NormalizedStepOptions {
+  if (options.retry !== undefined && !(options.retry instanceof RetryPolicy)) {
+    throw new InvalidArgumentError(
+      'step retry must be a RetryPolicy (e.g. RetryPolicy.STANDARD or new RetryPolicy({...}))',
+    );
+  }
+  const timeoutMs = options.timeout === undefined ? undefined : toMillis(options.timeout, 'step timeout');
+  if (timeoutMs !== undefined && timeoutMs <= 0) throw new InvalidArgumentError('step timeout must be > 0');
+  return Object.freeze({ retry: options.retry, timeoutMs });
+}
+
+/**
+ * Defines a reusable step. The function receives the arguments given to
+ * `ctx.step(def, ...args)` followed by a {@link StepScope} (which it may ignore).
+ *
+ * Annotate the scope (`s: StepScope`) to have it typed; an unannotated last
+ * parameter is taken to be the scope too.
+ *
+ * ```ts
+ * const charge = step('charge-payment', async (order: Order, s: StepScope) => pay(order, s.idempotencyKey),
+ *                     { retry: RetryPolicy.STANDARD, timeout: '10s' });
+ * ```
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the function's own parameter types are inferred from it.
+type AnyFn = (...args: any[]) => unknown;
+
+/**
+ * The arguments a step takes: its function's parameters without a trailing
+ * scope (a parameter typed `StepScope`, or left unannotated).
+ */
+export type StepArgs<P extends unknown[]> = P extends [...infer A, infer Last]
+  ? unknown extends Last
+    ? A
+    : [Last] extends [StepScope]
+      ? A
+      : P
+  : P;
+
+export function step<F extends AnyFn>(
+  name: string,
+  fn: F,
+  options?: StepOptions,
+): StepDefinition<StepArgs<Parameters<F>>, Awaited<ReturnType<F>>> {
+  validateName(name, 'step name');
+  if (typeof fn !== 'function') throw new InvalidArgumentError(`step '${name}' needs a function`);
+  return Object.freeze({
+    kind: 'step',
+    name,
+    fn: fn as unknown as (...args: [...StepArgs<Parameters<F>>, StepScope]) => Awaited<ReturnType<F>>,
+    options: normalizeStepOptions(options),
+  });
+}
+
+/**
+ * Defines a flow type. Its function must be deterministic: every side effect
+ * and every source of time or randomness goes through `ctx`.
+ *
+ * ```ts
+ * const processOrder = flow('process-order', async (ctx, order: Order) => { ... });
+ * ```
+ */
+export function flow<I, O>(
+  name: string,
+  run: (ctx: FlowContext, input: I) => Promise<O>,
+  options: FlowOptions = {},
+): FlowDefinition<I, O> {
+  validateName(name, 'flow name');
+  if (typeof run !== 'function') throw new InvalidArgumentError(`flow '${name}' needs a function`);
+  const queue = validateName(options.queue ?? 'default', 'queue name');
+  if (options.retry !== undefined && !(options.retry instanceof RetryPolicy)) {
+    throw new InvalidArgumentError(`flow '${name}' retry must be a RetryPolicy`);
+  }
+  return Object.freeze({ kind: 'flow', name, run, options: Object.freeze({ queue, retry: options.retry }) });
+}

@@ -1,0 +1,169 @@
+/**
+ * The executor runs one flow instance in this process, now: the seed's
+ * `Executor::new(id, flow, storage).execute(|f| f.process())`. A flow that
+ * suspends is resumed later by any `Worker` that knows its type (or by
+ * `executor.resume()` here).
+ *
+ * @module
+ */
+import {
+  type Clock,
+  type Codec,
+  type Duration,
+  defaultCodec,
+  type ExecutionLog,
+  FlowNotFoundError,
+  InvalidArgumentError,
+  type Logger,
+  noopLogger,
+  systemClock,
+  toMillis,
+  uuidv7,
+  validateId,
+  type Wait,
+} from '@ergon/core';
+import { Client, type ScheduleOptions } from './client.js';
+import { type FlowSource, flowClassWithEntry, toFlowDefinition } from './decorators.js';
+import type { AnyFlowDefinition, FlowDefinition } from './definitions.js';
+import { UnknownFlowTypeError } from './errors.js';
+import { runClaimed } from './internal/runner.js';
+
+/** What one execution produced. */
+export type FlowOutcome<O = unknown> =
+  | { readonly status: 'completed'; readonly result: O }
+  | { readonly status: 'failed'; readonly error: Error }
+  | { readonly status: 'suspended'; readonly waits: readonly Wait[] }
+  | { readonly status: 'cancelled' }
+  /** The flow is not claimable now (running elsewhere, finished, or not yet due). */
+  | { readonly status: 'busy'; readonly reason: string };
+
+/** Options of {@link Executor}. */
+export interface ExecutorOptions {
+  readonly store: ExecutionLog;
+  /** Flow types that `resume()` may run. */
+  readonly flows?: readonly FlowSource[];
+  readonly clock?: Clock;
+  readonly codec?: Codec;
+  readonly logger?: Logger;
+  /** Default `'15s'`. */
+  readonly lease?: Duration;
+  /** Retry backoffs at least this long suspend the flow. Default `'5s'`. */
+  readonly durableBackoff?: Duration;
+}
+
+/** Runs single flows in process. */
+export class Executor {
+  readonly #options: ExecutorOptions;
+  readonly #flows = new Map<string, AnyFlowDefinition>();
+  readonly #instance: { flowId: string; value: object } | undefined;
+  readonly #client: Client;
+
+  /** The seed's form: one flow instance of a decorated class, run with `execute(f => f.process())`. */
+  constructor(flowId: string, flow: object, store: ExecutionLog, options?: Omit<ExecutorOptions, 'store'>);
+  /** The general form: `execute(definition, input, { flowId })` and `resume(flowId)`. */
+  constructor(options: ExecutorOptions);
+  constructor(
+    first: string | ExecutorOptions,
+    flow?: object,
+    store?: ExecutionLog,
+    options: Omit<ExecutorOptions, 'store'> = {},
+  ) {
+    if (typeof first === 'string') {
+      if (!flow || !store)
+        throw new InvalidArgumentError('new Executor(flowId, flow, store) needs all three');
+      this.#instance = { flowId: validateId(first, 'flow id'), value: flow };
+      this.#options = { ...options, store };
+    } else {
+      this.#instance = undefined;
+      this.#options = first;
+    }
+    for (const source of this.#options.flows ?? []) {
+      const def = toFlowDefinition(source);
+      this.#flows.set(def.name, def);
+    }
+    this.#client = new Client(this.#options);
+  }
+
+  /** Runs the instance given to the constructor, entering through `entry`. */
+  execute<T extends object, O>(entry: (flow: T) => Promise<O>): Promise<FlowOutcome<O>>;
+  /** Schedules (idempotently) and runs a flow now. */
+  execute<I, O>(
+    definition: FlowDefinition<I, O>,
+    input: I,
+    options?: ScheduleOptions,
+  ): Promise<FlowOutcome<O>>;
+  async execute<I, O>(
+    first: FlowDefinition<I, O> | ((flow: object) => Promise<O>),
+    input?: I,
+    options: ScheduleOptions = {},
+  ): Promise<FlowOutcome<O>> {
+    if (typeof first === 'function' && !(first as { kind?: string }).kind) {
+      if (!this.#instance)
+        throw new InvalidArgumentError('execute(entry) needs new Executor(flowId, flow, store)');
+      const { flowId, value } = this.#instance;
+      const definition = flowClassWithEntry(
+        value.constructor as new () => object,
+        first as (flow: object) => Promise<O>,
+      );
+      return this.#executeDefinition(definition, value, { ...options, flowId });
+    }
+    return this.#executeDefinition(first as FlowDefinition<I, O>, input as I, options);
+  }
+
+  /**
+   * Claims the flow by id (if ready) and runs it until it finishes or suspends.
+   * @throws FlowNotFoundError, or UnknownFlowTypeError when its type is not in `flows` (the flow is left untouched).
+   */
+  async resume<O = unknown>(flowId: string): Promise<FlowOutcome<O>> {
+    return this.#run<O>(validateId(flowId, 'flow id'), this.#flows);
+  }
+
+  async #executeDefinition<I, O>(
+    definition: FlowDefinition<I, O>,
+    input: I,
+    options: ScheduleOptions,
+  ): Promise<FlowOutcome<O>> {
+    const handle = await this.#client.schedule(definition, input, {
+      ...options,
+      flowId: options.flowId ?? uuidv7(),
+    });
+    const flows = new Map(this.#flows);
+    flows.set(definition.name, definition as AnyFlowDefinition);
+    return this.#run<O>(handle.id, flows);
+  }
+
+  async #run<O>(flowId: string, flows: ReadonlyMap<string, AnyFlowDefinition>): Promise<FlowOutcome<O>> {
+    const { store } = this.#options;
+    const clock = this.#options.clock ?? systemClock;
+    const flow = await store.getFlow(flowId);
+    if (!flow) throw new FlowNotFoundError(flowId);
+    if (!flows.has(flow.type)) throw new UnknownFlowTypeError(flow.type, [...flows.keys()]);
+    const leaseMs = toMillis(this.#options.lease ?? '15s', 'lease');
+    const [claimed] = await store.claim({
+      workerId: `executor-${process.pid}`,
+      types: [flow.type],
+      queues: [flow.queue],
+      limit: 1,
+      leaseMs,
+      now: clock.now(),
+      flowId,
+    });
+    if (!claimed) return { status: 'busy', reason: `flow ${flowId} is ${flow.status} and not claimable now` };
+    const outcome = await runClaimed(
+      {
+        store,
+        codec: this.#options.codec ?? defaultCodec,
+        clock,
+        logger: this.#options.logger ?? noopLogger,
+        flows,
+        workerId: `executor-${process.pid}`,
+        leaseMs,
+        heartbeatMs: Math.max(1, Math.floor(leaseMs / 3)),
+        durableBackoffMs: toMillis(this.#options.durableBackoff ?? '5s', 'durableBackoff'),
+      },
+      claimed,
+    );
+    if (outcome.status === 'abandoned') return { status: 'busy', reason: outcome.error.message };
+    return outcome as FlowOutcome<O>;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * `@ergon/executor`: the durable engine. Flows of checkpointed steps that
+ * survive crashes, with retries, timers, signals, child flows and DAGs, run by
+ * workers under leases on any `ExecutionLog` store.
+ *
+ * @module
+ */
+export {
+  Client,
+  type ClientOptions,
+  type FlowInfo,
+  FlowHandle,
+  type HistoryEntry,
+  type ResultOptions,
+  type ScheduleOptions,
+  Scheduler,
+} from './client.js';
+export type { ChildOptions, FlowContext, WaitForSignalOptions } from './context.js';
+export type { AnyGraph, DagOptions, DagResultOf, GraphInputOf } from './dag.js';
+export {
+  Flow,
+  type FlowDecoratorOptions,
+  type FlowSource,
+  flowClass,
+  flowContext,
+  Step,
+  type StepDecoratorOptions,
+  toFlowDefinition,
+} from './decorators.js';
+export {
+  type AnyFlowDefinition,
+  type FlowDefinition,
+  type FlowInput,
+  type FlowOptions,
+  type FlowOutput,
+  flow,
+  type StepDefinition,
+  type StepOptions,
+  type StepScope,
+  step,
+} from './definitions.js';
+export {
+  ChildFlowFailedError,
+  FlowCancelledError,
+  FlowFailedError,
+  NonDeterminismError,
+  SignalTimeoutError,
+  StepTimeoutError,
+  UnknownFlowTypeError,
+} from './errors.js';
+export { Executor, type ExecutorOptions, type FlowOutcome } from './executor.js';
+export type { RunOutcome } from './internal/runner.js';
+export {
+  type ConnectSignalSourceOptions,
+  connectSignalSource,
+  type IncomingSignal,
+  type SignalSource,
+} from './signal-source.js';
+export { type StopOptions, Worker, type WorkerOptions } from './worker.js';

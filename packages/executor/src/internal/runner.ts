@@ -1,0 +1,173 @@
+/**
+ * Drives a claimed flow under its lease: heartbeats, activations until the
+ * flow completes, fails, suspends or is cancelled, and the final write.
+ *
+ * @module
+ */
+import {
+  type ClaimedFlow,
+  type Clock,
+  type Codec,
+  type ExecutionLog,
+  LeaseLostError,
+  type Logger,
+  toError,
+  type Wait,
+} from '@ergon/core';
+import type { AnyFlowDefinition } from '../definitions.js';
+import { FlowCancelledError, UnknownFlowTypeError } from '../errors.js';
+import { Activation } from './activation.js';
+import { cancelChildren } from './cancel.js';
+import { encodeError } from './encode-error.js';
+
+/** How one run of a claimed flow ended. */
+export type RunOutcome =
+  | { readonly status: 'completed'; readonly result: unknown }
+  | { readonly status: 'failed'; readonly error: Error }
+  | { readonly status: 'suspended'; readonly waits: readonly Wait[] }
+  | { readonly status: 'cancelled' }
+  /** The lease was lost or the store failed; another worker will take the flow over. */
+  | { readonly status: 'abandoned'; readonly error: Error };
+
+/** Shared by the worker and the executor. */
+export interface RunnerOptions {
+  readonly store: ExecutionLog;
+  readonly codec: Codec;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly flows: ReadonlyMap<string, AnyFlowDefinition>;
+  readonly workerId: string;
+  readonly leaseMs: number;
+  readonly heartbeatMs: number;
+  readonly durableBackoffMs: number;
+}
+
+/** Runs a claimed flow until it leaves this worker. Never throws. */
+export async function runClaimed(
+  options: RunnerOptions,
+  claimed: ClaimedFlow,
+  stop?: AbortSignal,
+): Promise<RunOutcome> {
+  const { store, clock, codec, logger } = options;
+  const { flow, token } = claimed;
+  const lease = { flowId: flow.id, token };
+  const log = logger.child({ flowId: flow.id, flowType: flow.type, workerId: options.workerId });
+  let current: Activation | undefined;
+  let cancelled = flow.cancelRequested;
+  let lost: Error | undefined;
+
+  const heartbeat = setInterval(async () => {
+    try {
+      const renewed = await store.renewLease({ ...lease, leaseMs: options.leaseMs, now: clock.now() });
+      if (renewed.cancelRequested) {
+        cancelled = true;
+        current?.cancel('cancellation requested');
+      }
+    } catch (error) {
+      if (error instanceof LeaseLostError) {
+        lost = error;
+        current?.abandon(error);
+      } else {
+        log.warn('lease renewal failed; will retry', { error: toError(error).message });
+      }
+    }
+  }, options.heartbeatMs);
+  heartbeat.unref();
+
+  const finish = async (outcome: RunOutcome): Promise<RunOutcome> => {
+    try {
+      if (outcome.status === 'completed') {
+        await store.finishFlow({
+          ...lease,
+          status: 'completed',
+          result: codec.encode(outcome.result),
+          now: clock.now(),
+        });
+      } else if (outcome.status === 'failed') {
+        await store.finishFlow({
+          ...lease,
+          status: 'failed',
+          error: encodeError(codec, outcome.error),
+          now: clock.now(),
+        });
+      } else if (outcome.status === 'cancelled') {
+        await store.finishFlow({
+          ...lease,
+          status: 'cancelled',
+          error: encodeError(codec, new FlowCancelledError(flow.id)),
+          now: clock.now(),
+        });
+        await cancelChildren(store, codec, clock, flow.id);
+      }
+      return outcome;
+    } catch (error) {
+      log.warn('could not record the flow outcome; another worker will resume it', {
+        error: toError(error).message,
+      });
+      return { status: 'abandoned', error: toError(error) };
+    }
+  };
+
+  try {
+    const definition = options.flows.get(flow.type);
+    if (!definition) {
+      return await finish({
+        status: 'failed',
+        error: new UnknownFlowTypeError(flow.type, [...options.flows.keys()]),
+      });
+    }
+    if (cancelled) return await finish({ status: 'cancelled' });
+    for (;;) {
+      const history = await store.getHistory(flow.id);
+      if (lost) return { status: 'abandoned', error: lost };
+      const activation = new Activation({ ...options, flow, token, history, definition });
+      current = activation;
+      const onStop = () => activation.abandon(new Error('worker stopping'));
+      stop?.addEventListener('abort', onStop, { once: true });
+      const outcome = await activation.start();
+      stop?.removeEventListener('abort', onStop);
+      switch (outcome.kind) {
+        case 'completed':
+          try {
+            codec.encode(outcome.value, `result of flow ${flow.id}`);
+          } catch (error) {
+            return await finish({ status: 'failed', error: toError(error) });
+          }
+          return await finish({ status: 'completed', result: outcome.value });
+        case 'failed':
+          return await finish({ status: 'failed', error: toError(outcome.error) });
+        case 'fatal':
+          log.error('flow failed fatally', { error: outcome.error.message });
+          return await finish({ status: 'failed', error: outcome.error });
+        case 'abandoned':
+          return { status: 'abandoned', error: outcome.error };
+        case 'cancelled':
+          await drain(activation);
+          return await finish({ status: 'cancelled' });
+        case 'blocked': {
+          const suspended = await store.suspend({ ...lease, waits: outcome.waits, now: clock.now() });
+          if (suspended.outcome === 'suspended') return { status: 'suspended', waits: outcome.waits };
+          if (suspended.outcome === 'cancelled') {
+            await cancelChildren(store, codec, clock, flow.id);
+            return { status: 'cancelled' };
+          }
+          break; // ready: a wait resolved meanwhile; run again under the same lease
+        }
+      }
+    }
+  } catch (error) {
+    const failure = toError(error);
+    log.warn('flow run abandoned', { error: failure.message });
+    return { status: 'abandoned', error: failure };
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+/** Gives aborted attempts a moment to settle before the flow is marked cancelled. */
+async function drain(activation: Activation, graceMs = 1000): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  while (activation.active > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

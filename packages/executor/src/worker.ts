@@ -1,0 +1,328 @@
+/**
+ * The worker: claims ready flows atomically under a lease, runs them with a
+ * concurrency limit, heartbeats, sleeps until work is likely (store events,
+ * the next due time, adaptive polling — never a fixed 1 s poll), and shuts
+ * down gracefully, releasing leases so others resume at once.
+ *
+ * @module
+ */
+import { hostname } from 'node:os';
+import {
+  type ClaimedFlow,
+  type Clock,
+  type Codec,
+  type Duration,
+  defaultCodec,
+  type ExecutionLog,
+  InvalidArgumentError,
+  type Logger,
+  noopLogger,
+  systemClock,
+  toError,
+  toMillis,
+  uuidv7,
+} from '@ergon/core';
+import { type FlowSource, toFlowDefinition } from './decorators.js';
+import { type AnyFlowDefinition, validateName } from './definitions.js';
+import { type RunOutcome, runClaimed } from './internal/runner.js';
+
+/** Options of {@link Worker}. */
+export interface WorkerOptions {
+  /** The store shared by every worker and client. */
+  readonly store: ExecutionLog;
+  /** Flow types this worker runs (definitions or decorated classes). It claims only these. */
+  readonly flows: readonly FlowSource[];
+  /** Unique worker id, shown as lease owner. Default `<host>-<pid>-<random>`. */
+  readonly id?: string;
+  /** Queues to claim from. Default `['default']`. */
+  readonly queues?: readonly string[];
+  /** Flows running at once. Default 10. */
+  readonly concurrency?: number;
+  /** Lease length; a crashed worker's flows are resumed elsewhere after it. Default `'15s'`. */
+  readonly lease?: Duration;
+  /** Heartbeat interval. Default a third of the lease. */
+  readonly heartbeat?: Duration;
+  /** Retry backoffs at least this long become durable timers that free the worker. Default `'5s'`. */
+  readonly durableBackoff?: Duration;
+  /** Longest idle sleep between checks when nothing signals new work. Default `'1s'`, or `'10s'` when the store emits events. */
+  readonly maxIdle?: Duration;
+  /** Finished flows older than this are purged periodically. Default: never. */
+  readonly retention?: Duration;
+  readonly clock?: Clock;
+  readonly codec?: Codec;
+  readonly logger?: Logger;
+  /** Called after each run of a flow leaves this worker. */
+  readonly onOutcome?: (flowId: string, outcome: RunOutcome) => void;
+  /** Called when due, pending flows in this worker's queues have a type it does not know. */
+  readonly onUnknownType?: (type: string, flowIds: readonly string[]) => void;
+  /** How often to look for flows of unknown types. Default `'30s'`. */
+  readonly unknownTypeCheck?: Duration;
+}
+
+/** Options of {@link Worker.stop}. */
+export interface StopOptions {
+  /** How long in-flight runs may take to finish before their leases are released. Default `'10s'`. */
+  readonly timeout?: Duration;
+}
+
+const MIN_POLL_MS = 2;
+
+/** Runs flows from a store. `start()` it; `stop()` it on shutdown. */
+export class Worker {
+  readonly id: string;
+  readonly #store: ExecutionLog;
+  readonly #flows: ReadonlyMap<string, AnyFlowDefinition>;
+  readonly #queues: readonly string[];
+  readonly #concurrency: number;
+  readonly #leaseMs: number;
+  readonly #heartbeatMs: number;
+  readonly #durableBackoffMs: number;
+  readonly #maxIdleMs: number;
+  readonly #retentionMs: number | undefined;
+  readonly #unknownCheckMs: number;
+  readonly #clock: Clock;
+  readonly #codec: Codec;
+  readonly #logger: Logger;
+  readonly #options: WorkerOptions;
+  readonly #running = new Map<string, { promise: Promise<void>; stop: AbortController }>();
+  #loop: Promise<void> | undefined;
+  #stopping: AbortController | undefined;
+  #wake: (() => void) | undefined;
+  #pendingWake = false;
+  #lastUnknownCheck = 0;
+  #lastPurge = 0;
+
+  constructor(options: WorkerOptions) {
+    if (!options?.store) throw new InvalidArgumentError('Worker needs a store');
+    const flows = new Map<string, AnyFlowDefinition>();
+    for (const source of options.flows ?? []) {
+      const definition = toFlowDefinition(source);
+      flows.set(definition.name, definition);
+    }
+    if (flows.size === 0) throw new InvalidArgumentError('Worker needs at least one flow in `flows`');
+    const concurrency = options.concurrency ?? 10;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new InvalidArgumentError(`Worker concurrency must be a whole number ≥ 1 (got ${concurrency})`);
+    }
+    this.id = options.id ?? `${hostname()}-${process.pid}-${uuidv7().slice(-8)}`;
+    this.#store = options.store;
+    this.#flows = flows;
+    this.#queues = Object.freeze((options.queues ?? ['default']).map((q) => validateName(q, 'queue name')));
+    this.#concurrency = concurrency;
+    this.#leaseMs = toMillis(options.lease ?? '15s', 'lease');
+    this.#heartbeatMs = toMillis(
+      options.heartbeat ?? Math.max(1, Math.floor(this.#leaseMs / 3)),
+      'heartbeat',
+    );
+    if (this.#leaseMs < 10 || this.#heartbeatMs >= this.#leaseMs) {
+      throw new InvalidArgumentError(
+        'Worker heartbeat must be shorter than the lease (and the lease ≥ 10 ms)',
+      );
+    }
+    this.#durableBackoffMs = toMillis(options.durableBackoff ?? '5s', 'durableBackoff');
+    this.#maxIdleMs = toMillis(options.maxIdle ?? (options.store.subscribe ? '10s' : '1s'), 'maxIdle');
+    this.#retentionMs =
+      options.retention === undefined ? undefined : toMillis(options.retention, 'retention');
+    this.#unknownCheckMs = toMillis(options.unknownTypeCheck ?? '30s', 'unknownTypeCheck');
+    this.#clock = options.clock ?? systemClock;
+    this.#codec = options.codec ?? defaultCodec;
+    this.#logger = (options.logger ?? noopLogger).child({ workerId: this.id });
+    this.#options = options;
+  }
+
+  /** Flows running now. */
+  get active(): number {
+    return this.#running.size;
+  }
+
+  /** True between `start()` and the end of `stop()`. */
+  get running(): boolean {
+    return this.#loop !== undefined;
+  }
+
+  /** Starts claiming. Idempotent. */
+  start(): this {
+    if (this.#loop) return this;
+    this.#stopping = new AbortController();
+    this.#loop = this.#run(this.#stopping.signal).catch((error) => {
+      this.#logger.error('worker loop crashed', { error: toError(error).message });
+    });
+    return this;
+  }
+
+  /**
+   * Stops claiming, lets in-flight runs finish within the timeout, then
+   * releases the leases of what is still running so another worker resumes
+   * it at once. Idempotent.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
+    if (!this.#loop || !this.#stopping) return;
+    const timeoutMs = toMillis(options.timeout ?? '10s', 'stop timeout');
+    this.#stopping.abort();
+    this.#notify();
+    // The deadline covers the claim loop too: a store that hangs must not hang shutdown.
+    const loop = this.#loop;
+    const settled = () => Promise.all([loop, ...[...this.#running.values()].map((r) => r.promise)]);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const first = await Promise.race([loop.then(settled), deadline]);
+    if (first === 'timeout') {
+      for (const run of this.#running.values()) run.stop.abort();
+      await Promise.race([settled(), new Promise((resolve) => setTimeout(resolve, 1000))]);
+    }
+    clearTimeout(timer);
+    this.#loop = undefined;
+  }
+
+  async #run(stopping: AbortSignal): Promise<void> {
+    const types = [...this.#flows.keys()];
+    const unsubscribe = this.#store.subscribe?.((event) => {
+      if (event.type === 'ready' && this.#queues.includes(event.queue)) this.#notify();
+    });
+    let pollMs = MIN_POLL_MS;
+    try {
+      while (!stopping.aborted) {
+        const free = this.#concurrency - this.#running.size;
+        let claimed: ClaimedFlow[] = [];
+        if (free > 0) {
+          try {
+            claimed = await this.#store.claim({
+              workerId: this.id,
+              types,
+              queues: this.#queues,
+              limit: free,
+              leaseMs: this.#leaseMs,
+              now: this.#clock.now(),
+            });
+          } catch (error) {
+            this.#logger.warn('claim failed; retrying', { error: toError(error).message });
+          }
+          for (const flow of claimed) this.#spawn(flow);
+          if (claimed.length > 0) {
+            pollMs = MIN_POLL_MS;
+            if (claimed.length === free) continue;
+          }
+        }
+        await this.#housekeeping();
+        await this.#idle(stopping, free > 0 && claimed.length === 0 ? pollMs : this.#maxIdleMs, types);
+        pollMs = Math.min(pollMs * 2, this.#maxIdleMs);
+      }
+    } finally {
+      unsubscribe?.();
+    }
+  }
+
+  /** Sleeps until notified, a run finishes, the next due time, or `pollMs`, whichever is first. */
+  async #idle(stopping: AbortSignal, pollMs: number, types: string[]): Promise<void> {
+    if (this.#pendingWake) {
+      this.#pendingWake = false;
+      return;
+    }
+    let timeout = pollMs;
+    if (this.#running.size < this.#concurrency) {
+      try {
+        const next = await this.#store.nextWakeAt({ types, queues: this.#queues });
+        if (next !== undefined) timeout = Math.min(timeout, Math.max(0, next - this.#clock.now()));
+      } catch (error) {
+        this.#logger.warn('nextWakeAt failed', { error: toError(error).message });
+      }
+    }
+    if (this.#pendingWake || stopping.aborted) {
+      this.#pendingWake = false;
+      return;
+    }
+    const wake = new AbortController();
+    this.#wake = () => wake.abort();
+    try {
+      await Promise.race([
+        this.#clock.sleep(timeout, wake.signal).catch(() => {}),
+        // The fake clock never advances by itself; a real-time cap keeps tests live.
+        new Promise<void>((resolve) => setTimeout(resolve, Math.max(timeout, this.#maxIdleMs)).unref()),
+      ]);
+    } finally {
+      this.#wake = undefined;
+      wake.abort();
+      this.#pendingWake = false;
+    }
+  }
+
+  #notify(): void {
+    if (this.#wake) this.#wake();
+    else this.#pendingWake = true;
+  }
+
+  #spawn(claimed: ClaimedFlow): void {
+    const stop = new AbortController();
+    const promise = runClaimed(
+      {
+        store: this.#store,
+        codec: this.#codec,
+        clock: this.#clock,
+        logger: this.#logger,
+        flows: this.#flows,
+        workerId: this.id,
+        leaseMs: this.#leaseMs,
+        heartbeatMs: this.#heartbeatMs,
+        durableBackoffMs: this.#durableBackoffMs,
+      },
+      claimed,
+      stop.signal,
+    ).then(async (outcome) => {
+      this.#running.delete(claimed.flow.id);
+      if (outcome.status === 'abandoned' && stop.signal.aborted) {
+        await this.#store
+          .releaseLease({ flowId: claimed.flow.id, token: claimed.token, now: this.#clock.now() })
+          .catch(() => {});
+      }
+      try {
+        this.#options.onOutcome?.(claimed.flow.id, outcome);
+      } catch (error) {
+        this.#logger.warn('onOutcome threw', { error: toError(error).message });
+      }
+      this.#notify();
+    });
+    this.#running.set(claimed.flow.id, { promise, stop });
+  }
+
+  async #housekeeping(): Promise<void> {
+    const now = Date.now();
+    if (this.#retentionMs !== undefined && now - this.#lastPurge > Math.min(this.#retentionMs, 60_000)) {
+      this.#lastPurge = now;
+      try {
+        await this.#store.purge({ finishedBefore: this.#clock.now() - this.#retentionMs, limit: 1000 });
+      } catch (error) {
+        this.#logger.warn('purge failed', { error: toError(error).message });
+      }
+    }
+    if (now - this.#lastUnknownCheck > this.#unknownCheckMs) {
+      this.#lastUnknownCheck = now;
+      await this.#reportUnknownTypes();
+    }
+  }
+
+  async #reportUnknownTypes(): Promise<void> {
+    try {
+      const page = await this.#store.listFlows({ status: 'pending', limit: 200 });
+      const unknown = new Map<string, string[]>();
+      for (const flow of page.flows) {
+        if (!this.#queues.includes(flow.queue) || this.#flows.has(flow.type)) continue;
+        if (flow.runAt === undefined || flow.runAt > this.#clock.now()) continue;
+        unknown.set(flow.type, [...(unknown.get(flow.type) ?? []), flow.id]);
+      }
+      for (const [type, ids] of unknown) {
+        this.#logger.warn(
+          `pending flows of unknown type '${type}' in this worker's queues: register the type with a worker`,
+          {
+            type,
+            count: ids.length,
+          },
+        );
+        this.#options.onUnknownType?.(type, ids);
+      }
+    } catch (error) {
+      this.#logger.debug('unknown-type check failed', { error: toError(error).message });
+    }
+  }
+}

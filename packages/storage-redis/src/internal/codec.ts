@@ -1,0 +1,122 @@
+/**
+ * Conversions between the contract's records and what the scripts store:
+ * flow hashes, history record JSON, signal JSON, and script arguments.
+ *
+ * @module
+ */
+import {
+  type FlowRecord,
+  type FlowStatus,
+  InvalidArgumentError,
+  type OperationRecord,
+  type RecordResult,
+  type SignalRecord,
+  type StoreEvent,
+  type Wait,
+} from '@ergon/core';
+
+/** An optional string argument: `""` when absent, `"=" + value` when present (see includes/args.lua). */
+export function optArg(value: string | undefined): string {
+  return value === undefined ? '' : `=${value}`;
+}
+
+/** A number argument. @throws InvalidArgumentError unless finite. */
+export function numArg(value: number, what: string): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new InvalidArgumentError(`${what} must be a finite number (got ${String(value)})`);
+  }
+  return String(value);
+}
+
+/** A flat field/value list (HGETALL in a script) as an object. */
+export function pairs(flat: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!Array.isArray(flat)) return out;
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1]);
+  return out;
+}
+
+const optNum = (value: string | undefined) => (value === undefined ? undefined : Number(value));
+
+/** A flow hash as a record, or undefined for an empty hash (no such flow). */
+export function toFlowRecord(hash: Record<string, string>): FlowRecord | undefined {
+  if (hash.id === undefined) return undefined;
+  return Object.freeze({
+    id: hash.id,
+    type: hash.type ?? '',
+    queue: hash.queue ?? '',
+    status: (hash.status ?? 'pending') as FlowStatus,
+    priority: Number(hash.priority ?? 0),
+    input: hash.input ?? '',
+    result: hash.result,
+    error: hash.error,
+    parentId: hash.parentId,
+    runAt: optNum(hash.runAt),
+    fencingToken: Number(hash.token ?? 0),
+    leaseOwner: hash.owner,
+    leaseExpiresAt: optNum(hash.lease),
+    waits: Object.freeze(JSON.parse(hash.waits ?? '[]') as Wait[]),
+    cancelRequested: hash.cancel === '1',
+    runCount: Number(hash.runs ?? 0),
+    traceContext: hash.trace,
+    createdAt: Number(hash.createdAt ?? 0),
+    updatedAt: Number(hash.updatedAt ?? 0),
+    finishedAt: optNum(hash.finishedAt),
+  });
+}
+
+/**
+ * A history record as stored: JSON with `status` first, which the scripts
+ * read to tell a replaceable `waiting` record from a final one.
+ */
+export function encodeOperation(record: OperationRecord): string {
+  const { status, ...rest } = record;
+  return JSON.stringify({ status, ...rest });
+}
+
+/** The record a consumed signal completes, without `result` (the script appends the payload). */
+export function encodeSignalOperation(record: Omit<OperationRecord, 'result' | 'status'>): string {
+  const { result: _result, status: _status, ...rest } = record as OperationRecord;
+  return JSON.stringify({ status: 'completed', ...rest });
+}
+
+/** A stored history record. */
+export function decodeOperation(json: string): OperationRecord {
+  return Object.freeze(JSON.parse(json) as OperationRecord);
+}
+
+/** A stored signal. */
+export function decodeSignal(flowId: string, json: string): SignalRecord {
+  const { seq, name, payload, sentAt } = JSON.parse(json) as Omit<SignalRecord, 'flowId'>;
+  return Object.freeze({ flowId, seq, name, payload, sentAt });
+}
+
+/** A pub/sub message as an event, or undefined when it is not one. */
+export function decodeEvent(message: string): StoreEvent | undefined {
+  try {
+    const event = JSON.parse(message) as Partial<Record<string, unknown>>;
+    if (event.type === 'ready' && typeof event.queue === 'string') {
+      return typeof event.at === 'number'
+        ? { type: 'ready', queue: event.queue, at: event.at }
+        : { type: 'ready', queue: event.queue };
+    }
+    if (event.type === 'finished' && typeof event.flowId === 'string' && typeof event.status === 'string') {
+      return { type: 'finished', flowId: event.flowId, status: event.status as FlowStatus };
+    }
+  } catch {
+    // Not ours: ignore.
+  }
+  return undefined;
+}
+
+/** A flow hash returned by a script (never empty). */
+export function flowOf(flat: unknown): FlowRecord {
+  const flow = toFlowRecord(pairs(flat));
+  if (!flow) throw new Error('script returned an empty flow');
+  return flow;
+}
+
+/** The `[existed, record, cancelRequested]` reply of record-operation and consume-signal. */
+export function recordResult(reply: [number, string, number]): RecordResult {
+  return { record: decodeOperation(reply[1]), existed: reply[0] === 1, cancelRequested: reply[2] === 1 };
+}

@@ -1,0 +1,58 @@
+/**
+ * The one place where Redis and ioredis failures become core errors.
+ *
+ * Scripts fail with replies that start `ERGON_<CODE>`; connection trouble
+ * (closed socket, retries exhausted, command timeout, LOADING, OOM, ...)
+ * becomes `STORE_UNAVAILABLE`; data of the wrong shape becomes `STORE_CORRUPT`.
+ *
+ * @module
+ */
+import {
+  ErgonError,
+  ErrorCode,
+  FlowFinishedError,
+  FlowNotFoundError,
+  isErgonError,
+  LeaseLostError,
+  StoreUnavailableError,
+} from '@ergon/core';
+
+/** What the failing call was about, for the error's fields and message. */
+export interface ErrorContext {
+  /** Verb for messages: `signal 'go'`, `claim`, ... */
+  readonly action: string;
+  readonly flowId?: string | undefined;
+  readonly token?: number | undefined;
+}
+
+const STORE = 'redis';
+const SCRIPT_ERROR = /\bERGON_([A-Z_]+)(?: (\S+))?/;
+const CORRUPT =
+  /^(WRONGTYPE|ERR user_script|ERR Error running script)|cjson|attempt to (index|compare|perform)/;
+
+/** Maps anything a Redis call threw to an Ergon error. Ergon errors pass through unchanged. */
+export function toStoreError(error: unknown, context: ErrorContext): Error {
+  if (isErgonError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const script = SCRIPT_ERROR.exec(message);
+  if (script) {
+    const flowId = context.flowId ?? '';
+    switch (script[1]) {
+      case 'LEASE_LOST':
+        return new LeaseLostError(flowId, context.token ?? 0);
+      case 'FLOW_NOT_FOUND':
+        return new FlowNotFoundError(flowId);
+      case 'FLOW_FINISHED':
+        return new FlowFinishedError(flowId, script[2] ?? 'finished', context.action);
+    }
+  }
+  if (error instanceof Error && error.name === 'ReplyError' && CORRUPT.test(message)) {
+    return new ErgonError(
+      ErrorCode.STORE_CORRUPT,
+      `redis store: ${context.action} failed on data of an unexpected shape (${message}); ` +
+        'check that nothing else writes under this key prefix',
+      { cause: error, details: { store: STORE, flowId: context.flowId } },
+    );
+  }
+  return new StoreUnavailableError(STORE, `${context.action} failed: ${message}`, error);
+}

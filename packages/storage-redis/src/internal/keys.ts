@@ -1,0 +1,72 @@
+/**
+ * Key layout, for the keys the client reads or passes in KEYS. Mirror of
+ * `src/scripts/includes/keys.lua`: change both together.
+ *
+ * Every key starts with `{prefix}:`; the braces make the whole prefix the
+ * Redis Cluster hash tag, so all keys of one store share one slot.
+ *
+ * @module
+ */
+import { ErrorCode, InvalidArgumentError } from '@ergon/core';
+
+/** Default key prefix. */
+export const DEFAULT_PREFIX = 'ergon';
+
+// Letters, digits and _ . : / @ -: no spaces, no braces (they would change the
+// hash tag), no control characters, no glob characters (SCAN patterns).
+const PREFIX_PATTERN = /^[A-Za-z0-9_.:/@-]{1,64}$/;
+
+/** Checks a key prefix. @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming the allowed characters. */
+export function validatePrefix(prefix: unknown): string {
+  if (typeof prefix !== 'string' || !PREFIX_PATTERN.test(prefix)) {
+    throw new InvalidArgumentError(
+      `Redis key prefix ${JSON.stringify(prefix)} is not valid: use 1–64 characters from A–Z a–z 0–9 and _ . : / @ - ` +
+        '(no spaces, braces or control characters; braces are added by the store to form the cluster hash tag)',
+      { code: ErrorCode.INVALID_ARGUMENT, details: { option: 'prefix' } },
+    );
+  }
+  return prefix;
+}
+
+/** The keys of one store (one prefix). */
+export class KeyLayout {
+  /** `{prefix}:`, passed to every script as ARGV[1]. */
+  readonly base: string;
+  /** Pub/sub channel of store events. */
+  readonly events: string;
+
+  constructor(prefix: string) {
+    this.base = `{${validatePrefix(prefix)}}:`;
+    this.events = `${this.base}events`;
+  }
+
+  /** Every flow: member `<createdAt, 16 digits><id>`, score 0 (listing, and cluster routing). */
+  get created(): string {
+    return `${this.base}created`;
+  }
+
+  /** Terminal flows: score finishedAt, member id (purge). */
+  get finished(): string {
+    return `${this.base}finished`;
+  }
+
+  /** The flow's hash. */
+  flow(id: string): string {
+    return `${this.base}flow:${id}`;
+  }
+
+  /** The flow's history hash: position → record JSON. */
+  history(id: string): string {
+    return `${this.base}hist:${id}`;
+  }
+
+  /** The flow's buffered signals: seq → signal JSON. */
+  signals(id: string): string {
+    return `${this.base}sig:${id}`;
+  }
+
+  /** The flow's signal index (FIFO per name). */
+  signalIndex(id: string): string {
+    return `${this.base}sigx:${id}`;
+  }
+}

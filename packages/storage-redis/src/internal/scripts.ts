@@ -1,0 +1,121 @@
+/**
+ * Loads the Lua scripts from `src/scripts` (copied to `dist/scripts` by the
+ * build), resolving `--- @include "name"` lines, and defines them as ioredis
+ * commands. ioredis sends EVALSHA and falls back to EVAL on NOSCRIPT (and on
+ * the first use on each new socket), so a restarted Redis with an empty script
+ * cache is handled without any code here.
+ *
+ * @module
+ */
+import { readdir, readFile } from 'node:fs/promises';
+
+/** The scripts, by name without the `-<numKeys>` suffix. */
+export const SCRIPT_NAMES = [
+  'create-flow',
+  'claim',
+  'claim-flow',
+  'renew-lease',
+  'release-lease',
+  'record-operation',
+  'consume-signal',
+  'send-signal',
+  'suspend',
+  'finish-flow',
+  'request-cancel',
+  'purge',
+  'list-flows',
+  'next-wake-at',
+] as const;
+
+/** A script's name. */
+export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+/** One loaded script: its text with includes resolved, and how many KEYS it takes. */
+export interface LoadedScript {
+  readonly name: ScriptName;
+  readonly numberOfKeys: number;
+  readonly lua: string;
+}
+
+const SCRIPTS_DIR = new URL('../scripts/', import.meta.url);
+const INCLUDE_LINE = /^--- @include "([a-z0-9/-]+)"[ \t]*$/gm;
+const FILE_NAME = /^([a-z-]+)-(\d+)\.lua$/;
+
+/**
+ * Replaces each `--- @include "path"` line with that file (relative to the
+ * scripts folder, `.lua` added), depth first, each file at most once per
+ * script: includes are pasted by this loader, never by hand.
+ */
+export async function resolveIncludes(
+  source: string,
+  readInclude: (path: string) => Promise<string>,
+  seen: Set<string> = new Set(),
+): Promise<string> {
+  const parts: string[] = [];
+  let last = 0;
+  for (const match of source.matchAll(INCLUDE_LINE)) {
+    const path = match[1] ?? '';
+    parts.push(source.slice(last, match.index));
+    last = match.index + match[0].length;
+    // Paths inside an include are written without the folder ("keys"), in a
+    // script with it ("includes/keys"): both name the same file.
+    const normalized = path.startsWith('includes/') ? path : `includes/${path}`;
+    if (seen.has(normalized)) continue;
+    seen.add(normalized);
+    const text = await readInclude(normalized);
+    parts.push(
+      `-- >>> ${normalized}\n${await resolveIncludes(text, readInclude, seen)}\n-- <<< ${normalized}`,
+    );
+  }
+  parts.push(source.slice(last));
+  return parts.join('');
+}
+
+let cache: Promise<ReadonlyMap<ScriptName, LoadedScript>> | undefined;
+
+/** Reads every script once per process. */
+export function loadScripts(): Promise<ReadonlyMap<ScriptName, LoadedScript>> {
+  cache ??= readAll().catch((error: unknown) => {
+    cache = undefined;
+    throw error;
+  });
+  return cache;
+}
+
+async function readAll(): Promise<ReadonlyMap<ScriptName, LoadedScript>> {
+  const read = (path: string) => readFile(new URL(`${path}.lua`, SCRIPTS_DIR), 'utf8');
+  const scripts = new Map<ScriptName, LoadedScript>();
+  for (const file of await readdir(SCRIPTS_DIR)) {
+    const match = FILE_NAME.exec(file);
+    if (!match) continue;
+    const name = match[1] as ScriptName;
+    if (!SCRIPT_NAMES.includes(name))
+      throw new Error(`unexpected Lua script ${file} in ${SCRIPTS_DIR.pathname}`);
+    const source = await readFile(new URL(file, SCRIPTS_DIR), 'utf8');
+    scripts.set(name, { name, numberOfKeys: Number(match[2]), lua: await resolveIncludes(source, read) });
+  }
+  const missing = SCRIPT_NAMES.filter((name) => !scripts.has(name));
+  if (missing.length > 0) {
+    throw new Error(
+      `Lua scripts missing from ${SCRIPTS_DIR.pathname}: ${missing.join(', ')} (was the build's copy step run?)`,
+    );
+  }
+  return scripts;
+}
+
+/** The ioredis command name a script is defined under. */
+export function commandName(name: ScriptName): string {
+  return `ergon_${name.replaceAll('-', '_')}`;
+}
+
+/** The subset of ioredis used to define scripts (Redis and Cluster both have it). */
+export interface ScriptHost {
+  defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void;
+}
+
+/** Defines every script on the client as a custom command. Safe to repeat. */
+export function defineScripts(client: ScriptHost, scripts: ReadonlyMap<ScriptName, LoadedScript>): void {
+  for (const script of scripts.values()) {
+    client.defineCommand(commandName(script.name), { lua: script.lua, numberOfKeys: script.numberOfKeys });
+  }
+}

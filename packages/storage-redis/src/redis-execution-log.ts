@@ -1,0 +1,501 @@
+/**
+ * `RedisExecutionLog`: the storage contract on Redis through ioredis. Every
+ * change that touches more than one key is one Lua script (`src/scripts`), so
+ * each primitive is atomic; reads of one key go straight to Redis.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type ClaimedFlow,
+  type ClaimRequest,
+  decodeCursor,
+  type ExecutionLog,
+  encodeCursor,
+  type FinishRequest,
+  type FlowPage,
+  type FlowQuery,
+  type FlowRecord,
+  InvalidArgumentError,
+  type LeaseRef,
+  type Logger,
+  type NewFlow,
+  type OperationRecord,
+  type PurgeRequest,
+  pageLimit,
+  type RecordResult,
+  type RenewResult,
+  type SignalRecord,
+  type StoreEvent,
+  StoreUnavailableError,
+  type SuspendResult,
+  statusFilter,
+  type Wait,
+} from '@ergon/core';
+import { leaseContext, positionArg, requireText, sameFlow } from './internal/args.js';
+import {
+  decodeEvent,
+  decodeOperation,
+  decodeSignal,
+  encodeOperation,
+  encodeSignalOperation,
+  flowOf,
+  numArg,
+  optArg,
+  recordResult,
+  toFlowRecord,
+} from './internal/codec.js';
+import {
+  checkEvictionPolicy,
+  closeClient,
+  createClient,
+  ensureConnected,
+  openSubscriber,
+  type RedisClient,
+  watchConnection,
+} from './internal/connection.js';
+import { type ErrorContext, toStoreError } from './internal/errors.js';
+import { KeyLayout } from './internal/keys.js';
+import { commandName, defineScripts, loadScripts, type ScriptName } from './internal/scripts.js';
+import { type RedisExecutionLogOptions, type ResolvedRedisOptions, resolveOptions } from './options.js';
+
+/** Most flows one claim call may take. */
+const MAX_CLAIM = 1000;
+/** Most created-index entries one listFlows call looks at. */
+const LIST_BUDGET = 10_000;
+
+interface Parts {
+  readonly options: ResolvedRedisOptions;
+  readonly client: RedisClient;
+  readonly ownsClient: boolean;
+  readonly subscriber: RedisClient;
+  readonly keys: KeyLayout;
+  readonly listeners: Set<(event: StoreEvent) => void>;
+}
+
+/**
+ * An {@link ExecutionLog} on Redis. Create it with {@link RedisExecutionLog.open}
+ * (or {@link createRedisExecutionLog}), which connects, loads the scripts and
+ * refuses an eviction policy that could delete state.
+ */
+export class RedisExecutionLog implements ExecutionLog {
+  /** Stable store name. */
+  readonly name = 'redis';
+  /** The key prefix; every key is `{prefix}:…`. */
+  readonly prefix: string;
+  readonly #client: RedisClient;
+  readonly #ownsClient: boolean;
+  readonly #subscriber: RedisClient;
+  readonly #keys: KeyLayout;
+  readonly #listeners: Set<(event: StoreEvent) => void>;
+  readonly #timeoutMs: number;
+  readonly #ridBase = randomBytes(8).toString('hex');
+  #ridSeq = 0;
+  #closing: Promise<void> | undefined;
+
+  private constructor(parts: Parts) {
+    this.prefix = parts.options.prefix;
+    this.#client = parts.client;
+    this.#ownsClient = parts.ownsClient;
+    this.#subscriber = parts.subscriber;
+    this.#keys = parts.keys;
+    this.#listeners = parts.listeners;
+    this.#timeoutMs = parts.options.commandTimeoutMs;
+  }
+
+  /**
+   * Connects, defines the scripts, checks `maxmemory-policy` and subscribes to
+   * store events. On failure every connection it opened is closed again.
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for bad options;
+   *   ErgonError `STORE_UNSAFE_CONFIG` for an eviction policy that may delete state;
+   *   StoreUnavailableError when Redis cannot be reached.
+   */
+  static async open(options: RedisExecutionLogOptions = {}): Promise<RedisExecutionLog> {
+    const resolved = resolveOptions(options);
+    const ownsClient = resolved.redis === undefined;
+    const client = resolved.redis ?? createClient(resolved.url, resolved.commandTimeoutMs);
+    // Until the first connection succeeds, failures are reported by open() itself.
+    const quiet = () => {};
+    if (ownsClient) client.on('error', quiet);
+    const keys = new KeyLayout(resolved.prefix);
+    const listeners = new Set<(event: StoreEvent) => void>();
+    let subscriber: RedisClient | undefined;
+    try {
+      const scripts = await loadScripts();
+      await ensureConnected(client, resolved.commandTimeoutMs).catch((error: unknown) => {
+        throw toStoreError(error, { action: 'connect' });
+      });
+      if (ownsClient) {
+        client.off('error', quiet);
+        watchConnection(client, resolved.logger, 'command');
+      }
+      defineScripts(client, scripts);
+      await checkEvictionPolicy(client, {
+        allow: resolved.allowEvictionPolicy,
+        logger: resolved.logger,
+        timeoutMs: resolved.commandTimeoutMs,
+      });
+      subscriber = await openSubscriber(client, {
+        channel: keys.events,
+        logger: resolved.logger,
+        timeoutMs: resolved.commandTimeoutMs,
+        onMessage: (message) => dispatch(listeners, message, resolved.logger),
+      });
+    } catch (error) {
+      if (ownsClient) client.disconnect();
+      throw error;
+    }
+    return new RedisExecutionLog({ options: resolved, client, ownsClient, subscriber, keys, listeners });
+  }
+
+  async createFlow(input: NewFlow): Promise<{ readonly flow: FlowRecord; readonly created: boolean }> {
+    return this.#call({ action: 'create flow', flowId: input.id }, async () => {
+      const id = requireText(input.id, 'flow id');
+      const reply = (await this.#script(
+        'create-flow',
+        [this.#keys.flow(id)],
+        [
+          this.#rid(),
+          id,
+          requireText(input.type, 'flow type'),
+          requireText(input.queue, 'queue'),
+          String(input.input),
+          numArg(input.priority, 'priority'),
+          numArg(input.runAt, 'runAt'),
+          optArg(input.parentId),
+          optArg(input.traceContext),
+          numArg(input.now, 'now'),
+        ],
+      )) as [number, unknown];
+      return { flow: flowOf(reply[1]), created: reply[0] === 1 };
+    });
+  }
+
+  async getFlow(flowId: string): Promise<FlowRecord | undefined> {
+    return this.#call({ action: 'get flow', flowId }, async () =>
+      toFlowRecord(await this.#client.hgetall(this.#keys.flow(flowId))),
+    );
+  }
+
+  async listFlows(query: FlowQuery): Promise<FlowPage> {
+    return this.#call({ action: 'list flows' }, async () => {
+      const limit = pageLimit(query.limit);
+      const after = decodeCursor(query.cursor);
+      const statuses = statusFilter(query.status);
+      const reply = (await this.#script(
+        'list-flows',
+        [this.#keys.created],
+        [
+          optArg(after === undefined ? undefined : String(after.createdAt)),
+          after?.id ?? '',
+          optArg(query.since === undefined ? undefined : numArg(query.since, 'since')),
+          String(limit),
+          String(LIST_BUDGET),
+          optArg(statuses?.join(',')),
+          optArg(query.type),
+          optArg(query.queue),
+          optArg(query.parentId),
+        ],
+      )) as [string, ...unknown[]];
+      const [next, ...flows] = reply;
+      return {
+        flows: flows.map(flowOf),
+        nextCursor: next ? encodeCursor(Number(next.slice(0, 16)), next.slice(16)) : undefined,
+      };
+    });
+  }
+
+  async getHistory(flowId: string): Promise<OperationRecord[]> {
+    return this.#call({ action: 'get history', flowId }, async () => {
+      const hash = await this.#client.hgetall(this.#keys.history(flowId));
+      return Object.values(hash)
+        .map(decodeOperation)
+        .sort((a, b) => a.position - b.position);
+    });
+  }
+
+  async getSignals(flowId: string): Promise<SignalRecord[]> {
+    return this.#call({ action: 'get signals', flowId }, async () => {
+      const hash = await this.#client.hgetall(this.#keys.signals(flowId));
+      return Object.values(hash)
+        .map((json) => decodeSignal(flowId, json))
+        .sort((a, b) => a.seq - b.seq);
+    });
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
+    return this.#call({ action: 'claim' }, async () => {
+      const types = [...new Set(request.types)];
+      const queues = [...new Set(request.queues)];
+      if (!Number.isInteger(request.limit) || request.limit < 0) {
+        throw new InvalidArgumentError(`claim limit must be a whole number ≥ 0 (got ${request.limit})`);
+      }
+      if (request.limit === 0 || types.length === 0 || queues.length === 0) return [];
+      const worker = requireText(request.workerId, 'worker id');
+      const leaseUntil = numArg(request.now + request.leaseMs, 'now + leaseMs');
+      const now = numArg(request.now, 'now');
+      const filter = [String(queues.length), ...queues, ...types];
+      const reply = (
+        request.flowId === undefined
+          ? await this.#script(
+              'claim',
+              [this.#keys.created],
+              [worker, String(Math.min(request.limit, MAX_CLAIM)), leaseUntil, now, ...filter],
+            )
+          : await this.#script(
+              'claim-flow',
+              [this.#keys.flow(request.flowId)],
+              [request.flowId, worker, leaseUntil, now, ...filter],
+            )
+      ) as unknown[];
+      return reply.map((flat) => {
+        const flow = flowOf(flat);
+        return { flow, token: flow.fencingToken };
+      });
+    });
+  }
+
+  async renewLease(
+    lease: LeaseRef & { readonly leaseMs: number; readonly now: number },
+  ): Promise<RenewResult> {
+    return this.#call(leaseContext('renew lease', lease), async () => {
+      const reply = await this.#script(
+        'renew-lease',
+        [this.#keys.flow(lease.flowId)],
+        [lease.flowId, String(lease.token), numArg(lease.now + lease.leaseMs, 'now + leaseMs')],
+      );
+      return { cancelRequested: reply === 1 };
+    });
+  }
+
+  async releaseLease(lease: LeaseRef & { readonly now: number }): Promise<void> {
+    await this.#call(leaseContext('release lease', lease), () =>
+      this.#script(
+        'release-lease',
+        [this.#keys.flow(lease.flowId)],
+        [lease.flowId, String(lease.token), numArg(lease.now, 'now')],
+      ),
+    );
+  }
+
+  async recordOperation(lease: LeaseRef, record: OperationRecord): Promise<RecordResult> {
+    return this.#call(leaseContext('record operation', lease), async () => {
+      sameFlow(lease, record);
+      const reply = (await this.#script(
+        'record-operation',
+        [this.#keys.flow(lease.flowId), this.#keys.history(lease.flowId)],
+        [lease.flowId, String(lease.token), positionArg(record.position), encodeOperation(record)],
+      )) as [number, string, number];
+      return recordResult(reply);
+    });
+  }
+
+  async consumeSignal(
+    lease: LeaseRef,
+    request: { readonly name: string; readonly record: Omit<OperationRecord, 'result' | 'status'> },
+  ): Promise<RecordResult | undefined> {
+    return this.#call(leaseContext(`consume signal '${request.name}'`, lease), async () => {
+      sameFlow(lease, request.record);
+      const id = lease.flowId;
+      const reply = (await this.#script(
+        'consume-signal',
+        [this.#keys.flow(id), this.#keys.history(id), this.#keys.signals(id), this.#keys.signalIndex(id)],
+        [
+          id,
+          String(lease.token),
+          positionArg(request.record.position),
+          request.name,
+          encodeSignalOperation(request.record),
+        ],
+      )) as [number, string, number];
+      return reply[0] === 2 ? undefined : recordResult(reply);
+    });
+  }
+
+  async suspend(
+    lease: LeaseRef & { readonly waits: readonly Wait[]; readonly now: number },
+  ): Promise<SuspendResult> {
+    return this.#call(leaseContext('suspend', lease), async () => {
+      const now = Number(numArg(lease.now, 'now'));
+      const timers = lease.waits.flatMap((w) =>
+        w.kind === 'timer' ? [Number(numArg(w.at, 'timer at'))] : [],
+      );
+      const names = [...new Set(lease.waits.flatMap((w) => (w.kind === 'signal' ? [w.name] : [])))];
+      const children = [...new Set(lease.waits.flatMap((w) => (w.kind === 'child' ? [w.flowId] : [])))];
+      const outcome = await this.#script(
+        'suspend',
+        [this.#keys.flow(lease.flowId), this.#keys.signalIndex(lease.flowId)],
+        [
+          this.#rid(),
+          lease.flowId,
+          String(lease.token),
+          String(now),
+          JSON.stringify(lease.waits),
+          optArg(timers.length > 0 ? String(Math.min(...timers)) : undefined),
+          timers.some((at) => at <= now) ? '1' : '0',
+          String(names.length),
+          ...names,
+          ...children,
+        ],
+      );
+      return { outcome: outcome as SuspendResult['outcome'] } as SuspendResult;
+    });
+  }
+
+  async finishFlow(request: FinishRequest): Promise<void> {
+    await this.#call(leaseContext(`finish flow as ${request.status}`, request), () => {
+      if (!['completed', 'failed', 'cancelled'].includes(request.status)) {
+        throw new InvalidArgumentError(
+          `finish status must be completed, failed or cancelled (got ${request.status})`,
+        );
+      }
+      return this.#script(
+        'finish-flow',
+        [this.#keys.flow(request.flowId)],
+        [
+          this.#rid(),
+          request.flowId,
+          String(request.token),
+          request.status,
+          optArg(request.result),
+          optArg(request.error),
+          numArg(request.now, 'now'),
+        ],
+      );
+    });
+  }
+
+  async sendSignal(signal: {
+    readonly flowId: string;
+    readonly name: string;
+    readonly payload: string;
+    readonly now: number;
+  }): Promise<void> {
+    const id = signal.flowId;
+    await this.#call({ action: `signal '${signal.name}'`, flowId: id }, () =>
+      this.#script(
+        'send-signal',
+        [this.#keys.flow(id), this.#keys.signals(id), this.#keys.signalIndex(id)],
+        [
+          this.#rid(),
+          id,
+          requireText(signal.name, 'signal name'),
+          String(signal.payload),
+          numArg(signal.now, 'now'),
+        ],
+      ),
+    );
+  }
+
+  async requestCancel(request: {
+    readonly flowId: string;
+    readonly error: string;
+    readonly now: number;
+  }): Promise<FlowRecord> {
+    return this.#call({ action: 'cancel', flowId: request.flowId }, async () =>
+      flowOf(
+        await this.#script(
+          'request-cancel',
+          [this.#keys.flow(request.flowId)],
+          [request.flowId, String(request.error), numArg(request.now, 'now')],
+        ),
+      ),
+    );
+  }
+
+  async nextWakeAt(filter: {
+    readonly types: readonly string[];
+    readonly queues: readonly string[];
+  }): Promise<number | undefined> {
+    return this.#call({ action: 'read next wake-up' }, async () => {
+      const types = [...new Set(filter.types)];
+      const queues = [...new Set(filter.queues)];
+      if (types.length === 0 || queues.length === 0) return undefined;
+      const reply = await this.#script(
+        'next-wake-at',
+        [this.#keys.created],
+        [String(queues.length), ...queues, ...types],
+      );
+      return reply === null || reply === undefined ? undefined : Number(reply);
+    });
+  }
+
+  async purge(request: PurgeRequest): Promise<number> {
+    return this.#call({ action: 'purge' }, async () => {
+      if (!Number.isInteger(request.limit) || request.limit < 0) {
+        throw new InvalidArgumentError(`purge limit must be a whole number ≥ 0 (got ${request.limit})`);
+      }
+      if (request.limit === 0) return 0;
+      const reply = await this.#script(
+        'purge',
+        [this.#keys.finished, this.#keys.created],
+        [numArg(request.finishedBefore, 'finishedBefore'), String(request.limit)],
+      );
+      return Number(reply);
+    });
+  }
+
+  /**
+   * Store events from every process using this prefix, through Redis pub/sub.
+   * Delivery is best effort: events published while the subscriber is
+   * reconnecting are lost, so a worker keeps a fallback poll (`nextWakeAt`).
+   */
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** Closes the subscriber, and the command connection when the store created it. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#listeners.clear();
+      this.#subscriber.disconnect();
+      if (this.#ownsClient) await closeClient(this.#client, Math.min(this.#timeoutMs, 2000));
+    })();
+    return this.#closing;
+  }
+
+  async #call<T>(context: ErrorContext, run: () => Promise<T>): Promise<T> {
+    if (this.#closing) throw new StoreUnavailableError('redis', `${context.action}: the store is closed`);
+    try {
+      return await run();
+    } catch (error) {
+      throw toStoreError(error, context);
+    }
+  }
+
+  #script(name: ScriptName, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const command = (this.#client as unknown as Record<string, (...parts: string[]) => Promise<unknown>>)[
+      commandName(name)
+    ];
+    if (!command) throw new Error(`script ${name} is not defined on the client`);
+    return command.call(this.#client, ...keys, this.#keys.base, ...args);
+  }
+
+  /** A request id: unique per call, so a resent copy of a state change is recognised. */
+  #rid(): string {
+    this.#ridSeq += 1;
+    return `${this.#ridBase}:${this.#ridSeq}`;
+  }
+}
+
+/** Opens a {@link RedisExecutionLog}; see {@link RedisExecutionLog.open}. */
+export function createRedisExecutionLog(options: RedisExecutionLogOptions = {}): Promise<RedisExecutionLog> {
+  return RedisExecutionLog.open(options);
+}
+
+function dispatch(listeners: Set<(event: StoreEvent) => void>, message: string, logger: Logger): void {
+  if (listeners.size === 0) return;
+  const event = decodeEvent(message);
+  if (!event) return;
+  for (const listener of listeners) {
+    try {
+      listener(event);
+    } catch (error) {
+      logger.warn('a store event listener threw', { error: String(error) });
+    }
+  }
+}

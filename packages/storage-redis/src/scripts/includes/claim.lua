@@ -1,0 +1,13 @@
+-- Takes a flow under a new lease: status running, token + 1, runs + 1,
+-- waits cleared, filed in its due set at the lease expiry.
+--- @include "keys"
+--- @include "index"
+
+-- Returns the flow hash as a flat field/value list.
+local function claimFlow(fkey, id, worker, leaseUntil, now)
+  redis.call('HINCRBY', fkey, 'token', 1)
+  redis.call('HINCRBY', fkey, 'runs', 1)
+  redis.call('HSET', fkey, 'status', 'running', 'owner', worker, 'lease', leaseUntil, 'waits', '[]', 'updatedAt', now)
+  reindex(fkey, id)
+  return redis.call('HGETALL', fkey)
+end

@@ -1,0 +1,17 @@
+-- Store events, published on EVENTS_CHANNEL for idle workers and result waiters.
+--- @include "keys"
+
+-- A flow of `queue` became claimable now, or at `at` (a decimal string) when given.
+local function publishReady(queue, at)
+  local message = '{"type":"ready","queue":' .. cjson.encode(queue)
+  if at then
+    message = message .. ',"at":' .. at
+  end
+  redis.call('PUBLISH', EVENTS_CHANNEL, message .. '}')
+end
+
+-- A flow reached a terminal state.
+local function publishFinished(id, status)
+  redis.call('PUBLISH', EVENTS_CHANNEL,
+    '{"type":"finished","flowId":' .. cjson.encode(id) .. ',"status":"' .. status .. '"}')
+end

@@ -1,0 +1,25 @@
+-- Keeps the claim indexes in step with a flow's state.
+--- @include "keys"
+
+-- Files the flow where its current state says, after any change of status,
+-- runAt or lease: running → due at the lease expiry; pending or suspended with
+-- a runAt → due at runAt; anything else (terminal, suspended on signals or
+-- children only) → in no claim index. Removes it from the ready set if a claim
+-- had promoted it there.
+local function reindex(fkey, id)
+  local f = redis.call('HMGET', fkey, 'queue', 'type', 'status', 'runAt', 'lease', 'rm')
+  local due = dueKey(f[1], f[2])
+  redis.call('ZREM', due, id)
+  if f[6] then
+    redis.call('ZREM', readyKey(f[1], f[2]), f[6])
+    redis.call('HDEL', fkey, 'rm')
+  end
+  local status = f[3]
+  if status == 'running' then
+    if f[5] then
+      redis.call('ZADD', due, f[5], id)
+    end
+  elseif (status == 'pending' or status == 'suspended') and f[4] then
+    redis.call('ZADD', due, f[4], id)
+  end
+end

@@ -1,0 +1,64 @@
+-- Key layout. Mirror of src/internal/keys.ts: change both together.
+--
+-- Every key starts with P = ARGV[1] = "{prefix}:". The braces make the whole
+-- prefix the Redis Cluster hash tag, so every key of a store lives in one slot
+-- and a script may touch any of them (claims and indexes span flows).
+-- Keys of other flows and of the indexes are derived here from P rather than
+-- passed in KEYS, in the manner of BullMQ; the shared hash tag keeps that
+-- cluster-safe.
+local P = ARGV[1]
+
+local function flowKey(id)
+  return P .. 'flow:' .. id
+end
+
+local function histKey(id)
+  return P .. 'hist:' .. id
+end
+
+local function sigKey(id)
+  return P .. 'sig:' .. id
+end
+
+local function sigIndexKey(id)
+  return P .. 'sigx:' .. id
+end
+
+-- Queue and type are length-prefixed so ("a:b", "c") and ("a", "b:c") differ.
+local function comboKey(kind, queue, ftype)
+  return P .. kind .. ':' .. #queue .. ':' .. queue .. ':' .. ftype
+end
+
+-- Flows waiting by time: pending or suspended (score runAt), running (score lease expiry).
+local function dueKey(queue, ftype)
+  return comboKey('due', queue, ftype)
+end
+
+-- Flows due now, in claim order: score -priority, member orderPart(runAt) .. id.
+local function readyKey(queue, ftype)
+  return comboKey('ready', queue, ftype)
+end
+
+-- Every flow, member orderPart(createdAt) .. id (lexicographic, score 0).
+local CREATED_KEY = P .. 'created'
+-- Terminal flows, score finishedAt, member id.
+local FINISHED_KEY = P .. 'finished'
+-- Pub/sub channel of store events.
+local EVENTS_CHANNEL = P .. 'events'
+
+-- A time as 16 zero-padded digits so lexicographic order is time order.
+-- Whole milliseconds in [0, 2^53); values outside are clamped.
+local function orderPart(ms)
+  local n = math.floor(tonumber(ms) or 0)
+  if n < 0 then
+    n = 0
+  elseif n > 9007199254740991 then
+    n = 9007199254740991
+  end
+  return string.format('%016.0f', n)
+end
+
+-- Members of a flow's signal index: "<#name>:<name>:<seq16>", FIFO per name.
+local function signalPrefix(name)
+  return #name .. ':' .. name .. ':'
+end

@@ -1,0 +1,33 @@
+--[[
+  Writes a history record at a position, unless a final (completed or
+  failed) record is there already: first write wins; a `waiting` record may
+  be replaced.
+
+  Input:
+    KEYS[1]  flow hash
+    KEYS[2]  history hash (position → record JSON)
+
+    ARGV[1]  key base "{prefix}:"
+    ARGV[2]  flow id
+    ARGV[3]  fencing token
+    ARGV[4]  position
+    ARGV[5]  record JSON, "status" first
+
+  Output:
+    { existed: 0 | 1, the stored record JSON, cancelRequested: 0 | 1 }
+
+  Errors: ERGON_FLOW_NOT_FOUND, ERGON_LEASE_LOST
+]]
+--- @include "includes/fence"
+--- @include "includes/history"
+
+local cancel = 0
+if fence(KEYS[1], ARGV[2], ARGV[3]) then
+  cancel = 1
+end
+local existing = redis.call('HGET', KEYS[2], ARGV[4])
+if existing and not isWaiting(existing) then
+  return { 1, existing, cancel }
+end
+redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+return { 0, ARGV[5], cancel }

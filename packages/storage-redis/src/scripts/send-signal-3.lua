@@ -1,0 +1,52 @@
+--[[
+  Buffers a signal (FIFO per name) and wakes the flow if it is suspended
+  waiting on that name.
+
+  Input:
+    KEYS[1]  flow hash
+    KEYS[2]  signal hash (seq16 → signal JSON)
+    KEYS[3]  signal index (lexicographic: "<#name>:<name>:<seq16>")
+
+    ARGV[1]  key base "{prefix}:"
+    ARGV[2]  request id (a resent copy is not buffered twice)
+    ARGV[3]  flow id
+    ARGV[4]  signal name
+    ARGV[5]  encoded payload
+    ARGV[6]  now (ms)
+
+  Output:
+    "1"
+
+  Errors: ERGON_FLOW_NOT_FOUND, ERGON_FLOW_FINISHED <status>
+  Events: ready, when it wakes the flow.
+]]
+--- @include "includes/args"
+--- @include "includes/keys"
+--- @include "includes/replay"
+--- @include "includes/waits"
+--- @include "includes/wake"
+
+local fkey, rid, id, name, now = KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[6]
+local f = redis.call('HMGET', fkey, 'status', 'waits')
+if not f[1] then
+  error({ err = 'ERGON_FLOW_NOT_FOUND ' .. id })
+end
+local previous = replayed(fkey, rid)
+if previous then
+  return previous
+end
+if isTerminal(f[1]) then
+  error({ err = 'ERGON_FLOW_FINISHED ' .. f[1] })
+end
+
+local seq = redis.call('HINCRBY', fkey, 'sigseq', 1)
+local seq16 = string.format('%016d', seq)
+redis.call('HSET', KEYS[2], seq16,
+  '{"seq":' .. seq .. ',"name":' .. cjson.encode(name) .. ',"payload":' .. cjson.encode(ARGV[5]) ..
+  ',"sentAt":' .. now .. '}')
+redis.call('ZADD', KEYS[3], 0, signalPrefix(name) .. seq16)
+if f[1] == 'suspended' and waitsOn(f[2], 'signal', 'name', name) then
+  wake(fkey, id, now)
+end
+remember(fkey, rid, '1')
+return '1'

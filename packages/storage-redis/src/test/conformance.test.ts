@@ -1,0 +1,12 @@
+import { describeExecutionLogConformance } from '@ergon/testing';
+import { describe } from 'vitest';
+import type { RedisExecutionLog } from '../index.js';
+import { disposeStore, openStore, redisAvailable } from './support.js';
+
+describe.skipIf(!redisAvailable)('RedisExecutionLog against the shared Redis', () => {
+  describeExecutionLogConformance<RedisExecutionLog>({
+    name: 'RedisExecutionLog',
+    create: () => openStore(),
+    teardown: (store) => disposeStore(store),
+  });
+});
