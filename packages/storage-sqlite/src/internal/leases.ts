@@ -1,0 +1,112 @@
+/**
+ * Claims, leases and fencing. A claim bumps the fencing token; every later
+ * write of the claimer must carry that token ({@link fence}), checked in the
+ * same transaction as the write it guards.
+ *
+ * @module
+ */
+import {
+  type ClaimedFlow,
+  type ClaimRequest,
+  FlowNotFoundError,
+  InvalidArgumentError,
+  LeaseLostError,
+  type LeaseRef,
+} from '@ergon/core';
+import type { CandidateRow, FenceRow, HolderRow, TxContext } from './queries.js';
+import { toFlowRecord } from './rows.js';
+
+/** The flow row if `lease` holds it. @throws FlowNotFoundError, LeaseLostError. */
+export function fence({ q }: TxContext, lease: LeaseRef): FenceRow {
+  return checkHolder(q.fence.get({ id: lease.flowId }), lease);
+}
+
+/** {@link fence} reading fewer columns, for history writes. */
+export function fenceHolder({ q }: TxContext, lease: LeaseRef): HolderRow {
+  return checkHolder(q.holder.get({ id: lease.flowId }), lease);
+}
+
+function checkHolder<Row extends HolderRow>(flow: Row | undefined, lease: LeaseRef): Row {
+  if (!flow) throw new FlowNotFoundError(lease.flowId);
+  if (flow.fencing_token !== lease.token || flow.status !== 'running') {
+    throw new LeaseLostError(lease.flowId, lease.token);
+  }
+  return flow;
+}
+
+/** Claims up to `limit` ready flows (or the one named by `flowId`), best first. */
+export function claimFlows(ctx: TxContext, request: ClaimRequest): ClaimedFlow[] {
+  const { q } = ctx;
+  const { limit, now, leaseMs, workerId } = request;
+  if (!Number.isFinite(now) || !Number.isFinite(leaseMs) || typeof workerId !== 'string') {
+    throw new InvalidArgumentError('claim needs a string `workerId` and finite `now` and `leaseMs` (ms)');
+  }
+  const types = [...new Set(request.types)];
+  const queues = [...new Set(request.queues)];
+  if (!Number.isInteger(limit) || limit < 1 || types.length === 0 || queues.length === 0) return [];
+  let candidates: CandidateRow[];
+  if (request.flowId !== undefined) {
+    const one = q.candidate.get({ id: request.flowId, now });
+    candidates = one && types.includes(one.type) && queues.includes(one.queue) ? [one] : [];
+  } else {
+    candidates = readyFlows(ctx, { queues, types, now, limit });
+  }
+  return candidates.map((candidate) => {
+    const row = q.claim.get({ id: candidate.id, workerId, expiresAt: now + leaseMs, now });
+    if (!row) throw new FlowNotFoundError(candidate.id);
+    return { flow: toFlowRecord(row), token: row.fencing_token };
+  });
+}
+
+/** Ready flows of these queues and types in claim order, at most `limit`. */
+function readyFlows(
+  { q }: TxContext,
+  filter: { queues: readonly string[]; types: readonly string[]; now: number; limit: number },
+): CandidateRow[] {
+  let candidates: CandidateRow[] = [];
+  for (const queue of filter.queues) {
+    for (const type of filter.types) {
+      const rows = q.claimCandidates.all({ queue, type, now: filter.now, limit: filter.limit });
+      candidates = candidates.length === 0 ? rows : candidates.concat(rows);
+    }
+  }
+  // Each (queue, type) comes back in claim order already; several need one merge.
+  const merge = filter.queues.length * filter.types.length > 1;
+  return merge ? candidates.sort(claimOrder).slice(0, filter.limit) : candidates;
+}
+
+/** Priority descending, then runAt ascending, then id: the order of the `flows_claim` index. */
+function claimOrder(a: CandidateRow, b: CandidateRow): number {
+  return b.priority - a.priority || a.run_at - b.run_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Extends a held lease. */
+export function renewLease(ctx: TxContext, lease: LeaseRef & { leaseMs: number; now: number }): boolean {
+  const flow = fence(ctx, lease);
+  if (!Number.isFinite(lease.now + lease.leaseMs)) {
+    throw new InvalidArgumentError('renewLease needs finite `now` and `leaseMs` (ms)');
+  }
+  ctx.q.renew.run({ id: flow.id, expiresAt: lease.now + lease.leaseMs });
+  return flow.cancel_requested !== 0;
+}
+
+/** Gives a held flow back as pending; a stale token is ignored. */
+export function releaseLease(ctx: TxContext, lease: LeaseRef & { now: number }): void {
+  const released = ctx.q.release.get({ id: lease.flowId, token: lease.token, now: lease.now });
+  if (released) ctx.emit({ type: 'ready', queue: released.queue });
+}
+
+/** The earliest time a flow of these types and queues becomes claimable. */
+export function nextWakeAt(
+  { q }: TxContext,
+  filter: { types: readonly string[]; queues: readonly string[] },
+): number | undefined {
+  let next: number | undefined;
+  for (const queue of new Set(filter.queues)) {
+    for (const type of new Set(filter.types)) {
+      const at = q.nextWake.get({ queue, type })?.at;
+      if (at !== null && at !== undefined && (next === undefined || at < next)) next = at;
+    }
+  }
+  return next;
+}

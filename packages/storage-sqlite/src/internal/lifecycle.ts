@@ -1,0 +1,169 @@
+/**
+ * A flow's life outside its history: creation, suspension and waking,
+ * signals, cancellation, the end of a run (waking a waiting parent), purge.
+ *
+ * @module
+ */
+import {
+  type FinishRequest,
+  FlowFinishedError,
+  FlowNotFoundError,
+  type FlowRecord,
+  type FlowStatus,
+  InvalidArgumentError,
+  isTerminalStatus,
+  type LeaseRef,
+  type NewFlow,
+  type SuspendResult,
+  type Wait,
+} from '@ergon/core';
+import { fence } from './leases.js';
+import type { FenceRow, TxContext } from './queries.js';
+import { isWait, parseWaits, toFlowRecord } from './rows.js';
+
+type Terminal = 'completed' | 'failed' | 'cancelled';
+
+/** Creates the flow unless one with its id exists; returns the stored one. */
+export function createFlow(ctx: TxContext, input: NewFlow): { flow: FlowRecord; created: boolean } {
+  for (const field of ['id', 'type', 'queue', 'input'] as const) {
+    if (typeof input[field] !== 'string')
+      throw new InvalidArgumentError(`new flow \`${field}\` must be a string`);
+  }
+  for (const field of ['priority', 'runAt', 'now'] as const) {
+    if (!Number.isFinite(input[field])) {
+      throw new InvalidArgumentError(`new flow \`${field}\` must be a finite number`);
+    }
+  }
+  const created = ctx.q.insertFlow.run(input) === 1;
+  if (created) {
+    ctx.emit({ type: 'ready', queue: input.queue, at: input.runAt > input.now ? input.runAt : undefined });
+  }
+  return { flow: flowRecord(ctx, input.id), created };
+}
+
+/** The stored flow. @throws FlowNotFoundError. */
+export function flowRecord({ q }: TxContext, id: string): FlowRecord {
+  const row = q.flow.get({ id });
+  if (!row) throw new FlowNotFoundError(id);
+  return toFlowRecord(row);
+}
+
+/** Suspends a held flow on `waits`, unless one has resolved or cancellation was requested. */
+export function suspend(
+  ctx: TxContext,
+  lease: LeaseRef & { waits: readonly Wait[]; now: number },
+): SuspendResult {
+  const flow = fence(ctx, lease);
+  const waits = checkWaits(lease.waits);
+  if (flow.cancel_requested !== 0) {
+    finish(ctx, flow, { status: 'cancelled', now: lease.now });
+    return { outcome: 'cancelled' };
+  }
+  if (waits.some((wait) => resolved(ctx, flow.id, wait, lease.now))) return { outcome: 'ready' };
+  const timers = waits.flatMap((wait) => (wait.kind === 'timer' ? [wait.at] : []));
+  const runAt = timers.length > 0 ? Math.min(...timers) : undefined;
+  ctx.q.suspend.run({ id: flow.id, waits: JSON.stringify(waits), runAt, now: lease.now });
+  if (runAt !== undefined) ctx.emit({ type: 'ready', queue: flow.queue, at: runAt });
+  return { outcome: 'suspended' };
+}
+
+/** Ends a held flow. */
+export function finishFlow(ctx: TxContext, request: FinishRequest): void {
+  const flow = fence(ctx, request);
+  if (request.status !== 'completed' && request.status !== 'failed' && request.status !== 'cancelled') {
+    throw new InvalidArgumentError(
+      `finishFlow status must be 'completed', 'failed' or 'cancelled' (got ${JSON.stringify(request.status)})`,
+    );
+  }
+  finish(ctx, flow, request);
+}
+
+/** Buffers a signal and wakes the flow if it waits on that name. */
+export function sendSignal(
+  ctx: TxContext,
+  signal: { flowId: string; name: string; payload: string; now: number },
+): void {
+  if (typeof signal.name !== 'string' || typeof signal.payload !== 'string') {
+    throw new InvalidArgumentError('a signal needs a string `name` and an encoded (string) `payload`');
+  }
+  const flow = ctx.q.fence.get({ id: signal.flowId });
+  if (!flow) throw new FlowNotFoundError(signal.flowId);
+  if (isTerminalStatus(flow.status as FlowStatus)) {
+    throw new FlowFinishedError(flow.id, flow.status, `signal '${signal.name}'`);
+  }
+  ctx.q.insertSignal.run(signal);
+  const waits = flow.status === 'suspended' ? parseWaits(flow.waits, flow.id) : [];
+  if (waits.some((w) => w.kind === 'signal' && w.name === signal.name)) wake(ctx, flow, signal.now);
+}
+
+/** Cancels a pending or suspended flow at once; flags a running one. */
+export function requestCancel(
+  ctx: TxContext,
+  request: { flowId: string; error: string; now: number },
+): FlowRecord {
+  const flow = ctx.q.fence.get({ id: request.flowId });
+  if (!flow) throw new FlowNotFoundError(request.flowId);
+  if (flow.status === 'pending' || flow.status === 'suspended') {
+    finish(ctx, flow, { status: 'cancelled', error: request.error, now: request.now });
+  } else if (flow.status === 'running') {
+    ctx.q.flagCancel.run({ id: flow.id, error: request.error, now: request.now });
+  }
+  return flowRecord(ctx, flow.id);
+}
+
+/** Deletes up to `limit` terminal flows finished before the cut-off, with history and signals. */
+export function purgeBatch({ q }: TxContext, finishedBefore: number, limit: number): number {
+  const ids = q.purgeable.all({ before: finishedBefore, limit });
+  for (const { id } of ids) {
+    q.deleteHistory.run({ id });
+    q.deleteSignals.run({ id });
+    q.deleteFlow.run({ id });
+  }
+  return ids.length;
+}
+
+/** Moves a flow to a terminal state and wakes its parent if the parent waits on it. */
+function finish(
+  ctx: TxContext,
+  flow: FenceRow,
+  values: { status: Terminal; now: number; result?: string | undefined; error?: string | undefined },
+): void {
+  const { q } = ctx;
+  const { status, result, error, now } = values;
+  q.finish.run({ id: flow.id, status, result, error, now });
+  ctx.emit({ type: 'finished', flowId: flow.id, status });
+  if (flow.parent_id === null) return;
+  const parent = q.fence.get({ id: flow.parent_id });
+  if (parent?.status !== 'suspended') return;
+  if (parseWaits(parent.waits, parent.id).some((w) => w.kind === 'child' && w.flowId === flow.id)) {
+    wake(ctx, parent, now);
+  }
+}
+
+/** Makes a suspended flow claimable now. */
+function wake(ctx: TxContext, flow: FenceRow, now: number): void {
+  ctx.q.wake.run({ id: flow.id, now });
+  ctx.emit({ type: 'ready', queue: flow.queue });
+}
+
+/** True when the wait would not block: timer due, signal buffered, child finished. */
+function resolved({ q }: TxContext, flowId: string, wait: Wait, now: number): boolean {
+  if (wait.kind === 'timer') return wait.at <= now;
+  if (wait.kind === 'signal') return q.oldestSignal.get({ flowId, name: wait.name }) !== undefined;
+  const child = q.fence.get({ id: wait.flowId });
+  return child !== undefined && isTerminalStatus(child.status as FlowStatus);
+}
+
+/** Validates waits and keeps only their own fields, so the stored JSON is the store's. */
+function checkWaits(waits: readonly Wait[]): Wait[] {
+  if (!Array.isArray(waits) || !waits.every(isWait)) {
+    throw new InvalidArgumentError(
+      'suspend needs `waits`: timers {kind, at, position}, signals {kind, name, position}, children {kind, flowId, position}',
+    );
+  }
+  return waits.map((w): Wait => {
+    if (w.kind === 'timer') return { kind: 'timer', at: w.at, position: w.position };
+    if (w.kind === 'signal') return { kind: 'signal', name: w.name, position: w.position };
+    return { kind: 'child', flowId: w.flowId, position: w.position };
+  });
+}

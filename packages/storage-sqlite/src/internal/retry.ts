@@ -1,0 +1,39 @@
+/**
+ * Waiting out another connection's write lock without blocking the event loop.
+ *
+ * @module
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isBusyError } from './errors.js';
+
+/** Longest a statement blocks the thread inside SQLite's busy handler; the rest is async retries. */
+export const BUSY_SLICE_MS = 20;
+
+/**
+ * A jittered, exponentially growing pause before retry `attempt` (0-based):
+ * about 1 ms at first, at most 50 ms. Jitter keeps competing processes from
+ * retrying in lockstep.
+ */
+export function backoffMs(attempt: number): number {
+  const ceiling = Math.min(50, 2 ** attempt);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+/**
+ * Runs `fn`; while it fails because the database is locked, retries after
+ * {@link backoffMs} until `budgetMs` has passed, then rethrows the last error.
+ */
+export async function retryBusy<T>(fn: () => T, budgetMs: number): Promise<T> {
+  let deadline: number | undefined;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return fn();
+    } catch (error) {
+      if (!isBusyError(error)) throw error;
+      const now = Date.now();
+      deadline ??= now + budgetMs;
+      if (now >= deadline) throw error;
+      await sleep(Math.min(backoffMs(attempt), deadline - now));
+    }
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Rows to records. Encoded values (`input`, `result`, `error`,
+ * payloads) pass through as text and are never decoded here; `waits` is the
+ * store's own JSON and is checked when read.
+ *
+ * @module
+ */
+import {
+  ErrorCode,
+  type FlowRecord,
+  type FlowStatus,
+  type OperationRecord,
+  type SignalRecord,
+  type StoreEvent,
+  type Wait,
+} from '@ergon/core';
+import type { Selectable } from 'kysely';
+import { permanentError } from './errors.js';
+import type { FeedEntry } from './notifier.js';
+import type { EventRow } from './queries.js';
+import type { FlowsTable, HistoryTable, SignalsTable } from './schema.js';
+
+/** A flow row as read (the generated column may be present or not). */
+export type FlowRow = Omit<Selectable<FlowsTable>, 'wake_at'>;
+
+/** A history row as read. */
+export type HistoryRow = Selectable<HistoryTable>;
+
+/** A signal row as read. */
+export type SignalRow = Selectable<SignalsTable>;
+
+const EMPTY_WAITS: readonly Wait[] = Object.freeze([]);
+
+/** A frozen {@link FlowRecord} from a row. @throws STORE_CORRUPT when `waits` is not the store's JSON. */
+export function toFlowRecord(row: FlowRow): FlowRecord {
+  return Object.freeze({
+    id: row.id,
+    type: row.type,
+    queue: row.queue,
+    status: row.status as FlowStatus,
+    priority: row.priority,
+    input: row.input,
+    result: row.result ?? undefined,
+    error: row.error ?? undefined,
+    parentId: row.parent_id ?? undefined,
+    runAt: row.run_at ?? undefined,
+    fencingToken: row.fencing_token,
+    leaseOwner: row.lease_owner ?? undefined,
+    leaseExpiresAt: row.lease_expires_at ?? undefined,
+    waits: parseWaits(row.waits, row.id),
+    cancelRequested: row.cancel_requested !== 0,
+    runCount: row.run_count,
+    traceContext: row.trace_context ?? undefined,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at ?? undefined,
+  });
+}
+
+/** The waits of a flow row. @throws STORE_CORRUPT when the text is not a JSON array of waits. */
+export function parseWaits(text: string, flowId: string): readonly Wait[] {
+  if (text === '[]') return EMPTY_WAITS;
+  let waits: unknown;
+  try {
+    waits = JSON.parse(text);
+  } catch (error) {
+    throw corruptWaits(flowId, error);
+  }
+  if (!Array.isArray(waits) || !waits.every(isWait)) throw corruptWaits(flowId);
+  return Object.freeze(waits.map((w: Wait) => Object.freeze(w)));
+}
+
+/** True for a well-formed {@link Wait}. */
+export function isWait(value: unknown): value is Wait {
+  const w = value as Partial<Record<string, unknown>> | null;
+  if (typeof w !== 'object' || w === null || !Number.isInteger(w.position)) return false;
+  switch (w.kind) {
+    case 'timer':
+      return typeof w.at === 'number' && Number.isFinite(w.at);
+    case 'signal':
+      return typeof w.name === 'string';
+    case 'child':
+      return typeof w.flowId === 'string';
+    default:
+      return false;
+  }
+}
+
+function corruptWaits(flowId: string, cause?: unknown): Error {
+  return permanentError(
+    ErrorCode.STORE_CORRUPT,
+    `flow ${JSON.stringify(flowId)} has unreadable waits: the database was changed outside Ergon`,
+    { cause, details: { flowId } },
+  );
+}
+
+/** A frozen {@link OperationRecord} from a row. */
+export function toOperationRecord(row: HistoryRow): OperationRecord {
+  return Object.freeze({
+    flowId: row.flow_id,
+    position: row.position,
+    key: row.key,
+    kind: row.kind as OperationRecord['kind'],
+    status: row.status as OperationRecord['status'],
+    attempts: row.attempts,
+    result: row.result ?? undefined,
+    error: row.error ?? undefined,
+    wakeAt: row.wake_at ?? undefined,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at ?? undefined,
+    seq: row.seq ?? undefined,
+  });
+}
+
+/** A frozen {@link SignalRecord} from a row. */
+export function toSignalRecord(row: SignalRow): SignalRecord {
+  return Object.freeze({
+    flowId: row.flow_id,
+    seq: row.seq,
+    name: row.name,
+    payload: row.payload,
+    sentAt: row.sent_at,
+  });
+}
+
+/** The change-feed entry of a row; none for a row this code does not understand. */
+export function toFeedEntry(row: EventRow): FeedEntry[] {
+  let event: StoreEvent;
+  if (row.type === 'ready' && row.queue !== null) {
+    event = { type: 'ready', queue: row.queue, at: row.at ?? undefined };
+  } else if (row.type === 'finished' && row.flow_id !== null && row.status !== null) {
+    event = { type: 'finished', flowId: row.flow_id, status: row.status as FlowStatus };
+  } else {
+    return [];
+  }
+  return [{ seq: row.seq, origin: row.origin, event }];
+}

@@ -1,0 +1,118 @@
+/**
+ * Kysely builds every query; better-sqlite3 runs it. Hot-path queries are built
+ * once with named placeholders ({@link param}), compiled, and kept as prepared
+ * statements, so a call costs one bind and one step, not a build and a parse.
+ * Other queries go through a small cache keyed by their SQL text.
+ *
+ * @module
+ */
+import type Database from 'better-sqlite3';
+import type { Compilable } from 'kysely';
+
+/** Values by placeholder name: any object whose properties carry the names. */
+type Values = object;
+
+/** A named placeholder, replaced by the value of that name when the statement runs. */
+class Param {
+  constructor(readonly name: string) {}
+}
+
+/**
+ * A placeholder to use in a Kysely query in place of a value. Typed as `T` so
+ * the builder type-checks; it is only ever compiled, never executed by Kysely.
+ */
+export function param<T>(name: string): T {
+  return new Param(name) as unknown as T;
+}
+
+/** A compiled, prepared statement with named parameters. */
+export class Prepared<Row> {
+  readonly #stmt: Database.Statement<unknown[], Row>;
+  /** The SQL text, for diagnostics (`EXPLAIN QUERY PLAN`). */
+  readonly source: string;
+  /** Per parameter: the name to read from the values, or undefined for a constant. */
+  readonly #names: readonly (string | undefined)[];
+  readonly #constants: readonly unknown[];
+
+  constructor(db: Database.Database, query: Compilable) {
+    const compiled = query.compile();
+    this.source = compiled.sql;
+    this.#stmt = db.prepare<unknown[], Row>(compiled.sql);
+    this.#names = compiled.parameters.map((p) => (p instanceof Param ? p.name : undefined));
+    this.#constants = compiled.parameters.map((p) => (p instanceof Param ? undefined : p));
+  }
+
+  /** Runs a write; returns the number of rows changed. */
+  run(values: Values = {}): number {
+    return this.#stmt.run(this.#bind(values)).changes;
+  }
+
+  /** The first row, or undefined. */
+  get(values: Values = {}): Row | undefined {
+    return this.#stmt.get(this.#bind(values));
+  }
+
+  /** Every row. */
+  all(values: Values = {}): Row[] {
+    return this.#stmt.all(this.#bind(values));
+  }
+
+  // better-sqlite3 binds the elements of one array argument as the positional parameters.
+  #bind(values: Values): unknown[] {
+    const names = this.#names;
+    const args = new Array<unknown>(names.length);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      args[i] =
+        name === undefined ? this.#constants[i] : toSqlValue((values as Record<string, unknown>)[name]);
+    }
+    return args;
+  }
+}
+
+/** Runs ad-hoc Kysely queries (listing, purge) through a bounded cache of prepared statements. */
+export class StatementCache {
+  readonly #db: Database.Database;
+  readonly #cache = new Map<string, Database.Statement<unknown[], unknown>>();
+  readonly #capacity: number;
+
+  constructor(db: Database.Database, capacity = 64) {
+    this.#db = db;
+    this.#capacity = capacity;
+  }
+
+  /** Every row of the compiled query. */
+  all<Row>(query: Compilable<Row>): Row[] {
+    const compiled = query.compile();
+    return this.#statement(compiled.sql).all(...compiled.parameters.map(toSqlValue)) as Row[];
+  }
+
+  /** Runs a compiled write; returns the number of rows changed. */
+  run(query: Compilable): number {
+    const compiled = query.compile();
+    return this.#statement(compiled.sql).run(...compiled.parameters.map(toSqlValue)).changes;
+  }
+
+  #statement(sql: string): Database.Statement<unknown[], unknown> {
+    let stmt = this.#cache.get(sql);
+    if (stmt) {
+      // Refresh its place so the least recently used statement is evicted first.
+      this.#cache.delete(sql);
+    } else {
+      stmt = this.#db.prepare(sql);
+      if (this.#cache.size >= this.#capacity) {
+        const oldest = this.#cache.keys().next().value;
+        if (oldest !== undefined) this.#cache.delete(oldest);
+      }
+    }
+    this.#cache.set(sql, stmt);
+    return stmt;
+  }
+}
+
+/** better-sqlite3 binds neither `undefined` nor booleans. */
+function toSqlValue(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value;
+}

@@ -1,0 +1,249 @@
+/**
+ * `SqliteExecutionLog`: the embedded default store. One SQLite file in WAL
+ * mode, safe for many connections and processes: every write primitive is one
+ * `BEGIN IMMEDIATE` transaction, so the fencing check and the write it guards
+ * see the same state, and a lock held by another connection is waited out
+ * instead of surfacing as `SQLITE_BUSY`.
+ *
+ * better-sqlite3 is synchronous: each method does its work at once and returns
+ * a settled promise (unless it must wait for a lock), so calls on one
+ * connection never interleave. The work itself lives in `internal/` by
+ * concept: leases, history, lifecycle.
+ *
+ * @module
+ */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import {
+  type ClaimedFlow,
+  type ClaimRequest,
+  type ExecutionLog,
+  type FinishRequest,
+  type FlowPage,
+  type FlowQuery,
+  type FlowRecord,
+  InvalidArgumentError,
+  type LeaseRef,
+  type NewFlow,
+  type OperationRecord,
+  type PurgeRequest,
+  type RecordResult,
+  type RenewResult,
+  type SignalRecord,
+  type StoreEvent,
+  type SuspendResult,
+  type Wait,
+} from '@ergon/core';
+import { toErgonError } from './internal/errors.js';
+import { changeSource, EventOutbox } from './internal/feed.js';
+import { consumeSignal, recordOperation } from './internal/history.js';
+import { claimFlows, nextWakeAt, releaseLease, renewLease } from './internal/leases.js';
+import {
+  createFlow,
+  finishFlow,
+  purgeBatch,
+  requestCancel,
+  sendSignal,
+  suspend,
+} from './internal/lifecycle.js';
+import { listFlows } from './internal/list.js';
+import { type ChangeNotifier, type ChangeSource, joinNotifier, leaveNotifier } from './internal/notifier.js';
+import { type Connection, connect, prepareDatabase } from './internal/open.js';
+import { prepareQueries, type TxContext } from './internal/queries.js';
+import { toFlowRecord, toOperationRecord, toSignalRecord } from './internal/rows.js';
+import { TransactionRunner } from './internal/runner.js';
+import { StatementCache } from './internal/statements.js';
+import { type ResolvedOptions, resolveOptions, type SqliteExecutionLogOptions } from './options.js';
+
+/** Flows deleted per purge transaction, so a purge never holds the write lock for long. */
+const PURGE_BATCH = 100;
+
+/** An {@link ExecutionLog} on a SQLite file. Create it with {@link SqliteExecutionLog.open}. */
+export class SqliteExecutionLog implements ExecutionLog {
+  /** Stable store name. */
+  readonly name = 'sqlite';
+  readonly #connection: Connection;
+  readonly #ctx: TxContext;
+  readonly #runner: TransactionRunner;
+  readonly #adhoc: StatementCache;
+  readonly #notifier: ChangeNotifier;
+  readonly #source: ChangeSource | undefined;
+  readonly #subscriptions = new Set<() => void>();
+  #closed = false;
+
+  /**
+   * Opens (creating when missing) and migrates a store.
+   *
+   * @throws InvalidArgumentError for bad options; ErgonError `STORE_FOREIGN` when the file is not an
+   *   Ergon store (it is left untouched), `STORE_SCHEMA_TOO_NEW` when a newer version wrote it,
+   *   `STORE_CORRUPT`, or `STORE_UNAVAILABLE` when it cannot be opened or stays locked.
+   */
+  static async open(options: SqliteExecutionLogOptions): Promise<SqliteExecutionLog> {
+    const config = resolveOptions(options);
+    const connection = connect(config);
+    try {
+      await prepareDatabase(connection, config);
+      return new SqliteExecutionLog(config, connection);
+    } catch (error) {
+      if (connection.owned && connection.db.open) connection.db.close();
+      throw toErgonError(error, connection.where);
+    }
+  }
+
+  private constructor(config: ResolvedOptions, connection: Connection) {
+    const { db } = connection;
+    this.#connection = connection;
+    const q = prepareQueries(db, connection.kysely);
+    this.#adhoc = new StatementCache(db);
+    // A private in-memory database has no other connection to tell or to listen to.
+    this.#source = db.memory ? undefined : changeSource(db, q);
+    this.#notifier = joinNotifier(connection.key, this.#source, config.pollIntervalMs);
+    const outbox = new EventOutbox(q, this.#notifier, this.#source !== undefined);
+    this.#ctx = { q, emit: (event) => outbox.emit(event) };
+    this.#runner = new TransactionRunner({
+      db,
+      where: connection.where,
+      busyTimeoutMs: config.busyTimeoutMs,
+      hooks: outbox,
+    });
+  }
+
+  /** The file this store uses (`:memory:` for a private in-memory database). */
+  get path(): string {
+    return this.#connection.where;
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.createFlow} One IMMEDIATE transaction; `INSERT … ON CONFLICT DO NOTHING`. */
+  createFlow(input: NewFlow): Promise<{ flow: FlowRecord; created: boolean }> {
+    return this.#runner.write(() => createFlow(this.#ctx, input));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.getFlow} */
+  getFlow(flowId: string): Promise<FlowRecord | undefined> {
+    return this.#runner.read(() => {
+      const row = this.#ctx.q.flow.get({ id: flowId });
+      return row ? toFlowRecord(row) : undefined;
+    });
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.listFlows} Keyset-paged on the `(created_at, id)` index. */
+  listFlows(query: FlowQuery): Promise<FlowPage> {
+    return this.#runner.read(() => listFlows(this.#connection.kysely, this.#adhoc, query));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.getHistory} */
+  getHistory(flowId: string): Promise<OperationRecord[]> {
+    return this.#runner.read(() => this.#ctx.q.history.all({ flowId }).map(toOperationRecord));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.getSignals} */
+  getSignals(flowId: string): Promise<SignalRecord[]> {
+    return this.#runner.read(() => this.#ctx.q.signals.all({ flowId }).map(toSignalRecord));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.claim} Walks the `flows_claim` index per (queue, type). */
+  claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
+    return this.#runner.write(() => claimFlows(this.#ctx, request));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.renewLease} */
+  renewLease(lease: LeaseRef & { leaseMs: number; now: number }): Promise<RenewResult> {
+    return this.#runner.write(() => ({ cancelRequested: renewLease(this.#ctx, lease) }));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.releaseLease} */
+  releaseLease(lease: LeaseRef & { now: number }): Promise<void> {
+    return this.#runner.write(() => releaseLease(this.#ctx, lease));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.recordOperation} Fencing check and upsert in one IMMEDIATE transaction. */
+  recordOperation(lease: LeaseRef, record: OperationRecord): Promise<RecordResult> {
+    return this.#runner.write(() => recordOperation(this.#ctx, lease, record));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.consumeSignal} */
+  consumeSignal(
+    lease: LeaseRef,
+    request: { name: string; record: Omit<OperationRecord, 'result' | 'status'> },
+  ): Promise<RecordResult | undefined> {
+    return this.#runner.write(() => consumeSignal(this.#ctx, lease, request));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.suspend} */
+  suspend(lease: LeaseRef & { waits: readonly Wait[]; now: number }): Promise<SuspendResult> {
+    return this.#runner.write(() => suspend(this.#ctx, lease));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.finishFlow} */
+  finishFlow(request: FinishRequest): Promise<void> {
+    return this.#runner.write(() => finishFlow(this.#ctx, request));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.sendSignal} */
+  sendSignal(signal: { flowId: string; name: string; payload: string; now: number }): Promise<void> {
+    return this.#runner.write(() => sendSignal(this.#ctx, signal));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.requestCancel} */
+  requestCancel(request: { flowId: string; error: string; now: number }): Promise<FlowRecord> {
+    return this.#runner.write(() => requestCancel(this.#ctx, request));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.nextWakeAt} One index seek per (queue, type). */
+  nextWakeAt(filter: { types: readonly string[]; queues: readonly string[] }): Promise<number | undefined> {
+    return this.#runner.read(() => nextWakeAt(this.#ctx, filter));
+  }
+
+  /**
+   * {@inheritDoc @ergon/core#ExecutionLog.purge} Deletes in transactions of 100 flows, so other
+   * connections get the write lock in between.
+   */
+  async purge(request: PurgeRequest): Promise<number> {
+    const { finishedBefore, limit } = request;
+    if (!Number.isFinite(finishedBefore) || !Number.isInteger(limit) || limit < 0) {
+      throw new InvalidArgumentError('purge needs a finite `finishedBefore` (ms) and a whole `limit` ≥ 0');
+    }
+    let purged = 0;
+    while (purged < limit) {
+      const batch = Math.min(PURGE_BATCH, limit - purged);
+      const deleted = await this.#runner.write(() => purgeBatch(this.#ctx, finishedBefore, batch));
+      purged += deleted;
+      if (deleted < batch) break;
+      await yieldToLoop();
+    }
+    return purged;
+  }
+
+  /**
+   * Store events: `ready` when a flow becomes claimable (now, or at `at`), `finished` when one
+   * ends. Events of every connection to the same file in this process arrive right after their
+   * commit; those of other processes within the poll interval (`pollIntervalMs`). Listeners
+   * must not throw; an error thrown by one is ignored.
+   */
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    if (this.#closed) return () => {};
+    const stop = this.#notifier.listen(listener);
+    const unsubscribe = () => {
+      stop();
+      this.#subscriptions.delete(unsubscribe);
+    };
+    this.#subscriptions.add(unsubscribe);
+    return unsubscribe;
+  }
+
+  /** Ends subscriptions and closes the connection if the store opened it. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#runner.close();
+    for (const unsubscribe of [...this.#subscriptions]) unsubscribe();
+    leaveNotifier(this.#connection.key, this.#source);
+    const { db, owned, kysely } = this.#connection;
+    await kysely.destroy();
+    if (owned && db.open) db.close();
+  }
+}
+
+/** Opens a store; the same as {@link SqliteExecutionLog.open}. */
+export function openSqliteExecutionLog(options: SqliteExecutionLogOptions): Promise<SqliteExecutionLog> {
+  return SqliteExecutionLog.open(options);
+}
