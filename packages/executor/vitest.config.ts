@@ -1,9 +1,29 @@
 import { defineConfig } from 'vitest/config';
 
+// The scenario suites run once per store, like Kysely's `for (const dialect of DIALECTS)`.
+const stores = ['memory', 'sqlite', 'redis'] as const;
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 20_000,
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    projects: [
+      ...stores.map((store) => ({
+        extends: true as const,
+        test: {
+          name: store,
+          include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+          env: { ERGON_TEST_STORE: store },
+        },
+      })),
+      {
+        extends: true as const,
+        test: {
+          name: 'types',
+          include: [],
+          typecheck: { enabled: true, only: true, include: ['test/**/*.test-d.ts'] },
+        },
+      },
+    ],
   },
 });

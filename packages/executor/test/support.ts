@@ -1,24 +1,50 @@
-import { type Clock, type ExecutionLog, InMemoryExecutionLog, systemClock } from '@ergon/core';
+import { type Clock, type ExecutionLog, systemClock } from '@ergon/core';
 import { FakeClock } from '@ergon/testing';
-import { afterEach } from 'vitest';
+import { afterEach, beforeEach } from 'vitest';
 import { Client, type FlowSource, Worker, type WorkerOptions } from '../src/index.js';
+import { createTestStore } from './stores.js';
 
-/** A store, a client and workers for one test; everything stops after the test. */
-export function harness(options: { fake?: boolean; store?: ExecutionLog } = {}) {
-  const store = options.store ?? new InMemoryExecutionLog();
-  const clock: Clock = options.fake ? new FakeClock() : systemClock;
-  const client = new Client({ store, clock });
+/**
+ * A fresh store (of the kind `ERGON_TEST_STORE` names), a client and workers
+ * for each test; everything stops and is removed after the test.
+ */
+export function harness(options: { fake?: boolean } = {}) {
+  let store: ExecutionLog | undefined;
+  let dispose: (() => Promise<void>) | undefined;
+  let clock: Clock = systemClock;
+  let client: Client | undefined;
   const workers: Worker[] = [];
-  const startWorker = (flows: readonly FlowSource[], extra: Partial<WorkerOptions> = {}) => {
-    const worker = new Worker({ store, flows, clock, maxIdle: '20ms', lease: '2s', ...extra });
-    workers.push(worker.start());
-    return worker;
-  };
+  beforeEach(async () => {
+    ({ store, dispose } = await createTestStore());
+    clock = options.fake ? new FakeClock() : systemClock;
+    client = new Client({ store, clock });
+  });
   afterEach(async () => {
     await Promise.all(workers.map((w) => w.stop({ timeout: '1s' })));
     workers.length = 0;
+    await dispose?.();
   });
-  return { store, clock, fakeClock: clock as FakeClock, client, startWorker };
+  return {
+    get store(): ExecutionLog {
+      if (!store) throw new Error('harness store is only available inside a test');
+      return store;
+    },
+    get clock() {
+      return clock;
+    },
+    get fakeClock() {
+      return clock as FakeClock;
+    },
+    get client(): Client {
+      if (!client) throw new Error('harness client is only available inside a test');
+      return client;
+    },
+    startWorker(flows: readonly FlowSource[], extra: Partial<WorkerOptions> = {}) {
+      const worker = new Worker({ store: this.store, flows, clock, maxIdle: '20ms', lease: '2s', ...extra });
+      workers.push(worker.start());
+      return worker;
+    },
+  };
 }
 
 /** Waits (real time) until `check` holds. */

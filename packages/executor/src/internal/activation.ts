@@ -288,6 +288,8 @@ export class Activation implements FlowContext {
         const error = new ChildFlowFailedError(childId, child.status, cause);
         return this.#settle<O>(await this.#recordFinal(slot, 'child', { error }));
       }
+      // A waiting record shows the child in the parent's history while it runs.
+      if (!slot.record) await this.#recordWaiting(slot, 'child', undefined);
       this.#waitFor({ kind: 'child', flowId: childId, position: slot.position });
       return NEVER;
     });
@@ -312,6 +314,7 @@ export class Activation implements FlowContext {
     }
     // Not counted as live work itself: its nodes are, and a node waiting on a
     // timer must let the flow suspend.
+    const startedAt = this.#o.clock.now();
     const run = async (): Promise<DagResultOf<G>> => {
       const result = await executeGraph(graph, input, {
         maxParallel: options.maxParallel,
@@ -328,7 +331,7 @@ export class Activation implements FlowContext {
           );
         },
       });
-      return this.#settle(await this.#track(this.#recordFinal(slot, 'dag', { result })));
+      return this.#settle(await this.#track(this.#recordFinal(slot, 'dag', { result, startedAt })));
     };
     return run();
   }
@@ -579,7 +582,7 @@ export class Activation implements FlowContext {
   async #recordWaiting(
     slot: Slot,
     kind: OperationKind,
-    wakeAt: number,
+    wakeAt: number | undefined,
     extra: { attempts?: number; error?: unknown; startedAt?: number } = {},
   ): Promise<void> {
     const record: OperationRecord = {
