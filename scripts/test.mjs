@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// The README's test command: set-up, then lint, typecheck, every test suite and
+// the publishability check through turbo, then one closing line that counts the
+// tests of every package (from each vitest JSON report).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const reports = ['packages', 'apps'].flatMap((group) =>
+  readdirSync(join(root, group)).map((name) => join(root, group, name, '.vitest-report.json')),
+);
+for (const report of reports) rmSync(report, { force: true });
+
+const node = (script, args) => spawnSync(process.execPath, [join(root, 'scripts', script), ...args], { cwd: root, stdio: 'inherit' });
+const setup = node('setup.mjs', []);
+if (setup.status !== 0) process.exit(setup.status ?? 1);
+const run = node('pnpm.mjs', ['exec', 'turbo', 'run', 'lint', 'typecheck', 'test', 'publint', '--output-logs=errors-only']);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let files = 0;
+for (const report of reports) {
+  if (!existsSync(report)) continue;
+  const json = JSON.parse(readFileSync(report, 'utf8'));
+  passed += json.numPassedTests ?? 0;
+  failed += json.numFailedTests ?? 0;
+  skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
+  files++;
+}
+console.log(`\n${files} packages reported tests`);
+console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(run.status === 0 && failed === 0 && passed > 0 ? 0 : 1);
