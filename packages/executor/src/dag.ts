@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { FailurePolicy, Graph, GraphResult } from '@ergon/graph';
+import type { FailurePolicy, Graph, GraphJson, GraphResult } from '@ergon/graph';
 
 /** Any built graph. */
 // biome-ignore lint/suspicious/noExplicitAny: accepts graphs of every input and output type.
@@ -20,5 +20,5 @@ export interface DagOptions {
 /** The input type of a graph. */
 export type GraphInputOf<G> = G extends Graph<infer I, infer _O> ? I : never;
 
-/** What `ctx.dag` resolves with for a graph. */
-export type DagResultOf<G> = G extends Graph<infer _I, infer O> ? GraphResult<O> : never;
+/** What `ctx.dag` resolves with for a graph: the graph's result and its shape (as recorded in history). */
+export type DagResultOf<G> = G extends Graph<infer _I, infer O> ? GraphResult<O> & { readonly graph: GraphJson } : never;

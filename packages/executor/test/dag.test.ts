@@ -54,6 +54,9 @@ describe('ctx.dag', () => {
       'checkout.checkFraud#0',
       'checkout.finalize#0',
     ]);
+    // The DAG record carries the graph's shape, so tools can draw it from history alone.
+    const shape = (history[0]?.result as { graph: { nodes: { name: string; deps: string[] }[] } }).graph;
+    expect(shape.nodes.find((n) => n.name === 'finalize')?.deps).toEqual(['validateUser', 'checkInventory', 'checkFraud']);
   });
 
   it('after a crash mid-DAG, re-runs only the unfinished nodes: each body ran exactly once', async () => {

@@ -5,5 +5,6 @@
  * @module
  */
 export { type ConformanceOptions, describeExecutionLogConformance } from './conformance/index.js';
+export { eventually, type FreezableOptions, type FreezableStore, freezableStore } from './drive.js';
 export { FakeClock } from './fake-clock.js';
 export { requireService, type ServiceCheck } from './services.js';

@@ -31,7 +31,7 @@ import {
   uuidv7,
   type Wait,
 } from '@ergon/core';
-import { executeGraph, type GraphNode } from '@ergon/graph';
+import { describeGraph, executeGraph, type GraphNode } from '@ergon/graph';
 import type { ChildOptions, FlowContext, WaitForSignalOptions } from '../context.js';
 import type { AnyGraph, DagOptions, DagResultOf, GraphInputOf } from '../dag.js';
 import {
@@ -331,7 +331,10 @@ export class Activation implements FlowContext {
           );
         },
       });
-      return this.#settle(await this.#track(this.#recordFinal(slot, 'dag', { result, startedAt })));
+      // The graph's shape travels with the result, so tools (CLI, dashboard) can
+      // draw the DAG from history alone.
+      const recorded = { ...result, graph: describeGraph(graph) };
+      return this.#settle(await this.#track(this.#recordFinal(slot, 'dag', { result: recorded, startedAt })));
     };
     return run();
   }

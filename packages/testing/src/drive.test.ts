@@ -1,0 +1,28 @@
+import { InMemoryExecutionLog } from '@ergon/core';
+import { describe, expect, it } from 'vitest';
+import { eventually, freezableStore } from './drive.js';
+
+describe('freezableStore', () => {
+  it('hangs every call after the chosen write while the real store keeps working', async () => {
+    const real = new InMemoryExecutionLog();
+    const wrapped = freezableStore(real, { freezeAfterRecord: (p) => p === 0 });
+    await wrapped.store.createFlow({ id: 'f', type: 't', queue: 'q', input: '[1]', priority: 0, runAt: 0, now: 0 });
+    const [claimed] = await wrapped.store.claim({ workerId: 'w', types: ['t'], queues: ['q'], limit: 1, leaseMs: 10, now: 0 });
+    const write = wrapped.store.recordOperation(
+      { flowId: 'f', token: claimed?.token ?? 0 },
+      { flowId: 'f', position: 0, key: 'a#0', kind: 'step', status: 'completed', attempts: 1, startedAt: 0 },
+    );
+    let settled = false;
+    write.then(() => {
+      settled = true;
+    });
+    await eventually(() => wrapped.frozen);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false);
+    expect(await real.getHistory('f')).toHaveLength(1);
+  });
+
+  it('eventually throws with the condition named when time runs out', async () => {
+    await expect(eventually(() => false, 30, 'the moon')).rejects.toThrow('the moon not met within 30 ms');
+  });
+});
