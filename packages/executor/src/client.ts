@@ -30,6 +30,7 @@ import { toFlowDefinition } from './decorators.js';
 import { type FlowDefinition, validateName } from './definitions.js';
 import { FlowCancelledError, FlowFailedError } from './errors.js';
 import { cancelChildren } from './internal/cancel.js';
+import { currentTraceContext, endSpan, startScheduleSpan } from './internal/telemetry.js';
 
 /** Options of {@link Client}. */
 export interface ClientOptions {
@@ -182,17 +183,26 @@ export class Client {
       throw new InvalidArgumentError('runAt must be a valid Date or epoch milliseconds');
     const stored = def.storeInput ? def.storeInput(input) : input;
     const encoded = this.#codec.encode(stored, `input of flow ${flowId}`);
-    const { created } = await this.#store.createFlow({
-      id: flowId,
-      type: def.name,
-      queue,
-      input: encoded,
-      priority,
-      runAt,
-      traceContext: options.traceContext,
-      now,
-    });
-    return new FlowHandle<O>(this, flowId, created);
+    // An `ergon.schedule` span roots the flow's trace (under the caller's span,
+    // if any); every run of the flow, on any worker, continues it.
+    const scheduled = startScheduleSpan(flowId, def.name);
+    try {
+      const { created } = await this.#store.createFlow({
+        id: flowId,
+        type: def.name,
+        queue,
+        input: encoded,
+        priority,
+        runAt,
+        traceContext: options.traceContext ?? scheduled.traceContext ?? currentTraceContext(),
+        now,
+      });
+      endSpan(scheduled.span, created ? 'created' : 'existed');
+      return new FlowHandle<O>(this, flowId, created);
+    } catch (error) {
+      endSpan(scheduled.span, 'failed', error);
+      throw error;
+    }
   }
 
   /** A handle on an existing flow (not checked until used). */

@@ -21,4 +21,5 @@ export interface DagOptions {
 export type GraphInputOf<G> = G extends Graph<infer I, infer _O> ? I : never;
 
 /** What `ctx.dag` resolves with for a graph: the graph's result and its shape (as recorded in history). */
-export type DagResultOf<G> = G extends Graph<infer _I, infer O> ? GraphResult<O> & { readonly graph: GraphJson } : never;
+export type DagResultOf<G> =
+  G extends Graph<infer _I, infer O> ? GraphResult<O> & { readonly graph: GraphJson } : never;

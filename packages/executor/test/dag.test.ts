@@ -55,8 +55,13 @@ describe('ctx.dag', () => {
       'checkout.finalize#0',
     ]);
     // The DAG record carries the graph's shape, so tools can draw it from history alone.
-    const shape = (history[0]?.result as { graph: { nodes: { name: string; deps: string[] }[] } }).graph;
-    expect(shape.nodes.find((n) => n.name === 'finalize')?.deps).toEqual(['validateUser', 'checkInventory', 'checkFraud']);
+    const recorded = history[0]?.result as { graph: { nodes: { name: string; deps: string[] }[] } } | undefined;
+    const shape = recorded?.graph ?? { nodes: [] };
+    expect(shape.nodes.find((n) => n.name === 'finalize')?.deps).toEqual([
+      'validateUser',
+      'checkInventory',
+      'checkFraud',
+    ]);
   });
 
   it('after a crash mid-DAG, re-runs only the unfinished nodes: each body ran exactly once', async () => {

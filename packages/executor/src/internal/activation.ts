@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { type Context, context } from '@opentelemetry/api';
 import {
   type Clock,
   type Codec,
@@ -52,6 +53,7 @@ import {
 } from '../errors.js';
 import { encodeError } from './encode-error.js';
 import { runWithScope } from './scope.js';
+import { Attr, endSpan, instruments, NO_SPAN, startChildSpan, type TelemetryState } from './telemetry.js';
 
 /** How an activation ended. */
 export type ActivationOutcome =
@@ -77,6 +79,10 @@ export interface ActivationOptions {
   readonly definition: FlowDefinition<any, any>;
   /** Backoffs at least this long become durable timers. */
   readonly durableBackoffMs: number;
+  /** The `ergon.flow` span's context: parent of step spans. */
+  readonly traceContext: Context;
+  /** Which telemetry signals are on for this run. */
+  readonly telemetry: TelemetryState;
 }
 
 const NEVER: Promise<never> = new Promise(() => {});
@@ -401,7 +407,11 @@ export class Activation implements FlowContext {
   #sleep(slot: Slot, wakeAt: () => number): Promise<void> {
     return this.#live(slot, async () => {
       const at = slot.record?.wakeAt ?? wakeAt();
-      if (this.#o.clock.now() >= at) {
+      const now = this.#o.clock.now();
+      if (now >= at) {
+        if (slot.record && this.#o.telemetry.metrics) {
+          instruments().timerLateness.record(now - at, { [Attr.flowType]: this.flowType });
+        }
         await this.#recordFinal(slot, 'sleep', { result: undefined });
         return;
       }
@@ -436,25 +446,48 @@ export class Activation implements FlowContext {
       return NEVER;
     }
     const startedAt = prior?.startedAt ?? clock.now();
+    const flowType = this.flowType;
+    const { tracing, metrics } = this.#o.telemetry;
+    const step = tracing
+      ? startChildSpan('ergon.step', this.#o.traceContext, {
+          [Attr.flowId]: this.flowId,
+          [Attr.flowType]: flowType,
+          [Attr.stepKey]: slot.key,
+        })
+      : NO_SPAN;
+    const finish = (outcome: 'completed' | 'failed', error?: unknown) => {
+      endSpan(step.span, outcome, error);
+      if (!metrics) return;
+      const m = instruments();
+      m.steps.add(1, { [Attr.flowType]: flowType, [Attr.outcome]: outcome });
+      m.stepDuration.record(clock.now() - startedAt, { [Attr.flowType]: flowType, [Attr.outcome]: outcome });
+    };
     for (let attempt = (prior?.attempts ?? 0) + 1; ; attempt++) {
-      const outcome = await this.#attempt(slot, fn, attempt, timeoutMs);
-      if (this.#done) return NEVER;
+      const outcome = await this.#attempt(slot, fn, attempt, timeoutMs, step.context);
+      if (this.#done) {
+        endSpan(step.span, 'abandoned');
+        return NEVER;
+      }
       if (outcome.ok) {
         let encoded: string;
         try {
           encoded = codec.encode(outcome.value, `result of ${kind} '${slot.key}'`);
         } catch (error) {
+          finish('failed', error);
           return this.#settle<R>(
             await this.#recordFinal(slot, kind, { error, attempts: attempt, startedAt }),
           );
         }
+        finish('completed');
         await this.#recordFinal(slot, kind, { encodedResult: encoded, attempts: attempt, startedAt });
         return outcome.value;
       }
       const error = toError(outcome.error);
       if (!policy.shouldRetry(attempt, error) || error instanceof SerializationError) {
+        finish('failed', error);
         return this.#settle<R>(await this.#recordFinal(slot, kind, { error, attempts: attempt, startedAt }));
       }
+      if (metrics) instruments().retries.add(1, { [Attr.flowType]: flowType });
       const delay = policy.delayAfter(attempt);
       this.#o.logger.debug('step attempt failed; retrying', {
         flowId: this.flowId,
@@ -464,6 +497,7 @@ export class Activation implements FlowContext {
       });
       if (delay >= durableBackoffMs) {
         const wakeAt = clock.now() + delay;
+        endSpan(step.span, 'retry-scheduled', error);
         await this.#recordWaiting(slot, kind, wakeAt, { attempts: attempt, error, startedAt });
         this.#waitFor({ kind: 'timer', at: wakeAt, position: slot.position });
         return NEVER;
@@ -471,6 +505,7 @@ export class Activation implements FlowContext {
       try {
         await clock.sleep(delay, this.#abort.signal);
       } catch {
+        endSpan(step.span, 'abandoned');
         return NEVER;
       }
     }
@@ -481,7 +516,15 @@ export class Activation implements FlowContext {
     fn: (scope: StepScope) => Promise<R> | R,
     attempt: number,
     timeoutMs: number | undefined,
+    stepContext: Context,
   ): Promise<{ ok: true; value: R } | { ok: false; error: unknown }> {
+    const span = this.#o.telemetry.tracing
+      ? startChildSpan('ergon.attempt', stepContext, {
+          [Attr.flowId]: this.flowId,
+          [Attr.stepKey]: slot.key,
+          [Attr.attempt]: attempt,
+        })
+      : NO_SPAN;
     // The attempt's signal is made only if the step reads it: an AbortController
     // per attempt is a large share of a no-op step's cost.
     const flowSignal = this.#abort.signal;
@@ -503,12 +546,19 @@ export class Activation implements FlowContext {
       flowId: this.flowId,
       key: slot.key,
     };
-    const call = () => fn(scope);
+    // The attempt's span is active while user code runs: its own spans and logs nest under it.
+    const call = this.#o.telemetry.tracing
+      ? () => context.with(span.context, fn, undefined, scope)
+      : () => fn(scope);
     const work = this.#o.definition.usesScope
       ? Promise.resolve().then(() => runWithScope({ ctx: this, inStep: true }, call))
       : Promise.resolve().then(call);
     try {
-      if (timeoutMs === undefined) return { ok: true, value: await work };
+      if (timeoutMs === undefined) {
+        const value = await work;
+        endSpan(span.span, 'completed');
+        return { ok: true, value };
+      }
       // Cancellation needs no race here: it ends the activation, which stops
       // waiting for this attempt.
       let timer: NodeJS.Timeout | undefined;
@@ -521,11 +571,14 @@ export class Activation implements FlowContext {
       });
       work.catch(() => {}); // a timed-out attempt may reject later; never unhandled
       try {
-        return { ok: true, value: await Promise.race([work, expired]) };
+        const value = await Promise.race([work, expired]);
+        endSpan(span.span, 'completed');
+        return { ok: true, value };
       } finally {
         clearTimeout(timer);
       }
     } catch (error) {
+      endSpan(span.span, 'failed', error);
       return { ok: false, error };
     } finally {
       if (controller) flowSignal.removeEventListener('abort', forward);
@@ -570,7 +623,9 @@ export class Activation implements FlowContext {
       kind,
       status: failed ? 'failed' : 'completed',
       attempts: value.attempts ?? 1,
-      result: failed ? undefined : (value.encodedResult ?? this.#o.codec.encode(value.result, `result of ${slot.key}`)),
+      result: failed
+        ? undefined
+        : (value.encodedResult ?? this.#o.codec.encode(value.result, `result of ${slot.key}`)),
       error: failed ? this.#encodeError(value.error) : undefined,
       startedAt: value.startedAt ?? slot.record?.startedAt ?? now,
       finishedAt: now,

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Context } from '@opentelemetry/api';
 import {
   type ClaimedFlow,
   type Clock,
@@ -19,6 +20,16 @@ import { FlowCancelledError, UnknownFlowTypeError } from '../errors.js';
 import { Activation } from './activation.js';
 import { cancelChildren } from './cancel.js';
 import { encodeError } from './encode-error.js';
+import {
+  Attr,
+  endSpan,
+  instruments,
+  NO_SPAN,
+  startFlowSpan,
+  TELEMETRY_OFF,
+  type TelemetryState,
+  telemetryState,
+} from './telemetry.js';
 
 /** How one run of a claimed flow ended. */
 export type RunOutcome =
@@ -46,6 +57,38 @@ export interface RunnerOptions {
 export async function runClaimed(
   options: RunnerOptions,
   claimed: ClaimedFlow,
+  stop?: AbortSignal,
+): Promise<RunOutcome> {
+  const { flow } = claimed;
+  const telemetry = telemetryState();
+  if (!telemetry.tracing && !telemetry.metrics)
+    return drive(options, claimed, NO_SPAN.context, TELEMETRY_OFF, stop);
+  const startedAt = options.clock.now();
+  const traced = telemetry.tracing
+    ? startFlowSpan({
+        flowId: flow.id,
+        flowType: flow.type,
+        workerId: options.workerId,
+        traceContext: flow.traceContext,
+      })
+    : NO_SPAN;
+  const m = telemetry.metrics ? instruments() : undefined;
+  m?.activeFlows.add(1, { [Attr.flowType]: flow.type });
+  const outcome = await drive(options, claimed, traced.context, telemetry, stop);
+  const attributes = { [Attr.flowType]: flow.type, [Attr.outcome]: outcome.status };
+  m?.activeFlows.add(-1, { [Attr.flowType]: flow.type });
+  m?.flowRuns.add(1, attributes);
+  m?.flowRunDuration.record(options.clock.now() - startedAt, attributes);
+  const failed = outcome.status === 'failed' || outcome.status === 'abandoned';
+  endSpan(traced.span, outcome.status, failed ? outcome.error : undefined);
+  return outcome;
+}
+
+async function drive(
+  options: RunnerOptions,
+  claimed: ClaimedFlow,
+  traceContext: Context,
+  telemetry: TelemetryState,
   stop?: AbortSignal,
 ): Promise<RunOutcome> {
   const { store, clock, codec, logger } = options;
@@ -120,7 +163,15 @@ export async function runClaimed(
     for (;;) {
       const history = await store.getHistory(flow.id);
       if (lost) return { status: 'abandoned', error: lost };
-      const activation = new Activation({ ...options, flow, token, history, definition });
+      const activation = new Activation({
+        ...options,
+        flow,
+        token,
+        history,
+        definition,
+        traceContext,
+        telemetry,
+      });
       current = activation;
       const onStop = () => activation.abandon(new Error('worker stopping'));
       stop?.addEventListener('abort', onStop, { once: true });
