@@ -188,6 +188,7 @@ export class Worker {
         let claimed: ClaimedFlow[] = [];
         if (free > 0) {
           try {
+            const sentAt = performance.now();
             claimed = await this.#store.claim({
               workerId: this.id,
               types,
@@ -196,6 +197,14 @@ export class Worker {
               leaseMs: this.#leaseMs,
               now: this.#clock.now(),
             });
+            // A claim answered after its lease ran out (a reply held back by a
+            // reconnect) may already belong to someone else: let it go.
+            if (claimed.length > 0 && performance.now() - sentAt >= this.#leaseMs) {
+              this.#logger.warn('claim answered after its lease expired; leaving the flows to others', {
+                count: claimed.length,
+              });
+              claimed = [];
+            }
           } catch (error) {
             this.#logger.warn('claim failed; retrying', { error: toError(error).message });
           }
