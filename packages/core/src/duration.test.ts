@@ -28,7 +28,8 @@ describe('durations', () => {
   it('formats for humans', () => {
     expect(formatDuration(0.5)).toBe('500µs');
     expect(formatDuration(12.34)).toBe('12.3ms');
-    expect(formatDuration(1500)).toBe('2s');
+    expect(formatDuration(1500)).toBe('1.5s');
+    expect(formatDuration(90_000)).toBe('2m');
     expect(formatDuration(7_200_000)).toBe('2h');
   });
 });

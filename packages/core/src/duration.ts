@@ -37,9 +37,10 @@ export function toMillis(duration: Duration, what = 'duration'): number {
   return Math.round(value);
 }
 
-/** Formats milliseconds for humans (`1500` → `'1.5s'`), for logs and the CLI. */
+/** Formats milliseconds for humans (`1500` → `'1.5s'`, `90000` → `'2m'`), for logs and the CLI. */
 export function formatDuration(millis: number): string {
   if (millis < 1) return `${Math.round(millis * 1000)}µs`;
   if (millis < 1000) return `${Math.round(millis * 10) / 10}ms`;
+  if (millis < 60_000) return `${Math.round(millis / 100) / 10}s`;
   return ms(Math.round(millis));
 }

@@ -14,7 +14,12 @@ export interface FlowScope {
   readonly inStep: boolean;
 }
 
-const storage = new AsyncLocalStorage<FlowScope>();
+// One storage per process, even with several copies of this package installed:
+// a class-form step from one copy must see a flow run by another.
+const KEY = Symbol.for('@ergon/executor/flow-scope');
+const registry = globalThis as { [KEY]?: AsyncLocalStorage<FlowScope> };
+registry[KEY] ??= new AsyncLocalStorage<FlowScope>();
+const storage: AsyncLocalStorage<FlowScope> = registry[KEY];
 
 /** Runs `fn` with `scope` current. */
 export function runWithScope<T>(scope: FlowScope, fn: () => T): T {

@@ -1,0 +1,53 @@
+/**
+ * The `ergon` command line: global options and every command.
+ *
+ * @module
+ */
+import { Command, Option } from 'commander';
+import { registerControl } from './commands/control.js';
+import { registerFlows } from './commands/flows.js';
+import { registerSchedule } from './commands/schedule.js';
+import { registerWorker } from './commands/worker.js';
+import { DEFAULT_STORE } from './store.js';
+
+/** Where commander writes help and its own errors (tests pass their own). */
+export interface ProgramOutput {
+  readonly writeOut: (text: string) => void;
+  readonly writeErr: (text: string) => void;
+}
+
+/**
+ * Builds the program. Commander's own errors (unknown option, missing
+ * argument) are written through `output` and thrown as `CommanderError`
+ * instead of exiting, so the caller decides the exit code.
+ */
+export function createProgram(output?: ProgramOutput): Command {
+  const program = new Command('ergon')
+    .description('Ergon: run workers, schedule, signal, cancel, retry and inspect durable flows')
+    .version('0.0.0', '-V, --version')
+    .addOption(
+      new Option(
+        '--store <spec>',
+        `store: sqlite:./file.db or redis://host:port[/db] (default ${DEFAULT_STORE})`,
+      ).env('ERGON_STORE'),
+    )
+    .option('--prefix <prefix>', 'Redis key prefix (default ergon)')
+    .option('--json', 'machine output: JSON only on stdout')
+    .option('--verbose', 'show stack traces and debug logs')
+    .exitOverride()
+    .configureOutput({
+      ...output,
+      // One line per error, suggestions ("Did you mean …?") included.
+      outputError: (text, write) => write(`${text.trim().replace(/\s*\n\s*/g, ' ')} (see --help)\n`),
+    });
+  program.addHelpText(
+    'after',
+    '\nGlobal options may also follow the command (ergon flows list --json).\n' +
+      'Exit codes: 0 ok, 1 error, 2 bad command line, 3 a waited-for flow failed or was cancelled.',
+  );
+  registerWorker(program);
+  registerSchedule(program);
+  registerFlows(program);
+  registerControl(program);
+  return program;
+}
