@@ -138,7 +138,12 @@ if (sample) {
   const status = Object.fromEntries(checks.order.map((n) => [n, 'completed' as const]));
   console.log(`\nits checks DAG:\n${renderAscii(checks, { status })}`);
 }
-console.log(`\nThe run is in ${relative(process.cwd(), dbPath)}; inspect it with @ergon/executor's Client or any SQLite tool.`);
+const repo = join(here, '..', '..', '..');
+const storeArg = `sqlite:${relative(repo, dbPath)}`;
+console.log('\nInspect the run with the ergon CLI, from the repository root:');
+console.log(`  npm run ergon -- --store ${storeArg} flows list`);
+console.log(`  npm run ergon -- --store ${storeArg} flows show ${sample ?? '<flow id>'}`);
+console.log(`  npm run ergon -- --store ${storeArg} flows list --status completed --type ship-order --json`);
 await store.close();
 const ok = completed === orders.length && (crash === undefined || crashRecovered) && everyEffectOnce;
 process.exit(ok ? 0 : 1);
