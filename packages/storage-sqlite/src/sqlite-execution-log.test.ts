@@ -117,7 +117,10 @@ describe('SqliteExecutionLog locking', () => {
     clearInterval(ticker);
     expect(created).toBe(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(100);
-    expect(ticks).toBeGreaterThan(5);
+    // The COMMIT above runs on a timer: had the wait blocked the event loop, it
+    // could never fire and the create would have failed. Ticks show the loop
+    // kept turning (counts vary with machine load, so only "some" is asserted).
+    expect(ticks).toBeGreaterThan(0);
   });
 
   it('gives up with STORE_UNAVAILABLE, never SQLITE_BUSY, when the lock outlasts busyTimeoutMs', async () => {
