@@ -286,6 +286,8 @@ export class Client {
     const unsubscribe = this.#store.subscribe?.((event) => {
       if (event.type === 'finished' && event.flowId === flowId) wake?.();
     });
+    const onAbort = () => wake?.();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       let pollMs = 5;
       for (;;) {
@@ -306,12 +308,13 @@ export class Client {
             clearTimeout(timer);
             resolve();
           };
-          options.signal?.addEventListener('abort', wake, { once: true });
         });
+        wake = undefined;
         pollMs = Math.min(pollMs * 2, unsubscribe ? 2000 : 250);
       }
     } finally {
       unsubscribe?.();
+      options.signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -136,3 +136,20 @@ describe('retention', () => {
     expect((await h.client.list()).flows).toEqual([]);
   });
 });
+
+describe('result()', () => {
+  const h = harness();
+
+  it('honours an abort signal and leaves no listeners behind', async () => {
+    const waits = flow('waits-forever', async (ctx) => ctx.waitForSignal('never'));
+    h.startWorker([waits]);
+    const handle = await h.client.schedule(waits, undefined);
+    const controller = new AbortController();
+    const pending = handle.result({ signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 100)); // several polls
+    controller.abort(new Error('caller gave up'));
+    await expect(pending).rejects.toThrow('caller gave up');
+    const { getEventListeners } = await import('node:events');
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+});

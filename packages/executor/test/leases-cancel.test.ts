@@ -83,6 +83,8 @@ describe('many workers', () => {
     const handles = await Promise.all(Array.from({ length: 1000 }, (_, n) => h.client.schedule(f, n)));
     const results = await Promise.all(handles.map((x) => x.result()));
     expect(results).toEqual(Array.from({ length: 1000 }, (_, n) => n));
+    // result() can resolve (store event) a moment before the worker's outcome callback runs.
+    await until(() => completions.size === 1000, 5000, 'every completion reported');
     expect(completions.size).toBe(1000);
     expect([...completions.values()].every((c) => c === 1)).toBe(true);
     expect(bodies.size).toBe(3000);
