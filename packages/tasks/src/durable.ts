@@ -1,0 +1,152 @@
+/**
+ * The durable bridge (DESIGN §3): process each transaction as a durable flow
+ * whose id is the transaction id. A crash mid-transaction leaves the flow's
+ * history in the store; when the transport redelivers the transaction, the
+ * flow resumes after its last finished step, and a finished flow returns its
+ * recorded result without running anything again.
+ *
+ * @module
+ */
+import {
+  type Clock,
+  type Codec,
+  type Duration,
+  ErrorCode,
+  type ExecutionLog,
+  hasErrorCode,
+  isTerminalStatus,
+  InvalidArgumentError,
+  type Logger,
+  systemClock,
+  toMillis,
+  type Transaction,
+} from '@ergon/core';
+import {
+  Client,
+  Executor,
+  FlowCancelledError,
+  FlowFailedError,
+  type FlowDefinition,
+  type FlowInfo,
+} from '@ergon/executor';
+import { timeoutController } from './internal/abort.js';
+
+/** Options of {@link durable}. */
+export interface DurableOptions {
+  /** Any store: in memory for one process, SQLite or Redis across processes and restarts. */
+  readonly store: ExecutionLog;
+  /**
+   * The lease this process holds on a flow while it runs it. After a crash,
+   * a redelivered transaction resumes once the dead process's lease expired.
+   * Default `'15s'`.
+   */
+  readonly lease?: Duration;
+  /** Longest wait between looks while the flow runs elsewhere, sleeps or waits for a signal. Default `'1s'`. */
+  readonly pollInterval?: Duration;
+  /** Retry backoffs at least this long suspend the flow (see the executor). Default `'5s'`. */
+  readonly durableBackoff?: Duration;
+  /** Time source of the executor. Default the system clock. */
+  readonly clock?: Clock;
+  /** Codec of flow inputs and results. Default the core codec. */
+  readonly codec?: Codec;
+  /** The executor's logger. */
+  readonly logger?: Logger;
+}
+
+/**
+ * A transaction's processing as a durable flow. Give it as a consumer's or
+ * hybrid's `processTransaction`, or call `run` yourself.
+ */
+export interface DurableWork<P, O> {
+  /** Marks durable work. */
+  readonly kind: 'durable-flow';
+  /** The type name of the flow each transaction runs as. */
+  readonly flowType: string;
+  /** Runs (or resumes, or reads the result of) the flow `transaction.id` with the payload as input. */
+  run(transaction: Transaction<P>, ctx: { readonly signal: AbortSignal }): Promise<O>;
+}
+
+/** True for a {@link DurableWork}. */
+export function isDurableWork(value: unknown): value is DurableWork<unknown, unknown> {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'durable-flow';
+}
+
+/**
+ * Makes a flow a task's `processTransaction`: input the payload,
+ * `flowId = transaction.id`. Resolves with the flow's result, throws its
+ * error (the one the flow failed with), waits while it runs elsewhere or is
+ * suspended (timers, signals), and gives up at the stage's signal.
+ *
+ * ```ts
+ * const orders = consumer({ name: 'orders', connectors: { input },
+ *   processTransaction: durable(processOrder, { store }) });
+ * ```
+ *
+ * @throws InvalidArgumentError for bad options.
+ */
+export function durable<P, O>(definition: FlowDefinition<P, O>, options: DurableOptions): DurableWork<P, O> {
+  if (!options?.store) throw new InvalidArgumentError('durable() needs a store');
+  if (definition?.kind !== 'flow')
+    throw new InvalidArgumentError('durable() needs a flow definition (flow(...))');
+  const clock = options.clock ?? systemClock;
+  const pollMs = toMillis(options.pollInterval ?? '1s', 'pollInterval');
+  const shared = {
+    store: options.store,
+    clock,
+    ...(options.codec ? { codec: options.codec } : {}),
+  };
+  const executor = new Executor({
+    ...shared,
+    flows: [definition],
+    lease: options.lease ?? '15s',
+    durableBackoff: options.durableBackoff ?? '5s',
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const client = new Client(shared);
+  const run = async (transaction: Transaction<P>, ctx: { readonly signal: AbortSignal }): Promise<O> => {
+    const traceContext = transaction.metadata.traceparent;
+    let outcome = await executor.execute(definition, transaction.payload, {
+      flowId: transaction.id,
+      ...(traceContext ? { traceContext } : {}),
+    });
+    for (;;) {
+      if (outcome.status === 'completed') return outcome.result;
+      if (outcome.status === 'failed') throw outcome.error;
+      if (outcome.status === 'cancelled') throw new FlowCancelledError(transaction.id);
+      // Suspended, or not claimable now: running (maybe under a dead process's lease), not due, or finished.
+      const info = await client.get(transaction.id, { history: false });
+      if (isTerminalStatus(info.status)) return unwrap(() => client.result<O>(transaction.id));
+      ctx.signal.throwIfAborted();
+      const wait = Math.max(1, Math.min(pollMs, dueIn(info, clock.now())));
+      // A signal of its own per wait: Client.result leaves a listener on it per poll.
+      const waiting = timeoutController(undefined, () => new Error('unused'), [ctx.signal]);
+      try {
+        return await unwrap(() =>
+          client.result<O>(transaction.id, { timeout: wait, signal: waiting.signal }),
+        );
+      } catch (error) {
+        if (!hasErrorCode(error, ErrorCode.TIMEOUT) || ctx.signal.aborted) throw error;
+      } finally {
+        waiting.dispose();
+      }
+      outcome = await executor.resume<O>(transaction.id);
+    }
+  };
+  return Object.freeze({ kind: 'durable-flow', flowType: definition.name, run });
+}
+
+/** Milliseconds until the flow may be claimable: its lease's end, or its due time. */
+function dueIn(info: FlowInfo, now: number): number {
+  const at = info.status === 'running' ? info.leaseExpiresAt : info.runAt;
+  return at === undefined ? Number.POSITIVE_INFINITY : at - now + 1;
+}
+
+/** A failed flow's result rethrows the error it failed with, like a first run does. */
+async function unwrap<O>(read: () => Promise<O>): Promise<O> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof FlowFailedError && error.cause instanceof Error) throw error.cause;
+    throw error;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The consumer loop (consumer and hybrid tasks): fetch under the fetch retry
+ * policy, back off while the queue is empty, run each transaction's lifecycle
+ * within the concurrency bound, honour `limit`, `mode` and `streaming`, and
+ * drain on stop.
+ *
+ * @module
+ */
+import { toError, type Transaction } from '@ergon/core';
+import { sleep, untilAborted } from '../internal/abort.js';
+import { Semaphore } from '../internal/semaphore.js';
+import { settle } from '../internal/settle.js';
+import { runStage } from '../internal/stage.js';
+import { inSpan } from '../internal/telemetry.js';
+import type { TransactionOutcome } from '../task/outcome.js';
+import { type ConsumeEnv, consumeTransaction } from './consume.js';
+import type { RunControl } from './control.js';
+import { type LoopResult, Tally } from './tally.js';
+
+/** What the loop needs. */
+export interface ConsumerLoopEnv extends ConsumeEnv {
+  /** Stop signals of the run. */
+  readonly control: RunControl;
+  /** Receives every transaction's outcome. */
+  readonly onOutcome: ((outcome: TransactionOutcome) => void) | undefined;
+}
+
+/** Runs until drained (batch mode), the limit, a stop, or a fetch failure. */
+export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult> {
+  const { task, control } = env;
+  const { policy } = task;
+  const connector = task.connectors[task.source] as NonNullable<(typeof task.connectors)[string]>;
+  const semaphore = new Semaphore(policy.concurrency);
+  const tally = new Tally(env.onOutcome);
+  const inFlight = new Set<Promise<void>>();
+  let fetched = 0;
+  let empty = 0;
+
+  const start = (tx: Transaction): Promise<void> => {
+    const run = (async () => {
+      const release = await semaphore.acquire();
+      try {
+        // Fetched but not started when the stop came: give it back untouched.
+        if (control.stopping.aborted) tally.add(await requeue(connector, tx));
+        else tally.add(await consumeTransaction(env, tx));
+      } catch (error) {
+        // The lifecycle reports failures as outcomes; this is a bug guard, so nothing is lost.
+        env.context.logger.error(`task ${task.name}: lifecycle of ${tx.id} broke`, { error: String(error) });
+        tally.add(await requeue(connector, tx, toError(error)));
+      } finally {
+        release();
+      }
+    })();
+    inFlight.add(run);
+    void run.then(() => inFlight.delete(run));
+    return run;
+  };
+
+  /** Fetches; a result that arrives after the stage gave up (stop, timeout) is requeued, not lost. */
+  const fetch = async (limit: number, signal: AbortSignal): Promise<Transaction[]> => {
+    const batch = (await connector.fetchTransactions?.({ limit, signal })) ?? [];
+    if (!signal.aborted) return batch;
+    for (const late of batch) await settle(connector, late, 'requeue');
+    return [];
+  };
+
+  while (!control.stopping.aborted) {
+    const remaining = policy.limit === undefined ? Number.POSITIVE_INFINITY : policy.limit - fetched;
+    if (remaining <= 0) return tally.end('limit', inFlight);
+    if (policy.streaming) await untilAborted(semaphore.whenAvailable(), control.stopping);
+    if (control.stopping.aborted) break;
+    const want = Math.min(
+      policy.batchSize,
+      remaining,
+      policy.streaming ? semaphore.available : policy.batchSize,
+    );
+    tally.fetches++;
+    const result = await inSpan(
+      'ergon.batch',
+      { 'ergon.task.name': task.name, 'ergon.batch.limit': want },
+      () =>
+        runStage({
+          stage: 'fetch',
+          policy: policy.retry.fetch,
+          signal: control.stopping,
+          attempt: (s) => fetch(want, s.signal),
+        }),
+    );
+    if (!result.ok) {
+      if (result.stopped) break;
+      return tally.end('failed', inFlight, result.error);
+    }
+    const batch = result.value.slice(0, want);
+    for (const extra of result.value.slice(want)) await settle(connector, extra, 'requeue');
+    if (batch.length === 0) {
+      if (policy.mode === 'batch') return tally.end('drained', inFlight);
+      empty++;
+      await sleep(policy.emptyQueueDelay(empty), control.stopping);
+      continue;
+    }
+    empty = 0;
+    fetched += batch.length;
+    const started = batch.map(start);
+    if (!policy.streaming) await Promise.all(started);
+  }
+  return tally.end(control.reason ?? 'stopped', inFlight);
+}
+
+async function requeue(
+  connector: Parameters<typeof settle>[0],
+  tx: Transaction,
+  error?: Error,
+): Promise<TransactionOutcome> {
+  const settled = await settle(connector, tx, 'requeue', error);
+  const status = error ? 'failed' : 'aborted';
+  return {
+    transactionId: tx.id,
+    status,
+    stages: [],
+    attempts: {},
+    ...settled,
+    durationMs: 0,
+    ...(error ? { error } : {}),
+  };
+}
