@@ -149,7 +149,7 @@ describe('result()', () => {
     await new Promise((r) => setTimeout(r, 100)); // several polls
     controller.abort(new Error('caller gave up'));
     await expect(pending).rejects.toThrow('caller gave up');
-    const { getEventListeners } = await import('node:events');
-    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    const { EventEmitter } = await import('node:events');
+    expect(EventEmitter.getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });
