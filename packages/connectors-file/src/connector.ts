@@ -17,6 +17,12 @@ import {
 import { filePrefix, lineId } from './ids.js';
 import { JsonLinesFileService } from './service.js';
 
+/**
+ * Field of a line's JSON object that carries the W3C `traceparent` of the
+ * transaction that wrote it; moved into `metadata.traceparent` on read.
+ */
+export const TRACE_FIELD = '_traceparent';
+
 /** Metadata keys set on fetched transactions. */
 export const FILE_METADATA = Object.freeze({
   /** Absolute path of the source file. */
@@ -107,6 +113,9 @@ export class JsonLinesConnector<P = unknown> implements Connector<P, P> {
       const field = this.#idField;
       if (this.#writeIds && field && isPlainObject(value) && !(field in value))
         value = { [field]: tx.id, ...value };
+      // Trace context travels in the line, so a consumer of this file continues the producer's trace.
+      const traceparent = tx.metadata.traceparent;
+      if (traceparent !== undefined && isPlainObject(value)) value = { ...value, [TRACE_FIELD]: traceparent };
       const text = JSON.stringify(value);
       if (text === undefined) {
         throw new InvalidArgumentError(`transaction ${tx.id} has a payload JSON cannot hold`, {
@@ -132,8 +141,18 @@ export class JsonLinesConnector<P = unknown> implements Connector<P, P> {
     await this.service.complete(line, 'dead-letter');
   }
 
-  #toTransaction(line: number, payload: unknown): Transaction<P> {
+  #toTransaction(line: number, raw: unknown): Transaction<P> {
     const field = this.#idField;
+    let payload = raw;
+    const metadata: Record<string, string> = {
+      [FILE_METADATA.path]: this.service.options.path,
+      [FILE_METADATA.line]: String(line),
+    };
+    if (isPlainObject(raw) && typeof raw[TRACE_FIELD] === 'string') {
+      const { [TRACE_FIELD]: traceparent, ...rest } = raw;
+      metadata.traceparent = traceparent as string;
+      payload = rest;
+    }
     const own = field && isPlainObject(payload) ? payload[field] : undefined;
     if (own !== undefined && !isValidId(own)) {
       throw new InvalidArgumentError(`line ${line}: field ${field} is not a valid transaction id`, {
@@ -144,7 +163,7 @@ export class JsonLinesConnector<P = unknown> implements Connector<P, P> {
     return createTransaction<P>({
       id: (own as string | undefined) ?? lineId(this.#prefix, line),
       payload: payload as P,
-      metadata: { [FILE_METADATA.path]: this.service.options.path, [FILE_METADATA.line]: String(line) },
+      metadata,
     });
   }
 

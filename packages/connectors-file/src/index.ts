@@ -10,6 +10,7 @@ export {
   FILE_METADATA,
   JsonLinesConnector,
   type JsonLinesConnectorOptions,
+  TRACE_FIELD,
 } from './connector.js';
 export { type CreateJsonLinesConnectorOptions, createJsonLinesConnector } from './factory.js';
 export { filePrefix, lineId } from './ids.js';

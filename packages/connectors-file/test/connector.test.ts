@@ -1,8 +1,8 @@
 import { appendFile, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ErrorCode, hasErrorCode } from '@ergon/core';
+import { createTransaction, ErrorCode, hasErrorCode } from '@ergon/core';
 import { describe, expect, it } from 'vitest';
-import { createJsonLinesConnector, FILE_METADATA, filePrefix, JsonLinesFileService } from '../src/index.js';
+import { createJsonLinesConnector, FILE_METADATA, filePrefix, JsonLinesFileService, TRACE_FIELD } from '../src/index.js';
 import { readJsonLines, tempDirs, writeLines } from './support.js';
 
 const temp = tempDirs();
@@ -208,6 +208,19 @@ describe('JsonLinesConnector: sink', () => {
     const reread = await sink.fetchTransactions({ limit: 10 });
     expect(reread.map((t) => t.id)).toEqual(txs.map((t) => t.id));
     await Promise.all([sink.stop(), input.stop()]);
+  });
+
+  it('carries a transaction’s traceparent through the file to its consumer', async () => {
+    const dir = await temp();
+    const path = join(dir, 'traced.jsonl');
+    const sink = createJsonLinesConnector<{ n: number }>({ path });
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await sink.dispatchTransactions([createTransaction({ payload: { n: 7 }, metadata: { traceparent } })]);
+    const [read] = await sink.fetchTransactions({ limit: 1 });
+    expect(read?.metadata.traceparent).toBe(traceparent);
+    expect(read?.payload).toEqual(expect.objectContaining({ n: 7 }));
+    expect(TRACE_FIELD in (read?.payload ?? {})).toBe(false);
+    await sink.stop();
   });
 });
 

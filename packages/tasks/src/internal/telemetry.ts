@@ -8,7 +8,9 @@
 import {
   type Attributes,
   type Context,
+  type Counter,
   context,
+  type Histogram,
   metrics,
   propagation,
   ROOT_CONTEXT,
@@ -18,14 +20,24 @@ import {
 } from '@opentelemetry/api';
 
 const tracer = trace.getTracer('@ergon/tasks');
-const meter = metrics.getMeter('@ergon/tasks');
-const outcomes = meter.createCounter('ergon.transactions', {
-  description: 'Transactions by task and outcome',
-});
-const durations = meter.createHistogram('ergon.transaction.duration', {
-  description: 'Lifecycle duration of a transaction',
-  unit: 'ms',
-});
+
+// Instruments are made from the meter provider registered now, and again if it
+// changes: an SDK set up after this module loaded must still get the metrics.
+let instruments: { provider: unknown; outcomes: Counter; durations: Histogram } | undefined;
+function meterInstruments(): { outcomes: Counter; durations: Histogram } {
+  const provider = metrics.getMeterProvider();
+  if (instruments?.provider === provider) return instruments;
+  const meter = provider.getMeter('@ergon/tasks');
+  instruments = {
+    provider,
+    outcomes: meter.createCounter('ergon.transactions', { description: 'Transactions by task and outcome' }),
+    durations: meter.createHistogram('ergon.transaction.duration', {
+      description: 'Lifecycle duration of a transaction',
+      unit: 'ms',
+    }),
+  };
+  return instruments;
+}
 
 /** Runs `fn` inside a new active span that ends with it, recording a thrown error. */
 export async function inSpan<T>(
@@ -64,6 +76,7 @@ export function traceMetadata(): Record<string, string> {
 /** Counts one finished lifecycle. Attributes are bounded: task name and status only. */
 export function recordOutcome(task: string, status: string, durationMs: number): void {
   const attributes = { 'ergon.task.name': task, 'ergon.outcome': status };
+  const { outcomes, durations } = meterInstruments();
   outcomes.add(1, attributes);
   durations.record(durationMs, attributes);
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import { toError, type Transaction } from '@ergon/core';
+import { context } from '@opentelemetry/api';
 import { sleep, untilAborted } from '../internal/abort.js';
 import { Semaphore } from '../internal/semaphore.js';
 import { settle } from '../internal/settle.js';
@@ -75,16 +76,20 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
       policy.streaming ? semaphore.available : policy.batchSize,
     );
     tally.fetches++;
+    // The batch's context parents the transactions it fetched (task → batch → transaction).
+    let batchContext = context.active();
     const result = await inSpan(
       'ergon.batch',
       { 'ergon.task.name': task.name, 'ergon.batch.limit': want },
-      () =>
-        runStage({
+      () => {
+        batchContext = context.active();
+        return runStage({
           stage: 'fetch',
           policy: policy.retry.fetch,
           signal: control.stopping,
           attempt: (s) => fetch(want, s.signal),
-        }),
+        });
+      },
     );
     if (!result.ok) {
       if (result.stopped) break;
@@ -100,7 +105,7 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
     }
     empty = 0;
     fetched += batch.length;
-    const started = batch.map(start);
+    const started = context.with(batchContext, () => batch.map(start));
     if (!policy.streaming) await Promise.all(started);
   }
   return tally.end(control.reason ?? 'stopped', inFlight);
