@@ -25,6 +25,7 @@ import {
 import { type FlowSource, toFlowDefinition } from './decorators.js';
 import { type AnyFlowDefinition, validateName } from './definitions.js';
 import { type RunOutcome, runClaimed } from './internal/runner.js';
+import { observeQueueDepth } from './internal/telemetry.js';
 
 /** Options of {@link Worker}. */
 export interface WorkerOptions {
@@ -91,6 +92,7 @@ export class Worker {
   #pendingWake = false;
   #lastUnknownCheck = 0;
   #lastPurge = 0;
+  #stopObserving: () => void = () => {};
 
   constructor(options: WorkerOptions) {
     if (!options?.store) throw new InvalidArgumentError('Worker needs a store');
@@ -144,6 +146,10 @@ export class Worker {
   start(): this {
     if (this.#loop) return this;
     this.#stopping = new AbortController();
+    this.#stopObserving = observeQueueDepth(this.#queues, async (queue) => {
+      const page = await this.#store.listFlows({ status: 'pending', queue, limit: 1000 });
+      return page.flows.length;
+    });
     this.#loop = this.#run(this.#stopping.signal).catch((error) => {
       this.#logger.error('worker loop crashed', { error: toError(error).message });
     });
@@ -157,6 +163,7 @@ export class Worker {
    */
   async stop(options: StopOptions = {}): Promise<void> {
     if (!this.#loop || !this.#stopping) return;
+    this.#stopObserving();
     const timeoutMs = toMillis(options.timeout ?? '10s', 'stop timeout');
     this.#stopping.abort();
     this.#notify();

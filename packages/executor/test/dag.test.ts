@@ -55,7 +55,9 @@ describe('ctx.dag', () => {
       'checkout.finalize#0',
     ]);
     // The DAG record carries the graph's shape, so tools can draw it from history alone.
-    const recorded = history[0]?.result as { graph: { nodes: { name: string; deps: string[] }[] } } | undefined;
+    const recorded = history[0]?.result as
+      | { graph: { nodes: { name: string; deps: string[] }[] } }
+      | undefined;
     const shape = recorded?.graph ?? { nodes: [] };
     expect(shape.nodes.find((n) => n.name === 'finalize')?.deps).toEqual([
       'validateUser',

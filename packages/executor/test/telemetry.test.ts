@@ -130,6 +130,7 @@ describe('telemetry', () => {
       'ergon.step.duration': ['ergon.flow.type', 'ergon.outcome'],
       'ergon.step.retries': ['ergon.flow.type'],
       'ergon.timer.lateness': ['ergon.flow.type'],
+      'ergon.queue.depth': ['ergon.queue'],
     };
     let tries = 0;
     const f = flow('metered', async (ctx) => {

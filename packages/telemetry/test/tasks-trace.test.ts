@@ -7,16 +7,27 @@ import { join } from 'node:path';
 import { RetryPolicy, type Transaction } from '@ergon/core';
 import { createJsonLinesConnector } from '@ergon/connectors-file';
 import { ConsumerPolicy, consumer, ProducerPolicy, producer, runTask } from '@ergon/tasks';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupTelemetry, type Telemetry } from '../src/index.js';
 
 const spans = new InMemorySpanExporter();
+const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 60_000 });
 let telemetry: Telemetry | undefined;
 const dirs: string[] = [];
 
 beforeAll(async () => {
-  telemetry = await setupTelemetry({ serviceName: 'tasks-trace', traces: { exporter: spans } });
+  telemetry = await setupTelemetry({
+    serviceName: 'tasks-trace',
+    traces: { exporter: spans },
+    metrics: { exporter: reader },
+  });
 });
 afterAll(async () => {
   await telemetry?.shutdown();
@@ -103,5 +114,23 @@ describe('task spans', () => {
     const consumed = transactions.find((s) => s.attributes['ergon.task.name'] === 'order-consumer');
     expect(produced && consumed).toBeTruthy();
     expect(consumed?.spanContext().traceId).toBe(produced?.spanContext().traceId);
+  });
+
+  it('fixes the attribute keys of the task metrics', async () => {
+    await reader.forceFlush();
+    const keys = new Map<string, Set<string>>();
+    for (const batch of metricExporter.getMetrics()) {
+      for (const scope of batch.scopeMetrics) {
+        if (scope.scope.name !== '@ergon/tasks') continue;
+        for (const metric of scope.metrics) {
+          const set = keys.get(metric.descriptor.name) ?? new Set<string>();
+          for (const point of metric.dataPoints) for (const k of Object.keys(point.attributes)) set.add(k);
+          keys.set(metric.descriptor.name, set);
+        }
+      }
+    }
+    expect([...keys.keys()].sort()).toEqual(['ergon.transaction.duration', 'ergon.transactions']);
+    for (const [name, set] of keys)
+      expect([...set].sort(), name).toEqual(['ergon.outcome', 'ergon.task.name']);
   });
 });

@@ -93,6 +93,35 @@ export function instruments(): ExecutorInstruments {
   return made;
 }
 
+/**
+ * Observes `ergon.queue.depth` (flows ready to run, by `ergon.queue`, capped at
+ * 1,000 per queue) for a worker's queues while metrics are on. Returns a
+ * function that stops observing.
+ */
+export function observeQueueDepth(
+  queues: readonly string[],
+  count: (queue: string) => Promise<number>,
+): () => void {
+  if (!telemetryState().metrics) return () => {};
+  const gauge = metrics
+    .getMeterProvider()
+    .getMeter(SCOPE)
+    .createObservableGauge('ergon.queue.depth', {
+      description: 'Flows waiting to run, by queue (capped at 1,000)',
+    });
+  const callback = async (result: { observe(value: number, attributes: Attributes): void }) => {
+    for (const queue of queues) {
+      try {
+        result.observe(await count(queue), { 'ergon.queue': queue });
+      } catch {
+        // the store is unreachable: no sample this time
+      }
+    }
+  };
+  gauge.addCallback(callback);
+  return () => gauge.removeCallback(callback);
+}
+
 /** Which signals have an SDK behind them; checked once per flow run. */
 export interface TelemetryState {
   readonly tracing: boolean;
