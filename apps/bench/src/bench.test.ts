@@ -1,0 +1,134 @@
+/**
+ * Smoke test of the benchmark CLI: runs the built bench at the tiny
+ * `ERGON_BENCH_SIZE=smoke` size into a temporary file and checks the JSON's
+ * shape (not the numbers). Needs Redis and PostgreSQL: under CI=true a missing
+ * service fails the test; elsewhere the test is skipped with a loud message.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ROW_NAMES } from './lib/results.js';
+
+const REDIS_URL = process.env.ERGON_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const POSTGRES_URL = process.env.ERGON_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+/** The same rule as `requireService` in @ergon/testing: fail under CI, else skip loudly. */
+async function requireService(name: string, url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  const available = await new Promise<boolean>((resolve) => {
+    const socket = new Socket();
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.connect(Number(port), hostname.replace(/^\[|\]$/g, ''), () => done(true));
+  });
+  if (!available) {
+    const message = `${name} is not reachable at ${url}: start it (see README, "Services") or set the URL variable`;
+    if (process.env.CI === 'true') throw new Error(`CI=true and ${message}`);
+    console.warn(`\n*** SKIPPING the bench smoke test: ${message} ***\n`);
+  }
+  return available;
+}
+
+const servicesUp =
+  (await requireService('Redis', REDIS_URL)) && (await requireService('PostgreSQL', POSTGRES_URL));
+
+function runBench(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; output: string }>((resolve) => {
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+/** Rows that have a peer; every other row has `peer`, `peerValue` and `ratio` null. */
+const WITH_PEER = new Set([
+  'step-overhead-sqlite',
+  'step-overhead-redis',
+  'throughput-redis-1step',
+  'throughput-redis-3step',
+  'throughput-sqlite-1step',
+  'latency-idle-redis-p50',
+  'latency-idle-redis-p99',
+  'recovery-after-kill',
+]);
+
+describe('bench CLI', () => {
+  it('is built (turbo builds it before the tests)', () => {
+    expect(existsSync(MAIN), `${MAIN} is missing: run the build first`).toBe(true);
+  });
+
+  it('refuses an unknown benchmark name with the list of names', async () => {
+    const { code, output } = await runBench([
+      '--only',
+      'no-such-bench',
+      '--out',
+      join(tmpdir(), 'never.json'),
+    ]);
+    expect(code).toBe(2);
+    expect(output).toContain("unknown benchmark 'no-such-bench'");
+    expect(output).toContain('timers-100k-lateness-p99');
+  });
+});
+
+describe.skipIf(!servicesUp)('bench at smoke size', () => {
+  it('writes every row with the documented shape', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ergon-bench-smoke-'));
+    try {
+      const out = join(dir, 'results.json');
+      const { code, output } = await runBench(['--out', out], { ERGON_BENCH_SIZE: 'smoke' });
+      expect(code, output).toBe(0);
+      const report = JSON.parse(readFileSync(out, 'utf8'));
+
+      expect(report.mode).toBe('smoke');
+      expect(report.machine.cpus).toBeGreaterThan(0);
+      expect(typeof report.machine.cpuModel).toBe('string');
+      expect(report.machine.memoryGiB).toBeGreaterThan(0);
+      expect(report.machine.node).toBe(process.version);
+      expect(typeof report.machine.redis).toBe('string');
+      expect(typeof report.machine.postgres).toBe('string');
+
+      const rows = report.results as Record<string, unknown>[];
+      expect(rows.map((r) => r.name)).toEqual([...ROW_NAMES]);
+      for (const row of rows) {
+        const where = `row ${String(row.name)}`;
+        expect(typeof row.unit, where).toBe('string');
+        expect(['lower', 'higher'], where).toContain(row.better);
+        expect(row.error, where).toBeUndefined();
+        expect(Number.isFinite(row.ergon), where).toBe(true);
+        expect(row.size, `${where}: size used`).toBeDefined();
+        if (WITH_PEER.has(row.name as string)) {
+          expect(typeof row.peer, where).toBe('string');
+          expect(Number.isFinite(row.peerValue), where).toBe(true);
+          expect(row.peerValue as number, where).toBeGreaterThan(0);
+          const ratio = (row.ergon as number) / (row.peerValue as number);
+          expect(Math.abs((row.ratio as number) - ratio) / ratio, where).toBeLessThan(1e-3);
+        } else {
+          expect(row.peer, where).toBeNull();
+          expect(row.peerValue, where).toBeNull();
+          expect(row.ratio, where).toBeNull();
+        }
+        expect(row.meetsTarget === null || typeof row.meetsTarget === 'boolean', where).toBe(true);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

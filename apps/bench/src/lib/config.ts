@@ -1,0 +1,87 @@
+/**
+ * Run sizes and service locations. `--quick` shrinks every benchmark so the whole
+ * run takes about two minutes; `ERGON_BENCH_SIZE=smoke` makes them tiny (the smoke test).
+ *
+ * @module
+ */
+
+export type Mode = 'full' | 'quick' | 'smoke';
+
+export interface Sizes {
+  /**
+   * Step overhead: rounds, each timing `stepFlows` 100-step flows and then the raw
+   * driver writing as many records; the median round of each side is reported.
+   */
+  readonly stepFlows: number;
+  readonly stepsPerFlow: number;
+  readonly stepRounds: number;
+  /** Throughput: flows (jobs) per run, worker processes, concurrency per process. */
+  readonly throughputFlows: number;
+  readonly workers: number;
+  readonly concurrency: number;
+  /** Idle latency: samples, and the idle gap before each one. */
+  readonly latencySamples: number;
+  readonly latencyGapMs: number;
+  /** Recovery: trials (median taken); `short` shortens leases and BullMQ's lock (smoke only). */
+  readonly recoveryTrials: number;
+  readonly recoveryShort: boolean;
+  /** Timers: sleeping flows and the range of their sleeps. */
+  readonly timerFlows: number;
+  readonly timerMinMs: number;
+  readonly timerMaxMs: number;
+  /** Resume: finished steps before the resume, and trials (median taken). */
+  readonly resumeSteps: number;
+  readonly resumeTrials: number;
+}
+
+const FULL: Sizes = {
+  stepFlows: 5,
+  stepsPerFlow: 100,
+  stepRounds: 40,
+  throughputFlows: 10_000,
+  workers: 2,
+  concurrency: 50,
+  latencySamples: 1000,
+  latencyGapMs: 20,
+  recoveryTrials: 3,
+  recoveryShort: false,
+  timerFlows: 100_000,
+  timerMinMs: 1000,
+  timerMaxMs: 30_000,
+  resumeSteps: 10_000,
+  resumeTrials: 3,
+};
+
+const QUICK: Sizes = {
+  ...FULL,
+  stepFlows: 4,
+  stepRounds: 15,
+  throughputFlows: 2000,
+  latencySamples: 200,
+  latencyGapMs: 10,
+  recoveryTrials: 1,
+  timerFlows: 10_000,
+  timerMaxMs: 5000,
+  resumeTrials: 1,
+};
+
+const SMOKE: Sizes = {
+  ...QUICK,
+  stepFlows: 2,
+  stepRounds: 2,
+  throughputFlows: 100,
+  latencySamples: 20,
+  latencyGapMs: 5,
+  recoveryShort: true,
+  timerFlows: 200,
+  timerMinMs: 300,
+  timerMaxMs: 1000,
+  resumeSteps: 500,
+};
+
+export function sizesFor(mode: Mode): Sizes {
+  return mode === 'full' ? FULL : mode === 'quick' ? QUICK : SMOKE;
+}
+
+export const REDIS_URL = process.env.ERGON_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const POSTGRES_URL = process.env.ERGON_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -1,0 +1,112 @@
+/**
+ * The rows of `bench-results.json`: one per measured quantity, Ergon's value
+ * beside the peer's (the package users would pick instead), `ratio = ergon / peerValue`.
+ *
+ * @module
+ */
+import { round } from './clock.js';
+
+export type Better = 'lower' | 'higher';
+
+export interface Row {
+  readonly name: string;
+  readonly unit: string;
+  readonly ergon: number | null;
+  readonly peer: string | null;
+  readonly peerValue: number | null;
+  readonly ratio: number | null;
+  readonly better: Better;
+  /** DESIGN §7's target for this row, in words, or null when §7 sets none. */
+  readonly target: string | null;
+  /** Whether the value meets the target; null without a target (or on error). */
+  readonly meetsTarget: boolean | null;
+  /** Sizes and settings used, and supporting figures. */
+  readonly [extra: string]: unknown;
+}
+
+/** Every row name, in the order they are printed. */
+export const ROW_NAMES = [
+  'step-overhead-sqlite',
+  'step-overhead-redis',
+  'throughput-redis-1step',
+  'throughput-redis-3step',
+  'throughput-sqlite-1step',
+  'latency-idle-redis-p50',
+  'latency-idle-redis-p99',
+  'latency-idle-sqlite-p50',
+  'latency-idle-sqlite-p99',
+  'recovery-after-kill',
+  'timers-100k-lateness-p99',
+  'resume-10k-steps',
+] as const;
+
+export type RowName = (typeof ROW_NAMES)[number];
+
+interface Target {
+  readonly text: string;
+  readonly check: (row: { ergon: number; ratio: number | null } & Record<string, unknown>) => boolean;
+}
+
+/** DESIGN §7, row by row. */
+const TARGETS: Partial<Record<RowName, Target>> = {
+  'step-overhead-sqlite': {
+    text: 'ratio ≤ 2 (within 2× of a raw insert)',
+    check: (r) => (r.ratio ?? 99) <= 2,
+  },
+  'throughput-redis-1step': { text: 'ratio ≥ 2 (at least 2× BullMQ)', check: (r) => (r.ratio ?? 0) >= 2 },
+  'throughput-redis-3step': { text: 'ratio ≥ 2 (at least 2× BullMQ)', check: (r) => (r.ratio ?? 0) >= 2 },
+  'latency-idle-redis-p50': { text: '< 1 ms', check: (r) => r.ergon < 1 },
+  'latency-idle-sqlite-p50': { text: '< 2 ms', check: (r) => r.ergon < 2 },
+  'recovery-after-kill': {
+    text: 'within the lease, not 30 s+',
+    check: (r) => r.ergon <= Number(r.leaseSeconds ?? 15) + 1 && r.ergon < 30,
+  },
+  'timers-100k-lateness-p99': { text: '< 100 ms (idle CPU near zero)', check: (r) => r.ergon < 100 },
+  'resume-10k-steps': { text: 'well under 1 s (< 500 ms)', check: (r) => r.ergon < 500 },
+};
+
+export interface Measured {
+  readonly unit: string;
+  readonly better: Better;
+  readonly ergon: number;
+  readonly peer?: string | undefined;
+  readonly peerValue?: number | undefined;
+  readonly extra?: Record<string, unknown>;
+}
+
+export function makeRow(name: RowName, m: Measured): Row {
+  const peer = m.peer ?? null;
+  const peerValue = peer === null || m.peerValue === undefined ? null : round(m.peerValue);
+  const ergon = round(m.ergon);
+  const ratio = peerValue === null || peerValue === 0 ? null : round(ergon / peerValue, 4);
+  const target = TARGETS[name];
+  const extra = m.extra ?? {};
+  return {
+    name,
+    unit: m.unit,
+    ergon,
+    peer,
+    peerValue,
+    ratio,
+    better: m.better,
+    target: target?.text ?? null,
+    meetsTarget: target ? target.check({ ...extra, ergon, ratio }) : null,
+    ...extra,
+  };
+}
+
+/** The row written when a benchmark failed: no numbers, the error instead. */
+export function failedRow(name: RowName, unit: string, better: Better, error: unknown): Row {
+  return {
+    name,
+    unit,
+    ergon: null,
+    peer: null,
+    peerValue: null,
+    ratio: null,
+    better,
+    target: TARGETS[name]?.text ?? null,
+    meetsTarget: null,
+    error: error instanceof Error ? error.message : String(error),
+  };
+}

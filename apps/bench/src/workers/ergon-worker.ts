@@ -1,0 +1,79 @@
+/**
+ * An Ergon worker process. Opens the store named in its configuration, builds a
+ * `Worker` (not started), says `ready`; `go` starts it, `stop` stops it and
+ * sends a `final` report. Steps report through IPC (see `hooks`).
+ *
+ * @module
+ */
+import type { ExecutionLog } from '@ergon/core';
+import { Worker } from '@ergon/executor';
+import { ALL_FLOWS, hooks } from '../lib/flows.js';
+import { cpuMs, onMessage, Progress, readConfig, send, sendAndExit } from './common.js';
+
+export interface ErgonWorkerConfig {
+  readonly store: 'redis' | 'sqlite';
+  readonly redisUrl?: string;
+  readonly prefix?: string;
+  readonly dbPath?: string;
+  readonly id: string;
+  readonly concurrency?: number;
+  readonly lease?: string;
+  readonly heartbeat?: string;
+  /** Keep every timer lateness for the final report. */
+  readonly collectLateness?: boolean;
+}
+
+const config = readConfig<ErgonWorkerConfig>();
+
+async function openStore(): Promise<ExecutionLog> {
+  if (config.store === 'sqlite') {
+    const { SqliteExecutionLog } = await import('@ergon/storage-sqlite');
+    return SqliteExecutionLog.open({ path: config.dbPath as string });
+  }
+  const { RedisExecutionLog } = await import('@ergon/storage-redis');
+  if (process.env.ERGON_BENCH_AUTOPIPELINE === '1') {
+    // Profiling experiment only (never in reported runs): ioredis coalesces the
+    // commands of concurrent flows into one write per event-loop turn.
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(config.redisUrl as string, { enableAutoPipelining: true });
+    return RedisExecutionLog.open({ redis, prefix: config.prefix });
+  }
+  return RedisExecutionLog.open({ url: config.redisUrl, prefix: config.prefix });
+}
+
+const progress = new Progress();
+const lateness: number[] = [];
+hooks.onStart = (id, at) => send({ type: 'started', id, at });
+hooks.onHang = (at) => send({ type: 'hang', at, pid: process.pid });
+hooks.onWake = (lateMs) => {
+  if (config.collectLateness) lateness.push(Math.round(lateMs * 1000) / 1000);
+};
+
+const store = await openStore();
+const worker = new Worker({
+  store,
+  flows: ALL_FLOWS,
+  id: config.id,
+  ...(config.concurrency === undefined ? {} : { concurrency: config.concurrency }),
+  ...(config.lease === undefined ? {} : { lease: config.lease }),
+  ...(config.heartbeat === undefined ? {} : { heartbeat: config.heartbeat }),
+  onOutcome: (_flowId, outcome) => {
+    if (outcome.status === 'completed') progress.done();
+    else if (outcome.status === 'suspended') progress.suspended++;
+    else if (outcome.status !== 'abandoned') send({ type: 'outcome', status: outcome.status });
+  },
+});
+
+onMessage(async (message) => {
+  if (message.type === 'go') {
+    worker.start();
+  } else if (message.type === 'cpu') {
+    send({ type: 'cpu', cpuMs: cpuMs(), tag: message.tag });
+  } else if (message.type === 'stop') {
+    await worker.stop({ timeout: '2s' });
+    progress.stop();
+    await store.close();
+    sendAndExit({ type: 'final', count: progress.count, lastAt: progress.lastAt, lateness, cpuMs: cpuMs() });
+  }
+});
+send({ type: 'ready', pid: process.pid });
