@@ -6,10 +6,10 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireService } from '@ergon/testing';
 import { describe, expect, it } from 'vitest';
 import { ROW_NAMES } from './lib/results.js';
 
@@ -17,29 +17,10 @@ const REDIS_URL = process.env.ERGON_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const POSTGRES_URL = process.env.ERGON_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
-/** The same rule as `requireService` in @ergon/testing: fail under CI, else skip loudly. */
-async function requireService(name: string, url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  const available = await new Promise<boolean>((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(Number(port), hostname.replace(/^\[|\]$/g, ''), () => done(true));
-  });
-  if (!available) {
-    const message = `${name} is not reachable at ${url}: start it (see README, "Services") or set the URL variable`;
-    if (process.env.CI === 'true') throw new Error(`CI=true and ${message}`);
-    console.warn(`\n*** SKIPPING the bench smoke test: ${message} ***\n`);
-  }
-  return available;
-}
-
+// Under CI=true a missing service fails here; elsewhere the smoke test is skipped loudly.
 const servicesUp =
-  (await requireService('Redis', REDIS_URL)) && (await requireService('PostgreSQL', POSTGRES_URL));
+  (await requireService('Redis', REDIS_URL)).available &&
+  (await requireService('PostgreSQL', POSTGRES_URL)).available;
 
 function runBench(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; output: string }>((resolve) => {
