@@ -29,11 +29,17 @@ describe('garbage in the SQLite history', () => {
     try {
       const bad = await client.schedule(twoPart, 1, { flowId: 'bad-1' });
       const good = await client.schedule(twoPart, 2, { flowId: 'good-1' });
-      await eventually(async () => (await bad.status()) === 'suspended' && (await good.status()) === 'suspended');
+      await eventually(
+        async () => (await bad.status()) === 'suspended' && (await good.status()) === 'suspended',
+      );
 
       // Corrupt the recorded result of the first step, as a disk or a bad tool might.
       const raw = new Database(path);
-      raw.prepare("UPDATE history SET result = 'this is not what Ergon wrote' WHERE flow_id = ? AND position = 0").run('bad-1');
+      raw
+        .prepare(
+          "UPDATE history SET result = 'this is not what Ergon wrote' WHERE flow_id = ? AND position = 0",
+        )
+        .run('bad-1');
       raw.close();
 
       await bad.signal('continue');

@@ -82,90 +82,99 @@ describe.each(cases)('crash test on $name', ({ name, make, available }) => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it.runIf(available)(`${FLOWS} flows of 5 steps survive random SIGKILLs of ${PROCESSES} worker processes`, async () => {
-    const dir = mkdtempSync(join(tmpdir(), `ergon-crash-${name}-`));
-    dirs.push(dir);
-    const ledger = join(dir, 'ledger.txt');
-    writeFileSync(ledger, '');
-    const setup = await make(dir);
-    const store = await setup.open();
-    const client = new Client({ store });
-    for (let n = 0; n < FLOWS; n++) await client.schedule(fiveSteps, n, { flowId: `crash-${n}` });
+  it.runIf(available)(
+    `${FLOWS} flows of 5 steps survive random SIGKILLs of ${PROCESSES} worker processes`,
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), `ergon-crash-${name}-`));
+      dirs.push(dir);
+      const ledger = join(dir, 'ledger.txt');
+      writeFileSync(ledger, '');
+      const setup = await make(dir);
+      const store = await setup.open();
+      const client = new Client({ store });
+      for (let n = 0; n < FLOWS; n++) await client.schedule(fiveSteps, n, { flowId: `crash-${n}` });
 
-    const stderr: string[] = [];
-    const spawnWorker = (slot: number): ChildProcess => {
-      const child = fork(WORKER, [], {
-        env: { ...process.env, ...setup.env, LEDGER: ledger, WORKER_ID: `w${slot}-${Date.now()}`, CONCURRENCY: String(CONCURRENCY) },
-        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      });
-      child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-      return child;
-    };
-    const workers = Array.from({ length: PROCESSES }, (_, slot) => spawnWorker(slot));
-    let kills = 0;
-    const unfinished = async () =>
-      (await store.listFlows({ status: ['pending', 'running', 'suspended'], limit: 1 })).flows.length;
-    const started = Date.now();
-    try {
-      while ((await unfinished()) > 0) {
-        if (Date.now() - started > 150_000) throw new Error('flows did not finish within 150 s');
-        await delay(350 + Math.random() * 300);
-        const slot = Math.floor(Math.random() * PROCESSES);
-        const victim = workers[slot];
-        if (victim && victim.exitCode === null && Date.now() - started < 20_000) {
-          victim.kill('SIGKILL');
-          kills++;
-          await new Promise((resolve) => victim.once('exit', resolve));
-          workers[slot] = spawnWorker(slot);
+      const stderr: string[] = [];
+      const spawnWorker = (slot: number): ChildProcess => {
+        const child = fork(WORKER, [], {
+          env: {
+            ...process.env,
+            ...setup.env,
+            LEDGER: ledger,
+            WORKER_ID: `w${slot}-${Date.now()}`,
+            CONCURRENCY: String(CONCURRENCY),
+          },
+          stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        });
+        child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+        return child;
+      };
+      const workers = Array.from({ length: PROCESSES }, (_, slot) => spawnWorker(slot));
+      let kills = 0;
+      const unfinished = async () =>
+        (await store.listFlows({ status: ['pending', 'running', 'suspended'], limit: 1 })).flows.length;
+      const started = Date.now();
+      try {
+        while ((await unfinished()) > 0) {
+          if (Date.now() - started > 150_000) throw new Error('flows did not finish within 150 s');
+          await delay(350 + Math.random() * 300);
+          const slot = Math.floor(Math.random() * PROCESSES);
+          const victim = workers[slot];
+          if (victim && victim.exitCode === null && Date.now() - started < 20_000) {
+            victim.kill('SIGKILL');
+            kills++;
+            await new Promise((resolve) => victim.once('exit', resolve));
+            workers[slot] = spawnWorker(slot);
+          }
         }
+      } finally {
+        for (const w of workers) w.kill('SIGKILL');
       }
-    } finally {
-      for (const w of workers) w.kill('SIGKILL');
-    }
-    const elapsed = (Date.now() - started) / 1000;
+      const elapsed = (Date.now() - started) / 1000;
 
-    // Every flow completed with the right result; every step recorded exactly once
-    // (history is keyed by flow and position: a second record cannot exist).
-    const expectedKeys = [0, 1, 2, 3, 4].map((i) => `step-${i}#0`);
-    let completed = 0;
-    for (let n = 0; n < FLOWS; n++) {
-      const f = await store.getFlow(`crash-${n}`);
-      expect(f?.status, `crash-${n}`).toBe('completed');
-      const history = await store.getHistory(`crash-${n}`);
-      expect(history.map((h) => h.key)).toEqual(expectedKeys);
-      expect(history.every((h) => h.status === 'completed')).toBe(true);
-      if (n % 97 === 0) expect(await client.result(`crash-${n}`)).toBe(10 + n);
-      completed++;
-    }
-    expect(completed).toBe(FLOWS);
+      // Every flow completed with the right result; every step recorded exactly once
+      // (history is keyed by flow and position: a second record cannot exist).
+      const expectedKeys = [0, 1, 2, 3, 4].map((i) => `step-${i}#0`);
+      let completed = 0;
+      for (let n = 0; n < FLOWS; n++) {
+        const f = await store.getFlow(`crash-${n}`);
+        expect(f?.status, `crash-${n}`).toBe('completed');
+        const history = await store.getHistory(`crash-${n}`);
+        expect(history.map((h) => h.key)).toEqual(expectedKeys);
+        expect(history.every((h) => h.status === 'completed')).toBe(true);
+        if (n % 97 === 0) expect(await client.result(`crash-${n}`)).toBe(10 + n);
+        completed++;
+      }
+      expect(completed).toBe(FLOWS);
 
-    // The side-effect ledger: each step ran at least once; re-runs are bounded by the kills.
-    const starts = new Map<string, number>();
-    const ended = new Set<string>();
-    let interrupted = 0;
-    const lines = readFileSync(ledger, 'utf8').split('\n').filter(Boolean);
-    for (const line of lines) {
-      const [kind, flowId, step, pid] = line.split(' ');
-      const key = `${flowId}/${step}`;
-      if (kind === 'start') starts.set(key, (starts.get(key) ?? 0) + 1);
-      else ended.add(`${key}/${pid}`);
-    }
-    for (const line of lines) {
-      const [kind, flowId, step, pid] = line.split(' ');
-      if (kind === 'start' && !ended.has(`${flowId}/${step}/${pid}`)) interrupted++;
-    }
-    expect(starts.size).toBe(FLOWS * 5);
-    const reruns = [...starts.values()].reduce((a, b) => a + b, 0) - FLOWS * 5;
-    // A kill interrupts at most CONCURRENCY in-flight steps of that process.
-    expect(reruns).toBeLessThanOrEqual(kills * CONCURRENCY);
-    const busy = stderr.join('').match(/SQLITE_BUSY|database is locked/g);
-    expect(busy, stderr.join('').slice(0, 2000)).toBeNull();
-    await setup.verify(store);
-    console.log(
-      `[crash ${name}] ${FLOWS} flows × 5 steps in ${elapsed.toFixed(1)} s; ${kills} SIGKILLs; ` +
-        `${reruns} step re-runs (${interrupted} step runs cut short by a kill); bound ${kills * CONCURRENCY}`,
-    );
-    await store.close();
-    await setup.cleanup();
-  });
+      // The side-effect ledger: each step ran at least once; re-runs are bounded by the kills.
+      const starts = new Map<string, number>();
+      const ended = new Set<string>();
+      let interrupted = 0;
+      const lines = readFileSync(ledger, 'utf8').split('\n').filter(Boolean);
+      for (const line of lines) {
+        const [kind, flowId, step, pid] = line.split(' ');
+        const key = `${flowId}/${step}`;
+        if (kind === 'start') starts.set(key, (starts.get(key) ?? 0) + 1);
+        else ended.add(`${key}/${pid}`);
+      }
+      for (const line of lines) {
+        const [kind, flowId, step, pid] = line.split(' ');
+        if (kind === 'start' && !ended.has(`${flowId}/${step}/${pid}`)) interrupted++;
+      }
+      expect(starts.size).toBe(FLOWS * 5);
+      const reruns = [...starts.values()].reduce((a, b) => a + b, 0) - FLOWS * 5;
+      // A kill interrupts at most CONCURRENCY in-flight steps of that process.
+      expect(reruns).toBeLessThanOrEqual(kills * CONCURRENCY);
+      const busy = stderr.join('').match(/SQLITE_BUSY|database is locked/g);
+      expect(busy, stderr.join('').slice(0, 2000)).toBeNull();
+      await setup.verify(store);
+      console.log(
+        `[crash ${name}] ${FLOWS} flows × 5 steps in ${elapsed.toFixed(1)} s; ${kills} SIGKILLs; ` +
+          `${reruns} step re-runs (${interrupted} step runs cut short by a kill); bound ${kills * CONCURRENCY}`,
+      );
+      await store.close();
+      await setup.cleanup();
+    },
+  );
 });

@@ -4,16 +4,13 @@
 // worker processes (fixtures/redis-fault-worker.mjs) run 3-step flows and
 // report every claim and every run outcome over IPC with a timestamp; the
 // tests measure recovery from those reports.
-import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { type ChildProcess, fork } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { noopLogger } from '@ergon/core';
 import { Client, flow } from '@ergon/executor';
 import { RedisExecutionLog } from '@ergon/storage-redis';
+import { PrivateRedisServer, requireRedisServer } from '@ergon/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
@@ -29,110 +26,17 @@ const RECOVERY_MS = 5000;
 // Same name as the fixture's flow: scheduling needs only the type name.
 const faultSteps = flow('fault-steps', async (_ctx, n: number) => n);
 
-/** Like @ergon/storage-redis's test support: under CI=true a missing redis-server fails. */
-const redisServerAvailable = (() => {
-  const ok = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (!ok) {
-    const message = 'redis-server is not installed: install Redis 7 (apt-get install redis-server)';
-    if (process.env.CI === 'true') throw new Error(`CI=true and ${message}`);
-    console.warn(`\n*** SKIPPING Redis fault-injection tests: ${message} ***\n`);
-  }
-  return ok;
-})();
+// Under CI=true a missing redis-server fails here; elsewhere the suite is skipped loudly.
+const redisServerAvailable = requireRedisServer();
 
 // ---------------------------------------------------------------------------
 // Processes of this file, killed whatever happens.
 
 const liveChildren = new Set<ChildProcess>();
-const liveServers = new Set<PrivateRedis>();
 const killEverything = () => {
   for (const child of liveChildren) child.kill('SIGKILL');
-  for (const server of liveServers) server.killNow();
 };
 process.once('exit', killEverything);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-/** A private `redis-server` in a temp dir (`--save '' --appendonly no` unless overridden). */
-class PrivateRedis {
-  #process: ChildProcess | undefined;
-
-  private constructor(
-    readonly port: number,
-    readonly dir: string,
-    readonly args: readonly string[],
-  ) {}
-
-  static async start(extra: readonly string[] = []): Promise<PrivateRedis> {
-    const dir = mkdtempSync(join(tmpdir(), 'ergon-redis-faults-'));
-    const port = await freePort();
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir];
-    const server = new PrivateRedis(port, dir, [...args, '--save', '', '--appendonly', 'no', ...extra]);
-    liveServers.add(server);
-    await server.spawn();
-    return server;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  /** Starts (or restarts, same port and dir) the process; resolves once it answers PING. */
-  async spawn(): Promise<void> {
-    const child = spawn('redis-server', this.args, { stdio: 'ignore' });
-    this.#process = child;
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-      const probe = new Redis(this.url, {
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      probe.on('error', () => {});
-      try {
-        await probe.connect();
-        if ((await probe.ping()) === 'PONG') return;
-      } catch {
-        // not up yet (or still LOADING the AOF)
-      } finally {
-        probe.disconnect();
-      }
-      if (Date.now() > deadline) throw new Error('redis-server did not start within 10 s');
-      await delay(20);
-    }
-  }
-
-  /** SIGKILL (no shutdown save); resolves when the process is gone. */
-  async kill(): Promise<void> {
-    const child = this.#process;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  killNow(): void {
-    this.#process?.kill('SIGKILL');
-  }
-
-  async stop(): Promise<void> {
-    await this.kill();
-    liveServers.delete(this);
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
 
 // ---------------------------------------------------------------------------
 // Worker processes and their reports.
@@ -336,7 +240,7 @@ describe.skipIf(!redisServerAvailable)('Redis faults under real worker processes
 
   /** A private server, the test's own store and client, and the worker processes. */
   async function setup(name: string, serverArgs: readonly string[] = [], commandTimeoutMs = 10_000) {
-    const server = await PrivateRedis.start(serverArgs);
+    const server = await PrivateRedisServer.start(serverArgs);
     cleanups.push(() => server.stop());
     const prefix = `faults:${name}`;
     const store = await RedisExecutionLog.open({

@@ -14,9 +14,9 @@ export type StoreKind = 'memory' | 'sqlite' | 'redis';
 export const STORE_KIND = (process.env.ERGON_TEST_STORE ?? 'memory') as StoreKind;
 const REDIS_URL = process.env.ERGON_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** False only when the store's service is missing outside CI (the suite then skips loudly). */
-export const storeAvailable =
-  STORE_KIND === 'redis' ? (await requireService('Redis', REDIS_URL)).available : true;
+// On Redis, check the service once: under CI=true a missing Redis fails here with
+// one clear message (elsewhere it warns loudly, and the tests then fail to connect).
+if (STORE_KIND === 'redis') await requireService('Redis', REDIS_URL);
 
 /** A fresh, empty store and a function that disposes of it. */
 export async function createTestStore(): Promise<{ store: ExecutionLog; dispose: () => Promise<void> }> {

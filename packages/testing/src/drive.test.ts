@@ -6,8 +6,23 @@ describe('freezableStore', () => {
   it('hangs every call after the chosen write while the real store keeps working', async () => {
     const real = new InMemoryExecutionLog();
     const wrapped = freezableStore(real, { freezeAfterRecord: (p) => p === 0 });
-    await wrapped.store.createFlow({ id: 'f', type: 't', queue: 'q', input: '[1]', priority: 0, runAt: 0, now: 0 });
-    const [claimed] = await wrapped.store.claim({ workerId: 'w', types: ['t'], queues: ['q'], limit: 1, leaseMs: 10, now: 0 });
+    await wrapped.store.createFlow({
+      id: 'f',
+      type: 't',
+      queue: 'q',
+      input: '[1]',
+      priority: 0,
+      runAt: 0,
+      now: 0,
+    });
+    const [claimed] = await wrapped.store.claim({
+      workerId: 'w',
+      types: ['t'],
+      queues: ['q'],
+      limit: 1,
+      leaseMs: 10,
+      now: 0,
+    });
     const write = wrapped.store.recordOperation(
       { flowId: 'f', token: claimed?.token ?? 0 },
       { flowId: 'f', position: 0, key: 'a#0', kind: 'step', status: 'completed', attempts: 1, startedAt: 0 },

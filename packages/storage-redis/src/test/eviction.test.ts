@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisExecutionLog } from '../index.js';
 import { captureLogger, PrivateRedis, redisServerAvailable } from './support.js';
 
+// Service guard (support.ts): under CI=true a missing service fails the run; elsewhere this suite is skipped loudly.
 describe.skipIf(!redisServerAvailable)('eviction policy check', () => {
   let lru: PrivateRedis;
   let noConfig: PrivateRedis;

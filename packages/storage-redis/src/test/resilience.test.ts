@@ -13,6 +13,7 @@ import { PrivateRedis, redisServerAvailable } from './support.js';
 
 const T0 = Date.UTC(2030, 0, 1);
 
+// Service guard (support.ts): under CI=true a missing service fails the run; elsewhere this suite is skipped loudly.
 describe.skipIf(!redisServerAvailable)('connection resilience', () => {
   let server: PrivateRedis;
   let admin: Redis;

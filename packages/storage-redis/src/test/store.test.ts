@@ -21,6 +21,7 @@ import {
 
 const T0 = Date.UTC(2030, 0, 1);
 
+// Service guard (support.ts): under CI=true a missing service fails the run; elsewhere this suite is skipped loudly.
 describe.skipIf(!redisAvailable)('RedisExecutionLog specifics', () => {
   let admin: Redis;
   const stores: RedisExecutionLog[] = [];

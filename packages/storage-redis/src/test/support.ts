@@ -4,15 +4,9 @@
  *
  * @module
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, noopLogger } from '@ergon/core';
-import { requireService } from '@ergon/testing';
+import { requireRedisServer, requireService } from '@ergon/testing';
 import { Redis } from 'ioredis';
 import { RedisExecutionLog } from '../index.js';
 
@@ -26,15 +20,7 @@ export const redisAvailable = (await requireService('Redis', REDIS_URL)).availab
  * Whether `redis-server` can be started for private servers (eviction,
  * resilience, restart tests). Under CI=true a missing binary throws.
  */
-export const redisServerAvailable = (() => {
-  const ok = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (!ok) {
-    const message = 'redis-server is not installed: install Redis 7 (apt-get install redis-server)';
-    if (process.env.CI === 'true') throw new Error(`CI=true and ${message}`);
-    console.warn(`\n*** SKIPPING private redis-server tests: ${message} ***\n`);
-  }
-  return ok;
-})();
+export const redisServerAvailable = requireRedisServer();
 
 /** A prefix no other test uses. */
 export function randomPrefix(label = 't'): string {
@@ -82,100 +68,8 @@ export async function disposeStore(store: RedisExecutionLog, url = REDIS_URL): P
   await deletePrefix(url, store.prefix);
 }
 
-/** A TCP port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-/** A `redis-server` of this test file's own, in a temp dir. */
-export class PrivateRedis {
-  readonly port: number;
-  readonly dir: string;
-  readonly args: readonly string[];
-  #process: ChildProcess | undefined;
-
-  private constructor(port: number, dir: string, args: readonly string[]) {
-    this.port = port;
-    this.dir = dir;
-    this.args = args;
-  }
-
-  /** Starts a server with these extra arguments (`--save '' --appendonly no` unless overridden). */
-  static async start(extra: readonly string[] = []): Promise<PrivateRedis> {
-    const dir = await mkdtemp(join(tmpdir(), 'ergon-redis-'));
-    const port = await freePort();
-    const args = [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      ...extra,
-    ];
-    const server = new PrivateRedis(port, dir, args);
-    await server.spawn();
-    return server;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  /** Starts (or restarts) the process and waits until it answers PING. */
-  async spawn(): Promise<void> {
-    const child = spawn('redis-server', this.args, { stdio: 'ignore' });
-    this.#process = child;
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-      const probe = new Redis(this.url, {
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      probe.on('error', () => {});
-      try {
-        await probe.connect();
-        if ((await probe.ping()) === 'PONG') return;
-      } catch {
-        // not up yet
-      } finally {
-        probe.disconnect();
-      }
-      if (Date.now() > deadline) throw new Error('redis-server did not start within 10 s');
-      await delay(20);
-    }
-  }
-
-  /** Kills the process with SIGKILL (no shutdown save) and waits for it to exit. */
-  async kill(): Promise<void> {
-    const child = this.#process;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  /** Kills the server and removes its directory. */
-  async stop(): Promise<void> {
-    await this.kill();
-    await rm(this.dir, { recursive: true, force: true });
-  }
-}
+/** A `redis-server` of a test file's own, in a temp dir (shared helper from @ergon/testing). */
+export { PrivateRedisServer as PrivateRedis } from '@ergon/testing';
 
 /** A logger that keeps what it was told, for assertions. */
 export function captureLogger(): Logger & { readonly lines: { level: string; message: string }[] } {
