@@ -7,6 +7,7 @@
 import {
   type Connector,
   createTransaction,
+  ErgonError,
   ErrorCode,
   type FetchOptions,
   InvalidArgumentError,
@@ -15,7 +16,11 @@ import {
   type Transaction,
 } from '@ergon/core';
 import { filePrefix, lineId } from './ids.js';
+import { LineReader } from './internal/line-reader.js';
 import { JsonLinesFileService } from './service.js';
+
+/** Lines read at a time while looking a transaction up. */
+const SCAN_CHUNK = 1024;
 
 /**
  * Field of a line's JSON object that carries the W3C `traceparent` of the
@@ -106,6 +111,54 @@ export class JsonLinesConnector<P = unknown> implements Connector<P, P> {
     return out;
   }
 
+  /**
+   * Reads the transaction `id` without claiming it: the line `<file>:<n>`
+   * for a line id, otherwise the first line whose `idField` holds `id`.
+   * Finished and claimed lines are found too; lines that are not JSON are
+   * passed over. Scans the file from its start.
+   */
+  async findTransaction(
+    id: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Transaction<P> | undefined> {
+    const lineNumber = id.startsWith(`${this.#prefix}:`)
+      ? Number(id.slice(this.#prefix.length + 1))
+      : undefined;
+    const field = this.#idField;
+    if (lineNumber === undefined && !field) return undefined;
+    const reader = new LineReader(this.service.options.path, this.service.options.follow);
+    try {
+      for (;;) {
+        options.signal?.throwIfAborted();
+        const lines = await reader.readNew(SCAN_CHUNK);
+        if (lines.length === 0) return undefined;
+        for (const { line, text } of lines) {
+          if (lineNumber !== undefined) {
+            if (line === lineNumber) return this.#toTransaction(line, parseLine(line, text));
+            if (line > lineNumber) return undefined;
+            continue;
+          }
+          // A cheap test first: a line that does not contain the id cannot carry it.
+          if (!text.includes(JSON.stringify(id).slice(1, -1))) continue;
+          let raw: unknown;
+          try {
+            raw = JSON.parse(text);
+          } catch {
+            continue;
+          }
+          if (isPlainObject(raw) && raw[field as string] === id) return this.#toTransaction(line, raw);
+        }
+      }
+    } catch (error) {
+      if (error instanceof ErgonError || options.signal?.aborted) throw error;
+      throw new ErgonError(
+        ErrorCode.CONNECTOR_ERROR,
+        `cannot read transaction ${id} from ${this.service.options.path}: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error, details: { id, path: this.service.options.path } },
+      );
+    }
+  }
+
   /** Appends each payload as one JSON line, in one write. */
   async dispatchTransactions(transactions: readonly Transaction<P>[]): Promise<void> {
     const texts = transactions.map((tx) => {
@@ -178,6 +231,18 @@ export class JsonLinesConnector<P = unknown> implements Connector<P, P> {
       );
     }
     return line;
+  }
+}
+
+function parseLine(line: number, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ErgonError(
+      ErrorCode.CONNECTOR_ERROR,
+      `line ${line} is not JSON (${error instanceof Error ? error.message : String(error)}); see the dead-letter file`,
+      { cause: error, details: { line } },
+    );
   }
 }
 

@@ -2,7 +2,13 @@ import { appendFile, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTransaction, ErrorCode, hasErrorCode } from '@ergon/core';
 import { describe, expect, it } from 'vitest';
-import { createJsonLinesConnector, FILE_METADATA, filePrefix, JsonLinesFileService, TRACE_FIELD } from '../src/index.js';
+import {
+  createJsonLinesConnector,
+  FILE_METADATA,
+  filePrefix,
+  JsonLinesFileService,
+  TRACE_FIELD,
+} from '../src/index.js';
 import { readJsonLines, tempDirs, writeLines } from './support.js';
 
 const temp = tempDirs();
@@ -190,6 +196,44 @@ describe('JsonLinesConnector: ack, nack, restarts', () => {
     const [tx] = await c.fetchTransactions({ limit: 1 });
     await expect(other.ack(tx!)).rejects.toSatisfy((e) => hasErrorCode(e, ErrorCode.INVALID_ARGUMENT));
     await c.stop();
+  });
+});
+
+describe('JsonLinesConnector: finding one transaction by id', () => {
+  it('finds a line by its id field or its line id, without claiming it, finished or not', async () => {
+    const { path } = await source([
+      { id: 'order-1', n: 1 },
+      '{not json',
+      { n: 3, note: 'mentions "order-2" but is not it' },
+      { id: 'order-2', n: 4 },
+    ]);
+    const c = createJsonLinesConnector<{ n: number }>({ path });
+    const prefix = filePrefix(path);
+    expect((await c.findTransaction('order-2'))?.payload.n).toBe(4);
+    const byLine = await c.findTransaction(`${prefix}:3`);
+    expect(byLine?.payload.n).toBe(3);
+    expect(byLine?.metadata[FILE_METADATA.line]).toBe('3');
+    expect(await c.findTransaction('order-9')).toBeUndefined();
+    expect(await c.findTransaction(`${prefix}:99`)).toBeUndefined();
+    await expect(c.findTransaction(`${prefix}:2`)).rejects.toSatisfy(
+      (e) => hasErrorCode(e, ErrorCode.CONNECTOR_ERROR) && /line 2 is not JSON/.test((e as Error).message),
+    );
+    // Nothing was claimed: a fetch still hands out every good line, and finished lines are still found.
+    const fetched = await c.fetchTransactions({ limit: 10 });
+    expect(fetched.map((t) => t.payload.n)).toEqual([1, 3, 4]);
+    for (const tx of fetched) await c.ack(tx);
+    expect((await c.findTransaction('order-1'))?.payload.n).toBe(1);
+    await c.stop();
+  });
+
+  it('honours an aborted signal, and finds nothing by field when ids come from lines only', async () => {
+    const { path } = await source([{ id: 'a', n: 1 }]);
+    const c = createJsonLinesConnector<{ n: number }>({ path, idField: false });
+    expect(await c.findTransaction('a')).toBeUndefined();
+    await expect(
+      c.findTransaction(`${filePrefix(path)}:1`, { signal: AbortSignal.abort() }),
+    ).rejects.toThrow();
+    expect((await c.findTransaction(`${filePrefix(path)}:1`))?.payload.n).toBe(1);
   });
 });
 

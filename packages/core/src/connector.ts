@@ -53,6 +53,12 @@ export interface Connector<In = unknown, Out = In> {
     transactions: readonly Transaction<Out>[],
     options?: { signal?: AbortSignal },
   ): Promise<void>;
+  /**
+   * Reads the transaction `id` from the transport without claiming it or
+   * changing anything (debugging, the CLI's `task process --id`): done or
+   * not, claimed elsewhere or not. Resolves `undefined` when there is none.
+   */
+  findTransaction?(id: string, options?: { signal?: AbortSignal }): Promise<Transaction<In> | undefined>;
   /** Confirms a fetched transaction is done; it will not be delivered again. */
   ack?(transaction: Transaction<In>): Promise<void>;
   /** Gives a fetched transaction back: requeued, or dead-lettered. */
