@@ -28,6 +28,8 @@ import {
   FlowFailedError,
   type FlowDefinition,
   type FlowInfo,
+  type FlowSource,
+  toFlowDefinition,
 } from '@ergon/executor';
 import { timeoutController } from './internal/abort.js';
 
@@ -51,6 +53,13 @@ export interface DurableOptions {
   readonly codec?: Codec;
   /** The executor's logger. */
   readonly logger?: Logger;
+  /**
+   * Flow types this bridge also runs in this process: while the
+   * transaction's flow waits on a child (or grandchild) flow of one of these
+   * types, the bridge runs the child here once it is claimable. A `Worker`
+   * that knows the type may run it instead; without either, a child waits.
+   */
+  readonly flows?: readonly FlowSource[];
 }
 
 /**
@@ -95,9 +104,10 @@ export function durable<P, O>(definition: FlowDefinition<P, O>, options: Durable
     clock,
     ...(options.codec ? { codec: options.codec } : {}),
   };
+  const children = new Set((options.flows ?? []).map((source) => toFlowDefinition(source).name));
   const executor = new Executor({
     ...shared,
-    flows: [definition],
+    flows: [definition, ...(options.flows ?? [])],
     lease: options.lease ?? '15s',
     durableBackoff: options.durableBackoff ?? '5s',
     ...(options.logger ? { logger: options.logger } : {}),
@@ -117,6 +127,10 @@ export function durable<P, O>(definition: FlowDefinition<P, O>, options: Durable
       const info = await client.get(transaction.id, { history: false });
       if (isTerminalStatus(info.status)) return unwrap(() => client.result<O>(transaction.id));
       ctx.signal.throwIfAborted();
+      if (children.size > 0 && (await runChildren(info, CHILD_DEPTH))) {
+        outcome = await executor.resume(transaction.id);
+        continue;
+      }
       const wait = Math.max(1, Math.min(pollMs, dueIn(info, clock.now())));
       // A signal of its own per wait: Client.result leaves a listener on it per poll.
       const waiting = timeoutController(undefined, () => new Error('unused'), [ctx.signal]);
@@ -132,8 +146,28 @@ export function durable<P, O>(definition: FlowDefinition<P, O>, options: Durable
       outcome = await executor.resume<O>(transaction.id);
     }
   };
+  /** Runs the claimable children `info` waits on (and theirs); true when one of them finished. */
+  const runChildren = async (info: FlowInfo, depth: number): Promise<boolean> => {
+    let finished = false;
+    for (const wait of info.waits) {
+      if (wait.kind !== 'child') continue;
+      const child = await client.get(wait.flowId, { history: false }).catch(() => undefined);
+      if (!child || !children.has(child.type) || isTerminalStatus(child.status)) continue;
+      const outcome = await executor.resume(child.id);
+      if (outcome.status === 'suspended' && depth > 1) {
+        const after = await client.get(child.id, { history: false });
+        if (await runChildren(after, depth - 1)) await executor.resume(child.id);
+      }
+      const now = await client.get(child.id, { history: false });
+      finished ||= isTerminalStatus(now.status);
+    }
+    return finished;
+  };
   return Object.freeze({ kind: 'durable-flow', flowType: definition.name, run });
 }
+
+/** How deep the bridge follows children of children. */
+const CHILD_DEPTH = 8;
 
 /** Milliseconds until the flow may be claimable: its lease's end, or its due time. */
 function dueIn(info: FlowInfo, now: number): number {

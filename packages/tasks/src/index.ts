@@ -23,7 +23,12 @@ export {
   type ProducerPolicyOptions,
   type ProducerStage,
 } from './policies/producer-policy.js';
-export { type ProcessOneOptions, processOne } from './process-one.js';
+export {
+  type FindTransactionOptions,
+  findTransaction,
+  type ProcessOneOptions,
+  processOne,
+} from './process-one.js';
 export { loadTask, type TaskReference } from './runner/reference.js';
 export { type RunOptions, runTask, startTask, type TaskRun } from './runner/run-task.js';
 export type { ConcurrencyModel, Handler, TaskBase, TaskDeclaration, TaskKind } from './task/base.js';

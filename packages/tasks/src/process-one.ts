@@ -7,6 +7,8 @@
  */
 import {
   createTransaction,
+  ErrorCode,
+  InvalidArgumentError,
   isTransaction,
   type Logger,
   noopLogger,
@@ -85,5 +87,63 @@ export async function processOne(
   } finally {
     await threads?.close();
     await stop();
+  }
+}
+
+/** Options of {@link findTransaction}. */
+export interface FindTransactionOptions {
+  /** The connector to look in. Default the task's source. */
+  readonly connector?: string;
+  /** Aborts the lookup. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Looks the transaction `id` up in a consumer's or hybrid's source (or the
+ * connector named in `options`) without claiming it, to give it to
+ * {@link processOne}: "process transaction `id` again". The connector is
+ * started for the lookup and stopped after it.
+ *
+ * @returns the transaction, or `undefined` when the transport has none with that id.
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a producer, an unknown
+ *   connector, or one that cannot look transactions up (it has no `findTransaction`).
+ */
+export async function findTransaction(
+  task: Task,
+  id: string,
+  options: FindTransactionOptions = {},
+): Promise<Transaction | undefined> {
+  const invalid = (message: string): never => {
+    throw new InvalidArgumentError(`task ${JSON.stringify(task.name)}: ${message}`, {
+      code: ErrorCode.INVALID_ARGUMENT,
+    });
+  };
+  const name = options.connector ?? (task.kind === 'producer' ? undefined : task.source);
+  if (name === undefined) {
+    return invalid(
+      'a producer has no source to look transactions up in; name a connector, or give a payload',
+    );
+  }
+  const connectors = task.connectors as ConnectorMap;
+  const connector = Object.hasOwn(connectors, name) ? connectors[name] : undefined;
+  if (!connector) {
+    return invalid(
+      `has no connector '${name}' (it has ${
+        Object.keys(connectors)
+          .map((k) => `'${k}'`)
+          .join(', ') || 'none'
+      })`,
+    );
+  }
+  if (typeof connector.findTransaction !== 'function') {
+    return invalid(
+      `connector '${name}' (${connector.name}) cannot look transactions up by id; give the payload instead`,
+    );
+  }
+  await connector.start?.(options.signal);
+  try {
+    return await connector.findTransaction(id, options.signal ? { signal: options.signal } : {});
+  } finally {
+    await connector.stop?.();
   }
 }

@@ -106,4 +106,51 @@ describe('durable bridge', () => {
     expect(errors).toEqual(['NonRetryableError: order 9 is bad', 'NonRetryableError: order 9 is bad']);
     expect(effects).toEqual(['bad-1:a']);
   });
+
+  it("runs the flow's child flows in this process when given their types, and waits for a worker otherwise", async () => {
+    const store = new InMemoryExecutionLog();
+    const effects: string[] = [];
+    const grandchild = flow('wrap', async (ctx, label: string) => ctx.run('wrap', () => `[${label}]`));
+    const child = flow('label', async (ctx, n: number) => {
+      const text = await ctx.run('print', () => {
+        effects.push(`print:${n}`);
+        return `label-${n}`;
+      });
+      await ctx.sleep('20ms');
+      return ctx.child(grandchild, text);
+    });
+    const parent = flow('ship', async (ctx, order: Order) => {
+      const label = await ctx.child(child, order.n);
+      return { label };
+    });
+    const task = consumer({
+      name: 'with-children',
+      connectors: { input: new MemoryConnector<Order>() },
+      processTransaction: durable(parent, { store, pollInterval: '10ms', flows: [child, grandchild] }),
+    });
+    const outcome = await processOne(task, { id: 'ship-1', payload: { n: 7 } });
+    expect(outcome).toMatchObject({ status: 'succeeded', result: { label: '[label-7]' } });
+    expect(effects).toEqual(['print:7']);
+    const kids = (await store.listFlows({ limit: 10 })).flows.filter((f) => f.parentId !== undefined);
+    expect(kids.map((f) => [f.type, f.status]).sort()).toEqual([
+      ['label', 'completed'],
+      ['wrap', 'completed'],
+    ]);
+
+    // Without the child's type the bridge leaves the child to workers: it is still pending when we give up.
+    const waiting = consumer({
+      name: 'without-children',
+      connectors: { input: new MemoryConnector<Order>() },
+      policies: {
+        consumer: new ConsumerPolicy({
+          retry: { process: new RetryPolicy({ maxAttempts: 1, timeout: '300ms' }) },
+        }),
+      },
+      processTransaction: durable(parent, { store, pollInterval: '10ms' }),
+    });
+    const gaveUp = await processOne(waiting, { id: 'ship-2', payload: { n: 8 } });
+    expect(gaveUp.status).toBe('failed');
+    const pending = (await store.listFlows({ type: 'label', status: 'pending', limit: 10 })).flows;
+    expect(pending).toHaveLength(1);
+  });
 });

@@ -2,7 +2,15 @@
 // the CLI and for tests.
 import { RetryPolicy, type Transaction } from '@ergon/core';
 import { describe, expect, it } from 'vitest';
-import { ConsumerPolicy, consumer, hybrid, processOne, producer, threadWork } from '../src/index.js';
+import {
+  ConsumerPolicy,
+  consumer,
+  findTransaction,
+  hybrid,
+  processOne,
+  producer,
+  threadWork,
+} from '../src/index.js';
 import { MemoryConnector } from './support/memory-connector.js';
 
 const WORK = new URL('./fixtures/work.mjs', import.meta.url);
@@ -73,5 +81,55 @@ describe('processOne', () => {
     const made = await processOne(make, 7);
     expect(made).toMatchObject({ status: 'succeeded', stages: ['prepare', 'dispatch'] });
     expect(output.dispatched.at(-1)?.payload).toEqual({ n: 7 });
+  });
+
+  it('processes a transaction found by id in the source again, without claiming or settling it', async () => {
+    const input = new MemoryConnector<{ n: number }>();
+    const [first] = input.push({ n: 5 }, { n: 6 });
+    await input.fetchTransactions({ limit: 2 });
+    await input.ack(first!);
+    const task = consumer({
+      name: 'by-id',
+      connectors: { input },
+      processTransaction: (tx: Transaction<{ n: number }>) => tx.payload.n * 10,
+    });
+    const found = await findTransaction(task, 't1');
+    expect(found).toBe(first);
+    expect(await processOne(task, found!)).toMatchObject({
+      transactionId: 't1',
+      result: 50,
+      settlement: 'none',
+    });
+    expect(await findTransaction(task, 'nope')).toBeUndefined();
+    expect(input.acked).toEqual(['t1']);
+    expect(input.requeued).toEqual([]);
+  });
+
+  it('refuses lookups a task cannot make, naming what to do instead', async () => {
+    const output = new MemoryConnector<unknown>();
+    const plain = { name: 'plain', fetchTransactions: async () => [] };
+    const task = consumer({
+      name: 'no-lookup',
+      connectors: { input: plain, output },
+      processTransaction: () => 1,
+    });
+    await expect(findTransaction(task, 't1')).rejects.toThrow(
+      /cannot look transactions up by id; give the payload/,
+    );
+    await expect(findTransaction(task, 't1', { connector: 'missing' })).rejects.toThrow(
+      /has no connector 'missing' \(it has 'input', 'output'\)/,
+    );
+    expect(await findTransaction(task, 't9', { connector: 'output' })).toBeUndefined();
+    const make = producer({
+      name: 'maker',
+      connectors: { output },
+      items: () => [1],
+      prepareTransaction: (n: number) => n,
+    });
+    await expect(findTransaction(make, 't1')).rejects.toSatisfy(
+      (e) =>
+        (e as { code?: string }).code === 'INVALID_ARGUMENT' &&
+        /a producer has no source/.test((e as Error).message),
+    );
   });
 });

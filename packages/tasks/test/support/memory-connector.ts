@@ -24,6 +24,7 @@ export class MemoryConnector<P = unknown> implements Connector<P, P> {
   readonly events: Event[];
   fetches = 0;
   #pushed = 0;
+  readonly #all = new Map<string, Transaction<P>>();
   failFetches = 0;
   failDispatches = 0;
 
@@ -36,7 +37,14 @@ export class MemoryConnector<P = unknown> implements Connector<P, P> {
   push(...payloads: P[]): Transaction<P>[] {
     const txs = payloads.map((payload) => createTransaction({ id: `t${++this.#pushed}`, payload }));
     this.queue.push(...txs);
+    for (const tx of txs) this.#all.set(tx.id, tx);
     return txs;
+  }
+
+  /** Every transaction ever pushed, by id, whatever became of it. */
+  async findTransaction(id: string): Promise<Transaction<P> | undefined> {
+    this.events.push(['find', id]);
+    return this.#all.get(id);
   }
 
   async fetchTransactions(options: FetchOptions): Promise<Transaction<P>[]> {
