@@ -1,5 +1,6 @@
 // Runs the real demo (built) as a subprocess with fewer orders: it must exit 0
-// and report every order completed, the crash recovered, and effects once.
+// and report every order (a transaction from the file connector) completed,
+// the crash recovered, and effects once.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +15,11 @@ describe('the demo', () => {
     });
     expect(run.status, run.stderr + run.stdout).toBe(0);
     expect(run.stdout).toMatch(/orders completed\s+16\/16/);
-    expect(run.stdout).toMatch(/SIGKILLed holding \d+ flows; all recovered by the other worker/);
+    expect(run.stdout).toMatch(/order-feed appended 16 orders to/);
+    expect(run.stdout).toMatch(/transactions\s+16 processed and acked by order-intake .*; 0 failed/);
+    expect(run.stdout).toMatch(
+      /SIGKILLed holding [1-9]\d* transactions; all recovered: [1-9]\d* taken over by the other worker/,
+    );
     expect(run.stdout).toMatch(/one per order: yes/);
   }, 150_000);
 });

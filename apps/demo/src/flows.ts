@@ -9,15 +9,15 @@ import { RetryPolicy } from '@ergon/core';
 import { flow, type StepScope, step } from '@ergon/executor';
 import { graph } from '@ergon/graph';
 import { APPROVAL_THRESHOLD, type Order, recordOnce } from './orders.js';
-
-const LEDGER = process.env.ERGON_DEMO_LEDGER ?? 'ledger.txt';
+import { ledgerPath as LEDGER } from './config.js';
 
 /** The payment provider fails the first attempt of every third order: a flaky dependency. */
 export const chargePayment = step(
   'charge-payment',
   async (order: Order, s: StepScope) => {
     await new Promise((resolve) => setTimeout(resolve, 20));
-    if (s.attempt === 1 && Number(order.id.slice(-3)) % 3 === 0) throw new Error('payment provider timed out');
+    if (s.attempt === 1 && Number(order.id.slice(-3)) % 3 === 0)
+      throw new Error('payment provider timed out');
     // A real provider deduplicates by idempotency key; so does this one.
     recordOnce(LEDGER, 'charge', s.idempotencyKey);
     return { receipt: `rcpt-${order.id}`, amount: order.amount };

@@ -1,7 +1,11 @@
 /**
- * The Ergon demo: an order pipeline on the embedded SQLite store. Two worker
- * processes run the orders; midway one is SIGKILLed and the other takes its
- * flows over. At the end: a summary, one order's history and its DAG.
+ * The Ergon demo: an order pipeline on the embedded SQLite store. Orders
+ * arrive as transactions in a JSON-lines file (the `order-feed` producer);
+ * two worker processes run the `order-intake` consumer, which processes each
+ * transaction as a durable flow. Midway one worker is SIGKILLed; its
+ * transactions go to the other worker, whose flows resume where they stopped.
+ * At the end: a summary, one order's history and its DAG, and the CLI
+ * commands to look inside.
  *
  * @module
  */
@@ -12,81 +16,122 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@ergon/executor';
 import { renderAscii } from '@ergon/graph';
-import { SqliteExecutionLog } from '@ergon/storage-sqlite';
-import { checks, processOrder } from './flows.js';
+import { startTask } from '@ergon/tasks';
+import { dbPath, ledgerPath, orderCount, ordersPath, workDir } from './config.js';
+import { checks } from './flows.js';
 import { APPROVAL_THRESHOLD, makeOrders, readLedger } from './orders.js';
+import type { WorkerMessage } from './worker.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const workDir = join(here, '..', '.ergon');
-const dbPath = join(workDir, 'demo.db');
-const ledger = join(workDir, 'ledger.txt');
-const ORDERS = Number(process.env.ERGON_DEMO_ORDERS ?? 40);
+const repo = join(here, '..', '..', '..');
+const shown = (path: string) => relative(process.cwd(), path) || '.';
 
+// A clean slate first; the tasks module opens the store, so it is imported after.
 rmSync(workDir, { recursive: true, force: true });
 mkdirSync(workDir, { recursive: true });
-process.env.ERGON_DEMO_LEDGER = ledger;
+const { orderFeed, store } = await import('./tasks.js');
 
 const started = Date.now();
-const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
-
-const store = await SqliteExecutionLog.open({ path: dbPath });
+const say = (line: string) =>
+  console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
 const client = new Client({ store });
-const orders = makeOrders(ORDERS);
-for (const order of orders) await client.schedule(processOrder, order, { flowId: order.id });
-say(`scheduled ${orders.length} orders in ${relative(process.cwd(), dbPath)} (${orders.filter((o) => o.amount >= APPROVAL_THRESHOLD).length} need a manager's approval)`);
+const orders = makeOrders(orderCount);
 
-const spawnWorker = (id: string): ChildProcess =>
-  fork(join(here, 'worker.js'), [], {
-    env: { ...process.env, ERGON_DEMO_DB: dbPath, ERGON_WORKER_ID: id },
+// ---- the workers: each runs the order-intake consumer --------------------------------
+interface WorkerState {
+  readonly child: ChildProcess;
+  readonly inFlight: Set<string>;
+  readonly succeeded: Set<string>;
+  readonly failed: Map<string, string>;
+  readonly exited: Promise<void>;
+}
+const spawnWorker = (id: string): WorkerState => {
+  const child = fork(join(here, 'worker.js'), [], {
+    env: { ...process.env, ERGON_WORKER_ID: id },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  const state: WorkerState = {
+    child,
+    inFlight: new Set(),
+    succeeded: new Set(),
+    failed: new Map(),
+    exited: new Promise((resolve) => child.once('exit', () => resolve())),
+  };
+  child.on('message', (message: WorkerMessage) => {
+    if (message.type === 'start') state.inFlight.add(message.id);
+    if (message.type !== 'outcome' || message.id === undefined) return;
+    state.inFlight.delete(message.id);
+    if (message.status === 'succeeded') state.succeeded.add(message.id);
+    else if (message.status === 'failed') state.failed.set(message.id, message.error ?? 'failed');
+  });
+  return state;
+};
 const workers = new Map([
   ['worker-1', spawnWorker('worker-1')],
   ['worker-2', spawnWorker('worker-2')],
 ]);
-say('started worker-1 and worker-2 (separate processes, one SQLite file)');
+say(
+  `started worker-1 and worker-2: separate processes, each running the order-intake consumer on ${shown(ordersPath)}`,
+);
 
+// ---- the orders arrive -----------------------------------------------------------------
+const feed = startTask(orderFeed, { handleSignals: false });
+let fed = false;
+void feed.done.then((summary) => {
+  fed = true;
+  say(`order-feed appended ${summary.succeeded} orders to ${shown(ordersPath)} (${summary.failed} failed)`);
+});
+say(
+  `order-feed: ${orders.length} orders arriving in bursts (${orders.filter((o) => o.amount >= APPROVAL_THRESHOLD).length} need a manager's approval)`,
+);
+
+// ---- watch: approve large orders, kill a worker midway ------------------------------------
 const approved = new Set<string>();
-let crash: { worker: string; flows: string[] } | undefined;
-const count = async (status: 'completed' | 'failed' | 'cancelled') =>
-  (await store.listFlows({ status, type: 'process-order', limit: 1000 })).flows.length;
+let crash: { worker: string; pid: number | undefined; transactions: string[] } | undefined;
+const succeeded = () => new Set([...workers.values()].flatMap((w) => [...w.succeeded]));
+const failed = () => new Map([...workers.values()].flatMap((w) => [...w.failed]));
 
 try {
   for (;;) {
-    const unfinished = (await store.listFlows({ status: ['pending', 'running', 'suspended'], limit: 1000 })).flows;
-    if (unfinished.length === 0) break;
+    const done = succeeded();
+    if (fed && done.size + failed().size >= orders.length) break;
     if (Date.now() - started > 120_000) throw new Error('the demo did not finish within two minutes');
     // The manager approves large orders once they are waiting for it.
-    for (const f of unfinished) {
-      if (approved.has(f.id) || !f.waits.some((w) => w.kind === 'signal' && w.name === 'manager-approval')) continue;
+    const waiting = (await store.listFlows({ status: 'suspended', type: 'process-order', limit: 1000 }))
+      .flows;
+    for (const f of waiting) {
+      if (approved.has(f.id) || !f.waits.some((w) => w.kind === 'signal' && w.name === 'manager-approval'))
+        continue;
       approved.add(f.id);
       await client.signal(f.id, 'manager-approval', { by: 'manager-maria' });
       say(`manager approved ${f.id}`);
     }
-    // Midway, kill the worker that holds the most running flows, without warning.
-    const done = await count('completed');
-    if (!crash && done >= orders.length / 4) {
-      const running = unfinished.filter((f) => f.status === 'running' && f.leaseOwner);
-      const byOwner = new Map<string, string[]>();
-      for (const f of running) byOwner.set(f.leaseOwner ?? '', [...(byOwner.get(f.leaseOwner ?? '') ?? []), f.id]);
-      const [victim, flows] = [...byOwner].sort((a, b) => b[1].length - a[1].length)[0] ?? [];
-      const child = victim ? workers.get(victim) : undefined;
-      if (victim && flows && child) {
-        child.kill('SIGKILL');
-        crash = { worker: victim, flows };
-        say(`SIGKILL ${victim} (pid ${child.pid}) while it runs ${flows.length} flows: ${flows.join(', ')}`);
-        say('its leases expire in 2 s; the other worker takes the flows over');
+    // Midway, kill the worker that holds the most transactions, without warning.
+    if (!crash && done.size >= orders.length / 4) {
+      const [name, victim] = [...workers].sort((a, b) => b[1].inFlight.size - a[1].inFlight.size)[0] ?? [];
+      if (name && victim && victim.inFlight.size > 0) {
+        const transactions = [...victim.inFlight].sort();
+        victim.child.kill('SIGKILL');
+        crash = { worker: name, pid: victim.child.pid, transactions };
+        say(
+          `SIGKILL ${name} (pid ${victim.child.pid}) while it processes ${transactions.length} transactions: ${transactions.join(', ')}`,
+        );
+        say('the other worker takes the lines over at once; each flow resumes once its 2 s lease expires');
       }
     }
     await delay(100);
   }
 } finally {
-  for (const child of workers.values()) child.kill('SIGTERM');
+  feed.abort().catch(() => {});
+  for (const w of workers.values()) w.child.kill('SIGTERM');
+  await Promise.all([...workers.values()].map((w) => w.exited));
 }
 
-// ---- summary ----------------------------------------------------------------
+// ---- summary ----------------------------------------------------------------------------
 const all = (await store.listFlows({ type: 'process-order', limit: 1000 })).flows;
-const results = await Promise.all(all.map((f) => client.result<{ status: string }>(f.id).catch(() => undefined)));
+const results = await Promise.all(
+  all.map((f) => client.result<{ status: string }>(f.id).catch(() => undefined)),
+);
 const shipped = results.filter((r) => r?.status === 'shipped').length;
 const rejected = results.filter((r) => r?.status === 'rejected').length;
 let retries = 0;
@@ -99,24 +144,38 @@ for (const f of (await store.listFlows({ limit: 1000 })).flows) {
     }
   }
 }
-const effects = readLedger(ledger);
+const effects = readLedger(ledgerPath);
 const once = (effect: string) => [...effects].filter(([k]) => k.startsWith(`${effect} `));
 const charges = once('charge');
 const labels = once('label');
 const attempts = [...effects].filter(([k]) => k.startsWith('attempt:')).reduce((a, [, n]) => a + n, 0);
-const everyEffectOnce = [...charges, ...labels, ...once('handover')].every(([, n]) => n === 1);
-const recovered = crash ? await Promise.all(crash.flows.map((id) => store.getFlow(id))) : [];
-const crashRecovered = recovered.every((f) => f?.status === 'completed' && (f.runCount ?? 0) >= 2);
-const completed = await count('completed');
+const everyEffectOnce =
+  charges.length === orders.length && [...charges, ...labels, ...once('handover')].every(([, n]) => n === 1);
+const completed = (await store.listFlows({ status: 'completed', type: 'process-order', limit: 1000 })).flows
+  .length;
+const survivor = crash ? [...workers].find(([name]) => name !== crash?.worker)?.[1] : undefined;
+const takenOver = crash?.transactions.filter((id) => survivor?.succeeded.has(id)) ?? [];
+// A transaction the victim finished just before the kill (its report lost) is not redelivered; its flow is complete all the same.
+const crashFlows = await Promise.all((crash?.transactions ?? []).map((id) => store.getFlow(id)));
+const crashRecovered = crash !== undefined && crashFlows.every((f) => f?.status === 'completed');
+const perWorker = [...workers].map(([name, w]) => `${name}: ${w.succeeded.size}`).join(', ');
+const errors = failed();
 
 console.log('\n─── Ergon demo summary ───────────────────────────────────────────');
-console.log(`orders completed     ${completed}/${orders.length} (${shipped} shipped, ${rejected} rejected by checks)`);
+console.log(
+  `orders completed     ${completed}/${orders.length} (${shipped} shipped, ${rejected} rejected by checks)`,
+);
+console.log(
+  `transactions         ${succeeded().size} processed and acked by order-intake (${perWorker}); ${errors.size} failed`,
+);
 console.log(`steps recorded       ${stepsRun} (each exactly once: history is keyed by flow and position)`);
 console.log(`retries              ${retries} (the flaky payment provider)`);
 console.log(`approvals            ${approved.size} large orders approved by signal`);
 console.log(
   crash
-    ? `crash                ${crash.worker} SIGKILLed holding ${crash.flows.length} flows; ${crashRecovered ? 'all recovered by the other worker' : 'NOT all recovered'}`
+    ? `crash                ${crash.worker} SIGKILLed holding ${crash.transactions.length} transactions; ` +
+        `${crashRecovered ? 'all recovered' : 'NOT all recovered'}: ${takenOver.length} taken over by the other worker, ` +
+        'each flow resumed after its last finished step'
     : 'crash                none happened (the run finished before the kill point)',
 );
 console.log(
@@ -124,8 +183,9 @@ console.log(
     `(${attempts} step runs reached the provider; repeats, if any, deduplicated by idempotency key)`,
 );
 console.log(`time taken           ${((Date.now() - started) / 1000).toFixed(1)} s`);
+for (const [id, error] of errors) console.log(`  failed: ${id}: ${error}`);
 
-const sample = crash?.flows[0] ?? all[0]?.id;
+const sample = crash?.transactions[0] ?? all[0]?.id;
 if (sample) {
   const info = await client.get(sample);
   console.log(`\nhistory of ${sample} (runs: ${info.runCount}):`);
@@ -138,12 +198,22 @@ if (sample) {
   const status = Object.fromEntries(checks.order.map((n) => [n, 'completed' as const]));
   console.log(`\nits checks DAG:\n${renderAscii(checks, { status })}`);
 }
-const repo = join(here, '..', '..', '..');
 const storeArg = `sqlite:${relative(repo, dbPath)}`;
+const tasksModule = relative(repo, join(here, 'tasks.js'));
 console.log('\nInspect the run with the ergon CLI, from the repository root:');
 console.log(`  npm run ergon -- --store ${storeArg} flows list`);
 console.log(`  npm run ergon -- --store ${storeArg} flows show ${sample ?? '<flow id>'}`);
 console.log(`  npm run ergon -- --store ${storeArg} flows list --status completed --type ship-order --json`);
+console.log(
+  'Process one order again by its transaction id (its flow is finished: the recorded result, nothing re-runs):',
+);
+console.log(
+  `  npm run ergon -- task process ${tasksModule} --export orderIntake --id ${sample ?? 'order-001'}`,
+);
 await store.close();
-const ok = completed === orders.length && (crash === undefined || crashRecovered) && everyEffectOnce;
+const ok =
+  completed === orders.length &&
+  errors.size === 0 &&
+  (crash === undefined || crashRecovered) &&
+  everyEffectOnce;
 process.exit(ok ? 0 : 1);
