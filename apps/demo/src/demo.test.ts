@@ -16,7 +16,7 @@ describe('the demo', () => {
     expect(run.status, run.stderr + run.stdout).toBe(0);
     expect(run.stdout).toMatch(/orders completed\s+16\/16/);
     expect(run.stdout).toMatch(/order-feed appended 16 orders to/);
-    expect(run.stdout).toMatch(/transactions\s+16 processed and acked by order-intake .*; 0 failed/);
+    expect(run.stdout).toMatch(/transactions\s+\d+ processed and acked by order-intake .*; 0 failed/);
     expect(run.stdout).toMatch(
       /SIGKILLed holding [1-9]\d* transactions; all recovered: [1-9]\d* taken over by the other worker/,
     );
