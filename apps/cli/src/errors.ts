@@ -19,6 +19,8 @@ export const ExitCode = {
   USAGE: 2,
   /** A flow waited on (`--wait`, `flows wait`) failed or was cancelled. */
   FLOW_UNSUCCESSFUL: 3,
+  /** The transaction `task process` ran failed (same code as a failed flow: "it ran, and did not succeed"). */
+  TRANSACTION_FAILED: 3,
   /** Stopped by a second Ctrl-C. */
   INTERRUPTED: 130,
 } as const;

@@ -1,15 +1,21 @@
-// `flows list` and `flows show` on a database written by the real demo.
+// `flows list` and `flows show` on a database written by the real demo, and
+// `task process` on the demo's durable task.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ergon, json, runDemo, tempDir } from './testing/cli.js';
 
 const ORDERS = 8;
 let store = '';
+let demoHome = '';
 let remove = () => {};
 
 beforeAll(async () => {
   const tmp = tempDir('ergon-cli-demo-');
   remove = tmp.remove;
-  store = `sqlite:${await runDemo(tmp.dir, ORDERS)}`;
+  const db = await runDemo(tmp.dir, ORDERS);
+  store = `sqlite:${db}`;
+  demoHome = dirname(dirname(db));
 });
 afterAll(() => remove());
 
@@ -168,5 +174,46 @@ describe('flows show', () => {
         ],
       },
     ]);
+  });
+});
+
+describe('task process on the demo\'s durable task', () => {
+  const tasks = () => join(demoHome, 'dist', 'tasks.js');
+  const ledger = () => readFileSync(join(demoHome, '.ergon', 'ledger.txt'), 'utf8');
+
+  it('returns the recorded result of an order by its transaction id, running nothing again', async () => {
+    const before = ledger();
+    const run = await ergon(['task', 'process', tasks(), '--export', 'orderIntake', '--id', 'order-002', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(json(run)).toMatchObject({
+      transactionId: 'order-002',
+      status: 'succeeded',
+      result: { order: 'order-002', status: 'shipped', receipt: 'rcpt-order-002' },
+    });
+    expect(ledger()).toBe(before);
+  });
+
+  it('processes a new order as a durable flow, its shipping child run in the same process', async () => {
+    const order = { id: 'order-900', customer: 'ada', sku: 'SKU-1', amount: 42 };
+    const run = await ergon([
+      'task',
+      'process',
+      tasks(),
+      '--export',
+      'orderIntake',
+      '--payload',
+      JSON.stringify(order),
+      '--id',
+      order.id,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^transaction order-900: succeeded/);
+    expect(run.stdout).toMatch(/status: 'shipped'|"status":"shipped"/);
+    const shown = json<{ status: string; history: { key: string }[] }>(
+      await ergon(['--store', store, '--json', 'flows', 'show', 'order-900']),
+    );
+    expect(shown.status).toBe('completed');
+    expect(shown.history.map((h) => h.key)).toContain('ship-order#0');
+    expect(ledger()).toMatch(/^charge \S*order-900\S* /m);
   });
 });

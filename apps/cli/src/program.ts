@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { registerControl } from './commands/control.js';
 import { registerFlows } from './commands/flows.js';
 import { registerSchedule } from './commands/schedule.js';
+import { registerTask } from './commands/task.js';
 import { registerWorker } from './commands/worker.js';
 import { DEFAULT_STORE } from './store.js';
 
@@ -23,7 +24,9 @@ export interface ProgramOutput {
  */
 export function createProgram(output?: ProgramOutput): Command {
   const program = new Command('ergon')
-    .description('Ergon: run workers, schedule, signal, cancel, retry and inspect durable flows')
+    .description(
+      'Ergon: run workers and tasks, schedule, signal, cancel, retry and inspect durable flows, process one transaction',
+    )
     .version('0.0.0', '-V, --version')
     .addOption(
       new Option(
@@ -43,11 +46,13 @@ export function createProgram(output?: ProgramOutput): Command {
   program.addHelpText(
     'after',
     '\nGlobal options may also follow the command (ergon flows list --json).\n' +
-      'Exit codes: 0 ok, 1 error, 2 bad command line, 3 a waited-for flow failed or was cancelled.',
+      'Exit codes: 0 ok, 1 error, 2 bad command line, 3 a waited-for flow failed or was cancelled,\n' +
+      'or the transaction `task process` ran failed.',
   );
   registerWorker(program);
   registerSchedule(program);
   registerFlows(program);
   registerControl(program);
+  registerTask(program);
   return program;
 }

@@ -45,3 +45,33 @@ export function startProgress(out: Output, options: { label: string; total: numb
     },
   };
 }
+
+/** A running count of finished work whose total is not known (a task draining its source). */
+export interface Counter {
+  /** Sets the counts shown. */
+  update(done: number, failed: number): void;
+  /** Removes the display; call once, always. */
+  stop(): void;
+}
+
+/** Starts a counter labelled `label`, or a silent stand-in when progress is off. */
+export function startCounter(out: Output, label: string): Counter {
+  if (!out.interactive) return { update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar({
+    stream: out.progressStream,
+    format: `${label}: {value} processed, {failed} failed | {duration_formatted}`,
+    hideCursor: true,
+    clearOnComplete: true,
+  });
+  // No total: the bar is only a counter, so the total just has to stay ahead of the count.
+  bar.start(Number.MAX_SAFE_INTEGER, 0, { failed: 0 });
+  let stopped = false;
+  return {
+    update: (done, failed) => bar.update(done, { failed }),
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      bar.stop();
+    },
+  };
+}

@@ -12,6 +12,8 @@ export const CLI_DIR = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = join(CLI_DIR, 'dist', 'bin.js');
 /** The built test flows module. */
 export const FIXTURE = join(CLI_DIR, 'dist', 'fixtures', 'test-flows.js');
+/** The built test tasks module. */
+export const TASKS_FIXTURE = join(CLI_DIR, 'dist', 'fixtures', 'test-tasks.js');
 /** The built demo, a workspace sibling (used only through its dist). */
 export const DEMO_DIST = join(CLI_DIR, '..', 'demo', 'dist');
 
@@ -33,14 +35,19 @@ const baseEnv = (): NodeJS.ProcessEnv => {
 /** Runs `node dist/bin.js ...args` and resolves when it exits (never rejects on a non-zero exit). */
 export function ergon(
   args: readonly string[],
-  options: { cwd?: string; timeoutMs?: number } = {},
+  options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd: options.cwd ?? CLI_DIR, env: baseEnv(), timeout: options.timeoutMs ?? 30_000, encoding: 'utf8' },
+      {
+        cwd: options.cwd ?? CLI_DIR,
+        env: { ...baseEnv(), ...options.env },
+        timeout: options.timeoutMs ?? 30_000,
+        encoding: 'utf8',
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
         resolve({ code, stdout, stderr, ms: Date.now() - started });
