@@ -4,7 +4,8 @@
  * @module
  */
 import type { Stats } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, open, rename, stat, unlink } from 'node:fs/promises';
 import { ErgonError, ErrorCode } from '@ergon/core';
 
 /** The `code` of a Node system error, if any. */
@@ -38,26 +39,38 @@ export async function unlinkIfExists(path: string): Promise<void> {
 }
 
 /**
- * Creates `path` with `text` only if it does not exist yet (`O_EXCL`): the one
- * atomic "first writer wins" primitive every claim relies on.
+ * Creates `path` with `text` only if it does not exist yet: the one atomic
+ * "first writer wins" primitive every claim relies on. The text is written to
+ * a private temporary sibling first and then hard-linked into place (`link`
+ * fails when the target exists), so the file appears whole or not at all: a
+ * process killed mid-way never leaves an empty claim that nobody can
+ * attribute to a dead owner.
  *
  * @returns false when the file already existed.
  */
 export async function createExclusive(path: string, text: string, fsync: boolean): Promise<boolean> {
-  let handle: Awaited<ReturnType<typeof open>>;
+  const temporary = temporarySibling(path);
   try {
-    handle = await open(path, 'wx');
+    const handle = await open(temporary, 'wx');
+    try {
+      await handle.writeFile(text);
+      if (fsync) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await link(temporary, path);
+    return true;
   } catch (error) {
     if (errnoCode(error) === 'EEXIST') return false;
     throw error;
-  }
-  try {
-    await handle.writeFile(text);
-    if (fsync) await handle.sync();
   } finally {
-    await handle.close();
+    await unlinkIfExists(temporary);
   }
-  return true;
+}
+
+/** A name next to `path` that no other writer uses. */
+function temporarySibling(path: string): string {
+  return `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
 }
 
 /**
@@ -65,7 +78,7 @@ export async function createExclusive(path: string, text: string, fsync: boolean
  * the target, so readers see the old or the new content, never a torn one.
  */
 export async function writeAtomic(path: string, text: string, fsync: boolean): Promise<void> {
-  const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const temporary = temporarySibling(path);
   const handle = await open(temporary, 'w');
   try {
     await handle.writeFile(text);
