@@ -21,6 +21,7 @@ import { Session } from '../session.js';
 interface RunCommandOptions {
   readonly export?: string;
   readonly workers: number;
+  readonly restarts: number;
   readonly shutdownTimeout: string;
 }
 
@@ -174,6 +175,7 @@ async function runLoadedTask(
       options.workers > 1 ? { module: loaded.module, export: loaded.exportName } : task,
       {
         workers: options.workers,
+        restarts: options.restarts,
         shutdownTimeout: options.shutdownTimeout,
         logger: session.logger,
         onOutcome: (outcome) => {
@@ -202,7 +204,10 @@ async function runLoadedTask(
     );
     for (const w of workers ?? []) {
       const end = w.signal ? `killed by ${w.signal}` : `exit ${w.exitCode}`;
-      out.text(`  process ${w.index} (pid ${w.pid}): ${w.summary?.processed ?? '?'} processed, ${end}`);
+      const replaced = w.restarts > 0 ? `, replaced ${w.restarts}× after dying` : '';
+      out.text(
+        `  process ${w.index} (pid ${w.pid}): ${w.summary?.processed ?? '?'} processed, ${end}${replaced}`,
+      );
     }
   }
   if (summary.reason === 'failed') {

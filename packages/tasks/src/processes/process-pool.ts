@@ -2,15 +2,17 @@
  * The process pool (`workers: n`): n child processes, each running the task
  * (loaded from its module) with its own connectors, threads and signal
  * handling. Transports share work between them (queues, or the file
- * connector's claims). The pool forwards stops, enforces the shutdown
- * deadline with SIGKILL as a last resort, and adds the children's summaries up.
+ * connector's claims). The pool forwards stops, replaces children that die,
+ * enforces the shutdown deadline with SIGKILL as a last resort, and adds the
+ * children's summaries up.
  *
  * @module
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { ErgonError, ErrorCode } from '@ergon/core';
+import { ErgonError, ErrorCode, noopLogger, RetryPolicy } from '@ergon/core';
 import { entryUrl } from '../internal/entry.js';
 import type { RunControl } from '../runner/control.js';
 import { moduleUrl, type TaskReference } from '../runner/reference.js';
@@ -19,8 +21,28 @@ import type { RunSummary, TransactionOutcome, WorkerSummary } from '../task/outc
 import { decodeReport, type ReportMessage, type RunMessage } from './messages.js';
 
 const KILL_GRACE_MS = 5000;
+/** Backoff before replacing a dead worker process: 200 ms doubling to 5 s. */
+const RESTART_DELAY = new RetryPolicy({
+  maxAttempts: Number.POSITIVE_INFINITY,
+  initialDelay: '200ms',
+  maxDelay: '5s',
+});
 
-/** Runs `reference` in `options.workers` child processes until all of them end. */
+/** How one child process ended. */
+interface ChildEnd {
+  readonly pid: number | undefined;
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly summary?: RunSummary;
+}
+
+/**
+ * Runs `reference` in `options.workers` child processes until all of them
+ * end. A child that dies without reporting its summary (a crash, SIGKILL,
+ * the OOM killer) is replaced in its slot, up to `options.restarts` times per
+ * slot, unless the run is stopping; the transport hands the dead child's
+ * unfinished work to the others (or to its replacement).
+ */
 export async function runPool(
   reference: TaskReference,
   options: RunOptions & { readonly workers: number },
@@ -29,9 +51,17 @@ export async function runPool(
   const started = performance.now();
   const shutdownTimeoutMs = control.shutdownMs;
   const entry = fileURLToPath(entryUrl('process-entry'));
-  const children = Array.from({ length: options.workers }, (_, index) => {
+  const maxRestarts = options.restarts ?? 3;
+  const logger = options.logger ?? noopLogger;
+  const live = new Set<ChildProcess>();
+  const tell = (type: 'stop' | 'abort') => {
+    for (const child of live) if (child.connected) child.send({ type }, () => undefined);
+  };
+
+  const runChild = async (index: number): Promise<ChildEnd> => {
     const child = fork(entry, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const slot: { child: ChildProcess; summary?: RunSummary } = { child };
+    live.add(child);
+    let summary: RunSummary | undefined;
     const run: RunMessage = {
       type: 'run',
       module: moduleUrl(reference),
@@ -41,16 +71,51 @@ export async function runPool(
       forwardOutcomes: options.onOutcome !== undefined,
     };
     child.on('message', (message: ReportMessage) => {
-      if (message.type === 'ready') child.send(run);
-      else if (message.type === 'summary') slot.summary = decodeReport<RunSummary>(message.data);
+      if (message.type === 'ready') {
+        child.send(run);
+        // A replacement that starts during a stop stops at once.
+        if (control.hardStop.aborted) child.send({ type: 'abort' }, () => undefined);
+        else if (control.stopping.aborted) child.send({ type: 'stop' }, () => undefined);
+      } else if (message.type === 'summary') summary = decodeReport<RunSummary>(message.data);
       else if (message.type === 'outcome')
         options.onOutcome?.(decodeReport<TransactionOutcome>(message.data));
     });
-    return slot;
-  });
-  const tell = (type: 'stop' | 'abort') => {
-    for (const { child } of children) if (child.connected) child.send({ type }, () => undefined);
+    const [code, signal] = await once(child, 'exit');
+    live.delete(child);
+    return {
+      pid: child.pid,
+      code: code as number | null,
+      signal: signal as string | null,
+      ...(summary ? { summary } : {}),
+    };
   };
+
+  const runSlot = async (index: number): Promise<WorkerSummary> => {
+    for (let restarts = 0; ; restarts++) {
+      const end = await runChild(index);
+      const stopping = control.stopping.aborted || control.hardStop.aborted;
+      if (end.summary || stopping || restarts >= maxRestarts) {
+        return {
+          index,
+          pid: end.pid,
+          exitCode: end.code,
+          signal: end.signal,
+          restarts,
+          ...(end.summary ? { summary: end.summary } : {}),
+        };
+      }
+      const delayMs = Math.round(RESTART_DELAY.delayAfter(restarts + 1));
+      logger.warn(
+        `pool worker ${index} (pid ${end.pid}) died without finishing (exit code ${end.code}, signal ${end.signal}); ` +
+          `replacing it in ${delayMs} ms (restart ${restarts + 1} of ${maxRestarts})`,
+      );
+      await delay(delayMs, undefined, { signal: control.stopping }).catch(() => undefined);
+      if (control.stopping.aborted) {
+        return { index, pid: end.pid, exitCode: end.code, signal: end.signal, restarts };
+      }
+    }
+  };
+
   control.stopping.addEventListener('abort', () => tell('stop'), { once: true });
   let killer: NodeJS.Timeout | undefined;
   control.hardStop.addEventListener(
@@ -58,25 +123,13 @@ export async function runPool(
     () => {
       tell('abort');
       killer = setTimeout(() => {
-        for (const { child } of children) if (child.exitCode === null) child.kill('SIGKILL');
+        for (const child of live) if (child.exitCode === null) child.kill('SIGKILL');
       }, KILL_GRACE_MS);
     },
     { once: true },
   );
-  const exits = await Promise.all(
-    children.map(async ({ child }) => {
-      const [code, signal] = child.exitCode !== null ? [child.exitCode, null] : await once(child, 'exit');
-      return { code: code as number | null, signal: signal as string | null };
-    }),
-  );
+  const workers = await Promise.all(Array.from({ length: options.workers }, (_, index) => runSlot(index)));
   clearTimeout(killer);
-  const workers: WorkerSummary[] = children.map((slot, index) => ({
-    index,
-    pid: slot.child.pid,
-    exitCode: exits[index]?.code ?? null,
-    signal: exits[index]?.signal ?? null,
-    ...(slot.summary ? { summary: slot.summary } : {}),
-  }));
   return combine(reference, workers, control, performance.now() - started);
 }
 

@@ -35,6 +35,12 @@ export interface RunOptions {
   readonly onOutcome?: (outcome: TransactionOutcome) => void;
   /** Processes to run the task in. Above 1 the task must be given as a {@link TaskReference}. Default 1. */
   readonly workers?: number;
+  /**
+   * With `workers` above 1: how many times each pool process that dies
+   * without finishing (a crash, SIGKILL, the OOM killer) is replaced, with a
+   * backoff, before the run fails. Default 3.
+   */
+  readonly restarts?: number;
   /** This process's place in a pool; set by the pool for its children. */
   readonly worker?: WorkerInfo;
 }
@@ -68,6 +74,9 @@ export function startTask(task: Task | TaskReference, options: RunOptions = {}):
     throw new InvalidArgumentError(
       'a process pool loads the task in each child: pass { module: import.meta.url, export: "<name>" }, not the task object',
     );
+  }
+  if (options.restarts !== undefined && (!Number.isSafeInteger(options.restarts) || options.restarts < 0)) {
+    throw new InvalidArgumentError(`restarts must be a whole number ≥ 0 (got ${String(options.restarts)})`);
   }
   const shutdownMs = toMillis(options.shutdownTimeout ?? '10s', 'shutdownTimeout');
   const control = new RunControl(shutdownMs);

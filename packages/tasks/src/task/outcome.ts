@@ -75,6 +75,8 @@ export interface WorkerSummary {
   readonly exitCode: number | null;
   /** The signal that ended it, if any. */
   readonly signal: string | null;
+  /** How many times a process of this slot died and was replaced; `pid`, `exitCode` and `signal` are the last one's. */
+  readonly restarts: number;
   /** The child's own summary; missing when it died without reporting. */
   readonly summary?: RunSummary;
 }

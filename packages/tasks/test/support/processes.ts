@@ -31,6 +31,7 @@ export interface FixtureConfig {
   batchSize?: number;
   mode?: 'batch' | 'continuous';
   workers?: number;
+  restarts?: number;
   shutdownTimeout?: string;
   durableDb?: string;
   blockLine?: number;
