@@ -1,6 +1,6 @@
 // Step overhead of the SQLite store (DESIGN §7): µs per `recordOperation`
-// (fencing check + first-write-wins insert in one BEGIN IMMEDIATE transaction,
-// awaited one after another as the engine does) against a raw better-sqlite3
+// (fencing check + first-write-wins insert in one statement, awaited one after
+// another as the engine does) against a raw better-sqlite3
 // prepared INSERT of the same row into a plain table, both on WAL with
 // synchronous NORMAL, in the same run.
 //
@@ -77,8 +77,8 @@ function rawInsert(r) {
   );
 }
 
-// For reference, what the store's semantics cost by hand: the same transaction written directly
-// against better-sqlite3 (BEGIN IMMEDIATE, fencing SELECT, first-write-wins upsert on the primary key).
+// For reference, schema version 1's way by hand: a transaction written directly against better-sqlite3
+// (BEGIN IMMEDIATE, fencing SELECT, first-write-wins upsert on a (flow_id, position) WITHOUT ROWID key).
 raw.exec(`create table flows (id text primary key, fencing_token integer not null, status text not null,
   cancel_requested integer not null);
   create table keyed (flow_id text not null, position integer not null, key text not null, kind text not null,
@@ -158,7 +158,7 @@ console.log(
 console.log(`raw better-sqlite3 INSERT, plain table          ${r.toFixed(2)} µs/record`);
 console.log(`SqliteExecutionLog.recordOperation              ${s.toFixed(2)} µs/record`);
 console.log(
-  `same transaction hand-written on better-sqlite3 ${h.toFixed(2)} µs/record (${(h / r).toFixed(2)}x raw)`,
+  `schema v1's transaction, by hand               ${h.toFixed(2)} µs/record (${(h / r).toFixed(2)}x raw)`,
 );
 console.log(`ratio store / raw INSERT                        ${(s / r).toFixed(2)}x (target ≤ 2x)`);
 

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { SQLITE_SCHEMA_VERSION, SqliteExecutionLog } from './index.js';
+import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, MIGRATIONS } from './internal/schema.js';
 
 const T0 = Date.UTC(2030, 0, 1);
 const ERGON_APPLICATION_ID = 0x4552474e;
@@ -36,6 +38,38 @@ function withDb<T>(path: string, fn: (db: Database.Database) => T): T {
   }
 }
 
+/** Creates a store file as version 1 of the schema left it (no data). */
+async function writeVersion1(path: string): Promise<void> {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  const kysely = new Kysely({ dialect: new SqliteDialect({ database: db }) });
+  const initial = MIGRATIONS['0001_initial'];
+  if (!initial) throw new Error('no migration 0001_initial');
+  const migrator = new Migrator({
+    db: kysely,
+    provider: { getMigrations: async () => ({ '0001_initial': initial }) },
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+  });
+  const { error } = await migrator.migrateToLatest();
+  await kysely.destroy();
+  if (error) throw error;
+}
+
+function op(flowId: string, position: number) {
+  return {
+    flowId,
+    position,
+    key: `s#${position}`,
+    kind: 'step' as const,
+    status: 'completed' as const,
+    attempts: 1,
+    result: `["r${position}"]`,
+    startedAt: T0,
+    finishedAt: T0 + 1,
+  };
+}
+
 function schemaOf(path: string) {
   return withDb(path, (db) => ({
     applicationId: db.pragma('application_id', { simple: true }),
@@ -54,7 +88,10 @@ describe('migrations', () => {
     const schema = schemaOf(path);
     expect(schema.applicationId).toBe(ERGON_APPLICATION_ID);
     expect(schema.userVersion).toBe(SQLITE_SCHEMA_VERSION);
-    expect(schema.migrations.map((m) => (m as { name: string }).name)).toEqual(['0001_initial']);
+    expect(schema.migrations.map((m) => (m as { name: string }).name)).toEqual([
+      '0001_initial',
+      '0002_history_keys',
+    ]);
     const names = schema.objects.map((o) => (o as { name: string }).name);
     expect(names).toEqual(
       expect.arrayContaining([
@@ -68,11 +105,15 @@ describe('migrations', () => {
         'flows_finished',
         'flows_parent',
         'signals_flow',
+        'history_spilled',
         'ergon_migration',
       ]),
     );
-    const history = schema.objects.find((o) => (o as { name: string }).name === 'history') as { sql: string };
-    expect(history.sql).toMatch(/primary key \("flow_id", "position"\)/i);
+    const sqlOf = (name: string) =>
+      (schema.objects.find((o) => (o as { name: string }).name === name) as { sql: string }).sql;
+    expect(sqlOf('flows')).toMatch(/"num" integer primary key, "id" text not null unique/i);
+    expect(sqlOf('history')).toMatch(/"id" integer primary key/i);
+    expect(sqlOf('history_spilled')).toMatch(/unique index .* \("flow_id", "position"\) where "id" < 0/i);
   });
 
   it('reopens an up-to-date file without changing its schema, and keeps its data', async () => {
@@ -99,7 +140,47 @@ describe('migrations', () => {
     const path = tempPath();
     const stores = await Promise.all(Array.from({ length: 4 }, () => SqliteExecutionLog.open({ path })));
     await Promise.all(stores.map((s) => s.close()));
-    expect(schemaOf(path).migrations).toHaveLength(1);
+    expect(schemaOf(path).migrations).toHaveLength(SQLITE_SCHEMA_VERSION);
+  });
+
+  it('upgrades a version 1 file: flows keep their rows, history its records, spilled ones included', async () => {
+    const path = tempPath();
+    await writeVersion1(path);
+    withDb(path, (db) => {
+      const flow = db.prepare(
+        "insert into flows (id, type, queue, status, priority, input, run_at, created_at, updated_at, fencing_token) values (?, 't', 'q', ?, 0, '[]', ?, ?, ?, ?)",
+      );
+      flow.run('old-done', 'completed', null, T0, T0, 1);
+      flow.run('old-running', 'running', T0, T0, T0, 4);
+      const record = db.prepare(
+        "insert into history (flow_id, position, key, kind, status, attempts, started_at, result) values (?, ?, ?, 'step', 'completed', 1, ?, ?)",
+      );
+      for (const position of [0, 1, 2 ** 20 + 5])
+        record.run('old-running', position, `s#${position}`, T0, `["r${position}"]`);
+      record.run('old-done', 0, 's#0', T0, '["done"]');
+      record.run('gone', 3, 's#0', T0, '["orphan"]');
+    });
+    const store = await SqliteExecutionLog.open({ path });
+    try {
+      expect(schemaOf(path).userVersion).toBe(SQLITE_SCHEMA_VERSION);
+      expect(await store.getFlow('old-running')).toMatchObject({ status: 'running', fencingToken: 4 });
+      const history = await store.getHistory('old-running');
+      expect(history.map((h) => [h.position, h.result])).toEqual([
+        [0, '["r0"]'],
+        [1, '["r1"]'],
+        [2 ** 20 + 5, `["r${2 ** 20 + 5}"]`],
+      ]);
+      expect((await store.getHistory('old-done')).map((h) => h.result)).toEqual(['["done"]']);
+      expect((await store.getHistory('gone')).map((h) => h.result)).toEqual(['["orphan"]']);
+      // The upgraded flow is written to as any other: first write wins, new positions append.
+      const lease = { flowId: 'old-running', token: 4 };
+      const again = await store.recordOperation(lease, { ...op('old-running', 1), result: '["late"]' });
+      expect(again).toMatchObject({ existed: true, record: { result: '["r1"]' } });
+      await store.recordOperation(lease, op('old-running', 2));
+      expect((await store.getHistory('old-running')).map((h) => h.position)).toEqual([0, 1, 2, 2 ** 20 + 5]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses a file written by a newer schema version with STORE_SCHEMA_TOO_NEW, untouched', async () => {

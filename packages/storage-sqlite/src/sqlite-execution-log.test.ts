@@ -287,7 +287,14 @@ describe('SqliteExecutionLog maintenance', () => {
       'oldestSignal',
       'eventsAfter',
       'history',
-      'historyAt',
+      'spilled',
+      'historyById',
+      'spilledAt',
+      'recordFenced',
+      'record',
+      'recordSpilled',
+      'deleteHistory',
+      'deleteSpilled',
       'purgeable',
     ] as const) {
       const sql = queries[name].source;

@@ -1,9 +1,10 @@
 /**
  * `SqliteExecutionLog`: the embedded default store. One SQLite file in WAL
  * mode, safe for many connections and processes: every write primitive is one
- * `BEGIN IMMEDIATE` transaction, so the fencing check and the write it guards
- * see the same state, and a lock held by another connection is waited out
- * instead of surfacing as `SQLITE_BUSY`.
+ * `BEGIN IMMEDIATE` transaction (or, for a history record, one statement, which
+ * SQLite runs as a transaction that locks first), so the fencing check and the
+ * write it guards see the same state, and a lock held by another connection is
+ * waited out instead of surfacing as `SQLITE_BUSY`.
  *
  * better-sqlite3 is synchronous: each method does its work at once and returns
  * a settled promise (unless it must wait for a lock), so calls on one
@@ -35,7 +36,7 @@ import {
 } from '@ergon/core';
 import { toErgonError } from './internal/errors.js';
 import { changeSource, EventOutbox } from './internal/feed.js';
-import { consumeSignal, recordOperation } from './internal/history.js';
+import { consumeSignal, readHistory, recordFast, recordOperation } from './internal/history.js';
 import { claimFlows, nextWakeAt, releaseLease, renewLease } from './internal/leases.js';
 import {
   createFlow,
@@ -49,7 +50,7 @@ import { listFlows } from './internal/list.js';
 import { type ChangeNotifier, type ChangeSource, joinNotifier, leaveNotifier } from './internal/notifier.js';
 import { type Connection, connect, prepareDatabase } from './internal/open.js';
 import { prepareQueries, type TxContext } from './internal/queries.js';
-import { toFlowRecord, toOperationRecord, toSignalRecord } from './internal/rows.js';
+import { toFlowRecord, toSignalRecord } from './internal/rows.js';
 import { TransactionRunner } from './internal/runner.js';
 import { StatementCache } from './internal/statements.js';
 import { type ResolvedOptions, resolveOptions, type SqliteExecutionLogOptions } from './options.js';
@@ -132,7 +133,7 @@ export class SqliteExecutionLog implements ExecutionLog {
 
   /** {@inheritDoc @ergon/core#ExecutionLog.getHistory} */
   getHistory(flowId: string): Promise<OperationRecord[]> {
-    return this.#runner.read(() => this.#ctx.q.history.all({ flowId }).map(toOperationRecord));
+    return this.#runner.read(() => readHistory(this.#ctx, flowId));
   }
 
   /** {@inheritDoc @ergon/core#ExecutionLog.getSignals} */
@@ -155,9 +156,16 @@ export class SqliteExecutionLog implements ExecutionLog {
     return this.#runner.write(() => releaseLease(this.#ctx, lease));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.recordOperation} Fencing check and upsert in one IMMEDIATE transaction. */
+  /**
+   * {@inheritDoc @ergon/core#ExecutionLog.recordOperation} Fencing check and upsert in one
+   * statement; when it writes nothing, in one IMMEDIATE transaction that finds out why.
+   */
   recordOperation(lease: LeaseRef, record: OperationRecord): Promise<RecordResult> {
-    return this.#runner.write(() => recordOperation(this.#ctx, lease, record));
+    const ctx = this.#ctx;
+    return this.#runner.writeOne(
+      () => recordFast(ctx, lease, record),
+      () => recordOperation(ctx, lease, record),
+    );
   }
 
   /** {@inheritDoc @ergon/core#ExecutionLog.consumeSignal} */

@@ -1,7 +1,15 @@
 /**
- * History records: first write wins. The `(flow_id, position)` primary key
- * makes "recorded once" a constraint, and the upsert replaces a `waiting`
- * record only; a final one is kept and returned.
+ * History records: first write wins. A record's key (`history-keys.ts`) makes
+ * "recorded once" a constraint, and the upsert replaces a `waiting` record
+ * only; a final one is kept and returned.
+ *
+ * A write is normally one statement ({@link recordFast}): the fencing check is
+ * the `WHERE` of an `INSERT … SELECT` from the flow row, so it needs no
+ * explicit transaction. SQLite runs a lone write statement as a transaction
+ * of its own that takes the write lock before it reads anything, as
+ * `BEGIN IMMEDIATE` does: the check and the write see the same state. When that
+ * statement writes nothing, {@link recordOperation} works out why in a
+ * `BEGIN IMMEDIATE` transaction.
  *
  * @module
  */
@@ -12,19 +20,53 @@ import {
   type OperationRecord,
   type RecordResult,
 } from '@ergon/core';
+import { historyId, PACKED_POSITIONS } from './history-keys.js';
 import { fenceHolder } from './leases.js';
 import type { TxContext } from './queries.js';
-import { toOperationRecord } from './rows.js';
+import { type HistoryRow, toOperationRecord } from './rows.js';
 
-/** Writes `record` unless a final record holds its position. */
+/**
+ * The common case in one statement, outside an explicit transaction: writes `record` when
+ * `lease` holds the flow, no cancellation is pending, the key is packed and no final record
+ * holds the position. Returns undefined when it wrote nothing; then {@link recordOperation}
+ * must run, in a transaction, to give the answer (or the error).
+ */
+export function recordFast(
+  { q }: TxContext,
+  lease: LeaseRef,
+  record: OperationRecord,
+): RecordResult | undefined {
+  const { position } = record;
+  if (record.flowId !== lease.flowId || !Number.isInteger(position) || position < 0) return undefined;
+  if (position >= PACKED_POSITIONS) return undefined;
+  // Values in RECORD_FENCED_PARAMS order. Missing required fields bind NULL and fail the
+  // NOT NULL constraints, as in the transactional path.
+  const written = q.recordFenced.statement.run(
+    position,
+    position,
+    record.key ?? null,
+    record.kind ?? null,
+    record.status ?? null,
+    record.attempts ?? null,
+    record.seq ?? null,
+    record.wakeAt ?? null,
+    record.startedAt ?? null,
+    record.finishedAt ?? null,
+    record.error ?? null,
+    record.result ?? null,
+    lease.flowId,
+    lease.token,
+  ).changes;
+  return written === 1 ? { record, existed: false, cancelRequested: false } : undefined;
+}
+
+/** Writes `record` unless a final record holds its position. Runs in a write transaction. */
 export function recordOperation(ctx: TxContext, lease: LeaseRef, record: OperationRecord): RecordResult {
   const flow = fenceHolder(ctx, lease);
   checkRecord(lease, record);
   const cancelRequested = flow.cancel_requested !== 0;
-  if (ctx.q.record.run(record) === 1) {
-    return { record: Object.freeze({ ...record }), existed: false, cancelRequested };
-  }
-  const existing = ctx.q.historyAt.get({ flowId: record.flowId, position: record.position });
+  if (writeRecord(ctx, flow.num, record)) return { record, existed: false, cancelRequested };
+  const existing = readRecord(ctx, flow, record.position);
   if (!existing) throw new FlowNotFoundError(record.flowId);
   return { record: toOperationRecord(existing), existed: true, cancelRequested };
 }
@@ -40,7 +82,7 @@ export function consumeSignal(
   const { record, name } = request;
   checkRecord(lease, record);
   const cancelRequested = flow.cancel_requested !== 0;
-  const existing = q.historyAt.get({ flowId: record.flowId, position: record.position });
+  const existing = readRecord(ctx, flow, record.position);
   if (existing && existing.status !== 'waiting') {
     return { record: toOperationRecord(existing), existed: true, cancelRequested };
   }
@@ -48,8 +90,30 @@ export function consumeSignal(
   if (!signal) return undefined;
   q.deleteSignal.run({ seq: signal.seq });
   const written: OperationRecord = Object.freeze({ ...record, status: 'completed', result: signal.payload });
-  q.record.run(written);
+  writeRecord(ctx, flow.num, written);
   return { record: written, existed: false, cancelRequested };
+}
+
+/** A flow's history in position order: its packed records, then any spilled ones (all at higher positions). */
+export function readHistory({ q }: TxContext, flowId: string): OperationRecord[] {
+  const rows = q.history.all({ flowId });
+  const spilled = q.spilled.all({ flowId });
+  return (spilled.length === 0 ? rows : rows.concat(spilled)).map(toOperationRecord);
+}
+
+/** Upserts `record` under its key; true when written (inserted, or a waiting record replaced). */
+function writeRecord({ q }: TxContext, num: number, record: OperationRecord): boolean {
+  const id = historyId(num, record.position);
+  return id === undefined ? q.recordSpilled.run(record) === 1 : q.record.run({ ...record, id }) === 1;
+}
+
+function readRecord(
+  { q }: TxContext,
+  flow: { id: string; num: number },
+  position: number,
+): HistoryRow | undefined {
+  const id = historyId(flow.num, position);
+  return id === undefined ? q.spilledAt.get({ flowId: flow.id, position }) : q.historyById.get({ id });
 }
 
 function checkRecord(lease: LeaseRef, record: Omit<OperationRecord, 'result' | 'status'>): void {

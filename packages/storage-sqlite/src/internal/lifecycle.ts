@@ -17,6 +17,7 @@ import {
   type SuspendResult,
   type Wait,
 } from '@ergon/core';
+import { historyRange } from './history-keys.js';
 import { fence } from './leases.js';
 import type { FenceRow, TxContext } from './queries.js';
 import { isWait, parseWaits, toFlowRecord } from './rows.js';
@@ -113,13 +114,15 @@ export function requestCancel(
 
 /** Deletes up to `limit` terminal flows finished before the cut-off, with history and signals. */
 export function purgeBatch({ q }: TxContext, finishedBefore: number, limit: number): number {
-  const ids = q.purgeable.all({ before: finishedBefore, limit });
-  for (const { id } of ids) {
-    q.deleteHistory.run({ id });
+  const flows = q.purgeable.all({ before: finishedBefore, limit });
+  for (const { id, num } of flows) {
+    const range = historyRange(num);
+    if (range) q.deleteHistory.run({ first: range[0], last: range[1] });
+    q.deleteSpilled.run({ id });
     q.deleteSignals.run({ id });
     q.deleteFlow.run({ id });
   }
-  return ids.length;
+  return flows.length;
 }
 
 /** Moves a flow to a terminal state and wakes its parent if the parent waits on it. */

@@ -23,8 +23,8 @@ import type { FlowsTable, HistoryTable, SignalsTable } from './schema.js';
 /** A flow row as read (the generated column may be present or not). */
 export type FlowRow = Omit<Selectable<FlowsTable>, 'wake_at'>;
 
-/** A history row as read. */
-export type HistoryRow = Selectable<HistoryTable>;
+/** A history row as read (without its key). */
+export type HistoryRow = Omit<Selectable<HistoryTable>, 'id'>;
 
 /** A signal row as read. */
 export type SignalRow = Selectable<SignalsTable>;

@@ -55,6 +55,25 @@ export class TransactionRunner {
     }
   }
 
+  /**
+   * Runs `single`, which must make at most one write statement, without an explicit
+   * transaction: SQLite runs a lone write statement as its own transaction, taking the
+   * write lock before it reads, as `BEGIN IMMEDIATE` does. When it returns undefined,
+   * runs `fallback` in one BEGIN IMMEDIATE transaction instead.
+   */
+  writeOne<T>(single: () => T | undefined, fallback: () => T): Promise<T> {
+    try {
+      if (this.#closed) throw this.#closedError();
+      const result = single();
+      if (result !== undefined) return Promise.resolve(result);
+    } catch (error) {
+      if (isBusyError(error))
+        return this.#retry(() => single() ?? (this.#tx.immediate(fallback) as T), error);
+      return Promise.reject(toErgonError(error, this.#where));
+    }
+    return this.write(fallback);
+  }
+
   /** Runs a read. WAL readers rarely wait, but a checkpoint or a recovery can make them. */
   read<T>(fn: () => T): Promise<T> {
     try {

@@ -3,12 +3,12 @@
  * upgrade the tables, defined in code and run by Kysely's `Migrator`.
  *
  * Rules for new migrations: append one with a name that sorts after the last
- * (`0002_...`), end it with `setSchemaVersion(db, n)`, and never edit a
- * published one. A file upgraded by newer code is refused by older code with
+ * (`0003_...`), end it with `setSchemaVersion(db, n)`, and never edit a
+ * published one. Version 2 rekeyed history (`history-keys.ts`). A file upgraded by newer code is refused by older code with
  * `STORE_SCHEMA_TOO_NEW` (see `open.ts`).
  *
  * No foreign keys: every write that adds history or signals first reads the
- * flow row in the same IMMEDIATE transaction, and purge deletes children
+ * flow row in the same transaction (or the same statement), and purge deletes children
  * explicitly, so a foreign-key check would only add a lookup to the hot path.
  *
  * @module
@@ -21,6 +21,7 @@ import {
   type MigrationProvider,
   sql,
 } from 'kysely';
+import { historyKeys } from './history-keys.js';
 
 /**
  * `PRAGMA application_id` of every Ergon database ("ERGN" in ASCII). Together
@@ -33,8 +34,12 @@ export const MIGRATION_TABLE = 'ergon_migration';
 /** Name of Kysely's migration lock table in an Ergon database. */
 export const MIGRATION_LOCK_TABLE = 'ergon_migration_lock';
 
-/** A flow row. `wake_at` is generated: when the flow becomes claimable, or NULL. */
+/**
+ * A flow row. `wake_at` is generated: when the flow becomes claimable, or NULL.
+ * `num` is the row's stable integer key (from schema version 2): history keys derive from it.
+ */
 export interface FlowsTable {
+  num: Generated<number>;
   id: string;
   type: string;
   queue: string;
@@ -59,8 +64,13 @@ export interface FlowsTable {
   finished_at: number | null;
 }
 
-/** A history row; `(flow_id, position)` is the primary key. */
+/**
+ * A history row. `id` is the key: {@link historyId} of the flow's `num` and the position
+ * (unique per `(flow_id, position)`), or negative for a record that does not fit it (unique
+ * through the partial index `history_spilled`).
+ */
 export interface HistoryTable {
+  id: number;
   flow_id: string;
   position: number;
   key: string;
@@ -227,6 +237,12 @@ const initial: Migration = {
 /** Every migration, by name. Names sort in the order they run. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': initial,
+  '0002_history_keys': {
+    async up(db) {
+      await historyKeys.up(db);
+      await setSchemaVersion(db, 2);
+    },
+  },
 });
 
 /** The schema version this code writes: the number of migrations. */

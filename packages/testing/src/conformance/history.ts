@@ -95,6 +95,28 @@ export function historyCases(ctx: SuiteContext): void {
       expect(late.record).toMatchObject({ status: 'completed', attempts: 3 });
     });
 
+    it('keeps records at any whole position, however large, in position order and first write wins', async () => {
+      const { flow, token } = await createAndClaim(ctx.store);
+      const lease = { flowId: flow.id, token };
+      const positions = [2 ** 40, 0, 2 ** 20 + 3, 2 ** 20 - 1, 2 ** 20, 2 ** 31];
+      for (const position of positions) {
+        const res = await ctx.store.recordOperation(
+          lease,
+          op(flow.id, position, { result: `["${position}"]` }),
+        );
+        expect(res.existed).toBe(false);
+      }
+      const again = await ctx.store.recordOperation(lease, op(flow.id, 2 ** 20 + 3, { result: '["late"]' }));
+      expect(again).toMatchObject({
+        existed: true,
+        record: { position: 2 ** 20 + 3, result: `["${2 ** 20 + 3}"]` },
+      });
+      const history = await ctx.store.getHistory(flow.id);
+      expect(history.map((h) => [h.position, h.result])).toEqual(
+        [...positions].sort((a, b) => a - b).map((p) => [p, `["${p}"]`]),
+      );
+    });
+
     it('records exactly one winner under concurrent writes to one position', async () => {
       const { flow, token } = await createAndClaim(ctx.store);
       const lease = { flowId: flow.id, token };
