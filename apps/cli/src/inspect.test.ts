@@ -177,13 +177,22 @@ describe('flows show', () => {
   });
 });
 
-describe('task process on the demo\'s durable task', () => {
+describe("task process on the demo's durable task", () => {
   const tasks = () => join(demoHome, 'dist', 'tasks.js');
   const ledger = () => readFileSync(join(demoHome, '.ergon', 'ledger.txt'), 'utf8');
 
   it('returns the recorded result of an order by its transaction id, running nothing again', async () => {
     const before = ledger();
-    const run = await ergon(['task', 'process', tasks(), '--export', 'orderIntake', '--id', 'order-002', '--json']);
+    const run = await ergon([
+      'task',
+      'process',
+      tasks(),
+      '--export',
+      'orderIntake',
+      '--id',
+      'order-002',
+      '--json',
+    ]);
     expect(run.code, run.stderr).toBe(0);
     expect(json(run)).toMatchObject({
       transactionId: 'order-002',
