@@ -140,6 +140,55 @@ export class FlowHandle<O> {
   }
 }
 
+/**
+ * What {@link Client.schedule} does, returning the flow as the store holds it and
+ * whether this call created it (so the executor need not read it back). Internal:
+ * not exported from the package.
+ */
+export async function scheduleFlow<I, O>(
+  deps: { readonly store: ExecutionLog; readonly clock: Clock; readonly codec: Codec },
+  definition: FlowDefinition<I, O>,
+  input: NoInfer<I>,
+  options: ScheduleOptions,
+): Promise<{ readonly flow: FlowRecord; readonly created: boolean }> {
+  const { store, clock, codec } = deps;
+  const def = toFlowDefinition(definition) as FlowDefinition<I, O>;
+  const flowId = options.flowId === undefined ? uuidv7(clock.now()) : validateId(options.flowId, 'flow id');
+  const queue = validateName(options.queue ?? def.options.queue, 'queue name');
+  const priority = options.priority ?? 0;
+  if (!Number.isInteger(priority))
+    throw new InvalidArgumentError(`priority must be an integer (got ${priority})`);
+  const now = clock.now();
+  let runAt = now;
+  if (options.runAt !== undefined)
+    runAt = typeof options.runAt === 'number' ? options.runAt : options.runAt.getTime();
+  if (options.delay !== undefined) runAt = now + toMillis(options.delay, 'delay');
+  if (!Number.isFinite(runAt))
+    throw new InvalidArgumentError('runAt must be a valid Date or epoch milliseconds');
+  const stored = def.storeInput ? def.storeInput(input) : input;
+  const encoded = codec.encode(stored, `input of flow ${flowId}`);
+  // An `ergon.schedule` span roots the flow's trace (under the caller's span,
+  // if any); every run of the flow, on any worker, continues it.
+  const scheduled = startScheduleSpan(flowId, def.name);
+  try {
+    const result = await store.createFlow({
+      id: flowId,
+      type: def.name,
+      queue,
+      input: encoded,
+      priority,
+      runAt,
+      traceContext: options.traceContext ?? scheduled.traceContext ?? currentTraceContext(),
+      now,
+    });
+    endSpan(scheduled.span, result.created ? 'created' : 'existed');
+    return result;
+  } catch (error) {
+    endSpan(scheduled.span, 'failed', error);
+    throw error;
+  }
+}
+
 /** Talks to the store on behalf of applications, CLIs and other flows' processes. */
 export class Client {
   readonly #store: ExecutionLog;
@@ -167,42 +216,13 @@ export class Client {
     input: NoInfer<I>,
     options: ScheduleOptions = {},
   ): Promise<FlowHandle<O>> {
-    const def = toFlowDefinition(definition) as FlowDefinition<I, O>;
-    const flowId =
-      options.flowId === undefined ? uuidv7(this.#clock.now()) : validateId(options.flowId, 'flow id');
-    const queue = validateName(options.queue ?? def.options.queue, 'queue name');
-    const priority = options.priority ?? 0;
-    if (!Number.isInteger(priority))
-      throw new InvalidArgumentError(`priority must be an integer (got ${priority})`);
-    const now = this.#clock.now();
-    let runAt = now;
-    if (options.runAt !== undefined)
-      runAt = typeof options.runAt === 'number' ? options.runAt : options.runAt.getTime();
-    if (options.delay !== undefined) runAt = now + toMillis(options.delay, 'delay');
-    if (!Number.isFinite(runAt))
-      throw new InvalidArgumentError('runAt must be a valid Date or epoch milliseconds');
-    const stored = def.storeInput ? def.storeInput(input) : input;
-    const encoded = this.#codec.encode(stored, `input of flow ${flowId}`);
-    // An `ergon.schedule` span roots the flow's trace (under the caller's span,
-    // if any); every run of the flow, on any worker, continues it.
-    const scheduled = startScheduleSpan(flowId, def.name);
-    try {
-      const { created } = await this.#store.createFlow({
-        id: flowId,
-        type: def.name,
-        queue,
-        input: encoded,
-        priority,
-        runAt,
-        traceContext: options.traceContext ?? scheduled.traceContext ?? currentTraceContext(),
-        now,
-      });
-      endSpan(scheduled.span, created ? 'created' : 'existed');
-      return new FlowHandle<O>(this, flowId, created);
-    } catch (error) {
-      endSpan(scheduled.span, 'failed', error);
-      throw error;
-    }
+    const { flow, created } = await scheduleFlow(
+      { store: this.#store, clock: this.#clock, codec: this.#codec },
+      definition,
+      input,
+      options,
+    );
+    return new FlowHandle<O>(this, flow.id, created);
   }
 
   /** A handle on an existing flow (not checked until used). */

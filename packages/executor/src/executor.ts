@@ -13,6 +13,7 @@ import {
   defaultCodec,
   type ExecutionLog,
   FlowNotFoundError,
+  type FlowRecord,
   InvalidArgumentError,
   type Logger,
   noopLogger,
@@ -22,7 +23,7 @@ import {
   validateId,
   type Wait,
 } from '@ergon/core';
-import { Client, type ScheduleOptions } from './client.js';
+import { type ScheduleOptions, scheduleFlow } from './client.js';
 import { type FlowSource, flowClassWithEntry, toFlowDefinition } from './decorators.js';
 import type { AnyFlowDefinition, FlowDefinition } from './definitions.js';
 import { UnknownFlowTypeError } from './errors.js';
@@ -56,7 +57,7 @@ export class Executor {
   readonly #options: ExecutorOptions;
   readonly #flows = new Map<string, AnyFlowDefinition>();
   readonly #instance: { flowId: string; value: object } | undefined;
-  readonly #client: Client;
+  readonly #deps: { readonly store: ExecutionLog; readonly clock: Clock; readonly codec: Codec };
 
   /** The seed's form: one flow instance of a decorated class, run with `execute(f => f.process())`. */
   constructor(flowId: string, flow: object, store: ExecutionLog, options?: Omit<ExecutorOptions, 'store'>);
@@ -81,7 +82,11 @@ export class Executor {
       const def = toFlowDefinition(source);
       this.#flows.set(def.name, def);
     }
-    this.#client = new Client(this.#options);
+    this.#deps = {
+      store: this.#options.store,
+      clock: this.#options.clock ?? systemClock,
+      codec: this.#options.codec ?? defaultCodec,
+    };
   }
 
   /** Runs the instance given to the constructor, entering through `entry`. */
@@ -123,19 +128,24 @@ export class Executor {
     input: I,
     options: ScheduleOptions,
   ): Promise<FlowOutcome<O>> {
-    const handle = await this.#client.schedule(definition, input, {
+    const { flow, created } = await scheduleFlow(this.#deps, definition, input, {
       ...options,
       flowId: options.flowId ?? uuidv7(),
     });
     const flows = new Map(this.#flows);
     flows.set(definition.name, definition as AnyFlowDefinition);
-    return this.#run<O>(handle.id, flows);
+    // A flow this call created is as the store returned it; an existing one is read afresh.
+    return this.#run<O>(flow.id, flows, created ? flow : undefined);
   }
 
-  async #run<O>(flowId: string, flows: ReadonlyMap<string, AnyFlowDefinition>): Promise<FlowOutcome<O>> {
+  async #run<O>(
+    flowId: string,
+    flows: ReadonlyMap<string, AnyFlowDefinition>,
+    known?: FlowRecord,
+  ): Promise<FlowOutcome<O>> {
     const { store } = this.#options;
     const clock = this.#options.clock ?? systemClock;
-    const flow = await store.getFlow(flowId);
+    const flow = known ?? (await store.getFlow(flowId));
     if (!flow) throw new FlowNotFoundError(flowId);
     if (!flows.has(flow.type)) throw new UnknownFlowTypeError(flow.type, [...flows.keys()]);
     const leaseMs = toMillis(this.#options.lease ?? '15s', 'lease');

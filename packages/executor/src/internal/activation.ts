@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { type Context, context } from '@opentelemetry/api';
+import { type Context, context, type Span } from '@opentelemetry/api';
 import {
   type Clock,
   type Codec,
@@ -22,9 +22,11 @@ import {
   InvalidArgumentError,
   isTerminalStatus,
   LeaseLostError,
+  type LeaseRef,
   type Logger,
   type OperationKind,
   type OperationRecord,
+  type RecordResult,
   RetryPolicy,
   SerializationError,
   toError,
@@ -51,6 +53,7 @@ import {
   SignalTimeoutError,
   StepTimeoutError,
 } from '../errors.js';
+import { AttemptScope } from './attempt-scope.js';
 import { encodeError } from './encode-error.js';
 import { runWithScope } from './scope.js';
 import { Attr, endSpan, instruments, NO_SPAN, startChildSpan, type TelemetryState } from './telemetry.js';
@@ -87,6 +90,9 @@ export interface ActivationOptions {
 
 const NEVER: Promise<never> = new Promise(() => {});
 
+/** `ctx.run` without options. */
+const NO_STEP_OPTIONS = normalizeStepOptions();
+
 type Slot = { position: number; key: string; record: OperationRecord | undefined };
 
 /** Runs one activation of a flow. Create, then `await start()`. */
@@ -94,6 +100,9 @@ export class Activation implements FlowContext {
   readonly flowId: string;
   readonly flowType: string;
   readonly #o: ActivationOptions;
+  readonly #lease: LeaseRef;
+  /** Names of `ctx.run` already checked. */
+  readonly #checkedNames = new Set<string>();
   readonly #records = new Map<number, OperationRecord>();
   readonly #counts = new Map<string, number>();
   readonly #waits: Wait[] = [];
@@ -117,6 +126,7 @@ export class Activation implements FlowContext {
     this.#o = options;
     this.flowId = options.flow.id;
     this.flowType = options.flow.type;
+    this.#lease = { flowId: options.flow.id, token: options.token };
     for (const record of options.history) this.#records.set(record.position, record);
     const finals = options.history
       .filter((r) => r.status !== 'waiting')
@@ -192,8 +202,11 @@ export class Activation implements FlowContext {
   }
 
   run<R>(name: string, fn: (scope: StepScope) => Promise<R> | R, options?: StepOptions): Promise<R> {
-    validateName(name, 'run name');
-    const normalized = normalizeStepOptions(options);
+    if (!this.#checkedNames.has(name)) {
+      validateName(name, 'run name');
+      this.#checkedNames.add(name);
+    }
+    const normalized = options === undefined ? NO_STEP_OPTIONS : normalizeStepOptions(options);
     const slot = this.#slot('run', name);
     return this.#runStep(slot, 'run', fn, normalized);
   }
@@ -359,10 +372,6 @@ export class Activation implements FlowContext {
 
   // ---- machinery --------------------------------------------------------
 
-  get #lease() {
-    return { flowId: this.flowId, token: this.#o.token };
-  }
-
   /** Takes the next position, checking it against history. */
   #slot(kind: OperationKind, name: string): Slot {
     if (this.#done) throw new FlowCancelledError(this.flowId, 'the flow activation has ended');
@@ -446,48 +455,85 @@ export class Activation implements FlowContext {
       return NEVER;
     }
     const startedAt = prior?.startedAt ?? clock.now();
-    const flowType = this.flowType;
     const { tracing, metrics } = this.#o.telemetry;
     const step = tracing
       ? startChildSpan('ergon.step', this.#o.traceContext, {
           [Attr.flowId]: this.flowId,
-          [Attr.flowType]: flowType,
+          [Attr.flowType]: this.flowType,
           [Attr.stepKey]: slot.key,
         })
       : NO_SPAN;
-    const finish = (outcome: 'completed' | 'failed', error?: unknown) => {
-      endSpan(step.span, outcome, error);
-      if (!metrics) return;
-      const m = instruments();
-      m.steps.add(1, { [Attr.flowType]: flowType, [Attr.outcome]: outcome });
-      m.stepDuration.record(clock.now() - startedAt, { [Attr.flowType]: flowType, [Attr.outcome]: outcome });
-    };
+    // No span, timeout or async scope: the attempt runs right here, without a promise of its own.
+    const inline = !tracing && timeoutMs === undefined && !this.#o.definition.usesScope;
     for (let attempt = (prior?.attempts ?? 0) + 1; ; attempt++) {
-      const outcome = await this.#attempt(slot, fn, attempt, timeoutMs, step.context);
+      let ok = false;
+      let value: R | undefined;
+      let failure: unknown;
+      if (inline) {
+        const scope = new AttemptScope(this.#abort.signal, attempt, this.flowId, slot.key);
+        try {
+          // The body starts in a later microtask, never inside the ctx call that made it.
+          await null;
+          value = await fn(scope);
+          ok = true;
+        } catch (error) {
+          failure = error;
+        }
+        scope.release();
+      } else {
+        const outcome = await this.#attempt(slot, fn, attempt, timeoutMs, step.context);
+        if (outcome.ok) {
+          ok = true;
+          value = outcome.value;
+        } else {
+          failure = outcome.error;
+        }
+      }
       if (this.#done) {
         endSpan(step.span, 'abandoned');
         return NEVER;
       }
-      if (outcome.ok) {
+      if (ok) {
         let encoded: string;
         try {
-          encoded = codec.encode(outcome.value, `result of ${kind} '${slot.key}'`);
+          encoded = codec.encode(value, `result of ${kind} '${slot.key}'`);
         } catch (error) {
-          finish('failed', error);
+          if (tracing || metrics) this.#stepEnded(step.span, 'failed', startedAt, error);
           return this.#settle<R>(
             await this.#recordFinal(slot, kind, { error, attempts: attempt, startedAt }),
           );
         }
-        finish('completed');
-        await this.#recordFinal(slot, kind, { encodedResult: encoded, attempts: attempt, startedAt });
-        return outcome.value;
+        if (tracing || metrics) this.#stepEnded(step.span, 'completed', startedAt);
+        // #recordFinal inlined: one async call fewer on the path every step takes.
+        const record: OperationRecord = {
+          flowId: this.flowId,
+          position: slot.position,
+          key: slot.key,
+          kind,
+          status: 'completed',
+          attempts: attempt,
+          result: encoded,
+          error: undefined,
+          startedAt,
+          finishedAt: clock.now(),
+          seq: this.#nextSeq++,
+        };
+        if (this.#done) return NEVER;
+        let written: RecordResult;
+        try {
+          written = await this.#o.store.recordOperation(this.#lease, record);
+        } catch (error) {
+          return this.#writeFailed(error);
+        }
+        if (written.cancelRequested) this.cancel('cancellation requested');
+        return value as R;
       }
-      const error = toError(outcome.error);
+      const error = toError(failure);
       if (!policy.shouldRetry(attempt, error) || error instanceof SerializationError) {
-        finish('failed', error);
+        if (tracing || metrics) this.#stepEnded(step.span, 'failed', startedAt, error);
         return this.#settle<R>(await this.#recordFinal(slot, kind, { error, attempts: attempt, startedAt }));
       }
-      if (metrics) instruments().retries.add(1, { [Attr.flowType]: flowType });
+      if (metrics) instruments().retries.add(1, { [Attr.flowType]: this.flowType });
       const delay = policy.delayAfter(attempt);
       this.#o.logger.debug('step attempt failed; retrying', {
         flowId: this.flowId,
@@ -511,6 +557,17 @@ export class Activation implements FlowContext {
     }
   }
 
+  /** Ends a step's span and counts it. */
+  #stepEnded(span: Span, outcome: 'completed' | 'failed', startedAt: number, error?: unknown): void {
+    endSpan(span, outcome, error);
+    if (!this.#o.telemetry.metrics) return;
+    const m = instruments();
+    const attributes = { [Attr.flowType]: this.flowType, [Attr.outcome]: outcome };
+    m.steps.add(1, attributes);
+    m.stepDuration.record(this.#o.clock.now() - startedAt, attributes);
+  }
+
+  /** One attempt with what the inline path leaves out: its span, its timeout, the async scope. */
   async #attempt<R>(
     slot: Slot,
     fn: (scope: StepScope) => Promise<R> | R,
@@ -525,27 +582,7 @@ export class Activation implements FlowContext {
           [Attr.attempt]: attempt,
         })
       : NO_SPAN;
-    // The attempt's signal is made only if the step reads it: an AbortController
-    // per attempt is a large share of a no-op step's cost.
-    const flowSignal = this.#abort.signal;
-    let controller: AbortController | undefined;
-    let timedOut: StepTimeoutError | undefined;
-    const forward = () => controller?.abort(flowSignal.reason);
-    const scope: StepScope = {
-      get signal() {
-        if (!controller) {
-          controller = new AbortController();
-          if (timedOut) controller.abort(timedOut);
-          else if (flowSignal.aborted) controller.abort(flowSignal.reason);
-          else flowSignal.addEventListener('abort', forward, { once: true });
-        }
-        return controller.signal;
-      },
-      attempt,
-      idempotencyKey: `${this.flowId}/${slot.key}`,
-      flowId: this.flowId,
-      key: slot.key,
-    };
+    const scope = new AttemptScope(this.#abort.signal, attempt, this.flowId, slot.key);
     // The attempt's span is active while user code runs: its own spans and logs nest under it.
     const call = this.#o.telemetry.tracing
       ? () => context.with(span.context, fn, undefined, scope)
@@ -564,8 +601,8 @@ export class Activation implements FlowContext {
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          timedOut = new StepTimeoutError(slot.key, timeoutMs);
-          controller?.abort(timedOut);
+          const timedOut = new StepTimeoutError(slot.key, timeoutMs);
+          scope.timeOut(timedOut);
           reject(timedOut);
         }, timeoutMs);
       });
@@ -581,7 +618,7 @@ export class Activation implements FlowContext {
       endSpan(span.span, 'failed', error);
       return { ok: false, error };
     } finally {
-      if (controller) flowSignal.removeEventListener('abort', forward);
+      scope.release();
     }
   }
 
@@ -631,9 +668,15 @@ export class Activation implements FlowContext {
       finishedAt: now,
       seq: this.#nextSeq++,
     };
-    const written = await this.#write(() => this.#o.store.recordOperation(this.#lease, record));
+    // Awaited here rather than through #write: no closure, no extra promise.
+    if (this.#done) return NEVER;
+    let written: RecordResult;
+    try {
+      written = await this.#o.store.recordOperation(this.#lease, record);
+    } catch (error) {
+      return this.#writeFailed(error);
+    }
     if (written.cancelRequested) this.cancel('cancellation requested');
-    this.#records.set(slot.position, written.record);
     return written.record;
   }
 
@@ -720,32 +763,36 @@ export class Activation implements FlowContext {
     try {
       return await call();
     } catch (error) {
-      if (!this.#done) {
-        const failure = toError(error);
-        this.#o.logger.warn('store write failed; abandoning activation', {
-          flowId: this.flowId,
-          error: failure.message,
-          lost: error instanceof LeaseLostError,
-        });
-        this.abandon(failure);
-      }
-      return NEVER;
+      return this.#writeFailed(error);
     }
+  }
+
+  /** Ends the activation after a failed store call; returns a promise that never settles. */
+  #writeFailed(error: unknown): Promise<never> {
+    if (!this.#done) {
+      const failure = toError(error);
+      this.#o.logger.warn('store write failed; abandoning activation', {
+        flowId: this.flowId,
+        error: failure.message,
+        lost: error instanceof LeaseLostError,
+      });
+      this.abandon(failure);
+    }
+    return NEVER;
   }
 
   /** Counts a live operation until it settles or turns into a wait. */
   #track<T>(work: Promise<T>): Promise<T> {
     this.#active++;
-    let settled = false;
-    const finish = () => {
-      if (settled) return;
-      settled = true;
-      this.#active--;
-      this.#scheduleCheck();
-    };
-    work.then(finish, finish);
+    // A promise settles once: one shared handler does for every operation.
+    work.then(this.#untrack, this.#untrack);
     return work;
   }
+
+  readonly #untrack = (): void => {
+    this.#active--;
+    this.#scheduleCheck();
+  };
 
   #waitFor(wait: Wait): void {
     this.#waits.push(wait);

@@ -117,13 +117,14 @@ async function drive(
   }, options.heartbeatMs);
   heartbeat.unref();
 
-  const finish = async (outcome: RunOutcome): Promise<RunOutcome> => {
+  /** Records the outcome; `encoded` is a completed flow's result, when already encoded. */
+  const finish = async (outcome: RunOutcome, encoded?: string): Promise<RunOutcome> => {
     try {
       if (outcome.status === 'completed') {
         await store.finishFlow({
           ...lease,
           status: 'completed',
-          result: codec.encode(outcome.result),
+          result: encoded ?? codec.encode(outcome.result),
           now: clock.now(),
         });
       } else if (outcome.status === 'failed') {
@@ -160,8 +161,11 @@ async function drive(
       });
     }
     if (cancelled) return await finish({ status: 'cancelled' });
+    // Stores write history only under a claim: a flow claimed for the first time has none to read.
+    let fresh = flow.runCount === 1;
     for (;;) {
-      const history = await store.getHistory(flow.id);
+      const history = fresh ? [] : await store.getHistory(flow.id);
+      fresh = false;
       if (lost) return { status: 'abandoned', error: lost };
       const activation = new Activation({
         ...options,
@@ -178,13 +182,15 @@ async function drive(
       const outcome = await activation.start();
       stop?.removeEventListener('abort', onStop);
       switch (outcome.kind) {
-        case 'completed':
+        case 'completed': {
+          let encoded: string;
           try {
-            codec.encode(outcome.value, `result of flow ${flow.id}`);
+            encoded = codec.encode(outcome.value, `result of flow ${flow.id}`);
           } catch (error) {
             return await finish({ status: 'failed', error: toError(error) });
           }
-          return await finish({ status: 'completed', result: outcome.value });
+          return await finish({ status: 'completed', result: outcome.value }, encoded);
+        }
         case 'failed':
           return await finish({ status: 'failed', error: toError(outcome.error) });
         case 'fatal':

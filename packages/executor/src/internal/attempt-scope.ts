@@ -1,0 +1,56 @@
+/**
+ * The {@link StepScope} of one step attempt. Its `signal` is made only if the
+ * step reads it: an `AbortController` (and a listener on the flow's signal)
+ * per attempt would be a large share of a no-op step's cost.
+ *
+ * @module
+ */
+import type { StepScope } from '../definitions.js';
+
+/** One attempt's scope. Call {@link AttemptScope.release} once the attempt has settled. */
+export class AttemptScope implements StepScope {
+  readonly attempt: number;
+  readonly idempotencyKey: string;
+  readonly flowId: string;
+  readonly key: string;
+  readonly #flowSignal: AbortSignal;
+  #controller: AbortController | undefined;
+  #forward: (() => void) | undefined;
+  #timedOut: Error | undefined;
+
+  constructor(flowSignal: AbortSignal, attempt: number, flowId: string, key: string) {
+    this.#flowSignal = flowSignal;
+    this.attempt = attempt;
+    this.idempotencyKey = `${flowId}/${key}`;
+    this.flowId = flowId;
+    this.key = key;
+  }
+
+  /** Fires on the attempt's timeout and on cancellation of the flow. */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      const controller = new AbortController();
+      const flowSignal = this.#flowSignal;
+      this.#controller = controller;
+      if (this.#timedOut) controller.abort(this.#timedOut);
+      else if (flowSignal.aborted) controller.abort(flowSignal.reason);
+      else {
+        this.#forward = () => controller.abort(flowSignal.reason);
+        flowSignal.addEventListener('abort', this.#forward, { once: true });
+      }
+    }
+    return this.#controller.signal;
+  }
+
+  /** The attempt ran out of time: its signal (made now or later) aborts with `error`. */
+  timeOut(error: Error): void {
+    this.#timedOut = error;
+    this.#controller?.abort(error);
+  }
+
+  /** The attempt has settled: stop listening to the flow's signal. */
+  release(): void {
+    if (this.#forward) this.#flowSignal.removeEventListener('abort', this.#forward);
+    this.#forward = undefined;
+  }
+}
