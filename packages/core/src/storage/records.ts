@@ -61,7 +61,10 @@ export interface FlowRecord {
   readonly waits: readonly Wait[];
   /** True once cancellation was requested for a running flow. */
   readonly cancelRequested: boolean;
-  /** How many times the flow has been claimed. */
+  /**
+   * How many times the flow has been claimed. History is written only under a claim, so a
+   * flow claimed with `runCount` 1 has no history yet (the engine then skips reading it).
+   */
   readonly runCount: number;
   /** W3C trace context of the flow's creator, so resumes join one trace. */
   readonly traceContext?: string | undefined;

@@ -56,6 +56,28 @@ export function claimCases(ctx: SuiteContext): void {
       expect(due.map((c) => c.flow.id)).toEqual([later.id]);
     });
 
+    it('writes no history for a flow never claimed, so its first claim (runCount 1) finds none', async () => {
+      const flow = newFlow({ type: uid('fresh') });
+      await ctx.store.createFlow(flow);
+      for (const token of [0, 1]) {
+        await expect(
+          ctx.store.recordOperation({ flowId: flow.id, token }, op(flow.id, 0)),
+        ).rejects.toMatchObject({
+          code: expect.stringMatching(/^(LEASE_LOST|FLOW_NOT_FOUND)$/),
+        });
+      }
+      const [claimed] = await ctx.store.claim({
+        workerId: 'w1',
+        types: [flow.type],
+        queues: ['default'],
+        limit: 1,
+        leaseMs: 1000,
+        now: T0,
+      });
+      expect(claimed?.flow.runCount).toBe(1);
+      expect(await ctx.store.getHistory(flow.id)).toEqual([]);
+    });
+
     it('claims one named flow when asked for it by id', async () => {
       const type = uid('byid');
       const a = newFlow({ type });
