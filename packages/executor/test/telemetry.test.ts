@@ -43,6 +43,15 @@ afterAll(() => {
 const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
 const named = (name: string, flowId: string) =>
   spans.getFinishedSpans().filter((s) => s.name === name && s.attributes['ergon.flow.id'] === flowId);
+/**
+ * The finished `ergon.flow` spans of a flow, once there are `count`. `result()` can resolve
+ * (on the store's `finished` event) a moment before the worker that wrote the outcome ends
+ * the flow's span.
+ */
+const flowSpans = async (flowId: string, count = 1) => {
+  await until(() => named('ergon.flow', flowId).length >= count);
+  return named('ergon.flow', flowId);
+};
 
 describe('telemetry', () => {
   const h = harness();
@@ -63,7 +72,7 @@ describe('telemetry', () => {
     h.startWorker([f], { id: 'w-traced' });
     const handle = await h.client.schedule(f, undefined);
     await handle.result();
-    const [flowSpan] = named('ergon.flow', handle.id);
+    const [flowSpan] = await flowSpans(handle.id);
     const [step] = named('ergon.step', handle.id);
     const attempts = named('ergon.attempt', handle.id).sort(
       (a, b) => Number(a.attributes['ergon.attempt']) - Number(b.attributes['ergon.attempt']),
@@ -103,7 +112,7 @@ describe('telemetry', () => {
     first.freeze(); // the first worker is gone
     h.startWorker([f], { id: 'second' });
     await handle.result();
-    const runs = named('ergon.flow', handle.id);
+    const runs = await flowSpans(handle.id, 2);
     expect(runs.map((r) => r.attributes['ergon.worker.id']).sort()).toEqual(['first', 'second']);
     expect(new Set(runs.map((r) => r.spanContext().traceId)).size).toBe(1);
   });
@@ -117,7 +126,7 @@ describe('telemetry', () => {
     );
     request.end();
     await handle.result();
-    const [run] = named('ergon.flow', handle.id);
+    const [run] = await flowSpans(handle.id);
     expect(run?.spanContext().traceId).toBe(request.spanContext().traceId);
   });
 
