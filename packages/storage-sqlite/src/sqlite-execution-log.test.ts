@@ -133,6 +133,32 @@ describe('SqliteExecutionLog locking', () => {
     other.exec('ROLLBACK');
     expect((await store.createFlow(newFlow('x'))).created).toBe(true);
   });
+
+  it('waits out a held lock for a history record too (one statement, no BEGIN), and fences it', async () => {
+    const path = tempPath();
+    const store = await open({ path, busyTimeoutMs: 2000 });
+    await store.createFlow(newFlow('rec'));
+    const [claimed] = await claimAll(store, 'w');
+    const lease = { flowId: 'rec', token: claimed?.token ?? 0 };
+    const other = new Database(path);
+    cleanups.push(() => other.close());
+    other.exec('BEGIN IMMEDIATE');
+    // The other connection takes the flow over while it holds the lock: the waiting write must see it.
+    other.prepare("update flows set fencing_token = fencing_token + 1 where id = 'rec'").run();
+    setTimeout(() => other.exec('COMMIT'), 100);
+    await expect(store.recordOperation(lease, op('rec', 0))).rejects.toMatchObject({ code: 'LEASE_LOST' });
+    const taken = { ...lease, token: lease.token + 1 };
+    other.exec('BEGIN IMMEDIATE');
+    setTimeout(() => other.exec('COMMIT'), 100);
+    expect((await store.recordOperation(taken, op('rec', 0))).existed).toBe(false);
+    const impatient = await open({ path, busyTimeoutMs: 100 });
+    other.exec('BEGIN IMMEDIATE');
+    await expect(impatient.recordOperation(taken, op('rec', 1))).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
+    other.exec('ROLLBACK');
+    expect((await store.getHistory('rec')).map((h) => h.position)).toEqual([0]);
+  });
 });
 
 describe('SqliteExecutionLog on one file from two connections', () => {
