@@ -197,7 +197,8 @@ describe('schedule', () => {
 
   it('drains: waits until no flow of a type is unfinished', async () => {
     const scheduled = json<{ ids: string[]; created: number }>(
-      // Delayed, so they are still unfinished when the drain starts.
+      // Delayed, so they are still unfinished when the drain starts (two CLI start-ups later,
+      // which take well over a second while CI runs other suites).
       await cli(
         '--json',
         'schedule',
@@ -210,7 +211,7 @@ describe('schedule', () => {
         '--id',
         'drain',
         '--delay',
-        '1s',
+        '5s',
       ),
     );
     expect(scheduled.created).toBe(12);
