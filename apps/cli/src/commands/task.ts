@@ -124,24 +124,28 @@ export function registerTask(program: Command): void {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        let input: unknown;
-        if (given)
-          input = task.kind === 'producer' ? payload : { payload, ...(options.id ? { id: options.id } : {}) };
-        else {
+        const processing = { signal: abort.signal, logger: session.logger };
+        let outcome: TransactionOutcome;
+        if (task.kind === 'producer') outcome = await processOne(task, payload, processing);
+        else if (given) {
+          outcome = await processOne(
+            task,
+            { payload, ...(options.id ? { id: options.id } : {}) },
+            processing,
+          );
+        } else {
           const id = options.id as string;
-          input = await findTransaction(task, id, {
+          const found = await findTransaction(task, id, {
             signal: abort.signal,
             ...(options.connector ? { connector: options.connector } : {}),
           });
-          if (input === undefined) {
-            const where = options.connector ?? ('source' in task ? task.source : 'its source');
-            throw new CliError(`no transaction '${id}' in connector '${where}' of task '${task.name}'`);
+          if (found === undefined) {
+            throw new CliError(
+              `no transaction '${id}' in connector '${options.connector ?? task.source}' of task '${task.name}'`,
+            );
           }
+          outcome = await processOne(task, found, processing);
         }
-        const outcome = await processOne(task as never, input as never, {
-          signal: abort.signal,
-          logger: session.logger,
-        });
         reportOutcome(session.out, outcome);
         if (outcome.status === 'failed') process.exitCode = ExitCode.TRANSACTION_FAILED;
         else if (outcome.status === 'aborted') process.exitCode = ExitCode.INTERRUPTED;
