@@ -31,13 +31,6 @@ async function openStore(): Promise<ExecutionLog> {
     return SqliteExecutionLog.open({ path: config.dbPath as string });
   }
   const { RedisExecutionLog } = await import('@ergon/storage-redis');
-  if (process.env.ERGON_BENCH_AUTOPIPELINE === '1') {
-    // Profiling experiment only (never in reported runs): ioredis coalesces the
-    // commands of concurrent flows into one write per event-loop turn.
-    const { Redis } = await import('ioredis');
-    const redis = new Redis(config.redisUrl as string, { enableAutoPipelining: true });
-    return RedisExecutionLog.open({ redis, prefix: config.prefix });
-  }
   return RedisExecutionLog.open({ url: config.redisUrl, prefix: config.prefix });
 }
 
