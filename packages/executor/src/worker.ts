@@ -68,6 +68,13 @@ export interface StopOptions {
 
 const MIN_POLL_MS = 2;
 
+/**
+ * The reason an idle sleep is cut short. `abort()` without a reason builds a
+ * DOMException (with a stack) on every call, even on an aborted signal, and
+ * every finished flow wakes the loop.
+ */
+const WOKEN = Object.freeze({ woken: true });
+
 /** Runs flows from a store. `start()` it; `stop()` it on shutdown. */
 export class Worker {
   readonly id: string;
@@ -250,7 +257,10 @@ export class Worker {
       return;
     }
     const wake = new AbortController();
-    this.#wake = () => wake.abort();
+    this.#wake = () => {
+      this.#wake = undefined;
+      wake.abort(WOKEN);
+    };
     try {
       await Promise.race([
         this.#clock.sleep(timeout, wake.signal).catch(() => {}),
@@ -259,7 +269,7 @@ export class Worker {
       ]);
     } finally {
       this.#wake = undefined;
-      wake.abort();
+      wake.abort(WOKEN);
       this.#pendingWake = false;
     }
   }

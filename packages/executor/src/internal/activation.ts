@@ -470,7 +470,7 @@ export class Activation implements FlowContext {
       let value: R | undefined;
       let failure: unknown;
       if (inline) {
-        const scope = new AttemptScope(this.#abort.signal, attempt, this.flowId, slot.key);
+        const scope = new AttemptScope(this.#abort, attempt, this.flowId, slot.key);
         try {
           // The body starts in a later microtask, never inside the ctx call that made it.
           await null;
@@ -582,7 +582,7 @@ export class Activation implements FlowContext {
           [Attr.attempt]: attempt,
         })
       : NO_SPAN;
-    const scope = new AttemptScope(this.#abort.signal, attempt, this.flowId, slot.key);
+    const scope = new AttemptScope(this.#abort, attempt, this.flowId, slot.key);
     // The attempt's span is active while user code runs: its own spans and logs nest under it.
     const call = this.#o.telemetry.tracing
       ? () => context.with(span.context, fn, undefined, scope)

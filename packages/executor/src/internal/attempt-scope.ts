@@ -13,13 +13,14 @@ export class AttemptScope implements StepScope {
   readonly idempotencyKey: string;
   readonly flowId: string;
   readonly key: string;
-  readonly #flowSignal: AbortSignal;
+  /** The flow's controller: its `signal` is made (by Node, on first read) only if a step needs it. */
+  readonly #flow: AbortController;
   #controller: AbortController | undefined;
   #forward: (() => void) | undefined;
   #timedOut: Error | undefined;
 
-  constructor(flowSignal: AbortSignal, attempt: number, flowId: string, key: string) {
-    this.#flowSignal = flowSignal;
+  constructor(flow: AbortController, attempt: number, flowId: string, key: string) {
+    this.#flow = flow;
     this.attempt = attempt;
     this.idempotencyKey = `${flowId}/${key}`;
     this.flowId = flowId;
@@ -30,7 +31,7 @@ export class AttemptScope implements StepScope {
   get signal(): AbortSignal {
     if (!this.#controller) {
       const controller = new AbortController();
-      const flowSignal = this.#flowSignal;
+      const flowSignal = this.#flow.signal;
       this.#controller = controller;
       if (this.#timedOut) controller.abort(this.#timedOut);
       else if (flowSignal.aborted) controller.abort(flowSignal.reason);
@@ -50,7 +51,7 @@ export class AttemptScope implements StepScope {
 
   /** The attempt has settled: stop listening to the flow's signal. */
   release(): void {
-    if (this.#forward) this.#flowSignal.removeEventListener('abort', this.#forward);
+    if (this.#forward) this.#flow.signal.removeEventListener('abort', this.#forward);
     this.#forward = undefined;
   }
 }
