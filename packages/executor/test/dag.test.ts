@@ -123,7 +123,9 @@ describe('ctx.dag', () => {
   it('suspends the flow while a node waits on a durable retry backoff, then finishes the DAG', async () => {
     let tries = 0;
     const g = graph<void>('flaky-dag')
-      .node('flaky', { retry: new RetryPolicy({ maxAttempts: 2, initialDelay: 30 }) }, () => {
+      // A backoff long enough to be still ahead when the suspend is written, even under CI load
+      // (a wait already due then is not a suspension: the run goes on under the same lease).
+      .node('flaky', { retry: new RetryPolicy({ maxAttempts: 2, initialDelay: 400 }) }, () => {
         if (++tries === 1) throw new Error('first try fails');
         return 'recovered';
       })
