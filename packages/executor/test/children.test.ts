@@ -12,7 +12,7 @@ describe('child flows', () => {
     const parent = flow('parent', async (ctx, n: number) => {
       await ctx.run('prep', () => n);
       const doubled = await ctx.child(child, n);
-      await ctx.sleep('20ms');
+      await ctx.sleep('200ms'); // still ahead when the suspend is written, even under CI load
       return doubled;
     });
     // The first parent worker dies right after the child was started and the parent suspended.
