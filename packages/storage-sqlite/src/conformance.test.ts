@@ -18,6 +18,7 @@ describeExecutionLogConformance({
   teardown: async (store) => {
     await store.close();
     const path = files.get(store);
-    if (path) for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    if (path)
+      for (const suffix of ['', '-wal', '-shm', '-ergon-wake']) rmSync(path + suffix, { force: true });
   },
 });

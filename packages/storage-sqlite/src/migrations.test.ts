@@ -14,7 +14,8 @@ const paths: string[] = [];
 
 afterEach(() => {
   for (const path of paths.splice(0)) {
-    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(path + suffix, { force: true });
+    for (const suffix of ['', '-wal', '-shm', '-journal', '-ergon-wake'])
+      rmSync(path + suffix, { force: true });
   }
 });
 

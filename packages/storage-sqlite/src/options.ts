@@ -69,6 +69,15 @@ export interface SqliteExecutionLogOptions {
    * Connections to one file in one process share the poll; the first one opened sets it.
    */
   readonly pollIntervalMs?: readonly [min: number, max: number];
+  /**
+   * Hear other processes' commits at once (default true): a commit that makes events writes one
+   * byte to a doorbell file beside the database (`<path>-ergon-wake`), and while someone is
+   * subscribed the store watches that file (`fs.watch`), reading the change feed as soon as it is
+   * rung instead of at the next poll. The poll keeps running as the fallback, so events arrive
+   * either way. `false` neither rings nor watches (no extra file from this process; others then
+   * notice its commits by polling). Like `pollIntervalMs`, set by the first connection opened.
+   */
+  readonly watch?: boolean;
 }
 
 /** Options after validation, with defaults applied (internal; see {@link SqliteExecutionLogOptions}). */
@@ -79,6 +88,7 @@ export interface ResolvedOptions {
   readonly busyTimeoutMs: number;
   readonly readonly: boolean;
   readonly pollIntervalMs: readonly [number, number];
+  readonly watch: boolean;
 }
 
 /** Validates options and applies defaults. @throws InvalidArgumentError naming the bad option. */
@@ -118,6 +128,10 @@ export function resolveOptions(options: SqliteExecutionLogOptions): ResolvedOpti
       'SqliteExecutionLog `pollIntervalMs` must be [min, max] with 1 ≤ min ≤ max',
     );
   }
+  const watch = options.watch ?? true;
+  if (typeof watch !== 'boolean') {
+    throw new InvalidArgumentError('SqliteExecutionLog `watch` must be a boolean');
+  }
   return Object.freeze({
     path,
     database,
@@ -125,6 +139,7 @@ export function resolveOptions(options: SqliteExecutionLogOptions): ResolvedOpti
     busyTimeoutMs,
     readonly,
     pollIntervalMs: Object.freeze([min, max] as const),
+    watch,
   });
 }
 

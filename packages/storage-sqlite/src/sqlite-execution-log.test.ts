@@ -18,7 +18,7 @@ afterEach(async () => {
 function tempPath(): string {
   const path = join(tmpdir(), `ergon-sqlite-${randomUUID()}.db`);
   cleanups.push(() => {
-    for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    for (const suffix of ['', '-wal', '-shm', '-ergon-wake']) rmSync(path + suffix, { force: true });
   });
   return path;
 }

@@ -36,6 +36,7 @@ import {
 } from '@ergon/core';
 import { toErgonError } from './internal/errors.js';
 import { changeSource, EventOutbox } from './internal/feed.js';
+import { Doorbell } from './internal/doorbell.js';
 import { consumeSignal, readHistory, recordFast, recordOperation } from './internal/history.js';
 import { claimFlows, nextWakeAt, releaseLease, renewLease } from './internal/leases.js';
 import {
@@ -97,7 +98,10 @@ export class SqliteExecutionLog implements ExecutionLog {
     this.#adhoc = new StatementCache(db);
     // A private in-memory database has no other connection to tell or to listen to.
     this.#source = db.memory ? undefined : changeSource(db, q);
-    this.#notifier = joinNotifier(connection.key, this.#source, config.pollIntervalMs);
+    this.#notifier = joinNotifier(connection.key, this.#source, {
+      pollIntervalMs: config.pollIntervalMs,
+      doorbell: this.#source && config.watch ? new Doorbell(connection.key) : undefined,
+    });
     const outbox = new EventOutbox(q, this.#notifier, this.#source !== undefined);
     this.#ctx = { q, emit: (event) => outbox.emit(event) };
     this.#runner = new TransactionRunner({
@@ -224,8 +228,9 @@ export class SqliteExecutionLog implements ExecutionLog {
   /**
    * Store events: `ready` when a flow becomes claimable (now, or at `at`), `finished` when one
    * ends. Events of every connection to the same file in this process arrive right after their
-   * commit; those of other processes within the poll interval (`pollIntervalMs`). Listeners
-   * must not throw; an error thrown by one is ignored.
+   * commit; those of other processes as soon as they ring the file's doorbell (`watch`),
+   * and at the latest within the poll interval (`pollIntervalMs`). Listeners must not throw; an
+   * error thrown by one is ignored.
    */
   subscribe(listener: (event: StoreEvent) => void): () => void {
     if (this.#closed) return () => {};

@@ -58,7 +58,7 @@ describe('SqliteExecutionLog across processes', () => {
   }, 60_000);
 
   afterAll(() => {
-    for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    for (const suffix of ['', '-wal', '-shm', '-ergon-wake']) rmSync(path + suffix, { force: true });
   });
 
   it('finishes every flow exactly once under 4 competing processes, with no SQLITE_BUSY', async () => {
@@ -144,6 +144,50 @@ describe('SqliteExecutionLog across processes', () => {
       expect(db.prepare('select count(*) from history').pluck().get()).toBe(FLOWS * 3);
     } finally {
       db.close();
+    }
+  }, 30_000);
+  /** Runs ring-worker.mjs: another process creates flow `flowId` (queue `rung`) and exits. */
+  async function createElsewhere(flowId: string, watch: 'on' | 'off'): Promise<void> {
+    const child = fork(join(here, 'ring-worker.mjs'), [path, flowId, watch], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(await exited).toBe(0);
+  }
+
+  it('hears a commit of another process through the doorbell long before the next poll', async () => {
+    // The poll would first look after 10 s: only the doorbell can deliver sooner.
+    const store = await SqliteExecutionLog.open({ path, pollIntervalMs: [10_000, 10_000] });
+    const heard: StoreEvent[] = [];
+    const stop = store.subscribe((event: StoreEvent) => heard.push(event));
+    try {
+      const started = Date.now();
+      await createElsewhere('rung-1', 'on');
+      while (heard.length === 0 && Date.now() - started < 8000) await new Promise((r) => setTimeout(r, 5));
+      expect(heard).toEqual([{ type: 'ready', queue: 'rung', at: undefined }]);
+      expect(Date.now() - started).toBeLessThan(8000);
+    } finally {
+      stop();
+      await store.close();
+    }
+  }, 30_000);
+
+  it('still hears other processes by polling when the doorbell is off on either side', async () => {
+    const store = await SqliteExecutionLog.open({ path, pollIntervalMs: [5, 50], watch: false });
+    const heard: StoreEvent[] = [];
+    const stop = store.subscribe((event: StoreEvent) => heard.push(event));
+    try {
+      await createElsewhere('polled-1', 'on');
+      await createElsewhere('polled-2', 'off');
+      const deadline = Date.now() + 5000;
+      while (heard.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(heard).toEqual([
+        { type: 'ready', queue: 'rung', at: undefined },
+        { type: 'ready', queue: 'rung', at: undefined },
+      ]);
+    } finally {
+      stop();
+      await store.close();
     }
   }, 30_000);
 });

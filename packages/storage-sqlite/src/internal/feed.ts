@@ -48,7 +48,10 @@ export class EventOutbox implements CommitHooks {
 
   /** The transaction committed: deliver its events. */
   commit(): void {
-    if (this.#pending.length > 0) this.#notifier.emit(this.#pending.splice(0));
+    if (this.#pending.length === 0) return;
+    // Other processes' notifiers first: the ring costs one write, delivery here is a microtask.
+    if (this.#shared) this.#notifier.ring();
+    this.#notifier.emit(this.#pending.splice(0));
   }
 
   /** The transaction rolled back: its events never happened. */

@@ -1,16 +1,19 @@
 /**
  * Store events without a fixed poll. Every connection to one file in this
  * process shares one notifier: a write emits its events to every subscriber
- * right after commit. Commits of other processes are noticed by polling
- * `PRAGMA data_version` (a counter read from shared memory, no disk access)
- * on an adaptive interval, and the events they wrote to the change feed
- * (table `events`) are then read and emitted. The poll runs only while
- * someone is subscribed and its timer never keeps the process alive.
+ * right after commit. Commits of other processes are noticed by reading
+ * `PRAGMA data_version` (a counter read from shared memory, no disk access),
+ * and the events they wrote to the change feed (table `events`) are then read
+ * and emitted. It is read as soon as another process rings the file's
+ * doorbell (see `doorbell.ts`), and on an adaptive poll that keeps everything
+ * correct where rings are not heard. Both run only while someone is
+ * subscribed, and neither keeps the process alive.
  *
  * @module
  */
 import { randomUUID } from 'node:crypto';
 import type { StoreEvent } from '@ergon/core';
+import type { Doorbell } from './doorbell.js';
 
 /** This process's id in the change feed: its own events are emitted directly, not read back. */
 export const ORIGIN = randomUUID();
@@ -37,20 +40,40 @@ export type Listener = (event: StoreEvent) => void;
 
 const FEED_PAGE = 256;
 
-/** Fans events out to subscribers; polls for other processes' commits while anyone listens. */
+/** How the notifier looks for other processes' commits. */
+export interface NotifierOptions {
+  /** Fastest and slowest poll interval, in ms (see `pollIntervalMs` of the store). */
+  readonly pollIntervalMs: readonly [number, number];
+  /** The file's doorbell, rung and watched; undefined to rely on the poll alone. */
+  readonly doorbell?: Doorbell | undefined;
+}
+
+/**
+ * Fans events out to subscribers; while anyone listens, polls for other processes'
+ * commits and looks at once when another process rings the doorbell.
+ */
 export class ChangeNotifier {
   readonly #listeners = new Set<Listener>();
   readonly #sources: ChangeSource[] = [];
   readonly #minMs: number;
   readonly #maxMs: number;
+  readonly #doorbell: Doorbell | undefined;
+  #active = false;
   #timer: NodeJS.Timeout | undefined;
+  #dueAt = 0;
   #intervalMs: number;
+  #unwatch: (() => void) | undefined;
+  #lookQueued = false;
+  #ringTimer: NodeJS.Timeout | undefined;
+  #rungAt = Number.NEGATIVE_INFINITY;
+  #changedAt = Number.NEGATIVE_INFINITY;
   #polled: ChangeSource | undefined;
   #version = 0;
   #cursor: number | undefined;
 
-  constructor(pollIntervalMs: readonly [number, number]) {
-    [this.#minMs, this.#maxMs] = pollIntervalMs;
+  constructor(options: NotifierOptions) {
+    [this.#minMs, this.#maxMs] = options.pollIntervalMs;
+    this.#doorbell = options.doorbell;
     this.#intervalMs = this.#minMs;
   }
 
@@ -69,6 +92,41 @@ export class ChangeNotifier {
         }
       }
     });
+  }
+
+  /**
+   * Tells other processes' notifiers that a commit wrote events to the feed. The first
+   * commit after a quiet spell rings at once; later ones ring together at the end of a
+   * `min` ms window, so a stream of commits costs watchers one wake-up per window.
+   */
+  ring(): void {
+    const doorbell = this.#doorbell;
+    if (!doorbell || this.#ringTimer) return;
+    const now = performance.now();
+    const next = this.#rungAt + this.#minMs;
+    if (now >= next) {
+      this.#rungAt = now;
+      doorbell.ring();
+      return;
+    }
+    this.#ringTimer = setTimeout(() => {
+      this.#ringTimer = undefined;
+      this.#rungAt = performance.now();
+      doorbell.ring();
+    }, next - now);
+    // Never keeps the process alive: a ring lost at exit is made up by the others' poll.
+    this.#ringTimer.unref();
+  }
+
+  /** Stops watching and closes the doorbell (the last connection to the file left). */
+  close(): void {
+    this.#stop();
+    if (this.#ringTimer) {
+      clearTimeout(this.#ringTimer);
+      this.#ringTimer = undefined;
+      this.#doorbell?.ring();
+    }
+    this.#doorbell?.close();
   }
 
   /** Adds a subscriber; returns the function that removes it. */
@@ -98,11 +156,13 @@ export class ChangeNotifier {
 
   #start(): void {
     const source = this.#sources[0];
-    if (this.#timer || this.#listeners.size === 0 || !source) return;
+    if (this.#active || this.#listeners.size === 0 || !source) return;
+    this.#active = true;
     // Take the baseline now, so a commit right after subscribing is not missed.
     if (this.#cursor === undefined) this.#baseline(source);
     this.#intervalMs = this.#minMs;
-    this.#schedule();
+    this.#unwatch = this.#doorbell?.watch(() => this.#rung());
+    this.#schedule(this.#intervalMs);
   }
 
   #baseline(source: ChangeSource): void {
@@ -116,22 +176,63 @@ export class ChangeNotifier {
   }
 
   #stop(): void {
+    this.#active = false;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     // Forget the cursor: a later subscriber gets only events committed after it subscribed.
     this.#polled = undefined;
     this.#cursor = undefined;
   }
 
-  #schedule(): void {
-    this.#timer = setTimeout(() => this.#tick(), this.#intervalMs);
+  #schedule(delayMs: number): void {
+    clearTimeout(this.#timer);
+    this.#dueAt = performance.now() + delayMs;
+    this.#timer = setTimeout(() => this.#tick(), delayMs);
     this.#timer.unref();
   }
 
   #tick(): void {
     this.#timer = undefined;
+    if (!this.#active) return;
+    const changed = this.#look();
+    this.#intervalMs = changed ? this.#minMs : Math.min(this.#maxMs, this.#intervalMs * 2);
+    this.#schedule(this.#intervalMs);
+  }
+
+  /** The doorbell rang: look once the rings of this loop turn are in (one look per burst). */
+  #rung(): void {
+    if (this.#lookQueued) return;
+    this.#lookQueued = true;
+    setImmediate(() => {
+      this.#lookQueued = false;
+      if (this.#active) this.#lookNow();
+    });
+  }
+
+  #lookNow(): void {
+    const now = performance.now();
+    // The feed is read at most every `min` ms: a stream of commits costs one read per interval.
+    const earliest = this.#changedAt + this.#minMs;
+    if (now < earliest) {
+      if (this.#dueAt > earliest) {
+        this.#intervalMs = this.#minMs;
+        this.#schedule(earliest - now);
+      }
+      return;
+    }
+    // Unchanged means the ring was this process's own: nothing to do.
+    if (this.#look()) {
+      this.#intervalMs = this.#minMs;
+      this.#schedule(this.#minMs);
+    }
+  }
+
+  /** Reads data_version and, when it moved, the feed. True when another connection committed. */
+  #look(): boolean {
     const source = this.#sources[0];
-    if (!source || this.#listeners.size === 0) return;
+    if (!source || this.#listeners.size === 0) return false;
     let changed = false;
     try {
       if (this.#cursor === undefined) {
@@ -147,12 +248,14 @@ export class ChangeNotifier {
         changed = version !== this.#version;
         this.#version = version;
       }
-      if (changed) this.#drain(source);
+      if (changed) {
+        this.#changedAt = performance.now();
+        this.#drain(source);
+      }
     } catch {
       // A transient read failure (lock, closing connection): the next tick tries again.
     }
-    this.#intervalMs = changed ? this.#minMs : Math.min(this.#maxMs, this.#intervalMs * 2);
-    this.#schedule();
+    return changed;
   }
 
   #drain(source: ChangeSource): void {
@@ -184,11 +287,11 @@ const notifiers = new Map<string, ChangeNotifier>();
 export function joinNotifier(
   key: string,
   source: ChangeSource | undefined,
-  pollIntervalMs: readonly [number, number],
+  options: NotifierOptions,
 ): ChangeNotifier {
   let notifier = notifiers.get(key);
   if (!notifier) {
-    notifier = new ChangeNotifier(pollIntervalMs);
+    notifier = new ChangeNotifier(options);
     notifiers.set(key, notifier);
   }
   if (source) notifier.attach(source);
@@ -199,5 +302,8 @@ export function joinNotifier(
 export function leaveNotifier(key: string, source: ChangeSource | undefined): void {
   const notifier = notifiers.get(key);
   if (!notifier) return;
-  if (source ? notifier.detach(source) : true) notifiers.delete(key);
+  if (source ? notifier.detach(source) : true) {
+    notifiers.delete(key);
+    notifier.close();
+  }
 }
