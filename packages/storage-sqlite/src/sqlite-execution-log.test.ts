@@ -297,13 +297,7 @@ describe('SqliteExecutionLog maintenance', () => {
   });
 
   it('answers claims, wake-ups, history, listing and purge from indexes, not table scans', async () => {
-    const path = tempPath();
-    await open({ path });
-    const db = new Database(path);
-    cleanups.push(() => db.close());
-    const { prepareQueries } = await import('./internal/queries.js');
-    const { Kysely, SqliteDialect } = await import('kysely');
-    const queries = prepareQueries(db, new Kysely({ dialect: new SqliteDialect({ database: db }) }));
+    const { db, queries } = await preparedStatements();
     for (const name of [
       'claimCandidates',
       'candidate',
@@ -334,13 +328,7 @@ describe('SqliteExecutionLog maintenance', () => {
   });
 
   it('builds no temporary b-tree to check a row it writes (status checks are not IN lists)', async () => {
-    const path = tempPath();
-    await open({ path });
-    const db = new Database(path);
-    cleanups.push(() => db.close());
-    const { prepareQueries } = await import('./internal/queries.js');
-    const { Kysely, SqliteDialect } = await import('kysely');
-    const queries = prepareQueries(db, new Kysely({ dialect: new SqliteDialect({ database: db }) }));
+    const { db, queries } = await preparedStatements();
     // (Statements with RETURNING are left out: SQLite buffers the returned rows in one.)
     for (const name of [
       'insertFlow',
@@ -381,4 +369,16 @@ async function waitFor(check: () => boolean, timeoutMs = 2000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** A fresh store's file opened directly, with the store's prepared statements on it. */
+async function preparedStatements() {
+  const path = tempPath();
+  await open({ path });
+  const db = new Database(path);
+  cleanups.push(() => db.close());
+  const { prepareQueries } = await import('./internal/queries.js');
+  const { Kysely, SqliteDialect } = await import('kysely');
+  const queries = prepareQueries(db, new Kysely({ dialect: new SqliteDialect({ database: db }) }));
+  return { db, queries };
 }
