@@ -5,6 +5,23 @@
  * @module
  */
 export { type ConformanceOptions, describeExecutionLogConformance } from './conformance/index.js';
+export {
+  type ConnectorConformanceOptions,
+  describeConnectorConformance,
+} from './connector-conformance/index.js';
+export {
+  type CapabilitySupport,
+  CONNECTOR_CAPABILITIES,
+  type ConformanceConnector,
+  type ConformancePayload,
+  type ConformanceSkip,
+  type ConnectorCapabilities,
+  type ConnectorCapability,
+  type ConnectorHarness,
+  type ConsumerProcess,
+  type DeadLetterRecord,
+  type PoisonKind,
+} from './connector-conformance/harness.js';
 export { eventually, type FreezableOptions, type FreezableStore, freezableStore } from './drive.js';
 export { FakeClock } from './fake-clock.js';
 export { freePort, PrivateRedisServer, requireRedisServer } from './redis-server.js';
