@@ -1,0 +1,176 @@
+/**
+ * The JSON the dashboard's API answers with (`api/…`), shared by the server
+ * and the bundled page. Times are epoch milliseconds.
+ *
+ * @module
+ */
+import type { FlowStatus, OperationKind, OperationStatus } from '@ergon/core';
+import type { DagView } from './internal/dags.js';
+import type { ValuePreview } from './internal/values.js';
+
+export type { DagEdgeView, DagNodeStatus, DagNodeView, DagView } from './internal/dags.js';
+export type { ValuePreview } from './internal/values.js';
+
+/** `GET api/session`: what the page needs before anything else. */
+export interface SessionInfo {
+  /** Send back as the `x-ergon-csrf` header with every action. */
+  readonly csrf: string;
+  readonly readOnly: boolean;
+  /** True when the store emits events (live updates); false: the page refreshes every `pollMs`. */
+  readonly live: boolean;
+  readonly pollMs: number;
+  readonly store: string;
+}
+
+/** One row of the flows list. */
+export interface FlowRow {
+  readonly id: string;
+  readonly type: string;
+  readonly queue: string;
+  readonly status: FlowStatus;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly finishedAt?: number | undefined;
+  readonly runCount: number;
+  readonly parentId?: string | undefined;
+  readonly leaseOwner?: string | undefined;
+  /** What a suspended flow waits for, in words (`signal approve`, `timer`, `child x`). */
+  readonly waiting: readonly string[];
+  /** Its error in one line, when it failed or was cancelled. */
+  readonly error?: string | undefined;
+}
+
+/** `GET api/flows`: one page. */
+export interface FlowListPage {
+  readonly flows: readonly FlowRow[];
+  /** Pass as `cursor` for the next page. */
+  readonly nextCursor?: string | undefined;
+  /** When an id filter scanned instead of looking up: how many flows it looked at. */
+  readonly scanned?: number | undefined;
+  /** Server time spent, in ms. */
+  readonly ms: number;
+}
+
+/** One bar of a flow's timeline: an operation of its history. */
+export interface TimelineItem {
+  readonly position: number;
+  readonly key: string;
+  readonly kind: OperationKind;
+  readonly status: OperationStatus;
+  readonly attempts: number;
+  readonly startedAt: number;
+  readonly finishedAt?: number | undefined;
+  readonly durationMs?: number | undefined;
+  /** A waiting record's end: timer due, signal timeout, or the next attempt after a backoff. */
+  readonly wakeAt?: number | undefined;
+  /** True for a step waiting to retry (its last attempt failed; `wakeAt` is the next one). */
+  readonly backoff: boolean;
+  readonly error?: string | undefined;
+  readonly result?: ValuePreview | undefined;
+  readonly errorDetail?: ValuePreview | undefined;
+}
+
+/** A pending wait of a suspended flow. */
+export type WaitView =
+  | { readonly kind: 'timer'; readonly position: number; readonly at: number }
+  | { readonly kind: 'signal'; readonly position: number; readonly name: string }
+  | {
+      readonly kind: 'child';
+      readonly position: number;
+      readonly flowId: string;
+      readonly status?: FlowStatus | undefined;
+      readonly type?: string | undefined;
+    };
+
+/** `GET api/flows/:id`: everything about one flow. */
+export interface FlowDetail extends FlowRow {
+  readonly priority: number;
+  readonly runAt?: number | undefined;
+  readonly leaseExpiresAt?: number | undefined;
+  readonly cancelRequested: boolean;
+  readonly input: ValuePreview;
+  readonly result?: ValuePreview | undefined;
+  readonly errorDetail?: ValuePreview | undefined;
+  readonly timeline: readonly TimelineItem[];
+  readonly dags: readonly DagView[];
+  readonly waits: readonly WaitView[];
+  /** Signals sent and not yet consumed. */
+  readonly signals: readonly { readonly name: string; readonly sentAt: number }[];
+  readonly parent?: { readonly id: string; readonly type?: string; readonly status?: FlowStatus } | undefined;
+  readonly children: readonly FlowRow[];
+  /** True when the flow has more children than listed. */
+  readonly moreChildren: boolean;
+  /** A link to the flow's trace (from the configured template), when known. */
+  readonly traceUrl?: string | undefined;
+  readonly traceId?: string | undefined;
+  /** Progress the flow reported, once the engine records it (`ctx.progress`). */
+  readonly progress?: ValuePreview | undefined;
+  /** The server's clock when this was read (bars of running operations end here). */
+  readonly now: number;
+  /** True when a signal, cancel or retry would be accepted for this flow's status. */
+  readonly actions: { readonly signal: boolean; readonly cancel: boolean; readonly retry: boolean };
+}
+
+/** `GET api/overview`. Counts are exact up to `limit`; past it they read `limit` and `capped` is set. */
+export interface Overview {
+  readonly byStatus: Readonly<Record<FlowStatus, { readonly count: number; readonly capped: boolean }>>;
+  /** Types and queues among the `sample` most recent flows. */
+  readonly byType: readonly { readonly name: string; readonly count: number }[];
+  readonly byQueue: readonly { readonly name: string; readonly count: number; readonly ready: number }[];
+  readonly sample: number;
+  /** Per minute over the last hour: minute start, flows started, finished, failed. */
+  readonly perMinute: readonly {
+    readonly t: number;
+    readonly started: number;
+    readonly finished: number;
+    readonly failed: number;
+  }[];
+  /** Suspended flows' timers due in the next hour, soonest first. */
+  readonly timers: readonly { readonly flowId: string; readonly type: string; readonly at: number }[];
+  readonly workers: readonly WorkerView[];
+  readonly limit: number;
+  readonly ms: number;
+}
+
+/** A worker, as far as the store knows it (the lease owners of running flows). */
+export interface WorkerView {
+  readonly id: string;
+  /** From the id's default form `<host>-<pid>-<random>`, when it has it. */
+  readonly host?: string | undefined;
+  readonly pid?: number | undefined;
+  /**
+   * Age of its latest write to a flow it holds. Not a heartbeat: the store has no worker
+   * registry yet, so an idle worker holding nothing is not seen at all.
+   */
+  readonly lastWriteAgeMs?: number | undefined;
+  readonly flows: readonly {
+    readonly id: string;
+    readonly type: string;
+    readonly leaseExpiresAt?: number | undefined;
+  }[];
+  /** The soonest lease expiry among its flows (expired leases are reclaimable). */
+  readonly nextExpiry?: number | undefined;
+}
+
+/** `GET api/pipelines`: durable-bridge flows grouped by task. */
+export interface PipelineGroup {
+  readonly task: string;
+  readonly flowType: string;
+  readonly source?: string | undefined;
+  /** Most recent first; the flow id is the transaction id. */
+  readonly flows: readonly FlowRow[];
+  readonly nextCursor?: string | undefined;
+}
+
+/** An action's answer. */
+export interface ActionResult {
+  readonly ok: true;
+  readonly status?: FlowStatus | undefined;
+  /** For a retry: the new flow. */
+  readonly id?: string | undefined;
+}
+
+/** Any error answer. */
+export interface ApiError {
+  readonly error: { readonly code: string; readonly message: string };
+}
