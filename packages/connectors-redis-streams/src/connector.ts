@@ -1,0 +1,366 @@
+/**
+ * The transaction side of the Redis Streams connector: entries in as
+ * transactions through a consumer group, transactions out as entries, ack
+ * and nack mapped to XACK, a release to other consumers, and the
+ * dead-letter stream.
+ *
+ * @module
+ */
+import {
+  type Connector,
+  ErgonError,
+  ErrorCode,
+  type FetchOptions,
+  InvalidArgumentError,
+  type NackOptions,
+  type Transaction,
+} from '@ergon/core';
+import { type DeadLetter, deadLetterFields, parseDeadLetter } from './dead-letters.js';
+import { entryTransactionId, streamPrefix } from './ids.js';
+import { StreamConsumer } from './internal/consumer.js';
+import { type Delivery, parseEntries, parsePendingCounts, type RawEntry } from './internal/entries.js';
+import { toConnectorError } from './internal/errors.js';
+import { REDIS_METADATA, toFields, toTransaction } from './internal/fields.js';
+import { type RedisStreamsOptions, type ResolvedStreamOptions, resolveStreamOptions } from './options.js';
+import { RedisStreamsService } from './service.js';
+
+export { REDIS_METADATA };
+
+/** Entries looked at per page while searching by id field. */
+const SCAN_PAGE = 500;
+const ENTRY_ID = /^\d+-\d+$/;
+
+/** Options of {@link RedisStreamsConnector}. */
+export interface RedisStreamsConnectorOptions extends RedisStreamsOptions {
+  /** The Redis connection. */
+  readonly service: RedisStreamsService;
+  /** Stop the service when the connector stops. Default true; false for a service shared by several connectors. */
+  readonly stopService?: boolean | undefined;
+}
+
+/**
+ * Fetches a stream's entries as transactions through a consumer group and
+ * adds dispatched transactions as entries. A fetched entry stays pending for
+ * this consumer (renewed while held) until it is acked, nacked, or this
+ * consumer dies and another takes it over after `claimIdle`. Entries that
+ * cannot become transactions, and entries delivered more than
+ * `maxDeliveries` times, go to the dead-letter stream at fetch time and are
+ * never returned.
+ */
+export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
+  /** Stable name, `redis-streams:<stream>` by default. */
+  readonly name: string;
+  /** The Redis connection. */
+  readonly service: RedisStreamsService;
+  /** The resolved options. */
+  readonly options: ResolvedStreamOptions;
+  readonly #stopService: boolean;
+  readonly #prefix: string;
+  readonly #consumer: StreamConsumer;
+  #queue: Promise<unknown> = Promise.resolve();
+  #halt = new AbortController();
+  #stopping: Promise<void> | undefined;
+
+  /** @throws InvalidArgumentError for bad options. */
+  constructor(options: RedisStreamsConnectorOptions) {
+    if (!(options?.service instanceof RedisStreamsService)) {
+      throw new InvalidArgumentError('RedisStreamsConnector needs a RedisStreamsService as `service`');
+    }
+    this.service = options.service;
+    this.options = resolveStreamOptions(options);
+    this.name = this.options.name;
+    this.#stopService = options.stopService ?? true;
+    this.#prefix = streamPrefix(this.options.stream);
+    this.#consumer = new StreamConsumer(this.service, this.options, this.service.options.logger);
+  }
+
+  /** Connects the service. The consumer group is made on the first fetch, so a producer never creates one. */
+  start(signal?: AbortSignal): Promise<void> {
+    return this.service.start(signal);
+  }
+
+  /**
+   * Stops fetching (a blocked fetch resolves empty), gives entries still held
+   * back to the group (another consumer's next fetch takes them, no
+   * `claimIdle` wait), closes the reading connection and, unless
+   * `stopService: false`, the service. Idempotent; `start` works again after.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#halt.abort();
+      this.#consumer.held.wake();
+      await this.#queue.catch(() => undefined);
+      await this.#consumer.close();
+      if (this.#stopService) await this.service.stop();
+      this.#halt = new AbortController();
+    })().finally(() => {
+      this.#stopping = undefined;
+    });
+    return this.#stopping;
+  }
+
+  /**
+   * Up to `limit` transactions (and never more held than `maxUnacked`):
+   * pending entries of this consumer nobody here knows of, then entries a
+   * dead consumer left, then new entries, blocking up to `block` when there
+   * are none. Resolves empty at the end of the block, on abort, or during a
+   * stop. Fetches run one at a time.
+   */
+  async fetchTransactions(options: FetchOptions): Promise<Transaction<P>[]> {
+    const limit = options?.limit;
+    if (!Number.isSafeInteger(limit) || limit < 0)
+      throw new InvalidArgumentError(
+        `fetchTransactions: limit must be a whole number ≥ 0 (got ${String(limit)})`,
+      );
+    if (limit === 0) return [];
+    await this.start();
+    return this.#serial(async () => {
+      const halt = this.#halt.signal;
+      if (halt.aborted || options.signal?.aborted) return [];
+      const { signal, dispose } = either(halt, options.signal);
+      try {
+        const room = await this.#consumer.held.room(this.options.maxUnacked, {
+          signal,
+          timeoutMs: this.options.blockMs,
+          stopped: () => halt.aborted,
+        });
+        if (room === 0) return [];
+        return await this.#accept(await this.#consumer.deliver(Math.min(limit, room), signal));
+      } finally {
+        dispose();
+      }
+    });
+  }
+
+  /**
+   * Adds one entry per transaction (`XADD`, in one MULTI/EXEC) and resolves
+   * once Redis has answered for every one of them.
+   *
+   * @throws SerializationError for a payload the codec refuses (`CODEC_*`),
+   *   InvalidArgumentError for metadata that collides with the id or payload
+   *   field, ErgonError `CONNECTOR_ERROR` when Redis refuses or cannot be reached.
+   */
+  async dispatchTransactions(
+    transactions: readonly Transaction<P>[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    if (!Array.isArray(transactions))
+      throw new InvalidArgumentError('dispatchTransactions needs an array of transactions');
+    if (transactions.length === 0) return;
+    const entries = transactions.map((tx) => toFields(tx, this.options));
+    options.signal?.throwIfAborted();
+    await this.start(options.signal);
+    const { stream } = this.options;
+    const trim = this.#trimArguments();
+    const multi = this.service.client.multi();
+    for (const fields of entries) multi.xadd(stream, ...trim, '*', ...fields);
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await multi.exec();
+    } catch (error) {
+      throw toConnectorError(error, { action: 'add entries to', stream });
+    }
+    if (!replies)
+      throw toConnectorError(new Error('MULTI was discarded'), { action: 'add entries to', stream });
+    const failed = replies.find(([error]) => error);
+    if (failed) throw toConnectorError(failed[0], { action: 'add entries to', stream });
+  }
+
+  /** Acks the transaction's entry: it is never delivered again. */
+  async ack(transaction: Transaction<P>): Promise<void> {
+    await this.#consumer.ack(this.#entryOf(transaction));
+  }
+
+  /**
+   * `requeue: true` gives the entry back for another delivery, here or in
+   * another consumer, at once; `requeue: false` moves it to the dead-letter
+   * stream with `reason` and its original fields, and acks it.
+   */
+  async nack(transaction: Transaction<P>, options: NackOptions): Promise<void> {
+    const entry = this.#entryOf(transaction);
+    if (options?.requeue) return this.#consumer.release([entry]);
+    const deliveries =
+      this.#consumer.held.deliveries(entry) ?? Number(transaction.metadata[REDIS_METADATA.deliveries]);
+    const fields = deadLetterFields(
+      {
+        reason: options?.reason,
+        entry,
+        deliveries: Number.isFinite(deliveries) ? deliveries : undefined,
+        transactionId: transaction.id,
+      },
+      this.options,
+    );
+    await this.#consumer.deadLetter(entry, fields);
+  }
+
+  /**
+   * Reads transaction `id` without claiming it or changing anything:
+   * `<stream>:<entry id>` by entry, otherwise the newest entry whose
+   * `idField` holds `id` (a scan from the newest entry back). Acked and
+   * pending entries are found too. Resolves `undefined` when there is none.
+   *
+   * @throws ErgonError `CONNECTOR_ERROR` when the entry cannot become a
+   *   transaction (it was dead-lettered when fetched) or Redis fails.
+   */
+  async findTransaction(
+    id: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Transaction<P> | undefined> {
+    await this.start(options.signal);
+    const { stream, idField } = this.options;
+    const client = this.service.client;
+    try {
+      const entryId = id.startsWith(`${this.#prefix}:`) ? id.slice(this.#prefix.length + 1) : undefined;
+      if (entryId !== undefined && ENTRY_ID.test(entryId)) {
+        const [entry] = parseEntries(await client.xrangeBuffer(stream, entryId, entryId));
+        if (entry && entryTransactionId(this.#prefix, entry.id) === id) return await this.#peek(entry);
+      }
+      if (!idField) return undefined;
+      const wanted = Buffer.from(id);
+      let end = '+';
+      for (;;) {
+        options.signal?.throwIfAborted();
+        const page = parseEntries(await client.xrevrangeBuffer(stream, end, '-', 'COUNT', SCAN_PAGE));
+        for (const entry of page) if (carries(entry, idField, wanted)) return await this.#peek(entry);
+        if (page.length < SCAN_PAGE) return undefined;
+        end = `(${(page[page.length - 1] as RawEntry).id}`;
+      }
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      throw toConnectorError(error, { action: `read transaction ${id} from`, stream });
+    }
+  }
+
+  /**
+   * The dead-letter stream's entries, oldest first, without removing them.
+   * `after`: only those after this dead-letter entry id (paging).
+   */
+  async readDeadLetters(options: { count?: number; after?: string } = {}): Promise<DeadLetter[]> {
+    await this.start();
+    const { deadLetterStream } = this.options;
+    const start = options.after === undefined ? '-' : `(${options.after}`;
+    try {
+      const reply = await this.service.client.xrangeBuffer(
+        deadLetterStream,
+        start,
+        '+',
+        'COUNT',
+        options.count ?? 100,
+      );
+      return parseEntries(reply).map((entry) => parseDeadLetter(entry, this.options));
+    } catch (error) {
+      throw toConnectorError(error, { action: 'read dead letters from', stream: deadLetterStream });
+    }
+  }
+
+  /** Turns deliveries into transactions; dead-letters what cannot be one, or was delivered too often. */
+  async #accept(deliveries: readonly Delivery[]): Promise<Transaction<P>[]> {
+    const out: Transaction<P>[] = [];
+    const { maxDeliveries } = this.options;
+    for (const delivery of deliveries) {
+      let transaction: Transaction<P> | undefined;
+      let reason: unknown;
+      try {
+        transaction = toTransaction<P>(delivery, this.options, this.#prefix);
+      } catch (error) {
+        reason = error;
+      }
+      if (transaction && delivery.deliveries > maxDeliveries) {
+        reason = new ErgonError(
+          ErrorCode.CONNECTOR_ERROR,
+          `entry ${delivery.id} was delivered ${delivery.deliveries} times, more than maxDeliveries (${maxDeliveries}): ` +
+            'its processing keeps failing or its consumers keep dying; see why, then add it to the stream again',
+          { details: { entry: delivery.id, deliveries: delivery.deliveries, maxDeliveries } },
+        );
+      }
+      if (reason === undefined && transaction) {
+        this.#consumer.held.add(delivery.id, delivery.deliveries);
+        out.push(transaction);
+        continue;
+      }
+      const fields = deadLetterFields(
+        { reason, entry: delivery.id, deliveries: delivery.deliveries, transactionId: transaction?.id },
+        this.options,
+      );
+      try {
+        await this.#consumer.deadLetter(delivery.id, fields);
+      } catch (error) {
+        // Still pending here: the next fetch finds it again and retries.
+        this.#consumer.lostTrack();
+        this.service.options.logger.warn(`redis streams: could not dead-letter entry ${delivery.id}`, {
+          error: String(error),
+        });
+      }
+    }
+    return out;
+  }
+
+  /** A transaction for `findTransaction`: its delivery count from the pending list (0 when not pending). */
+  async #peek(entry: RawEntry): Promise<Transaction<P>> {
+    const { stream, group } = this.options;
+    const pending = await this.service.client.xpending(stream, group, entry.id, entry.id, 1).catch(() => []);
+    const deliveries = parsePendingCounts(pending).get(entry.id) ?? 0;
+    try {
+      return toTransaction<P>({ ...entry, deliveries }, this.options, this.#prefix);
+    } catch (error) {
+      throw new ErgonError(
+        ErrorCode.CONNECTOR_ERROR,
+        `entry ${entry.id} of ${stream} cannot become a transaction (${error instanceof Error ? error.message : String(error)}); ` +
+          `fetches dead-letter it to ${this.options.deadLetterStream}`,
+        { cause: error, details: { stream, entry: entry.id } },
+      );
+    }
+  }
+
+  /** `MAXLEN|MINID [~] n` for XADD, or nothing. */
+  #trimArguments(): string[] {
+    const trim = this.options.trim;
+    if (!trim) return [];
+    const value = trim.kind === 'MAXLEN' ? String(trim.value) : `${Math.max(0, Date.now() - trim.value)}-0`;
+    return trim.exact ? [trim.kind, value] : [trim.kind, '~', value];
+  }
+
+  #entryOf(transaction: Transaction<P>): string {
+    const entry = transaction?.metadata?.[REDIS_METADATA.entry];
+    if (
+      typeof entry !== 'string' ||
+      !ENTRY_ID.test(entry) ||
+      transaction.metadata[REDIS_METADATA.stream] !== this.options.stream
+    ) {
+      throw new InvalidArgumentError(`transaction ${transaction?.id} was not fetched from ${this.name}`);
+    }
+    return entry;
+  }
+
+  /** Fetches one at a time: one reading connection, and recovery must not race a read. */
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work, work);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** True when `entry` has `field` equal to `value`. */
+function carries(entry: RawEntry, field: string, value: Buffer): boolean {
+  const fields = entry.fields ?? [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if ((fields[i] as Buffer).toString() === field && value.equals(fields[i + 1] as Buffer)) return true;
+  }
+  return false;
+}
+
+/** A signal that aborts with either of two; `dispose` removes its listeners. */
+function either(a: AbortSignal, b: AbortSignal | undefined): { signal: AbortSignal; dispose: () => void } {
+  if (!b) return { signal: a, dispose: () => undefined };
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  a.addEventListener('abort', abort, { once: true });
+  b.addEventListener('abort', abort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      a.removeEventListener('abort', abort);
+      b.removeEventListener('abort', abort);
+    },
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * Transactions as entry fields and back. An entry carries the transaction
+ * id (`idField`), the encoded payload (`payloadField`), and each metadata
+ * key as a field of its own (`traceparent`, `tracestate`, headers), so
+ * tools that are not Ergon can read and write them.
+ *
+ * @module
+ */
+import { isUtf8 } from 'node:buffer';
+import {
+  createTransaction,
+  ErrorCode,
+  InvalidArgumentError,
+  SerializationError,
+  type Transaction,
+  validateId,
+} from '@ergon/core';
+import { entryTransactionId } from '../ids.js';
+import type { ResolvedStreamOptions } from '../options.js';
+import type { Delivery } from './entries.js';
+
+/** Metadata keys set on fetched transactions. */
+export const REDIS_METADATA = Object.freeze({
+  /** The stream key. */
+  stream: 'redis.stream',
+  /** The entry id (`<ms>-<seq>`). */
+  entry: 'redis.entry',
+  /** How many times the entry has been delivered, this time included, as a string. */
+  deliveries: 'redis.deliveries',
+} as const);
+
+/** Metadata keys under this prefix describe where a fetched transaction came from; dispatch leaves them out. */
+const CONNECTOR_PREFIX = 'redis.';
+
+/** The fields of `transaction` for `XADD`, flat. */
+export function toFields(transaction: Transaction, options: ResolvedStreamOptions): string[] {
+  const { idField, payloadField, codec } = options;
+  const fields: string[] = [];
+  if (idField) fields.push(idField, transaction.id);
+  fields.push(payloadField, codec.encode(transaction.payload, `payload of transaction ${transaction.id}`));
+  for (const key of Object.keys(transaction.metadata)) {
+    if (key.startsWith(CONNECTOR_PREFIX)) continue;
+    if (key === idField || key === payloadField) {
+      throw new InvalidArgumentError(
+        `transaction ${transaction.id}: metadata key ${JSON.stringify(key)} is the stream's ${key === idField ? 'id' : 'payload'} field: rename the key`,
+        { details: { id: transaction.id, key } },
+      );
+    }
+    fields.push(key, transaction.metadata[key] as string);
+  }
+  return fields;
+}
+
+/**
+ * The transaction an entry carries.
+ *
+ * @throws SerializationError (`CODEC_MALFORMED`: no payload, text that is not
+ *   UTF-8 or not decodable; `CODEC_TOO_LARGE`) or InvalidArgumentError
+ *   (`INVALID_ID`: a bad or, with `requireId`, missing id): the entry cannot
+ *   become a transaction.
+ */
+export function toTransaction<P>(
+  entry: Delivery,
+  options: ResolvedStreamOptions,
+  prefix: string,
+): Transaction<P> {
+  const { idField, payloadField, codec, requireId, stream } = options;
+  const fields = entry.fields ?? [];
+  let payloadBytes: Buffer | undefined;
+  let id: string | undefined;
+  const metadata: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = text(fields[i] as Buffer, 'a field name', entry.id);
+    const value = fields[i + 1] as Buffer;
+    if (name === payloadField) payloadBytes = value;
+    else if (name === idField) id = text(value, `field ${name}`, entry.id);
+    else metadata[name] = text(value, `field ${name}`, entry.id);
+  }
+  if (payloadBytes === undefined) {
+    throw new SerializationError(
+      ErrorCode.CODEC_MALFORMED,
+      `entry ${entry.id} has no ${payloadField} field: producers must write the payload there (or set payloadField)`,
+      { details: { entry: entry.id } },
+    );
+  }
+  if (payloadBytes.length > codec.maxBytes) {
+    throw new SerializationError(
+      ErrorCode.CODEC_TOO_LARGE,
+      `entry ${entry.id}: payload is ${payloadBytes.length} bytes, over the limit of ${codec.maxBytes}: producers must send smaller payloads (or raise the codec's maxBytes)`,
+      { details: { entry: entry.id, bytes: payloadBytes.length, maxBytes: codec.maxBytes } },
+    );
+  }
+  const payload = codec.decode<P>(text(payloadBytes, payloadField, entry.id), `payload of entry ${entry.id}`);
+  if (id === undefined && requireId) {
+    throw new InvalidArgumentError(
+      `entry ${entry.id} has no ${idField} field, and requireId is set: producers must give every entry a transaction id`,
+      { code: ErrorCode.INVALID_ID, details: { entry: entry.id } },
+    );
+  }
+  metadata[REDIS_METADATA.stream] = stream;
+  metadata[REDIS_METADATA.entry] = entry.id;
+  metadata[REDIS_METADATA.deliveries] = String(entry.deliveries);
+  return createTransaction<P>({
+    id:
+      id === undefined
+        ? entryTransactionId(prefix, entry.id)
+        : validateId(id, `transaction id of entry ${entry.id}`),
+    payload,
+    metadata,
+  });
+}
+
+/** UTF-8 text of a field, or `CODEC_MALFORMED`. */
+function text(bytes: Buffer, what: string, entryId: string): string {
+  if (!isUtf8(bytes)) {
+    throw new SerializationError(
+      ErrorCode.CODEC_MALFORMED,
+      `entry ${entryId}: ${what} is not UTF-8 text: producers must write UTF-8`,
+      { details: { entry: entryId } },
+    );
+  }
+  return bytes.toString('utf8');
+}

@@ -1,0 +1,78 @@
+/**
+ * The entries this connector fetched and has not settled: the in-flight
+ * bound (fetches wait for room), and what the renewals and a stop cover.
+ *
+ * @module
+ */
+
+/** Fetched, unsettled entries by id, with their delivery counts. */
+export class HeldEntries {
+  readonly #entries = new Map<string, number>();
+  #waiters: (() => void)[] = [];
+
+  /** How many are held. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The ids held, oldest first. */
+  ids(): string[] {
+    return [...this.#entries.keys()];
+  }
+
+  /** True when `id` is held. */
+  has(id: string): boolean {
+    return this.#entries.has(id);
+  }
+
+  /** Holds `id`, delivered `deliveries` times. */
+  add(id: string, deliveries: number): void {
+    this.#entries.set(id, deliveries);
+  }
+
+  /** Delivery count of a held entry. */
+  deliveries(id: string): number | undefined {
+    return this.#entries.get(id);
+  }
+
+  /** Lets `id` go; wakes fetches waiting for room. */
+  delete(id: string): void {
+    if (this.#entries.delete(id)) this.wake();
+  }
+
+  /** Forgets everything (a stop), waking every waiter. */
+  clear(): void {
+    this.#entries.clear();
+    this.wake();
+  }
+
+  /** Wakes every fetch waiting for room, to look again (a stop). */
+  wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * Resolves with the room left under `max` as soon as there is some; with 0
+   * when `timeoutMs` passed, `signal` aborted or `stopped()` turned true first.
+   */
+  async room(max: number, options: { signal?: AbortSignal; timeoutMs: number; stopped: () => boolean }) {
+    const deadline = Date.now() + options.timeoutMs;
+    for (;;) {
+      if (this.#entries.size < max) return max - this.#entries.size;
+      const left = deadline - Date.now();
+      if (left <= 0 || options.signal?.aborted || options.stopped()) return 0;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          options.signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, left);
+        options.signal?.addEventListener('abort', done, { once: true });
+        this.#waiters.push(done);
+      });
+    }
+  }
+}
