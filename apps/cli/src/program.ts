@@ -5,6 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { registerControl } from './commands/control.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerFlows } from './commands/flows.js';
 import { registerSchedule } from './commands/schedule.js';
 import { registerTask } from './commands/task.js';
@@ -54,5 +55,6 @@ export function createProgram(output?: ProgramOutput): Command {
   registerFlows(program);
   registerControl(program);
   registerTask(program);
+  registerDashboard(program);
   return program;
 }

@@ -46,8 +46,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const events = new EventHub(resolved.client, resolved.pollMs);
   const overview = new OverviewSource(resolved.client);
 
-  const root = new Hono<DashboardEnv>();
-  const app = resolved.basePath === '' ? root : root.basePath(resolved.basePath);
+  // basePath() gives the app whose routes, middlewares and error handler are the dashboard's.
+  const app =
+    resolved.basePath === '' ? new Hono<DashboardEnv>({ strict: false })
+      : new Hono<DashboardEnv>({ strict: false }).basePath(resolved.basePath);
   app.use('*', securityHeaders());
   app.use('*', authentication(resolved, secrets));
 
@@ -72,12 +74,13 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such dashboard route' } }, 404));
   app.onError((error, c) => {
     const { status, code, message } = describe(error);
+    if (status === 500) resolved.logger.error('dashboard request failed', { path: c.req.path, error: String(error?.stack ?? error) });
     return c.json({ error: { code, message } }, status);
   });
 
-  const fetch = async (request: Request) => root.fetch(request);
+  const fetch = async (request: Request) => app.fetch(request);
   return Object.freeze({
-    app: root,
+    app,
     fetch,
     listener: getRequestListener(fetch, { overrideGlobalObjects: false }),
     close: () => events.close(),

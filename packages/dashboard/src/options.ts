@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { InvalidArgumentError } from '@ergon/core';
+import { createConsoleLogger, InvalidArgumentError, type Logger } from '@ergon/core';
 import type { Client } from '@ergon/executor';
 import type { MiddlewareHandler } from 'hono';
 
@@ -71,6 +71,8 @@ export interface DashboardOptions {
    * often an open running flow's page re-reads it (steps make no store event). Default 2000.
    */
   readonly pollMs?: number;
+  /** Where unexpected errors (HTTP 500) are reported. Default: the console. */
+  readonly logger?: Logger;
 }
 
 /** Options after validation (internal). */
@@ -86,6 +88,7 @@ export interface ResolvedOptions {
   readonly retry: ((flowId: string) => Promise<RetriedFlow>) | undefined;
   readonly allowedOrigins: readonly string[];
   readonly pollMs: number;
+  readonly logger: Logger;
 }
 
 /** Validates the options. @throws InvalidArgumentError naming the bad option. */
@@ -139,5 +142,6 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
     retry: options.retry,
     allowedOrigins: Object.freeze(allowedOrigins),
     pollMs,
+    logger: options.logger ?? createConsoleLogger(),
   });
 }
