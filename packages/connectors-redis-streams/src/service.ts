@@ -105,15 +105,15 @@ export class RedisStreamsService implements Service {
 
   /**
    * A new connection for blocking reads: no command timeout (a block is
-   * long by design, bounded by a client-side safety net instead), no
-   * automatic resend of an interrupted read (its reply cannot be trusted).
-   * Closed by {@link closeBlockingClient} or by {@link stop}.
+   * long by design, bounded by a client-side safety net instead). A read
+   * cut by a dropped connection is sent again once it is back; what the
+   * lost reply had delivered stays pending for the consumer, who looks for
+   * it after a reconnect. Closed by {@link closeBlockingClient} or by {@link stop}.
    */
   async openBlockingClient(role: string): Promise<Redis> {
     const reader = this.client.duplicate({
       lazyConnect: true,
       enableAutoPipelining: false,
-      autoResendUnfulfilledCommands: false,
       commandTimeout: undefined,
       blockingTimeout: this.options.commandTimeoutMs,
       blockingTimeoutGrace: this.options.commandTimeoutMs,
