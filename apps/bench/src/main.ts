@@ -12,6 +12,7 @@ import { loadavg } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { connectorAmqp } from './benches/connector-amqp.js';
 import { recovery } from './benches/recovery.js';
 import { latencyRedis, latencySqlite } from './benches/latency.js';
 import { resume } from './benches/resume.js';
@@ -35,6 +36,7 @@ const BENCHES: readonly Bench[] = [
   recovery,
   timers,
   resume,
+  connectorAmqp,
 ];
 
 const USAGE = `usage: pnpm bench [--quick] [--out FILE] [--only name,...]

@@ -38,6 +38,7 @@ export const ROW_NAMES = [
   'recovery-after-kill',
   'timers-100k-lateness-p99',
   'resume-10k-steps',
+  'connector-amqp',
 ] as const;
 
 export type RowName = (typeof ROW_NAMES)[number];
@@ -63,6 +64,10 @@ const TARGETS: Partial<Record<RowName, Target>> = {
   },
   'timers-100k-lateness-p99': { text: '< 100 ms (idle CPU near zero)', check: (r) => r.ergon < 100 },
   'resume-10k-steps': { text: 'well under 1 s (< 500 ms)', check: (r) => r.ergon < 500 },
+  'connector-amqp': {
+    text: 'ratio ≥ 0.8 (at least 0.8× the raw client)',
+    check: (r) => (r.ratio ?? 0) >= 0.8,
+  },
 };
 
 export interface Measured {
