@@ -11,6 +11,7 @@ import { ErgonError, ErrorCode, type HealthStatus, type Service } from '@ergon/c
 import { Redis, type RedisOptions } from 'ioredis';
 import { untilAborted, withTimeout } from './internal/async.js';
 import { redactUrl, toConnectorError } from './internal/errors.js';
+import { defineScripts } from './internal/scripts.js';
 import {
   type RedisStreamsServiceOptions,
   type ResolvedServiceOptions,
@@ -147,6 +148,8 @@ export class RedisStreamsService implements Service {
   async #start(signal: AbortSignal | undefined): Promise<void> {
     signal?.throwIfAborted();
     const client = this.options.redis ?? this.#create();
+    // Before any call: an auto-pipeline made earlier would lack the script commands.
+    defineScripts(client);
     this.#client = client;
     if (client.status === 'wait') client.connect().catch(() => undefined);
     await untilAborted(withTimeout(client.ping(), this.options.commandTimeoutMs), signal);

@@ -73,7 +73,10 @@ interface ScriptCommands {
   ergonStreamTouch(...args: (string | number)[]): Promise<string[]>;
 }
 
-/** Defines the scripts on `client` (once per client). */
+/**
+ * Defines the scripts on `client` (once per client). Call it before the
+ * client's first command: an auto-pipeline already open lacks them.
+ */
 export function defineScripts(client: Redis): Redis & ScriptCommands {
   const scripted = client as Redis & Partial<ScriptCommands>;
   if (typeof scripted.ergonStreamDeadLetter !== 'function')
