@@ -22,8 +22,12 @@ export interface Asset {
 /** The bundled page's files. */
 export interface Assets {
   readonly files: ReadonlyMap<string, Asset>;
-  /** The page's HTML (same for every route: the page routes by its URL's hash). */
-  readonly html: string;
+  /**
+   * The page's HTML for a mount path (the same for every route: the page routes by its URL's
+   * hash). Its `<base>` makes the relative asset and API URLs resolve under the mount path
+   * with or without a trailing slash.
+   */
+  html(base: string): string;
 }
 
 const TYPES: Record<string, string> = {
@@ -44,10 +48,11 @@ export function loadAssets(): Assets {
     files.set(name, { body, hash, type: TYPES[name.split('.').pop() ?? ''] ?? 'application/octet-stream' });
   }
   const v = (name: string) => files.get(name)?.hash ?? '';
-  const html = `<!doctype html>
+  const html = (base: string) => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<base href="${escapeAttribute(base)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Ergon</title>
@@ -61,6 +66,10 @@ export function loadAssets(): Assets {
 </html>
 `;
   return { files, html };
+}
+
+function escapeAttribute(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
 /** `dist/client/` from the built module, or from the sources (tests run those against a built bundle). */

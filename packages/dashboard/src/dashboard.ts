@@ -48,18 +48,15 @@ export function createDashboard(options: DashboardOptions): Dashboard {
 
   // basePath() gives the app whose routes, middlewares and error handler are the dashboard's.
   const app =
-    resolved.basePath === '' ? new Hono<DashboardEnv>({ strict: false })
+    resolved.basePath === ''
+      ? new Hono<DashboardEnv>({ strict: false })
       : new Hono<DashboardEnv>({ strict: false }).basePath(resolved.basePath);
   app.use('*', securityHeaders());
   app.use('*', authentication(resolved, secrets));
 
-  // The page's URLs are relative, so it must be served at a path ending in `/`.
-  app.get('/', (c) => {
-    const url = new URL(c.req.url);
-    if (!url.pathname.endsWith('/')) return c.redirect(`${url.pathname}/${url.search}`, 308);
-    return c.html(assets.html);
-  });
-  app.get('/index.html', (c) => c.html(assets.html));
+  // The page's URLs are relative to its <base>: the mount path as routed (a pattern of ours,
+  // never text from the request), so it works at `/ergon` and `/ergon/` alike.
+  app.get('/', (c) => c.html(assets.html(c.req.routePath.replace(/\/*$/, '/'))));
   app.get('/assets/:name', (c) => {
     const asset = assets.files.get(c.req.param('name'));
     if (!asset) return c.json({ error: { code: 'NOT_FOUND', message: 'no such asset' } }, 404);
@@ -74,7 +71,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such dashboard route' } }, 404));
   app.onError((error, c) => {
     const { status, code, message } = describe(error);
-    if (status === 500) resolved.logger.error('dashboard request failed', { path: c.req.path, error: String(error?.stack ?? error) });
+    if (status === 500)
+      resolved.logger.error('dashboard request failed', {
+        path: c.req.path,
+        error: String(error?.stack ?? error),
+      });
     return c.json({ error: { code, message } }, status);
   });
 

@@ -33,7 +33,7 @@ const CSP = [
   "font-src 'self'",
   "form-action 'self'",
   "frame-ancestors 'none'",
-  "base-uri 'none'",
+  "base-uri 'self'",
 ].join('; ');
 
 /** Sets the security headers on every response. */

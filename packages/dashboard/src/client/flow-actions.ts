@@ -12,11 +12,10 @@ const NAME = /^[A-Za-z0-9_.:@/-]{1,200}$/;
 export function actionsBox(
   flow: FlowDetail,
   readOnly: boolean,
+  status: HTMLElement,
   done: () => void,
-  signalName = '',
 ): HTMLElement {
   if (readOnly) return h('p', { class: 'muted', id: 'actions-readonly' }, 'Read-only: actions are off.');
-  const status = h('p', { class: 'action-status', id: 'action-status', role: 'status' });
   const report = (text: string, ok: boolean) => {
     status.className = `action-status ${ok ? 'ok' : 'error'}`;
     replace(status, text);
@@ -24,7 +23,7 @@ export function actionsBox(
   const failed = (error: unknown) =>
     report(error instanceof ApiFailure ? `${error.message} [${error.code}]` : String(error), false);
   const box = h('div', { class: 'actions', id: 'actions' });
-  if (flow.actions.signal) box.append(signalForm(flow, report, failed, done, signalName));
+  if (flow.actions.signal) box.append(signalForm(flow, report, failed, done));
   const buttons = h('div', { class: 'buttons' });
   if (flow.actions.cancel) {
     const cancel = h('button', { type: 'button', id: 'cancel', class: 'danger' }, 'Cancel flow');
@@ -69,7 +68,9 @@ export function actionsBox(
     });
     buttons.append(retry);
   }
-  box.append(buttons, status);
+  box.append(buttons);
+  if (!flow.actions.signal && !flow.actions.cancel && !flow.actions.retry)
+    box.append(h('p', { class: 'muted', id: 'actions-none' }, `No action applies to a ${flow.status} flow.`));
   return box;
 }
 
@@ -78,14 +79,13 @@ function signalForm(
   report: (text: string, ok: boolean) => void,
   failed: (error: unknown) => void,
   done: () => void,
-  signalName: string,
 ): HTMLFormElement {
   const waited = flow.waits.flatMap((w) => (w.kind === 'signal' ? [w.name] : []));
   const name = h('input', {
     id: 'signal-name',
     name: 'name',
     placeholder: 'signal name',
-    value: signalName || waited[0] || '',
+    value: waited[0] ?? '',
     list: 'signal-names',
     autocomplete: 'off',
   });

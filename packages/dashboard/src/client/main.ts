@@ -11,9 +11,9 @@ import { h, replace } from './dom.js';
 import { flowPage } from './pages/flow.js';
 import { flowsPage } from './pages/flows.js';
 import { overviewPage } from './pages/overview.js';
+import type { Page } from './pages/page.js';
 import { pipelinesPage } from './pages/pipelines.js';
 import { workersPage } from './pages/workers.js';
-import type { Page } from './pages/page.js';
 
 const ROUTES: Record<
   string,

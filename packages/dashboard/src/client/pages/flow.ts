@@ -14,9 +14,17 @@ import { guarded, type Page } from './page.js';
 export function flowPage(params: URLSearchParams, session: SessionInfo): Page {
   const id = params.get('id') ?? '';
   const head = h('div', { class: 'flow-head' });
-  const actions = h('div', { class: 'card', id: 'actions-card' });
+  const actions = h('div');
+  const status = h('p', { class: 'action-status', id: 'action-status', role: 'status' });
+  const actionsCard = h(
+    'div',
+    { class: 'card', id: 'actions-card' },
+    h('h2', null, 'Actions'),
+    actions,
+    status,
+  );
   const body = h('div', { class: 'flow-body' });
-  const el = h('div', { class: 'page flow' }, head, actions, body);
+  const el = h('div', { class: 'page flow' }, head, actionsCard, body);
   let selected: number | undefined;
   let actionKey = '';
   let last: FlowDetail | undefined;
@@ -36,8 +44,7 @@ export function flowPage(params: URLSearchParams, session: SessionInfo): Page {
       actionKey = key;
       replace(
         actions,
-        h('h2', null, 'Actions'),
-        actionsBox(flow, session.readOnly, () => void page.refresh()),
+        actionsBox(flow, session.readOnly, status, () => void page.refresh()),
       );
     }
     const chosen = flow.timeline.find((t) => t.position === selected);
