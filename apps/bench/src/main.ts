@@ -13,6 +13,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connectorAmqp } from './benches/connector-amqp.js';
+import { dashboardList } from './benches/dashboard-list.js';
 import { recovery } from './benches/recovery.js';
 import { latencyRedis, latencySqlite } from './benches/latency.js';
 import { resume } from './benches/resume.js';
@@ -37,6 +38,7 @@ const BENCHES: readonly Bench[] = [
   timers,
   resume,
   connectorAmqp,
+  dashboardList,
 ];
 
 const USAGE = `usage: pnpm bench [--quick] [--out FILE] [--only name,...]

@@ -39,6 +39,7 @@ export const ROW_NAMES = [
   'timers-100k-lateness-p99',
   'resume-10k-steps',
   'connector-amqp',
+  'dashboard-list-100k',
 ] as const;
 
 export type RowName = (typeof ROW_NAMES)[number];
@@ -68,6 +69,7 @@ const TARGETS: Partial<Record<RowName, Target>> = {
     text: 'ratio ≥ 0.8 (at least 0.8× the raw client)',
     check: (r) => (r.ratio ?? 0) >= 0.8,
   },
+  'dashboard-list-100k': { text: '< 300 ms per page (server time)', check: (r) => r.ergon < 300 },
 };
 
 export interface Measured {
