@@ -160,7 +160,7 @@ export class AmqpConnector<P = unknown> implements Connector<P, P> {
 
   /** Acks the transaction's message: it is gone for good. */
   async ack(transaction: Transaction<P>): Promise<void> {
-    this.service.ack(this.#take(transaction));
+    await this.#track(this.service.ack(this.#take(transaction)));
   }
 
   /**
@@ -190,7 +190,7 @@ export class AmqpConnector<P = unknown> implements Connector<P, P> {
       if (this.service.isCurrent(delivery)) this.service.nack(delivery, false);
       throw error;
     }
-    this.service.ack(delivery);
+    await this.service.ack(delivery);
   }
 
   #take(transaction: Transaction<P>): Delivery {

@@ -17,7 +17,8 @@ import {
   type GetMessage,
 } from 'amqplib';
 import { redactUrl, toConnectorError } from './errors.js';
-import { publishConfirmed, type OutgoingMessage, type PublishTarget } from './internal/publish.js';
+import { AckBatcher } from './internal/acks.js';
+import { type OutgoingMessage, type PublishTarget, publishConfirmed } from './internal/publish.js';
 import { declareTopology } from './internal/topology.js';
 import { type AmqpServiceOptions, type ResolvedAmqpOptions, resolveAmqpOptions } from './options.js';
 
@@ -51,6 +52,7 @@ export class AmqpService implements Service {
   #model: ChannelModel | undefined;
   #publisher: ConfirmChannel | undefined;
   #consumer: Channel | undefined;
+  #acks: AckBatcher | undefined;
   #consumerTag: string | undefined;
   #opening: Promise<void> | undefined;
   #onDelivery: ((delivery: Delivery) => void) | undefined;
@@ -124,6 +126,7 @@ export class AmqpService implements Service {
   /** Stops deliveries (basic.cancel); held deliveries can still be settled. */
   async stopConsuming(): Promise<void> {
     this.#onDelivery = undefined;
+    this.#acks?.flush();
     const consumer = this.#consumer;
     const tag = this.#consumerTag;
     this.#consumerTag = undefined;
@@ -135,14 +138,28 @@ export class AmqpService implements Service {
     return delivery.generation === this.#generation && this.#consumer !== undefined;
   }
 
-  /** Acks a delivery. @throws ErgonError `CONNECTOR_ERROR` when its channel is gone (it will be delivered again). */
-  ack(delivery: Delivery): void {
-    this.#settle(delivery, 'acking', (channel) => channel.ack(delivery.message));
+  /**
+   * Acks a delivery; resolves once the ack is written (acks of one turn of
+   * the event loop go out together, see `internal/acks.ts`).
+   * @throws ErgonError `CONNECTOR_ERROR` when its channel is gone (it will be delivered again).
+   */
+  async ack(delivery: Delivery): Promise<void> {
+    const acks = this.#acksOf(delivery, 'acking');
+    try {
+      await acks.ack(delivery.message.fields.deliveryTag);
+    } catch (error) {
+      throw toConnectorError(error, 'acking', this.options.url);
+    }
   }
 
   /** Nacks a delivery: requeued, or handed to the queue's dead-letter exchange by the broker. */
   nack(delivery: Delivery, requeue: boolean): void {
-    this.#settle(delivery, 'nacking', (channel) => channel.nack(delivery.message, false, requeue));
+    const acks = this.#acksOf(delivery, 'nacking');
+    try {
+      acks.nack(delivery.message.fields.deliveryTag, requeue);
+    } catch (error) {
+      throw toConnectorError(error, 'nacking', this.options.url);
+    }
   }
 
   /**
@@ -232,7 +249,7 @@ export class AmqpService implements Service {
       if (closedEarly) throw closedEarly;
     } catch (error) {
       this.#state = prior;
-      this.#model = this.#publisher = this.#consumer = this.#consumerTag = undefined;
+      this.#releaseChannels();
       await model.close().catch(() => undefined);
       throw error;
     }
@@ -249,13 +266,17 @@ export class AmqpService implements Service {
       channel.on('error', () => undefined);
       await channel.prefetch(this.options.prefetch);
       channel.on('close', () => this.#lost(generation, new Error('consumer channel closed')));
+      const acks = new AckBatcher(channel);
       this.#consumer = channel;
+      this.#acks = acks;
       const { consumerTag } = await channel.consume(this.options.queue, (message) => {
         if (message === null) {
           this.#lost(generation, new Error(`the broker cancelled the consumer of ${this.options.queue}`));
           return;
         }
-        if (generation === this.#generation) this.#onDelivery?.({ message, generation });
+        if (generation !== this.#generation) return;
+        acks.delivered(message.fields.deliveryTag);
+        this.#onDelivery?.({ message, generation });
       });
       this.#consumerTag = consumerTag;
     })().finally(() => {
@@ -271,7 +292,7 @@ export class AmqpService implements Service {
     this.#lastError = error;
     this.#state = 'reconnecting';
     const model = this.#model;
-    this.#model = this.#publisher = this.#consumer = this.#consumerTag = undefined;
+    this.#releaseChannels();
     this.#returned.clear();
     void model?.close().catch(() => undefined);
     this.#scheduleReconnect();
@@ -298,29 +319,33 @@ export class AmqpService implements Service {
     await this.#starting?.catch(() => undefined);
     clearTimeout(this.#timer);
     const model = this.#model;
+    this.#acks?.flush(); // acks already given are written before the close
     this.#state = 'stopped';
     this.#generation++;
-    this.#model = this.#publisher = this.#consumer = this.#consumerTag = undefined;
+    this.#releaseChannels();
     this.#onDelivery = undefined;
     this.#starting = undefined;
     this.#wake();
     await model?.close().catch(() => undefined);
   }
 
-  #settle(delivery: Delivery, action: string, settle: (channel: Channel) => void): void {
-    const channel = this.#consumer;
-    if (!channel || delivery.generation !== this.#generation) {
-      throw new ErgonError(
-        ErrorCode.CONNECTOR_ERROR,
-        `amqp: ${action} message ${delivery.message.properties.messageId ?? '(no id)'} failed: its channel was lost with the connection, so the broker delivers it again`,
-        { details: { action, stale: true } },
-      );
-    }
-    try {
-      settle(channel);
-    } catch (error) {
-      throw toConnectorError(error, action, this.options.url);
-    }
+  /** Forgets the connection's channels; acks not yet written reject (the broker delivers those messages again). */
+  #releaseChannels(): void {
+    const acks = this.#acks;
+    acks?.close(
+      () =>
+        new ErgonError(
+          ErrorCode.CONNECTOR_ERROR,
+          'amqp: acking failed: the channel closed before the ack was written, so the broker delivers the message again',
+        ),
+    );
+    this.#model = this.#publisher = this.#consumer = this.#consumerTag = this.#acks = undefined;
+  }
+
+  #acksOf(delivery: Delivery, action: string): AckBatcher {
+    const acks = this.#acks;
+    if (!acks || delivery.generation !== this.#generation) throw staleDelivery(delivery, action);
+    return acks;
   }
 
   async #connectedPublisher(signal?: AbortSignal): Promise<ConfirmChannel> {
@@ -391,4 +416,12 @@ function untilAborted(work: Promise<void>, signal?: AbortSignal): Promise<void> 
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+function staleDelivery(delivery: { readonly message: ConsumeMessage }, action: string): ErgonError {
+  return new ErgonError(
+    ErrorCode.CONNECTOR_ERROR,
+    `amqp: ${action} message ${delivery.message.properties.messageId ?? '(no id)'} failed: its channel was lost with the connection, so the broker delivers it again`,
+    { details: { action, stale: true } },
+  );
 }
