@@ -216,6 +216,7 @@ console.log('\nInspect the run with the ergon CLI, from the repository root:');
 console.log(`  npm run ergon -- --store ${storeArg} flows list`);
 console.log(`  npm run ergon -- --store ${storeArg} flows show ${sample ?? '<flow id>'}`);
 console.log(`  npm run ergon -- --store ${storeArg} flows list --status completed --type ship-order --json`);
+console.log(`  npm run ergon -- --store ${storeArg} dashboard   (the web dashboard; open the address it prints)`);
 console.log(
   'Process one order again by its transaction id (its flow is finished: the recorded result, nothing re-runs):',
 );
