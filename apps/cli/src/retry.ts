@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type ExecutionLog, FlowNotFoundError, MAX_ID_LENGTH, validateId } from '@ergon/core';
+import { FlowNotFoundError, MAX_ID_LENGTH, type RuntimeExecutionLog, validateId } from '@ergon/core';
 import { CliError } from './errors.js';
 
 /** What {@link retryFlow} did. */
@@ -28,7 +28,7 @@ const MAX_TRIES = 10_000;
  *
  * @throws FlowNotFoundError; CliError when the flow is not failed or cancelled.
  */
-export async function retryFlow(store: ExecutionLog, id: string): Promise<RetryResult> {
+export async function retryFlow(store: RuntimeExecutionLog, id: string): Promise<RetryResult> {
   const flow = await store.getFlow(validateId(id, 'flow id'));
   if (!flow) throw new FlowNotFoundError(id);
   if (flow.status !== 'failed' && flow.status !== 'cancelled') {

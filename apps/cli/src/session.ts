@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ExecutionLog, Logger } from '@ergon/core';
+import type { Logger, RuntimeExecutionLog } from '@ergon/core';
 import { Client } from '@ergon/executor';
 import type { Command } from 'commander';
 import { cliLogger, Output } from './output.js';
@@ -46,7 +46,7 @@ export class Session {
   }
 
   /** Opens the store (see {@link StoreAccess}). The caller closes it. */
-  open(access: StoreAccess, options: { redisTimeoutMs?: number } = {}): Promise<ExecutionLog> {
+  open(access: StoreAccess, options: { redisTimeoutMs?: number } = {}): Promise<RuntimeExecutionLog> {
     return openStore({
       spec: this.spec,
       access,
@@ -60,7 +60,7 @@ export class Session {
   /** Runs `fn` with the store and a client on it, closing the store afterwards whatever happens. */
   async withClient<T>(
     access: StoreAccess,
-    fn: (client: Client, store: ExecutionLog) => Promise<T>,
+    fn: (client: Client, store: RuntimeExecutionLog) => Promise<T>,
   ): Promise<T> {
     const store = await this.open(access);
     try {

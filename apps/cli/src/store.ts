@@ -7,7 +7,7 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ErrorCode, type ExecutionLog, hasErrorCode, type Logger } from '@ergon/core';
+import { ErrorCode, hasErrorCode, type Logger, type RuntimeExecutionLog, runtimeStore } from '@ergon/core';
 import { CliError, usageError } from './errors.js';
 
 /** The store when neither `--store` nor `ERGON_STORE` says otherwise. */
@@ -62,24 +62,25 @@ export interface OpenStoreOptions {
 }
 
 /**
- * Opens the store. For `read` and `existing` access a missing SQLite file is
+ * Opens the store, in the runtime wrapper every engine part uses. For `read` and `existing` access a missing SQLite file is
  * an error and is not created.
  *
  * @throws CliError `no Ergon database at PATH`; the store's own errors
  *   (`STORE_FOREIGN`, `STORE_UNAVAILABLE`, …) otherwise.
  */
-export async function openStore(options: OpenStoreOptions): Promise<ExecutionLog> {
+export async function openStore(options: OpenStoreOptions): Promise<RuntimeExecutionLog> {
   const { spec } = options;
   if (spec.kind === 'redis') {
     // Each store (and its driver) is loaded only when used: quicker start-up.
     const { RedisExecutionLog } = await import('@ergon/storage-redis');
     try {
-      return await RedisExecutionLog.open({
+      const store = await RedisExecutionLog.open({
         url: spec.url,
         prefix: options.prefix,
         commandTimeoutMs: options.redisTimeoutMs,
         logger: options.logger,
       });
+      return runtimeStore(store, { logger: options.logger });
     } catch (error) {
       if (!hasErrorCode(error, ErrorCode.STORE_UNAVAILABLE)) throw error;
       throw new CliError(`cannot reach Redis at ${redactUrl(spec.url)}: ${error.message} [${error.code}]`, {
@@ -97,7 +98,8 @@ export async function openStore(options: OpenStoreOptions): Promise<ExecutionLog
     if (stat.size === 0) throw new CliError(`no Ergon database at ${spec.path}: the file is empty`);
   }
   const { SqliteExecutionLog } = await import('@ergon/storage-sqlite');
-  return SqliteExecutionLog.open({ path, readonly: options.access === 'read' });
+  const store = await SqliteExecutionLog.open({ path, readonly: options.access === 'read' });
+  return runtimeStore(store, { logger: options.logger });
 }
 
 /** A short description of the store for messages (`sqlite ./ergon.db`, `redis redis://…`). */

@@ -8,11 +8,11 @@
 import {
   ErgonError,
   ErrorCode,
-  type ExecutionLog,
   FlowNotFoundError,
   type FlowRecord,
   formatDuration,
   isTerminalStatus,
+  type RuntimeExecutionLog,
 } from '@ergon/core';
 import { UNFINISHED } from './parse.js';
 
@@ -35,7 +35,7 @@ const SWEEP_CHUNK = 100;
  * @throws FlowNotFoundError for an unknown id (checked first), ErgonError `TIMEOUT`.
  */
 export async function waitForFlows(
-  store: ExecutionLog,
+  store: RuntimeExecutionLog,
   ids: readonly string[],
   options: WaitOptions = {},
 ): Promise<Map<string, FlowRecord>> {
@@ -99,7 +99,7 @@ export async function waitForFlows(
  * @throws ErgonError `TIMEOUT`.
  */
 export async function drainFlows(
-  store: ExecutionLog,
+  store: RuntimeExecutionLog,
   options: WaitOptions & { readonly type?: string | undefined } = {},
 ): Promise<string[]> {
   const seen = new Set<string>();
@@ -117,7 +117,7 @@ export async function drainFlows(
   }
 }
 
-async function listUnfinished(store: ExecutionLog, type: string | undefined): Promise<Set<string>> {
+async function listUnfinished(store: RuntimeExecutionLog, type: string | undefined): Promise<Set<string>> {
   const ids = new Set<string>();
   let cursor: string | undefined;
   do {

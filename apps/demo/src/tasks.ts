@@ -16,15 +16,15 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { createJsonLinesConnector } from '@ergon/connectors-file';
-import { createTransaction, RetryPolicy, type Transaction } from '@ergon/core';
+import { createTransaction, RetryPolicy, runtimeStore, type Transaction } from '@ergon/core';
 import { SqliteExecutionLog } from '@ergon/storage-sqlite';
 import { ConsumerPolicy, consumer, durable, ProducerPolicy, producer } from '@ergon/tasks';
 import { dbPath, orderCount, ordersPath } from './config.js';
 import { processOrder, shipOrder } from './flows.js';
 import { makeOrders, type Order } from './orders.js';
 
-/** The flows' store, shared by the tasks of this process. */
-export const store = await SqliteExecutionLog.open({ path: dbPath });
+/** The flows' store, shared by the tasks of this process (in the runtime wrapper every engine part uses). */
+export const store = runtimeStore(await SqliteExecutionLog.open({ path: dbPath }));
 
 /** Orders per burst, and the pause between bursts. */
 const BURST = 5;

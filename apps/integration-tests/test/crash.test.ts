@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { ExecutionLog } from '@ergon/core';
+import { type ExecutionLog, runtimeStore } from '@ergon/core';
 import { Client, flow } from '@ergon/executor';
 import { requireService } from '@ergon/testing';
 import Database from 'better-sqlite3';
@@ -112,7 +112,7 @@ describe.each(cases)('crash test on $name', ({ name, make, available }) => {
       const workers = Array.from({ length: PROCESSES }, (_, slot) => spawnWorker(slot));
       let kills = 0;
       const unfinished = async () =>
-        (await store.listFlows({ status: ['pending', 'running', 'suspended'], limit: 1 })).flows.length;
+        (await runtimeStore(store).listFlows({ status: ['pending', 'running', 'suspended'], limit: 1 })).flows.length;
       const started = Date.now();
       try {
         while ((await unfinished()) > 0) {

@@ -7,7 +7,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { noopLogger } from '@ergon/core';
+import { noopLogger, runtimeStore } from '@ergon/core';
 import { Client, flow } from '@ergon/executor';
 import { RedisExecutionLog } from '@ergon/storage-redis';
 import { PrivateRedisServer, requireRedisServer } from '@ergon/testing';
@@ -173,7 +173,7 @@ function claimStats(workers: readonly WorkerProcess[]): string {
 /** Whether no flow is pending, running or suspended; a failing call (a fault right now) reads as "no". */
 async function allFinished(store: RedisExecutionLog): Promise<boolean> {
   try {
-    const page = await store.listFlows({ status: ['pending', 'running', 'suspended'], limit: 1 });
+    const page = await runtimeStore(store).listFlows({ status: ['pending', 'running', 'suspended'], limit: 1 });
     return page.flows.length === 0;
   } catch {
     return false;

@@ -5,6 +5,7 @@ import {
   hasErrorCode,
   InvalidArgumentError,
   isErgonError,
+  NON_RETRYABLE_CODES,
   toError,
 } from './errors.js';
 import { NonRetryableError } from './retry.js';
@@ -30,14 +31,20 @@ describe('ErgonError', () => {
     for (const [key, value] of Object.entries(ErrorCode)) expect(value).toBe(key);
   });
 
-  it('is recognised across duplicate package copies by its Symbol.for brand', () => {
-    // A second copy of @ergon/core defines its own classes but the same global brand.
+  it('is recognised across duplicate package copies by a Symbol.for brand per class', () => {
+    // A second copy of @ergon/core defines its own classes but the same global brands.
     class CopyErgonError extends Error {
-      code = 'FLOW_NOT_FOUND';
+      code = 'INVALID_ARGUMENT';
     }
     Object.defineProperty(CopyErgonError.prototype, Symbol.for('@ergon/core/ErgonError'), { value: true });
     class InvalidArgumentErrorCopy extends CopyErgonError {}
-    Object.defineProperty(InvalidArgumentErrorCopy, 'name', { value: 'InvalidArgumentError' });
+    Object.defineProperty(
+      InvalidArgumentErrorCopy.prototype,
+      Symbol.for('@ergon/core/InvalidArgumentError'),
+      {
+        value: true,
+      },
+    );
     const foreign = new InvalidArgumentErrorCopy('x');
     expect(isErgonError(foreign)).toBe(true);
     expect(foreign instanceof ErgonError).toBe(true);
@@ -46,6 +53,25 @@ describe('ErgonError', () => {
     expect(isErgonError(new Error('plain'))).toBe(false);
     expect(new Error('plain') instanceof ErgonError).toBe(false);
     expect(isErgonError(null)).toBe(false);
+  });
+
+  it('does not match a class by its name alone', () => {
+    class Impostor extends ErgonError {}
+    Object.defineProperty(Impostor, 'name', { value: 'InvalidArgumentError' });
+    const error = new Impostor(ErrorCode.INVALID_ARGUMENT, 'x');
+    expect(error instanceof ErgonError).toBe(true);
+    expect(error instanceof Impostor).toBe(true);
+    expect(error instanceof InvalidArgumentError).toBe(false);
+  });
+
+  it('derives retryability from the code, one set for every class', () => {
+    for (const code of Object.values(ErrorCode)) {
+      expect(new ErgonError(code, 'x').isRetryable()).toBe(!NON_RETRYABLE_CODES.has(code));
+    }
+    expect(new ErgonError(ErrorCode.STORE_CORRUPT, 'x').isRetryable()).toBe(false);
+    expect(new ErgonError(ErrorCode.STORE_UNAVAILABLE, 'x').isRetryable()).toBe(true);
+    expect(new InvalidArgumentError('x').isRetryable()).toBe(false);
+    expect(new NonRetryableError('x').isRetryable()).toBe(false);
   });
 
   it('subclass instanceof still works normally', () => {

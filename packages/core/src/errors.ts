@@ -81,7 +81,50 @@ export const ErrorCode = {
 /** One of the stable codes in {@link ErrorCode}. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/**
+ * The codes no retry can fix: another attempt would fail the same way. An
+ * {@link ErgonError}'s retryability derives from its code through this one set
+ * (DESIGN §2.3); everything else (timeouts, an unreachable store or broker,
+ * internal errors) is worth another attempt.
+ */
+export const NON_RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ErrorCode.INVALID_ARGUMENT,
+  ErrorCode.INVALID_DURATION,
+  ErrorCode.INVALID_RETRY_POLICY,
+  ErrorCode.INVALID_ID,
+  ErrorCode.CODEC_FUNCTION,
+  ErrorCode.CODEC_SYMBOL,
+  ErrorCode.CODEC_CYCLE,
+  ErrorCode.CODEC_UNSUPPORTED_TYPE,
+  ErrorCode.CODEC_UNSAFE_KEY,
+  ErrorCode.CODEC_TOO_LARGE,
+  ErrorCode.CODEC_MALFORMED,
+  ErrorCode.NON_RETRYABLE,
+  ErrorCode.FLOW_NOT_FOUND,
+  ErrorCode.FLOW_FINISHED,
+  ErrorCode.FLOW_FAILED,
+  ErrorCode.FLOW_CANCELLED,
+  ErrorCode.UNKNOWN_FLOW_TYPE,
+  ErrorCode.NON_DETERMINISM,
+  ErrorCode.LEASE_LOST,
+  ErrorCode.SIGNAL_TIMEOUT,
+  ErrorCode.CHILD_FLOW_FAILED,
+  ErrorCode.DAG_INVALID,
+  ErrorCode.STORE_CORRUPT,
+  ErrorCode.STORE_SCHEMA_TOO_NEW,
+  ErrorCode.STORE_FOREIGN,
+  ErrorCode.STORE_UNSAFE_CONFIG,
+  ErrorCode.ABORTED,
+]);
+
+/** True when errors with this code may succeed on another attempt. */
+export function isRetryableCode(code: ErrorCode): boolean {
+  return !NON_RETRYABLE_CODES.has(code);
+}
+
 const BRAND = Symbol.for('@ergon/core/ErgonError');
+/** Static key under which a marked class keeps its own brand symbol. */
+const CLASS_BRAND: unique symbol = Symbol.for('@ergon/core/class-brand') as never;
 
 /** Options accepted by every {@link ErgonError} constructor. */
 export interface ErgonErrorOptions {
@@ -109,29 +152,43 @@ export class ErgonError extends Error {
     this.name = new.target.name;
   }
 
-  /** Whether an attempt failing with this error may be retried. Override in subclasses. */
+  /**
+   * Whether an attempt failing with this error may be retried. Derived from
+   * the code ({@link NON_RETRYABLE_CODES}); a user subclass may override it.
+   */
   isRetryable(): boolean {
-    return true;
+    return !NON_RETRYABLE_CODES.has(this.code);
   }
 
   /**
-   * `instanceof` by brand and class name, so it holds across duplicate copies
-   * of a package (two versions of `@ergon/core` in one `node_modules`).
+   * `instanceof` that holds across duplicate copies of a package (two versions
+   * of `@ergon/core` in one `node_modules`): a class marked with
+   * {@link markErrorClass} matches any value whose prototype chain carries its
+   * `Symbol.for` brand; an unmarked subclass (a user's own) uses the ordinary check.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (!isErgonError(value)) return false;
-    if (this === ErgonError || this.name === 'ErgonError') return true;
-    for (let proto = Object.getPrototypeOf(value); proto; proto = Object.getPrototypeOf(proto)) {
-      const ctor = (proto as { constructor?: { name?: string } }).constructor;
-      if (ctor === this || ctor?.name === this.name) return true;
-    }
-    return false;
+    const brand = Object.hasOwn(this, CLASS_BRAND)
+      ? (this as unknown as Record<symbol, symbol>)[CLASS_BRAND]
+      : undefined;
+    if (brand !== undefined) return (value as unknown as Record<symbol, unknown>)[brand] === true;
+    return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 }
 
-// The brand lives on the prototype so decoded errors (built with
-// Object.create(prototype)) carry it too.
-Object.defineProperty(ErgonError.prototype, BRAND, { value: true });
+/**
+ * Gives an error class its own `instanceof` brand: `Symbol.for(key)` on its
+ * prototype (so decoded errors, built with `Object.create(prototype)`, carry
+ * it too) and on the class. `key` must be unique and stable across versions,
+ * by convention `'<package>/<ClassName>'`.
+ */
+export function markErrorClass(cls: abstract new (...args: never[]) => ErgonError, key: string): void {
+  const brand = key === '@ergon/core/ErgonError' ? BRAND : Symbol.for(key);
+  Object.defineProperty(cls.prototype, brand, { value: true });
+  Object.defineProperty(cls, CLASS_BRAND, { value: brand });
+}
+
+markErrorClass(ErgonError, '@ergon/core/ErgonError');
 
 /** True for any {@link ErgonError}, even one from another copy of this package. */
 export function isErgonError(value: unknown): value is ErgonError {
@@ -148,10 +205,8 @@ export class InvalidArgumentError extends ErgonError {
   constructor(message: string, options: ErgonErrorOptions & { code?: ErrorCode } = {}) {
     super(options.code ?? ErrorCode.INVALID_ARGUMENT, message, options);
   }
-  override isRetryable(): boolean {
-    return false;
-  }
 }
+markErrorClass(InvalidArgumentError, '@ergon/core/InvalidArgumentError');
 
 /** A value could not be encoded or decoded by the codec. Never retryable. */
 export class SerializationError extends ErgonError {
@@ -161,10 +216,8 @@ export class SerializationError extends ErgonError {
     super(code, message, { ...options, details: { ...options.details, path: options.path ?? '$' } });
     this.path = options.path ?? '$';
   }
-  override isRetryable(): boolean {
-    return false;
-  }
 }
+markErrorClass(SerializationError, '@ergon/core/SerializationError');
 
 /** Turns anything thrown into an `Error`, keeping the original as `cause`. */
 export function toError(value: unknown): Error {

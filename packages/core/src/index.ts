@@ -29,6 +29,9 @@ export {
   hasErrorCode,
   InvalidArgumentError,
   isErgonError,
+  isRetryableCode,
+  markErrorClass,
+  NON_RETRYABLE_CODES,
   SerializationError,
   toError,
 } from './errors.js';
@@ -42,29 +45,41 @@ export {
   type RetryPolicyOptions,
 } from './retry.js';
 export {
-  type CreateTransactionOptions,
-  createTransaction,
-  isTransaction,
-  type Transaction,
-  type TransactionInit,
-  type TransactionMetadata,
-} from './transaction.js';
-export { uuidv7 } from './uuid.js';
-export { FlowFinishedError, FlowNotFoundError, LeaseLostError, StoreUnavailableError } from './storage/errors.js';
-export type {
-  ClaimedFlow,
-  ClaimRequest,
-  ExecutionLog,
-  FinishRequest,
-  FlowPage,
-  FlowQuery,
-  LeaseRef,
-  NewFlow,
-  PurgeRequest,
-  RecordResult,
-  RenewResult,
-  StoreEvent,
-  SuspendResult,
+  FlowFinishedError,
+  FlowNotFoundError,
+  LeaseLostError,
+  StoreUnavailableError,
+} from './storage/errors.js';
+export {
+  type CancelRequest,
+  type ClaimedFlow,
+  type ClaimRequest,
+  type ConsumeSignalRequest,
+  type CreateFlowResult,
+  type ExecutionLog,
+  type FinishRequest,
+  type FinishStatus,
+  type FlowPage,
+  type FlowQuery,
+  type LeaseRef,
+  MAX_CLAIM_LIMIT,
+  type NewFlow,
+  type NormalizedFlowQuery,
+  type PurgeRequest,
+  type ReadOptions,
+  type RecordRequest,
+  type RecordResult,
+  type ReleaseRequest,
+  type RenewRequest,
+  type RenewResult,
+  type SendSignalRequest,
+  type StoreCallOptions,
+  type StoreCapabilities,
+  type StoreEvent,
+  type StoreListener,
+  type SuspendRequest,
+  type SuspendResult,
+  type WakeFilter,
 } from './storage/execution-log.js';
 export { InMemoryExecutionLog } from './storage/in-memory.js';
 export {
@@ -72,8 +87,8 @@ export {
   decodeCursor,
   encodeCursor,
   MAX_PAGE_SIZE,
+  normalizeQuery,
   pageLimit,
-  statusFilter,
 } from './storage/query.js';
 export {
   type FlowRecord,
@@ -86,3 +101,19 @@ export {
   TERMINAL_STATUSES,
   type Wait,
 } from './storage/records.js';
+export {
+  isRuntimeStore,
+  RuntimeExecutionLog,
+  type RuntimeOptions,
+  runtimeStore,
+  type StoreInput,
+} from './storage/runtime/runtime-execution-log.js';
+export {
+  type CreateTransactionOptions,
+  createTransaction,
+  isTransaction,
+  type Transaction,
+  type TransactionInit,
+  type TransactionMetadata,
+} from './transaction.js';
+export { uuidv7 } from './uuid.js';

@@ -4,7 +4,13 @@
  * @module
  */
 import { type Duration, toMillis } from './duration.js';
-import { ErgonError, type ErgonErrorOptions, ErrorCode, InvalidArgumentError } from './errors.js';
+import {
+  ErgonError,
+  type ErgonErrorOptions,
+  ErrorCode,
+  InvalidArgumentError,
+  markErrorClass,
+} from './errors.js';
 
 /** An error that knows whether retrying can help. */
 export interface Retryable {
@@ -17,10 +23,8 @@ export class NonRetryableError extends ErgonError {
   constructor(message: string, options: ErgonErrorOptions = {}) {
     super(ErrorCode.NON_RETRYABLE, message, options);
   }
-  override isRetryable(): boolean {
-    return false;
-  }
 }
+markErrorClass(NonRetryableError, '@ergon/core/NonRetryableError');
 
 /**
  * Whether an attempt that failed with `error` may be retried: yes unless the

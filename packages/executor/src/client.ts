@@ -11,15 +11,17 @@ import {
   defaultCodec,
   ErgonError,
   ErrorCode,
-  type ExecutionLog,
+  FlowNotFoundError,
   type FlowQuery,
   type FlowRecord,
-  FlowNotFoundError,
   type FlowStatus,
   InvalidArgumentError,
   isTerminalStatus,
   type OperationKind,
   type OperationStatus,
+  type RuntimeExecutionLog,
+  runtimeStore,
+  type StoreInput,
   systemClock,
   toMillis,
   uuidv7,
@@ -34,17 +36,18 @@ import { currentTraceContext, endSpan, startScheduleSpan } from './internal/tele
 
 /** Options of {@link Client}. */
 export interface ClientOptions {
-  readonly store: ExecutionLog;
+  /** The store (raw, or its runtime wrapper). */
+  readonly store: StoreInput;
   readonly clock?: Clock;
   readonly codec?: Codec;
 }
 
 /** Options of {@link Client.schedule}. */
 export interface ScheduleOptions {
+  /** Queue; default the definition's, or `'default'` when scheduling by type name. */
+  readonly queue?: string;
   /** Idempotency: scheduling an existing id returns that flow, never a second one. Default a UUIDv7. */
   readonly flowId?: string;
-  /** Queue; default the definition's. */
-  readonly queue?: string;
   /** Not before this time. */
   readonly runAt?: Date | number;
   /** Not before this long from now. */
@@ -146,13 +149,15 @@ export class FlowHandle<O> {
  * not exported from the package.
  */
 export async function scheduleFlow<I, O>(
-  deps: { readonly store: ExecutionLog; readonly clock: Clock; readonly codec: Codec },
-  definition: FlowDefinition<I, O>,
+  deps: { readonly store: RuntimeExecutionLog; readonly clock: Clock; readonly codec: Codec },
+  definition: FlowDefinition<I, O> | string,
   input: NoInfer<I>,
   options: ScheduleOptions,
 ): Promise<{ readonly flow: FlowRecord; readonly created: boolean }> {
   const { store, clock, codec } = deps;
-  const def = toFlowDefinition(definition) as FlowDefinition<I, O>;
+  const def: Pick<FlowDefinition<I, O>, 'name' | 'options' | 'storeInput'> = typeof definition === 'string'
+    ? { name: validateName(definition, 'flow type'), options: { queue: 'default' } }
+    : (toFlowDefinition(definition) as FlowDefinition<I, O>);
   const flowId = options.flowId === undefined ? uuidv7(clock.now()) : validateId(options.flowId, 'flow id');
   const queue = validateName(options.queue ?? def.options.queue, 'queue name');
   const priority = options.priority ?? 0;
@@ -160,11 +165,8 @@ export async function scheduleFlow<I, O>(
     throw new InvalidArgumentError(`priority must be an integer (got ${priority})`);
   const now = clock.now();
   let runAt = now;
-  if (options.runAt !== undefined)
-    runAt = typeof options.runAt === 'number' ? options.runAt : options.runAt.getTime();
+  if (options.runAt !== undefined) runAt = toTime(options.runAt, 'runAt');
   if (options.delay !== undefined) runAt = now + toMillis(options.delay, 'delay');
-  if (!Number.isFinite(runAt))
-    throw new InvalidArgumentError('runAt must be a valid Date or epoch milliseconds');
   const stored = def.storeInput ? def.storeInput(input) : input;
   const encoded = codec.encode(stored, `input of flow ${flowId}`);
   // An `ergon.schedule` span roots the flow's trace (under the caller's span,
@@ -191,19 +193,19 @@ export async function scheduleFlow<I, O>(
 
 /** Talks to the store on behalf of applications, CLIs and other flows' processes. */
 export class Client {
-  readonly #store: ExecutionLog;
+  readonly #store: RuntimeExecutionLog;
   readonly #clock: Clock;
   readonly #codec: Codec;
 
   constructor(options: ClientOptions) {
     if (!options?.store) throw new InvalidArgumentError('Client needs a store');
-    this.#store = options.store;
+    this.#store = runtimeStore(options.store);
     this.#clock = options.clock ?? systemClock;
     this.#codec = options.codec ?? defaultCodec;
   }
 
-  /** The store this client uses. */
-  get store(): ExecutionLog {
+  /** The store this client uses, in its runtime wrapper. */
+  get store(): RuntimeExecutionLog {
     return this.#store;
   }
 
@@ -211,8 +213,23 @@ export class Client {
    * Schedules a flow. Idempotent by `flowId`: an existing id returns a handle
    * on the existing flow. The input is checked by the codec now.
    */
-  async schedule<I, O>(
+  schedule<I, O>(
     definition: FlowDefinition<I, O>,
+    input: NoInfer<I>,
+    options?: ScheduleOptions,
+  ): Promise<FlowHandle<O>>;
+  /**
+   * Schedules a flow by its type name, from a process that does not have its
+   * code; give the input and output types as `schedule<Order, Receipt>('process-order', order)`.
+   * The queue defaults to `'default'`. A worker that knows the type runs it.
+   */
+  schedule<I = unknown, O = unknown>(
+    type: string,
+    input: I,
+    options?: ScheduleOptions,
+  ): Promise<FlowHandle<O>>;
+  async schedule<I, O>(
+    definition: FlowDefinition<I, O> | string,
     input: NoInfer<I>,
     options: ScheduleOptions = {},
   ): Promise<FlowHandle<O>> {
@@ -404,7 +421,31 @@ export class Scheduler {
     definition: FlowDefinition<I, O>,
     input: NoInfer<I>,
     options?: ScheduleOptions,
+  ): Promise<FlowHandle<O>>;
+  /** See {@link Client.schedule}: by type name. */
+  schedule<I = unknown, O = unknown>(
+    type: string,
+    input: I,
+    options?: ScheduleOptions,
+  ): Promise<FlowHandle<O>>;
+  schedule<I, O>(
+    definition: FlowDefinition<I, O> | string,
+    input: NoInfer<I>,
+    options?: ScheduleOptions,
   ): Promise<FlowHandle<O>> {
-    return this.#client.schedule(definition, input, options);
+    return typeof definition === 'string'
+      ? this.#client.schedule<I, O>(definition, input, options)
+      : this.#client.schedule(definition, input, options);
   }
+}
+
+/** A `Date` or epoch ms as epoch ms. @throws InvalidArgumentError for anything else. */
+function toTime(value: unknown, what: string): number {
+  const ms = value instanceof Date ? value.getTime() : value;
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+    throw new InvalidArgumentError(
+      `${what} must be a valid Date or epoch milliseconds (got ${typeof value === 'string' ? JSON.stringify(value) : String(value)})`,
+    );
+  }
+  return ms;
 }

@@ -1,58 +1,94 @@
 /**
- * Errors of the durable engine, one class per condition a caller handles.
+ * Errors of the durable engine, one class per condition a caller handles,
+ * each with the typed fields a caller acts on. Retryability follows the code
+ * (core's `NON_RETRYABLE_CODES`); `instanceof` holds across package copies
+ * through a `Symbol.for` brand per class.
  *
  * @module
  */
-import { ErgonError, ErrorCode, registerErrorClass } from '@ergon/core';
+import {
+  ErgonError,
+  ErrorCode,
+  type FlowStatus,
+  markErrorClass,
+  type OperationKind,
+  registerErrorClass,
+} from '@ergon/core';
+
+/** What {@link NonDeterminismError} reports about one side of the mismatch. */
+export interface NonDeterminismDetails {
+  readonly flowId: string;
+  readonly position: number;
+  /** The history key recorded at the position (`charge#0`), in the format of history entries. */
+  readonly recordedKey: string;
+  /** The kind of the recorded operation. */
+  readonly recordedKind: OperationKind;
+  /** The key the code called at that position (`refund#0`). */
+  readonly calledKey: string;
+  /** The kind of the called operation. */
+  readonly calledKind: OperationKind;
+}
 
 /** The flow called a different operation than its history recorded at a position. */
 export class NonDeterminismError extends ErgonError {
   readonly flowId: string;
   readonly position: number;
   readonly recordedKey: string;
+  readonly recordedKind: OperationKind;
   readonly calledKey: string;
-  constructor(options: { flowId: string; position: number; recordedKey: string; calledKey: string }) {
+  readonly calledKind: OperationKind;
+  constructor(options: NonDeterminismDetails) {
     super(
       ErrorCode.NON_DETERMINISM,
       `non-deterministic flow ${JSON.stringify(options.flowId)}: at position ${options.position} history recorded ` +
-        `'${options.recordedKey}' but the code called '${options.calledKey}'. Flow code must call the same durable ` +
-        'operations in the same order on every run; version the flow type instead of editing a running one',
-      { details: options },
+        `${options.recordedKind} '${options.recordedKey}' but the code called ${options.calledKind} '${options.calledKey}'. ` +
+        'Flow code must call the same durable operations in the same order on every run; version the flow type ' +
+        'instead of editing a running one',
+      { details: { ...options } },
     );
     this.flowId = options.flowId;
     this.position = options.position;
     this.recordedKey = options.recordedKey;
+    this.recordedKind = options.recordedKind;
     this.calledKey = options.calledKey;
-  }
-  override isRetryable(): boolean {
-    return false;
+    this.calledKind = options.calledKind;
   }
 }
 
-/** A step attempt ran past its timeout. Retryable by default. */
+/** A step attempt ran past its timeout. Retryable. */
 export class StepTimeoutError extends ErgonError {
+  /** The step's history key. */
+  readonly key: string;
+  readonly timeoutMs: number;
   constructor(key: string, timeoutMs: number) {
     super(ErrorCode.STEP_TIMEOUT, `step '${key}' attempt timed out after ${timeoutMs} ms`, {
       details: { key, timeoutMs },
     });
+    this.key = key;
+    this.timeoutMs = timeoutMs;
   }
 }
 
 /** `waitForSignal` reached its timeout. */
 export class SignalTimeoutError extends ErgonError {
+  /** The signal name waited for. */
+  readonly signalName: string;
+  readonly timeoutMs: number;
   constructor(name: string, timeoutMs: number) {
     super(ErrorCode.SIGNAL_TIMEOUT, `no signal '${name}' arrived within ${timeoutMs} ms`, {
       details: { name, timeoutMs },
     });
-  }
-  override isRetryable(): boolean {
-    return false;
+    this.signalName = name;
+    this.timeoutMs = timeoutMs;
   }
 }
 
 /** A child flow failed or was cancelled; `cause` is the child's error. */
 export class ChildFlowFailedError extends ErgonError {
-  constructor(childId: string, status: string, cause: unknown) {
+  readonly childId: string;
+  /** The child's terminal status (`failed` or `cancelled`). */
+  readonly status: FlowStatus;
+  constructor(childId: string, status: FlowStatus, cause: unknown) {
     super(
       ErrorCode.CHILD_FLOW_FAILED,
       `child flow ${JSON.stringify(childId)} ${status}: ${describe(cause)}`,
@@ -61,52 +97,55 @@ export class ChildFlowFailedError extends ErgonError {
         details: { childId, status },
       },
     );
-  }
-  override isRetryable(): boolean {
-    return false;
+    this.childId = childId;
+    this.status = status;
   }
 }
 
 /** `result()` of a failed flow; `cause` is the flow's error. */
 export class FlowFailedError extends ErgonError {
+  readonly flowId: string;
   constructor(flowId: string, cause: unknown) {
     super(ErrorCode.FLOW_FAILED, `flow ${JSON.stringify(flowId)} failed: ${describe(cause)}`, {
       cause,
       details: { flowId },
     });
-  }
-  override isRetryable(): boolean {
-    return false;
+    this.flowId = flowId;
   }
 }
 
 /** `result()` of a cancelled flow, and the reason given to aborted attempts. */
 export class FlowCancelledError extends ErgonError {
+  readonly flowId: string;
+  /** The reason given to `client.cancel`, when one was. */
+  readonly reason: string | undefined;
   constructor(flowId: string, reason?: string) {
     super(
       ErrorCode.FLOW_CANCELLED,
       `flow ${JSON.stringify(flowId)} was cancelled${reason ? `: ${reason}` : ''}`,
       {
-        details: { flowId },
+        details: reason === undefined ? { flowId } : { flowId, reason },
       },
     );
-  }
-  override isRetryable(): boolean {
-    return false;
+    this.flowId = flowId;
+    this.reason = reason;
   }
 }
 
 /** No worker in this process knows the flow's type. */
 export class UnknownFlowTypeError extends ErgonError {
+  /** The unknown type. */
+  readonly type: string;
+  /** The types this worker or executor knows. */
+  readonly known: readonly string[];
   constructor(type: string, known: readonly string[]) {
     super(
       ErrorCode.UNKNOWN_FLOW_TYPE,
       `unknown flow type '${type}': register it with the worker (known: ${known.join(', ') || 'none'})`,
       { details: { type, known: [...known] } },
     );
-  }
-  override isRetryable(): boolean {
-    return false;
+    this.type = type;
+    this.known = Object.freeze([...known]);
   }
 }
 
@@ -114,6 +153,13 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+markErrorClass(NonDeterminismError, '@ergon/executor/NonDeterminismError');
+markErrorClass(StepTimeoutError, '@ergon/executor/StepTimeoutError');
+markErrorClass(SignalTimeoutError, '@ergon/executor/SignalTimeoutError');
+markErrorClass(ChildFlowFailedError, '@ergon/executor/ChildFlowFailedError');
+markErrorClass(FlowFailedError, '@ergon/executor/FlowFailedError');
+markErrorClass(FlowCancelledError, '@ergon/executor/FlowCancelledError');
+markErrorClass(UnknownFlowTypeError, '@ergon/executor/UnknownFlowTypeError');
 registerErrorClass(
   NonDeterminismError,
   StepTimeoutError,

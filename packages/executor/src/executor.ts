@@ -7,40 +7,37 @@
  * @module
  */
 import {
+  type ClaimedFlow,
   type Clock,
   type Codec,
   type Duration,
   defaultCodec,
-  type ExecutionLog,
   FlowNotFoundError,
   type FlowRecord,
   InvalidArgumentError,
   type Logger,
   noopLogger,
+  type RuntimeExecutionLog,
+  runtimeStore,
+  type StoreInput,
   systemClock,
   toMillis,
   uuidv7,
   validateId,
-  type Wait,
 } from '@ergon/core';
 import { type ScheduleOptions, scheduleFlow } from './client.js';
 import { type FlowSource, flowClassWithEntry, toFlowDefinition } from './decorators.js';
 import type { AnyFlowDefinition, FlowDefinition } from './definitions.js';
 import { UnknownFlowTypeError } from './errors.js';
 import { runClaimed } from './internal/runner.js';
+import { type FlowOutcome, recordedOutcome } from './outcome.js';
 
-/** What one execution produced. */
-export type FlowOutcome<O = unknown> =
-  | { readonly status: 'completed'; readonly result: O }
-  | { readonly status: 'failed'; readonly error: Error }
-  | { readonly status: 'suspended'; readonly waits: readonly Wait[] }
-  | { readonly status: 'cancelled' }
-  /** The flow is not claimable now (running elsewhere, finished, or not yet due). */
-  | { readonly status: 'busy'; readonly reason: string };
+export type { FlowOutcome } from './outcome.js';
 
 /** Options of {@link Executor}. */
 export interface ExecutorOptions {
-  readonly store: ExecutionLog;
+  /** The store (raw, or its runtime wrapper). */
+  readonly store: StoreInput;
   /** Flow types that `resume()` may run. */
   readonly flows?: readonly FlowSource[];
   readonly clock?: Clock;
@@ -57,16 +54,16 @@ export class Executor {
   readonly #options: ExecutorOptions;
   readonly #flows = new Map<string, AnyFlowDefinition>();
   readonly #instance: { flowId: string; value: object } | undefined;
-  readonly #deps: { readonly store: ExecutionLog; readonly clock: Clock; readonly codec: Codec };
+  readonly #deps: { readonly store: RuntimeExecutionLog; readonly clock: Clock; readonly codec: Codec };
 
   /** The seed's form: one flow instance of a decorated class, run with `execute(f => f.process())`. */
-  constructor(flowId: string, flow: object, store: ExecutionLog, options?: Omit<ExecutorOptions, 'store'>);
+  constructor(flowId: string, flow: object, store: StoreInput, options?: Omit<ExecutorOptions, 'store'>);
   /** The general form: `execute(definition, input, { flowId })` and `resume(flowId)`. */
   constructor(options: ExecutorOptions);
   constructor(
     first: string | ExecutorOptions,
     flow?: object,
-    store?: ExecutionLog,
+    store?: StoreInput,
     options: Omit<ExecutorOptions, 'store'> = {},
   ) {
     if (typeof first === 'string') {
@@ -82,8 +79,9 @@ export class Executor {
       const def = toFlowDefinition(source);
       this.#flows.set(def.name, def);
     }
+    if (!this.#options?.store) throw new InvalidArgumentError('Executor needs a store');
     this.#deps = {
-      store: this.#options.store,
+      store: runtimeStore(this.#options.store, { logger: this.#options.logger }),
       clock: this.#options.clock ?? systemClock,
       codec: this.#options.codec ?? defaultCodec,
     };
@@ -117,6 +115,8 @@ export class Executor {
 
   /**
    * Claims the flow by id (if ready) and runs it until it finishes or suspends.
+   * A flow that already finished returns its recorded outcome without running;
+   * one that cannot run now says why (see {@link FlowOutcome}).
    * @throws FlowNotFoundError, or UnknownFlowTypeError when its type is not in `flows` (the flow is left untouched).
    */
   async resume<O = unknown>(flowId: string): Promise<FlowOutcome<O>> {
@@ -143,37 +143,65 @@ export class Executor {
     flows: ReadonlyMap<string, AnyFlowDefinition>,
     known?: FlowRecord,
   ): Promise<FlowOutcome<O>> {
-    const { store } = this.#options;
-    const clock = this.#options.clock ?? systemClock;
-    const flow = known ?? (await store.getFlow(flowId));
+    const { store, clock, codec } = this.#deps;
+    const workerId = `executor-${process.pid}`;
+    const leaseMs = toMillis(this.#options.lease ?? '15s', 'lease');
+    let flow = known ?? (await store.getFlow(flowId));
     if (!flow) throw new FlowNotFoundError(flowId);
     if (!flows.has(flow.type)) throw new UnknownFlowTypeError(flow.type, [...flows.keys()]);
-    const leaseMs = toMillis(this.#options.lease ?? '15s', 'lease');
-    const [claimed] = await store.claim({
-      workerId: `executor-${process.pid}`,
-      types: [flow.type],
-      queues: [flow.queue],
-      limit: 1,
-      leaseMs,
-      now: clock.now(),
-      flowId,
-    });
-    if (!claimed) return { status: 'busy', reason: `flow ${flowId} is ${flow.status} and not claimable now` };
+    let claimed: ClaimedFlow | undefined;
+    // A flow that was claimable when read but not when claimed lost a race; look again (bounded).
+    for (let tries = 0; !claimed && tries < 3; tries++) {
+      [claimed] = await store.claim({
+        workerId,
+        types: [flow.type],
+        queues: [flow.queue],
+        limit: 1,
+        leaseMs,
+        now: clock.now(),
+        flowId,
+      });
+      if (claimed) break;
+      flow = (await store.getFlow(flowId)) ?? flow;
+      if (!claimableNow(flow, clock.now())) return recordedOutcome<O>(flow, codec, clock.now());
+    }
+    if (!claimed) return recordedOutcome<O>(flow, codec, clock.now());
     const outcome = await runClaimed(
       {
         store,
-        codec: this.#options.codec ?? defaultCodec,
+        codec,
         clock,
         logger: this.#options.logger ?? noopLogger,
         flows,
-        workerId: `executor-${process.pid}`,
+        workerId,
         leaseMs,
         heartbeatMs: Math.max(1, Math.floor(leaseMs / 3)),
         durableBackoffMs: toMillis(this.#options.durableBackoff ?? '5s', 'durableBackoff'),
       },
       claimed,
     );
-    if (outcome.status === 'abandoned') return { status: 'busy', reason: outcome.error.message };
-    return outcome as FlowOutcome<O>;
+    switch (outcome.status) {
+      case 'completed':
+        return { status: 'completed', result: outcome.result as O, replayed: false };
+      case 'failed':
+        return { status: 'failed', error: outcome.error, replayed: false };
+      case 'suspended':
+        return { status: 'suspended', waits: outcome.waits };
+      case 'abandoned':
+        return { status: 'abandoned', error: outcome.error };
+      case 'cancelled': {
+        const after = await store.getFlow(flowId);
+        return after
+          ? recordedOutcome<O>(after, codec, clock.now(), false)
+          : { status: 'cancelled', error: undefined, replayed: false };
+      }
+    }
   }
+}
+
+/** True when a claim of `flow` could succeed now. */
+function claimableNow(flow: FlowRecord, now: number): boolean {
+  if (flow.status === 'pending' || flow.status === 'suspended')
+    return flow.runAt !== undefined && flow.runAt <= now;
+  return flow.status === 'running' && (flow.leaseExpiresAt ?? 0) <= now;
 }

@@ -8,8 +8,8 @@
 export {
   Client,
   type ClientOptions,
-  type FlowInfo,
   FlowHandle,
+  type FlowInfo,
   type HistoryEntry,
   type ResultOptions,
   type ScheduleOptions,

@@ -13,10 +13,12 @@ import {
   type Codec,
   type Duration,
   defaultCodec,
-  type ExecutionLog,
   InvalidArgumentError,
   type Logger,
   noopLogger,
+  type RuntimeExecutionLog,
+  runtimeStore,
+  type StoreInput,
   systemClock,
   toError,
   toMillis,
@@ -24,13 +26,13 @@ import {
 } from '@ergon/core';
 import { type FlowSource, toFlowDefinition } from './decorators.js';
 import { type AnyFlowDefinition, validateName } from './definitions.js';
-import { type RunOutcome, RunStop, runClaimed } from './internal/runner.js';
+import { RunControl, type RunOutcome, runClaimed } from './internal/runner.js';
 import { observeQueueDepth } from './internal/telemetry.js';
 
 /** Options of {@link Worker}. */
 export interface WorkerOptions {
-  /** The store shared by every worker and client. */
-  readonly store: ExecutionLog;
+  /** The store shared by every worker and client (raw, or its runtime wrapper). */
+  readonly store: StoreInput;
   /** Flow types this worker runs (definitions or decorated classes). It claims only these. */
   readonly flows: readonly FlowSource[];
   /** Unique worker id, shown as lease owner. Default `<host>-<pid>-<random>`. */
@@ -78,7 +80,7 @@ const WOKEN = Object.freeze({ woken: true });
 /** Runs flows from a store. `start()` it; `stop()` it on shutdown. */
 export class Worker {
   readonly id: string;
-  readonly #store: ExecutionLog;
+  readonly #store: RuntimeExecutionLog;
   readonly #flows: ReadonlyMap<string, AnyFlowDefinition>;
   readonly #queues: readonly string[];
   readonly #concurrency: number;
@@ -92,7 +94,7 @@ export class Worker {
   readonly #codec: Codec;
   readonly #logger: Logger;
   readonly #options: WorkerOptions;
-  readonly #running = new Map<string, { promise: Promise<void>; stop: RunStop }>();
+  readonly #running = new Map<string, { promise: Promise<void>; control: RunControl }>();
   #loop: Promise<void> | undefined;
   #stopping: AbortController | undefined;
   #wake: (() => void) | undefined;
@@ -103,6 +105,7 @@ export class Worker {
 
   constructor(options: WorkerOptions) {
     if (!options?.store) throw new InvalidArgumentError('Worker needs a store');
+    const store = runtimeStore(options.store, { logger: options.logger });
     const flows = new Map<string, AnyFlowDefinition>();
     for (const source of options.flows ?? []) {
       const definition = toFlowDefinition(source);
@@ -114,7 +117,7 @@ export class Worker {
       throw new InvalidArgumentError(`Worker concurrency must be a whole number ≥ 1 (got ${concurrency})`);
     }
     this.id = options.id ?? `${hostname()}-${process.pid}-${uuidv7().slice(-8)}`;
-    this.#store = options.store;
+    this.#store = store;
     this.#flows = flows;
     this.#queues = Object.freeze((options.queues ?? ['default']).map((q) => validateName(q, 'queue name')));
     this.#concurrency = concurrency;
@@ -129,7 +132,7 @@ export class Worker {
       );
     }
     this.#durableBackoffMs = toMillis(options.durableBackoff ?? '5s', 'durableBackoff');
-    this.#maxIdleMs = toMillis(options.maxIdle ?? (options.store.subscribe ? '10s' : '1s'), 'maxIdle');
+    this.#maxIdleMs = toMillis(options.maxIdle ?? (store.capabilities.events ? '10s' : '1s'), 'maxIdle');
     this.#retentionMs =
       options.retention === undefined ? undefined : toMillis(options.retention, 'retention');
     this.#unknownCheckMs = toMillis(options.unknownTypeCheck ?? '30s', 'unknownTypeCheck');
@@ -183,7 +186,7 @@ export class Worker {
     });
     const first = await Promise.race([loop.then(settled), deadline]);
     if (first === 'timeout') {
-      for (const run of this.#running.values()) run.stop.request();
+      for (const run of this.#running.values()) run.control.stop();
       await Promise.race([settled(), new Promise((resolve) => setTimeout(resolve, 1000))]);
     }
     clearTimeout(timer);
@@ -193,7 +196,12 @@ export class Worker {
   async #run(stopping: AbortSignal): Promise<void> {
     const types = [...this.#flows.keys()];
     const unsubscribe = this.#store.subscribe?.((event) => {
-      if (event.type === 'ready' && this.#queues.includes(event.queue)) this.#notify();
+      if (event.type === 'ready') {
+        if (this.#queues.includes(event.queue)) this.#notify();
+      } else if (event.type === 'cancel-requested') {
+        // The holder learns of a cancel at once rather than at its next heartbeat.
+        this.#running.get(event.flowId)?.control.cancel();
+      }
     });
     let pollMs = MIN_POLL_MS;
     try {
@@ -280,7 +288,7 @@ export class Worker {
   }
 
   #spawn(claimed: ClaimedFlow): void {
-    const stop = new RunStop();
+    const control = new RunControl();
     const promise = runClaimed(
       {
         store: this.#store,
@@ -294,10 +302,10 @@ export class Worker {
         durableBackoffMs: this.#durableBackoffMs,
       },
       claimed,
-      stop,
+      control,
     ).then(async (outcome) => {
       this.#running.delete(claimed.flow.id);
-      if (outcome.status === 'abandoned' && stop.requested) {
+      if (outcome.status === 'abandoned' && control.stopRequested) {
         await this.#store
           .releaseLease({ flowId: claimed.flow.id, token: claimed.token, now: this.#clock.now() })
           .catch(() => {});
@@ -309,7 +317,7 @@ export class Worker {
       }
       this.#notify();
     });
-    this.#running.set(claimed.flow.id, { promise, stop });
+    this.#running.set(claimed.flow.id, { promise, control });
   }
 
   async #housekeeping(): Promise<void> {

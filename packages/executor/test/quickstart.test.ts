@@ -59,7 +59,7 @@ describe('seed Quick Start', () => {
     expect(printed).toBe('Success: Order ORDER-123 complete');
 
     // The steps went through the durable machinery: they are in the history.
-    const [record] = (await storage.listFlows({})).flows;
+    const [record] = (await storage.listFlows({ limit: 50 })).flows;
     const history = await storage.getHistory(record?.id ?? '');
     expect(history.map((h) => [h.key, h.kind, h.status])).toEqual([
       ['chargePayment#0', 'step', 'completed'],

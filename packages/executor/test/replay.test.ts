@@ -1,6 +1,6 @@
 import { ErrorCode, NonRetryableError, RetryPolicy } from '@ergon/core';
 import { describe, expect, it } from 'vitest';
-import { Executor, flow, NonDeterminismError, step } from '../src/index.js';
+import { Client, Executor, flow, NonDeterminismError, step } from '../src/index.js';
 import { freezable, harness, until } from './support.js';
 
 describe('replay', () => {
@@ -64,10 +64,15 @@ describe('replay', () => {
     expect(error).toMatchObject({
       code: ErrorCode.NON_DETERMINISM,
       position: 0,
-      recordedKey: 'run:charge#0',
-      calledKey: 'run:charge-card#0',
+      recordedKey: 'charge#0',
+      recordedKind: 'run',
+      calledKey: 'charge-card#0',
+      calledKind: 'run',
     });
-    expect(error?.message).toMatch(/position 0.*charge#0.*charge-card#0/);
+    expect(error?.message).toMatch(/position 0.*run 'charge#0'.*run 'charge-card#0'/);
+    // One key format everywhere: the error names the key exactly as history (and the CLI) shows it.
+    const history = (await new Client({ store: h.store }).get('evolve-1')).history;
+    expect(history[0]?.key).toBe((error as NonDeterminismError).recordedKey);
   });
 
   it('fails with NonDeterminismError when steps are reordered, even if the flow catches it', async () => {

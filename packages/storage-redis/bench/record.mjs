@@ -54,7 +54,7 @@ try {
 
   const timeStore = async (from, n) => {
     const start = process.hrtime.bigint();
-    for (let i = from; i < from + n; i++) await store.recordOperation(lease, record(i));
+    for (let i = from; i < from + n; i++) await store.recordOperation({ ...lease, record: record(i) });
     return Number(process.hrtime.bigint() - start) / 1000 / n;
   };
   const timeRaw = async (from, n) => {

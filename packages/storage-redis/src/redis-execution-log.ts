@@ -7,32 +7,34 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  type CancelRequest,
   type ClaimedFlow,
   type ClaimRequest,
-  decodeCursor,
+  type ConsumeSignalRequest,
+  type CreateFlowResult,
   type ExecutionLog,
   encodeCursor,
   type FinishRequest,
   type FlowPage,
-  type FlowQuery,
   type FlowRecord,
-  InvalidArgumentError,
-  type LeaseRef,
-  type Logger,
   type NewFlow,
+  type NormalizedFlowQuery,
   type OperationRecord,
   type PurgeRequest,
-  pageLimit,
+  type RecordRequest,
   type RecordResult,
+  type ReleaseRequest,
+  type RenewRequest,
   type RenewResult,
+  type SendSignalRequest,
   type SignalRecord,
-  type StoreEvent,
-  StoreUnavailableError,
+  type StoreCapabilities,
+  type StoreListener,
+  type SuspendRequest,
   type SuspendResult,
-  statusFilter,
-  type Wait,
+  type WakeFilter,
 } from '@ergon/core';
-import { leaseContext, positionArg, requireText, sameFlow } from './internal/args.js';
+import { leaseContext } from './internal/args.js';
 import {
   decodeEvent,
   decodeOperation,
@@ -40,7 +42,6 @@ import {
   encodeOperation,
   encodeSignalOperation,
   flowOf,
-  numArg,
   optArg,
   recordResult,
   toFlowRecord,
@@ -59,8 +60,6 @@ import { KeyLayout } from './internal/keys.js';
 import { commandName, defineScripts, loadScripts, type ScriptName } from './internal/scripts.js';
 import { type RedisExecutionLogOptions, type ResolvedRedisOptions, resolveOptions } from './options.js';
 
-/** Most flows one claim call may take. */
-const MAX_CLAIM = 1000;
 /** Most created-index entries one listFlows call looks at. */
 const LIST_BUDGET = 10_000;
 
@@ -70,7 +69,7 @@ interface Parts {
   readonly ownsClient: boolean;
   readonly subscriber: RedisClient;
   readonly keys: KeyLayout;
-  readonly listeners: Set<(event: StoreEvent) => void>;
+  readonly listeners: Set<StoreListener>;
 }
 
 /**
@@ -81,13 +80,15 @@ interface Parts {
 export class RedisExecutionLog implements ExecutionLog {
   /** Stable store name. */
   readonly name = 'redis';
+  /** Events through Redis pub/sub, best effort (workers keep a fallback poll). */
+  readonly capabilities: StoreCapabilities = Object.freeze({ events: true });
   /** The key prefix; every key is `{prefix}:…`. */
   readonly prefix: string;
   readonly #client: RedisClient;
   readonly #ownsClient: boolean;
   readonly #subscriber: RedisClient;
   readonly #keys: KeyLayout;
-  readonly #listeners: Set<(event: StoreEvent) => void>;
+  readonly #listeners: Set<StoreListener>;
   readonly #timeoutMs: number;
   readonly #ridBase = randomBytes(8).toString('hex');
   #ridSeq = 0;
@@ -119,7 +120,7 @@ export class RedisExecutionLog implements ExecutionLog {
     const quiet = () => {};
     if (ownsClient) client.on('error', quiet);
     const keys = new KeyLayout(resolved.prefix);
-    const listeners = new Set<(event: StoreEvent) => void>();
+    const listeners = new Set<StoreListener>();
     let subscriber: RedisClient | undefined;
     try {
       const scripts = await loadScripts();
@@ -140,7 +141,7 @@ export class RedisExecutionLog implements ExecutionLog {
         channel: keys.events,
         logger: resolved.logger,
         timeoutMs: resolved.commandTimeoutMs,
-        onMessage: (message) => dispatch(listeners, message, resolved.logger),
+        onMessage: (message) => dispatch(listeners, message),
       });
     } catch (error) {
       if (ownsClient) client.disconnect();
@@ -149,23 +150,23 @@ export class RedisExecutionLog implements ExecutionLog {
     return new RedisExecutionLog({ options: resolved, client, ownsClient, subscriber, keys, listeners });
   }
 
-  async createFlow(input: NewFlow): Promise<{ readonly flow: FlowRecord; readonly created: boolean }> {
+  async createFlow(input: NewFlow): Promise<CreateFlowResult> {
     return this.#call({ action: 'create flow', flowId: input.id }, async () => {
-      const id = requireText(input.id, 'flow id');
+      const id = input.id;
       const reply = (await this.#script(
         'create-flow',
         [this.#keys.flow(id)],
         [
           this.#rid(),
           id,
-          requireText(input.type, 'flow type'),
-          requireText(input.queue, 'queue'),
-          String(input.input),
-          numArg(input.priority, 'priority'),
-          numArg(input.runAt, 'runAt'),
+          input.type,
+          input.queue,
+          input.input,
+          String(input.priority),
+          String(input.runAt),
           optArg(input.parentId),
           optArg(input.traceContext),
-          numArg(input.now, 'now'),
+          String(input.now),
         ],
       )) as [number, unknown];
       return { flow: flowOf(reply[1]), created: reply[0] === 1 };
@@ -178,18 +179,16 @@ export class RedisExecutionLog implements ExecutionLog {
     );
   }
 
-  async listFlows(query: FlowQuery): Promise<FlowPage> {
+  async listFlows(query: NormalizedFlowQuery): Promise<FlowPage> {
     return this.#call({ action: 'list flows' }, async () => {
-      const limit = pageLimit(query.limit);
-      const after = decodeCursor(query.cursor);
-      const statuses = statusFilter(query.status);
+      const { limit, after, statuses } = query;
       const reply = (await this.#script(
         'list-flows',
         [this.#keys.created],
         [
           optArg(after === undefined ? undefined : String(after.createdAt)),
           after?.id ?? '',
-          optArg(query.since === undefined ? undefined : numArg(query.since, 'since')),
+          optArg(query.since === undefined ? undefined : String(query.since)),
           String(limit),
           String(LIST_BUDGET),
           optArg(statuses?.join(',')),
@@ -226,22 +225,17 @@ export class RedisExecutionLog implements ExecutionLog {
 
   async claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
     return this.#call({ action: 'claim' }, async () => {
-      const types = [...new Set(request.types)];
-      const queues = [...new Set(request.queues)];
-      if (!Number.isInteger(request.limit) || request.limit < 0) {
-        throw new InvalidArgumentError(`claim limit must be a whole number ≥ 0 (got ${request.limit})`);
-      }
-      if (request.limit === 0 || types.length === 0 || queues.length === 0) return [];
-      const worker = requireText(request.workerId, 'worker id');
-      const leaseUntil = numArg(request.now + request.leaseMs, 'now + leaseMs');
-      const now = numArg(request.now, 'now');
+      const { types, queues } = request;
+      const worker = request.workerId;
+      const leaseUntil = String(request.now + request.leaseMs);
+      const now = String(request.now);
       const filter = [String(queues.length), ...queues, ...types];
       const reply = (
         request.flowId === undefined
           ? await this.#script(
               'claim',
               [this.#keys.created],
-              [worker, String(Math.min(request.limit, MAX_CLAIM)), leaseUntil, now, ...filter],
+              [worker, String(request.limit), leaseUntil, now, ...filter],
             )
           : await this.#script(
               'claim-flow',
@@ -256,47 +250,43 @@ export class RedisExecutionLog implements ExecutionLog {
     });
   }
 
-  async renewLease(
-    lease: LeaseRef & { readonly leaseMs: number; readonly now: number },
-  ): Promise<RenewResult> {
+  async renewLease(lease: RenewRequest): Promise<RenewResult> {
     return this.#call(leaseContext('renew lease', lease), async () => {
       const reply = await this.#script(
         'renew-lease',
         [this.#keys.flow(lease.flowId)],
-        [lease.flowId, String(lease.token), numArg(lease.now + lease.leaseMs, 'now + leaseMs')],
+        [lease.flowId, String(lease.token), String(lease.now + lease.leaseMs)],
       );
       return { cancelRequested: reply === 1 };
     });
   }
 
-  async releaseLease(lease: LeaseRef & { readonly now: number }): Promise<void> {
+  async releaseLease(lease: ReleaseRequest): Promise<void> {
     await this.#call(leaseContext('release lease', lease), () =>
       this.#script(
         'release-lease',
         [this.#keys.flow(lease.flowId)],
-        [lease.flowId, String(lease.token), numArg(lease.now, 'now')],
+        [lease.flowId, String(lease.token), String(lease.now)],
       ),
     );
   }
 
-  async recordOperation(lease: LeaseRef, record: OperationRecord): Promise<RecordResult> {
+  async recordOperation(request: RecordRequest): Promise<RecordResult> {
+    const lease = request;
+    const { record } = request;
     return this.#call(leaseContext('record operation', lease), async () => {
-      sameFlow(lease, record);
       const reply = (await this.#script(
         'record-operation',
         [this.#keys.flow(lease.flowId), this.#keys.history(lease.flowId)],
-        [lease.flowId, String(lease.token), positionArg(record.position), encodeOperation(record)],
+        [lease.flowId, String(lease.token), String(record.position), encodeOperation(record)],
       )) as [number, string, number];
       return recordResult(reply);
     });
   }
 
-  async consumeSignal(
-    lease: LeaseRef,
-    request: { readonly name: string; readonly record: Omit<OperationRecord, 'result' | 'status'> },
-  ): Promise<RecordResult | undefined> {
+  async consumeSignal(request: ConsumeSignalRequest): Promise<RecordResult | undefined> {
+    const lease = request;
     return this.#call(leaseContext(`consume signal '${request.name}'`, lease), async () => {
-      sameFlow(lease, request.record);
       const id = lease.flowId;
       const reply = (await this.#script(
         'consume-signal',
@@ -304,7 +294,7 @@ export class RedisExecutionLog implements ExecutionLog {
         [
           id,
           String(lease.token),
-          positionArg(request.record.position),
+          String(request.record.position),
           request.name,
           encodeSignalOperation(request.record),
         ],
@@ -313,14 +303,10 @@ export class RedisExecutionLog implements ExecutionLog {
     });
   }
 
-  async suspend(
-    lease: LeaseRef & { readonly waits: readonly Wait[]; readonly now: number },
-  ): Promise<SuspendResult> {
+  async suspend(lease: SuspendRequest): Promise<SuspendResult> {
     return this.#call(leaseContext('suspend', lease), async () => {
-      const now = Number(numArg(lease.now, 'now'));
-      const timers = lease.waits.flatMap((w) =>
-        w.kind === 'timer' ? [Number(numArg(w.at, 'timer at'))] : [],
-      );
+      const now = lease.now;
+      const timers = lease.waits.flatMap((w) => (w.kind === 'timer' ? [w.at] : []));
       const names = [...new Set(lease.waits.flatMap((w) => (w.kind === 'signal' ? [w.name] : [])))];
       const children = [...new Set(lease.waits.flatMap((w) => (w.kind === 'child' ? [w.flowId] : [])))];
       const outcome = await this.#script(
@@ -344,13 +330,8 @@ export class RedisExecutionLog implements ExecutionLog {
   }
 
   async finishFlow(request: FinishRequest): Promise<void> {
-    await this.#call(leaseContext(`finish flow as ${request.status}`, request), () => {
-      if (!['completed', 'failed', 'cancelled'].includes(request.status)) {
-        throw new InvalidArgumentError(
-          `finish status must be completed, failed or cancelled (got ${request.status})`,
-        );
-      }
-      return this.#script(
+    await this.#call(leaseContext(`finish flow as ${request.status}`, request), () =>
+      this.#script(
         'finish-flow',
         [this.#keys.flow(request.flowId)],
         [
@@ -360,58 +341,38 @@ export class RedisExecutionLog implements ExecutionLog {
           request.status,
           optArg(request.result),
           optArg(request.error),
-          numArg(request.now, 'now'),
+          String(request.now),
         ],
-      );
-    });
+      ),
+    );
   }
 
-  async sendSignal(signal: {
-    readonly flowId: string;
-    readonly name: string;
-    readonly payload: string;
-    readonly now: number;
-  }): Promise<void> {
+  async sendSignal(signal: SendSignalRequest): Promise<void> {
     const id = signal.flowId;
     await this.#call({ action: `signal '${signal.name}'`, flowId: id }, () =>
       this.#script(
         'send-signal',
         [this.#keys.flow(id), this.#keys.signals(id), this.#keys.signalIndex(id)],
-        [
-          this.#rid(),
-          id,
-          requireText(signal.name, 'signal name'),
-          String(signal.payload),
-          numArg(signal.now, 'now'),
-        ],
+        [this.#rid(), id, signal.name, signal.payload, String(signal.now)],
       ),
     );
   }
 
-  async requestCancel(request: {
-    readonly flowId: string;
-    readonly error: string;
-    readonly now: number;
-  }): Promise<FlowRecord> {
+  async requestCancel(request: CancelRequest): Promise<FlowRecord> {
     return this.#call({ action: 'cancel', flowId: request.flowId }, async () =>
       flowOf(
         await this.#script(
           'request-cancel',
           [this.#keys.flow(request.flowId)],
-          [request.flowId, String(request.error), numArg(request.now, 'now')],
+          [request.flowId, request.error, String(request.now)],
         ),
       ),
     );
   }
 
-  async nextWakeAt(filter: {
-    readonly types: readonly string[];
-    readonly queues: readonly string[];
-  }): Promise<number | undefined> {
+  async nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
     return this.#call({ action: 'read next wake-up' }, async () => {
-      const types = [...new Set(filter.types)];
-      const queues = [...new Set(filter.queues)];
-      if (types.length === 0 || queues.length === 0) return undefined;
+      const { types, queues } = filter;
       const reply = await this.#script(
         'next-wake-at',
         [this.#keys.created],
@@ -423,14 +384,10 @@ export class RedisExecutionLog implements ExecutionLog {
 
   async purge(request: PurgeRequest): Promise<number> {
     return this.#call({ action: 'purge' }, async () => {
-      if (!Number.isInteger(request.limit) || request.limit < 0) {
-        throw new InvalidArgumentError(`purge limit must be a whole number ≥ 0 (got ${request.limit})`);
-      }
-      if (request.limit === 0) return 0;
       const reply = await this.#script(
         'purge',
         [this.#keys.finished, this.#keys.created],
-        [numArg(request.finishedBefore, 'finishedBefore'), String(request.limit)],
+        [String(request.finishedBefore), String(request.limit)],
       );
       return Number(reply);
     });
@@ -441,14 +398,14 @@ export class RedisExecutionLog implements ExecutionLog {
    * Delivery is best effort: events published while the subscriber is
    * reconnecting are lost, so a worker keeps a fallback poll (`nextWakeAt`).
    */
-  subscribe(listener: (event: StoreEvent) => void): () => void {
+  subscribe(listener: StoreListener): () => void {
     this.#listeners.add(listener);
     return () => {
       this.#listeners.delete(listener);
     };
   }
 
-  /** Closes the subscriber, and the command connection when the store created it. Idempotent. */
+  /** Closes the subscriber, and the command connection when the store created it. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#listeners.clear();
@@ -459,7 +416,6 @@ export class RedisExecutionLog implements ExecutionLog {
   }
 
   async #call<T>(context: ErrorContext, run: () => Promise<T>): Promise<T> {
-    if (this.#closing) throw new StoreUnavailableError('redis', `${context.action}: the store is closed`);
     try {
       return await run();
     } catch (error) {
@@ -487,15 +443,10 @@ export function createRedisExecutionLog(options: RedisExecutionLogOptions = {}):
   return RedisExecutionLog.open(options);
 }
 
-function dispatch(listeners: Set<(event: StoreEvent) => void>, message: string, logger: Logger): void {
+function dispatch(listeners: Set<StoreListener>, message: string): void {
   if (listeners.size === 0) return;
   const event = decodeEvent(message);
   if (!event) return;
-  for (const listener of listeners) {
-    try {
-      listener(event);
-    } catch (error) {
-      logger.warn('a store event listener threw', { error: String(error) });
-    }
-  }
+  // Listeners come through the runtime wrapper, which isolates one that throws.
+  for (const listener of listeners) listener(event);
 }

@@ -3,8 +3,8 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
 import { SQLITE_SCHEMA_VERSION, SqliteExecutionLog } from './index.js';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, MIGRATIONS } from './internal/schema.js';
 
@@ -175,9 +175,12 @@ describe('migrations', () => {
       expect((await store.getHistory('gone')).map((h) => h.result)).toEqual(['["orphan"]']);
       // The upgraded flow is written to as any other: first write wins, new positions append.
       const lease = { flowId: 'old-running', token: 4 };
-      const again = await store.recordOperation(lease, { ...op('old-running', 1), result: '["late"]' });
+      const again = await store.recordOperation({
+        ...lease,
+        record: { ...op('old-running', 1), result: '["late"]' },
+      });
       expect(again).toMatchObject({ existed: true, record: { result: '["r1"]' } });
-      await store.recordOperation(lease, op('old-running', 2));
+      await store.recordOperation({ ...lease, record: op('old-running', 2) });
       expect((await store.getHistory('old-running')).map((h) => h.position)).toEqual([0, 1, 2, 2 ** 20 + 5]);
     } finally {
       await store.close();

@@ -146,14 +146,16 @@ describe('SqliteExecutionLog locking', () => {
     // The other connection takes the flow over while it holds the lock: the waiting write must see it.
     other.prepare("update flows set fencing_token = fencing_token + 1 where id = 'rec'").run();
     setTimeout(() => other.exec('COMMIT'), 100);
-    await expect(store.recordOperation(lease, op('rec', 0))).rejects.toMatchObject({ code: 'LEASE_LOST' });
+    await expect(store.recordOperation({ ...lease, record: op('rec', 0) })).rejects.toMatchObject({
+      code: 'LEASE_LOST',
+    });
     const taken = { ...lease, token: lease.token + 1 };
     other.exec('BEGIN IMMEDIATE');
     setTimeout(() => other.exec('COMMIT'), 100);
-    expect((await store.recordOperation(taken, op('rec', 0))).existed).toBe(false);
+    expect((await store.recordOperation({ ...taken, record: op('rec', 0) })).existed).toBe(false);
     const impatient = await open({ path, busyTimeoutMs: 100 });
     other.exec('BEGIN IMMEDIATE');
-    await expect(impatient.recordOperation(taken, op('rec', 1))).rejects.toMatchObject({
+    await expect(impatient.recordOperation({ ...taken, record: op('rec', 1) })).rejects.toMatchObject({
       code: 'STORE_UNAVAILABLE',
     });
     other.exec('ROLLBACK');
@@ -194,11 +196,14 @@ describe('SqliteExecutionLog on one file from two connections', () => {
       now: T0,
     });
     expect(claimed?.flow.id).toBe('late');
-    await expect(a.recordOperation({ flowId: 'late', token: 0 }, op('late', 0))).rejects.toMatchObject({
+    await expect(
+      a.recordOperation({ ...{ flowId: 'late', token: 0 }, record: op('late', 0) }),
+    ).rejects.toMatchObject({
       code: 'LEASE_LOST',
     });
     expect(
-      (await a.recordOperation({ flowId: 'late', token: claimed?.token ?? 0 }, op('late', 0))).existed,
+      (await a.recordOperation({ ...{ flowId: 'late', token: claimed?.token ?? 0 }, record: op('late', 0) }))
+        .existed,
     ).toBe(false);
     expect(await b.getHistory('late')).toHaveLength(1);
   });
@@ -238,10 +243,11 @@ describe('SqliteExecutionLog history', () => {
     await store.createFlow(newFlow('seq'));
     const [claimed] = await claimAll(store, 'w');
     const lease = { flowId: 'seq', token: claimed?.token ?? 0 };
-    await store.recordOperation(lease, { ...op('seq', 0), seq: 2 });
-    await store.recordOperation(lease, op('seq', 1));
+    await store.recordOperation({ ...lease, record: { ...op('seq', 0), seq: 2 } });
+    await store.recordOperation({ ...lease, record: op('seq', 1) });
     await store.sendSignal({ flowId: 'seq', name: 'go', payload: '["p"]', now: T0 });
-    const consumed = await store.consumeSignal(lease, {
+    const consumed = await store.consumeSignal({
+      ...lease,
       name: 'go',
       record: { flowId: 'seq', position: 2, key: 'go#0', kind: 'signal', attempts: 1, startedAt: T0, seq: 1 },
     });
@@ -249,7 +255,7 @@ describe('SqliteExecutionLog history', () => {
     const history = await store.getHistory('seq');
     expect(history.map((h) => h.seq)).toEqual([2, undefined, 1]);
     // A garbage result is stored and returned as is: decoding it is the engine's business.
-    await store.recordOperation(lease, { ...op('seq', 3), result: '\u0000not json{' });
+    await store.recordOperation({ ...lease, record: { ...op('seq', 3), result: '\u0000not json{' } });
     expect((await store.getHistory('seq'))[3]?.result).toBe('\u0000not json{');
   });
 });
@@ -268,14 +274,14 @@ describe('SqliteExecutionLog maintenance', () => {
       now: T0,
     });
     for (const { flow, token } of claimed) {
-      await store.recordOperation({ flowId: flow.id, token }, op(flow.id, 0));
+      await store.recordOperation({ ...{ flowId: flow.id, token }, record: op(flow.id, 0) });
       await store.sendSignal({ flowId: flow.id, name: 's', payload: '[]', now: T0 });
       await store.finishFlow({ flowId: flow.id, token, status: 'completed', result: '[]', now: T0 });
     }
     expect(await store.purge({ finishedBefore: T0 + 1, limit: 10_000 })).toBe(230);
     expect(await store.getHistory('p-7')).toEqual([]);
     expect(await store.getSignals('p-7')).toEqual([]);
-    expect((await store.listFlows({})).flows.map((f) => f.id)).toEqual(['live']);
+    expect((await store.listFlows({ limit: 50 })).flows.map((f) => f.id)).toEqual(['live']);
   });
 
   it('keeps the change feed bounded', async () => {

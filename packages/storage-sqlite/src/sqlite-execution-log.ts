@@ -14,29 +14,36 @@
  * @module
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import {
-  type ClaimedFlow,
-  type ClaimRequest,
-  type ExecutionLog,
-  type FinishRequest,
-  type FlowPage,
-  type FlowQuery,
-  type FlowRecord,
-  InvalidArgumentError,
-  type LeaseRef,
-  type NewFlow,
-  type OperationRecord,
-  type PurgeRequest,
-  type RecordResult,
-  type RenewResult,
-  type SignalRecord,
-  type StoreEvent,
-  type SuspendResult,
-  type Wait,
+import type {
+  CancelRequest,
+  ClaimedFlow,
+  ClaimRequest,
+  ConsumeSignalRequest,
+  CreateFlowResult,
+  ExecutionLog,
+  FinishRequest,
+  FlowPage,
+  FlowRecord,
+  NewFlow,
+  NormalizedFlowQuery,
+  OperationRecord,
+  PurgeRequest,
+  RecordRequest,
+  RecordResult,
+  ReleaseRequest,
+  RenewRequest,
+  RenewResult,
+  SendSignalRequest,
+  SignalRecord,
+  StoreCapabilities,
+  StoreListener,
+  SuspendRequest,
+  SuspendResult,
+  WakeFilter,
 } from '@ergon/core';
+import { Doorbell } from './internal/doorbell.js';
 import { toErgonError } from './internal/errors.js';
 import { changeSource, EventOutbox } from './internal/feed.js';
-import { Doorbell } from './internal/doorbell.js';
 import { consumeSignal, readHistory, recordFast, recordOperation } from './internal/history.js';
 import { claimFlows, nextWakeAt, releaseLease, renewLease } from './internal/leases.js';
 import {
@@ -63,6 +70,8 @@ const PURGE_BATCH = 100;
 export class SqliteExecutionLog implements ExecutionLog {
   /** Stable store name. */
   readonly name = 'sqlite';
+  /** Events: commits of this process at once, of others through the doorbell and the poll. */
+  readonly capabilities: StoreCapabilities = Object.freeze({ events: true });
   readonly #connection: Connection;
   readonly #ctx: TxContext;
   readonly #runner: TransactionRunner;
@@ -118,7 +127,7 @@ export class SqliteExecutionLog implements ExecutionLog {
   }
 
   /** {@inheritDoc @ergon/core#ExecutionLog.createFlow} One IMMEDIATE transaction; `INSERT … ON CONFLICT DO NOTHING`. */
-  createFlow(input: NewFlow): Promise<{ flow: FlowRecord; created: boolean }> {
+  createFlow(input: NewFlow): Promise<CreateFlowResult> {
     return this.#runner.write(() => createFlow(this.#ctx, input));
   }
 
@@ -131,7 +140,7 @@ export class SqliteExecutionLog implements ExecutionLog {
   }
 
   /** {@inheritDoc @ergon/core#ExecutionLog.listFlows} Keyset-paged on the `(created_at, id)` index. */
-  listFlows(query: FlowQuery): Promise<FlowPage> {
+  listFlows(query: NormalizedFlowQuery): Promise<FlowPage> {
     return this.#runner.read(() => listFlows(this.#connection.kysely, this.#adhoc, query));
   }
 
@@ -151,12 +160,12 @@ export class SqliteExecutionLog implements ExecutionLog {
   }
 
   /** {@inheritDoc @ergon/core#ExecutionLog.renewLease} */
-  renewLease(lease: LeaseRef & { leaseMs: number; now: number }): Promise<RenewResult> {
+  renewLease(lease: RenewRequest): Promise<RenewResult> {
     return this.#runner.write(() => ({ cancelRequested: renewLease(this.#ctx, lease) }));
   }
 
   /** {@inheritDoc @ergon/core#ExecutionLog.releaseLease} */
-  releaseLease(lease: LeaseRef & { now: number }): Promise<void> {
+  releaseLease(lease: ReleaseRequest): Promise<void> {
     return this.#runner.write(() => releaseLease(this.#ctx, lease));
   }
 
@@ -164,24 +173,21 @@ export class SqliteExecutionLog implements ExecutionLog {
    * {@inheritDoc @ergon/core#ExecutionLog.recordOperation} Fencing check and upsert in one
    * statement; when it writes nothing, in one IMMEDIATE transaction that finds out why.
    */
-  recordOperation(lease: LeaseRef, record: OperationRecord): Promise<RecordResult> {
+  recordOperation(request: RecordRequest): Promise<RecordResult> {
     const ctx = this.#ctx;
     return this.#runner.writeOne(
-      () => recordFast(ctx, lease, record),
-      () => recordOperation(ctx, lease, record),
+      () => recordFast(ctx, request),
+      () => recordOperation(ctx, request),
     );
   }
 
   /** {@inheritDoc @ergon/core#ExecutionLog.consumeSignal} */
-  consumeSignal(
-    lease: LeaseRef,
-    request: { name: string; record: Omit<OperationRecord, 'result' | 'status'> },
-  ): Promise<RecordResult | undefined> {
-    return this.#runner.write(() => consumeSignal(this.#ctx, lease, request));
+  consumeSignal(request: ConsumeSignalRequest): Promise<RecordResult | undefined> {
+    return this.#runner.write(() => consumeSignal(this.#ctx, request));
   }
 
   /** {@inheritDoc @ergon/core#ExecutionLog.suspend} */
-  suspend(lease: LeaseRef & { waits: readonly Wait[]; now: number }): Promise<SuspendResult> {
+  suspend(lease: SuspendRequest): Promise<SuspendResult> {
     return this.#runner.write(() => suspend(this.#ctx, lease));
   }
 
@@ -191,17 +197,17 @@ export class SqliteExecutionLog implements ExecutionLog {
   }
 
   /** {@inheritDoc @ergon/core#ExecutionLog.sendSignal} */
-  sendSignal(signal: { flowId: string; name: string; payload: string; now: number }): Promise<void> {
+  sendSignal(signal: SendSignalRequest): Promise<void> {
     return this.#runner.write(() => sendSignal(this.#ctx, signal));
   }
 
   /** {@inheritDoc @ergon/core#ExecutionLog.requestCancel} */
-  requestCancel(request: { flowId: string; error: string; now: number }): Promise<FlowRecord> {
+  requestCancel(request: CancelRequest): Promise<FlowRecord> {
     return this.#runner.write(() => requestCancel(this.#ctx, request));
   }
 
   /** {@inheritDoc @ergon/core#ExecutionLog.nextWakeAt} One index seek per (queue, type). */
-  nextWakeAt(filter: { types: readonly string[]; queues: readonly string[] }): Promise<number | undefined> {
+  nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
     return this.#runner.read(() => nextWakeAt(this.#ctx, filter));
   }
 
@@ -211,9 +217,6 @@ export class SqliteExecutionLog implements ExecutionLog {
    */
   async purge(request: PurgeRequest): Promise<number> {
     const { finishedBefore, limit } = request;
-    if (!Number.isFinite(finishedBefore) || !Number.isInteger(limit) || limit < 0) {
-      throw new InvalidArgumentError('purge needs a finite `finishedBefore` (ms) and a whole `limit` ≥ 0');
-    }
     let purged = 0;
     while (purged < limit) {
       const batch = Math.min(PURGE_BATCH, limit - purged);
@@ -229,11 +232,9 @@ export class SqliteExecutionLog implements ExecutionLog {
    * Store events: `ready` when a flow becomes claimable (now, or at `at`), `finished` when one
    * ends. Events of every connection to the same file in this process arrive right after their
    * commit; those of other processes as soon as they ring the file's doorbell (`watch`),
-   * and at the latest within the poll interval (`pollIntervalMs`). Listeners must not throw; an
-   * error thrown by one is ignored.
+   * and at the latest within the poll interval (`pollIntervalMs`).
    */
-  subscribe(listener: (event: StoreEvent) => void): () => void {
-    if (this.#closed) return () => {};
+  subscribe(listener: StoreListener): () => void {
     const stop = this.#notifier.listen(listener);
     const unsubscribe = () => {
       stop();

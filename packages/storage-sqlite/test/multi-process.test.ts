@@ -118,7 +118,7 @@ describe('SqliteExecutionLog across processes', () => {
     // The work was shared: more than one process won claims.
     expect(reports.filter((r) => r.claimed.length > 0).length).toBeGreaterThan(1);
 
-    const page = await store.listFlows({ status: 'completed', limit: 1000 });
+    const page = await store.listFlows({ statuses: ['completed'], limit: 1000 });
     expect(page.flows).toHaveLength(FLOWS);
     for (const [w, report] of reports.entries()) {
       for (const id of report.claimed) {

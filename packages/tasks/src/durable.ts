@@ -12,21 +12,21 @@ import {
   type Codec,
   type Duration,
   ErrorCode,
-  type ExecutionLog,
   hasErrorCode,
-  isTerminalStatus,
   InvalidArgumentError,
+  isTerminalStatus,
   type Logger,
+  type StoreInput,
   systemClock,
-  toMillis,
   type Transaction,
+  toMillis,
 } from '@ergon/core';
 import {
   Client,
   Executor,
   FlowCancelledError,
-  FlowFailedError,
   type FlowDefinition,
+  FlowFailedError,
   type FlowInfo,
   type FlowSource,
   toFlowDefinition,
@@ -36,7 +36,7 @@ import { timeoutController } from './internal/abort.js';
 /** Options of {@link durable}. */
 export interface DurableOptions {
   /** Any store: in memory for one process, SQLite or Redis across processes and restarts. */
-  readonly store: ExecutionLog;
+  readonly store: StoreInput;
   /**
    * The lease this process holds on a flow while it runs it. After a crash,
    * a redelivered transaction resumes once the dead process's lease expired.
@@ -122,8 +122,8 @@ export function durable<P, O>(definition: FlowDefinition<P, O>, options: Durable
     for (;;) {
       if (outcome.status === 'completed') return outcome.result;
       if (outcome.status === 'failed') throw outcome.error;
-      if (outcome.status === 'cancelled') throw new FlowCancelledError(transaction.id);
-      // Suspended, or not claimable now: running (maybe under a dead process's lease), not due, or finished.
+      if (outcome.status === 'cancelled') throw outcome.error ?? new FlowCancelledError(transaction.id);
+      // Suspended, running elsewhere (maybe under a dead process's lease), not due, or abandoned.
       const info = await client.get(transaction.id, { history: false });
       if (isTerminalStatus(info.status)) return unwrap(() => client.result<O>(transaction.id));
       ctx.signal.throwIfAborted();

@@ -150,7 +150,7 @@ describe('durable bridge', () => {
     });
     const gaveUp = await processOne(waiting, { id: 'ship-2', payload: { n: 8 } });
     expect(gaveUp.status).toBe('failed');
-    const pending = (await store.listFlows({ type: 'label', status: 'pending', limit: 10 })).flows;
+    const pending = (await store.listFlows({ type: 'label', statuses: ['pending'], limit: 10 })).flows;
     expect(pending).toHaveLength(1);
   });
 });

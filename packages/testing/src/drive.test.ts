@@ -23,10 +23,18 @@ describe('freezableStore', () => {
       leaseMs: 10,
       now: 0,
     });
-    const write = wrapped.store.recordOperation(
-      { flowId: 'f', token: claimed?.token ?? 0 },
-      { flowId: 'f', position: 0, key: 'a#0', kind: 'step', status: 'completed', attempts: 1, startedAt: 0 },
-    );
+    const write = wrapped.store.recordOperation({
+      ...{ flowId: 'f', token: claimed?.token ?? 0 },
+      record: {
+        flowId: 'f',
+        position: 0,
+        key: 'a#0',
+        kind: 'step',
+        status: 'completed',
+        attempts: 1,
+        startedAt: 0,
+      },
+    });
     let settled = false;
     write.then(() => {
       settled = true;

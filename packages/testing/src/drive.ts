@@ -55,7 +55,7 @@ export function freezableStore(store: ExecutionLog, options: FreezableOptions = 
         if (frozen) return never;
         const result = value.apply(target, args);
         if (property !== 'recordOperation' || !options.freezeAfterRecord) return result;
-        const position = (args[1] as { position: number }).position;
+        const position = (args[0] as { record: { position: number } }).record.position;
         return Promise.resolve(result).then((written) => {
           if (options.freezeAfterRecord?.(position)) {
             frozen = true;

@@ -4,11 +4,11 @@
  *
  * @module
  */
-export { type ConformanceOptions, describeExecutionLogConformance } from './conformance/index.js';
 export {
-  type ConnectorConformanceOptions,
-  describeConnectorConformance,
-} from './connector-conformance/index.js';
+  type ConformanceOptions,
+  describeExecutionLogConformance,
+  type StoreConformanceSkip,
+} from './conformance/index.js';
 export {
   type CapabilitySupport,
   CONNECTOR_CAPABILITIES,
@@ -22,6 +22,10 @@ export {
   type DeadLetterRecord,
   type PoisonKind,
 } from './connector-conformance/harness.js';
+export {
+  type ConnectorConformanceOptions,
+  describeConnectorConformance,
+} from './connector-conformance/index.js';
 export { eventually, type FreezableOptions, type FreezableStore, freezableStore } from './drive.js';
 export { FakeClock } from './fake-clock.js';
 export { freePort, PrivateRedisServer, requireRedisServer } from './redis-server.js';

@@ -1,38 +1,44 @@
 /**
- * Errors a store raises for conditions the engine or a caller handles.
+ * Errors a store raises for conditions the engine or a caller handles. Each
+ * carries the typed fields a caller acts on; retryability follows the code.
  *
  * @module
  */
-import { ErgonError, ErrorCode } from '../errors.js';
 import { registerErrorClass } from '../codec.js';
+import { ErgonError, ErrorCode, markErrorClass } from '../errors.js';
+import type { FlowStatus } from './records.js';
 
 /** No flow with this id exists. */
 export class FlowNotFoundError extends ErgonError {
+  /** The id that was looked for. */
   readonly flowId: string;
   constructor(flowId: string) {
-    super(ErrorCode.FLOW_NOT_FOUND, `flow ${JSON.stringify(flowId)} not found: check the id, or whether it was purged`, {
-      details: { flowId },
-    });
+    super(
+      ErrorCode.FLOW_NOT_FOUND,
+      `flow ${JSON.stringify(flowId)} not found: check the id, or whether it was purged`,
+      {
+        details: { flowId },
+      },
+    );
     this.flowId = flowId;
-  }
-  override isRetryable(): boolean {
-    return false;
   }
 }
 
-/** The flow is already in a terminal state. */
+/** The flow is already in a terminal state; `action` needs a live flow. */
 export class FlowFinishedError extends ErgonError {
+  /** The finished flow. */
   readonly flowId: string;
-  readonly status: string;
-  constructor(flowId: string, status: string, action: string) {
+  /** Its terminal status. */
+  readonly status: FlowStatus;
+  /** What was refused (`signal 'approval'`, `cancel`). */
+  readonly action: string;
+  constructor(flowId: string, status: FlowStatus, action: string) {
     super(ErrorCode.FLOW_FINISHED, `cannot ${action}: flow ${JSON.stringify(flowId)} is already ${status}`, {
       details: { flowId, status, action },
     });
     this.flowId = flowId;
     this.status = status;
-  }
-  override isRetryable(): boolean {
-    return false;
+    this.action = action;
   }
 }
 
@@ -41,7 +47,9 @@ export class FlowFinishedError extends ErgonError {
  * worker took the flow over. The writer must abandon the run.
  */
 export class LeaseLostError extends ErgonError {
+  /** The flow whose lease was lost. */
   readonly flowId: string;
+  /** The stale token the write carried. */
   readonly token: number;
   constructor(flowId: string, token: number, detail = 'another worker holds a newer lease') {
     super(ErrorCode.LEASE_LOST, `lease lost on flow ${JSON.stringify(flowId)} (token ${token}): ${detail}`, {
@@ -50,16 +58,23 @@ export class LeaseLostError extends ErgonError {
     this.flowId = flowId;
     this.token = token;
   }
-  override isRetryable(): boolean {
-    return false;
-  }
 }
 
 /** The store cannot be reached or refused the operation; usually transient. */
 export class StoreUnavailableError extends ErgonError {
+  /** The store's name (`sqlite`, `redis`, ...). */
+  readonly store: string;
   constructor(store: string, message: string, cause?: unknown) {
-    super(ErrorCode.STORE_UNAVAILABLE, `${store} store unavailable: ${message}`, { cause, details: { store } });
+    super(ErrorCode.STORE_UNAVAILABLE, `${store} store unavailable: ${message}`, {
+      cause,
+      details: { store },
+    });
+    this.store = store;
   }
 }
 
+markErrorClass(FlowNotFoundError, '@ergon/core/FlowNotFoundError');
+markErrorClass(FlowFinishedError, '@ergon/core/FlowFinishedError');
+markErrorClass(LeaseLostError, '@ergon/core/LeaseLostError');
+markErrorClass(StoreUnavailableError, '@ergon/core/StoreUnavailableError');
 registerErrorClass(FlowNotFoundError, FlowFinishedError, LeaseLostError, StoreUnavailableError);

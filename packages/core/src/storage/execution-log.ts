@@ -12,12 +12,30 @@
  * Anything else a driver throws is mapped to `STORE_UNAVAILABLE` (transient)
  * or `STORE_CORRUPT` by the store's one error-mapping function.
  *
+ * Arguments: the engine never calls a store directly but through
+ * {@link RuntimeExecutionLog} (`runtimeStore(store)`), which validates and
+ * normalises every argument once, refuses calls after `close()`, closes once
+ * and isolates event listeners. A store may therefore assume well-formed
+ * requests (ids, finite times, whole limits ≥ 1, known statuses, a record
+ * whose `flowId` is its lease's, deduplicated non-empty type and queue
+ * lists) and keeps only what must be atomic with its writes: fencing, first
+ * write wins, the cancel flag.
+ *
  * @module
  */
 import type { FlowRecord, FlowStatus, OperationRecord, SignalRecord, Wait } from './records.js';
 
+/** What every request may carry: a signal that gives up waiting for the store. */
+export interface StoreCallOptions {
+  /**
+   * Aborts the wait for the store (a held lock, a reconnect). The caller then
+   * gets `ABORTED`; a write already sent may still take effect.
+   */
+  readonly signal?: AbortSignal | undefined;
+}
+
 /** Input of {@link ExecutionLog.createFlow}. */
-export interface NewFlow {
+export interface NewFlow extends StoreCallOptions {
   readonly id: string;
   readonly type: string;
   readonly queue: string;
@@ -31,20 +49,31 @@ export interface NewFlow {
   readonly now: number;
 }
 
+/** What {@link ExecutionLog.createFlow} reports. */
+export interface CreateFlowResult {
+  /** The flow as stored: the new one, or the existing one with that id. */
+  readonly flow: FlowRecord;
+  /** True when this call created it. */
+  readonly created: boolean;
+}
+
 /** Input of {@link ExecutionLog.claim}. */
-export interface ClaimRequest {
+export interface ClaimRequest extends StoreCallOptions {
   readonly workerId: string;
-  /** Only flows of these types. */
+  /** Only flows of these types (non-empty, no duplicates). */
   readonly types: readonly string[];
-  /** Only flows in these queues. */
+  /** Only flows in these queues (non-empty, no duplicates). */
   readonly queues: readonly string[];
-  /** At most this many flows. */
+  /** At most this many flows: 1 to {@link MAX_CLAIM_LIMIT}. */
   readonly limit: number;
   readonly leaseMs: number;
   readonly now: number;
   /** Optional: claim only this flow (it must still be ready and match types and queues). */
   readonly flowId?: string | undefined;
 }
+
+/** The most flows one {@link ExecutionLog.claim} call takes. */
+export const MAX_CLAIM_LIMIT = 1000;
 
 /** A flow claimed by a worker, with the token its writes must carry. */
 export interface ClaimedFlow {
@@ -58,10 +87,28 @@ export interface LeaseRef {
   readonly token: number;
 }
 
+/** Input of {@link ExecutionLog.renewLease}. */
+export interface RenewRequest extends LeaseRef, StoreCallOptions {
+  /** The lease runs until `now + leaseMs`. */
+  readonly leaseMs: number;
+  readonly now: number;
+}
+
 /** What {@link ExecutionLog.renewLease} reports. */
 export interface RenewResult {
   /** True when `client.cancel` was called while running: abort and finish as cancelled. */
   readonly cancelRequested: boolean;
+}
+
+/** Input of {@link ExecutionLog.releaseLease}. */
+export interface ReleaseRequest extends LeaseRef, StoreCallOptions {
+  readonly now: number;
+}
+
+/** Input of {@link ExecutionLog.recordOperation}. */
+export interface RecordRequest extends LeaseRef, StoreCallOptions {
+  /** The record; its `flowId` is the lease's. */
+  readonly record: OperationRecord;
 }
 
 /** What {@link ExecutionLog.recordOperation} reports. */
@@ -74,6 +121,21 @@ export interface RecordResult {
   readonly cancelRequested: boolean;
 }
 
+/** Input of {@link ExecutionLog.consumeSignal}. */
+export interface ConsumeSignalRequest extends LeaseRef, StoreCallOptions {
+  /** The signal name to pop. */
+  readonly name: string;
+  /** The record to write when one is popped; its `result` becomes the signal's payload. */
+  readonly record: Omit<OperationRecord, 'result' | 'status'>;
+}
+
+/** Input of {@link ExecutionLog.suspend}. */
+export interface SuspendRequest extends LeaseRef, StoreCallOptions {
+  /** What the flow waits for; at least one. */
+  readonly waits: readonly Wait[];
+  readonly now: number;
+}
+
 /** What {@link ExecutionLog.suspend} reports. */
 export type SuspendResult =
   /** The flow is suspended and the lease released; some worker resumes it when a wait resolves. */
@@ -83,28 +145,76 @@ export type SuspendResult =
   /** Cancellation was requested; the flow is now cancelled. */
   | { readonly outcome: 'cancelled' };
 
+/** The statuses {@link ExecutionLog.finishFlow} may write. */
+export type FinishStatus = 'completed' | 'failed' | 'cancelled';
+
 /** Input of {@link ExecutionLog.finishFlow}. */
-export interface FinishRequest extends LeaseRef {
-  readonly status: 'completed' | 'failed' | 'cancelled';
+export interface FinishRequest extends LeaseRef, StoreCallOptions {
+  readonly status: FinishStatus;
   /** Encoded result (completed). */
   readonly result?: string | undefined;
-  /** Encoded error (failed, cancelled). */
+  /**
+   * Encoded error (failed, cancelled). For `cancelled`, the reason recorded by
+   * {@link ExecutionLog.requestCancel} wins: this one is kept only when none was.
+   */
   readonly error?: string | undefined;
   readonly now: number;
 }
 
+/** Input of {@link ExecutionLog.sendSignal}. */
+export interface SendSignalRequest extends StoreCallOptions {
+  readonly flowId: string;
+  readonly name: string;
+  /** Encoded payload. */
+  readonly payload: string;
+  readonly now: number;
+}
+
+/** Input of {@link ExecutionLog.requestCancel}. */
+export interface CancelRequest extends StoreCallOptions {
+  readonly flowId: string;
+  /** Encoded reason (a `FlowCancelledError`), stored as the flow's error. */
+  readonly error: string;
+  readonly now: number;
+}
+
+/** Input of {@link ExecutionLog.nextWakeAt}. */
+export interface WakeFilter extends StoreCallOptions {
+  /** Non-empty, no duplicates. */
+  readonly types: readonly string[];
+  /** Non-empty, no duplicates. */
+  readonly queues: readonly string[];
+}
+
 /** Filters of {@link ExecutionLog.listFlows}. */
-export interface FlowQuery {
-  readonly status?: FlowStatus | readonly FlowStatus[];
-  readonly type?: string;
-  readonly queue?: string;
-  readonly parentId?: string;
+export interface FlowQuery extends StoreCallOptions {
+  /** One status or several (each one of {@link FlowStatus}). */
+  readonly status?: FlowStatus | readonly FlowStatus[] | undefined;
+  readonly type?: string | undefined;
+  readonly queue?: string | undefined;
+  readonly parentId?: string | undefined;
   /** Created at or after (ms). */
-  readonly since?: number;
+  readonly since?: number | undefined;
   /** Page size; default 50, at most 1000. */
-  readonly limit?: number;
+  readonly limit?: number | undefined;
   /** Opaque cursor from the previous page. */
-  readonly cursor?: string;
+  readonly cursor?: string | undefined;
+}
+
+/**
+ * A {@link FlowQuery} after the runtime wrapper normalised it: what a store's
+ * `listFlows` receives. Statuses are a list, the limit is set and the cursor decoded.
+ */
+export interface NormalizedFlowQuery extends StoreCallOptions {
+  readonly statuses?: readonly FlowStatus[] | undefined;
+  readonly type?: string | undefined;
+  readonly queue?: string | undefined;
+  readonly parentId?: string | undefined;
+  readonly since?: number | undefined;
+  /** 1 to 1000. */
+  readonly limit: number;
+  /** Flows strictly after this one in newest-first order. */
+  readonly after?: { readonly createdAt: number; readonly id: string } | undefined;
 }
 
 /** A page of flows, newest first. */
@@ -115,42 +225,62 @@ export interface FlowPage {
 }
 
 /** Input of {@link ExecutionLog.purge}. */
-export interface PurgeRequest {
+export interface PurgeRequest extends StoreCallOptions {
   /** Purge terminal flows finished before this time (ms). */
   readonly finishedBefore: number;
-  /** At most this many flows per call. */
+  /** At most this many flows per call (≥ 1). */
   readonly limit: number;
 }
+
+/** Options of the one-flow reads (`getFlow`, `getHistory`, `getSignals`). */
+export type ReadOptions = StoreCallOptions;
 
 /** An event a store may emit so idle workers wake without polling. */
 export type StoreEvent =
   /** A flow became claimable now, or at `at` when given. */
   | { readonly type: 'ready'; readonly queue: string; readonly at?: number | undefined }
   /** A flow reached a terminal state. */
-  | { readonly type: 'finished'; readonly flowId: string; readonly status: FlowStatus };
+  | { readonly type: 'finished'; readonly flowId: string; readonly status: FlowStatus }
+  /** Cancellation was requested for a running flow: its worker stops it now. */
+  | { readonly type: 'cancel-requested'; readonly flowId: string };
 
-/** The storage contract. See the module comment for time and error rules. */
+/** A listener of store events. */
+export type StoreListener = (event: StoreEvent) => void;
+
+/**
+ * What a store can do beyond the required primitives. The conformance suite
+ * skips the cases of a capability a store lacks, with the reason it declares.
+ */
+export interface StoreCapabilities {
+  /** `subscribe` delivers {@link StoreEvent}s (else workers poll). */
+  readonly events: boolean;
+}
+
+/** The storage contract. See the module comment for time, error and argument rules. */
 export interface ExecutionLog {
   /** Stable store name (`memory`, `sqlite`, `redis`). */
   readonly name: string;
+
+  /** Optional capabilities; see {@link StoreCapabilities}. */
+  readonly capabilities: StoreCapabilities;
 
   /**
    * Creates a flow, or returns the existing one with that id (idempotent; never a second flow).
    * Creating a child (`parentId` set) is equally idempotent.
    */
-  createFlow(flow: NewFlow): Promise<{ readonly flow: FlowRecord; readonly created: boolean }>;
+  createFlow(flow: NewFlow): Promise<CreateFlowResult>;
 
   /** The flow, or undefined. */
-  getFlow(flowId: string): Promise<FlowRecord | undefined>;
+  getFlow(flowId: string, options?: ReadOptions): Promise<FlowRecord | undefined>;
 
   /** Flows matching the query, newest first, paged by cursor. */
-  listFlows(query: FlowQuery): Promise<FlowPage>;
+  listFlows(query: NormalizedFlowQuery): Promise<FlowPage>;
 
   /** The flow's history ordered by position. Empty for an unknown flow. */
-  getHistory(flowId: string): Promise<OperationRecord[]>;
+  getHistory(flowId: string, options?: ReadOptions): Promise<OperationRecord[]>;
 
   /** Buffered (unconsumed) signals of the flow, oldest first. */
-  getSignals(flowId: string): Promise<SignalRecord[]>;
+  getSignals(flowId: string, options?: ReadOptions): Promise<SignalRecord[]>;
 
   /**
    * Atomically claims up to `limit` flows that are ready: pending or suspended with
@@ -161,20 +291,20 @@ export interface ExecutionLog {
   claim(request: ClaimRequest): Promise<ClaimedFlow[]>;
 
   /** Extends the lease to `now + leaseMs`. @throws LeaseLostError when the token is stale. */
-  renewLease(lease: LeaseRef & { readonly leaseMs: number; readonly now: number }): Promise<RenewResult>;
+  renewLease(request: RenewRequest): Promise<RenewResult>;
 
   /**
    * Gives the flow back (graceful shutdown): status `pending`, `runAt = now`, no lease.
    * A stale token is ignored (someone else owns it already).
    */
-  releaseLease(lease: LeaseRef & { readonly now: number }): Promise<void>;
+  releaseLease(request: ReleaseRequest): Promise<void>;
 
   /**
    * Writes a history record at `record.position`. If a final (`completed`/`failed`) record
    * is already there, nothing is written and that record is returned (`existed: true`).
    * @throws LeaseLostError when the token is stale.
    */
-  recordOperation(lease: LeaseRef, record: OperationRecord): Promise<RecordResult>;
+  recordOperation(request: RecordRequest): Promise<RecordResult>;
 
   /**
    * Atomically pops the oldest buffered signal named `name` and records it as the
@@ -183,10 +313,7 @@ export interface ExecutionLog {
    * Returns undefined when no such signal is buffered.
    * @throws LeaseLostError when the token is stale.
    */
-  consumeSignal(
-    lease: LeaseRef,
-    request: { readonly name: string; readonly record: Omit<OperationRecord, 'result' | 'status'> },
-  ): Promise<RecordResult | undefined>;
+  consumeSignal(request: ConsumeSignalRequest): Promise<RecordResult | undefined>;
 
   /**
    * Suspends a running flow on `waits` and releases its lease, unless a wait has already
@@ -196,7 +323,7 @@ export interface ExecutionLog {
    * arrives, or when a waited child finishes.
    * @throws LeaseLostError when the token is stale.
    */
-  suspend(lease: LeaseRef & { readonly waits: readonly Wait[]; readonly now: number }): Promise<SuspendResult>;
+  suspend(request: SuspendRequest): Promise<SuspendResult>;
 
   /**
    * Moves a running flow to a terminal state, releasing the lease. When it is a child,
@@ -209,33 +336,32 @@ export interface ExecutionLog {
    * Buffers a signal and wakes the flow if it is suspended waiting on that name.
    * @throws FlowNotFoundError, or FlowFinishedError when the flow is terminal.
    */
-  sendSignal(signal: {
-    readonly flowId: string;
-    readonly name: string;
-    readonly payload: string;
-    readonly now: number;
-  }): Promise<void>;
+  sendSignal(request: SendSignalRequest): Promise<void>;
 
   /**
    * Requests cancellation. A pending or suspended flow is cancelled at once (its parent,
-   * if waiting, is woken); a running one gets `cancelRequested` and stops at its next
-   * durable operation. A terminal flow is returned unchanged.
+   * if waiting, is woken); a running one gets `cancelRequested`, its reason is stored as
+   * its error, a `cancel-requested` event goes out, and it stops at its next durable
+   * operation. A terminal flow is returned unchanged.
    * @throws FlowNotFoundError.
    */
-  requestCancel(request: { readonly flowId: string; readonly error: string; readonly now: number }): Promise<FlowRecord>;
+  requestCancel(request: CancelRequest): Promise<FlowRecord>;
 
   /**
    * The earliest time a flow of these types and queues becomes claimable (a due `runAt`
    * or a lease expiry), or undefined when none will by time alone.
    */
-  nextWakeAt(filter: { readonly types: readonly string[]; readonly queues: readonly string[] }): Promise<number | undefined>;
+  nextWakeAt(filter: WakeFilter): Promise<number | undefined>;
 
   /** Deletes terminal flows finished before the cut-off, with their history and signals. Returns how many. */
   purge(request: PurgeRequest): Promise<number>;
 
-  /** Optional: events for idle workers and result waiters. Returns an unsubscribe function. */
-  subscribe?(listener: (event: StoreEvent) => void): () => void;
+  /**
+   * Events for idle workers and result waiters (when `capabilities.events`).
+   * Returns an unsubscribe function.
+   */
+  subscribe?(listener: StoreListener): () => void;
 
-  /** Releases connections. Idempotent. */
+  /** Releases connections. */
   close(): Promise<void>;
 }

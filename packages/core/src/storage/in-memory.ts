@@ -7,35 +7,52 @@
  */
 import { FlowFinishedError, FlowNotFoundError, LeaseLostError } from './errors.js';
 import type {
+  CancelRequest,
   ClaimedFlow,
   ClaimRequest,
+  ConsumeSignalRequest,
+  CreateFlowResult,
   ExecutionLog,
   FinishRequest,
   FlowPage,
-  FlowQuery,
   LeaseRef,
   NewFlow,
+  NormalizedFlowQuery,
   PurgeRequest,
+  RecordRequest,
   RecordResult,
+  ReleaseRequest,
+  RenewRequest,
   RenewResult,
+  SendSignalRequest,
+  StoreCapabilities,
   StoreEvent,
+  SuspendRequest,
   SuspendResult,
+  WakeFilter,
 } from './execution-log.js';
-import { decodeCursor, encodeCursor, pageLimit, statusFilter } from './query.js';
-import { type FlowRecord, isTerminalStatus, type OperationRecord, type SignalRecord, type Wait } from './records.js';
+import { encodeCursor } from './query.js';
+import {
+  type FlowRecord,
+  isTerminalStatus,
+  type OperationRecord,
+  type SignalRecord,
+  type Wait,
+} from './records.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** An {@link ExecutionLog} in memory. Nothing survives the process. */
 export class InMemoryExecutionLog implements ExecutionLog {
   readonly name = 'memory';
+  readonly capabilities: StoreCapabilities = Object.freeze({ events: true });
   readonly #flows = new Map<string, Mutable<FlowRecord>>();
   readonly #history = new Map<string, Map<number, OperationRecord>>();
   readonly #signals = new Map<string, SignalRecord[]>();
   readonly #listeners = new Set<(event: StoreEvent) => void>();
   #signalSeq = 0;
 
-  async createFlow(input: NewFlow): Promise<{ flow: FlowRecord; created: boolean }> {
+  async createFlow(input: NewFlow): Promise<CreateFlowResult> {
     const existing = this.#flows.get(input.id);
     if (existing) return { flow: snapshot(existing), created: false };
     const flow: Mutable<FlowRecord> = {
@@ -65,10 +82,8 @@ export class InMemoryExecutionLog implements ExecutionLog {
     return flow ? snapshot(flow) : undefined;
   }
 
-  async listFlows(query: FlowQuery): Promise<FlowPage> {
-    const statuses = statusFilter(query.status);
-    const limit = pageLimit(query.limit);
-    const after = decodeCursor(query.cursor);
+  async listFlows(query: NormalizedFlowQuery): Promise<FlowPage> {
+    const { statuses, limit, after } = query;
     const matches = [...this.#flows.values()]
       .filter(
         (f) =>
@@ -105,7 +120,9 @@ export class InMemoryExecutionLog implements ExecutionLog {
           (request.flowId === undefined || f.id === request.flowId) &&
           request.types.includes(f.type) &&
           request.queues.includes(f.queue) &&
-          (((f.status === 'pending' || f.status === 'suspended') && f.runAt !== undefined && f.runAt <= now) ||
+          (((f.status === 'pending' || f.status === 'suspended') &&
+            f.runAt !== undefined &&
+            f.runAt <= now) ||
             (f.status === 'running' && (f.leaseExpiresAt ?? 0) <= now)),
       )
       .sort((a, b) => b.priority - a.priority || (a.runAt ?? 0) - (b.runAt ?? 0) || (a.id < b.id ? -1 : 1))
@@ -122,13 +139,13 @@ export class InMemoryExecutionLog implements ExecutionLog {
     });
   }
 
-  async renewLease(lease: LeaseRef & { leaseMs: number; now: number }): Promise<RenewResult> {
+  async renewLease(lease: RenewRequest): Promise<RenewResult> {
     const flow = this.#owned(lease);
     flow.leaseExpiresAt = lease.now + lease.leaseMs;
     return { cancelRequested: flow.cancelRequested };
   }
 
-  async releaseLease(lease: LeaseRef & { now: number }): Promise<void> {
+  async releaseLease(lease: ReleaseRequest): Promise<void> {
     const flow = this.#flows.get(lease.flowId);
     if (!flow || flow.fencingToken !== lease.token || flow.status !== 'running') return;
     flow.status = 'pending';
@@ -139,15 +156,13 @@ export class InMemoryExecutionLog implements ExecutionLog {
     this.#emit({ type: 'ready', queue: flow.queue });
   }
 
-  async recordOperation(lease: LeaseRef, record: OperationRecord): Promise<RecordResult> {
-    const flow = this.#owned(lease);
-    return { ...this.#write(record), cancelRequested: flow.cancelRequested };
+  async recordOperation(request: RecordRequest): Promise<RecordResult> {
+    const flow = this.#owned(request);
+    return { ...this.#write(request.record), cancelRequested: flow.cancelRequested };
   }
 
-  async consumeSignal(
-    lease: LeaseRef,
-    request: { name: string; record: Omit<OperationRecord, 'result' | 'status'> },
-  ): Promise<RecordResult | undefined> {
+  async consumeSignal(request: ConsumeSignalRequest): Promise<RecordResult | undefined> {
+    const lease = request;
     const flow = this.#owned(lease);
     const existing = this.#history.get(lease.flowId)?.get(request.record.position);
     if (existing && existing.status !== 'waiting') {
@@ -161,7 +176,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
     return { ...this.#write(record), cancelRequested: flow.cancelRequested };
   }
 
-  async suspend(lease: LeaseRef & { waits: readonly Wait[]; now: number }): Promise<SuspendResult> {
+  async suspend(lease: SuspendRequest): Promise<SuspendResult> {
     const flow = this.#owned(lease);
     if (flow.cancelRequested) {
       this.#finish(flow, 'cancelled', lease.now, {});
@@ -184,19 +199,29 @@ export class InMemoryExecutionLog implements ExecutionLog {
     this.#finish(flow, request.status, request.now, request);
   }
 
-  async sendSignal(signal: { flowId: string; name: string; payload: string; now: number }): Promise<void> {
+  async sendSignal(signal: SendSignalRequest): Promise<void> {
     const flow = this.#flows.get(signal.flowId);
     if (!flow) throw new FlowNotFoundError(signal.flowId);
-    if (isTerminalStatus(flow.status)) throw new FlowFinishedError(flow.id, flow.status, `signal '${signal.name}'`);
+    if (isTerminalStatus(flow.status))
+      throw new FlowFinishedError(flow.id, flow.status, `signal '${signal.name}'`);
     const queue = this.#signals.get(flow.id) ?? [];
-    queue.push({ flowId: flow.id, seq: ++this.#signalSeq, name: signal.name, payload: signal.payload, sentAt: signal.now });
+    queue.push({
+      flowId: flow.id,
+      seq: ++this.#signalSeq,
+      name: signal.name,
+      payload: signal.payload,
+      sentAt: signal.now,
+    });
     this.#signals.set(flow.id, queue);
-    if (flow.status === 'suspended' && flow.waits.some((w) => w.kind === 'signal' && w.name === signal.name)) {
+    if (
+      flow.status === 'suspended' &&
+      flow.waits.some((w) => w.kind === 'signal' && w.name === signal.name)
+    ) {
       this.#wake(flow, signal.now);
     }
   }
 
-  async requestCancel(request: { flowId: string; error: string; now: number }): Promise<FlowRecord> {
+  async requestCancel(request: CancelRequest): Promise<FlowRecord> {
     const flow = this.#flows.get(request.flowId);
     if (!flow) throw new FlowNotFoundError(request.flowId);
     if (flow.status === 'pending' || flow.status === 'suspended') {
@@ -205,16 +230,21 @@ export class InMemoryExecutionLog implements ExecutionLog {
       flow.cancelRequested = true;
       flow.error = request.error;
       flow.updatedAt = request.now;
+      this.#emit({ type: 'cancel-requested', flowId: flow.id });
     }
     return snapshot(flow);
   }
 
-  async nextWakeAt(filter: { types: readonly string[]; queues: readonly string[] }): Promise<number | undefined> {
+  async nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
     let next: number | undefined;
     for (const f of this.#flows.values()) {
       if (!filter.types.includes(f.type) || !filter.queues.includes(f.queue)) continue;
       const at =
-        f.status === 'pending' || f.status === 'suspended' ? f.runAt : f.status === 'running' ? f.leaseExpiresAt : undefined;
+        f.status === 'pending' || f.status === 'suspended'
+          ? f.runAt
+          : f.status === 'running'
+            ? f.leaseExpiresAt
+            : undefined;
       if (at !== undefined && (next === undefined || at < next)) next = at;
     }
     return next;
@@ -282,8 +312,14 @@ export class InMemoryExecutionLog implements ExecutionLog {
     values: { result?: string | undefined; error?: string | undefined },
   ): void {
     flow.status = status;
-    flow.result = values.result;
-    flow.error = values.error ?? flow.error;
+    flow.result = status === 'completed' ? values.result : undefined;
+    // A cancel keeps the reason its request recorded.
+    flow.error =
+      status === 'completed'
+        ? undefined
+        : status === 'cancelled'
+          ? (flow.error ?? values.error)
+          : values.error;
     flow.waits = [];
     flow.runAt = undefined;
     flow.leaseOwner = undefined;
@@ -292,7 +328,10 @@ export class InMemoryExecutionLog implements ExecutionLog {
     flow.updatedAt = now;
     this.#emit({ type: 'finished', flowId: flow.id, status });
     const parent = flow.parentId ? this.#flows.get(flow.parentId) : undefined;
-    if (parent?.status === 'suspended' && parent.waits.some((w) => w.kind === 'child' && w.flowId === flow.id)) {
+    if (
+      parent?.status === 'suspended' &&
+      parent.waits.some((w) => w.kind === 'child' && w.flowId === flow.id)
+    ) {
       this.#wake(parent, now);
     }
   }

@@ -1,29 +1,58 @@
 /**
- * Helpers every store shares for listing: cursors, page sizes, status filters.
+ * Listing helpers: the query normalisation the runtime wrapper applies once,
+ * and the cursor format every store shares.
  *
  * @module
  */
 import { ErrorCode, InvalidArgumentError } from '../errors.js';
+import type { FlowQuery, NormalizedFlowQuery } from './execution-log.js';
 import type { FlowStatus } from './records.js';
+import { checkId, checkName, checkStatus, checkTime } from './runtime/validate.js';
 
 /** Default page size of `listFlows`. */
 export const DEFAULT_PAGE_SIZE = 50;
 /** Largest page size of `listFlows`. */
 export const MAX_PAGE_SIZE = 1000;
 
-/** The page size to use for a requested limit. */
+/** The page size to use for a requested limit. @throws InvalidArgumentError below 1 or not whole. */
 export function pageLimit(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new InvalidArgumentError(`list limit must be a whole number ≥ 1 (got ${limit})`);
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
+    throw new InvalidArgumentError(`list limit must be a whole number ≥ 1 (got ${String(limit)})`);
   }
   return Math.min(limit, MAX_PAGE_SIZE);
 }
 
-/** The statuses to match, or undefined for all. */
-export function statusFilter(status: FlowStatus | readonly FlowStatus[] | undefined): readonly FlowStatus[] | undefined {
-  if (status === undefined) return undefined;
-  return typeof status === 'string' ? [status] : status;
+/**
+ * Validates a {@link FlowQuery} and turns it into what a store's `listFlows`
+ * receives. @throws InvalidArgumentError naming the bad filter (an unknown
+ * status, a non-finite `since`, a limit below 1, a cursor not made by a store).
+ */
+export function normalizeQuery(query: FlowQuery): NormalizedFlowQuery {
+  if (typeof query !== 'object' || query === null)
+    throw new InvalidArgumentError('list needs a query object');
+  let statuses: readonly FlowStatus[] | undefined;
+  if (query.status !== undefined) {
+    const list = typeof query.status === 'string' ? [query.status] : query.status;
+    if (!Array.isArray(list) || list.length === 0) {
+      throw new InvalidArgumentError('status filter must be a status or a non-empty array of statuses');
+    }
+    statuses = list.map((s) => checkStatus(s, 'status filter'));
+  }
+  if (query.type !== undefined) checkName(query.type, 'type filter');
+  if (query.queue !== undefined) checkName(query.queue, 'queue filter');
+  if (query.parentId !== undefined) checkId(query.parentId, 'parent id filter');
+  if (query.since !== undefined) checkTime(query.since, 'since');
+  return {
+    statuses,
+    type: query.type,
+    queue: query.queue,
+    parentId: query.parentId,
+    since: query.since,
+    limit: pageLimit(query.limit),
+    after: decodeCursor(query.cursor),
+    signal: query.signal,
+  };
 }
 
 /** An opaque cursor for "after this flow" in newest-first order. */
@@ -35,12 +64,19 @@ export function encodeCursor(createdAt: number, id: string): string {
 export function decodeCursor(cursor: string | undefined): { createdAt: number; id: string } | undefined {
   if (cursor === undefined) return undefined;
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
-    if (typeof createdAt === 'number' && typeof id === 'string') return { createdAt, id };
+    const [createdAt, id] = JSON.parse(Buffer.from(String(cursor), 'base64url').toString()) as [
+      unknown,
+      unknown,
+    ];
+    if (typeof createdAt === 'number' && Number.isFinite(createdAt) && typeof id === 'string')
+      return { createdAt, id };
   } catch {
     // fall through to the error below
   }
-  throw new InvalidArgumentError(`invalid list cursor ${JSON.stringify(cursor)}: pass nextCursor from a previous page`, {
-    code: ErrorCode.INVALID_ARGUMENT,
-  });
+  throw new InvalidArgumentError(
+    `invalid list cursor ${JSON.stringify(cursor)}: pass nextCursor from a previous page`,
+    {
+      code: ErrorCode.INVALID_ARGUMENT,
+    },
+  );
 }

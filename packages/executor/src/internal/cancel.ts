@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { type Clock, type Codec, type ExecutionLog, isTerminalStatus } from '@ergon/core';
+import { type Clock, type Codec, isTerminalStatus, type RuntimeExecutionLog } from '@ergon/core';
 import { FlowCancelledError } from '../errors.js';
 
 /** Requests cancellation of every unfinished child of `parentId`, and theirs. */
 export async function cancelChildren(
-  store: ExecutionLog,
+  store: RuntimeExecutionLog,
   codec: Codec,
   clock: Clock,
   parentId: string,

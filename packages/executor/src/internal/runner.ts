@@ -4,17 +4,18 @@
  *
  * @module
  */
-import type { Context } from '@opentelemetry/api';
+
 import {
   type ClaimedFlow,
   type Clock,
   type Codec,
-  type ExecutionLog,
   LeaseLostError,
   type Logger,
+  type RuntimeExecutionLog,
   toError,
   type Wait,
 } from '@ergon/core';
+import type { Context } from '@opentelemetry/api';
 import type { AnyFlowDefinition } from '../definitions.js';
 import { FlowCancelledError, UnknownFlowTypeError } from '../errors.js';
 import { Activation } from './activation.js';
@@ -41,41 +42,55 @@ export type RunOutcome =
   | { readonly status: 'abandoned'; readonly error: Error };
 
 /**
- * How a worker abandons a run from outside (its stop() ran out of time). A
- * plain switch rather than an `AbortSignal`: an `AbortController`, its signal
- * and a listener added and removed per run cost about 4.5 µs on Node 20, a
- * visible share of a one-step flow.
+ * How a worker steers a run from outside: abandon it (its stop() ran out of
+ * time) or cancel it (a `cancel-requested` store event). Plain callbacks
+ * rather than an `AbortSignal`: an `AbortController`, its signal and a
+ * listener added and removed per run cost about 4.5 µs on Node 20, a visible
+ * share of a one-step flow.
  */
-export class RunStop {
-  #requested = false;
-  #listener: (() => void) | undefined;
+export class RunControl {
+  #stopRequested = false;
+  #cancelRequested = false;
+  #onStop: (() => void) | undefined;
+  #onCancel: (() => void) | undefined;
 
-  /** True once {@link RunStop.request} was called. */
-  get requested(): boolean {
-    return this.#requested;
+  /** True once {@link RunControl.stop} was called. */
+  get stopRequested(): boolean {
+    return this.#stopRequested;
   }
 
-  /** Abandons the run: calls the current listener, if any, once. */
-  request(): void {
-    if (this.#requested) return;
-    this.#requested = true;
-    const listener = this.#listener;
-    this.#listener = undefined;
-    listener?.();
+  /** True once {@link RunControl.cancel} was called. */
+  get cancelRequested(): boolean {
+    return this.#cancelRequested;
   }
 
-  /**
-   * Sets (or with `undefined` clears) what {@link RunStop.request} calls. Like
-   * a listener added to an aborted signal, one set after the request is never called.
-   */
-  listen(listener: (() => void) | undefined): void {
-    if (!this.#requested) this.#listener = listener;
+  /** Abandons the run (its lease is released by the worker). */
+  stop(): void {
+    if (this.#stopRequested) return;
+    this.#stopRequested = true;
+    this.#onStop?.();
+  }
+
+  /** The flow's cancellation was requested: the run stops at once and finishes it as cancelled. */
+  cancel(): void {
+    if (this.#cancelRequested) return;
+    this.#cancelRequested = true;
+    this.#onCancel?.();
+  }
+
+  /** Sets what {@link RunControl.stop} and {@link RunControl.cancel} call (the runner's hooks). */
+  listen(hooks: { readonly stop: () => void; readonly cancel: () => void }): void {
+    this.#onStop = hooks.stop;
+    this.#onCancel = hooks.cancel;
   }
 }
 
+/** How long a cancelled run waits for attempts that ignore their aborted signal. */
+const CANCEL_GRACE_MS = 1000;
+
 /** Shared by the worker and the executor. */
 export interface RunnerOptions {
-  readonly store: ExecutionLog;
+  readonly store: RuntimeExecutionLog;
   readonly codec: Codec;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -90,12 +105,12 @@ export interface RunnerOptions {
 export async function runClaimed(
   options: RunnerOptions,
   claimed: ClaimedFlow,
-  stop?: RunStop,
+  control?: RunControl,
 ): Promise<RunOutcome> {
   const { flow } = claimed;
   const telemetry = telemetryState();
   if (!telemetry.tracing && !telemetry.metrics)
-    return drive(options, claimed, NO_SPAN.context, TELEMETRY_OFF, stop);
+    return drive(options, claimed, NO_SPAN.context, TELEMETRY_OFF, control);
   const startedAt = options.clock.now();
   const traced = telemetry.tracing
     ? startFlowSpan({
@@ -107,7 +122,7 @@ export async function runClaimed(
     : NO_SPAN;
   const m = telemetry.metrics ? instruments() : undefined;
   m?.activeFlows.add(1, { [Attr.flowType]: flow.type });
-  const outcome = await drive(options, claimed, traced.context, telemetry, stop);
+  const outcome = await drive(options, claimed, traced.context, telemetry, control);
   const attributes = { [Attr.flowType]: flow.type, [Attr.outcome]: outcome.status };
   m?.activeFlows.add(-1, { [Attr.flowType]: flow.type });
   m?.flowRuns.add(1, attributes);
@@ -122,23 +137,32 @@ async function drive(
   claimed: ClaimedFlow,
   traceContext: Context,
   telemetry: TelemetryState,
-  stop?: RunStop,
+  control?: RunControl,
 ): Promise<RunOutcome> {
   const { store, clock, codec, logger } = options;
   const { flow, token } = claimed;
   const lease = { flowId: flow.id, token };
   const log = logger.child({ flowId: flow.id, flowType: flow.type, workerId: options.workerId });
   let current: Activation | undefined;
-  let cancelled = flow.cancelRequested;
+  let cancelled = flow.cancelRequested || control?.cancelRequested === true;
+  let stopped = false;
   let lost: Error | undefined;
+  const cancel = () => {
+    cancelled = true;
+    current?.cancel('cancellation requested');
+  };
+  control?.listen({
+    cancel,
+    stop: () => {
+      stopped = true;
+      current?.abandon(new Error('worker stopping'));
+    },
+  });
 
   const heartbeat = setInterval(async () => {
     try {
       const renewed = await store.renewLease({ ...lease, leaseMs: options.leaseMs, now: clock.now() });
-      if (renewed.cancelRequested) {
-        cancelled = true;
-        current?.cancel('cancellation requested');
-      }
+      if (renewed.cancelRequested) cancel();
     } catch (error) {
       if (error instanceof LeaseLostError) {
         lost = error;
@@ -168,6 +192,7 @@ async function drive(
           now: clock.now(),
         });
       } else if (outcome.status === 'cancelled') {
+        // The store keeps the reason given to client.cancel; this error stands in only when none was.
         await store.finishFlow({
           ...lease,
           status: 'cancelled',
@@ -193,13 +218,14 @@ async function drive(
         error: new UnknownFlowTypeError(flow.type, [...options.flows.keys()]),
       });
     }
-    if (cancelled) return await finish({ status: 'cancelled' });
     // Stores write history only under a claim: a flow claimed for the first time has none to read.
     let fresh = flow.runCount === 1;
     for (;;) {
       const history = fresh ? [] : await store.getHistory(flow.id);
       fresh = false;
       if (lost) return { status: 'abandoned', error: lost };
+      if (stopped) return { status: 'abandoned', error: new Error('worker stopping') };
+      if (cancelled) return await finish({ status: 'cancelled' });
       const activation = new Activation({
         ...options,
         flow,
@@ -210,9 +236,7 @@ async function drive(
         telemetry,
       });
       current = activation;
-      stop?.listen(() => activation.abandon(new Error('worker stopping')));
       const outcome = await activation.start();
-      stop?.listen(undefined);
       switch (outcome.kind) {
         case 'completed': {
           let encoded: string;
@@ -231,7 +255,8 @@ async function drive(
         case 'abandoned':
           return { status: 'abandoned', error: outcome.error };
         case 'cancelled':
-          await drain(activation);
+          // Ends as soon as the aborted attempts settle; one that ignores its signal gets a grace period.
+          await settleOrTimeout(activation.attemptsSettled(), CANCEL_GRACE_MS);
           return await finish({ status: 'cancelled' });
         case 'blocked': {
           const suspended = await store.suspend({ ...lease, waits: outcome.waits, now: clock.now() });
@@ -253,10 +278,9 @@ async function drive(
   }
 }
 
-/** Gives aborted attempts a moment to settle before the flow is marked cancelled. */
-async function drain(activation: Activation, graceMs = 1000): Promise<void> {
-  const deadline = Date.now() + graceMs;
-  while (activation.active > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+/** Waits for `settled`, at most `ms`. */
+async function settleOrTimeout(settled: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

@@ -4,28 +4,19 @@
  *
  * @module
  */
-import {
-  type FlowRecord,
-  type FlowStatus,
-  InvalidArgumentError,
-  type OperationRecord,
-  type RecordResult,
-  type SignalRecord,
-  type StoreEvent,
-  type Wait,
+import type {
+  FlowRecord,
+  FlowStatus,
+  OperationRecord,
+  RecordResult,
+  SignalRecord,
+  StoreEvent,
+  Wait,
 } from '@ergon/core';
 
 /** An optional string argument: `""` when absent, `"=" + value` when present (see includes/args.lua). */
 export function optArg(value: string | undefined): string {
   return value === undefined ? '' : `=${value}`;
-}
-
-/** A number argument. @throws InvalidArgumentError unless finite. */
-export function numArg(value: number, what: string): string {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new InvalidArgumentError(`${what} must be a finite number (got ${String(value)})`);
-  }
-  return String(value);
 }
 
 /** A flat field/value list (HGETALL in a script) as an object. */
@@ -102,6 +93,9 @@ export function decodeEvent(message: string): StoreEvent | undefined {
     }
     if (event.type === 'finished' && typeof event.flowId === 'string' && typeof event.status === 'string') {
       return { type: 'finished', flowId: event.flowId, status: event.status as FlowStatus };
+    }
+    if (event.type === 'cancel-requested' && typeof event.flowId === 'string') {
+      return { type: 'cancel-requested', flowId: event.flowId };
     }
   } catch {
     // Not ours: ignore.

@@ -12,6 +12,7 @@ import {
   ErrorCode,
   FlowFinishedError,
   FlowNotFoundError,
+  type FlowStatus,
   isErgonError,
   LeaseLostError,
   StoreUnavailableError,
@@ -43,7 +44,7 @@ export function toStoreError(error: unknown, context: ErrorContext): Error {
       case 'FLOW_NOT_FOUND':
         return new FlowNotFoundError(flowId);
       case 'FLOW_FINISHED':
-        return new FlowFinishedError(flowId, script[2] ?? 'finished', context.action);
+        return new FlowFinishedError(flowId, (script[2] ?? 'completed') as FlowStatus, context.action);
     }
   }
   if (error instanceof Error && error.name === 'ReplyError' && CORRUPT.test(message)) {

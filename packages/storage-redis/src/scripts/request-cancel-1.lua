@@ -15,7 +15,8 @@
     the flow hash as a flat field/value list, after the change
 
   Errors: ERGON_FLOW_NOT_FOUND
-  Events: finished (cancelled at once); ready for a woken parent.
+  Events: finished (cancelled at once); ready for a woken parent;
+          cancel-requested (a running flow flagged).
 ]]
 --- @include "includes/args"
 --- @include "includes/keys"
@@ -30,5 +31,6 @@ if status == 'pending' or status == 'suspended' then
   finish(fkey, id, 'cancelled', nil, reason, now)
 elseif status == 'running' then
   redis.call('HSET', fkey, 'cancel', '1', 'error', reason, 'updatedAt', now)
+  publishCancelRequested(id)
 end
 return redis.call('HGETALL', fkey)

@@ -54,9 +54,9 @@ describe.skipIf(!redisServerAvailable)('Redis restart', () => {
       now: T0,
     });
     if (!claimed) throw new Error('nothing claimed');
-    await store.recordOperation(
-      { flowId: claimed.flow.id, token: claimed.token },
-      {
+    await store.recordOperation({
+      ...{ flowId: claimed.flow.id, token: claimed.token },
+      record: {
         flowId: claimed.flow.id,
         position: 0,
         key: 's#0',
@@ -66,7 +66,7 @@ describe.skipIf(!redisServerAvailable)('Redis restart', () => {
         result: '["kept"]',
         startedAt: T0,
       },
-    );
+    });
 
     await server.kill();
     // While the server is down a call fails as STORE_UNAVAILABLE within its bound, never hangs.
@@ -85,15 +85,18 @@ describe.skipIf(!redisServerAvailable)('Redis restart', () => {
     const lease = { flowId: claimed.flow.id, token: claimed.token };
     expect(
       (
-        await store.recordOperation(lease, {
-          flowId: lease.flowId,
-          position: 1,
-          key: 's#1',
-          kind: 'step',
-          status: 'completed',
-          attempts: 1,
-          result: '[2]',
-          startedAt: T0,
+        await store.recordOperation({
+          ...lease,
+          record: {
+            flowId: lease.flowId,
+            position: 1,
+            key: 's#1',
+            kind: 'step',
+            status: 'completed',
+            attempts: 1,
+            result: '[2]',
+            startedAt: T0,
+          },
         })
       ).existed,
     ).toBe(false);

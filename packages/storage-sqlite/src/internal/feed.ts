@@ -39,7 +39,7 @@ export class EventOutbox implements CommitHooks {
       origin: ORIGIN,
       type: event.type,
       queue: event.type === 'ready' ? event.queue : undefined,
-      flowId: event.type === 'finished' ? event.flowId : undefined,
+      flowId: event.type === 'ready' ? undefined : event.flowId,
       status: event.type === 'finished' ? event.status : undefined,
       at: event.type === 'ready' ? event.at : undefined,
     });

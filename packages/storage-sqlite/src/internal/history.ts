@@ -14,10 +14,10 @@
  * @module
  */
 import {
+  type ConsumeSignalRequest,
   FlowNotFoundError,
-  InvalidArgumentError,
-  type LeaseRef,
   type OperationRecord,
+  type RecordRequest,
   type RecordResult,
 } from '@ergon/core';
 import { historyId, PACKED_POSITIONS } from './history-keys.js';
@@ -31,13 +31,10 @@ import { type HistoryRow, toOperationRecord } from './rows.js';
  * holds the position. Returns undefined when it wrote nothing; then {@link recordOperation}
  * must run, in a transaction, to give the answer (or the error).
  */
-export function recordFast(
-  { q }: TxContext,
-  lease: LeaseRef,
-  record: OperationRecord,
-): RecordResult | undefined {
+export function recordFast({ q }: TxContext, request: RecordRequest): RecordResult | undefined {
+  const lease = request;
+  const { record } = request;
   const { position } = record;
-  if (record.flowId !== lease.flowId || !Number.isInteger(position) || position < 0) return undefined;
   if (position >= PACKED_POSITIONS) return undefined;
   // Values in RECORD_FENCED_PARAMS order. Missing required fields bind NULL and fail the
   // NOT NULL constraints, as in the transactional path.
@@ -61,9 +58,9 @@ export function recordFast(
 }
 
 /** Writes `record` unless a final record holds its position. Runs in a write transaction. */
-export function recordOperation(ctx: TxContext, lease: LeaseRef, record: OperationRecord): RecordResult {
-  const flow = fenceHolder(ctx, lease);
-  checkRecord(lease, record);
+export function recordOperation(ctx: TxContext, request: RecordRequest): RecordResult {
+  const { record } = request;
+  const flow = fenceHolder(ctx, request);
   const cancelRequested = flow.cancel_requested !== 0;
   if (writeRecord(ctx, flow.num, record)) return { record, existed: false, cancelRequested };
   const existing = readRecord(ctx, flow, record.position);
@@ -72,15 +69,10 @@ export function recordOperation(ctx: TxContext, lease: LeaseRef, record: Operati
 }
 
 /** Pops the oldest buffered signal `name` into the completed record at its position. */
-export function consumeSignal(
-  ctx: TxContext,
-  lease: LeaseRef,
-  request: { name: string; record: Omit<OperationRecord, 'result' | 'status'> },
-): RecordResult | undefined {
+export function consumeSignal(ctx: TxContext, request: ConsumeSignalRequest): RecordResult | undefined {
   const { q } = ctx;
-  const flow = fenceHolder(ctx, lease);
+  const flow = fenceHolder(ctx, request);
   const { record, name } = request;
-  checkRecord(lease, record);
   const cancelRequested = flow.cancel_requested !== 0;
   const existing = readRecord(ctx, flow, record.position);
   if (existing && existing.status !== 'waiting') {
@@ -114,15 +106,4 @@ function readRecord(
 ): HistoryRow | undefined {
   const id = historyId(flow.num, position);
   return id === undefined ? q.spilledAt.get({ flowId: flow.id, position }) : q.historyById.get({ id });
-}
-
-function checkRecord(lease: LeaseRef, record: Omit<OperationRecord, 'result' | 'status'>): void {
-  if (record.flowId !== lease.flowId) {
-    throw new InvalidArgumentError(
-      `a record of flow ${JSON.stringify(record.flowId)} cannot be written under the lease of ${JSON.stringify(lease.flowId)}`,
-    );
-  }
-  if (!Number.isInteger(record.position) || record.position < 0) {
-    throw new InvalidArgumentError(`record position must be a whole number ≥ 0 (got ${record.position})`);
-  }
 }

@@ -9,9 +9,11 @@ import {
   type ClaimedFlow,
   type ClaimRequest,
   FlowNotFoundError,
-  InvalidArgumentError,
   LeaseLostError,
   type LeaseRef,
+  type ReleaseRequest,
+  type RenewRequest,
+  type WakeFilter,
 } from '@ergon/core';
 import type { CandidateRow, FenceRow, HolderRow, TxContext } from './queries.js';
 import { toFlowRecord } from './rows.js';
@@ -37,13 +39,7 @@ function checkHolder<Row extends HolderRow>(flow: Row | undefined, lease: LeaseR
 /** Claims up to `limit` ready flows (or the one named by `flowId`), best first. */
 export function claimFlows(ctx: TxContext, request: ClaimRequest): ClaimedFlow[] {
   const { q } = ctx;
-  const { limit, now, leaseMs, workerId } = request;
-  if (!Number.isFinite(now) || !Number.isFinite(leaseMs) || typeof workerId !== 'string') {
-    throw new InvalidArgumentError('claim needs a string `workerId` and finite `now` and `leaseMs` (ms)');
-  }
-  const types = [...new Set(request.types)];
-  const queues = [...new Set(request.queues)];
-  if (!Number.isInteger(limit) || limit < 1 || types.length === 0 || queues.length === 0) return [];
+  const { limit, now, leaseMs, workerId, types, queues } = request;
   let candidates: CandidateRow[];
   if (request.flowId !== undefined) {
     const one = q.candidate.get({ id: request.flowId, now });
@@ -81,29 +77,23 @@ function claimOrder(a: CandidateRow, b: CandidateRow): number {
 }
 
 /** Extends a held lease. */
-export function renewLease(ctx: TxContext, lease: LeaseRef & { leaseMs: number; now: number }): boolean {
+export function renewLease(ctx: TxContext, lease: RenewRequest): boolean {
   const flow = fence(ctx, lease);
-  if (!Number.isFinite(lease.now + lease.leaseMs)) {
-    throw new InvalidArgumentError('renewLease needs finite `now` and `leaseMs` (ms)');
-  }
   ctx.q.renew.run({ id: flow.id, expiresAt: lease.now + lease.leaseMs });
   return flow.cancel_requested !== 0;
 }
 
 /** Gives a held flow back as pending; a stale token is ignored. */
-export function releaseLease(ctx: TxContext, lease: LeaseRef & { now: number }): void {
+export function releaseLease(ctx: TxContext, lease: ReleaseRequest): void {
   const released = ctx.q.release.get({ id: lease.flowId, token: lease.token, now: lease.now });
   if (released) ctx.emit({ type: 'ready', queue: released.queue });
 }
 
 /** The earliest time a flow of these types and queues becomes claimable. */
-export function nextWakeAt(
-  { q }: TxContext,
-  filter: { types: readonly string[]; queues: readonly string[] },
-): number | undefined {
+export function nextWakeAt({ q }: TxContext, filter: WakeFilter): number | undefined {
   let next: number | undefined;
-  for (const queue of new Set(filter.queues)) {
-    for (const type of new Set(filter.types)) {
+  for (const queue of filter.queues) {
+    for (const type of filter.types) {
       const at = q.nextWake.get({ queue, type })?.at;
       if (at !== null && at !== undefined && (next === undefined || at < next)) next = at;
     }

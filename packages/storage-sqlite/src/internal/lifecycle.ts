@@ -5,36 +5,29 @@
  * @module
  */
 import {
+  type CancelRequest,
+  type CreateFlowResult,
   type FinishRequest,
   FlowFinishedError,
   FlowNotFoundError,
   type FlowRecord,
   type FlowStatus,
-  InvalidArgumentError,
   isTerminalStatus,
-  type LeaseRef,
   type NewFlow,
+  type SendSignalRequest,
+  type SuspendRequest,
   type SuspendResult,
   type Wait,
 } from '@ergon/core';
 import { historyRange } from './history-keys.js';
 import { fence } from './leases.js';
 import type { FenceRow, TxContext } from './queries.js';
-import { isWait, parseWaits, toFlowRecord } from './rows.js';
+import { parseWaits, toFlowRecord } from './rows.js';
 
 type Terminal = 'completed' | 'failed' | 'cancelled';
 
 /** Creates the flow unless one with its id exists; returns the stored one. */
-export function createFlow(ctx: TxContext, input: NewFlow): { flow: FlowRecord; created: boolean } {
-  for (const field of ['id', 'type', 'queue', 'input'] as const) {
-    if (typeof input[field] !== 'string')
-      throw new InvalidArgumentError(`new flow \`${field}\` must be a string`);
-  }
-  for (const field of ['priority', 'runAt', 'now'] as const) {
-    if (!Number.isFinite(input[field])) {
-      throw new InvalidArgumentError(`new flow \`${field}\` must be a finite number`);
-    }
-  }
+export function createFlow(ctx: TxContext, input: NewFlow): CreateFlowResult {
   const created = ctx.q.insertFlow.run(input) === 1;
   if (created) {
     ctx.emit({ type: 'ready', queue: input.queue, at: input.runAt > input.now ? input.runAt : undefined });
@@ -50,12 +43,9 @@ export function flowRecord({ q }: TxContext, id: string): FlowRecord {
 }
 
 /** Suspends a held flow on `waits`, unless one has resolved or cancellation was requested. */
-export function suspend(
-  ctx: TxContext,
-  lease: LeaseRef & { waits: readonly Wait[]; now: number },
-): SuspendResult {
+export function suspend(ctx: TxContext, lease: SuspendRequest): SuspendResult {
   const flow = fence(ctx, lease);
-  const waits = checkWaits(lease.waits);
+  const waits = ownFields(lease.waits);
   if (flow.cancel_requested !== 0) {
     finish(ctx, flow, { status: 'cancelled', now: lease.now });
     return { outcome: 'cancelled' };
@@ -70,27 +60,15 @@ export function suspend(
 
 /** Ends a held flow. */
 export function finishFlow(ctx: TxContext, request: FinishRequest): void {
-  const flow = fence(ctx, request);
-  if (request.status !== 'completed' && request.status !== 'failed' && request.status !== 'cancelled') {
-    throw new InvalidArgumentError(
-      `finishFlow status must be 'completed', 'failed' or 'cancelled' (got ${JSON.stringify(request.status)})`,
-    );
-  }
-  finish(ctx, flow, request);
+  finish(ctx, fence(ctx, request), request);
 }
 
 /** Buffers a signal and wakes the flow if it waits on that name. */
-export function sendSignal(
-  ctx: TxContext,
-  signal: { flowId: string; name: string; payload: string; now: number },
-): void {
-  if (typeof signal.name !== 'string' || typeof signal.payload !== 'string') {
-    throw new InvalidArgumentError('a signal needs a string `name` and an encoded (string) `payload`');
-  }
+export function sendSignal(ctx: TxContext, signal: SendSignalRequest): void {
   const flow = ctx.q.fence.get({ id: signal.flowId });
   if (!flow) throw new FlowNotFoundError(signal.flowId);
   if (isTerminalStatus(flow.status as FlowStatus)) {
-    throw new FlowFinishedError(flow.id, flow.status, `signal '${signal.name}'`);
+    throw new FlowFinishedError(flow.id, flow.status as FlowStatus, `signal '${signal.name}'`);
   }
   ctx.q.insertSignal.run(signal);
   const waits = flow.status === 'suspended' ? parseWaits(flow.waits, flow.id) : [];
@@ -98,16 +76,14 @@ export function sendSignal(
 }
 
 /** Cancels a pending or suspended flow at once; flags a running one. */
-export function requestCancel(
-  ctx: TxContext,
-  request: { flowId: string; error: string; now: number },
-): FlowRecord {
+export function requestCancel(ctx: TxContext, request: CancelRequest): FlowRecord {
   const flow = ctx.q.fence.get({ id: request.flowId });
   if (!flow) throw new FlowNotFoundError(request.flowId);
   if (flow.status === 'pending' || flow.status === 'suspended') {
     finish(ctx, flow, { status: 'cancelled', error: request.error, now: request.now });
   } else if (flow.status === 'running') {
     ctx.q.flagCancel.run({ id: flow.id, error: request.error, now: request.now });
+    ctx.emit({ type: 'cancel-requested', flowId: flow.id });
   }
   return flowRecord(ctx, flow.id);
 }
@@ -157,13 +133,8 @@ function resolved({ q }: TxContext, flowId: string, wait: Wait, now: number): bo
   return child !== undefined && isTerminalStatus(child.status as FlowStatus);
 }
 
-/** Validates waits and keeps only their own fields, so the stored JSON is the store's. */
-function checkWaits(waits: readonly Wait[]): Wait[] {
-  if (!Array.isArray(waits) || !waits.every(isWait)) {
-    throw new InvalidArgumentError(
-      'suspend needs `waits`: timers {kind, at, position}, signals {kind, name, position}, children {kind, flowId, position}',
-    );
-  }
+/** Keeps only the waits' own fields, so the stored JSON is the store's. */
+function ownFields(waits: readonly Wait[]): Wait[] {
   return waits.map((w): Wait => {
     if (w.kind === 'timer') return { kind: 'timer', at: w.at, position: w.position };
     if (w.kind === 'signal') return { kind: 'signal', name: w.name, position: w.position };

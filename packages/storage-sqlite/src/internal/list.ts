@@ -4,25 +4,19 @@
  *
  * @module
  */
-import {
-  decodeCursor,
-  encodeCursor,
-  type FlowPage,
-  type FlowQuery,
-  pageLimit,
-  statusFilter,
-} from '@ergon/core';
+import { encodeCursor, type FlowPage, type NormalizedFlowQuery } from '@ergon/core';
 import type { Kysely } from 'kysely';
 import { toFlowRecord } from './rows.js';
 import type { Schema } from './schema.js';
 import type { StatementCache } from './statements.js';
 
-/** One page of flows matching `query`. @throws InvalidArgumentError for a bad limit or cursor. */
-export function listFlows(k: Kysely<Schema>, statements: StatementCache, query: FlowQuery): FlowPage {
-  const statuses = statusFilter(query.status);
-  const limit = pageLimit(query.limit);
-  const after = decodeCursor(query.cursor);
-  if (statuses?.length === 0) return { flows: [] };
+/** One page of flows matching `query` (normalised by the runtime wrapper). */
+export function listFlows(
+  k: Kysely<Schema>,
+  statements: StatementCache,
+  query: NormalizedFlowQuery,
+): FlowPage {
+  const { statuses, limit, after } = query;
 
   let select = k.selectFrom('flows').selectAll();
   if (statuses) select = select.where('status', 'in', [...statuses]);

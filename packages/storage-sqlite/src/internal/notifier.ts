@@ -82,14 +82,9 @@ export class ChangeNotifier {
     if (this.#listeners.size === 0 || events.length === 0) return;
     const listeners = [...this.#listeners];
     queueMicrotask(() => {
+      // Listeners come through the runtime wrapper, which isolates one that throws.
       for (const event of events) {
-        for (const listener of listeners) {
-          try {
-            listener(event);
-          } catch {
-            // A throwing subscriber must not starve the others nor fail the write that emitted.
-          }
-        }
+        for (const listener of listeners) listener(event);
       }
     });
   }

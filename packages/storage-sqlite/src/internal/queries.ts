@@ -8,9 +8,9 @@
 import type { StoreEvent } from '@ergon/core';
 import type Database from 'better-sqlite3';
 import { type Compilable, type Kysely, type Selectable, sql } from 'kysely';
+import { PACKED_FLOWS, PACKED_POSITIONS } from './history-keys.js';
 import type { FlowRow, HistoryRow, SignalRow } from './rows.js';
 import type { EventsTable, Schema } from './schema.js';
-import { PACKED_FLOWS, PACKED_POSITIONS } from './history-keys.js';
 import { Ordered, Prepared, param } from './statements.js';
 
 /** What the lease check of a history write reads. */
@@ -210,10 +210,13 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
     finish: p(
       k
         .updateTable('flows')
-        .set((eb) => ({
+        .set((_eb) => ({
           status: str('status'),
           result: nullableStr('result'),
-          error: eb.fn.coalesce(eb.val(nullableStr('error')), 'error'),
+          // A cancel keeps the reason its request recorded; other endings write their own.
+          error: sql<
+            string | null
+          >`CASE WHEN ${str('status')} = 'cancelled' THEN coalesce(error, ${nullableStr('error')}) ELSE ${nullableStr('error')} END`,
           waits: '[]',
           run_at: null,
           lease_owner: null,

@@ -130,6 +130,8 @@ export function toFeedEntry(row: EventRow): FeedEntry[] {
     event = { type: 'ready', queue: row.queue, at: row.at ?? undefined };
   } else if (row.type === 'finished' && row.flow_id !== null && row.status !== null) {
     event = { type: 'finished', flowId: row.flow_id, status: row.status as FlowStatus };
+  } else if (row.type === 'cancel-requested' && row.flow_id !== null) {
+    event = { type: 'cancel-requested', flowId: row.flow_id };
   } else {
     return [];
   }

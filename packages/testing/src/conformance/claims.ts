@@ -61,7 +61,7 @@ export function claimCases(ctx: SuiteContext): void {
       await ctx.store.createFlow(flow);
       for (const token of [0, 1]) {
         await expect(
-          ctx.store.recordOperation({ flowId: flow.id, token }, op(flow.id, 0)),
+          ctx.store.recordOperation({ ...{ flowId: flow.id, token }, record: op(flow.id, 0) }),
         ).rejects.toMatchObject({
           code: expect.stringMatching(/^(LEASE_LOST|FLOW_NOT_FOUND)$/),
         });
@@ -179,15 +179,16 @@ export function claimCases(ctx: SuiteContext): void {
       expect(taken?.flow.runCount).toBe(2);
 
       const stale = { flowId: flow.id, token };
-      await expectCode(ctx.store.recordOperation(stale, op(flow.id, 0)), 'LEASE_LOST');
+      await expectCode(ctx.store.recordOperation({ ...stale, record: op(flow.id, 0) }), 'LEASE_LOST');
       await expectCode(ctx.store.renewLease({ ...stale, leaseMs: 1000, now: T0 + 1001 }), 'LEASE_LOST');
-      await expectCode(ctx.store.suspend({ ...stale, waits: [], now: T0 + 1001 }), 'LEASE_LOST');
+      await expectCode(ctx.store.suspend({ ...stale, waits: [{ kind: 'timer', at: T0 + 9000, position: 0 }], now: T0 + 1001 }), 'LEASE_LOST');
       await expectCode(
         ctx.store.finishFlow({ ...stale, status: 'completed', result: '[1]', now: T0 + 1001 }),
         'LEASE_LOST',
       );
       await expectCode(
-        ctx.store.consumeSignal(stale, {
+        ctx.store.consumeSignal({
+          ...stale,
           name: 's',
           record: { flowId: flow.id, position: 0, key: 's#0', kind: 'signal', attempts: 1, startedAt: T0 },
         }),
@@ -202,7 +203,7 @@ export function claimCases(ctx: SuiteContext): void {
       expect(await ctx.store.getHistory(flow.id)).toEqual([]);
 
       const fresh = { flowId: flow.id, token: token + 1 };
-      const written = await ctx.store.recordOperation(fresh, op(flow.id, 0));
+      const written = await ctx.store.recordOperation({ ...fresh, record: op(flow.id, 0) });
       expect(written.existed).toBe(false);
     });
 

@@ -30,7 +30,7 @@ export function historyCases(ctx: SuiteContext): void {
         }),
       ];
       for (const r of records) {
-        const res = await ctx.store.recordOperation(lease, r);
+        const res = await ctx.store.recordOperation({ ...lease, record: r });
         expect(res.existed).toBe(false);
         expect(res.cancelRequested).toBe(false);
       }
@@ -59,8 +59,11 @@ export function historyCases(ctx: SuiteContext): void {
     it('keeps the first final record: a later write at that position returns it unchanged', async () => {
       const { flow, token } = await createAndClaim(ctx.store);
       const lease = { flowId: flow.id, token };
-      await ctx.store.recordOperation(lease, op(flow.id, 0, { result: '["first"]' }));
-      const second = await ctx.store.recordOperation(lease, op(flow.id, 0, { result: '["second"]' }));
+      await ctx.store.recordOperation({ ...lease, record: op(flow.id, 0, { result: '["first"]' }) });
+      const second = await ctx.store.recordOperation({
+        ...lease,
+        record: op(flow.id, 0, { result: '["second"]' }),
+      });
       expect(second.existed).toBe(true);
       expect(second.record.result).toBe('["first"]');
       expect((await ctx.store.getHistory(flow.id)).map((h) => h.result)).toEqual(['["first"]']);
@@ -76,21 +79,24 @@ export function historyCases(ctx: SuiteContext): void {
         wakeAt: T0 + 60_000,
         result: undefined,
       });
-      await ctx.store.recordOperation(lease, waiting);
-      await ctx.store.recordOperation(lease, {
-        ...waiting,
-        attempts: 2,
-        error: '["e2"]',
-        wakeAt: T0 + 120_000,
+      await ctx.store.recordOperation({ ...lease, record: waiting });
+      await ctx.store.recordOperation({
+        ...lease,
+        record: {
+          ...waiting,
+          attempts: 2,
+          error: '["e2"]',
+          wakeAt: T0 + 120_000,
+        },
       });
       expect((await ctx.store.getHistory(flow.id))[0]).toMatchObject({
         status: 'waiting',
         attempts: 2,
         error: '["e2"]',
       });
-      const final = await ctx.store.recordOperation(lease, op(flow.id, 0, { attempts: 3 }));
+      const final = await ctx.store.recordOperation({ ...lease, record: op(flow.id, 0, { attempts: 3 }) });
       expect(final.existed).toBe(false);
-      const late = await ctx.store.recordOperation(lease, waiting);
+      const late = await ctx.store.recordOperation({ ...lease, record: waiting });
       expect(late.existed).toBe(true);
       expect(late.record).toMatchObject({ status: 'completed', attempts: 3 });
     });
@@ -100,13 +106,16 @@ export function historyCases(ctx: SuiteContext): void {
       const lease = { flowId: flow.id, token };
       const positions = [2 ** 40, 0, 2 ** 20 + 3, 2 ** 20 - 1, 2 ** 20, 2 ** 31];
       for (const position of positions) {
-        const res = await ctx.store.recordOperation(
-          lease,
-          op(flow.id, position, { result: `["${position}"]` }),
-        );
+        const res = await ctx.store.recordOperation({
+          ...lease,
+          record: op(flow.id, position, { result: `["${position}"]` }),
+        });
         expect(res.existed).toBe(false);
       }
-      const again = await ctx.store.recordOperation(lease, op(flow.id, 2 ** 20 + 3, { result: '["late"]' }));
+      const again = await ctx.store.recordOperation({
+        ...lease,
+        record: op(flow.id, 2 ** 20 + 3, { result: '["late"]' }),
+      });
       expect(again).toMatchObject({
         existed: true,
         record: { position: 2 ** 20 + 3, result: `["${2 ** 20 + 3}"]` },
@@ -122,7 +131,7 @@ export function historyCases(ctx: SuiteContext): void {
       const lease = { flowId: flow.id, token };
       const results = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          ctx.store.recordOperation(lease, op(flow.id, 7, { result: `["w${i}"]` })),
+          ctx.store.recordOperation({ ...lease, record: op(flow.id, 7, { result: `["w${i}"]` }) }),
         ),
       );
       expect(results.filter((r) => !r.existed)).toHaveLength(1);
@@ -132,7 +141,9 @@ export function historyCases(ctx: SuiteContext): void {
 
     it('refuses writes for an unknown flow', async () => {
       const id = uid();
-      await expect(ctx.store.recordOperation({ flowId: id, token: 1 }, op(id, 0))).rejects.toMatchObject({
+      await expect(
+        ctx.store.recordOperation({ ...{ flowId: id, token: 1 }, record: op(id, 0) }),
+      ).rejects.toMatchObject({
         code: expect.stringMatching(/^(FLOW_NOT_FOUND|LEASE_LOST)$/),
       });
     });
@@ -181,7 +192,7 @@ export function historyCases(ctx: SuiteContext): void {
       });
       expect(result.outcome).toBe('ready');
       expect(await ctx.store.getFlow(flow.id)).toMatchObject({ status: 'running', fencingToken: token });
-      await ctx.store.recordOperation({ flowId: flow.id, token }, op(flow.id, 0));
+      await ctx.store.recordOperation({ ...{ flowId: flow.id, token }, record: op(flow.id, 0) });
     });
 
     it('suspends with no timer as not claimable by time', async () => {

@@ -2,18 +2,35 @@
  * The storage conformance suite: one function every `ExecutionLog` runs
  * unchanged (`for each store: describeExecutionLogConformance(...)`), in the
  * manner of Hono's shared router cases. It checks the atomic primitives the
- * engine relies on, including under concurrency.
+ * engine relies on, including under concurrency, through the runtime wrapper
+ * the engine always puts around a store. A store without an optional
+ * capability names it in `skip` with a reason, so the gap is visible.
  *
  * @module
  */
-import type { ExecutionLog } from '@ergon/core';
-import { afterEach, beforeEach, describe } from 'vitest';
+import {
+  type ExecutionLog,
+  type RuntimeExecutionLog,
+  runtimeStore,
+  type StoreCapabilities,
+} from '@ergon/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { badInputCases } from './bad-input.js';
 import { claimCases } from './claims.js';
+import { eventCases } from './events.js';
 import { flowCases } from './flows.js';
 import { historyCases } from './history.js';
 import { lifecycleCases } from './lifecycle.js';
 import { signalCases } from './signals.js';
 import type { SuiteContext } from './support.js';
+
+/** An optional capability a store lacks, and why. */
+export interface StoreConformanceSkip {
+  /** The capability whose cases are skipped. */
+  readonly capability: keyof StoreCapabilities;
+  /** Why the store cannot have it; shown in the skipped suite's name. */
+  readonly reason: string;
+}
 
 /** How the suite makes and disposes of a store. */
 export interface ConformanceOptions<S extends ExecutionLog = ExecutionLog> {
@@ -21,9 +38,16 @@ export interface ConformanceOptions<S extends ExecutionLog = ExecutionLog> {
   readonly name: string;
   /** A fresh, empty store for one test (its own file, key prefix, ...). */
   readonly create: () => Promise<S> | S;
-  /** Closes and removes what `create` made. Default: `store.close()`. */
+  /** Removes what `create` made (files, keys). The suite has closed the store already. */
   readonly teardown?: (store: S) => Promise<void> | void;
+  /** Capabilities the store lacks, each with its reason. */
+  readonly skip?: readonly StoreConformanceSkip[];
 }
+
+/** The optional capabilities and their cases. */
+const CAPABILITY_CASES: Readonly<Record<keyof StoreCapabilities, (ctx: SuiteContext) => void>> = {
+  events: eventCases,
+};
 
 /**
  * Registers the conformance tests with vitest for one store. Call it at the
@@ -32,23 +56,46 @@ export interface ConformanceOptions<S extends ExecutionLog = ExecutionLog> {
 export function describeExecutionLogConformance<S extends ExecutionLog>(
   options: ConformanceOptions<S>,
 ): void {
+  const skipped = new Map((options.skip ?? []).map((s) => [s.capability, s.reason]));
   describe(`ExecutionLog conformance: ${options.name}`, () => {
     const context = {} as SuiteContext;
     let store: S | undefined;
+    let runtime: RuntimeExecutionLog | undefined;
     beforeEach(async () => {
       store = await options.create();
-      context.store = store;
+      runtime = runtimeStore(store);
+      context.store = runtime;
     });
     afterEach(async () => {
-      if (!store) return;
-      if (options.teardown) await options.teardown(store);
-      else await store.close();
+      if (!store || !runtime) return;
+      await runtime.close();
+      await options.teardown?.(store);
       store = undefined;
+      runtime = undefined;
+    });
+    it('declares its capabilities as they are, and names a reason for each it lacks', () => {
+      const declared = context.store.inner.capabilities;
+      for (const capability of Object.keys(CAPABILITY_CASES) as (keyof StoreCapabilities)[]) {
+        const has = declared?.[capability] === true;
+        expect(has, `capability ${capability}: declared ${has}, skip reason ${skipped.get(capability)}`).toBe(
+          !skipped.has(capability),
+        );
+      }
+      expect(typeof context.store.inner.subscribe === 'function').toBe(declared?.events === true);
     });
     flowCases(context);
     claimCases(context);
     historyCases(context);
     signalCases(context);
     lifecycleCases(context);
+    badInputCases(context);
+    for (const [capability, cases] of Object.entries(CAPABILITY_CASES) as [
+      keyof StoreCapabilities,
+      typeof eventCases,
+    ][]) {
+      const reason = skipped.get(capability);
+      if (reason === undefined) cases(context);
+      else describe.skip(`capability ${capability} (skipped: ${reason})`, () => cases(context));
+    }
   });
 }

@@ -3,18 +3,8 @@
  *
  * @module
  */
-import type { StoreEvent } from '@ergon/core';
 import { describe, expect, it } from 'vitest';
-import {
-  createAndClaim,
-  eventually,
-  expectCode,
-  newFlow,
-  op,
-  type SuiteContext,
-  T0,
-  uid,
-} from './support.js';
+import { createAndClaim, expectCode, newFlow, op, type SuiteContext, T0, uid } from './support.js';
 
 export function lifecycleCases(ctx: SuiteContext): void {
   describe('cancellation', () => {
@@ -52,7 +42,9 @@ export function lifecycleCases(ctx: SuiteContext): void {
       expect((await ctx.store.renewLease({ ...lease, leaseMs: 1000, now: T0 + 2 })).cancelRequested).toBe(
         true,
       );
-      expect((await ctx.store.recordOperation(lease, op(flow.id, 0))).cancelRequested).toBe(true);
+      expect((await ctx.store.recordOperation({ ...lease, record: op(flow.id, 0) })).cancelRequested).toBe(
+        true,
+      );
       const suspended = await ctx.store.suspend({
         ...lease,
         waits: [{ kind: 'timer', at: T0 + 9000, position: 1 }],
@@ -99,7 +91,7 @@ export function lifecycleCases(ctx: SuiteContext): void {
       const finished: string[] = [];
       for (let i = 0; i < 3; i++) {
         const { flow, token } = await createAndClaim(ctx.store, { type });
-        await ctx.store.recordOperation({ flowId: flow.id, token }, op(flow.id, 0));
+        await ctx.store.recordOperation({ ...{ flowId: flow.id, token }, record: op(flow.id, 0) });
         await ctx.store.finishFlow({
           flowId: flow.id,
           token,
@@ -131,23 +123,6 @@ export function lifecycleCases(ctx: SuiteContext): void {
       expect(await ctx.store.getFlow(live.id)).toBeDefined();
       const remaining = await ctx.store.listFlows({ type, limit: 100 });
       expect(remaining.flows.map((f) => f.id).sort()).toEqual([recent.flow.id, live.id].sort());
-    });
-  });
-
-  describe('events', () => {
-    it('emits ready and finished events when it supports subscriptions', async () => {
-      if (!ctx.store.subscribe) return; // Optional capability: workers fall back to polling.
-      const events: StoreEvent[] = [];
-      const unsubscribe = ctx.store.subscribe((e) => events.push(e));
-      try {
-        await new Promise((resolve) => setTimeout(resolve, 20)); // let a remote subscription settle
-        const { flow, token } = await createAndClaim(ctx.store, { queue: 'evq' });
-        await ctx.store.finishFlow({ flowId: flow.id, token, status: 'completed', result: '[1]', now: T0 });
-        await eventually(() => events.some((e) => e.type === 'finished' && e.flowId === flow.id));
-        expect(events.some((e) => e.type === 'ready' && e.queue === 'evq')).toBe(true);
-      } finally {
-        unsubscribe();
-      }
     });
   });
 }

@@ -56,19 +56,27 @@ export function signalCases(ctx: SuiteContext): void {
       ]);
       expect(buffered[0]?.seq).toBeLessThan(buffered[2]?.seq ?? 0);
 
-      const first = await ctx.store.consumeSignal(lease, { name: 'a', record: waitRecord(flow.id, 0, 'a') });
+      const first = await ctx.store.consumeSignal({
+        ...lease,
+        name: 'a',
+        record: waitRecord(flow.id, 0, 'a'),
+      });
       expect(first?.record).toMatchObject({
         status: 'completed',
         result: '["a1"]',
         kind: 'signal',
         position: 0,
       });
-      const second = await ctx.store.consumeSignal(lease, { name: 'a', record: waitRecord(flow.id, 1, 'a') });
+      const second = await ctx.store.consumeSignal({
+        ...lease,
+        name: 'a',
+        record: waitRecord(flow.id, 1, 'a'),
+      });
       expect(second?.record.result).toBe('["a2"]');
       expect(
-        await ctx.store.consumeSignal(lease, { name: 'a', record: waitRecord(flow.id, 2, 'a') }),
+        await ctx.store.consumeSignal({ ...lease, name: 'a', record: waitRecord(flow.id, 2, 'a') }),
       ).toBeUndefined();
-      const b = await ctx.store.consumeSignal(lease, { name: 'b', record: waitRecord(flow.id, 3, 'b') });
+      const b = await ctx.store.consumeSignal({ ...lease, name: 'b', record: waitRecord(flow.id, 3, 'b') });
       expect(b?.record.result).toBe('["b1"]');
       expect(await ctx.store.getSignals(flow.id)).toEqual([]);
       expect((await ctx.store.getHistory(flow.id)).map((h) => h.result)).toEqual([
@@ -83,8 +91,12 @@ export function signalCases(ctx: SuiteContext): void {
       const lease = { flowId: flow.id, token };
       await ctx.store.sendSignal({ flowId: flow.id, name: 'a', payload: '["a1"]', now: T0 });
       await ctx.store.sendSignal({ flowId: flow.id, name: 'a', payload: '["a2"]', now: T0 });
-      await ctx.store.consumeSignal(lease, { name: 'a', record: waitRecord(flow.id, 0, 'a') });
-      const retry = await ctx.store.consumeSignal(lease, { name: 'a', record: waitRecord(flow.id, 0, 'a') });
+      await ctx.store.consumeSignal({ ...lease, name: 'a', record: waitRecord(flow.id, 0, 'a') });
+      const retry = await ctx.store.consumeSignal({
+        ...lease,
+        name: 'a',
+        record: waitRecord(flow.id, 0, 'a'),
+      });
       expect(retry?.existed).toBe(true);
       expect(retry?.record.result).toBe('["a1"]');
       expect((await ctx.store.getSignals(flow.id)).map((s) => s.payload)).toEqual(['["a2"]']);
@@ -97,7 +109,7 @@ export function signalCases(ctx: SuiteContext): void {
         await ctx.store.sendSignal({ flowId: flow.id, name: 'x', payload: `[${i}]`, now: T0 });
       const results = await Promise.all(
         Array.from({ length: 8 }, (_, p) =>
-          ctx.store.consumeSignal(lease, { name: 'x', record: waitRecord(flow.id, p, 'x') }),
+          ctx.store.consumeSignal({ ...lease, name: 'x', record: waitRecord(flow.id, p, 'x') }),
         ),
       );
       const payloads = results.flatMap((r) => (r ? [r.record.result] : []));

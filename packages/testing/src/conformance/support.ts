@@ -4,12 +4,12 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import type { ClaimedFlow, ExecutionLog, NewFlow, OperationRecord } from '@ergon/core';
+import type { ClaimedFlow, NewFlow, OperationRecord, RuntimeExecutionLog } from '@ergon/core';
 import { expect } from 'vitest';
 
-/** Holds the store of the running test. */
+/** Holds the store of the running test, in its runtime wrapper (as the engine uses it). */
 export interface SuiteContext {
-  store: ExecutionLog;
+  store: RuntimeExecutionLog;
 }
 
 /** The suite's "now": 2030-01-01T00:00:00Z. Stores must use passed times only. */
@@ -36,7 +36,7 @@ export function newFlow(overrides: Partial<NewFlow> = {}): NewFlow {
 
 /** Creates a flow and claims exactly it (with a type unique to the flow). */
 export async function createAndClaim(
-  store: ExecutionLog,
+  store: RuntimeExecutionLog,
   overrides: Partial<NewFlow> = {},
   leaseMs = 30_000,
   now = T0,

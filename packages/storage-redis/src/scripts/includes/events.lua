@@ -15,3 +15,8 @@ local function publishFinished(id, status)
   redis.call('PUBLISH', EVENTS_CHANNEL,
     '{"type":"finished","flowId":' .. cjson.encode(id) .. ',"status":"' .. status .. '"}')
 end
+
+-- Cancellation was requested for a running flow: its worker stops it now.
+local function publishCancelRequested(id)
+  redis.call('PUBLISH', EVENTS_CHANNEL, '{"type":"cancel-requested","flowId":' .. cjson.encode(id) .. '}')
+end

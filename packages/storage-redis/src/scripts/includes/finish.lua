@@ -6,9 +6,9 @@
 --- @include "waits"
 --- @include "wake"
 
--- `result` replaces the stored result (nil clears it); `err` replaces the
--- stored error only when given (a cancellation reason survives a later
--- finish without one).
+-- `result` replaces the stored result (nil clears it). A completed flow has
+-- no error; a failed one gets `err`; a cancelled one keeps the reason its
+-- cancel request stored, else gets `err`.
 local function finish(fkey, id, status, result, err, now)
   redis.call('HSET', fkey, 'status', status, 'waits', '[]', 'finishedAt', now, 'updatedAt', now)
   if result then
@@ -16,7 +16,9 @@ local function finish(fkey, id, status, result, err, now)
   else
     redis.call('HDEL', fkey, 'result')
   end
-  if err then
+  if status == 'completed' then
+    redis.call('HDEL', fkey, 'error')
+  elseif err and not (status == 'cancelled' and redis.call('HEXISTS', fkey, 'error') == 1) then
     redis.call('HSET', fkey, 'error', err)
   end
   redis.call('HDEL', fkey, 'runAt', 'owner', 'lease')

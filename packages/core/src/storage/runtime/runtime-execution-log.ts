@@ -1,0 +1,346 @@
+/**
+ * The runtime wrapper around a store (Kysely's `RuntimeDriver` is the model).
+ * Every engine entry point (worker, client, executor, CLI, dashboard) talks to
+ * a store through it, so the contract's invariants live here once:
+ * - every argument is validated and normalised (ids, times, limits, statuses,
+ *   filters, a record on its own lease) before a store sees it;
+ * - calls after `close()` are refused with `STORE_UNAVAILABLE`; `close()` runs once;
+ * - event listeners are isolated: one that throws is logged and never reaches
+ *   the store, the other listeners or the process;
+ * - a request's `signal` aborts the wait for the store (`ABORTED`).
+ * Stores keep only what must be atomic with their writes.
+ *
+ * @module
+ */
+import { ErgonError, ErrorCode } from '../../errors.js';
+import { type Logger, noopLogger } from '../../logger.js';
+import { StoreUnavailableError } from '../errors.js';
+import {
+  type CancelRequest,
+  type ClaimedFlow,
+  type ClaimRequest,
+  type ConsumeSignalRequest,
+  type CreateFlowResult,
+  type ExecutionLog,
+  type FinishRequest,
+  type FlowPage,
+  type FlowQuery,
+  MAX_CLAIM_LIMIT,
+  type NewFlow,
+  type PurgeRequest,
+  type ReadOptions,
+  type RecordRequest,
+  type RecordResult,
+  type ReleaseRequest,
+  type RenewRequest,
+  type RenewResult,
+  type SendSignalRequest,
+  type StoreCapabilities,
+  type StoreListener,
+  type SuspendRequest,
+  type SuspendResult,
+  type WakeFilter,
+} from '../execution-log.js';
+import { normalizeQuery } from '../query.js';
+import type { FlowRecord, OperationRecord, SignalRecord } from '../records.js';
+import {
+  checkClaim,
+  checkConsume,
+  checkFinish,
+  checkId,
+  checkLease,
+  checkName,
+  checkNewFlow,
+  checkPurge,
+  checkRecordRequest,
+  checkSuspend,
+  checkText,
+  checkTime,
+  checkWakeFilter,
+} from './validate.js';
+
+/** A store as the engine takes it: raw, or already wrapped. */
+export type StoreInput = ExecutionLog | RuntimeExecutionLog;
+
+/** Options of {@link runtimeStore}. */
+export interface RuntimeOptions {
+  /** Where a throwing event listener is reported. Default: nowhere. */
+  readonly logger?: Logger;
+}
+
+const wrappers = new WeakMap<ExecutionLog, RuntimeExecutionLog>();
+const WRAPPER = Symbol.for('@ergon/core/RuntimeExecutionLog');
+
+/**
+ * The runtime wrapper of `store`: the same one for the same store, so closing
+ * it through any engine component closes it once for all. A wrapper passed in
+ * is returned as it is.
+ */
+export function runtimeStore(store: StoreInput, options: RuntimeOptions = {}): RuntimeExecutionLog {
+  if (isRuntimeStore(store)) return store;
+  if (typeof store !== 'object' || store === null || typeof store.claim !== 'function') {
+    throw new ErgonError(
+      ErrorCode.INVALID_ARGUMENT,
+      'a store (an ExecutionLog such as SqliteExecutionLog) is required',
+    );
+  }
+  let wrapper = wrappers.get(store);
+  if (!wrapper) {
+    wrapper = new RuntimeExecutionLog(store, options);
+    wrappers.set(store, wrapper);
+  }
+  return wrapper;
+}
+
+/** True for a {@link RuntimeExecutionLog}, even from another copy of this package. */
+export function isRuntimeStore(value: unknown): value is RuntimeExecutionLog {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[WRAPPER] === true;
+}
+
+/**
+ * The checked face of a store. Same primitives as {@link ExecutionLog}, except
+ * that `listFlows` takes the public {@link FlowQuery} (normalised here).
+ * Create it with {@link runtimeStore}.
+ */
+export class RuntimeExecutionLog {
+  /** The wrapped store. Call it directly only in tests of the store itself. */
+  readonly inner: ExecutionLog;
+  /** The store's name. */
+  readonly name: string;
+  /** The store's capabilities. */
+  readonly capabilities: StoreCapabilities;
+  /** Store events, when the store has them (`capabilities.events`); listeners are isolated. */
+  readonly subscribe: ((listener: StoreListener) => () => void) | undefined;
+  readonly #logger: Logger;
+  readonly #unsubscribers = new Set<() => void>();
+  #closing: Promise<void> | undefined;
+
+  constructor(inner: ExecutionLog, options: RuntimeOptions = {}) {
+    Object.defineProperty(this, WRAPPER, { value: true });
+    this.inner = inner;
+    this.name = inner.name;
+    this.capabilities = Object.freeze({ events: inner.capabilities?.events === true && !!inner.subscribe });
+    this.#logger = options.logger ?? noopLogger;
+    this.subscribe = this.capabilities.events ? (listener) => this.#subscribe(listener) : undefined;
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** {@inheritDoc ExecutionLog.createFlow} */
+  createFlow(flow: NewFlow): Promise<CreateFlowResult> {
+    return this.#call('create flow', flow, () => {
+      checkNewFlow(flow);
+      return this.inner.createFlow(flow);
+    });
+  }
+
+  /** {@inheritDoc ExecutionLog.getFlow} */
+  getFlow(flowId: string, options?: ReadOptions): Promise<FlowRecord | undefined> {
+    return this.#call('get flow', options, () => {
+      checkId(flowId, 'flow id');
+      return this.inner.getFlow(flowId, options);
+    });
+  }
+
+  /** Flows matching the query, newest first, paged by cursor. Validates every filter. */
+  listFlows(query: FlowQuery = {}): Promise<FlowPage> {
+    return this.#call('list flows', query, () => this.inner.listFlows(normalizeQuery(query)));
+  }
+
+  /** {@inheritDoc ExecutionLog.getHistory} */
+  getHistory(flowId: string, options?: ReadOptions): Promise<OperationRecord[]> {
+    return this.#call('get history', options, () => {
+      checkId(flowId, 'flow id');
+      return this.inner.getHistory(flowId, options);
+    });
+  }
+
+  /** {@inheritDoc ExecutionLog.getSignals} */
+  getSignals(flowId: string, options?: ReadOptions): Promise<SignalRecord[]> {
+    return this.#call('get signals', options, () => {
+      checkId(flowId, 'flow id');
+      return this.inner.getSignals(flowId, options);
+    });
+  }
+
+  /** {@inheritDoc ExecutionLog.claim} A limit of 0, or no types or queues, claims nothing. */
+  claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
+    return this.#call('claim', request, () => {
+      const { types, queues } = checkClaim(request);
+      if (request.limit === 0 || types.length === 0 || queues.length === 0) return Promise.resolve([]);
+      const limit = Math.min(request.limit, MAX_CLAIM_LIMIT);
+      const same = types === request.types && queues === request.queues && limit === request.limit;
+      return this.inner.claim(same ? request : { ...request, types, queues, limit });
+    });
+  }
+
+  /** {@inheritDoc ExecutionLog.renewLease} */
+  renewLease(request: RenewRequest): Promise<RenewResult> {
+    return this.#call('renew lease', request, () => {
+      checkLease(request);
+      checkTime(request.leaseMs, 'leaseMs');
+      checkTime(request.now, 'now');
+      return this.inner.renewLease(request);
+    });
+  }
+
+  /** {@inheritDoc ExecutionLog.releaseLease} */
+  releaseLease(request: ReleaseRequest): Promise<void> {
+    return this.#call('release lease', request, () => {
+      checkLease(request);
+      checkTime(request.now, 'now');
+      return this.inner.releaseLease(request);
+    });
+  }
+
+  /** {@inheritDoc ExecutionLog.recordOperation} */
+  recordOperation(request: RecordRequest): Promise<RecordResult> {
+    return this.#call('record operation', request, () => {
+      checkRecordRequest(request);
+      return this.inner.recordOperation(request);
+    });
+  }
+
+  /** {@inheritDoc ExecutionLog.consumeSignal} */
+  consumeSignal(request: ConsumeSignalRequest): Promise<RecordResult | undefined> {
+    return this.#call('consume signal', request, () => {
+      checkConsume(request);
+      return this.inner.consumeSignal(request);
+    });
+  }
+
+  /** {@inheritDoc ExecutionLog.suspend} */
+  suspend(request: SuspendRequest): Promise<SuspendResult> {
+    return this.#call('suspend', request, () => {
+      checkSuspend(request);
+      return this.inner.suspend(request);
+    });
+  }
+
+  /** {@inheritDoc ExecutionLog.finishFlow} */
+  finishFlow(request: FinishRequest): Promise<void> {
+    return this.#call('finish flow', request, () => {
+      checkFinish(request);
+      return this.inner.finishFlow(request);
+    });
+  }
+
+  /** {@inheritDoc ExecutionLog.sendSignal} */
+  sendSignal(request: SendSignalRequest): Promise<void> {
+    return this.#call('send signal', request, () => {
+      checkId(request?.flowId, 'flow id');
+      checkName(request.name, 'signal name');
+      checkText(request.payload, 'signal payload');
+      checkTime(request.now, 'now');
+      return this.inner.sendSignal(request);
+    });
+  }
+
+  /** {@inheritDoc ExecutionLog.requestCancel} */
+  requestCancel(request: CancelRequest): Promise<FlowRecord> {
+    return this.#call('cancel', request, () => {
+      checkId(request?.flowId, 'flow id');
+      checkText(request.error, 'cancel reason');
+      checkTime(request.now, 'now');
+      return this.inner.requestCancel(request);
+    });
+  }
+
+  /** {@inheritDoc ExecutionLog.nextWakeAt} No types or queues: undefined. */
+  nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
+    return this.#call('read next wake-up', filter, () => {
+      const { types, queues } = checkWakeFilter(filter);
+      if (types.length === 0 || queues.length === 0) return Promise.resolve(undefined);
+      const same = types === filter.types && queues === filter.queues;
+      return this.inner.nextWakeAt(same ? filter : { ...filter, types, queues });
+    });
+  }
+
+  /** {@inheritDoc ExecutionLog.purge} A limit of 0 purges nothing. */
+  purge(request: PurgeRequest): Promise<number> {
+    return this.#call('purge', request, () => {
+      checkPurge(request);
+      return request.limit === 0 ? Promise.resolve(0) : this.inner.purge(request);
+    });
+  }
+
+  /** Ends every subscription and closes the store, once; later calls return the same promise. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const unsubscribe of [...this.#unsubscribers]) unsubscribe();
+      await this.inner.close();
+    })();
+    return this.#closing;
+  }
+
+  #subscribe(listener: StoreListener): () => void {
+    if (typeof listener !== 'function')
+      throw new ErgonError(ErrorCode.INVALID_ARGUMENT, 'subscribe needs a listener function');
+    if (this.#closing || !this.inner.subscribe) return () => {};
+    const stop = this.inner.subscribe((event) => {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#logger.warn('a store event listener threw; the event is dropped for it alone', {
+          event: event.type,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    });
+    let active = true;
+    const unsubscribe = () => {
+      if (!active) return;
+      active = false;
+      this.#unsubscribers.delete(unsubscribe);
+      stop();
+    };
+    this.#unsubscribers.add(unsubscribe);
+    return unsubscribe;
+  }
+
+  /** Refuses calls after close, turns synchronous throws into rejections, honours the signal. */
+  #call<T>(
+    action: string,
+    options: { readonly signal?: AbortSignal | undefined } | undefined,
+    run: () => Promise<T>,
+  ): Promise<T> {
+    if (this.#closing) {
+      return Promise.reject(new StoreUnavailableError(this.name, `${action}: the store is closed`));
+    }
+    const signal = options?.signal;
+    let promise: Promise<T>;
+    try {
+      if (signal?.aborted) throw abortError(action, signal);
+      promise = run();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return signal ? raceAbort(promise, signal, action) : promise;
+  }
+}
+
+function abortError(action: string, signal: AbortSignal): ErgonError {
+  return new ErgonError(ErrorCode.ABORTED, `${action} was aborted while waiting for the store`, {
+    cause: signal.reason,
+  });
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, action: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(action, signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,228 @@
+/**
+ * Argument checks of the storage contract, enforced once by the runtime
+ * wrapper so stores do not re-check them. Each function throws
+ * `InvalidArgumentError` (`INVALID_ARGUMENT`, or `INVALID_ID` for ids) with a
+ * message naming the field; none copies its input on the hot path.
+ *
+ * @module
+ */
+import { ErrorCode, InvalidArgumentError } from '../../errors.js';
+import { validateId } from '../../ids.js';
+import type {
+  ClaimRequest,
+  ConsumeSignalRequest,
+  FinishRequest,
+  LeaseRef,
+  NewFlow,
+  PurgeRequest,
+  RecordRequest,
+  SuspendRequest,
+  WakeFilter,
+} from '../execution-log.js';
+import type { FlowStatus, OperationKind, OperationRecord, OperationStatus, Wait } from '../records.js';
+
+/** Longest type, queue, key or signal name a store accepts. */
+export const MAX_NAME_LENGTH = 1000;
+
+const FLOW_STATUSES: ReadonlySet<string> = new Set<FlowStatus>([
+  'pending',
+  'running',
+  'suspended',
+  'completed',
+  'failed',
+  'cancelled',
+]);
+const OPERATION_KINDS: ReadonlySet<string> = new Set<OperationKind>([
+  'step',
+  'run',
+  'sleep',
+  'signal',
+  'child',
+  'now',
+  'random',
+  'uuid',
+  'dag',
+]);
+const OPERATION_STATUSES: ReadonlySet<string> = new Set<OperationStatus>(['completed', 'failed', 'waiting']);
+const FINISH_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
+
+function invalid(message: string): never {
+  throw new InvalidArgumentError(message, { code: ErrorCode.INVALID_ARGUMENT });
+}
+
+/** A flow id. */
+export function checkId(value: unknown, what: string): void {
+  validateId(value, what);
+}
+
+/** A non-empty name (type, queue, key, signal name, worker id). */
+export function checkName(value: unknown, what: string): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME_LENGTH) {
+    invalid(
+      `${what} must be a non-empty string of at most ${MAX_NAME_LENGTH} characters (got ${show(value)})`,
+    );
+  }
+}
+
+/** Encoded text (input, result, error, payload). */
+export function checkText(value: unknown, what: string): void {
+  if (typeof value !== 'string') invalid(`${what} must be encoded text (got ${typeof value})`);
+}
+
+/** Optional encoded text. */
+export function checkOptionalText(value: unknown, what: string): void {
+  if (value !== undefined) checkText(value, what);
+}
+
+/** A time in ms since the epoch (or a duration): a finite number. */
+export function checkTime(value: unknown, what: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    invalid(`${what} must be a finite number of ms (got ${show(value)})`);
+}
+
+/** A whole number ≥ `min`. */
+export function checkWhole(value: unknown, what: string, min: number): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    invalid(`${what} must be a whole number ≥ ${min} (got ${show(value)})`);
+  }
+}
+
+/** A flow status. */
+export function checkStatus(value: unknown, what = 'status'): FlowStatus {
+  if (typeof value !== 'string' || !FLOW_STATUSES.has(value)) {
+    invalid(`${what} ${show(value)} is not a flow status: use one of ${[...FLOW_STATUSES].join(', ')}`);
+  }
+  return value as FlowStatus;
+}
+
+/** A list of names, non-duplicated. Returns it, or a deduplicated copy. */
+export function checkNames(value: unknown, what: string): readonly string[] {
+  if (!Array.isArray(value)) invalid(`${what} must be an array of names (got ${show(value)})`);
+  for (const name of value) checkName(name, `each of ${what}`);
+  return new Set(value).size === value.length ? value : [...new Set(value as string[])];
+}
+
+/** A lease reference. */
+export function checkLease(lease: LeaseRef): void {
+  if (typeof lease !== 'object' || lease === null) invalid('a lease ({ flowId, token }) is required');
+  checkId(lease.flowId, 'lease flow id');
+  checkWhole(lease.token, 'lease token', 0);
+}
+
+/** Input of `createFlow`. */
+export function checkNewFlow(flow: NewFlow): void {
+  if (typeof flow !== 'object' || flow === null) invalid('createFlow needs a flow');
+  checkId(flow.id, 'flow id');
+  checkName(flow.type, 'flow type');
+  checkName(flow.queue, 'queue');
+  checkText(flow.input, 'flow input');
+  if (typeof flow.priority !== 'number' || !Number.isSafeInteger(flow.priority)) {
+    invalid(`priority must be an integer (got ${show(flow.priority)})`);
+  }
+  checkTime(flow.runAt, 'runAt');
+  checkTime(flow.now, 'now');
+  if (flow.parentId !== undefined) checkId(flow.parentId, 'parent flow id');
+  checkOptionalText(flow.traceContext, 'trace context');
+}
+
+/** Input of `claim`; returns the deduplicated types and queues. */
+export function checkClaim(request: ClaimRequest): { types: readonly string[]; queues: readonly string[] } {
+  if (typeof request !== 'object' || request === null) invalid('claim needs a request');
+  checkName(request.workerId, 'worker id');
+  checkWhole(request.limit, 'claim limit', 0);
+  checkTime(request.leaseMs, 'leaseMs');
+  if (request.leaseMs <= 0) invalid(`leaseMs must be > 0 (got ${request.leaseMs})`);
+  checkTime(request.now, 'now');
+  if (request.flowId !== undefined) checkId(request.flowId, 'flow id');
+  return { types: checkNames(request.types, 'types'), queues: checkNames(request.queues, 'queues') };
+}
+
+/** Input of `nextWakeAt`; returns the deduplicated types and queues. */
+export function checkWakeFilter(filter: WakeFilter): { types: readonly string[]; queues: readonly string[] } {
+  if (typeof filter !== 'object' || filter === null) invalid('nextWakeAt needs { types, queues }');
+  return { types: checkNames(filter.types, 'types'), queues: checkNames(filter.queues, 'queues') };
+}
+
+/** One history record written under `lease`. */
+export function checkRecord(lease: LeaseRef, record: Partial<OperationRecord>, what = 'record'): void {
+  if (typeof record !== 'object' || record === null) invalid(`${what} is required`);
+  if (record.flowId !== lease.flowId) {
+    invalid(`${what} belongs to flow ${show(record.flowId)} but the lease is on flow ${show(lease.flowId)}`);
+  }
+  checkWhole(record.position, `${what} position`, 0);
+  checkName(record.key, `${what} key`);
+  if (typeof record.kind !== 'string' || !OPERATION_KINDS.has(record.kind)) {
+    invalid(`${what} kind ${show(record.kind)} is not one of ${[...OPERATION_KINDS].join(', ')}`);
+  }
+  checkWhole(record.attempts, `${what} attempts`, 0);
+  checkTime(record.startedAt, `${what} startedAt`);
+  if (record.finishedAt !== undefined) checkTime(record.finishedAt, `${what} finishedAt`);
+  if (record.wakeAt !== undefined) checkTime(record.wakeAt, `${what} wakeAt`);
+  if (record.seq !== undefined) checkWhole(record.seq, `${what} seq`, 0);
+  checkOptionalText(record.result, `${what} result`);
+  checkOptionalText(record.error, `${what} error`);
+}
+
+/** Input of `recordOperation`. */
+export function checkRecordRequest(request: RecordRequest): void {
+  checkLease(request);
+  checkRecord(request, request.record);
+  if (!OPERATION_STATUSES.has(request.record.status)) {
+    invalid(
+      `record status ${show(request.record.status)} is not one of ${[...OPERATION_STATUSES].join(', ')}`,
+    );
+  }
+}
+
+/** Input of `consumeSignal`. */
+export function checkConsume(request: ConsumeSignalRequest): void {
+  checkLease(request);
+  checkName(request.name, 'signal name');
+  checkRecord(request, request.record, 'signal record');
+}
+
+/** Input of `suspend`. */
+export function checkSuspend(request: SuspendRequest): void {
+  checkLease(request);
+  checkTime(request.now, 'now');
+  if (!Array.isArray(request.waits) || request.waits.length === 0) {
+    invalid('suspend needs at least one wait: a flow suspended on nothing would never wake');
+  }
+  for (const wait of request.waits) checkWait(wait);
+}
+
+function checkWait(wait: Wait): void {
+  if (typeof wait !== 'object' || wait === null) invalid('each wait must be an object');
+  checkWhole(wait.position, 'wait position', 0);
+  if (wait.kind === 'timer') checkTime(wait.at, 'timer wait at');
+  else if (wait.kind === 'signal') checkName(wait.name, 'signal wait name');
+  else if (wait.kind === 'child') checkId(wait.flowId, 'child wait flow id');
+  else invalid(`wait kind ${show((wait as { kind?: unknown }).kind)} is not timer, signal or child`);
+}
+
+/** Input of `finishFlow`. */
+export function checkFinish(request: FinishRequest): void {
+  checkLease(request);
+  if (!FINISH_STATUSES.has(request.status)) {
+    invalid(`finish status must be completed, failed or cancelled (got ${show(request.status)})`);
+  }
+  checkTime(request.now, 'now');
+  checkOptionalText(request.result, 'flow result');
+  checkOptionalText(request.error, 'flow error');
+}
+
+/** Input of `purge`. */
+export function checkPurge(request: PurgeRequest): void {
+  if (typeof request !== 'object' || request === null) invalid('purge needs { finishedBefore, limit }');
+  checkTime(request.finishedBefore, 'finishedBefore');
+  checkWhole(request.limit, 'purge limit', 0);
+}
+
+/** A value for a message: short and safe to print. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) {
+    return String(value);
+  }
+  return typeof value;
+}

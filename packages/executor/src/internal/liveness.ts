@@ -1,0 +1,97 @@
+/**
+ * Liveness and suspension: counts an activation's live operations (steps
+ * running, writes in flight) and the waits of those that can only wait. When
+ * nothing live is left, the activation either unstalls its replay order or
+ * suspends on every pending wait at once. Also counts running step attempts
+ * (user code), so a cancelled flow ends as soon as they have settled.
+ *
+ * @module
+ */
+import type { Wait } from '@ergon/core';
+
+/** What {@link Liveness} reports to its activation. */
+export interface LivenessHooks {
+  /** True once the activation ended. */
+  readonly ended: () => boolean;
+  /** Nothing live is left but replayed results wait for their turn: unstall them. */
+  readonly stalled: () => boolean;
+  /** Nothing live is left and some operations wait: suspend on `waits`. */
+  readonly blocked: (waits: readonly Wait[]) => void;
+}
+
+/** Live work and waits of one activation. */
+export class Liveness {
+  readonly #hooks: LivenessHooks;
+  readonly #waits: Wait[] = [];
+  #active = 0;
+  #attempts = 0;
+  #attemptsSettled: (() => void) | undefined;
+  #checkScheduled = false;
+
+  constructor(hooks: LivenessHooks) {
+    this.#hooks = hooks;
+  }
+
+  /** Live operations still running (steps, writes). */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Counts `work` as live until it settles or turns into a wait. */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.#active++;
+    // A promise settles once: one shared handler does for every operation.
+    work.then(this.#untrack, this.#untrack);
+    return work;
+  }
+
+  readonly #untrack = (): void => {
+    this.#active--;
+    this.check();
+  };
+
+  /** The operation that registered `wait` will not settle in this activation. */
+  waitFor(wait: Wait): void {
+    this.#waits.push(wait);
+    this.#active--;
+    this.check();
+  }
+
+  /** A step attempt (user code) started. Pair with {@link Liveness.attemptEnded}. */
+  attemptStarted(): void {
+    this.#attempts++;
+  }
+
+  /** A step attempt settled. */
+  attemptEnded(): void {
+    this.#attempts--;
+    if (this.#attempts === 0 && this.#attemptsSettled) {
+      this.#attemptsSettled();
+      this.#attemptsSettled = undefined;
+    }
+  }
+
+  /** Resolves once no step attempt is running (at once when none is). */
+  attemptsSettled(): Promise<void> {
+    if (this.#attempts === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.#attemptsSettled;
+      this.#attemptsSettled = () => {
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  /** Looks, after the current macrotask, whether the activation can only wait. */
+  check(): void {
+    if (this.#checkScheduled || this.#hooks.ended()) return;
+    this.#checkScheduled = true;
+    setImmediate(() => {
+      this.#checkScheduled = false;
+      if (this.#hooks.ended() || this.#active > 0) return;
+      if (this.#hooks.stalled()) return;
+      if (this.#waits.length > 0) this.#hooks.blocked([...this.#waits]);
+    });
+  }
+}

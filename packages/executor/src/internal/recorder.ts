@@ -1,0 +1,165 @@
+/**
+ * The recorder: builds an activation's history records and writes them under
+ * its lease. Every record write, the hot path of a finished step included,
+ * goes through {@link Recorder.write}, so the lease, the cancel flag and a
+ * failed store call are handled in one place.
+ *
+ * @module
+ */
+import type {
+  Clock,
+  Codec,
+  LeaseRef,
+  OperationKind,
+  OperationRecord,
+  RecordResult,
+  RuntimeExecutionLog,
+} from '@ergon/core';
+import { encodeError } from './encode-error.js';
+import type { Slot } from './history-cursor.js';
+
+/** A promise that never settles: what the work of an ended activation awaits. */
+export const NEVER: Promise<never> = new Promise(() => {});
+
+/** What a {@link Recorder} needs from its activation. */
+export interface RecorderOptions {
+  readonly store: RuntimeExecutionLog;
+  readonly lease: LeaseRef;
+  readonly clock: Clock;
+  readonly codec: Codec;
+  readonly history: readonly OperationRecord[];
+  /** True once the activation ended: nothing more is written. */
+  readonly ended: () => boolean;
+  /** The store reported a cancel request. */
+  readonly onCancelRequested: () => void;
+  /** A store call failed: the activation is abandoned. */
+  readonly onFailed: (error: unknown) => void;
+}
+
+/** Fields of a final record beyond its slot. */
+export interface FinalFields {
+  /** The encoded result (completed). */
+  readonly result?: string | undefined;
+  /** The error (failed); encoded here. */
+  readonly error?: unknown;
+  readonly failed?: boolean;
+  readonly attempts?: number;
+  readonly startedAt?: number;
+}
+
+/** Writes one activation's records. */
+export class Recorder {
+  readonly #o: RecorderOptions;
+  #nextSeq = 1;
+
+  constructor(options: RecorderOptions) {
+    this.#o = options;
+    for (const r of options.history)
+      if (r.seq !== undefined && r.seq >= this.#nextSeq) this.#nextSeq = r.seq + 1;
+  }
+
+  /** The next recording-order number of a final record. */
+  nextSeq(): number {
+    return this.#nextSeq++;
+  }
+
+  /** A final record of `slot`: completed with `result`, or failed with `error` when `failed`. */
+  final(slot: Slot, kind: OperationKind, fields: FinalFields): OperationRecord {
+    const now = this.#o.clock.now();
+    // One literal, no spreads: this runs once per step and is on the hot path.
+    return {
+      flowId: this.#o.lease.flowId,
+      position: slot.position,
+      key: slot.key,
+      kind,
+      status: fields.failed ? 'failed' : 'completed',
+      attempts: fields.attempts ?? 1,
+      result: fields.failed ? undefined : fields.result,
+      error: fields.failed ? encodeError(this.#o.codec, fields.error) : undefined,
+      startedAt: fields.startedAt ?? slot.record?.startedAt ?? now,
+      finishedAt: now,
+      seq: this.nextSeq(),
+    };
+  }
+
+  /** A `waiting` record of `slot`: a timer, a signal timeout, a child or a retry backoff ahead. */
+  waiting(
+    slot: Slot,
+    kind: OperationKind,
+    wakeAt: number | undefined,
+    extra: { attempts?: number; error?: unknown; startedAt?: number } = {},
+  ): OperationRecord {
+    return {
+      flowId: this.#o.lease.flowId,
+      position: slot.position,
+      key: slot.key,
+      kind,
+      status: 'waiting',
+      attempts: extra.attempts ?? 1,
+      wakeAt,
+      error: extra.error === undefined ? undefined : encodeError(this.#o.codec, extra.error),
+      startedAt: extra.startedAt ?? slot.record?.startedAt ?? this.#o.clock.now(),
+    };
+  }
+
+  /** The encoded form of a value recorded as `what`. @throws SerializationError */
+  encode(value: unknown, what: string): string {
+    return this.#o.codec.encode(value, what);
+  }
+
+  /** Writes `record`; resolves with the record now stored (an earlier final one wins). */
+  async write(record: OperationRecord): Promise<OperationRecord> {
+    if (this.#o.ended()) return NEVER;
+    let written: RecordResult;
+    try {
+      written = await this.#o.store.recordOperation({
+        flowId: record.flowId,
+        token: this.#o.lease.token,
+        record,
+      });
+    } catch (error) {
+      return this.#failed(error);
+    }
+    if (written.cancelRequested) this.#o.onCancelRequested();
+    return written.record;
+  }
+
+  /** Any other store call of live work (read a child, create it); a failure ends the activation. */
+  async call<T>(call: () => Promise<T>): Promise<T> {
+    if (this.#o.ended()) return NEVER;
+    try {
+      return await call();
+    } catch (error) {
+      return this.#failed(error);
+    }
+  }
+
+  /** Pops a buffered signal into the record at `slot`; undefined when none is buffered. */
+  async consumeSignal(slot: Slot, name: string): Promise<OperationRecord | undefined> {
+    const { store, lease, clock } = this.#o;
+    const consumed = await this.call(() =>
+      store.consumeSignal({
+        flowId: lease.flowId,
+        token: lease.token,
+        name,
+        record: {
+          flowId: lease.flowId,
+          position: slot.position,
+          key: slot.key,
+          kind: 'signal',
+          attempts: 1,
+          startedAt: slot.record?.startedAt ?? clock.now(),
+          finishedAt: clock.now(),
+          seq: this.nextSeq(),
+        },
+      }),
+    );
+    if (consumed?.cancelRequested) this.#o.onCancelRequested();
+    return consumed?.record;
+  }
+
+  #failed(error: unknown): Promise<never> {
+    if (!this.#o.ended()) this.#o.onFailed(error);
+    return NEVER;
+  }
+}

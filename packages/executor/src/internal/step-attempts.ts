@@ -1,0 +1,216 @@
+/**
+ * Step attempts: runs a step's body under its retry policy and timeout, with
+ * an abort signal per attempt, a span per step and per attempt when tracing,
+ * short backoffs in memory and long ones as durable timers, and records the
+ * final result or error.
+ *
+ * @module
+ */
+
+import { type OperationRecord, RetryPolicy, SerializationError, toError } from '@ergon/core';
+import { type Context, context, type Span } from '@opentelemetry/api';
+import type { FlowContext } from '../context.js';
+import type { NormalizedStepOptions, StepScope } from '../definitions.js';
+import { StepTimeoutError } from '../errors.js';
+import type { ActivationOptions } from './activation.js';
+import { AttemptScope } from './attempt-scope.js';
+import type { Slot } from './history-cursor.js';
+import type { Liveness } from './liveness.js';
+import { NEVER, type Recorder } from './recorder.js';
+import { runWithScope } from './scope.js';
+import { Attr, endSpan, instruments, NO_SPAN, startChildSpan } from './telemetry.js';
+
+/** What step attempts need from their activation. */
+export interface StepHost {
+  readonly flowId: string;
+  readonly flowType: string;
+  readonly options: ActivationOptions;
+  /** The flow's controller: attempts' signals follow it. */
+  readonly abort: AbortController;
+  readonly recorder: Recorder;
+  readonly liveness: Liveness;
+  /** The flow context, put in scope for class-form steps. */
+  readonly context: FlowContext;
+  /** True once the activation ended. */
+  ended(): boolean;
+  /** A recorded result, or its recorded error thrown. */
+  settle<T>(record: OperationRecord): Promise<T>;
+}
+
+type AttemptResult<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
+/** Runs the step at `slot` to its final record (or to a durable backoff). */
+export async function runAttempts<R>(
+  host: StepHost,
+  slot: Slot,
+  kind: 'step' | 'run',
+  fn: (scope: StepScope) => Promise<R> | R,
+  options: NormalizedStepOptions,
+): Promise<R> {
+  const { clock, durableBackoffMs, definition, telemetry } = host.options;
+  const { recorder, liveness } = host;
+  const policy = options.retry ?? definition.options.retry ?? RetryPolicy.STANDARD;
+  const timeoutMs = options.timeoutMs ?? policy.timeout;
+  const prior = slot.record;
+  if (prior?.wakeAt !== undefined && clock.now() < prior.wakeAt) {
+    liveness.waitFor({ kind: 'timer', at: prior.wakeAt, position: slot.position });
+    return NEVER;
+  }
+  const startedAt = prior?.startedAt ?? clock.now();
+  const { tracing, metrics } = telemetry;
+  const step = tracing
+    ? startChildSpan('ergon.step', host.options.traceContext, {
+        [Attr.flowId]: host.flowId,
+        [Attr.flowType]: host.flowType,
+        [Attr.stepKey]: slot.key,
+      })
+    : NO_SPAN;
+  // No span, timeout or async scope: the attempt runs right here, without a promise of its own.
+  const inline = !tracing && timeoutMs === undefined && !definition.usesScope;
+  for (let attempt = (prior?.attempts ?? 0) + 1; ; attempt++) {
+    let ok = false;
+    let value: R | undefined;
+    let failure: unknown;
+    liveness.attemptStarted();
+    if (inline) {
+      // Written out here rather than in a function: no promise of its own on the path every step takes.
+      const scope = new AttemptScope(host.abort, attempt, host.flowId, slot.key);
+      try {
+        // The body starts in a later microtask, never inside the ctx call that made it.
+        await null;
+        value = await fn(scope);
+        ok = true;
+      } catch (error) {
+        failure = error;
+      }
+      scope.release();
+    } else {
+      const outcome = await fullAttempt(host, slot, fn, attempt, timeoutMs, step.context);
+      if (outcome.ok) {
+        ok = true;
+        value = outcome.value;
+      } else {
+        failure = outcome.error;
+      }
+    }
+    liveness.attemptEnded();
+    if (host.ended()) {
+      endSpan(step.span, 'abandoned');
+      return NEVER;
+    }
+    if (ok) {
+      let encoded: string;
+      try {
+        encoded = recorder.encode(value, `result of ${kind} '${slot.key}'`);
+      } catch (error) {
+        if (tracing || metrics) stepEnded(host, step.span, 'failed', startedAt, error);
+        return host.settle<R>(
+          await recorder.write(
+            recorder.final(slot, kind, { failed: true, error, attempts: attempt, startedAt }),
+          ),
+        );
+      }
+      if (tracing || metrics) stepEnded(host, step.span, 'completed', startedAt);
+      await recorder.write(recorder.final(slot, kind, { result: encoded, attempts: attempt, startedAt }));
+      return value as R;
+    }
+    const error = toError(failure);
+    if (!policy.shouldRetry(attempt, error) || error instanceof SerializationError) {
+      if (tracing || metrics) stepEnded(host, step.span, 'failed', startedAt, error);
+      return host.settle<R>(
+        await recorder.write(
+          recorder.final(slot, kind, { failed: true, error, attempts: attempt, startedAt }),
+        ),
+      );
+    }
+    if (metrics) instruments().retries.add(1, { [Attr.flowType]: host.flowType });
+    const delay = policy.delayAfter(attempt);
+    host.options.logger.debug('step attempt failed; retrying', {
+      flowId: host.flowId,
+      key: slot.key,
+      attempt,
+      delay,
+    });
+    if (delay >= durableBackoffMs) {
+      const wakeAt = clock.now() + delay;
+      endSpan(step.span, 'retry-scheduled', error);
+      await recorder.write(recorder.waiting(slot, kind, wakeAt, { attempts: attempt, error, startedAt }));
+      liveness.waitFor({ kind: 'timer', at: wakeAt, position: slot.position });
+      return NEVER;
+    }
+    try {
+      await clock.sleep(delay, host.abort.signal);
+    } catch {
+      endSpan(step.span, 'abandoned');
+      return NEVER;
+    }
+  }
+}
+
+/** One attempt with what the inline path leaves out: its span, its timeout, the async scope. */
+async function fullAttempt<R>(
+  host: StepHost,
+  slot: Slot,
+  fn: (scope: StepScope) => Promise<R> | R,
+  attempt: number,
+  timeoutMs: number | undefined,
+  stepContext: Context,
+): Promise<AttemptResult<R>> {
+  const { tracing } = host.options.telemetry;
+  const span = tracing
+    ? startChildSpan('ergon.attempt', stepContext, {
+        [Attr.flowId]: host.flowId,
+        [Attr.stepKey]: slot.key,
+        [Attr.attempt]: attempt,
+      })
+    : NO_SPAN;
+  const scope = new AttemptScope(host.abort, attempt, host.flowId, slot.key);
+  // The attempt's span is active while user code runs: its own spans and logs nest under it.
+  const call = tracing ? () => context.with(span.context, fn, undefined, scope) : () => fn(scope);
+  const work = host.options.definition.usesScope
+    ? Promise.resolve().then(() => runWithScope({ ctx: host.context, inStep: true }, call))
+    : Promise.resolve().then(call);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    let value: R;
+    if (timeoutMs === undefined) {
+      value = await work;
+    } else {
+      // Cancellation needs no race here: it ends the activation, which stops
+      // waiting for this attempt.
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const timedOut = new StepTimeoutError(slot.key, timeoutMs);
+          scope.timeOut(timedOut);
+          reject(timedOut);
+        }, timeoutMs);
+      });
+      work.catch(() => {}); // a timed-out attempt may reject later; never unhandled
+      value = await Promise.race([work, expired]);
+    }
+    endSpan(span.span, 'completed');
+    return { ok: true, value };
+  } catch (error) {
+    endSpan(span.span, 'failed', error);
+    return { ok: false, error };
+  } finally {
+    clearTimeout(timer);
+    scope.release();
+  }
+}
+
+/** Ends a step's span and counts it. */
+function stepEnded(
+  host: StepHost,
+  span: Span,
+  outcome: 'completed' | 'failed',
+  startedAt: number,
+  error?: unknown,
+): void {
+  endSpan(span, outcome, error);
+  if (!host.options.telemetry.metrics) return;
+  const m = instruments();
+  const attributes = { [Attr.flowType]: host.flowType, [Attr.outcome]: outcome };
+  m.steps.add(1, attributes);
+  m.stepDuration.record(host.options.clock.now() - startedAt, attributes);
+}

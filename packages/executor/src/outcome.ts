@@ -1,0 +1,78 @@
+/**
+ * What `Executor.execute` and `Executor.resume` report: a union a caller can
+ * act on, each case with the data it needs. A flow that already finished
+ * returns its recorded outcome (nothing re-runs); one that cannot run now
+ * says why (another worker holds it, it is not due, it waits).
+ *
+ * @module
+ */
+import { type Codec, type FlowRecord, toError, type Wait } from '@ergon/core';
+import { FlowCancelledError } from './errors.js';
+
+/** What one execution produced, or why it could not run. */
+export type FlowOutcome<O = unknown> =
+  /** The flow completed. `replayed` is true when it had finished before this call (nothing ran). */
+  | { readonly status: 'completed'; readonly result: O; readonly replayed: boolean }
+  /** The flow failed with `error` (its recorded error when `replayed`). */
+  | { readonly status: 'failed'; readonly error: Error; readonly replayed: boolean }
+  /** The flow was cancelled; `error.reason` is the reason given to `client.cancel`. */
+  | {
+      readonly status: 'cancelled';
+      readonly error: FlowCancelledError | undefined;
+      readonly replayed: boolean;
+    }
+  /** The flow waits on timers, signals or children; a worker (or `resume`) continues it when one resolves. */
+  | { readonly status: 'suspended'; readonly waits: readonly Wait[] }
+  /** Another worker holds the flow's lease until `leaseExpiresAt` (ms since epoch). */
+  | {
+      readonly status: 'running-elsewhere';
+      readonly leaseOwner: string | undefined;
+      readonly leaseExpiresAt: number | undefined;
+    }
+  /** The flow may first run at `runAt` (ms since epoch). */
+  | { readonly status: 'not-due'; readonly runAt: number }
+  /**
+   * This run stopped without an outcome: its lease was lost (`error.code` `LEASE_LOST`:
+   * another worker took the flow over) or the store failed (`STORE_*`). The flow resumes elsewhere.
+   */
+  | { readonly status: 'abandoned'; readonly error: Error };
+
+/** The outcome of a flow that this call could not claim (or that ended cancelled), read from its record. */
+export function recordedOutcome<O>(
+  flow: FlowRecord,
+  codec: Codec,
+  now: number,
+  replayed = true,
+): FlowOutcome<O> {
+  switch (flow.status) {
+    case 'completed':
+      return { status: 'completed', result: decode(codec, flow.result) as O, replayed };
+    case 'failed':
+      return { status: 'failed', error: toError(decode(codec, flow.error)), replayed };
+    case 'cancelled': {
+      const error = decode(codec, flow.error);
+      return {
+        status: 'cancelled',
+        error: error instanceof FlowCancelledError ? error : new FlowCancelledError(flow.id),
+        replayed,
+      };
+    }
+    case 'suspended':
+      return { status: 'suspended', waits: flow.waits };
+    case 'running':
+      return {
+        status: 'running-elsewhere',
+        leaseOwner: flow.leaseOwner,
+        leaseExpiresAt: flow.leaseExpiresAt,
+      };
+    case 'pending':
+      // Claimable at its runAt; a pending flow that was due lost a race to another claimer.
+      return flow.runAt !== undefined && flow.runAt > now
+        ? { status: 'not-due', runAt: flow.runAt }
+        : { status: 'running-elsewhere', leaseOwner: flow.leaseOwner, leaseExpiresAt: flow.leaseExpiresAt };
+  }
+}
+
+function decode(codec: Codec, text: string | undefined): unknown {
+  return text === undefined ? undefined : codec.decode(text);
+}
