@@ -13,6 +13,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connectorAmqp } from './benches/connector-amqp.js';
+import { bridgeRedisStreams, connectorRedisStreams } from './benches/connector-redis-streams.js';
 import { dashboardList } from './benches/dashboard-list.js';
 import { recovery } from './benches/recovery.js';
 import { latencyRedis, latencySqlite } from './benches/latency.js';
@@ -38,6 +39,8 @@ const BENCHES: readonly Bench[] = [
   timers,
   resume,
   connectorAmqp,
+  connectorRedisStreams,
+  bridgeRedisStreams,
   dashboardList,
 ];
 

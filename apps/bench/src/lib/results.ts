@@ -39,6 +39,8 @@ export const ROW_NAMES = [
   'timers-100k-lateness-p99',
   'resume-10k-steps',
   'connector-amqp',
+  'connector-redis-streams',
+  'bridge-redis-streams',
   'dashboard-list-100k',
 ] as const;
 
@@ -69,6 +71,11 @@ const TARGETS: Partial<Record<RowName, Target>> = {
     text: 'ratio ≥ 0.8 (at least 0.8× the raw client)',
     check: (r) => (r.ratio ?? 0) >= 0.8,
   },
+  'connector-redis-streams': {
+    text: 'ratio ≥ 0.8 (at least 0.8× the raw client)',
+    check: (r) => (r.ratio ?? 0) >= 0.8,
+  },
+  'bridge-redis-streams': { text: '≥ 5000 transactions/s', check: (r) => r.ergon >= 5000 },
   'dashboard-list-100k': { text: '< 300 ms per page (server time)', check: (r) => r.ergon < 300 },
 };
 

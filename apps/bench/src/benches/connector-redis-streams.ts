@@ -1,0 +1,255 @@
+/**
+ * Redis Streams, two rows.
+ *
+ * `connector-redis-streams`: messages/s read, run through a no-op consumer
+ * task and acked (`@ergon/connectors-redis-streams` under `@ergon/tasks`'
+ * runner), beside a raw ioredis loop (`XREADGROUP … COUNT 100 BLOCK`, parse
+ * each JSON payload, one `XACK` for the batch), on streams of the same size,
+ * in the same run. After an untimed warm-up of both, each side runs three
+ * times, alternating; the best run of each is reported (Redis shares the
+ * machine's cores, so other load only ever slows a run).
+ *
+ * `bridge-redis-streams`: transactions/s through the durable bridge: 3
+ * consumer processes read the stream and run each transaction as the
+ * one-step flow on one SQLite store, beside bare one-step flows scheduled on
+ * a SQLite store and run by 3 worker processes of the same concurrency.
+ *
+ * @module
+ */
+import { createRedisStreamsConnector } from '@ergon/connectors-redis-streams';
+import { Client } from '@ergon/executor';
+import { SqliteExecutionLog } from '@ergon/storage-sqlite';
+import { ConsumerPolicy, consumer, runTask } from '@ergon/tasks';
+import { Redis } from 'ioredis';
+import type { Bench, BenchContext } from '../lib/bench.js';
+import { wallNow } from '../lib/clock.js';
+import { REDIS_URL } from '../lib/config.js';
+import { oneStep } from '../lib/flows.js';
+import { completion, startWorkers, type WorkerProcess } from '../lib/procs.js';
+import { makeRow } from '../lib/results.js';
+import { tempDir, uniqueName } from '../lib/services.js';
+import { pool } from './throughput.js';
+
+const BATCH = 100;
+const MESSAGES = { full: 50_000, quick: 10_000, smoke: 300 } as const;
+const BRIDGE_PROCESSES = 3;
+const BRIDGE_CONCURRENCY = 50;
+
+/** Adds `count` small JSON entries (with ids) to `stream`, 1000 per pipeline. */
+async function fill(redis: Redis, stream: string, count: number): Promise<void> {
+  for (let from = 0; from < count; from += 1000) {
+    const pipeline = redis.pipeline();
+    for (let n = from; n < Math.min(count, from + 1000); n++) {
+      pipeline.xadd(stream, '*', 'id', `m-${n}`, 'payload', JSON.stringify({ n, sku: 'A-1', quantity: 2 }));
+    }
+    await pipeline.exec();
+  }
+}
+
+/** The raw client: XREADGROUP a batch, parse each payload, XACK the batch; ms until `count` acked. */
+async function raw(stream: string, count: number): Promise<number> {
+  const t0 = performance.now();
+  const redis = new Redis(REDIS_URL);
+  try {
+    await redis.xgroup('CREATE', stream, 'raw', '0', 'MKSTREAM');
+    let acked = 0;
+    while (acked < count) {
+      const reply = (await redis.xreadgroup(
+        'GROUP',
+        'raw',
+        'raw-1',
+        'COUNT',
+        BATCH,
+        'BLOCK',
+        100,
+        'STREAMS',
+        stream,
+        '>',
+      )) as [string, [string, string[]][]][] | null;
+      const entries = reply?.[0]?.[1] ?? [];
+      if (entries.length === 0) continue;
+      for (const [, fields] of entries) JSON.parse(fields[3] as string);
+      await redis.xack(stream, 'raw', ...entries.map(([id]) => id));
+      acked += entries.length;
+    }
+    return performance.now() - t0;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Ergon: a no-op consumer task over the connector; ms until `count` transactions were acked. */
+async function ergon(stream: string, count: number): Promise<number> {
+  const t0 = performance.now();
+  let doneAt = 0;
+  let acked = 0;
+  const task = consumer({
+    name: 'bench-redis-streams',
+    connectors: {
+      input: createRedisStreamsConnector({ url: REDIS_URL, stream, maxUnacked: BATCH, block: '100ms' }),
+    },
+    policies: { consumer: new ConsumerPolicy({ concurrency: BATCH, batchSize: BATCH, limit: count }) },
+    processTransaction: async () => undefined,
+  });
+  const summary = await runTask(task, {
+    handleSignals: false,
+    onOutcome: (outcome) => {
+      if (outcome.settlement === 'ack' && ++acked === count) doneAt = performance.now();
+    },
+  });
+  if (summary.reason === 'failed') throw summary.error ?? new Error('the consumer task failed');
+  if (acked !== count) throw new Error(`only ${acked} of ${count} transactions were acked`);
+  return doneAt - t0;
+}
+
+export const connectorRedisStreams: Bench = {
+  id: 'connector-redis-streams',
+  rows: [{ name: 'connector-redis-streams', unit: 'messages/s', better: 'higher' }],
+  run: async (context: BenchContext) => {
+    const count = MESSAGES[context.mode];
+    const redis = new Redis(REDIS_URL);
+    const streams: string[] = [];
+    const rawRates: number[] = [];
+    const ergonRates: number[] = [];
+    const stream = async (label: string, size: number) => {
+      const name = uniqueName(`rs-${label}`);
+      streams.push(name, `${name}:dead-letter`);
+      await fill(redis, name, size);
+      return name;
+    };
+    try {
+      const warmUp = Math.min(count, 5000);
+      for (const side of [raw, ergon]) await side(await stream('warm-up', warmUp), warmUp);
+      for (let round = 0; round < 3; round++) {
+        for (const [side, rates] of [
+          [raw, rawRates],
+          [ergon, ergonRates],
+        ] as const) {
+          const name = await stream('timed', count);
+          const ms = await side(name, count);
+          rates.push((count / ms) * 1000);
+          await redis.del(name);
+        }
+      }
+    } finally {
+      if (streams.length > 0) await redis.del(...streams);
+      redis.disconnect();
+    }
+    const best = (rates: number[]) => Math.max(...rates);
+    context.log(
+      `  ergon ${ergonRates.map((r) => r.toFixed(0)).join(' ')} msg/s; raw ioredis ${rawRates.map((r) => r.toFixed(0)).join(' ')} msg/s`,
+    );
+    return [
+      makeRow('connector-redis-streams', {
+        unit: 'messages/s',
+        better: 'higher',
+        ergon: best(ergonRates),
+        peer: 'raw ioredis XREADGROUP/XACK loop',
+        peerValue: best(rawRates),
+        extra: {
+          size: count,
+          batch: BATCH,
+          concurrency: BATCH,
+          runs: ergonRates.length,
+          ratios: ergonRates.map((r, i) => Number((r / (rawRates[i] ?? r)).toFixed(3))),
+        },
+      }),
+    ];
+  },
+};
+
+/** Sends `go`, waits for `total` completions, stops the workers; transactions (flows) per second. */
+async function drive(workers: WorkerProcess[], total: number): Promise<{ perSecond: number; cpuMs: number }> {
+  const done = completion(workers, total, 120_000 + total * 20);
+  const go = wallNow();
+  for (const w of workers) w.send({ type: 'go' });
+  let end: number | undefined;
+  let failure: unknown;
+  try {
+    end = await done;
+  } catch (error) {
+    failure = error;
+  }
+  const finals = await Promise.all(workers.map((w) => w.stop()));
+  if (end === undefined) throw failure;
+  const cpuMs = finals.reduce((sum, f) => sum + Number(f?.cpuMs ?? 0), 0);
+  return { perSecond: (total / (end - go)) * 1000, cpuMs };
+}
+
+/** `count` transactions through 3 bridge processes on one SQLite store. */
+async function bridge(count: number): Promise<{ perSecond: number; cpuMs: number }> {
+  const tmp = tempDir();
+  const dbPath = `${tmp.dir}/bridge.db`;
+  const stream = uniqueName('rs-bridge');
+  const redis = new Redis(REDIS_URL);
+  let workers: WorkerProcess[] = [];
+  try {
+    await (await SqliteExecutionLog.open({ path: dbPath })).close();
+    await fill(redis, stream, count);
+    workers = await startWorkers(
+      'bridge-worker',
+      BRIDGE_PROCESSES,
+      () => ({ redisUrl: REDIS_URL, stream, dbPath, concurrency: BRIDGE_CONCURRENCY }),
+      'bridge',
+    );
+    return await drive(workers, count);
+  } finally {
+    for (const w of workers) w.kill();
+    await redis.del(stream, `${stream}:dead-letter`);
+    redis.disconnect();
+    tmp.remove();
+  }
+}
+
+/** `count` bare one-step flows, scheduled first, run by 3 worker processes on one SQLite store. */
+async function bareFlows(count: number): Promise<{ perSecond: number; cpuMs: number }> {
+  const tmp = tempDir();
+  const dbPath = `${tmp.dir}/bare.db`;
+  const store = await SqliteExecutionLog.open({ path: dbPath });
+  let workers: WorkerProcess[] = [];
+  try {
+    workers = await startWorkers(
+      'ergon-worker',
+      BRIDGE_PROCESSES,
+      (i) => ({ store: 'sqlite', dbPath, id: `bare-${i}`, concurrency: BRIDGE_CONCURRENCY }),
+      'bare',
+    );
+    const client = new Client({ store });
+    await pool(count, 16, (i) => client.schedule(oneStep, undefined, { flowId: `f-${i}` }));
+    return await drive(workers, count);
+  } finally {
+    for (const w of workers) w.kill();
+    await store.close();
+    tmp.remove();
+  }
+}
+
+export const bridgeRedisStreams: Bench = {
+  id: 'bridge-redis-streams',
+  rows: [{ name: 'bridge-redis-streams', unit: 'transactions/s', better: 'higher' }],
+  run: async (context: BenchContext) => {
+    const count = context.sizes.throughputFlows;
+    const through = await bridge(count);
+    const bare = await bareFlows(count);
+    context.log(
+      `  bridge ${through.perSecond.toFixed(0)} tx/s (cpu ${(through.cpuMs / count).toFixed(2)} ms/tx); ` +
+        `bare one-step flows ${bare.perSecond.toFixed(0)}/s (cpu ${(bare.cpuMs / count).toFixed(2)} ms/flow)`,
+    );
+    return [
+      makeRow('bridge-redis-streams', {
+        unit: 'transactions/s',
+        better: 'higher',
+        ergon: through.perSecond,
+        peer: 'bare one-step flows, same store and processes',
+        peerValue: bare.perSecond,
+        extra: {
+          size: count,
+          processes: BRIDGE_PROCESSES,
+          concurrency: BRIDGE_CONCURRENCY,
+          cpuMsPerTransaction: Number((through.cpuMs / count).toFixed(3)),
+          cpuMsPerBareFlow: Number((bare.cpuMs / count).toFixed(3)),
+        },
+      }),
+    ];
+  },
+};
