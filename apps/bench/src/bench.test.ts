@@ -18,9 +18,11 @@ const POSTGRES_URL = process.env.ERGON_POSTGRES_URL ?? 'postgres://postgres@127.
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
 // Under CI=true a missing service fails here; elsewhere the smoke test is skipped loudly.
+const AMQP_URL = process.env.ERGON_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const servicesUp =
   (await requireService('Redis', REDIS_URL)).available &&
-  (await requireService('PostgreSQL', POSTGRES_URL)).available;
+  (await requireService('PostgreSQL', POSTGRES_URL)).available &&
+  (await requireService('RabbitMQ', AMQP_URL)).available;
 
 function runBench(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; output: string }>((resolve) => {
@@ -49,6 +51,7 @@ const WITH_PEER = new Set([
   'latency-idle-redis-p50',
   'latency-idle-redis-p99',
   'recovery-after-kill',
+  'connector-amqp',
 ]);
 
 describe('bench CLI', () => {
