@@ -1,7 +1,7 @@
 /**
  * Smoke test of the benchmark CLI: runs the built bench at the tiny
  * `ERGON_BENCH_SIZE=smoke` size into a temporary file and checks the JSON's
- * shape (not the numbers). Needs Redis and PostgreSQL: under CI=true a missing
+ * shape (not the numbers). Needs Redis, PostgreSQL and RabbitMQ: under CI=true a missing
  * service fails the test; elsewhere the test is skipped with a loud message.
  */
 import { spawn } from 'node:child_process';
