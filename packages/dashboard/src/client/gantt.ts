@@ -124,10 +124,11 @@ function row(
     s(
       'text',
       {
-        x: Math.min(x2 + 6, WIDTH - 4),
+        // Right of the bar; near the right edge inside a long bar, or left of a short one.
+        x: x2 + 130 <= WIDTH ? x2 + 6 : x2 - x1 > 130 ? x2 - 6 : x1 - 6,
         y: y + ROW / 2,
-        class: 'gantt-note',
-        'text-anchor': x2 + 120 > WIDTH ? 'end' : 'start',
+        class: x2 + 130 <= WIDTH ? 'gantt-note' : x2 - x1 > 130 ? 'gantt-note inside' : 'gantt-note',
+        'text-anchor': x2 + 130 <= WIDTH ? 'start' : 'end',
       },
       note,
     ),

@@ -8,7 +8,7 @@ import { badge, flowLink, h, relative, replace, time } from '../dom.js';
 import { guarded, type Page } from './page.js';
 
 const STATUSES = ['pending', 'running', 'suspended', 'completed', 'failed', 'cancelled'];
-const FILTERS = ['status', 'type', 'queue', 'id', 'since', 'until'] as const;
+const FILTERS = ['status', 'type', 'queue', 'id', 'since', 'until', 'parent'] as const;
 
 /** The flows list for the filters in `params`. */
 export function flowsPage(params: URLSearchParams): Page {
@@ -91,8 +91,8 @@ function row(f: FlowRow): HTMLTableRowElement {
     h('td', null, f.type),
     h('td', null, f.queue),
     h('td', null, badge(f.status)),
-    h('td', { title: time(f.createdAt) }, relative(f.createdAt)),
-    h('td', { title: time(f.finishedAt) }, f.finishedAt ? relative(f.finishedAt) : ''),
+    h('td', { class: 'when', title: time(f.createdAt) }, relative(f.createdAt)),
+    h('td', { class: 'when', title: time(f.finishedAt) }, f.finishedAt ? relative(f.finishedAt) : ''),
     h('td', null, String(f.runCount)),
     h(
       'td',
@@ -130,6 +130,8 @@ function filterForm(filter: Record<(typeof FILTERS)[number], string>): HTMLFormE
     input('id', 'id or id prefix'),
     h('label', null, 'from ', input('since', '', 'datetime-local')),
     h('label', null, 'to ', input('until', '', 'datetime-local')),
+    filter.parent ? h('input', { type: 'hidden', name: 'parent', value: filter.parent }) : null,
+    filter.parent ? h('span', { class: 'muted' }, `children of ${filter.parent}`) : null,
     h('button', { type: 'submit' }, 'Filter'),
     h('a', { href: '#/flows', class: 'button' }, 'Clear'),
   );
