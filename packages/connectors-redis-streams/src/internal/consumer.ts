@@ -21,6 +21,7 @@ import {
   withBufferCommands,
 } from './entries.js';
 import { replyCode, toConnectorError } from './errors.js';
+import { AckBatcher } from './ack-batcher.js';
 import { HeldEntries } from './held.js';
 import { BlockingReader } from './reader.js';
 import { deadLetterEntry, touchEntries } from './scripts.js';
@@ -43,6 +44,9 @@ export class StreamConsumer {
   readonly #options: ResolvedStreamOptions;
   readonly #logger: Logger;
   readonly #claimEveryMs: number;
+  readonly #acks = new AckBatcher((ids) =>
+    this.#client.xack(this.#options.stream, this.#options.group, ...ids),
+  );
   #reader: BlockingReader | undefined;
   #ready: Promise<void> | undefined;
   #renewal: NodeJS.Timeout | undefined;
@@ -127,10 +131,10 @@ export class StreamConsumer {
     return out;
   }
 
-  /** XACK. */
+  /** XACK (gathered with the acks asked for while one is in flight). */
   async ack(id: string): Promise<void> {
     try {
-      await this.#client.xack(this.#options.stream, this.#options.group, id);
+      await this.#acks.ack(id);
     } catch (error) {
       throw this.#error(error, 'ack an entry of');
     } finally {
