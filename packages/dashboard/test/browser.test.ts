@@ -130,6 +130,8 @@ async function open(base: Served, hash = '#/'): Promise<Page> {
   if (!browser) throw new Error('no browser');
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
+  // CI runs every package's suites at once on two cores.
+  page.setDefaultTimeout(60_000);
   // A policy violation or a dialog would mean markup from data got parsed.
   await page.addInitScript(() => {
     (window as unknown as { __violations: string[] }).__violations = [];
@@ -211,7 +213,7 @@ describe.skipIf(!browser)('the dashboard in Chromium', () => {
       by: 'maria',
     });
     // The page hears of the finish by the event stream, without a reload.
-    await page.waitForSelector('#flow-id + .badge.status-completed', { timeout: 30_000 });
+    await page.waitForSelector('#flow-id + .badge.status-completed');
     await shot(page, 'flow-after-signal');
     await page.context().close();
   });
@@ -223,7 +225,7 @@ describe.skipIf(!browser)('the dashboard in Chromium', () => {
     await page.click('#cancel'); // confirm
     await page.waitForSelector('#action-status.ok');
     expect((await client.get('nap-1')).status).toBe('cancelled');
-    await page.waitForSelector('#flow-id + .badge.status-cancelled', { timeout: 30_000 });
+    await page.waitForSelector('#flow-id + .badge.status-cancelled');
     await page.context().close();
   });
 

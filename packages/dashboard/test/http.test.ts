@@ -25,6 +25,14 @@ const approval = flow('http-approval', async (ctx, input: { order: string }) => 
 const sleeper = flow('http-sleeper', async (ctx) => {
   await ctx.sleep('1h');
 });
+let release = () => {};
+const gate = new Promise<void>((resolve) => {
+  release = resolve;
+});
+const busy = flow('http-busy', async (ctx) => {
+  await ctx.run('hold', () => gate);
+  return 'done';
+});
 
 let store: ExecutionLog;
 let remove: () => Promise<void>;
@@ -36,13 +44,17 @@ const bearer = { authorization: `Bearer ${TOKEN}` };
 
 beforeAll(async () => {
   ({ store, remove } = await sqliteStore());
-  worker = startWorker(store, [approval, sleeper]);
+  worker = startWorker(store, [approval, sleeper, busy]);
   client = new Client({ store });
-  served = await serve(store, { basePath: '/ergon' });
+  served = await serve(store, {
+    basePath: '/ergon',
+    pipelines: [{ task: 'orders', flowType: 'http-approval', source: 'orders.jsonl' }],
+  });
   readOnly = await serve(store, { readOnly: true });
 });
 
 afterAll(async () => {
+  release();
   await served?.close();
   await readOnly?.close();
   await worker?.stop({ timeout: '2s' });
@@ -151,6 +163,49 @@ describe('mounted in a plain Node HTTP server under /ergon', () => {
   it('answers 404 for an unknown flow and 400 for an invalid id', async () => {
     expect((await api(served, 'api/flow?id=no-such-flow')).status).toBe(404);
     expect((await api(served, `api/flow?id=${encodeURIComponent('a b')}`)).status).toBe(400);
+  });
+});
+
+describe('overview, workers, pipelines and time ranges', () => {
+  it('shows the worker holding a running flow, counts by status, and durable-bridge flows by task', async () => {
+    await client.schedule(busy, undefined, { flowId: 'http-busy-1' });
+    await eventually(async () => ((await client.get('http-busy-1')).status === 'running' ? true : undefined));
+    const { workers } = (await (await api(served, 'api/workers')).json()) as {
+      workers: { id: string; pid?: number; flows: { id: string }[] }[];
+    };
+    const holder = workers.find((w) => w.flows.some((f) => f.id === 'http-busy-1'));
+    expect(holder?.id).toBe(worker.id);
+    expect(holder?.pid).toBe(process.pid);
+    const overview = (await (await api(served, 'api/overview')).json()) as {
+      byStatus: Record<string, { count: number }>;
+      perMinute: { started: number }[];
+    };
+    expect(overview.byStatus.running?.count).toBeGreaterThanOrEqual(1);
+    expect(overview.perMinute).toHaveLength(60);
+    expect(overview.perMinute.reduce((n, m) => n + m.started, 0)).toBeGreaterThanOrEqual(1);
+    const { pipelines } = (await (await api(served, 'api/pipelines')).json()) as {
+      pipelines: { task: string; source: string; flows: { id: string }[] }[];
+    };
+    expect(pipelines[0]).toMatchObject({ task: 'orders', source: 'orders.jsonl' });
+    expect(pipelines[0]?.flows.map((f) => f.id)).toContain('http-1');
+    release();
+    expect(await client.result('http-busy-1', { timeout: '30s' })).toBe('done');
+  });
+
+  it('narrows the list to a time range and an id prefix', async () => {
+    const all = (await (await api(served, 'api/flows?limit=100')).json()) as FlowListPage;
+    const oldest = all.flows[all.flows.length - 1];
+    expect(oldest).toBeDefined();
+    const until = (await (await api(served, `api/flows?until=${oldest?.createdAt}`)).json()) as FlowListPage;
+    expect(until.flows.every((f) => f.createdAt <= (oldest?.createdAt ?? 0))).toBe(true);
+    expect(until.flows.map((f) => f.id)).toContain(oldest?.id);
+    const since = (await (
+      await api(served, `api/flows?since=${Date.now() + 60_000}`)
+    ).json()) as FlowListPage;
+    expect(since.flows).toEqual([]);
+    const prefix = (await (await api(served, 'api/flows?id=http-busy')).json()) as FlowListPage;
+    expect(prefix.flows.map((f) => f.id)).toEqual(['http-busy-1']);
+    expect(prefix.scanned).toBeGreaterThan(0);
   });
 });
 
