@@ -17,22 +17,19 @@ import {
   type FlowStatus,
   InvalidArgumentError,
   isTerminalStatus,
-  type OperationKind,
-  type OperationStatus,
   type RuntimeExecutionLog,
   runtimeStore,
   type StoreInput,
   systemClock,
   toMillis,
-  uuidv7,
   validateId,
-  type Wait,
 } from '@ergon/core';
-import { toFlowDefinition } from './decorators.js';
 import { type FlowDefinition, validateName } from './definitions.js';
 import { FlowCancelledError, FlowFailedError } from './errors.js';
+import { FlowHandle } from './flow-handle.js';
+import { type FlowInfo, flowInfo, flowSummary } from './flow-info.js';
 import { cancelChildren } from './internal/cancel.js';
-import { currentTraceContext, endSpan, startScheduleSpan } from './internal/telemetry.js';
+import { type ScheduleOptions, scheduleFlow } from './schedule.js';
 
 /** Options of {@link Client}. */
 export interface ClientOptions {
@@ -42,153 +39,11 @@ export interface ClientOptions {
   readonly codec?: Codec;
 }
 
-/** Options of {@link Client.schedule}. */
-export interface ScheduleOptions {
-  /** Queue; default the definition's, or `'default'` when scheduling by type name. */
-  readonly queue?: string;
-  /** Idempotency: scheduling an existing id returns that flow, never a second one. Default a UUIDv7. */
-  readonly flowId?: string;
-  /** Not before this time. */
-  readonly runAt?: Date | number;
-  /** Not before this long from now. */
-  readonly delay?: Duration;
-  /** Higher runs first. Default 0. */
-  readonly priority?: number;
-  /** W3C `traceparent` to continue. */
-  readonly traceContext?: string;
-}
-
 /** Options of {@link Client.result}. */
 export interface ResultOptions {
   /** Give up waiting after this long (`TIMEOUT`). Default: wait forever. */
   readonly timeout?: Duration;
   readonly signal?: AbortSignal;
-}
-
-/** One history entry, decoded for people and tools. */
-export interface HistoryEntry {
-  readonly position: number;
-  readonly key: string;
-  readonly kind: OperationKind;
-  readonly status: OperationStatus;
-  readonly attempts: number;
-  readonly startedAt: number;
-  readonly finishedAt?: number | undefined;
-  readonly durationMs?: number | undefined;
-  readonly wakeAt?: number | undefined;
-  readonly result?: unknown;
-  readonly error?: unknown;
-}
-
-/** A flow with its decoded input, result or error, history, waits and buffered signals. */
-export interface FlowInfo {
-  readonly id: string;
-  readonly type: string;
-  readonly queue: string;
-  readonly status: FlowStatus;
-  readonly input: unknown;
-  readonly result?: unknown;
-  readonly error?: unknown;
-  readonly parentId?: string | undefined;
-  readonly priority: number;
-  readonly runAt?: number | undefined;
-  readonly runCount: number;
-  readonly leaseOwner?: string | undefined;
-  readonly leaseExpiresAt?: number | undefined;
-  readonly cancelRequested: boolean;
-  readonly waits: readonly Wait[];
-  readonly signals: readonly { readonly name: string; readonly sentAt: number }[];
-  readonly history: readonly HistoryEntry[];
-  readonly createdAt: number;
-  readonly updatedAt: number;
-  readonly finishedAt?: number | undefined;
-}
-
-/** A handle on one flow instance; `O` is its output type. */
-export class FlowHandle<O> {
-  readonly id: string;
-  readonly #client: Client;
-  /** True when this call created the flow, false when the id existed. */
-  readonly created: boolean;
-
-  constructor(client: Client, id: string, created: boolean) {
-    this.#client = client;
-    this.id = id;
-    this.created = created;
-  }
-
-  /** The flow's status now. */
-  async status(): Promise<FlowStatus> {
-    return (await this.#client.get(this.id, { history: false })).status;
-  }
-
-  /** Waits for the flow to finish and returns its result. @throws FlowFailedError, FlowCancelledError. */
-  result(options?: ResultOptions): Promise<O> {
-    return this.#client.result<O>(this.id, options);
-  }
-
-  /** Everything about the flow. */
-  get(): Promise<FlowInfo> {
-    return this.#client.get(this.id);
-  }
-
-  /** Sends a signal to the flow. */
-  signal(name: string, payload?: unknown): Promise<void> {
-    return this.#client.signal(this.id, name, payload);
-  }
-
-  /** Cancels the flow and its children. */
-  cancel(reason?: string): Promise<FlowStatus> {
-    return this.#client.cancel(this.id, reason);
-  }
-}
-
-/**
- * What {@link Client.schedule} does, returning the flow as the store holds it and
- * whether this call created it (so the executor need not read it back). Internal:
- * not exported from the package.
- */
-export async function scheduleFlow<I, O>(
-  deps: { readonly store: RuntimeExecutionLog; readonly clock: Clock; readonly codec: Codec },
-  definition: FlowDefinition<I, O> | string,
-  input: NoInfer<I>,
-  options: ScheduleOptions,
-): Promise<{ readonly flow: FlowRecord; readonly created: boolean }> {
-  const { store, clock, codec } = deps;
-  const def: Pick<FlowDefinition<I, O>, 'name' | 'options' | 'storeInput'> = typeof definition === 'string'
-    ? { name: validateName(definition, 'flow type'), options: { queue: 'default' } }
-    : (toFlowDefinition(definition) as FlowDefinition<I, O>);
-  const flowId = options.flowId === undefined ? uuidv7(clock.now()) : validateId(options.flowId, 'flow id');
-  const queue = validateName(options.queue ?? def.options.queue, 'queue name');
-  const priority = options.priority ?? 0;
-  if (!Number.isInteger(priority))
-    throw new InvalidArgumentError(`priority must be an integer (got ${priority})`);
-  const now = clock.now();
-  let runAt = now;
-  if (options.runAt !== undefined) runAt = toTime(options.runAt, 'runAt');
-  if (options.delay !== undefined) runAt = now + toMillis(options.delay, 'delay');
-  const stored = def.storeInput ? def.storeInput(input) : input;
-  const encoded = codec.encode(stored, `input of flow ${flowId}`);
-  // An `ergon.schedule` span roots the flow's trace (under the caller's span,
-  // if any); every run of the flow, on any worker, continues it.
-  const scheduled = startScheduleSpan(flowId, def.name);
-  try {
-    const result = await store.createFlow({
-      id: flowId,
-      type: def.name,
-      queue,
-      input: encoded,
-      priority,
-      runAt,
-      traceContext: options.traceContext ?? scheduled.traceContext ?? currentTraceContext(),
-      now,
-    });
-    endSpan(scheduled.span, result.created ? 'created' : 'existed');
-    return result;
-  } catch (error) {
-    endSpan(scheduled.span, 'failed', error);
-    throw error;
-  }
 }
 
 /** Talks to the store on behalf of applications, CLIs and other flows' processes. */
@@ -255,23 +110,7 @@ export class Client {
       options.history === false
         ? [[], []]
         : await Promise.all([this.#store.getHistory(flowId), this.#store.getSignals(flowId)]);
-    return {
-      ...this.#summary(flow),
-      signals: signals.map((s) => ({ name: s.name, sentAt: s.sentAt })),
-      history: history.map((h) => ({
-        position: h.position,
-        key: h.key,
-        kind: h.kind,
-        status: h.status,
-        attempts: h.attempts,
-        startedAt: h.startedAt,
-        finishedAt: h.finishedAt,
-        durationMs: h.finishedAt === undefined ? undefined : h.finishedAt - h.startedAt,
-        wakeAt: h.wakeAt,
-        result: this.#safeDecode(h.result),
-        error: this.#safeDecode(h.error),
-      })),
-    };
+    return flowInfo(this.#codec, flow, history, signals);
   }
 
   /** Flows matching the filters, newest first, paged by `cursor`. */
@@ -279,7 +118,7 @@ export class Client {
     query: FlowQuery = {},
   ): Promise<{ flows: Omit<FlowInfo, 'history' | 'signals'>[]; nextCursor?: string | undefined }> {
     const page = await this.#store.listFlows(query);
-    return { flows: page.flows.map((f) => this.#summary(f)), nextCursor: page.nextCursor };
+    return { flows: page.flows.map((f) => flowSummary(this.#codec, f)), nextCursor: page.nextCursor };
   }
 
   /**
@@ -375,39 +214,6 @@ export class Client {
       throw cause instanceof FlowCancelledError ? cause : new FlowCancelledError(flow.id);
     throw new FlowFailedError(flow.id, cause);
   }
-
-  #summary(flow: FlowRecord): Omit<FlowInfo, 'history' | 'signals'> {
-    return {
-      id: flow.id,
-      type: flow.type,
-      queue: flow.queue,
-      status: flow.status,
-      input: this.#safeDecode(flow.input),
-      result: this.#safeDecode(flow.result),
-      error: this.#safeDecode(flow.error),
-      parentId: flow.parentId,
-      priority: flow.priority,
-      runAt: flow.runAt,
-      runCount: flow.runCount,
-      leaseOwner: flow.leaseOwner,
-      leaseExpiresAt: flow.leaseExpiresAt,
-      cancelRequested: flow.cancelRequested,
-      waits: flow.waits,
-      createdAt: flow.createdAt,
-      updatedAt: flow.updatedAt,
-      finishedAt: flow.finishedAt,
-    };
-  }
-
-  /** Decodes for display; unreadable data shows as a marker instead of failing the whole view. */
-  #safeDecode(text: string | undefined): unknown {
-    if (text === undefined) return undefined;
-    try {
-      return this.#codec.decode(text);
-    } catch {
-      return { unreadable: text.length > 200 ? `${text.slice(0, 200)}…` : text };
-    }
-  }
 }
 
 /** Schedules flows; a thin face over {@link Client.schedule} for code that only schedules. */
@@ -437,15 +243,4 @@ export class Scheduler {
       ? this.#client.schedule<I, O>(definition, input, options)
       : this.#client.schedule(definition, input, options);
   }
-}
-
-/** A `Date` or epoch ms as epoch ms. @throws InvalidArgumentError for anything else. */
-function toTime(value: unknown, what: string): number {
-  const ms = value instanceof Date ? value.getTime() : value;
-  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
-    throw new InvalidArgumentError(
-      `${what} must be a valid Date or epoch milliseconds (got ${typeof value === 'string' ? JSON.stringify(value) : String(value)})`,
-    );
-  }
-  return ms;
 }

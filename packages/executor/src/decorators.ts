@@ -141,8 +141,12 @@ export function flowClass<C extends Constructor, K extends keyof InstanceType<C>
 }
 
 /**
- * A definition for a class and an entry lambda, as in the seed's
- * `executor.execute(|f| f.process())`.
+ * A flow definition for a decorated class entered through `entry`, as in the
+ * seed's `executor.execute(|f| f.process())`: the instance's fields are the
+ * flow's input, and `entry(instance)` is its body. Register the result with a
+ * worker to resume such flows in another process:
+ * `new Worker({ store, flows: [flowClassWithEntry(OrderFlow, (f) => f.process())] })`.
+ * Its name is the class's flow name (the `@Flow()` name, else the class name).
  */
 export function flowClassWithEntry<T extends object, O>(
   cls: abstract new (...args: never[]) => T,

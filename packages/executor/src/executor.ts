@@ -15,6 +15,7 @@ import {
   FlowNotFoundError,
   type FlowRecord,
   InvalidArgumentError,
+  isTerminalStatus,
   type Logger,
   noopLogger,
   type RuntimeExecutionLog,
@@ -25,7 +26,7 @@ import {
   uuidv7,
   validateId,
 } from '@ergon/core';
-import { type ScheduleOptions, scheduleFlow } from './client.js';
+import { type ScheduleOptions, scheduleFlow } from './schedule.js';
 import { type FlowSource, flowClassWithEntry, toFlowDefinition } from './decorators.js';
 import type { AnyFlowDefinition, FlowDefinition } from './definitions.js';
 import { UnknownFlowTypeError } from './errors.js';
@@ -117,7 +118,8 @@ export class Executor {
    * Claims the flow by id (if ready) and runs it until it finishes or suspends.
    * A flow that already finished returns its recorded outcome without running;
    * one that cannot run now says why (see {@link FlowOutcome}).
-   * @throws FlowNotFoundError, or UnknownFlowTypeError when its type is not in `flows` (the flow is left untouched).
+   * @throws FlowNotFoundError, or UnknownFlowTypeError when an unfinished flow's type is not in `flows`
+   *   (the flow is left untouched).
    */
   async resume<O = unknown>(flowId: string): Promise<FlowOutcome<O>> {
     return this.#run<O>(validateId(flowId, 'flow id'), this.#flows);
@@ -148,6 +150,8 @@ export class Executor {
     const leaseMs = toMillis(this.#options.lease ?? '15s', 'lease');
     let flow = known ?? (await store.getFlow(flowId));
     if (!flow) throw new FlowNotFoundError(flowId);
+    // A finished flow reports its recorded outcome: nothing runs, so its code is not needed.
+    if (isTerminalStatus(flow.status)) return recordedOutcome<O>(flow, codec, clock.now());
     if (!flows.has(flow.type)) throw new UnknownFlowTypeError(flow.type, [...flows.keys()]);
     let claimed: ClaimedFlow | undefined;
     // A flow that was claimable when read but not when claimed lost a race; look again (bounded).

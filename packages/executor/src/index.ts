@@ -5,16 +5,10 @@
  *
  * @module
  */
-export {
-  Client,
-  type ClientOptions,
-  FlowHandle,
-  type FlowInfo,
-  type HistoryEntry,
-  type ResultOptions,
-  type ScheduleOptions,
-  Scheduler,
-} from './client.js';
+export { Client, type ClientOptions, type ResultOptions, Scheduler } from './client.js';
+export { FlowHandle } from './flow-handle.js';
+export type { FlowInfo, HistoryEntry } from './flow-info.js';
+export type { ScheduleOptions } from './schedule.js';
 export type { ChildOptions, FlowContext, WaitForSignalOptions } from './context.js';
 export type { AnyGraph, DagOptions, DagResultOf, GraphInputOf } from './dag.js';
 export {
@@ -22,6 +16,7 @@ export {
   type FlowDecoratorOptions,
   type FlowSource,
   flowClass,
+  flowClassWithEntry,
   flowContext,
   Step,
   type StepDecoratorOptions,

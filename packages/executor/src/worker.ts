@@ -26,6 +26,7 @@ import {
 } from '@ergon/core';
 import { type FlowSource, toFlowDefinition } from './decorators.js';
 import { type AnyFlowDefinition, validateName } from './definitions.js';
+import { Housekeeping } from './internal/housekeeping.js';
 import { RunControl, type RunOutcome, runClaimed } from './internal/runner.js';
 import { observeQueueDepth } from './internal/telemetry.js';
 
@@ -88,8 +89,7 @@ export class Worker {
   readonly #heartbeatMs: number;
   readonly #durableBackoffMs: number;
   readonly #maxIdleMs: number;
-  readonly #retentionMs: number | undefined;
-  readonly #unknownCheckMs: number;
+  readonly #housekeeping: Housekeeping;
   readonly #clock: Clock;
   readonly #codec: Codec;
   readonly #logger: Logger;
@@ -99,8 +99,6 @@ export class Worker {
   #stopping: AbortController | undefined;
   #wake: (() => void) | undefined;
   #pendingWake = false;
-  #lastUnknownCheck = 0;
-  #lastPurge = 0;
   #stopObserving: () => void = () => {};
 
   constructor(options: WorkerOptions) {
@@ -133,13 +131,20 @@ export class Worker {
     }
     this.#durableBackoffMs = toMillis(options.durableBackoff ?? '5s', 'durableBackoff');
     this.#maxIdleMs = toMillis(options.maxIdle ?? (store.capabilities.events ? '10s' : '1s'), 'maxIdle');
-    this.#retentionMs =
-      options.retention === undefined ? undefined : toMillis(options.retention, 'retention');
-    this.#unknownCheckMs = toMillis(options.unknownTypeCheck ?? '30s', 'unknownTypeCheck');
     this.#clock = options.clock ?? systemClock;
     this.#codec = options.codec ?? defaultCodec;
     this.#logger = (options.logger ?? noopLogger).child({ workerId: this.id });
     this.#options = options;
+    this.#housekeeping = new Housekeeping({
+      store,
+      clock: this.#clock,
+      logger: this.#logger,
+      queues: this.#queues,
+      known: flows,
+      retentionMs: options.retention === undefined ? undefined : toMillis(options.retention, 'retention'),
+      unknownCheckMs: toMillis(options.unknownTypeCheck ?? '30s', 'unknownTypeCheck'),
+      onUnknownType: options.onUnknownType,
+    });
   }
 
   /** Flows running now. */
@@ -236,7 +241,7 @@ export class Worker {
             if (claimed.length === free) continue;
           }
         }
-        await this.#housekeeping();
+        await this.#housekeeping.run();
         await this.#idle(stopping, free > 0 && claimed.length === 0 ? pollMs : this.#maxIdleMs, types);
         pollMs = Math.min(pollMs * 2, this.#maxIdleMs);
       }
@@ -318,45 +323,5 @@ export class Worker {
       this.#notify();
     });
     this.#running.set(claimed.flow.id, { promise, control });
-  }
-
-  async #housekeeping(): Promise<void> {
-    const now = Date.now();
-    if (this.#retentionMs !== undefined && now - this.#lastPurge > Math.min(this.#retentionMs, 60_000)) {
-      this.#lastPurge = now;
-      try {
-        await this.#store.purge({ finishedBefore: this.#clock.now() - this.#retentionMs, limit: 1000 });
-      } catch (error) {
-        this.#logger.warn('purge failed', { error: toError(error).message });
-      }
-    }
-    if (now - this.#lastUnknownCheck > this.#unknownCheckMs) {
-      this.#lastUnknownCheck = now;
-      await this.#reportUnknownTypes();
-    }
-  }
-
-  async #reportUnknownTypes(): Promise<void> {
-    try {
-      const page = await this.#store.listFlows({ status: 'pending', limit: 200 });
-      const unknown = new Map<string, string[]>();
-      for (const flow of page.flows) {
-        if (!this.#queues.includes(flow.queue) || this.#flows.has(flow.type)) continue;
-        if (flow.runAt === undefined || flow.runAt > this.#clock.now()) continue;
-        unknown.set(flow.type, [...(unknown.get(flow.type) ?? []), flow.id]);
-      }
-      for (const [type, ids] of unknown) {
-        this.#logger.warn(
-          `pending flows of unknown type '${type}' in this worker's queues: register the type with a worker`,
-          {
-            type,
-            count: ids.length,
-          },
-        );
-        this.#options.onUnknownType?.(type, ids);
-      }
-    } catch (error) {
-      this.#logger.debug('unknown-type check failed', { error: toError(error).message });
-    }
   }
 }

@@ -47,3 +47,15 @@ describe('type inference', () => {
     expectTypeOf(shipped.result()).resolves.toEqualTypeOf<number>();
   });
 });
+
+describe('scheduling by type name', () => {
+  it('takes the input and output types the caller gives', async () => {
+    const client = new Client({ store: new InMemoryExecutionLog() });
+    const handle = await client.schedule<Order, { ok: boolean }>('process-order', { id: 'o1', total: 5 });
+    expectTypeOf(handle).toEqualTypeOf<FlowHandle<{ ok: boolean }>>();
+    // @ts-expect-error: the input must match the given type
+    await client.schedule<Order, boolean>('process-order', { id: 'o1' });
+    const untyped = await client.schedule('process-order', 42);
+    expectTypeOf(untyped).toEqualTypeOf<FlowHandle<unknown>>();
+  });
+});

@@ -19,23 +19,15 @@
  */
 
 import {
-  type Clock,
-  type Codec,
   type Duration,
-  type FlowRecord,
   InvalidArgumentError,
   LeaseLostError,
-  type Logger,
   type OperationKind,
   type OperationRecord,
-  type RuntimeExecutionLog,
   toError,
   toMillis,
   uuidv7,
-  type Wait,
 } from '@ergon/core';
-import { describeGraph, executeGraph, type GraphNode } from '@ergon/graph';
-import type { Context } from '@opentelemetry/api';
 import type { ChildOptions, FlowContext, WaitForSignalOptions } from '../context.js';
 import type { AnyGraph, DagOptions, DagResultOf, GraphInputOf } from '../dag.js';
 import {
@@ -54,38 +46,9 @@ import { NEVER, Recorder } from './recorder.js';
 import { ReplayOrder } from './replay-order.js';
 import { runWithScope } from './scope.js';
 import { runAttempts, type StepHost } from './step-attempts.js';
-import type { TelemetryState } from './telemetry.js';
+import type { ActivationOptions, ActivationOutcome } from './activation-types.js';
+import { runDag } from './dag-op.js';
 import { awaitChild, receiveSignal, sleepUntilDue, type WaitHost } from './waits.js';
-
-/** How an activation ended. */
-export type ActivationOutcome =
-  | { readonly kind: 'completed'; readonly value: unknown }
-  | { readonly kind: 'failed'; readonly error: unknown }
-  | { readonly kind: 'blocked'; readonly waits: readonly Wait[] }
-  /** Fail the flow regardless of what the code does (non-determinism, unreadable history). */
-  | { readonly kind: 'fatal'; readonly error: Error }
-  /** Stop without writing anything more (lease lost, store unreachable). */
-  | { readonly kind: 'abandoned'; readonly error: Error }
-  | { readonly kind: 'cancelled' };
-
-/** What an activation needs. */
-export interface ActivationOptions {
-  readonly flow: FlowRecord;
-  readonly token: number;
-  readonly history: readonly OperationRecord[];
-  readonly store: RuntimeExecutionLog;
-  readonly codec: Codec;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  // biome-ignore lint/suspicious/noExplicitAny: the registry holds every flow type.
-  readonly definition: FlowDefinition<any, any>;
-  /** Backoffs at least this long become durable timers. */
-  readonly durableBackoffMs: number;
-  /** The `ergon.flow` span's context: parent of step spans. */
-  readonly traceContext: Context;
-  /** Which telemetry signals are on for this run. */
-  readonly telemetry: TelemetryState;
-}
 
 /** `ctx.run` without options. */
 const NO_STEP_OPTIONS = normalizeStepOptions();
@@ -205,7 +168,7 @@ export class Activation implements FlowContext, StepHost, WaitHost {
       );
     }
     const slot = this.#slot('step', definition.name);
-    return this.#runStep(slot, 'step', (scope) => definition.fn(...args, scope), definition.options);
+    return this.runStep(slot, 'step', (scope) => definition.fn(...args, scope), definition.options);
   }
 
   run<R>(name: string, fn: (scope: StepScope) => Promise<R> | R, options?: StepOptions): Promise<R> {
@@ -214,12 +177,12 @@ export class Activation implements FlowContext, StepHost, WaitHost {
       this.#checkedNames.add(name);
     }
     const normalized = options === undefined ? NO_STEP_OPTIONS : normalizeStepOptions(options);
-    return this.#runStep(this.#slot('run', name), 'run', fn, normalized);
+    return this.runStep(this.#slot('run', name), 'run', fn, normalized);
   }
 
   /** A class-form step (`@Step()`): a durable step named `name`. */
   runNamedStep<R>(name: string, fn: () => Promise<R> | R, options: NormalizedStepOptions): Promise<R> {
-    return this.#runStep(this.#slot('step', name), 'step', fn, options);
+    return this.runStep(this.#slot('step', name), 'step', fn, options);
   }
 
   sleep(duration: Duration): Promise<void> {
@@ -266,33 +229,7 @@ export class Activation implements FlowContext, StepHost, WaitHost {
       for (const nodeSlot of nodeSlots.values()) this.#replay.skip(nodeSlot.position);
       return this.#replayed(slot);
     }
-    // Not counted as live work itself: its nodes are, and a node waiting on a
-    // timer must let the flow suspend.
-    const startedAt = this.options.clock.now();
-    const run = async (): Promise<DagResultOf<G>> => {
-      const result = await executeGraph(graph, input, {
-        maxParallel: options.maxParallel,
-        failurePolicy: options.failurePolicy,
-        signal: this.abort.signal,
-        runNode: (node: GraphNode<unknown>, deps, nodeInput) =>
-          this.#runStep(
-            nodeSlots.get(node.name) as Slot,
-            'step',
-            (scope) =>
-              node.run(deps, nodeInput, { signal: scope.signal, node: node.name, graph: graph.name }),
-            normalizeStepOptions({ retry: node.retry, timeout: node.timeout }),
-          ),
-      });
-      // The graph's shape travels with the result, so tools (CLI, dashboard) can
-      // draw the DAG from history alone.
-      const recorded = this.recorder.encode(
-        { ...result, graph: describeGraph(graph) },
-        `result of ${slot.key}`,
-      );
-      const record = this.recorder.final(slot, 'dag', { result: recorded, startedAt });
-      return this.settle(await this.liveness.track(this.recorder.write(record)));
-    };
-    return run();
+    return runDag(this, { slot, nodeSlots }, graph, input, options);
   }
 
   async now(): Promise<Date> {
@@ -359,7 +296,8 @@ export class Activation implements FlowContext, StepHost, WaitHost {
     return this.#live(slot, () => sleepUntilDue(this, slot, wakeAt));
   }
 
-  #runStep<R>(
+  /** Runs (or replays) the step at `slot`. */
+  runStep<R>(
     slot: Slot,
     kind: 'step' | 'run',
     fn: (scope: StepScope) => Promise<R> | R,

@@ -12,7 +12,7 @@ import { type Context, context, type Span } from '@opentelemetry/api';
 import type { FlowContext } from '../context.js';
 import type { NormalizedStepOptions, StepScope } from '../definitions.js';
 import { StepTimeoutError } from '../errors.js';
-import type { ActivationOptions } from './activation.js';
+import type { ActivationOptions } from './activation-types.js';
 import { AttemptScope } from './attempt-scope.js';
 import type { Slot } from './history-cursor.js';
 import type { Liveness } from './liveness.js';

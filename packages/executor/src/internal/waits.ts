@@ -10,7 +10,7 @@ import { isTerminalStatus, type OperationRecord } from '@ergon/core';
 import type { ChildOptions } from '../context.js';
 import type { FlowDefinition } from '../definitions.js';
 import { ChildFlowFailedError, SignalTimeoutError } from '../errors.js';
-import type { ActivationOptions } from './activation.js';
+import type { ActivationOptions } from './activation-types.js';
 import type { Slot } from './history-cursor.js';
 import type { Liveness } from './liveness.js';
 import { NEVER, type Recorder } from './recorder.js';
