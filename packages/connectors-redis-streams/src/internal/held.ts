@@ -48,6 +48,7 @@ export class HeldEntries {
 
   /** Wakes every fetch waiting for room, to look again (a stop). */
   wake(): void {
+    if (this.#waiters.length === 0) return;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const wake of waiters) wake();
