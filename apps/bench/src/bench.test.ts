@@ -52,6 +52,8 @@ const WITH_PEER = new Set([
   'latency-idle-redis-p99',
   'recovery-after-kill',
   'connector-amqp',
+  'connector-redis-streams',
+  'bridge-redis-streams',
 ]);
 
 describe('bench CLI', () => {
