@@ -38,12 +38,13 @@ async function workspace(entries: readonly { id: string; n: number }[]) {
     ERGON_TEST_STREAM: stream,
     ERGON_TEST_LEDGER: ledger,
   };
+  // Killed before the test's own timeout, so no CLI outlives the test and its cleanup.
   const ergon = (...args: string[]) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
         [BIN, ...args],
-        { env, timeout: 60_000, encoding: 'utf8' },
+        { env, timeout: 25_000, encoding: 'utf8' },
         (error, stdout, stderr) =>
           resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
       );
