@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The README's test command: set-up, then lint, typecheck, every test suite and
-// the publishability check through turbo, then one closing line that counts the
-// tests of every package (from each vitest JSON report).
+// The README's test command: set-up, the README examples' type check, then lint,
+// typecheck, every test suite and the publishability check through turbo, then
+// one closing line that counts the tests of every package (from each vitest JSON report).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,6 +16,8 @@ for (const report of reports) rmSync(report, { force: true });
 const node = (script, args) => spawnSync(process.execPath, [join(root, 'scripts', script), ...args], { cwd: root, stdio: 'inherit' });
 const setup = node('setup.mjs', []);
 if (setup.status !== 0) process.exit(setup.status ?? 1);
+// Every package README's TypeScript examples type-check against the built packages.
+const readmes = node('check-readmes.mjs', []);
 const run = node('pnpm.mjs', ['exec', 'turbo', 'run', 'lint', 'typecheck', 'test', 'publint', '--output-logs=errors-only']);
 
 let passed = 0;
@@ -32,4 +34,4 @@ for (const report of reports) {
 }
 console.log(`\n${files} packages reported tests`);
 console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(run.status === 0 && failed === 0 && passed > 0 ? 0 : 1);
+process.exit(run.status === 0 && readmes.status === 0 && failed === 0 && passed > 0 ? 0 : 1);

@@ -12,6 +12,7 @@ import { loadavg } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cancelLatency } from './benches/cancel.js';
 import { connectorAmqp } from './benches/connector-amqp.js';
 import { bridgeRedisStreams, connectorRedisStreams } from './benches/connector-redis-streams.js';
 import { dashboardList } from './benches/dashboard-list.js';
@@ -38,6 +39,7 @@ const BENCHES: readonly Bench[] = [
   recovery,
   timers,
   resume,
+  cancelLatency,
   connectorAmqp,
   connectorRedisStreams,
   bridgeRedisStreams,

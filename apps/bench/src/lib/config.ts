@@ -36,6 +36,8 @@ export interface Sizes {
   /** Resume: finished steps before the resume, and trials (median taken). */
   readonly resumeSteps: number;
   readonly resumeTrials: number;
+  /** Cancel latency: cancels of running flows per store (median and p99 taken). */
+  readonly cancelTrials: number;
 }
 
 const FULL: Sizes = {
@@ -54,6 +56,7 @@ const FULL: Sizes = {
   timerMaxMs: 30_000,
   resumeSteps: 10_000,
   resumeTrials: 3,
+  cancelTrials: 50,
 };
 
 const QUICK: Sizes = {
@@ -66,6 +69,7 @@ const QUICK: Sizes = {
   timerFlows: 10_000,
   timerMaxMs: 5000,
   resumeTrials: 1,
+  cancelTrials: 20,
 };
 
 const SMOKE: Sizes = {
@@ -80,6 +84,7 @@ const SMOKE: Sizes = {
   timerMinMs: 300,
   timerMaxMs: 1000,
   resumeSteps: 500,
+  cancelTrials: 3,
 };
 
 export function sizesFor(mode: Mode): Sizes {

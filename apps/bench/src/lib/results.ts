@@ -38,6 +38,7 @@ export const ROW_NAMES = [
   'recovery-after-kill',
   'timers-100k-lateness-p99',
   'resume-10k-steps',
+  'cancel-latency',
   'connector-amqp',
   'connector-redis-streams',
   'bridge-redis-streams',
@@ -67,6 +68,7 @@ const TARGETS: Partial<Record<RowName, Target>> = {
   },
   'timers-100k-lateness-p99': { text: '< 100 ms (idle CPU near zero)', check: (r) => r.ergon < 100 },
   'resume-10k-steps': { text: 'well under 1 s (< 500 ms)', check: (r) => r.ergon < 500 },
+  'cancel-latency': { text: '< 100 ms (cancel of a running flow seen and finished)', check: (r) => r.ergon < 100 },
   'connector-amqp': {
     text: 'ratio ≥ 0.8 (at least 0.8× the raw client)',
     check: (r) => (r.ratio ?? 0) >= 0.8,
