@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { ErgonError, ErrorCode, registerErrorClass } from '@ergon/core';
+import { ErgonError, ErrorCode, markErrorClass, registerErrorClass } from '@ergon/core';
 
-/** A stage attempt, a transaction or a run passed its timeout (`TIMEOUT`). Retryable. */
+/** A stage attempt, a transaction or a run passed its timeout (`TIMEOUT`). Retryable (by its code). */
 export class TaskTimeoutError extends ErgonError {
   /** What timed out: a stage name, `'transaction'` or `'run'`. */
   readonly scope: string;
@@ -26,10 +26,9 @@ export class TaskAbortedError extends ErgonError {
   constructor(message = 'stopped by shutdown before it finished') {
     super(ErrorCode.ABORTED, message);
   }
-  override isRetryable(): boolean {
-    return false;
-  }
 }
 
+markErrorClass(TaskTimeoutError, '@ergon/tasks/TaskTimeoutError');
+markErrorClass(TaskAbortedError, '@ergon/tasks/TaskAbortedError');
 // Errors cross thread and process boundaries through the codec; keep their classes.
 registerErrorClass(TaskTimeoutError, TaskAbortedError);

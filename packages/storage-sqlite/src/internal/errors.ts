@@ -12,20 +12,16 @@ import {
   StoreUnavailableError,
 } from '@ergon/core';
 
-/** A store error no retry can fix (foreign file, newer schema, corruption). */
-export class PermanentStoreError extends ErgonError {
-  override isRetryable(): boolean {
-    return false;
-  }
-}
-
-/** Creates a {@link PermanentStoreError}. */
+/**
+ * A store error no retry can fix (foreign file, newer schema, corruption): its
+ * code is one of core's `NON_RETRYABLE_CODES`, which is what makes it final.
+ */
 export function permanentError(
   code: ErrorCode,
   message: string,
   options: ErgonErrorOptions = {},
 ): ErgonError {
-  return new PermanentStoreError(code, message, options);
+  return new ErgonError(code, message, options);
 }
 
 /** The SQLite result code of a driver error (`SQLITE_BUSY_SNAPSHOT`, ...), or undefined. */
