@@ -39,7 +39,11 @@ function containsInvalidDate(value: unknown, seen: Set<unknown>): boolean {
   if (typeof value !== 'object' || value === null || seen.has(value)) return false;
   seen.add(value);
   const children =
-    value instanceof Map ? [...value.keys(), ...value.values()] : value instanceof Set ? [...value] : Object.values(value);
+    value instanceof Map
+      ? [...value.keys(), ...value.values()]
+      : value instanceof Set
+        ? [...value]
+        : Object.values(value);
   return children.some((child) => containsInvalidDate(child, seen));
 }
 
@@ -243,5 +247,140 @@ describe('codec transform', () => {
 
   it('rejects non-Ergon invalid options through InvalidArgumentError', () => {
     expect(() => createCodec({ maxBytes: 1.5 })).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('codec refusals of values that cannot be read as plain data', () => {
+  it('refuses nesting deeper than the limit with CODEC_TOO_DEEP, at any depth up to a stack overflow', () => {
+    for (const depth of [1001, 1400, 5000, 100_000]) {
+      let value: unknown = {};
+      for (let i = 0; i < depth; i++) value = i % 2 === 0 ? { a: value } : [value];
+      expect(
+        codeOf(() => codec.encode(value)),
+        `depth ${depth}`,
+      ).toBe(ErrorCode.CODEC_TOO_DEEP);
+    }
+    let ok: unknown = 'leaf';
+    for (let i = 0; i < 999; i++) ok = [ok];
+    expect(roundTrip(ok)).toEqual(ok);
+  });
+
+  it('refuses a throwing getter with a SerializationError naming its path, the getter error as cause', () => {
+    const boom = new Error('getter boom');
+    const value = {
+      items: [
+        {
+          get price(): number {
+            throw boom;
+          },
+        },
+      ],
+    };
+    try {
+      codec.encode(value, 'step result');
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(SerializationError);
+      expect((error as SerializationError).code).toBe(ErrorCode.CODEC_UNSUPPORTED_TYPE);
+      expect((error as SerializationError).path).toBe('$.items[0].price');
+      expect((error as Error).cause).toBe(boom);
+    }
+  });
+
+  it('refuses proxies whose traps throw, and revoked proxies, with SerializationError', () => {
+    const throwing = (trap: keyof ProxyHandler<object>) =>
+      new Proxy(
+        { a: 1 },
+        {
+          [trap]: () => {
+            throw new TypeError(`${trap} trap`);
+          },
+        },
+      );
+    const { proxy: revoked, revoke } = Proxy.revocable({ a: 1 }, {});
+    revoke();
+    for (const value of [
+      throwing('get'),
+      throwing('ownKeys'),
+      throwing('getPrototypeOf'),
+      throwing('getOwnPropertyDescriptor'),
+      { nested: [throwing('get')] },
+      revoked,
+    ]) {
+      let caught: unknown;
+      try {
+        codec.encode(value);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(SerializationError);
+      expect((caught as SerializationError).code).toMatch(/^CODEC_/);
+    }
+  });
+
+  it('refuses a getter that throws only on the second read (inside devalue) the same way', () => {
+    let reads = 0;
+    const value = {
+      get flaky(): number {
+        reads++;
+        if (reads > 1) throw new Error('second read');
+        return 1;
+      },
+    };
+    expect(codeOf(() => codec.encode(value))).toBe(ErrorCode.CODEC_UNSUPPORTED_TYPE);
+  });
+});
+
+describe('codec checksums', () => {
+  it('frames every encoded value with a CRC-32 of its text', () => {
+    const text = codec.encode({ n: 1 });
+    expect(text).toMatch(/^#c[0-9a-f]{8}:\[/);
+    expect(codec.decode(text)).toEqual({ n: 1 });
+  });
+
+  it('detects a value altered at rest with STORE_CORRUPT, whichever character changed', () => {
+    const text = codec.encode({ amount: 100, to: 'alice' });
+    const altered = [
+      text.replace('100', '900'),
+      text.replace('alice', 'mallo'),
+      `${text.slice(0, 3)}${text[3] === '0' ? '1' : '0'}${text.slice(4)}`,
+      text.slice(0, -1),
+      `${text}x`,
+      `${text.slice(0, 10)};${text.slice(11)}`,
+    ];
+    for (const bad of altered) {
+      expect(
+        codeOf(() => codec.decode(bad)),
+        bad,
+      ).toBe(ErrorCode.STORE_CORRUPT);
+    }
+  });
+
+  it('reads values written before checksums (no frame) as before', () => {
+    expect(codec.decode('[{"n":1},42]')).toEqual({ n: 42 });
+    expect(codec.decode('-1')).toBeUndefined();
+  });
+
+  it('checks the text after the transform, and frames only when asked', () => {
+    const b64 = createCodec({
+      transform: {
+        encode: (s) => Buffer.from(s).toString('base64'),
+        decode: (s) => Buffer.from(s, 'base64').toString(),
+      },
+    });
+    const text = b64.encode('secret');
+    expect(text).toMatch(/^#c[0-9a-f]{8}:/);
+    expect(codeOf(() => b64.decode(text.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))))).toBe(
+      ErrorCode.STORE_CORRUPT,
+    );
+    const plain = createCodec({ checksum: false });
+    expect(plain.encode([1])).toBe('[[1],1]');
+    expect(plain.decode(codec.encode('framed'))).toBe('framed');
+  });
+
+  it('round-trips non-ASCII text, astral characters and lone surrogates under the checksum', () => {
+    for (const value of ['é€', '😀'.repeat(100), '\ud800x', 'x'.repeat(10_000) + '\udc00', 'ü'.repeat(300)]) {
+      expect(roundTrip(value)).toBe(value);
+    }
   });
 });

@@ -5,10 +5,17 @@
  * arrays; Ergon adds Error (with `cause`, `code` and the original class where
  * it is registered), refuses what cannot be rebuilt, and enforces a size limit.
  *
+ * Every encoded value carries a checksum (a CRC-32 in a short frame,
+ * `#c<8 hex>:`), verified on decode: a value altered at rest fails with
+ * `STORE_CORRUPT` instead of being read as other data. Text without a frame
+ * (written before checksums existed) decodes as before.
+ *
  * @module
  */
 import { parse, stringify } from 'devalue';
 import { ErgonError, ErrorCode, InvalidArgumentError, SerializationError } from './errors.js';
+import { FRAME_LENGTH, frame, isFramed, unframe } from './internal/checksum.js';
+import { checkEncodable, SKIPPED_ERROR_KEYS, unreadable } from './internal/encodable.js';
 import { NonRetryableError } from './retry.js';
 
 /** A reversible transform applied to encoded text, e.g. encryption at rest. */
@@ -25,6 +32,12 @@ export interface CodecOptions {
   maxBytes?: number;
   /** Optional transform (encryption, compression) around the stored text. */
   transform?: CodecTransform;
+  /**
+   * Frame each encoded value with a CRC-32 of its text (after `transform`), so
+   * decoding detects a value altered at rest (`STORE_CORRUPT`). Default true.
+   * Decoding verifies a frame whenever one is present, whatever this says.
+   */
+  checksum?: boolean;
 }
 
 /** Encodes values to text and back. */
@@ -33,12 +46,15 @@ export interface Codec {
   readonly maxBytes: number;
   /**
    * Encodes `value`. `what` names the value in error messages (`'step result of charge#0'`).
-   * @throws SerializationError with a `CODEC_*` code for values that cannot be stored.
+   * Reading the value runs its getters and proxy traps; whatever they throw is refused too.
+   * @throws SerializationError with a `CODEC_*` code for values that cannot be stored,
+   *   never another error.
    */
   encode(value: unknown, what?: string): string;
   /**
    * Decodes text written by {@link Codec.encode}.
-   * @throws SerializationError with code `CODEC_MALFORMED` for anything else.
+   * @throws SerializationError with code `STORE_CORRUPT` when the text's checksum does not match
+   *   (it was altered after encoding), or `CODEC_MALFORMED` for text this codec did not write.
    */
   decode<T = unknown>(text: string, what?: string): T;
 }
@@ -80,21 +96,21 @@ export function createCodec(options: CodecOptions = {}): Codec {
     throw new InvalidArgumentError(`codec maxBytes must be a positive integer (got ${maxBytes})`);
   }
   const transform = options.transform;
+  const checksum = options.checksum ?? true;
   return Object.freeze({
     maxBytes,
     encode(value: unknown, what = 'value'): string {
-      checkEncodable(value, '$', new Set(), what);
       let text: string;
       try {
+        checkEncodable(value, what);
         text = stringify(value, reducers);
       } catch (error) {
-        throw new SerializationError(
-          ErrorCode.CODEC_UNSUPPORTED_TYPE,
-          `${what} cannot be encoded: ${(error as Error).message}`,
-          { cause: error },
-        );
+        if (error instanceof SerializationError) throw error;
+        // devalue reads the value again: a getter that throws only now, or a stack overflow.
+        return unreadable(error, { what }, '$');
       }
       if (transform) text = transform.encode(text);
+      if (checksum) text = frame(text);
       const bytes = text.length * 3 <= maxBytes ? text.length : Buffer.byteLength(text, 'utf8');
       if (bytes > maxBytes) {
         throw new SerializationError(
@@ -106,9 +122,15 @@ export function createCodec(options: CodecOptions = {}): Codec {
       return text;
     },
     decode<T>(text: string, what = 'value'): T {
+      let body = text;
+      if (typeof text === 'string' && isFramed(text)) {
+        const inner = unframe(text);
+        if (inner === undefined) throw altered(text, what);
+        body = inner;
+      }
       try {
-        if (typeof text !== 'string') throw new TypeError(`expected a string, got ${typeof text}`);
-        return parse(transform ? transform.decode(text) : text, revivers) as T;
+        if (typeof body !== 'string') throw new TypeError(`expected a string, got ${typeof body}`);
+        return parse(transform ? transform.decode(body) : body, revivers) as T;
       } catch (error) {
         throw new SerializationError(
           ErrorCode.CODEC_MALFORMED,
@@ -118,6 +140,14 @@ export function createCodec(options: CodecOptions = {}): Codec {
       }
     },
   });
+}
+
+function altered(text: string, what: string): SerializationError {
+  return new SerializationError(
+    ErrorCode.STORE_CORRUPT,
+    `${what} was altered after it was stored: its checksum (${text.slice(2, FRAME_LENGTH - 1)}) does not match its text; ` +
+      'restore the store from a backup (Ergon will not run a flow on altered data)',
+  );
 }
 
 /** The codec used when none is configured. */
@@ -131,8 +161,6 @@ interface EncodedError {
   props: Record<string, unknown>;
   cause?: unknown;
 }
-
-const SKIPPED_ERROR_KEYS = new Set(['name', 'message', 'stack', 'cause']);
 
 const reducers = {
   Error: (value: unknown): EncodedError | false => {
@@ -169,115 +197,3 @@ const revivers = {
     return error;
   },
 };
-
-function fail(code: ErrorCode, what: string, path: string, problem: string, fix: string): never {
-  throw new SerializationError(code, `${what} cannot be encoded: ${problem} at ${path}; ${fix}`, { path });
-}
-
-/**
- * Walks the value before encoding so refusals name the exact path and get a
- * code of their own (devalue would accept cycles, and its errors are untyped).
- */
-function checkEncodable(value: unknown, path: string, ancestors: Set<object>, what: string): void {
-  if (typeof value === 'function')
-    fail(ErrorCode.CODEC_FUNCTION, what, path, 'a function', 'return plain data instead');
-  if (typeof value === 'symbol') fail(ErrorCode.CODEC_SYMBOL, what, path, 'a symbol', 'use a string instead');
-  if (typeof value !== 'object' || value === null) return;
-  if (ancestors.has(value)) {
-    fail(
-      ErrorCode.CODEC_CYCLE,
-      what,
-      path,
-      'a circular reference',
-      'durable values must not refer to themselves',
-    );
-  }
-  ancestors.add(value);
-  try {
-    checkObject(value, path, ancestors, what);
-  } finally {
-    ancestors.delete(value);
-  }
-}
-
-function checkObject(value: object, path: string, ancestors: Set<object>, what: string): void {
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      if (i in value) checkEncodable(value[i], `${path}[${i}]`, ancestors, what);
-    }
-    return;
-  }
-  if (value instanceof Map) {
-    let i = 0;
-    for (const [key, entry] of value) {
-      checkEncodable(key, `${path}.<key ${i}>`, ancestors, what);
-      checkEncodable(entry, `${path}.<value ${i}>`, ancestors, what);
-      i++;
-    }
-    return;
-  }
-  if (value instanceof Set) {
-    let i = 0;
-    for (const entry of value) checkEncodable(entry, `${path}.<entry ${i++}>`, ancestors, what);
-    return;
-  }
-  if (value instanceof Error) {
-    if (Object.hasOwn(value, 'cause')) checkEncodable(value.cause, `${path}.cause`, ancestors, what);
-    checkProperties(value, path, ancestors, what, SKIPPED_ERROR_KEYS);
-    return;
-  }
-  if (
-    value instanceof Date ||
-    value instanceof RegExp ||
-    value instanceof URL ||
-    value instanceof URLSearchParams ||
-    value instanceof ArrayBuffer ||
-    ArrayBuffer.isView(value) ||
-    value instanceof Number ||
-    value instanceof String ||
-    value instanceof Boolean
-  ) {
-    return;
-  }
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) {
-    const name = (proto as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
-    fail(
-      ErrorCode.CODEC_UNSUPPORTED_TYPE,
-      what,
-      path,
-      `an instance of ${name}`,
-      'convert it to plain data (objects, arrays, Map, Set, Date, ...) first',
-    );
-  }
-  checkProperties(value, path, ancestors, what);
-}
-
-function checkProperties(
-  value: object,
-  path: string,
-  ancestors: Set<object>,
-  what: string,
-  skip?: ReadonlySet<string>,
-): void {
-  if (Object.getOwnPropertySymbols(value).length > 0) {
-    fail(ErrorCode.CODEC_SYMBOL, what, path, 'a symbol-keyed property', 'use string keys');
-  }
-  for (const key of Object.keys(value)) {
-    if (skip?.has(key)) continue;
-    if (key === '__proto__') {
-      fail(
-        ErrorCode.CODEC_UNSAFE_KEY,
-        what,
-        path,
-        "an own '__proto__' key",
-        'rename the key (it is refused to rule out prototype pollution)',
-      );
-    }
-    checkEncodable((value as Record<string, unknown>)[key], `${path}${formatKey(key)}`, ancestors, what);
-  }
-}
-
-function formatKey(key: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
-}

@@ -30,6 +30,8 @@ export const ErrorCode = {
   CODEC_UNSAFE_KEY: 'CODEC_UNSAFE_KEY',
   /** The encoded value is over the configured size limit. */
   CODEC_TOO_LARGE: 'CODEC_TOO_LARGE',
+  /** The value nests deeper than the codec allows (arrays or objects inside each other). */
+  CODEC_TOO_DEEP: 'CODEC_TOO_DEEP',
   /** Stored text is not a value this codec wrote (corrupt or foreign data). */
   CODEC_MALFORMED: 'CODEC_MALFORMED',
   /** Thrown by user code to stop retries at once. */
@@ -58,7 +60,10 @@ export const ErrorCode = {
   DAG_INVALID: 'DAG_INVALID',
   /** One or more DAG nodes failed; details name them. */
   DAG_FAILED: 'DAG_FAILED',
-  /** A value the engine stored could not be read back. */
+  /**
+   * A value the engine stored could not be read back: data of the wrong shape, or a value
+   * whose checksum no longer matches (altered at rest). Only the flows it belongs to fail.
+   */
   STORE_CORRUPT: 'STORE_CORRUPT',
   /** The store is unreachable or refused the operation; usually transient. */
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
@@ -98,6 +103,7 @@ export const NON_RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.CODEC_UNSUPPORTED_TYPE,
   ErrorCode.CODEC_UNSAFE_KEY,
   ErrorCode.CODEC_TOO_LARGE,
+  ErrorCode.CODEC_TOO_DEEP,
   ErrorCode.CODEC_MALFORMED,
   ErrorCode.NON_RETRYABLE,
   ErrorCode.FLOW_NOT_FOUND,

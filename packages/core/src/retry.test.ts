@@ -105,6 +105,19 @@ describe('RetryPolicy', () => {
     }
   });
 
+  it('refuses missing options (new RetryPolicy()) with INVALID_RETRY_POLICY, not a TypeError', () => {
+    for (const options of [undefined, null, 3, 'standard']) {
+      let caught: unknown;
+      try {
+        new RetryPolicy(options as never);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, String(options)).toMatchObject({ code: ErrorCode.INVALID_RETRY_POLICY });
+      expect((caught as Error).message).toContain('maxAttempts');
+    }
+  });
+
   it('accepts duration strings and unlimited attempts', () => {
     const p = new RetryPolicy({
       maxAttempts: Number.POSITIVE_INFINITY,

@@ -87,12 +87,18 @@ export class RetryPolicy {
   readonly jitter: number;
   readonly timeout: number | undefined;
 
+  /** @throws InvalidArgumentError (`INVALID_RETRY_POLICY`) for missing or senseless options. */
   constructor(options: RetryPolicyOptions) {
     const fail = (message: string): never => {
       throw new InvalidArgumentError(`invalid retry policy: ${message}`, {
         code: ErrorCode.INVALID_RETRY_POLICY,
       });
     };
+    if (typeof options !== 'object' || options === null) {
+      fail(
+        `options must be an object such as { maxAttempts: 3, initialDelay: '1s' } (got ${String(options)})`,
+      );
+    }
     const { maxAttempts } = options;
     if (typeof maxAttempts !== 'number' || Number.isNaN(maxAttempts) || maxAttempts < 1) {
       fail(`maxAttempts must be a whole number ≥ 1 (got ${maxAttempts})`);
