@@ -13,6 +13,7 @@ import {
   InvalidArgumentError,
   isValidId,
   type NackOptions,
+  SerializationError,
   type Transaction,
 } from '@ergon/core';
 import { filePrefix, lineId } from './ids.js';
@@ -101,7 +102,7 @@ export class JsonLinesConnector<P = unknown> implements Connector<P, P> {
       if (lines.length === 0) break;
       for (const { line, text } of lines) {
         try {
-          out.push(this.#toTransaction(line, JSON.parse(text)));
+          out.push(this.#toTransaction(line, parseLine(line, text)));
         } catch (reason) {
           await this.service.deadLetter({ line, text, reason });
           await this.service.complete(line, 'dead-letter');
@@ -190,7 +191,7 @@ export class JsonLinesConnector<P = unknown> implements Connector<P, P> {
     const line = this.#lineOf(transaction);
     if (options.requeue) return this.service.release(line);
     const text = JSON.stringify(transaction.payload) ?? '';
-    await this.service.deadLetter({ line, id: transaction.id, text, reason: options.reason ?? 'nacked' });
+    await this.service.deadLetter({ line, id: transaction.id, text, reason: options.reason });
     await this.service.complete(line, 'dead-letter');
   }
 
@@ -234,13 +235,14 @@ export class JsonLinesConnector<P = unknown> implements Connector<P, P> {
   }
 }
 
+/** The line's JSON. @throws SerializationError (`CODEC_MALFORMED`) when it is not JSON. */
 function parseLine(line: number, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ErgonError(
-      ErrorCode.CONNECTOR_ERROR,
-      `line ${line} is not JSON (${error instanceof Error ? error.message : String(error)}); see the dead-letter file`,
+    throw new SerializationError(
+      ErrorCode.CODEC_MALFORMED,
+      `line ${line} is not JSON (${error instanceof Error ? error.message : String(error)}): fix the producer; the line is in the dead-letter file`,
       { cause: error, details: { line } },
     );
   }

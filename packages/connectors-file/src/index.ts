@@ -17,6 +17,7 @@ export { filePrefix, lineId } from './ids.js';
 export type { JsonLinesFileServiceOptions, ResolvedServiceOptions } from './options.js';
 export {
   type DeadLetterEntry,
+  type DeadLetterReason,
   JsonLinesFileService,
   type LineOutcome,
   type SourceLine,

@@ -8,7 +8,7 @@
  */
 import { appendFile, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { HealthStatus, Service } from '@ergon/core';
+import { ErrorCode, type HealthStatus, type Service } from '@ergon/core';
 import { type Claim, ClaimDirectory, type LineOutcome } from './internal/claims.js';
 import { exists, toConnectorError } from './internal/fs-utils.js';
 import { LineReader, type SourceLine } from './internal/line-reader.js';
@@ -22,6 +22,16 @@ import {
 
 export type { LineOutcome, SourceLine };
 
+/** Why a line was refused, as written to the dead-letter file. */
+export interface DeadLetterReason {
+  /** The error's class name. */
+  readonly name: string;
+  /** What is wrong. */
+  readonly message: string;
+  /** A stable code: the error's own, `NON_RETRYABLE` for a nack without reason, else `INTERNAL`. */
+  readonly code: string;
+}
+
 /** A refused line, as written to the dead-letter file. */
 export interface DeadLetterEntry {
   /** 1-based line number in the source file. */
@@ -30,8 +40,8 @@ export interface DeadLetterEntry {
   readonly id?: string;
   /** The line's text as read. */
   readonly text: string;
-  /** Why: an error (name, message, code are kept) or any JSON value. */
-  readonly reason: unknown;
+  /** Why: an error (name, message, code are kept), any other value, or nothing (a nack without reason). */
+  readonly reason?: unknown;
 }
 
 const WATERMARK_EVERY = 100;
@@ -228,8 +238,32 @@ export class JsonLinesFileService implements Service {
   }
 }
 
-function describeReason(reason: unknown): unknown {
-  if (!(reason instanceof Error)) return reason;
-  const code = (reason as { code?: unknown }).code;
-  return { name: reason.name, message: reason.message, ...(code === undefined ? {} : { code }) };
+/**
+ * A dead letter's reason as the README promises it: `{ name, message, code }`.
+ * An error keeps its own code (`INTERNAL` when it has none); a nack without a
+ * reason is `NON_RETRYABLE`; any other value becomes the message.
+ */
+function describeReason(reason: unknown): DeadLetterReason {
+  if (reason instanceof Error) {
+    const code = (reason as { code?: unknown }).code;
+    return {
+      name: reason.name,
+      message: reason.message,
+      code: typeof code === 'string' ? code : ErrorCode.INTERNAL,
+    };
+  }
+  if (reason === undefined) {
+    return {
+      name: 'NonRetryableError',
+      message: 'nacked without requeue and without a reason',
+      code: ErrorCode.NON_RETRYABLE,
+    };
+  }
+  let message: string;
+  try {
+    message = typeof reason === 'string' ? reason : (JSON.stringify(reason) ?? String(reason));
+  } catch {
+    message = String(reason);
+  }
+  return { name: 'Error', message, code: ErrorCode.INTERNAL };
 }

@@ -1,6 +1,6 @@
 import { appendFile, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTransaction, ErrorCode, hasErrorCode } from '@ergon/core';
+import { createTransaction, ErrorCode, hasErrorCode, NonRetryableError } from '@ergon/core';
 import { describe, expect, it } from 'vitest';
 import {
   createJsonLinesConnector,
@@ -61,6 +61,7 @@ describe('JsonLinesConnector: reading', () => {
     );
     expect(dead.map((d) => d.line)).toEqual([2, 4, 5]);
     expect(dead[0]?.text).toBe('{not json');
+    expect(dead[0]?.reason).toMatchObject({ name: 'SerializationError', code: ErrorCode.CODEC_MALFORMED });
     expect(dead[1]?.reason.code).toBe(ErrorCode.CODEC_UNSAFE_KEY);
     expect(dead[2]?.reason.code).toBe(ErrorCode.INVALID_ID);
     await c.stop();
@@ -123,6 +124,30 @@ describe('JsonLinesConnector: ack, nack, restarts', () => {
       c.service.options.deadLetterPath,
     );
     expect(dead).toMatchObject([{ line: 2, id: two!.id, reason: { message: 'boom' } }]);
+    await c.stop();
+  });
+
+  it('every dead letter carries a reason with a name, a message and a code, whatever the nack gave', async () => {
+    const { path } = await source([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
+    const c = createJsonLinesConnector<{ n: number }>({ path });
+    const [plain, coded, text, none] = await c.fetchTransactions({ limit: 4 });
+    await c.nack(plain!, { requeue: false, reason: new Error('boom') });
+    await c.nack(coded!, { requeue: false, reason: new NonRetryableError('declined') });
+    await c.nack(text!, { requeue: false, reason: 'a plain string' });
+    await c.nack(none!, { requeue: false });
+    const dead = await readJsonLines<{
+      line: number;
+      reason: { name: string; message: string; code: string };
+    }>(c.service.options.deadLetterPath);
+    expect(dead.map((d) => [d.line, d.reason.code])).toEqual([
+      [1, ErrorCode.INTERNAL],
+      [2, ErrorCode.NON_RETRYABLE],
+      [3, ErrorCode.INTERNAL],
+      [4, ErrorCode.NON_RETRYABLE],
+    ]);
+    expect(dead[2]?.reason.message).toBe('a plain string');
+    expect(dead[3]?.reason.message).toMatch(/without a reason/);
+    for (const d of dead) expect(typeof d.reason.name).toBe('string');
     await c.stop();
   });
 
@@ -218,7 +243,7 @@ describe('JsonLinesConnector: finding one transaction by id', () => {
     expect(await c.findTransaction('order-9')).toBeUndefined();
     expect(await c.findTransaction(`${prefix}:99`)).toBeUndefined();
     await expect(c.findTransaction(`${prefix}:2`)).rejects.toSatisfy(
-      (e) => hasErrorCode(e, ErrorCode.CONNECTOR_ERROR) && /line 2 is not JSON/.test((e as Error).message),
+      (e) => hasErrorCode(e, ErrorCode.CODEC_MALFORMED) && /line 2 is not JSON/.test((e as Error).message),
     );
     // Nothing was claimed: a fetch still hands out every good line, and finished lines are still found.
     const fetched = await c.fetchTransactions({ limit: 10 });
