@@ -36,6 +36,11 @@ export function isBusyError(error: unknown): boolean {
   return code !== undefined && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
 
+/** True when a write failed for lack of space on the volume (`SQLITE_FULL`). */
+export function isFullError(error: unknown): boolean {
+  return sqliteCode(error) === 'SQLITE_FULL';
+}
+
 /**
  * Maps anything the driver throws to an Ergon error. Ergon errors pass through
  * unchanged; `where` names the file in messages.
@@ -84,7 +89,14 @@ export function toErgonError(error: unknown, where: string): ErgonError {
       },
     );
   }
-  // Disk full, I/O errors, read-only files, permissions: the store cannot do its work now.
+  if (code === 'SQLITE_FULL') {
+    return new StoreUnavailableError(
+      'sqlite',
+      `${where}: the disk is full (${code}); free space on its volume: the store checkpoints its WAL and resumes by itself`,
+      error,
+    );
+  }
+  // I/O errors, read-only files, permissions: the store cannot do its work now.
   return new StoreUnavailableError('sqlite', `${where}: ${messageOf(error)} (${code})`, error);
 }
 
