@@ -1,0 +1,136 @@
+/**
+ * Rows and transactions: a claimed row becomes a transaction (or a reason
+ * to dead-letter it), a dispatched transaction becomes a row.
+ *
+ * @module
+ */
+import {
+  createTransaction,
+  ErrorCode,
+  InvalidArgumentError,
+  isValidId,
+  SerializationError,
+  type Transaction,
+} from '@ergon/core';
+import type { ResolvedQueueOptions } from '../options.js';
+import type { Claim, NewRow, QueueRow } from './statements.js';
+
+/** Metadata keys the connector adds to fetched transactions (and leaves out of dispatched rows). */
+export const POSTGRES_METADATA = Object.freeze({
+  /** `<schema>.<table>` the transaction was fetched from. */
+  queue: 'postgres.queue',
+  /** The row's `seq`. */
+  seq: 'postgres.seq',
+  /** Which delivery of the row this is (1 for the first). */
+  attempts: 'postgres.attempts',
+});
+
+const OWN_PREFIX = 'postgres.';
+
+/** The queue's name in metadata: `<schema>.<table>`. */
+export function queueLabel(options: ResolvedQueueOptions): string {
+  return `${options.schema}.${options.table}`;
+}
+
+/**
+ * The transaction of a claimed row.
+ *
+ * @throws InvalidArgumentError (`INVALID_ID`) for a missing or malformed id,
+ *   SerializationError (`CODEC_TOO_LARGE`, other `CODEC_*`) for a payload that cannot be one.
+ */
+export function toTransaction<P>(row: QueueRow, options: ResolvedQueueOptions): Transaction<P> {
+  const label = queueLabel(options);
+  let id = row.id;
+  if (id === null) {
+    if (options.requireId)
+      throw new InvalidArgumentError(
+        `row ${row.seq} of ${label} has no id: the producer must set the id column (the transaction id)`,
+        { code: ErrorCode.INVALID_ID },
+      );
+    id = `${label}:${row.seq}`;
+  } else if (!isValidId(id)) {
+    throw new InvalidArgumentError(
+      `row ${row.seq} of ${label} has id ${JSON.stringify(String(id).slice(0, 80))}, which is not a valid transaction id: ` +
+        'use 1–512 characters from A–Z a–z 0–9 and _ . : @ / + = # ~ -',
+      { code: ErrorCode.INVALID_ID },
+    );
+  }
+  const bytes = Buffer.byteLength(row.payload, 'utf8');
+  if (bytes > options.maxPayloadBytes)
+    throw new SerializationError(
+      ErrorCode.CODEC_TOO_LARGE,
+      `the payload of row ${row.seq} of ${label} is ${bytes} bytes, over maxPayloadBytes (${options.maxPayloadBytes}): ` +
+        'store large data elsewhere and pass a reference, or raise maxPayloadBytes',
+      { details: { bytes, maxBytes: options.maxPayloadBytes } },
+    );
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(row.metadata ?? {})) {
+    if (key.startsWith(OWN_PREFIX)) continue;
+    metadata[key] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  metadata[POSTGRES_METADATA.queue] = label;
+  metadata[POSTGRES_METADATA.seq] = row.seq;
+  metadata[POSTGRES_METADATA.attempts] = String(row.attempts);
+  return createTransaction<P>({ id, payload: JSON.parse(row.payload) as P, metadata });
+}
+
+/**
+ * The row of a dispatched transaction: its id, its payload as JSON, its
+ * metadata without the connector's own keys.
+ *
+ * @throws SerializationError (`CODEC_UNSUPPORTED_TYPE`, `CODEC_TOO_LARGE`) for a payload that is not JSON or too large.
+ */
+export function toRow(transaction: Transaction<unknown>, options: ResolvedQueueOptions): NewRow {
+  const what = `payload of transaction ${transaction.id}`;
+  let payload: string | undefined;
+  try {
+    payload = JSON.stringify(transaction.payload);
+  } catch (error) {
+    throw new SerializationError(
+      ErrorCode.CODEC_UNSUPPORTED_TYPE,
+      `${what} cannot be written as JSON (${(error as Error).message}): send JSON values (a BigInt as a string)`,
+      { cause: error },
+    );
+  }
+  if (payload === undefined)
+    throw new SerializationError(
+      ErrorCode.CODEC_UNSUPPORTED_TYPE,
+      `${what} is not a JSON value (${typeof transaction.payload}): send JSON values`,
+    );
+  const bytes = Buffer.byteLength(payload, 'utf8');
+  if (bytes > options.maxPayloadBytes)
+    throw new SerializationError(
+      ErrorCode.CODEC_TOO_LARGE,
+      `${what} is ${bytes} bytes, over maxPayloadBytes (${options.maxPayloadBytes}): store large data elsewhere and pass a reference`,
+      { details: { bytes, maxBytes: options.maxPayloadBytes } },
+    );
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(transaction.metadata)) {
+    if (!key.startsWith(OWN_PREFIX)) metadata[key] = value;
+  }
+  return { id: transaction.id, payload, metadata: JSON.stringify(metadata) };
+}
+
+/**
+ * The claim a fetched transaction carries in its metadata.
+ *
+ * @throws InvalidArgumentError when it was not fetched from this queue.
+ */
+export function claimOf(
+  transaction: Transaction<unknown>,
+  options: ResolvedQueueOptions,
+  name: string,
+): Claim {
+  const metadata = transaction?.metadata;
+  const seq = metadata?.[POSTGRES_METADATA.seq];
+  const attempts = Number(metadata?.[POSTGRES_METADATA.attempts]);
+  if (
+    metadata?.[POSTGRES_METADATA.queue] !== queueLabel(options) ||
+    typeof seq !== 'string' ||
+    !/^\d+$/.test(seq) ||
+    !Number.isSafeInteger(attempts)
+  ) {
+    throw new InvalidArgumentError(`transaction ${transaction?.id} was not fetched from ${name}`);
+  }
+  return { seq, attempts };
+}

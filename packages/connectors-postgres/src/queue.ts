@@ -1,0 +1,399 @@
+/**
+ * The queue table connector: rows in as transactions (claimed with
+ * `FOR UPDATE SKIP LOCKED`, invisible to others for a visibility timeout
+ * that the holder extends while it works), transactions out as rows (in
+ * your own transaction when you pass its client), ack as a delete, nack as
+ * a requeue or a move to the dead-letter table, and `LISTEN/NOTIFY` to wake
+ * waiting consumers instead of polling.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type Connector,
+  ErgonError,
+  ErrorCode,
+  type FetchOptions,
+  InvalidArgumentError,
+  type NackOptions,
+  type Transaction,
+} from '@ergon/core';
+import { describeReason, type PostgresDeadLetter, parseReason } from './dead-letters.js';
+import { Batcher } from './internal/batcher.js';
+import { Doorbell } from './internal/doorbell.js';
+import { toConnectorError } from './internal/errors.js';
+import { HeldRows } from './internal/held.js';
+import { claimOf, POSTGRES_METADATA, queueLabel, toRow, toTransaction } from './internal/rows.js';
+import { createQueueTables } from './internal/schema.js';
+import { type Claim, QueueStatements, type QueueRow } from './internal/statements.js';
+import { type PostgresQueueOptions, type ResolvedQueueOptions, resolveQueueOptions } from './options.js';
+import { PostgresService, type Queryable } from './service.js';
+
+export { POSTGRES_METADATA };
+
+/** Options of {@link PostgresQueueConnector}. */
+export interface PostgresQueueConnectorOptions extends PostgresQueueOptions {
+  /** The connection pool and LISTEN connection. */
+  readonly service: PostgresService;
+  /** Stop the service when the connector stops. Default true; false for a service shared by several connectors. */
+  readonly stopService?: boolean | undefined;
+}
+
+/** Options of {@link PostgresQueueConnector.dispatchTransactions}. */
+export interface PostgresDispatchOptions {
+  /** Abort before the rows are sent. */
+  readonly signal?: AbortSignal;
+  /**
+   * A client inside your open transaction (`BEGIN` sent, `COMMIT` yours):
+   * the rows are inserted there, and exist (and wake consumers) only if and
+   * when you commit. Without it the rows are committed on their own.
+   */
+  readonly client?: Queryable;
+}
+
+/**
+ * Fetches a queue table's rows as transactions and inserts dispatched ones.
+ * A fetched row stays invisible to other consumers while this connector
+ * holds it (its visibility is extended every third of the timeout) and
+ * comes back when it is nacked with requeue, when this connector stops, or
+ * when its holder died and the timeout passed. Its transaction id is the
+ * row's `id` column (or `<schema>.<table>:<seq>` without one), the same on
+ * every delivery.
+ */
+export class PostgresQueueConnector<P = unknown> implements Connector<P, P> {
+  /** Stable name, `postgres:<schema>.<table>` by default. */
+  readonly name: string;
+  /** The connection. */
+  readonly service: PostgresService;
+  /** The resolved options. */
+  readonly options: ResolvedQueueOptions;
+  readonly #stopService: boolean;
+  readonly #statements: QueueStatements;
+  readonly #held = new HeldRows();
+  readonly #doorbell = new Doorbell();
+  readonly #acks: Batcher<Claim>;
+  readonly #settling = new Set<Promise<unknown>>();
+  readonly #consumer: string;
+  #tables: Promise<void> | undefined;
+  #unlisten: Promise<() => void> | undefined;
+  #renewal: NodeJS.Timeout | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #halt = new AbortController();
+  #stopping: Promise<void> | undefined;
+
+  /** @throws InvalidArgumentError for bad options. */
+  constructor(options: PostgresQueueConnectorOptions, defaultTable = 'ergon_queue') {
+    if (!(options?.service instanceof PostgresService)) {
+      throw new InvalidArgumentError('PostgresQueueConnector needs a PostgresService as `service`');
+    }
+    this.service = options.service;
+    this.options = resolveQueueOptions(options, defaultTable);
+    this.name = this.options.name;
+    this.#stopService = options.stopService ?? true;
+    this.#statements = new QueueStatements(this.service, this.options);
+    this.#consumer = `${this.service.options.applicationName}-${randomUUID().slice(0, 8)}`;
+    this.#acks = new Batcher((claims) => this.#statements.delete(claims));
+  }
+
+  /** Connects the service and creates the tables when missing (`createTables`). Idempotent. */
+  async start(signal?: AbortSignal): Promise<void> {
+    await this.service.start(signal);
+    if (!this.options.createTables) return;
+    this.#tables ??= createQueueTables(this.service.pool, this.options).catch((error: unknown) => {
+      this.#tables = undefined;
+      throw toConnectorError(error, { action: 'create the tables of', table: this.options.queueSql });
+    });
+    await this.#tables;
+  }
+
+  /**
+   * Stops fetching (a waiting fetch resolves empty), lets settlements under
+   * way finish, makes every row still held visible again at once, stops
+   * listening and, unless `stopService: false`, stops the service.
+   * Idempotent; `start` works again after.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#halt.abort();
+      this.#held.wake();
+      await this.#queue.catch(() => undefined);
+      await Promise.allSettled([...this.#settling]);
+      clearInterval(this.#renewal);
+      this.#renewal = undefined;
+      const held = this.#held.claims();
+      this.#held.clear();
+      if (held.length > 0) {
+        await this.#statements
+          .release(held)
+          .catch((error: unknown) =>
+            this.service.options.logger.warn(
+              `postgres: could not give ${held.length} rows of ${this.options.queueSql} back on stop; ` +
+                'they come back when their visibility timeout passes',
+              { error: String(error) },
+            ),
+          );
+      }
+      const unlisten = this.#unlisten;
+      this.#unlisten = undefined;
+      if (unlisten) (await unlisten.catch(() => undefined))?.();
+      this.#tables = undefined;
+      if (this.#stopService) await this.service.stop();
+      this.#halt = new AbortController();
+    })().finally(() => {
+      this.#stopping = undefined;
+    });
+    return this.#stopping;
+  }
+
+  /**
+   * Up to `limit` transactions, and never more held than `maxInFlight`:
+   * claims visible rows; when there are none, waits for a NOTIFY or for the
+   * next row to become visible, at most `fetchWait`, then resolves empty.
+   * Rows that cannot become transactions, or were delivered more than
+   * `maxAttempts` times, go to the dead-letter table and are not returned.
+   * Fetches run one at a time.
+   */
+  async fetchTransactions(options: FetchOptions): Promise<Transaction<P>[]> {
+    const limit = options?.limit;
+    if (!Number.isSafeInteger(limit) || limit < 0)
+      throw new InvalidArgumentError(
+        `fetchTransactions: limit must be a whole number ≥ 0 (got ${String(limit)})`,
+      );
+    if (limit === 0 || this.#halt.signal.aborted) return [];
+    await this.start();
+    return this.#serial(async () => {
+      const halt = this.#halt.signal;
+      if (halt.aborted || options.signal?.aborted) return [];
+      const signal = options.signal ? AbortSignal.any([halt, options.signal]) : halt;
+      await this.#listening();
+      const { fetchWaitMs, maxInFlight } = this.options;
+      const deadline = Date.now() + fetchWaitMs;
+      const room = await this.#held.room(maxInFlight, {
+        signal,
+        timeoutMs: fetchWaitMs,
+        stopped: () => halt.aborted,
+      });
+      if (room === 0) return [];
+      for (;;) {
+        const rings = this.#doorbell.rings;
+        const rows = await this.#statements.claim(Math.min(limit, room), this.#consumer);
+        const out = await this.#accept(rows);
+        if (out.length > 0 || signal.aborted) return out;
+        if (rows.length > 0) continue;
+        const left = deadline - Date.now();
+        if (left <= 0) return [];
+        const next = await this.#statements.nextVisibleIn();
+        await this.#doorbell.wait(rings, Math.min(left, next ?? left), signal);
+        if (signal.aborted) return [];
+      }
+    });
+  }
+
+  /**
+   * Inserts one row per transaction, in order, and notifies the consumers,
+   * in one statement. Without `client` it resolves once the rows are
+   * committed; with `client` they are part of your transaction.
+   *
+   * @throws SerializationError for a payload that is not JSON or too large
+   *   (`CODEC_*`), ErgonError `CONNECTOR_ERROR` when PostgreSQL refuses.
+   */
+  async dispatchTransactions(
+    transactions: readonly Transaction<P>[],
+    options: PostgresDispatchOptions = {},
+  ): Promise<void> {
+    if (!Array.isArray(transactions))
+      throw new InvalidArgumentError('dispatchTransactions needs an array of transactions');
+    if (transactions.length === 0) return;
+    const rows = transactions.map((tx) => toRow(tx, this.options));
+    options.signal?.throwIfAborted();
+    await this.start(options.signal);
+    await this.#statements.insert(rows, options.client);
+  }
+
+  /** Deletes the transaction's row (acks going at once share one statement): it is never delivered again. */
+  ack(transaction: Transaction<P>): Promise<void> {
+    const claim = claimOf(transaction, this.options, this.name);
+    return this.#track(this.#acks.add(claim).finally(() => this.#held.delete(claim)));
+  }
+
+  /**
+   * `requeue: true` makes the row visible again at once (here or in another
+   * consumer; the delivery still counts towards `maxAttempts`);
+   * `requeue: false` moves it to the dead-letter table with `reason`.
+   */
+  nack(transaction: Transaction<P>, options: NackOptions): Promise<void> {
+    const claim = claimOf(transaction, this.options, this.name);
+    const work = options?.requeue
+      ? this.#statements.release([claim])
+      : this.#statements.deadLetter({ claim, reason: JSON.stringify(describeReason(options?.reason)) });
+    return this.#track(work.finally(() => this.#held.delete(claim)).then(() => undefined));
+  }
+
+  /**
+   * Reads transaction `id` without claiming it: the newest row with that id
+   * (or the row `<schema>.<table>:<seq>`), held elsewhere or not. Acked rows
+   * are gone. Resolves `undefined` when there is none.
+   *
+   * @throws ErgonError `CONNECTOR_ERROR` when the row cannot become a transaction, or PostgreSQL fails.
+   */
+  async findTransaction(
+    id: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Transaction<P> | undefined> {
+    await this.start(options.signal);
+    const bySeq = `${queueLabel(this.options)}:`;
+    const seq = id.startsWith(bySeq) ? id.slice(bySeq.length) : undefined;
+    const row =
+      (seq !== undefined && /^\d{1,19}$/.test(seq) ? await this.#statements.find({ seq }) : undefined) ??
+      (await this.#statements.find({ id }));
+    if (!row) return undefined;
+    try {
+      return toTransaction<P>(row, this.options);
+    } catch (error) {
+      throw new ErgonError(
+        ErrorCode.CONNECTOR_ERROR,
+        `row ${row.seq} of ${this.options.queueSql} cannot become a transaction (${(error as Error).message}); ` +
+          `fetches dead-letter it to ${this.options.deadLetterSql}`,
+        { cause: error, details: { table: this.options.queueSql, seq: row.seq } },
+      );
+    }
+  }
+
+  /** Rows waiting for delivery: visible now, held by nobody. */
+  async readyCount(): Promise<number> {
+    await this.start();
+    return this.#statements.readyCount();
+  }
+
+  /** The dead-letter table's rows, oldest first, without removing them. `after`: only those after this dead-letter `seq`. */
+  async readDeadLetters(options: { count?: number; after?: string } = {}): Promise<PostgresDeadLetter[]> {
+    await this.start();
+    const { deadLetterSql } = this.options;
+    const result = await this.service.query<{
+      seq: string;
+      id: string | null;
+      payload: unknown;
+      metadata: Record<string, unknown> | null;
+      attempts: number;
+      reason: unknown;
+      source_seq: string | null;
+      dead_at: Date;
+    }>(
+      `SELECT seq::text AS seq, id, payload, metadata, attempts, reason, source_seq::text AS source_seq, dead_at
+         FROM ${deadLetterSql} WHERE seq > $1::bigint ORDER BY seq LIMIT $2`,
+      [options.after ?? '0', options.count ?? 100],
+      { action: 'read dead letters of', table: deadLetterSql, idempotent: true },
+    );
+    return result.rows.map((row) => ({
+      seq: row.seq,
+      ...(row.id === null ? {} : { id: row.id }),
+      ...(row.payload === null ? {} : { payload: row.payload }),
+      metadata: Object.fromEntries(
+        Object.entries(row.metadata ?? {}).map(([k, v]) => [
+          k,
+          typeof v === 'string' ? v : JSON.stringify(v),
+        ]),
+      ),
+      reason: parseReason(row.reason),
+      attempts: row.attempts,
+      ...(row.source_seq === null ? {} : { sourceSeq: row.source_seq }),
+      at: row.dead_at,
+    }));
+  }
+
+  /** Turns claimed rows into transactions; dead-letters what cannot be one, or was delivered too often. */
+  async #accept(rows: readonly QueueRow[]): Promise<Transaction<P>[]> {
+    const out: Transaction<P>[] = [];
+    const { maxAttempts, queueSql } = this.options;
+    for (const row of rows) {
+      const claim = { seq: row.seq, attempts: row.attempts };
+      let reason: unknown;
+      let transaction: Transaction<P> | undefined;
+      try {
+        transaction = toTransaction<P>(row, this.options);
+      } catch (error) {
+        reason = error;
+      }
+      if (transaction && row.attempts > maxAttempts) {
+        reason = new ErgonError(
+          ErrorCode.CONNECTOR_ERROR,
+          `row ${row.seq} of ${queueSql} was delivered ${row.attempts} times, more than maxAttempts (${maxAttempts}): ` +
+            'its processing keeps failing or its consumers keep dying; see why, then insert it again',
+          { details: { seq: row.seq, attempts: row.attempts, maxAttempts } },
+        );
+      }
+      if (reason === undefined && transaction) {
+        this.#held.add(claim);
+        out.push(transaction);
+        continue;
+      }
+      await this.#statements
+        .deadLetter({ claim, reason: JSON.stringify(describeReason(reason)) })
+        .catch((error: unknown) =>
+          // Still claimed: it comes back after the visibility timeout, and is dead-lettered then.
+          this.service.options.logger.warn(`postgres: could not dead-letter row ${row.seq} of ${queueSql}`, {
+            error: String(error),
+          }),
+        );
+    }
+    if (out.length > 0) this.#renewing();
+    return out;
+  }
+
+  /** Subscribes to the queue's NOTIFY channel once (a consumer only: a producer never listens). */
+  async #listening(): Promise<void> {
+    this.#unlisten ??= this.service.listen(this.options.channel, () => this.#doorbell.ring());
+    try {
+      await this.#unlisten;
+    } catch (error) {
+      this.#unlisten = undefined;
+      throw error;
+    }
+  }
+
+  /** Extends the visibility of held rows every third of the timeout, while any are held. */
+  #renewing(): void {
+    if (this.#renewal) return;
+    this.#renewal = setInterval(
+      () => void this.#extend(),
+      Math.max(30, Math.floor(this.options.visibilityMs / 3)),
+    );
+    this.#renewal.unref();
+  }
+
+  async #extend(): Promise<void> {
+    const claims = this.#held.claims();
+    if (claims.length === 0) return;
+    try {
+      const lost = (await this.#statements.extend(claims)).filter((c) => this.#held.holds(c));
+      if (lost.length > 0) {
+        this.service.options.logger.warn(
+          `postgres: ${lost.length} rows of ${this.options.queueSql} held here were taken by another consumer ` +
+            '(this process stalled longer than visibilityTimeout); they may be processed twice',
+          { seqs: lost.slice(0, 10).map((c) => c.seq) },
+        );
+      }
+    } catch (error) {
+      this.service.options.logger.warn(
+        `postgres: extending held rows of ${this.options.queueSql} failed; retrying`,
+        {
+          error: String(error),
+        },
+      );
+    }
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#settling.add(work);
+    const forget = () => this.#settling.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  /** Fetches one at a time: the in-flight bound and the doorbell are per connector. */
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work, work);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+}
