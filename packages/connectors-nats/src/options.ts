@@ -1,0 +1,136 @@
+/**
+ * Options of the NATS service, validated once and frozen.
+ *
+ * @module
+ */
+import { type Duration, ErrorCode, InvalidArgumentError, toMillis } from '@ergon/core';
+
+/** Where JetStream keeps a stream's messages. */
+export type StorageKind = 'file' | 'memory';
+
+/** Options of {@link NatsService}. */
+export interface NatsServiceOptions {
+  /** The server, e.g. `nats://127.0.0.1:4222` (credentials as `nats://user:pass@host:port`). */
+  readonly url: string;
+  /** The JetStream stream (A–Z a–z 0–9 `_` `-`). */
+  readonly stream: string;
+  /** The subject dispatches are published on, captured by the stream (a literal subject: no `*` or `>`). */
+  readonly subject: string;
+  /** The durable pull consumer every connector on the stream shares (they split its messages). Default `ergon`. */
+  readonly consumer?: string;
+  /** Name for logs and dependency injection. Default `nats:<stream>`. */
+  readonly name?: string;
+  /** The client name the server shows (`/connz`). Default `ergon:<name>:<pid>`. */
+  readonly connectionName?: string;
+  /** Subject of dead letters. Default `<subject>.dead-letter`. */
+  readonly deadLetterSubject?: string;
+  /** Stream that keeps the dead letters. Default `<stream>_DEAD_LETTER`. */
+  readonly deadLetterStream?: string;
+  /** Create the streams and the consumer when missing (and align the consumer's settings). Default true. */
+  readonly declare?: boolean;
+  /** Where declared streams keep messages. Default `'file'`. */
+  readonly storage?: StorageKind;
+  /** How long the server waits for an ack before it delivers a message again (ack wait). Default `'30s'`. */
+  readonly ackWait?: Duration;
+  /** Deliveries after which a message is dead-lettered instead of processed again. Default 5. */
+  readonly maxDeliveries?: number;
+  /** Most unacked messages the server hands out across all connectors of the consumer. Default 10,000. */
+  readonly maxAckPending?: number;
+  /** Window in which a repeated `Nats-Msg-Id` is dropped as a duplicate (declared streams). Default `'2m'`. */
+  readonly duplicateWindow?: Duration;
+  /** How long a publish waits for the stream's acknowledgement. Default `'10s'`. */
+  readonly publishTimeout?: Duration;
+  /** Pause between reconnect attempts (the client retries forever, with jitter). Default `'250ms'`. */
+  readonly reconnectWait?: Duration;
+}
+
+/** {@link NatsServiceOptions} with every default applied, durations in ms. */
+export interface ResolvedNatsOptions {
+  readonly url: string;
+  readonly stream: string;
+  readonly subject: string;
+  readonly consumer: string;
+  readonly name: string;
+  readonly connectionName: string;
+  readonly deadLetterSubject: string;
+  readonly deadLetterStream: string;
+  readonly declare: boolean;
+  readonly storage: StorageKind;
+  readonly ackWaitMs: number;
+  readonly maxDeliveries: number;
+  readonly maxAckPending: number;
+  readonly duplicateWindowMs: number;
+  readonly publishTimeoutMs: number;
+  readonly reconnectWaitMs: number;
+}
+
+const NAME = /^[A-Za-z0-9_-]{1,128}$/;
+const SUBJECT = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
+
+/**
+ * Validates and resolves service options.
+ *
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`, `INVALID_DURATION`) naming the bad option.
+ */
+export function resolveNatsOptions(options: NatsServiceOptions): ResolvedNatsOptions {
+  const fail = (message: string): never => {
+    throw new InvalidArgumentError(`nats service: ${message}`, { code: ErrorCode.INVALID_ARGUMENT });
+  };
+  if (typeof options !== 'object' || options === null)
+    fail('options are required, e.g. { url, stream, subject }');
+  const text = (value: unknown, what: string): string | undefined => {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value === '') fail(`${what} must be a non-empty string`);
+    return value as string;
+  };
+  const named = (value: unknown, what: string): string | undefined => {
+    const got = text(value, what);
+    if (got !== undefined && !NAME.test(got))
+      fail(`${what} must be 1–128 characters from A–Z a–z 0–9 _ - (got ${got})`);
+    return got;
+  };
+  const subjectOf = (value: unknown, what: string): string | undefined => {
+    const got = text(value, what);
+    if (got !== undefined && !SUBJECT.test(got))
+      fail(`${what} must be a literal subject: dot-separated tokens, no spaces, * or > (got ${got})`);
+    return got;
+  };
+  const url = text(options.url, 'url') ?? fail('url is required, e.g. nats://127.0.0.1:4222');
+  if (!/^(nats|tls):\/\//.test(url)) fail('url must start with nats:// or tls://');
+  const stream = named(options.stream, 'stream') ?? fail('stream is required');
+  const subject = subjectOf(options.subject, 'subject') ?? fail('subject is required, e.g. orders');
+  const name = text(options.name, 'name') ?? `nats:${stream}`;
+  const whole = (value: unknown, what: string, fallback: number, min = 1): number => {
+    const got = value ?? fallback;
+    if (!Number.isSafeInteger(got) || (got as number) < min)
+      fail(`${what} must be a whole number ≥ ${min} (got ${String(got)})`);
+    return got as number;
+  };
+  const storage = options.storage ?? 'file';
+  if (storage !== 'file' && storage !== 'memory') fail(`storage must be 'file' or 'memory'`);
+  if (options.declare !== undefined && typeof options.declare !== 'boolean')
+    fail('declare must be a boolean');
+  const ackWaitMs = toMillis(options.ackWait ?? '30s', 'ackWait');
+  if (ackWaitMs < 300) fail('ackWait must be at least 300ms (in-progress acks go out every third of it)');
+  const resolved: ResolvedNatsOptions = {
+    url,
+    stream,
+    subject,
+    consumer: named(options.consumer, 'consumer') ?? 'ergon',
+    name,
+    connectionName: text(options.connectionName, 'connectionName') ?? `ergon:${name}:${process.pid}`,
+    deadLetterSubject: subjectOf(options.deadLetterSubject, 'deadLetterSubject') ?? `${subject}.dead-letter`,
+    deadLetterStream: named(options.deadLetterStream, 'deadLetterStream') ?? `${stream}_DEAD_LETTER`,
+    declare: options.declare ?? true,
+    storage,
+    ackWaitMs,
+    maxDeliveries: whole(options.maxDeliveries, 'maxDeliveries', 5),
+    maxAckPending: whole(options.maxAckPending, 'maxAckPending', 10_000),
+    duplicateWindowMs: toMillis(options.duplicateWindow ?? '2m', 'duplicateWindow'),
+    publishTimeoutMs: toMillis(options.publishTimeout ?? '10s', 'publishTimeout'),
+    reconnectWaitMs: toMillis(options.reconnectWait ?? '250ms', 'reconnectWait'),
+  };
+  if (resolved.deadLetterSubject === subject) fail('deadLetterSubject must differ from subject');
+  if (resolved.deadLetterStream === stream) fail('deadLetterStream must differ from stream');
+  return Object.freeze(resolved);
+}
