@@ -45,6 +45,12 @@ export class Admin {
     return (await jsm.consumers.info(stream, consumer)).num_pending;
   }
 
+  /** The consumer's counts. */
+  async consumerInfo(stream: string, consumer = 'ergon') {
+    const { jsm } = await this.#open();
+    return jsm.consumers.info(stream, consumer);
+  }
+
   /** Publishes raw bytes on `subject` and waits for the stream's ack. */
   async publish(subject: string, data: string, headers?: MsgHdrs): Promise<void> {
     const { nc } = await this.#open();
