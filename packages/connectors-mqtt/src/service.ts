@@ -1,0 +1,302 @@
+/**
+ * The protocol side of the MQTT connector (DESIGN §3): one MQTT 5 client with
+ * a persistent session (clean start off, a session expiry), the group's
+ * shared subscription at QoS 1, PUBACKs sent when the connector settles (not
+ * on receipt), publishes at QoS 1 awaiting PUBACK, reconnection. Knows
+ * nothing of transactions; {@link MqttConnector} does.
+ *
+ * @module
+ */
+import { ErgonError, ErrorCode, type HealthStatus, type Service } from '@ergon/core';
+import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
+import { redactUrl, toConnectorError } from './errors.js';
+import { Confirmer, type PacketWriter } from './internal/confirm.js';
+import type { IncomingMessage, OutgoingMessage } from './messages.js';
+import { type MqttServiceOptions, type ResolvedMqttOptions, resolveMqttOptions } from './options.js';
+
+/** A QoS 1 message the broker sent and waits a PUBACK for. */
+export interface Delivery {
+  /** The packet id: what the PUBACK names (reused by the broker once acked). */
+  readonly packetId: number;
+  /** The session it belongs to (see {@link MqttService.session}). */
+  readonly session: number;
+  readonly message: IncomingMessage;
+}
+
+type State = 'stopped' | 'connecting' | 'connected' | 'reconnecting' | 'taken-over';
+
+/** Returned to mqtt.js's `handleMessage` so that it sends no PUBACK: the connector sends it when it settles. */
+const DEFERRED = Object.freeze(new Error('ergon: PUBACK deferred until the transaction is settled'));
+const SESSION_TAKEN_OVER = 142;
+
+/** An MQTT 5 client on a persistent session, with the group's shared subscription. */
+export class MqttService implements Service {
+  /** Stable name, `mqtt:<topic>` by default. */
+  readonly name: string;
+  /** The resolved options. */
+  readonly options: ResolvedMqttOptions;
+  #state: State = 'stopped';
+  #client: MqttClient | undefined;
+  #confirmer: Confirmer | undefined;
+  #starting: Promise<MqttClient> | undefined;
+  #stopping: Promise<void> | undefined;
+  #onDelivery: ((delivery: Delivery) => void) | undefined;
+  #session = 0;
+  #disconnects = 0;
+  #lastError: string | undefined;
+
+  /** @throws InvalidArgumentError for bad options. */
+  constructor(options: MqttServiceOptions) {
+    this.options = resolveMqttOptions(options);
+    this.name = this.options.name;
+  }
+
+  /** Increments when the broker starts a new session (none was kept): deliveries of an older one can no longer be acked. */
+  get session(): number {
+    return this.#session;
+  }
+
+  /** How many times the connection was lost since the start (tests wait on it). */
+  get disconnects(): number {
+    return this.#disconnects;
+  }
+
+  /** Where deliveries go (the connector). Set before `start`: the broker sends at once what the session holds. */
+  onDelivery(handler: ((delivery: Delivery) => void) | undefined): void {
+    this.#onDelivery = handler;
+  }
+
+  /** Connects (resuming the session) and, for a consumer, subscribes the group. Idempotent. */
+  async start(signal?: AbortSignal): Promise<void> {
+    if (this.#stopping) await this.#stopping;
+    if (this.#client && this.#state !== 'stopped') return;
+    this.#starting ??= this.#open().catch((error: unknown) => {
+      this.#state = 'stopped';
+      this.#starting = undefined;
+      throw toConnectorError(error, 'connecting', this.options.url);
+    });
+    await untilAborted(this.#starting, signal);
+  }
+
+  /**
+   * Disconnects; the broker keeps the session (and every message not yet
+   * acked) for `sessionExpiry`, for the next client with this id.
+   * `endSession: true` asks the broker to drop the session (and what it holds). Idempotent.
+   */
+  stop(options: { endSession?: boolean } = {}): Promise<void> {
+    this.#stopping ??= this.#stop(options.endSession ?? false).finally(() => {
+      this.#stopping = undefined;
+    });
+    return this.#stopping;
+  }
+
+  /** Healthy while connected. */
+  async health(): Promise<HealthStatus> {
+    const url = redactUrl(this.options.url);
+    switch (this.#state) {
+      case 'connected':
+        return { healthy: true };
+      case 'reconnecting':
+        return {
+          healthy: false,
+          detail: `connection to ${url} lost (${this.#lastError ?? 'unknown'}); reconnecting`,
+        };
+      case 'taken-over':
+        return {
+          healthy: false,
+          detail: `another client connected to ${url} as ${this.options.clientId} and took the session over`,
+        };
+      case 'connecting':
+        return { healthy: false, detail: `connecting to ${url}` };
+      default:
+        return { healthy: false, detail: 'not started' };
+    }
+  }
+
+  /**
+   * Sends the PUBACK of a delivery; resolves once the broker has processed
+   * it (a PINGREQ round trip after it, shared by the PUBACKs of one turn).
+   * @throws ErgonError `CONNECTOR_ERROR` when its session is gone (the broker started a new one).
+   */
+  puback(delivery: Delivery, action: string): Promise<void> {
+    const client = this.#client;
+    if (!client || delivery.session !== this.#session) {
+      return Promise.reject(
+        new ErgonError(
+          ErrorCode.CONNECTOR_ERROR,
+          `mqtt: ${action} failed: the session that received the message is gone (stopped, or expired on the broker)`,
+          { details: { action, stale: true } },
+        ),
+      );
+    }
+    const confirmer = this.#confirmer as Confirmer;
+    return new Promise<void>((resolve, reject) => {
+      (client as unknown as PacketWriter)._sendPacket(
+        { cmd: 'puback', messageId: delivery.packetId, reasonCode: 0 },
+        (error) => (error ? reject(error) : resolve()),
+      );
+    })
+      .then(() => confirmer.confirm())
+      .catch((error: unknown) => {
+        throw toConnectorError(error, action, this.options.url);
+      });
+  }
+
+  /**
+   * Publishes every message at QoS 1 to `topic` (default the service's) and
+   * resolves once the broker answered each PUBACK with success. Waits out a
+   * reconnect, `timeout` at most.
+   *
+   * @throws ErgonError `CONNECTOR_ERROR` when the broker refuses one (a reason code ≥ 0x80) or does not answer in time.
+   */
+  async publish(messages: readonly OutgoingMessage[], options: { topic?: string } = {}): Promise<void> {
+    if (messages.length === 0) return;
+    await this.start();
+    const client = this.#client as MqttClient;
+    const topic = options.topic ?? this.options.topic;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no PUBACK within ${this.options.timeoutMs} ms`)),
+        this.options.timeoutMs,
+      );
+    });
+    try {
+      const results = await Promise.race([
+        Promise.allSettled(
+          messages.map((m) =>
+            client.publishAsync(topic, m.payload, {
+              qos: 1,
+              properties: { userProperties: m.userProperties, contentType: m.contentType },
+            }),
+          ),
+        ),
+        timeout,
+      ]);
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    } catch (error) {
+      throw toConnectorError(error, `publishing to ${topic}`, this.options.url);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #open(): Promise<MqttClient> {
+    const o = this.options;
+    this.#state = 'connecting';
+    const client = connect(o.url, {
+      protocolVersion: 5,
+      clientId: o.clientId,
+      clean: false,
+      keepalive: Math.max(1, Math.round(o.keepaliveMs / 1000)),
+      reconnectPeriod: o.reconnectPeriodMs,
+      connectTimeout: o.timeoutMs,
+      properties: {
+        sessionExpiryInterval: Math.round(o.sessionExpiryMs / 1000),
+        receiveMaximum: o.receiveMaximum,
+      },
+    });
+    const confirmer = new Confirmer(client);
+    client.handleMessage = (packet: IPublishPacket, done: (error?: Error) => void) => {
+      if (packet.qos === 0 || packet.messageId === undefined) {
+        done();
+        return;
+      }
+      this.#onDelivery?.({
+        packetId: packet.messageId,
+        session: this.#session,
+        message: {
+          topic: packet.topic,
+          payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+          userProperties: packet.properties?.userProperties,
+          dup: packet.dup,
+        },
+      });
+      done(DEFERRED);
+    };
+    client.on('connect', (connack) => {
+      if (!connack.sessionPresent) this.#session++;
+      if (this.#state === 'reconnecting') this.#state = 'connected';
+      if (o.group !== undefined && this.#client === client && !connack.sessionPresent)
+        void this.#subscribe(client);
+    });
+    client.on('close', () => {
+      if (this.#state === 'connected') {
+        this.#state = 'reconnecting';
+        this.#disconnects++;
+      }
+    });
+    client.on('error', (error) => {
+      this.#lastError = error.message;
+    });
+    client.on('disconnect', (packet) => {
+      this.#lastError = `the broker disconnected (reason ${packet.reasonCode ?? 0})`;
+      if (packet.reasonCode === SESSION_TAKEN_OVER) {
+        // Reconnecting would take the session back and forth with the other client.
+        this.#state = 'taken-over';
+        client.end(true);
+      }
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const fail = (error: Error) => {
+          cleanup();
+          reject(error);
+        };
+        const ok = () => {
+          cleanup();
+          resolve();
+        };
+        const cleanup = () => {
+          client.off('connect', ok);
+          client.off('error', fail);
+        };
+        client.once('connect', ok);
+        client.once('error', fail);
+      });
+      if (o.group !== undefined) await this.#subscribe(client);
+    } catch (error) {
+      client.end(true);
+      throw error;
+    }
+    this.#client = client;
+    this.#confirmer = confirmer;
+    this.#state = 'connected';
+    return client;
+  }
+
+  async #subscribe(client: MqttClient): Promise<void> {
+    const granted = await client.subscribeAsync(`$share/${this.options.group}/${this.options.topic}`, {
+      qos: 1,
+    });
+    const code = granted[0]?.qos ?? 128;
+    if (code > 2)
+      throw Object.assign(new Error(`the broker refused the subscription (reason ${code})`), { code });
+  }
+
+  async #stop(endSession: boolean): Promise<void> {
+    const client = await this.#starting?.catch(() => undefined);
+    this.#state = 'stopped';
+    this.#client = undefined;
+    this.#starting = undefined;
+    if (!client) return;
+    const disconnect = endSession ? { properties: { sessionExpiryInterval: 0 } } : {};
+    await Promise.race([
+      client.endAsync(false, disconnect).catch(() => undefined),
+      new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+    ]);
+    client.end(true);
+  }
+}
+
+function untilAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return work;
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = () =>
+      reject(new ErgonError(ErrorCode.ABORTED, 'mqtt: start was aborted', { cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
