@@ -1,0 +1,95 @@
+/**
+ * Dead letters: an object (or one line of a JSON-lines object) refused, kept
+ * under the dead-letter prefix with its original metadata and why, as user
+ * metadata of its own (`ergon-dead-letter-reason`, `-source`, `-at`).
+ *
+ * @module
+ */
+import { DEAD_LETTER_PREFIX } from './internal/metadata.js';
+
+/** Why an object was dead-lettered. */
+export interface DeadLetterReason {
+  /** The Ergon error code, when the reason was an Ergon error (`CODEC_MALFORMED`, `NON_RETRYABLE`, ...). */
+  readonly code?: string;
+  /** The error's class name, when it was an error. */
+  readonly name?: string;
+  /** What went wrong. */
+  readonly message: string;
+}
+
+/** A dead letter as read back. */
+export interface S3DeadLetter {
+  /** The dead letter's own key, under the dead-letter prefix. */
+  readonly key: string;
+  /** The transaction id it had (its source key, `#<line>` for a line), when it was a valid id. */
+  readonly id?: string;
+  /** The decoded payload, when it could be decoded. */
+  readonly payload?: unknown;
+  /** The original metadata. */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Why it was dead-lettered. */
+  readonly reason: DeadLetterReason;
+  /** The key it came from (with `#<line>` for a line). */
+  readonly source?: string;
+  /** When it was dead-lettered (ISO time). */
+  readonly at?: string;
+}
+
+/** The user metadata keys of a dead letter. */
+export const DEAD_LETTER_METADATA = Object.freeze({
+  reason: `${DEAD_LETTER_PREFIX}reason`,
+  source: `${DEAD_LETTER_PREFIX}source`,
+  at: `${DEAD_LETTER_PREFIX}at`,
+});
+
+/** Most characters of a reason's message kept (S3 allows 2 KiB of user metadata in all). */
+const MAX_MESSAGE = 900;
+
+/** A reason as stored: code, name and message of an error; any other value as text. */
+export function describeReason(reason: unknown): DeadLetterReason {
+  if (reason instanceof Error) {
+    const code = (reason as { code?: unknown }).code;
+    return { ...(typeof code === 'string' ? { code } : {}), name: reason.name, message: reason.message };
+  }
+  if (reason === undefined) return { message: 'nacked without requeue' };
+  return { message: typeof reason === 'string' ? reason : (JSON.stringify(reason) ?? String(reason)) };
+}
+
+/** The metadata of a dead letter: the original's, plus why, from where and when (ASCII, within S3's size limit). */
+export function deadLetterMetadata(
+  original: Readonly<Record<string, string>>,
+  reason: unknown,
+  source: string,
+): Record<string, string> {
+  const described = describeReason(reason);
+  const short =
+    described.message.length > MAX_MESSAGE
+      ? { ...described, message: `${described.message.slice(0, MAX_MESSAGE)}…` }
+      : described;
+  return {
+    ...original,
+    [DEAD_LETTER_METADATA.reason]: asciiJson(short),
+    [DEAD_LETTER_METADATA.source]: encodeURIComponent(source),
+    [DEAD_LETTER_METADATA.at]: new Date().toISOString(),
+  };
+}
+
+/** The reason stored on a dead letter; never throws. */
+export function parseReason(metadata: Readonly<Record<string, string>>): DeadLetterReason {
+  const text = metadata[DEAD_LETTER_METADATA.reason];
+  try {
+    const parsed = JSON.parse(text ?? '') as DeadLetterReason;
+    if (typeof parsed?.message === 'string') return parsed;
+  } catch {
+    // fall through: not ours
+  }
+  return { message: 'no reason recorded (not dead-lettered by Ergon)' };
+}
+
+/** JSON with every non-ASCII character escaped, so it fits an HTTP header. */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}

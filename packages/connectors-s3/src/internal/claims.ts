@@ -1,0 +1,150 @@
+/**
+ * Claims that survive a dead consumer: a lease marker object per claimed
+ * object (`<leasePrefix><key below prefix>`, body `{ owner, token,
+ * expiresAt }`), renewed every third of the lease. A marker whose last
+ * write is older than the lease (plus a second: listings show seconds) is
+ * expired, and its object can be claimed again.
+ *
+ * Two ways to make one claim win:
+ * - conditional writes (`If-None-Match: *` for a new marker, `If-Match:
+ *   <etag>` to take over an expired one): the server lets one writer win;
+ * - read-after-write, for servers that ignore those headers (s3rver): each
+ *   marker is written only if a listing just before showed it free, then
+ *   after `claimSettle` the markers are listed again and a claim holds only
+ *   where the marker's ETag is still the one this write got. Two claims of
+ *   one object hold together only if one write reached the server more than
+ *   `claimSettle` after the other's check: rare, and then a duplicate
+ *   delivery (at least once), which the durable bridge absorbs.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@ergon/core';
+import type { ResolvedConnectorOptions } from '../options.js';
+import type { ListedObject, S3Service } from '../service.js';
+import { mapLimit, sleep } from './pool.js';
+
+/** A claim this connector holds. */
+export interface Lease {
+  /** The claimed object's key. */
+  readonly key: string;
+  /** The marker's key. */
+  readonly marker: string;
+  /** The marker's ETag after this connector's last write. */
+  etag: string;
+}
+
+/** Listings show seconds: a marker may be up to this much younger than its listed time. */
+const LISTING_PRECISION_MS = 1000;
+
+const unquote = (etag: string) => etag.replace(/^W\//, '').replaceAll('"', '');
+
+/** The lease protocol of one connector. */
+export class Claims {
+  readonly #service: S3Service;
+  readonly #options: ResolvedConnectorOptions;
+  readonly #owner: string;
+  readonly #logger: Logger;
+  #conditional = false;
+
+  constructor(service: S3Service, options: ResolvedConnectorOptions, logger: Logger) {
+    this.#service = service;
+    this.#options = options;
+    this.#owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.#logger = logger;
+  }
+
+  /** Whether claims use conditional writes (decided on start). */
+  get conditional(): boolean {
+    return this.#conditional;
+  }
+
+  set conditional(value: boolean) {
+    this.#conditional = value;
+  }
+
+  /** The marker key of an object key. */
+  markerOf(key: string): string {
+    return `${this.#options.leasePrefix}${key.slice(this.#options.prefix.length)}`;
+  }
+
+  /** The object key of a marker key. */
+  keyOf(marker: string): string {
+    return `${this.#options.prefix}${marker.slice(this.#options.leasePrefix.length)}`;
+  }
+
+  /** Every marker, by object key. */
+  async markers(signal?: AbortSignal): Promise<Map<string, ListedObject>> {
+    const listed = await this.#service.listAll(this.#options.leasePrefix, signal);
+    return new Map(listed.map((m) => [this.keyOf(m.key), m]));
+  }
+
+  /** True while a listed marker's lease may still run. */
+  live(marker: ListedObject): boolean {
+    return marker.lastModified + this.#options.leaseMs + LISTING_PRECISION_MS > this.#service.now();
+  }
+
+  /** Claims what it can of `keys` (none held here); returns the leases won. */
+  async claim(keys: readonly string[]): Promise<Lease[]> {
+    const { concurrency, claimSettleMs } = this.#options;
+    const before = await this.markers();
+    const listedAt = Date.now();
+    const free = keys.filter((key) => {
+      const marker = before.get(key);
+      return !marker || !this.live(marker);
+    });
+    const written = await mapLimit(free, concurrency, async (key): Promise<Lease | undefined> => {
+      // Read-after-write holds only while a write follows its check closely: later ones wait for the next round.
+      if (!this.#conditional && Date.now() - listedAt > claimSettleMs / 2) return undefined;
+      const marker = this.markerOf(key);
+      const previous = before.get(key);
+      const etag = await this.#service.put(marker, this.#body(), {
+        contentType: 'application/json',
+        ...(this.#conditional ? (previous ? { ifMatch: previous.etag } : { ifAbsent: true }) : {}),
+      });
+      return etag === undefined ? undefined : { key, marker, etag };
+    });
+    const won = written.filter((lease): lease is Lease => lease !== undefined);
+    if (this.#conditional || won.length === 0) return won;
+    await sleep(claimSettleMs);
+    const after = await this.markers();
+    const kept = won.filter((lease) => unquote(after.get(lease.key)?.etag ?? '') === unquote(lease.etag));
+    // Lost races: the winner's marker stays; nothing to undo.
+    return kept;
+  }
+
+  /** Writes the markers of held leases again; returns those found taken by another consumer. */
+  async renew(leases: readonly Lease[]): Promise<Lease[]> {
+    if (leases.length === 0) return [];
+    const current = this.#conditional ? undefined : await this.markers();
+    const lost: Lease[] = [];
+    await mapLimit(leases, this.#options.concurrency, async (lease) => {
+      if (current && unquote(current.get(lease.key)?.etag ?? '') !== unquote(lease.etag)) {
+        lost.push(lease);
+        return;
+      }
+      const etag = await this.#service.put(lease.marker, this.#body(), {
+        contentType: 'application/json',
+        ...(this.#conditional ? { ifMatch: lease.etag } : {}),
+      });
+      if (etag === undefined) lost.push(lease);
+      else lease.etag = etag;
+    });
+    if (lost.length > 0) {
+      this.#logger.warn(
+        `s3: ${lost.length} objects held here were claimed by another consumer ` +
+          '(this process stalled longer than the lease); they may be processed twice',
+        { keys: lost.slice(0, 10).map((l) => l.key) },
+      );
+    }
+    return lost;
+  }
+
+  #body(): string {
+    return JSON.stringify({
+      owner: this.#owner,
+      token: randomUUID(),
+      expiresAt: new Date(this.#service.now() + this.#options.leaseMs).toISOString(),
+    });
+  }
+}

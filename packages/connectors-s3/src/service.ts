@@ -1,0 +1,328 @@
+/**
+ * The protocol side of the S3 connector (DESIGN §3): one `S3Client` on one
+ * bucket, the handful of calls the connector makes (each failure mapped to
+ * a `CONNECTOR_ERROR`), whether the server honours conditional writes, and
+ * health. Knows nothing of transactions; {@link S3Connector} does.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import type { HealthStatus, Service } from '@ergon/core';
+import { isNotFound, isPreconditionFailed, s3ErrorCode, toConnectorError } from './internal/errors.js';
+import { type ResolvedServiceOptions, resolveServiceOptions, type S3ServiceOptions } from './options.js';
+
+/** An object as a listing shows it. */
+export interface ListedObject {
+  readonly key: string;
+  readonly etag: string;
+  readonly size: number;
+  /** Server time of the last write (second precision on most servers). */
+  readonly lastModified: number;
+}
+
+/** An object as read. */
+export interface ReadObject {
+  readonly body: Uint8Array;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly etag: string;
+  readonly contentType: string | undefined;
+}
+
+/** Options of {@link S3Service.put}. */
+export interface PutOptions {
+  readonly metadata?: Readonly<Record<string, string>> | undefined;
+  readonly contentType?: string | undefined;
+  /** Write only if no object has this key (`If-None-Match: *`). */
+  readonly ifAbsent?: boolean | undefined;
+  /** Write only if the object's ETag is this (`If-Match`). */
+  readonly ifMatch?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+const DELETE_PAGE = 1000;
+
+/** An S3 (or S3-compatible) bucket, with health. */
+export class S3Service implements Service {
+  /** Stable name, `s3:<bucket>` by default. */
+  readonly name: string;
+  /** The resolved options. */
+  readonly options: ResolvedServiceOptions;
+  #client: S3Client | undefined;
+  #starting: Promise<void> | undefined;
+  #conditional: Promise<boolean> | undefined;
+
+  /** @throws InvalidArgumentError for bad options. */
+  constructor(options: S3ServiceOptions) {
+    this.options = resolveServiceOptions(options);
+    this.name = this.options.name;
+  }
+
+  /** The bucket. */
+  get bucket(): string {
+    return this.options.bucket;
+  }
+
+  /** The client. Only after `start`. */
+  get client(): S3Client {
+    if (!this.#client)
+      throw toConnectorError(new Error('the service is not started'), { action: 'use', bucket: this.bucket });
+    return this.#client;
+  }
+
+  /** Makes the client (unless given) and checks the bucket (creating it with `createBucket`). Idempotent. */
+  start(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    this.#starting ??= this.#open().catch((error: unknown) => {
+      this.#starting = undefined;
+      this.#dispose();
+      throw toConnectorError(error, { action: 'open bucket', bucket: this.bucket });
+    });
+    return this.#starting;
+  }
+
+  /** Releases the client it made (never one you gave). Idempotent; `start` works again after. */
+  async stop(): Promise<void> {
+    const starting = this.#starting;
+    this.#starting = undefined;
+    await starting?.catch(() => undefined);
+    this.#dispose();
+  }
+
+  /** Healthy when the bucket answers a HEAD within a second. */
+  async health(): Promise<HealthStatus> {
+    if (!this.#starting || !this.#client) return { healthy: false, detail: 'not started (or stopped)' };
+    try {
+      await this.#starting;
+      await this.#client.send(new HeadBucketCommand({ Bucket: this.bucket }), {
+        abortSignal: AbortSignal.timeout(1000),
+      });
+      return { healthy: true };
+    } catch (error) {
+      return {
+        healthy: false,
+        detail: toConnectorError(error, { action: 'reach', bucket: this.bucket }).message,
+      };
+    }
+  }
+
+  /** The server's clock as this process sees it (the SDK's measured skew applied), in ms. */
+  now(): number {
+    const offset =
+      (this.#client?.config as { systemClockOffset?: number } | undefined)?.systemClockOffset ?? 0;
+    return Date.now() + offset;
+  }
+
+  /**
+   * Whether the server honours `If-None-Match: *` on PUT: writes a probe
+   * marker under `probePrefix` twice and sees whether the second is refused.
+   * Asked once per service.
+   */
+  conditionalWrites(probePrefix: string): Promise<boolean> {
+    this.#conditional ??= (async () => {
+      const key = `${probePrefix}.probe-${randomUUID()}`;
+      try {
+        await this.put(key, new Uint8Array(), { ifAbsent: true });
+        return (await this.put(key, new Uint8Array(), { ifAbsent: true })) === undefined;
+      } catch (error) {
+        const code = (error as { details?: { s3Code?: string } }).details?.s3Code;
+        if (code === 'NotImplemented' || code === 'InvalidArgument') return false;
+        throw error;
+      } finally {
+        await this.deleteMany([key]).catch(() => undefined);
+      }
+    })().catch((error: unknown) => {
+      this.#conditional = undefined;
+      throw error;
+    });
+    return this.#conditional;
+  }
+
+  /** Reads an object; `undefined` when there is none. */
+  async get(key: string, signal?: AbortSignal): Promise<ReadObject | undefined> {
+    try {
+      const reply = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
+        abortSignal: signal,
+      });
+      return {
+        body: (await reply.Body?.transformToByteArray()) ?? new Uint8Array(),
+        metadata: reply.Metadata ?? {},
+        etag: reply.ETag ?? '',
+        contentType: reply.ContentType,
+      };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw toConnectorError(error, { action: 'read', bucket: this.bucket, key });
+    }
+  }
+
+  /** An object's metadata and size, without its body; `undefined` when there is none. */
+  async head(key: string): Promise<{ metadata: Readonly<Record<string, string>>; size: number } | undefined> {
+    try {
+      const reply = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { metadata: reply.Metadata ?? {}, size: reply.ContentLength ?? 0 };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw toConnectorError(error, { action: 'look at', bucket: this.bucket, key });
+    }
+  }
+
+  /** Writes an object; resolves its ETag, or `undefined` when a condition (`ifAbsent`, `ifMatch`) failed. */
+  async put(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<string | undefined> {
+    try {
+      const reply = await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: options.contentType,
+          Metadata: options.metadata ? { ...options.metadata } : undefined,
+          IfNoneMatch: options.ifAbsent ? '*' : undefined,
+          IfMatch: options.ifMatch,
+        }),
+        { abortSignal: options.signal },
+      );
+      return reply.ETag ?? '';
+    } catch (error) {
+      if ((options.ifAbsent || options.ifMatch) && isPreconditionFailed(error)) return undefined;
+      throw toConnectorError(error, { action: 'write', bucket: this.bucket, key });
+    }
+  }
+
+  /** Copies an object (server side), replacing its metadata when given; false when the source is gone. */
+  async copy(from: string, to: string, metadata?: Readonly<Record<string, string>>): Promise<boolean> {
+    try {
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: to,
+          CopySource: `${this.bucket}/${encodeURIComponent(from).replaceAll('%2F', '/')}`,
+          ...(metadata ? { Metadata: { ...metadata }, MetadataDirective: 'REPLACE' as const } : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw toConnectorError(error, {
+        action: `copy s3://${this.bucket}/${from} to`,
+        bucket: this.bucket,
+        key: to,
+      });
+    }
+  }
+
+  /** Deletes objects, 1000 per request; missing ones are fine. */
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    for (let from = 0; from < keys.length; from += DELETE_PAGE) {
+      const page = keys.slice(from, from + DELETE_PAGE);
+      let reply: { Errors?: { Key?: string; Code?: string; Message?: string }[] };
+      try {
+        reply = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: page.map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
+      } catch (error) {
+        throw toConnectorError(error, { action: 'delete objects from', bucket: this.bucket, key: page[0] });
+      }
+      const failed = (reply.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
+      if (failed.length > 0) {
+        const [first] = failed;
+        throw toConnectorError(
+          Object.assign(new Error(first?.Message ?? 'delete refused'), { Code: first?.Code }),
+          {
+            action: `delete ${failed.length} objects from`,
+            bucket: this.bucket,
+            key: first?.Key,
+          },
+        );
+      }
+    }
+  }
+
+  /** One page of the keys under `prefix`, after `startAfter`, in key order. */
+  async list(
+    prefix: string,
+    options: { startAfter?: string | undefined; maxKeys?: number; signal?: AbortSignal | undefined } = {},
+  ): Promise<{ objects: ListedObject[]; truncated: boolean }> {
+    try {
+      const reply = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: prefix,
+          StartAfter: options.startAfter || undefined,
+          MaxKeys: options.maxKeys ?? 1000,
+        }),
+        { abortSignal: options.signal },
+      );
+      const objects = (reply.Contents ?? []).map((o) => ({
+        key: o.Key ?? '',
+        etag: o.ETag ?? '',
+        size: o.Size ?? 0,
+        lastModified: o.LastModified?.getTime() ?? 0,
+      }));
+      return { objects, truncated: reply.IsTruncated === true };
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      throw toConnectorError(error, { action: 'list', bucket: this.bucket, key: prefix });
+    }
+  }
+
+  /** Every key under `prefix` (page after page). */
+  async listAll(prefix: string, signal?: AbortSignal): Promise<ListedObject[]> {
+    const out: ListedObject[] = [];
+    for (let startAfter: string | undefined; ; ) {
+      const page = await this.list(prefix, { startAfter, signal });
+      out.push(...page.objects);
+      if (!page.truncated || page.objects.length === 0) return out;
+      startAfter = page.objects[page.objects.length - 1]?.key;
+    }
+  }
+
+  async #open(): Promise<void> {
+    const { client, endpoint, region, credentials, forcePathStyle, createBucket, bucket } = this.options;
+    this.#client =
+      client ??
+      new S3Client({
+        region,
+        forcePathStyle,
+        ...(endpoint === undefined
+          ? {}
+          : {
+              endpoint,
+              // S3-compatible servers differ in what checksums they understand: send them only where S3 requires them.
+              requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+              responseChecksumValidation: 'WHEN_REQUIRED' as const,
+            }),
+        // A copy: the SDK marks the object it is given (frozen options would break it).
+        ...(credentials === undefined ? {} : { credentials: { ...credentials } }),
+        requestHandler: { requestTimeout: 30_000, connectionTimeout: 5000 },
+      });
+    try {
+      await this.#client.send(new HeadBucketCommand({ Bucket: bucket }));
+    } catch (error) {
+      const missing = s3ErrorCode(error) === 'NotFound' || s3ErrorCode(error) === 'NoSuchBucket';
+      if (!missing || !createBucket) throw error;
+      await this.#client.send(new CreateBucketCommand({ Bucket: bucket })).catch((again: unknown) => {
+        const code = s3ErrorCode(again);
+        if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw again;
+      });
+    }
+  }
+
+  #dispose(): void {
+    if (!this.options.client) this.#client?.destroy();
+    this.#client = undefined;
+  }
+}
