@@ -12,6 +12,17 @@
  * Anything else a driver throws is mapped to `STORE_UNAVAILABLE` (transient)
  * or `STORE_CORRUPT` by the store's one error-mapping function.
  *
+ * Damaged data (the poison rule, DESIGN §2.7): data of the wrong shape is
+ * `STORE_CORRUPT`, never `STORE_UNAVAILABLE`, so the engine gives up on it
+ * instead of retrying forever. The damage stays with its flow: `getHistory`
+ * of a flow whose history is damaged fails, but `finishFlow(failed)` on it
+ * still succeeds (that is how the engine fails a flow the store cannot serve),
+ * and a flow record with a damaged part is returned with `damage` set, so
+ * `getFlow`, `listFlows` and `claim` never fail because of one bad record.
+ * Runs given up on are counted in the flow (`abandonedRuns`: at claim when a
+ * lease expired, at a release with an `error`), with the last known cause
+ * (`lastError`), so a flow that is not progressing says why.
+ *
  * Arguments: the engine never calls a store directly but through
  * {@link RuntimeExecutionLog} (`runtimeStore(store)`), which validates and
  * normalises every argument once, refuses calls after `close()`, closes once
@@ -103,6 +114,13 @@ export interface RenewResult {
 /** Input of {@link ExecutionLog.releaseLease}. */
 export interface ReleaseRequest extends LeaseRef, StoreCallOptions {
   readonly now: number;
+  /**
+   * Why the run is given up (an encoded error), when it is abandoned rather than handed over:
+   * stored as the flow's `lastError`, and the run counts in its `abandonedRuns`.
+   */
+  readonly error?: string | undefined;
+  /** When the flow may be claimed again (a backoff); default `now`. */
+  readonly retryAt?: number | undefined;
 }
 
 /** Input of {@link ExecutionLog.recordOperation}. */
@@ -285,8 +303,9 @@ export interface ExecutionLog {
   /**
    * Atomically claims up to `limit` flows that are ready: pending or suspended with
    * `runAt <= now`, or running with an expired lease. Each claim sets status `running`,
-   * the lease and a new fencing token (previous + 1). A flow is claimed by exactly one caller.
-   * Order: priority descending, then `runAt` ascending.
+   * the lease and a new fencing token (previous + 1), and adds one to `runCount`; a claim of a
+   * running flow (its lease expired: that run was abandoned) adds one to `abandonedRuns` too.
+   * A flow is claimed by exactly one caller. Order: priority descending, then `runAt` ascending.
    */
   claim(request: ClaimRequest): Promise<ClaimedFlow[]>;
 
@@ -294,7 +313,9 @@ export interface ExecutionLog {
   renewLease(request: RenewRequest): Promise<RenewResult>;
 
   /**
-   * Gives the flow back (graceful shutdown): status `pending`, `runAt = now`, no lease.
+   * Gives the flow back: status `pending`, `runAt = retryAt ?? now`, no lease. With an `error`
+   * (a run abandoned on a failure) the flow's `lastError` becomes it and `abandonedRuns` grows
+   * by one; without (a graceful shutdown) both stay as they are.
    * A stale token is ignored (someone else owns it already).
    */
   releaseLease(request: ReleaseRequest): Promise<void>;
@@ -320,14 +341,17 @@ export interface ExecutionLog {
    * resolved (a buffered signal of a waited name, a waited child in a terminal state, a
    * timer with `at <= now`): then nothing changes and the outcome is `ready`.
    * A suspended flow becomes claimable when its earliest timer is due, when a waited signal
-   * arrives, or when a waited child finishes.
+   * arrives, or when a waited child finishes. Suspending resets `abandonedRuns` and `lastError`
+   * (the run made progress).
    * @throws LeaseLostError when the token is stale.
    */
   suspend(request: SuspendRequest): Promise<SuspendResult>;
 
   /**
-   * Moves a running flow to a terminal state, releasing the lease. When it is a child,
-   * its parent is woken if it waits on it.
+   * Moves a running flow to a terminal state, releasing the lease, and resets `abandonedRuns`
+   * and `lastError`. When it is a child, its parent is woken if it waits on it (a parent whose
+   * waits are unreadable is woken too). It must succeed for the lease holder whatever state the
+   * flow's history, signals or parent are in: it is how a flow the store cannot serve is failed.
    * @throws LeaseLostError when the token is stale.
    */
   finishFlow(request: FinishRequest): Promise<void>;

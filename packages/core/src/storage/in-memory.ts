@@ -68,6 +68,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
       waits: [],
       cancelRequested: false,
       runCount: 0,
+      abandonedRuns: 0,
       traceContext: input.traceContext,
       createdAt: input.now,
       updatedAt: input.now,
@@ -128,6 +129,8 @@ export class InMemoryExecutionLog implements ExecutionLog {
       .sort((a, b) => b.priority - a.priority || (a.runAt ?? 0) - (b.runAt ?? 0) || (a.id < b.id ? -1 : 1))
       .slice(0, request.limit);
     return ready.map((flow) => {
+      // Its lease expired: that run was abandoned.
+      if (flow.status === 'running') flow.abandonedRuns = (flow.abandonedRuns ?? 0) + 1;
       flow.status = 'running';
       flow.fencingToken += 1;
       flow.leaseOwner = request.workerId;
@@ -148,12 +151,17 @@ export class InMemoryExecutionLog implements ExecutionLog {
   async releaseLease(lease: ReleaseRequest): Promise<void> {
     const flow = this.#flows.get(lease.flowId);
     if (!flow || flow.fencingToken !== lease.token || flow.status !== 'running') return;
+    const runAt = lease.retryAt ?? lease.now;
     flow.status = 'pending';
-    flow.runAt = lease.now;
+    flow.runAt = runAt;
     flow.leaseOwner = undefined;
     flow.leaseExpiresAt = undefined;
     flow.updatedAt = lease.now;
-    this.#emit({ type: 'ready', queue: flow.queue });
+    if (lease.error !== undefined) {
+      flow.lastError = lease.error;
+      flow.abandonedRuns = (flow.abandonedRuns ?? 0) + 1;
+    }
+    this.#emit({ type: 'ready', queue: flow.queue, at: runAt > lease.now ? runAt : undefined });
   }
 
   async recordOperation(request: RecordRequest): Promise<RecordResult> {
@@ -185,6 +193,8 @@ export class InMemoryExecutionLog implements ExecutionLog {
     if (this.#anyResolved(flow.id, lease.waits, lease.now)) return { outcome: 'ready' };
     const timers = lease.waits.filter((w) => w.kind === 'timer').map((w) => w.at);
     flow.status = 'suspended';
+    flow.abandonedRuns = 0;
+    flow.lastError = undefined;
     flow.waits = [...lease.waits];
     flow.runAt = timers.length > 0 ? Math.min(...timers) : undefined;
     flow.leaseOwner = undefined;
@@ -324,6 +334,8 @@ export class InMemoryExecutionLog implements ExecutionLog {
     flow.runAt = undefined;
     flow.leaseOwner = undefined;
     flow.leaseExpiresAt = undefined;
+    flow.abandonedRuns = 0;
+    flow.lastError = undefined;
     flow.finishedAt = now;
     flow.updatedAt = now;
     this.#emit({ type: 'finished', flowId: flow.id, status });

@@ -66,6 +66,23 @@ export interface FlowRecord {
    * flow claimed with `runCount` 1 has no history yet (the engine then skips reading it).
    */
   readonly runCount: number;
+  /**
+   * Runs in a row that ended without suspending or finishing the flow: a claim that takes over
+   * an expired lease counts one, a release with an `error` counts one; `suspend` and
+   * `finishFlow` reset it. Absent means 0.
+   */
+  readonly abandonedRuns?: number | undefined;
+  /**
+   * Encoded error of the last abandoned run, when its worker could say why (a release with
+   * `error`): why the flow is not progressing. Cleared by `suspend` and `finishFlow`.
+   */
+  readonly lastError?: string | undefined;
+  /**
+   * What the store could not read of this record, when part of it is damaged (its waits, say);
+   * that part then holds a safe default (no waits). Reads and lists return such a flow rather
+   * than fail, so one damaged record never hides the others.
+   */
+  readonly damage?: string | undefined;
   /** W3C trace context of the flow's creator, so resumes join one trace. */
   readonly traceContext?: string | undefined;
   readonly createdAt: number;

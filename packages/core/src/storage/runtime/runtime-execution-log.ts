@@ -51,6 +51,7 @@ import {
   checkLease,
   checkName,
   checkNewFlow,
+  checkOptionalText,
   checkPurge,
   checkRecordRequest,
   checkSuspend,
@@ -192,6 +193,8 @@ export class RuntimeExecutionLog {
     return this.#call('release lease', request, () => {
       checkLease(request);
       checkTime(request.now, 'now');
+      checkOptionalText(request.error, 'release error');
+      if (request.retryAt !== undefined) checkTime(request.retryAt, 'retryAt');
       return this.inner.releaseLease(request);
     });
   }
