@@ -209,7 +209,7 @@ export class RedisExecutionLog implements ExecutionLog {
     return this.#call({ action: 'get history', flowId }, async () => {
       const hash = await this.#client.hgetall(this.#keys.history(flowId));
       return Object.values(hash)
-        .map(decodeOperation)
+        .map((json) => decodeOperation(json, flowId))
         .sort((a, b) => a.position - b.position);
     });
   }
@@ -266,7 +266,13 @@ export class RedisExecutionLog implements ExecutionLog {
       this.#script(
         'release-lease',
         [this.#keys.flow(lease.flowId)],
-        [lease.flowId, String(lease.token), String(lease.now)],
+        [
+          lease.flowId,
+          String(lease.token),
+          String(lease.now),
+          optArg(lease.error),
+          optArg(lease.retryAt === undefined ? undefined : String(lease.retryAt)),
+        ],
       ),
     );
   }

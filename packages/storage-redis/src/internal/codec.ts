@@ -13,6 +13,7 @@ import type {
   StoreEvent,
   Wait,
 } from '@ergon/core';
+import { corruptData } from './errors.js';
 
 /** An optional string argument: `""` when absent, `"=" + value` when present (see includes/args.lua). */
 export function optArg(value: string | undefined): string {
@@ -29,9 +30,13 @@ export function pairs(flat: unknown): Record<string, string> {
 
 const optNum = (value: string | undefined) => (value === undefined ? undefined : Number(value));
 
-/** A flow hash as a record, or undefined for an empty hash (no such flow). */
+/**
+ * A flow hash as a record, or undefined for an empty hash (no such flow). Waits that do not
+ * parse become none, with `damage` saying so, so one damaged hash never fails a list.
+ */
 export function toFlowRecord(hash: Record<string, string>): FlowRecord | undefined {
   if (hash.id === undefined) return undefined;
+  const waits = parseWaits(hash.waits);
   return Object.freeze({
     id: hash.id,
     type: hash.type ?? '',
@@ -46,14 +51,33 @@ export function toFlowRecord(hash: Record<string, string>): FlowRecord | undefin
     fencingToken: Number(hash.token ?? 0),
     leaseOwner: hash.owner,
     leaseExpiresAt: optNum(hash.lease),
-    waits: Object.freeze(JSON.parse(hash.waits ?? '[]') as Wait[]),
+    waits: waits ?? EMPTY_WAITS,
     cancelRequested: hash.cancel === '1',
     runCount: Number(hash.runs ?? 0),
+    abandonedRuns: Number(hash.abandons ?? 0),
+    lastError: hash.lastError,
+    damage:
+      waits === undefined
+        ? `flow ${JSON.stringify(hash.id)} has unreadable waits: something other than Ergon wrote its hash`
+        : undefined,
     traceContext: hash.trace,
     createdAt: Number(hash.createdAt ?? 0),
     updatedAt: Number(hash.updatedAt ?? 0),
     finishedAt: optNum(hash.finishedAt),
   });
+}
+
+const EMPTY_WAITS: readonly Wait[] = Object.freeze([]);
+
+/** The stored waits, or undefined when they are not a JSON list. */
+function parseWaits(text: string | undefined): readonly Wait[] | undefined {
+  if (text === undefined || text === '[]') return EMPTY_WAITS;
+  try {
+    const waits: unknown = JSON.parse(text);
+    return Array.isArray(waits) ? Object.freeze(waits as Wait[]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -71,14 +95,32 @@ export function encodeSignalOperation(record: Omit<OperationRecord, 'result' | '
   return JSON.stringify({ status: 'completed', ...rest });
 }
 
-/** A stored history record. */
-export function decodeOperation(json: string): OperationRecord {
-  return Object.freeze(JSON.parse(json) as OperationRecord);
+/** A stored history record. @throws ErgonError `STORE_CORRUPT` when it is not one. */
+export function decodeOperation(json: string, flowId?: string): OperationRecord {
+  let record: Partial<OperationRecord> | undefined;
+  try {
+    record = JSON.parse(json) as Partial<OperationRecord>;
+  } catch (error) {
+    throw corruptData(`a history record of flow ${JSON.stringify(flowId)} is not JSON`, flowId, error);
+  }
+  if (typeof record !== 'object' || record === null || !Number.isInteger(record.position)) {
+    throw corruptData(`a history record of flow ${JSON.stringify(flowId)} is not a record`, flowId);
+  }
+  return Object.freeze(record as OperationRecord);
 }
 
-/** A stored signal. */
+/** A stored signal. @throws ErgonError `STORE_CORRUPT` when it is not one. */
 export function decodeSignal(flowId: string, json: string): SignalRecord {
-  const { seq, name, payload, sentAt } = JSON.parse(json) as Omit<SignalRecord, 'flowId'>;
+  let signal: Partial<SignalRecord> | undefined;
+  try {
+    signal = JSON.parse(json) as Partial<SignalRecord>;
+  } catch (error) {
+    throw corruptData(`a buffered signal of flow ${JSON.stringify(flowId)} is not JSON`, flowId, error);
+  }
+  if (typeof signal !== 'object' || signal === null || typeof signal.payload !== 'string') {
+    throw corruptData(`a buffered signal of flow ${JSON.stringify(flowId)} is not a signal`, flowId);
+  }
+  const { seq, name, payload, sentAt } = signal as SignalRecord;
   return Object.freeze({ flowId, seq, name, payload, sentAt });
 }
 

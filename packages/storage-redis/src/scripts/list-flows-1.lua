@@ -6,6 +6,10 @@
   one call looks at no more than `budget` entries; when it stops early the
   page may be short and the cursor resumes where it stopped.
 
+  A flow key of the wrong type (damaged, or written by something else) is
+  passed over rather than failing the page: one bad key must not hide every
+  other flow. Fields of the wrong shape are the reader's to flag.
+
   Input:
     KEYS[1]  created index (lexicographic: "<createdAt16><id>")
 
@@ -61,13 +65,16 @@ while #matches <= limit and scanned < budget and not exhausted do
   for i, member in ipairs(batch) do
     scanned = scanned + 1
     last = member
-    local f = redis.call('HMGET', flowKey(string.sub(member, 17)), 'status', 'type', 'queue', 'parentId', 'createdAt')
+    local f = redis.pcall('HMGET', flowKey(string.sub(member, 17)), 'status', 'type', 'queue', 'parentId', 'createdAt')
+    if f.err then
+      f = {}
+    end
     if f[1]
       and (not statuses or statuses[f[1]])
       and (not ftype or f[2] == ftype)
       and (not queue or f[3] == queue)
       and (not parentId or f[4] == parentId)
-      and (not since or tonumber(f[5]) >= since) then
+      and (not since or (tonumber(f[5]) or 0) >= since) then
       matches[#matches + 1] = member
     end
     if #matches > limit or scanned >= budget then

@@ -67,6 +67,8 @@ if runAt then
 else
   redis.call('HDEL', fkey, 'runAt')
 end
+-- The run made progress: no longer abandoned.
+redis.call('HDEL', fkey, 'abandons', 'lastError')
 reindex(fkey, id)
 if runAt then
   publishReady(redis.call('HGET', fkey, 'queue'), runAt)

@@ -11,6 +11,7 @@
 -- cancel request stored, else gets `err`.
 local function finish(fkey, id, status, result, err, now)
   redis.call('HSET', fkey, 'status', status, 'waits', '[]', 'finishedAt', now, 'updatedAt', now)
+  redis.call('HDEL', fkey, 'abandons', 'lastError')
   if result then
     redis.call('HSET', fkey, 'result', result)
   else
