@@ -10,6 +10,7 @@ import { registerFlows } from './commands/flows.js';
 import { registerSchedule } from './commands/schedule.js';
 import { registerTask } from './commands/task.js';
 import { registerWorker } from './commands/worker.js';
+import { registerWorkers } from './commands/workers.js';
 import { DEFAULT_STORE } from './store.js';
 
 /** Where commander writes help and its own errors (tests pass their own). */
@@ -51,6 +52,7 @@ export function createProgram(output?: ProgramOutput): Command {
       'or the transaction `task process` ran failed.',
   );
   registerWorker(program);
+  registerWorkers(program);
   registerSchedule(program);
   registerFlows(program);
   registerControl(program);

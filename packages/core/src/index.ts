@@ -82,6 +82,14 @@ export {
   type WakeFilter,
 } from './storage/execution-log.js';
 export { InMemoryExecutionLog } from './storage/in-memory.js';
+export type {
+  HeartbeatResult,
+  RemoveWorkerRequest,
+  WorkerHeartbeat,
+  WorkerInfo,
+  WorkerKind,
+  WorkerRecord,
+} from './storage/workers.js';
 export {
   DEFAULT_PAGE_SIZE,
   decodeCursor,

@@ -132,16 +132,26 @@ export interface Overview {
   readonly ms: number;
 }
 
-/** A worker, as far as the store knows it (the lease owners of running flows). */
+/**
+ * A worker: one in the store's registry (with its heartbeat), or a lease owner of
+ * running flows that is not registered (an executor, a worker with liveness off).
+ */
 export interface WorkerView {
   readonly id: string;
-  /** From the id's default form `<host>-<pid>-<random>`, when it has it. */
+  /** True when it is in the registry (it heartbeats); false for a lease owner only. */
+  readonly registered: boolean;
+  /** `worker` or `task` (a pipeline's task runner), when registered. */
+  readonly kind?: string | undefined;
+  readonly name?: string | undefined;
   readonly host?: string | undefined;
   readonly pid?: number | undefined;
-  /**
-   * Age of its latest write to a flow it holds. Not a heartbeat: the store has no worker
-   * registry yet, so an idle worker holding nothing is not seen at all.
-   */
+  readonly queues?: readonly string[] | undefined;
+  readonly concurrency?: number | undefined;
+  /** Milliseconds since its last heartbeat (registered workers). */
+  readonly heartbeatAgeMs?: number | undefined;
+  /** What it reports: flows run, failures, transactions processed, … */
+  readonly stats?: Readonly<Record<string, unknown>> | undefined;
+  /** Age of its latest write to a flow it holds (lease owners that are not registered). */
   readonly lastWriteAgeMs?: number | undefined;
   readonly flows: readonly {
     readonly id: string;

@@ -171,11 +171,14 @@ describe('overview, workers, pipelines and time ranges', () => {
     await client.schedule(busy, undefined, { flowId: 'http-busy-1' });
     await eventually(async () => ((await client.get('http-busy-1')).status === 'running' ? true : undefined));
     const { workers } = (await (await api(served, 'api/workers')).json()) as {
-      workers: { id: string; pid?: number; flows: { id: string }[] }[];
+      workers: { id: string; pid?: number; registered: boolean; heartbeatAgeMs?: number; flows: { id: string }[] }[];
     };
     const holder = workers.find((w) => w.flows.some((f) => f.id === 'http-busy-1'));
     expect(holder?.id).toBe(worker.id);
     expect(holder?.pid).toBe(process.pid);
+    // From the store's worker registry: it heartbeats.
+    expect(holder?.registered).toBe(true);
+    expect(holder?.heartbeatAgeMs).toBeLessThan(10_000);
     const overview = (await (await api(served, 'api/overview')).json()) as {
       byStatus: Record<string, { count: number }>;
       perMinute: { started: number }[];

@@ -30,6 +30,7 @@ import { FlowHandle } from './flow-handle.js';
 import { type FlowInfo, flowInfo, flowSummary } from './flow-info.js';
 import { cancelChildren } from './internal/cancel.js';
 import { type ScheduleOptions, scheduleFlow } from './schedule.js';
+import { readWorkers, type WorkerView } from './worker-view.js';
 
 /** Options of {@link Client}. */
 export interface ClientOptions {
@@ -192,6 +193,11 @@ export class Client {
       unsubscribe?.();
       options.signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** The live workers (the store's registry) with the running flows each holds. */
+  workers(): Promise<WorkerView[]> {
+    return readWorkers(this.#store, this.#clock.now());
   }
 
   /** Deletes finished flows older than `olderThan`. Returns how many. */

@@ -52,3 +52,9 @@ export {
   type SignalSource,
 } from './signal-source.js';
 export { type StopOptions, Worker, type WorkerOptions } from './worker.js';
+export type { HeldFlow, WorkerView } from './worker-view.js';
+export {
+  HOST as WORKER_HOST,
+  Presence as WorkerPresence,
+  type PresenceOptions as WorkerPresenceOptions,
+} from './internal/presence.js';

@@ -11,63 +11,26 @@ import {
   type ClaimedFlow,
   type Clock,
   type Codec,
-  type Duration,
   defaultCodec,
   InvalidArgumentError,
   type Logger,
   noopLogger,
   type RuntimeExecutionLog,
   runtimeStore,
-  type StoreInput,
   systemClock,
   toError,
   toMillis,
   uuidv7,
 } from '@ergon/core';
-import { type FlowSource, toFlowDefinition } from './decorators.js';
+import { toFlowDefinition } from './decorators.js';
 import { type AnyFlowDefinition, validateName } from './definitions.js';
 import { Housekeeping } from './internal/housekeeping.js';
-import { RunControl, type RunOutcome, runClaimed } from './internal/runner.js';
+import { HOST, Presence } from './internal/presence.js';
+import { RunControl, runClaimed } from './internal/runner.js';
 import { observeQueueDepth } from './internal/telemetry.js';
+import type { StopOptions, WorkerOptions } from './worker-options.js';
 
-/** Options of {@link Worker}. */
-export interface WorkerOptions {
-  /** The store shared by every worker and client (raw, or its runtime wrapper). */
-  readonly store: StoreInput;
-  /** Flow types this worker runs (definitions or decorated classes). It claims only these. */
-  readonly flows: readonly FlowSource[];
-  /** Unique worker id, shown as lease owner. Default `<host>-<pid>-<random>`. */
-  readonly id?: string;
-  /** Queues to claim from. Default `['default']`. */
-  readonly queues?: readonly string[];
-  /** Flows running at once. Default 10. */
-  readonly concurrency?: number;
-  /** Lease length; a crashed worker's flows are resumed elsewhere after it. Default `'15s'`. */
-  readonly lease?: Duration;
-  /** Heartbeat interval. Default a third of the lease. */
-  readonly heartbeat?: Duration;
-  /** Retry backoffs at least this long become durable timers that free the worker. Default `'5s'`. */
-  readonly durableBackoff?: Duration;
-  /** Longest idle sleep between checks when nothing signals new work. Default `'1s'`, or `'10s'` when the store emits events. */
-  readonly maxIdle?: Duration;
-  /** Finished flows older than this are purged periodically. Default: never. */
-  readonly retention?: Duration;
-  readonly clock?: Clock;
-  readonly codec?: Codec;
-  readonly logger?: Logger;
-  /** Called after each run of a flow leaves this worker. */
-  readonly onOutcome?: (flowId: string, outcome: RunOutcome) => void;
-  /** Called when due, pending flows in this worker's queues have a type it does not know. */
-  readonly onUnknownType?: (type: string, flowIds: readonly string[]) => void;
-  /** How often to look for flows of unknown types. Default `'30s'`. */
-  readonly unknownTypeCheck?: Duration;
-}
-
-/** Options of {@link Worker.stop}. */
-export interface StopOptions {
-  /** How long in-flight runs may take to finish before their leases are released. Default `'10s'`. */
-  readonly timeout?: Duration;
-}
+export type { StopOptions, WorkerOptions } from './worker-options.js';
 
 const MIN_POLL_MS = 2;
 
@@ -90,6 +53,10 @@ export class Worker {
   readonly #durableBackoffMs: number;
   readonly #maxIdleMs: number;
   readonly #housekeeping: Housekeeping;
+  readonly #presence: Presence | undefined;
+  readonly #startedAt = Date.now();
+  #flowsRun = 0;
+  #flowsFailed = 0;
   readonly #clock: Clock;
   readonly #codec: Codec;
   readonly #logger: Logger;
@@ -145,6 +112,30 @@ export class Worker {
       unknownCheckMs: toMillis(options.unknownTypeCheck ?? '30s', 'unknownTypeCheck'),
       onUnknownType: options.onUnknownType,
     });
+    const liveness = options.liveness ?? {};
+    this.#presence =
+      liveness === false
+        ? undefined
+        : new Presence({
+            store,
+            clock: this.#clock,
+            logger: this.#logger,
+            heartbeatMs: toMillis(liveness.heartbeat ?? '500ms', 'liveness heartbeat'),
+            lapseMs: toMillis(liveness.lapse ?? '2s', 'liveness lapse'),
+            info: () => ({
+              id: this.id,
+              kind: 'worker',
+              name: options.name,
+              host: HOST,
+              pid: process.pid,
+              queues: this.#queues,
+              types: [...this.#flows.keys()],
+              concurrency: this.#concurrency,
+              startedAt: this.#startedAt,
+              stats: JSON.stringify({ active: this.#running.size, flowsRun: this.#flowsRun, failed: this.#flowsFailed }),
+            }),
+            onReaped: () => this.#notify(),
+          });
   }
 
   /** Flows running now. */
@@ -168,6 +159,7 @@ export class Worker {
     this.#loop = this.#run(this.#stopping.signal).catch((error) => {
       this.#logger.error('worker loop crashed', { error: toError(error).message });
     });
+    this.#presence?.start();
     return this;
   }
 
@@ -195,6 +187,7 @@ export class Worker {
       await Promise.race([settled(), new Promise((resolve) => setTimeout(resolve, 1000))]);
     }
     clearTimeout(timer);
+    await this.#presence?.stop();
     this.#loop = undefined;
   }
 
@@ -310,6 +303,8 @@ export class Worker {
       control,
     ).then(async (outcome) => {
       this.#running.delete(claimed.flow.id);
+      this.#flowsRun++;
+      if (outcome.status === 'failed') this.#flowsFailed++;
       if (outcome.status === 'abandoned' && control.stopRequested) {
         await this.#store
           .releaseLease({ flowId: claimed.flow.id, token: claimed.token, now: this.#clock.now() })

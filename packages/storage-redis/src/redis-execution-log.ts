@@ -17,9 +17,11 @@ import {
   type FinishRequest,
   type FlowPage,
   type FlowRecord,
+  type HeartbeatResult,
   type NewFlow,
   type NormalizedFlowQuery,
   type OperationRecord,
+  type RemoveWorkerRequest,
   type PurgeRequest,
   type RecordRequest,
   type RecordResult,
@@ -33,12 +35,15 @@ import {
   type SuspendRequest,
   type SuspendResult,
   type WakeFilter,
+  type WorkerHeartbeat,
+  type WorkerRecord,
 } from '@ergon/core';
 import { leaseContext } from './internal/args.js';
 import {
   decodeEvent,
   decodeOperation,
   decodeSignal,
+  decodeWorker,
   encodeOperation,
   encodeSignalOperation,
   flowOf,
@@ -397,6 +402,43 @@ export class RedisExecutionLog implements ExecutionLog {
       );
       return Number(reply);
     });
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.heartbeatWorker} One script: register, then reap. */
+  async heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
+    const { worker, now } = request;
+    return this.#call({ action: 'worker heartbeat' }, async () => {
+      const record: WorkerRecord = { ...worker, lastSeenAt: now };
+      const reaped = (await this.#script(
+        'heartbeat-worker',
+        [this.#keys.workers, this.#keys.workersSeen],
+        [worker.id, JSON.stringify(record), String(now), String(now - request.lapseMs)],
+      )) as string[];
+      return { reaped };
+    });
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.listWorkers} */
+  async listWorkers(): Promise<WorkerRecord[]> {
+    return this.#call({ action: 'list workers' }, async () => {
+      const hash = await this.#client.hgetall(this.#keys.workers);
+      return Object.keys(hash)
+        .sort()
+        .map((id) => decodeWorker(id, hash[id] as string));
+    });
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.removeWorker} */
+  async removeWorker(request: RemoveWorkerRequest): Promise<number> {
+    return this.#call({ action: 'remove worker' }, async () =>
+      Number(
+        await this.#script(
+          'remove-worker',
+          [this.#keys.workers, this.#keys.workersSeen],
+          [request.workerId, String(request.now), request.expireLeases ? '1' : '0'],
+        ),
+      ),
+    );
   }
 
   /**

@@ -92,6 +92,8 @@ describe('migrations', () => {
     expect(schema.migrations.map((m) => (m as { name: string }).name)).toEqual([
       '0001_initial',
       '0002_history_keys',
+      '0003_workers',
+      '0004_abandoned_runs',
     ]);
     const names = schema.objects.map((o) => (o as { name: string }).name);
     expect(names).toEqual(
@@ -107,6 +109,9 @@ describe('migrations', () => {
         'flows_parent',
         'signals_flow',
         'history_spilled',
+        'workers',
+        'workers_seen',
+        'flows_held',
         'ergon_migration',
       ]),
     );

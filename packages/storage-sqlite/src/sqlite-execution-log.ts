@@ -24,6 +24,7 @@ import type {
   FinishRequest,
   FlowPage,
   FlowRecord,
+  HeartbeatResult,
   NewFlow,
   NormalizedFlowQuery,
   OperationRecord,
@@ -31,6 +32,7 @@ import type {
   RecordRequest,
   RecordResult,
   ReleaseRequest,
+  RemoveWorkerRequest,
   RenewRequest,
   RenewResult,
   SendSignalRequest,
@@ -40,6 +42,8 @@ import type {
   SuspendRequest,
   SuspendResult,
   WakeFilter,
+  WorkerHeartbeat,
+  WorkerRecord,
 } from '@ergon/core';
 import { Doorbell } from './internal/doorbell.js';
 import { toErgonError } from './internal/errors.js';
@@ -61,6 +65,7 @@ import { prepareQueries, type TxContext } from './internal/queries.js';
 import { toFlowRecord, toSignalRecord } from './internal/rows.js';
 import { TransactionRunner } from './internal/runner.js';
 import { StatementCache } from './internal/statements.js';
+import { heartbeatWorker, listWorkers, removeWorker } from './internal/workers.js';
 import { type ResolvedOptions, resolveOptions, type SqliteExecutionLogOptions } from './options.js';
 
 /** Flows deleted per purge transaction, so a purge never holds the write lock for long. */
@@ -226,6 +231,21 @@ export class SqliteExecutionLog implements ExecutionLog {
       await yieldToLoop();
     }
     return purged;
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.heartbeatWorker} One IMMEDIATE transaction: register, then reap. */
+  async heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
+    return { reaped: await this.#runner.write(() => heartbeatWorker(this.#ctx, request)) };
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.listWorkers} */
+  listWorkers(): Promise<WorkerRecord[]> {
+    return this.#runner.read(() => listWorkers(this.#ctx));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.removeWorker} */
+  removeWorker(request: RemoveWorkerRequest): Promise<number> {
+    return this.#runner.write(() => removeWorker(this.#ctx, request));
   }
 
   /**

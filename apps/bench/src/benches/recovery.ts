@@ -1,15 +1,19 @@
 /**
  * Recovery after a crash: two worker processes; a flow's step starts on one of
  * them, which is SIGKILLed a moment later; the figure is the time from the kill
- * to the step starting again on the other. Ergon runs with its default lease
- * (15 s, heartbeat every 5 s); BullMQ with its defaults (lockDuration 30 s,
+ * to the step starting again on the other. Ergon runs with its defaults (lease
+ * 15 s, heartbeat every 5 s; worker registry heartbeat 500 ms, lapse 2 s, a dead
+ * process on the same host seen at once), on Redis (the row) and on SQLite
+ * (`sqliteSeconds`); BullMQ with its defaults (lockDuration 30 s,
  * stalledInterval 30 s). The two run side by side (their timings are in seconds),
  * and alongside the other benchmarks (the processes here sit idle while they wait).
  *
  * @module
  */
+import type { ExecutionLog } from '@ergon/core';
 import { Client } from '@ergon/executor';
 import { RedisExecutionLog } from '@ergon/storage-redis';
+import { SqliteExecutionLog } from '@ergon/storage-sqlite';
 import { Queue } from 'bullmq';
 import type { Bench, BenchContext } from '../lib/bench.js';
 import { median, sleep, wallNow } from '../lib/clock.js';
@@ -17,7 +21,7 @@ import { REDIS_URL } from '../lib/config.js';
 import { hang } from '../lib/flows.js';
 import { firstMessage, startWorkers, type WorkerProcess } from '../lib/procs.js';
 import { makeRow } from '../lib/results.js';
-import { bullConnection, deleteKeys, ergonKeys, uniqueName } from '../lib/services.js';
+import { bullConnection, deleteKeys, ergonKeys, tempDir, uniqueName } from '../lib/services.js';
 
 /** How long the step runs before its worker is killed. */
 const KILL_AFTER_MS = 1000;
@@ -39,20 +43,40 @@ async function killAndWait(workers: WorkerProcess[], enqueue: () => Promise<unkn
 async function ergonTrial(context: BenchContext, trial: number): Promise<number> {
   const prefix = uniqueName(`recovery${trial}`);
   const store = await RedisExecutionLog.open({ url: REDIS_URL, prefix });
+  try {
+    return await ergonKill(context, store, { store: 'redis', redisUrl: REDIS_URL, prefix }, 'ergon-recovery');
+  } finally {
+    await store.close();
+    await deleteKeys(ergonKeys(prefix));
+  }
+}
+
+async function sqliteTrial(context: BenchContext, trial: number): Promise<number> {
+  const tmp = tempDir();
+  const dbPath = `${tmp.dir}/recovery-${trial}.db`;
+  const store = await SqliteExecutionLog.open({ path: dbPath });
+  try {
+    return await ergonKill(context, store, { store: 'sqlite', dbPath }, 'ergon-recovery-sqlite');
+  } finally {
+    await store.close();
+    tmp.remove();
+  }
+}
+
+async function ergonKill(
+  context: BenchContext,
+  store: ExecutionLog,
+  config: { store: 'redis' | 'sqlite'; redisUrl?: string; prefix?: string; dbPath?: string },
+  label: string,
+): Promise<number> {
   const short = context.sizes.recoveryShort;
   let workers: WorkerProcess[] = [];
   try {
     workers = await startWorkers(
       'ergon-worker',
       2,
-      (i) => ({
-        store: 'redis',
-        redisUrl: REDIS_URL,
-        prefix,
-        id: `recovery-${i}`,
-        ...(short ? { lease: '1s', heartbeat: '250ms' } : {}),
-      }),
-      'ergon-recovery',
+      (i) => ({ ...config, id: `recovery-${i}`, ...(short ? { lease: '1s', heartbeat: '250ms' } : {}) }),
+      label,
     );
     for (const w of workers) w.send({ type: 'go' });
     await sleep(200);
@@ -60,8 +84,6 @@ async function ergonTrial(context: BenchContext, trial: number): Promise<number>
     return await killAndWait(workers, () => client.schedule(hang, undefined));
   } finally {
     for (const w of workers) w.kill();
-    await store.close();
-    await deleteKeys(ergonKeys(prefix));
   }
 }
 
@@ -105,9 +127,11 @@ export const recovery: Bench = {
   rows: [{ name: 'recovery-after-kill', unit: 's', better: 'lower' }],
   run: async (context) => {
     const [ergon, bull] = await Promise.all([series(context, ergonTrial), series(context, bullTrial)]);
+    const sqlite = await series(context, sqliteTrial);
     const short = context.sizes.recoveryShort;
     context.log(
-      `  ergon ${ergon.map((x) => x.toFixed(2)).join(' ')} s; bullmq ${bull.map((x) => x.toFixed(2)).join(' ')} s`,
+      `  ergon redis ${ergon.map((x) => x.toFixed(2)).join(' ')} s, sqlite ${sqlite.map((x) => x.toFixed(2)).join(' ')} s; ` +
+        `bullmq ${bull.map((x) => x.toFixed(2)).join(' ')} s`,
     );
     return [
       makeRow('recovery-after-kill', {
@@ -118,11 +142,12 @@ export const recovery: Bench = {
         peerValue: median(bull),
         extra: {
           size: context.sizes.recoveryTrials,
-          trials: { ergon, peer: bull },
+          trials: { ergon, peer: bull, sqlite },
+          sqliteSeconds: median(sqlite),
           leaseSeconds: short ? 1 : ERGON_DEFAULT_LEASE_S,
           ergonSettings: short
             ? 'lease 1 s, heartbeat 250 ms (smoke only)'
-            : 'defaults (lease 15 s, heartbeat 5 s)',
+            : 'defaults (lease 15 s, heartbeat 5 s; registry heartbeat 500 ms, lapse 2 s)',
           killAfterStepStartMs: KILL_AFTER_MS,
           ranAlongsideOtherBenchmarks: true,
           store: 'redis',

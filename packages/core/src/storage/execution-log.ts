@@ -35,6 +35,7 @@
  * @module
  */
 import type { FlowRecord, FlowStatus, OperationRecord, SignalRecord, Wait } from './records.js';
+import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecord } from './workers.js';
 
 /** What every request may carry: a signal that gives up waiting for the store. */
 export interface StoreCallOptions {
@@ -379,6 +380,24 @@ export interface ExecutionLog {
 
   /** Deletes terminal flows finished before the cut-off, with their history and signals. Returns how many. */
   purge(request: PurgeRequest): Promise<number>;
+
+  /**
+   * Registers or refreshes a worker (see `workers.ts`) and, in the same atomic
+   * step, declares dead every other worker not heard from for `lapseMs`:
+   * removes it and expires the leases it holds (`leaseExpiresAt = now`, a
+   * `ready` event per queue). Returns the ids declared dead.
+   */
+  heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult>;
+
+  /** The registered workers, in id order. */
+  listWorkers(options?: ReadOptions): Promise<WorkerRecord[]>;
+
+  /**
+   * Removes a worker from the registry (a graceful stop, or a process known to be
+   * gone) and, when `expireLeases`, expires the leases it holds. Returns how many
+   * leases were expired. An unknown worker is not an error.
+   */
+  removeWorker(request: RemoveWorkerRequest): Promise<number>;
 
   /**
    * Events for idle workers and result waiters (when `capabilities.events`).

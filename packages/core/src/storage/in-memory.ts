@@ -32,6 +32,7 @@ import type {
   WakeFilter,
 } from './execution-log.js';
 import { encodeCursor } from './query.js';
+import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecord } from './workers.js';
 import {
   type FlowRecord,
   isTerminalStatus,
@@ -50,6 +51,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
   readonly #history = new Map<string, Map<number, OperationRecord>>();
   readonly #signals = new Map<string, SignalRecord[]>();
   readonly #listeners = new Set<(event: StoreEvent) => void>();
+  readonly #workers = new Map<string, WorkerRecord>();
   #signalSeq = 0;
 
   async createFlow(input: NewFlow): Promise<CreateFlowResult> {
@@ -274,6 +276,28 @@ export class InMemoryExecutionLog implements ExecutionLog {
     return purged;
   }
 
+  async heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
+    const { now } = request;
+    this.#workers.set(request.worker.id, Object.freeze({ ...request.worker, lastSeenAt: now }));
+    const reaped: string[] = [];
+    for (const worker of [...this.#workers.values()]) {
+      if (worker.lastSeenAt >= now - request.lapseMs) continue;
+      this.#workers.delete(worker.id);
+      this.#expireLeases(worker.id, now);
+      reaped.push(worker.id);
+    }
+    return { reaped };
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    return [...this.#workers.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async removeWorker(request: RemoveWorkerRequest): Promise<number> {
+    this.#workers.delete(request.workerId);
+    return request.expireLeases ? this.#expireLeases(request.workerId, request.now) : 0;
+  }
+
   subscribe(listener: (event: StoreEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -281,6 +305,18 @@ export class InMemoryExecutionLog implements ExecutionLog {
 
   async close(): Promise<void> {
     this.#listeners.clear();
+  }
+
+  /** Expires the leases `owner` holds; returns how many. */
+  #expireLeases(owner: string, now: number): number {
+    let expired = 0;
+    for (const flow of this.#flows.values()) {
+      if (flow.status !== 'running' || flow.leaseOwner !== owner || (flow.leaseExpiresAt ?? 0) <= now) continue;
+      flow.leaseExpiresAt = now;
+      expired++;
+      this.#emit({ type: 'ready', queue: flow.queue });
+    }
+    return expired;
   }
 
   #owned(lease: LeaseRef): Mutable<FlowRecord> {

@@ -1,5 +1,6 @@
 /**
- * The overview and the workers, computed from Client pages: one scan of the
+ * The overview and the workers, computed from Client pages and the worker
+ * registry (`client.workers()`): one scan of the
  * unfinished flows (pending, running, suspended) and one per finished status,
  * each stopping at `limit` flows. The store has no count or group-by query, so
  * counts past the limit read "limit+", and per-minute figures come from the
@@ -8,7 +9,7 @@
  * @module
  */
 import type { FlowStatus } from '@ergon/core';
-import type { Client, FlowInfo } from '@ergon/executor';
+import type { Client, FlowInfo, WorkerView as RegisteredWorker } from '@ergon/executor';
 import type { Overview, WorkerView } from '../api-types.js';
 
 type Summary = Omit<FlowInfo, 'history' | 'signals'>;
@@ -42,15 +43,16 @@ export class OverviewSource {
     return value;
   }
 
-  /** The workers (lease owners of running flows). */
+  /** The workers: the store's registry, and lease owners of running flows that are not in it. */
   async workers(): Promise<readonly WorkerView[]> {
-    const running = await this.#scan(['running']);
-    return workersOf(running.flows, Date.now());
+    const [registered, running] = await Promise.all([this.#client.workers(), this.#scan(['running'])]);
+    return workersOf(registered, running.flows, Date.now());
   }
 
   async #compute(): Promise<Overview> {
     const t0 = performance.now();
-    const [active, completed, failed, cancelled] = await Promise.all([
+    const [registered, active, completed, failed, cancelled] = await Promise.all([
+      this.#client.workers(),
       this.#scan(['pending', 'running', 'suspended']),
       this.#scan(['completed']),
       this.#scan(['failed']),
@@ -111,7 +113,7 @@ export class OverviewSource {
       sample: all.length,
       perMinute,
       timers,
-      workers: workersOf(active.flows, now),
+      workers: workersOf(registered, active.flows, now),
       limit: this.#limit,
       ms: Math.round(performance.now() - t0),
     };
@@ -135,30 +137,52 @@ interface Scan {
   readonly capped: boolean;
 }
 
-/** Workers as the store knows them: the lease owners of running flows. */
-export function workersOf(flows: readonly Summary[], now: number): WorkerView[] {
+/** The registered workers, then the lease owners of running flows that are not registered. */
+export function workersOf(
+  registered: readonly RegisteredWorker[],
+  flows: readonly Summary[],
+  now: number,
+): WorkerView[] {
+  const known = new Set(registered.map((w) => w.id));
   const byOwner = new Map<string, Summary[]>();
   for (const f of flows) {
-    if (f.status !== 'running' || f.leaseOwner === undefined) continue;
+    if (f.status !== 'running' || f.leaseOwner === undefined || known.has(f.leaseOwner)) continue;
     const list = byOwner.get(f.leaseOwner) ?? [];
     list.push(f);
     byOwner.set(f.leaseOwner, list);
   }
-  return [...byOwner]
-    .map(([id, held]): WorkerView => {
-      // The Worker's default id is `<host>-<pid>-<8 characters>`.
-      const match = /^(.+)-(\d+)-[0-9a-f]{8}$/i.exec(id);
-      const expiries = held.map((f) => f.leaseExpiresAt).filter((x): x is number => x !== undefined);
-      return {
-        id,
-        host: match?.[1],
-        pid: match ? Number(match[2]) : undefined,
-        lastWriteAgeMs: Math.max(0, now - Math.max(...held.map((f) => f.updatedAt))),
-        flows: held.map((f) => ({ id: f.id, type: f.type, leaseExpiresAt: f.leaseExpiresAt })),
-        nextExpiry: expiries.length > 0 ? Math.min(...expiries) : undefined,
-      };
-    })
-    .sort((a, b) => a.id.localeCompare(b.id));
+  const fromRegistry = registered.map((w): WorkerView => {
+    const expiries = w.flows.map((f) => f.leaseExpiresAt).filter((x): x is number => x !== undefined);
+    return {
+      id: w.id,
+      registered: true,
+      kind: w.kind,
+      name: w.name,
+      host: w.host,
+      pid: w.pid,
+      queues: w.queues,
+      concurrency: w.concurrency,
+      heartbeatAgeMs: w.heartbeatAgeMs,
+      stats: w.stats,
+      flows: w.flows.map((f) => ({ id: f.flowId, type: f.type, leaseExpiresAt: f.leaseExpiresAt })),
+      nextExpiry: expiries.length > 0 ? Math.min(...expiries) : undefined,
+    };
+  });
+  const ownersOnly = [...byOwner].map(([id, held]): WorkerView => {
+    // The Worker's default id is `<host>-<pid>-<8 characters>`.
+    const match = /^(.+)-(\d+)-[0-9a-f]{8}$/i.exec(id);
+    const expiries = held.map((f) => f.leaseExpiresAt).filter((x): x is number => x !== undefined);
+    return {
+      id,
+      registered: false,
+      host: match?.[1],
+      pid: match ? Number(match[2]) : undefined,
+      lastWriteAgeMs: Math.max(0, now - Math.max(...held.map((f) => f.updatedAt))),
+      flows: held.map((f) => ({ id: f.id, type: f.type, leaseExpiresAt: f.leaseExpiresAt })),
+      nextExpiry: expiries.length > 0 ? Math.min(...expiries) : undefined,
+    };
+  });
+  return [...fromRegistry, ...ownersOnly].sort((a, b) => a.id.localeCompare(b.id));
 }
 
 function sorted(map: Map<string, number>): [string, number][] {

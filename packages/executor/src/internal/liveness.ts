@@ -90,7 +90,12 @@ export class Liveness {
     setImmediate(() => {
       this.#checkScheduled = false;
       if (this.#hooks.ended() || this.#active > 0) return;
-      if (this.#hooks.stalled()) return;
+      if (this.#hooks.stalled()) {
+        // The unstalled results may leave nothing but waits, with no live work to
+        // call for another look: look again once they have been delivered.
+        this.check();
+        return;
+      }
       if (this.#waits.length > 0) this.#hooks.blocked([...this.#waits]);
     });
   }

@@ -16,9 +16,8 @@ import { harness, until } from '../support.js';
 describe('replay of a failed DAG followed by waits only', () => {
   const h = harness({ fake: true });
 
-  // `it.fails`: the bug is open (executor src/internal/liveness.ts: after
-  // `stalled()` unstalls deliveries, no check follows). Drop `.fails` once fixed.
-  it.fails('suspends again on its pending timer instead of hanging in `running`', async () => {
+  // Fixed in src/internal/liveness.ts: after `stalled()` unstalls deliveries, another check follows.
+  it('suspends again on its pending timer instead of hanging in `running`', async () => {
     const g = Graph.fromNodes(
       [
         { name: 'n0', retry: RetryPolicy.NONE, run: () => Promise.reject(new Error('n0')) },

@@ -4,14 +4,17 @@
  *
  * @module
  */
-import type {
-  FlowRecord,
-  FlowStatus,
-  OperationRecord,
-  RecordResult,
-  SignalRecord,
-  StoreEvent,
-  Wait,
+import {
+  ErgonError,
+  ErrorCode,
+  type FlowRecord,
+  type FlowStatus,
+  type OperationRecord,
+  type RecordResult,
+  type SignalRecord,
+  type StoreEvent,
+  type Wait,
+  type WorkerRecord,
 } from '@ergon/core';
 import { corruptData } from './errors.js';
 
@@ -155,4 +158,17 @@ export function flowOf(flat: unknown): FlowRecord {
 /** The `[existed, record, cancelRequested]` reply of record-operation and consume-signal. */
 export function recordResult(reply: [number, string, number]): RecordResult {
   return { record: decodeOperation(reply[1]), existed: reply[0] === 1, cancelRequested: reply[2] === 1 };
+}
+
+/** A worker record as stored in the registry hash. @throws ErgonError `STORE_CORRUPT` for anything else. */
+export function decodeWorker(id: string, json: string): WorkerRecord {
+  try {
+    const record = JSON.parse(json) as WorkerRecord;
+    if (record && typeof record === 'object' && record.id === id && typeof record.lastSeenAt === 'number') return record;
+  } catch {
+    // fall through
+  }
+  throw new ErgonError(ErrorCode.STORE_CORRUPT, `worker record ${JSON.stringify(id)} in the registry is unreadable`, {
+    details: { workerId: id },
+  });
 }

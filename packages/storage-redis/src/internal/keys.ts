@@ -50,6 +50,16 @@ export class KeyLayout {
     return `${this.base}finished`;
   }
 
+  /** The worker registry: worker id → JSON record. */
+  get workers(): string {
+    return `${this.base}workers`;
+  }
+
+  /** Workers by last heartbeat: score ms, member worker id (reaping). */
+  get workersSeen(): string {
+    return `${this.base}workers:seen`;
+  }
+
   /** The flow's hash. */
   flow(id: string): string {
     return `${this.base}flow:${id}`;

@@ -25,6 +25,8 @@ export const SCRIPT_NAMES = [
   'purge',
   'list-flows',
   'next-wake-at',
+  'heartbeat-worker',
+  'remove-worker',
 ] as const;
 
 /** A script's name. */

@@ -23,6 +23,7 @@
 --- @include "includes/keys"
 --- @include "includes/index"
 --- @include "includes/events"
+--- @include "includes/owner"
 
 local fkey = KEYS[1]
 local f = redis.call('HMGET', fkey, 'status', 'token', 'queue')
@@ -36,7 +37,7 @@ if err then
   redis.call('HSET', fkey, 'lastError', err)
   redis.call('HINCRBY', fkey, 'abandons', 1)
 end
-redis.call('HDEL', fkey, 'owner', 'lease')
+clearOwner(fkey, ARGV[2])
 reindex(fkey, ARGV[2])
 if tonumber(runAt) > tonumber(ARGV[4]) then
   publishReady(f[3], runAt)

@@ -60,7 +60,7 @@ for i = 10 + nNames, #ARGV do
 end
 
 redis.call('HSET', fkey, 'status', 'suspended', 'waits', ARGV[6], 'updatedAt', now)
-redis.call('HDEL', fkey, 'owner', 'lease')
+clearOwner(fkey, id)
 local runAt = opt(ARGV[7])
 if runAt then
   redis.call('HSET', fkey, 'runAt', runAt)

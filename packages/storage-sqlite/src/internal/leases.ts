@@ -83,10 +83,18 @@ export function renewLease(ctx: TxContext, lease: RenewRequest): boolean {
   return flow.cancel_requested !== 0;
 }
 
-/** Gives a held flow back as pending; a stale token is ignored. */
+/** Gives a held flow back as pending (with an error: abandoned, counted); a stale token is ignored. */
 export function releaseLease(ctx: TxContext, lease: ReleaseRequest): void {
-  const released = ctx.q.release.get({ id: lease.flowId, token: lease.token, now: lease.now });
-  if (released) ctx.emit({ type: 'ready', queue: released.queue });
+  const { now } = lease;
+  const runAt = lease.retryAt ?? now;
+  const released = ctx.q.release.get({
+    id: lease.flowId,
+    token: lease.token,
+    now,
+    runAt,
+    error: lease.error ?? null,
+  });
+  if (released) ctx.emit({ type: 'ready', queue: released.queue, at: runAt > now ? runAt : undefined });
 }
 
 /** The earliest time a flow of these types and queues becomes claimable. */

@@ -114,8 +114,18 @@ function finish(
   if (flow.parent_id === null) return;
   const parent = q.fence.get({ id: flow.parent_id });
   if (parent?.status !== 'suspended') return;
-  if (parseWaits(parent.waits, parent.id).some((w) => w.kind === 'child' && w.flowId === flow.id)) {
-    wake(ctx, parent, now);
+  if (waitsOn(parent, flow.id)) wake(ctx, parent, now);
+}
+
+/**
+ * True when `parent` waits on the child `childId`; also when its waits are unreadable: a
+ * spurious wake costs one run, while a failure here would stop the child from finishing.
+ */
+function waitsOn(parent: FenceRow, childId: string): boolean {
+  try {
+    return parseWaits(parent.waits, parent.id).some((w) => w.kind === 'child' && w.flowId === childId);
+  } catch {
+    return true;
   }
 }
 

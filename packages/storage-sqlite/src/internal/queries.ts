@@ -12,6 +12,7 @@ import { PACKED_FLOWS, PACKED_POSITIONS } from './history-keys.js';
 import type { FlowRow, HistoryRow, SignalRow } from './rows.js';
 import type { EventsTable, Schema } from './schema.js';
 import { Ordered, Prepared, param } from './statements.js';
+import { prepareWorkerQueries } from './workers.js';
 
 /** What the lease check of a history write reads. */
 export interface HolderRow {
@@ -167,6 +168,8 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
           lease_owner: str('workerId'),
           lease_expires_at: num('expiresAt'),
           run_count: eb('run_count', '+', 1),
+          // Taking over an expired lease: that run was abandoned.
+          abandoned_runs: sql<number>`abandoned_runs + (status = 'running')`,
           waits: '[]',
           updated_at: num('now'),
         }))
@@ -184,10 +187,13 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
         .updateTable('flows')
         .set({
           status: 'pending',
-          run_at: num('now'),
+          run_at: num('runAt'),
           lease_owner: null,
           lease_expires_at: null,
           updated_at: num('now'),
+          // A release with an error is an abandoned run, and says why; a plain one changes neither.
+          last_error: sql<string | null>`coalesce(${nullableStr('error')}, last_error)`,
+          abandoned_runs: sql<number>`abandoned_runs + (${nullableStr('error')} is not null)`,
         })
         .where('id', '=', str('id'))
         .where('fencing_token', '=', num('token'))
@@ -203,6 +209,8 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
           run_at: nullableNum('runAt'),
           lease_owner: null,
           lease_expires_at: null,
+          abandoned_runs: 0,
+          last_error: null,
           updated_at: num('now'),
         })
         .where('id', '=', str('id')),
@@ -221,6 +229,8 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
           run_at: null,
           lease_owner: null,
           lease_expires_at: null,
+          abandoned_runs: 0,
+          last_error: null,
           finished_at: num('now'),
           updated_at: num('now'),
         }))
@@ -361,6 +371,7 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
     eventsAfter: p<EventRow>(
       k.selectFrom('events').selectAll().where('seq', '>', num('seq')).orderBy('seq').limit(num('limit')),
     ),
+    ...prepareWorkerQueries(db, k),
   };
 }
 

@@ -31,8 +31,19 @@ export type SignalRow = Selectable<SignalsTable>;
 
 const EMPTY_WAITS: readonly Wait[] = Object.freeze([]);
 
-/** A frozen {@link FlowRecord} from a row. @throws STORE_CORRUPT when `waits` is not the store's JSON. */
+/**
+ * A frozen {@link FlowRecord} from a row. Waits that are not the store's JSON become none,
+ * with `damage` saying so: one damaged row must not fail a whole page of `listFlows`.
+ */
 export function toFlowRecord(row: FlowRow): FlowRecord {
+  let waits: readonly Wait[];
+  let damage: string | undefined;
+  try {
+    waits = parseWaits(row.waits, row.id);
+  } catch (error) {
+    waits = EMPTY_WAITS;
+    damage = (error as Error).message;
+  }
   return Object.freeze({
     id: row.id,
     type: row.type,
@@ -47,9 +58,12 @@ export function toFlowRecord(row: FlowRow): FlowRecord {
     fencingToken: row.fencing_token,
     leaseOwner: row.lease_owner ?? undefined,
     leaseExpiresAt: row.lease_expires_at ?? undefined,
-    waits: parseWaits(row.waits, row.id),
+    waits,
     cancelRequested: row.cancel_requested !== 0,
     runCount: row.run_count,
+    abandonedRuns: row.abandoned_runs ?? 0,
+    lastError: row.last_error ?? undefined,
+    damage,
     traceContext: row.trace_context ?? undefined,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -94,8 +108,40 @@ function corruptWaits(flowId: string, cause?: unknown): Error {
   );
 }
 
-/** A frozen {@link OperationRecord} from a row. */
+const KINDS: ReadonlySet<string> = new Set([
+  'step',
+  'run',
+  'sleep',
+  'signal',
+  'child',
+  'now',
+  'random',
+  'uuid',
+  'dag',
+]);
+const OPERATION_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'waiting']);
+
+/**
+ * A frozen {@link OperationRecord} from a row.
+ * @throws STORE_CORRUPT when the row is not one this store wrote (a field of the wrong type or
+ *   an unknown kind or status): the flow cannot be replayed from it.
+ */
 export function toOperationRecord(row: HistoryRow): OperationRecord {
+  if (
+    !Number.isInteger(row.position) ||
+    !Number.isInteger(row.attempts) ||
+    typeof row.key !== 'string' ||
+    !KINDS.has(row.kind) ||
+    !OPERATION_STATUSES.has(row.status) ||
+    typeof row.started_at !== 'number'
+  ) {
+    throw permanentError(
+      ErrorCode.STORE_CORRUPT,
+      `flow ${JSON.stringify(row.flow_id)} has an unreadable history record at position ${String(row.position)}: ` +
+        'the database was changed outside Ergon; the flow cannot be replayed from it',
+      { details: { flowId: row.flow_id, position: row.position } },
+    );
+  }
   return Object.freeze({
     flowId: row.flow_id,
     position: row.position,

@@ -22,6 +22,7 @@ import {
   sql,
 } from 'kysely';
 import { historyKeys } from './history-keys.js';
+import { type WorkersTable, workersMigration } from './workers.js';
 
 /**
  * `PRAGMA application_id` of every Ergon database ("ERGN" in ASCII). Together
@@ -58,6 +59,10 @@ export interface FlowsTable {
   waits: Generated<string>;
   cancel_requested: Generated<number>;
   run_count: Generated<number>;
+  /** Runs in a row abandoned without progress (schema version 4); see `FlowRecord.abandonedRuns`. */
+  abandoned_runs: Generated<number>;
+  /** The encoded error of the last abandoned run (schema version 4). */
+  last_error: string | null;
   trace_context: string | null;
   created_at: number;
   updated_at: number;
@@ -112,6 +117,7 @@ export interface Schema {
   history: HistoryTable;
   signals: SignalsTable;
   events: EventsTable;
+  workers: WorkersTable;
 }
 
 async function setSchemaVersion(db: Kysely<unknown>, version: number): Promise<void> {
@@ -234,6 +240,18 @@ const initial: Migration = {
   },
 };
 
+/** Version 4: what the poison rule counts (abandoned runs in a row) and the last cause. */
+const abandonedRuns: Migration = {
+  async up(db) {
+    await db.schema
+      .alterTable('flows')
+      .addColumn('abandoned_runs', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.alterTable('flows').addColumn('last_error', 'text').execute();
+    await setSchemaVersion(db, 4);
+  },
+};
+
 /** Every migration, by name. Names sort in the order they run. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': initial,
@@ -243,6 +261,13 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
       await setSchemaVersion(db, 2);
     },
   },
+  '0003_workers': {
+    async up(db) {
+      await workersMigration.up(db);
+      await setSchemaVersion(db, 3);
+    },
+  },
+  '0004_abandoned_runs': abandonedRuns,
 });
 
 /** The schema version this code writes: the number of migrations. */

@@ -6,7 +6,18 @@
  *
  * @module
  */
-import { type Duration, InvalidArgumentError, type Logger, noopLogger, toError, toMillis } from '@ergon/core';
+import {
+  type Duration,
+  InvalidArgumentError,
+  type Logger,
+  noopLogger,
+  runtimeStore,
+  type StoreInput,
+  systemClock,
+  toError,
+  toMillis,
+} from '@ergon/core';
+import { WORKER_HOST, WorkerPresence } from '@ergon/executor';
 import { inSpan } from '../internal/telemetry.js';
 import { runPool } from '../processes/process-pool.js';
 import type { TaskContext, WorkerInfo } from '../task/context.js';
@@ -43,6 +54,19 @@ export interface RunOptions {
   readonly restarts?: number;
   /** This process's place in a pool; set by the pool for its children. */
   readonly worker?: WorkerInfo;
+  /**
+   * Shows the run in a store's worker registry (`client.workers()`, `ergon workers`,
+   * the dashboard) under the task's name, with its processed, succeeded, failed,
+   * dead-lettered and requeued counts, heartbeating every `heartbeat` (default
+   * `'500ms'`). For a run in this process (not with `workers` above 1).
+   */
+  readonly registry?: {
+    readonly store: StoreInput;
+    /** Registry id. Default `task:<name>:<host>:<pid>`. */
+    readonly id?: string;
+    readonly heartbeat?: Duration;
+    readonly lapse?: Duration;
+  };
 }
 
 /** A running task. */
@@ -73,6 +97,11 @@ export function startTask(task: Task | TaskReference, options: RunOptions = {}):
   if (workers > 1 && !isTaskReference(task)) {
     throw new InvalidArgumentError(
       'a process pool loads the task in each child: pass { module: import.meta.url, export: "<name>" }, not the task object',
+    );
+  }
+  if (options.registry !== undefined && workers > 1) {
+    throw new InvalidArgumentError(
+      'registry applies to a run in this process: give it to runTask in each process instead of with workers above 1',
     );
   }
   if (options.restarts !== undefined && (!Number.isSafeInteger(options.restarts) || options.restarts < 0)) {
@@ -165,7 +194,15 @@ async function runHere(
     return failed(error);
   }
   const threads = task.model === 'threaded' ? new ThreadPool(task.policy.concurrency) : undefined;
+  const counts = { processed: 0, succeeded: 0, failed: 0, deadLettered: 0, requeued: 0 };
+  const presence = options.registry ? taskPresence(task, options.registry, counts, logger) : undefined;
+  presence?.start();
   const onOutcome = (outcome: TransactionOutcome) => {
+    counts.processed++;
+    if (outcome.status === 'succeeded') counts.succeeded++;
+    else if (outcome.status === 'failed') counts.failed++;
+    if (outcome.settlement === 'dead-letter') counts.deadLettered++;
+    else if (outcome.settlement === 'requeue') counts.requeued++;
     if (outcome.status === 'failed') {
       logger.warn(`task ${task.name}: transaction ${outcome.transactionId ?? '(unprepared)'} failed`, {
         stage: outcome.failedStage,
@@ -200,7 +237,39 @@ async function runHere(
       threads,
     );
   } finally {
+    await presence?.stop();
     await threads?.close();
     await stopDependencies();
   }
+}
+
+/** The run's presence in the worker registry, reporting `counts`. */
+function taskPresence(
+  task: Task,
+  registry: NonNullable<RunOptions['registry']>,
+  counts: Readonly<Record<string, number>>,
+  logger: Logger,
+): WorkerPresence {
+  const startedAt = Date.now();
+  const id = registry.id ?? `task:${task.name}:${WORKER_HOST}:${process.pid}`;
+  return new WorkerPresence({
+    store: runtimeStore(registry.store),
+    clock: systemClock,
+    logger,
+    heartbeatMs: toMillis(registry.heartbeat ?? '500ms', 'registry heartbeat'),
+    lapseMs: toMillis(registry.lapse ?? '2s', 'registry lapse'),
+    info: () => ({
+      id,
+      kind: 'task',
+      name: task.name,
+      host: WORKER_HOST,
+      pid: process.pid,
+      queues: [],
+      types: [],
+      concurrency: task.policy.concurrency,
+      startedAt,
+      stats: JSON.stringify(counts),
+    }),
+    onReaped: () => {},
+  });
 }

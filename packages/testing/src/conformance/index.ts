@@ -23,6 +23,7 @@ import { historyCases } from './history.js';
 import { lifecycleCases } from './lifecycle.js';
 import { signalCases } from './signals.js';
 import type { SuiteContext } from './support.js';
+import { workerCases } from './workers.js';
 
 /** An optional capability a store lacks, and why. */
 export interface StoreConformanceSkip {
@@ -89,6 +90,7 @@ export function describeExecutionLogConformance<S extends ExecutionLog>(
     signalCases(context);
     lifecycleCases(context);
     badInputCases(context);
+    workerCases(context);
     for (const [capability, cases] of Object.entries(CAPABILITY_CASES) as [
       keyof StoreCapabilities,
       typeof eventCases,

@@ -43,10 +43,12 @@ import {
 } from '../execution-log.js';
 import { normalizeQuery } from '../query.js';
 import type { FlowRecord, OperationRecord, SignalRecord } from '../records.js';
+import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecord } from '../workers.js';
 import {
   checkClaim,
   checkConsume,
   checkFinish,
+  checkHeartbeat,
   checkId,
   checkLease,
   checkName,
@@ -267,6 +269,31 @@ export class RuntimeExecutionLog {
     return this.#call('purge', request, () => {
       checkPurge(request);
       return request.limit === 0 ? Promise.resolve(0) : this.inner.purge(request);
+    });
+  }
+
+  /** {@inheritDoc ExecutionLog.heartbeatWorker} */
+  heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
+    return this.#call('worker heartbeat', request, () => {
+      checkHeartbeat(request);
+      return this.inner.heartbeatWorker(request);
+    });
+  }
+
+  /** {@inheritDoc ExecutionLog.listWorkers} */
+  listWorkers(options?: ReadOptions): Promise<WorkerRecord[]> {
+    return this.#call('list workers', options, () => this.inner.listWorkers(options));
+  }
+
+  /** {@inheritDoc ExecutionLog.removeWorker} */
+  removeWorker(request: RemoveWorkerRequest): Promise<number> {
+    return this.#call('remove worker', request, () => {
+      checkName(request?.workerId, 'worker id');
+      checkTime(request.now, 'now');
+      if (typeof request.expireLeases !== 'boolean') {
+        throw new ErgonError(ErrorCode.INVALID_ARGUMENT, 'removeWorker needs expireLeases: true or false');
+      }
+      return this.inner.removeWorker(request);
     });
   }
 

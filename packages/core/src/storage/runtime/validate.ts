@@ -8,6 +8,7 @@
  */
 import { ErrorCode, InvalidArgumentError } from '../../errors.js';
 import { validateId } from '../../ids.js';
+import type { WorkerHeartbeat } from '../workers.js';
 import type {
   ClaimRequest,
   ConsumeSignalRequest,
@@ -209,6 +210,26 @@ export function checkFinish(request: FinishRequest): void {
   checkTime(request.now, 'now');
   checkOptionalText(request.result, 'flow result');
   checkOptionalText(request.error, 'flow error');
+}
+
+/** Input of `heartbeatWorker`. */
+export function checkHeartbeat(request: WorkerHeartbeat): void {
+  if (typeof request !== 'object' || request === null) invalid('heartbeatWorker needs { worker, now, lapseMs }');
+  const w = request.worker;
+  if (typeof w !== 'object' || w === null) invalid('heartbeatWorker needs a worker');
+  checkName(w.id, 'worker id');
+  if (w.kind !== 'worker' && w.kind !== 'task') invalid(`worker kind must be worker or task (got ${show(w.kind)})`);
+  if (w.name !== undefined) checkName(w.name, 'worker name');
+  checkName(w.host, 'worker host');
+  checkWhole(w.pid, 'worker pid', 0);
+  checkNames(w.queues, 'worker queues');
+  checkNames(w.types, 'worker types');
+  checkWhole(w.concurrency, 'worker concurrency', 0);
+  checkTime(w.startedAt, 'worker startedAt');
+  checkOptionalText(w.stats, 'worker stats');
+  checkTime(request.now, 'now');
+  checkTime(request.lapseMs, 'lapseMs');
+  if (request.lapseMs <= 0) invalid(`lapseMs must be > 0 (got ${request.lapseMs})`);
 }
 
 /** Input of `purge`. */

@@ -1,7 +1,7 @@
 /**
- * Workers, as far as the store knows them: the lease owners of running flows,
- * with the flows each holds and when their leases expire. (A worker registry
- * with heartbeats will show idle workers too.)
+ * Workers: the store's registry (heartbeat age, host, pid, queues, what they
+ * report), with the flows each holds and when their leases expire; lease
+ * owners that are not registered (executors, workers with liveness off) too.
  */
 import type { WorkerView } from '../../api-types.js';
 import { get } from '../api.js';
@@ -18,7 +18,7 @@ export function workersPage(): Page {
     h(
       'p',
       { class: 'muted' },
-      'Workers seen holding leases on running flows. An expired lease is reclaimable by any worker.',
+      'Live workers from the registry (a worker silent past its lapse is declared dead and its leases expire), and other holders of leases on running flows. An expired lease is reclaimable by any worker.',
     ),
     box,
   );
@@ -34,7 +34,7 @@ export function workersPage(): Page {
 
 /** A table of workers (also on the overview). */
 export function workersTable(workers: readonly WorkerView[]): HTMLElement {
-  if (workers.length === 0) return h('p', { class: 'muted' }, 'No worker holds a flow right now.');
+  if (workers.length === 0) return h('p', { class: 'muted' }, 'No live worker, and no flow held.');
   const now = Date.now();
   return h(
     'table',
@@ -45,7 +45,9 @@ export function workersTable(workers: readonly WorkerView[]): HTMLElement {
       h(
         'tr',
         null,
-        ...['id', 'host', 'pid', 'last write', 'flows held', 'lease expiries'].map((t) => h('th', null, t)),
+        ...['id', 'kind', 'host', 'pid', 'heartbeat', 'flows held', 'lease expiries', 'stats'].map((t) =>
+          h('th', null, t),
+        ),
       ),
     ),
     h(
@@ -56,9 +58,18 @@ export function workersTable(workers: readonly WorkerView[]): HTMLElement {
           'tr',
           { 'data-worker': w.id },
           h('td', { class: 'mono' }, w.id),
+          h('td', null, w.registered ? [w.kind ?? 'worker', w.name ? ` ${w.name}` : ''].join('') : 'lease owner'),
           h('td', null, w.host ?? '—'),
           h('td', null, w.pid === undefined ? '—' : String(w.pid)),
-          h('td', null, w.lastWriteAgeMs === undefined ? '—' : `${duration(w.lastWriteAgeMs)} ago`),
+          h(
+            'td',
+            null,
+            w.heartbeatAgeMs !== undefined
+              ? `${duration(w.heartbeatAgeMs)} ago`
+              : w.lastWriteAgeMs !== undefined
+                ? `last write ${duration(w.lastWriteAgeMs)} ago`
+                : '—',
+          ),
           h(
             'td',
             null,
@@ -71,8 +82,16 @@ export function workersTable(workers: readonly WorkerView[]): HTMLElement {
             { class: w.nextExpiry !== undefined && w.nextExpiry < now ? 'error-text' : '' },
             w.nextExpiry === undefined ? '—' : `next ${relative(w.nextExpiry, now)}`,
           ),
+          h('td', { class: 'mono' }, w.stats ? statsText(w.stats) : '—'),
         ),
       ),
     ),
   );
+}
+
+/** `flowsRun 12, failed 1` from what a worker reports. */
+function statsText(stats: Readonly<Record<string, unknown>>): string {
+  return Object.entries(stats)
+    .map(([key, value]) => `${key} ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+    .join(', ');
 }

@@ -3,6 +3,7 @@
 -- expired lease (the flow is still running) counts that run as abandoned.
 --- @include "keys"
 --- @include "index"
+--- @include "owner"
 
 -- Returns the flow hash as a flat field/value list.
 local function claimFlow(fkey, id, worker, leaseUntil, now)
@@ -11,7 +12,8 @@ local function claimFlow(fkey, id, worker, leaseUntil, now)
   end
   redis.call('HINCRBY', fkey, 'token', 1)
   redis.call('HINCRBY', fkey, 'runs', 1)
-  redis.call('HSET', fkey, 'status', 'running', 'owner', worker, 'lease', leaseUntil, 'waits', '[]', 'updatedAt', now)
+  setOwner(fkey, id, worker)
+  redis.call('HSET', fkey, 'status', 'running', 'lease', leaseUntil, 'waits', '[]', 'updatedAt', now)
   reindex(fkey, id)
   return redis.call('HGETALL', fkey)
 end

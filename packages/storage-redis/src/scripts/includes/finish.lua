@@ -5,6 +5,7 @@
 --- @include "events"
 --- @include "waits"
 --- @include "wake"
+--- @include "owner"
 
 -- `result` replaces the stored result (nil clears it). A completed flow has
 -- no error; a failed one gets `err`; a cancelled one keeps the reason its
@@ -22,7 +23,8 @@ local function finish(fkey, id, status, result, err, now)
   elseif err and not (status == 'cancelled' and redis.call('HEXISTS', fkey, 'error') == 1) then
     redis.call('HSET', fkey, 'error', err)
   end
-  redis.call('HDEL', fkey, 'runAt', 'owner', 'lease')
+  redis.call('HDEL', fkey, 'runAt')
+  clearOwner(fkey, id)
   reindex(fkey, id)
   redis.call('ZADD', FINISHED_KEY, now, id)
   publishFinished(id, status)

@@ -1,0 +1,25 @@
+-- Expiring the leases of a worker declared dead.
+--- @include "keys"
+--- @include "index"
+--- @include "events"
+--- @include "owner"
+
+-- Every flow `worker` still runs gets `lease = now`: claimable at once by any
+-- worker (a claim bumps the token, so the dead one's late writes are refused).
+-- Returns how many leases were expired.
+local function expireLeases(worker, now)
+  local held = heldKey(worker)
+  local expired = 0
+  for _, id in ipairs(redis.call('SMEMBERS', held)) do
+    local fkey = flowKey(id)
+    local f = redis.call('HMGET', fkey, 'status', 'owner', 'lease', 'queue')
+    if f[1] == 'running' and f[2] == worker and tonumber(f[3] or '0') > tonumber(now) then
+      redis.call('HSET', fkey, 'lease', now)
+      reindex(fkey, id)
+      publishReady(f[4], nil)
+      expired = expired + 1
+    end
+  end
+  redis.call('DEL', held)
+  return expired
+end
