@@ -74,7 +74,10 @@ export function resolveMqttOptions(options: MqttServiceOptions): ResolvedMqttOpt
   };
   const topicOf = (value: unknown, what: string): string | undefined => {
     const got = text(value, what);
-    if (got !== undefined && (/[+#]/.test(got) || got.includes(String.fromCharCode(0)) || got.startsWith('$share/')))
+    if (
+      got !== undefined &&
+      (/[+#]/.test(got) || got.includes(String.fromCharCode(0)) || got.startsWith('$share/'))
+    )
       fail(`${what} must be a literal topic: no + or # wildcards (got ${got})`);
     return got;
   };

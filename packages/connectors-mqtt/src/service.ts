@@ -8,7 +8,7 @@
  * @module
  */
 import { ErgonError, ErrorCode, type HealthStatus, type Service } from '@ergon/core';
-import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
+import { connect, type IPublishPacket, type ISubscriptionMap, type MqttClient } from 'mqtt';
 import { redactUrl, toConnectorError } from './errors.js';
 import { Confirmer, type PacketWriter } from './internal/confirm.js';
 import type { IncomingMessage, OutgoingMessage } from './messages.js';
@@ -217,9 +217,18 @@ export class MqttService implements Service {
     };
     client.on('connect', (connack) => {
       if (!connack.sessionPresent) this.#session++;
-      if (this.#state === 'reconnecting') this.#state = 'connected';
-      if (o.group !== undefined && this.#client === client && !connack.sessionPresent)
-        void this.#subscribe(client);
+      if (this.#client !== client) return; // the first connect: #open subscribes
+      // Subscribe again on every reconnect (Mosquitto 2.0 restores a persisted session
+      // without its shared subscriptions); healthy once subscribed.
+      const subscribed = o.group === undefined ? Promise.resolve() : this.#subscribe(client);
+      subscribed.then(
+        () => {
+          if (this.#state === 'reconnecting') this.#state = 'connected';
+        },
+        (error: unknown) => {
+          this.#lastError = `subscribing again failed: ${(error as Error).message}`;
+        },
+      );
     });
     client.on('close', () => {
       if (this.#state === 'connected') {
@@ -267,9 +276,10 @@ export class MqttService implements Service {
   }
 
   async #subscribe(client: MqttClient): Promise<void> {
-    const granted = await client.subscribeAsync(`$share/${this.options.group}/${this.options.topic}`, {
-      qos: 1,
-    });
+    const filter = `$share/${this.options.group}/${this.options.topic}`;
+    // `resubscribe`: send it even though mqtt.js believes the subscription is in place.
+    const request = { [filter]: { qos: 1 }, resubscribe: true } as ISubscriptionMap;
+    const granted = await client.subscribeAsync(request);
     const code = granted[0]?.qos ?? 128;
     if (code > 2)
       throw Object.assign(new Error(`the broker refused the subscription (reason ${code})`), { code });
