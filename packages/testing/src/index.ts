@@ -9,6 +9,7 @@ export {
   describeExecutionLogConformance,
   type StoreConformanceSkip,
 } from './conformance/index.js';
+export type { DamageHooks } from './conformance/damaged.js';
 export {
   type CapabilitySupport,
   CONNECTOR_CAPABILITIES,

@@ -1,7 +1,18 @@
 import { describeExecutionLogConformance } from '@ergon/testing';
+import { Redis } from 'ioredis';
 import { describe } from 'vitest';
 import type { RedisExecutionLog } from '../index.js';
-import { disposeStore, openStore, redisAvailable } from './support.js';
+import { disposeStore, openStore, REDIS_URL, redisAvailable } from './support.js';
+
+/** Runs `change` on a connection of its own, as another client of the same Redis would. */
+async function outside(change: (redis: Redis) => Promise<unknown>): Promise<void> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    await change(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
 
 // Service guard (support.ts): under CI=true a missing service fails the run; elsewhere this suite is skipped loudly.
 describe.skipIf(!redisAvailable)('RedisExecutionLog against the shared Redis', () => {
@@ -9,5 +20,12 @@ describe.skipIf(!redisAvailable)('RedisExecutionLog against the shared Redis', (
     name: 'RedisExecutionLog',
     create: () => openStore(),
     teardown: (store) => disposeStore(store),
+    damage: {
+      // A history record that is not JSON: before, reading it was STORE_UNAVAILABLE for good.
+      history: (store, flowId) =>
+        outside((redis) => redis.hset(`{${store.prefix}}:hist:${flowId}`, '0', '{"status":"comp')),
+      waits: (store, flowId) =>
+        outside((redis) => redis.hset(`{${store.prefix}}:flow:${flowId}`, 'waits', '{not json')),
+    },
   });
 });

@@ -15,8 +15,10 @@ import {
   type StoreCapabilities,
 } from '@ergon/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { abandonedCases } from './abandoned.js';
 import { badInputCases } from './bad-input.js';
 import { claimCases } from './claims.js';
+import { type DamageHooks, damagedCases } from './damaged.js';
 import { eventCases } from './events.js';
 import { flowCases } from './flows.js';
 import { historyCases } from './history.js';
@@ -43,7 +45,22 @@ export interface ConformanceOptions<S extends ExecutionLog = ExecutionLog> {
   readonly teardown?: (store: S) => Promise<void> | void;
   /** Capabilities the store lacks, each with its reason. */
   readonly skip?: readonly StoreConformanceSkip[];
+  /**
+   * How the store's test damages its data at rest, for the cases on damaged data; or why it
+   * cannot (a store with nothing at rest). Without either, those cases are skipped, loudly.
+   */
+  readonly damage?: DamageHooks<S> | { readonly skip: string };
 }
+
+/** Stands in for missing hooks in a skipped suite (never called). */
+const NO_DAMAGE: DamageHooks = {
+  history: () => {
+    throw new Error('no damage hooks');
+  },
+  waits: () => {
+    throw new Error('no damage hooks');
+  },
+};
 
 /** The optional capabilities and their cases. */
 const CAPABILITY_CASES: Readonly<Record<keyof StoreCapabilities, (ctx: SuiteContext) => void>> = {
@@ -89,8 +106,19 @@ export function describeExecutionLogConformance<S extends ExecutionLog>(
     historyCases(context);
     signalCases(context);
     lifecycleCases(context);
+    abandonedCases(context);
     badInputCases(context);
     workerCases(context);
+    const damage = options.damage;
+    if (damage === undefined) {
+      describe.skip('damaged data (skipped: the store gave no damage hooks)', () => {
+        damagedCases(context, NO_DAMAGE);
+      });
+    } else if ('skip' in damage) {
+      describe.skip(`damaged data (skipped: ${damage.skip})`, () => damagedCases(context, NO_DAMAGE));
+    } else {
+      damagedCases(context, damage);
+    }
     for (const [capability, cases] of Object.entries(CAPABILITY_CASES) as [
       keyof StoreCapabilities,
       typeof eventCases,
