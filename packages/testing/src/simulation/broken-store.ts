@@ -1,0 +1,32 @@
+/**
+ * A deliberately broken store, to show the simulation can fail: it drops
+ * fencing. A write carrying a stale token is rewritten to carry the flow's
+ * current one, so a worker that lost its lease keeps writing over the work of
+ * the worker that took the flow over.
+ *
+ * @module
+ */
+import type { ExecutionLog, LeaseRef } from '@ergon/core';
+
+type Fenced = 'renewLease' | 'recordOperation' | 'consumeSignal' | 'suspend' | 'finishFlow';
+const FENCED: readonly Fenced[] = ['renewLease', 'recordOperation', 'consumeSignal', 'suspend', 'finishFlow'];
+
+/**
+ * Wraps `store` so that its fenced writes ignore the token they carry: each is
+ * sent with the flow's current token instead. Never use it outside tests of
+ * the simulation itself.
+ */
+export function fencingIgnoringStore(store: ExecutionLog): ExecutionLog {
+  return new Proxy(store, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      if (!FENCED.includes(property as Fenced)) return value.bind(target);
+      return async (request: LeaseRef) => {
+        const flow = await target.getFlow(request.flowId);
+        const token = flow?.status === 'running' ? flow.fencingToken : request.token;
+        return value.call(target, { ...request, token });
+      };
+    },
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * The engine as the simulation sees it: a small interface the caller builds
+ * from the engine under test (`@ergon/testing` cannot depend on
+ * `@ergon/executor`, which depends on it). {@link executorEngine} builds one
+ * from the executor's own exports.
+ *
+ * @module
+ */
+import type { Clock, ExecutionLog } from '@ergon/core';
+import type { FlowScript } from './script.js';
+
+/** What a simulated worker is started with. */
+export interface SimWorkerOptions {
+  /** Unique per incarnation (`w0`, then `w0.1` after a restart). */
+  readonly id: string;
+  /** This worker's fault-injecting store. */
+  readonly store: ExecutionLog;
+  readonly clock: Clock;
+  /** The one queue of this seed's flows (the store may hold other seeds' flows). */
+  readonly queue: string;
+  readonly leaseMs: number;
+  readonly concurrency: number;
+  /** Retry backoffs at least this long become durable timers. */
+  readonly durableBackoffMs: number;
+  /** Longest idle sleep (simulated time) between claims. */
+  readonly maxIdleMs: number;
+  /** Called each time a step or DAG node body starts (for re-run counts). */
+  readonly onStepStart?: ((flowId: string, key: string) => void) | undefined;
+}
+
+/** A running simulated worker. */
+export interface SimWorker {
+  /**
+   * Stops claiming and waits for in-flight runs. Resolves once the runs are
+   * done: the runner keeps the simulated clock moving meanwhile.
+   */
+  stop(): Promise<void>;
+}
+
+/** The client side of the engine, on the client's fault-injecting store. */
+export interface SimClient {
+  /** Schedules a top-level flow running `script` in the seed's queue (idempotent by id). */
+  schedule(flowId: string, script: FlowScript): Promise<void>;
+  signal(flowId: string, name: string, payload: string): Promise<void>;
+  cancel(flowId: string): Promise<void>;
+}
+
+/** The engine under test. */
+export interface SimEngine {
+  /** Shown in reports. */
+  readonly name: string;
+  startWorker(options: SimWorkerOptions): SimWorker;
+  client(options: { readonly store: ExecutionLog; readonly clock: Clock; readonly queue: string }): SimClient;
+}

@@ -1,0 +1,69 @@
+/**
+ * `@ergon/testing/simulation`: deterministic simulation of the engine over
+ * any store. A seed gives a workload (flows of steps, retries, timers,
+ * signals, children and DAGs; schedules, signals and cancels; worker pauses,
+ * kills and clock jumps) and a fault plan (store calls refused, replies lost
+ * after a commit, calls delayed or delivered twice, the clock jumping past
+ * leases); the runner drives workers, a client and the simulated clock
+ * through it and checks every invariant afterwards. A failing seed replays
+ * exactly on the memory store.
+ *
+ * ```ts
+ * const engine = executorEngine({ flow, Worker, Client, Graph });
+ * const report = await runSimulation({ seed: 42, engine, createStore: async () => ({ store: new InMemoryExecutionLog(), dispose: async () => {} }) });
+ * ```
+ *
+ * @module
+ */
+export { fencingIgnoringStore } from './broken-store.js';
+export { type CheckInput, checkInvariants } from './checker.js';
+export type { SimClient, SimEngine, SimWorker, SimWorkerOptions } from './engine.js';
+export {
+  type ExecutorModule,
+  executorEngine,
+  type ScriptContext,
+  type ScriptGraphNode,
+  type ScriptStepScope,
+} from './executor-engine.js';
+export {
+  FAULT_PROFILES,
+  type FaultDecision,
+  type FaultKind,
+  FaultPlan,
+  type FaultRates,
+} from './fault-plan.js';
+export {
+  createFaultStore,
+  type FaultControl,
+  type FaultStore,
+  type FaultStoreOptions,
+} from './fault-store.js';
+export { hash32, hashUnit, Prng } from './prng.js';
+export type { SimStore, SimulationOptions, SimulationReport, SimulationStats } from './options.js';
+export { runSimulation } from './runner.js';
+export {
+  type AllOp,
+  type ChildOp,
+  type DagNodeScript,
+  type DagOp,
+  type ExpectedPosition,
+  expectedPositions,
+  type FlowScript,
+  SIM_FLOW_TYPE,
+  type ScriptOp,
+  type SignalOp,
+  type SleepOp,
+  type StepOp,
+} from './script.js';
+export { SimClock } from './sim-clock.js';
+export { type StoreSnapshot, readSnapshot } from './snapshot.js';
+export { Trace, type TraceEntry } from './trace.js';
+export { type FormatTraceOptions, formatTrace } from './trace-format.js';
+export { Invariant, type Violation } from './violations.js';
+export {
+  DEFAULT_SHAPE,
+  generateWorkload,
+  type SimAction,
+  type Workload,
+  type WorkloadShape,
+} from './workload.js';

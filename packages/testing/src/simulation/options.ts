@@ -1,0 +1,84 @@
+/**
+ * What a simulation run takes and what it reports.
+ *
+ * @module
+ */
+import type { ExecutionLog } from '@ergon/core';
+import type { SimEngine } from './engine.js';
+import type { FaultKind, FaultRates } from './fault-plan.js';
+import type { Trace } from './trace.js';
+import type { Violation } from './violations.js';
+import type { WorkloadShape } from './workload.js';
+
+/**
+ * A store for one seed, and what to do with it after the seed. It may be
+ * shared by many seeds (creating a SQLite file or a Redis connection per seed
+ * costs more than a small seed): each seed's flows have ids of their own and
+ * a queue of their own, and only those are claimed and checked.
+ */
+export interface SimStore {
+  readonly store: ExecutionLog;
+  dispose(): Promise<void>;
+}
+
+/** Options of {@link runSimulation}. */
+export interface SimulationOptions {
+  readonly seed: number;
+  readonly engine: SimEngine;
+  readonly createStore: () => Promise<SimStore>;
+  readonly shape?: WorkloadShape;
+  /** Wraps the fresh store before the fault wrappers (a deliberately broken store, in tests of the simulation). */
+  readonly wrapStore?: (store: ExecutionLog) => ExecutionLog;
+  /** Fault rates instead of the seed's profile. */
+  readonly rates?: FaultRates;
+  /**
+   * Real milliseconds without store activity before the system counts as
+   * quiet. 0 (the default) suits the memory store, whose replies are a
+   * microtask away; stores behind I/O need a few.
+   */
+  readonly quietMs?: number;
+  /** Simulated time the healing phase may take before unfinished flows count as stuck. Default 6 h. */
+  readonly healMs?: number;
+  /**
+   * Replace `Math.random` with a stream of the seed while the seed runs (the
+   * engine's jittered backoffs then replay too). Default true; turn it off when
+   * other work shares the process at the same time.
+   */
+  readonly seedMathRandom?: boolean;
+  /** Called with the seed's trace once it ran (to print a failing seed's calls, see `formatTrace`). */
+  readonly onTrace?: (trace: Trace) => void;
+  /** Longest idle sleep of a worker, in simulated time. Default 30 s. */
+  readonly maxIdleMs?: number;
+}
+
+/** Counts of one run. */
+export interface SimulationStats {
+  readonly flows: number;
+  readonly workers: number;
+  readonly storeCalls: number;
+  /** Store calls by method. */
+  readonly calls: Readonly<Record<string, number>>;
+  readonly faults: Readonly<Record<FaultKind, number>>;
+  readonly pauses: number;
+  readonly kills: number;
+  readonly jumps: number;
+  /** Step and DAG node bodies started, and how many of those were re-runs of a body already started. */
+  readonly stepStarts: number;
+  readonly stepReruns: number;
+  readonly simulatedMs: number;
+  /** Times the runner waited for quiet and then acted or moved the clock. */
+  readonly steps: number;
+  readonly realMs: number;
+}
+
+/** What one seed found. */
+export interface SimulationReport {
+  readonly seed: number;
+  /** The fault profile the seed drew. */
+  readonly profile: string;
+  /** Broken invariants; empty when the run was correct. */
+  readonly violations: readonly Violation[];
+  /** Hash of every store call and reply in order: equal on every run of a seed on the memory store. */
+  readonly digest: string;
+  readonly stats: SimulationStats;
+}
