@@ -43,6 +43,15 @@ export interface FlowInfo {
   readonly priority: number;
   readonly runAt?: number | undefined;
   readonly runCount: number;
+  /**
+   * Runs in a row that were abandoned (a crashed worker, a failing store) without the flow
+   * suspending or finishing. With {@link FlowInfo.lastError}: why the flow is not progressing.
+   */
+  readonly abandonedRuns: number;
+  /** The error of the last abandoned run, when its worker could record it; the flow retries at `runAt`. */
+  readonly lastError?: unknown;
+  /** What the store could not read of this flow's record, when part of it is damaged. */
+  readonly damage?: string | undefined;
   readonly leaseOwner?: string | undefined;
   readonly leaseExpiresAt?: number | undefined;
   readonly cancelRequested: boolean;
@@ -68,6 +77,9 @@ export function flowSummary(codec: Codec, flow: FlowRecord): Omit<FlowInfo, 'his
     priority: flow.priority,
     runAt: flow.runAt,
     runCount: flow.runCount,
+    abandonedRuns: flow.abandonedRuns ?? 0,
+    lastError: safeDecode(codec, flow.lastError),
+    damage: flow.damage,
     leaseOwner: flow.leaseOwner,
     leaseExpiresAt: flow.leaseExpiresAt,
     cancelRequested: flow.cancelRequested,
@@ -104,12 +116,18 @@ export function flowInfo(
   };
 }
 
-/** Decodes for display; unreadable data shows as a marker instead of failing the whole view. */
+/**
+ * Decodes for display; unreadable data (corrupt, or altered at rest: its checksum does not
+ * match) shows as a marker with the error's code instead of failing the whole view.
+ */
 function safeDecode(codec: Codec, text: string | undefined): unknown {
   if (text === undefined) return undefined;
   try {
     return codec.decode(text);
-  } catch {
-    return { unreadable: text.length > 200 ? `${text.slice(0, 200)}…` : text };
+  } catch (error) {
+    return {
+      unreadable: text.length > 200 ? `${text.slice(0, 200)}…` : text,
+      code: (error as { code?: unknown }).code,
+    };
   }
 }

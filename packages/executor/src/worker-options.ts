@@ -40,6 +40,13 @@ export interface WorkerOptions {
   /** How often to look for flows of unknown types. Default `'30s'`. */
   readonly unknownTypeCheck?: Duration;
   /**
+   * The poison rule: a flow claimed after this many abandoned runs in a row, the last for a
+   * cause no retry can fix (`STORE_CORRUPT`, ...), is failed with that cause before it runs.
+   * (A run stopped by such a cause fails its flow at once when the store lets it; this catches
+   * the runs whose failure could not be recorded.) Default 3.
+   */
+  readonly maxAbandonedRuns?: number;
+  /**
    * Presence in the store's worker registry: a heartbeat every `heartbeat`
    * (default `'500ms'`); a worker silent for `lapse` (default `'2s'`) is declared
    * dead by the others and its leases expire at once. `false`: not registered
@@ -55,4 +62,3 @@ export interface StopOptions {
   /** How long in-flight runs may take to finish before their leases are released. Default `'10s'`. */
   readonly timeout?: Duration;
 }
-

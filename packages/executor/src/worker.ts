@@ -26,6 +26,7 @@ import { toFlowDefinition } from './decorators.js';
 import { type AnyFlowDefinition, validateName } from './definitions.js';
 import { Housekeeping } from './internal/housekeeping.js';
 import { HOST, Presence } from './internal/presence.js';
+import { DEFAULT_MAX_ABANDONED_RUNS } from './internal/abandon.js';
 import { RunControl, runClaimed } from './internal/runner.js';
 import { observeQueueDepth } from './internal/telemetry.js';
 import type { StopOptions, WorkerOptions } from './worker-options.js';
@@ -51,6 +52,7 @@ export class Worker {
   readonly #leaseMs: number;
   readonly #heartbeatMs: number;
   readonly #durableBackoffMs: number;
+  readonly #maxAbandonedRuns: number;
   readonly #maxIdleMs: number;
   readonly #housekeeping: Housekeeping;
   readonly #presence: Presence | undefined;
@@ -97,6 +99,12 @@ export class Worker {
       );
     }
     this.#durableBackoffMs = toMillis(options.durableBackoff ?? '5s', 'durableBackoff');
+    this.#maxAbandonedRuns = options.maxAbandonedRuns ?? DEFAULT_MAX_ABANDONED_RUNS;
+    if (!Number.isInteger(this.#maxAbandonedRuns) || this.#maxAbandonedRuns < 1) {
+      throw new InvalidArgumentError(
+        `Worker maxAbandonedRuns must be a whole number ≥ 1 (got ${options.maxAbandonedRuns})`,
+      );
+    }
     this.#maxIdleMs = toMillis(options.maxIdle ?? (store.capabilities.events ? '10s' : '1s'), 'maxIdle');
     this.#clock = options.clock ?? systemClock;
     this.#codec = options.codec ?? defaultCodec;
@@ -132,7 +140,11 @@ export class Worker {
               types: [...this.#flows.keys()],
               concurrency: this.#concurrency,
               startedAt: this.#startedAt,
-              stats: JSON.stringify({ active: this.#running.size, flowsRun: this.#flowsRun, failed: this.#flowsFailed }),
+              stats: JSON.stringify({
+                active: this.#running.size,
+                flowsRun: this.#flowsRun,
+                failed: this.#flowsFailed,
+              }),
             }),
             onReaped: () => this.#notify(),
           });
@@ -298,6 +310,7 @@ export class Worker {
         leaseMs: this.#leaseMs,
         heartbeatMs: this.#heartbeatMs,
         durableBackoffMs: this.#durableBackoffMs,
+        maxAbandonedRuns: this.#maxAbandonedRuns,
       },
       claimed,
       control,

@@ -1,6 +1,7 @@
 /**
  * Drives a claimed flow under its lease: heartbeats, activations until the
- * flow completes, fails, suspends or is cancelled, and the final write.
+ * flow completes, fails, suspends or is cancelled, and the final write. A run
+ * stopped by a failing store call goes through the poison rule (`abandon.ts`).
  *
  * @module
  */
@@ -18,6 +19,7 @@ import {
 import type { Context } from '@opentelemetry/api';
 import type { AnyFlowDefinition } from '../definitions.js';
 import { FlowCancelledError, UnknownFlowTypeError } from '../errors.js';
+import { DEFAULT_MAX_ABANDONED_RUNS, type GiveUpContext, giveUp, poisonCause } from './abandon.js';
 import { Activation } from './activation.js';
 import { cancelChildren } from './cancel.js';
 import { encodeError } from './encode-error.js';
@@ -38,7 +40,10 @@ export type RunOutcome =
   | { readonly status: 'failed'; readonly error: Error }
   | { readonly status: 'suspended'; readonly waits: readonly Wait[] }
   | { readonly status: 'cancelled' }
-  /** The lease was lost or the store failed; another worker will take the flow over. */
+  /**
+   * The run stopped without an outcome: the lease was lost, the worker is stopping, or the
+   * store failed transiently (the flow is retried later, its record says why).
+   */
   | { readonly status: 'abandoned'; readonly error: Error };
 
 /**
@@ -99,6 +104,11 @@ export interface RunnerOptions {
   readonly leaseMs: number;
   readonly heartbeatMs: number;
   readonly durableBackoffMs: number;
+  /**
+   * A claimed flow whose last runs were abandoned this many times in a row, the last for a
+   * non-transient cause, is failed with that cause before it runs. Default 3.
+   */
+  readonly maxAbandonedRuns?: number;
 }
 
 /** Runs a claimed flow until it leaves this worker. Never throws. */
@@ -174,6 +184,15 @@ async function drive(
   }, options.heartbeatMs);
   heartbeat.unref();
 
+  const giveUpContext: GiveUpContext = { store, codec, clock, log, lease, flow };
+  /** The poison rule for a run stopped by `error` (see `abandon.ts`). */
+  const abandon = async (error: unknown, finishFailed = false): Promise<RunOutcome> => {
+    if (lost) return { status: 'abandoned', error: lost };
+    if (stopped) return { status: 'abandoned', error: new Error('worker stopping') };
+    const given = await giveUp(giveUpContext, error, finishFailed);
+    return { status: given.status, error: given.error };
+  };
+
   /** Records the outcome; `encoded` is a completed flow's result, when already encoded. */
   const finish = async (outcome: RunOutcome, encoded?: string): Promise<RunOutcome> => {
     try {
@@ -203,10 +222,8 @@ async function drive(
       }
       return outcome;
     } catch (error) {
-      log.warn('could not record the flow outcome; another worker will resume it', {
-        error: toError(error).message,
-      });
-      return { status: 'abandoned', error: toError(error) };
+      log.warn('could not record the flow outcome', { error: toError(error).message });
+      return await abandon(error, true);
     }
   };
 
@@ -217,6 +234,14 @@ async function drive(
         status: 'failed',
         error: new UnknownFlowTypeError(flow.type, [...options.flows.keys()]),
       });
+    }
+    const poisoned = poisonCause(flow, codec, options.maxAbandonedRuns ?? DEFAULT_MAX_ABANDONED_RUNS);
+    if (poisoned) {
+      log.error('flow failed: its runs were abandoned repeatedly for a cause no retry can fix', {
+        error: poisoned.message,
+        abandonedRuns: flow.abandonedRuns,
+      });
+      return await finish({ status: 'failed', error: poisoned });
     }
     // Stores write history only under a claim: a flow claimed for the first time has none to read.
     let fresh = flow.runCount === 1;
@@ -253,7 +278,10 @@ async function drive(
           log.error('flow failed fatally', { error: outcome.error.message });
           return await finish({ status: 'failed', error: outcome.error });
         case 'abandoned':
-          return { status: 'abandoned', error: outcome.error };
+          // A failing store: steps still running saw their signal abort; give them a moment
+          // before the flow is let go to another worker.
+          if (!lost && !stopped) await settleOrTimeout(activation.attemptsSettled(), CANCEL_GRACE_MS);
+          return await abandon(outcome.error);
         case 'cancelled':
           // Ends as soon as the aborted attempts settle; one that ignores its signal gets a grace period.
           await settleOrTimeout(activation.attemptsSettled(), CANCEL_GRACE_MS);
@@ -270,9 +298,7 @@ async function drive(
       }
     }
   } catch (error) {
-    const failure = toError(error);
-    log.warn('flow run abandoned', { error: failure.message });
-    return { status: 'abandoned', error: failure };
+    return await abandon(error);
   } finally {
     clearInterval(heartbeat);
   }
