@@ -1,0 +1,193 @@
+/**
+ * Kysely builds every query; pg runs it. Fixed queries are built once with
+ * named placeholders ({@link param}), compiled, and run as named prepared
+ * statements (parsed and planned once per connection). `bigint` columns are
+ * read back as numbers through per-query type parsers, so the store works on
+ * any pool without changing its global parsers.
+ *
+ * {@link Db} runs single statements in autocommit and transactions (retried
+ * whole when the server rolls one back for a serialization failure or a
+ * deadlock), and maps every failure once ({@link toErgonError}).
+ *
+ * @module
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { StoreEvent } from '@ergon/core';
+import type { Compilable } from 'kysely';
+import pg from 'pg';
+import type { PostgresPool, PostgresPoolClient, PostgresQueryConfig } from '../options.js';
+import { isConflict, isConnectionError, toErgonError } from './errors.js';
+import { encodeEvent } from './events.js';
+
+const INT8_OID = 20;
+
+/** pg's parsers, except `bigint` (ms times, tokens, positions) read as a number. */
+const TYPES: NonNullable<PostgresQueryConfig['types']> = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === INT8_OID) return Number;
+    return pg.types.getTypeParser(oid, (format ?? 'text') as 'text');
+  },
+};
+
+/** A named placeholder, replaced by the value of that name when the statement runs. */
+class Param {
+  constructor(readonly name: string) {}
+}
+
+/**
+ * A placeholder to use in a Kysely query in place of a value. Typed as `T` so the
+ * builder type-checks; it is only ever compiled, never executed by Kysely.
+ */
+export function param<T>(name: string): T {
+  return new Param(name) as unknown as T;
+}
+
+/** Values by placeholder name. */
+type Values = object;
+
+/** A compiled query run as a named prepared statement. */
+export class Statement<Row = unknown> {
+  /** The prepared statement's name (unique per store schema and query). */
+  readonly name: string;
+  /** The SQL text. */
+  readonly text: string;
+  readonly #names: readonly (string | undefined)[];
+  readonly #constants: readonly unknown[];
+  declare readonly row: Row;
+
+  constructor(name: string, query: Compilable) {
+    const compiled = query.compile();
+    this.name = name;
+    this.text = compiled.sql;
+    this.#names = compiled.parameters.map((p) => (p instanceof Param ? p.name : undefined));
+    this.#constants = compiled.parameters.map((p) => (p instanceof Param ? undefined : p));
+  }
+
+  /** The query config for `values`. */
+  config(values: Values): PostgresQueryConfig {
+    const names = this.#names;
+    const args = new Array<unknown>(names.length);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      args[i] = name === undefined ? this.#constants[i] : ((values as Record<string, unknown>)[name] ?? null);
+    }
+    return { name: this.name, text: this.text, values: args, types: TYPES };
+  }
+}
+
+/** An unnamed query (built per call: lists, migrations' checks). */
+export function adhoc(query: Compilable): PostgresQueryConfig {
+  const compiled = query.compile();
+  return { text: compiled.sql, values: [...compiled.parameters], types: TYPES };
+}
+
+/** What statements run on: the pool (autocommit) or a transaction's connection. */
+export interface Queryable {
+  query<Row>(config: PostgresQueryConfig): Promise<{ rows: Row[] }>;
+}
+
+/** Runs one statement; its rows. */
+export async function rows<Row>(
+  on: Queryable,
+  statement: Statement<Row>,
+  values: Values = {},
+): Promise<Row[]> {
+  return (await on.query<Row>(statement.config(values))).rows;
+}
+
+/** A transaction in progress: statements on its connection, and events sent at COMMIT. */
+export interface Tx extends Queryable {
+  /** Queues a NOTIFY that goes out when (and only if) the transaction commits. */
+  emit(event: StoreEvent): void;
+}
+
+/** Longest run of attempts of a transaction the server keeps rolling back for conflicts. */
+const CONFLICT_ATTEMPTS = 8;
+/** Attempts of a call whose connection is lost (the first included), when the call may be repeated. */
+const CONNECTION_ATTEMPTS = 3;
+
+/** How a call may be repeated after its connection was lost. */
+export type Repeat =
+  /** Running it twice has the effect of running it once: repeat on a new connection. */
+  | 'idempotent'
+  /** Not safe to repeat (a duplicate signal, a claim whose reply was lost): report the loss. */
+  | 'never';
+
+/** The pool, its statements' channel, and the policies around each call. */
+export class Db {
+  readonly pool: PostgresPool;
+  readonly #channel: string;
+  readonly #notify: Statement;
+
+  constructor(pool: PostgresPool, channel: string, notify: Statement) {
+    this.pool = pool;
+    this.#channel = channel;
+    this.#notify = notify;
+  }
+
+  /**
+   * Runs `fn` (statements on the pool, transactions) as the store call `action`: failures are
+   * mapped to Ergon errors, and a lost connection is tried again on a new one when `repeat`
+   * says so. `fn` learns whether it is a repeat, to recognise its own earlier effect.
+   */
+  async call<T>(action: string, repeat: Repeat, fn: (repeated: boolean) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn(attempt > 1);
+      } catch (error) {
+        if (repeat === 'idempotent' && attempt < CONNECTION_ATTEMPTS && isConnectionError(error)) {
+          await sleep(attempt * 5);
+          continue;
+        }
+        throw toErgonError(error, action);
+      }
+    }
+  }
+
+  /**
+   * Runs `fn` in a transaction (READ COMMITTED) on one connection, sends the events it queued
+   * at COMMIT, and runs it again from the start when the server rolls it back for a conflict.
+   */
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      const events: string[] = [];
+      const tx: Tx = {
+        query: (config) => client.query(config),
+        emit: (event) => {
+          events.push(encodeEvent(event));
+        },
+      };
+      try {
+        await client.query('BEGIN');
+        const result = await fn(tx);
+        if (events.length > 0) {
+          await client.query(this.#notify.config({ channel: this.#channel, payloads: events }));
+        }
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        broken = await rollback(client, error);
+        if (isConflict(error) && attempt < CONFLICT_ATTEMPTS) {
+          await sleep(Math.random() * 2 ** Math.min(attempt, 6));
+          continue;
+        }
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+}
+
+/** Rolls back after `error`; returns the error to close the connection with, when it cannot be reused. */
+async function rollback(client: PostgresPoolClient, error: unknown): Promise<Error | undefined> {
+  if (isConnectionError(error)) return error as Error;
+  try {
+    await client.query('ROLLBACK');
+    return undefined;
+  } catch (rollbackError) {
+    return rollbackError as Error;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * History records: first write wins. The `(flow_id, position)` key makes
+ * "recorded once" a constraint, and the upsert replaces a `waiting` record
+ * only; a final one is kept and returned.
+ *
+ * A write is normally one statement ({@link recordOperation}'s fast path):
+ * the fencing check is the `WHERE` of an `INSERT … SELECT … FOR SHARE` from the
+ * flow row. When that statement writes nothing, a transaction works out why
+ * (a stale lease, a pending cancel, a final record already there).
+ *
+ * @module
+ */
+import {
+  type ConsumeSignalRequest,
+  FlowNotFoundError,
+  LeaseLostError,
+  type LeaseRef,
+  type OperationRecord,
+  type RecordRequest,
+  type RecordResult,
+} from '@ergon/core';
+import type { Context } from './context.js';
+import { type Queryable, rows } from './db.js';
+import { toOperationRecord } from './rows.js';
+
+/** The values of a record, named as the history statements expect them. */
+function recordValues(record: OperationRecord, lease?: LeaseRef) {
+  return {
+    flowId: record.flowId,
+    token: lease?.token,
+    position: record.position,
+    key: record.key,
+    kind: record.kind,
+    status: record.status,
+    attempts: record.attempts,
+    seq: record.seq,
+    wakeAt: record.wakeAt,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt,
+    error: record.error,
+    result: record.result,
+  };
+}
+
+/** Writes `record` unless a final record holds its position. */
+export async function recordOperation(ctx: Context, request: RecordRequest): Promise<RecordResult> {
+  const { record } = request;
+  const [written] = await rows(ctx.db.pool, ctx.q.recordFenced, recordValues(record, request));
+  if (written) return { record, existed: false, cancelRequested: false };
+  return ctx.db.transaction(async (tx) => {
+    const cancelRequested = await holder(ctx, tx, request);
+    const [again] = await rows(tx, ctx.q.record, recordValues(record));
+    if (again) return { record, existed: false, cancelRequested };
+    const existing = await recordAt(ctx, tx, record.flowId, record.position);
+    if (!existing) throw new FlowNotFoundError(record.flowId);
+    return { record: existing, existed: true, cancelRequested };
+  });
+}
+
+/** Pops the oldest buffered signal `name` into the completed record at its position. */
+export function consumeSignal(
+  ctx: Context,
+  request: ConsumeSignalRequest,
+): Promise<RecordResult | undefined> {
+  return ctx.db.transaction(async (tx) => {
+    const cancelRequested = await holder(ctx, tx, request);
+    const { record, name } = request;
+    const existing = await recordAt(ctx, tx, record.flowId, record.position);
+    if (existing && existing.status !== 'waiting')
+      return { record: existing, existed: true, cancelRequested };
+    const [signal] = await rows(tx, ctx.q.popSignal, { id: record.flowId, name });
+    if (!signal) return undefined;
+    const written: OperationRecord = Object.freeze({
+      ...record,
+      status: 'completed',
+      result: signal.payload,
+    });
+    await rows(tx, ctx.q.record, recordValues(written));
+    return { record: written, existed: false, cancelRequested };
+  });
+}
+
+/** A flow's history in position order. @throws STORE_CORRUPT for a record the store did not write. */
+export async function readHistory({ db, q }: Context, flowId: string): Promise<OperationRecord[]> {
+  return (await rows(db.pool, q.history, { flowId })).map(toOperationRecord);
+}
+
+/** Share-locks the flow if `lease` holds it; returns whether cancellation was requested. */
+async function holder({ q }: Context, tx: Queryable, lease: LeaseRef): Promise<boolean> {
+  const [flow] = await rows(tx, q.holder, { flowId: lease.flowId });
+  if (!flow) throw new FlowNotFoundError(lease.flowId);
+  if (flow.fencing_token !== lease.token || flow.status !== 'running') {
+    throw new LeaseLostError(lease.flowId, lease.token);
+  }
+  return flow.cancel_requested;
+}
+
+async function recordAt(
+  { q }: Context,
+  tx: Queryable,
+  flowId: string,
+  position: number,
+): Promise<OperationRecord | undefined> {
+  const [row] = await rows(tx, q.historyAt, { flowId, position });
+  return row ? toOperationRecord(row) : undefined;
+}

@@ -1,0 +1,93 @@
+/**
+ * Claims, leases and fencing. A claim bumps the fencing token; every later
+ * write of the claimer carries it, and each write checks it in the statement
+ * (or the transaction, under the flow's row lock) that it guards.
+ *
+ * @module
+ */
+import {
+  type ClaimedFlow,
+  type ClaimRequest,
+  FlowNotFoundError,
+  LeaseLostError,
+  type LeaseRef,
+  type ReleaseRequest,
+  type RenewRequest,
+  type RenewResult,
+  type WakeFilter,
+} from '@ergon/core';
+import type { Context } from './context.js';
+import { type Queryable, rows } from './db.js';
+import type { FenceRow } from './queries.js';
+import { type FlowRow, toFlowRecord } from './rows.js';
+
+/** The flow row, locked, if `lease` holds it. @throws FlowNotFoundError, LeaseLostError. */
+export async function fence({ q }: Context, tx: Queryable, lease: LeaseRef): Promise<FenceRow> {
+  const [flow] = await rows(tx, q.fence, { id: lease.flowId });
+  if (!flow) throw new FlowNotFoundError(lease.flowId);
+  if (flow.fencing_token !== lease.token || flow.status !== 'running') {
+    throw new LeaseLostError(lease.flowId, lease.token);
+  }
+  return flow;
+}
+
+/** Why a fenced statement changed nothing: the flow is gone, or the lease is someone else's. */
+export async function leaseError({ db, q }: Context, lease: LeaseRef): Promise<Error> {
+  const [flow] = await rows(db.pool, q.flow, { id: lease.flowId });
+  return flow ? new LeaseLostError(lease.flowId, lease.token) : new FlowNotFoundError(lease.flowId);
+}
+
+/** Claims up to `limit` ready flows (or the one named by `flowId`), best first, in one statement. */
+export async function claimFlows({ db, q }: Context, request: ClaimRequest): Promise<ClaimedFlow[]> {
+  const values = {
+    id: request.flowId,
+    queues: request.queues,
+    types: request.types,
+    now: request.now,
+    limit: request.limit,
+    workerId: request.workerId,
+    expiresAt: request.now + request.leaseMs,
+  };
+  const claimed = await rows(db.pool, request.flowId === undefined ? q.claim : q.claimOne, values);
+  // UPDATE … RETURNING keeps no order: put them back in claim order.
+  if (claimed.length > 1) claimed.sort(claimOrder);
+  return claimed.map((row) => ({ flow: toFlowRecord(row), token: row.fencing_token }));
+}
+
+/** Priority descending, then runAt ascending, then id: the order of the `flows_claim` index. */
+function claimOrder(a: FlowRow, b: FlowRow): number {
+  return (
+    b.priority - a.priority || (a.run_at ?? 0) - (b.run_at ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}
+
+/** Extends a held lease. */
+export async function renewLease(ctx: Context, lease: RenewRequest): Promise<RenewResult> {
+  const [row] = await rows(ctx.db.pool, ctx.q.renew, {
+    id: lease.flowId,
+    token: lease.token,
+    expiresAt: lease.now + lease.leaseMs,
+  });
+  if (!row) throw await leaseError(ctx, lease);
+  return { cancelRequested: row.cancel_requested };
+}
+
+/** Gives a held flow back as pending (with an error: abandoned, counted); a stale token is ignored. */
+export async function releaseLease({ db, q, channel }: Context, lease: ReleaseRequest): Promise<void> {
+  const runAt = lease.retryAt ?? lease.now;
+  await rows(db.pool, q.release, {
+    channel,
+    id: lease.flowId,
+    token: lease.token,
+    now: lease.now,
+    runAt,
+    error: lease.error,
+    at: runAt > lease.now ? runAt : undefined,
+  });
+}
+
+/** The earliest time a flow of these types and queues becomes claimable. */
+export async function nextWakeAt({ db, q }: Context, filter: WakeFilter): Promise<number | undefined> {
+  const [row] = await rows(db.pool, q.nextWake, { queues: filter.queues, types: filter.types });
+  return row?.at ?? undefined;
+}

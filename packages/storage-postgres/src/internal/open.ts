@@ -1,0 +1,94 @@
+/**
+ * Opening a store: the pool (the caller's, or one made from the URL), Kysely
+ * on it, the migrated schema, the prepared statements and the LISTEN side.
+ *
+ * @module
+ */
+import { Kysely, PostgresDialect, type PostgresPool as KyselyPool } from 'kysely';
+import pg from 'pg';
+import type { PostgresPool, ResolvedOptions } from '../options.js';
+import type { Context } from './context.js';
+import { Db } from './db.js';
+import { toErgonError } from './errors.js';
+import { channelOf } from './events.js';
+import { type ListenConnection, EventListener } from './listener.js';
+import { migrate } from './migrate.js';
+import { builder, prepareQueries } from './queries.js';
+import type { Schema } from './schema.js';
+
+/** An open store's resources. */
+export interface Connection {
+  readonly schema: string;
+  /** Kysely on the store's schema, for queries built per call. */
+  readonly kysely: Kysely<Schema>;
+  readonly context: Context;
+  /** Ends the LISTEN side, and the pool if the store made it. */
+  close(): Promise<void>;
+}
+
+/** Connects and migrates. @throws what `migrate` throws, and driver errors mapped to Ergon errors. */
+export async function connect(config: ResolvedOptions): Promise<Connection> {
+  const { schema, logger } = config;
+  const owned = config.pool === undefined;
+  const pool: PostgresPool =
+    config.pool ??
+    (new pg.Pool({
+      connectionString: config.url,
+      max: config.poolSize,
+      application_name: config.applicationName,
+    }) as unknown as PostgresPool);
+  // An idle connection the server ends (a restart, pg_terminate_backend) is reported on the pool:
+  // without a listener that would crash the process.
+  const onPoolError = (error: Error) =>
+    logger.warn('postgres: an idle pooled connection failed; the pool replaces it', { error: error.message });
+  pool.on('error', onPoolError);
+  // Kysely must never end the caller's pool: `destroy()` ends this stand-in instead.
+  const kyselyPool: KyselyPool = { connect: () => pool.connect() as never, end: async () => {} };
+  const root = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: kyselyPool }) });
+  const end = async () => {
+    pool.removeListener('error', onPoolError);
+    await root.destroy();
+    if (owned) await pool.end();
+  };
+  const channel = channelOf(schema);
+  const listener = new EventListener({
+    channel,
+    logger,
+    connect: owned ? () => ownListenConnection(config) : () => pooledListenConnection(pool),
+  });
+  try {
+    await migrate(pool, schema);
+    // Listening from the start: no event committed after open() returns is missed.
+    await listener.start();
+  } catch (error) {
+    await listener.close();
+    await end().catch(() => undefined);
+    throw toErgonError(error, `open schema ${JSON.stringify(schema)}`);
+  }
+  const kysely = root.withSchema(schema);
+  const q = prepareQueries(builder(kysely, schema));
+  return {
+    schema,
+    kysely,
+    context: { db: new Db(pool, channel, q.notify), q, channel, listener },
+    async close() {
+      await listener.close();
+      await end();
+    },
+  };
+}
+
+/** A connection of its own for LISTEN (not taken from the store's pool). */
+async function ownListenConnection(config: ResolvedOptions): Promise<ListenConnection> {
+  const client = new pg.Client({ connectionString: config.url, application_name: config.applicationName });
+  // A failure before `connect` settles is reported through its rejection; later ones through 'error'.
+  client.on('error', () => undefined);
+  await client.connect();
+  return { client, release: () => void client.end().catch(() => undefined) };
+}
+
+/** A connection of the caller's pool, held for LISTEN and closed (never reused) when released. */
+async function pooledListenConnection(pool: PostgresPool): Promise<ListenConnection> {
+  const client = await pool.connect();
+  return { client, release: () => client.release(true) };
+}

@@ -1,0 +1,229 @@
+/**
+ * The store's fixed statements, built with Kysely once per store and run as
+ * named prepared statements. Names in `param('…')` are the keys of the values
+ * object each call passes. The statements of one concept stay together:
+ * flows and claims here, history in `history-queries.ts`, the worker registry
+ * in `worker-queries.ts`.
+ *
+ * Statements that make events call `pg_notify` themselves, so the NOTIFY
+ * goes out with their COMMIT and costs no extra round trip.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { type Compilable, type Kysely, type RawBuilder, sql } from 'kysely';
+import { param, Statement } from './db.js';
+import { historyQueries } from './history-queries.js';
+import type { FlowRow, SignalRow } from './rows.js';
+import type { Schema } from './schema.js';
+import { workerQueries } from './worker-queries.js';
+
+/** What the fencing check of a state change reads. */
+export interface FenceRow {
+  id: string;
+  queue: string;
+  status: string;
+  fencing_token: number;
+  cancel_requested: boolean;
+  parent_id: string | null;
+  waits: unknown;
+}
+
+/** The terminal statuses, as SQL. */
+export const TERMINAL = sql`('completed','failed','cancelled')`;
+
+/** Builds statements of one store: its Kysely, its schema, and a name prefix unique to the schema. */
+export interface Builder {
+  readonly k: Kysely<Schema>;
+  /** `"schema"."table"`. */
+  readonly t: (table: keyof Schema) => RawBuilder<unknown>;
+  /** A statement named `<prefix>_<name>`. */
+  readonly statement: <Row = unknown>(name: string, query: Compilable) => Statement<Row>;
+  /** A raw statement, compiled on this store's Kysely. */
+  readonly raw: <Row = unknown>(name: string, query: RawBuilder<unknown>) => Statement<Row>;
+}
+
+/** A builder for the statements of the store in `schema`. */
+export function builder(k: Kysely<Schema>, schema: string): Builder {
+  const prefix = `ergon_${createHash('sha1').update(schema).digest('hex').slice(0, 8)}`;
+  return {
+    k,
+    t: (table) => sql.id(schema, table),
+    statement: (name, query) => new Statement(`${prefix}_${name}`, query),
+    raw: (name, query) => new Statement(`${prefix}_${name}`, { compile: () => query.compile(k) }),
+  };
+}
+
+const str = (name: string) => param<string>(name);
+const num = (name: string) => param<number>(name);
+
+/** The columns a finish writes: terminal status, result, error (a cancel keeps its recorded reason). */
+function finishSet() {
+  return sql`status = ${str('status')}::text, result = ${str('result')}::text,
+    error = case when ${str('status')}::text = 'cancelled' then coalesce(error, ${str('error')}::text) else ${str('error')}::text end,
+    waits = '[]'::jsonb, run_at = null, lease_owner = null, lease_expires_at = null,
+    abandoned_runs = 0, last_error = null, finished_at = ${num('now')}::bigint, updated_at = ${num('now')}::bigint`;
+}
+
+/** The columns a claim writes. `f.status` is the value before the claim. */
+function claimSet() {
+  return sql`status = 'running', fencing_token = f.fencing_token + 1, lease_owner = ${str('workerId')}::text,
+    lease_expires_at = ${num('expiresAt')}::bigint, run_count = f.run_count + 1,
+    abandoned_runs = f.abandoned_runs + (f.status = 'running')::int, waits = '[]'::jsonb,
+    updated_at = ${num('now')}::bigint`;
+}
+
+/** Prepares every fixed statement of the store. */
+export function prepareQueries(b: Builder) {
+  const { t, raw } = b;
+  const channel = str('channel');
+  return {
+    flow: b.statement<FlowRow>('flow', b.k.selectFrom('flows').selectAll().where('id', '=', str('id'))),
+    /** The flow, locked against concurrent writers until the transaction ends. */
+    fence: raw<FenceRow>(
+      'fence',
+      sql`select id, queue, status, fencing_token, cancel_requested, parent_id, waits
+          from ${t('flows')} where id = ${str('id')}::text for update`,
+    ),
+    insertFlow: raw<FlowRow>(
+      'insert_flow',
+      sql`with ins as (
+            insert into ${t('flows')} (id, type, queue, status, priority, input, parent_id, run_at,
+              trace_context, created_at, updated_at)
+            values (${str('id')}::text, ${str('type')}::text, ${str('queue')}::text, 'pending',
+              ${num('priority')}::bigint, ${str('input')}::text, ${str('parentId')}::text, ${num('runAt')}::bigint,
+              ${str('traceContext')}::text, ${num('now')}::bigint, ${num('now')}::bigint)
+            on conflict (id) do nothing
+            returning *)
+          select ins.*, pg_notify(${channel}::text, ${str('event')}::text)::text as notified from ins`,
+    ),
+    // Per (queue, type), the ready flows in claim order, read from the flows_claim index and
+    // locked unless another claimer holds them (SKIP LOCKED); the best `limit` of them claimed.
+    claim: raw<FlowRow>(
+      'claim',
+      sql`update ${t('flows')} f set ${claimSet()}
+          from (
+            select c.id from unnest(${param('queues')}::text[]) q(queue)
+            cross join unnest(${param('types')}::text[]) ty(type)
+            cross join lateral (
+              select id, priority, run_at from ${t('flows')}
+              where queue = q.queue and type = ty.type and wake_at <= ${num('now')}::bigint
+              order by priority desc, run_at, id
+              limit ${num('limit')}::int
+              for update skip locked) c
+            order by c.priority desc, c.run_at, c.id
+            limit ${num('limit')}::int) c
+          where f.id = c.id
+          returning f.*`,
+    ),
+    claimOne: raw<FlowRow>(
+      'claim_one',
+      sql`update ${t('flows')} f set ${claimSet()}
+          from (select id from ${t('flows')}
+                where id = ${str('id')}::text and queue = any(${param('queues')}::text[])
+                  and type = any(${param('types')}::text[]) and wake_at <= ${num('now')}::bigint
+                for update skip locked) c
+          where f.id = c.id
+          returning f.*`,
+    ),
+    renew: raw<{ cancel_requested: boolean }>(
+      'renew',
+      sql`update ${t('flows')} set lease_expires_at = ${num('expiresAt')}::bigint
+          where id = ${str('id')}::text and fencing_token = ${num('token')}::bigint and status = 'running'
+          returning cancel_requested`,
+    ),
+    // A release with an error is an abandoned run, and says why; a plain one changes neither.
+    release: raw<{ notified: string }>(
+      'release',
+      sql`with r as (
+            update ${t('flows')} set status = 'pending', run_at = ${num('runAt')}::bigint, lease_owner = null,
+              lease_expires_at = null, updated_at = ${num('now')}::bigint,
+              last_error = coalesce(${str('error')}::text, last_error),
+              abandoned_runs = abandoned_runs + (${str('error')}::text is not null)::int
+            where id = ${str('id')}::text and fencing_token = ${num('token')}::bigint and status = 'running'
+            returning queue)
+          select pg_notify(${channel}::text, json_build_array('r', r.queue, ${num('at')}::bigint)::text)::text
+            as notified from r`,
+    ),
+    // The common end of a flow without a parent, fenced, in one statement.
+    finishFast: raw<{ notified: string }>(
+      'finish_fast',
+      sql`with f as (
+            update ${t('flows')} set ${finishSet()}
+            where id = ${str('id')}::text and fencing_token = ${num('token')}::bigint and status = 'running'
+              and parent_id is null
+            returning id)
+          select pg_notify(${channel}::text, ${str('event')}::text)::text as notified from f`,
+    ),
+    finish: raw('finish', sql`update ${t('flows')} set ${finishSet()} where id = ${str('id')}::text`),
+    wake: raw(
+      'wake',
+      sql`update ${t('flows')} set run_at = ${num('now')}::bigint, updated_at = ${num('now')}::bigint
+          where id = ${str('id')}::text`,
+    ),
+    suspend: raw(
+      'suspend',
+      sql`update ${t('flows')} set status = 'suspended', waits = ${str('waits')}::jsonb,
+            run_at = ${num('runAt')}::bigint, lease_owner = null, lease_expires_at = null,
+            abandoned_runs = 0, last_error = null, updated_at = ${num('now')}::bigint
+          where id = ${str('id')}::text`,
+    ),
+    // Read after the flow is locked: a signal or a child's end committed before the lock is seen.
+    resolved: raw<{ resolved: boolean }>(
+      'resolved',
+      sql`select exists (select 1 from ${t('signals')}
+                          where flow_id = ${str('id')}::text and name = any(${param('names')}::text[]))
+              or exists (select 1 from ${t('flows')}
+                          where id = any(${param('children')}::text[]) and status in ${TERMINAL}) as resolved`,
+    ),
+    flagCancel: raw(
+      'flag_cancel',
+      sql`update ${t('flows')} set cancel_requested = true, error = ${str('error')}::text,
+            updated_at = ${num('now')}::bigint
+          where id = ${str('id')}::text`,
+    ),
+    nextWake: raw<{ at: number | null }>(
+      'next_wake',
+      sql`select min(m.at) as at from unnest(${param('queues')}::text[]) q(queue)
+          cross join unnest(${param('types')}::text[]) ty(type)
+          cross join lateral (select min(wake_at) as at from ${t('flows')}
+                              where queue = q.queue and type = ty.type and wake_at is not null) m`,
+    ),
+    purge: raw<{ id: string }>(
+      'purge',
+      sql`with p as (
+            select id from ${t('flows')}
+            where finished_at < ${num('before')}::bigint and status in ${TERMINAL}
+            order by finished_at limit ${num('limit')}::int
+            for update skip locked),
+          h as (delete from ${t('history')} where flow_id in (select id from p)),
+          s as (delete from ${t('signals')} where flow_id in (select id from p))
+          delete from ${t('flows')} where id in (select id from p) returning id`,
+    ),
+    signals: raw<SignalRow>(
+      'signals',
+      sql`select * from ${t('signals')} where flow_id = ${str('id')}::text order by seq`,
+    ),
+    insertSignal: raw(
+      'insert_signal',
+      sql`insert into ${t('signals')} (flow_id, name, payload, sent_at)
+          values (${str('id')}::text, ${str('name')}::text, ${str('payload')}::text, ${num('now')}::bigint)`,
+    ),
+    popSignal: raw<{ payload: string }>(
+      'pop_signal',
+      sql`delete from ${t('signals')} where seq = (
+            select seq from ${t('signals')} where flow_id = ${str('id')}::text and name = ${str('name')}::text
+            order by seq limit 1)
+          returning payload`,
+    ),
+    notify: raw(
+      'notify',
+      sql`select pg_notify(${channel}::text, p)::text from unnest(${param('payloads')}::text[]) p`,
+    ),
+    ...historyQueries(b),
+    ...workerQueries(b),
+  };
+}
+
+/** The prepared statements of one store. */
+export type Queries = ReturnType<typeof prepareQueries>;

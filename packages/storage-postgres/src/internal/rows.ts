@@ -1,0 +1,168 @@
+/**
+ * Rows to records. Encoded values (`input`, `result`, `error`, payloads) pass
+ * through as text and are never decoded here; `waits` is the store's own JSON
+ * and is checked when read, as is every history row.
+ *
+ * @module
+ */
+import {
+  ErrorCode,
+  type FlowRecord,
+  type FlowStatus,
+  type OperationRecord,
+  type SignalRecord,
+  type Wait,
+} from '@ergon/core';
+import type { Selectable } from 'kysely';
+import { permanentError } from './errors.js';
+import type { FlowsTable, HistoryTable, SignalsTable } from './schema.js';
+
+/** A flow row as read (the generated column may be present or not). */
+export type FlowRow = Omit<Selectable<FlowsTable>, 'wake_at'>;
+
+/** A history row as read. */
+export type HistoryRow = Selectable<HistoryTable>;
+
+/** A signal row as read. */
+export type SignalRow = Selectable<SignalsTable>;
+
+const EMPTY_WAITS: readonly Wait[] = Object.freeze([]);
+
+/**
+ * A frozen {@link FlowRecord} from a row. Waits that are not the store's JSON become none,
+ * with `damage` saying so: one damaged row must not fail a whole page of `listFlows`.
+ */
+export function toFlowRecord(row: FlowRow): FlowRecord {
+  let waits: readonly Wait[];
+  let damage: string | undefined;
+  try {
+    waits = parseWaits(row.waits, row.id);
+  } catch (error) {
+    waits = EMPTY_WAITS;
+    damage = (error as Error).message;
+  }
+  return Object.freeze({
+    id: row.id,
+    type: row.type,
+    queue: row.queue,
+    status: row.status as FlowStatus,
+    priority: row.priority,
+    input: row.input,
+    result: row.result ?? undefined,
+    error: row.error ?? undefined,
+    parentId: row.parent_id ?? undefined,
+    runAt: row.run_at ?? undefined,
+    fencingToken: row.fencing_token,
+    leaseOwner: row.lease_owner ?? undefined,
+    leaseExpiresAt: row.lease_expires_at ?? undefined,
+    waits,
+    cancelRequested: row.cancel_requested,
+    runCount: row.run_count,
+    abandonedRuns: row.abandoned_runs,
+    lastError: row.last_error ?? undefined,
+    damage,
+    traceContext: row.trace_context ?? undefined,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at ?? undefined,
+  });
+}
+
+/** The waits of a flow row (parsed jsonb). @throws STORE_CORRUPT when they are not an array of waits. */
+export function parseWaits(value: unknown, flowId: string): readonly Wait[] {
+  if (Array.isArray(value) && value.length === 0) return EMPTY_WAITS;
+  if (!Array.isArray(value) || !value.every(isWait)) {
+    throw permanentError(
+      ErrorCode.STORE_CORRUPT,
+      `flow ${JSON.stringify(flowId)} has unreadable waits: the database was changed outside Ergon`,
+      { details: { flowId } },
+    );
+  }
+  return Object.freeze(value.map((w: Wait) => Object.freeze(w)));
+}
+
+/** True for a well-formed {@link Wait}. */
+export function isWait(value: unknown): value is Wait {
+  const w = value as Partial<Record<string, unknown>> | null;
+  if (typeof w !== 'object' || w === null || !Number.isInteger(w.position)) return false;
+  switch (w.kind) {
+    case 'timer':
+      return typeof w.at === 'number' && Number.isFinite(w.at);
+    case 'signal':
+      return typeof w.name === 'string';
+    case 'child':
+      return typeof w.flowId === 'string';
+    default:
+      return false;
+  }
+}
+
+/** Only the waits' own fields, so the stored JSON is the store's. */
+export function ownWaits(waits: readonly Wait[]): Wait[] {
+  return waits.map((w): Wait => {
+    if (w.kind === 'timer') return { kind: 'timer', at: w.at, position: w.position };
+    if (w.kind === 'signal') return { kind: 'signal', name: w.name, position: w.position };
+    return { kind: 'child', flowId: w.flowId, position: w.position };
+  });
+}
+
+const KINDS: ReadonlySet<string> = new Set([
+  'step',
+  'run',
+  'sleep',
+  'signal',
+  'child',
+  'now',
+  'random',
+  'uuid',
+  'dag',
+]);
+const OPERATION_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'waiting']);
+
+/**
+ * A frozen {@link OperationRecord} from a row.
+ * @throws STORE_CORRUPT when the row is not one this store wrote (an unknown kind or status,
+ *   a position or attempt count out of range): the flow cannot be replayed from it.
+ */
+export function toOperationRecord(row: HistoryRow): OperationRecord {
+  if (
+    !Number.isSafeInteger(row.position) ||
+    row.position < 0 ||
+    !Number.isSafeInteger(row.attempts) ||
+    row.attempts < 0 ||
+    !KINDS.has(row.kind) ||
+    !OPERATION_STATUSES.has(row.status)
+  ) {
+    throw permanentError(
+      ErrorCode.STORE_CORRUPT,
+      `flow ${JSON.stringify(row.flow_id)} has an unreadable history record at position ${String(row.position)}: ` +
+        'the database was changed outside Ergon; the flow cannot be replayed from it',
+      { details: { flowId: row.flow_id, position: row.position } },
+    );
+  }
+  return Object.freeze({
+    flowId: row.flow_id,
+    position: row.position,
+    key: row.key,
+    kind: row.kind as OperationRecord['kind'],
+    status: row.status as OperationRecord['status'],
+    attempts: row.attempts,
+    result: row.result ?? undefined,
+    error: row.error ?? undefined,
+    wakeAt: row.wake_at ?? undefined,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at ?? undefined,
+    seq: row.seq ?? undefined,
+  });
+}
+
+/** A frozen {@link SignalRecord} from a row. */
+export function toSignalRecord(row: SignalRow): SignalRecord {
+  return Object.freeze({
+    flowId: row.flow_id,
+    seq: row.seq,
+    name: row.name,
+    payload: row.payload,
+    sentAt: row.sent_at,
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * Worker registry statements. A heartbeat registers its worker, removes the
+ * workers whose heartbeat lapsed, expires the leases they held and tells their
+ * queues, all in one statement.
+ *
+ * @module
+ */
+import { sql } from 'kysely';
+import { param } from './db.js';
+import type { Builder } from './queries.js';
+import type { WorkersTable } from './schema.js';
+
+const str = (name: string) => param<string>(name);
+const num = (name: string) => param<number>(name);
+
+/** The worker registry's statements. */
+export function workerQueries(b: Builder) {
+  const { t, raw } = b;
+  const channel = str('channel');
+  return {
+    heartbeat: raw<{ reaped: string[] }>(
+      'heartbeat',
+      sql`with up as (
+            insert into ${t('workers')} (id, kind, name, host, pid, queues, types, concurrency, started_at,
+              last_seen_at, stats)
+            values (${str('id')}::text, ${str('kind')}::text, ${str('name')}::text, ${str('host')}::text,
+              ${num('pid')}::int, ${param('queues')}::text[], ${param('types')}::text[], ${num('concurrency')}::int,
+              ${num('startedAt')}::bigint, ${num('now')}::bigint, ${str('stats')}::text)
+            on conflict (id) do update set kind = excluded.kind, name = excluded.name, host = excluded.host,
+              pid = excluded.pid, queues = excluded.queues, types = excluded.types,
+              concurrency = excluded.concurrency, started_at = excluded.started_at,
+              last_seen_at = excluded.last_seen_at, stats = excluded.stats),
+          dead as (
+            delete from ${t('workers')} where last_seen_at < ${num('before')}::bigint and id <> ${str('id')}::text
+            returning id),
+          expired as (
+            update ${t('flows')} set lease_expires_at = ${num('now')}::bigint
+            where status = 'running' and lease_owner in (select id from dead)
+              and lease_expires_at > ${num('now')}::bigint
+            returning queue),
+          notified as (
+            select pg_notify(${channel}::text, json_build_array('r', q.queue)::text)
+            from (select distinct queue from expired) q)
+          select coalesce((select array_agg(id order by id) from dead), '{}') as reaped,
+            (select count(*) from notified) as notified`,
+    ),
+    workers: raw<WorkersTable>('workers', sql`select * from ${t('workers')} order by id`),
+    removeWorker: raw<{ expired: number }>(
+      'remove_worker',
+      sql`with d as (delete from ${t('workers')} where id = ${str('id')}::text),
+          expired as (
+            update ${t('flows')} set lease_expires_at = ${num('now')}::bigint
+            where ${param('expire')}::boolean and status = 'running' and lease_owner = ${str('id')}::text
+              and lease_expires_at > ${num('now')}::bigint
+            returning queue),
+          notified as (
+            select pg_notify(${channel}::text, json_build_array('r', q.queue)::text)
+            from (select distinct queue from expired) q)
+          select (select count(*) from expired) as expired, (select count(*) from notified) as notified`,
+    ),
+  };
+}

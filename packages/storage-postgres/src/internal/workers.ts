@@ -1,0 +1,65 @@
+/**
+ * The worker registry: heartbeats (register, and reap the workers whose
+ * heartbeat lapsed, expiring their leases, in one statement), the list, and
+ * removal.
+ *
+ * @module
+ */
+import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecord } from '@ergon/core';
+import type { Context } from './context.js';
+import { rows } from './db.js';
+
+/** Registers `worker` and reaps the lapsed ones. */
+export async function heartbeatWorker(
+  { db, q, channel }: Context,
+  request: WorkerHeartbeat,
+): Promise<HeartbeatResult> {
+  const { worker, now } = request;
+  const [row] = await rows(db.pool, q.heartbeat, {
+    channel,
+    id: worker.id,
+    kind: worker.kind,
+    name: worker.name,
+    host: worker.host,
+    pid: worker.pid,
+    queues: worker.queues,
+    types: worker.types,
+    concurrency: worker.concurrency,
+    startedAt: worker.startedAt,
+    stats: worker.stats,
+    now,
+    before: now - request.lapseMs,
+  });
+  return { reaped: row?.reaped ?? [] };
+}
+
+/** The registry, in id order. */
+export async function listWorkers({ db, q }: Context): Promise<WorkerRecord[]> {
+  return (await rows(db.pool, q.workers)).map((row) => ({
+    id: row.id,
+    kind: row.kind === 'task' ? 'task' : 'worker',
+    name: row.name ?? undefined,
+    host: row.host,
+    pid: row.pid,
+    queues: row.queues,
+    types: row.types,
+    concurrency: row.concurrency,
+    startedAt: row.started_at,
+    lastSeenAt: row.last_seen_at,
+    stats: row.stats ?? undefined,
+  }));
+}
+
+/** Removes a worker; expires its leases when asked. Returns how many. */
+export async function removeWorker(
+  { db, q, channel }: Context,
+  request: RemoveWorkerRequest,
+): Promise<number> {
+  const [row] = await rows(db.pool, q.removeWorker, {
+    channel,
+    id: request.workerId,
+    now: request.now,
+    expire: request.expireLeases,
+  });
+  return row?.expired ?? 0;
+}

@@ -1,0 +1,246 @@
+/**
+ * `PostgresExecutionLog`: the store on PostgreSQL, through Kysely's PostgreSQL
+ * dialect on `pg`. Its tables live in a schema of their own. Each primitive is
+ * one statement where it can be (a history record, a claim of several flows, a
+ * renewal, a release, the end of a flow without a parent) and otherwise one
+ * READ COMMITTED transaction whose row locks make its check and its write see
+ * the same state. Idle workers wake on LISTEN/NOTIFY; each NOTIFY goes out
+ * with the COMMIT of the change it tells of.
+ *
+ * The work itself lives in `internal/` by concept: leases, history, lifecycle,
+ * workers, lists; `internal/db.ts` holds the policies every call shares
+ * (prepared statements, retries, error mapping).
+ *
+ * @module
+ */
+import type {
+  CancelRequest,
+  ClaimedFlow,
+  ClaimRequest,
+  ConsumeSignalRequest,
+  CreateFlowResult,
+  ExecutionLog,
+  FinishRequest,
+  FlowPage,
+  FlowRecord,
+  HeartbeatResult,
+  NewFlow,
+  NormalizedFlowQuery,
+  OperationRecord,
+  PurgeRequest,
+  RecordRequest,
+  RecordResult,
+  ReleaseRequest,
+  RemoveWorkerRequest,
+  RenewRequest,
+  RenewResult,
+  SendSignalRequest,
+  SignalRecord,
+  StoreCapabilities,
+  StoreListener,
+  SuspendRequest,
+  SuspendResult,
+  WakeFilter,
+  WorkerHeartbeat,
+  WorkerRecord,
+} from '@ergon/core';
+import type { Context } from './internal/context.js';
+import { rows } from './internal/db.js';
+import { consumeSignal, readHistory, recordOperation } from './internal/history.js';
+import { claimFlows, nextWakeAt, releaseLease, renewLease } from './internal/leases.js';
+import {
+  createFlow,
+  finishFlow,
+  purgeBatch,
+  requestCancel,
+  sendSignal,
+  suspend,
+} from './internal/lifecycle.js';
+import { listFlows } from './internal/list.js';
+import { type Connection, connect } from './internal/open.js';
+import { toFlowRecord, toSignalRecord } from './internal/rows.js';
+import { heartbeatWorker, listWorkers, removeWorker } from './internal/workers.js';
+import { type PostgresExecutionLogOptions, resolveOptions } from './options.js';
+
+/** Flows deleted per purge statement, so a purge never holds many row locks for long. */
+const PURGE_BATCH = 500;
+
+/** An {@link ExecutionLog} on PostgreSQL. Create it with {@link PostgresExecutionLog.open}. */
+export class PostgresExecutionLog implements ExecutionLog {
+  /** Stable store name. */
+  readonly name = 'postgres';
+  /** Events through LISTEN/NOTIFY, from every process using the schema. */
+  readonly capabilities: StoreCapabilities = Object.freeze({ events: true });
+  readonly #connection: Connection;
+  readonly #ctx: Context;
+  #closed = false;
+
+  /**
+   * Connects, creates the schema and its tables when missing, and migrates them.
+   *
+   * @throws InvalidArgumentError for bad options; ErgonError `STORE_FOREIGN` when the schema holds
+   *   tables of something else (left untouched), `STORE_SCHEMA_TOO_NEW` when a newer version migrated
+   *   it, or `STORE_UNAVAILABLE` when the server cannot be reached or refuses the login.
+   */
+  static async open(options: PostgresExecutionLogOptions = {}): Promise<PostgresExecutionLog> {
+    return new PostgresExecutionLog(await connect(resolveOptions(options)));
+  }
+
+  private constructor(connection: Connection) {
+    this.#connection = connection;
+    this.#ctx = connection.context;
+  }
+
+  /** The schema holding this store's tables. */
+  get schema(): string {
+    return this.#connection.schema;
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.createFlow} `INSERT … ON CONFLICT DO NOTHING` and its NOTIFY, one statement. */
+  createFlow(input: NewFlow): Promise<CreateFlowResult> {
+    return this.#ctx.db.call('create flow', 'idempotent', () => createFlow(this.#ctx, input));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.getFlow} */
+  getFlow(flowId: string): Promise<FlowRecord | undefined> {
+    const { db, q } = this.#ctx;
+    return db.call('get flow', 'idempotent', async () => {
+      const [row] = await rows(db.pool, q.flow, { id: flowId });
+      return row ? toFlowRecord(row) : undefined;
+    });
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.listFlows} Keyset-paged on the `(created_at, id)` index. */
+  listFlows(query: NormalizedFlowQuery): Promise<FlowPage> {
+    const { db } = this.#ctx;
+    return db.call('list flows', 'idempotent', () => listFlows(this.#connection.kysely, db.pool, query));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.getHistory} */
+  getHistory(flowId: string): Promise<OperationRecord[]> {
+    return this.#ctx.db.call('get history', 'idempotent', () => readHistory(this.#ctx, flowId));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.getSignals} */
+  getSignals(flowId: string): Promise<SignalRecord[]> {
+    const { db, q } = this.#ctx;
+    return db.call('get signals', 'idempotent', async () =>
+      (await rows(db.pool, q.signals, { id: flowId })).map(toSignalRecord),
+    );
+  }
+
+  /**
+   * {@inheritDoc @ergon/core#ExecutionLog.claim} One statement: `FOR UPDATE SKIP LOCKED` per
+   * (queue, type) on the claim index, the best `limit` updated. Not repeated when the connection
+   * is lost (the claim may have been made): its leases then expire.
+   */
+  claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
+    return this.#ctx.db.call('claim', 'never', () => claimFlows(this.#ctx, request));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.renewLease} One fenced `UPDATE`. */
+  renewLease(lease: RenewRequest): Promise<RenewResult> {
+    return this.#ctx.db.call('renew lease', 'idempotent', () => renewLease(this.#ctx, lease));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.releaseLease} One fenced `UPDATE` and its NOTIFY. */
+  releaseLease(lease: ReleaseRequest): Promise<void> {
+    return this.#ctx.db.call('release lease', 'idempotent', () => releaseLease(this.#ctx, lease));
+  }
+
+  /**
+   * {@inheritDoc @ergon/core#ExecutionLog.recordOperation} Fencing check and first-write-wins
+   * upsert in one statement; when it writes nothing, a transaction finds out why.
+   */
+  recordOperation(request: RecordRequest): Promise<RecordResult> {
+    return this.#ctx.db.call('record operation', 'idempotent', () => recordOperation(this.#ctx, request));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.consumeSignal} */
+  consumeSignal(request: ConsumeSignalRequest): Promise<RecordResult | undefined> {
+    return this.#ctx.db.call('consume signal', 'idempotent', () => consumeSignal(this.#ctx, request));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.suspend} */
+  suspend(request: SuspendRequest): Promise<SuspendResult> {
+    return this.#ctx.db.call('suspend', 'idempotent', (repeated) => suspend(this.#ctx, request, repeated));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.finishFlow} One statement for a flow without a parent. */
+  finishFlow(request: FinishRequest): Promise<void> {
+    return this.#ctx.db.call('finish flow', 'idempotent', (repeated) =>
+      finishFlow(this.#ctx, request, repeated),
+    );
+  }
+
+  /**
+   * {@inheritDoc @ergon/core#ExecutionLog.sendSignal} Not repeated when the connection is lost:
+   * the signal may have been buffered, and a second one would be a duplicate.
+   */
+  sendSignal(signal: SendSignalRequest): Promise<void> {
+    return this.#ctx.db.call('send signal', 'never', () => sendSignal(this.#ctx, signal));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.requestCancel} */
+  requestCancel(request: CancelRequest): Promise<FlowRecord> {
+    return this.#ctx.db.call('cancel', 'idempotent', () => requestCancel(this.#ctx, request));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.nextWakeAt} One index seek per (queue, type). */
+  nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
+    return this.#ctx.db.call('read next wake-up', 'idempotent', () => nextWakeAt(this.#ctx, filter));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.purge} Deletes in statements of at most 500 flows. */
+  purge(request: PurgeRequest): Promise<number> {
+    return this.#ctx.db.call('purge', 'idempotent', async () => {
+      let purged = 0;
+      while (purged < request.limit) {
+        const batch = Math.min(PURGE_BATCH, request.limit - purged);
+        const deleted = await purgeBatch(this.#ctx, request.finishedBefore, batch);
+        purged += deleted;
+        if (deleted < batch) break;
+      }
+      return purged;
+    });
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.heartbeatWorker} One statement: register, reap, expire, notify. */
+  heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
+    return this.#ctx.db.call('worker heartbeat', 'idempotent', () => heartbeatWorker(this.#ctx, request));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.listWorkers} */
+  listWorkers(): Promise<WorkerRecord[]> {
+    return this.#ctx.db.call('list workers', 'idempotent', () => listWorkers(this.#ctx));
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.removeWorker} */
+  removeWorker(request: RemoveWorkerRequest): Promise<number> {
+    return this.#ctx.db.call('remove worker', 'idempotent', () => removeWorker(this.#ctx, request));
+  }
+
+  /**
+   * Store events: `ready` when a flow becomes claimable (now, or at `at`), `finished` when one
+   * ends, `cancel-requested` when a running one is asked to stop; from every process using the
+   * schema, each after its commit. The first subscription opens the LISTEN connection, which
+   * stays open until `close()` and reconnects by itself.
+   */
+  subscribe(listener: StoreListener): () => void {
+    return this.#ctx.listener.listen(listener);
+  }
+
+  /** Ends subscriptions, and the pool if the store created it. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#connection.close();
+  }
+}
+
+/** Opens a store; the same as {@link PostgresExecutionLog.open}. */
+export function openPostgresExecutionLog(
+  options: PostgresExecutionLogOptions = {},
+): Promise<PostgresExecutionLog> {
+  return PostgresExecutionLog.open(options);
+}
