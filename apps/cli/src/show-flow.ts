@@ -39,6 +39,10 @@ export function renderFlow(info: FlowInfo, dags: readonly DagView[], charset: 'u
     const until = info.leaseExpiresAt === undefined ? '' : ` until ${localTime(info.leaseExpiresAt)}`;
     rows.push(['lease', `${info.leaseOwner}${until}`]);
   }
+  // Why a flow is not progressing: its runs were given up on (a crashed worker, a failing store).
+  if (info.abandonedRuns > 0) rows.push(['abandoned', `${info.abandonedRuns} run(s) in a row`]);
+  if (info.lastError !== undefined) rows.push(['last error', errorText(info.lastError, 300)]);
+  if (info.damage !== undefined) rows.push(['damaged', info.damage]);
   rows.push(['input', preview(info.input, 200)]);
   if (info.status === 'completed') rows.push(['result', preview(info.result, 200)]);
   if (info.error !== undefined) rows.push(['error', errorText(info.error, 300)]);
@@ -141,6 +145,9 @@ export function flowSummaryJson(info: Omit<FlowInfo, 'history' | 'signals'>): Re
     queue: info.queue,
     status: info.status,
     runCount: info.runCount,
+    abandonedRuns: info.abandonedRuns,
+    lastError: info.lastError,
+    damage: info.damage,
     priority: info.priority,
     parentId: info.parentId,
     runAt: iso(info.runAt),
