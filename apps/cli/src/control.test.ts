@@ -227,6 +227,24 @@ describe('schedule', () => {
   });
 });
 
+describe('workers', () => {
+  it('lists the running worker from the store registry, with its process, queues and heartbeat', async () => {
+    interface WorkersJson {
+      workers: { id: string; kind: string; pid: number; queues: string[]; heartbeatAgeMs: number; flows: unknown[] }[];
+    }
+    const listed = await eventually(async () => {
+      const run = json<WorkersJson>(await cli('--json', 'workers'));
+      return run.workers.length > 0 ? run : undefined;
+    });
+    expect(listed.workers).toHaveLength(1);
+    expect(listed.workers[0]).toMatchObject({ kind: 'worker', pid: worker?.child.pid, queues: ['default'] });
+    expect(listed.workers[0]?.heartbeatAgeMs).toBeLessThan(5000);
+    const text = await cli('workers');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`:${worker?.child.pid}`);
+  });
+});
+
 describe('purge and worker shutdown', () => {
   it('purges finished flows older than a given age', async () => {
     expect(json(await cli('--json', 'purge', '--older-than', '1h'))).toEqual({ purged: 0, olderThan: '1h' });
@@ -245,23 +263,7 @@ describe('purge and worker shutdown', () => {
     expect(stopped.ms).toBeLessThan(5000);
     expect(worker!.stdout()).toMatch(/"event":"stopped".*"signal":"SIGTERM"/);
     worker = undefined;
-  });
-});
-
-describe('workers', () => {
-  it('lists the running worker from the store registry, with its process, queues and heartbeat', async () => {
-    interface WorkersJson {
-      workers: { id: string; kind: string; pid: number; queues: string[]; heartbeatAgeMs: number; flows: unknown[] }[];
-    }
-    const listed = await eventually(async () => {
-      const run = json<WorkersJson>(await cli('--json', 'workers'));
-      return run.workers.length > 0 ? run : undefined;
-    });
-    expect(listed.workers).toHaveLength(1);
-    expect(listed.workers[0]).toMatchObject({ kind: 'worker', pid: worker?.child.pid, queues: ['default'] });
-    expect(listed.workers[0]?.heartbeatAgeMs).toBeLessThan(5000);
-    const text = await cli('workers');
-    expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toContain(`:${worker?.child.pid}`);
+    // A graceful stop leaves the registry.
+    expect(json<{ workers: unknown[] }>(await cli('--json', 'workers')).workers).toEqual([]);
   });
 });

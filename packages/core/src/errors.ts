@@ -40,6 +40,8 @@ export const ErrorCode = {
   FLOW_NOT_FOUND: 'FLOW_NOT_FOUND',
   /** The flow already reached a terminal state; the operation needs a live flow. */
   FLOW_FINISHED: 'FLOW_FINISHED',
+  /** Only a failed or cancelled flow can be retried; this one is not. */
+  FLOW_NOT_RETRYABLE: 'FLOW_NOT_RETRYABLE',
   /** The flow failed; `cause` carries the recorded error. */
   FLOW_FAILED: 'FLOW_FAILED',
   /** The flow was cancelled. */
@@ -108,6 +110,7 @@ export const NON_RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.NON_RETRYABLE,
   ErrorCode.FLOW_NOT_FOUND,
   ErrorCode.FLOW_FINISHED,
+  ErrorCode.FLOW_NOT_RETRYABLE,
   ErrorCode.FLOW_FAILED,
   ErrorCode.FLOW_CANCELLED,
   ErrorCode.UNKNOWN_FLOW_TYPE,

@@ -94,7 +94,7 @@ function describe(error: unknown): { status: ContentfulStatusCode; code: string;
     const status: ContentfulStatusCode =
       error.code === ErrorCode.FLOW_NOT_FOUND
         ? 404
-        : error.code === ErrorCode.FLOW_FINISHED
+        : error.code === ErrorCode.FLOW_FINISHED || error.code === ErrorCode.FLOW_NOT_RETRYABLE
           ? 409
           : error.code.startsWith('INVALID') || error.code.startsWith('CODEC')
             ? 400

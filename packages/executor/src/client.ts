@@ -29,6 +29,7 @@ import { FlowCancelledError, FlowFailedError } from './errors.js';
 import { FlowHandle } from './flow-handle.js';
 import { type FlowInfo, flowInfo, flowSummary } from './flow-info.js';
 import { cancelChildren } from './internal/cancel.js';
+import { type RetriedFlow, retryFlow } from './retry-flow.js';
 import { type ScheduleOptions, scheduleFlow } from './schedule.js';
 import { readWorkers, type WorkerView } from './worker-view.js';
 
@@ -193,6 +194,15 @@ export class Client {
       unsubscribe?.();
       options.signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Schedules a failed or cancelled flow again, as a new flow `<id>.retry-<n>` with
+   * the same type, queue, priority and input.
+   * @throws FlowNotFoundError, FlowNotRetryableError (`FLOW_NOT_RETRYABLE`).
+   */
+  retry(flowId: string): Promise<RetriedFlow> {
+    return retryFlow(this.#store, flowId, () => this.#clock.now());
   }
 
   /** The live workers (the store's registry) with the running flows each holds. */

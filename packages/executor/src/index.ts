@@ -7,6 +7,7 @@
  */
 export { Client, type ClientOptions, type ResultOptions, Scheduler } from './client.js';
 export { FlowHandle } from './flow-handle.js';
+export { FlowNotRetryableError, type RetriedFlow } from './retry-flow.js';
 export type { FlowInfo, HistoryEntry } from './flow-info.js';
 export type { ScheduleOptions } from './schedule.js';
 export type { ChildOptions, FlowContext, WaitForSignalOptions } from './context.js';

@@ -68,7 +68,7 @@ export function registerControl(program: Command): void {
     )
     .action(async (id: string, _options: unknown, command: Command) => {
       const session = Session.of(command);
-      const retried = await session.withClient('existing', (_client, store) => retryFlow(store, id));
+      const retried = await session.withClient('existing', (client) => retryFlow(client, id));
       session.out.data(retried);
       session.out.text(retried.id);
       if (!session.out.json) {

@@ -8,7 +8,6 @@ import { FlowFinishedError, InvalidArgumentError, validateId } from '@ergon/core
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ActionResult } from '../api-types.js';
-import { retryAsNewFlow } from '../data/retry.js';
 import type { EventHub } from '../events.js';
 import type { ResolvedOptions } from '../options.js';
 import { actionGuard, type DashboardEnv, type Secrets } from '../security.js';
@@ -61,7 +60,7 @@ export function actionRoutes(
   app.post('/api/actions/retry', async (c) => {
     const body = await jsonBody(c);
     const id = validateId(body.id, 'flow id');
-    const retried = options.retry ? await options.retry(id) : await retryAsNewFlow(client, id);
+    const retried = options.retry ? await options.retry(id) : await client.retry(id);
     events.notify(retried.id);
     return c.json<ActionResult>({ ok: true, id: retried.id });
   });
