@@ -18,7 +18,21 @@ const setup = node('setup.mjs', []);
 if (setup.status !== 0) process.exit(setup.status ?? 1);
 // Every package README's TypeScript examples type-check against the built packages.
 const readmes = node('check-readmes.mjs', []);
-const run = node('pnpm.mjs', ['exec', 'turbo', 'run', 'lint', 'typecheck', 'test', 'publint', '--output-logs=errors-only']);
+// --continue: one failing package does not hide the others' results. --concurrency 4: the
+// service-backed suites (brokers, SIGKILL pipelines) time themselves; two cores shared by ten
+// test processes at once made them wait on the CPU, not on the code under test.
+const run = node('pnpm.mjs', [
+  'exec',
+  'turbo',
+  'run',
+  'lint',
+  'typecheck',
+  'test',
+  'publint',
+  '--output-logs=errors-only',
+  '--continue',
+  '--concurrency=4',
+]);
 
 let passed = 0;
 let failed = 0;
