@@ -63,6 +63,8 @@ export class S3Connector<P = unknown> implements Connector<P, P> {
   readonly #objects: Objects;
   readonly #settling = new Set<Promise<unknown>>();
   #consuming: Promise<void> | undefined;
+  /** JSON lines: lines per object seen so far (a running mean), to claim no more objects than a fetch needs. */
+  #linesPerObject = Number.POSITIVE_INFINITY;
   #renewal: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #halt = new AbortController();
@@ -79,6 +81,8 @@ export class S3Connector<P = unknown> implements Connector<P, P> {
     this.#stopService = options.stopService ?? true;
     this.#claims = new Claims(this.service, this.options, this.service.options.logger);
     this.#listing = new Listing(this.service, this.options.prefix);
+    // One object per transaction, except JSON lines, whose first fetch claims one object to learn their size.
+    if (this.options.format !== 'json-lines') this.#linesPerObject = 1;
     this.#objects = new Objects({
       service: this.service,
       options: this.options,
@@ -162,7 +166,9 @@ export class S3Connector<P = unknown> implements Connector<P, P> {
       while (out.length < want && !signal.aborted) {
         let candidates: Awaited<ReturnType<Listing['next']>>;
         try {
-          candidates = await this.#listing.next(want - out.length, (key) => this.#held.has(key), signal);
+          // JSON lines: about as many objects as the lines still wanted need.
+          const objects = Math.max(1, Math.ceil((want - out.length) / this.#linesPerObject));
+          candidates = await this.#listing.next(objects, (key) => this.#held.has(key), signal);
         } catch (error) {
           // An abort ends a listing, never a claim: what is claimed is returned.
           if (signal.aborted) break;
@@ -183,6 +189,11 @@ export class S3Connector<P = unknown> implements Connector<P, P> {
           ),
         );
         for (const txs of read) out.push(...(txs as Transaction<P>[]));
+        if (this.options.format === 'json-lines' && read.length > 0) {
+          const lines = read.reduce((sum, txs) => sum + txs.length, 0) / read.length;
+          const mean = Number.isFinite(this.#linesPerObject) ? (this.#linesPerObject + lines) / 2 : lines;
+          this.#linesPerObject = Math.max(1, mean);
+        }
       }
       for (const surplus of out.splice(want)) this.#held.again(surplus);
       if (this.#held.count > 0) this.#renewing();
@@ -374,16 +385,25 @@ export class S3Connector<P = unknown> implements Connector<P, P> {
   /** Renews the markers of held objects every third of the lease, while any are held. */
   #renewing(): void {
     if (this.#renewal) return;
+    let renewing = false;
     this.#renewal = setInterval(
       () => {
-        void this.#claims.renew(this.#held.leases()).catch((error: unknown) =>
-          this.service.options.logger.warn(
-            `s3: renewing leases under ${this.options.prefix} failed; retrying`,
-            {
-              error: String(error),
-            },
-          ),
-        );
+        // One renewal at a time: a slow one must not race the next.
+        if (renewing) return;
+        renewing = true;
+        this.#claims
+          .renew(this.#held.leases(), (lease) => this.#held.get(lease.key)?.lease === lease)
+          .catch((error: unknown) =>
+            this.service.options.logger.warn(
+              `s3: renewing leases under ${this.options.prefix} failed; retrying`,
+              {
+                error: String(error),
+              },
+            ),
+          )
+          .finally(() => {
+            renewing = false;
+          });
       },
       Math.floor(this.options.leaseMs / 3),
     );

@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { HealthStatus, Service } from '@ergon/core';
 import { isNotFound, isPreconditionFailed, s3ErrorCode, toConnectorError } from './internal/errors.js';
+import { sleep } from './internal/pool.js';
 import { type ResolvedServiceOptions, resolveServiceOptions, type S3ServiceOptions } from './options.js';
 
 /** An object as a listing shows it. */
@@ -51,6 +52,7 @@ export interface PutOptions {
 }
 
 const DELETE_PAGE = 1000;
+const LIST_ATTEMPTS = 5;
 
 /** An S3 (or S3-compatible) bucket, with health. */
 export class S3Service implements Service {
@@ -255,6 +257,22 @@ export class S3Service implements Service {
   async list(
     prefix: string,
     options: { startAfter?: string | undefined; maxKeys?: number; signal?: AbortSignal | undefined } = {},
+  ): Promise<{ objects: ListedObject[]; truncated: boolean }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#listOnce(prefix, options);
+      } catch (error) {
+        // A listing is safe to repeat: ride out a server's transient failures (5xx) a little longer than the SDK does.
+        const status = (error as { details?: { httpStatus?: number } }).details?.httpStatus ?? 0;
+        if (options.signal?.aborted || status < 500 || attempt >= LIST_ATTEMPTS) throw error;
+        await sleep(50 * attempt, options.signal);
+      }
+    }
+  }
+
+  async #listOnce(
+    prefix: string,
+    options: { startAfter?: string | undefined; maxKeys?: number; signal?: AbortSignal | undefined },
   ): Promise<{ objects: ListedObject[]; truncated: boolean }> {
     try {
       const reply = await this.client.send(

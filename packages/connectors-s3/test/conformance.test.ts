@@ -72,7 +72,7 @@ function harness(): ConnectorHarness<Connector> {
     ...(dropConnections
       ? {
           async dropConnection() {
-            if (dropConnections() === 0) throw new Error('no connection to drop');
+            if ((await dropConnections()) === 0) throw new Error('no connection to drop');
           },
         }
       : {}),

@@ -2,13 +2,14 @@
 // port, started by the file that needs it, over real HTTP with the real AWS
 // client; or any endpoint given by ERGON_S3_URL), prefixes unique per test,
 // and their cleanup.
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server, Socket } from 'node:net';
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
-import S3rver from 's3rver';
 import { type CreateS3ConnectorOptions, createS3Connector, type S3Connector } from '../src/index.js';
 
 /**
@@ -24,8 +25,8 @@ export interface S3Target {
   readonly endpoint: string;
   readonly bucket: string;
   readonly credentials: { accessKeyId: string; secretAccessKey: string };
-  /** Present for the private s3rver: ends every open connection server-side (a dropped network). */
-  readonly dropConnections?: () => number;
+  /** Present for the private s3rver: ends every open connection server-side (a dropped network); resolves how many. */
+  readonly dropConnections?: () => Promise<number>;
 }
 
 function external(url: string): S3Target {
@@ -38,41 +39,47 @@ function external(url: string): S3Target {
   return { endpoint: `${parsed.protocol}//${parsed.host}`, bucket, credentials };
 }
 
+const SERVER = fileURLToPath(new URL('./fixtures/s3rver.mjs', import.meta.url));
+
 /**
- * The S3 of this test file: `ERGON_S3_URL`, or a private s3rver on a free
- * loopback port with its data in a temporary directory, closed after the file.
+ * The S3 of this test file: `ERGON_S3_URL`, or a private s3rver in a child
+ * process on a free loopback port, its data in a temporary directory (in
+ * memory under /dev/shm where there is one), stopped after the file.
  */
 export function useS3(): { readonly current: S3Target } {
   const state: { current: S3Target } = { current: undefined as unknown as S3Target };
-  let server: S3rver | undefined;
+  let server: ChildProcess | undefined;
   let directory: string | undefined;
   beforeAll(async () => {
     if (EXTERNAL_URL) {
       state.current = external(EXTERNAL_URL);
       return;
     }
-    directory = mkdtempSync(join(tmpdir(), 'ergon-s3rver-'));
-    server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
-    const { port } = await server.run();
-    const http = (server as unknown as { httpServer: Server }).httpServer;
-    const sockets = new Set<Socket>();
-    http.on('connection', (socket: Socket) => {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
+    directory = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'ergon-s3rver-'));
+    // s3rver 3.7 makes ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (Node ≥ 17) has only as legacy.
+    const child = fork(SERVER, [directory], {
+      execArgv: ['--openssl-legacy-provider'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    server = child;
+    const [{ port }] = (await once(child, 'message')) as [{ port: number }];
     state.current = {
       endpoint: `http://127.0.0.1:${port}`,
       bucket: 'ergon-test',
       credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      dropConnections: () => {
-        const n = sockets.size;
-        for (const socket of sockets) socket.destroy();
-        return n;
+      dropConnections: async () => {
+        const answer = once(child, 'message') as Promise<[{ dropped: number }]>;
+        child.send({ type: 'drop' });
+        return (await answer)[0].dropped;
       },
     };
   });
   afterAll(async () => {
-    await server?.close();
+    if (server && server.exitCode === null) {
+      const exited = once(server, 'exit');
+      server.kill();
+      await exited;
+    }
     if (directory) rmSync(directory, { recursive: true, force: true });
   });
   return state;

@@ -32,6 +32,8 @@ export interface Lease {
   readonly marker: string;
   /** The marker's ETag after this connector's last write. */
   etag: string;
+  /** Found taken by another consumer: no longer renewed. */
+  lost?: boolean;
 }
 
 /** Listings show seconds: a marker may be up to this much younger than its listed time. */
@@ -113,13 +115,21 @@ export class Claims {
     return kept;
   }
 
-  /** Writes the markers of held leases again; returns those found taken by another consumer. */
-  async renew(leases: readonly Lease[]): Promise<Lease[]> {
+  /**
+   * Writes the markers of held leases again; returns those found taken by
+   * another consumer (never renewed again). `held` says which are still held
+   * once the markers are listed (settlements go on meanwhile).
+   */
+  async renew(all: readonly Lease[], held: (lease: Lease) => boolean): Promise<Lease[]> {
+    const leases = all.filter((lease) => !lease.lost);
     if (leases.length === 0) return [];
+    // The ETags as of the listing: a settlement may rewrite or drop a marker meanwhile.
+    const expected = new Map(leases.map((lease) => [lease, lease.etag]));
     const current = this.#conditional ? undefined : await this.markers();
     const lost: Lease[] = [];
     await mapLimit(leases, this.#options.concurrency, async (lease) => {
-      if (current && unquote(current.get(lease.key)?.etag ?? '') !== unquote(lease.etag)) {
+      if (!held(lease)) return;
+      if (current && unquote(current.get(lease.key)?.etag ?? '') !== unquote(expected.get(lease) ?? '')) {
         lost.push(lease);
         return;
       }
@@ -130,6 +140,7 @@ export class Claims {
       if (etag === undefined) lost.push(lease);
       else lease.etag = etag;
     });
+    for (const lease of lost) lease.lost = true;
     if (lost.length > 0) {
       this.#logger.warn(
         `s3: ${lost.length} objects held here were claimed by another consumer ` +

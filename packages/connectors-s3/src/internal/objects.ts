@@ -117,13 +117,11 @@ export class Objects {
     const { service, options, held } = this.#c;
     const object = held.get(key);
     if (!object) return;
-    try {
-      if (options.ack === 'move') await service.copy(key, `${options.donePrefix}${this.#relative(key)}`);
-      await this.#deletes.add(key);
-      await this.#deletes.add(object.lease.marker);
-    } finally {
-      held.drop(key);
-    }
+    // Let go first: renewals must not see the marker vanish under a lease they still count.
+    held.drop(key);
+    if (options.ack === 'move') await service.copy(key, `${options.donePrefix}${this.#relative(key)}`);
+    await this.#deletes.add(key);
+    await this.#deletes.add(object.lease.marker);
   }
 
   /** Dead-letters a held object with `reason` (its whole body, original metadata kept). */
@@ -166,15 +164,12 @@ export class Objects {
     reason: unknown,
   ): Promise<void> {
     const { service, options, held } = this.#c;
-    try {
-      const to = `${options.deadLetterPrefix}${this.#relative(lease.key)}`;
-      if (await service.copy(lease.key, to, deadLetterMetadata(metadata, reason, lease.key))) {
-        await this.#deletes.add(lease.key);
-      }
-      await this.#deletes.add(lease.marker);
-    } finally {
-      held.drop(lease.key);
+    held.drop(lease.key);
+    const to = `${options.deadLetterPrefix}${this.#relative(lease.key)}`;
+    if (await service.copy(lease.key, to, deadLetterMetadata(metadata, reason, lease.key))) {
+      await this.#deletes.add(lease.key);
     }
+    await this.#deletes.add(lease.marker);
   }
 
   async #deadLetterLine(
