@@ -103,6 +103,12 @@ export interface FlowDetail extends FlowRow {
   /** A link to the flow's trace (from the configured template), when known. */
   readonly traceUrl?: string | undefined;
   readonly traceId?: string | undefined;
+  /** Runs in a row abandoned without progress (a worker that died, a store error). */
+  readonly abandonedRuns: number;
+  /** Why the last abandoned run stopped: what keeps the flow from progressing. */
+  readonly lastError?: ValuePreview | undefined;
+  /** What the store could not read of this flow's record, when part of it is damaged. */
+  readonly damage?: string | undefined;
   /** Progress the flow reported, once the engine records it (`ctx.progress`). */
   readonly progress?: ValuePreview | undefined;
   /** The server's clock when this was read (bars of running operations end here). */

@@ -171,7 +171,13 @@ describe('overview, workers, pipelines and time ranges', () => {
     await client.schedule(busy, undefined, { flowId: 'http-busy-1' });
     await eventually(async () => ((await client.get('http-busy-1')).status === 'running' ? true : undefined));
     const { workers } = (await (await api(served, 'api/workers')).json()) as {
-      workers: { id: string; pid?: number; registered: boolean; heartbeatAgeMs?: number; flows: { id: string }[] }[];
+      workers: {
+        id: string;
+        pid?: number;
+        registered: boolean;
+        heartbeatAgeMs?: number;
+        flows: { id: string }[];
+      }[];
     };
     const holder = workers.find((w) => w.flows.some((f) => f.id === 'http-busy-1'));
     expect(holder?.id).toBe(worker.id);
@@ -271,5 +277,33 @@ describe('mounted in a Hono app and with the user’s own authentication', () =>
   it('refuses to start without a token or an authenticate middleware', () => {
     expect(() => createDashboard({ client })).toThrow(/token or an authenticate/);
     expect(() => createDashboard({ client, token: 'short' })).toThrow(/at least 16/);
+  });
+});
+
+describe('a flow that is not progressing', () => {
+  it('shows its abandoned runs in a row and the last cause on its page data', async () => {
+    const now = Date.now();
+    await client.store.createFlow({
+      id: 'http-stuck',
+      type: 'no-worker-knows-it',
+      queue: 'default',
+      input: '["x"]',
+      priority: 0,
+      runAt: now,
+      now,
+    });
+    const claim = (at: number) =>
+      client.store.claim({
+        workerId: 'short-lived',
+        types: ['no-worker-knows-it'],
+        queues: ['default'],
+        limit: 1,
+        leaseMs: 1,
+        now: at,
+      });
+    await claim(now);
+    await claim(now + 10); // takes over an expired lease: the first run was abandoned
+    const detail = (await (await api(served, 'api/flow?id=http-stuck')).json()) as { abandonedRuns: number };
+    expect(detail.abandonedRuns).toBe(1);
   });
 });

@@ -107,6 +107,16 @@ function summary(flow: FlowDetail): HTMLElement {
   if (flow.runAt && flow.status !== 'running' && flow.status !== 'completed')
     facts.push(['runs at', time(flow.runAt)]);
   if (flow.cancelRequested) facts.push(['cancel', 'requested']);
+  if (flow.abandonedRuns > 0) {
+    // Why a flow is not progressing: runs cut short in a row, and the last cause.
+    facts.push([
+      'abandoned runs',
+      h('span', { class: 'error-text', id: 'abandoned-runs' }, String(flow.abandonedRuns)),
+    ]);
+    if (flow.lastError) facts.push(['last error', h('span', { class: 'error-text' }, flow.lastError.text)]);
+  }
+  if (flow.damage)
+    facts.push(['damaged', h('span', { class: 'error-text', id: 'flow-damage' }, flow.damage)]);
   if (flow.traceUrl)
     facts.push([
       'trace',
