@@ -24,6 +24,8 @@ const { values: args } = parseArgs({
   },
 });
 const SEEDS = Number(args.seeds);
+/** Seeds per process. */
+const CHUNK = 1000;
 const FIRST = Number(args.first);
 const STORE = args.store;
 if (!['memory', 'sqlite', 'redis'].includes(STORE))
@@ -47,45 +49,46 @@ async function parent() {
   const totals = { seeds: 0, failed: 0, calls: 0, cpuMs: 0, faults: {}, maxRssMb: 0 };
   const failures = [];
   let lastPrint = performance.now();
-  const per = Math.ceil(SEEDS / jobs);
-  await Promise.all(
-    Array.from({ length: jobs }, (_, j) => {
-      const first = FIRST + j * per;
-      const count = Math.min(per, FIRST + SEEDS - first);
-      if (count <= 0) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const proc = fork(
-          new URL(import.meta.url).pathname,
-          [...process.argv.slice(2), '--first', String(first), '--seeds', String(count)],
-          {
-            env: { ...process.env, ERGON_SIM_CHILD: '1' },
-          },
-        );
-        proc.on('message', (m) => {
-          if (m.kind === 'failure') {
-            failures.push(m);
-            console.log(`\nFAILED seed ${m.seed} (${m.profile}):\n  ${m.lines.join('\n  ')}`);
-            if (m.trace) console.log(m.trace.join('\n'));
-          } else if (m.kind === 'progress') {
-            totals.seeds += m.seeds;
-            totals.calls += m.calls;
-            totals.cpuMs += m.cpuMs;
-            totals.maxRssMb = Math.max(totals.maxRssMb, m.rssMb);
-            for (const [k, v] of Object.entries(m.faults)) totals.faults[k] = (totals.faults[k] ?? 0) + v;
-            if (performance.now() - lastPrint > 10_000) {
-              lastPrint = performance.now();
-              const s = (lastPrint - started) / 1000;
-              console.log(
-                `${totals.seeds}/${SEEDS} seeds in ${s.toFixed(0)} s (${(totals.seeds / s).toFixed(1)} seeds/s), ` +
-                  `${failures.length} failed, largest process ${totals.maxRssMb} MB`,
-              );
-            }
-          }
-        });
-        proc.on('exit', (code) =>
-          code === 0 ? resolve() : reject(new Error(`job ${j} exited with ${code}`)),
-        );
+  // Seeds go out in chunks to a few processes at a time; each process runs one chunk and exits, which
+  // bounds its memory whatever the engine keeps (it leaks the frames of suspended activations).
+  const chunks = [];
+  for (let first = FIRST; first < FIRST + SEEDS; first += CHUNK)
+    chunks.push([first, Math.min(CHUNK, FIRST + SEEDS - first)]);
+  const runChunk = ([first, count]) =>
+    new Promise((resolve, reject) => {
+      const proc = fork(
+        new URL(import.meta.url).pathname,
+        [...process.argv.slice(2), '--first', String(first), '--seeds', String(count)],
+        { env: { ...process.env, ERGON_SIM_CHILD: '1' } },
+      );
+      proc.on('message', (m) => {
+        if (m.kind === 'failure') {
+          failures.push(m);
+          console.log(`\nFAILED seed ${m.seed} (${m.profile}):\n  ${m.lines.join('\n  ')}`);
+          if (m.trace) console.log(m.trace.join('\n'));
+          return;
+        }
+        totals.seeds += m.seeds;
+        totals.calls += m.calls;
+        totals.cpuMs += m.cpuMs;
+        totals.maxRssMb = Math.max(totals.maxRssMb, m.rssMb);
+        for (const [k, v] of Object.entries(m.faults)) totals.faults[k] = (totals.faults[k] ?? 0) + v;
+        if (performance.now() - lastPrint > 10_000) {
+          lastPrint = performance.now();
+          const s = (lastPrint - started) / 1000;
+          console.log(
+            `${totals.seeds}/${SEEDS} seeds in ${s.toFixed(0)} s (${(totals.seeds / s).toFixed(1)} seeds/s), ` +
+              `${failures.length} failed, largest process ${totals.maxRssMb} MB`,
+          );
+        }
       });
+      proc.on('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`seeds ${first}+${count}: exit ${code}`)),
+      );
+    });
+  await Promise.all(
+    Array.from({ length: jobs }, async () => {
+      for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) await runChunk(chunk);
     }),
   );
   const seconds = (performance.now() - started) / 1000;
