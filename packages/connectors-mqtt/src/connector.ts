@@ -66,6 +66,8 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
   readonly #maxDeliveries: number;
   readonly #messages: MessageCodecOptions;
   readonly #buffer: Delivery[] = [];
+  /** Packet ids in the buffer (a resend of one is not buffered twice). */
+  readonly #buffered = new Set<number>();
   readonly #held = new Map<number, Delivery>();
   readonly #deliveries = new WeakMap<Transaction<P>, Delivery>();
   readonly #settling = new Set<Promise<unknown>>();
@@ -121,6 +123,7 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
     this.#wake();
     await Promise.allSettled([...this.#settling]);
     this.#buffer.length = 0;
+    this.#buffered.clear();
     this.#held.clear();
     this.service.onDelivery(undefined);
     await this.service.stop();
@@ -149,7 +152,9 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
     }
     const out: Transaction<P>[] = [];
     while (out.length < options.limit && room() > 0 && this.#buffer.length > 0 && !this.#stopping) {
-      const tx = await this.#accept(this.#buffer.shift() as Delivery);
+      const delivery = this.#buffer.shift() as Delivery;
+      this.#buffered.delete(delivery.packetId);
+      const tx = await this.#accept(delivery);
       if (tx) out.push(tx);
     }
     return out;
@@ -186,7 +191,8 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
     // The broker resends what the session holds unacked after a reconnect: one delivery per packet id.
     const held = this.#held.get(delivery.packetId);
     if (held?.session === delivery.session) return;
-    if (this.#buffer.some((d) => d.packetId === delivery.packetId && d.session === delivery.session)) return;
+    if (this.#buffered.has(delivery.packetId)) return;
+    this.#buffered.add(delivery.packetId);
     this.#buffer.push(delivery);
     this.#wake();
   }

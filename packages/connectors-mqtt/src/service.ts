@@ -11,7 +11,7 @@ import { ErgonError, ErrorCode, type HealthStatus, type Service } from '@ergon/c
 import { connect, type IPublishPacket, type ISubscriptionMap, type MqttClient } from 'mqtt';
 import { redactUrl, toConnectorError } from './errors.js';
 import { Confirmer, type PacketWriter } from './internal/confirm.js';
-import type { IncomingMessage, OutgoingMessage } from './messages.js';
+import { first, type IncomingMessage, MQTT_PROPERTIES, type OutgoingMessage } from './messages.js';
 import { type MqttServiceOptions, type ResolvedMqttOptions, resolveMqttOptions } from './options.js';
 
 /** A QoS 1 message the broker sent and waits a PUBACK for. */
@@ -114,8 +114,9 @@ export class MqttService implements Service {
   }
 
   /**
-   * Sends the PUBACK of a delivery; resolves once the broker has processed
-   * it (a PINGREQ round trip after it, shared by the PUBACKs of one turn).
+   * Sends the PUBACK of a delivery; resolves once written. The broker's
+   * reading of it is confirmed in the background (see `internal/confirm.ts`):
+   * one it may have missed is sent again if the broker resends the message.
    * @throws ErgonError `CONNECTOR_ERROR` when its session is gone (the broker started a new one).
    */
   puback(delivery: Delivery, action: string): Promise<void> {
@@ -133,13 +134,15 @@ export class MqttService implements Service {
     return new Promise<void>((resolve, reject) => {
       (client as unknown as PacketWriter)._sendPacket(
         { cmd: 'puback', messageId: delivery.packetId, reasonCode: 0 },
-        (error) => (error ? reject(error) : resolve()),
+        (error) => {
+          if (error) reject(toConnectorError(error, action, this.options.url));
+          else {
+            confirmer.written(delivery.packetId, messageKey(delivery.message));
+            resolve();
+          }
+        },
       );
-    })
-      .then(() => confirmer.confirm())
-      .catch((error: unknown) => {
-        throw toConnectorError(error, action, this.options.url);
-      });
+    });
   }
 
   /**
@@ -203,19 +206,26 @@ export class MqttService implements Service {
         done();
         return;
       }
+      const message = {
+        topic: packet.topic,
+        payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+        userProperties: packet.properties?.userProperties,
+        dup: packet.dup,
+      };
+      if (packet.dup && confirmer.wasAcked(packet.messageId, messageKey(message))) {
+        done(); // acked before the drop, its PUBACK lost with the connection: mqtt.js acks it again
+        return;
+      }
       this.#onDelivery?.({
         packetId: packet.messageId,
         session: this.#session,
-        message: {
-          topic: packet.topic,
-          payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
-          userProperties: packet.properties?.userProperties,
-          dup: packet.dup,
-        },
+        message,
       });
       done(DEFERRED);
     };
     client.on('connect', (connack) => {
+      // PUBACKs and the PINGREQ that confirms them are small writes awaiting an answer: no Nagle delay.
+      (client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
       if (!connack.sessionPresent) this.#session++;
       if (this.#client !== client) return; // the first connect: #open subscribes
       // Subscribe again on every reconnect (Mosquitto 2.0 restores a persisted session
@@ -291,6 +301,12 @@ export class MqttService implements Service {
     this.#client = undefined;
     this.#starting = undefined;
     if (!client) return;
+    // The broker has read every PUBACK before the DISCONNECT (same connection, in order); wait for it all the same.
+    await Promise.race([
+      this.#confirmer?.settled(),
+      new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+    ]);
+    this.#confirmer = undefined;
     const disconnect = endSession ? { properties: { sessionExpiryInterval: 0 } } : {};
     await Promise.race([
       client.endAsync(false, disconnect).catch(() => undefined),
@@ -298,6 +314,12 @@ export class MqttService implements Service {
     ]);
     client.end(true);
   }
+}
+
+/** A message's transaction id and delivery count: what tells a resend from a new message under a reused packet id. */
+function messageKey(message: IncomingMessage): string {
+  const props = message.userProperties;
+  return `${first(props?.[MQTT_PROPERTIES.id]) ?? ''} ${first(props?.[MQTT_PROPERTIES.deliveries]) ?? '0'}`;
 }
 
 function untilAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {

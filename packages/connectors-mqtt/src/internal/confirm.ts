@@ -1,19 +1,19 @@
 /**
  * "The broker has read it": MQTT has no acknowledgement of a PUBACK, but a
  * broker answers packets in order, so once the PINGRESP to a PINGREQ sent
- * after some PUBACKs arrives, the broker has processed those PUBACKs. One
- * PINGREQ serves every PUBACK of a turn of the event loop. A connection lost
- * before the answer rejects the waiters (their PUBACKs may be lost with it).
+ * after some PUBACKs arrives, the broker has processed those PUBACKs.
+ *
+ * Acks do not wait for that round trip (a broker that delays small writes,
+ * Nagle's algorithm on its side, would make every ack wait tens of ms).
+ * Instead the PUBACKs written since the last answered PINGREQ are kept: if
+ * the connection drops before the broker confirmed them, the broker sends
+ * those messages again after the reconnect (DUP), and the connector
+ * acknowledges them again instead of delivering them twice. One PINGREQ
+ * goes out per turn of the event loop in which PUBACKs were written.
  *
  * @module
  */
 import type { MqttClient, Packet } from 'mqtt';
-
-interface Waiter {
-  readonly nth: number;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-}
 
 /** The part of mqtt.js's client that writes a packet (what PUBACKs and PINGREQs go through). */
 export interface PacketWriter {
@@ -23,13 +23,29 @@ export interface PacketWriter {
   ): void;
 }
 
-/** Round trips on one connection of one client. */
+/** What identifies a message beyond its packet id (reused once acked): its transaction id and delivery count. */
+export type MessageKey = string;
+
+interface Batch {
+  /** The PINGREQ that confirms this batch is the nth sent on the connection. */
+  readonly nth: number;
+  readonly acks: Map<number, MessageKey>;
+  readonly done: Array<() => void>;
+}
+
+/** PUBACKs of one client, confirmed by PINGREQ round trips. */
 export class Confirmer {
   readonly #client: MqttClient;
   #sent = 0;
   #answered = 0;
-  #waiters: Waiter[] = [];
-  #next: Promise<void> | undefined;
+  /** Written, ping not yet sent. */
+  #open: Map<number, MessageKey> = new Map();
+  #openDone: Array<() => void> = [];
+  #scheduled = false;
+  /** Ping sent, not answered. */
+  #waiting: Batch[] = [];
+  /** Written but never confirmed when the connection dropped: re-acked if the broker resends them. */
+  readonly #unconfirmed = new Map<number, MessageKey>();
 
   constructor(client: MqttClient) {
     this.#client = client;
@@ -39,34 +55,61 @@ export class Confirmer {
     client.on('packetreceive', (packet: Packet) => {
       if (packet.cmd !== 'pingresp') return;
       this.#answered++;
-      const ready = this.#waiters.filter((w) => w.nth <= this.#answered);
-      this.#waiters = this.#waiters.filter((w) => w.nth > this.#answered);
-      for (const waiter of ready) waiter.resolve();
+      while (this.#waiting[0] && this.#waiting[0].nth <= this.#answered) {
+        for (const resolve of (this.#waiting.shift() as Batch).done) resolve();
+      }
     });
     client.on('close', () => {
-      // Pings of the lost connection are never answered: start counting afresh.
+      // Pings of the lost connection are never answered: keep what they would have confirmed.
       this.#sent = this.#answered = 0;
-      const waiters = this.#waiters;
-      this.#waiters = [];
-      for (const waiter of waiters)
-        waiter.reject(new Error('the connection closed before the broker confirmed'));
+      for (const batch of [...this.#waiting, { nth: 0, acks: this.#open, done: this.#openDone }]) {
+        for (const [packetId, key] of batch.acks) this.#unconfirmed.set(packetId, key);
+        for (const resolve of batch.done) resolve();
+      }
+      this.#waiting = [];
+      this.#open = new Map();
+      this.#openDone = [];
     });
   }
 
-  /** Resolves once the broker has processed everything written before this turn of the event loop ended. */
-  confirm(): Promise<void> {
-    this.#next ??= new Promise<void>((resolve) => setImmediate(resolve)).then(
-      () =>
-        new Promise<void>((resolve, reject) => {
-          this.#next = undefined;
-          if (!this.#client.connected) {
-            reject(new Error('not connected'));
-            return;
-          }
-          this.#waiters.push({ nth: this.#sent + 1, resolve, reject });
-          (this.#client as unknown as PacketWriter)._sendPacket({ cmd: 'pingreq' });
-        }),
-    );
-    return this.#next;
+  /** Records a PUBACK just written. */
+  written(packetId: number, key: MessageKey): void {
+    this.#unconfirmed.delete(packetId);
+    this.#open.set(packetId, key);
+    this.#schedule();
+  }
+
+  /**
+   * True when the broker sent again a message whose PUBACK was written but
+   * not confirmed before a drop (same packet id, same key): ack it again.
+   */
+  wasAcked(packetId: number, key: MessageKey): boolean {
+    if (this.#unconfirmed.get(packetId) !== key) return false;
+    this.#unconfirmed.delete(packetId);
+    return true;
+  }
+
+  /** Resolves once every PUBACK written so far is confirmed, or the connection dropped. */
+  settled(): Promise<void> {
+    if (this.#open.size === 0 && this.#waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const last = this.#waiting[this.#waiting.length - 1];
+      if (this.#open.size > 0 || !last) this.#openDone.push(resolve);
+      else last.done.push(resolve);
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (this.#open.size === 0 || !this.#client.connected) return;
+      this.#waiting.push({ nth: this.#sent + 1, acks: this.#open, done: this.#openDone });
+      this.#open = new Map();
+      this.#openDone = [];
+      (this.#client as unknown as PacketWriter)._sendPacket({ cmd: 'pingreq' });
+    });
   }
 }
