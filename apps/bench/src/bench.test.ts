@@ -1,10 +1,11 @@
 /**
  * Smoke test of the benchmark CLI: runs the built bench at the tiny
  * `ERGON_BENCH_SIZE=smoke` size into a temporary file and checks the JSON's
- * shape (not the numbers). Needs Redis, PostgreSQL and RabbitMQ: under CI=true a missing
+ * shape (not the numbers). Needs Redis, PostgreSQL, RabbitMQ, NATS (JetStream) and the
+ * `mosquitto` binary (the MQTT row starts a broker of its own): under CI=true a missing
  * service fails the test; elsewhere the test is skipped with a loud message.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,10 +20,16 @@ const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
 // Under CI=true a missing service fails here; elsewhere the smoke test is skipped loudly.
 const AMQP_URL = process.env.ERGON_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const NATS_URL = process.env.ERGON_NATS_URL ?? 'nats://127.0.0.1:4222';
+const mosquittoInstalled = spawnSync('mosquitto', ['-h'], { stdio: 'ignore' }).error === undefined;
+if (!mosquittoInstalled && process.env.CI === 'true')
+  throw new Error('CI=true and the mosquitto binary is missing');
 const servicesUp =
   (await requireService('Redis', REDIS_URL)).available &&
   (await requireService('PostgreSQL', POSTGRES_URL)).available &&
-  (await requireService('RabbitMQ', AMQP_URL)).available;
+  (await requireService('RabbitMQ', AMQP_URL)).available &&
+  (await requireService('NATS', NATS_URL)).available &&
+  mosquittoInstalled;
 
 function runBench(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; output: string }>((resolve) => {
@@ -54,6 +61,8 @@ const WITH_PEER = new Set([
   'connector-amqp',
   'connector-redis-streams',
   'bridge-redis-streams',
+  'connector-nats',
+  'connector-mqtt',
 ]);
 
 describe('bench CLI', () => {

@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cancelLatency } from './benches/cancel.js';
 import { connectorAmqp } from './benches/connector-amqp.js';
+import { connectorMqtt } from './benches/connector-mqtt.js';
+import { connectorNats } from './benches/connector-nats.js';
 import { bridgeRedisStreams, connectorRedisStreams } from './benches/connector-redis-streams.js';
 import { dashboardList } from './benches/dashboard-list.js';
 import { recovery } from './benches/recovery.js';
@@ -43,6 +45,8 @@ const BENCHES: readonly Bench[] = [
   connectorAmqp,
   connectorRedisStreams,
   bridgeRedisStreams,
+  connectorNats,
+  connectorMqtt,
   dashboardList,
 ];
 

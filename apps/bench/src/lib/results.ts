@@ -42,6 +42,8 @@ export const ROW_NAMES = [
   'connector-amqp',
   'connector-redis-streams',
   'bridge-redis-streams',
+  'connector-nats',
+  'connector-mqtt',
   'dashboard-list-100k',
 ] as const;
 
@@ -78,6 +80,14 @@ const TARGETS: Partial<Record<RowName, Target>> = {
     check: (r) => (r.ratio ?? 0) >= 0.8,
   },
   'bridge-redis-streams': { text: '≥ 5000 transactions/s', check: (r) => r.ergon >= 5000 },
+  'connector-nats': {
+    text: 'ratio ≥ 0.8 (at least 0.8× the raw client)',
+    check: (r) => (r.ratio ?? 0) >= 0.8,
+  },
+  'connector-mqtt': {
+    text: 'ratio ≥ 0.8 (at least 0.8× the raw client)',
+    check: (r) => (r.ratio ?? 0) >= 0.8,
+  },
   'dashboard-list-100k': { text: '< 300 ms per page (server time)', check: (r) => r.ergon < 300 },
 };
 

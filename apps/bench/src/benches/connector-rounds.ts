@@ -1,0 +1,49 @@
+/**
+ * How a connector row is measured against its raw client: an untimed
+ * warm-up of both sides, then three timed runs of each, alternating, each on
+ * a fresh queue of the same size; the best run of each side is reported
+ * (the broker shares the machine's cores, so other load only slows a run).
+ *
+ * @module
+ */
+
+/** One side of a comparison: fills are untimed, consuming `count` messages is timed (ms). */
+export interface ConnectorSide {
+  /** Prepares a fresh queue (stream, topic) holding `count` messages; returns what `consume` needs. */
+  readonly fill: (count: number, label: string) => Promise<string>;
+  /** Consumes and acks `count` messages of the queue; resolves with the ms it took. */
+  readonly consume: (queue: string, count: number) => Promise<number>;
+}
+
+/** Rates (messages/s) of every timed run of each side, in order. */
+export interface RoundRates {
+  readonly raw: number[];
+  readonly ergon: number[];
+}
+
+/** Warms both sides up, then alternates three timed runs of each. */
+export async function alternateRounds(
+  sides: { readonly raw: ConnectorSide; readonly ergon: ConnectorSide },
+  count: number,
+  warmUp = Math.min(count, 2000),
+): Promise<RoundRates> {
+  for (const side of [sides.raw, sides.ergon]) await side.consume(await side.fill(warmUp, 'warm-up'), warmUp);
+  const rates: RoundRates = { raw: [], ergon: [] };
+  for (let round = 0; round < 3; round++) {
+    for (const which of ['raw', 'ergon'] as const) {
+      const side = sides[which];
+      const queue = await side.fill(count, 'timed');
+      rates[which].push((count / (await side.consume(queue, count))) * 1000);
+    }
+  }
+  return rates;
+}
+
+/** The `extra` fields every connector row carries: sizes and how noisy the runs were. */
+export function roundExtras(rates: RoundRates): Record<string, unknown> {
+  return {
+    runs: rates.ergon.length,
+    // Each timed Ergon run against the raw run just before it.
+    roundRatios: rates.ergon.map((rate, i) => Math.round((rate / (rates.raw[i] ?? rate)) * 1000) / 1000),
+  };
+}
