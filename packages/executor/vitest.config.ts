@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // The scenario suites run once per store, like Kysely's `for (const dialect of DIALECTS)`.
-const stores = ['memory', 'sqlite', 'redis'] as const;
+const stores = ['memory', 'sqlite', 'redis', 'postgres'] as const;
 
 export default defineConfig({
   test: {

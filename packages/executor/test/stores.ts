@@ -1,22 +1,25 @@
 /**
  * The store the scenario suites run on, chosen by `ERGON_TEST_STORE`
- * (`memory`, `sqlite`, `redis`): the same test files run on every backend.
+ * (`memory`, `sqlite`, `redis`, `postgres`): the same test files run on every backend.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ExecutionLog, InMemoryExecutionLog } from '@ergon/core';
 import { requireService } from '@ergon/testing';
 
-export type StoreKind = 'memory' | 'sqlite' | 'redis';
+export type StoreKind = 'memory' | 'sqlite' | 'redis' | 'postgres';
 
 export const STORE_KIND = (process.env.ERGON_TEST_STORE ?? 'memory') as StoreKind;
 const REDIS_URL = process.env.ERGON_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const POSTGRES_URL = process.env.ERGON_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 // On Redis, check the service once: under CI=true a missing Redis fails here with
 // one clear message (elsewhere it warns loudly, and the tests then fail to connect).
 if (STORE_KIND === 'redis') await requireService('Redis', REDIS_URL);
+if (STORE_KIND === 'postgres') await requireService('PostgreSQL', POSTGRES_URL);
 
 /** A fresh, empty store and a function that disposes of it. */
 export async function createTestStore(): Promise<{ store: ExecutionLog; dispose: () => Promise<void> }> {
@@ -55,5 +58,36 @@ export async function createTestStore(): Promise<{ store: ExecutionLog; dispose:
       },
     };
   }
+  if (STORE_KIND === 'postgres') return createPostgresStore();
   return { store: new InMemoryExecutionLog(), dispose: async () => {} };
+}
+
+/** The part of a pg `Client` the disposal uses. */
+interface PgClient {
+  connect(): Promise<unknown>;
+  query(text: string): Promise<unknown>;
+  end(): Promise<void>;
+}
+
+/** A store in a schema of its own on the local PostgreSQL, dropped by `dispose`. */
+async function createPostgresStore(): Promise<{ store: ExecutionLog; dispose: () => Promise<void> }> {
+  const { PostgresExecutionLog } = await import('@ergon/storage-postgres');
+  const schema = `ergon_test_exec_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const store = await PostgresExecutionLog.open({ url: POSTGRES_URL, schema });
+  return {
+    store,
+    dispose: async () => {
+      await store.close();
+      // pg, resolved from the store's own dependencies (this package has none on it).
+      const require = createRequire(new URL('../../storage-postgres/package.json', import.meta.url));
+      const pg = require('pg') as { Client: new (options: { connectionString: string }) => PgClient };
+      const admin = new pg.Client({ connectionString: POSTGRES_URL });
+      await admin.connect();
+      try {
+        await admin.query(`drop schema if exists "${schema}" cascade`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
 }

@@ -56,9 +56,10 @@ import {
   sendSignal,
   suspend,
 } from './internal/lifecycle.js';
+import { ReadCoalescer } from './internal/coalesce.js';
 import { listFlows } from './internal/list.js';
 import { type Connection, connect } from './internal/open.js';
-import { toFlowRecord, toSignalRecord } from './internal/rows.js';
+import { type FlowRow, toFlowRecord, toSignalRecord } from './internal/rows.js';
 import { heartbeatWorker, listWorkers, removeWorker } from './internal/workers.js';
 import { type PostgresExecutionLogOptions, resolveOptions } from './options.js';
 
@@ -73,6 +74,7 @@ export class PostgresExecutionLog implements ExecutionLog {
   readonly capabilities: StoreCapabilities = Object.freeze({ events: true });
   readonly #connection: Connection;
   readonly #ctx: Context;
+  readonly #flows: ReadCoalescer<FlowRow>;
   #closed = false;
 
   /**
@@ -89,6 +91,11 @@ export class PostgresExecutionLog implements ExecutionLog {
   private constructor(connection: Connection) {
     this.#connection = connection;
     this.#ctx = connection.context;
+    const { db, q } = this.#ctx;
+    this.#flows = new ReadCoalescer(
+      (ids) => rows(db.pool, q.flows, { ids }),
+      (row) => row.id,
+    );
   }
 
   /** The schema holding this store's tables. */
@@ -101,11 +108,13 @@ export class PostgresExecutionLog implements ExecutionLog {
     return this.#ctx.db.call('create flow', 'idempotent', () => createFlow(this.#ctx, input));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.getFlow} */
+  /**
+   * {@inheritDoc @ergon/core#ExecutionLog.getFlow} Reads asked for while one is in flight go
+   * together in the next statement.
+   */
   getFlow(flowId: string): Promise<FlowRecord | undefined> {
-    const { db, q } = this.#ctx;
-    return db.call('get flow', 'idempotent', async () => {
-      const [row] = await rows(db.pool, q.flow, { id: flowId });
+    return this.#ctx.db.call('get flow', 'idempotent', async () => {
+      const row = await this.#flows.get(flowId);
       return row ? toFlowRecord(row) : undefined;
     });
   }

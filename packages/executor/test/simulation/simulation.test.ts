@@ -17,7 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { STORE_KIND } from '../stores.js';
 import { closeSharedStore, createStore, engine, QUIET_MS } from './engine.js';
 
-const DEFAULT_SEEDS = { memory: 1000, sqlite: 200, redis: 200 } as const;
+const DEFAULT_SEEDS = { memory: 1000, sqlite: 200, redis: 200, postgres: 50 } as const;
 const SEEDS = Number(process.env.ERGON_SIM_SEEDS ?? DEFAULT_SEEDS[STORE_KIND]);
 const FIRST = Number(process.env.ERGON_SIM_FIRST_SEED ?? 1);
 /** Stores behind I/O run smaller seeds: fewer flows and workers, the same kinds of everything. */

@@ -17,7 +17,6 @@ import type { Compilable } from 'kysely';
 import pg from 'pg';
 import type { PostgresPool, PostgresPoolClient, PostgresQueryConfig } from '../options.js';
 import { isConflict, isConnectionError, toErgonError } from './errors.js';
-import { encodeEvent } from './events.js';
 
 const INT8_OID = 20;
 
@@ -95,9 +94,9 @@ export async function rows<Row>(
   return (await on.query<Row>(statement.config(values))).rows;
 }
 
-/** A transaction in progress: statements on its connection, and events sent at COMMIT. */
+/** A transaction in progress: statements on its connection, and events sent after COMMIT. */
 export interface Tx extends Queryable {
-  /** Queues a NOTIFY that goes out when (and only if) the transaction commits. */
+  /** Queues an event that goes out when (and only if) the transaction has committed. */
   emit(event: StoreEvent): void;
 }
 
@@ -113,16 +112,25 @@ export type Repeat =
   /** Not safe to repeat (a duplicate signal, a claim whose reply was lost): report the loss. */
   | 'never';
 
-/** The pool, its statements' channel, and the policies around each call. */
+/** The pools, where events go after a commit, and the policies around each call. */
 export class Db {
+  /** Where statements and transactions run. */
   readonly pool: PostgresPool;
-  readonly #channel: string;
-  readonly #notify: Statement;
+  /**
+   * Where lease renewals and worker heartbeats run: connections of their own when the store
+   * made its pool, so a pool saturated by other calls never delays them past a lease.
+   */
+  readonly urgent: PostgresPool;
+  /** Called with the events of each committed transaction. */
+  readonly #committed: (events: StoreEvent[]) => void;
 
-  constructor(pool: PostgresPool, channel: string, notify: Statement) {
-    this.pool = pool;
-    this.#channel = channel;
-    this.#notify = notify;
+  constructor(
+    pools: { pool: PostgresPool; urgent: PostgresPool },
+    committed: (events: StoreEvent[]) => void,
+  ) {
+    this.pool = pools.pool;
+    this.urgent = pools.urgent;
+    this.#committed = committed;
   }
 
   /**
@@ -145,27 +153,26 @@ export class Db {
   }
 
   /**
-   * Runs `fn` in a transaction (READ COMMITTED) on one connection, sends the events it queued
-   * at COMMIT, and runs it again from the start when the server rolls it back for a conflict.
+   * Runs `fn` in a transaction (READ COMMITTED) on one connection, hands the events it queued
+   * on once it has committed, and runs it again from the start when the server rolls it back
+   * for a conflict.
    */
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       let broken: Error | undefined;
-      const events: string[] = [];
+      const events: StoreEvent[] = [];
       const tx: Tx = {
         query: (config) => client.query(config),
         emit: (event) => {
-          events.push(encodeEvent(event));
+          events.push(event);
         },
       };
       try {
         await client.query('BEGIN');
         const result = await fn(tx);
-        if (events.length > 0) {
-          await client.query(this.#notify.config({ channel: this.#channel, payloads: events }));
-        }
         await client.query('COMMIT');
+        this.#committed(events);
         return result;
       } catch (error) {
         broken = await rollback(client, error);

@@ -63,7 +63,7 @@ function claimOrder(a: FlowRow, b: FlowRow): number {
 
 /** Extends a held lease. */
 export async function renewLease(ctx: Context, lease: RenewRequest): Promise<RenewResult> {
-  const [row] = await rows(ctx.db.pool, ctx.q.renew, {
+  const [row] = await rows(ctx.db.urgent, ctx.q.renew, {
     id: lease.flowId,
     token: lease.token,
     expiresAt: lease.now + lease.leaseMs,
@@ -73,17 +73,18 @@ export async function renewLease(ctx: Context, lease: RenewRequest): Promise<Ren
 }
 
 /** Gives a held flow back as pending (with an error: abandoned, counted); a stale token is ignored. */
-export async function releaseLease({ db, q, channel }: Context, lease: ReleaseRequest): Promise<void> {
+export async function releaseLease({ db, q, notifier }: Context, lease: ReleaseRequest): Promise<void> {
   const runAt = lease.retryAt ?? lease.now;
-  await rows(db.pool, q.release, {
-    channel,
+  const [released] = await rows(db.pool, q.release, {
     id: lease.flowId,
     token: lease.token,
     now: lease.now,
     runAt,
     error: lease.error,
-    at: runAt > lease.now ? runAt : undefined,
   });
+  if (released) {
+    notifier.send([{ type: 'ready', queue: released.queue, at: runAt > lease.now ? runAt : undefined }]);
+  }
 }
 
 /** The earliest time a flow of these types and queues becomes claimable. */

@@ -28,7 +28,6 @@ import {
 } from '@ergon/core';
 import type { Context } from './context.js';
 import { rows, type Tx } from './db.js';
-import { encodeEvent } from './events.js';
 import { fence } from './leases.js';
 import type { FenceRow } from './queries.js';
 import { ownWaits, parseWaits, toFlowRecord } from './rows.js';
@@ -37,15 +36,14 @@ type Terminal = 'completed' | 'failed' | 'cancelled';
 
 /** Creates the flow unless one with its id exists, in one statement; returns the stored one. */
 export async function createFlow(ctx: Context, input: NewFlow): Promise<CreateFlowResult> {
-  const { db, q, channel } = ctx;
+  const { db, q } = ctx;
   ctx.listener.noteQueue(input.queue);
-  const event = encodeEvent({
-    type: 'ready',
-    queue: input.queue,
-    at: input.runAt > input.now ? input.runAt : undefined,
-  });
-  const [inserted] = await rows(db.pool, q.insertFlow, { ...input, channel, event });
-  if (inserted) return { flow: toFlowRecord(inserted), created: true };
+  const [inserted] = await rows(db.pool, q.insertFlow, input);
+  if (inserted) {
+    const at = input.runAt > input.now ? input.runAt : undefined;
+    ctx.notifier.send([{ type: 'ready', queue: input.queue, at }]);
+    return { flow: toFlowRecord(inserted), created: true };
+  }
   return { flow: await flowRecord(ctx, input.id), created: false };
 }
 
@@ -98,17 +96,13 @@ async function resolvedNow(ctx: Context, tx: Tx, id: string, waits: readonly Wai
  * the parent otherwise. `repeated`: a finish it made before its connection was lost is its own.
  */
 export async function finishFlow(ctx: Context, request: FinishRequest, repeated: boolean): Promise<void> {
-  const { db, q, channel } = ctx;
+  const { db, q } = ctx;
   const values = finishValues(request);
-  const event = encodeEvent({ type: 'finished', flowId: request.flowId, status: request.status });
-  const [done] = await rows(db.pool, q.finishFast, {
-    ...values,
-    id: request.flowId,
-    token: request.token,
-    channel,
-    event,
-  });
-  if (done) return;
+  const [done] = await rows(db.pool, q.finishFast, { ...values, id: request.flowId, token: request.token });
+  if (done) {
+    ctx.notifier.send([{ type: 'finished', flowId: request.flowId, status: request.status }]);
+    return;
+  }
   await db.transaction(async (tx) => {
     const [flow] = await rows(tx, q.fence, { id: request.flowId });
     if (!flow) throw new FlowNotFoundError(request.flowId);

@@ -13,8 +13,12 @@ import { toErgonError } from './errors.js';
 import { channelOf } from './events.js';
 import { type ListenConnection, EventListener } from './listener.js';
 import { migrate } from './migrate.js';
+import { Notifier } from './notifier.js';
 import { builder, prepareQueries } from './queries.js';
 import type { Schema } from './schema.js';
+
+/** Connections for lease renewals and heartbeats, beside the pool (when the store makes it). */
+const URGENT_POOL_SIZE = 3;
 
 /** An open store's resources. */
 export interface Connection {
@@ -42,13 +46,25 @@ export async function connect(config: ResolvedOptions): Promise<Connection> {
   const onPoolError = (error: Error) =>
     logger.warn('postgres: an idle pooled connection failed; the pool replaces it', { error: error.message });
   pool.on('error', onPoolError);
+  // Lease renewals and heartbeats on connections of their own (see Db.urgent), committing without
+  // waiting for the WAL flush: they write liveness only, and one lost with a crashed server just
+  // lets a lease end sooner (every write after a claim is fenced by its token, and claims are durable).
+  const urgent = owned
+    ? (new pg.Pool({
+        connectionString: config.url,
+        max: URGENT_POOL_SIZE,
+        application_name: config.applicationName,
+        options: '-c synchronous_commit=off',
+      }) as unknown as PostgresPool)
+    : pool;
+  if (owned) urgent.on('error', onPoolError);
   // Kysely must never end the caller's pool: `destroy()` ends this stand-in instead.
   const kyselyPool: KyselyPool = { connect: () => pool.connect() as never, end: async () => {} };
   const root = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: kyselyPool }) });
   const end = async () => {
     pool.removeListener('error', onPoolError);
     await root.destroy();
-    if (owned) await pool.end();
+    if (owned) await Promise.all([pool.end(), urgent.end()]);
   };
   const channel = channelOf(schema);
   const listener = new EventListener({
@@ -67,11 +83,13 @@ export async function connect(config: ResolvedOptions): Promise<Connection> {
   }
   const kysely = root.withSchema(schema);
   const q = prepareQueries(builder(kysely, schema));
+  const notifier = new Notifier({ on: pool, statement: q.notify, channel, logger });
   return {
     schema,
     kysely,
-    context: { db: new Db(pool, channel, q.notify), q, channel, listener },
+    context: { db: new Db({ pool, urgent }, (events) => notifier.send(events)), q, notifier, listener },
     async close() {
+      await notifier.drain();
       await listener.close();
       await end();
     },

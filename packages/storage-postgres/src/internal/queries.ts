@@ -5,8 +5,8 @@
  * flows and claims here, history in `history-queries.ts`, the worker registry
  * in `worker-queries.ts`.
  *
- * Statements that make events call `pg_notify` themselves, so the NOTIFY
- * goes out with their COMMIT and costs no extra round trip.
+ * Statements that make events return what the events need; the events go
+ * out after the commit, through `notifier.ts`.
  *
  * @module
  */
@@ -76,9 +76,10 @@ function claimSet() {
 /** Prepares every fixed statement of the store. */
 export function prepareQueries(b: Builder) {
   const { t, raw } = b;
-  const channel = str('channel');
   return {
     flow: b.statement<FlowRow>('flow', b.k.selectFrom('flows').selectAll().where('id', '=', str('id'))),
+    /** Several flows by id (coalesced reads). */
+    flows: raw<FlowRow>('flows', sql`select * from ${t('flows')} where id = any(${param('ids')}::text[])`),
     /** The flow, locked against concurrent writers until the transaction ends. */
     fence: raw<FenceRow>(
       'fence',
@@ -95,7 +96,7 @@ export function prepareQueries(b: Builder) {
               ${str('traceContext')}::text, ${num('now')}::bigint, ${num('now')}::bigint)
             on conflict (id) do nothing
             returning *)
-          select ins.*, pg_notify(${channel}::text, ${str('event')}::text)::text as notified from ins`,
+          select * from ins`,
     ),
     // Per (queue, type), the ready flows in claim order, read from the flows_claim index and
     // locked unless another claimer holds them (SKIP LOCKED); the best `limit` of them claimed.
@@ -133,27 +134,22 @@ export function prepareQueries(b: Builder) {
           returning cancel_requested`,
     ),
     // A release with an error is an abandoned run, and says why; a plain one changes neither.
-    release: raw<{ notified: string }>(
+    release: raw<{ queue: string }>(
       'release',
-      sql`with r as (
-            update ${t('flows')} set status = 'pending', run_at = ${num('runAt')}::bigint, lease_owner = null,
-              lease_expires_at = null, updated_at = ${num('now')}::bigint,
-              last_error = coalesce(${str('error')}::text, last_error),
-              abandoned_runs = abandoned_runs + (${str('error')}::text is not null)::int
-            where id = ${str('id')}::text and fencing_token = ${num('token')}::bigint and status = 'running'
-            returning queue)
-          select pg_notify(${channel}::text, json_build_array('r', r.queue, ${num('at')}::bigint)::text)::text
-            as notified from r`,
+      sql`update ${t('flows')} set status = 'pending', run_at = ${num('runAt')}::bigint, lease_owner = null,
+            lease_expires_at = null, updated_at = ${num('now')}::bigint,
+            last_error = coalesce(${str('error')}::text, last_error),
+            abandoned_runs = abandoned_runs + (${str('error')}::text is not null)::int
+          where id = ${str('id')}::text and fencing_token = ${num('token')}::bigint and status = 'running'
+          returning queue`,
     ),
     // The common end of a flow without a parent, fenced, in one statement.
-    finishFast: raw<{ notified: string }>(
+    finishFast: raw<{ id: string }>(
       'finish_fast',
-      sql`with f as (
-            update ${t('flows')} set ${finishSet()}
-            where id = ${str('id')}::text and fencing_token = ${num('token')}::bigint and status = 'running'
-              and parent_id is null
-            returning id)
-          select pg_notify(${channel}::text, ${str('event')}::text)::text as notified from f`,
+      sql`update ${t('flows')} set ${finishSet()}
+          where id = ${str('id')}::text and fencing_token = ${num('token')}::bigint and status = 'running'
+            and parent_id is null
+          returning id`,
     ),
     finish: raw('finish', sql`update ${t('flows')} set ${finishSet()} where id = ${str('id')}::text`),
     wake: raw(
@@ -216,9 +212,12 @@ export function prepareQueries(b: Builder) {
             order by seq limit 1)
           returning payload`,
     ),
+    // A transaction that only notifies need not wait for the WAL flush (see notifier.ts).
     notify: raw(
       'notify',
-      sql`select pg_notify(${channel}::text, p)::text from unnest(${param('payloads')}::text[]) p`,
+      sql`select set_config('synchronous_commit', 'off', true),
+            count(pg_notify(${str('channel')}::text, p)::text)
+          from unnest(${param('payloads')}::text[]) p`,
     ),
     ...historyQueries(b),
     ...workerQueries(b),

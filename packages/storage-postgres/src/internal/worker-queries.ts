@@ -1,7 +1,7 @@
 /**
  * Worker registry statements. A heartbeat registers its worker, removes the
- * workers whose heartbeat lapsed, expires the leases they held and tells their
- * queues, all in one statement.
+ * workers whose heartbeat lapsed and expires the leases they held, in one
+ * statement that returns the queues to tell.
  *
  * @module
  */
@@ -16,9 +16,8 @@ const num = (name: string) => param<number>(name);
 /** The worker registry's statements. */
 export function workerQueries(b: Builder) {
   const { t, raw } = b;
-  const channel = str('channel');
   return {
-    heartbeat: raw<{ reaped: string[] }>(
+    heartbeat: raw<{ reaped: string[]; queues: string[] }>(
       'heartbeat',
       sql`with up as (
             insert into ${t('workers')} (id, kind, name, host, pid, queues, types, concurrency, started_at,
@@ -37,26 +36,21 @@ export function workerQueries(b: Builder) {
             update ${t('flows')} set lease_expires_at = ${num('now')}::bigint
             where status = 'running' and lease_owner in (select id from dead)
               and lease_expires_at > ${num('now')}::bigint
-            returning queue),
-          notified as (
-            select pg_notify(${channel}::text, json_build_array('r', q.queue)::text)
-            from (select distinct queue from expired) q)
+            returning queue)
           select coalesce((select array_agg(id order by id) from dead), '{}') as reaped,
-            (select count(*) from notified) as notified`,
+            coalesce((select array_agg(distinct queue) from expired), '{}') as queues`,
     ),
     workers: raw<WorkersTable>('workers', sql`select * from ${t('workers')} order by id`),
-    removeWorker: raw<{ expired: number }>(
+    removeWorker: raw<{ expired: number; queues: string[] }>(
       'remove_worker',
       sql`with d as (delete from ${t('workers')} where id = ${str('id')}::text),
           expired as (
             update ${t('flows')} set lease_expires_at = ${num('now')}::bigint
             where ${param('expire')}::boolean and status = 'running' and lease_owner = ${str('id')}::text
               and lease_expires_at > ${num('now')}::bigint
-            returning queue),
-          notified as (
-            select pg_notify(${channel}::text, json_build_array('r', q.queue)::text)
-            from (select distinct queue from expired) q)
-          select (select count(*) from expired) as expired, (select count(*) from notified) as notified`,
+            returning queue)
+          select (select count(*) from expired) as expired,
+            coalesce((select array_agg(distinct queue) from expired), '{}') as queues`,
     ),
   };
 }

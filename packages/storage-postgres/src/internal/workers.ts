@@ -11,12 +11,11 @@ import { rows } from './db.js';
 
 /** Registers `worker` and reaps the lapsed ones. */
 export async function heartbeatWorker(
-  { db, q, channel }: Context,
+  { db, q, notifier }: Context,
   request: WorkerHeartbeat,
 ): Promise<HeartbeatResult> {
   const { worker, now } = request;
-  const [row] = await rows(db.pool, q.heartbeat, {
-    channel,
+  const [row] = await rows(db.urgent, q.heartbeat, {
     id: worker.id,
     kind: worker.kind,
     name: worker.name,
@@ -30,6 +29,7 @@ export async function heartbeatWorker(
     now,
     before: now - request.lapseMs,
   });
+  notifier.send((row?.queues ?? []).map((queue) => ({ type: 'ready', queue })));
   return { reaped: row?.reaped ?? [] };
 }
 
@@ -52,14 +52,14 @@ export async function listWorkers({ db, q }: Context): Promise<WorkerRecord[]> {
 
 /** Removes a worker; expires its leases when asked. Returns how many. */
 export async function removeWorker(
-  { db, q, channel }: Context,
+  { db, q, notifier }: Context,
   request: RemoveWorkerRequest,
 ): Promise<number> {
   const [row] = await rows(db.pool, q.removeWorker, {
-    channel,
     id: request.workerId,
     now: request.now,
     expire: request.expireLeases,
   });
+  notifier.send((row?.queues ?? []).map((queue) => ({ type: 'ready', queue })));
   return row?.expired ?? 0;
 }

@@ -1,0 +1,69 @@
+/**
+ * The NOTIFY side of the store. PostgreSQL serialises the commits of every
+ * transaction that notifies, database-wide, and holds that lock through the
+ * commit's WAL flush: changes that notified in their own transaction could
+ * commit no faster than one disk flush at a time. So a change commits without
+ * notifying (its commits group with others'), and its events go right after,
+ * in a transaction of their own that only notifies and does not wait for the
+ * flush (`synchronous_commit = off`: a notification needs no durability; one
+ * lost with a crashed server costs a worker one poll). Events sent while one
+ * such statement is in flight gather into the next, so a busy store sends a
+ * few NOTIFY statements, not one per change. An event is never sent before the
+ * change it tells of has committed.
+ *
+ * @module
+ */
+import type { Logger, StoreEvent } from '@ergon/core';
+import { type Queryable, rows, type Statement } from './db.js';
+import { encodeEvent } from './events.js';
+
+/** Most payloads per NOTIFY statement. */
+const MAX_BATCH = 500;
+
+/** Sends events after their commit, coalesced. */
+export class Notifier {
+  readonly #on: Queryable;
+  readonly #statement: Statement;
+  readonly #channel: string;
+  readonly #logger: Logger;
+  #pending: string[] = [];
+  #flushing: Promise<void> | undefined;
+
+  constructor(config: { on: Queryable; statement: Statement; channel: string; logger: Logger }) {
+    this.#on = config.on;
+    this.#statement = config.statement;
+    this.#channel = config.channel;
+    this.#logger = config.logger;
+  }
+
+  /** Queues events of a committed change; they go out at once, or with the next batch. */
+  send(events: readonly StoreEvent[]): void {
+    if (events.length === 0) return;
+    for (const event of events) this.#pending.push(encodeEvent(event));
+    this.#flushing ??= this.#flush();
+  }
+
+  /** Resolves once every queued event has been sent (or given up on). */
+  async drain(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#pending.length > 0) {
+        const payloads = this.#pending.splice(0, MAX_BATCH);
+        try {
+          await rows(this.#on, this.#statement, { channel: this.#channel, payloads });
+        } catch (error) {
+          // Workers and result waiters poll as well: a lost wake-up delays, it does not lose work.
+          this.#logger.warn('postgres: could not send store events; listeners fall back to polling', {
+            error: (error as Error).message,
+            events: payloads.length,
+          });
+        }
+      }
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+}
