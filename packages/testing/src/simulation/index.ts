@@ -16,15 +16,20 @@
  * @module
  */
 export { fencingIgnoringStore } from './broken-store.js';
-export { type CheckInput, checkInvariants } from './checker.js';
+export { type CheckInput, checkInvariants, scriptsOf } from './checker.js';
+export { checkChildren, checkRecords, checkShape, checkTimers } from './check-history.js';
+export { checkLeases } from './check-leases.js';
+export { checkOutcomes, checkSignals, checkTerminal, type StoredSignals } from './check-outcomes.js';
 export type { SimClient, SimEngine, SimWorker, SimWorkerOptions } from './engine.js';
+export { type ExecutorModule, executorEngine } from './executor-engine.js';
 export {
-  type ExecutorModule,
-  executorEngine,
   type ScriptContext,
+  type ScriptFlowModule,
+  type ScriptFlowOptions,
   type ScriptGraphNode,
   type ScriptStepScope,
-} from './executor-engine.js';
+  scriptFlow,
+} from './script-flow.js';
 export {
   FAULT_PROFILES,
   type FaultDecision,
@@ -55,6 +60,7 @@ export {
   type SleepOp,
   type StepOp,
 } from './script.js';
+export { generateScript } from './script-gen.js';
 export { SimClock } from './sim-clock.js';
 export { type StoreSnapshot, readSnapshot } from './snapshot.js';
 export { Trace, type TraceEntry } from './trace.js';

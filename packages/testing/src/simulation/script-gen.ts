@@ -16,7 +16,7 @@ import type { Prng } from './prng.js';
 import type { DagNodeScript, FlowScript, ScriptOp, StepOp } from './script.js';
 import type { WorkloadShape } from './workload.js';
 
-/** Generates a top-level flow's script. */
+/** Generates a top-level flow's script (its children's scripts within). */
 export function generateScript(prng: Prng, shape: WorkloadShape): FlowScript {
   return new ScriptGen(prng, shape, 0).script();
 }
@@ -51,10 +51,10 @@ class ScriptGen {
     const p = this.#prng;
     const roll = p.next();
     if (roll < 0.4) return this.#step();
-    if (roll < 0.55) return { op: 'sleep', ms: p.int(0, 20_000) };
+    if (roll < 0.55) return { op: 'sleep', ms: this.#ms(p.int(0, 20_000)) };
     // Children never wait for signals: the workload signals top-level flows only.
     if (roll < 0.7 && this.#depth === 0) {
-      const timeoutMs = p.chance(0.4) ? p.int(1_000, 30_000) : undefined;
+      const timeoutMs = p.chance(0.4) ? this.#ms(p.int(1_000, 30_000)) : undefined;
       return { op: 'signal', name: p.pick(['sig-a', 'sig-b']), timeoutMs };
     }
     if (roll < 0.8 && this.#depth < 2) {
@@ -74,7 +74,7 @@ class ScriptGen {
     const fails = p.chance(0.5) ? 0 : p.int(1, attempts);
     const retries = Math.min(fails, attempts - 1);
     const durable = this.#shape.durableBackoffMs;
-    let backoffMs = p.chance(0.3) ? durable + p.int(0, 5_000) : p.int(0, 1_500);
+    let backoffMs = p.chance(0.3) ? durable + this.#ms(p.int(0, 5_000)) : this.#ms(p.int(0, 1_500));
     // In-memory backoffs spend the run's time; past the budget they become durable timers.
     if (backoffMs < durable && !this.#spend(retries * backoffMs)) backoffMs = durable;
     const slowMs = this.#slowness(Math.min(fails + 1, attempts));
@@ -105,8 +105,17 @@ class ScriptGen {
     const p = this.#prng;
     const roll = p.next();
     const ms =
-      roll < 0.6 ? 0 : roll < 0.97 ? p.int(1, 3_000) : p.int(3_000, Math.floor(this.#shape.leaseMs / 6));
+      roll < 0.6
+        ? 0
+        : roll < 0.97
+          ? this.#ms(p.int(1, 3_000))
+          : p.int(this.#ms(3_000), Math.floor(this.#shape.leaseMs / 6));
     return this.#spend(ms * runs) ? ms : 0;
+  }
+
+  /** A generated duration, scaled by the shape's `timeScale`. */
+  #ms(ms: number): number {
+    return Math.round(ms * (this.#shape.timeScale ?? 1));
   }
 
   /** Takes `ms` from the budget; false (and nothing taken) when too little is left. */

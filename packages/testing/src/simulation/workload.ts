@@ -26,6 +26,11 @@ export interface WorkloadShape {
   readonly leaseMs: number;
   /** Backoffs at least this long become durable timers. */
   readonly durableBackoffMs: number;
+  /**
+   * Scales every duration a script is generated with (sleeps, timeouts,
+   * backoffs, slowness); default 1. A soak in real time uses a small one.
+   */
+  readonly timeScale?: number;
 }
 
 /** The default shape: small seeds, many of them. */
