@@ -22,6 +22,18 @@ describe('parseStoreSpec', () => {
     expect(parseStoreSpec('rediss://h:6380')).toEqual({ kind: 'redis', url: 'rediss://h:6380' });
   });
 
+  it('reads PostgreSQL URLs, taking the schema from their schema parameter', () => {
+    expect(parseStoreSpec('postgres://postgres@127.0.0.1:5432/test')).toEqual({
+      kind: 'postgres',
+      url: 'postgres://postgres@127.0.0.1:5432/test',
+    });
+    expect(parseStoreSpec('postgresql://u:p@db/app?schema=billing&sslmode=disable')).toEqual({
+      kind: 'postgres',
+      url: 'postgresql://u:p@db/app?sslmode=disable',
+      schema: 'billing',
+    });
+  });
+
   it('refuses empty and in-memory specs as usage errors', () => {
     for (const bad of ['', ' ', 'sqlite:', 'sqlite::memory:']) {
       expect(() => parseStoreSpec(bad)).toThrow(CliError);
@@ -37,5 +49,6 @@ describe('parseStoreSpec', () => {
     expect(redactUrl('redis://user:secret@host:6379/0')).toBe('redis://user:***@host:6379/0');
     expect(redactUrl('redis://:secret@host')).toBe('redis://:***@host');
     expect(redactUrl('redis://host:6379')).toBe('redis://host:6379');
+    expect(redactUrl('postgres://ergon:secret@db:5432/app')).toBe('postgres://ergon:***@db:5432/app');
   });
 });

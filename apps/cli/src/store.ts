@@ -1,7 +1,7 @@
 /**
  * `--store`: which store a command talks to, and opening it. SQLite files
  * are never created by commands that only look at or act on existing flows;
- * an unreachable Redis fails within a few seconds.
+ * an unreachable Redis or PostgreSQL fails within a few seconds.
  *
  * @module
  */
@@ -16,11 +16,14 @@ export const DEFAULT_STORE = 'sqlite:./ergon.db';
 /** A parsed `--store` value. */
 export type StoreSpec =
   | { readonly kind: 'sqlite'; readonly path: string }
-  | { readonly kind: 'redis'; readonly url: string };
+  | { readonly kind: 'redis'; readonly url: string }
+  /** `schema`: from the URL's `?schema=` (removed from `url`); the store's default otherwise. */
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema?: string | undefined };
 
 /**
  * Parses `sqlite:PATH` (also `sqlite://PATH`, `sqlite:///abs/path`), a
- * `redis://` or `rediss://` URL, or a bare file path (SQLite).
+ * `redis://` or `rediss://` URL, a `postgres://` or `postgresql://` URL (with
+ * `?schema=NAME` to pick the schema), or a bare file path (SQLite).
  *
  * @throws CliError (usage) for an empty value or an in-memory SQLite database.
  */
@@ -28,6 +31,7 @@ export function parseStoreSpec(text: string): StoreSpec {
   const value = text.trim();
   if (value === '') throw usageError('--store is empty: use sqlite:./file.db or redis://host:port[/db]');
   if (/^rediss?:\/\//i.test(value)) return { kind: 'redis', url: value };
+  if (/^postgres(ql)?:\/\//i.test(value)) return parsePostgres(value);
   const path = value.replace(/^sqlite:(\/\/)?/i, '');
   if (path === '') throw usageError(`--store ${JSON.stringify(text)} names no file: use sqlite:./file.db`);
   if (path === ':memory:') {
@@ -36,6 +40,19 @@ export function parseStoreSpec(text: string): StoreSpec {
     );
   }
   return { kind: 'sqlite', path };
+}
+
+/** A PostgreSQL URL; its `schema` parameter is the store's, not the driver's. */
+function parsePostgres(value: string): StoreSpec {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw usageError(`--store ${JSON.stringify(redactUrl(value))} is not a valid postgres:// URL`);
+  }
+  const schema = url.searchParams.get('schema') ?? undefined;
+  url.searchParams.delete('schema');
+  return { kind: 'postgres', url: url.toString(), ...(schema === undefined ? {} : { schema }) };
 }
 
 /** How a command uses the store. */
@@ -89,6 +106,7 @@ export async function openStore(options: OpenStoreOptions): Promise<RuntimeExecu
     }
   }
   if (options.prefix !== undefined) throw usageError('--prefix applies to Redis stores only');
+  if (spec.kind === 'postgres') return openPostgres(spec, options);
   const path = resolve(spec.path);
   if (options.access !== 'create') {
     const hint = options.isDefault ? ' (choose one with --store sqlite:PATH or ERGON_STORE)' : '';
@@ -102,12 +120,48 @@ export async function openStore(options: OpenStoreOptions): Promise<RuntimeExecu
   return runtimeStore(store, { logger: options.logger });
 }
 
+/** Opens a PostgreSQL store (its schema created or migrated when needed). */
+async function openPostgres(
+  spec: Extract<StoreSpec, { kind: 'postgres' }>,
+  options: OpenStoreOptions,
+): Promise<RuntimeExecutionLog> {
+  const { PostgresExecutionLog } = await import('@ergon/storage-postgres');
+  try {
+    const store = await PostgresExecutionLog.open({
+      url: connectTimeout(spec.url, options.redisTimeoutMs),
+      schema: spec.schema,
+      applicationName: 'ergon-cli',
+      logger: options.logger,
+    });
+    return runtimeStore(store, { logger: options.logger });
+  } catch (error) {
+    if (!hasErrorCode(error, ErrorCode.STORE_UNAVAILABLE)) throw error;
+    throw new CliError(
+      `cannot reach PostgreSQL at ${redactUrl(spec.url)}: ${error.message} [${error.code}]`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/** The URL with a connect timeout (in whole seconds, as libpq takes it) unless it names one. */
+function connectTimeout(url: string, timeoutMs: number): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has('connect_timeout')) {
+    parsed.searchParams.set('connect_timeout', String(Math.max(1, Math.ceil(timeoutMs / 1000))));
+  }
+  return parsed.toString();
+}
+
 /** A short description of the store for messages (`sqlite ./ergon.db`, `redis redis://…`). */
 export function describeStore(spec: StoreSpec): string {
-  return spec.kind === 'sqlite' ? `sqlite ${spec.path}` : `redis ${redactUrl(spec.url)}`;
+  if (spec.kind === 'sqlite') return `sqlite ${spec.path}`;
+  if (spec.kind === 'redis') return `redis ${redactUrl(spec.url)}`;
+  return `postgres ${redactUrl(spec.url)}${spec.schema === undefined ? '' : ` (schema ${spec.schema})`}`;
 }
 
 /** The URL without its password. */
 export function redactUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
+  return url.replace(/^((?:rediss?|postgres(?:ql)?):\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
 }
