@@ -108,16 +108,20 @@ export class NatsConnector<P = unknown> implements Connector<P, P> {
     this.#fetchWaitMs = toMillis(options.fetchWait ?? '1s', 'fetchWait');
     this.#requeueDelayMs = toMillis(options.requeueDelay ?? '0s', 'requeueDelay');
     this.#messages = Object.freeze({ format, codec, maxBytes, requireId: options.requireId ?? false });
-    this.#puller = new Puller(() => this.service.consumer(), this.#fetchWaitMs, {
-      onMessage: (message) => {
-        this.#buffer.push(message); // while stopping too: given back with the rest
-        this.#wake();
+    this.#puller = new Puller(
+      () => this.service.consumer(),
+      { expiresMs: this.#fetchWaitMs, maxInFlight },
+      {
+        onMessage: (message) => {
+          this.#buffer.push(message); // while stopping too: given back with the rest
+          this.#wake();
+        },
+        onEnd: (error) => {
+          if (error !== undefined && !this.#stopping) this.#pullError = error;
+          this.#wake();
+        },
       },
-      onEnd: (error) => {
-        if (error !== undefined && !this.#stopping) this.#pullError = error;
-        this.#wake();
-      },
-    });
+    );
   }
 
   /** Connects (the service). Idempotent. */
@@ -227,8 +231,7 @@ export class NatsConnector<P = unknown> implements Connector<P, P> {
       if (!/heartbeat/i.test(String((error as Error)?.message)))
         throw toConnectorError(error, 'pulling', this.service.options.url);
     }
-    const room = this.#maxInFlight - this.#held.size - this.#buffer.length - this.#puller.owed;
-    if (room > 0 && !this.#puller.open) await this.#puller.pull(room);
+    await this.#puller.pull(this.#maxInFlight - this.#held.size - this.#buffer.length - this.#puller.owed);
   }
 
   /** Messages sent together arrive a few at a time: take what comes within a moment of the first. */
@@ -289,6 +292,7 @@ export class NatsConnector<P = unknown> implements Connector<P, P> {
   async #settle(message: JsMsg, action: string, settle: (m: JsMsg) => void): Promise<void> {
     this.#held.delete(message);
     this.#wake(); // a place is free
+    if (!this.#stopping) void this.#pull().catch(() => undefined); // the next messages come meanwhile
     try {
       settle(message);
     } catch (error) {
