@@ -42,7 +42,7 @@ import {
 import { FlowCancelledError, NonDeterminismError } from '../errors.js';
 import { HistoryCursor, type Slot } from './history-cursor.js';
 import { Liveness } from './liveness.js';
-import { NEVER, Recorder } from './recorder.js';
+import { never, Recorder } from './recorder.js';
 import { ReplayOrder } from './replay-order.js';
 import { runWithScope } from './scope.js';
 import { runAttempts, type StepHost } from './step-attempts.js';
@@ -288,7 +288,7 @@ export class Activation implements FlowContext, StepHost, WaitHost {
   #live<T>(slot: Slot, evaluate: () => Promise<T>): Promise<T> {
     if (slot.record && slot.record.status !== 'waiting') return this.#replayed<T>(slot);
     return this.liveness.track(
-      new Promise<void>((resolve) => setImmediate(resolve)).then(() => (this.#done ? NEVER : evaluate())),
+      new Promise<void>((resolve) => setImmediate(resolve)).then(() => (this.#done ? never() : evaluate())),
     );
   }
 

@@ -18,8 +18,14 @@ import type {
 import { encodeError } from './encode-error.js';
 import type { Slot } from './history-cursor.js';
 
-/** A promise that never settles: what the work of an ended activation awaits. */
-export const NEVER: Promise<never> = new Promise(() => {});
+/**
+ * A promise that never settles: what the work of an ended activation awaits.
+ * A fresh one per use: a shared one would keep every reaction chained to it,
+ * and with them the frames of every flow that ever suspended, for good.
+ */
+export function never(): Promise<never> {
+  return new Promise<never>(() => {});
+}
 
 /** What a {@link Recorder} needs from its activation. */
 export interface RecorderOptions {
@@ -109,7 +115,7 @@ export class Recorder {
 
   /** Writes `record`; resolves with the record now stored (an earlier final one wins). */
   async write(record: OperationRecord): Promise<OperationRecord> {
-    if (this.#o.ended()) return NEVER;
+    if (this.#o.ended()) return never();
     let written: RecordResult;
     try {
       written = await this.#o.store.recordOperation({
@@ -126,7 +132,7 @@ export class Recorder {
 
   /** Any other store call of live work (read a child, create it); a failure ends the activation. */
   async call<T>(call: () => Promise<T>): Promise<T> {
-    if (this.#o.ended()) return NEVER;
+    if (this.#o.ended()) return never();
     try {
       return await call();
     } catch (error) {
@@ -160,6 +166,6 @@ export class Recorder {
 
   #failed(error: unknown): Promise<never> {
     if (!this.#o.ended()) this.#o.onFailed(error);
-    return NEVER;
+    return never();
   }
 }

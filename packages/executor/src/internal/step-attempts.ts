@@ -16,7 +16,7 @@ import type { ActivationOptions } from './activation-types.js';
 import { AttemptScope } from './attempt-scope.js';
 import type { Slot } from './history-cursor.js';
 import type { Liveness } from './liveness.js';
-import { NEVER, type Recorder } from './recorder.js';
+import { never, type Recorder } from './recorder.js';
 import { runWithScope } from './scope.js';
 import { Attr, endSpan, instruments, NO_SPAN, startChildSpan } from './telemetry.js';
 
@@ -54,7 +54,7 @@ export async function runAttempts<R>(
   const prior = slot.record;
   if (prior?.wakeAt !== undefined && clock.now() < prior.wakeAt) {
     liveness.waitFor({ kind: 'timer', at: prior.wakeAt, position: slot.position });
-    return NEVER;
+    return never();
   }
   const startedAt = prior?.startedAt ?? clock.now();
   const { tracing, metrics } = telemetry;
@@ -96,7 +96,7 @@ export async function runAttempts<R>(
     liveness.attemptEnded();
     if (host.ended()) {
       endSpan(step.span, 'abandoned');
-      return NEVER;
+      return never();
     }
     if (ok) {
       let encoded: string;
@@ -136,13 +136,13 @@ export async function runAttempts<R>(
       endSpan(step.span, 'retry-scheduled', error);
       await recorder.write(recorder.waiting(slot, kind, wakeAt, { attempts: attempt, error, startedAt }));
       liveness.waitFor({ kind: 'timer', at: wakeAt, position: slot.position });
-      return NEVER;
+      return never();
     }
     try {
       await clock.sleep(delay, host.abort.signal);
     } catch {
       endSpan(step.span, 'abandoned');
-      return NEVER;
+      return never();
     }
   }
 }

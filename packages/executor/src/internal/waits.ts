@@ -13,7 +13,7 @@ import { ChildFlowFailedError, SignalTimeoutError } from '../errors.js';
 import type { ActivationOptions } from './activation-types.js';
 import type { Slot } from './history-cursor.js';
 import type { Liveness } from './liveness.js';
-import { NEVER, type Recorder } from './recorder.js';
+import { never, type Recorder } from './recorder.js';
 import { Attr, instruments } from './telemetry.js';
 
 /** What waiting operations need from their activation. */
@@ -41,7 +41,7 @@ export async function sleepUntilDue(host: WaitHost, slot: Slot, wakeAt: () => nu
   }
   if (!slot.record) await recorder.write(recorder.waiting(slot, 'sleep', at));
   host.liveness.waitFor({ kind: 'timer', at, position: slot.position });
-  return NEVER;
+  return never();
 }
 
 /** The oldest buffered signal `name`, or a wait for one (and for its timeout). */
@@ -64,7 +64,7 @@ export async function receiveSignal<T>(
     host.liveness.waitFor({ kind: 'timer', at: deadline, position: slot.position });
   }
   host.liveness.waitFor({ kind: 'signal', name, position: slot.position });
-  return NEVER;
+  return never();
 }
 
 /** The child flow `childId` (created once), its outcome when finished, or a wait for it. */
@@ -113,5 +113,5 @@ export async function awaitChild<I, O>(
   // A waiting record shows the child in the parent's history while it runs.
   if (!slot.record) await recorder.write(recorder.waiting(slot, 'child', undefined));
   host.liveness.waitFor({ kind: 'child', flowId: id, position: slot.position });
-  return NEVER;
+  return never();
 }
