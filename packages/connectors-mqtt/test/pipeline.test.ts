@@ -79,7 +79,7 @@ describe.runIf(requireMosquitto())('MQTT → consumer task → durable flows on 
         (await readdir(config.effects)).filter((f) => f.endsWith('%2Fb%230')).length;
       // Kill the oldest process at evenly spaced points of progress, replacing it at once (same client id).
       let kills = 0;
-      const deadline = Date.now() + 150_000;
+      const deadline = Date.now() + 240_000;
       for (;;) {
         const done = await effectsOfB();
         if (done >= MESSAGES) break;
@@ -142,5 +142,5 @@ describe.runIf(requireMosquitto())('MQTT → consumer task → durable flows on 
       await collector.stop();
       await rm(dir, { recursive: true, force: true });
     }
-  }, 220_000);
+  }, 300_000);
 });

@@ -66,7 +66,7 @@ describe.skipIf(!nats.available)('NATS JetStream → consumer task → durable f
         (await readdir(config.effects)).filter((f) => f.endsWith('%2Fb%230')).length;
       // Kill the oldest process at evenly spaced points of progress, replacing it at once.
       let kills = 0;
-      const deadline = Date.now() + 120_000;
+      const deadline = Date.now() + 240_000;
       for (;;) {
         const done = await effectsOfB();
         if (done >= MESSAGES) break;
@@ -121,5 +121,5 @@ describe.skipIf(!nats.available)('NATS JetStream → consumer task → durable f
       await admin.deleteStreams([stream, `${stream}_DEAD_LETTER`]);
       await rm(dir, { recursive: true, force: true });
     }
-  }, 200_000);
+  }, 300_000);
 });
