@@ -1,4 +1,4 @@
-// Multi-process crash tests (issues: SQLite and Redis stores). Four worker
+// Multi-process crash tests (issues: SQLite, Redis and PostgreSQL stores). Four worker
 // processes share one store; a random one is SIGKILLed about every half second
 // and restarted. Every flow must complete, every step be recorded exactly once,
 // and re-runs stay bounded by the kills.
@@ -22,6 +22,8 @@ const CONCURRENCY = 8;
 const WORKER = fileURLToPath(new URL('./fixtures/crash-worker.mjs', import.meta.url));
 const REDIS_URL = process.env.ERGON_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const redisAvailable = (await requireService('Redis', REDIS_URL)).available;
+const POSTGRES_URL = process.env.ERGON_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const postgresAvailable = (await requireService('PostgreSQL', POSTGRES_URL)).available;
 
 // Same name as the fixture's flow: scheduling needs only the type name.
 const fiveSteps = flow('five-steps', async (_ctx, n: number) => n);
@@ -71,9 +73,22 @@ async function redisSetup(): Promise<Setup> {
   };
 }
 
+async function postgresSetup(): Promise<Setup> {
+  const { PostgresExecutionLog } = await import('@ergon/storage-postgres');
+  const { postgresSchema, dropPostgresSchema } = await import('./postgres.js');
+  const schema = postgresSchema('crash');
+  return {
+    env: { STORE: 'postgres', POSTGRES_URL, POSTGRES_SCHEMA: schema, POSTGRES_APP: schema },
+    open: () => PostgresExecutionLog.open({ url: POSTGRES_URL, schema }),
+    async verify() {},
+    cleanup: () => dropPostgresSchema(schema),
+  };
+}
+
 const cases = [
   { name: 'sqlite', make: sqliteSetup, available: true },
   { name: 'redis', make: () => redisSetup(), available: redisAvailable },
+  { name: 'postgres', make: () => postgresSetup(), available: postgresAvailable },
 ];
 
 describe.each(cases)('crash test on $name', ({ name, make, available }) => {

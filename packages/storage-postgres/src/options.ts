@@ -40,7 +40,7 @@ export interface PostgresPoolClient {
   on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'end', listener: () => void): unknown;
-  removeAllListeners(event?: string): unknown;
+  removeListener(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** The part of a pg `Pool` the store uses. */
@@ -49,7 +49,9 @@ export interface PostgresPool {
   connect(): Promise<PostgresPoolClient>;
   end(): Promise<void>;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'connect', listener: (client: PostgresPoolClient) => void): unknown;
   removeListener(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener(event: 'connect', listener: (client: PostgresPoolClient) => void): unknown;
 }
 
 /** Options of {@link PostgresExecutionLog.open}. Give `url` or `pool`, not both. */
@@ -60,9 +62,9 @@ export interface PostgresExecutionLogOptions {
    */
   readonly url?: string | undefined;
   /**
-   * A pg `Pool` to run on instead of `url`. The store never ends it, keeps one of its connections
-   * for LISTEN while someone is subscribed, and adds an `error` listener so an idle connection the
-   * server ends cannot crash the process (removed by `close()`).
+   * A pg `Pool` to run on instead of `url`. The store never ends it and keeps one of its connections
+   * for LISTEN until `close()`. It adds an `error` listener to the pool and to each connection the
+   * pool opens from then on, so a connection the server ends cannot crash the process.
    */
   readonly pool?: PostgresPool | undefined;
   /**

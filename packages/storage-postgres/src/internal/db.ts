@@ -117,8 +117,8 @@ export class Db {
   /** Where statements and transactions run. */
   readonly pool: PostgresPool;
   /**
-   * Where lease renewals and worker heartbeats run: connections of their own when the store
-   * made its pool, so a pool saturated by other calls never delays them past a lease.
+   * Where lease renewals and the worker registry's calls run: connections of their own when the
+   * store made its pool, so a pool saturated by other calls never delays them past a lease.
    */
   readonly urgent: PostgresPool;
   /** Called with the events of each committed transaction. */
@@ -159,7 +159,7 @@ export class Db {
    */
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
+      const { client, release } = await checkout(this.pool);
       let broken: Error | undefined;
       const events: StoreEvent[] = [];
       const tx: Tx = {
@@ -182,10 +182,33 @@ export class Db {
         }
         throw error;
       } finally {
-        client.release(broken);
+        release(broken);
       }
     }
   }
+}
+
+/**
+ * A connection taken from the pool for several statements. A server that ends it between two
+ * statements makes pg emit `error` on it, which would crash the process without a listener:
+ * the listener stays until the connection is given back (its next statement fails anyway).
+ */
+export async function checkout(
+  pool: PostgresPool,
+): Promise<{ client: PostgresPoolClient; release: (error?: Error) => void }> {
+  const client = await pool.connect();
+  let lost: Error | undefined;
+  const onError = (error: Error) => {
+    lost = error;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    release: (error) => {
+      client.removeListener('error', onError);
+      client.release(error ?? lost);
+    },
+  };
 }
 
 /** Rolls back after `error`; returns the error to close the connection with, when it cannot be reused. */

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { ErrorCode } from '@ergon/core';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { PostgresPool, PostgresPoolClient } from '../options.js';
+import { checkout } from './db.js';
 import { permanentError } from './errors.js';
 import { MIGRATION_TABLE, migrations } from './schema.js';
 
@@ -26,7 +27,7 @@ function lockKey(schema: string): string {
  */
 export async function migrate(pool: PostgresPool, schema: string): Promise<string[]> {
   const known = migrations(schema);
-  const client = await pool.connect();
+  const { client, release } = await checkout(pool);
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
@@ -57,7 +58,7 @@ export async function migrate(pool: PostgresPool, schema: string): Promise<strin
     );
     throw error;
   } finally {
-    client.release(broken);
+    release(broken);
   }
 }
 

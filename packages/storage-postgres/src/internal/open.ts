@@ -4,12 +4,13 @@
  *
  * @module
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kysely, PostgresDialect, type PostgresPool as KyselyPool } from 'kysely';
 import pg from 'pg';
 import type { PostgresPool, ResolvedOptions } from '../options.js';
 import type { Context } from './context.js';
 import { Db } from './db.js';
-import { toErgonError } from './errors.js';
+import { isConnectionError, pgCode, toErgonError } from './errors.js';
 import { channelOf } from './events.js';
 import { type ListenConnection, EventListener } from './listener.js';
 import { migrate } from './migrate.js';
@@ -46,6 +47,10 @@ export async function connect(config: ResolvedOptions): Promise<Connection> {
   const onPoolError = (error: Error) =>
     logger.warn('postgres: an idle pooled connection failed; the pool replaces it', { error: error.message });
   pool.on('error', onPoolError);
+  // pg-pool leaves a new connection without an 'error' listener for a moment between connecting
+  // and running its first query; a server ending it then would crash the process. Every connection
+  // gets one for good: the failure still reaches the query or the pool (which drops the connection).
+  pool.on('connect', guardConnection);
   // Lease renewals and heartbeats on connections of their own (see Db.urgent), committing without
   // waiting for the WAL flush: they write liveness only, and one lost with a crashed server just
   // lets a lease end sooner (every write after a claim is fenced by its token, and claims are durable).
@@ -57,12 +62,16 @@ export async function connect(config: ResolvedOptions): Promise<Connection> {
         options: '-c synchronous_commit=off',
       }) as unknown as PostgresPool)
     : pool;
-  if (owned) urgent.on('error', onPoolError);
+  if (owned) {
+    urgent.on('error', onPoolError);
+    urgent.on('connect', guardConnection);
+  }
   // Kysely must never end the caller's pool: `destroy()` ends this stand-in instead.
   const kyselyPool: KyselyPool = { connect: () => pool.connect() as never, end: async () => {} };
   const root = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: kyselyPool }) });
   const end = async () => {
     pool.removeListener('error', onPoolError);
+    pool.removeListener('connect', guardConnection);
     await root.destroy();
     if (owned) await Promise.all([pool.end(), urgent.end()]);
   };
@@ -73,9 +82,11 @@ export async function connect(config: ResolvedOptions): Promise<Connection> {
     connect: owned ? () => ownListenConnection(config) : () => pooledListenConnection(pool),
   });
   try {
-    await migrate(pool, schema);
+    // Both may run again: a connection lost while opening (a server restarting, an operator
+    // ending connections) is tried again on a new one, a few times.
+    await repeatOnConnectionLoss(() => migrate(pool, schema));
     // Listening from the start: no event committed after open() returns is missed.
-    await listener.start();
+    await repeatOnConnectionLoss(() => listener.start());
   } catch (error) {
     await listener.close();
     await end().catch(() => undefined);
@@ -94,6 +105,26 @@ export async function connect(config: ResolvedOptions): Promise<Connection> {
       await end();
     },
   };
+}
+
+/** A listener that keeps a connection's late errors from crashing the process (see `connect`). */
+function guardConnection(client: { on(event: 'error', listener: (error: Error) => void): unknown }): void {
+  client.on('error', () => undefined);
+}
+
+/** Attempts of each step of opening when its connection is lost. */
+const OPEN_ATTEMPTS = 5;
+
+async function repeatOnConnectionLoss<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt >= OPEN_ATTEMPTS || !isConnectionError(error) || pgCode(error) === 'ECONNREFUSED')
+        throw error;
+      await sleep(50 * attempt);
+    }
+  }
 }
 
 /** A connection of its own for LISTEN (not taken from the store's pool). */

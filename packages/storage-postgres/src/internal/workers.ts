@@ -35,7 +35,8 @@ export async function heartbeatWorker(
 
 /** The registry, in id order. */
 export async function listWorkers({ db, q }: Context): Promise<WorkerRecord[]> {
-  return (await rows(db.pool, q.workers)).map((row) => ({
+  // Part of a worker's heartbeat cycle (it looks for dead workers on its host): on the urgent lane.
+  return (await rows(db.urgent, q.workers)).map((row) => ({
     id: row.id,
     kind: row.kind === 'task' ? 'task' : 'worker',
     name: row.name ?? undefined,
