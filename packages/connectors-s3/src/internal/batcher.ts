@@ -1,6 +1,7 @@
 /**
- * Settlements asked for while one is in flight go together in the next
- * statement: one round trip per batch under load, none delayed when idle.
+ * Settlements asked for in one event-loop turn, or while one is in flight,
+ * go together in one request: one round trip per batch under load, none
+ * delayed by more than a turn when idle.
  *
  * @module
  */
@@ -27,12 +28,15 @@ export class Batcher<T> {
   add(item: T): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
-      if (!this.#running) void this.#drain();
+      if (!this.#running) {
+        // Marked running now, drained after this turn: the settlements of one batch go together.
+        this.#running = true;
+        setImmediate(() => void this.#drain());
+      }
     });
   }
 
   async #drain(): Promise<void> {
-    this.#running = true;
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#max);
