@@ -63,6 +63,8 @@ const WITH_PEER = new Set([
   'bridge-redis-streams',
   'connector-nats',
   'connector-mqtt',
+  'connector-postgres',
+  'connector-s3',
 ]);
 
 describe('bench CLI', () => {

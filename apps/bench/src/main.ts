@@ -16,7 +16,9 @@ import { cancelLatency } from './benches/cancel.js';
 import { connectorAmqp } from './benches/connector-amqp.js';
 import { connectorMqtt } from './benches/connector-mqtt.js';
 import { connectorNats } from './benches/connector-nats.js';
+import { connectorPostgres } from './benches/connector-postgres.js';
 import { bridgeRedisStreams, connectorRedisStreams } from './benches/connector-redis-streams.js';
+import { connectorS3 } from './benches/connector-s3.js';
 import { dashboardList } from './benches/dashboard-list.js';
 import { recovery } from './benches/recovery.js';
 import { latencyRedis, latencySqlite } from './benches/latency.js';
@@ -47,6 +49,8 @@ const BENCHES: readonly Bench[] = [
   bridgeRedisStreams,
   connectorNats,
   connectorMqtt,
+  connectorPostgres,
+  connectorS3,
   dashboardList,
 ];
 

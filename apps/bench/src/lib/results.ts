@@ -44,6 +44,8 @@ export const ROW_NAMES = [
   'bridge-redis-streams',
   'connector-nats',
   'connector-mqtt',
+  'connector-postgres',
+  'connector-s3',
   'dashboard-list-100k',
 ] as const;
 
@@ -85,6 +87,14 @@ const TARGETS: Partial<Record<RowName, Target>> = {
     check: (r) => (r.ratio ?? 0) >= 0.8,
   },
   'connector-mqtt': {
+    text: 'ratio ≥ 0.8 (at least 0.8× the raw client)',
+    check: (r) => (r.ratio ?? 0) >= 0.8,
+  },
+  'connector-postgres': {
+    text: 'ratio ≥ 0.8 (at least 0.8× the raw client)',
+    check: (r) => (r.ratio ?? 0) >= 0.8,
+  },
+  'connector-s3': {
     text: 'ratio ≥ 0.8 (at least 0.8× the raw client)',
     check: (r) => (r.ratio ?? 0) >= 0.8,
   },
