@@ -52,9 +52,11 @@ function runBench(args: string[], env: Record<string, string> = {}) {
 const WITH_PEER = new Set([
   'step-overhead-sqlite',
   'step-overhead-redis',
+  'step-overhead-postgres',
   'throughput-redis-1step',
   'throughput-redis-3step',
   'throughput-sqlite-1step',
+  'throughput-postgres-1step',
   'latency-idle-redis-p50',
   'latency-idle-redis-p99',
   'recovery-after-kill',

@@ -22,6 +22,7 @@ import { connectorS3 } from './benches/connector-s3.js';
 import { dashboardList } from './benches/dashboard-list.js';
 import { recovery } from './benches/recovery.js';
 import { latencyRedis, latencySqlite } from './benches/latency.js';
+import { latencyPostgres, stepOverheadPostgres, throughputPostgres } from './benches/postgres.js';
 import { resume } from './benches/resume.js';
 import { stepOverheadRedis, stepOverheadSqlite } from './benches/step-overhead.js';
 import { throughputRedis1, throughputRedis3, throughputSqlite } from './benches/throughput.js';
@@ -35,11 +36,14 @@ import { formatTable } from './lib/table.js';
 const BENCHES: readonly Bench[] = [
   stepOverheadSqlite,
   stepOverheadRedis,
+  stepOverheadPostgres,
   throughputRedis1,
   throughputRedis3,
   throughputSqlite,
+  throughputPostgres,
   latencyRedis,
   latencySqlite,
+  latencyPostgres,
   recovery,
   timers,
   resume,

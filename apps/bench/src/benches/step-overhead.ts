@@ -20,7 +20,7 @@ import { makeRow, type Row } from '../lib/results.js';
 import { deleteKeys, ergonKeys, tempDir, uniqueName } from '../lib/services.js';
 
 /** µs per step over `flows` flows of `steps` steps. */
-async function timeFlows(executor: Executor, flows: number, steps: number): Promise<number> {
+export async function timeFlows(executor: Executor, flows: number, steps: number): Promise<number> {
   const start = process.hrtime.bigint();
   for (let i = 0; i < flows; i++) {
     const outcome = await executor.execute(noopSteps, steps);
@@ -43,7 +43,7 @@ async function sampleRecord(
   return record;
 }
 
-interface Side {
+export interface Side {
   readonly name: string;
   readonly store: ExecutionLog;
   /** The raw driver writing `count` records like `sample`, one at a time; µs per record. */
@@ -51,7 +51,7 @@ interface Side {
   readonly close: () => Promise<void>;
 }
 
-async function measure(side: Side, context: BenchContext) {
+export async function measure(side: Side, context: BenchContext) {
   const { stepFlows, stepsPerFlow, stepRounds } = context.sizes;
   const executor = new Executor({ store: side.store });
   // Warm-up: JIT, page cache, connections, script cache.

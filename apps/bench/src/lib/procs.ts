@@ -14,7 +14,7 @@ export interface WorkerMessage {
   readonly [field: string]: unknown;
 }
 
-export type Fixture = 'ergon-worker' | 'bullmq-worker' | 'pgboss-worker' | 'bridge-worker';
+export type Fixture = 'ergon-worker' | 'bullmq-worker' | 'pgboss-worker' | 'dbos-worker' | 'bridge-worker';
 
 export class WorkerProcess {
   readonly name: string;

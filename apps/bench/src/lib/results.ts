@@ -28,13 +28,17 @@ export interface Row {
 export const ROW_NAMES = [
   'step-overhead-sqlite',
   'step-overhead-redis',
+  'step-overhead-postgres',
   'throughput-redis-1step',
   'throughput-redis-3step',
   'throughput-sqlite-1step',
+  'throughput-postgres-1step',
   'latency-idle-redis-p50',
   'latency-idle-redis-p99',
   'latency-idle-sqlite-p50',
   'latency-idle-sqlite-p99',
+  'latency-idle-postgres-p50',
+  'latency-idle-postgres-p99',
   'recovery-after-kill',
   'timers-100k-lateness-p99',
   'resume-10k-steps',
@@ -66,6 +70,15 @@ const TARGETS: Partial<Record<RowName, Target>> = {
   'throughput-redis-3step': { text: 'ratio ≥ 2 (at least 2× BullMQ)', check: (r) => (r.ratio ?? 0) >= 2 },
   'latency-idle-redis-p50': { text: '< 1 ms', check: (r) => r.ergon < 1 },
   'latency-idle-sqlite-p50': { text: '< 2 ms', check: (r) => r.ergon < 2 },
+  'step-overhead-postgres': {
+    text: "at most DBOS Transact's µs/step (dbosUsPerStep)",
+    check: (r) => r.ergon <= Number(r.dbosUsPerStep ?? 0),
+  },
+  'throughput-postgres-1step': {
+    text: 'ratio ≥ 2 (at least 2× DBOS Transact) and above pg-boss (pgBossPerSecond)',
+    check: (r) => (r.ratio ?? 0) >= 2 && r.ergon > Number(r.pgBossPerSecond ?? Number.POSITIVE_INFINITY),
+  },
+  'latency-idle-postgres-p50': { text: '< 2 ms', check: (r) => r.ergon < 2 },
   'recovery-after-kill': {
     text: '< 2 s with default settings, on Redis and SQLite',
     check: (r) => r.ergon < 2 && Number(r.sqliteSeconds ?? 99) < 2,

@@ -11,10 +11,12 @@ import { ALL_FLOWS, hooks } from '../lib/flows.js';
 import { cpuMs, onMessage, Progress, readConfig, send, sendAndExit } from './common.js';
 
 export interface ErgonWorkerConfig {
-  readonly store: 'redis' | 'sqlite';
+  readonly store: 'redis' | 'sqlite' | 'postgres';
   readonly redisUrl?: string;
   readonly prefix?: string;
   readonly dbPath?: string;
+  readonly postgresUrl?: string;
+  readonly schema?: string;
   readonly id: string;
   readonly concurrency?: number;
   readonly lease?: string;
@@ -29,6 +31,10 @@ async function openStore(): Promise<ExecutionLog> {
   if (config.store === 'sqlite') {
     const { SqliteExecutionLog } = await import('@ergon/storage-sqlite');
     return SqliteExecutionLog.open({ path: config.dbPath as string });
+  }
+  if (config.store === 'postgres') {
+    const { PostgresExecutionLog } = await import('@ergon/storage-postgres');
+    return PostgresExecutionLog.open({ url: config.postgresUrl, schema: config.schema });
   }
   const { RedisExecutionLog } = await import('@ergon/storage-redis');
   return RedisExecutionLog.open({ url: config.redisUrl, prefix: config.prefix });
