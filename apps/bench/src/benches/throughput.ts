@@ -36,7 +36,10 @@ export interface RunResult {
 }
 
 /** Tells every worker `go`, waits for `total` completions, stops them. */
-export async function drive(workers: WorkerProcess[], total: number): Promise<Omit<RunResult, 'enqueueSeconds'>> {
+export async function drive(
+  workers: WorkerProcess[],
+  total: number,
+): Promise<Omit<RunResult, 'enqueueSeconds'>> {
   const timeoutMs = 120_000 + total * 20;
   const done = completion(workers, total, timeoutMs);
   const go = wallNow();
