@@ -63,7 +63,8 @@ export function consumeSignal(
   request: ConsumeSignalRequest,
 ): Promise<RecordResult | undefined> {
   return ctx.db.transaction(async (tx) => {
-    const cancelRequested = await holder(ctx, tx, request);
+    // Locked for update, not shared: consumers of one flow's signals take turns, so two never pop the same one.
+    const cancelRequested = await holder(ctx, tx, request, true);
     const { record, name } = request;
     const existing = await recordAt(ctx, tx, record.flowId, record.position);
     if (existing && existing.status !== 'waiting')
@@ -85,9 +86,11 @@ export async function readHistory({ db, q }: Context, flowId: string): Promise<O
   return (await rows(db.pool, q.history, { flowId })).map(toOperationRecord);
 }
 
-/** Share-locks the flow if `lease` holds it; returns whether cancellation was requested. */
-async function holder({ q }: Context, tx: Queryable, lease: LeaseRef): Promise<boolean> {
-  const [flow] = await rows(tx, q.holder, { flowId: lease.flowId });
+/** Locks the flow (shared, or `exclusive`) if `lease` holds it; returns whether cancellation was requested. */
+async function holder({ q }: Context, tx: Queryable, lease: LeaseRef, exclusive = false): Promise<boolean> {
+  const [flow] = exclusive
+    ? await rows(tx, q.fence, { id: lease.flowId })
+    : await rows(tx, q.holder, { flowId: lease.flowId });
   if (!flow) throw new FlowNotFoundError(lease.flowId);
   if (flow.fencing_token !== lease.token || flow.status !== 'running') {
     throw new LeaseLostError(lease.flowId, lease.token);
