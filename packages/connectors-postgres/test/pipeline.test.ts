@@ -74,7 +74,7 @@ describe.runIf(postgresAvailable)('10,000 rows through durable flows in 3 proces
     const completed = () => count(`SELECT count(*) AS n FROM "${schema}".completions`);
     const left = () => count(`SELECT count(*) AS n FROM "${schema}".queue`);
     let kills = 0;
-    const deadline = Date.now() + 150_000;
+    const deadline = Date.now() + 240_000;
     for (;;) {
       const done = await completed();
       if (done >= MESSAGES && (await left()) === 0) break;
@@ -132,5 +132,5 @@ describe.runIf(postgresAvailable)('10,000 rows through durable flows in 3 proces
         `${runs - 2 * MESSAGES} step runs repeated after kills (effects still once), ` +
         `${redelivered} transactions redelivered after their flow had finished`,
     );
-  }, 180_000);
+  }, 270_000);
 });
