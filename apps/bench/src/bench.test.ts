@@ -88,7 +88,7 @@ describe('bench CLI', () => {
 });
 
 describe.skipIf(!servicesUp)('bench at smoke size', () => {
-  it('writes every row with the documented shape', { timeout: 120_000 }, async () => {
+  it('writes every row with the documented shape', { timeout: 600_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ergon-bench-smoke-'));
     try {
       const out = join(dir, 'results.json');

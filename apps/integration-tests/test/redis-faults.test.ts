@@ -315,7 +315,7 @@ describe.skipIf(!redisServerAvailable)('Redis faults under real worker processes
     // Each kill dropped every worker's command connection (and the test's own).
     for (const kill of kills) expect(kill.killed).toBeGreaterThanOrEqual(PROCESSES);
     await verifyCompleted(store, client, ids);
-  }, 45_000);
+  }, 120_000);
 
   it('workers resume after CLIENT PAUSE 3000 WRITE and every flow completes', async () => {
     const { server, store, admin, client, prefix } = await setup('pause');
@@ -364,7 +364,7 @@ describe.skipIf(!redisServerAvailable)('Redis faults under real worker processes
     }
     expect(completions(workers)).toBeGreaterThan(before);
     await verifyCompleted(store, client, ids);
-  }, 45_000);
+  }, 120_000);
 
   it('every acknowledged schedule completes across a SIGKILL and restart of redis-server (AOF, fsync always)', async () => {
     const { server, store, client, prefix } = await setup(
@@ -434,5 +434,5 @@ describe.skipIf(!redisServerAvailable)('Redis faults under real worker processes
       }
     }
     await verifyCompleted(store, client, acknowledged);
-  }, 45_000);
+  }, 120_000);
 });
