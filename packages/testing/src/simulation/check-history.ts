@@ -107,12 +107,15 @@ export function checkShape(scripts: ReadonlyMap<string, FlowScript>, snapshot: S
 
 /**
  * Timers: the wake time is computed once (its waiting record says `ms` after it
- * started) and the final record is written no earlier.
+ * started) and the final record is written no earlier. On a real clock the
+ * engine reads the time twice (for the wake time, then for the record), so the
+ * record may start up to `clockSlackMs` after the wake time was computed.
  */
 export function checkTimers(
   entries: readonly TraceEntry[],
   scripts: ReadonlyMap<string, FlowScript>,
   snapshot: StoreSnapshot,
+  clockSlackMs = 0,
 ): Violation[] {
   const waiting = new Map<string, OperationRecord>();
   for (const e of entries) {
@@ -135,7 +138,8 @@ export function checkTimers(
       const ms = source.op === 'sleep' ? source.ms : (source.timeoutMs ?? 0);
       const wait = waiting.get(`${flowId}@${r.position}`);
       const dueAt = wait?.wakeAt ?? r.startedAt + ms;
-      if (wait && wait.wakeAt !== wait.startedAt + ms) {
+      const set = wait?.wakeAt === undefined ? undefined : wait.wakeAt - wait.startedAt;
+      if (wait && set !== undefined && (set > ms || set < ms - clockSlackMs)) {
         violations.push({
           invariant: Invariant.TIMER_EARLY,
           flowId,

@@ -34,8 +34,25 @@ interface Grant {
   readonly leaseExpiresAt: number;
 }
 
+/** Options of {@link checkLeases}. */
+export interface LeaseCheckOptions {
+  /**
+   * How to tell whether the worker registry may have declared a lease holder
+   * dead before a claim (its leases then expire at once). By default, from the
+   * heartbeat replies that name the workers they reaped (exact when every
+   * reply seen is the store's own, as in the simulation). Where a client
+   * resends a call transparently after a lost connection, a reply may come
+   * from a second run that reaped nobody: give the registry's lapse (ms, on the
+   * clock the trace's times are on) and a holder counts as possibly reaped
+   * also when none of its own heartbeats answered before the claim was sent
+   * is less than the lapse old when the claim was answered. Removals of a
+   * worker (a process found gone) count whatever their answer.
+   */
+  readonly lapseMs?: number;
+}
+
 /** Checks fencing and claims of every flow in the trace. */
-export function checkLeases(entries: readonly TraceEntry[]): Violation[] {
+export function checkLeases(entries: readonly TraceEntry[], options: LeaseCheckOptions = {}): Violation[] {
   const grants = new Map<string, Grant[]>();
   const ends = new Map<string, TokenEnd[]>();
   for (const e of entries) {
@@ -68,7 +85,7 @@ export function checkLeases(entries: readonly TraceEntry[]): Violation[] {
           `${end.by === 'claim' ? 'handed out a newer token' : 'ended that lease'}`,
       });
     }
-    if (!grants.get(flowId)?.some((g) => g.token === token && g.entry.invokedAt < e.invokedAt)) {
+    if (!grants.get(flowId)?.some((g) => g.token === token && g.entry.invokedAt <= e.invokedAt)) {
       violations.push({
         invariant: Invariant.FENCED_WRITES,
         flowId,
@@ -77,7 +94,7 @@ export function checkLeases(entries: readonly TraceEntry[]): Violation[] {
     }
   }
   for (const [flowId, list] of grants)
-    violations.push(...checkClaims(flowId, list, ends.get(flowId) ?? [], entries));
+    violations.push(...checkClaims(flowId, list, ends.get(flowId) ?? [], entries, options));
   return violations;
 }
 
@@ -87,6 +104,7 @@ function checkClaims(
   grants: readonly Grant[],
   ends: readonly TokenEnd[],
   entries: readonly TraceEntry[],
+  options: LeaseCheckOptions,
 ): Violation[] {
   const violations: Violation[] = [];
   for (const grant of grants) {
@@ -97,7 +115,11 @@ function checkClaims(
     const released = ends.some(
       (x) => x.by === 'holder' && x.token === before.token && x.entry.invokedAt < (claim.settledAt ?? 0),
     );
-    if (released || reaped(entries, (before.entry.request as ClaimRequest).workerId, claim)) continue;
+    const holder = (before.entry.request as ClaimRequest).workerId;
+    const maybeReaped =
+      reaped(entries, holder, claim) ||
+      (options.lapseMs !== undefined && !heardFrom(entries, holder, claim, options.lapseMs));
+    if (released || maybeReaped) continue;
     let expiresAt = before.leaseExpiresAt;
     for (const e of entries) {
       if (e.method !== 'renewLease' || !e.ok || !answeredBefore(e, claim)) continue;
@@ -125,12 +147,29 @@ function checkClaims(
  */
 function reaped(entries: readonly TraceEntry[], holder: string, claim: TraceEntry): boolean {
   return entries.some((e) => {
-    if (!e.ok || e.invokedAt >= (claim.settledAt ?? 0)) return false;
-    if (e.method === 'heartbeatWorker')
-      return ((e.value as { reaped?: string[] }).reaped ?? []).includes(holder);
-    if (e.method !== 'removeWorker') return false;
-    const request = e.request as { workerId?: string; expireLeases?: boolean };
-    return request.workerId === holder && request.expireLeases === true;
+    if (e.invokedAt >= (claim.settledAt ?? 0)) return false;
+    if (e.method === 'removeWorker') {
+      const request = e.request as { workerId?: string; expireLeases?: boolean };
+      return request.workerId === holder && request.expireLeases === true;
+    }
+    if (e.method !== 'heartbeatWorker') return false;
+    // A heartbeat whose answer never came may have taken effect: it may have reaped anyone.
+    if (!e.ok) return true;
+    return ((e.value as { reaped?: string[] }).reaped ?? []).includes(holder);
+  });
+}
+
+/** Whether `holder` heartbeated, answered before `claim` was sent, less than `lapseMs` before `claim` was answered. */
+function heardFrom(
+  entries: readonly TraceEntry[],
+  holder: string,
+  claim: TraceEntry,
+  lapseMs: number,
+): boolean {
+  return entries.some((e) => {
+    if (e.method !== 'heartbeatWorker' || !e.ok || !answeredBefore(e, claim)) return false;
+    const beat = e.request as { now?: number; worker?: { id?: string } };
+    return beat.worker?.id === holder && (beat.now ?? 0) > (claim.settledAt ?? 0) - lapseMs;
   });
 }
 

@@ -24,8 +24,11 @@ export interface SimWorkerOptions {
   readonly durableBackoffMs: number;
   /** Longest idle sleep (simulated time) between claims. */
   readonly maxIdleMs: number;
-  /** Called each time a step or DAG node body starts (for re-run counts). */
-  readonly onStepStart?: ((flowId: string, key: string) => void) | undefined;
+  /**
+   * Called each time a step or DAG node body starts (for re-run counts), with
+   * the attempt (0 for a DAG node, which is not told its attempt).
+   */
+  readonly onStepStart?: ((flowId: string, key: string, attempt: number) => void) | undefined;
 }
 
 /** A running simulated worker. */

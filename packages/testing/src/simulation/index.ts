@@ -18,7 +18,7 @@
 export { fencingIgnoringStore } from './broken-store.js';
 export { type CheckInput, checkInvariants, scriptsOf } from './checker.js';
 export { checkChildren, checkRecords, checkShape, checkTimers } from './check-history.js';
-export { checkLeases } from './check-leases.js';
+export { checkLeases, type LeaseCheckOptions } from './check-leases.js';
 export { checkOutcomes, checkSignals, checkTerminal, type StoredSignals } from './check-outcomes.js';
 export type { SimClient, SimEngine, SimWorker, SimWorkerOptions } from './engine.js';
 export { type ExecutorModule, executorEngine } from './executor-engine.js';

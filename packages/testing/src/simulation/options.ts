@@ -62,7 +62,11 @@ export interface SimulationStats {
   readonly pauses: number;
   readonly kills: number;
   readonly jumps: number;
-  /** Step and DAG node bodies started, and how many of those were re-runs of a body already started. */
+  /**
+   * Step and DAG node bodies started, and how many of those were re-runs: the
+   * same attempt of a step started again (after a lost lease, a kill). DAG
+   * nodes are not told their attempt, so they are left out of re-runs.
+   */
   readonly stepStarts: number;
   readonly stepReruns: number;
   readonly simulatedMs: number;

@@ -219,8 +219,8 @@ class Simulation {
       concurrency: this.#workload.workers[index] ?? 1,
       durableBackoffMs: this.#workload.shape.durableBackoffMs,
       maxIdleMs: this.#o.maxIdleMs ?? 30_000,
-      onStepStart: (flowId, key) => {
-        const id = `${flowId}/${key}`;
+      onStepStart: (flowId, key, attempt) => {
+        const id = `${flowId}/${key}/${attempt}`;
         this.#starts.set(id, (this.#starts.get(id) ?? 0) + 1);
       },
     });
@@ -274,7 +274,11 @@ class Simulation {
     const calls: Record<string, number> = {};
     for (const e of this.#trace.entries) calls[e.method] = (calls[e.method] ?? 0) + 1;
     let stepStarts = 0;
-    for (const n of this.#starts.values()) stepStarts += n;
+    let stepReruns = 0;
+    for (const [id, n] of this.#starts) {
+      stepStarts += n;
+      if (!id.endsWith('/0')) stepReruns += n - 1;
+    }
     return {
       flows: this.#workload.flows.size,
       workers: this.#workload.workers.length,
@@ -283,7 +287,7 @@ class Simulation {
       faults: { ...this.#plan.injected },
       ...this.#counts,
       stepStarts,
-      stepReruns: stepStarts - this.#starts.size,
+      stepReruns,
       simulatedMs: this.#clock.now() - Date.UTC(2030, 0, 1),
       steps: this.#steps,
       realMs: Math.round(performance.now() - this.#started),

@@ -59,8 +59,8 @@ export interface ScriptFlowOptions {
   readonly clock: Clock;
   /** The queue of the flows (children included). */
   readonly queue: string;
-  /** Called each time a step or DAG node body starts. */
-  readonly onStepStart?: ((flowId: string, key: string) => void) | undefined;
+  /** Called each time a step or DAG node body starts, with its attempt (0 for a DAG node). */
+  readonly onStepStart?: ((flowId: string, key: string, attempt: number) => void) | undefined;
 }
 
 /**
@@ -80,7 +80,7 @@ export function scriptFlow<Def, G>(api: ScriptFlowModule<Def, G>, options: Scrip
 interface ScriptEnv<Def, G> {
   readonly api: ScriptFlowModule<Def, G>;
   readonly clock: Clock;
-  readonly onStepStart: ((flowId: string, key: string) => void) | undefined;
+  readonly onStepStart: ((flowId: string, key: string, attempt: number) => void) | undefined;
   definition?: Def;
 }
 
@@ -153,7 +153,7 @@ async function body<Def, G>(
   env: ScriptEnv<Def, G>,
   fail: boolean,
 ): Promise<string> {
-  env.onStepStart?.(scope.flowId, scope.key);
+  env.onStepStart?.(scope.flowId, scope.key, scope.attempt);
   if (rule.slowMs > 0) await env.clock.sleep(rule.slowMs, scope.signal);
   if (fail) throw new Error(`${SCRIPTED_FAILURE} of ${rule.name}`);
   return `ok:${rule.name}`;

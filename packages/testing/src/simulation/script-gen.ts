@@ -39,10 +39,9 @@ class ScriptGen {
 
   script(): FlowScript {
     const p = this.#prng;
-    const n = p.int(
-      this.#shape.ops[0],
-      this.#depth === 0 ? this.#shape.ops[1] : Math.min(3, this.#shape.ops[1]),
-    );
+    // Children are short: 2 or 3 operations (fewer when the shape asks for fewer).
+    const [min, max] = this.#shape.ops;
+    const n = this.#depth === 0 ? p.int(min, max) : p.int(Math.min(min, 2), Math.min(3, max));
     const ops = Array.from({ length: n }, () => this.#op(true));
     return { ops, fail: p.chance(0.05) };
   }
