@@ -13,14 +13,15 @@
  *
  * @module
  */
-import type { ClaimedFlow, ClaimRequest, LeaseRef, RenewRequest, SuspendResult } from '@ergon/core';
+import type { ClaimedFlow, LeaseRef, SuspendResult } from '@ergon/core';
+import { checkClaims, indexRegistry } from './check-claims.js';
 import type { TraceEntry } from './trace.js';
 import { Invariant, type Violation } from './violations.js';
 
 const FENCED = new Set(['renewLease', 'recordOperation', 'consumeSignal', 'suspend', 'finishFlow']);
 
 /** An answer after which `token` (and every older token) of a flow is stale. */
-interface TokenEnd {
+export interface TokenEnd {
   readonly token: number;
   readonly entry: TraceEntry;
   /** A newer claim, or the holder's own finish, suspension or release. */
@@ -28,7 +29,7 @@ interface TokenEnd {
 }
 
 /** A token handed out by a claim, with the lease it came with. */
-interface Grant {
+export interface Grant {
   readonly token: number;
   readonly entry: TraceEntry;
   readonly leaseExpiresAt: number;
@@ -93,92 +94,22 @@ export function checkLeases(entries: readonly TraceEntry[], options: LeaseCheckO
       });
     }
   }
-  for (const [flowId, list] of grants)
-    violations.push(...checkClaims(flowId, list, ends.get(flowId) ?? [], entries, options));
-  return violations;
-}
-
-/** A claim of token t + 1 while token t certainly held a live lease. */
-function checkClaims(
-  flowId: string,
-  grants: readonly Grant[],
-  ends: readonly TokenEnd[],
-  entries: readonly TraceEntry[],
-  options: LeaseCheckOptions,
-): Violation[] {
-  const violations: Violation[] = [];
-  for (const grant of grants) {
-    const before = grants.find((g) => g.token === grant.token - 1);
-    const claim = grant.entry;
-    if (!before || !answeredBefore(before.entry, claim)) continue;
-    // The holder may have let go before this claim took effect: no blame.
-    const released = ends.some(
-      (x) => x.by === 'holder' && x.token === before.token && x.entry.invokedAt < (claim.settledAt ?? 0),
+  const registry = indexRegistry(entries);
+  for (const [flowId, list] of grants) {
+    violations.push(
+      ...checkClaims({ flowId, grants: list, ends: ends.get(flowId) ?? [], registry, options }),
     );
-    const holder = (before.entry.request as ClaimRequest).workerId;
-    const maybeReaped =
-      reaped(entries, holder, claim) ||
-      (options.lapseMs !== undefined && !heardFrom(entries, holder, claim, options.lapseMs));
-    if (released || maybeReaped) continue;
-    let expiresAt = before.leaseExpiresAt;
-    for (const e of entries) {
-      if (e.method !== 'renewLease' || !e.ok || !answeredBefore(e, claim)) continue;
-      const renew = e.request as RenewRequest;
-      if (renew.flowId === flowId && renew.token === before.token)
-        expiresAt = Math.max(expiresAt, renew.now + renew.leaseMs);
-    }
-    const now = (claim.request as ClaimRequest).now;
-    if (expiresAt > now) {
-      violations.push({
-        invariant: Invariant.CLAIM_UNDER_LEASE,
-        flowId,
-        detail:
-          `${describe(claim)} took token ${grant.token} at ${now} while token ${before.token} ` +
-          `(${describe(before.entry)}) held a lease until ${expiresAt}`,
-      });
-    }
   }
   return violations;
 }
 
-/**
- * Whether the worker registry may have declared `holder` dead (and expired its
- * leases) before `claim` took effect: a heartbeat that reaped it, or its removal.
- */
-function reaped(entries: readonly TraceEntry[], holder: string, claim: TraceEntry): boolean {
-  return entries.some((e) => {
-    if (e.invokedAt >= (claim.settledAt ?? 0)) return false;
-    if (e.method === 'removeWorker') {
-      const request = e.request as { workerId?: string; expireLeases?: boolean };
-      return request.workerId === holder && request.expireLeases === true;
-    }
-    if (e.method !== 'heartbeatWorker') return false;
-    // A heartbeat whose answer never came may have taken effect: it may have reaped anyone.
-    if (!e.ok) return true;
-    return ((e.value as { reaped?: string[] }).reaped ?? []).includes(holder);
-  });
-}
-
-/** Whether `holder` heartbeated, answered before `claim` was sent, less than `lapseMs` before `claim` was answered. */
-function heardFrom(
-  entries: readonly TraceEntry[],
-  holder: string,
-  claim: TraceEntry,
-  lapseMs: number,
-): boolean {
-  return entries.some((e) => {
-    if (e.method !== 'heartbeatWorker' || !e.ok || !answeredBefore(e, claim)) return false;
-    const beat = e.request as { now?: number; worker?: { id?: string } };
-    return beat.worker?.id === holder && (beat.now ?? 0) > (claim.settledAt ?? 0) - lapseMs;
-  });
-}
-
 /** True when `a` was answered before `b` was sent: `a` certainly took effect first. */
-function answeredBefore(a: TraceEntry, b: TraceEntry): boolean {
+export function answeredBefore(a: TraceEntry, b: TraceEntry): boolean {
   return a.settledAt !== undefined && a.settledAt < b.invokedAt;
 }
 
-function describe(e: TraceEntry): string {
+/** `method #id by caller`. */
+export function describe(e: TraceEntry): string {
   return `${e.method} #${e.id} by ${e.caller}`;
 }
 
