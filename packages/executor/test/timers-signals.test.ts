@@ -34,6 +34,52 @@ describe('durable timers (fake clock)', () => {
     for (const r of results) expect(r).toBeGreaterThanOrEqual(start + 10 * 60_000);
   });
 
+  // On the fake clock: a loaded machine cannot let the timer win a race the test means the signal to win.
+  it('resolves a race of a signal and a sleep the same way on replay', async () => {
+    const winners: string[] = [];
+    const f = flow('race', async (ctx) => {
+      const winner = await Promise.race([
+        ctx.waitForSignal<string>('go').then((v) => `signal:${v}`),
+        ctx.sleep('200ms').then(() => 'timer'),
+      ]);
+      winners.push(winner);
+      await ctx.sleep('250ms'); // a later activation replays the race after the timer is due too
+      winners.push(`replayed:${winner}`);
+      return winner;
+    });
+    h.startWorker([f]);
+    const handle = await h.client.schedule(f, undefined);
+    await until(async () => (await handle.status()) === 'suspended');
+    await handle.signal('go', 'now');
+    await until(async () => winners.length > 0 && (await handle.status()) === 'suspended');
+    h.fakeClock.advance(1_000);
+    expect(await handle.result()).toBe('signal:now');
+    expect(winners.filter((w) => !w.startsWith('replayed')).every((w) => w === 'signal:now')).toBe(true);
+    expect(winners.at(-1)).toBe('replayed:signal:now');
+
+    // And the timer's win is stable as well.
+    const timerWins: string[] = [];
+    const g = flow('race2', async (ctx) => {
+      const w = await Promise.race([
+        ctx.waitForSignal('go').then(() => 'signal'),
+        ctx.sleep('30ms').then(() => 'timer'),
+      ]);
+      timerWins.push(w);
+      await ctx.sleep('30ms');
+      timerWins.push(w);
+      return w;
+    });
+    h.startWorker([g]);
+    const h2 = await h.client.schedule(g, undefined);
+    await until(async () => (await h2.status()) === 'suspended');
+    h.fakeClock.advance(100);
+    await until(async () => timerWins.length > 0 && (await h2.status()) === 'suspended');
+    await h2.signal('go', 'late'); // arrives after the timer won; replay must still say timer
+    h.fakeClock.advance(100);
+    expect(await h2.result()).toBe('timer');
+    expect(new Set(timerWins)).toEqual(new Set(['timer']));
+  });
+
   it('sleepUntil a past time continues at once', async () => {
     const f = flow('past', async (ctx) => {
       await ctx.sleepUntil(new Date(0));
@@ -80,46 +126,6 @@ describe('signals', () => {
     const handle = await h.client.schedule(f, undefined);
     expect(await handle.result()).toBe(`true:${ErrorCode.SIGNAL_TIMEOUT}`);
     expect((await handle.get()).history[0]).toMatchObject({ kind: 'signal', status: 'failed' });
-  });
-
-  it('resolves a race of a signal and a sleep the same way on replay', async () => {
-    const winners: string[] = [];
-    const f = flow('race', async (ctx) => {
-      const winner = await Promise.race([
-        ctx.waitForSignal<string>('go').then((v) => `signal:${v}`),
-        ctx.sleep('200ms').then(() => 'timer'),
-      ]);
-      winners.push(winner);
-      await ctx.sleep('250ms'); // a later activation replays the race after the timer is due too
-      winners.push(`replayed:${winner}`);
-      return winner;
-    });
-    h.startWorker([f]);
-    const handle = await h.client.schedule(f, undefined);
-    await until(async () => (await handle.status()) === 'suspended');
-    await handle.signal('go', 'now');
-    expect(await handle.result()).toBe('signal:now');
-    expect(winners.filter((w) => !w.startsWith('replayed')).every((w) => w === 'signal:now')).toBe(true);
-    expect(winners.at(-1)).toBe('replayed:signal:now');
-
-    // And the timer's win is stable as well.
-    const timerWins: string[] = [];
-    const g = flow('race2', async (ctx) => {
-      const w = await Promise.race([
-        ctx.waitForSignal('go').then(() => 'signal'),
-        ctx.sleep('30ms').then(() => 'timer'),
-      ]);
-      timerWins.push(w);
-      await ctx.sleep('30ms');
-      timerWins.push(w);
-      return w;
-    });
-    h.startWorker([g]);
-    const h2 = await h.client.schedule(g, undefined);
-    await until(async () => timerWins.length > 0);
-    await h2.signal('go', 'late'); // arrives after the timer won; replay must still say timer
-    expect(await h2.result()).toBe('timer');
-    expect(new Set(timerWins)).toEqual(new Set(['timer']));
   });
 
   it('refuses signals to unknown and finished flows with typed errors', async () => {

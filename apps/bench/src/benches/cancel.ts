@@ -86,7 +86,7 @@ export const cancelLatency: Bench = {
         ergon: median(onSqlite),
         extra: {
           store: 'sqlite',
-          trials: context.sizes.cancelTrials,
+          size: context.sizes.cancelTrials,
           lease: '15s (default)',
           p99Ms: percentile(onSqlite, 0.99),
           redisMs: median(onRedis),

@@ -18,11 +18,33 @@ describe('replay of a failed DAG followed by waits only', () => {
 
   // Fixed in src/internal/liveness.ts: after `stalled()` unstalls deliveries, another check follows.
   it('suspends again on its pending timer instead of hanging in `running`', async () => {
+    // n0 fails only once n2 has started, and n2 fails a little later: the first run records
+    // n0's failure before n2's on every store, however fast its writes are.
+    let n2Started!: () => void;
+    const n2Running = new Promise<void>((resolve) => {
+      n2Started = resolve;
+    });
     const g = Graph.fromNodes(
       [
-        { name: 'n0', retry: RetryPolicy.NONE, run: () => Promise.reject(new Error('n0')) },
+        {
+          name: 'n0',
+          retry: RetryPolicy.NONE,
+          run: async () => {
+            await n2Running;
+            throw new Error('n0');
+          },
+        },
         { name: 'n1', run: async () => 'n1' },
-        { name: 'n2', deps: ['n1'], retry: RetryPolicy.NONE, run: () => Promise.reject(new Error('n2')) },
+        {
+          name: 'n2',
+          deps: ['n1'],
+          retry: RetryPolicy.NONE,
+          run: async () => {
+            n2Started();
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            throw new Error('n2');
+          },
+        },
       ],
       { name: 'g' },
     );
