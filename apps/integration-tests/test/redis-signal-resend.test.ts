@@ -2,9 +2,10 @@
 // buffered twice. ioredis resends a command that was in flight when its
 // connection dropped; the store's scripts recognise a resent copy by its
 // request id, but only while it is the flow's last change (includes/replay.lua
-// keeps one). When the flow changes in between (a worker consumes the signal
-// and suspends again), the resent send-signal runs again and buffers the
-// payload a second time: the flow receives a signal the client sent once.
+// keeps one). When the flow changed in between (a worker consumed the signal
+// and suspended again), the resent send-signal ran again and buffered the
+// payload a second time: the flow received a signal the client sent once.
+// Fixed: send-signal keeps its request ids for an hour in the flow's "sigr:" set.
 // A proxy between the client's store and redis-server swallows the reply of
 // the send and holds reconnections until the worker has moved on.
 import { createServer, type Server, Socket } from 'node:net';
@@ -82,9 +83,7 @@ describe.skipIf(!redisServerAvailable)('a signal whose reply was lost', () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
-  // `it.fails`: the bug is open in @ergon/storage-redis (a resend is recognised only while its
-  // request is the flow's last change). Drop `.fails` once fixed.
-  it.fails('is buffered once, even when the flow moved on before the client resent it', async () => {
+  it('is buffered once, even when the flow moved on before the client resent it', async () => {
     const server = await PrivateRedisServer.start();
     cleanups.push(() => server.stop());
     const proxy = await startProxy(server.port);

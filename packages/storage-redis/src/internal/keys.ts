@@ -75,6 +75,11 @@ export class KeyLayout {
     return `${this.base}sig:${id}`;
   }
 
+  /** Request ids of the flow's signal sends in the last hour (score: sent at), so a resend is recognised. */
+  signalRequests(id: string): string {
+    return `${this.base}sigr:${id}`;
+  }
+
   /** The flow's signal index (FIFO per name). */
   signalIndex(id: string): string {
     return `${this.base}sigx:${id}`;

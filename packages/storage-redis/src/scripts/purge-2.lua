@@ -24,7 +24,7 @@ for _, id in ipairs(ids) do
   if createdAt then
     redis.call('ZREM', KEYS[2], orderPart(createdAt) .. id)
   end
-  redis.call('DEL', fkey, histKey(id), sigKey(id), sigIndexKey(id))
+  redis.call('DEL', fkey, histKey(id), sigKey(id), sigIndexKey(id), sigRidKey(id))
   redis.call('ZREM', KEYS[1], id)
 end
 return #ids

@@ -199,7 +199,30 @@ describe.skipIf(!redisAvailable)('RedisExecutionLog specifics', () => {
         leaseMs: 1000,
         now: T0,
       });
-      const finish = [fkey, base, 'rid-4', input.id, String(c?.token), 'completed', '=[1]', '', String(T0)];
+      // The flow moves on (the signal is consumed), then the send arrives again: still buffered once.
+      const consumed = await store.consumeSignal({
+        flowId: input.id,
+        token: c?.token ?? 0,
+        name: 'go',
+        record: { flowId: input.id, position: 0, key: 'go#0', kind: 'signal', attempts: 1, startedAt: T0 },
+      });
+      expect(consumed?.record.result).toBe('[1]');
+      const waits = [{ kind: 'signal' as const, name: 'go', position: 1 }];
+      await store.suspend({ flowId: input.id, token: c?.token ?? 0, waits, now: T0 });
+      await call('send-signal', fkey, ...signal);
+      expect(await store.getSignals(input.id)).toEqual([]);
+      // A new send (its own request id) is buffered and wakes the flow.
+      await call('send-signal', fkey, ...signal.slice(0, 3), 'rid-3b', ...signal.slice(4));
+      expect(await store.getSignals(input.id)).toHaveLength(1);
+      const [woken] = await store.claim({
+        workerId: 'w',
+        types: ['order'],
+        queues: ['default'],
+        limit: 1,
+        leaseMs: 1000,
+        now: T0,
+      });
+      const finish = [fkey, base, 'rid-4', input.id, String(woken?.token), 'completed', '=[1]', '', String(T0)];
       expect(await call('finish-flow', ...finish)).toBe('1');
       expect(await call('finish-flow', ...finish)).toBe('1');
       await expect(call('finish-flow', fkey, base, 'rid-5', ...finish.slice(3))).rejects.toThrow(

@@ -24,6 +24,12 @@ local function sigIndexKey(id)
   return P .. 'sigx:' .. id
 end
 
+-- Request ids of the flow's recent signal sends (score: sent at), so a resent copy is
+-- recognised even after the flow moved on (see send-signal).
+local function sigRidKey(id)
+  return P .. 'sigr:' .. id
+end
+
 -- Queue and type are length-prefixed so ("a:b", "c") and ("a", "b:c") differ.
 local function comboKey(kind, queue, ftype)
   return P .. kind .. ':' .. #queue .. ':' .. queue .. ':' .. ftype
