@@ -8,9 +8,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Files share a worker's module cache (each test has its own store, queue and workers): half the
-    // CPU of isolating every file, four projects of it. Two files at a time: most of a file's time is waiting.
+    // CPU of isolating every file, four projects of it. One file at a time: two at once, beside the other
+    // suites of the test command, ran PostgreSQL out of connections (max_connections 100).
     isolate: false,
-    maxWorkers: 2,
+    maxWorkers: 1,
     minWorkers: 1,
     projects: [
       ...stores.map((store) => ({
