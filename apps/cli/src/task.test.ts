@@ -75,7 +75,7 @@ describe('task run', () => {
   });
 
   it('--workers runs a pool of processes that share the file', async () => {
-    const w = workspace(numbers(12).map((t) => ({ ...t, slow: 100 })));
+    const w = workspace(numbers(12).map((t) => ({ ...t, slow: 600 }))); // slow enough that a late-starting second process still finds lines
     const run = await w.task('run', TASKS_FIXTURE, '--export', 'doubler', '--workers', '2');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/12 processed \(12 succeeded/);
