@@ -10,11 +10,12 @@
  * @module
  */
 import { createAmqpConnector } from '@ergon/connectors-amqp';
-import { ConsumerPolicy, consumer, runTask } from '@ergon/tasks';
+import { ConsumerPolicy, consumer } from '@ergon/tasks';
 import { connect } from 'amqplib';
 import type { Bench, BenchContext } from '../lib/bench.js';
 import { makeRow } from '../lib/results.js';
 import { uniqueName } from '../lib/services.js';
+import { timeAcks } from './connector-rounds.js';
 
 const AMQP_URL = process.env.ERGON_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const PREFETCH = 100;
@@ -76,8 +77,6 @@ async function raw(queue: string, count: number): Promise<number> {
 /** Ergon: a no-op consumer task over the AMQP connector; ms until `count` transactions were acked. */
 async function ergon(queue: string, count: number): Promise<number> {
   const t0 = performance.now();
-  let doneAt = 0;
-  let acked = 0;
   const task = consumer({
     name: 'bench-amqp',
     connectors: {
@@ -88,15 +87,7 @@ async function ergon(queue: string, count: number): Promise<number> {
     },
     processTransaction: async () => undefined,
   });
-  const summary = await runTask(task, {
-    handleSignals: false,
-    onOutcome: (outcome) => {
-      if (outcome.settlement === 'ack' && ++acked === count) doneAt = performance.now();
-    },
-  });
-  if (summary.reason === 'failed') throw summary.error ?? new Error('the consumer task failed');
-  if (acked !== count) throw new Error(`only ${acked} of ${count} transactions were acked`);
-  return doneAt - t0;
+  return timeAcks(task, count, t0);
 }
 
 export const connectorAmqp: Bench = {

@@ -9,13 +9,13 @@
  * @module
  */
 import { createNatsConnector } from '@ergon/connectors-nats';
-import { ConsumerPolicy, consumer, runTask } from '@ergon/tasks';
+import { ConsumerPolicy, consumer } from '@ergon/tasks';
 import { AckPolicy, jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import type { Bench, BenchContext } from '../lib/bench.js';
 import { makeRow } from '../lib/results.js';
 import { uniqueName } from '../lib/services.js';
-import { alternateRounds, type ConnectorSide, roundExtras } from './connector-rounds.js';
+import { alternateRounds, type ConnectorSide, roundExtras, timeAcks } from './connector-rounds.js';
 
 const NATS_URL = process.env.ERGON_NATS_URL ?? 'nats://127.0.0.1:4222';
 const IN_FLIGHT = 100;
@@ -71,8 +71,6 @@ async function raw(stream: string, count: number): Promise<number> {
 /** Ergon: a no-op consumer task over the NATS connector; ms until `count` transactions were acked. */
 async function ergon(stream: string, count: number): Promise<number> {
   const t0 = performance.now();
-  let doneAt = 0;
-  let acked = 0;
   const task = consumer({
     name: 'bench-nats',
     connectors: {
@@ -89,15 +87,7 @@ async function ergon(stream: string, count: number): Promise<number> {
     },
     processTransaction: async () => undefined,
   });
-  const summary = await runTask(task, {
-    handleSignals: false,
-    onOutcome: (outcome) => {
-      if (outcome.settlement === 'ack' && ++acked === count) doneAt = performance.now();
-    },
-  });
-  if (summary.reason === 'failed') throw summary.error ?? new Error('the consumer task failed');
-  if (acked !== count) throw new Error(`only ${acked} of ${count} transactions were acked`);
-  return doneAt - t0;
+  return timeAcks(task, count, t0);
 }
 
 export const connectorNats: Bench = {

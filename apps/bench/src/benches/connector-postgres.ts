@@ -11,12 +11,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createPostgresQueue } from '@ergon/connectors-postgres';
-import { ConsumerPolicy, consumer, runTask } from '@ergon/tasks';
+import { ConsumerPolicy, consumer } from '@ergon/tasks';
 import pg from 'pg';
 import type { Bench, BenchContext } from '../lib/bench.js';
 import { POSTGRES_URL } from '../lib/config.js';
 import { makeRow } from '../lib/results.js';
-import { alternateRounds, type ConnectorSide, roundExtras } from './connector-rounds.js';
+import { alternateRounds, type ConnectorSide, roundExtras, timeAcks } from './connector-rounds.js';
 
 const BATCH = 100;
 const MESSAGES = { full: 20_000, quick: 5000, smoke: 300 } as const;
@@ -69,8 +69,6 @@ async function raw(schema: string, count: number): Promise<number> {
 /** Ergon: a no-op consumer task over the connector; ms until `count` transactions were acked. */
 async function ergon(schema: string, count: number): Promise<number> {
   const t0 = performance.now();
-  let doneAt = 0;
-  let acked = 0;
   const task = consumer({
     name: 'bench-postgres',
     connectors: {
@@ -85,15 +83,7 @@ async function ergon(schema: string, count: number): Promise<number> {
     policies: { consumer: new ConsumerPolicy({ concurrency: BATCH, batchSize: BATCH, limit: count }) },
     processTransaction: async () => undefined,
   });
-  const summary = await runTask(task, {
-    handleSignals: false,
-    onOutcome: (outcome) => {
-      if (outcome.settlement === 'ack' && ++acked === count) doneAt = performance.now();
-    },
-  });
-  if (summary.reason === 'failed') throw summary.error ?? new Error('the consumer task failed');
-  if (acked !== count) throw new Error(`only ${acked} of ${count} transactions were acked`);
-  return doneAt - t0;
+  return timeAcks(task, count, t0);
 }
 
 export const connectorPostgres: Bench = {

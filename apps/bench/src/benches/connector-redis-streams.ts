@@ -19,7 +19,7 @@
 import { createRedisStreamsConnector } from '@ergon/connectors-redis-streams';
 import { Client } from '@ergon/executor';
 import { SqliteExecutionLog } from '@ergon/storage-sqlite';
-import { ConsumerPolicy, consumer, runTask } from '@ergon/tasks';
+import { ConsumerPolicy, consumer } from '@ergon/tasks';
 import { Redis } from 'ioredis';
 import type { Bench, BenchContext } from '../lib/bench.js';
 import { wallNow } from '../lib/clock.js';
@@ -28,6 +28,7 @@ import { oneStep } from '../lib/flows.js';
 import { completion, startWorkers, type WorkerProcess } from '../lib/procs.js';
 import { makeRow } from '../lib/results.js';
 import { tempDir, uniqueName } from '../lib/services.js';
+import { timeAcks } from './connector-rounds.js';
 import { pool } from './throughput.js';
 
 const BATCH = 100;
@@ -81,8 +82,6 @@ async function raw(stream: string, count: number): Promise<number> {
 /** Ergon: a no-op consumer task over the connector; ms until `count` transactions were acked. */
 async function ergon(stream: string, count: number): Promise<number> {
   const t0 = performance.now();
-  let doneAt = 0;
-  let acked = 0;
   const task = consumer({
     name: 'bench-redis-streams',
     connectors: {
@@ -91,15 +90,7 @@ async function ergon(stream: string, count: number): Promise<number> {
     policies: { consumer: new ConsumerPolicy({ concurrency: BATCH, batchSize: BATCH, limit: count }) },
     processTransaction: async () => undefined,
   });
-  const summary = await runTask(task, {
-    handleSignals: false,
-    onOutcome: (outcome) => {
-      if (outcome.settlement === 'ack' && ++acked === count) doneAt = performance.now();
-    },
-  });
-  if (summary.reason === 'failed') throw summary.error ?? new Error('the consumer task failed');
-  if (acked !== count) throw new Error(`only ${acked} of ${count} transactions were acked`);
-  return doneAt - t0;
+  return timeAcks(task, count, t0);
 }
 
 export const connectorRedisStreams: Bench = {

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { runTask, type Task } from '@ergon/tasks';
 
 /** One side of a comparison: fills are untimed, consuming `count` messages is timed (ms). */
 export interface ConnectorSide {
@@ -46,4 +47,22 @@ export function roundExtras(rates: RoundRates): Record<string, unknown> {
     // Each timed Ergon run against the raw run just before it.
     roundRatios: rates.ergon.map((rate, i) => Math.round((rate / (rates.raw[i] ?? rate)) * 1000) / 1000),
   };
+}
+
+/**
+ * Runs a consumer task until `count` transactions were acked; the milliseconds from `t0` to the
+ * last ack. @throws when the task failed or acked fewer.
+ */
+export async function timeAcks(task: Task, count: number, t0: number): Promise<number> {
+  let doneAt = 0;
+  let acked = 0;
+  const summary = await runTask(task, {
+    handleSignals: false,
+    onOutcome: (outcome) => {
+      if (outcome.settlement === 'ack' && ++acked === count) doneAt = performance.now();
+    },
+  });
+  if (summary.reason === 'failed') throw summary.error ?? new Error('the consumer task failed');
+  if (acked !== count) throw new Error(`only ${acked} of ${count} transactions were acked`);
+  return doneAt - t0;
 }

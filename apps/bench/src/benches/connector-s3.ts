@@ -25,11 +25,11 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { createS3Connector } from '@ergon/connectors-s3';
-import { ConsumerPolicy, consumer, runTask } from '@ergon/tasks';
+import { ConsumerPolicy, consumer } from '@ergon/tasks';
 import type { Bench, BenchContext } from '../lib/bench.js';
 import { makeRow } from '../lib/results.js';
 import { uniqueName } from '../lib/services.js';
-import { alternateRounds, type ConnectorSide, roundExtras } from './connector-rounds.js';
+import { alternateRounds, type ConnectorSide, roundExtras, timeAcks } from './connector-rounds.js';
 
 const CONCURRENCY = 32;
 const BUCKET = 'ergon-bench';
@@ -124,8 +124,6 @@ async function raw(s3: S3Client, prefix: string, count: number): Promise<number>
 /** Ergon: a no-op consumer task over the connector; ms until `count` transactions were acked. */
 async function ergon(endpoint: string, prefix: string, count: number): Promise<number> {
   const t0 = performance.now();
-  let doneAt = 0;
-  let acked = 0;
   const input = createS3Connector({
     bucket: BUCKET,
     endpoint,
@@ -141,15 +139,7 @@ async function ergon(endpoint: string, prefix: string, count: number): Promise<n
     policies: { consumer: new ConsumerPolicy({ concurrency: 100, batchSize: 100, limit: count }) },
     processTransaction: async () => undefined,
   });
-  const summary = await runTask(task, {
-    handleSignals: false,
-    onOutcome: (outcome) => {
-      if (outcome.settlement === 'ack' && ++acked === count) doneAt = performance.now();
-    },
-  });
-  if (summary.reason === 'failed') throw summary.error ?? new Error('the consumer task failed');
-  if (acked !== count) throw new Error(`only ${acked} of ${count} transactions were acked`);
-  return doneAt - t0;
+  return timeAcks(task, count, t0);
 }
 
 export const connectorS3: Bench = {
