@@ -33,10 +33,14 @@ export function digest(text) {
     : `h:${createHash('sha1').update(text).digest('base64').slice(0, 12)}`;
 }
 
-/** Journal lines of every worker process: trace entries in the order they were sent, and step starts. */
+/**
+ * Journal lines of every worker process: trace entries in the order they were sent, and step
+ * starts. A call sent and never answered (its process was killed) is an entry without an answer.
+ */
 export function readJournals(paths) {
   const calls = [];
   const starts = new Map();
+  const unanswered = new Map();
   for (const path of paths) {
     if (!existsSync(path)) continue; // killed before its first call
     for (const line of readFileSync(path, 'utf8').split('\n')) {
@@ -50,9 +54,14 @@ export function readJournals(paths) {
       if (entry.k === 'start') {
         const key = `${entry.f} ${entry.s} ${entry.a}`;
         starts.set(key, (starts.get(key) ?? 0) + 1);
-      } else calls.push(entry);
+      } else if (entry.k === 'send') unanswered.set(`${entry.c}#${entry.n}`, entry);
+      else {
+        unanswered.delete(`${entry.c}#${entry.n}`);
+        calls.push(entry);
+      }
     }
   }
+  calls.push(...unanswered.values());
   calls.sort((a, b) => a.i - b.i);
   const entries = calls.map((c, id) => ({
     id,
@@ -61,10 +70,10 @@ export function readJournals(paths) {
     request: c.q,
     now: c.q.now ?? c.i,
     invokedAt: c.i,
-    settledAt: c.o + MARGIN_MS,
-    ok: c.e === undefined,
+    settledAt: c.k === 'send' ? undefined : c.o + MARGIN_MS,
+    ok: c.k === 'send' ? false : c.e === undefined,
     value: c.v,
-    error: c.e,
+    error: c.k === 'send' ? 'no answer: its process was killed' : c.e,
   }));
   return { entries, starts };
 }

@@ -2,7 +2,8 @@
 // (`sim-flow`) on the soak's private Redis with real time and real heartbeats,
 // and appends to its own journal, one JSON line each:
 //   {"k":"start","f":flowId,"s":stepKey,"a":attempt}   a step or DAG node body started (attempt 0: a node)
-//   {"k":"call","m":method,"i":sentAt,"o":answeredAt,...}   a state-changing store call and its answer
+//   {"k":"call","n":seq,"m":method,"i":sentAt,"o":answeredAt,...}   a state-changing store call and its answer
+//   {"k":"send","n":seq,"m":method,"i":sentAt,"q":request}   a call that ends a lease, when sent
 // Times are Date.now(): the system clock every process of the machine reads alike (not
 // performance.timeOrigin + now(), whose origin is off by milliseconds from one process to another). The soak SIGKILLs, SIGSTOPs and
 // restarts these processes and kills their Redis connections.
@@ -64,16 +65,26 @@ const store = await RedisExecutionLog.open({
   prefix: REDIS_PREFIX,
   logger: createConsoleLogger({ pid: process.pid, role: 'store' }, 'error'),
 });
+/**
+ * Calls with which a holder ends its lease, journaled also when sent: a SIGKILL between a
+ * call's effect and its answer's line would otherwise hide that the lease may have ended.
+ */
+const ENDS = new Set(['suspend', 'finishFlow', 'releaseLease']);
+let sequence = 0;
+
 // Journal the store calls without touching the store's code: shadow its methods on this instance.
 for (const method of TRACED) {
   const call = store[method].bind(store);
   store[method] = async (req) => {
     const sent = now();
+    const n = ++sequence;
+    if (ENDS.has(method)) write({ k: 'send', c: WORKER_ID, n, m: method, i: sent, q: request(method, req) });
     try {
       const value = await call(req);
       write({
         k: 'call',
         c: WORKER_ID,
+        n,
         m: method,
         i: sent,
         o: now(),
@@ -85,6 +96,7 @@ for (const method of TRACED) {
       write({
         k: 'call',
         c: WORKER_ID,
+        n,
         m: method,
         i: sent,
         o: now(),

@@ -64,21 +64,34 @@ export interface ClaimCheckInput {
   readonly flowId: string;
   readonly grants: readonly Grant[];
   readonly ends: readonly TokenEnd[];
+  /**
+   * The holder's own finishes, suspensions and releases that got no answer, or an error that
+   * does not say they were refused (a lost reply, a process killed while waiting): each may
+   * have taken effect.
+   */
+  readonly attempts: readonly TokenEnd[];
   readonly registry: RegistryIndex;
   readonly options: LeaseCheckOptions;
 }
 
 /** A claim of token t + 1 while token t certainly held a live lease. */
-export function checkClaims({ flowId, grants, ends, registry, options }: ClaimCheckInput): Violation[] {
+export function checkClaims({
+  flowId,
+  grants,
+  ends,
+  attempts,
+  registry,
+  options,
+}: ClaimCheckInput): Violation[] {
   const violations: Violation[] = [];
   for (const grant of grants) {
     const before = grants.find((g) => g.token === grant.token - 1);
     const claim = grant.entry;
     if (!before || !answeredBefore(before.entry, claim)) continue;
     // The holder may have let go before this claim took effect: no blame.
-    const released = ends.some(
-      (x) => x.by === 'holder' && x.token === before.token && x.entry.invokedAt < (claim.settledAt ?? 0),
-    );
+    const letGo = (x: TokenEnd) =>
+      x.by === 'holder' && x.token === before.token && x.entry.invokedAt < (claim.settledAt ?? 0);
+    const released = ends.some(letGo) || attempts.some(letGo);
     if (released || maybeReaped(registry, before, claim, options)) continue;
     let expiresAt = before.leaseExpiresAt;
     for (const e of registry.renewals.get(`${flowId}#${before.token}`) ?? []) {

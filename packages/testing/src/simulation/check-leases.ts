@@ -13,12 +13,16 @@
  *
  * @module
  */
-import type { ClaimedFlow, LeaseRef, SuspendResult } from '@ergon/core';
+import { type ClaimedFlow, ErrorCode, type LeaseRef, type SuspendResult } from '@ergon/core';
 import { checkClaims, indexRegistry } from './check-claims.js';
 import type { TraceEntry } from './trace.js';
 import { Invariant, type Violation } from './violations.js';
 
 const FENCED = new Set(['renewLease', 'recordOperation', 'consumeSignal', 'suspend', 'finishFlow']);
+/** Calls with which a holder ends its own lease. */
+const HOLDER_ENDS = new Set(['finishFlow', 'releaseLease', 'suspend']);
+/** Errors that say a call certainly took no effect. */
+const REFUSED = new Set<string>([ErrorCode.LEASE_LOST, ErrorCode.FLOW_NOT_FOUND]);
 
 /** An answer after which `token` (and every older token) of a flow is stale. */
 export interface TokenEnd {
@@ -56,8 +60,15 @@ export interface LeaseCheckOptions {
 export function checkLeases(entries: readonly TraceEntry[], options: LeaseCheckOptions = {}): Violation[] {
   const grants = new Map<string, Grant[]>();
   const ends = new Map<string, TokenEnd[]>();
+  const attempts = new Map<string, TokenEnd[]>();
   for (const e of entries) {
-    if (!e.ok) continue;
+    if (!e.ok) {
+      if (HOLDER_ENDS.has(e.method) && !REFUSED.has(e.error ?? '')) {
+        const { flowId, token } = e.request as LeaseRef;
+        add(attempts, flowId, { token, entry: e, by: 'holder' });
+      }
+      continue;
+    }
     if (e.method === 'claim') {
       for (const c of e.value as ClaimedFlow[]) {
         add(grants, c.flow.id, { token: c.token, entry: e, leaseExpiresAt: c.flow.leaseExpiresAt ?? 0 });
@@ -97,7 +108,14 @@ export function checkLeases(entries: readonly TraceEntry[], options: LeaseCheckO
   const registry = indexRegistry(entries);
   for (const [flowId, list] of grants) {
     violations.push(
-      ...checkClaims({ flowId, grants: list, ends: ends.get(flowId) ?? [], registry, options }),
+      ...checkClaims({
+        flowId,
+        grants: list,
+        ends: ends.get(flowId) ?? [],
+        attempts: attempts.get(flowId) ?? [],
+        registry,
+        options,
+      }),
     );
   }
   return violations;

@@ -86,6 +86,20 @@ describe('the invariant checker', () => {
     expect(checkLeases(reaped.entries)).toEqual([]);
   });
 
+  it('excuses a claim after a suspension that may have taken effect, not after one refused', () => {
+    const suspendThen = (error: string) =>
+      trace(
+        ['w0', 'claim', { workerId: 'w0', now: T0 }, [claimed('f', 1, T0)]],
+        ['w0', 'suspend', { flowId: 'f', token: 1 }, undefined, error],
+        ['w1', 'claim', { workerId: 'w1', now: T0 + 1000 }, [claimed('f', 2, T0 + 1000)]],
+      ).entries;
+    // Its reply was lost (or its process killed while waiting): the flow may be suspended and due.
+    expect(checkLeases(suspendThen('STORE_UNAVAILABLE'))).toEqual([]);
+    expect(checkLeases(suspendThen('LEASE_LOST')).map((v) => v.invariant)).toEqual([
+      Invariant.CLAIM_UNDER_LEASE,
+    ]);
+  });
+
   it('reports a final record written twice, and one that changed', () => {
     const t = trace(
       ['w0', 'claim', { workerId: 'w0', now: T0 }, [claimed('f', 1, T0)]],
