@@ -75,6 +75,10 @@ describe('many workers', () => {
       h.startWorker([f], {
         id: `w${w}`,
         concurrency: 8,
+        // Exactly once needs leases that outlast a loaded machine's stalls: a lease lost to a
+        // 2 s stall re-runs a step body by design (at-least-once), which is not what this checks.
+        lease: '30s',
+        liveness: { lapse: '30s' },
         onOutcome: (id, o) => {
           if (o.status === 'completed') completions.set(id, (completions.get(id) ?? 0) + 1);
         },
