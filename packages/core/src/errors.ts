@@ -75,6 +75,8 @@ export const ErrorCode = {
   STORE_FOREIGN: 'STORE_FOREIGN',
   /** The store's configuration would lose data (e.g. Redis eviction policy). */
   STORE_UNSAFE_CONFIG: 'STORE_UNSAFE_CONFIG',
+  /** A flow's encoded progress value is over the size limit (`MAX_PROGRESS_BYTES`). */
+  PROGRESS_TOO_LARGE: 'PROGRESS_TOO_LARGE',
   /** An operation was aborted by its AbortSignal. */
   ABORTED: 'ABORTED',
   /** A timeout elapsed (task stage, shutdown deadline). */
@@ -123,6 +125,7 @@ export const NON_RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.STORE_SCHEMA_TOO_NEW,
   ErrorCode.STORE_FOREIGN,
   ErrorCode.STORE_UNSAFE_CONFIG,
+  ErrorCode.PROGRESS_TOO_LARGE,
   ErrorCode.ABORTED,
 ]);
 

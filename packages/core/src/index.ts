@@ -48,6 +48,7 @@ export {
   FlowFinishedError,
   FlowNotFoundError,
   LeaseLostError,
+  ProgressTooLargeError,
   StoreUnavailableError,
 } from './storage/errors.js';
 export {
@@ -63,8 +64,11 @@ export {
   type FlowQuery,
   type LeaseRef,
   MAX_CLAIM_LIMIT,
+  MAX_PROGRESS_BYTES,
   type NewFlow,
   type NormalizedFlowQuery,
+  type ProgressRequest,
+  type ProgressResult,
   type PurgeRequest,
   type ReadOptions,
   type RecordRequest,

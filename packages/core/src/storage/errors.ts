@@ -60,6 +60,31 @@ export class LeaseLostError extends ErgonError {
   }
 }
 
+/**
+ * A flow's progress value, encoded, is over the size limit. Progress is read
+ * often (every list, every live page), so it is meant to be small: a fraction,
+ * counts, a phase name.
+ */
+export class ProgressTooLargeError extends ErgonError {
+  /** The flow that reported it. */
+  readonly flowId: string;
+  /** Its encoded size in bytes (UTF-8). */
+  readonly bytes: number;
+  /** The limit it is over. */
+  readonly maxBytes: number;
+  constructor(flowId: string, bytes: number, maxBytes: number) {
+    super(
+      ErrorCode.PROGRESS_TOO_LARGE,
+      `progress of flow ${JSON.stringify(flowId)} is ${bytes} bytes encoded, over the limit of ${maxBytes}: ` +
+        'report a small value (a fraction, { current, total }, a phase name) and keep large data in step results',
+      { details: { flowId, bytes, maxBytes } },
+    );
+    this.flowId = flowId;
+    this.bytes = bytes;
+    this.maxBytes = maxBytes;
+  }
+}
+
 /** The store cannot be reached or refused the operation; usually transient. */
 export class StoreUnavailableError extends ErgonError {
   /** The store's name (`sqlite`, `redis`, ...). */
@@ -77,4 +102,11 @@ markErrorClass(FlowNotFoundError, '@ergon/core/FlowNotFoundError');
 markErrorClass(FlowFinishedError, '@ergon/core/FlowFinishedError');
 markErrorClass(LeaseLostError, '@ergon/core/LeaseLostError');
 markErrorClass(StoreUnavailableError, '@ergon/core/StoreUnavailableError');
-registerErrorClass(FlowNotFoundError, FlowFinishedError, LeaseLostError, StoreUnavailableError);
+markErrorClass(ProgressTooLargeError, '@ergon/core/ProgressTooLargeError');
+registerErrorClass(
+  FlowNotFoundError,
+  FlowFinishedError,
+  LeaseLostError,
+  StoreUnavailableError,
+  ProgressTooLargeError,
+);

@@ -180,6 +180,25 @@ export interface FinishRequest extends LeaseRef, StoreCallOptions {
   readonly now: number;
 }
 
+/**
+ * The largest encoded progress value {@link ExecutionLog.setProgress} takes, in UTF-8 bytes
+ * (16 KiB). Progress is read with every flow record (lists, live pages), so it stays small.
+ */
+export const MAX_PROGRESS_BYTES = 16 * 1024;
+
+/** Input of {@link ExecutionLog.setProgress}. */
+export interface ProgressRequest extends LeaseRef, StoreCallOptions {
+  /** The encoded progress value (the codec's text), at most {@link MAX_PROGRESS_BYTES}. */
+  readonly progress: string;
+  readonly now: number;
+}
+
+/** What {@link ExecutionLog.setProgress} reports. */
+export interface ProgressResult {
+  /** True when cancellation was requested: the engine stops at its next durable operation. */
+  readonly cancelRequested: boolean;
+}
+
 /** Input of {@link ExecutionLog.sendSignal}. */
 export interface SendSignalRequest extends StoreCallOptions {
   readonly flowId: string;
@@ -261,7 +280,9 @@ export type StoreEvent =
   /** A flow reached a terminal state. */
   | { readonly type: 'finished'; readonly flowId: string; readonly status: FlowStatus }
   /** Cancellation was requested for a running flow: its worker stops it now. */
-  | { readonly type: 'cancel-requested'; readonly flowId: string };
+  | { readonly type: 'cancel-requested'; readonly flowId: string }
+  /** A running flow reported progress ({@link ExecutionLog.setProgress}): read its record for the value. */
+  | { readonly type: 'progress'; readonly flowId: string };
 
 /** A listener of store events. */
 export type StoreListener = (event: StoreEvent) => void;
@@ -336,6 +357,16 @@ export interface ExecutionLog {
    * @throws LeaseLostError when the token is stale.
    */
   consumeSignal(request: ConsumeSignalRequest): Promise<RecordResult | undefined>;
+
+  /**
+   * Stores the flow's latest progress on its record (`progress`, `progressAt = now`, and
+   * `updatedAt = now`), replacing the previous value, and emits a `progress` event. Not a
+   * history record: it takes no position and replay never reads it. The value stays on the
+   * record after the flow finishes and goes with it when it is purged.
+   * @throws FlowNotFoundError for an unknown flow; LeaseLostError when the token is stale or the
+   *   flow is not running.
+   */
+  setProgress(request: ProgressRequest): Promise<ProgressResult>;
 
   /**
    * Suspends a running flow on `waits` and releases its lease, unless a wait has already

@@ -18,6 +18,8 @@ import type {
   LeaseRef,
   NewFlow,
   NormalizedFlowQuery,
+  ProgressRequest,
+  ProgressResult,
   PurgeRequest,
   RecordRequest,
   RecordResult,
@@ -184,6 +186,15 @@ export class InMemoryExecutionLog implements ExecutionLog {
     const [signal] = queue.splice(index, 1);
     const record: OperationRecord = { ...request.record, status: 'completed', result: signal?.payload };
     return { ...this.#write(record), cancelRequested: flow.cancelRequested };
+  }
+
+  async setProgress(request: ProgressRequest): Promise<ProgressResult> {
+    const flow = this.#owned(request);
+    flow.progress = request.progress;
+    flow.progressAt = request.now;
+    flow.updatedAt = request.now;
+    this.#emit({ type: 'progress', flowId: flow.id });
+    return { cancelRequested: flow.cancelRequested };
   }
 
   async suspend(lease: SuspendRequest): Promise<SuspendResult> {

@@ -83,6 +83,13 @@ export interface FlowRecord {
    * than fail, so one damaged record never hides the others.
    */
   readonly damage?: string | undefined;
+  /**
+   * The latest progress the flow reported (`ctx.progress`), encoded by the engine's codec;
+   * kept after the flow finishes. Absent until the first report.
+   */
+  readonly progress?: string | undefined;
+  /** When {@link FlowRecord.progress} was last written (ms since epoch). */
+  readonly progressAt?: number | undefined;
   /** W3C trace context of the flow's creator, so resumes join one trace. */
   readonly traceContext?: string | undefined;
   readonly createdAt: number;

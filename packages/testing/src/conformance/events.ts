@@ -32,6 +32,29 @@ export function eventCases(ctx: SuiteContext): void {
       }
     });
 
+    it('emits a progress event naming the flow for each progress write', async () => {
+      const events: StoreEvent[] = [];
+      const unsubscribe = subscribe(ctx, (e) => events.push(e));
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 20)); // let a remote subscription settle
+        const { flow, token } = await createAndClaim(ctx.store);
+        await ctx.store.setProgress({ flowId: flow.id, token, progress: '[0.5]', now: T0 + 1 });
+        await eventually(() => events.some((e) => e.type === 'progress' && e.flowId === flow.id));
+        await ctx.store.setProgress({ flowId: flow.id, token, progress: '[0.75]', now: T0 + 2 });
+        await eventually(
+          () => events.filter((e) => e.type === 'progress' && e.flowId === flow.id).length >= 2,
+        );
+        // A refused write tells nobody.
+        await ctx.store
+          .setProgress({ flowId: flow.id, token: token + 1, progress: '[1]', now: T0 + 3 })
+          .catch(() => {});
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(events.filter((e) => e.type === 'progress' && e.flowId === flow.id)).toHaveLength(2);
+      } finally {
+        unsubscribe();
+      }
+    });
+
     it('isolates a listener that throws: the others still hear every event, nothing escapes', async () => {
       const uncaught: unknown[] = [];
       const onUncaught = (error: unknown) => uncaught.push(error);

@@ -23,6 +23,7 @@ import { eventCases } from './events.js';
 import { flowCases } from './flows.js';
 import { historyCases } from './history.js';
 import { lifecycleCases } from './lifecycle.js';
+import { progressCases } from './progress.js';
 import { signalCases } from './signals.js';
 import type { SuiteContext } from './support.js';
 import { workerCases } from './workers.js';
@@ -106,6 +107,7 @@ export function describeExecutionLogConformance<S extends ExecutionLog>(
     historyCases(context);
     signalCases(context);
     lifecycleCases(context);
+    progressCases(context);
     abandonedCases(context);
     badInputCases(context);
     workerCases(context);

@@ -27,6 +27,8 @@ import {
   type FlowQuery,
   MAX_CLAIM_LIMIT,
   type NewFlow,
+  type ProgressRequest,
+  type ProgressResult,
   type PurgeRequest,
   type ReadOptions,
   type RecordRequest,
@@ -54,6 +56,7 @@ import {
   checkName,
   checkNewFlow,
   checkOptionalText,
+  checkProgress,
   checkPurge,
   checkRecordRequest,
   checkSuspend,
@@ -214,6 +217,14 @@ export class RuntimeExecutionLog {
     return this.#call('consume signal', request, () => {
       checkConsume(request);
       return this.inner.consumeSignal(request);
+    });
+  }
+
+  /** {@inheritDoc ExecutionLog.setProgress} @throws ProgressTooLargeError before any store sees the value. */
+  setProgress(request: ProgressRequest): Promise<ProgressResult> {
+    return this.#call('set progress', request, () => {
+      checkProgress(request);
+      return this.inner.setProgress(request);
     });
   }
 

@@ -8,17 +8,20 @@
  */
 import { ErrorCode, InvalidArgumentError } from '../../errors.js';
 import { validateId } from '../../ids.js';
+import { ProgressTooLargeError } from '../errors.js';
 import type { WorkerHeartbeat } from '../workers.js';
-import type {
-  ClaimRequest,
-  ConsumeSignalRequest,
-  FinishRequest,
-  LeaseRef,
-  NewFlow,
-  PurgeRequest,
-  RecordRequest,
-  SuspendRequest,
-  WakeFilter,
+import {
+  type ClaimRequest,
+  type ConsumeSignalRequest,
+  type FinishRequest,
+  type LeaseRef,
+  MAX_PROGRESS_BYTES,
+  type NewFlow,
+  type ProgressRequest,
+  type PurgeRequest,
+  type RecordRequest,
+  type SuspendRequest,
+  type WakeFilter,
 } from '../execution-log.js';
 import type { FlowStatus, OperationKind, OperationRecord, OperationStatus, Wait } from '../records.js';
 
@@ -210,6 +213,17 @@ export function checkFinish(request: FinishRequest): void {
   checkTime(request.now, 'now');
   checkOptionalText(request.result, 'flow result');
   checkOptionalText(request.error, 'flow error');
+}
+
+/** Input of `setProgress`. @throws ProgressTooLargeError over {@link MAX_PROGRESS_BYTES}. */
+export function checkProgress(request: ProgressRequest): void {
+  checkLease(request);
+  checkText(request.progress, 'progress');
+  checkTime(request.now, 'now');
+  // Counting bytes costs a pass over the text: only when its length allows it to be over.
+  const { progress } = request;
+  const bytes = progress.length * 3 <= MAX_PROGRESS_BYTES ? progress.length : Buffer.byteLength(progress);
+  if (bytes > MAX_PROGRESS_BYTES) throw new ProgressTooLargeError(request.flowId, bytes, MAX_PROGRESS_BYTES);
 }
 
 /** Input of `heartbeatWorker`. */
