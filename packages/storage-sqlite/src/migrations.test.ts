@@ -94,6 +94,7 @@ describe('migrations', () => {
       '0002_history_keys',
       '0003_workers',
       '0004_abandoned_runs',
+      '0005_progress',
     ]);
     const names = schema.objects.map((o) => (o as { name: string }).name);
     expect(names).toEqual(
@@ -187,6 +188,10 @@ describe('migrations', () => {
       expect(again).toMatchObject({ existed: true, record: { result: '["r1"]' } });
       await store.recordOperation({ ...lease, record: op('old-running', 2) });
       expect((await store.getHistory('old-running')).map((h) => h.position)).toEqual([0, 1, 2, 2 ** 20 + 5]);
+      // Rows from before version 5 have no progress, and take it like any other.
+      expect((await store.getFlow('old-done'))?.progress).toBeUndefined();
+      await store.setProgress({ ...lease, progress: '[0.5]', now: T0 + 1 });
+      expect(await store.getFlow('old-running')).toMatchObject({ progress: '[0.5]', progressAt: T0 + 1 });
     } finally {
       await store.close();
     }

@@ -28,6 +28,8 @@ import type {
   NewFlow,
   NormalizedFlowQuery,
   OperationRecord,
+  ProgressRequest,
+  ProgressResult,
   PurgeRequest,
   RecordRequest,
   RecordResult,
@@ -61,6 +63,7 @@ import {
 import { listFlows } from './internal/list.js';
 import { type ChangeNotifier, type ChangeSource, joinNotifier, leaveNotifier } from './internal/notifier.js';
 import { type Connection, connect, prepareDatabase } from './internal/open.js';
+import { setProgress } from './internal/progress.js';
 import { prepareQueries, type TxContext } from './internal/queries.js';
 import { toFlowRecord, toSignalRecord } from './internal/rows.js';
 import { TransactionRunner } from './internal/runner.js';
@@ -191,6 +194,11 @@ export class SqliteExecutionLog implements ExecutionLog {
     return this.#runner.write(() => consumeSignal(this.#ctx, request));
   }
 
+  /** {@inheritDoc @ergon/core#ExecutionLog.setProgress} One IMMEDIATE transaction: fence, write, event. */
+  setProgress(request: ProgressRequest): Promise<ProgressResult> {
+    return this.#runner.write(() => setProgress(this.#ctx, request));
+  }
+
   /** {@inheritDoc @ergon/core#ExecutionLog.suspend} */
   suspend(lease: SuspendRequest): Promise<SuspendResult> {
     return this.#runner.write(() => suspend(this.#ctx, lease));
@@ -250,9 +258,10 @@ export class SqliteExecutionLog implements ExecutionLog {
 
   /**
    * Store events: `ready` when a flow becomes claimable (now, or at `at`), `finished` when one
-   * ends. Events of every connection to the same file in this process arrive right after their
-   * commit; those of other processes as soon as they ring the file's doorbell (`watch`),
-   * and at the latest within the poll interval (`pollIntervalMs`).
+   * ends, `cancel-requested` and `progress` for a running one. Events of every connection to
+   * the same file in this process arrive right after their commit; those of other processes as
+   * soon as they ring the file's doorbell (`watch`), and at the latest within the poll interval
+   * (`pollIntervalMs`).
    */
   subscribe(listener: StoreListener): () => void {
     const stop = this.#notifier.listen(listener);

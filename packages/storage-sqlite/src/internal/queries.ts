@@ -242,6 +242,12 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
         .set({ run_at: num('now'), updated_at: num('now') })
         .where('id', '=', str('id')),
     ),
+    setProgress: p(
+      k
+        .updateTable('flows')
+        .set({ progress: str('progress'), progress_at: num('now'), updated_at: num('now') })
+        .where('id', '=', str('id')),
+    ),
     flagCancel: p(
       k
         .updateTable('flows')

@@ -64,6 +64,8 @@ export function toFlowRecord(row: FlowRow): FlowRecord {
     abandonedRuns: row.abandoned_runs ?? 0,
     lastError: row.last_error ?? undefined,
     damage,
+    progress: row.progress ?? undefined,
+    progressAt: row.progress_at ?? undefined,
     traceContext: row.trace_context ?? undefined,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -178,6 +180,8 @@ export function toFeedEntry(row: EventRow): FeedEntry[] {
     event = { type: 'finished', flowId: row.flow_id, status: row.status as FlowStatus };
   } else if (row.type === 'cancel-requested' && row.flow_id !== null) {
     event = { type: 'cancel-requested', flowId: row.flow_id };
+  } else if (row.type === 'progress' && row.flow_id !== null) {
+    event = { type: 'progress', flowId: row.flow_id };
   } else {
     return [];
   }

@@ -63,6 +63,10 @@ export interface FlowsTable {
   abandoned_runs: Generated<number>;
   /** The encoded error of the last abandoned run (schema version 4). */
   last_error: string | null;
+  /** The latest progress the flow reported, encoded (schema version 5); see `FlowRecord.progress`. */
+  progress: string | null;
+  /** When `progress` was written (schema version 5). */
+  progress_at: number | null;
   trace_context: string | null;
   created_at: number;
   updated_at: number;
@@ -252,6 +256,18 @@ const abandonedRuns: Migration = {
   },
 };
 
+/**
+ * Version 5: a running flow's latest progress (`setProgress`). Added at the end of the row,
+ * after the encoded values: the hot fencing reads never reach it.
+ */
+const progress: Migration = {
+  async up(db) {
+    await db.schema.alterTable('flows').addColumn('progress', 'text').execute();
+    await db.schema.alterTable('flows').addColumn('progress_at', 'integer').execute();
+    await setSchemaVersion(db, 5);
+  },
+};
+
 /** Every migration, by name. Names sort in the order they run. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': initial,
@@ -268,6 +284,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
     },
   },
   '0004_abandoned_runs': abandonedRuns,
+  '0005_progress': progress,
 });
 
 /** The schema version this code writes: the number of migrations. */
