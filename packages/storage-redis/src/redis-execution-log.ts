@@ -21,6 +21,8 @@ import {
   type NewFlow,
   type NormalizedFlowQuery,
   type OperationRecord,
+  type ProgressRequest,
+  type ProgressResult,
   type RemoveWorkerRequest,
   type PurgeRequest,
   type RecordRequest,
@@ -292,6 +294,18 @@ export class RedisExecutionLog implements ExecutionLog {
         [lease.flowId, String(lease.token), String(record.position), encodeOperation(record)],
       )) as [number, string, number];
       return recordResult(reply);
+    });
+  }
+
+  /** {@inheritDoc @ergon/core#ExecutionLog.setProgress} One script: fence, write, publish. */
+  async setProgress(request: ProgressRequest): Promise<ProgressResult> {
+    return this.#call(leaseContext('set progress', request), async () => {
+      const reply = await this.#script(
+        'set-progress',
+        [this.#keys.flow(request.flowId)],
+        [request.flowId, String(request.token), request.progress, String(request.now)],
+      );
+      return { cancelRequested: reply === 1 };
     });
   }
 

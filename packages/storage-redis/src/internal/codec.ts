@@ -63,6 +63,8 @@ export function toFlowRecord(hash: Record<string, string>): FlowRecord | undefin
       waits === undefined
         ? `flow ${JSON.stringify(hash.id)} has unreadable waits: something other than Ergon wrote its hash`
         : undefined,
+    progress: hash.progress,
+    progressAt: optNum(hash.progressAt),
     traceContext: hash.trace,
     createdAt: Number(hash.createdAt ?? 0),
     updatedAt: Number(hash.updatedAt ?? 0),
@@ -141,6 +143,9 @@ export function decodeEvent(message: string): StoreEvent | undefined {
     }
     if (event.type === 'cancel-requested' && typeof event.flowId === 'string') {
       return { type: 'cancel-requested', flowId: event.flowId };
+    }
+    if (event.type === 'progress' && typeof event.flowId === 'string') {
+      return { type: 'progress', flowId: event.flowId };
     }
   } catch {
     // Not ours: ignore.

@@ -17,6 +17,7 @@ export const SCRIPT_NAMES = [
   'renew-lease',
   'release-lease',
   'record-operation',
+  'set-progress',
   'consume-signal',
   'send-signal',
   'suspend',

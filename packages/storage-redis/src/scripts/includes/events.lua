@@ -20,3 +20,8 @@ end
 local function publishCancelRequested(id)
   redis.call('PUBLISH', EVENTS_CHANNEL, '{"type":"cancel-requested","flowId":' .. cjson.encode(id) .. '}')
 end
+
+-- A running flow reported progress: readers fetch the flow hash for the value.
+local function publishProgress(id)
+  redis.call('PUBLISH', EVENTS_CHANNEL, '{"type":"progress","flowId":' .. cjson.encode(id) .. '}')
+end
