@@ -60,7 +60,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
     );
     try {
       const migrated = await outside<{ name: string }>(`select name from "${name}".ergon_migration`);
-      expect(migrated.map((m) => m.name)).toEqual(['0001_initial']);
+      expect(migrated.map((m) => m.name)).toEqual(['0001_initial', '0002_progress']);
       const [a, b] = stores.map((s) => runtimeStore(s));
       await a?.createFlow({
         id: 'shared',
@@ -74,6 +74,34 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
       expect(await b?.getFlow('shared')).toMatchObject({ id: 'shared', status: 'pending', runAt: T0 });
     } finally {
       for (const s of stores) await s.close();
+    }
+  });
+
+  it('upgrades a schema of the first version: flows keep their rows and take progress', async () => {
+    const name = schema('upgrade');
+    const first = await PostgresExecutionLog.open({ url: POSTGRES_URL, schema: name });
+    await first.close();
+    // Back to what migration 0001 alone left, with a flow running in it.
+    await outside(`alter table "${name}".flows drop column progress, drop column progress_at;
+      delete from "${name}".ergon_migration where name = '0002_progress'`);
+    await outside(`insert into "${name}".flows (id, type, queue, status, priority, input, run_at, fencing_token,
+      lease_owner, lease_expires_at, created_at, updated_at) values
+      ('old', 't', 'q', 'running', 0, '[]', ${T0}, 3, 'w', ${T0 + 60_000}, ${T0}, ${T0})`);
+    const store = runtimeStore(await PostgresExecutionLog.open({ url: POSTGRES_URL, schema: name }));
+    try {
+      const migrated = await outside<{ name: string }>(
+        `select name from "${name}".ergon_migration order by name`,
+      );
+      expect(migrated.map((m) => m.name)).toEqual(['0001_initial', '0002_progress']);
+      expect(await store.getFlow('old')).toMatchObject({
+        status: 'running',
+        fencingToken: 3,
+        progress: undefined,
+      });
+      await store.setProgress({ flowId: 'old', token: 3, progress: '[0.5]', now: T0 + 1 });
+      expect(await store.getFlow('old')).toMatchObject({ progress: '[0.5]', progressAt: T0 + 1 });
+    } finally {
+      await store.close();
     }
   });
 

@@ -27,6 +27,8 @@ import type {
   NewFlow,
   NormalizedFlowQuery,
   OperationRecord,
+  ProgressRequest,
+  ProgressResult,
   PurgeRequest,
   RecordRequest,
   RecordResult,
@@ -58,6 +60,7 @@ import {
 } from './internal/lifecycle.js';
 import { ReadCoalescer } from './internal/coalesce.js';
 import { listFlows } from './internal/list.js';
+import { setProgress } from './internal/progress.js';
 import { type Connection, connect } from './internal/open.js';
 import { type FlowRow, toFlowRecord, toSignalRecord } from './internal/rows.js';
 import { heartbeatWorker, listWorkers, removeWorker } from './internal/workers.js';
@@ -170,6 +173,11 @@ export class PostgresExecutionLog implements ExecutionLog {
     return this.#ctx.db.call('consume signal', 'idempotent', () => consumeSignal(this.#ctx, request));
   }
 
+  /** {@inheritDoc @ergon/core#ExecutionLog.setProgress} One fenced `UPDATE` and its NOTIFY. */
+  setProgress(request: ProgressRequest): Promise<ProgressResult> {
+    return this.#ctx.db.call('set progress', 'idempotent', () => setProgress(this.#ctx, request));
+  }
+
   /** {@inheritDoc @ergon/core#ExecutionLog.suspend} */
   suspend(request: SuspendRequest): Promise<SuspendResult> {
     return this.#ctx.db.call('suspend', 'idempotent', (repeated) => suspend(this.#ctx, request, repeated));
@@ -231,7 +239,8 @@ export class PostgresExecutionLog implements ExecutionLog {
 
   /**
    * Store events: `ready` when a flow becomes claimable (now, or at `at`), `finished` when one
-   * ends, `cancel-requested` when a running one is asked to stop; from every process using the
+   * ends, `cancel-requested` when a running one is asked to stop, `progress` when one reports
+   * progress; from every process using the
    * schema, each after its commit. The first subscription opens the LISTEN connection, which
    * stays open until `close()` and reconnects by itself.
    */

@@ -1,6 +1,7 @@
 /**
  * Store events on the wire: one NOTIFY channel per schema, one JSON array per
- * event (`["r", queue, at?]`, `["f", flowId, status]`, `["c", flowId]`). A
+ * event (`["r", queue, at?]`, `["f", flowId, status]`, `["c", flowId]`,
+ * `["p", flowId]`). A
  * NOTIFY goes out when its transaction commits, never before.
  *
  * @module
@@ -25,6 +26,8 @@ export function encodeEvent(event: StoreEvent): string {
       return JSON.stringify(['f', event.flowId, event.status]);
     case 'cancel-requested':
       return JSON.stringify(['c', event.flowId]);
+    case 'progress':
+      return JSON.stringify(['p', event.flowId]);
   }
 }
 
@@ -47,5 +50,6 @@ export function decodeEvent(payload: string | undefined): StoreEvent | undefined
     return { type: 'finished', flowId: subject, status: extra as FlowStatus };
   }
   if (kind === 'c') return { type: 'cancel-requested', flowId: subject };
+  if (kind === 'p') return { type: 'progress', flowId: subject };
   return undefined;
 }

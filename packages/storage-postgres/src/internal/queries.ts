@@ -172,6 +172,14 @@ export function prepareQueries(b: Builder) {
               or exists (select 1 from ${t('flows')}
                           where id = any(${param('children')}::text[]) and status in ${TERMINAL}) as resolved`,
     ),
+    // Fenced in the statement: no row back means the lease is someone else's (or the flow is gone).
+    setProgress: raw<{ cancel_requested: boolean }>(
+      'set_progress',
+      sql`update ${t('flows')} set progress = ${str('progress')}::text, progress_at = ${num('now')}::bigint,
+            updated_at = ${num('now')}::bigint
+          where id = ${str('id')}::text and fencing_token = ${num('token')}::bigint and status = 'running'
+          returning cancel_requested`,
+    ),
     flagCancel: raw(
       'flag_cancel',
       sql`update ${t('flows')} set cancel_requested = true, error = ${str('error')}::text,

@@ -61,6 +61,8 @@ export function toFlowRecord(row: FlowRow): FlowRecord {
     abandonedRuns: row.abandoned_runs,
     lastError: row.last_error ?? undefined,
     damage,
+    progress: row.progress ?? undefined,
+    progressAt: row.progress_at ?? undefined,
     traceContext: row.trace_context ?? undefined,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

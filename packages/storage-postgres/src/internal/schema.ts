@@ -39,6 +39,10 @@ export interface FlowsTable {
   run_count: Generated<number>;
   abandoned_runs: Generated<number>;
   last_error: string | null;
+  /** The latest progress the flow reported, encoded (migration 0002); see `FlowRecord.progress`. */
+  progress: string | null;
+  /** When `progress` was written (migration 0002). */
+  progress_at: number | null;
   trace_context: string | null;
   created_at: number;
   updated_at: number;
@@ -217,9 +221,23 @@ function initial(schema: string): Migration {
   };
 }
 
+/** A running flow's latest progress (`setProgress`) on its row. */
+function progress(schema: string): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .withSchema(schema)
+        .alterTable('flows')
+        .addColumn('progress', 'text')
+        .addColumn('progress_at', 'bigint')
+        .execute();
+    },
+  };
+}
+
 /** Every migration of a store in `schema`, by name. Names sort in the order they run. */
 export function migrations(schema: string): Readonly<Record<string, Migration>> {
-  return Object.freeze({ '0001_initial': initial(schema) });
+  return Object.freeze({ '0001_initial': initial(schema), '0002_progress': progress(schema) });
 }
 
 /** The schema version this code writes: the number of migrations. */
