@@ -417,6 +417,13 @@ export interface ExecutionLog {
    * step, declares dead every other worker not heard from for `lapseMs`:
    * removes it and expires the leases it holds (`leaseExpiresAt = now`, a
    * `ready` event per queue). Returns the ids declared dead.
+   *
+   * Two rules keep a stall from being taken for deaths. A heartbeat never moves
+   * a worker's last-seen time back (a late copy of an earlier beat, resent after
+   * a lost connection, changes nothing). And a worker whose own previous
+   * heartbeat had lapsed declares no one dead on that beat: its own silence
+   * says its process or machine stalled, and the others' silence may be the
+   * same stall (its next beat judges them).
    */
   heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult>;
 

@@ -289,7 +289,10 @@ export class InMemoryExecutionLog implements ExecutionLog {
 
   async heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
     const { now } = request;
+    const previous = this.#workers.get(request.worker.id)?.lastSeenAt;
+    if (previous !== undefined && previous > now) return { reaped: [] };
     this.#workers.set(request.worker.id, Object.freeze({ ...request.worker, lastSeenAt: now }));
+    if (previous !== undefined && previous < now - request.lapseMs) return { reaped: [] };
     const reaped: string[] = [];
     for (const worker of [...this.#workers.values()]) {
       if (worker.lastSeenAt >= now - request.lapseMs) continue;

@@ -19,8 +19,10 @@ export function workerQueries(b: Builder) {
   return {
     heartbeat: raw<{ reaped: string[]; queues: string[] }>(
       'heartbeat',
-      sql`with up as (
-            insert into ${t('workers')} (id, kind, name, host, pid, queues, types, concurrency, started_at,
+      // Never back in time; a worker that lapsed itself judges no one this beat (see the contract).
+      sql`with previous as (select last_seen_at from ${t('workers')} where id = ${str('id')}::text),
+          up as (
+            insert into ${t('workers')} as w (id, kind, name, host, pid, queues, types, concurrency, started_at,
               last_seen_at, stats)
             values (${str('id')}::text, ${str('kind')}::text, ${str('name')}::text, ${str('host')}::text,
               ${num('pid')}::int, ${param('queues')}::text[], ${param('types')}::text[], ${num('concurrency')}::int,
@@ -28,9 +30,11 @@ export function workerQueries(b: Builder) {
             on conflict (id) do update set kind = excluded.kind, name = excluded.name, host = excluded.host,
               pid = excluded.pid, queues = excluded.queues, types = excluded.types,
               concurrency = excluded.concurrency, started_at = excluded.started_at,
-              last_seen_at = excluded.last_seen_at, stats = excluded.stats),
+              last_seen_at = excluded.last_seen_at, stats = excluded.stats
+            where w.last_seen_at <= excluded.last_seen_at),
           dead as (
             delete from ${t('workers')} where last_seen_at < ${num('before')}::bigint and id <> ${str('id')}::text
+              and not exists (select 1 from previous where last_seen_at < ${num('before')}::bigint)
             returning id),
           expired as (
             update ${t('flows')} set lease_expires_at = ${num('now')}::bigint

@@ -14,7 +14,8 @@
     ARGV[5]  cut-off (ms): workers last seen before it are dead
 
   Output:
-    the ids of the workers declared dead
+    the ids of the workers declared dead (none on a late beat, or when this
+    worker's own previous beat is older than the cut-off)
 
   Events: ready, per expired lease.
 ]]
@@ -22,8 +23,17 @@
 --- @include "includes/reap"
 
 local workers, seen, id, now = KEYS[1], KEYS[2], ARGV[2], ARGV[4]
+-- Never back in time (a resent copy of an earlier beat); a worker that lapsed
+-- itself judges no one this beat: its silence says it stalled, and so may theirs.
+local previous = redis.call('ZSCORE', seen, id)
+if previous and tonumber(previous) > tonumber(now) then
+  return {}
+end
 redis.call('HSET', workers, id, ARGV[3])
 redis.call('ZADD', seen, now, id)
+if previous and tonumber(previous) < tonumber(ARGV[5]) then
+  return {}
+end
 local dead = redis.call('ZRANGEBYSCORE', seen, '-inf', '(' .. ARGV[5])
 for _, worker in ipairs(dead) do
   redis.call('HDEL', workers, worker)

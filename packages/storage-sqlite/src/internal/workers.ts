@@ -94,6 +94,9 @@ export function prepareWorkerQueries(db: Database.Database, k: Kysely<Schema>) {
           })),
         ),
     ),
+    lastSeen: p<{ last_seen_at: number }>(
+      k.selectFrom('workers').select('last_seen_at').where('id', '=', str('id')),
+    ),
     lapsedWorkers: p<{ id: string }>(k.selectFrom('workers').select('id').where('last_seen_at', '<', num('before'))),
     deleteWorker: p(k.deleteFrom('workers').where('id', '=', str('id'))),
     workers: p<WorkersTable>(k.selectFrom('workers').selectAll().orderBy('id')),
@@ -113,6 +116,9 @@ export function prepareWorkerQueries(db: Database.Database, k: Kysely<Schema>) {
 export function heartbeatWorker(ctx: TxContext, request: WorkerHeartbeat): string[] {
   const { q } = ctx;
   const { worker, now } = request;
+  // Never back in time; a worker that lapsed itself judges no one this beat (see the contract).
+  const previous = q.lastSeen.get({ id: worker.id })?.last_seen_at;
+  if (previous !== undefined && previous > now) return [];
   q.upsertWorker.run({
     id: worker.id,
     kind: worker.kind,
@@ -126,6 +132,7 @@ export function heartbeatWorker(ctx: TxContext, request: WorkerHeartbeat): strin
     now,
     stats: worker.stats ?? null,
   });
+  if (previous !== undefined && previous < now - request.lapseMs) return [];
   const lapsed = q.lapsedWorkers.all({ before: now - request.lapseMs });
   for (const { id } of lapsed) {
     q.deleteWorker.run({ id });

@@ -2,7 +2,9 @@
  * Conformance: the worker registry. Heartbeats register workers; a worker
  * whose heartbeat lapsed is declared dead by the next heartbeat of another,
  * and the leases it held expire at once (its flows are claimable now, and its
- * late writes are fenced off once another worker claims them).
+ * late writes are fenced off once another worker claims them). A late copy of
+ * a heartbeat never moves a worker back in time, and a worker that lapsed
+ * itself declares no one dead on that beat.
  *
  * @module
  */
@@ -75,6 +77,38 @@ export function workerCases(ctx: SuiteContext): void {
         ctx.store.recordOperation({ flowId: flow.id, token: owned?.token ?? 0, record: op(flow.id, 0) }),
         'LEASE_LOST',
       );
+    });
+
+    it('never moves a worker back in time: a late copy of an earlier heartbeat changes nothing', async () => {
+      const late = uid('late');
+      const judge = uid('judge');
+      await ctx.store.heartbeatWorker({ worker: info(judge), now: T0 + 1000, lapseMs: 2000 });
+      await ctx.store.heartbeatWorker({ worker: info(late, { concurrency: 2 }), now: T0 + 1000, lapseMs: 2000 });
+      // A copy of an earlier beat, resent after a lost connection, arrives last.
+      await ctx.store.heartbeatWorker({ worker: info(late, { concurrency: 1 }), now: T0, lapseMs: 2000 });
+      expect((await ctx.store.listWorkers()).find((w) => w.id === late)).toMatchObject({
+        lastSeenAt: T0 + 1000,
+        concurrency: 2,
+      });
+      // Lapsed only if its last-seen time had gone back to T0.
+      const beat = await ctx.store.heartbeatWorker({ worker: info(judge), now: T0 + 2500, lapseMs: 2000 });
+      expect(beat.reaped).not.toContain(late);
+      expect((await ctx.store.listWorkers()).map((w) => w.id)).toContain(late);
+    });
+
+    it('lets a worker that lapsed itself declare no one dead on that beat, and judge on its next', async () => {
+      const other = uid('other');
+      const stalled = uid('stalled');
+      await ctx.store.heartbeatWorker({ worker: info(other), now: T0, lapseMs: 2000 });
+      await ctx.store.heartbeatWorker({ worker: info(stalled), now: T0, lapseMs: 2000 });
+      // Both silent for 3 s, as when their process stalls: the first to beat again was silent too.
+      const first = await ctx.store.heartbeatWorker({ worker: info(stalled), now: T0 + 3000, lapseMs: 2000 });
+      expect(first.reaped).toEqual([]);
+      expect((await ctx.store.listWorkers()).map((w) => w.id)).toContain(other);
+      // Its next beat is on time: now the other's silence counts.
+      const next = await ctx.store.heartbeatWorker({ worker: info(stalled), now: T0 + 3500, lapseMs: 2000 });
+      expect(next.reaped).toContain(other);
+      expect((await ctx.store.listWorkers()).map((w) => w.id)).not.toContain(other);
     });
 
     it('leaves the leases of a worker that is removed gracefully, and expires those of one known to be dead', async () => {
