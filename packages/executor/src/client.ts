@@ -29,6 +29,7 @@ import { FlowCancelledError, FlowFailedError } from './errors.js';
 import { FlowHandle } from './flow-handle.js';
 import { type FlowInfo, flowInfo, flowSummary } from './flow-info.js';
 import { cancelChildren } from './internal/cancel.js';
+import { followProgress, type ProgressOptions, type ProgressUpdate } from './progress.js';
 import { type RetriedFlow, retryFlow } from './retry-flow.js';
 import { type ScheduleOptions, scheduleFlow } from './schedule.js';
 import { readWorkers, type WorkerView } from './worker-view.js';
@@ -194,6 +195,23 @@ export class Client {
       unsubscribe?.();
       options.signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Follows a flow's progress (`ctx.progress`): yields its current progress, if it reported
+   * any, then each change, and ends once the flow is terminal, after its last progress. Driven
+   * by the store's events, with a poll behind them (all there is on a store without events).
+   * Changes faster than the loop reads them are coalesced: the latest value wins.
+   *
+   * ```ts
+   * for await (const { value, at } of client.progress(flowId)) console.log(new Date(at), value);
+   * ```
+   * @throws InvalidArgumentError (`INVALID_ID`) at once for a malformed id; while iterating:
+   *   FlowNotFoundError, SerializationError (a value this codec cannot decode), `ABORTED`.
+   */
+  progress<T = unknown>(flowId: string, options: ProgressOptions = {}): AsyncIterable<ProgressUpdate<T>> {
+    validateId(flowId, 'flow id');
+    return followProgress<T>({ store: this.#store, codec: this.#codec }, flowId, options);
   }
 
   /**

@@ -53,4 +53,24 @@ export interface FlowContext {
   random(): Promise<number>;
   /** A random UUID, recorded. */
   uuid(): Promise<string>;
+  /**
+   * Reports the flow's progress: any value the codec can encode, small (at most 16 KiB encoded),
+   * such as a fraction in 0..1, `{ current, total }` or a phase name. Stored on the flow record
+   * under the run's lease (the latest value wins), read by `client.progress(flowId)`,
+   * `client.get` and the dashboard. Callable from flow code and from inside a step's body.
+   *
+   * Not a durable operation: it takes no position in the history, so calling it more or less
+   * often never affects replay. Reports are coalesced: one write is in flight per flow, and a
+   * value reported meanwhile replaces any still queued. While the flow replays recorded
+   * history (before it reaches the last recorded operation) a report resolves at once without
+   * writing: that value was reported when the code first ran.
+   *
+   * Resolves once a write covering the value (its own or a later one's) is durable. Rejects with
+   * `SerializationError` for a value the codec cannot encode and `ProgressTooLargeError`
+   * (`PROGRESS_TOO_LARGE`) for one over the limit, both logged as well. A failed write (a lost
+   * lease, an unreachable store) abandons the run as any failed write does, and the reports it
+   * covered reject with its error. The promise is never an unhandled rejection: a report need
+   * not be awaited.
+   */
+  progress(value: unknown): Promise<void>;
 }

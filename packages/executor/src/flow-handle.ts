@@ -6,6 +6,7 @@
 import type { FlowStatus } from '@ergon/core';
 import type { Client, ResultOptions } from './client.js';
 import type { FlowInfo } from './flow-info.js';
+import type { ProgressOptions, ProgressUpdate } from './progress.js';
 
 /** A handle on one flow instance; `O` is its output type. */
 export class FlowHandle<O> {
@@ -33,6 +34,11 @@ export class FlowHandle<O> {
   /** Everything about the flow. */
   get(): Promise<FlowInfo> {
     return this.#client.get(this.id);
+  }
+
+  /** Follows the flow's progress until it finishes; see {@link Client.progress}. */
+  progress<T = unknown>(options?: ProgressOptions): AsyncIterable<ProgressUpdate<T>> {
+    return this.#client.progress<T>(this.id, options);
   }
 
   /** Sends a signal to the flow. */

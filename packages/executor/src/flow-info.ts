@@ -52,6 +52,15 @@ export interface FlowInfo {
   readonly lastError?: unknown;
   /** What the store could not read of this flow's record, when part of it is damaged. */
   readonly damage?: string | undefined;
+  /**
+   * The latest progress the flow reported (`ctx.progress`), decoded; kept after it finishes.
+   * Undefined until the first report. See `client.progress` to follow it live.
+   */
+  readonly progress?: unknown;
+  /** When {@link FlowInfo.progress} was reported (ms since epoch). */
+  readonly progressAt?: number | undefined;
+  /** The W3C `traceparent` of the flow's creator, when it had one: every run joins that trace. */
+  readonly traceContext?: string | undefined;
   readonly leaseOwner?: string | undefined;
   readonly leaseExpiresAt?: number | undefined;
   readonly cancelRequested: boolean;
@@ -80,6 +89,9 @@ export function flowSummary(codec: Codec, flow: FlowRecord): Omit<FlowInfo, 'his
     abandonedRuns: flow.abandonedRuns ?? 0,
     lastError: safeDecode(codec, flow.lastError),
     damage: flow.damage,
+    progress: safeDecode(codec, flow.progress),
+    progressAt: flow.progressAt,
+    traceContext: flow.traceContext,
     leaseOwner: flow.leaseOwner,
     leaseExpiresAt: flow.leaseExpiresAt,
     cancelRequested: flow.cancelRequested,

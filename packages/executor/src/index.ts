@@ -9,6 +9,7 @@ export { Client, type ClientOptions, type ResultOptions, Scheduler } from './cli
 export { FlowHandle } from './flow-handle.js';
 export { FlowNotRetryableError, type RetriedFlow } from './retry-flow.js';
 export type { FlowInfo, HistoryEntry } from './flow-info.js';
+export type { ProgressOptions, ProgressUpdate } from './progress.js';
 export type { ScheduleOptions } from './schedule.js';
 export type { ChildOptions, FlowContext, WaitForSignalOptions } from './context.js';
 export type { AnyGraph, DagOptions, DagResultOf, GraphInputOf } from './dag.js';

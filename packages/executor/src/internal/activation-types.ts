@@ -44,4 +44,9 @@ export interface ActivationOptions {
   readonly traceContext: Context;
   /** Which telemetry signals are on for this run. */
   readonly telemetry: TelemetryState;
+  /**
+   * The flow's stored progress (encoded) when this activation starts: the claimed record's, or
+   * what an earlier activation of the run wrote. A report of the same value writes nothing.
+   */
+  readonly progress?: string | undefined;
 }

@@ -42,6 +42,7 @@ import {
 import { FlowCancelledError, NonDeterminismError } from '../errors.js';
 import { HistoryCursor, type Slot } from './history-cursor.js';
 import { Liveness } from './liveness.js';
+import { type ProgressHost, ProgressWriter, reportProgress } from './progress-writer.js';
 import { never, Recorder } from './recorder.js';
 import { ReplayOrder } from './replay-order.js';
 import { runWithScope } from './scope.js';
@@ -54,7 +55,7 @@ import { awaitChild, receiveSignal, sleepUntilDue, type WaitHost } from './waits
 const NO_STEP_OPTIONS = normalizeStepOptions();
 
 /** Runs one activation of a flow. Create, then `await start()`. */
-export class Activation implements FlowContext, StepHost, WaitHost {
+export class Activation implements FlowContext, StepHost, WaitHost, ProgressHost {
   readonly flowId: string;
   readonly flowType: string;
   readonly options: ActivationOptions;
@@ -65,6 +66,8 @@ export class Activation implements FlowContext, StepHost, WaitHost {
   readonly #replay: ReplayOrder;
   /** Names of `ctx.run` already checked. */
   readonly #checkedNames = new Set<string>();
+  /** Made at the first live `ctx.progress`: most flows never report any. */
+  #progress: ProgressWriter | undefined;
   #done = false;
   #resolve!: (outcome: ActivationOutcome) => void;
   readonly outcome: Promise<ActivationOutcome>;
@@ -159,6 +162,34 @@ export class Activation implements FlowContext, StepHost, WaitHost {
     return this.liveness.attemptsSettled();
   }
 
+  /** Resolves once every progress report is written (or failed); the run waits for it before it ends. */
+  progressDrained(): Promise<void> {
+    return this.#progress?.drained() ?? Promise.resolve();
+  }
+
+  /** The flow's stored progress as far as this activation knows: the next one starts from it. */
+  get storedProgress(): string | undefined {
+    return this.#progress ? this.#progress.stored : this.options.progress;
+  }
+
+  /** True while the code replays recorded history (see `HistoryCursor.replaying`). */
+  get replaying(): boolean {
+    return this.#cursor.replaying;
+  }
+
+  /** The activation's progress writer, made at its first live report. */
+  progressWriter(): ProgressWriter {
+    this.#progress ??= new ProgressWriter({
+      store: this.options.store,
+      lease: { flowId: this.flowId, token: this.options.token },
+      clock: this.options.clock,
+      stored: this.options.progress,
+      onCancelRequested: () => this.cancel('cancellation requested'),
+      onFailed: (error) => this.#writeFailed(error),
+    });
+    return this.#progress;
+  }
+
   // ---- FlowContext ------------------------------------------------------
 
   step<A extends unknown[], R>(definition: StepDefinition<A, R>, ...args: A): Promise<R> {
@@ -242,6 +273,10 @@ export class Activation implements FlowContext, StepHost, WaitHost {
 
   uuid(): Promise<string> {
     return this.#recorded('uuid', () => uuidv7(this.options.clock.now()));
+  }
+
+  progress(value: unknown): Promise<void> {
+    return reportProgress(this, value);
   }
 
   // ---- machinery --------------------------------------------------------

@@ -26,11 +26,26 @@ export class HistoryCursor {
   readonly #flowId: string;
   readonly #records = new Map<number, OperationRecord>();
   readonly #counts = new Map<string, number>();
+  /** The highest recorded position, -1 for none. */
+  readonly #last: number;
   #next = 0;
 
   constructor(flowId: string, history: readonly OperationRecord[]) {
     this.#flowId = flowId;
-    for (const record of history) this.#records.set(record.position, record);
+    let last = -1;
+    for (const record of history) {
+      this.#records.set(record.position, record);
+      if (record.position > last) last = record.position;
+    }
+    this.#last = last;
+  }
+
+  /**
+   * True while the code replays recorded history: it has not yet called the operation at the
+   * highest recorded position. What it does meanwhile it did when it first ran.
+   */
+  get replaying(): boolean {
+    return this.#next <= this.#last;
   }
 
   /**

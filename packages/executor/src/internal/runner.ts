@@ -245,6 +245,8 @@ async function drive(
     }
     // Stores write history only under a claim: a flow claimed for the first time has none to read.
     let fresh = flow.runCount === 1;
+    // What the store holds of the flow's progress, carried from one activation to the next.
+    let progress = flow.progress;
     for (;;) {
       const history = fresh ? [] : await store.getHistory(flow.id);
       fresh = false;
@@ -259,9 +261,13 @@ async function drive(
         definition,
         traceContext,
         telemetry,
+        progress,
       });
       current = activation;
       const outcome = await activation.start();
+      // Progress reported before the end is durable before the flow finishes or suspends.
+      if (outcome.kind !== 'abandoned') await activation.progressDrained();
+      progress = activation.storedProgress;
       switch (outcome.kind) {
         case 'completed': {
           let encoded: string;
