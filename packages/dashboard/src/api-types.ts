@@ -6,9 +6,11 @@
  */
 import type { FlowStatus, OperationKind, OperationStatus } from '@ergon/core';
 import type { DagView } from './internal/dags.js';
+import type { ProgressBar, ProgressSummary } from './internal/progress.js';
 import type { ValuePreview } from './internal/values.js';
 
 export type { DagEdgeView, DagNodeStatus, DagNodeView, DagView } from './internal/dags.js';
+export type { ProgressBar, ProgressSummary } from './internal/progress.js';
 export type { ValuePreview } from './internal/values.js';
 
 /** `GET api/session`: what the page needs before anything else. */
@@ -38,6 +40,8 @@ export interface FlowRow {
   readonly waiting: readonly string[];
   /** Its error in one line, when it failed or was cancelled. */
   readonly error?: string | undefined;
+  /** Its latest progress (`ctx.progress`), compact: one line, and a fraction when it has one. */
+  readonly progress?: ProgressSummary | undefined;
 }
 
 /** `GET api/flows`: one page. */
@@ -109,8 +113,12 @@ export interface FlowDetail extends FlowRow {
   readonly lastError?: ValuePreview | undefined;
   /** What the store could not read of this flow's record, when part of it is damaged. */
   readonly damage?: string | undefined;
-  /** Progress the flow reported, once the engine records it (`ctx.progress`). */
-  readonly progress?: ValuePreview | undefined;
+  /** The progress the flow reported last (`ctx.progress`), pretty-printed (`progress` is its summary). */
+  readonly progressValue?: ValuePreview | undefined;
+  /** A bar for it, when the value says how far along the flow is. */
+  readonly progressBar?: ProgressBar | undefined;
+  /** When it was reported. */
+  readonly progressAt?: number | undefined;
   /** The server's clock when this was read (bars of running operations end here). */
   readonly now: number;
   /** True when a signal, cancel or retry would be accepted for this flow's status. */
@@ -176,6 +184,19 @@ export interface PipelineGroup {
   /** Most recent first; the flow id is the transaction id. */
   readonly flows: readonly FlowRow[];
   readonly nextCursor?: string | undefined;
+}
+
+/**
+ * The `change` event of `GET api/events`: something changed; refresh what you show. A page
+ * that shows neither lists nor a flow named here may skip it.
+ */
+export interface ChangeMessage {
+  /** Flows known to have finished in this batch. */
+  readonly finished: readonly string[];
+  /** Flows that reported progress in this batch (at most 100; past that `lists` is set). */
+  readonly progress: readonly string[];
+  /** True when lists and counts may have changed (a flow created, woken, finished…). */
+  readonly lists: boolean;
 }
 
 /** An action's answer. */

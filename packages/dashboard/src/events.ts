@@ -1,7 +1,9 @@
 /**
  * Live updates: server-sent events driven by the store's events. One
  * subscription per dashboard fans out to every open page, coalesced so a
- * burst of flows is one message. Stores without events get a slow tick
+ * burst of flows is one message. A flow's `progress` event names the flow, so
+ * the page showing it (and the flows list) refresh within the coalescing
+ * window while the overview does not. Stores without events get a slow tick
  * instead. A page showing one unfinished flow also has that flow re-read
  * every `pollMs` while it is open, since recording a step makes no store
  * event; the page hears of it only when it changed.
@@ -10,14 +12,10 @@
  */
 import { isTerminalStatus, type StoreEvent } from '@ergon/core';
 import type { Client } from '@ergon/executor';
+import type { ChangeMessage } from './api-types.js';
 
-/** What a page is told: something changed; refresh what you show. */
-export interface ChangeMessage {
-  /** Flows known to have finished in this batch. */
-  readonly finished: readonly string[];
-  /** True when the page should refresh lists and counts. */
-  readonly lists: boolean;
-}
+/** Most flow ids one change message names per kind ({@link ChangeMessage}). */
+const MAX_IDS = 100;
 
 interface Connection {
   readonly send: (event: string, data: unknown) => void;
@@ -35,7 +33,9 @@ export class EventHub {
   readonly #pollMs: number;
   readonly #connections = new Set<Connection>();
   readonly #unsubscribe: (() => void) | undefined;
-  #pending: { finished: Set<string>; timer: NodeJS.Timeout } | undefined;
+  #pending:
+    | { finished: Set<string>; progress: Set<string>; lists: boolean; timer: NodeJS.Timeout }
+    | undefined;
   #closed = false;
 
   constructor(client: Client, pollMs: number) {
@@ -51,7 +51,7 @@ export class EventHub {
 
   /** Tells every page that something changed now (after an action of ours). */
   notify(flowId?: string): void {
-    this.#queue(flowId);
+    this.#queue({ finished: flowId });
   }
 
   /** An SSE response for one page; `flowId`: the flow it shows, watched while unfinished. */
@@ -119,24 +119,34 @@ export class EventHub {
   }
 
   #onStoreEvent(event: StoreEvent): void {
-    this.#queue(event.type === 'finished' ? event.flowId : undefined);
+    if (event.type === 'progress') this.#queue({ progress: event.flowId });
+    else this.#queue({ finished: event.type === 'finished' ? event.flowId : undefined });
   }
 
-  #queue(flowId: string | undefined): void {
+  /** Adds to the next message: a progress report alone leaves lists and counts as they are. */
+  #queue(change: { finished?: string | undefined; progress?: string | undefined }): void {
     if (this.#closed) return;
     if (!this.#pending) {
       const timer = setTimeout(() => this.#flush(), COALESCE_MS);
       timer.unref();
-      this.#pending = { finished: new Set(), timer };
+      this.#pending = { finished: new Set(), progress: new Set(), lists: false, timer };
     }
-    if (flowId !== undefined) this.#pending.finished.add(flowId);
+    const pending = this.#pending;
+    if (change.progress === undefined) pending.lists = true;
+    else pending.progress.add(change.progress);
+    if (change.finished !== undefined) pending.finished.add(change.finished);
   }
 
   #flush(): void {
     const pending = this.#pending;
     this.#pending = undefined;
     if (!pending) return;
-    const message: ChangeMessage = { finished: [...pending.finished].slice(0, 100), lists: true };
+    const message: ChangeMessage = {
+      finished: [...pending.finished].slice(0, MAX_IDS),
+      progress: [...pending.progress].slice(0, MAX_IDS),
+      // Too many to name: every page refreshes, as for any other change.
+      lists: pending.lists || pending.progress.size > MAX_IDS,
+    };
     for (const c of this.#connections) c.send('change', message);
   }
 
@@ -169,5 +179,5 @@ export class EventHub {
 }
 
 function tick(): ChangeMessage {
-  return { finished: [], lists: true };
+  return { finished: [], progress: [], lists: true };
 }

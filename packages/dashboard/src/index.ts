@@ -10,6 +10,7 @@
 export type {
   ActionResult,
   ApiError,
+  ChangeMessage,
   DagEdgeView,
   DagNodeStatus,
   DagNodeView,
@@ -19,6 +20,8 @@ export type {
   FlowRow,
   Overview,
   PipelineGroup,
+  ProgressBar,
+  ProgressSummary,
   SessionInfo,
   TimelineItem,
   ValuePreview,

@@ -55,12 +55,33 @@ const failing = flow('ui-failing', async (ctx, input: { note: string }) => {
   });
 });
 
+// Reports progress from inside a long step, held by gates the test opens one by one.
+const progressGates = Array.from({ length: 2 }, () => {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+});
+const importer = flow('ui-progress', async (ctx) =>
+  ctx.run('import', async () => {
+    for (let i = 0; i < 2; i++) {
+      await ctx.progress({ current: i, total: 2, phase: `${HOSTILE} ${i}` });
+      await progressGates[i]?.opened;
+    }
+    await ctx.progress({ current: 2, total: 2, phase: 'done' });
+    return 2;
+  }),
+);
+
 let store: ExecutionLog;
 let remove: () => Promise<void>;
 let worker: Worker;
 let client: Client;
 let served: Served;
 let readOnly: Served;
+/** Served with a watch poll far longer than the tests: only store events update its pages in time. */
+let eventsOnly: Served;
 let browser: Browser | undefined;
 
 // Under CI=true a missing Chromium fails here; elsewhere the suite is skipped loudly.
@@ -68,10 +89,11 @@ browser = await launchChromium();
 
 beforeAll(async () => {
   ({ store, remove } = await sqliteStore());
-  worker = startWorker(store, [approval, sleeper, failing]);
+  worker = startWorker(store, [approval, sleeper, failing, importer]);
   client = new Client({ store });
   served = await serve(store, { traceUrl: 'http://jaeger.local:16686/trace/{traceId}' });
   readOnly = await serve(store, { readOnly: true });
+  eventsOnly = await serve(store, { pollMs: 60_000 });
   for (let i = 1; i <= 3; i++) await client.schedule(approval, { order: `o-${i}` }, { flowId: `order-${i}` });
   await client.schedule(sleeper, undefined, { flowId: 'nap-1' });
   await client.schedule(failing, { note: HOSTILE }, { flowId: 'bad-1' });
@@ -84,9 +106,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const gate of progressGates) gate.open();
   await browser?.close();
   await served?.close();
   await readOnly?.close();
+  await eventsOnly?.close();
   await worker?.stop({ timeout: '2s' });
   await remove?.();
 });
@@ -285,6 +309,44 @@ describe.skipIf(!browser)('the dashboard in Chromium', () => {
     expect(state.violations).toEqual([]);
     expect(state.images).toBe(0);
     expect(state.scripts).toEqual([expect.stringMatching(/^assets\/app\.js\?v=/)]);
+    await page.context().close();
+  });
+
+  it('updates a running flow’s progress on its page and in the list as it reports, without a reload', async () => {
+    await client.schedule(importer, undefined, { flowId: 'prog-1' });
+    const page = await open(eventsOnly, '#/flow?id=prog-1');
+    await page.waitForFunction(() => document.querySelector('#progress-label')?.textContent === '0 / 2 (0%)');
+    expect(await page.textContent('#flow-id + .badge')).toBe('running');
+    expect(await page.getAttribute('#progress-bar', 'value')).toBe('0');
+    // User data: the phase is shown as text, markup and all.
+    expect(await page.textContent('#progress-value')).toContain(JSON.stringify(`${HOSTILE} 0`));
+    await page.evaluate(() => {
+      (window as unknown as { __loaded: string }).__loaded = 'once';
+    });
+    progressGates[0]?.open();
+    await page.waitForFunction(
+      () => document.querySelector('#progress-label')?.textContent === '1 / 2 (50%)',
+    );
+    expect(await page.getAttribute('#progress-bar', 'value')).toBe('0.5');
+    expect(await page.textContent('#progress-value')).toContain(JSON.stringify(`${HOSTILE} 1`));
+    await shot(page, 'flow-progress');
+
+    await page.goto(`${eventsOnly.url}#/flows?type=ui-progress`);
+    await page.waitForSelector('#flows-body tr[data-id="prog-1"] td.progress progress');
+    expect(await page.textContent('#flows-body tr[data-id="prog-1"] td.progress')).toBe('1 / 2 (50%)');
+    progressGates[1]?.open();
+    await page.waitForFunction(
+      () =>
+        document.querySelector('#flows-body tr[data-id="prog-1"] td.progress')?.textContent ===
+        '2 / 2 (100%)',
+    );
+    const state = await page.evaluate(() => ({
+      loaded: (window as unknown as { __loaded?: string }).__loaded,
+      pwned: (window as unknown as { __pwned?: number }).__pwned,
+      violations: (window as unknown as { __violations: string[] }).__violations,
+    }));
+    expect(state).toEqual({ loaded: 'once', pwned: undefined, violations: [] });
+    expect(await client.result('prog-1', { timeout: '30s' })).toBe(2);
     await page.context().close();
   });
 

@@ -5,7 +5,7 @@
  */
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
-import type { SessionInfo } from '../api-types.js';
+import type { ChangeMessage, SessionInfo } from '../api-types.js';
 import { loadSession } from './api.js';
 import { h, replace } from './dom.js';
 import { flowPage } from './pages/flow.js';
@@ -117,8 +117,16 @@ function connect(flowId: string | undefined, live: HTMLElement): void {
     live.textContent = 'reconnecting';
     live.className = 'live off';
   });
-  events.addEventListener('change', soon);
+  events.addEventListener('change', (event) => {
+    if (concerns(JSON.parse((event as MessageEvent<string>).data) as ChangeMessage)) soon();
+  });
   events.addEventListener('flow', soon);
+}
+
+/** Whether a change concerns the page shown (a progress report only the pages showing it). */
+function concerns(change: ChangeMessage): boolean {
+  if (!current) return false;
+  return current.wants ? current.wants(change) : change.lists;
 }
 
 start().catch((error: unknown) => {

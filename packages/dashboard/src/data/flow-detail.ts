@@ -1,7 +1,8 @@
 /**
  * One flow for its page: the Client's view of it (history, waits, signals)
  * turned into a timeline, laid-out DAGs, waits with their children's states,
- * parent and children, payloads pretty-printed and cut, and the trace link.
+ * parent and children, payloads and progress pretty-printed and cut, and the
+ * trace link.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import { isTerminalStatus } from '@ergon/core';
 import type { Client, FlowInfo, HistoryEntry } from '@ergon/executor';
 import type { FlowDetail, TimelineItem, WaitView } from '../api-types.js';
 import { dagsOf } from '../internal/dags.js';
+import { progressBar } from '../internal/progress.js';
 import { errorLine, preview } from '../internal/values.js';
 import { toRow } from './flow-list.js';
 
@@ -16,6 +18,8 @@ import { toRow } from './flow-list.js';
 const CHILDREN_SHOWN = 100;
 /** Results of history entries are cut shorter than the flow's own payloads. */
 const ENTRY_PREVIEW_CHARS = 4000;
+/** Progress is small (16 KiB encoded at most); its text is cut shorter still. */
+const PROGRESS_PREVIEW_CHARS = 2000;
 
 /** Options of {@link flowDetail}. */
 export interface FlowDetailOptions {
@@ -31,21 +35,16 @@ export async function flowDetail(
 ): Promise<FlowDetail> {
   const info = await client.get(id);
   const now = Date.now();
-  const [children, parent, traceContext] = await Promise.all([
+  const [children, parent] = await Promise.all([
     client.list({ parentId: id, limit: CHILDREN_SHOWN }),
     info.parentId === undefined
       ? undefined
       : client.get(info.parentId, { history: false }).catch(() => undefined),
-    // FlowInfo does not carry the trace context; the store's record does.
-    client.store
-      .getFlow(id)
-      .then((f) => f?.traceContext)
-      .catch(() => undefined),
   ]);
   const waits = await Promise.all(info.waits.map((w) => waitView(client, w)));
-  const traceId = traceIdOf(traceContext);
+  const traceId = traceIdOf(info.traceContext);
   const terminal = isTerminalStatus(info.status);
-  const progress = (info as FlowInfo & { progress?: unknown }).progress;
+  const reported = info.progressAt !== undefined;
   return {
     ...toRow(info),
     priority: info.priority,
@@ -75,7 +74,9 @@ export async function flowDetail(
         : options.traceUrl
             .replaceAll('{traceId}', encodeURIComponent(traceId))
             .replaceAll('{flowId}', encodeURIComponent(info.id)),
-    progress: progress === undefined ? undefined : preview(progress, 2000),
+    progressValue: reported ? preview(info.progress, PROGRESS_PREVIEW_CHARS) : undefined,
+    progressBar: reported ? progressBar(info.progress) : undefined,
+    progressAt: info.progressAt,
     now,
     actions: {
       signal: !options.readOnly && !terminal,

@@ -9,6 +9,7 @@
 import { encodeCursor, type FlowStatus, InvalidArgumentError } from '@ergon/core';
 import type { Client, FlowInfo } from '@ergon/executor';
 import type { FlowListPage, FlowRow } from '../api-types.js';
+import { progressSummary } from '../internal/progress.js';
 import { errorLine } from '../internal/values.js';
 
 /** The filters of `GET api/flows`. */
@@ -138,6 +139,7 @@ export function toRow(flow: Summary): FlowRow {
           )
         : [],
     error: flow.status === 'failed' || flow.status === 'cancelled' ? errorLine(flow.error) : undefined,
+    progress: flow.progressAt === undefined ? undefined : progressSummary(flow.progress),
   };
 }
 

@@ -50,7 +50,7 @@ export function flowPage(params: URLSearchParams, session: SessionInfo): Page {
     const chosen = flow.timeline.find((t) => t.position === selected);
     replace(
       body,
-      flow.progress ? section('Progress', valueBlock(flow.progress)) : null,
+      flow.progressValue ? section('Progress', progress(flow)) : null,
       flow.waits.length > 0 || flow.signals.length > 0 ? section('Pending waits', waits(flow)) : null,
       section(
         'Timeline',
@@ -80,6 +80,7 @@ export function flowPage(params: URLSearchParams, session: SessionInfo): Page {
   const page: Page = {
     el,
     flowId: id,
+    wants: (change) => change.lists || change.progress.includes(id) || change.finished.includes(id),
     refresh: () =>
       guarded(el, async () => {
         last = await get<FlowDetail>('api/flow', { id });
@@ -134,6 +135,25 @@ function summary(flow: FlowDetail): HTMLElement {
     h('h1', null, h('span', { class: 'mono', id: 'flow-id' }, flow.id), ' ', badge(flow.status)),
     flow.error ? h('p', { class: 'error-text', id: 'flow-error' }, flow.error) : null,
     h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)])),
+  );
+}
+
+/** The flow's last progress: a bar when the value says how far along it is, and the value itself. */
+function progress(flow: FlowDetail): HTMLElement {
+  const bar = flow.progressBar;
+  return h(
+    'div',
+    { class: 'progress-box', id: 'progress' },
+    bar
+      ? h(
+          'p',
+          null,
+          h('progress', { id: 'progress-bar', value: bar.fraction, max: 1 }, bar.label),
+          h('span', { class: 'progress-label', id: 'progress-label' }, bar.label),
+        )
+      : null,
+    h('p', { class: 'muted small' }, `reported ${relative(flow.progressAt, flow.now)}`),
+    h('div', { id: 'progress-value' }, valueBlock(flow.progressValue)),
   );
 }
 

@@ -39,9 +39,17 @@ export function flowsPage(params: URLSearchParams): Page {
         h(
           'tr',
           null,
-          ...['id', 'type', 'queue', 'status', 'created', 'finished', 'runs', 'waiting / error'].map((t) =>
-            h('th', null, t),
-          ),
+          ...[
+            'id',
+            'type',
+            'queue',
+            'status',
+            'created',
+            'finished',
+            'runs',
+            'progress',
+            'waiting / error',
+          ].map((t) => h('th', null, t)),
         ),
       ),
       table,
@@ -59,6 +67,8 @@ export function flowsPage(params: URLSearchParams): Page {
 
   const page: Page = {
     el,
+    // Rows show progress: a report of any flow may be on this page.
+    wants: (change) => change.lists || change.progress.length > 0,
     refresh: () =>
       guarded(el, async () => {
         const result = await get<FlowListPage>('api/flows', {
@@ -96,6 +106,12 @@ function row(f: FlowRow): HTMLTableRowElement {
     h('td', null, String(f.runCount)),
     h(
       'td',
+      { class: 'progress', title: f.progress?.text },
+      f.progress?.fraction !== undefined ? h('progress', { value: f.progress.fraction, max: 1 }) : null,
+      f.progress?.text,
+    ),
+    h(
+      'td',
       { class: 'detail' },
       f.error ? h('span', { class: 'error-text' }, f.error) : f.waiting.join(', '),
     ),
@@ -103,7 +119,7 @@ function row(f: FlowRow): HTMLTableRowElement {
 }
 
 function emptyRow(): HTMLTableRowElement {
-  return h('tr', null, h('td', { colspan: 8, class: 'muted' }, 'No flows match.'));
+  return h('tr', null, h('td', { colspan: 9, class: 'muted' }, 'No flows match.'));
 }
 
 function filterForm(filter: Record<(typeof FILTERS)[number], string>): HTMLFormElement {

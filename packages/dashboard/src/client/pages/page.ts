@@ -1,3 +1,4 @@
+import type { ChangeMessage } from '../../api-types.js';
 import { ApiFailure } from '../api.js';
 import { h, replace } from '../dom.js';
 
@@ -9,6 +10,8 @@ export interface Page {
   refresh(): Promise<void>;
   /** The flow it shows, so the event stream also watches that flow. */
   readonly flowId?: string | undefined;
+  /** Whether a live change concerns it; by default, when lists and counts may have changed. */
+  wants?(change: ChangeMessage): boolean;
   /** Called when the page is left. */
   dispose?(): void;
 }
