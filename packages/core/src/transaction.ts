@@ -4,8 +4,9 @@
  * @module
  */
 import { type Codec, defaultCodec } from './codec.js';
-import { ErrorCode, InvalidArgumentError } from './errors.js';
+import { ErrorCode, InvalidArgumentError, SerializationError } from './errors.js';
 import { validateId } from './ids.js';
+import { MAX_DEPTH } from './internal/encodable.js';
 import { uuidv7 } from './uuid.js';
 
 /** String metadata carried with a transaction (trace context, source offsets, headers). */
@@ -33,12 +34,24 @@ export interface TransactionInit<P> {
 export interface CreateTransactionOptions {
   /** Codec used to check that the payload can be stored. Default {@link defaultCodec}. */
   codec?: Codec;
+  /**
+   * The payload was just decoded from text or bytes (`JSON.parse` of a
+   * message body, a codec's `decode`) and nothing else refers to it: it is
+   * frozen in place instead of copied through the codec. Such a value is
+   * plain data already, and its size was bounded by the message it came
+   * from (a connector checks that against its limit before decoding), so
+   * the copy would only cost time: for a small message it was most of a
+   * connector's work per transaction. Nesting deeper than the codec accepts
+   * is still refused (`CODEC_TOO_DEEP`). Default false.
+   */
+  decoded?: boolean;
 }
 
 /**
  * Makes a frozen transaction. The payload is copied through the codec, so it is
  * checked for encodability and size now, and later changes to the caller's
- * object cannot reach it.
+ * object cannot reach it; with `decoded: true` (a payload the caller just
+ * decoded, see {@link CreateTransactionOptions.decoded}) it is frozen in place.
  *
  * @throws InvalidArgumentError (`INVALID_ID`, `INVALID_ARGUMENT`) or SerializationError (`CODEC_*`).
  */
@@ -58,8 +71,10 @@ export function createTransaction<P>(
     }
     metadata[key] = value;
   }
-  const payload = codec.decode<P>(codec.encode(init.payload, `payload of transaction ${id}`));
-  return Object.freeze({ id, payload: deepFreeze(payload), metadata: Object.freeze(metadata) });
+  const payload = options.decoded
+    ? freezeDecoded(init.payload, id)
+    : deepFreeze(codec.decode<P>(codec.encode(init.payload, `payload of transaction ${id}`)));
+  return Object.freeze({ id, payload, metadata: Object.freeze(metadata) });
 }
 
 /** True for objects shaped like a {@link Transaction}. */
@@ -73,11 +88,27 @@ export function isTransaction(value: unknown): value is Transaction {
   );
 }
 
-function deepFreeze<T>(value: T): T {
+/** Deep-freezes a freshly decoded payload in place, refusing nesting the codec would refuse. */
+function freezeDecoded<T>(value: T, id: string): T {
+  try {
+    return deepFreeze(value, 0);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new SerializationError(
+      ErrorCode.CODEC_TOO_DEEP,
+      `payload of transaction ${id} nests deeper than ${MAX_DEPTH} levels: flatten the value (a list of records with ids instead of records inside each other)`,
+      { cause: error },
+    );
+  }
+}
+
+function deepFreeze<T>(value: T, depth = Number.NEGATIVE_INFINITY): T {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value) || ArrayBuffer.isView(value)) {
     return value;
   }
+  // Counted only for decoded payloads (a codec's copy was checked already); past the limit, a RangeError.
+  if (depth >= MAX_DEPTH) throw new RangeError('too deep');
   Object.freeze(value);
-  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key], depth + 1);
   return value;
 }
