@@ -21,6 +21,7 @@ import type { HybridTask } from './task/hybrid.js';
 import type { TransactionOutcome } from './task/outcome.js';
 import type { ProducerTask } from './task/producer.js';
 import type { Task } from './task/task.js';
+import { CancelScope } from './internal/scope.js';
 import { ThreadPool } from './threads/thread-pool.js';
 import { consumeTransaction } from './runner/consume.js';
 import { startDependencies } from './runner/dependencies.js';
@@ -75,16 +76,18 @@ export async function processOne(
   const stop =
     options.startDependencies === false ? async () => {} : await startDependencies(task, hardStop, logger);
   const threads = task.model === 'threaded' ? new ThreadPool(1) : undefined;
+  const hard = CancelScope.fromSignal(hardStop);
   try {
     if (task.kind === 'producer') {
-      const [outcome] = await produceBatch({ task, context, threads, hardStop }, [input]);
+      const [outcome] = await produceBatch({ task, context, threads, hardStop: hard.scope }, [input]);
       return outcome as TransactionOutcome;
     }
     const given = isTransaction(input) && Object.isFrozen(input);
     const transaction = given ? (input as Transaction) : createTransaction(input as TransactionInit<unknown>);
     const settling = { ...task, autoAck: task.autoAck && options.settle === true };
-    return await consumeTransaction({ task: settling, context, threads, hardStop }, transaction);
+    return await consumeTransaction({ task: settling, context, threads, hardStop: hard.scope }, transaction);
   } finally {
+    hard.dispose();
     await threads?.close();
     await stop();
   }

@@ -133,6 +133,40 @@ describe('consumer loop', () => {
     expect(input.deadLettered).toEqual([]);
   });
 
+  it('a hundred transactions in flight add no listener each to a shared signal; each attempt has a signal of its own that the hard stop fires', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const input = new MemoryConnector<number>();
+      input.push(...Array.from({ length: 150 }, (_, i) => i));
+      const signals: AbortSignal[] = [];
+      const task = consumer({
+        name: 'crowded',
+        connectors: { input },
+        policies: { consumer: new ConsumerPolicy({ concurrency: 100, batchSize: 100 }) },
+        processTransaction: (_tx, ctx) => {
+          // A spread copy of the context carries the signal too.
+          const copy = { ...ctx };
+          signals.push(copy.signal);
+          return new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+        },
+      });
+      const running = startTask(task, run);
+      await until(() => signals.length === 100);
+      expect(new Set(signals).size).toBe(100);
+      expect(signals.some((signal) => signal.aborted)).toBe(false);
+      const summary = await running.stop({ timeout: '50ms' });
+      expect(signals.every((signal) => signal.aborted)).toBe(true);
+      expect(summary).toMatchObject({ processed: 100, aborted: 100 });
+      expect(input.requeued).toHaveLength(100);
+      await sleep(10);
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('transactions a fetch returns after the stop are requeued, not lost', async () => {
     const input = new MemoryConnector<number>();
     input.push(1, 2);

@@ -25,17 +25,58 @@ export interface InvokeEnv {
 
 /** The context a stage function receives for one attempt. */
 export function stageContext(context: TaskContext, stage: Stage, scope: AttemptScope): StageContext {
-  return { ...context, signal: scope.signal, attempt: scope.attempt, stage };
+  return new AttemptContext(context, stage, scope);
 }
 
-/** Runs `work(input)` for one attempt of `stage`. */
-export async function invoke<A, R>(
+/**
+ * A {@link StageContext} whose `signal` is made on first read. `signal` is
+ * an own, enumerable accessor (one shared descriptor, so every instance has
+ * the same shape), so a spread copy of the context carries the signal too.
+ * An object literal with a getter cost a microsecond per attempt; the
+ * spread of the task context it replaced, three.
+ */
+class AttemptContext implements StageContext {
+  readonly task: string;
+  readonly connectors: TaskContext['connectors'];
+  readonly services: TaskContext['services'];
+  readonly policies: TaskContext['policies'];
+  readonly logger: TaskContext['logger'];
+  readonly worker: TaskContext['worker'];
+  readonly attempt: number;
+  readonly stage: Stage;
+  declare readonly signal: AbortSignal;
+  readonly #scope: AttemptScope;
+
+  static readonly #signal: PropertyDescriptor = {
+    get(this: AttemptContext): AbortSignal {
+      return this.#scope.signal;
+    },
+    enumerable: true,
+    configurable: true,
+  };
+
+  constructor(context: TaskContext, stage: Stage, scope: AttemptScope) {
+    this.task = context.task;
+    this.connectors = context.connectors;
+    this.services = context.services;
+    this.policies = context.policies;
+    this.logger = context.logger;
+    this.worker = context.worker;
+    this.attempt = scope.attempt;
+    this.stage = stage;
+    this.#scope = scope;
+    Object.defineProperty(this, 'signal', AttemptContext.#signal);
+  }
+}
+
+/** Runs `work(input)` for one attempt of `stage`: its result as it comes (a sync throw is the caller's to catch). */
+export function invoke<A, R>(
   env: InvokeEnv,
   work: StageWork<A, R>,
   input: A,
   stage: Stage,
   scope: AttemptScope,
-): Promise<R> {
+): Promise<R> | R {
   if (isThreadWork(work)) {
     if (!env.threads) throw new ErgonError(ErrorCode.INTERNAL, 'threaded work without a thread pool');
     return env.threads.run(
@@ -45,6 +86,13 @@ export async function invoke<A, R>(
       scope.signal,
     );
   }
-  if (isDurableWork(work)) return (await work.run(input as Transaction, { signal: scope.signal })) as R;
-  return (await work(input, stageContext(env.context, stage, scope))) as R;
+  if (isDurableWork(work)) {
+    const ctx = {
+      get signal() {
+        return scope.signal;
+      },
+    };
+    return work.run(input as Transaction, ctx) as Promise<R>;
+  }
+  return work(input, stageContext(env.context, stage, scope)) as Promise<R> | R;
 }

@@ -30,6 +30,17 @@ export class Semaphore {
   async acquire(): Promise<() => void> {
     if (this.#free > 0) this.#free--;
     else await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    return this.#releaser();
+  }
+
+  /** A permit now if one is free (nobody waiting can be ahead of it then), else undefined. */
+  tryAcquire(): (() => void) | undefined {
+    if (this.#free === 0) return undefined;
+    this.#free--;
+    return this.#releaser();
+  }
+
+  #releaser(): () => void {
     let released = false;
     return () => {
       if (released) return;

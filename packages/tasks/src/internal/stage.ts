@@ -8,13 +8,17 @@
 import { type RetryPolicy, toError } from '@ergon/core';
 import type { Stage } from '../task/context.js';
 import { TaskTimeoutError } from '../errors.js';
-import { raceAbort, sleep, timeoutController } from './abort.js';
+import { sleep } from './abort.js';
+import type { CancelScope } from './scope.js';
 import { inSpan } from './telemetry.js';
 
 /** What one attempt receives. */
 export interface AttemptScope {
+  /** Fires on the attempt's timeout and when the stage's scope ends. Made on first read. */
   readonly signal: AbortSignal;
   readonly attempt: number;
+  /** The attempt's cancellation scope (its `signal` is `scope.signal`). */
+  readonly scope: CancelScope;
 }
 
 /** How a stage ended. `stopped`: the outer signal ended it (no further attempts were possible). */
@@ -27,7 +31,7 @@ export interface StageOptions<T> {
   readonly stage: Stage;
   readonly policy: RetryPolicy;
   /** Ends the stage: the running attempt is abandoned and no other starts. */
-  readonly signal: AbortSignal;
+  readonly scope: CancelScope;
   readonly attempt: (scope: AttemptScope) => Promise<T> | T;
 }
 
@@ -37,20 +41,17 @@ export interface StageOptions<T> {
  * `policy.timeout` fails with `TIMEOUT` even if its code ignores the signal.
  */
 export async function runStage<T>(options: StageOptions<T>): Promise<StageResult<T>> {
-  const { stage, policy, signal } = options;
+  const { stage, policy, scope: outer } = options;
   for (let attempt = 1; ; attempt++) {
-    if (signal.aborted) {
-      return { ok: false, error: toError(signal.reason), attempts: attempt - 1, stopped: true };
+    if (outer.aborted) {
+      return { ok: false, error: outer.reason as Error, attempts: attempt - 1, stopped: true };
     }
     const timeout = policy.timeout;
-    const scope = timeoutController(timeout, () => new TaskTimeoutError(stage, timeout ?? 0), [signal]);
+    const scope = outer.child(timeout, () => new TaskTimeoutError(stage, timeout ?? 0));
     let error: Error;
     try {
       const value = await inSpan('ergon.attempt', { 'ergon.stage': stage, 'ergon.attempt': attempt }, () =>
-        raceAbort(
-          Promise.resolve().then(() => options.attempt({ signal: scope.signal, attempt })),
-          scope.signal,
-        ),
+        runAttempt(options.attempt, new Attempt(scope, attempt)),
       );
       return { ok: true, value, attempts: attempt };
     } catch (thrown) {
@@ -58,10 +59,41 @@ export async function runStage<T>(options: StageOptions<T>): Promise<StageResult
     } finally {
       scope.dispose();
     }
-    if (signal.aborted) return { ok: false, error, attempts: attempt, stopped: true };
+    if (outer.aborted) return { ok: false, error, attempts: attempt, stopped: true };
     if (!policy.shouldRetry(attempt, error)) return { ok: false, error, attempts: attempt, stopped: false };
-    if (!(await sleep(policy.delayAfter(attempt), signal))) {
+    if (!(await sleep(policy.delayAfter(attempt), outer.signal))) {
       return { ok: false, error, attempts: attempt, stopped: true };
     }
+  }
+}
+
+/** One attempt: its work raced against its scope (a synchronous result or throw needs no race). */
+function runAttempt<T>(work: (scope: AttemptScope) => Promise<T> | T, attempt: Attempt): Promise<T> {
+  let result: Promise<T> | T;
+  try {
+    result = work(attempt);
+  } catch (error) {
+    return Promise.reject(toError(error));
+  }
+  if (!isPromiseLike(result)) return Promise.resolve(result);
+  return attempt.scope.race(Promise.resolve(result));
+}
+
+function isPromiseLike<T>(value: Promise<T> | T): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/** An {@link AttemptScope} whose signal is made only when read. */
+class Attempt implements AttemptScope {
+  readonly scope: CancelScope;
+  readonly attempt: number;
+
+  constructor(scope: CancelScope, attempt: number) {
+    this.scope = scope;
+    this.attempt = attempt;
+  }
+
+  get signal(): AbortSignal {
+    return this.scope.signal;
   }
 }

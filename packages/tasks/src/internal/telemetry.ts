@@ -10,8 +10,11 @@ import {
   type Context,
   type Counter,
   context,
+  createNoopMeter,
   type Histogram,
+  INVALID_SPAN_CONTEXT,
   metrics,
+  ProxyTracerProvider,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -21,15 +24,34 @@ import {
 
 const tracer = trace.getTracer('@ergon/tasks');
 
+/** The API's own no-op provider: the global provider's delegate while no SDK registered one. */
+const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
+/** What span-taking callbacks get while tracing is off (it records nothing, like the no-op tracer's). */
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * False while no tracer provider is registered. Then a span would be the
+ * no-op tracer's non-recording span, yet making it and an active context
+ * for it cost about a microsecond per span, two per transaction: most of
+ * the runner's time for fast work (DESIGN §1: without an SDK,
+ * instrumentation costs nothing measurable). Looked up at every span, so a
+ * provider registered later is used from then on.
+ */
+function tracing(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NOOP_TRACER_PROVIDER;
+}
+
 // Instruments are made from the meter provider registered now, and again if it
 // changes: an SDK set up after this module loaded must still get the metrics.
-let instruments: { provider: unknown; outcomes: Counter; durations: Histogram } | undefined;
-function meterInstruments(): { outcomes: Counter; durations: Histogram } {
+let instruments: { provider: unknown; noop: boolean; outcomes: Counter; durations: Histogram } | undefined;
+function meterInstruments(): { noop: boolean; outcomes: Counter; durations: Histogram } {
   const provider = metrics.getMeterProvider();
   if (instruments?.provider === provider) return instruments;
   const meter = provider.getMeter('@ergon/tasks');
   instruments = {
     provider,
+    noop: meter === createNoopMeter(),
     outcomes: meter.createCounter('ergon.transactions', { description: 'Transactions by task and outcome' }),
     durations: meter.createHistogram('ergon.transaction.duration', {
       description: 'Lifecycle duration of a transaction',
@@ -39,14 +61,24 @@ function meterInstruments(): { outcomes: Counter; durations: Histogram } {
   return instruments;
 }
 
-/** Runs `fn` inside a new active span that ends with it, recording a thrown error. */
-export async function inSpan<T>(
+/**
+ * Runs `fn` inside a new active span that ends with it, recording a thrown
+ * error. While tracing is off, `fn` runs in `parent` (if given) without a span.
+ */
+export function inSpan<T>(
   name: string,
   attributes: Attributes,
   fn: (span: Span) => Promise<T>,
-  parent: Context = context.active(),
+  parent?: Context,
 ): Promise<T> {
-  return tracer.startActiveSpan(name, { attributes }, parent, async (span) => {
+  if (!tracing()) {
+    try {
+      return parent === undefined ? fn(NO_SPAN) : context.with(parent, fn, undefined, NO_SPAN);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  return tracer.startActiveSpan(name, { attributes }, parent ?? context.active(), async (span) => {
     try {
       return await fn(span);
     } catch (error) {
@@ -59,11 +91,11 @@ export async function inSpan<T>(
   });
 }
 
-/** The context a transaction's span continues: its `traceparent` if it carries one, else the active one. */
-export function transactionParent(metadata: Readonly<Record<string, string>>): Context {
-  if (metadata.traceparent === undefined) return context.active();
+/** The context a transaction's span continues: its `traceparent` if it carries one, else (undefined) the active one. */
+export function transactionParent(metadata: Readonly<Record<string, string>>): Context | undefined {
+  if (metadata.traceparent === undefined) return undefined;
   const remote = propagation.extract(ROOT_CONTEXT, metadata);
-  return trace.getSpanContext(remote) ? remote : context.active();
+  return trace.getSpanContext(remote) ? remote : undefined;
 }
 
 /** The active trace context as metadata (`traceparent`, `tracestate`) for a new transaction. */
@@ -73,10 +105,23 @@ export function traceMetadata(): Record<string, string> {
   return carrier;
 }
 
-/** Counts one finished lifecycle. Attributes are bounded: task name and status only. */
+// One attributes object per task and status (a bounded set), not one per transaction.
+const outcomeAttributes = new Map<string, Map<string, Attributes>>();
+
+/** Counts one finished lifecycle (nothing to do without a meter provider). Attributes are bounded: task name and status only. */
 export function recordOutcome(task: string, status: string, durationMs: number): void {
-  const attributes = { 'ergon.task.name': task, 'ergon.outcome': status };
-  const { outcomes, durations } = meterInstruments();
+  const { noop, outcomes, durations } = meterInstruments();
+  if (noop) return;
+  let byStatus = outcomeAttributes.get(task);
+  if (!byStatus) {
+    byStatus = new Map();
+    outcomeAttributes.set(task, byStatus);
+  }
+  let attributes = byStatus.get(status);
+  if (!attributes) {
+    attributes = { 'ergon.task.name': task, 'ergon.outcome': status };
+    byStatus.set(status, attributes);
+  }
   outcomes.add(1, attributes);
   durations.record(durationMs, attributes);
 }

@@ -16,8 +16,8 @@ import {
   uuidv7,
 } from '@ergon/core';
 import { TaskTimeoutError } from '../errors.js';
-import { timeoutController } from '../internal/abort.js';
 import { invoke, type InvokeEnv, stageContext } from '../internal/invoke.js';
+import type { CancelScope } from '../internal/scope.js';
 import { isDecision, type SettleResult, settle } from '../internal/settle.js';
 import { type AttemptScope, runStage, type StageResult } from '../internal/stage.js';
 import { inSpan, recordOutcome, traceMetadata, transactionParent } from '../internal/telemetry.js';
@@ -30,8 +30,8 @@ import type { TransactionOutcome } from '../task/outcome.js';
 export interface ConsumeEnv extends InvokeEnv {
   /** The consumer or hybrid being run. */
   readonly task: ConsumerTask | HybridTask;
-  /** Fires at the shutdown deadline: running work is abandoned and requeued. */
-  readonly hardStop: AbortSignal;
+  /** Ends at the shutdown deadline: running work is abandoned and requeued. */
+  readonly hardStop: CancelScope;
 }
 
 /** Runs the whole lifecycle of `transaction`. Never throws: the outcome says what happened. */
@@ -53,23 +53,22 @@ async function lifecycle(env: ConsumeEnv, tx: Transaction): Promise<TransactionO
   const attempts: Partial<Record<Stage, number>> = {};
   const stage = async <T>(
     name: Stage,
-    signal: AbortSignal,
+    scope: CancelScope,
     attempt: (scope: AttemptScope) => Promise<T> | T,
   ) => {
     stages.push(name);
     const result = await runStage<T>({
       stage: name,
       policy: retry[name as keyof typeof retry],
-      signal,
+      scope,
       attempt,
     });
     attempts[name] = result.attempts;
     return result;
   };
-  const work = timeoutController(
+  const work = env.hardStop.child(
     transactionTimeout,
     () => new TaskTimeoutError('transaction', transactionTimeout ?? 0),
-    [env.hardStop],
   );
   const end = (
     status: TransactionOutcome['status'],
@@ -84,14 +83,14 @@ async function lifecycle(env: ConsumeEnv, tx: Transaction): Promise<TransactionO
   const finish = (action: ExceptionDecision, reason?: unknown): Promise<SettleResult> =>
     task.autoAck ? settle(connector, tx, action, reason) : Promise.resolve({ settlement: 'none' });
   try {
-    let result: StageResult<unknown> = await stage('process', work.signal, (s) =>
+    let result: StageResult<unknown> = await stage('process', work, (s) =>
       invoke(env, task.processTransaction, tx, 'process', s),
     );
     let failedStage: Stage = 'process';
     if (result.ok && task.kind === 'hybrid') {
       const output = result.value as Produced<unknown>;
       const target = task.connectors[task.target] as NonNullable<(typeof task.connectors)[string]>;
-      const dispatched = await stage('dispatch', work.signal, async (s) => {
+      const dispatched = await stage('dispatch', work, async (s) => {
         const produced = toProduced(tx, output);
         await target.dispatchTransactions?.(produced, { signal: s.signal });
         return produced;
@@ -102,7 +101,7 @@ async function lifecycle(env: ConsumeEnv, tx: Transaction): Promise<TransactionO
     if (result.ok && task.handleSuccess) {
       const value = result.value;
       const handler = task.handleSuccess as (t: Transaction, v: unknown, c: unknown) => unknown;
-      const success = await stage('success', work.signal, (s) =>
+      const success = await stage('success', work, (s) =>
         handler(tx, value, stageContext(env.context, 'success', s)),
       );
       if (!success.ok) {

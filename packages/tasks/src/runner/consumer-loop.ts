@@ -16,7 +16,7 @@ import { inSpan } from '../internal/telemetry.js';
 import type { TransactionOutcome } from '../task/outcome.js';
 import { type ConsumeEnv, consumeTransaction } from './consume.js';
 import type { RunControl } from './control.js';
-import { type LoopResult, Tally } from './tally.js';
+import { InFlight, type LoopResult, Tally } from './tally.js';
 
 /** What the loop needs. */
 export interface ConsumerLoopEnv extends ConsumeEnv {
@@ -33,27 +33,28 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
   const connector = task.connectors[task.source] as NonNullable<(typeof task.connectors)[string]>;
   const semaphore = new Semaphore(policy.concurrency);
   const tally = new Tally(env.onOutcome);
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = new InFlight();
   let fetched = 0;
   let empty = 0;
 
+  const lifecycle = async (tx: Transaction, release: () => void): Promise<void> => {
+    try {
+      // Fetched but not started when the stop came: give it back untouched.
+      if (control.stopping.aborted) tally.add(await requeue(connector, tx));
+      else tally.add(await consumeTransaction(env, tx));
+    } catch (error) {
+      // The lifecycle reports failures as outcomes; this is a bug guard, so nothing is lost.
+      env.context.logger.error(`task ${task.name}: lifecycle of ${tx.id} broke`, { error: String(error) });
+      tally.add(await requeue(connector, tx, toError(error)));
+    } finally {
+      release();
+    }
+  };
   const start = (tx: Transaction): Promise<void> => {
-    const run = (async () => {
-      const release = await semaphore.acquire();
-      try {
-        // Fetched but not started when the stop came: give it back untouched.
-        if (control.stopping.aborted) tally.add(await requeue(connector, tx));
-        else tally.add(await consumeTransaction(env, tx));
-      } catch (error) {
-        // The lifecycle reports failures as outcomes; this is a bug guard, so nothing is lost.
-        env.context.logger.error(`task ${task.name}: lifecycle of ${tx.id} broke`, { error: String(error) });
-        tally.add(await requeue(connector, tx, toError(error)));
-      } finally {
-        release();
-      }
-    })();
+    // A streaming fetch asks for no more than the free permits, so this is the usual path.
+    const release = semaphore.tryAcquire();
+    const run = release ? lifecycle(tx, release) : semaphore.acquire().then((later) => lifecycle(tx, later));
     inFlight.add(run);
-    void run.then(() => inFlight.delete(run));
     return run;
   };
 
@@ -68,7 +69,12 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
   while (!control.stopping.aborted) {
     const remaining = policy.limit === undefined ? Number.POSITIVE_INFINITY : policy.limit - fetched;
     if (remaining <= 0) return tally.end('limit', inFlight);
-    if (policy.streaming) await untilAborted(semaphore.whenAvailable(), control.stopping);
+    if (policy.streaming && semaphore.available === 0) {
+      await untilAborted(semaphore.whenAvailable(), control.stopping);
+      // Permits come back together (one reply settles a batch of acks) but are seen one by one:
+      // a fetch at the first would ask for one transaction. Let the turn's releases land first.
+      await nextTurn();
+    }
     if (control.stopping.aborted) break;
     const want = Math.min(
       policy.batchSize,
@@ -86,7 +92,7 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
         return runStage({
           stage: 'fetch',
           policy: policy.retry.fetch,
-          signal: control.stopping,
+          scope: control.stoppingScope,
           attempt: (s) => fetch(want, s.signal),
         });
       },
@@ -109,6 +115,10 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
     if (!policy.streaming) await Promise.all(started);
   }
   return tally.end(control.reason ?? 'stopped', inFlight);
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 async function requeue(

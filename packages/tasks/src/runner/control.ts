@@ -5,12 +5,15 @@
  * @module
  */
 import { TaskAbortedError, TaskTimeoutError } from '../errors.js';
+import { CancelScope } from '../internal/scope.js';
 import type { RunEndReason } from '../task/outcome.js';
 
 /** The stop signals of one run. */
 export class RunControl {
   readonly #stopping = new AbortController();
   readonly #hard = new AbortController();
+  readonly #stoppingScope = new CancelScope();
+  readonly #hardScope = new CancelScope();
   readonly #shutdownMs: number;
   #reason: RunEndReason | undefined;
   #deadline: NodeJS.Timeout | undefined;
@@ -43,6 +46,16 @@ export class RunControl {
     return this.#hard.signal;
   }
 
+  /** {@link stopping} as a scope (children end with it, no listener each). */
+  get stoppingScope(): CancelScope {
+    return this.#stoppingScope;
+  }
+
+  /** {@link hardStop} as a scope: the parent of every transaction's scope. */
+  get hardScope(): CancelScope {
+    return this.#hardScope;
+  }
+
   /** Why the run was stopped from outside, if it was. */
   get reason(): RunEndReason | undefined {
     return this.#reason;
@@ -52,16 +65,19 @@ export class RunControl {
   stop(reason: RunEndReason = 'stopped', shutdownMs = this.#shutdownMs): void {
     if (this.#stopping.signal.aborted || this.#disposed) return;
     this.#reason = reason;
-    this.#stopping.abort(
-      reason === 'timeout' ? new TaskTimeoutError('run', 0) : new TaskAbortedError('the run is stopping'),
-    );
+    const why =
+      reason === 'timeout' ? new TaskTimeoutError('run', 0) : new TaskAbortedError('the run is stopping');
+    this.#stopping.abort(why);
+    this.#stoppingScope.abort(why);
     this.#deadline = setTimeout(() => this.abort(), shutdownMs);
   }
 
   /** Hard stop now. Idempotent. */
   abort(): void {
     if (!this.#stopping.signal.aborted) this.stop('stopped');
-    this.#hard.abort(new TaskAbortedError('the shutdown deadline passed before it finished'));
+    const why = new TaskAbortedError('the shutdown deadline passed before it finished');
+    this.#hard.abort(why);
+    this.#hardScope.abort(why);
   }
 
   /** Clears the timers once the run is over. */

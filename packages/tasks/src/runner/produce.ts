@@ -7,8 +7,8 @@
  */
 import { createTransaction, isTransaction, type Transaction } from '@ergon/core';
 import { TaskTimeoutError } from '../errors.js';
-import { timeoutController } from '../internal/abort.js';
 import { invoke, type InvokeEnv, stageContext } from '../internal/invoke.js';
+import type { CancelScope } from '../internal/scope.js';
 import { Semaphore } from '../internal/semaphore.js';
 import { runStage } from '../internal/stage.js';
 import { inSpan, recordOutcome, traceMetadata } from '../internal/telemetry.js';
@@ -20,8 +20,8 @@ import type { ProducerTask } from '../task/producer.js';
 export interface ProduceEnv extends InvokeEnv {
   /** The producer being run. */
   readonly task: ProducerTask;
-  /** Fires at the shutdown deadline: running work is abandoned. */
-  readonly hardStop: AbortSignal;
+  /** Ends at the shutdown deadline: running work is abandoned. */
+  readonly hardStop: CancelScope;
 }
 
 interface ItemState {
@@ -51,11 +51,11 @@ export async function produceBatch(
   const stage = async <T>(
     state: ItemState,
     name: Stage & keyof typeof retry,
-    signal: AbortSignal,
+    scope: CancelScope,
     fn: Parameters<typeof runStage<T>>[0]['attempt'],
   ) => {
     state.stages.push(name);
-    const result = await runStage<T>({ stage: name, policy: retry[name], signal, attempt: fn });
+    const result = await runStage<T>({ stage: name, policy: retry[name], scope, attempt: fn });
     state.attempts[name] = result.attempts;
     if (!result.ok) {
       state.error = result.error;
@@ -66,15 +66,14 @@ export async function produceBatch(
   await Promise.all(
     states.map(async (state) => {
       const release = await semaphore.acquire();
-      const limit = timeoutController(
+      const limit = hardStop.child(
         transactionTimeout,
         () => new TaskTimeoutError('prepare', transactionTimeout ?? 0),
-        [hardStop],
       );
       try {
         await inSpan('ergon.transaction', { 'ergon.task.name': task.name }, async () => {
           // Making the transaction is part of the attempt: a payload the codec refuses fails this item only.
-          const prepared = await stage(state, 'prepare', limit.signal, async (s) =>
+          const prepared = await stage(state, 'prepare', limit, async (s) =>
             toTransaction(await invoke(env, task.prepareTransaction, state.item, 'prepare', s)),
           );
           if (prepared.ok) state.tx = prepared.value;
@@ -112,7 +111,7 @@ export async function produceBatch(
         const handled = await runStage({
           stage: 'exception',
           policy: retry.exception,
-          signal: hardStop,
+          scope: hardStop,
           attempt: (s) => handler(state.item, error, stageContext(env.context, 'exception', s)),
         });
         state.attempts.exception = handled.attempts;

@@ -25,7 +25,6 @@ export async function runProducerLoop(env: ProducerLoopEnv): Promise<LoopResult>
   const { task, control } = env;
   const { policy } = task;
   const tally = new Tally(env.onOutcome);
-  const none = new Set<Promise<void>>();
   let iterator: Iterator<unknown> | AsyncIterator<unknown>;
   try {
     const items = task.items(env.context);
@@ -34,13 +33,13 @@ export async function runProducerLoop(env: ProducerLoopEnv): Promise<LoopResult>
         ? (items as AsyncIterable<unknown>)[Symbol.asyncIterator]()
         : (items as Iterable<unknown>)[Symbol.iterator]();
   } catch (error) {
-    return tally.end('failed', none, toError(error));
+    return tally.end('failed', undefined, toError(error));
   }
   let taken = 0;
   try {
     while (!control.stopping.aborted) {
       const remaining = policy.limit === undefined ? Number.POSITIVE_INFINITY : policy.limit - taken;
-      if (remaining <= 0) return await tally.end('limit', none);
+      if (remaining <= 0) return await tally.end('limit', undefined);
       const batch: unknown[] = [];
       let exhausted = false;
       while (batch.length < Math.min(policy.batchSize, remaining)) {
@@ -57,12 +56,12 @@ export async function runProducerLoop(env: ProducerLoopEnv): Promise<LoopResult>
       }
       taken += batch.length;
       if (batch.length > 0) for (const outcome of await produceBatch(env, batch)) tally.add(outcome);
-      if (exhausted) return await tally.end('drained', none);
+      if (exhausted) return await tally.end('drained', undefined);
     }
   } catch (error) {
-    return tally.end('failed', none, toError(error));
+    return tally.end('failed', undefined, toError(error));
   } finally {
     void Promise.resolve(iterator.return?.()).catch(() => undefined);
   }
-  return tally.end(control.reason ?? 'stopped', none);
+  return tally.end(control.reason ?? 'stopped', undefined);
 }

@@ -214,7 +214,7 @@ async function runHere(
       logger.warn(`task ${task.name}: settling failed`, { error: outcome.settleError.message });
     options.onOutcome?.(outcome);
   };
-  const base = { context, threads, hardStop: control.hardStop, control, onOutcome };
+  const base = { context, threads, hardStop: control.hardScope, control, onOutcome };
   logger.info(`task ${task.name} started`, { kind: task.kind, model: task.model });
   try {
     const result = await inSpan('ergon.task', { 'ergon.task.name': task.name }, () =>

@@ -55,9 +55,39 @@ export class Tally {
   }
 
   /** Waits for in-flight work (each lifecycle ends by itself, at the latest at the hard stop), then reports. */
-  async end(reason: RunEndReason, inFlight: ReadonlySet<Promise<void>>, error?: Error): Promise<LoopResult> {
-    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+  async end(reason: RunEndReason, inFlight: InFlight | undefined, error?: Error): Promise<LoopResult> {
+    await inFlight?.drained();
     const { processed, succeeded, failed, aborted, fetches } = this;
     return { reason, processed, succeeded, failed, aborted, fetches, ...(error ? { error } : {}) };
   }
+}
+
+/** Work still running: a count, and who waits for it to reach zero. */
+export class InFlight {
+  #count = 0;
+  #waiters: (() => void)[] = [];
+
+  /** How many are running. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Counts `work` until it settles. */
+  add(work: Promise<unknown>): void {
+    this.#count++;
+    work.then(this.#leave, this.#leave);
+  }
+
+  /** Resolves once nothing is running (at once if nothing is). */
+  drained(): Promise<void> {
+    if (this.#count === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  readonly #leave = (): void => {
+    if (--this.#count > 0) return;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  };
 }
