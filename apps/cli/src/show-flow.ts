@@ -7,6 +7,7 @@
 import type { Wait } from '@ergon/core';
 import type { FlowInfo, HistoryEntry } from '@ergon/executor';
 import { type DagView, renderDag } from './dag-view.js';
+import { progressLines } from './flow-progress.js';
 import { duration, errorText, iso, localTime, oneLine, preview, relative } from './format.js';
 import { renderTable } from './output.js';
 
@@ -24,6 +25,11 @@ export function renderFlow(info: FlowInfo, dags: readonly DagView[], charset: 'u
     ['created', localTime(info.createdAt)],
     ['updated', localTime(info.updatedAt)],
   ];
+  if (info.progressAt !== undefined) {
+    const [first = '', ...more] = progressLines(info.progress, charset);
+    rows.push(['progress', `${first}  (reported ${relative(info.progressAt, now)})`]);
+    for (const line of more) rows.push(['', line]);
+  }
   if (info.finishedAt !== undefined) {
     rows.push([
       'finished',
@@ -149,6 +155,8 @@ export function flowSummaryJson(info: Omit<FlowInfo, 'history' | 'signals'>): Re
     lastError: info.lastError,
     damage: info.damage,
     priority: info.priority,
+    progress: info.progress,
+    progressAt: iso(info.progressAt),
     parentId: info.parentId,
     runAt: iso(info.runAt),
     createdAt: iso(info.createdAt),
