@@ -7,7 +7,7 @@
  */
 import { LeaseLostError } from '@ergon/core';
 import { describe, expect, it } from 'vitest';
-import { flow, type RunOutcome } from '../src/index.js';
+import { Flow, flow, flowClass, flowContext, type RunOutcome, Step } from '../src/index.js';
 import { spyProgress } from './progress-support.js';
 import { harness, until } from './support.js';
 
@@ -114,6 +114,38 @@ describe('ctx.progress', () => {
       { name: 'ProgressTooLargeError', code: 'PROGRESS_TOO_LARGE', maxBytes: 16_384 },
     ]);
     expect((await handle.get()).progress).toBe('fine');
+  });
+});
+
+/** The class form reports through `flowContext()`, from the flow and from its steps. */
+class ProgressClass {
+  total = 2;
+
+  @Step()
+  async part(i: number): Promise<number> {
+    await flowContext().progress({ current: i, total: this.total });
+    return i;
+  }
+
+  @Flow({ name: 'progress-class' })
+  async run(): Promise<number> {
+    for (let i = 1; i <= this.total; i++) await this.part(i);
+    await flowContext().progress('finished');
+    return this.total;
+  }
+}
+
+describe('ctx.progress in the class form', () => {
+  const h = harness();
+
+  it('is reached through flowContext() in the flow and in its steps', async () => {
+    const spy = spyProgress(h.store);
+    const definition = flowClass(ProgressClass, 'run');
+    h.startWorker([ProgressClass], { store: spy.store });
+    const handle = await h.client.schedule(definition, new ProgressClass());
+    expect(await handle.result()).toBe(2);
+    expect(spy.written).toEqual([{ current: 1, total: 2 }, { current: 2, total: 2 }, 'finished']);
+    expect((await handle.get()).progress).toBe('finished');
   });
 });
 
