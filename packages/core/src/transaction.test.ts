@@ -38,21 +38,26 @@ describe('createTransaction', () => {
     expect(createTransaction({ id: 'order-1:line/2', payload: null }).id).toBe('order-1:line/2');
   });
 
-  it('freezes a just-decoded payload in place instead of copying it, still refusing what nests too deep', () => {
-    const payload = JSON.parse('{"order":{"id":7,"items":["a"]},"__proto__":{"polluted":true}}');
+  it('freezes a just-decoded payload in place instead of copying it, still refusing what the codec refuses', () => {
+    const payload = JSON.parse('{"order":{"id":7,"items":["a"]}}');
     const tx = createTransaction({ id: 'm-1', payload, metadata: { a: 'b' } }, { decoded: true });
     expect(tx.payload).toBe(payload);
     expect(Object.isFrozen(tx.payload.order.items)).toBe(true);
     expect(Object.isFrozen(tx)).toBe(true);
+    const code = (payload: unknown) => {
+      try {
+        createTransaction({ payload }, { decoded: true });
+      } catch (error) {
+        return (error as ErgonError).code;
+      }
+    };
+    expect(code(JSON.parse(`${'['.repeat(1500)}${']'.repeat(1500)}`))).toBe(ErrorCode.CODEC_TOO_DEEP);
+    expect(code(JSON.parse('{"a":[{"__proto__":{"polluted":true}}]}'))).toBe(ErrorCode.CODEC_UNSAFE_KEY);
     expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
-    const deep = JSON.parse(`${'['.repeat(1500)}${']'.repeat(1500)}`);
-    let thrown: unknown;
-    try {
-      createTransaction({ payload: deep }, { decoded: true });
-    } catch (error) {
-      thrown = error;
-    }
-    expect((thrown as ErgonError).code).toBe(ErrorCode.CODEC_TOO_DEEP);
+    // The codec's copy refuses the same.
+    expect(() => createTransaction({ payload: JSON.parse('{"__proto__":1}') })).toThrow(
+      expect.objectContaining({ code: ErrorCode.CODEC_UNSAFE_KEY }),
+    );
     expect(() => createTransaction({ id: 'bad id', payload: 1 }, { decoded: true })).toThrow(
       expect.objectContaining({ code: ErrorCode.INVALID_ID }),
     );

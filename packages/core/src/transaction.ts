@@ -41,8 +41,9 @@ export interface CreateTransactionOptions {
    * plain data already, and its size was bounded by the message it came
    * from (a connector checks that against its limit before decoding), so
    * the copy would only cost time: for a small message it was most of a
-   * connector's work per transaction. Nesting deeper than the codec accepts
-   * is still refused (`CODEC_TOO_DEEP`). Default false.
+   * connector's work per transaction. What the codec's check would refuse
+   * in decoded data is still refused: nesting deeper than it accepts
+   * (`CODEC_TOO_DEEP`) and own `__proto__` keys (`CODEC_UNSAFE_KEY`). Default false.
    */
   decoded?: boolean;
 }
@@ -88,11 +89,21 @@ export function isTransaction(value: unknown): value is Transaction {
   );
 }
 
-/** Deep-freezes a freshly decoded payload in place, refusing nesting the codec would refuse. */
+/**
+ * Deep-freezes a freshly decoded payload in place, refusing what the codec's
+ * check refuses in decoded data: nesting past its depth limit and own
+ * `__proto__` keys (JSON.parse makes those own properties).
+ */
 function freezeDecoded<T>(value: T, id: string): T {
   try {
     return deepFreeze(value, 0);
   } catch (error) {
+    if (error instanceof UnsafeKey) {
+      throw new SerializationError(
+        ErrorCode.CODEC_UNSAFE_KEY,
+        `payload of transaction ${id} has an own '__proto__' key: rename the key (it is refused to rule out prototype pollution)`,
+      );
+    }
     if (!(error instanceof RangeError)) throw error;
     throw new SerializationError(
       ErrorCode.CODEC_TOO_DEEP,
@@ -102,13 +113,19 @@ function freezeDecoded<T>(value: T, id: string): T {
   }
 }
 
-function deepFreeze<T>(value: T, depth = Number.NEGATIVE_INFINITY): T {
+class UnsafeKey extends Error {}
+
+/** Freezes `value` and everything in it. With a `depth` (decoded payloads), also the checks of {@link freezeDecoded}. */
+function deepFreeze<T>(value: T, depth?: number): T {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value) || ArrayBuffer.isView(value)) {
     return value;
   }
-  // Counted only for decoded payloads (a codec's copy was checked already); past the limit, a RangeError.
-  if (depth >= MAX_DEPTH) throw new RangeError('too deep');
+  if (depth !== undefined && depth >= MAX_DEPTH) throw new RangeError('too deep');
   Object.freeze(value);
-  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key], depth + 1);
+  const next = depth === undefined ? undefined : depth + 1;
+  for (const key of Object.keys(value)) {
+    if (next !== undefined && key === '__proto__') throw new UnsafeKey();
+    deepFreeze((value as Record<string, unknown>)[key], next);
+  }
   return value;
 }
