@@ -1,8 +1,13 @@
 /**
- * Acks gathered into one XACK: while one XACK is in flight, the acks asked
- * for meanwhile wait and then go together. An ack on an idle connector goes
- * at once, so batching adds no delay; under load a hundred acks cost one
- * command instead of a hundred.
+ * Acks gathered into one XACK per turn of the event loop: the acks a batch
+ * of transactions asks for in one turn go as one command when the turn
+ * ends (a hundred acks cost one command instead of a hundred, and one reply
+ * settles them together). XACKs of later turns go at once, pipelined on the
+ * connection, without waiting for earlier replies.
+ *
+ * An earlier version sent the first ack alone and held the rest until its
+ * reply: a batch's acks then came back in two replies a round trip apart,
+ * and the consumer's next fetch asked for one entry after the first.
  *
  * @module
  */
@@ -19,11 +24,11 @@ interface Waiting {
   readonly reject: (error: unknown) => void;
 }
 
-/** Coalesces acks while one is in flight. */
+/** Coalesces the acks of one turn. */
 export class AckBatcher {
   readonly #send: SendAcks;
   #queue: Waiting[] = [];
-  #inFlight = false;
+  #scheduled = false;
 
   constructor(send: SendAcks) {
     this.#send = send;
@@ -33,21 +38,33 @@ export class AckBatcher {
   ack(id: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ id, resolve, reject });
-      if (!this.#inFlight) void this.#flush();
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(this.#flush);
+      }
     });
   }
 
-  async #flush(): Promise<void> {
-    this.#inFlight = true;
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, MAX_BATCH);
+  readonly #flush = (): void => {
+    this.#scheduled = false;
+    const queue = this.#queue;
+    this.#queue = [];
+    for (let from = 0; from < queue.length; from += MAX_BATCH) {
+      const batch = queue.slice(from, from + MAX_BATCH);
+      let sent: Promise<unknown>;
       try {
-        await this.#send(batch.map((w) => w.id));
-        for (const w of batch) w.resolve();
+        sent = this.#send(batch.map((w) => w.id));
       } catch (error) {
-        for (const w of batch) w.reject(error);
+        sent = Promise.reject(error);
       }
+      sent.then(
+        () => {
+          for (const w of batch) w.resolve();
+        },
+        (error: unknown) => {
+          for (const w of batch) w.reject(error);
+        },
+      );
     }
-    this.#inFlight = false;
-  }
+  };
 }

@@ -100,14 +100,18 @@ export function toTransaction<P>(
   metadata[REDIS_METADATA.stream] = stream;
   metadata[REDIS_METADATA.entry] = entry.id;
   metadata[REDIS_METADATA.deliveries] = String(entry.deliveries);
-  return createTransaction<P>({
-    id:
-      id === undefined
-        ? entryTransactionId(prefix, entry.id)
-        : validateId(id, `transaction id of entry ${entry.id}`),
-    payload,
-    metadata,
-  });
+  // The payload was decoded just now from the entry: frozen in place, not copied again.
+  return createTransaction<P>(
+    {
+      id:
+        id === undefined
+          ? entryTransactionId(prefix, entry.id)
+          : validateId(id, `transaction id of entry ${entry.id}`),
+      payload,
+      metadata,
+    },
+    { decoded: true },
+  );
 }
 
 /** UTF-8 text of a field, or `CODEC_MALFORMED`. */
