@@ -38,6 +38,17 @@ describe('createTransaction', () => {
     expect(createTransaction({ id: 'order-1:line/2', payload: null }).id).toBe('order-1:line/2');
   });
 
+  it('metadata inherits nothing: every key is an own string, __proto__ and toString included', () => {
+    const given = JSON.parse('{"__proto__":"x","toString":"y","a":"b"}');
+    const tx = createTransaction({ payload: 1, metadata: given });
+    expect(Object.keys(tx.metadata).sort()).toEqual(['__proto__', 'a', 'toString']);
+    expect(tx.metadata.toString).toBe('y');
+    const plain = createTransaction({ payload: 1, metadata: { a: 'b' } }).metadata;
+    expect('toString' in plain || 'constructor' in plain || 'hasOwnProperty' in plain).toBe(false);
+    expect({ ...plain }).toEqual({ a: 'b' });
+    expect(JSON.stringify(plain)).toBe('{"a":"b"}');
+  });
+
   it('freezes a just-decoded payload in place instead of copying it, still refusing what the codec refuses', () => {
     const payload = JSON.parse('{"order":{"id":7,"items":["a"]}}');
     const tx = createTransaction({ id: 'm-1', payload, metadata: { a: 'b' } }, { decoded: true });
