@@ -52,6 +52,8 @@ export {
   StoreUnavailableError,
 } from './storage/errors.js';
 export {
+  type BatchOutcome,
+  type BatchWrite,
   type CancelRequest,
   type ClaimedFlow,
   type ClaimRequest,
@@ -63,6 +65,7 @@ export {
   type FlowPage,
   type FlowQuery,
   type LeaseRef,
+  MAX_BATCH_WRITES,
   MAX_CLAIM_LIMIT,
   MAX_PROGRESS_BYTES,
   type NewFlow,

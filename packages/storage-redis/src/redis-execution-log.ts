@@ -7,6 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  type BatchOutcome,
+  type BatchWrite,
   type CancelRequest,
   type ClaimedFlow,
   type ClaimRequest,
@@ -23,11 +25,11 @@ import {
   type OperationRecord,
   type ProgressRequest,
   type ProgressResult,
-  type RemoveWorkerRequest,
   type PurgeRequest,
   type RecordRequest,
   type RecordResult,
   type ReleaseRequest,
+  type RemoveWorkerRequest,
   type RenewRequest,
   type RenewResult,
   type SendSignalRequest,
@@ -46,7 +48,6 @@ import {
   decodeOperation,
   decodeSignal,
   decodeWorker,
-  encodeOperation,
   encodeSignalOperation,
   flowOf,
   optArg,
@@ -65,6 +66,7 @@ import {
 import { type ErrorContext, toStoreError } from './internal/errors.js';
 import { KeyLayout } from './internal/keys.js';
 import { commandName, defineScripts, loadScripts, type ScriptName } from './internal/scripts.js';
+import { batchArgs, batchOutcomes, finishArgs, recordArgs, suspendArgs } from './internal/writes.js';
 import { type RedisExecutionLogOptions, type ResolvedRedisOptions, resolveOptions } from './options.js';
 
 /** Most created-index entries one listFlows call looks at. */
@@ -286,12 +288,11 @@ export class RedisExecutionLog implements ExecutionLog {
 
   async recordOperation(request: RecordRequest): Promise<RecordResult> {
     const lease = request;
-    const { record } = request;
     return this.#call(leaseContext('record operation', lease), async () => {
       const reply = (await this.#script(
         'record-operation',
         [this.#keys.flow(lease.flowId), this.#keys.history(lease.flowId)],
-        [lease.flowId, String(lease.token), String(record.position), encodeOperation(record)],
+        recordArgs(request),
       )) as [number, string, number];
       return recordResult(reply);
     });
@@ -330,25 +331,10 @@ export class RedisExecutionLog implements ExecutionLog {
 
   async suspend(lease: SuspendRequest): Promise<SuspendResult> {
     return this.#call(leaseContext('suspend', lease), async () => {
-      const now = lease.now;
-      const timers = lease.waits.flatMap((w) => (w.kind === 'timer' ? [w.at] : []));
-      const names = [...new Set(lease.waits.flatMap((w) => (w.kind === 'signal' ? [w.name] : [])))];
-      const children = [...new Set(lease.waits.flatMap((w) => (w.kind === 'child' ? [w.flowId] : [])))];
       const outcome = await this.#script(
         'suspend',
         [this.#keys.flow(lease.flowId), this.#keys.signalIndex(lease.flowId)],
-        [
-          this.#rid(),
-          lease.flowId,
-          String(lease.token),
-          String(now),
-          JSON.stringify(lease.waits),
-          optArg(timers.length > 0 ? String(Math.min(...timers)) : undefined),
-          timers.some((at) => at <= now) ? '1' : '0',
-          String(names.length),
-          ...names,
-          ...children,
-        ],
+        suspendArgs(this.#rid(), lease),
       );
       return { outcome: outcome as SuspendResult['outcome'] } as SuspendResult;
     });
@@ -356,20 +342,25 @@ export class RedisExecutionLog implements ExecutionLog {
 
   async finishFlow(request: FinishRequest): Promise<void> {
     await this.#call(leaseContext(`finish flow as ${request.status}`, request), () =>
+      this.#script('finish-flow', [this.#keys.flow(request.flowId)], finishArgs(this.#rid(), request)),
+    );
+  }
+
+  /**
+   * {@inheritDoc @ergon/core#ExecutionLog.applyWrites} One script for the batch (apply-writes),
+   * each write as its own script would run it.
+   */
+  async applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
+    const [first] = writes;
+    if (!first) return [];
+    const reply = await this.#call({ action: `apply ${writes.length} writes` }, () =>
       this.#script(
-        'finish-flow',
-        [this.#keys.flow(request.flowId)],
-        [
-          this.#rid(),
-          request.flowId,
-          String(request.token),
-          request.status,
-          optArg(request.result),
-          optArg(request.error),
-          String(request.now),
-        ],
+        'apply-writes',
+        [this.#keys.flow(first.request.flowId)],
+        batchArgs(writes, () => this.#rid()),
       ),
     );
+    return batchOutcomes(writes, reply);
   }
 
   async sendSignal(signal: SendSignalRequest): Promise<void> {

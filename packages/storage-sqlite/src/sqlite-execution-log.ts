@@ -15,6 +15,8 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type {
+  BatchOutcome,
+  BatchWrite,
   CancelRequest,
   ClaimedFlow,
   ClaimRequest,
@@ -47,6 +49,7 @@ import type {
   WorkerHeartbeat,
   WorkerRecord,
 } from '@ergon/core';
+import { applyBatch, type Savepoint } from './internal/batch.js';
 import { Doorbell } from './internal/doorbell.js';
 import { toErgonError } from './internal/errors.js';
 import { changeSource, EventOutbox } from './internal/feed.js';
@@ -82,6 +85,8 @@ export class SqliteExecutionLog implements ExecutionLog {
   readonly capabilities: StoreCapabilities = Object.freeze({ events: true });
   readonly #connection: Connection;
   readonly #ctx: TxContext;
+  readonly #outbox: EventOutbox;
+  readonly #savepoint: Savepoint;
   readonly #runner: TransactionRunner;
   readonly #adhoc: StatementCache;
   readonly #notifier: ChangeNotifier;
@@ -120,7 +125,11 @@ export class SqliteExecutionLog implements ExecutionLog {
       doorbell: this.#source && config.watch ? new Doorbell(connection.key) : undefined,
     });
     const outbox = new EventOutbox(q, this.#notifier, this.#source !== undefined);
+    this.#outbox = outbox;
     this.#ctx = { q, emit: (event) => outbox.emit(event) };
+    const nested = db.transaction((fn: () => unknown) => fn());
+    // Inside the runner's transaction a nested better-sqlite3 transaction is a savepoint.
+    this.#savepoint = <T>(fn: () => T) => nested(fn) as T;
     this.#runner = new TransactionRunner({
       db,
       where: connection.where,
@@ -187,6 +196,14 @@ export class SqliteExecutionLog implements ExecutionLog {
       () => recordFast(ctx, request),
       () => recordOperation(ctx, request),
     );
+  }
+
+  /**
+   * {@inheritDoc @ergon/core#ExecutionLog.applyWrites} One IMMEDIATE transaction for the
+   * batch, a savepoint per write.
+   */
+  applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
+    return this.#runner.write(() => applyBatch(this.#ctx, this.#outbox, this.#savepoint, writes));
   }
 
   /** {@inheritDoc @ergon/core#ExecutionLog.consumeSignal} */

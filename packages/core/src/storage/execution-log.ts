@@ -199,6 +199,23 @@ export interface ProgressResult {
   readonly cancelRequested: boolean;
 }
 
+/**
+ * One write of a batch ({@link ExecutionLog.applyWrites}): the request of a
+ * `recordOperation`, `suspend` or `finishFlow` call.
+ */
+export type BatchWrite =
+  | { readonly op: 'record'; readonly request: RecordRequest }
+  | { readonly op: 'suspend'; readonly request: SuspendRequest }
+  | { readonly op: 'finish'; readonly request: FinishRequest };
+
+/** What one write of a batch did: the value its single call returns, or the error it throws. */
+export type BatchOutcome =
+  | { readonly ok: true; readonly value: RecordResult | SuspendResult | undefined }
+  | { readonly ok: false; readonly error: unknown };
+
+/** The most writes one {@link ExecutionLog.applyWrites} call gets. */
+export const MAX_BATCH_WRITES = 256;
+
 /** Input of {@link ExecutionLog.sendSignal}. */
 export interface SendSignalRequest extends StoreCallOptions {
   readonly flowId: string;
@@ -387,6 +404,19 @@ export interface ExecutionLog {
    * @throws LeaseLostError when the token is stale.
    */
   finishFlow(request: FinishRequest): Promise<void>;
+
+  /**
+   * Optional: several writes (of any flows) in one round trip, so a busy worker's
+   * writes cost one store call instead of one each (DESIGN §7). Each write has exactly
+   * the effect, result and error of its single call (fencing, first write wins, the
+   * cancel flag, events), and they apply in order; a write that fails (a stale token)
+   * writes nothing and fails alone, never its neighbours. The batch as a whole may
+   * fail (the store is unreachable): then any of its writes may or may not have taken
+   * effect, as with a single call. At most {@link MAX_BATCH_WRITES} writes. The runtime
+   * wrapper gathers the writes made while another is in flight into one call to it;
+   * a store without it gets its single calls.
+   */
+  applyWrites?(writes: readonly BatchWrite[]): Promise<BatchOutcome[]>;
 
   /**
    * Buffers a signal and wakes the flow if it is suspended waiting on that name.

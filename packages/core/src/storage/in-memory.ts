@@ -5,8 +5,11 @@
  *
  * @module
  */
+import { applyEach, applyWrite } from './batch.js';
 import { FlowFinishedError, FlowNotFoundError, LeaseLostError } from './errors.js';
 import type {
+  BatchOutcome,
+  BatchWrite,
   CancelRequest,
   ClaimedFlow,
   ClaimRequest,
@@ -166,6 +169,11 @@ export class InMemoryExecutionLog implements ExecutionLog {
       flow.abandonedRuns = (flow.abandonedRuns ?? 0) + 1;
     }
     this.#emit({ type: 'ready', queue: flow.queue, at: runAt > lease.now ? runAt : undefined });
+  }
+
+  /** {@inheritDoc ExecutionLog.applyWrites} Write by write, as the single calls. */
+  applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
+    return applyEach(writes, (write) => applyWrite(this, write));
   }
 
   async recordOperation(request: RecordRequest): Promise<RecordResult> {

@@ -22,6 +22,7 @@ export const SCRIPT_NAMES = [
   'send-signal',
   'suspend',
   'finish-flow',
+  'apply-writes',
   'request-cancel',
   'purge',
   'list-flows',

@@ -20,18 +20,6 @@
   Errors: ERGON_FLOW_NOT_FOUND, ERGON_LEASE_LOST
   Events: finished; ready for a woken parent.
 ]]
---- @include "includes/args"
---- @include "includes/keys"
---- @include "includes/fence"
---- @include "includes/replay"
---- @include "includes/finish"
+--- @include "includes/op-finish"
 
-local fkey, rid, id = KEYS[1], ARGV[2], ARGV[3]
-local previous = replayed(fkey, rid)
-if previous then
-  return previous
-end
-fence(fkey, id, ARGV[4])
-finish(fkey, id, ARGV[5], opt(ARGV[6]), opt(ARGV[7]), ARGV[8])
-remember(fkey, rid, '1')
-return '1'
+return finishOp(KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], opt(ARGV[6]), opt(ARGV[7]), ARGV[8])

@@ -18,16 +18,6 @@
 
   Errors: ERGON_FLOW_NOT_FOUND, ERGON_LEASE_LOST
 ]]
---- @include "includes/fence"
---- @include "includes/history"
+--- @include "includes/op-record"
 
-local cancel = 0
-if fence(KEYS[1], ARGV[2], ARGV[3]) then
-  cancel = 1
-end
-local existing = redis.call('HGET', KEYS[2], ARGV[4])
-if existing and not isWaiting(existing) then
-  return { 1, existing, cancel }
-end
-redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
-return { 0, ARGV[5], cancel }
+return recordOp(KEYS[1], KEYS[2], ARGV[2], ARGV[3], ARGV[4], ARGV[5])

@@ -26,52 +26,14 @@
   Errors: ERGON_FLOW_NOT_FOUND, ERGON_LEASE_LOST
   Events: ready with "at" (suspended on a timer); finished (cancelled).
 ]]
---- @include "includes/args"
---- @include "includes/keys"
---- @include "includes/fence"
---- @include "includes/replay"
---- @include "includes/finish"
+--- @include "includes/op-suspend"
 
-local fkey, rid, id, token, now = KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local previous = replayed(fkey, rid)
-if previous then
-  return previous
-end
-if fence(fkey, id, token) then
-  finish(fkey, id, 'cancelled', nil, nil, now)
-  remember(fkey, rid, 'cancelled')
-  return 'cancelled'
-end
-
-if ARGV[8] == '1' then
-  return 'ready'
-end
 local nNames = tonumber(ARGV[9])
+local names, children = {}, {}
 for i = 10, 9 + nNames do
-  local prefix = signalPrefix(ARGV[i])
-  if redis.call('ZRANGEBYLEX', KEYS[2], '[' .. prefix, '[' .. prefix .. '\255', 'LIMIT', 0, 1)[1] then
-    return 'ready'
-  end
+  names[#names + 1] = ARGV[i]
 end
 for i = 10 + nNames, #ARGV do
-  if isTerminal(redis.call('HGET', flowKey(ARGV[i]), 'status')) then
-    return 'ready'
-  end
+  children[#children + 1] = ARGV[i]
 end
-
-redis.call('HSET', fkey, 'status', 'suspended', 'waits', ARGV[6], 'updatedAt', now)
-clearOwner(fkey, id)
-local runAt = opt(ARGV[7])
-if runAt then
-  redis.call('HSET', fkey, 'runAt', runAt)
-else
-  redis.call('HDEL', fkey, 'runAt')
-end
--- The run made progress: no longer abandoned.
-redis.call('HDEL', fkey, 'abandons', 'lastError')
-reindex(fkey, id)
-if runAt then
-  publishReady(redis.call('HGET', fkey, 'queue'), runAt)
-end
-remember(fkey, rid, 'suspended')
-return 'suspended'
+return suspendOp(KEYS[1], KEYS[2], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], opt(ARGV[7]), ARGV[8], names, children)

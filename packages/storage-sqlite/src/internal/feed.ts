@@ -46,6 +46,16 @@ export class EventOutbox implements CommitHooks {
     if (row && row.seq % FEED_PRUNE_EVERY === 0) this.#q.pruneEvents.run({ seq: row.seq - FEED_KEEP });
   }
 
+  /** Where the running transaction's events end now (see {@link EventOutbox.rollbackTo}). */
+  mark(): number {
+    return this.#pending.length;
+  }
+
+  /** A savepoint rolled back: the events emitted since `mark` never happened. */
+  rollbackTo(mark: number): void {
+    this.#pending.length = mark;
+  }
+
   /** The transaction committed: deliver its events. */
   commit(): void {
     if (this.#pending.length === 0) return;

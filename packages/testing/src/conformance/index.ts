@@ -17,6 +17,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { abandonedCases } from './abandoned.js';
 import { badInputCases } from './bad-input.js';
+import { batchCases } from './batch.js';
 import { claimCases } from './claims.js';
 import { type DamageHooks, damagedCases } from './damaged.js';
 import { eventCases } from './events.js';
@@ -108,6 +109,7 @@ export function describeExecutionLogConformance<S extends ExecutionLog>(
     signalCases(context);
     lifecycleCases(context);
     progressCases(context);
+    batchCases(context);
     abandonedCases(context);
     badInputCases(context);
     workerCases(context);

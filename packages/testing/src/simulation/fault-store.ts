@@ -12,7 +12,13 @@
  *
  * @module
  */
-import { type ExecutionLog, type StoreListener, StoreUnavailableError } from '@ergon/core';
+import {
+  type BatchOutcome,
+  type BatchWrite,
+  type ExecutionLog,
+  type StoreListener,
+  StoreUnavailableError,
+} from '@ergon/core';
 import type { FaultKind, FaultPlan } from './fault-plan.js';
 import type { SimClock } from './sim-clock.js';
 import type { Trace } from './trace.js';
@@ -49,6 +55,8 @@ export interface FaultControl {
 /** A store for one simulated process, with its controls. */
 export type FaultStore = ExecutionLog & FaultControl;
 
+/** The single call each write of a batch stands for, as the trace names it. */
+const BATCH_METHODS = { record: 'recordOperation', suspend: 'suspend', finish: 'finishFlow' } as const;
 const CONTROLS = new Set<PropertyKey>(['caller', 'paused', 'killed', 'pause', 'resume', 'kill']);
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -139,8 +147,12 @@ class FaultyProcess implements FaultControl {
     }
     if (fault?.kind === 'jump') clock.advance(leaseMs + fault.amount);
     await this.#gate();
-    let result = await this.#deliver(method, request, run, fault?.kind);
-    if (fault?.kind === 'duplicate') result = await this.#deliver(method, request, run, 'duplicate');
+    const deliver = (kind: FaultKind | undefined) =>
+      method === 'applyWrites'
+        ? this.#deliverBatch(request, run, kind)
+        : this.#deliver(method, request, run, kind);
+    let result = await deliver(fault?.kind);
+    if (fault?.kind === 'duplicate') result = await deliver('duplicate');
     // A paused process reads its replies only once resumed; a dead one never does.
     await this.#gate();
     if (fault?.kind === 'lost-reply') throw this.#unavailable(`${method} reply lost (injected)`);
@@ -164,6 +176,33 @@ class FaultyProcess implements FaultControl {
       outcome = { ok: false, error };
     }
     trace.end(entry, outcome);
+    return outcome;
+  }
+
+  /**
+   * One delivery of a batch of writes, traced as one entry per write (the checks read
+   * single calls), each with its own outcome; a batch that fails fails every entry.
+   */
+  async #deliverBatch<T>(
+    request: unknown,
+    run: () => Promise<T>,
+    fault: FaultKind | undefined,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+    const { trace, clock } = this.#o;
+    const writes = request as readonly BatchWrite[];
+    const entries = writes.map((w) =>
+      trace.begin(this.caller, BATCH_METHODS[w.op], w.request, clock.now(), fault),
+    );
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+    try {
+      outcome = { ok: true, value: await run() };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    entries.forEach((entry, i) => {
+      const one = outcome.ok ? (outcome.value as BatchOutcome[])[i] : outcome;
+      trace.end(entry, one ?? { ok: false, error: new Error('no outcome for this write') });
+    });
     return outcome;
   }
 

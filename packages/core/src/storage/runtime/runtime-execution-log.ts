@@ -7,7 +7,9 @@
  * - calls after `close()` are refused with `STORE_UNAVAILABLE`; `close()` runs once;
  * - event listeners are isolated: one that throws is logged and never reaches
  *   the store, the other listeners or the process;
- * - a request's `signal` aborts the wait for the store (`ABORTED`).
+ * - a request's `signal` aborts the wait for the store (`ABORTED`);
+ * - records, suspensions and finishes made while others are in flight go to
+ *   the store as one batch, when it takes batches (`write-batcher.ts`).
  * Stores keep only what must be atomic with their writes.
  *
  * @module
@@ -64,6 +66,7 @@ import {
   checkTime,
   checkWakeFilter,
 } from './validate.js';
+import { WriteBatcher } from './write-batcher.js';
 
 /** A store as the engine takes it: raw, or already wrapped. */
 export type StoreInput = ExecutionLog | RuntimeExecutionLog;
@@ -72,6 +75,11 @@ export type StoreInput = ExecutionLog | RuntimeExecutionLog;
 export interface RuntimeOptions {
   /** Where a throwing event listener is reported. Default: nowhere. */
   readonly logger?: Logger;
+  /**
+   * Coalesce writes into `applyWrites` batches when the store has it (default true).
+   * Only the first wrapper of a store is built with options.
+   */
+  readonly coalesce?: boolean;
 }
 
 const wrappers = new WeakMap<ExecutionLog, RuntimeExecutionLog>();
@@ -118,6 +126,8 @@ export class RuntimeExecutionLog {
   /** Store events, when the store has them (`capabilities.events`); listeners are isolated. */
   readonly subscribe: ((listener: StoreListener) => () => void) | undefined;
   readonly #logger: Logger;
+  /** Coalesces records, suspensions and finishes, when the store takes batches. */
+  readonly #batcher: WriteBatcher | undefined;
   readonly #unsubscribers = new Set<() => void>();
   #closing: Promise<void> | undefined;
 
@@ -128,6 +138,15 @@ export class RuntimeExecutionLog {
     this.capabilities = Object.freeze({ events: inner.capabilities?.events === true && !!inner.subscribe });
     this.#logger = options.logger ?? noopLogger;
     this.subscribe = this.capabilities.events ? (listener) => this.#subscribe(listener) : undefined;
+    this.#batcher =
+      typeof inner.applyWrites === 'function' && options.coalesce !== false
+        ? new WriteBatcher(inner as ExecutionLog & Required<Pick<ExecutionLog, 'applyWrites'>>)
+        : undefined;
+  }
+
+  /** True when writes made while others are in flight go to the store as one batch. */
+  get coalescing(): boolean {
+    return this.#batcher !== undefined;
   }
 
   /** True once `close()` was called. */
@@ -208,6 +227,7 @@ export class RuntimeExecutionLog {
   recordOperation(request: RecordRequest): Promise<RecordResult> {
     return this.#call('record operation', request, () => {
       checkRecordRequest(request);
+      if (this.#batcher) return this.#batcher.submit({ op: 'record', request }) as Promise<RecordResult>;
       return this.inner.recordOperation(request);
     });
   }
@@ -232,6 +252,7 @@ export class RuntimeExecutionLog {
   suspend(request: SuspendRequest): Promise<SuspendResult> {
     return this.#call('suspend', request, () => {
       checkSuspend(request);
+      if (this.#batcher) return this.#batcher.submit({ op: 'suspend', request }) as Promise<SuspendResult>;
       return this.inner.suspend(request);
     });
   }
@@ -240,6 +261,7 @@ export class RuntimeExecutionLog {
   finishFlow(request: FinishRequest): Promise<void> {
     return this.#call('finish flow', request, () => {
       checkFinish(request);
+      if (this.#batcher) return this.#batcher.submit({ op: 'finish', request }) as Promise<void>;
       return this.inner.finishFlow(request);
     });
   }

@@ -1,0 +1,105 @@
+/**
+ * The arguments of the write scripts (record-operation, suspend, finish-flow)
+ * and of their batch (apply-writes), built in one place so a single call and
+ * the same write in a batch always say the same thing; and the batch's reply
+ * read back into one outcome per write.
+ *
+ * @module
+ */
+import type {
+  BatchOutcome,
+  BatchWrite,
+  FinishRequest,
+  RecordRequest,
+  SuspendRequest,
+  SuspendResult,
+} from '@ergon/core';
+import { leaseContext } from './args.js';
+import { encodeOperation, optArg, recordResult } from './codec.js';
+import { toStoreError } from './errors.js';
+
+/** record-operation's ARGV after the key base. */
+export function recordArgs(request: RecordRequest): string[] {
+  const { record } = request;
+  return [request.flowId, String(request.token), String(record.position), encodeOperation(record)];
+}
+
+/** finish-flow's ARGV after the key base; `rid` recognises a resent copy. */
+export function finishArgs(rid: string, request: FinishRequest): string[] {
+  return [
+    rid,
+    request.flowId,
+    String(request.token),
+    request.status,
+    optArg(request.result),
+    optArg(request.error),
+    String(request.now),
+  ];
+}
+
+/** suspend's ARGV after the key base; `rid` recognises a resent copy. */
+export function suspendArgs(rid: string, request: SuspendRequest): string[] {
+  const { now, waits } = request;
+  const timers = waits.flatMap((w) => (w.kind === 'timer' ? [w.at] : []));
+  const names = [...new Set(waits.flatMap((w) => (w.kind === 'signal' ? [w.name] : [])))];
+  const children = [...new Set(waits.flatMap((w) => (w.kind === 'child' ? [w.flowId] : [])))];
+  return [
+    rid,
+    request.flowId,
+    String(request.token),
+    String(now),
+    JSON.stringify(waits),
+    optArg(timers.length > 0 ? String(Math.min(...timers)) : undefined),
+    timers.some((at) => at <= now) ? '1' : '0',
+    String(names.length),
+    ...names,
+    ...children,
+  ];
+}
+
+/** apply-writes' ARGV after the key base. */
+export function batchArgs(writes: readonly BatchWrite[], rid: () => string): string[] {
+  const args = [String(writes.length)];
+  for (const write of writes) {
+    const fields =
+      write.op === 'record'
+        ? recordArgs(write.request)
+        : write.op === 'finish'
+          ? finishArgs(rid(), write.request)
+          : suspendArgs(rid(), write.request);
+    args.push(
+      write.op === 'record' ? 'r' : write.op === 'finish' ? 'f' : 's',
+      String(fields.length),
+      ...fields,
+    );
+  }
+  return args;
+}
+
+/** One outcome per write from apply-writes' reply; errors mapped as a single call's would be. */
+export function batchOutcomes(writes: readonly BatchWrite[], reply: unknown): BatchOutcome[] {
+  const rows = Array.isArray(reply) ? (reply as unknown[][]) : [];
+  return writes.map((write, i): BatchOutcome => {
+    const row = rows[i];
+    const context = leaseContext(ACTIONS[write.op], write.request);
+    try {
+      if (!Array.isArray(row)) throw new Error(`apply-writes answered no outcome for write ${i + 1}`);
+      if (row[0] !== 1) throw toStoreError(replyError(String(row[1])), context);
+      if (write.op === 'record')
+        return { ok: true, value: recordResult(row.slice(1) as [number, string, number]) };
+      if (write.op === 'finish') return { ok: true, value: undefined };
+      return { ok: true, value: { outcome: row[1] as SuspendResult['outcome'] } as SuspendResult };
+    } catch (error) {
+      return { ok: false, error: toStoreError(error, context) };
+    }
+  });
+}
+
+const ACTIONS = { record: 'record operation', suspend: 'suspend', finish: 'finish flow' } as const;
+
+/** A script error as ioredis reports one, so it maps as a single call's does. */
+function replyError(message: string): Error {
+  const error = new Error(message);
+  error.name = 'ReplyError';
+  return error;
+}
