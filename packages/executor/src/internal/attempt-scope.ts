@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import type { StepScope } from '../definitions.js';
 
 /** One attempt's scope. Call {@link AttemptScope.release} once the attempt has settled. */
@@ -37,6 +38,9 @@ export class AttemptScope implements StepScope {
       else if (flowSignal.aborted) controller.abort(flowSignal.reason);
       else {
         this.#forward = () => controller.abort(flowSignal.reason);
+        // Every attempt running at once listens (a flow with many steps in parallel): that is no
+        // leak, and each removes its listener when it settles, so Node's warning past 10 is noise.
+        setMaxListeners(0, flowSignal);
         flowSignal.addEventListener('abort', this.#forward, { once: true });
       }
     }
