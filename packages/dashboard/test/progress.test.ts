@@ -97,7 +97,8 @@ describe('progress in the dashboard API', () => {
 
     const stream = await openStream('imp-1');
     try {
-      await new Promise((resolve) => setTimeout(resolve, 100)); // the stream is open
+      // Past the coalescing window of the flow's start (a `ready` event, which refreshes lists too).
+      await new Promise((resolve) => setTimeout(resolve, 600));
       gates[0]?.resolve();
       await eventually(
         async () => (stream.changes.some((c) => c.progress.includes('imp-1') && !c.lists) ? true : undefined),
