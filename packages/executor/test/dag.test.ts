@@ -66,6 +66,42 @@ describe('ctx.dag', () => {
     ]);
   });
 
+  it('records the shape when the DAG starts, so tools draw a running DAG with its edges', async () => {
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const g = graph<void>('gated')
+      .node('first', () => 1)
+      .node('held', async () => {
+        await gate;
+        return 2;
+      })
+      .node('last', { deps: ['first', 'held'] }, (d) => d.first + d.held)
+      .build();
+    const f = flow('gated-dag', async (ctx) => (await ctx.dag(g, undefined)).outputs.last);
+    h.startWorker([f]);
+    const handle = await h.client.schedule(f, undefined);
+    const running = await until(async () => {
+      const [dag] = (await handle.get()).history;
+      return dag?.status === 'waiting';
+    }).then(() => handle.get());
+    const [started] = running.history;
+    expect(started).toMatchObject({ key: 'dag:gated#0', kind: 'dag', status: 'waiting' });
+    const shape = (started?.result as { graph?: { nodes: { name: string; deps: string[] }[] } } | undefined)
+      ?.graph;
+    expect(shape?.nodes.find((n) => n.name === 'last')?.deps).toEqual(['first', 'held']);
+    open();
+    expect(await handle.result()).toBe(3);
+    const [finished] = (await handle.get()).history;
+    expect(finished).toMatchObject({ key: 'dag:gated#0', status: 'completed' });
+    expect((finished?.result as { statuses?: Record<string, string> } | undefined)?.statuses).toEqual({
+      first: 'completed',
+      held: 'completed',
+      last: 'completed',
+    });
+  });
+
   it('after a crash mid-DAG, re-runs only the unfinished nodes: each body ran exactly once', async () => {
     const runs = new Map<string, number>();
     const g = checkout(runs);

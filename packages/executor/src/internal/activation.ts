@@ -256,7 +256,8 @@ export class Activation implements FlowContext, StepHost, WaitHost, ProgressHost
     // positions never depend on which node happens to finish first.
     const nodeSlots = new Map<string, Slot>();
     for (const name of graph.order) nodeSlots.set(name, this.#slot('step', `${graph.name}.${name}`));
-    if (slot.record) {
+    // A `waiting` record is the shape written when the DAG started: it runs on (its nodes replay).
+    if (slot.record && slot.record.status !== 'waiting') {
       for (const nodeSlot of nodeSlots.values()) this.#replay.skip(nodeSlot.position);
       return this.#replayed(slot);
     }

@@ -3,6 +3,13 @@
  * dependencies are done, and records the whole result (with the graph's shape,
  * so tools can draw it from history alone).
  *
+ * The shape is known before the result: when the DAG starts, a `waiting`
+ * record at its position carries it (`{ graph }`), so a running DAG is drawn
+ * with its edges. The final record replaces it (a waiting record never wins
+ * over a final one, whatever order the writes land in), and replay treats a
+ * waiting DAG record as a DAG still running: it runs on, its finished nodes
+ * replaying. Histories written before this record existed replay as before.
+ *
  * @module
  */
 import { describeGraph, executeGraph, type GraphNode } from '@ergon/graph';
@@ -33,7 +40,15 @@ export async function runDag<G extends AnyGraph>(
   const { recorder, liveness } = host;
   // Not counted as live work itself: its nodes are, and a node waiting on a
   // timer must let the flow suspend.
-  const startedAt = host.options.clock.now();
+  const startedAt = slot.record?.startedAt ?? host.options.clock.now();
+  const shape = describeGraph(graph);
+  if (!slot.record) {
+    // Not awaited: the nodes need not wait for it. Tracked, so the flow does not suspend before it lands.
+    const started = recorder.waiting(slot, 'dag', undefined, { startedAt });
+    void liveness.track(
+      recorder.write({ ...started, result: recorder.encode({ graph: shape }, `shape of ${slot.key}`) }),
+    );
+  }
   const result = await executeGraph(graph, input, {
     maxParallel: options.maxParallel,
     failurePolicy: options.failurePolicy,
@@ -46,7 +61,7 @@ export async function runDag<G extends AnyGraph>(
         normalizeStepOptions({ retry: node.retry, timeout: node.timeout }),
       ),
   });
-  const recorded = recorder.encode({ ...result, graph: describeGraph(graph) }, `result of ${slot.key}`);
+  const recorded = recorder.encode({ ...result, graph: shape }, `result of ${slot.key}`);
   const record = recorder.final(slot, 'dag', { result: recorded, startedAt });
   return host.settle(await liveness.track(recorder.write(record)));
 }
