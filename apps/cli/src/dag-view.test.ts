@@ -45,6 +45,7 @@ describe('dagsOf', () => {
       name: 'g',
       position: 1,
       key: 'dag:g#0',
+      finished: true,
       shapeRecorded: true,
       nodes: [
         { name: 'a', deps: [], status: 'completed', position: 2 },

@@ -160,6 +160,7 @@ describe('flows show', () => {
         name: 'order-checks',
         position: 1,
         key: 'dag:order-checks#0',
+        finished: true,
         shapeRecorded: true,
         nodes: [
           { name: 'validateCustomer', deps: [], status: 'completed', position: 2 },

@@ -79,7 +79,10 @@ export function renderFlow(info: FlowInfo, dags: readonly DagView[], charset: 'u
       : info.signals.map((s) => `  ${s.name} (sent ${localTime(s.sentAt)}, ${relative(s.sentAt, now)})`)),
   );
   for (const dag of dags) {
-    out.push('', `DAG ${oneLine(dag.name)} (history position ${dag.position})`);
+    out.push(
+      '',
+      `DAG ${oneLine(dag.name)} (history position ${dag.position}${dag.finished ? '' : ', running'})`,
+    );
     out.push(renderDag(dag, charset).trimEnd());
     if (!dag.shapeRecorded) {
       out.push('(dependencies are not in this history: nodes are shown without edges)');
@@ -137,6 +140,7 @@ export function flowJson(info: FlowInfo, dags: readonly DagView[]): Record<strin
       name: d.name,
       position: d.position,
       key: d.key,
+      finished: d.finished,
       shapeRecorded: d.shapeRecorded,
       nodes: d.nodes,
     })),

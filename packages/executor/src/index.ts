@@ -14,6 +14,13 @@ export type { ScheduleOptions } from './schedule.js';
 export type { ChildOptions, FlowContext, WaitForSignalOptions } from './context.js';
 export type { AnyGraph, DagOptions, DagResultOf, GraphInputOf } from './dag.js';
 export {
+  type DagHistoryEntry,
+  type DagRun,
+  type DagRunNode,
+  type DagRunsOptions,
+  dagRunsOf,
+} from './dag-history.js';
+export {
   Flow,
   type FlowDecoratorOptions,
   type FlowSource,

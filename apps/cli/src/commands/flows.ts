@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type FlowRecord, type FlowStatus, toMillis } from '@ergon/core';
+import { type FlowRecord, type FlowStatus, isTerminalStatus, toMillis } from '@ergon/core';
 import type { Command } from 'commander';
 import { dagsOf } from '../dag-view.js';
 import { usageError } from '../errors.js';
@@ -79,7 +79,7 @@ export function registerFlows(program: Command): void {
     .action(async (id: string, options: { ascii?: boolean }, command: Command) => {
       const session = Session.of(command);
       const info = await session.withClient('read', (client) => client.get(id));
-      const dags = dagsOf(info.history);
+      const dags = dagsOf(info.history, !isTerminalStatus(info.status));
       session.out.data(flowJson(info, dags));
       session.out.text(renderFlow(info, dags, options.ascii ? 'ascii' : 'unicode'));
     });

@@ -1,14 +1,14 @@
 /**
- * DAG runs found in a flow's history, laid out for a picture. A finished
- * `dag:<name>#n` record carries each node's status and the graph's shape;
- * its nodes follow it, one position each (`<name>.<node>#n`). A DAG still
- * running has no `dag:` record yet: its node records are found by their keys
- * after an empty position, and drawn without edges until the shape is known.
+ * DAG runs found in a flow's history (read by `@ergon/executor`'s
+ * `dagRunsOf`, which owns the record format), laid out for a picture with
+ * dagre. A running DAG is drawn with its edges from the shape recorded when it
+ * started; a history of an older executor gives none while it runs (nodes
+ * without edges, until it finishes).
  *
  * @module
  */
 import dagre from '@dagrejs/dagre';
-import type { HistoryEntry } from '@ergon/executor';
+import { dagRunsOf, type HistoryEntry } from '@ergon/executor';
 
 /** A node's state in a picture. */
 export type DagNodeStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
@@ -37,7 +37,7 @@ export interface DagView {
   readonly name: string;
   /** Position of the `dag:` record (reserved while it runs). */
   readonly position: number;
-  /** False while the DAG runs: the shape (edges) is recorded when it finishes. */
+  /** False when the history holds no shape (an older executor's running DAG): nodes without edges. */
   readonly shapeRecorded: boolean;
   readonly width: number;
   readonly height: number;
@@ -45,83 +45,13 @@ export interface DagView {
   readonly edges: readonly DagEdgeView[];
 }
 
-const DAG_KEY = /^dag:(.+)#(\d+)$/;
-const NODE_KEY = /^(.+)\.([^.]+)#(\d+)$/;
-const STATUSES = new Set<DagNodeStatus>(['pending', 'running', 'completed', 'failed', 'skipped']);
 /** Most nodes drawn per DAG: past it the picture would be unreadable anyway. */
 const MAX_NODES = 300;
 
 /** Every DAG run in `history` (ordered by position), laid out; `running`: the flow is not finished. */
 export function dagsOf(history: readonly HistoryEntry[], running: boolean): DagView[] {
-  const byPosition = new Map(history.map((h) => [h.position, h]));
-  const views: DagView[] = [];
-  const claimed = new Set<number>();
-  for (const entry of history) {
-    const match = entry.kind === 'dag' ? DAG_KEY.exec(entry.key) : null;
-    if (!match) continue;
-    const [, name = '', n = '0'] = match;
-    const result = isRecord(entry.result) ? entry.result : {};
-    const shape = recordedShape(result.graph, name);
-    const statuses = isRecord(result.statuses) ? result.statuses : {};
-    const count = shape?.length ?? Object.keys(statuses).length;
-    const records = new Map<string, HistoryEntry>();
-    for (let p = entry.position + 1; p <= entry.position + count; p++) {
-      const next = byPosition.get(p);
-      const node = next ? nodeOf(next.key, name, n) : undefined;
-      if (next && node !== undefined) {
-        records.set(node, next);
-        claimed.add(p);
-      }
-    }
-    const names = shape?.map((s) => s.name) ?? Object.keys(statuses);
-    const nodes = names.map((node) => ({
-      name: node,
-      deps: shape?.find((s) => s.name === node)?.deps ?? [],
-      status: statusOf(statuses[node], records.get(node)),
-      position: records.get(node)?.position,
-    }));
-    views.push(layout(name, entry.position, shape !== undefined, nodes));
-  }
-  if (running) views.push(...runningDags(history, byPosition, claimed));
-  return views.sort((a, b) => a.position - b.position);
-}
-
-/** DAGs without a `dag:` record yet: a run of `<graph>.<node>#n` step records after an empty position. */
-function runningDags(
-  history: readonly HistoryEntry[],
-  byPosition: ReadonlyMap<number, HistoryEntry>,
-  claimed: ReadonlySet<number>,
-): DagView[] {
-  const groups = new Map<string, { position: number; nodes: Map<string, HistoryEntry> }>();
-  for (const entry of history) {
-    if (entry.kind !== 'step' || claimed.has(entry.position)) continue;
-    const match = NODE_KEY.exec(entry.key);
-    if (!match) continue;
-    const [, graph = '', node = '', n = '0'] = match;
-    const id = `${graph}#${n}`;
-    let group = groups.get(id);
-    if (!group) {
-      // The reserved dag position precedes the first node and holds no record while it runs.
-      let start = entry.position - 1;
-      while (start >= 0 && byPosition.get(start)?.key.startsWith(`${graph}.`)) start--;
-      if (start < 0 || byPosition.has(start)) continue;
-      group = { position: start, nodes: new Map() };
-      groups.set(id, group);
-    }
-    group.nodes.set(node, entry);
-  }
-  return [...groups].map(([id, group]) =>
-    layout(
-      id.replace(/#\d+$/, ''),
-      group.position,
-      false,
-      [...group.nodes].map(([name, record]) => ({
-        name,
-        deps: [],
-        status: statusOf(undefined, record),
-        position: record.position,
-      })),
-    ),
+  return dagRunsOf(history, { running }).map((run) =>
+    layout(run.name, run.position, run.shapeRecorded, run.nodes),
   );
 }
 
@@ -179,42 +109,6 @@ function layout(
     nodes: laid,
     edges,
   };
-}
-
-function recordedShape(value: unknown, name: string): { name: string; deps: string[] }[] | undefined {
-  if (!isRecord(value) || !Array.isArray(value.nodes)) return undefined;
-  if (value.name !== undefined && value.name !== name) return undefined;
-  const nodes: { name: string; deps: string[] }[] = [];
-  for (const node of value.nodes) {
-    if (!isRecord(node) || typeof node.name !== 'string') return undefined;
-    const deps = Array.isArray(node.deps) ? node.deps.filter((d): d is string => typeof d === 'string') : [];
-    nodes.push({ name: node.name, deps });
-  }
-  const order = Array.isArray(value.order)
-    ? value.order.filter((o): o is string => typeof o === 'string')
-    : [];
-  if (order.length === nodes.length && order.every((o) => nodes.some((n) => n.name === o)))
-    return order.map((o) => nodes.find((n) => n.name === o)!);
-  return nodes;
-}
-
-function nodeOf(key: string, graph: string, n: string): string | undefined {
-  const prefix = `${graph}.`;
-  const suffix = `#${n}`;
-  if (!key.startsWith(prefix) || !key.endsWith(suffix)) return undefined;
-  const name = key.slice(prefix.length, key.length - suffix.length);
-  return name === '' ? undefined : name;
-}
-
-function statusOf(recorded: unknown, record: HistoryEntry | undefined): DagNodeStatus {
-  if (typeof recorded === 'string' && STATUSES.has(recorded as DagNodeStatus))
-    return recorded as DagNodeStatus;
-  if (!record) return 'pending';
-  return record.status === 'waiting' ? 'running' : record.status;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function round(n: number): number {

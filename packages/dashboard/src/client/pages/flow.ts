@@ -62,7 +62,11 @@ export function flowPage(params: URLSearchParams, session: SessionInfo): Page {
           `DAG ${dag.name}`,
           dag.shapeRecorded
             ? null
-            : h('p', { class: 'muted' }, 'Running: edges are drawn once the DAG finishes.'),
+            : h(
+                'p',
+                { class: 'muted' },
+                'This history holds no shape for the DAG (an older executor): nodes are drawn without edges.',
+              ),
           h('div', { class: 'scroll-x', id: `dag-${dag.position}` }, dagPicture(dag, select)),
           legend(),
         ),
