@@ -46,6 +46,35 @@ describe('dagsOf', () => {
     for (const n of dag?.nodes ?? []) expect(n.width).toBeGreaterThan(0);
   });
 
+  it('draws a running DAG with its edges from the shape recorded when it started', () => {
+    const graph = {
+      name: 'checks',
+      nodes: [
+        { name: 'a', deps: [] },
+        { name: 'b', deps: ['a'] },
+      ],
+      order: ['a', 'b'],
+    };
+    const [dag] = dagsOf(
+      [
+        entry(0, 'dag:checks#0', {
+          kind: 'dag',
+          status: 'waiting',
+          finishedAt: undefined,
+          result: { graph },
+        }),
+        entry(1, 'checks.a#0'),
+      ],
+      true,
+    );
+    expect(dag?.shapeRecorded).toBe(true);
+    expect(dag?.nodes.map((n) => [n.name, n.status])).toEqual([
+      ['a', 'completed'],
+      ['b', 'pending'],
+    ]);
+    expect(dag?.edges.map((e) => `${e.from}>${e.to}`)).toEqual(['a>b']);
+  });
+
   it('finds a DAG still running by its node records after the empty dag position, without edges', () => {
     const history = [
       entry(0, 'prepare#0', { kind: 'run' }),
