@@ -3,7 +3,7 @@
 // row: apps/bench has those.
 //
 //   node [--cpu-prof --cpu-prof-dir=/tmp/prof] bench/profile-store.mjs \
-//     [--store sqlite|redis] [--flows 20000] [--concurrency 50] [--steps 1] [--no-coalesce]
+//     [--store sqlite|redis|postgres] [--flows 20000] [--concurrency 50] [--steps 1] [--no-coalesce]
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,6 +76,21 @@ async function open(kind) {
     const dir = mkdtempSync(join(tmpdir(), 'ergon-prof-'));
     const store = await SqliteExecutionLog.open({ path: join(dir, 'prof.db') });
     return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  if (kind === 'postgres') {
+    const { PostgresExecutionLog } = await import('@ergon/storage-postgres');
+    const url = process.env.ERGON_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+    const schema = `ergon_prof_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+    const store = await PostgresExecutionLog.open({ url, schema });
+    return {
+      store,
+      cleanup: async () => {
+        const { execFileSync } = await import('node:child_process');
+        execFileSync('psql', [url, '-qc', `drop schema if exists ${schema} cascade`], {
+          env: { ...process.env, PGOPTIONS: '-c client_min_messages=warning' },
+        });
+      },
+    };
   }
   const { RedisExecutionLog } = await import('@ergon/storage-redis');
   const { Redis } = await import('ioredis');

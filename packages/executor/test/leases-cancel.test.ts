@@ -28,6 +28,7 @@ describe('leases and fencing', () => {
     const slow = new Proxy(h.store, {
       get(target, p, r) {
         if (p === 'renewLease') return () => new Promise(() => {}); // heartbeats never arrive
+        if (p === 'applyWrites') return undefined; // every record through recordOperation below
         if (p === 'recordOperation')
           return async (...args: Parameters<typeof recordOperation>) => {
             try {

@@ -29,6 +29,8 @@ type Fault = (method: Method, request: Record<string, unknown> | string | undefi
 function faulty(store: ExecutionLog, fault: Fault): ExecutionLog {
   return new Proxy(store, {
     get(target, property, receiver) {
+      // Call by call: no batches of writes, so every write meets `fault` as its own call.
+      if (property === 'applyWrites') return undefined;
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {

@@ -14,6 +14,8 @@
  * @module
  */
 import type {
+  BatchOutcome,
+  BatchWrite,
   CancelRequest,
   ClaimedFlow,
   ClaimRequest,
@@ -46,6 +48,8 @@ import type {
   WorkerHeartbeat,
   WorkerRecord,
 } from '@ergon/core';
+import { applyBatch } from './internal/batch.js';
+import { ReadCoalescer } from './internal/coalesce.js';
 import type { Context } from './internal/context.js';
 import { rows } from './internal/db.js';
 import { consumeSignal, readHistory, recordOperation } from './internal/history.js';
@@ -58,10 +62,9 @@ import {
   sendSignal,
   suspend,
 } from './internal/lifecycle.js';
-import { ReadCoalescer } from './internal/coalesce.js';
 import { listFlows } from './internal/list.js';
-import { setProgress } from './internal/progress.js';
 import { type Connection, connect } from './internal/open.js';
+import { setProgress } from './internal/progress.js';
 import { type FlowRow, toFlowRecord, toSignalRecord } from './internal/rows.js';
 import { heartbeatWorker, listWorkers, removeWorker } from './internal/workers.js';
 import { type PostgresExecutionLogOptions, resolveOptions } from './options.js';
@@ -181,6 +184,16 @@ export class PostgresExecutionLog implements ExecutionLog {
   /** {@inheritDoc @ergon/core#ExecutionLog.suspend} */
   suspend(request: SuspendRequest): Promise<SuspendResult> {
     return this.#ctx.db.call('suspend', 'idempotent', (repeated) => suspend(this.#ctx, request, repeated));
+  }
+
+  /**
+   * {@inheritDoc @ergon/core#ExecutionLog.applyWrites} One transaction for the batch: one commit
+   * instead of one per write.
+   */
+  applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
+    return this.#ctx.db.call('apply writes', 'idempotent', (repeated) =>
+      applyBatch(this.#ctx, writes, repeated),
+    );
   }
 
   /** {@inheritDoc @ergon/core#ExecutionLog.finishFlow} One statement for a flow without a parent. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ExecutionLog } from '@ergon/core';
+import type { BatchWrite, ExecutionLog, RecordRequest } from '@ergon/core';
 
 /**
  * Polls `check` (real time) until it holds.
@@ -54,10 +54,19 @@ export function freezableStore(store: ExecutionLog, options: FreezableOptions = 
       return (...args: unknown[]) => {
         if (frozen) return never;
         const result = value.apply(target, args);
-        if (property !== 'recordOperation' || !options.freezeAfterRecord) return result;
-        const position = (args[0] as { record: { position: number } }).record.position;
+        const freezeAfter = options.freezeAfterRecord;
+        if (!freezeAfter) return result;
+        // Records come one by one, or in batches when the runtime wrapper coalesces writes.
+        let positions: number[];
+        if (property === 'recordOperation') positions = [(args[0] as RecordRequest).record.position];
+        else if (property === 'applyWrites')
+          positions = (args[0] as BatchWrite[]).flatMap((w) =>
+            w.op === 'record' ? [w.request.record.position] : [],
+          );
+        else return result;
         return Promise.resolve(result).then((written) => {
-          if (options.freezeAfterRecord?.(position)) {
+          // Every position is offered (a predicate may count them), then the process dies.
+          if (positions.map((p) => freezeAfter(p)).includes(true)) {
             frozen = true;
             return never;
           }

@@ -20,7 +20,7 @@ import {
   type RecordResult,
 } from '@ergon/core';
 import type { Context } from './context.js';
-import { type Queryable, rows } from './db.js';
+import { type Queryable, rows, type Tx } from './db.js';
 import { toOperationRecord } from './rows.js';
 
 /** The values of a record, named as the history statements expect them. */
@@ -47,14 +47,29 @@ export async function recordOperation(ctx: Context, request: RecordRequest): Pro
   const { record } = request;
   const [written] = await rows(ctx.db.pool, ctx.q.recordFenced, recordValues(record, request));
   if (written) return { record, existed: false, cancelRequested: false };
-  return ctx.db.transaction(async (tx) => {
-    const cancelRequested = await holder(ctx, tx, request);
-    const [again] = await rows(tx, ctx.q.record, recordValues(record));
-    if (again) return { record, existed: false, cancelRequested };
-    const existing = await recordAt(ctx, tx, record.flowId, record.position);
-    if (!existing) throw new FlowNotFoundError(record.flowId);
-    return { record: existing, existed: true, cancelRequested };
-  });
+  return ctx.db.transaction((tx) => recordWhy(ctx, tx, request));
+}
+
+/**
+ * {@link recordOperation} inside the transaction `tx` (a batch of writes). Its errors are
+ * thrown before it writes anything.
+ */
+export async function recordIn(ctx: Context, tx: Tx, request: RecordRequest): Promise<RecordResult> {
+  const { record } = request;
+  const [written] = await rows(tx, ctx.q.recordFenced, recordValues(record, request));
+  if (written) return { record, existed: false, cancelRequested: false };
+  return recordWhy(ctx, tx, request);
+}
+
+/** The fenced write wrote nothing: under the flow's lock, find out why (or write it now). */
+async function recordWhy(ctx: Context, tx: Tx, request: RecordRequest): Promise<RecordResult> {
+  const { record } = request;
+  const cancelRequested = await holder(ctx, tx, request);
+  const [again] = await rows(tx, ctx.q.record, recordValues(record));
+  if (again) return { record, existed: false, cancelRequested };
+  const existing = await recordAt(ctx, tx, record.flowId, record.position);
+  if (!existing) throw new FlowNotFoundError(record.flowId);
+  return { record: existing, existed: true, cancelRequested };
 }
 
 /** Pops the oldest buffered signal `name` into the completed record at its position. */

@@ -59,27 +59,38 @@ export async function flowRecord({ db, q }: Context, id: string): Promise<FlowRe
  * `repeated`: this call's connection was lost and it runs again; a suspension it made then is its own.
  */
 export function suspend(ctx: Context, request: SuspendRequest, repeated: boolean): Promise<SuspendResult> {
-  return ctx.db.transaction(async (tx) => {
-    if (repeated) {
-      const [flow] = await rows(tx, ctx.q.fence, { id: request.flowId });
-      if (flow?.status === 'suspended' && flow.fencing_token === request.token)
-        return { outcome: 'suspended' };
-    }
-    const flow = await fence(ctx, tx, request);
-    if (flow.cancel_requested) {
-      await finish(ctx, tx, flow, { status: 'cancelled', now: request.now });
-      return { outcome: 'cancelled' };
-    }
-    const waits = ownWaits(request.waits);
-    const timers = waits.flatMap((w) => (w.kind === 'timer' ? [w.at] : []));
-    if (timers.some((at) => at <= request.now) || (await resolvedNow(ctx, tx, flow.id, waits))) {
-      return { outcome: 'ready' };
-    }
-    const runAt = timers.length > 0 ? Math.min(...timers) : undefined;
-    await rows(tx, ctx.q.suspend, { id: flow.id, waits: JSON.stringify(waits), runAt, now: request.now });
-    if (runAt !== undefined) tx.emit({ type: 'ready', queue: flow.queue, at: runAt });
-    return { outcome: 'suspended' };
-  });
+  return ctx.db.transaction((tx) => suspendIn(ctx, tx, request, repeated));
+}
+
+/**
+ * {@link suspend} inside the transaction `tx` (also a batch of writes). Its errors are thrown
+ * before it writes anything.
+ */
+export async function suspendIn(
+  ctx: Context,
+  tx: Tx,
+  request: SuspendRequest,
+  repeated: boolean,
+): Promise<SuspendResult> {
+  if (repeated) {
+    const [flow] = await rows(tx, ctx.q.fence, { id: request.flowId });
+    if (flow?.status === 'suspended' && flow.fencing_token === request.token)
+      return { outcome: 'suspended' };
+  }
+  const flow = await fence(ctx, tx, request);
+  if (flow.cancel_requested) {
+    await finish(ctx, tx, flow, { status: 'cancelled', now: request.now });
+    return { outcome: 'cancelled' };
+  }
+  const waits = ownWaits(request.waits);
+  const timers = waits.flatMap((w) => (w.kind === 'timer' ? [w.at] : []));
+  if (timers.some((at) => at <= request.now) || (await resolvedNow(ctx, tx, flow.id, waits))) {
+    return { outcome: 'ready' };
+  }
+  const runAt = timers.length > 0 ? Math.min(...timers) : undefined;
+  await rows(tx, ctx.q.suspend, { id: flow.id, waits: JSON.stringify(waits), runAt, now: request.now });
+  if (runAt !== undefined) tx.emit({ type: 'ready', queue: flow.queue, at: runAt });
+  return { outcome: 'suspended' };
 }
 
 /** True when a waited signal is buffered or a waited child has finished. */
@@ -103,15 +114,34 @@ export async function finishFlow(ctx: Context, request: FinishRequest, repeated:
     ctx.notifier.send([{ type: 'finished', flowId: request.flowId, status: request.status }]);
     return;
   }
-  await db.transaction(async (tx) => {
-    const [flow] = await rows(tx, q.fence, { id: request.flowId });
-    if (!flow) throw new FlowNotFoundError(request.flowId);
-    if (flow.fencing_token !== request.token || flow.status !== 'running') {
-      if (repeated && flow.fencing_token === request.token && flow.status === request.status) return;
-      throw new LeaseLostError(request.flowId, request.token);
-    }
-    await finish(ctx, tx, flow, values);
-  });
+  await db.transaction((tx) => finishHeld(ctx, tx, request, repeated));
+}
+
+/**
+ * {@link finishFlow} inside the transaction `tx` (a batch of writes). Its errors are thrown
+ * before it writes anything.
+ */
+export async function finishIn(
+  ctx: Context,
+  tx: Tx,
+  request: FinishRequest,
+  repeated: boolean,
+): Promise<void> {
+  const values = finishValues(request);
+  const [done] = await rows(tx, ctx.q.finishFast, { ...values, id: request.flowId, token: request.token });
+  if (done) tx.emit({ type: 'finished', flowId: request.flowId, status: request.status });
+  else await finishHeld(ctx, tx, request, repeated);
+}
+
+/** Finishes the flow under its lock, waking its parent. */
+async function finishHeld(ctx: Context, tx: Tx, request: FinishRequest, repeated: boolean): Promise<void> {
+  const [flow] = await rows(tx, ctx.q.fence, { id: request.flowId });
+  if (!flow) throw new FlowNotFoundError(request.flowId);
+  if (flow.fencing_token !== request.token || flow.status !== 'running') {
+    if (repeated && flow.fencing_token === request.token && flow.status === request.status) return;
+    throw new LeaseLostError(request.flowId, request.token);
+  }
+  await finish(ctx, tx, flow, finishValues(request));
 }
 
 function finishValues(request: {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ExecutionLog, LeaseRef } from '@ergon/core';
+import type { BatchWrite, ExecutionLog, LeaseRef } from '@ergon/core';
 
 type Fenced = 'renewLease' | 'recordOperation' | 'consumeSignal' | 'suspend' | 'finishFlow';
 const FENCED: readonly Fenced[] = ['renewLease', 'recordOperation', 'consumeSignal', 'suspend', 'finishFlow'];
@@ -21,12 +21,22 @@ export function fencingIgnoringStore(store: ExecutionLog): ExecutionLog {
     get(target, property) {
       const value = Reflect.get(target, property, target);
       if (typeof value !== 'function') return value;
-      if (!FENCED.includes(property as Fenced)) return value.bind(target);
-      return async (request: LeaseRef) => {
+      const current = async <R extends LeaseRef>(request: R): Promise<R> => {
         const flow = await target.getFlow(request.flowId);
-        const token = flow?.status === 'running' ? flow.fencingToken : request.token;
-        return value.call(target, { ...request, token });
+        return { ...request, token: flow?.status === 'running' ? flow.fencingToken : request.token };
       };
+      if (property === 'applyWrites') {
+        // Batches of writes drop fencing too, write by write.
+        return async (writes: readonly BatchWrite[]) =>
+          value.call(
+            target,
+            await Promise.all(
+              writes.map(async (w) => ({ ...w, request: await current(w.request) }) as BatchWrite),
+            ),
+          );
+      }
+      if (!FENCED.includes(property as Fenced)) return value.bind(target);
+      return async (request: LeaseRef) => value.call(target, await current(request));
     },
   });
 }
