@@ -74,10 +74,23 @@ async function lifecycle(env: ConsumeEnv, tx: Transaction): Promise<TransactionO
     status: TransactionOutcome['status'],
     settled: SettleResult,
     extra: Partial<TransactionOutcome>,
-  ) => {
+  ): TransactionOutcome => {
     const durationMs = performance.now() - started;
     recordOutcome(task.name, status, durationMs);
-    return { transactionId: tx.id, status, stages, attempts, ...settled, durationMs, ...extra };
+    // Built field by field (not spread): one shape for every outcome, and no generic copy per transaction.
+    const outcome: { -readonly [K in keyof TransactionOutcome]: TransactionOutcome[K] } = {
+      transactionId: tx.id,
+      status,
+      stages,
+      attempts,
+      settlement: settled.settlement,
+      durationMs,
+    };
+    if (settled.settleError) outcome.settleError = settled.settleError;
+    if ('result' in extra) outcome.result = extra.result;
+    if (extra.error) outcome.error = extra.error;
+    if (extra.failedStage) outcome.failedStage = extra.failedStage;
+    return outcome;
   };
   const connector = task.connectors[task.source] as NonNullable<(typeof task.connectors)[string]>;
   const finish = (action: ExceptionDecision, reason?: unknown): Promise<SettleResult> =>
