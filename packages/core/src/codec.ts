@@ -62,7 +62,8 @@ export interface Codec {
 /** The default size limit: 2 MiB. */
 export const DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
 
-type ErrorClass = abstract new (...args: never[]) => Error;
+/** An error class, as {@link registerErrorClass} takes it: any constructor of `Error`s. */
+export type ErrorClass = abstract new (...args: never[]) => Error;
 
 const errorClasses = new Map<string, ErrorClass>();
 

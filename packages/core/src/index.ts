@@ -12,6 +12,7 @@ export {
   createCodec,
   DEFAULT_MAX_BYTES,
   defaultCodec,
+  type ErrorClass,
   registerErrorClass,
 } from './codec.js';
 export type {

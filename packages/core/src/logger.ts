@@ -10,9 +10,13 @@ export type LogFields = Readonly<Record<string, unknown>>;
 
 /** A structured logger. */
 export interface Logger {
+  /** Detail for diagnosing a problem; usually off in production. */
   debug(message: string, fields?: LogFields): void;
+  /** A normal event worth recording (a worker started, a run ended). */
   info(message: string, fields?: LogFields): void;
+  /** Something unexpected that Ergon handled (a retry, a reconnect, an unknown flow type). */
   warn(message: string, fields?: LogFields): void;
+  /** A failure that needs attention (a run failed, a store call kept failing). */
   error(message: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every line. */
   child(fields: LogFields): Logger;

@@ -80,11 +80,17 @@ export class RetryPolicy {
     multiplier: 1.5,
   });
 
+  /** Total attempts including the first (≥ 1). */
   readonly maxAttempts: number;
+  /** Delay before the second attempt, in ms. */
   readonly initialDelay: number;
+  /** Upper bound of any delay, in ms. */
   readonly maxDelay: number;
+  /** Growth factor of the delay per attempt (≥ 1). */
   readonly multiplier: number;
+  /** Fraction in [0, 1] by which delays are randomised downward; 0 for none. */
   readonly jitter: number;
+  /** Per-attempt timeout in ms; undefined for none. */
   readonly timeout: number | undefined;
 
   /** @throws InvalidArgumentError (`INVALID_RETRY_POLICY`) for missing or senseless options. */

@@ -26,7 +26,9 @@ export interface Transaction<P = unknown> {
 export interface TransactionInit<P> {
   /** Defaults to a UUIDv7. */
   id?: string;
+  /** The data; it must be encodable by the codec, and is deep-frozen in the transaction. */
   payload: P;
+  /** String metadata (`traceparent`, headers); default none. */
   metadata?: Record<string, string>;
 }
 

@@ -109,14 +109,19 @@ export class PostgresExecutionLog implements ExecutionLog {
     return this.#connection.schema;
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.createFlow} `INSERT … ON CONFLICT DO NOTHING` and its NOTIFY, one statement. */
+  /**
+   * {@inheritDoc @ergon/core!ExecutionLog.createFlow}
+   *
+   * @remarks `INSERT … ON CONFLICT DO NOTHING` and its NOTIFY, one statement.
+   */
   createFlow(input: NewFlow): Promise<CreateFlowResult> {
     return this.#ctx.db.call('create flow', 'idempotent', () => createFlow(this.#ctx, input));
   }
 
   /**
-   * {@inheritDoc @ergon/core#ExecutionLog.getFlow} Reads asked for while one is in flight go
-   * together in the next statement.
+   * {@inheritDoc @ergon/core!ExecutionLog.getFlow}
+   *
+   * @remarks Reads asked for while one is in flight go together in the next statement.
    */
   getFlow(flowId: string): Promise<FlowRecord | undefined> {
     return this.#ctx.db.call('get flow', 'idempotent', async () => {
@@ -125,18 +130,22 @@ export class PostgresExecutionLog implements ExecutionLog {
     });
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.listFlows} Keyset-paged on the `(created_at, id)` index. */
+  /**
+   * {@inheritDoc @ergon/core!ExecutionLog.listFlows}
+   *
+   * @remarks Keyset-paged on the `(created_at, id)` index.
+   */
   listFlows(query: NormalizedFlowQuery): Promise<FlowPage> {
     const { db } = this.#ctx;
     return db.call('list flows', 'idempotent', () => listFlows(this.#connection.kysely, db.pool, query));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.getHistory} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.getHistory} */
   getHistory(flowId: string): Promise<OperationRecord[]> {
     return this.#ctx.db.call('get history', 'idempotent', () => readHistory(this.#ctx, flowId));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.getSignals} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.getSignals} */
   getSignals(flowId: string): Promise<SignalRecord[]> {
     const { db, q } = this.#ctx;
     return db.call('get signals', 'idempotent', async () =>
@@ -145,50 +154,66 @@ export class PostgresExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core#ExecutionLog.claim} One statement: `FOR UPDATE SKIP LOCKED` per
-   * (queue, type) on the claim index, the best `limit` updated. Not repeated when the connection
-   * is lost (the claim may have been made): its leases then expire.
+   * {@inheritDoc @ergon/core!ExecutionLog.claim}
+   *
+   * @remarks One statement: `FOR UPDATE SKIP LOCKED` per (queue, type) on the claim index, the best `limit`
+   * updated. Not repeated when the connection is lost (the claim may have been made): its leases then expire.
    */
   claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
     return this.#ctx.db.call('claim', 'never', () => claimFlows(this.#ctx, request));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.renewLease} One fenced `UPDATE`. */
+  /**
+   * {@inheritDoc @ergon/core!ExecutionLog.renewLease}
+   *
+   * @remarks One fenced `UPDATE`.
+   */
   renewLease(lease: RenewRequest): Promise<RenewResult> {
     return this.#ctx.db.call('renew lease', 'idempotent', () => renewLease(this.#ctx, lease));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.releaseLease} One fenced `UPDATE` and its NOTIFY. */
+  /**
+   * {@inheritDoc @ergon/core!ExecutionLog.releaseLease}
+   *
+   * @remarks One fenced `UPDATE` and its NOTIFY.
+   */
   releaseLease(lease: ReleaseRequest): Promise<void> {
     return this.#ctx.db.call('release lease', 'idempotent', () => releaseLease(this.#ctx, lease));
   }
 
   /**
-   * {@inheritDoc @ergon/core#ExecutionLog.recordOperation} Fencing check and first-write-wins
-   * upsert in one statement; when it writes nothing, a transaction finds out why.
+   * {@inheritDoc @ergon/core!ExecutionLog.recordOperation}
+   *
+   * @remarks Fencing check and first-write-wins upsert in one statement; when it writes nothing, a
+   * transaction finds out why.
    */
   recordOperation(request: RecordRequest): Promise<RecordResult> {
     return this.#ctx.db.call('record operation', 'idempotent', () => recordOperation(this.#ctx, request));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.consumeSignal} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.consumeSignal} */
   consumeSignal(request: ConsumeSignalRequest): Promise<RecordResult | undefined> {
     return this.#ctx.db.call('consume signal', 'idempotent', () => consumeSignal(this.#ctx, request));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.setProgress} One fenced `UPDATE` and its NOTIFY. */
+  /**
+   * {@inheritDoc @ergon/core!ExecutionLog.setProgress}
+   *
+   * @remarks One fenced `UPDATE` and its NOTIFY.
+   */
   setProgress(request: ProgressRequest): Promise<ProgressResult> {
     return this.#ctx.db.call('set progress', 'idempotent', () => setProgress(this.#ctx, request));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.suspend} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.suspend} */
   suspend(request: SuspendRequest): Promise<SuspendResult> {
     return this.#ctx.db.call('suspend', 'idempotent', (repeated) => suspend(this.#ctx, request, repeated));
   }
 
   /**
-   * {@inheritDoc @ergon/core#ExecutionLog.applyWrites} One transaction for the batch: one commit
-   * instead of one per write.
+   * {@inheritDoc @ergon/core!ExecutionLog.applyWrites}
+   *
+   * @remarks One transaction for the batch: one commit instead of one per write.
    */
   applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
     return this.#ctx.db.call('apply writes', 'idempotent', (repeated) =>
@@ -196,7 +221,11 @@ export class PostgresExecutionLog implements ExecutionLog {
     );
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.finishFlow} One statement for a flow without a parent. */
+  /**
+   * {@inheritDoc @ergon/core!ExecutionLog.finishFlow}
+   *
+   * @remarks One statement for a flow without a parent.
+   */
   finishFlow(request: FinishRequest): Promise<void> {
     return this.#ctx.db.call('finish flow', 'idempotent', (repeated) =>
       finishFlow(this.#ctx, request, repeated),
@@ -204,24 +233,34 @@ export class PostgresExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core#ExecutionLog.sendSignal} Not repeated when the connection is lost:
-   * the signal may have been buffered, and a second one would be a duplicate.
+   * {@inheritDoc @ergon/core!ExecutionLog.sendSignal}
+   *
+   * @remarks Not repeated when the connection is lost: the signal may have been buffered, and a second one
+   * would be a duplicate.
    */
   sendSignal(signal: SendSignalRequest): Promise<void> {
     return this.#ctx.db.call('send signal', 'never', () => sendSignal(this.#ctx, signal));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.requestCancel} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.requestCancel} */
   requestCancel(request: CancelRequest): Promise<FlowRecord> {
     return this.#ctx.db.call('cancel', 'idempotent', () => requestCancel(this.#ctx, request));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.nextWakeAt} One index seek per (queue, type). */
+  /**
+   * {@inheritDoc @ergon/core!ExecutionLog.nextWakeAt}
+   *
+   * @remarks One index seek per (queue, type).
+   */
   nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
     return this.#ctx.db.call('read next wake-up', 'idempotent', () => nextWakeAt(this.#ctx, filter));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.purge} Deletes in statements of at most 500 flows. */
+  /**
+   * {@inheritDoc @ergon/core!ExecutionLog.purge}
+   *
+   * @remarks Deletes in statements of at most 500 flows.
+   */
   purge(request: PurgeRequest): Promise<number> {
     return this.#ctx.db.call('purge', 'idempotent', async () => {
       let purged = 0;
@@ -235,17 +274,21 @@ export class PostgresExecutionLog implements ExecutionLog {
     });
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.heartbeatWorker} One statement: register, reap, expire, notify. */
+  /**
+   * {@inheritDoc @ergon/core!ExecutionLog.heartbeatWorker}
+   *
+   * @remarks One statement: register, reap, expire, notify.
+   */
   heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
     return this.#ctx.db.call('worker heartbeat', 'idempotent', () => heartbeatWorker(this.#ctx, request));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.listWorkers} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.listWorkers} */
   listWorkers(): Promise<WorkerRecord[]> {
     return this.#ctx.db.call('list workers', 'idempotent', () => listWorkers(this.#ctx));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.removeWorker} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.removeWorker} */
   removeWorker(request: RemoveWorkerRequest): Promise<number> {
     return this.#ctx.db.call('remove worker', 'idempotent', () => removeWorker(this.#ctx, request));
   }

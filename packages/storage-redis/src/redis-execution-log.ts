@@ -298,7 +298,11 @@ export class RedisExecutionLog implements ExecutionLog {
     });
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.setProgress} One script: fence, write, publish. */
+  /**
+   * {@inheritDoc @ergon/core!ExecutionLog.setProgress}
+   *
+   * @remarks One script: fence, write, publish.
+   */
   async setProgress(request: ProgressRequest): Promise<ProgressResult> {
     return this.#call(leaseContext('set progress', request), async () => {
       const reply = await this.#script(
@@ -347,8 +351,9 @@ export class RedisExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core#ExecutionLog.applyWrites} One script for the batch (apply-writes),
-   * each write as its own script would run it.
+   * {@inheritDoc @ergon/core!ExecutionLog.applyWrites}
+   *
+   * @remarks One script for the batch (apply-writes), each write as its own script would run it.
    */
   async applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
     const [first] = writes;
@@ -409,7 +414,11 @@ export class RedisExecutionLog implements ExecutionLog {
     });
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.heartbeatWorker} One script: register, then reap. */
+  /**
+   * {@inheritDoc @ergon/core!ExecutionLog.heartbeatWorker}
+   *
+   * @remarks One script: register, then reap.
+   */
   async heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
     const { worker, now } = request;
     return this.#call({ action: 'worker heartbeat' }, async () => {
@@ -423,7 +432,7 @@ export class RedisExecutionLog implements ExecutionLog {
     });
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.listWorkers} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.listWorkers} */
   async listWorkers(): Promise<WorkerRecord[]> {
     return this.#call({ action: 'list workers' }, async () => {
       const hash = await this.#client.hgetall(this.#keys.workers);
@@ -433,7 +442,7 @@ export class RedisExecutionLog implements ExecutionLog {
     });
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.removeWorker} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.removeWorker} */
   async removeWorker(request: RemoveWorkerRequest): Promise<number> {
     return this.#call({ action: 'remove worker' }, async () =>
       Number(

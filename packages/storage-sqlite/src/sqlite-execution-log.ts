@@ -143,12 +143,16 @@ export class SqliteExecutionLog implements ExecutionLog {
     return this.#connection.where;
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.createFlow} One IMMEDIATE transaction; `INSERT … ON CONFLICT DO NOTHING`. */
+  /**
+   * {@inheritDoc @ergon/core!ExecutionLog.createFlow}
+   *
+   * @remarks One IMMEDIATE transaction; `INSERT … ON CONFLICT DO NOTHING`.
+   */
   createFlow(input: NewFlow): Promise<CreateFlowResult> {
     return this.#runner.write(() => createFlow(this.#ctx, input));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.getFlow} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.getFlow} */
   getFlow(flowId: string): Promise<FlowRecord | undefined> {
     return this.#runner.read(() => {
       const row = this.#ctx.q.flow.get({ id: flowId });
@@ -156,39 +160,49 @@ export class SqliteExecutionLog implements ExecutionLog {
     });
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.listFlows} Keyset-paged on the `(created_at, id)` index. */
+  /**
+   * {@inheritDoc @ergon/core!ExecutionLog.listFlows}
+   *
+   * @remarks Keyset-paged on the `(created_at, id)` index.
+   */
   listFlows(query: NormalizedFlowQuery): Promise<FlowPage> {
     return this.#runner.read(() => listFlows(this.#connection.kysely, this.#adhoc, query));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.getHistory} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.getHistory} */
   getHistory(flowId: string): Promise<OperationRecord[]> {
     return this.#runner.read(() => readHistory(this.#ctx, flowId));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.getSignals} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.getSignals} */
   getSignals(flowId: string): Promise<SignalRecord[]> {
     return this.#runner.read(() => this.#ctx.q.signals.all({ flowId }).map(toSignalRecord));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.claim} Walks the `flows_claim` index per (queue, type). */
+  /**
+   * {@inheritDoc @ergon/core!ExecutionLog.claim}
+   *
+   * @remarks Walks the `flows_claim` index per (queue, type).
+   */
   claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
     return this.#runner.write(() => claimFlows(this.#ctx, request));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.renewLease} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.renewLease} */
   renewLease(lease: RenewRequest): Promise<RenewResult> {
     return this.#runner.write(() => ({ cancelRequested: renewLease(this.#ctx, lease) }));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.releaseLease} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.releaseLease} */
   releaseLease(lease: ReleaseRequest): Promise<void> {
     return this.#runner.write(() => releaseLease(this.#ctx, lease));
   }
 
   /**
-   * {@inheritDoc @ergon/core#ExecutionLog.recordOperation} Fencing check and upsert in one
-   * statement; when it writes nothing, in one IMMEDIATE transaction that finds out why.
+   * {@inheritDoc @ergon/core!ExecutionLog.recordOperation}
+   *
+   * @remarks Fencing check and upsert in one statement; when it writes nothing, in one IMMEDIATE transaction
+   * that finds out why.
    */
   recordOperation(request: RecordRequest): Promise<RecordResult> {
     const ctx = this.#ctx;
@@ -199,51 +213,61 @@ export class SqliteExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core#ExecutionLog.applyWrites} One IMMEDIATE transaction for the
-   * batch, a savepoint per write.
+   * {@inheritDoc @ergon/core!ExecutionLog.applyWrites}
+   *
+   * @remarks One IMMEDIATE transaction for the batch, a savepoint per write.
    */
   applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
     return this.#runner.write(() => applyBatch(this.#ctx, this.#outbox, this.#savepoint, writes));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.consumeSignal} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.consumeSignal} */
   consumeSignal(request: ConsumeSignalRequest): Promise<RecordResult | undefined> {
     return this.#runner.write(() => consumeSignal(this.#ctx, request));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.setProgress} One IMMEDIATE transaction: fence, write, event. */
+  /**
+   * {@inheritDoc @ergon/core!ExecutionLog.setProgress}
+   *
+   * @remarks One IMMEDIATE transaction: fence, write, event.
+   */
   setProgress(request: ProgressRequest): Promise<ProgressResult> {
     return this.#runner.write(() => setProgress(this.#ctx, request));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.suspend} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.suspend} */
   suspend(lease: SuspendRequest): Promise<SuspendResult> {
     return this.#runner.write(() => suspend(this.#ctx, lease));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.finishFlow} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.finishFlow} */
   finishFlow(request: FinishRequest): Promise<void> {
     return this.#runner.write(() => finishFlow(this.#ctx, request));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.sendSignal} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.sendSignal} */
   sendSignal(signal: SendSignalRequest): Promise<void> {
     return this.#runner.write(() => sendSignal(this.#ctx, signal));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.requestCancel} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.requestCancel} */
   requestCancel(request: CancelRequest): Promise<FlowRecord> {
     return this.#runner.write(() => requestCancel(this.#ctx, request));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.nextWakeAt} One index seek per (queue, type). */
+  /**
+   * {@inheritDoc @ergon/core!ExecutionLog.nextWakeAt}
+   *
+   * @remarks One index seek per (queue, type).
+   */
   nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
     return this.#runner.read(() => nextWakeAt(this.#ctx, filter));
   }
 
   /**
-   * {@inheritDoc @ergon/core#ExecutionLog.purge} Deletes in transactions of 100 flows, so other
-   * connections get the write lock in between.
+   * {@inheritDoc @ergon/core!ExecutionLog.purge}
+   *
+   * @remarks Deletes in transactions of 100 flows, so other connections get the write lock in between.
    */
   async purge(request: PurgeRequest): Promise<number> {
     const { finishedBefore, limit } = request;
@@ -258,17 +282,21 @@ export class SqliteExecutionLog implements ExecutionLog {
     return purged;
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.heartbeatWorker} One IMMEDIATE transaction: register, then reap. */
+  /**
+   * {@inheritDoc @ergon/core!ExecutionLog.heartbeatWorker}
+   *
+   * @remarks One IMMEDIATE transaction: register, then reap.
+   */
   async heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
     return { reaped: await this.#runner.write(() => heartbeatWorker(this.#ctx, request)) };
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.listWorkers} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.listWorkers} */
   listWorkers(): Promise<WorkerRecord[]> {
     return this.#runner.read(() => listWorkers(this.#ctx));
   }
 
-  /** {@inheritDoc @ergon/core#ExecutionLog.removeWorker} */
+  /** {@inheritDoc @ergon/core!ExecutionLog.removeWorker} */
   removeWorker(request: RemoveWorkerRequest): Promise<number> {
     return this.#runner.write(() => removeWorker(this.#ctx, request));
   }

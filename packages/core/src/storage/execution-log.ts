@@ -48,16 +48,23 @@ export interface StoreCallOptions {
 
 /** Input of {@link ExecutionLog.createFlow}. */
 export interface NewFlow extends StoreCallOptions {
+  /** The flow's id: unique in the store; creating an existing id returns that flow unchanged. */
   readonly id: string;
+  /** The flow type's registered name; only workers that know it claim the flow. */
   readonly type: string;
+  /** The queue it waits in; workers claim from the queues they are given. */
   readonly queue: string;
   /** Encoded input. */
   readonly input: string;
+  /** Higher is claimed first among ready flows of a queue. */
   readonly priority: number;
   /** When it may first run. */
   readonly runAt: number;
+  /** The parent flow, for a child flow; the parent is woken when this one finishes. */
   readonly parentId?: string | undefined;
+  /** The W3C `traceparent` of its creator, so every run of the flow joins that trace. */
   readonly traceContext?: string | undefined;
+  /** The caller's current time (ms since epoch): stores never read a clock of their own. */
   readonly now: number;
 }
 
@@ -71,6 +78,7 @@ export interface CreateFlowResult {
 
 /** Input of {@link ExecutionLog.claim}. */
 export interface ClaimRequest extends StoreCallOptions {
+  /** The claiming worker, recorded as the lease owner. */
   readonly workerId: string;
   /** Only flows of these types (non-empty, no duplicates). */
   readonly types: readonly string[];
@@ -78,7 +86,9 @@ export interface ClaimRequest extends StoreCallOptions {
   readonly queues: readonly string[];
   /** At most this many flows: 1 to {@link MAX_CLAIM_LIMIT}. */
   readonly limit: number;
+  /** Length of the lease taken on each claimed flow. */
   readonly leaseMs: number;
+  /** The caller's current time (ms): flows due by then are claimable; leases run from it. */
   readonly now: number;
   /** Optional: claim only this flow (it must still be ready and match types and queues). */
   readonly flowId?: string | undefined;
@@ -89,13 +99,17 @@ export const MAX_CLAIM_LIMIT = 1000;
 
 /** A flow claimed by a worker, with the token its writes must carry. */
 export interface ClaimedFlow {
+  /** The flow as claimed: status `running`, lease owner and expiry set. */
   readonly flow: FlowRecord;
+  /** The fencing token of this claim: every write for the flow must carry it until the lease ends. */
   readonly token: number;
 }
 
 /** Who is writing: the flow and the fencing token of the claim. */
 export interface LeaseRef {
+  /** The flow written to. */
   readonly flowId: string;
+  /** The fencing token of the writer's claim; a stale one is refused with `LEASE_LOST`. */
   readonly token: number;
 }
 
@@ -103,6 +117,7 @@ export interface LeaseRef {
 export interface RenewRequest extends LeaseRef, StoreCallOptions {
   /** The lease runs until `now + leaseMs`. */
   readonly leaseMs: number;
+  /** The caller's current time (ms). */
   readonly now: number;
 }
 
@@ -114,6 +129,7 @@ export interface RenewResult {
 
 /** Input of {@link ExecutionLog.releaseLease}. */
 export interface ReleaseRequest extends LeaseRef, StoreCallOptions {
+  /** The caller's current time (ms): the flow is claimable again from then (or `retryAt`). */
   readonly now: number;
   /**
    * Why the run is given up (an encoded error), when it is abandoned rather than handed over:
@@ -152,23 +168,34 @@ export interface ConsumeSignalRequest extends LeaseRef, StoreCallOptions {
 export interface SuspendRequest extends LeaseRef, StoreCallOptions {
   /** What the flow waits for; at least one. */
   readonly waits: readonly Wait[];
+  /** The caller's current time (ms): timers in `waits` that are due by then make the flow ready. */
   readonly now: number;
 }
 
 /** What {@link ExecutionLog.suspend} reports. */
 export type SuspendResult =
   /** The flow is suspended and the lease released; some worker resumes it when a wait resolves. */
-  | { readonly outcome: 'suspended' }
+  | {
+      /** Suspended: the caller's lease ended. */
+      readonly outcome: 'suspended';
+    }
   /** A wait had already resolved (signal buffered, child finished, timer due): the caller keeps the lease and runs again. */
-  | { readonly outcome: 'ready' }
+  | {
+      /** Ready: the caller still holds the lease and runs the flow again. */
+      readonly outcome: 'ready';
+    }
   /** Cancellation was requested; the flow is now cancelled. */
-  | { readonly outcome: 'cancelled' };
+  | {
+      /** Cancelled: the flow is terminal; the caller stops. */
+      readonly outcome: 'cancelled';
+    };
 
 /** The statuses {@link ExecutionLog.finishFlow} may write. */
 export type FinishStatus = 'completed' | 'failed' | 'cancelled';
 
 /** Input of {@link ExecutionLog.finishFlow}. */
 export interface FinishRequest extends LeaseRef, StoreCallOptions {
+  /** The terminal status to write. */
   readonly status: FinishStatus;
   /** Encoded result (completed). */
   readonly result?: string | undefined;
@@ -177,6 +204,7 @@ export interface FinishRequest extends LeaseRef, StoreCallOptions {
    * {@link ExecutionLog.requestCancel} wins: this one is kept only when none was.
    */
   readonly error?: string | undefined;
+  /** The caller's current time (ms), recorded as `finishedAt`. */
   readonly now: number;
 }
 
@@ -190,6 +218,7 @@ export const MAX_PROGRESS_BYTES = 16 * 1024;
 export interface ProgressRequest extends LeaseRef, StoreCallOptions {
   /** The encoded progress value (the codec's text), at most {@link MAX_PROGRESS_BYTES}. */
   readonly progress: string;
+  /** The caller's current time (ms), recorded as `progressAt`. */
   readonly now: number;
 }
 
@@ -204,32 +233,62 @@ export interface ProgressResult {
  * `recordOperation`, `suspend` or `finishFlow` call.
  */
 export type BatchWrite =
-  | { readonly op: 'record'; readonly request: RecordRequest }
-  | { readonly op: 'suspend'; readonly request: SuspendRequest }
-  | { readonly op: 'finish'; readonly request: FinishRequest };
+  | {
+      /** A {@link ExecutionLog.recordOperation} call. */
+      readonly op: 'record';
+      /** Its request. */
+      readonly request: RecordRequest;
+    }
+  | {
+      /** A {@link ExecutionLog.suspend} call. */
+      readonly op: 'suspend';
+      /** Its request. */
+      readonly request: SuspendRequest;
+    }
+  | {
+      /** A {@link ExecutionLog.finishFlow} call. */
+      readonly op: 'finish';
+      /** Its request. */
+      readonly request: FinishRequest;
+    };
 
 /** What one write of a batch did: the value its single call returns, or the error it throws. */
 export type BatchOutcome =
-  | { readonly ok: true; readonly value: RecordResult | SuspendResult | undefined }
-  | { readonly ok: false; readonly error: unknown };
+  | {
+      /** The write succeeded. */
+      readonly ok: true;
+      /** What its single call returns (`undefined` for a finish). */
+      readonly value: RecordResult | SuspendResult | undefined;
+    }
+  | {
+      /** The write failed; the other writes of the batch are unaffected. */
+      readonly ok: false;
+      /** What its single call throws (`LeaseLostError`, …). */
+      readonly error: unknown;
+    };
 
 /** The most writes one {@link ExecutionLog.applyWrites} call gets. */
 export const MAX_BATCH_WRITES = 256;
 
 /** Input of {@link ExecutionLog.sendSignal}. */
 export interface SendSignalRequest extends StoreCallOptions {
+  /** The flow to signal. */
   readonly flowId: string;
+  /** The signal name; the flow receives it with `waitForSignal(name)`. */
   readonly name: string;
   /** Encoded payload. */
   readonly payload: string;
+  /** The caller's current time (ms), recorded as `sentAt`. */
   readonly now: number;
 }
 
 /** Input of {@link ExecutionLog.requestCancel}. */
 export interface CancelRequest extends StoreCallOptions {
+  /** The flow to cancel. */
   readonly flowId: string;
   /** Encoded reason (a `FlowCancelledError`), stored as the flow's error. */
   readonly error: string;
+  /** The caller's current time (ms). */
   readonly now: number;
 }
 
@@ -245,8 +304,11 @@ export interface WakeFilter extends StoreCallOptions {
 export interface FlowQuery extends StoreCallOptions {
   /** One status or several (each one of {@link FlowStatus}). */
   readonly status?: FlowStatus | readonly FlowStatus[] | undefined;
+  /** Only flows of this type. */
   readonly type?: string | undefined;
+  /** Only flows in this queue. */
   readonly queue?: string | undefined;
+  /** Only the children of this flow. */
   readonly parentId?: string | undefined;
   /** Created at or after (ms). */
   readonly since?: number | undefined;
@@ -261,19 +323,32 @@ export interface FlowQuery extends StoreCallOptions {
  * `listFlows` receives. Statuses are a list, the limit is set and the cursor decoded.
  */
 export interface NormalizedFlowQuery extends StoreCallOptions {
+  /** Only flows in one of these statuses. */
   readonly statuses?: readonly FlowStatus[] | undefined;
+  /** Only flows of this type. */
   readonly type?: string | undefined;
+  /** Only flows in this queue. */
   readonly queue?: string | undefined;
+  /** Only the children of this flow. */
   readonly parentId?: string | undefined;
+  /** Only flows created at or after this time (ms). */
   readonly since?: number | undefined;
   /** 1 to 1000. */
   readonly limit: number;
   /** Flows strictly after this one in newest-first order. */
-  readonly after?: { readonly createdAt: number; readonly id: string } | undefined;
+  readonly after?:
+    | {
+        /** The `createdAt` of the last flow of the previous page. */
+        readonly createdAt: number;
+        /** Its id (breaks ties of `createdAt`). */
+        readonly id: string;
+      }
+    | undefined;
 }
 
 /** A page of flows, newest first. */
 export interface FlowPage {
+  /** The flows of this page, newest first. */
   readonly flows: readonly FlowRecord[];
   /** Pass as `cursor` for the next page; undefined on the last page. */
   readonly nextCursor?: string | undefined;
@@ -293,13 +368,37 @@ export type ReadOptions = StoreCallOptions;
 /** An event a store may emit so idle workers wake without polling. */
 export type StoreEvent =
   /** A flow became claimable now, or at `at` when given. */
-  | { readonly type: 'ready'; readonly queue: string; readonly at?: number | undefined }
+  | {
+      /** Discriminant. */
+      readonly type: 'ready';
+      /** The queue the flow is in (workers of other queues ignore the event). */
+      readonly queue: string;
+      /** When it becomes claimable (ms), if later than now. */
+      readonly at?: number | undefined;
+    }
   /** A flow reached a terminal state. */
-  | { readonly type: 'finished'; readonly flowId: string; readonly status: FlowStatus }
+  | {
+      /** Discriminant. */
+      readonly type: 'finished';
+      /** The flow. */
+      readonly flowId: string;
+      /** Its terminal status. */
+      readonly status: FlowStatus;
+    }
   /** Cancellation was requested for a running flow: its worker stops it now. */
-  | { readonly type: 'cancel-requested'; readonly flowId: string }
+  | {
+      /** Discriminant. */
+      readonly type: 'cancel-requested';
+      /** The flow to stop. */
+      readonly flowId: string;
+    }
   /** A running flow reported progress ({@link ExecutionLog.setProgress}): read its record for the value. */
-  | { readonly type: 'progress'; readonly flowId: string };
+  | {
+      /** Discriminant. */
+      readonly type: 'progress';
+      /** The flow whose progress changed. */
+      readonly flowId: string;
+    };
 
 /** A listener of store events. */
 export type StoreListener = (event: StoreEvent) => void;

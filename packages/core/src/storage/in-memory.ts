@@ -171,7 +171,11 @@ export class InMemoryExecutionLog implements ExecutionLog {
     this.#emit({ type: 'ready', queue: flow.queue, at: runAt > lease.now ? runAt : undefined });
   }
 
-  /** {@inheritDoc ExecutionLog.applyWrites} Write by write, as the single calls. */
+  /**
+   * {@inheritDoc ExecutionLog.applyWrites}
+   *
+   * @remarks Write by write, as the single calls.
+   */
   applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
     return applyEach(writes, (write) => applyWrite(this, write));
   }

@@ -61,7 +61,14 @@ export function encodeCursor(createdAt: number, id: string): string {
 }
 
 /** Reads a cursor made by {@link encodeCursor}. @throws InvalidArgumentError for anything else. */
-export function decodeCursor(cursor: string | undefined): { createdAt: number; id: string } | undefined {
+export function decodeCursor(cursor: string | undefined):
+  | {
+      /** The `createdAt` of the last flow of the previous page. */
+      createdAt: number;
+      /** Its id. */
+      id: string;
+    }
+  | undefined {
   if (cursor === undefined) return undefined;
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(String(cursor), 'base64url').toString()) as [

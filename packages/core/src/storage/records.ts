@@ -25,19 +25,42 @@ export function isTerminalStatus(status: FlowStatus): boolean {
 /** Something a suspended flow waits for. It wakes on the first one that resolves. */
 export type Wait =
   /** A durable timer: due at `at` (ms since epoch). Sleeps, signal timeouts, long retry backoffs. */
-  | { readonly kind: 'timer'; readonly at: number; readonly position: number }
+  | {
+      /** Discriminant. */
+      readonly kind: 'timer';
+      /** When the timer is due (ms since epoch). */
+      readonly at: number;
+      /** The history position of the operation that waits (the sleep, the signal wait, the step). */
+      readonly position: number;
+    }
   /** A signal of this name sent to the flow. */
-  | { readonly kind: 'signal'; readonly name: string; readonly position: number }
+  | {
+      /** Discriminant. */
+      readonly kind: 'signal';
+      /** The signal name waited for. */
+      readonly name: string;
+      /** The history position of the signal wait. */
+      readonly position: number;
+    }
   /** A child flow reaching a terminal state. */
-  | { readonly kind: 'child'; readonly flowId: string; readonly position: number };
+  | {
+      /** Discriminant. */
+      readonly kind: 'child';
+      /** The child flow's id. */
+      readonly flowId: string;
+      /** The history position of the `ctx.child` call. */
+      readonly position: number;
+    };
 
 /** A flow instance as stored. */
 export interface FlowRecord {
+  /** The flow's id, unique in the store. */
   readonly id: string;
   /** The registered flow type name. */
   readonly type: string;
   /** Routing queue; workers claim only from their queues. */
   readonly queue: string;
+  /** Where the flow is in its life; see {@link FlowStatus}. */
   readonly status: FlowStatus;
   /** Higher runs first among ready flows. */
   readonly priority: number;
@@ -92,8 +115,11 @@ export interface FlowRecord {
   readonly progressAt?: number | undefined;
   /** W3C trace context of the flow's creator, so resumes join one trace. */
   readonly traceContext?: string | undefined;
+  /** When the flow was created (ms since epoch). */
   readonly createdAt: number;
+  /** When the record last changed (ms since epoch). */
   readonly updatedAt: number;
+  /** When the flow reached a terminal status (ms since epoch). */
   readonly finishedAt?: number | undefined;
 }
 
@@ -109,12 +135,15 @@ export type OperationStatus = 'completed' | 'failed' | 'waiting';
 
 /** One entry of a flow's history, at a position in call order. */
 export interface OperationRecord {
+  /** The flow this record belongs to. */
   readonly flowId: string;
   /** 0-based position in call order. */
   readonly position: number;
   /** `name#n`: the operation's name and how many earlier calls had the same name. */
   readonly key: string;
+  /** What kind of durable operation it is. */
   readonly kind: OperationKind;
+  /** `completed` or `failed` (final, first write wins), or `waiting`. */
   readonly status: OperationStatus;
   /** Attempts made so far (steps); 1 for other kinds. */
   readonly attempts: number;
@@ -124,7 +153,9 @@ export interface OperationRecord {
   readonly error?: string | undefined;
   /** For `waiting` records: when the wait ends (timer due, signal timeout, next retry attempt). */
   readonly wakeAt?: number | undefined;
+  /** When the operation started (ms since epoch). */
   readonly startedAt: number;
+  /** When it reached its final status (ms since epoch). */
   readonly finishedAt?: number | undefined;
   /**
    * Recording order of final records within the flow, assigned by the engine
@@ -136,11 +167,14 @@ export interface OperationRecord {
 
 /** A buffered signal. */
 export interface SignalRecord {
+  /** The flow the signal was sent to. */
   readonly flowId: string;
   /** Store-assigned, increasing per flow: FIFO order. */
   readonly seq: number;
+  /** The signal name. */
   readonly name: string;
   /** Encoded payload. */
   readonly payload: string;
+  /** When it was sent (ms since epoch). */
   readonly sentAt: number;
 }

@@ -21,7 +21,9 @@ export interface WorkerInfo {
   readonly kind: WorkerKind;
   /** A task runner's task name; a worker's optional label. */
   readonly name?: string | undefined;
+  /** Host name of its machine. */
   readonly host: string;
+  /** Its process id on that host (a dead pid on the same host is declared dead at once). */
   readonly pid: number;
   /** Queues it claims from. */
   readonly queues: readonly string[];
@@ -48,6 +50,7 @@ export interface WorkerRecord extends WorkerInfo {
 export interface WorkerHeartbeat extends StoreCallOptions {
   /** The worker, registered (or updated) as of `now`. */
   readonly worker: WorkerInfo;
+  /** The caller's current time (ms), recorded as `lastSeenAt`. */
   readonly now: number;
   /**
    * Workers not heard from for longer than this are dead: the same call removes
@@ -65,7 +68,9 @@ export interface HeartbeatResult {
 
 /** Input of `removeWorker`. */
 export interface RemoveWorkerRequest extends StoreCallOptions {
+  /** The worker to remove from the registry. */
   readonly workerId: string;
+  /** The caller's current time (ms). */
   readonly now: number;
   /**
    * Also expire every lease it holds: for a worker known to be dead (its

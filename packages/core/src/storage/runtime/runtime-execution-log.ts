@@ -191,7 +191,11 @@ export class RuntimeExecutionLog {
     });
   }
 
-  /** {@inheritDoc ExecutionLog.claim} A limit of 0, or no types or queues, claims nothing. */
+  /**
+   * {@inheritDoc ExecutionLog.claim}
+   *
+   * @remarks A limit of 0, or no types or queues, claims nothing.
+   */
   claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
     return this.#call('claim', request, () => {
       const { types, queues } = checkClaim(request);
@@ -240,7 +244,11 @@ export class RuntimeExecutionLog {
     });
   }
 
-  /** {@inheritDoc ExecutionLog.setProgress} @throws ProgressTooLargeError before any store sees the value. */
+  /**
+   * {@inheritDoc ExecutionLog.setProgress}
+   *
+   * @throws ProgressTooLargeError before any store sees the value.
+   */
   setProgress(request: ProgressRequest): Promise<ProgressResult> {
     return this.#call('set progress', request, () => {
       checkProgress(request);
@@ -287,7 +295,11 @@ export class RuntimeExecutionLog {
     });
   }
 
-  /** {@inheritDoc ExecutionLog.nextWakeAt} No types or queues: undefined. */
+  /**
+   * {@inheritDoc ExecutionLog.nextWakeAt}
+   *
+   * @remarks No types or queues: undefined.
+   */
   nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
     return this.#call('read next wake-up', filter, () => {
       const { types, queues } = checkWakeFilter(filter);
@@ -297,7 +309,11 @@ export class RuntimeExecutionLog {
     });
   }
 
-  /** {@inheritDoc ExecutionLog.purge} A limit of 0 purges nothing. */
+  /**
+   * {@inheritDoc ExecutionLog.purge}
+   *
+   * @remarks A limit of 0 purges nothing.
+   */
   purge(request: PurgeRequest): Promise<number> {
     return this.#call('purge', request, () => {
       checkPurge(request);
