@@ -55,7 +55,9 @@ export function watchConnection(client: RedisClient, logger: Logger, role: strin
 export async function ensureConnected(client: RedisClient, timeoutMs: number): Promise<void> {
   await withTimeout(
     (async () => {
-      if (client.status === 'wait') await client.connect();
+      // A first connection dropped or refused while opening (a restart, CLIENT KILL) is not the
+      // end: ioredis connects again, and the ping waits for it in its queue until the timeout.
+      if (client.status === 'wait') await client.connect().catch(() => {});
       await client.ping();
     })(),
     timeoutMs,
@@ -129,7 +131,8 @@ export async function openSubscriber(
   try {
     await withTimeout(
       (async () => {
-        if (subscriber.status === 'wait') await subscriber.connect();
+        // As in ensureConnected: a dropped first connection is followed by another.
+        if (subscriber.status === 'wait') await subscriber.connect().catch(() => {});
         await subscriber.subscribe(options.channel);
       })(),
       options.timeoutMs,
