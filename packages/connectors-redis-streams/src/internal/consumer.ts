@@ -115,7 +115,7 @@ export class StreamConsumer {
         const blockMs =
           out.length > 0 ? 0 : Math.max(1, Math.min(this.#options.blockMs, this.#nextClaimAt - Date.now()));
         const fresh = await this.#read(count - out.length, blockMs, signal);
-        for (const entry of fresh) out.push({ ...entry, deliveries: 1 });
+        for (const entry of fresh) out.push({ id: entry.id, fields: entry.fields, deliveries: 1 });
       }
     } catch (error) {
       // Entries delivered in a reply we did not get are pending here: look for them next time.

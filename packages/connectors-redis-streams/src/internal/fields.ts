@@ -69,12 +69,18 @@ export function toTransaction<P>(
   let payloadBytes: Buffer | undefined;
   let id: string | undefined;
   const metadata: Record<string, string> = {};
+  const payloadName = bytesOf(payloadField);
+  const idName = idField === false ? undefined : bytesOf(idField);
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = text(fields[i] as Buffer, 'a field name', entry.id);
+    const nameBytes = fields[i] as Buffer;
     const value = fields[i + 1] as Buffer;
-    if (name === payloadField) payloadBytes = value;
-    else if (name === idField) id = text(value, `field ${name}`, entry.id);
-    else metadata[name] = text(value, `field ${name}`, entry.id);
+    // The id and payload fields are recognised by their bytes, without decoding every name.
+    if (payloadName.equals(nameBytes)) payloadBytes = value;
+    else if (idName?.equals(nameBytes)) id = text(value, `field ${idField}`, entry.id);
+    else {
+      const name = text(nameBytes, 'a field name', entry.id);
+      metadata[name] = text(value, `field ${name}`, entry.id);
+    }
   }
   if (payloadBytes === undefined) {
     throw new SerializationError(
@@ -112,6 +118,18 @@ export function toTransaction<P>(
     },
     { decoded: true },
   );
+}
+
+const fieldNames = new Map<string, Buffer>();
+
+/** The UTF-8 bytes of a field name (kept: a connector has one or two). */
+function bytesOf(name: string): Buffer {
+  let bytes = fieldNames.get(name);
+  if (!bytes) {
+    bytes = Buffer.from(name, 'utf8');
+    if (fieldNames.size < 64) fieldNames.set(name, bytes);
+  }
+  return bytes;
 }
 
 /** UTF-8 text of a field, or `CODEC_MALFORMED`. */
