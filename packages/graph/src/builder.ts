@@ -36,7 +36,12 @@ export type TypedNodeRun<I, Deps, R> = (deps: Deps, input: I, ctx: NodeContext) 
  */
 export class GraphBuilder<I, O extends Record<string, unknown> = {}> {
   /** Type-only carrier of `I` and `O`; always `undefined` at run time. */
-  declare readonly '~types'?: { readonly input: I; readonly outputs: O };
+  declare readonly '~types'?: {
+    /** The graph's input type. */
+    readonly input: I;
+    /** The nodes' output types by name. */
+    readonly outputs: O;
+  };
   readonly #name: string;
   #nodes: readonly GraphNodeDefinition<I>[] = [];
 

@@ -46,7 +46,7 @@ export interface ExecuteGraphOptions<I = unknown> {
 }
 
 /** Fields every {@link GraphResult} has. */
-interface GraphResultBase {
+export interface GraphResultBase {
   /** Errors of failed nodes by name, in failure order. */
   readonly failed: Readonly<Record<string, Error>>;
   /** Nodes that never ran because something they depend on failed, in `graph.order`. */

@@ -5,7 +5,7 @@
  * @module
  */
 import type { RetryPolicyOptions } from '@ergon/core';
-import type { Graph } from './graph.js';
+import type { Graph, GraphEdge } from './graph.js';
 import { mapControls } from './internal/text.js';
 
 /** The parsed form of {@link toJSON}'s output. */
@@ -15,7 +15,7 @@ export interface GraphJson {
   /** Nodes in declaration order. */
   readonly nodes: readonly GraphJsonNode[];
   /** One edge per dependency, `from` the dependency `to` the dependent. */
-  readonly edges: readonly { readonly from: string; readonly to: string }[];
+  readonly edges: readonly GraphEdge[];
   /** The graph's topological order (`graph.order`). */
   readonly order: readonly string[];
 }

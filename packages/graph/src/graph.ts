@@ -12,6 +12,14 @@ export interface FromNodesOptions {
   readonly name?: string;
 }
 
+/** A dependency between two nodes: `to` runs after `from`. */
+export interface GraphEdge {
+  /** The node depended on. */
+  readonly from: string;
+  /** The node that depends on it. */
+  readonly to: string;
+}
+
 /**
  * A validated DAG: no cycles, no unknown dependencies, no duplicate names.
  * Immutable once built, so one graph may run many times, concurrently.
@@ -34,7 +42,12 @@ export class Graph<I = unknown, O extends Record<string, unknown> = Record<strin
    */
   readonly order: readonly string[];
   /** Type-only carrier of `I` and `O`; always `undefined` at run time. */
-  declare readonly '~types'?: { readonly input: I; readonly outputs: O };
+  declare readonly '~types'?: {
+    /** The graph's input type. */
+    readonly input: I;
+    /** The nodes' output types by name. */
+    readonly outputs: O;
+  };
 
   readonly #byName: ReadonlyMap<string, GraphNode<I>>;
   readonly #dependents: ReadonlyMap<string, readonly string[]>;
@@ -75,7 +88,7 @@ export class Graph<I = unknown, O extends Record<string, unknown> = Record<strin
   }
 
   /** Every edge as `{ from: dependency, to: dependent }`, grouped by dependent in declaration order. */
-  edges(): { from: string; to: string }[] {
+  edges(): GraphEdge[] {
     return this.nodes.flatMap((n) => n.deps.map((from) => ({ from, to: n.name })));
   }
 }

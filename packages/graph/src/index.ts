@@ -21,11 +21,12 @@ export {
   type FailurePolicy,
   type GraphCompleted,
   type GraphFailed,
+  type GraphResultBase,
   type GraphResult,
   type RunNode,
 } from './execute.js';
 export { describeGraph, type GraphJson, type GraphJsonNode, toDot, toJSON, toMermaid } from './export.js';
-export { type FromNodesOptions, Graph } from './graph.js';
+export { type FromNodesOptions, Graph, type GraphEdge } from './graph.js';
 export type {
   GraphNode,
   GraphNodeDefinition,

@@ -74,8 +74,11 @@ export interface TelemetryOptions {
   readonly serviceVersion?: string;
   /** More resource attributes (e.g. `deployment.environment.name`). */
   readonly attributes?: Readonly<Record<string, string | number | boolean>>;
+  /** Traces: their exporter and sampling. Left out: no tracer provider. */
   readonly traces?: TracesOptions;
+  /** Metrics: their exporter or Prometheus endpoint. Left out: no meter provider. */
   readonly metrics?: MetricsOptions;
+  /** The global OpenTelemetry logger provider (for OTLP log transports). Left out: none. */
   readonly logs?: LogsOptions;
 }
 
@@ -84,7 +87,10 @@ export interface Telemetry {
   /** The resource (service.name, host.name, process.pid, …) every signal carries. */
   readonly resource: Resource;
   /** Where Prometheus can scrape, when `metrics.exporter` is `'prometheus'`. */
-  readonly prometheus?: { readonly url: string };
+  readonly prometheus?: {
+    /** The scrape URL, e.g. `http://localhost:9464/metrics` (the real port when `port: 0`). */
+    readonly url: string;
+  };
   /** Exports everything buffered now (spans, pushed metrics, log records). */
   flush(): Promise<void>;
   /**

@@ -19,6 +19,7 @@ import { OtlpLogTransport } from './otlp-log-transport.js';
 
 /** One JSON line per entry to a stream: `process.stdout` unless `stream` is given. */
 export interface ConsoleTransportOptions {
+  /** Selects this transport. */
   readonly type: 'console';
   /** Where lines are written. Default `process.stdout`. It is never ended by the logger. */
   readonly stream?: NodeJS.WritableStream;
@@ -26,7 +27,9 @@ export interface ConsoleTransportOptions {
 
 /** Appends JSON lines to one file (its directory is created when missing). */
 export interface FileTransportOptions {
+  /** Selects this transport. */
   readonly type: 'file';
+  /** The file to append to. */
   readonly path: string;
 }
 
@@ -35,8 +38,11 @@ export interface FileTransportOptions {
  * `filename` is replaced by the date, e.g. `app-%DATE%.log`.
  */
 export interface RotatingFileTransportOptions {
+  /** Selects this transport. */
   readonly type: 'rotating-file';
+  /** The directory of the files (created when missing). */
   readonly dirname: string;
+  /** File name pattern; `%DATE%` is replaced by the date (`app-%DATE%.log`). */
   readonly filename: string;
   /** Rotate past this size: bytes, or `'10k'`, `'20m'`, `'1g'`. Default: no size limit. */
   readonly maxSize?: string | number;
@@ -54,9 +60,11 @@ export interface RotatingFileTransportOptions {
  * logger provider that `setupTelemetry({ logs })` registers.
  */
 export interface OtlpTransportOptions {
+  /** Selects this transport. */
   readonly type: 'otlp';
   /** A collector's logs endpoint, e.g. `http://localhost:4318/v1/logs`. */
   readonly url?: string;
+  /** Extra HTTP headers for the collector (with `url`). */
   readonly headers?: Readonly<Record<string, string>>;
 }
 

@@ -81,7 +81,14 @@ export class ConsumerPolicy {
   /** Per-transaction timeout in ms. */
   readonly transactionTimeout: number | undefined;
   /** Empty-queue back-off, in ms. */
-  readonly emptyQueue: Readonly<{ initialDelay: number; multiplier: number; maxDelay: number }>;
+  readonly emptyQueue: Readonly<{
+    /** Wait after the first empty fetch, in ms. */
+    initialDelay: number;
+    /** Growth of the wait per further empty fetch. */
+    multiplier: number;
+    /** Cap of the wait, in ms. */
+    maxDelay: number;
+  }>;
   /** The retry policy of each stage. */
   readonly retry: Readonly<Record<ConsumerStage, RetryPolicy>>;
   /** Settlement of a failed transaction when its exception handler does not decide. */
@@ -131,7 +138,10 @@ export class ConsumerPolicy {
   }
 
   /** Plain data (durations in ms) that rebuilds this policy, minus the retry policies' classes. */
-  toJSON(): ConsumerPolicyOptions & { retry: Record<ConsumerStage, RetryPolicy> } {
+  toJSON(): ConsumerPolicyOptions & {
+    /** The retry policy of every stage (as policies, not plain data). */
+    retry: Record<ConsumerStage, RetryPolicy>;
+  } {
     return {
       mode: this.mode,
       concurrency: this.concurrency,

@@ -70,7 +70,10 @@ export class ProducerPolicy {
   }
 
   /** Plain data (durations in ms) that rebuilds this policy. */
-  toJSON(): ProducerPolicyOptions & { retry: Record<ProducerStage, RetryPolicy> } {
+  toJSON(): ProducerPolicyOptions & {
+    /** The retry policy of every stage (as policies, not plain data). */
+    retry: Record<ProducerStage, RetryPolicy>;
+  } {
     return {
       concurrency: this.concurrency,
       batchSize: this.batchSize,

@@ -61,10 +61,13 @@ export interface RunOptions {
    * `'500ms'`). For a run in this process (not with `workers` above 1).
    */
   readonly registry?: {
+    /** The store whose registry shows the run. */
     readonly store: StoreInput;
     /** Registry id. Default `task:<name>:<host>:<pid>`. */
     readonly id?: string;
+    /** Registry heartbeat interval. Default `'500ms'`. */
     readonly heartbeat?: Duration;
+    /** Silence after which other workers declare this run dead. Default `'2s'`. */
     readonly lapse?: Duration;
   };
 }

@@ -20,7 +20,10 @@ export type TaskKind = 'consumer' | 'producer' | 'hybrid';
  * method declaration), so a task with specific payload types still fits the
  * general `Task` type that runners accept.
  */
-export type Handler<A extends unknown[], R> = { handler(...args: A): R }['handler'];
+export type Handler<A extends unknown[], R> = {
+  /** The handler's call signature. */
+  handler(...args: A): R;
+}['handler'];
 
 /** The declaration part of every task's options. */
 export interface TaskDeclaration<C extends ConnectorMap, S extends ServiceMap, P extends PolicyMap> {

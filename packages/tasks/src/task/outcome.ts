@@ -60,7 +60,12 @@ export interface RunSummary {
   /** Set when the run itself failed (fetch retries exhausted, a connector would not start). */
   readonly error?: Error;
   /** Threaded model: worker threads created, and terminated because work overran. */
-  readonly threads?: { readonly created: number; readonly terminated: number };
+  readonly threads?: {
+    /** Worker threads started (the pool's, and replacements). */
+    readonly created: number;
+    /** Threads terminated because their work overran a timeout or a shutdown deadline. */
+    readonly terminated: number;
+  };
   /** Process pool: one summary per worker process. */
   readonly workers?: readonly WorkerSummary[];
 }
