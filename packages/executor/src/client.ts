@@ -38,7 +38,9 @@ import { readWorkers, type WorkerView } from './worker-view.js';
 export interface ClientOptions {
   /** The store (raw, or its runtime wrapper). */
   readonly store: StoreInput;
+  /** Time source. Default the system clock. */
   readonly clock?: Clock;
+  /** Codec of inputs, results and payloads; use the same one in every process. Default the core codec. */
   readonly codec?: Codec;
 }
 
@@ -46,6 +48,7 @@ export interface ClientOptions {
 export interface ResultOptions {
   /** Give up waiting after this long (`TIMEOUT`). Default: wait forever. */
   readonly timeout?: Duration;
+  /** Stops waiting (`ABORTED`); the flow itself is not affected. */
   readonly signal?: AbortSignal;
 }
 
@@ -117,9 +120,12 @@ export class Client {
   }
 
   /** Flows matching the filters, newest first, paged by `cursor`. */
-  async list(
-    query: FlowQuery = {},
-  ): Promise<{ flows: Omit<FlowInfo, 'history' | 'signals'>[]; nextCursor?: string | undefined }> {
+  async list(query: FlowQuery = {}): Promise<{
+    /** The flows of this page, newest first (without history and signals). */
+    flows: Omit<FlowInfo, 'history' | 'signals'>[];
+    /** Pass as `cursor` for the next page; undefined on the last one. */
+    nextCursor?: string | undefined;
+  }> {
     const page = await this.#store.listFlows(query);
     return { flows: page.flows.map((f) => flowSummary(this.#codec, f)), nextCursor: page.nextCursor };
   }

@@ -22,4 +22,9 @@ export type GraphInputOf<G> = G extends Graph<infer I, infer _O> ? I : never;
 
 /** What `ctx.dag` resolves with for a graph: the graph's result and its shape (as recorded in history). */
 export type DagResultOf<G> =
-  G extends Graph<infer _I, infer O> ? GraphResult<O> & { readonly graph: GraphJson } : never;
+  G extends Graph<infer _I, infer O>
+    ? GraphResult<O> & {
+        /** The graph's shape, as recorded in the flow's history (for the CLI and the dashboard). */
+        readonly graph: GraphJson;
+      }
+    : never;

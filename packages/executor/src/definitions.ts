@@ -15,6 +15,7 @@ export interface StepScope {
   readonly attempt: number;
   /** Stable across attempts and replays: `flowId/key`. Hand it to external systems. */
   readonly idempotencyKey: string;
+  /** The flow this attempt belongs to. */
   readonly flowId: string;
   /** The step's history key, `name#n`. */
   readonly key: string;
@@ -30,9 +31,13 @@ export interface StepOptions {
 
 /** A named, reusable step. Create with {@link step}. */
 export interface StepDefinition<A extends unknown[], R> {
+  /** Marks a step definition. */
   readonly kind: 'step';
+  /** The step name; its history keys are `name#n`. */
   readonly name: string;
+  /** The step's function: the arguments given to `ctx.step`, then the attempt's scope. */
   readonly fn: (...args: [...A, StepScope]) => Promise<R> | R;
+  /** Its retry policy and timeout, resolved when defined. */
   readonly options: NormalizedStepOptions;
 }
 
@@ -52,11 +57,19 @@ export interface FlowOptions {
 
 /** A flow type. Create with {@link flow} (or `flowClass` for the class form). */
 export interface FlowDefinition<I, O> {
+  /** Marks a flow definition. */
   readonly kind: 'flow';
   /** The registered type name; stored with every instance. */
   readonly name: string;
+  /** The flow's function, run from the top on every run of the flow. */
   readonly run: (ctx: FlowContext, input: I) => Promise<O>;
-  readonly options: { readonly queue: string; readonly retry?: RetryPolicy | undefined };
+  /** Its options, resolved when defined. */
+  readonly options: {
+    /** The default queue of new instances. */
+    readonly queue: string;
+    /** The default retry policy of its steps. */
+    readonly retry?: RetryPolicy | undefined;
+  };
   /** Turns the stored input back into the value `run` expects (class form). */
   readonly reviveInput?: (input: unknown) => I;
   /** Turns an input into the plain value to store (class form). */
@@ -98,18 +111,6 @@ export function normalizeStepOptions(options: StepOptions = {}): NormalizedStepO
   return Object.freeze({ retry: options.retry, timeoutMs });
 }
 
-/**
- * Defines a reusable step. The function receives the arguments given to
- * `ctx.step(def, ...args)` followed by a {@link StepScope} (which it may ignore).
- *
- * Annotate the scope (`s: StepScope`) to have it typed; an unannotated last
- * parameter is taken to be the scope too.
- *
- * ```ts
- * const charge = step('charge-payment', async (order: Order, s: StepScope) => pay(order, s.idempotencyKey),
- *                     { retry: RetryPolicy.STANDARD, timeout: '10s' });
- * ```
- */
 // biome-ignore lint/suspicious/noExplicitAny: the function's own parameter types are inferred from it.
 type AnyFn = (...args: any[]) => unknown;
 
@@ -125,6 +126,18 @@ export type StepArgs<P extends unknown[]> = P extends [...infer A, infer Last]
       : P
   : P;
 
+/**
+ * Defines a reusable step. The function receives the arguments given to
+ * `ctx.step(def, ...args)` followed by a {@link StepScope} (which it may ignore).
+ *
+ * Annotate the scope (`s: StepScope`) to have it typed; an unannotated last
+ * parameter is taken to be the scope too.
+ *
+ * ```ts
+ * const charge = step('charge-payment', async (order: Order, s: StepScope) => pay(order, s.idempotencyKey),
+ *                     { retry: RetryPolicy.STANDARD, timeout: '10s' });
+ * ```
+ */
 export function step<F extends AnyFn>(
   name: string,
   fn: F,

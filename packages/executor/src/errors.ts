@@ -31,11 +31,17 @@ export interface NonDeterminismDetails {
 
 /** The flow called a different operation than its history recorded at a position. */
 export class NonDeterminismError extends ErgonError {
+  /** The flow that failed with it. */
   readonly flowId: string;
+  /** The history position where code and history disagree. */
   readonly position: number;
+  /** The key recorded at that position (`charge#0`). */
   readonly recordedKey: string;
+  /** The kind recorded at that position. */
   readonly recordedKind: OperationKind;
+  /** The key the code called at that position (`refund#0`). */
   readonly calledKey: string;
+  /** The kind the code called. */
   readonly calledKind: OperationKind;
   constructor(options: NonDeterminismDetails) {
     super(
@@ -59,6 +65,7 @@ export class NonDeterminismError extends ErgonError {
 export class StepTimeoutError extends ErgonError {
   /** The step's history key. */
   readonly key: string;
+  /** The attempt's timeout, in ms. */
   readonly timeoutMs: number;
   constructor(key: string, timeoutMs: number) {
     super(ErrorCode.STEP_TIMEOUT, `step '${key}' attempt timed out after ${timeoutMs} ms`, {
@@ -73,6 +80,7 @@ export class StepTimeoutError extends ErgonError {
 export class SignalTimeoutError extends ErgonError {
   /** The signal name waited for. */
   readonly signalName: string;
+  /** The wait's timeout, in ms. */
   readonly timeoutMs: number;
   constructor(name: string, timeoutMs: number) {
     super(ErrorCode.SIGNAL_TIMEOUT, `no signal '${name}' arrived within ${timeoutMs} ms`, {
@@ -85,6 +93,7 @@ export class SignalTimeoutError extends ErgonError {
 
 /** A child flow failed or was cancelled; `cause` is the child's error. */
 export class ChildFlowFailedError extends ErgonError {
+  /** The child flow's id. */
   readonly childId: string;
   /** The child's terminal status (`failed` or `cancelled`). */
   readonly status: FlowStatus;
@@ -104,6 +113,7 @@ export class ChildFlowFailedError extends ErgonError {
 
 /** `result()` of a failed flow; `cause` is the flow's error. */
 export class FlowFailedError extends ErgonError {
+  /** The flow that failed. */
   readonly flowId: string;
   constructor(flowId: string, cause: unknown) {
     super(ErrorCode.FLOW_FAILED, `flow ${JSON.stringify(flowId)} failed: ${describe(cause)}`, {
@@ -116,6 +126,7 @@ export class FlowFailedError extends ErgonError {
 
 /** `result()` of a cancelled flow, and the reason given to aborted attempts. */
 export class FlowCancelledError extends ErgonError {
+  /** The flow that was cancelled. */
   readonly flowId: string;
   /** The reason given to `client.cancel`, when one was. */
   readonly reason: string | undefined;

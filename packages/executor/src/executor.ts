@@ -41,8 +41,11 @@ export interface ExecutorOptions {
   readonly store: StoreInput;
   /** Flow types that `resume()` may run. */
   readonly flows?: readonly FlowSource[];
+  /** Time source. Default the system clock. */
   readonly clock?: Clock;
+  /** Codec of inputs, results and payloads; use the same one in every process. Default the core codec. */
   readonly codec?: Codec;
+  /** Where the engine logs. Default: nowhere. */
   readonly logger?: Logger;
   /** Default `'15s'`. */
   readonly lease?: Duration;

@@ -10,6 +10,7 @@ import type { ProgressOptions, ProgressUpdate } from './progress.js';
 
 /** A handle on one flow instance; `O` is its output type. */
 export class FlowHandle<O> {
+  /** The flow's id. */
   readonly id: string;
   readonly #client: Client;
   /** True when this call created the flow, false when the id existed. */

@@ -17,31 +17,53 @@ import type {
 
 /** One history entry, decoded for people and tools. */
 export interface HistoryEntry {
+  /** 0-based position in call order. */
   readonly position: number;
+  /** `name#n`: the operation's name and how many earlier calls had that name. */
   readonly key: string;
+  /** What kind of durable operation it is (step, run, sleep, signal, child, …). */
   readonly kind: OperationKind;
+  /** `completed`, `failed`, or `waiting` (a timer or a retry backoff ahead). */
   readonly status: OperationStatus;
+  /** Attempts made (steps); 1 for other kinds. */
   readonly attempts: number;
+  /** When it started (ms since epoch). */
   readonly startedAt: number;
+  /** When it reached its final status (ms since epoch). */
   readonly finishedAt?: number | undefined;
+  /** `finishedAt − startedAt`, once finished. */
   readonly durationMs?: number | undefined;
+  /** For a `waiting` record: when the wait ends (ms since epoch). */
   readonly wakeAt?: number | undefined;
+  /** The decoded result, when completed. */
   readonly result?: unknown;
+  /** The decoded error (as its class), when failed or waiting to retry. */
   readonly error?: unknown;
 }
 
 /** A flow with its decoded input, result or error, history, waits and buffered signals. */
 export interface FlowInfo {
+  /** The flow's id. */
   readonly id: string;
+  /** The flow type name. */
   readonly type: string;
+  /** The queue it runs from. */
   readonly queue: string;
+  /** Where it is in its life: `pending`, `running`, `suspended`, `completed`, `failed`, `cancelled`. */
   readonly status: FlowStatus;
+  /** The decoded input. */
   readonly input: unknown;
+  /** The decoded result, once completed. */
   readonly result?: unknown;
+  /** The decoded error (as its class) once failed; the reason once cancelled. */
   readonly error?: unknown;
+  /** The parent flow, for a child flow. */
   readonly parentId?: string | undefined;
+  /** Higher runs first among ready flows of its queue. */
   readonly priority: number;
+  /** When it may next run (ms since epoch): its schedule, a retry backoff, a lease being released. */
   readonly runAt?: number | undefined;
+  /** How many times a worker has claimed and run it. */
   readonly runCount: number;
   /**
    * Runs in a row that were abandoned (a crashed worker, a failing store) without the flow
@@ -61,14 +83,28 @@ export interface FlowInfo {
   readonly progressAt?: number | undefined;
   /** The W3C `traceparent` of the flow's creator, when it had one: every run joins that trace. */
   readonly traceContext?: string | undefined;
+  /** The worker holding its lease, while running. */
   readonly leaseOwner?: string | undefined;
+  /** When that lease expires unless renewed (ms since epoch). */
   readonly leaseExpiresAt?: number | undefined;
+  /** True once `cancel` was asked while it was running: its worker stops it at its next durable operation. */
   readonly cancelRequested: boolean;
+  /** What a suspended flow waits for (timers, signals, children); empty otherwise. */
   readonly waits: readonly Wait[];
-  readonly signals: readonly { readonly name: string; readonly sentAt: number }[];
+  /** Signals sent to it and not consumed yet, oldest first (payloads are not decoded here). */
+  readonly signals: readonly {
+    /** The signal name. */
+    readonly name: string;
+    /** When it was sent (ms since epoch). */
+    readonly sentAt: number;
+  }[];
+  /** Its history, in position order (empty when read with `{ history: false }`). */
   readonly history: readonly HistoryEntry[];
+  /** When it was created (ms since epoch). */
   readonly createdAt: number;
+  /** When its record last changed (ms since epoch). */
   readonly updatedAt: number;
+  /** When it reached a terminal status (ms since epoch). */
   readonly finishedAt?: number | undefined;
 }
 

@@ -25,13 +25,17 @@ export interface RetriedFlow {
   readonly id: string;
   /** The flow retried. */
   readonly retryOf: string;
+  /** The status of the flow retried. */
   readonly previousStatus: 'failed' | 'cancelled';
+  /** The flow type of both. */
   readonly type: string;
+  /** The queue of both. */
   readonly queue: string;
 }
 
 /** Only a failed or cancelled flow can be retried (`FLOW_NOT_RETRYABLE`). */
 export class FlowNotRetryableError extends ErgonError {
+  /** The flow that was asked to be retried. */
   readonly flowId: string;
   /** Its status, or `undefined` when its id cannot be extended. */
   readonly status: FlowStatus | undefined;

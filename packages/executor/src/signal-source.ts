@@ -10,13 +10,17 @@ import type { Client } from './client.js';
 
 /** A signal arriving from outside. */
 export interface IncomingSignal {
+  /** The flow to signal. */
   readonly flowId: string;
+  /** The signal name. */
   readonly name: string;
+  /** The payload the flow receives; must be encodable by the codec. */
   readonly payload?: unknown;
 }
 
 /** Something that produces signals: call `deliver` for each; stop when `signal` aborts. */
 export interface SignalSource {
+  /** Stable name, used in logs. */
   readonly name: string;
   /**
    * Starts producing. `deliver` resolves once the signal is stored (ack the
@@ -27,6 +31,7 @@ export interface SignalSource {
 
 /** Options of {@link connectSignalSource}. */
 export interface ConnectSignalSourceOptions {
+  /** Where delivery failures are logged. Default: nowhere. */
   readonly logger?: Logger;
   /** Told about each signal that could not be stored (unknown or finished flow, bad payload). */
   readonly onError?: (signal: IncomingSignal, error: Error) => void;
@@ -37,7 +42,12 @@ export function connectSignalSource(
   source: SignalSource,
   client: Client,
   options: ConnectSignalSourceOptions = {},
-): { stop(): void; done: Promise<void> } {
+): {
+  /** Stops taking signals from the source (aborts its `signal`). */
+  stop(): void;
+  /** Settles when the source has stopped. */
+  done: Promise<void>;
+} {
   const logger = options.logger ?? noopLogger;
   const controller = new AbortController();
   const deliver = async (incoming: IncomingSignal): Promise<void> => {

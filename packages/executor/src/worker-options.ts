@@ -30,8 +30,11 @@ export interface WorkerOptions {
   readonly maxIdle?: Duration;
   /** Finished flows older than this are purged periodically. Default: never. */
   readonly retention?: Duration;
+  /** Time source. Default the system clock. */
   readonly clock?: Clock;
+  /** Codec of inputs, results and payloads; use the same one in every process. Default the core codec. */
   readonly codec?: Codec;
+  /** Where the worker logs (runs, retries, reconnects). Default: nowhere. */
   readonly logger?: Logger;
   /** Called after each run of a flow leaves this worker. */
   readonly onOutcome?: (flowId: string, outcome: RunOutcome) => void;
@@ -52,7 +55,14 @@ export interface WorkerOptions {
    * dead by the others and its leases expire at once. `false`: not registered
    * (its flows then resume elsewhere only when their leases expire).
    */
-  readonly liveness?: false | { readonly heartbeat?: Duration; readonly lapse?: Duration };
+  readonly liveness?:
+    | false
+    | {
+        /** Registry heartbeat interval. Default `'500ms'`. */
+        readonly heartbeat?: Duration;
+        /** Silence after which other workers declare this one dead. Default `'2s'`. */
+        readonly lapse?: Duration;
+      };
   /** A label shown in the registry, the CLI and the dashboard. */
   readonly name?: string;
 }

@@ -8,8 +8,11 @@ import type { RuntimeExecutionLog, WorkerRecord } from '@ergon/core';
 
 /** A flow a worker holds under its lease. */
 export interface HeldFlow {
+  /** The flow. */
   readonly flowId: string;
+  /** Its type. */
   readonly type: string;
+  /** When the lease expires unless renewed (ms since epoch). */
   readonly leaseExpiresAt: number | undefined;
 }
 

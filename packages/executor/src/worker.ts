@@ -44,6 +44,7 @@ const WOKEN = Object.freeze({ woken: true });
 
 /** Runs flows from a store. `start()` it; `stop()` it on shutdown. */
 export class Worker {
+  /** This worker's id: the lease owner of the flows it runs, and its registry id. */
   readonly id: string;
   readonly #store: RuntimeExecutionLog;
   readonly #flows: ReadonlyMap<string, AnyFlowDefinition>;

@@ -13,12 +13,17 @@ import { toError } from '@ergon/core';
 
 /** What {@link Presence} needs. */
 export interface PresenceOptions {
+  /** The store holding the registry. */
   readonly store: RuntimeExecutionLog;
+  /** Time source of heartbeats. */
   readonly clock: Clock;
+  /** Where heartbeat failures are logged. */
   readonly logger: Logger;
   /** The registration, refreshed on every heartbeat (`stats` read each time). */
   readonly info: () => WorkerInfo;
+  /** Interval between heartbeats, in ms. */
   readonly heartbeatMs: number;
+  /** Silence after which a worker is declared dead, in ms. */
   readonly lapseMs: number;
   /** Called when a heartbeat declared workers dead (their flows are claimable now). */
   readonly onReaped: (workerIds: readonly string[]) => void;

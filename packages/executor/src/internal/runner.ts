@@ -36,15 +36,38 @@ import {
 
 /** How one run of a claimed flow ended. */
 export type RunOutcome =
-  | { readonly status: 'completed'; readonly result: unknown }
-  | { readonly status: 'failed'; readonly error: Error }
-  | { readonly status: 'suspended'; readonly waits: readonly Wait[] }
-  | { readonly status: 'cancelled' }
+  | {
+      /** The flow completed. */
+      readonly status: 'completed';
+      /** Its result. */
+      readonly result: unknown;
+    }
+  | {
+      /** The flow failed. */
+      readonly status: 'failed';
+      /** The error it failed with. */
+      readonly error: Error;
+    }
+  | {
+      /** The flow suspended; this worker no longer holds it. */
+      readonly status: 'suspended';
+      /** What it waits for. */
+      readonly waits: readonly Wait[];
+    }
+  | {
+      /** The flow was cancelled. */
+      readonly status: 'cancelled';
+    }
   /**
    * The run stopped without an outcome: the lease was lost, the worker is stopping, or the
    * store failed transiently (the flow is retried later, its record says why).
    */
-  | { readonly status: 'abandoned'; readonly error: Error };
+  | {
+      /** The run was abandoned; the flow resumes later, here or elsewhere. */
+      readonly status: 'abandoned';
+      /** Why (`LEASE_LOST`, a `STORE_*` error, a stop). */
+      readonly error: Error;
+    };
 
 /**
  * How a worker steers a run from outside: abandon it (its stop() ran out of
