@@ -186,7 +186,12 @@ describe.skipIf(!browser)('the dashboard in Chromium', () => {
 
     await page.selectOption('#filter-status', 'failed');
     await page.click('#filters button[type=submit]');
-    await page.waitForFunction(() => !document.querySelector('#flows-body tr[data-id="order-1"]'));
+    // The filtered page starts empty: wait for its rows, not only for order-1 to go.
+    await page.waitForFunction(
+      () =>
+        !document.querySelector('#flows-body tr[data-id="order-1"]') &&
+        document.querySelectorAll('#flows-body tr[data-status="failed"]').length >= 2,
+    );
     const failed = await page.$$eval('#flows-body tr[data-id]', (rows) =>
       rows.map((r) => r.getAttribute('data-status')),
     );
