@@ -110,18 +110,16 @@ export class PostgresExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.createFlow}
-   *
-   * @remarks `INSERT … ON CONFLICT DO NOTHING` and its NOTIFY, one statement.
+   * Implements {@link @ergon/core!ExecutionLog.createFlow}. `INSERT … ON CONFLICT DO NOTHING` and its NOTIFY,
+   * one statement.
    */
   createFlow(input: NewFlow): Promise<CreateFlowResult> {
     return this.#ctx.db.call('create flow', 'idempotent', () => createFlow(this.#ctx, input));
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.getFlow}
-   *
-   * @remarks Reads asked for while one is in flight go together in the next statement.
+   * Implements {@link @ergon/core!ExecutionLog.getFlow}. Reads asked for while one is in flight go together
+   * in the next statement.
    */
   getFlow(flowId: string): Promise<FlowRecord | undefined> {
     return this.#ctx.db.call('get flow', 'idempotent', async () => {
@@ -131,9 +129,7 @@ export class PostgresExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.listFlows}
-   *
-   * @remarks Keyset-paged on the `(created_at, id)` index.
+   * Implements {@link @ergon/core!ExecutionLog.listFlows}. Keyset-paged on the `(created_at, id)` index.
    */
   listFlows(query: NormalizedFlowQuery): Promise<FlowPage> {
     const { db } = this.#ctx;
@@ -154,38 +150,31 @@ export class PostgresExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.claim}
-   *
-   * @remarks One statement: `FOR UPDATE SKIP LOCKED` per (queue, type) on the claim index, the best `limit`
-   * updated. Not repeated when the connection is lost (the claim may have been made): its leases then expire.
+   * Implements {@link @ergon/core!ExecutionLog.claim}. One statement: `FOR UPDATE SKIP LOCKED` per (queue,
+   * type) on the claim index, the best `limit` updated. Not repeated when the connection is lost (the claim
+   * may have been made): its leases then expire.
    */
   claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
     return this.#ctx.db.call('claim', 'never', () => claimFlows(this.#ctx, request));
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.renewLease}
-   *
-   * @remarks One fenced `UPDATE`.
+   * Implements {@link @ergon/core!ExecutionLog.renewLease}. One fenced `UPDATE`.
    */
   renewLease(lease: RenewRequest): Promise<RenewResult> {
     return this.#ctx.db.call('renew lease', 'idempotent', () => renewLease(this.#ctx, lease));
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.releaseLease}
-   *
-   * @remarks One fenced `UPDATE` and its NOTIFY.
+   * Implements {@link @ergon/core!ExecutionLog.releaseLease}. One fenced `UPDATE` and its NOTIFY.
    */
   releaseLease(lease: ReleaseRequest): Promise<void> {
     return this.#ctx.db.call('release lease', 'idempotent', () => releaseLease(this.#ctx, lease));
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.recordOperation}
-   *
-   * @remarks Fencing check and first-write-wins upsert in one statement; when it writes nothing, a
-   * transaction finds out why.
+   * Implements {@link @ergon/core!ExecutionLog.recordOperation}. Fencing check and first-write-wins upsert in
+   * one statement; when it writes nothing, a transaction finds out why.
    */
   recordOperation(request: RecordRequest): Promise<RecordResult> {
     return this.#ctx.db.call('record operation', 'idempotent', () => recordOperation(this.#ctx, request));
@@ -197,9 +186,7 @@ export class PostgresExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.setProgress}
-   *
-   * @remarks One fenced `UPDATE` and its NOTIFY.
+   * Implements {@link @ergon/core!ExecutionLog.setProgress}. One fenced `UPDATE` and its NOTIFY.
    */
   setProgress(request: ProgressRequest): Promise<ProgressResult> {
     return this.#ctx.db.call('set progress', 'idempotent', () => setProgress(this.#ctx, request));
@@ -211,9 +198,8 @@ export class PostgresExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.applyWrites}
-   *
-   * @remarks One transaction for the batch: one commit instead of one per write.
+   * Implements {@link @ergon/core!ExecutionLog.applyWrites}. One transaction for the batch: one commit
+   * instead of one per write.
    */
   applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
     return this.#ctx.db.call('apply writes', 'idempotent', (repeated) =>
@@ -222,9 +208,7 @@ export class PostgresExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.finishFlow}
-   *
-   * @remarks One statement for a flow without a parent.
+   * Implements {@link @ergon/core!ExecutionLog.finishFlow}. One statement for a flow without a parent.
    */
   finishFlow(request: FinishRequest): Promise<void> {
     return this.#ctx.db.call('finish flow', 'idempotent', (repeated) =>
@@ -233,10 +217,8 @@ export class PostgresExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.sendSignal}
-   *
-   * @remarks Not repeated when the connection is lost: the signal may have been buffered, and a second one
-   * would be a duplicate.
+   * Implements {@link @ergon/core!ExecutionLog.sendSignal}. Not repeated when the connection is lost: the
+   * signal may have been buffered, and a second one would be a duplicate.
    */
   sendSignal(signal: SendSignalRequest): Promise<void> {
     return this.#ctx.db.call('send signal', 'never', () => sendSignal(this.#ctx, signal));
@@ -248,18 +230,14 @@ export class PostgresExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.nextWakeAt}
-   *
-   * @remarks One index seek per (queue, type).
+   * Implements {@link @ergon/core!ExecutionLog.nextWakeAt}. One index seek per (queue, type).
    */
   nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
     return this.#ctx.db.call('read next wake-up', 'idempotent', () => nextWakeAt(this.#ctx, filter));
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.purge}
-   *
-   * @remarks Deletes in statements of at most 500 flows.
+   * Implements {@link @ergon/core!ExecutionLog.purge}. Deletes in statements of at most 500 flows.
    */
   purge(request: PurgeRequest): Promise<number> {
     return this.#ctx.db.call('purge', 'idempotent', async () => {
@@ -275,9 +253,8 @@ export class PostgresExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.heartbeatWorker}
-   *
-   * @remarks One statement: register, reap, expire, notify.
+   * Implements {@link @ergon/core!ExecutionLog.heartbeatWorker}. One statement: register, reap, expire,
+   * notify.
    */
   heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
     return this.#ctx.db.call('worker heartbeat', 'idempotent', () => heartbeatWorker(this.#ctx, request));

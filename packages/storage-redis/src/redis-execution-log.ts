@@ -299,9 +299,7 @@ export class RedisExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.setProgress}
-   *
-   * @remarks One script: fence, write, publish.
+   * Implements {@link @ergon/core!ExecutionLog.setProgress}. One script: fence, write, publish.
    */
   async setProgress(request: ProgressRequest): Promise<ProgressResult> {
     return this.#call(leaseContext('set progress', request), async () => {
@@ -351,9 +349,8 @@ export class RedisExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.applyWrites}
-   *
-   * @remarks One script for the batch (apply-writes), each write as its own script would run it.
+   * Implements {@link @ergon/core!ExecutionLog.applyWrites}. One script for the batch (apply-writes), each
+   * write as its own script would run it.
    */
   async applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
     const [first] = writes;
@@ -415,9 +412,7 @@ export class RedisExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.heartbeatWorker}
-   *
-   * @remarks One script: register, then reap.
+   * Implements {@link @ergon/core!ExecutionLog.heartbeatWorker}. One script: register, then reap.
    */
   async heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
     const { worker, now } = request;

@@ -144,9 +144,8 @@ export class SqliteExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.createFlow}
-   *
-   * @remarks One IMMEDIATE transaction; `INSERT … ON CONFLICT DO NOTHING`.
+   * Implements {@link @ergon/core!ExecutionLog.createFlow}. One IMMEDIATE transaction; `INSERT … ON CONFLICT
+   * DO NOTHING`.
    */
   createFlow(input: NewFlow): Promise<CreateFlowResult> {
     return this.#runner.write(() => createFlow(this.#ctx, input));
@@ -161,9 +160,7 @@ export class SqliteExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.listFlows}
-   *
-   * @remarks Keyset-paged on the `(created_at, id)` index.
+   * Implements {@link @ergon/core!ExecutionLog.listFlows}. Keyset-paged on the `(created_at, id)` index.
    */
   listFlows(query: NormalizedFlowQuery): Promise<FlowPage> {
     return this.#runner.read(() => listFlows(this.#connection.kysely, this.#adhoc, query));
@@ -180,9 +177,7 @@ export class SqliteExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.claim}
-   *
-   * @remarks Walks the `flows_claim` index per (queue, type).
+   * Implements {@link @ergon/core!ExecutionLog.claim}. Walks the `flows_claim` index per (queue, type).
    */
   claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
     return this.#runner.write(() => claimFlows(this.#ctx, request));
@@ -199,10 +194,8 @@ export class SqliteExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.recordOperation}
-   *
-   * @remarks Fencing check and upsert in one statement; when it writes nothing, in one IMMEDIATE transaction
-   * that finds out why.
+   * Implements {@link @ergon/core!ExecutionLog.recordOperation}. Fencing check and upsert in one statement;
+   * when it writes nothing, in one IMMEDIATE transaction that finds out why.
    */
   recordOperation(request: RecordRequest): Promise<RecordResult> {
     const ctx = this.#ctx;
@@ -213,9 +206,8 @@ export class SqliteExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.applyWrites}
-   *
-   * @remarks One IMMEDIATE transaction for the batch, a savepoint per write.
+   * Implements {@link @ergon/core!ExecutionLog.applyWrites}. One IMMEDIATE transaction for the batch, a
+   * savepoint per write.
    */
   applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
     return this.#runner.write(() => applyBatch(this.#ctx, this.#outbox, this.#savepoint, writes));
@@ -227,9 +219,7 @@ export class SqliteExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.setProgress}
-   *
-   * @remarks One IMMEDIATE transaction: fence, write, event.
+   * Implements {@link @ergon/core!ExecutionLog.setProgress}. One IMMEDIATE transaction: fence, write, event.
    */
   setProgress(request: ProgressRequest): Promise<ProgressResult> {
     return this.#runner.write(() => setProgress(this.#ctx, request));
@@ -256,18 +246,15 @@ export class SqliteExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.nextWakeAt}
-   *
-   * @remarks One index seek per (queue, type).
+   * Implements {@link @ergon/core!ExecutionLog.nextWakeAt}. One index seek per (queue, type).
    */
   nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
     return this.#runner.read(() => nextWakeAt(this.#ctx, filter));
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.purge}
-   *
-   * @remarks Deletes in transactions of 100 flows, so other connections get the write lock in between.
+   * Implements {@link @ergon/core!ExecutionLog.purge}. Deletes in transactions of 100 flows, so other
+   * connections get the write lock in between.
    */
   async purge(request: PurgeRequest): Promise<number> {
     const { finishedBefore, limit } = request;
@@ -283,9 +270,8 @@ export class SqliteExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc @ergon/core!ExecutionLog.heartbeatWorker}
-   *
-   * @remarks One IMMEDIATE transaction: register, then reap.
+   * Implements {@link @ergon/core!ExecutionLog.heartbeatWorker}. One IMMEDIATE transaction: register, then
+   * reap.
    */
   async heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
     return { reaped: await this.#runner.write(() => heartbeatWorker(this.#ctx, request)) };

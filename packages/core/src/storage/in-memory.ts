@@ -172,9 +172,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
   }
 
   /**
-   * {@inheritDoc ExecutionLog.applyWrites}
-   *
-   * @remarks Write by write, as the single calls.
+   * Implements {@link ExecutionLog.applyWrites}. Write by write, as the single calls.
    */
   applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
     return applyEach(writes, (write) => applyWrite(this, write));

@@ -192,9 +192,7 @@ export class RuntimeExecutionLog {
   }
 
   /**
-   * {@inheritDoc ExecutionLog.claim}
-   *
-   * @remarks A limit of 0, or no types or queues, claims nothing.
+   * As {@link ExecutionLog.claim}. A limit of 0, or no types or queues, claims nothing.
    */
   claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
     return this.#call('claim', request, () => {
@@ -296,9 +294,7 @@ export class RuntimeExecutionLog {
   }
 
   /**
-   * {@inheritDoc ExecutionLog.nextWakeAt}
-   *
-   * @remarks No types or queues: undefined.
+   * As {@link ExecutionLog.nextWakeAt}. No types or queues: undefined.
    */
   nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
     return this.#call('read next wake-up', filter, () => {
@@ -310,9 +306,7 @@ export class RuntimeExecutionLog {
   }
 
   /**
-   * {@inheritDoc ExecutionLog.purge}
-   *
-   * @remarks A limit of 0 purges nothing.
+   * As {@link ExecutionLog.purge}. A limit of 0 purges nothing.
    */
   purge(request: PurgeRequest): Promise<number> {
     return this.#call('purge', request, () => {
