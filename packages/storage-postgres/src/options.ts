@@ -18,39 +18,60 @@ export const DEFAULT_POOL_SIZE = 10;
 
 /** What a query sends: pg's query config (named statements and per-query type parsers included). */
 export interface PostgresQueryConfig {
+  /** The SQL text, with `$1`, `$2`, … placeholders. */
   readonly text: string;
+  /** The values of the placeholders, in order. */
   readonly values?: unknown[];
   /** A prepared statement's name: parsed once per connection. */
   readonly name?: string;
-  readonly types?: { getTypeParser(oid: number, format?: string): (value: string) => unknown };
+  /** Type parsers for this query's result columns, instead of pg's global ones. */
+  readonly types?: {
+    /** The parser of values of type `oid` (pg's `types.getTypeParser`). */
+    getTypeParser(oid: number, format?: string): (value: string) => unknown;
+  };
 }
 
 /** What a query answers. */
 export interface PostgresResult<Row = Record<string, unknown>> {
+  /** The rows returned. */
   readonly rows: Row[];
+  /** Rows affected (or returned); null for commands that report none. */
   readonly rowCount: number | null;
 }
 
 /** A connection taken from the pool: the part of pg's `PoolClient` the store uses. */
 export interface PostgresPoolClient {
+  /** Runs one query on this connection. */
   query<Row = Record<string, unknown>>(config: PostgresQueryConfig): Promise<PostgresResult<Row>>;
+  /** Runs one query given as text and values. */
   query<Row = Record<string, unknown>>(text: string, values?: unknown[]): Promise<PostgresResult<Row>>;
   /** Gives it back; with an error (or `true`) it is closed instead of reused. */
   release(destroy?: Error | boolean): void;
+  /** Receives the NOTIFY messages of the channels this connection LISTENs to. */
   on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): unknown;
+  /** Reports an error of the connection (it is then unusable). */
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** Reports that the connection closed. */
   on(event: 'end', listener: () => void): unknown;
+  /** Removes an error listener. */
   removeListener(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** The part of a pg `Pool` the store uses. */
 export interface PostgresPool {
+  /** Runs one query on any connection of the pool. */
   query<Row = Record<string, unknown>>(config: PostgresQueryConfig): Promise<PostgresResult<Row>>;
+  /** Takes a connection from the pool (the caller must `release` it). */
   connect(): Promise<PostgresPoolClient>;
+  /** Closes every connection of the pool. */
   end(): Promise<void>;
+  /** Reports an error of an idle connection. */
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** Reports each new connection the pool opens. */
   on(event: 'connect', listener: (client: PostgresPoolClient) => void): unknown;
+  /** Removes an error listener. */
   removeListener(event: 'error', listener: (error: Error) => void): unknown;
+  /** Removes a connect listener. */
   removeListener(event: 'connect', listener: (client: PostgresPoolClient) => void): unknown;
 }
 
