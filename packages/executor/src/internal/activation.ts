@@ -162,9 +162,12 @@ export class Activation implements FlowContext, StepHost, WaitHost, ProgressHost
     return this.liveness.attemptsSettled();
   }
 
-  /** Resolves once every progress report is written (or failed); the run waits for it before it ends. */
-  progressDrained(): Promise<void> {
-    return this.#progress?.drained() ?? Promise.resolve();
+  /**
+   * Resolves once every progress report is written (or failed); the run waits for it before it
+   * ends. Undefined when none is pending (no promise to await on the path of every run).
+   */
+  progressDrained(): Promise<void> | undefined {
+    return this.#progress?.drained();
   }
 
   /** The flow's stored progress as far as this activation knows: the next one starts from it. */

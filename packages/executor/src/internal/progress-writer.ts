@@ -135,9 +135,12 @@ export class ProgressWriter {
     return handled(promise);
   }
 
-  /** Resolves once nothing is queued or in flight (never rejects): the run waits on it before it ends. */
-  drained(): Promise<void> {
-    return this.#pumping ?? Promise.resolve();
+  /**
+   * Resolves once nothing is queued or in flight (never rejects): the run waits on it before it
+   * ends. Undefined when nothing is.
+   */
+  drained(): Promise<void> | undefined {
+    return this.#pumping;
   }
 
   async #pump(): Promise<void> {

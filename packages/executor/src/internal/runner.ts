@@ -289,7 +289,8 @@ async function drive(
       current = activation;
       const outcome = await activation.start();
       // Progress reported before the end is durable before the flow finishes or suspends.
-      if (outcome.kind !== 'abandoned') await activation.progressDrained();
+      const drained = outcome.kind === 'abandoned' ? undefined : activation.progressDrained();
+      if (drained) await drained;
       progress = activation.storedProgress;
       switch (outcome.kind) {
         case 'completed': {
