@@ -107,7 +107,11 @@ export function decodeMessage<P>(
       );
     }
   }
-  return createTransaction<P>({ id, payload: payload as P, metadata: headersToMetadata(properties.headers) });
+  // Decoded just now from the body, so frozen in place rather than copied again.
+  return createTransaction<P>(
+    { id, payload: payload as P, metadata: headersToMetadata(properties.headers) },
+    { decoded: true },
+  );
 }
 
 /** String-valued headers (numbers and booleans as text), without the connector's own. */
