@@ -24,6 +24,7 @@ import { recovery } from './benches/recovery.js';
 import { latencyRedis, latencySqlite } from './benches/latency.js';
 import { latencyPostgres, stepOverheadPostgres, throughputPostgres } from './benches/postgres.js';
 import { resume } from './benches/resume.js';
+import { scaling } from './benches/scaling.js';
 import { stepOverheadRedis, stepOverheadSqlite } from './benches/step-overhead.js';
 import { throughputRedis1, throughputRedis3, throughputSqlite } from './benches/throughput.js';
 import { timers } from './benches/timers.js';
@@ -41,6 +42,7 @@ const BENCHES: readonly Bench[] = [
   throughputRedis3,
   throughputSqlite,
   throughputPostgres,
+  scaling,
   latencyRedis,
   latencySqlite,
   latencyPostgres,

@@ -10,7 +10,7 @@
 import { Client } from '@ergon/executor';
 import { RedisExecutionLog } from '@ergon/storage-redis';
 import { SqliteExecutionLog } from '@ergon/storage-sqlite';
-import { FlowProducer, type FlowJob, Queue } from 'bullmq';
+import { type FlowJob, FlowProducer, Queue } from 'bullmq';
 import PgBoss from 'pg-boss';
 import type { Bench, BenchContext } from '../lib/bench.js';
 import { wallNow } from '../lib/clock.js';
@@ -41,6 +41,7 @@ export async function drive(
   total: number,
 ): Promise<Omit<RunResult, 'enqueueSeconds'>> {
   const timeoutMs = 120_000 + total * 20;
+  const cpuAtGo = await cpuOf(workers, 'go');
   const done = completion(workers, total, timeoutMs);
   const go = wallNow();
   for (const w of workers) w.send({ type: 'go' });
@@ -54,8 +55,21 @@ export async function drive(
   const finals = await Promise.all(workers.map((w) => w.stop()));
   if (end === undefined) throw failure;
   const seconds = (end - go) / 1000;
-  const workerCpuMs = finals.reduce((sum, f) => sum + Number(f?.cpuMs ?? 0), 0);
+  // From `go`: start-up and loading are not the flows' cost.
+  const workerCpuMs = finals.reduce((sum, f) => sum + Number(f?.cpuMs ?? 0), 0) - cpuAtGo;
   return { perSecond: total / seconds, seconds, workerCpuMs };
+}
+
+/** The CPU ms the worker processes have used so far, summed. */
+export async function cpuOf(workers: readonly WorkerProcess[], tag: string): Promise<number> {
+  const replies = await Promise.all(
+    workers.map((w) => {
+      const reply = w.waitFor((m) => m.type === 'cpu' && m.tag === tag, 10_000, 'cpu');
+      w.send({ type: 'cpu', tag });
+      return reply;
+    }),
+  );
+  return replies.reduce((sum, m) => sum + Number(m.cpuMs), 0);
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -68,8 +82,16 @@ export async function pool<T>(items: number, limit: number, fn: (i: number) => P
   );
 }
 
-export async function ergonRedis(steps: 1 | 3, context: BenchContext): Promise<RunResult> {
-  const { throughputFlows: n, workers: count, concurrency } = context.sizes;
+/** How many worker processes, and flows each runs at once (default: the run's sizes). */
+export interface Shape {
+  readonly workers?: number;
+  readonly concurrency?: number;
+}
+
+export async function ergonRedis(steps: 1 | 3, context: BenchContext, shape: Shape = {}): Promise<RunResult> {
+  const { throughputFlows: n } = context.sizes;
+  const count = shape.workers ?? context.sizes.workers;
+  const concurrency = shape.concurrency ?? context.sizes.concurrency;
   const prefix = uniqueName(`tp${steps}`);
   const store = await RedisExecutionLog.open({ url: REDIS_URL, prefix });
   let workers: WorkerProcess[] = [];
@@ -93,8 +115,10 @@ export async function ergonRedis(steps: 1 | 3, context: BenchContext): Promise<R
   }
 }
 
-export async function bullmq(steps: 1 | 3, context: BenchContext): Promise<RunResult> {
-  const { throughputFlows: n, workers: count, concurrency } = context.sizes;
+export async function bullmq(steps: 1 | 3, context: BenchContext, shape: Shape = {}): Promise<RunResult> {
+  const { throughputFlows: n } = context.sizes;
+  const count = shape.workers ?? context.sizes.workers;
+  const concurrency = shape.concurrency ?? context.sizes.concurrency;
   const prefix = uniqueName(`bull${steps}`);
   const queueName = 'tp';
   const connection = bullConnection(REDIS_URL);

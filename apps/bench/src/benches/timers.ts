@@ -18,18 +18,7 @@ import { sleeper } from '../lib/flows.js';
 import { completion, startWorkers, type WorkerProcess } from '../lib/procs.js';
 import { makeRow } from '../lib/results.js';
 import { deleteKeys, ergonKeys, uniqueName } from '../lib/services.js';
-import { pool } from './throughput.js';
-
-async function cpuOf(workers: WorkerProcess[], tag: string): Promise<number> {
-  const replies = await Promise.all(
-    workers.map((w) => {
-      const reply = w.waitFor((m) => m.type === 'cpu' && m.tag === tag, 10_000, 'cpu');
-      w.send({ type: 'cpu', tag });
-      return reply;
-    }),
-  );
-  return replies.reduce((sum, m) => sum + Number(m.cpuMs), 0);
-}
+import { cpuOf, pool } from './throughput.js';
 
 export const timers: Bench = {
   id: 'timers-100k-lateness-p99',

@@ -48,8 +48,6 @@ let run: TaskRun | undefined;
 onMessage(async (message) => {
   if (message.type === 'go') {
     run = startTask(task, { handleSignals: false });
-  } else if (message.type === 'cpu') {
-    send({ type: 'cpu', cpuMs: cpuMs(), tag: message.tag });
   } else if (message.type === 'stop') {
     await run?.stop({ timeout: '2s' });
     progress.stop();

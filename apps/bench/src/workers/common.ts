@@ -63,7 +63,12 @@ export function sendAndExit(message: { type: string; [field: string]: unknown })
 
 /** Runs `handler` for each message from the parent; exits when the parent goes away. */
 export function onMessage(handler: (message: { type: string; [field: string]: unknown }) => void): void {
-  process.on('message', (message) => handler(message as { type: string }));
+  process.on('message', (raw) => {
+    const message = raw as { type: string; tag?: unknown };
+    // Every worker answers a CPU reading, so a benchmark can count from `go` rather than from start-up.
+    if (message.type === 'cpu') send({ type: 'cpu', cpuMs: cpuMs(), tag: message.tag });
+    else handler(message);
+  });
   process.on('disconnect', () => process.exit(0));
 }
 

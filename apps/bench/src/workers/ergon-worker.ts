@@ -66,8 +66,6 @@ const worker = new Worker({
 onMessage(async (message) => {
   if (message.type === 'go') {
     worker.start();
-  } else if (message.type === 'cpu') {
-    send({ type: 'cpu', cpuMs: cpuMs(), tag: message.tag });
   } else if (message.type === 'stop') {
     await worker.stop({ timeout: '2s' });
     progress.stop();
