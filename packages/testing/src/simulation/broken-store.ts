@@ -8,8 +8,15 @@
  */
 import type { BatchWrite, ExecutionLog, LeaseRef } from '@ergon/core';
 
-type Fenced = 'renewLease' | 'recordOperation' | 'consumeSignal' | 'suspend' | 'finishFlow';
-const FENCED: readonly Fenced[] = ['renewLease', 'recordOperation', 'consumeSignal', 'suspend', 'finishFlow'];
+type Fenced = 'renewLease' | 'recordOperation' | 'consumeSignal' | 'setProgress' | 'suspend' | 'finishFlow';
+const FENCED: readonly Fenced[] = [
+  'renewLease',
+  'recordOperation',
+  'consumeSignal',
+  'setProgress',
+  'suspend',
+  'finishFlow',
+];
 
 /**
  * Wraps `store` so that its fenced writes ignore the token they carry: each is

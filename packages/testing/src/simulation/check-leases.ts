@@ -18,7 +18,14 @@ import { checkClaims, indexRegistry } from './check-claims.js';
 import type { TraceEntry } from './trace.js';
 import { Invariant, type Violation } from './violations.js';
 
-const FENCED = new Set(['renewLease', 'recordOperation', 'consumeSignal', 'suspend', 'finishFlow']);
+const FENCED = new Set([
+  'renewLease',
+  'recordOperation',
+  'consumeSignal',
+  'setProgress',
+  'suspend',
+  'finishFlow',
+]);
 /** Calls with which a holder ends its own lease. */
 const HOLDER_ENDS = new Set(['finishFlow', 'releaseLease', 'suspend']);
 /** Errors that say a call certainly took no effect. */
