@@ -57,21 +57,43 @@ export interface AmqpServiceOptions {
 
 /** {@link AmqpServiceOptions} with every default applied, durations in ms. */
 export interface ResolvedAmqpOptions {
+  /** {@link AmqpServiceOptions.url}, with its default applied. */
   readonly url: string;
+  /** {@link AmqpServiceOptions.queue}, with its default applied. */
   readonly queue: string;
+  /** {@link AmqpServiceOptions.name}, with its default applied. */
   readonly name: string;
+  /** {@link AmqpServiceOptions.connectionName}, with its default applied. */
   readonly connectionName: string;
+  /** {@link AmqpServiceOptions.exchange}, with its default applied. */
   readonly exchange: string;
+  /** {@link AmqpServiceOptions.exchangeType}, with its default applied. */
   readonly exchangeType: ExchangeType;
+  /** {@link AmqpServiceOptions.routingKey}, with its default applied. */
   readonly routingKey: string;
+  /** {@link AmqpServiceOptions.deadLetterQueue}, with its default applied. */
   readonly deadLetterQueue: string;
+  /** {@link AmqpServiceOptions.deadLetterExchange}, with its default applied. */
   readonly deadLetterExchange: string;
+  /** {@link AmqpServiceOptions.declare}, with its default applied. */
   readonly declare: boolean;
+  /** {@link AmqpServiceOptions.durable}, with its default applied. */
   readonly durable: boolean;
+  /** {@link AmqpServiceOptions.persistent}, with its default applied. */
   readonly persistent: boolean;
+  /** {@link AmqpServiceOptions.queueArguments}, with its default applied. */
   readonly queueArguments: Readonly<Record<string, unknown>>;
+  /** {@link AmqpServiceOptions.prefetch}, with its default applied. */
   readonly prefetch: number;
-  readonly reconnect: { readonly initialMs: number; readonly maxMs: number; readonly multiplier: number };
+  /** {@link AmqpServiceOptions.reconnect}, with its default applied. */
+  readonly reconnect: {
+    /** {@link ReconnectOptions.initialDelay}, in ms. */
+    readonly initialMs: number;
+    /** {@link ReconnectOptions.maxDelay}, in ms. */
+    readonly maxMs: number;
+    /** {@link ReconnectOptions.multiplier}. */
+    readonly multiplier: number;
+  };
 }
 
 const EXCHANGE_TYPES: readonly ExchangeType[] = ['direct', 'topic', 'fanout', 'headers'];

@@ -43,16 +43,27 @@ export interface MqttServiceOptions {
 
 /** {@link MqttServiceOptions} with every default applied, durations in ms. */
 export interface ResolvedMqttOptions {
+  /** {@link MqttServiceOptions.url}, with its default applied. */
   readonly url: string;
+  /** {@link MqttServiceOptions.topic}, with its default applied. */
   readonly topic: string;
+  /** {@link MqttServiceOptions.group}, with its default applied. */
   readonly group: string | undefined;
+  /** {@link MqttServiceOptions.clientId}, with its default applied. */
   readonly clientId: string;
+  /** {@link MqttServiceOptions.name}, with its default applied. */
   readonly name: string;
+  /** {@link MqttServiceOptions.deadLetterTopic}, with its default applied. */
   readonly deadLetterTopic: string;
+  /** {@link MqttServiceOptions.sessionExpiry}, in ms, with its default applied. */
   readonly sessionExpiryMs: number;
+  /** {@link MqttServiceOptions.receiveMaximum}, with its default applied. */
   readonly receiveMaximum: number;
+  /** {@link MqttServiceOptions.keepalive}, in ms, with its default applied. */
   readonly keepaliveMs: number;
+  /** {@link MqttServiceOptions.reconnectPeriod}, in ms, with its default applied. */
   readonly reconnectPeriodMs: number;
+  /** {@link MqttServiceOptions.timeout}, in ms, with its default applied. */
   readonly timeoutMs: number;
 }
 

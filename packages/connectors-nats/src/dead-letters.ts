@@ -47,6 +47,7 @@ export interface NatsDeadLetter {
   readonly reason: DeadLetterReason;
   /** The stream and sequence it came from. */
   readonly stream?: string;
+  /** Its sequence number in that stream. */
   readonly sequence?: number;
   /** Deliveries it had had. */
   readonly deliveries?: number;

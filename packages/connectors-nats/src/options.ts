@@ -46,21 +46,37 @@ export interface NatsServiceOptions {
 
 /** {@link NatsServiceOptions} with every default applied, durations in ms. */
 export interface ResolvedNatsOptions {
+  /** {@link NatsServiceOptions.url}, with its default applied. */
   readonly url: string;
+  /** {@link NatsServiceOptions.stream}, with its default applied. */
   readonly stream: string;
+  /** {@link NatsServiceOptions.subject}, with its default applied. */
   readonly subject: string;
+  /** {@link NatsServiceOptions.consumer}, with its default applied. */
   readonly consumer: string;
+  /** {@link NatsServiceOptions.name}, with its default applied. */
   readonly name: string;
+  /** {@link NatsServiceOptions.connectionName}, with its default applied. */
   readonly connectionName: string;
+  /** {@link NatsServiceOptions.deadLetterSubject}, with its default applied. */
   readonly deadLetterSubject: string;
+  /** {@link NatsServiceOptions.deadLetterStream}, with its default applied. */
   readonly deadLetterStream: string;
+  /** {@link NatsServiceOptions.declare}, with its default applied. */
   readonly declare: boolean;
+  /** {@link NatsServiceOptions.storage}, with its default applied. */
   readonly storage: StorageKind;
+  /** {@link NatsServiceOptions.ackWait}, in ms, with its default applied. */
   readonly ackWaitMs: number;
+  /** {@link NatsServiceOptions.maxDeliveries}, with its default applied. */
   readonly maxDeliveries: number;
+  /** {@link NatsServiceOptions.maxAckPending}, with its default applied. */
   readonly maxAckPending: number;
+  /** {@link NatsServiceOptions.duplicateWindow}, in ms, with its default applied. */
   readonly duplicateWindowMs: number;
+  /** {@link NatsServiceOptions.publishTimeout}, in ms, with its default applied. */
   readonly publishTimeoutMs: number;
+  /** {@link NatsServiceOptions.reconnectWait}, in ms, with its default applied. */
   readonly reconnectWaitMs: number;
 }
 

@@ -49,12 +49,19 @@ export interface PostgresServiceOptions {
 
 /** {@link PostgresServiceOptions} resolved. */
 export interface ResolvedServiceOptions {
+  /** {@link PostgresServiceOptions.url}, with its default applied. */
   readonly url: string;
+  /** {@link PostgresServiceOptions.pool}, with its default applied. */
   readonly pool: Pool | undefined;
+  /** {@link PostgresServiceOptions.name}, with its default applied. */
   readonly name: string;
+  /** {@link PostgresServiceOptions.applicationName}, with its default applied. */
   readonly applicationName: string;
+  /** {@link PostgresServiceOptions.maxConnections}, with its default applied. */
   readonly maxConnections: number;
+  /** {@link PostgresServiceOptions.connectTimeout}, in ms, with its default applied. */
   readonly connectTimeoutMs: number;
+  /** {@link PostgresServiceOptions.logger}, with its default applied. */
   readonly logger: Logger;
 }
 
@@ -90,8 +97,11 @@ export interface PostgresQueueOptions {
 
 /** {@link PostgresQueueOptions} resolved. */
 export interface ResolvedQueueOptions {
+  /** {@link PostgresQueueOptions.schema}, with its default applied. */
   readonly schema: string;
+  /** {@link PostgresQueueOptions.table}, with its default applied. */
   readonly table: string;
+  /** {@link PostgresQueueOptions.deadLetterTable}, with its default applied. */
   readonly deadLetterTable: string;
   /** `"schema"."table"`. */
   readonly queueSql: string;
@@ -99,13 +109,21 @@ export interface ResolvedQueueOptions {
   readonly deadLetterSql: string;
   /** The NOTIFY channel of the queue. */
   readonly channel: string;
+  /** {@link PostgresQueueOptions.name}, with its default applied. */
   readonly name: string;
+  /** {@link PostgresQueueOptions.createTables}, with its default applied. */
   readonly createTables: boolean;
+  /** {@link QueueOptions.visibilityTimeout}, in ms, with its default applied. */
   readonly visibilityMs: number;
+  /** {@link PostgresQueueOptions.maxAttempts}, with its default applied. */
   readonly maxAttempts: number;
+  /** {@link PostgresQueueOptions.maxInFlight}, with its default applied. */
   readonly maxInFlight: number;
+  /** {@link PostgresQueueOptions.fetchWait}, in ms, with its default applied. */
   readonly fetchWaitMs: number;
+  /** {@link PostgresQueueOptions.maxPayloadBytes}, with its default applied. */
   readonly maxPayloadBytes: number;
+  /** {@link PostgresQueueOptions.requireId}, with its default applied. */
   readonly requireId: boolean;
 }
 

@@ -32,6 +32,7 @@ export interface QueryContext {
 
 /** Something that runs statements: the pool, or a client in the middle of a transaction. */
 export interface Queryable {
+  /** Runs one statement with `$1`, `$2`, … placeholders and their values. */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(
     text: string,
     values?: unknown[],

@@ -53,11 +53,17 @@ export interface RedisStreamsServiceOptions {
 
 /** {@link RedisStreamsServiceOptions} resolved. */
 export interface ResolvedServiceOptions {
+  /** {@link RedisStreamsServiceOptions.redis}, with its default applied. */
   readonly redis: Redis | undefined;
+  /** {@link RedisStreamsServiceOptions.url}, with its default applied. */
   readonly url: string;
+  /** {@link RedisStreamsServiceOptions.name}, with its default applied. */
   readonly name: string;
+  /** {@link RedisStreamsServiceOptions.commandTimeout}, in ms, with its default applied. */
   readonly commandTimeoutMs: number;
+  /** {@link RedisStreamsServiceOptions.connectionName}, with its default applied. */
   readonly connectionName: string;
+  /** {@link RedisStreamsServiceOptions.logger}, with its default applied. */
   readonly logger: Logger;
 }
 
@@ -131,22 +137,45 @@ export interface RedisStreamsOptions {
 
 /** {@link RedisStreamsOptions} resolved: defaults applied, milliseconds. */
 export interface ResolvedStreamOptions {
+  /** {@link RedisStreamsOptions.stream}, with its default applied. */
   readonly stream: string;
+  /** {@link RedisStreamsOptions.group}, with its default applied. */
   readonly group: string;
+  /** {@link RedisStreamsOptions.consumer}, with its default applied. */
   readonly consumer: string;
+  /** {@link RedisStreamsOptions.name}, with its default applied. */
   readonly name: string;
+  /** {@link RedisStreamsOptions.startId}, with its default applied. */
   readonly startId: string;
+  /** {@link RedisStreamsOptions.block}, in ms, with its default applied. */
   readonly blockMs: number;
+  /** {@link RedisStreamsOptions.claimIdle}, in ms, with its default applied. */
   readonly claimIdleMs: number;
+  /** {@link RedisStreamsOptions.maxDeliveries}, with its default applied. */
   readonly maxDeliveries: number;
+  /** {@link RedisStreamsOptions.maxUnacked}, with its default applied. */
   readonly maxUnacked: number;
+  /** {@link RedisStreamsOptions.deadLetterStream}, with its default applied. */
   readonly deadLetterStream: string;
+  /** {@link RedisStreamsOptions.idField}, with its default applied. */
   readonly idField: string | false;
+  /** {@link RedisStreamsOptions.requireId}, with its default applied. */
   readonly requireId: boolean;
+  /** {@link RedisStreamsOptions.payloadField}, with its default applied. */
   readonly payloadField: string;
+  /** {@link RedisStreamsOptions.codec}, with its default applied. */
   readonly codec: Codec;
   /** `XADD` arguments before `*`, e.g. `['MAXLEN', '~', '1000']`; MINID is computed per dispatch. */
-  readonly trim: Readonly<{ kind: 'MAXLEN' | 'MINID'; exact: boolean; value: number }> | undefined;
+  readonly trim:
+    | Readonly<{
+        /** `MAXLEN` (from `maxLength`) or `MINID` (from `maxAge`). */
+        kind: 'MAXLEN' | 'MINID';
+        /** Exact trimming (`=`) instead of the cheaper approximate one (`~`). */
+        exact: boolean;
+        /** The most entries (`MAXLEN`), or the age in ms beyond which entries are dropped (`MINID`). */
+        value: number;
+      }>
+    | undefined;
 }
 
 const NAME = /^[A-Za-z0-9_.:/-]{1,128}$/;

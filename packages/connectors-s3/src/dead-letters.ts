@@ -37,8 +37,11 @@ export interface S3DeadLetter {
 
 /** The user metadata keys of a dead letter. */
 export const DEAD_LETTER_METADATA = Object.freeze({
+  /** Why it was dead-lettered (ASCII JSON of the error: name, message, code). */
   reason: `${DEAD_LETTER_PREFIX}reason`,
+  /** The key the object had under the source prefix (URI-encoded). */
   source: `${DEAD_LETTER_PREFIX}source`,
+  /** When it was dead-lettered (ISO 8601). */
   at: `${DEAD_LETTER_PREFIX}at`,
 });
 

@@ -88,7 +88,12 @@ export function encodePayload(
   payload: unknown,
   format: ObjectFormat,
   options: { readonly what: string; readonly maxBytes: number },
-): { readonly body: Uint8Array | string; readonly contentType: string } {
+): {
+  /** The object's body. */
+  readonly body: Uint8Array | string;
+  /** Its `Content-Type`. */
+  readonly contentType: string;
+} {
   const { what, maxBytes } = options;
   let body: Uint8Array | string;
   if (format === 'bytes') {

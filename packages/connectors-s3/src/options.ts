@@ -24,8 +24,11 @@ export type ClaimMode =
 
 /** Static credentials. */
 export interface S3Credentials {
+  /** The access key id. */
   readonly accessKeyId: string;
+  /** The secret access key. */
   readonly secretAccessKey: string;
+  /** A session token, for temporary credentials. */
   readonly sessionToken?: string | undefined;
 }
 
@@ -55,15 +58,25 @@ export interface S3ServiceOptions {
 
 /** {@link S3ServiceOptions} resolved. */
 export interface ResolvedServiceOptions {
+  /** {@link S3ServiceOptions.bucket}, with its default applied. */
   readonly bucket: string;
+  /** {@link S3ServiceOptions.client}, with its default applied. */
   readonly client: S3Client | undefined;
+  /** {@link S3ServiceOptions.endpoint}, with its default applied. */
   readonly endpoint: string | undefined;
+  /** {@link S3ServiceOptions.region}, with its default applied. */
   readonly region: string;
+  /** {@link S3ServiceOptions.credentials}, with its default applied. */
   readonly credentials: S3Credentials | undefined;
+  /** {@link S3ServiceOptions.forcePathStyle}, with its default applied. */
   readonly forcePathStyle: boolean;
+  /** {@link S3ServiceOptions.createBucket}, with its default applied. */
   readonly createBucket: boolean;
+  /** {@link S3ServiceOptions.claims}, with its default applied. */
   readonly claims: ClaimMode;
+  /** {@link S3ServiceOptions.name}, with its default applied. */
   readonly name: string;
+  /** {@link S3ServiceOptions.logger}, with its default applied. */
   readonly logger: Logger;
 }
 
@@ -123,19 +136,33 @@ export interface S3ConnectorOptions {
 
 /** {@link S3ConnectorOptions} resolved. */
 export interface ResolvedConnectorOptions {
+  /** {@link S3ConnectorOptions.prefix}, with its default applied. */
   readonly prefix: string;
+  /** {@link S3ConnectorOptions.donePrefix}, with its default applied. */
   readonly donePrefix: string;
+  /** {@link S3ConnectorOptions.deadLetterPrefix}, with its default applied. */
   readonly deadLetterPrefix: string;
+  /** {@link S3ConnectorOptions.leasePrefix}, with its default applied. */
   readonly leasePrefix: string;
+  /** {@link S3ConnectorOptions.format}, with its default applied. */
   readonly format: ObjectFormat;
+  /** {@link S3ConnectorOptions.ack}, with its default applied. */
   readonly ack: AckAction;
+  /** {@link S3ConnectorOptions.lease}, in ms, with its default applied. */
   readonly leaseMs: number;
+  /** {@link S3ConnectorOptions.maxInFlight}, with its default applied. */
   readonly maxInFlight: number;
+  /** {@link S3ConnectorOptions.fetchWait}, in ms, with its default applied. */
   readonly fetchWaitMs: number;
+  /** {@link S3ConnectorOptions.pollInterval}, in ms, with its default applied. */
   readonly pollIntervalMs: number;
+  /** {@link S3ConnectorOptions.claimSettle}, in ms, with its default applied. */
   readonly claimSettleMs: number;
+  /** {@link S3ConnectorOptions.concurrency}, with its default applied. */
   readonly concurrency: number;
+  /** {@link S3ConnectorOptions.maxObjectBytes}, with its default applied. */
   readonly maxObjectBytes: number;
+  /** {@link S3ConnectorOptions.name}, with its default applied. */
   readonly name: string;
 }
 

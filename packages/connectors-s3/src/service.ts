@@ -25,8 +25,11 @@ import { type ResolvedServiceOptions, resolveServiceOptions, type S3ServiceOptio
 
 /** An object as a listing shows it. */
 export interface ListedObject {
+  /** The object's key. */
   readonly key: string;
+  /** Its ETag, as the server reports it. */
   readonly etag: string;
+  /** Its size in bytes. */
   readonly size: number;
   /** Server time of the last write (second precision on most servers). */
   readonly lastModified: number;
@@ -34,20 +37,27 @@ export interface ListedObject {
 
 /** An object as read. */
 export interface ReadObject {
+  /** The whole body. */
   readonly body: Uint8Array;
+  /** Its user metadata (`x-amz-meta-*`, names without the prefix). */
   readonly metadata: Readonly<Record<string, string>>;
+  /** Its ETag. */
   readonly etag: string;
+  /** Its `Content-Type`, when it has one. */
   readonly contentType: string | undefined;
 }
 
 /** Options of {@link S3Service.put}. */
 export interface PutOptions {
+  /** User metadata to store with the object. */
   readonly metadata?: Readonly<Record<string, string>> | undefined;
+  /** The `Content-Type` to store. */
   readonly contentType?: string | undefined;
   /** Write only if no object has this key (`If-None-Match: *`). */
   readonly ifAbsent?: boolean | undefined;
   /** Write only if the object's ETag is this (`If-Match`). */
   readonly ifMatch?: string | undefined;
+  /** Aborts the request. */
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -169,7 +179,15 @@ export class S3Service implements Service {
   }
 
   /** An object's metadata and size, without its body; `undefined` when there is none. */
-  async head(key: string): Promise<{ metadata: Readonly<Record<string, string>>; size: number } | undefined> {
+  async head(key: string): Promise<
+    | {
+        /** The object's user metadata. */
+        metadata: Readonly<Record<string, string>>;
+        /** Its size in bytes. */
+        size: number;
+      }
+    | undefined
+  > {
     try {
       const reply = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return { metadata: reply.Metadata ?? {}, size: reply.ContentLength ?? 0 };
@@ -257,7 +275,12 @@ export class S3Service implements Service {
   async list(
     prefix: string,
     options: { startAfter?: string | undefined; maxKeys?: number; signal?: AbortSignal | undefined } = {},
-  ): Promise<{ objects: ListedObject[]; truncated: boolean }> {
+  ): Promise<{
+    /** The objects of this page, in key order. */
+    objects: ListedObject[];
+    /** True when more objects follow (list again after the last key). */
+    truncated: boolean;
+  }> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#listOnce(prefix, options);

@@ -17,7 +17,9 @@ export interface OutgoingMessage {
 
 /** Exchange and routing key of a publish (`''` is the default exchange: the key names the queue). */
 export interface PublishTarget {
+  /** The exchange to publish to; `''` is the default exchange. */
   readonly exchange: string;
+  /** The routing key (with the default exchange: the queue name). */
   readonly routingKey: string;
 }
 
