@@ -130,16 +130,20 @@ export function decodeMessage<P>(message: IncomingMessage, options: MessageCodec
       );
     }
   }
-  return createTransaction<P>({
-    id,
-    payload: payload as P,
-    metadata: {
-      ...headersToMetadata(message.headers),
-      [NATS_METADATA.stream]: message.stream,
-      [NATS_METADATA.sequence]: String(message.sequence),
-      [NATS_METADATA.deliveries]: String(message.deliveries),
+  // Decoded just now from the message, so frozen in place rather than copied again.
+  return createTransaction<P>(
+    {
+      id,
+      payload: payload as P,
+      metadata: {
+        ...headersToMetadata(message.headers),
+        [NATS_METADATA.stream]: message.stream,
+        [NATS_METADATA.sequence]: String(message.sequence),
+        [NATS_METADATA.deliveries]: String(message.deliveries),
+      },
     },
-  });
+    { decoded: true },
+  );
 }
 
 /** Headers as metadata (the first value of each), without the connector's and the server's own. */
