@@ -17,24 +17,37 @@ export type { ValuePreview } from './internal/values.js';
 export interface SessionInfo {
   /** Send back as the `x-ergon-csrf` header with every action. */
   readonly csrf: string;
+  /** True when the dashboard refuses actions (signal, cancel, retry). */
   readonly readOnly: boolean;
   /** True when the store emits events (live updates); false: the page refreshes every `pollMs`. */
   readonly live: boolean;
+  /** The refresh interval without live updates, in ms. */
   readonly pollMs: number;
+  /** The store's name, for the page header. */
   readonly store: string;
 }
 
 /** One row of the flows list. */
 export interface FlowRow {
+  /** The flow's id. */
   readonly id: string;
+  /** Its type. */
   readonly type: string;
+  /** Its queue. */
   readonly queue: string;
+  /** Its status. */
   readonly status: FlowStatus;
+  /** When it was created. */
   readonly createdAt: number;
+  /** When its record last changed. */
   readonly updatedAt: number;
+  /** When it finished, once terminal. */
   readonly finishedAt?: number | undefined;
+  /** How many times a worker ran it. */
   readonly runCount: number;
+  /** Its parent, for a child flow. */
   readonly parentId?: string | undefined;
+  /** The worker holding its lease, while running. */
   readonly leaseOwner?: string | undefined;
   /** What a suspended flow waits for, in words (`signal approve`, `timer`, `child x`). */
   readonly waiting: readonly string[];
@@ -46,6 +59,7 @@ export interface FlowRow {
 
 /** `GET api/flows`: one page. */
 export interface FlowListPage {
+  /** The rows of this page, newest first. */
   readonly flows: readonly FlowRow[];
   /** Pass as `cursor` for the next page. */
   readonly nextCursor?: string | undefined;
@@ -57,55 +71,112 @@ export interface FlowListPage {
 
 /** One bar of a flow's timeline: an operation of its history. */
 export interface TimelineItem {
+  /** Its position in the history. */
   readonly position: number;
+  /** Its key, `name#n`. */
   readonly key: string;
+  /** The kind of operation. */
   readonly kind: OperationKind;
+  /** `completed`, `failed` or `waiting`. */
   readonly status: OperationStatus;
+  /** Attempts made. */
   readonly attempts: number;
+  /** When it started. */
   readonly startedAt: number;
+  /** When it finished. */
   readonly finishedAt?: number | undefined;
+  /** `finishedAt − startedAt`, once finished. */
   readonly durationMs?: number | undefined;
   /** A waiting record's end: timer due, signal timeout, or the next attempt after a backoff. */
   readonly wakeAt?: number | undefined;
   /** True for a step waiting to retry (its last attempt failed; `wakeAt` is the next one). */
   readonly backoff: boolean;
+  /** Its error in one line, when it failed or waits to retry. */
   readonly error?: string | undefined;
+  /** A preview of its result. */
   readonly result?: ValuePreview | undefined;
+  /** A preview of its whole error (fields, cause). */
   readonly errorDetail?: ValuePreview | undefined;
 }
 
 /** A pending wait of a suspended flow. */
 export type WaitView =
-  | { readonly kind: 'timer'; readonly position: number; readonly at: number }
-  | { readonly kind: 'signal'; readonly position: number; readonly name: string }
   | {
-      readonly kind: 'child';
+      /** A durable timer. */
+      readonly kind: 'timer';
+      /** The history position that waits. */
       readonly position: number;
+      /** When it is due. */
+      readonly at: number;
+    }
+  | {
+      /** A signal. */
+      readonly kind: 'signal';
+      /** The history position that waits. */
+      readonly position: number;
+      /** The signal name. */
+      readonly name: string;
+    }
+  | {
+      /** A child flow. */
+      readonly kind: 'child';
+      /** The history position that waits. */
+      readonly position: number;
+      /** The child's id. */
       readonly flowId: string;
+      /** The child's status, when it could be read. */
       readonly status?: FlowStatus | undefined;
+      /** The child's type, when it could be read. */
       readonly type?: string | undefined;
     };
 
 /** `GET api/flows/:id`: everything about one flow. */
 export interface FlowDetail extends FlowRow {
+  /** Its priority in its queue. */
   readonly priority: number;
+  /** When it may next run. */
   readonly runAt?: number | undefined;
+  /** When its lease expires unless renewed, while running. */
   readonly leaseExpiresAt?: number | undefined;
+  /** True when a cancel was asked while it runs. */
   readonly cancelRequested: boolean;
+  /** A preview of its input. */
   readonly input: ValuePreview;
+  /** A preview of its result, once completed. */
   readonly result?: ValuePreview | undefined;
+  /** A preview of its whole error, once failed or cancelled. */
   readonly errorDetail?: ValuePreview | undefined;
+  /** Its history as timeline bars, in position order. */
   readonly timeline: readonly TimelineItem[];
+  /** The DAGs it ran (`ctx.dag`), with each node's status. */
   readonly dags: readonly DagView[];
+  /** What it waits for, when suspended. */
   readonly waits: readonly WaitView[];
   /** Signals sent and not yet consumed. */
-  readonly signals: readonly { readonly name: string; readonly sentAt: number }[];
-  readonly parent?: { readonly id: string; readonly type?: string; readonly status?: FlowStatus } | undefined;
+  readonly signals: readonly {
+    /** The signal name. */
+    readonly name: string;
+    /** When it was sent. */
+    readonly sentAt: number;
+  }[];
+  /** Its parent, for a child flow. */
+  readonly parent?:
+    | {
+        /** The parent's id. */
+        readonly id: string;
+        /** Its type, when it could be read. */
+        readonly type?: string;
+        /** Its status, when it could be read. */
+        readonly status?: FlowStatus;
+      }
+    | undefined;
+  /** Its children (the first page). */
   readonly children: readonly FlowRow[];
   /** True when the flow has more children than listed. */
   readonly moreChildren: boolean;
   /** A link to the flow's trace (from the configured template), when known. */
   readonly traceUrl?: string | undefined;
+  /** The trace id of its runs, from its recorded `traceparent`. */
   readonly traceId?: string | undefined;
   /** Runs in a row abandoned without progress (a worker that died, a store error). */
   readonly abandonedRuns: number;
@@ -122,27 +193,73 @@ export interface FlowDetail extends FlowRow {
   /** The server's clock when this was read (bars of running operations end here). */
   readonly now: number;
   /** True when a signal, cancel or retry would be accepted for this flow's status. */
-  readonly actions: { readonly signal: boolean; readonly cancel: boolean; readonly retry: boolean };
+  readonly actions: {
+    /** A signal would be accepted (the flow is not finished). */
+    readonly signal: boolean;
+    /** A cancel would be accepted (the flow is not finished). */
+    readonly cancel: boolean;
+    /** A retry would be accepted (the flow failed or was cancelled). */
+    readonly retry: boolean;
+  };
 }
 
 /** `GET api/overview`. Counts are exact up to `limit`; past it they read `limit` and `capped` is set. */
 export interface Overview {
-  readonly byStatus: Readonly<Record<FlowStatus, { readonly count: number; readonly capped: boolean }>>;
+  /** Flows per status. */
+  readonly byStatus: Readonly<
+    Record<
+      FlowStatus,
+      {
+        /** Flows in that status (at most `limit`). */
+        readonly count: number;
+        /** True when there are more than `limit`. */
+        readonly capped: boolean;
+      }
+    >
+  >;
   /** Types and queues among the `sample` most recent flows. */
-  readonly byType: readonly { readonly name: string; readonly count: number }[];
-  readonly byQueue: readonly { readonly name: string; readonly count: number; readonly ready: number }[];
+  readonly byType: readonly {
+    /** The flow type. */
+    readonly name: string;
+    /** Flows of that type in the sample. */
+    readonly count: number;
+  }[];
+  /** Queues among the `sample` most recent flows. */
+  readonly byQueue: readonly {
+    /** The queue. */
+    readonly name: string;
+    /** Flows of that queue in the sample. */
+    readonly count: number;
+    /** Flows ready to run in it now. */
+    readonly ready: number;
+  }[];
+  /** How many recent flows `byType` and `byQueue` looked at. */
   readonly sample: number;
   /** Per minute over the last hour: minute start, flows started, finished, failed. */
   readonly perMinute: readonly {
+    /** The minute's start. */
     readonly t: number;
+    /** Flows started in it. */
     readonly started: number;
+    /** Flows finished in it. */
     readonly finished: number;
+    /** Flows failed in it. */
     readonly failed: number;
   }[];
   /** Suspended flows' timers due in the next hour, soonest first. */
-  readonly timers: readonly { readonly flowId: string; readonly type: string; readonly at: number }[];
+  readonly timers: readonly {
+    /** The sleeping flow. */
+    readonly flowId: string;
+    /** Its type. */
+    readonly type: string;
+    /** When its timer is due. */
+    readonly at: number;
+  }[];
+  /** The workers: registered ones and lease owners. */
   readonly workers: readonly WorkerView[];
+  /** The most flows counted per status. */
   readonly limit: number;
+  /** Server time spent, in ms. */
   readonly ms: number;
 }
 
@@ -151,15 +268,21 @@ export interface Overview {
  * running flows that is not registered (an executor, a worker with liveness off).
  */
 export interface WorkerView {
+  /** The worker's id (the lease owner of its flows). */
   readonly id: string;
   /** True when it is in the registry (it heartbeats); false for a lease owner only. */
   readonly registered: boolean;
   /** `worker` or `task` (a pipeline's task runner), when registered. */
   readonly kind?: string | undefined;
+  /** Its label, or a task runner's task name. */
   readonly name?: string | undefined;
+  /** Its host. */
   readonly host?: string | undefined;
+  /** Its process id. */
   readonly pid?: number | undefined;
+  /** The queues it claims from. */
   readonly queues?: readonly string[] | undefined;
+  /** How many flows it runs at once, at most. */
   readonly concurrency?: number | undefined;
   /** Milliseconds since its last heartbeat (registered workers). */
   readonly heartbeatAgeMs?: number | undefined;
@@ -167,9 +290,13 @@ export interface WorkerView {
   readonly stats?: Readonly<Record<string, unknown>> | undefined;
   /** Age of its latest write to a flow it holds (lease owners that are not registered). */
   readonly lastWriteAgeMs?: number | undefined;
+  /** The running flows it holds. */
   readonly flows: readonly {
+    /** The flow's id. */
     readonly id: string;
+    /** Its type. */
     readonly type: string;
+    /** When its lease expires unless renewed. */
     readonly leaseExpiresAt?: number | undefined;
   }[];
   /** The soonest lease expiry among its flows (expired leases are reclaimable). */
@@ -178,11 +305,15 @@ export interface WorkerView {
 
 /** `GET api/pipelines`: durable-bridge flows grouped by task. */
 export interface PipelineGroup {
+  /** The task's name. */
   readonly task: string;
+  /** The flow type its transactions run as. */
   readonly flowType: string;
+  /** Its source connector, when known. */
   readonly source?: string | undefined;
   /** Most recent first; the flow id is the transaction id. */
   readonly flows: readonly FlowRow[];
+  /** Pass as `cursor` for the next page. */
   readonly nextCursor?: string | undefined;
 }
 
@@ -201,7 +332,9 @@ export interface ChangeMessage {
 
 /** An action's answer. */
 export interface ActionResult {
+  /** The action was accepted. */
   readonly ok: true;
+  /** The flow's status after it. */
   readonly status?: FlowStatus | undefined;
   /** For a retry: the new flow. */
   readonly id?: string | undefined;
@@ -209,5 +342,11 @@ export interface ActionResult {
 
 /** Any error answer. */
 export interface ApiError {
-  readonly error: { readonly code: string; readonly message: string };
+  /** What went wrong. */
+  readonly error: {
+    /** A stable code: `UNAUTHORIZED`, `NOT_FOUND`, an Ergon error code (`FLOW_FINISHED`, …). */
+    readonly code: string;
+    /** What happened and what to do, for people. */
+    readonly message: string;
+  };
 }

@@ -19,6 +19,7 @@ export interface PipelineInfo {
 
 /** What {@link DashboardOptions.retry} returns: the id of the new flow. */
 export interface RetriedFlow {
+  /** The new flow's id. */
   readonly id: string;
 }
 

@@ -17,7 +17,11 @@ export type AuthVia = 'bearer' | 'cookie' | 'middleware' | 'none';
 
 /** The context variables the dashboard's middlewares set. */
 export interface DashboardEnv {
-  Variables: { authVia: AuthVia };
+  /** Hono context variables. */
+  Variables: {
+    /** How the current request was let in: a bearer token, the session cookie, your middleware, or no auth. */
+    authVia: AuthVia;
+  };
 }
 
 /**

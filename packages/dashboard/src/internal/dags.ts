@@ -15,33 +15,52 @@ export type DagNodeStatus = 'pending' | 'running' | 'completed' | 'failed' | 'sk
 
 /** One laid-out node. Coordinates are the box's top-left corner. */
 export interface DagNodeView {
+  /** The node name. */
   readonly name: string;
+  /** Its state, from the history. */
   readonly status: DagNodeStatus;
   /** History position of its step, when it has a record. */
   readonly position?: number | undefined;
+  /** Left edge of its box. */
   readonly x: number;
+  /** Top edge of its box. */
   readonly y: number;
+  /** Width of its box. */
   readonly width: number;
+  /** Height of its box. */
   readonly height: number;
 }
 
 /** One laid-out edge: a polyline from a dependency to its dependent. */
 export interface DagEdgeView {
+  /** The dependency. */
   readonly from: string;
+  /** The node that depends on it. */
   readonly to: string;
-  readonly points: readonly { readonly x: number; readonly y: number }[];
+  /** The polyline, from `from` to `to`. */
+  readonly points: readonly {
+    /** Horizontal coordinate. */
+    readonly x: number;
+    /** Vertical coordinate. */
+    readonly y: number;
+  }[];
 }
 
 /** A DAG run, ready to draw. */
 export interface DagView {
+  /** The graph name. */
   readonly name: string;
   /** Position of the `dag:` record (reserved while it runs). */
   readonly position: number;
   /** False when the history holds no shape (an older executor's running DAG): nodes without edges. */
   readonly shapeRecorded: boolean;
+  /** Width of the whole picture. */
   readonly width: number;
+  /** Height of the whole picture. */
   readonly height: number;
+  /** Its nodes, laid out. */
   readonly nodes: readonly DagNodeView[];
+  /** Its edges, laid out. */
   readonly edges: readonly DagEdgeView[];
 }
 

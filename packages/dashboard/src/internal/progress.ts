@@ -10,13 +10,17 @@ import { pretty } from './values.js';
 
 /** How far along a flow is, for a bar: a fraction in 0..1 and its words (`3 / 4`, `42%`). */
 export interface ProgressBar {
+  /** How far along, in 0..1. */
   readonly fraction: number;
+  /** The words beside the bar (`3 / 4`, `42%`). */
   readonly label: string;
 }
 
 /** The compact progress of a list row: one line of text and, when it has one, the bar's fraction. */
 export interface ProgressSummary {
+  /** The progress in one line (cut to 80 characters). */
   readonly text: string;
+  /** How far along, in 0..1, when the value says. */
   readonly fraction?: number | undefined;
 }
 
