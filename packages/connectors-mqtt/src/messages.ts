@@ -134,15 +134,19 @@ export function decodeMessage<P>(message: IncomingMessage, options: MessageCodec
       );
     }
   }
-  return createTransaction<P>({
-    id,
-    payload: payload as P,
-    metadata: {
-      ...propertiesToMetadata(message.userProperties),
-      [MQTT_METADATA.topic]: message.topic,
-      [MQTT_METADATA.deliveries]: String(deliveriesOf(message)),
+  // Decoded just now from the message, so frozen in place rather than copied again.
+  return createTransaction<P>(
+    {
+      id,
+      payload: payload as P,
+      metadata: {
+        ...propertiesToMetadata(message.userProperties),
+        [MQTT_METADATA.topic]: message.topic,
+        [MQTT_METADATA.deliveries]: String(deliveriesOf(message)),
+      },
     },
-  });
+    { decoded: true },
+  );
 }
 
 /** User properties as metadata (the first value of a repeated one), without the connector's own. */
