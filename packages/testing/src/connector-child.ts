@@ -19,19 +19,40 @@ import type { Connector } from '@ergon/core';
 
 /** Parent → child: fetch until `count` transactions are held (or `timeoutMs` passed), then report. */
 export interface ChildFetchRequest {
+  /** Discriminant. */
   readonly type: 'fetch';
+  /** How many transactions to hold before reporting. */
   readonly count: number;
+  /** Report what it holds after this long anyway, in ms. */
   readonly timeoutMs: number;
 }
 
 /** Child → parent messages. */
 export type ChildReport =
   /** The connector started; the child takes requests. */
-  | { readonly type: 'ready' }
+  | {
+      /** Discriminant. */
+      readonly type: 'ready';
+    }
   /** What the child fetched and holds, unsettled. */
-  | { readonly type: 'fetched'; readonly transactions: readonly { id: string; payload: unknown }[] }
+  | {
+      /** Discriminant. */
+      readonly type: 'fetched';
+      /** The transactions it holds. */
+      readonly transactions: readonly {
+        /** The transaction's id. */
+        id: string;
+        /** Its payload. */
+        payload: unknown;
+      }[];
+    }
   /** Something failed; the message says what. */
-  | { readonly type: 'error'; readonly message: string };
+  | {
+      /** Discriminant. */
+      readonly type: 'error';
+      /** What failed. */
+      readonly message: string;
+    };
 
 /**
  * Starts `connector`, reports `ready`, and answers fetch requests from the

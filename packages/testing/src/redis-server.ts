@@ -45,8 +45,11 @@ process.once('exit', () => {
 
 /** A private `redis-server` (`--save '' --appendonly no` unless overridden by extra arguments). */
 export class PrivateRedisServer {
+  /** The port it listens on (127.0.0.1). */
   readonly port: number;
+  /** Its working directory (a fresh temporary one). */
   readonly dir: string;
+  /** Every `redis-server` argument it runs with (its own, then the extra ones; used again on restart). */
   readonly args: readonly string[];
   #process: ChildProcess | undefined;
 

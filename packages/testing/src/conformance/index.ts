@@ -51,7 +51,12 @@ export interface ConformanceOptions<S extends ExecutionLog = ExecutionLog> {
    * How the store's test damages its data at rest, for the cases on damaged data; or why it
    * cannot (a store with nothing at rest). Without either, those cases are skipped, loudly.
    */
-  readonly damage?: DamageHooks<S> | { readonly skip: string };
+  readonly damage?:
+    | DamageHooks<S>
+    | {
+        /** Why the store's data cannot be damaged at rest. */
+        readonly skip: string;
+      };
 }
 
 /** Stands in for missing hooks in a skipped suite (never called). */

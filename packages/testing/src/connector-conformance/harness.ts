@@ -38,7 +38,12 @@ export interface DeadLetterRecord {
   /** The metadata the message carried (headers), original keys and values kept. */
   readonly metadata: Readonly<Record<string, string>>;
   /** Why it was dead-lettered: the error's `code` (Ergon codes) and a message a person can act on. */
-  readonly reason: { readonly code?: string; readonly message: string };
+  readonly reason: {
+    /** The error's code. */
+    readonly code?: string;
+    /** The error's message. */
+    readonly message: string;
+  };
 }
 
 /** How the suite starts a consumer of the test's queue in a child process. */
@@ -116,7 +121,12 @@ export type ConnectorCapability = (typeof CONNECTOR_CAPABILITIES)[number];
  * Support of one capability: `true`, or why not. A missing capability skips
  * its tests visibly, with the reason in the test name; it never passes them.
  */
-export type CapabilitySupport = true | { readonly unsupported: string };
+export type CapabilitySupport =
+  | true
+  | {
+      /** Why the connector lacks the capability. */
+      readonly unsupported: string;
+    };
 
 /** Every capability, stated: none may be left out, so a lacking one is a decision on record. */
 export type ConnectorCapabilities = { readonly [K in ConnectorCapability]: CapabilitySupport };

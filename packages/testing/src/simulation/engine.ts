@@ -15,10 +15,13 @@ export interface SimWorkerOptions {
   readonly id: string;
   /** This worker's fault-injecting store. */
   readonly store: ExecutionLog;
+  /** The simulated clock. */
   readonly clock: Clock;
   /** The one queue of this seed's flows (the store may hold other seeds' flows). */
   readonly queue: string;
+  /** Lease length, in ms. */
   readonly leaseMs: number;
+  /** Flows it runs at once. */
   readonly concurrency: number;
   /** Retry backoffs at least this long become durable timers. */
   readonly durableBackoffMs: number;
@@ -44,7 +47,9 @@ export interface SimWorker {
 export interface SimClient {
   /** Schedules a top-level flow running `script` in the seed's queue (idempotent by id). */
   schedule(flowId: string, script: FlowScript): Promise<void>;
+  /** Sends a signal to a flow. */
   signal(flowId: string, name: string, payload: string): Promise<void>;
+  /** Cancels a flow. */
   cancel(flowId: string): Promise<void>;
 }
 
@@ -52,6 +57,8 @@ export interface SimClient {
 export interface SimEngine {
   /** Shown in reports. */
   readonly name: string;
+  /** Starts a worker of the engine under test. */
   startWorker(options: SimWorkerOptions): SimWorker;
+  /** A client of the engine under test on a store. */
   client(options: { readonly store: ExecutionLog; readonly clock: Clock; readonly queue: string }): SimClient;
 }

@@ -15,39 +15,60 @@ import { SIM_FLOW_TYPE } from './script.js';
 
 /** The part of `@ergon/executor` (and `@ergon/graph`) the adapter uses. */
 export interface ExecutorModule<Def, G> {
+  /** Defines a flow type (`flow` of `@ergon/executor`). */
   flow(
     name: string,
     run: (ctx: ScriptContext<Def, G>, input: FlowScript) => Promise<unknown>,
     options: { readonly queue: string },
   ): Def;
-  readonly Worker: new (options: {
-    readonly store: ExecutionLog;
-    readonly flows: readonly Def[];
-    readonly id: string;
-    readonly queues: readonly string[];
-    readonly clock: Clock;
-    readonly lease: number;
-    readonly heartbeat: number;
-    readonly concurrency: number;
-    readonly durableBackoff: number;
-    readonly maxIdle: number;
-    readonly unknownTypeCheck: number;
-    /** The worker registry's heartbeat (executors that have one). */
-    readonly liveness?: { readonly heartbeat: number };
-  }) => { start(): unknown; stop(options?: { readonly timeout?: number }): Promise<void> };
-  readonly Client: new (options: {
-    readonly store: ExecutionLog;
-    readonly clock: Clock;
-  }) => {
-    schedule(
-      type: string,
-      input: FlowScript,
-      options: { readonly flowId: string; readonly queue: string },
-    ): Promise<unknown>;
-    signal(flowId: string, name: string, payload?: unknown): Promise<void>;
-    cancel(flowId: string): Promise<unknown>;
+  /** The worker class (`Worker` of `@ergon/executor`). */
+  readonly Worker: {
+    /** Creates a worker with the simulation's settings. */
+    new (options: {
+      readonly store: ExecutionLog;
+      readonly flows: readonly Def[];
+      readonly id: string;
+      readonly queues: readonly string[];
+      readonly clock: Clock;
+      readonly lease: number;
+      readonly heartbeat: number;
+      readonly concurrency: number;
+      readonly durableBackoff: number;
+      readonly maxIdle: number;
+      readonly unknownTypeCheck: number;
+      /** The worker registry's heartbeat (executors that have one). */
+      readonly liveness?: { readonly heartbeat: number };
+    }): {
+      /** Starts claiming. */
+      start(): unknown;
+      /** Stops claiming and drains. */
+      stop(options?: { readonly timeout?: number }): Promise<void>;
+    };
   };
-  readonly Graph: { fromNodes(nodes: Iterable<ScriptGraphNode>, options: { readonly name: string }): G };
+  /** The client class (`Client` of `@ergon/executor`). */
+  readonly Client: {
+    /** Creates a client on a store. */
+    new (options: {
+      readonly store: ExecutionLog;
+      readonly clock: Clock;
+    }): {
+      /** Schedules a flow by type name, idempotently by id. */
+      schedule(
+        type: string,
+        input: FlowScript,
+        options: { readonly flowId: string; readonly queue: string },
+      ): Promise<unknown>;
+      /** Sends a signal. */
+      signal(flowId: string, name: string, payload?: unknown): Promise<void>;
+      /** Cancels a flow. */
+      cancel(flowId: string): Promise<unknown>;
+    };
+  };
+  /** The graph class (`Graph` of `@ergon/graph`). */
+  readonly Graph: {
+    /** Builds a graph from nodes (`Graph.fromNodes`). */
+    fromNodes(nodes: Iterable<ScriptGraphNode>, options: { readonly name: string }): G;
+  };
 }
 
 /** An hour of real time: long enough never to fire during a seed. */

@@ -23,10 +23,15 @@ export type FaultKind =
 
 /** Probability of each fault per store call. */
 export interface FaultRates {
+  /** Refused with `STORE_UNAVAILABLE` before reaching the store (`unavailable`). */
   readonly unavailable: number;
+  /** Reaches the store and commits, then its reply is lost (`lost-reply`). */
   readonly lostReply: number;
+  /** Reaches the store after a few event-loop turns (`delay`). */
   readonly delay: number;
+  /** Reaches the store twice (`duplicate`). */
   readonly duplicate: number;
+  /** The clock jumps past the lease before the call (`jump`). */
   readonly jump: number;
 }
 
@@ -39,6 +44,7 @@ export const FAULT_PROFILES: Readonly<Record<'calm' | 'flaky' | 'hostile', Fault
 
 /** One call's fate. */
 export interface FaultDecision {
+  /** The fault met. */
   readonly kind: FaultKind;
   /** `delay`: event-loop turns to wait. `jump`: ms past the lease. */
   readonly amount: number;
@@ -46,9 +52,11 @@ export interface FaultDecision {
 
 /** Decides faults for one seed. Turn it off with {@link FaultPlan.enabled} for the healing phase. */
 export class FaultPlan {
+  /** The seed the plan draws from. */
   readonly seed: number;
   /** The profile drawn for the seed. */
   readonly profile: keyof typeof FAULT_PROFILES;
+  /** The profile's rates (or the options' `rates`). */
   readonly rates: FaultRates;
   /** While false, no call meets a fault. */
   enabled = true;

@@ -29,8 +29,11 @@ export interface FaultStoreOptions {
   readonly inner: ExecutionLog;
   /** Who calls through this wrapper (`w0`, `client`). */
   readonly caller: string;
+  /** Decides which calls meet which fault. */
   readonly plan: FaultPlan;
+  /** Where every call and reply is recorded. */
   readonly trace: Trace;
+  /** The simulated clock (a `jump` moves it). */
   readonly clock: SimClock;
   /** The workers' lease: a `jump` goes past it. */
   readonly leaseMs: number;

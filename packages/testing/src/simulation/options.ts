@@ -17,15 +17,21 @@ import type { WorkloadShape } from './workload.js';
  * a queue of their own, and only those are claimed and checked.
  */
 export interface SimStore {
+  /** The store the seed runs against. */
   readonly store: ExecutionLog;
+  /** Releases it after the seed (close it, or clean the seed's flows out of a shared one). */
   dispose(): Promise<void>;
 }
 
 /** Options of {@link runSimulation}. */
 export interface SimulationOptions {
+  /** The seed: the same seed runs the same workload, faults and schedule. */
   readonly seed: number;
+  /** The engine under test (the executor, through its adapter). */
   readonly engine: SimEngine;
+  /** Gives the store for this seed. */
   readonly createStore: () => Promise<SimStore>;
+  /** The size of the generated workload. Default the seed's own. */
   readonly shape?: WorkloadShape;
   /** Wraps the fresh store before the fault wrappers (a deliberately broken store, in tests of the simulation). */
   readonly wrapStore?: (store: ExecutionLog) => ExecutionLog;
@@ -53,14 +59,21 @@ export interface SimulationOptions {
 
 /** Counts of one run. */
 export interface SimulationStats {
+  /** Flows scheduled. */
   readonly flows: number;
+  /** Workers started (restarts included). */
   readonly workers: number;
+  /** Store calls made by workers and clients. */
   readonly storeCalls: number;
   /** Store calls by method. */
   readonly calls: Readonly<Record<string, number>>;
+  /** Faults injected, by kind. */
   readonly faults: Readonly<Record<FaultKind, number>>;
+  /** Workers paused (past their lease). */
   readonly pauses: number;
+  /** Workers killed. */
   readonly kills: number;
+  /** Clock jumps. */
   readonly jumps: number;
   /**
    * Step and DAG node bodies started, and how many of those were re-runs: the
@@ -68,15 +81,19 @@ export interface SimulationStats {
    * nodes are not told their attempt, so they are left out of re-runs.
    */
   readonly stepStarts: number;
+  /** Of `stepStarts`, the attempts started again (see above). */
   readonly stepReruns: number;
+  /** Simulated time the run took, in ms. */
   readonly simulatedMs: number;
   /** Times the runner waited for quiet and then acted or moved the clock. */
   readonly steps: number;
+  /** Real time the run took, in ms. */
   readonly realMs: number;
 }
 
 /** What one seed found. */
 export interface SimulationReport {
+  /** The seed. */
   readonly seed: number;
   /** The fault profile the seed drew. */
   readonly profile: string;
@@ -84,5 +101,6 @@ export interface SimulationReport {
   readonly violations: readonly Violation[];
   /** Hash of every store call and reply in order: equal on every run of a seed on the memory store. */
   readonly digest: string;
+  /** Counts of the run. */
   readonly stats: SimulationStats;
 }

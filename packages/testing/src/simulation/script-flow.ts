@@ -22,31 +22,45 @@ import { errorCode } from './trace.js';
 
 /** What a step body receives (a subset of the executor's `StepScope`). */
 export interface ScriptStepScope {
+  /** Fires on the attempt's timeout and on cancellation. */
   readonly signal: AbortSignal;
+  /** 1 for the first attempt. */
   readonly attempt: number;
+  /** The flow the attempt belongs to. */
   readonly flowId: string;
+  /** The step's history key. */
   readonly key: string;
 }
 
 /** The part of the executor's `FlowContext` a script uses. */
 export interface ScriptContext<Def, G> {
+  /** The flow's id. */
   readonly flowId: string;
+  /** Runs an inline step (`ctx.run`). */
   run<R>(
     name: string,
     fn: (scope: ScriptStepScope) => Promise<R>,
     options?: { readonly retry?: RetryPolicy },
   ): Promise<R>;
+  /** Sleeps on a durable timer (`ctx.sleep`), in ms. */
   sleep(duration: number): Promise<void>;
+  /** Waits for a signal (`ctx.waitForSignal`). */
   waitForSignal<T = unknown>(name: string, options?: { readonly timeout?: number }): Promise<T>;
+  /** Runs a child flow (`ctx.child`). */
   child(definition: Def, input: FlowScript): Promise<unknown>;
+  /** Runs a DAG (`ctx.dag`). */
   dag(graph: G, input: undefined): Promise<unknown>;
 }
 
 /** A graph node as `Graph.fromNodes` takes it. */
 export interface ScriptGraphNode {
+  /** The node name. */
   readonly name: string;
+  /** The nodes it depends on. */
   readonly deps: readonly string[];
+  /** Its retry policy. */
   readonly retry: RetryPolicy;
+  /** Its body. */
   readonly run: (deps: unknown, input: unknown, ctx: { readonly signal: AbortSignal }) => Promise<string>;
 }
 

@@ -16,52 +16,75 @@ export const SIM_FLOW_TYPE = 'sim-flow';
  * become durable timers; `slowMs` of simulated time passes inside each attempt.
  */
 export interface StepOp {
+  /** Discriminant. */
   readonly op: 'step';
+  /** The step name (its history key is `name#n`). */
   readonly name: string;
+  /** How many attempts fail before one succeeds. */
   readonly fails: number;
+  /** The step's `maxAttempts`. */
   readonly attempts: number;
+  /** The retry backoff between attempts, in ms. */
   readonly backoffMs: number;
+  /** Simulated time each attempt takes, in ms. */
   readonly slowMs: number;
 }
 
 /** A durable timer of `ms`. */
 export interface SleepOp {
+  /** Discriminant. */
   readonly op: 'sleep';
+  /** How long the timer sleeps, in ms. */
   readonly ms: number;
 }
 
 /** A signal wait, with an optional timeout. */
 export interface SignalOp {
+  /** Discriminant. */
   readonly op: 'signal';
+  /** The signal name waited for. */
   readonly name: string;
+  /** The wait's timeout in ms; none when omitted. */
   readonly timeoutMs?: number | undefined;
 }
 
 /** A child flow running `script`; its id is `<parent id>/<position>`. */
 export interface ChildOp {
+  /** Discriminant. */
   readonly op: 'child';
+  /** The script the child flow runs. */
   readonly script: FlowScript;
 }
 
 /** A DAG node: a durable step with the same failure rule as {@link StepOp}. */
 export interface DagNodeScript {
+  /** The node name. */
   readonly name: string;
+  /** The nodes it depends on. */
   readonly deps: readonly string[];
+  /** How many attempts fail before one succeeds. */
   readonly fails: number;
+  /** The node's `maxAttempts`. */
   readonly attempts: number;
+  /** Simulated time each attempt takes, in ms. */
   readonly slowMs: number;
 }
 
 /** A DAG of nodes (fail-fast). */
 export interface DagOp {
+  /** Discriminant. */
   readonly op: 'dag';
+  /** The graph name. */
   readonly name: string;
+  /** Its nodes. */
   readonly nodes: readonly DagNodeScript[];
 }
 
 /** Operations started together and awaited with `Promise.all`. */
 export interface AllOp {
+  /** Discriminant. */
   readonly op: 'all';
+  /** The operations started together. */
   readonly ops: readonly ScriptOp[];
 }
 
@@ -70,7 +93,9 @@ export type ScriptOp = StepOp | SleepOp | SignalOp | ChildOp | DagOp | AllOp;
 
 /** A flow's code as data: its operations in order, then a deliberate failure when `fail`. */
 export interface FlowScript {
+  /** The operations, in call order. */
   readonly ops: readonly ScriptOp[];
+  /** Throw {@link SCRIPTED_FLOW_FAILURE} after the operations. */
   readonly fail?: boolean | undefined;
 }
 
@@ -82,8 +107,11 @@ export const SCRIPTED_FLOW_FAILURE = 'scripted flow failure';
 
 /** One history position a script's run must fill: the operation's kind and key. */
 export interface ExpectedPosition {
+  /** The history position. */
   readonly position: number;
+  /** The operation kind recorded there. */
   readonly kind: 'run' | 'sleep' | 'signal' | 'child' | 'dag' | 'step';
+  /** The key recorded there. */
   readonly key: string;
   /** The script operation behind it (for a DAG node, its DAG). */
   readonly source: ScriptOp;

@@ -14,8 +14,11 @@ import {
 
 /** Everything in the store at the end of a run. */
 export interface StoreSnapshot {
+  /** Every flow record, by id. */
   readonly flows: ReadonlyMap<string, FlowRecord>;
+  /** Every flow's history, by flow id, in position order. */
   readonly history: ReadonlyMap<string, readonly OperationRecord[]>;
+  /** Every flow's buffered signals, by flow id. */
   readonly signals: ReadonlyMap<string, readonly SignalRecord[]>;
 }
 

@@ -11,6 +11,7 @@ import type { FaultKind } from './fault-plan.js';
 
 /** One call that reached the store. */
 export interface TraceEntry {
+  /** Its index in the trace. */
   readonly id: number;
   /** The worker (`w0`, `w0.1` after a restart) or `client`. */
   readonly caller: string;
@@ -26,6 +27,7 @@ export interface TraceEntry {
   settledAt?: number;
   /** True when the store answered with a value, false when it threw. */
   ok?: boolean;
+  /** The reply, when the store answered with a value. */
   readonly value?: unknown;
   /** The store's error code (or message when it has none). */
   error?: string;
@@ -35,6 +37,7 @@ export interface TraceEntry {
 
 /** The trace of one seed. */
 export class Trace {
+  /** Every call, in the order they were sent. */
   readonly entries: TraceEntry[] = [];
   /** Calls that reached the store and have not answered yet. */
   inflight = 0;

@@ -36,6 +36,7 @@ export type Invariant = (typeof Invariant)[keyof typeof Invariant];
 
 /** A broken invariant. */
 export interface Violation {
+  /** Which invariant. */
   readonly invariant: Invariant;
   /** The flow concerned, when there is one. */
   readonly flowId?: string | undefined;

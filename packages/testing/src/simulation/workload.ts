@@ -44,25 +44,79 @@ export const DEFAULT_SHAPE: WorkloadShape = Object.freeze({
 
 /** Something the runner does at a simulated time (`at`, ms after the start). */
 export type SimAction =
-  | { readonly at: number; readonly kind: 'schedule'; readonly flowId: string; readonly script: FlowScript }
+  /** A top-level flow is scheduled. */
   | {
+      /** When, in ms after the start. */
       readonly at: number;
-      readonly kind: 'signal';
+      /** Discriminant. */
+      readonly kind: 'schedule';
+      /** The new flow's id. */
       readonly flowId: string;
+      /** The script it runs. */
+      readonly script: FlowScript;
+    }
+  /** A signal is sent. */
+  | {
+      /** When, in ms after the start. */
+      readonly at: number;
+      /** Discriminant. */
+      readonly kind: 'signal';
+      /** The flow signalled. */
+      readonly flowId: string;
+      /** The signal name. */
       readonly name: string;
+      /** The encoded payload. */
       readonly payload: string;
     }
-  | { readonly at: number; readonly kind: 'cancel'; readonly flowId: string }
+  /** A flow is cancelled. */
+  | {
+      /** When, in ms after the start. */
+      readonly at: number;
+      /** Discriminant. */
+      readonly kind: 'cancel';
+      /** The flow cancelled. */
+      readonly flowId: string;
+    }
   /** The worker's store calls and replies are held (SIGSTOP) until `resume`. */
-  | { readonly at: number; readonly kind: 'pause'; readonly worker: number }
-  | { readonly at: number; readonly kind: 'resume'; readonly worker: number }
+  | {
+      /** When, in ms after the start. */
+      readonly at: number;
+      /** Discriminant. */
+      readonly kind: 'pause';
+      /** The worker slot. */
+      readonly worker: number;
+    }
+  /** A paused worker goes on. */
+  | {
+      /** When, in ms after the start. */
+      readonly at: number;
+      /** Discriminant. */
+      readonly kind: 'resume';
+      /** The worker slot. */
+      readonly worker: number;
+    }
   /** The worker dies (nothing it sends reaches the store any more) and a new one takes its slot. */
-  | { readonly at: number; readonly kind: 'kill'; readonly worker: number }
+  | {
+      /** When, in ms after the start. */
+      readonly at: number;
+      /** Discriminant. */
+      readonly kind: 'kill';
+      /** The worker slot. */
+      readonly worker: number;
+    }
   /** The clock jumps forward by `ms` at once. */
-  | { readonly at: number; readonly kind: 'jump'; readonly ms: number };
+  | {
+      /** When, in ms after the start. */
+      readonly at: number;
+      /** Discriminant. */
+      readonly kind: 'jump';
+      /** How far, in ms. */
+      readonly ms: number;
+    };
 
 /** One seed's workload. */
 export interface Workload {
+  /** The shape it was generated with. */
   readonly shape: WorkloadShape;
   /** Per worker slot, its concurrency. */
   readonly workers: readonly number[];
