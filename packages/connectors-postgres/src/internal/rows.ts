@@ -71,7 +71,7 @@ export function toTransaction<P>(row: QueueRow, options: ResolvedQueueOptions): 
   metadata[POSTGRES_METADATA.queue] = label;
   metadata[POSTGRES_METADATA.seq] = row.seq;
   metadata[POSTGRES_METADATA.attempts] = String(row.attempts);
-  return createTransaction<P>({ id, payload: JSON.parse(row.payload) as P, metadata });
+  return createTransaction<P>({ id, payload: JSON.parse(row.payload) as P, metadata }, { decoded: true });
 }
 
 /**
