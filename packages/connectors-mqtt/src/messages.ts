@@ -50,9 +50,13 @@ export interface MessageCodecOptions {
 
 /** A message to publish. */
 export interface OutgoingMessage {
+  /** The transaction id (also sent as the `ergon-id` user property). */
   readonly id: string;
+  /** The encoded payload. */
   readonly payload: Buffer;
+  /** The transaction's metadata, its id and codec marker as MQTT 5 user properties. */
   readonly userProperties: UserProperties;
+  /** `application/json`, or the Ergon codec's content type. */
   readonly contentType: string;
 }
 

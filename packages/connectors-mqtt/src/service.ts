@@ -20,6 +20,7 @@ export interface Delivery {
   readonly packetId: number;
   /** The session it belongs to (see {@link MqttService.session}). */
   readonly session: number;
+  /** The message as received (topic, payload, properties). */
   readonly message: IncomingMessage;
 }
 

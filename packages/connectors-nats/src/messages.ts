@@ -49,8 +49,11 @@ export interface MessageCodecOptions {
 
 /** A message to publish. */
 export interface OutgoingMessage {
+  /** The transaction id (also sent as the `Nats-Msg-Id` header). */
   readonly id: string;
+  /** The encoded payload. */
   readonly data: Uint8Array;
+  /** The message headers: the id and the transaction's metadata. */
   readonly headers: MsgHdrs;
 }
 

@@ -113,7 +113,7 @@ export interface ResolvedQueueOptions {
   readonly name: string;
   /** {@link PostgresQueueOptions.createTables}, with its default applied. */
   readonly createTables: boolean;
-  /** {@link QueueOptions.visibilityTimeout}, in ms, with its default applied. */
+  /** {@link PostgresQueueOptions.visibilityTimeout}, in ms, with its default applied. */
   readonly visibilityMs: number;
   /** {@link PostgresQueueOptions.maxAttempts}, with its default applied. */
   readonly maxAttempts: number;

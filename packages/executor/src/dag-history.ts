@@ -21,9 +21,11 @@ export type DagHistoryEntry = Pick<HistoryEntry, 'position' | 'key' | 'kind' | '
 
 /** One node of a {@link DagRun}. */
 export interface DagRunNode {
+  /** The node name. */
   readonly name: string;
   /** The nodes it depends on; empty when the history holds no shape. */
   readonly deps: readonly string[];
+  /** Its status: as the DAG recorded it at its end, else from its step's record (`pending` without one). */
   readonly status: NodeStatus;
   /** History position of its step, when it has a record. */
   readonly position?: number | undefined;

@@ -95,7 +95,7 @@ export type ScriptOp = StepOp | SleepOp | SignalOp | ChildOp | DagOp | AllOp;
 export interface FlowScript {
   /** The operations, in call order. */
   readonly ops: readonly ScriptOp[];
-  /** Throw {@link SCRIPTED_FLOW_FAILURE} after the operations. */
+  /** Throw an error (`'scripted flow failure'`) after the operations. */
   readonly fail?: boolean | undefined;
 }
 
