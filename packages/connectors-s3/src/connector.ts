@@ -297,11 +297,10 @@ export class S3Connector<P = unknown> implements Connector<P, P> {
         [S3_METADATA.key]: key,
       };
       if (line !== undefined) own[S3_METADATA.line] = String(line);
-      return createTransaction<P>({
-        id,
-        payload: entry.payload as P,
-        metadata: { ...fromUserMetadata(object.metadata), ...own },
-      });
+      return createTransaction<P>(
+        { id, payload: entry.payload as P, metadata: { ...fromUserMetadata(object.metadata), ...own } },
+        { decoded: true },
+      );
     } catch (error) {
       throw new ErgonError(
         ErrorCode.CONNECTOR_ERROR,

@@ -94,7 +94,13 @@ export class Objects {
             [S3_METADATA.key]: key,
           };
           if (entry.line !== undefined) own[S3_METADATA.line] = String(entry.line);
-          out.push(createTransaction({ id, payload: entry.payload, metadata: { ...metadata, ...own } }));
+          // Each entry's payload was decoded just now from the body: frozen in place, not copied again.
+          out.push(
+            createTransaction(
+              { id, payload: entry.payload, metadata: { ...metadata, ...own } },
+              { decoded: true },
+            ),
+          );
           open.add(line);
           continue;
         } catch (error) {
