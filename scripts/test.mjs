@@ -8,9 +8,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const reports = ['packages', 'apps'].flatMap((group) =>
-  readdirSync(join(root, group)).map((name) => join(root, group, name, '.vitest-report.json')),
-);
+const reports = [
+  ...['packages', 'apps'].flatMap((group) =>
+    readdirSync(join(root, group)).map((name) => join(root, group, name, '.vitest-report.json')),
+  ),
+  // The examples' runs and the docs' checks (the API reference build runs before them).
+  join(root, 'examples', '.vitest-report.json'),
+  join(root, 'docs', '.vitest-report.json'),
+];
 for (const report of reports) rmSync(report, { force: true });
 
 const node = (script, args) => spawnSync(process.execPath, [join(root, 'scripts', script), ...args], { cwd: root, stdio: 'inherit' });
