@@ -4,7 +4,7 @@
 // The Redis run of `switch-store` needs Redis at ERGON_REDIS_URL: without it the
 // case is skipped with a loud message, and under CI=true the suite fails.
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { requireService } from '@ergon/testing';
 import { describe, expect, it } from 'vitest';
@@ -233,7 +233,10 @@ const redis = cases.some((c) => c.needs === 'redis') ? await requireService('Red
 describe.concurrent('examples', () => {
   it('covers every example folder', () => {
     const folders = readdirSync(fileURLToPath(new URL('..', import.meta.url)), { withFileTypes: true })
-      .filter((d) => d.isDirectory() && !['node_modules', 'test'].includes(d.name))
+      .filter(
+        (d) =>
+          d.isDirectory() && existsSync(fileURLToPath(new URL(`../${d.name}/package.json`, import.meta.url))),
+      )
       .map((d) => d.name)
       .sort();
     expect([...new Set(cases.map((c) => c.example))].sort()).toEqual(folders);
