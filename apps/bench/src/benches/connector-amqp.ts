@@ -15,7 +15,7 @@ import { connect } from 'amqplib';
 import type { Bench, BenchContext } from '../lib/bench.js';
 import { makeRow } from '../lib/results.js';
 import { uniqueName } from '../lib/services.js';
-import { timeAcks } from './connector-rounds.js';
+import { alternateRounds, roundExtras, roundLog, timeAcks } from './connector-rounds.js';
 
 const AMQP_URL = process.env.ERGON_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const PREFETCH = 100;
@@ -96,54 +96,30 @@ export const connectorAmqp: Bench = {
   run: async (context: BenchContext) => {
     const count = MESSAGES[context.mode];
     const queues: string[] = [];
-    const rawRates: number[] = [];
-    const ergonRates: number[] = [];
-    const queue = (label: string) => {
-      const name = uniqueName(`amqp-${label}`);
-      queues.push(name, `${name}.dead-letter`);
-      return name;
-    };
+    const side = (consume: (queue: string, n: number) => Promise<number>) => ({
+      fill: async (n: number, label: string) => {
+        const name = uniqueName(`amqp-${label}`);
+        queues.push(name, `${name}.dead-letter`);
+        await fill(name, n);
+        return name;
+      },
+      consume,
+    });
     try {
-      const warmUp = Math.min(count, 2000);
-      for (const side of [raw, ergon]) {
-        const name = queue('warm-up');
-        await fill(name, warmUp);
-        await side(name, warmUp);
-      }
-      for (let round = 0; round < 3; round++) {
-        for (const [side, rates] of [
-          [raw, rawRates],
-          [ergon, ergonRates],
-        ] as const) {
-          const name = queue('timed');
-          await fill(name, count);
-          const ms = await side(name, count);
-          rates.push((count / ms) * 1000);
-        }
-      }
+      const rates = await alternateRounds({ raw: side(raw), ergon: side(ergon) }, count);
+      context.log(roundLog(rates, 'amqplib'));
+      return [
+        makeRow('connector-amqp', {
+          unit: 'messages/s',
+          better: 'higher',
+          ergon: Math.max(...rates.ergon),
+          peer: 'raw amqplib consumer',
+          peerValue: Math.max(...rates.raw),
+          extra: { size: count, prefetch: PREFETCH, concurrency: PREFETCH, ...roundExtras(rates) },
+        }),
+      ];
     } finally {
       await deleteQueues(queues);
     }
-    const best = (rates: number[]) => Math.max(...rates);
-    context.log(
-      `  ergon ${ergonRates.map((r) => r.toFixed(0)).join(' ')} msg/s; raw amqplib ${rawRates.map((r) => r.toFixed(0)).join(' ')} msg/s`,
-    );
-    return [
-      makeRow('connector-amqp', {
-        unit: 'messages/s',
-        better: 'higher',
-        ergon: best(ergonRates),
-        peer: 'raw amqplib consumer',
-        peerValue: best(rawRates),
-        extra: {
-          size: count,
-          prefetch: PREFETCH,
-          concurrency: PREFETCH,
-          runs: ergonRates.length,
-          // Each timed Ergon run against the raw run just before it: how noisy the machine was.
-          roundRatios: ergonRates.map((rate, i) => Math.round((rate / (rawRates[i] ?? rate)) * 1000) / 1000),
-        },
-      }),
-    ];
   },
 };

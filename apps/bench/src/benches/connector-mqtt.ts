@@ -21,7 +21,7 @@ import { connect, connectAsync } from 'mqtt';
 import type { Bench, BenchContext } from '../lib/bench.js';
 import { makeRow } from '../lib/results.js';
 import { uniqueName } from '../lib/services.js';
-import { alternateRounds, type ConnectorSide, roundExtras } from './connector-rounds.js';
+import { alternateRounds, type ConnectorSide, roundExtras, roundLog } from './connector-rounds.js';
 
 const IN_FLIGHT = 100;
 const GROUP = 'bench';
@@ -193,9 +193,7 @@ export const connectorMqtt: Bench = {
         consume: (topic, n) => consume(broker.url, topic, n),
       });
       const rates = await alternateRounds({ raw: side(raw), ergon: side(ergon) }, count);
-      context.log(
-        `  ergon ${rates.ergon.map((r) => r.toFixed(0)).join(' ')} msg/s; raw mqtt.js ${rates.raw.map((r) => r.toFixed(0)).join(' ')} msg/s`,
-      );
+      context.log(roundLog(rates, 'mqtt.js'));
       return [
         makeRow('connector-mqtt', {
           unit: 'messages/s',

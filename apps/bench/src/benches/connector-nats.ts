@@ -15,7 +15,7 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import type { Bench, BenchContext } from '../lib/bench.js';
 import { makeRow } from '../lib/results.js';
 import { uniqueName } from '../lib/services.js';
-import { alternateRounds, type ConnectorSide, roundExtras, timeAcks } from './connector-rounds.js';
+import { alternateRounds, type ConnectorSide, roundExtras, roundLog, timeAcks } from './connector-rounds.js';
 
 const NATS_URL = process.env.ERGON_NATS_URL ?? 'nats://127.0.0.1:4222';
 const IN_FLIGHT = 100;
@@ -103,9 +103,7 @@ export const connectorNats: Bench = {
         consume,
       });
       const rates = await alternateRounds({ raw: side(raw), ergon: side(ergon) }, count);
-      context.log(
-        `  ergon ${rates.ergon.map((r) => r.toFixed(0)).join(' ')} msg/s; raw @nats-io/jetstream ${rates.raw.map((r) => r.toFixed(0)).join(' ')} msg/s`,
-      );
+      context.log(roundLog(rates, '@nats-io/jetstream'));
       return [
         makeRow('connector-nats', {
           unit: 'messages/s',

@@ -16,7 +16,7 @@ import pg from 'pg';
 import type { Bench, BenchContext } from '../lib/bench.js';
 import { POSTGRES_URL } from '../lib/config.js';
 import { makeRow } from '../lib/results.js';
-import { alternateRounds, type ConnectorSide, roundExtras, timeAcks } from './connector-rounds.js';
+import { alternateRounds, type ConnectorSide, roundExtras, roundLog, timeAcks } from './connector-rounds.js';
 
 const BATCH = 100;
 const MESSAGES = { full: 20_000, quick: 5000, smoke: 300 } as const;
@@ -100,9 +100,7 @@ export const connectorPostgres: Bench = {
       });
       const rates = await alternateRounds({ raw: side(raw), ergon: side(ergon) }, count);
       const best = (values: number[]) => Math.max(...values);
-      context.log(
-        `  ergon ${rates.ergon.map((r) => r.toFixed(0)).join(' ')} msg/s; raw pg ${rates.raw.map((r) => r.toFixed(0)).join(' ')} msg/s`,
-      );
+      context.log(roundLog(rates, 'pg'));
       return [
         makeRow('connector-postgres', {
           unit: 'messages/s',

@@ -28,7 +28,7 @@ import { oneStep } from '../lib/flows.js';
 import { completion, startWorkers, type WorkerProcess } from '../lib/procs.js';
 import { makeRow } from '../lib/results.js';
 import { tempDir, uniqueName } from '../lib/services.js';
-import { timeAcks } from './connector-rounds.js';
+import { alternateRounds, roundExtras, roundLog, timeAcks } from './connector-rounds.js';
 import { pool } from './throughput.js';
 
 const BATCH = 100;
@@ -100,52 +100,38 @@ export const connectorRedisStreams: Bench = {
     const count = MESSAGES[context.mode];
     const redis = new Redis(REDIS_URL);
     const streams: string[] = [];
-    const rawRates: number[] = [];
-    const ergonRates: number[] = [];
-    const stream = async (label: string, size: number) => {
-      const name = uniqueName(`rs-${label}`);
-      streams.push(name, `${name}:dead-letter`);
-      await fill(redis, name, size);
-      return name;
-    };
+    const side = (consume: (stream: string, n: number) => Promise<number>) => ({
+      fill: async (n: number, label: string) => {
+        // The stream consumed last goes first (its entries stay until deleted), outside the timed part.
+        if (streams.length > 0) await redis.del(...streams);
+        const name = uniqueName(`rs-${label}`);
+        streams.push(name, `${name}:dead-letter`);
+        await fill(redis, name, n);
+        return name;
+      },
+      consume,
+    });
     try {
-      const warmUp = Math.min(count, 5000);
-      for (const side of [raw, ergon]) await side(await stream('warm-up', warmUp), warmUp);
-      for (let round = 0; round < 3; round++) {
-        for (const [side, rates] of [
-          [raw, rawRates],
-          [ergon, ergonRates],
-        ] as const) {
-          const name = await stream('timed', count);
-          const ms = await side(name, count);
-          rates.push((count / ms) * 1000);
-          await redis.del(name);
-        }
-      }
+      const rates = await alternateRounds(
+        { raw: side(raw), ergon: side(ergon) },
+        count,
+        Math.min(count, 5000),
+      );
+      context.log(roundLog(rates, 'ioredis'));
+      return [
+        makeRow('connector-redis-streams', {
+          unit: 'messages/s',
+          better: 'higher',
+          ergon: Math.max(...rates.ergon),
+          peer: 'raw ioredis XREADGROUP/XACK loop',
+          peerValue: Math.max(...rates.raw),
+          extra: { size: count, batch: BATCH, concurrency: BATCH, ...roundExtras(rates) },
+        }),
+      ];
     } finally {
       if (streams.length > 0) await redis.del(...streams);
       redis.disconnect();
     }
-    const best = (rates: number[]) => Math.max(...rates);
-    context.log(
-      `  ergon ${ergonRates.map((r) => r.toFixed(0)).join(' ')} msg/s; raw ioredis ${rawRates.map((r) => r.toFixed(0)).join(' ')} msg/s`,
-    );
-    return [
-      makeRow('connector-redis-streams', {
-        unit: 'messages/s',
-        better: 'higher',
-        ergon: best(ergonRates),
-        peer: 'raw ioredis XREADGROUP/XACK loop',
-        peerValue: best(rawRates),
-        extra: {
-          size: count,
-          batch: BATCH,
-          concurrency: BATCH,
-          runs: ergonRates.length,
-          ratios: ergonRates.map((r, i) => Number((r / (rawRates[i] ?? r)).toFixed(3))),
-        },
-      }),
-    ];
   },
 };
 

@@ -16,10 +16,12 @@ export interface ConnectorSide {
   readonly consume: (queue: string, count: number) => Promise<number>;
 }
 
-/** Rates (messages/s) of every timed run of each side, in order. */
+/** Rates (messages/s) of every timed run of each side, in order, and this process's CPU µs per message in each. */
 export interface RoundRates {
   readonly raw: number[];
   readonly ergon: number[];
+  readonly rawCpu: number[];
+  readonly ergonCpu: number[];
 }
 
 /** Warms both sides up, then alternates three timed runs of each. */
@@ -29,12 +31,16 @@ export async function alternateRounds(
   warmUp = Math.min(count, 2000),
 ): Promise<RoundRates> {
   for (const side of [sides.raw, sides.ergon]) await side.consume(await side.fill(warmUp, 'warm-up'), warmUp);
-  const rates: RoundRates = { raw: [], ergon: [] };
+  const rates: RoundRates = { raw: [], ergon: [], rawCpu: [], ergonCpu: [] };
   for (let round = 0; round < 3; round++) {
     for (const which of ['raw', 'ergon'] as const) {
       const side = sides[which];
       const queue = await side.fill(count, 'timed');
-      rates[which].push((count / (await side.consume(queue, count))) * 1000);
+      const cpu = process.cpuUsage();
+      const ms = await side.consume(queue, count);
+      const used = process.cpuUsage(cpu);
+      rates[which].push((count / ms) * 1000);
+      rates[which === 'raw' ? 'rawCpu' : 'ergonCpu'].push((used.user + used.system) / count);
     }
   }
   return rates;
@@ -42,11 +48,24 @@ export async function alternateRounds(
 
 /** The `extra` fields every connector row carries: sizes and how noisy the runs were. */
 export function roundExtras(rates: RoundRates): Record<string, unknown> {
+  const least = (values: number[]) => Math.round(Math.min(...values) * 10) / 10;
   return {
     runs: rates.ergon.length,
     // Each timed Ergon run against the raw run just before it.
     roundRatios: rates.ergon.map((rate, i) => Math.round((rate / (rates.raw[i] ?? rate)) * 1000) / 1000),
+    // CPU of this process per message (the broker's not counted), the least of the runs:
+    // steadier than the rates on a busy machine, where a run's wall time depends on what else runs.
+    cpuUsPerMessage: { ergon: least(rates.ergonCpu), raw: least(rates.rawCpu) },
   };
+}
+
+/** The log line of a connector row: each side's rates and CPU per message. */
+export function roundLog(rates: RoundRates, rawName: string): string {
+  const list = (values: number[], digits: number) => values.map((v) => v.toFixed(digits)).join(' ');
+  return (
+    `  ergon ${list(rates.ergon, 0)} msg/s (${list(rates.ergonCpu, 1)} µs CPU/msg); ` +
+    `raw ${rawName} ${list(rates.raw, 0)} msg/s (${list(rates.rawCpu, 1)} µs CPU/msg)`
+  );
 }
 
 /**

@@ -29,7 +29,7 @@ import { ConsumerPolicy, consumer } from '@ergon/tasks';
 import type { Bench, BenchContext } from '../lib/bench.js';
 import { makeRow } from '../lib/results.js';
 import { uniqueName } from '../lib/services.js';
-import { alternateRounds, type ConnectorSide, roundExtras, timeAcks } from './connector-rounds.js';
+import { alternateRounds, type ConnectorSide, roundExtras, roundLog, timeAcks } from './connector-rounds.js';
 
 const CONCURRENCY = 32;
 const BUCKET = 'ergon-bench';
@@ -164,9 +164,7 @@ export const connectorS3: Bench = {
         Math.min(count, 100),
       );
       const best = (values: number[]) => Math.max(...values);
-      context.log(
-        `  ergon ${rates.ergon.map((r) => r.toFixed(0)).join(' ')} msg/s; raw @aws-sdk/client-s3 ${rates.raw.map((r) => r.toFixed(0)).join(' ')} msg/s`,
-      );
+      context.log(roundLog(rates, '@aws-sdk/client-s3'));
       return [
         makeRow('connector-s3', {
           unit: 'messages/s',
