@@ -243,16 +243,29 @@ describe.concurrent('examples', () => {
     expect([...new Set(cases.map((c) => c.example))].sort()).toEqual(folders);
   });
 
-  for (const c of cases) {
-    const skip = c.needs === 'redis' && !redis?.available;
-    it.skipIf(skip)(
-      `${c.example}${c.label ? ` (${c.label})` : ''} runs and prints what its README shows`,
-      async () => {
+  // Runs of one example share its folder (its .ergon/ files), so they go one after another;
+  // a run that needs a service (it keeps no files) is a test of its own, skipped without it.
+  const byExample = new Map<string, Case[]>();
+  for (const c of cases.filter((c) => !c.needs))
+    byExample.set(c.example, [...(byExample.get(c.example) ?? []), c]);
+  const tests = [
+    ...[...byExample].map(([example, runs]) => ({ name: example, runs, skip: false })),
+    ...cases
+      .filter((c) => c.needs)
+      .map((c) => ({
+        name: `${c.example} (${c.label})`,
+        runs: [c],
+        skip: c.needs === 'redis' && !redis?.available,
+      })),
+  ];
+  for (const test of tests) {
+    it.skipIf(test.skip)(`${test.name} runs and prints what its README shows`, async () => {
+      for (const c of test.runs) {
         const run = await runExample(c);
-        const output = `exit ${run.code} ${run.signal ?? ''}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
+        const output = `${c.label ?? ''} exit ${run.code} ${run.signal ?? ''}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
         expect(run.code, output).toBe(0);
         for (const pattern of c.expect) expect(run.stdout, output).toMatch(pattern);
-      },
-    );
+      }
+    });
   }
 });
