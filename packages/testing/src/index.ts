@@ -29,5 +29,18 @@ export {
 } from './connector-conformance/index.js';
 export { eventually, type FreezableOptions, type FreezableStore, freezableStore } from './drive.js';
 export { FakeClock } from './fake-clock.js';
+export {
+  countFileEffects,
+  countFlowStatuses,
+  type FlowLister,
+  type KillPipelineOptions,
+  type KillPipelineRun,
+  readFileEffects,
+  runKillPipeline,
+} from './kill-pipeline.js';
+export { PrivateMosquitto, requireMosquitto } from './mosquitto.js';
+export { PrivateNatsServer, requireNatsServer } from './nats-server.js';
+export { type FileEffectPaths, recordFileEffect } from './pipeline-child.js';
 export { freePort, PrivateRedisServer, requireRedisServer } from './redis-server.js';
 export { requireService, type ServiceCheck } from './services.js';
+export { TcpProxy } from './tcp-proxy.js';
