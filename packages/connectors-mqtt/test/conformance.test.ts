@@ -15,11 +15,11 @@ import {
   type DeadLetterRecord,
   describeConnectorConformance,
   type PoisonKind,
+  TcpProxy,
 } from '@ergon/testing';
 import { describe } from 'vitest';
 import { type CreateMqttConnectorOptions, createMqttConnector, type MqttConnector } from '../src/index.js';
 import { DeadLetterCollector, endSessions, MQTT_URL, mosquitto, publishRaw, uniqueTopic } from './support.js';
-import { TcpProxy } from './tcp-proxy.js';
 
 type Connector = MqttConnector<ConformancePayload>;
 

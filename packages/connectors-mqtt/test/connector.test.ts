@@ -5,10 +5,9 @@
 // over, a failed start, and (on a private mosquitto) a broker restart.
 import { randomBytes } from 'node:crypto';
 import { createTransaction, ErrorCode, type Transaction } from '@ergon/core';
-import { eventually, freePort } from '@ergon/testing';
+import { eventually, freePort, PrivateMosquitto, requireMosquitto } from '@ergon/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CreateMqttConnectorOptions, createMqttConnector, type MqttConnector } from '../src/index.js';
-import { PrivateMosquitto, requireMosquitto } from './mosquitto.js';
 import { DeadLetterCollector, endSessions, MQTT_URL, mosquitto, uniqueTopic } from './support.js';
 
 type Payload = { n: number };

@@ -7,25 +7,29 @@
 // happens once per transaction, nothing is left unacked and nothing is
 // dead-lettered. On a private mosquitto without a queue limit (the shared
 // one drops QoS 1 messages past max_queued_messages, 1000 by default).
-import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { fork } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTransaction } from '@ergon/core';
 import { Client } from '@ergon/executor';
 import { SqliteExecutionLog } from '@ergon/storage-sqlite';
+import {
+  countFileEffects,
+  PrivateMosquitto,
+  readFileEffects,
+  requireMosquitto,
+  runKillPipeline,
+} from '@ergon/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMqttConnector } from '../src/index.js';
-import { PrivateMosquitto, requireMosquitto } from './mosquitto.js';
 import { DeadLetterCollector, uniqueTopic } from './support.js';
 
 const MESSAGES = 10_000;
 const PROCESSES = 3;
 const KILLS = 5;
 const WORKER = fileURLToPath(new URL('./fixtures/pipeline-worker.mjs', import.meta.url));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.runIf(requireMosquitto())('MQTT → consumer task → durable flows on SQLite', () => {
   let broker: PrivateMosquitto;
@@ -54,17 +58,12 @@ describe.runIf(requireMosquitto())('MQTT → consumer task → durable flows on 
       await member.stop();
     }
     const producer = createMqttConnector<{ n: number }>({ url: broker.url, topic });
-    const workers = new Map<ChildProcess, string>();
-    const spawn = (slot: string) => {
-      const child = fork(WORKER, [slot], {
+    const spawn = (slot: number) =>
+      fork(WORKER, [slots[slot] as string], {
         execArgv: [],
         env: { ...process.env, ERGON_PIPELINE: JSON.stringify(config) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
-      workers.set(child, slot);
-      child.once('exit', () => workers.delete(child));
-      return child;
-    };
     try {
       for (let from = 0; from < MESSAGES; from += 1000) {
         const batch = Array.from({ length: 1000 }, (_, i) =>
@@ -74,34 +73,21 @@ describe.runIf(requireMosquitto())('MQTT → consumer task → durable flows on 
       }
       await producer.stop();
 
-      for (const slot of slots) spawn(slot);
-      const effectsOfB = async () =>
-        (await readdir(config.effects)).filter((f) => f.endsWith('%2Fb%230')).length;
-      // Kill the oldest process at evenly spaced points of progress, replacing it at once (same client id).
-      let kills = 0;
-      const deadline = Date.now() + 240_000;
-      for (;;) {
-        const done = await effectsOfB();
-        if (done >= MESSAGES) break;
-        if (Date.now() > deadline) throw new Error(`only ${done} of ${MESSAGES} flows finished in time`);
-        if (kills < KILLS && done >= ((kills + 1) * MESSAGES) / (KILLS + 2)) {
-          const [victim] = workers.keys();
-          const slot = victim ? workers.get(victim) : undefined;
-          if (victim && slot) {
-            victim.kill('SIGKILL');
-            await once(victim, 'exit');
-            kills++;
-            spawn(slot);
-          }
-        }
-        await sleep(100);
-      }
+      // Kills at evenly spaced points of progress, round the processes, each replaced at once (same client id);
+      // the survivors stop gracefully at the end.
+      const { kills } = await runKillPipeline({
+        processes: PROCESSES,
+        kills: KILLS,
+        total: MESSAGES,
+        start: spawn,
+        finished: () => countFileEffects(config.effects, '/b#0'),
+        killAt: (k) => ((k + 1) * MESSAGES) / (KILLS + 2),
+        timeoutMs: 240_000,
+        pollMs: 100,
+      });
       expect(kills).toBe(KILLS);
 
-      // Graceful stop of the survivors; then every session, resumed, holds nothing: all was acked.
-      const exits = [...workers.keys()].map((child) => once(child, 'exit'));
-      for (const child of workers.keys()) child.kill('SIGTERM');
-      await Promise.all(exits);
+      // Every session, resumed, holds nothing: all was acked.
       for (const clientId of slots) {
         const member = createMqttConnector({ ...mqtt, clientId, fetchWait: '300ms' });
         try {
@@ -115,11 +101,10 @@ describe.runIf(requireMosquitto())('MQTT → consumer task → durable flows on 
       expect(collector.letters, 'nothing dead-lettered').toEqual([]);
 
       // Every step's effect exactly once per transaction (keyed by flow and step).
-      const effects = new Set(await readdir(config.effects));
+      const effects = await readFileEffects(config.effects);
       expect(effects.size).toBe(MESSAGES * 2);
       for (let n = 0; n < MESSAGES; n++) {
-        for (const step of ['a', 'b'])
-          expect(effects.has(encodeURIComponent(`pipeline-${n}/${step}#0`))).toBe(true);
+        for (const step of ['a', 'b']) expect(effects.has(`pipeline-${n}/${step}#0`)).toBe(true);
       }
       // Every flow completed, once, with its own result.
       const store = await SqliteExecutionLog.open({ path: config.db });
@@ -137,7 +122,6 @@ describe.runIf(requireMosquitto())('MQTT → consumer task → durable flows on 
       // Steps cut short by a kill ran again (at least once), but their effects did not repeat.
       expect(attempts).toBeGreaterThanOrEqual(MESSAGES * 2);
     } finally {
-      for (const child of workers.keys()) child.kill('SIGKILL');
       await producer.stop();
       await collector.stop();
       await rm(dir, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import {
   type DeadLetterRecord,
   describeConnectorConformance,
   type PoisonKind,
+  TcpProxy,
 } from '@ergon/testing';
 import { headers } from '@nats-io/transport-node';
 import { afterAll, describe } from 'vitest';
@@ -19,7 +20,6 @@ import {
   readDeadLetter,
 } from '../src/index.js';
 import { Admin, NATS_URL, nats, storedMessages, uniqueNames } from './support.js';
-import { TcpProxy } from './tcp-proxy.js';
 
 type Connector = NatsConnector<ConformancePayload>;
 

@@ -3,10 +3,9 @@
 // de-duplication on publish, a failed start, and (on a private nats-server)
 // a server that dies and comes back.
 import { createTransaction, ErrorCode, type Transaction } from '@ergon/core';
-import { eventually, freePort } from '@ergon/testing';
+import { eventually, freePort, PrivateNatsServer, requireNatsServer } from '@ergon/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CreateNatsConnectorOptions, createNatsConnector, type NatsConnector } from '../src/index.js';
-import { PrivateNatsServer, requireNatsServer } from './nats-server.js';
 import { Admin, NATS_URL, nats, uniqueNames } from './support.js';
 
 type Payload = { n: number };

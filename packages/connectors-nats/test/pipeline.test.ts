@@ -4,15 +4,15 @@
 // killed process held comes back after the ack wait). Every message's flow
 // completes, every step's effect happens once per transaction, nothing
 // stays unacked and nothing is dead-lettered.
-import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { fork } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTransaction } from '@ergon/core';
 import { Client } from '@ergon/executor';
 import { SqliteExecutionLog } from '@ergon/storage-sqlite';
+import { countFileEffects, readFileEffects, runKillPipeline } from '@ergon/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNatsConnector } from '../src/index.js';
 import { Admin, NATS_URL, nats, storedMessages, uniqueNames } from './support.js';
@@ -23,8 +23,6 @@ const KILLS = 5;
 const WORKER = fileURLToPath(new URL('./fixtures/pipeline-worker.mjs', import.meta.url));
 const admin = new Admin();
 afterAll(() => admin.close());
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(!nats.available)('NATS JetStream → consumer task → durable flows on SQLite', () => {
   it('10,000 messages, 3 processes, 5 SIGKILLs: every flow completes and every effect happens once', async () => {
@@ -40,17 +38,12 @@ describe.skipIf(!nats.available)('NATS JetStream → consumer task → durable f
     const producer = createNatsConnector<{ n: number }>(
       config.nats as Parameters<typeof createNatsConnector>[0],
     );
-    const workers = new Set<ChildProcess>();
-    const spawn = () => {
-      const child = fork(WORKER, [], {
+    const spawn = () =>
+      fork(WORKER, [], {
         execArgv: [],
         env: { ...process.env, ERGON_PIPELINE: JSON.stringify(config) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
-      workers.add(child);
-      child.once('exit', () => workers.delete(child));
-      return child;
-    };
     try {
       for (let from = 0; from < MESSAGES; from += 1000) {
         const batch = Array.from({ length: 1000 }, (_, i) =>
@@ -61,44 +54,30 @@ describe.skipIf(!nats.available)('NATS JetStream → consumer task → durable f
       await producer.stop();
       expect(await admin.pending(stream)).toBe(MESSAGES);
 
-      for (let i = 0; i < PROCESSES; i++) spawn();
-      const effectsOfB = async () =>
-        (await readdir(config.effects)).filter((f) => f.endsWith('%2Fb%230')).length;
-      // Kill the oldest process at evenly spaced points of progress, replacing it at once.
-      let kills = 0;
-      const deadline = Date.now() + 240_000;
-      for (;;) {
-        const done = await effectsOfB();
-        if (done >= MESSAGES) break;
-        if (Date.now() > deadline) throw new Error(`only ${done} of ${MESSAGES} flows finished in time`);
-        if (kills < KILLS && done >= ((kills + 1) * MESSAGES) / (KILLS + 2)) {
-          const [victim] = workers;
-          if (victim) {
-            victim.kill('SIGKILL');
-            await once(victim, 'exit');
-            kills++;
-            spawn();
-          }
-        }
-        await sleep(100);
-      }
+      // Kills at evenly spaced points of progress, round the processes, each replaced at once;
+      // the survivors stop gracefully at the end (they drain, give back what they hold, and close).
+      const { kills } = await runKillPipeline({
+        processes: PROCESSES,
+        kills: KILLS,
+        total: MESSAGES,
+        start: spawn,
+        finished: () => countFileEffects(config.effects, '/b#0'),
+        killAt: (k) => ((k + 1) * MESSAGES) / (KILLS + 2),
+        timeoutMs: 240_000,
+        pollMs: 100,
+      });
       expect(kills).toBe(KILLS);
 
-      // Graceful stop of the survivors: they drain, give back what they hold, and close.
-      const exits = [...workers].map((child) => once(child, 'exit'));
-      for (const child of workers) child.kill('SIGTERM');
-      await Promise.all(exits);
       const info = await admin.consumerInfo(stream);
       expect(info.num_pending, 'nothing left unconsumed').toBe(0);
       expect(info.num_ack_pending, 'nothing left unacked').toBe(0);
       expect(await storedMessages(admin, `${stream}_DEAD_LETTER`), 'nothing dead-lettered').toHaveLength(0);
 
       // Every step's effect exactly once per transaction (keyed by flow and step).
-      const effects = new Set(await readdir(config.effects));
+      const effects = await readFileEffects(config.effects);
       expect(effects.size).toBe(MESSAGES * 2);
       for (let n = 0; n < MESSAGES; n++) {
-        for (const step of ['a', 'b'])
-          expect(effects.has(encodeURIComponent(`pipeline-${n}/${step}#0`))).toBe(true);
+        for (const step of ['a', 'b']) expect(effects.has(`pipeline-${n}/${step}#0`)).toBe(true);
       }
       // Every flow completed, once, with its own result.
       const store = await SqliteExecutionLog.open({ path: config.db });
@@ -116,7 +95,6 @@ describe.skipIf(!nats.available)('NATS JetStream → consumer task → durable f
       // Steps cut short by a kill ran again (at least once), but their effects did not repeat.
       expect(attempts).toBeGreaterThanOrEqual(MESSAGES * 2);
     } finally {
-      for (const child of workers) child.kill('SIGKILL');
       await producer.stop();
       await admin.deleteStreams([stream, `${stream}_DEAD_LETTER`]);
       await rm(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@
 // SIGKILLed during the run (each replaced at once). Every flow completes
 // once, every step's effect is recorded once per transaction, no row is
 // left in the queue and none is dead-lettered.
-import { type ChildProcess, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createTransaction } from '@ergon/core';
 import { Client } from '@ergon/executor';
 import { SqliteExecutionLog } from '@ergon/storage-sqlite';
+import { countFlowStatuses, runKillPipeline } from '@ergon/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPostgresQueue } from '../src/index.js';
 import { adminPool, dropSchemas, POSTGRES_URL, postgresAvailable, uniqueSchema } from './support.js';
@@ -34,12 +35,8 @@ describe.runIf(postgresAvailable)('10,000 rows through durable flows in 3 proces
     const schema = uniqueSchema('pipeline');
     const dir = await mkdtemp(join(tmpdir(), 'ergon-pg-pipeline-'));
     const config = { url: POSTGRES_URL, schema, store: join(dir, 'ergon.db'), concurrency: CONCURRENCY };
-    const workers = new Set<ChildProcess>();
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     cleanups.push(() => dropSchemas(admin, [schema]));
-    cleanups.push(async () => {
-      for (const w of workers) w.kill('SIGKILL');
-    });
 
     const producer = createPostgresQueue<{ n: number }>({ url: POSTGRES_URL, schema, table: 'queue' });
     for (let from = 0; from < MESSAGES; from += 1000) {
@@ -60,44 +57,28 @@ describe.runIf(postgresAvailable)('10,000 rows through durable flows in 3 proces
         env: { ...process.env, ERGON_TEST_CONFIG: JSON.stringify(config) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
-      workers.add(child);
-      child.once('exit', () => workers.delete(child));
       await once(child, 'message');
       return child;
     };
     // The store's schema is made once, before the processes race to open it.
     await (await SqliteExecutionLog.open({ path: config.store })).close();
-    const started = Date.now();
-    await Promise.all(Array.from({ length: PROCESSES }, spawn));
 
     const count = async (sql: string) => Number((await admin.query(sql)).rows[0].n);
     const completed = () => count(`SELECT count(*) AS n FROM "${schema}".completions`);
     const left = () => count(`SELECT count(*) AS n FROM "${schema}".queue`);
-    let kills = 0;
-    const deadline = Date.now() + 240_000;
-    for (;;) {
-      const done = await completed();
-      if (done >= MESSAGES && (await left()) === 0) break;
-      if (Date.now() > deadline)
-        throw new Error(`only ${done} of ${MESSAGES} completed, ${await left()} rows left`);
-      // A kill at every sixth of the run, the next process in turn, replaced at once.
-      if (kills < KILLS && done >= ((kills + 1) * MESSAGES) / (KILLS + 1)) {
-        const victim = [...workers][kills % workers.size] as ChildProcess;
-        victim.kill('SIGKILL');
-        await once(victim, 'exit');
-        kills++;
-        await spawn();
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const seconds = (Date.now() - started) / 1000;
-    await Promise.all(
-      [...workers].map(async (w) => {
-        const exit = once(w, 'exit');
-        w.kill('SIGTERM');
-        await exit;
-      }),
-    );
+    // A kill at every sixth of the run, round the processes, each replaced at once; the survivors
+    // stop gracefully at the end.
+    const { kills, seconds } = await runKillPipeline({
+      processes: PROCESSES,
+      kills: KILLS,
+      total: MESSAGES,
+      start: spawn,
+      finished: async () => completed(),
+      drained: async () => (await left()) === 0,
+      left: async () => `${await left()} rows left`,
+      timeoutMs: 240_000,
+      pollMs: 50,
+    });
     expect(kills).toBe(KILLS);
 
     // Every step's effect exactly once per transaction (the ledger is keyed by idempotency key).
@@ -113,14 +94,7 @@ describe.runIf(postgresAvailable)('10,000 rows through durable flows in 3 proces
     const store = await SqliteExecutionLog.open({ path: config.store });
     cleanups.push(() => store.close());
     const client = new Client({ store });
-    const statuses = new Map<string, number>();
-    let cursor: string | undefined;
-    do {
-      const page = await client.list({ limit: 1000, ...(cursor ? { cursor } : {}) });
-      for (const f of page.flows) statuses.set(f.status, (statuses.get(f.status) ?? 0) + 1);
-      cursor = page.nextCursor;
-    } while (cursor);
-    expect(Object.fromEntries(statuses)).toEqual({ completed: MESSAGES });
+    expect(await countFlowStatuses(client)).toEqual({ completed: MESSAGES });
     // Nothing left, nothing dead-lettered.
     expect(await left()).toBe(0);
     expect(await count(`SELECT count(*) AS n FROM "${schema}".queue_dead_letter`)).toBe(0);

@@ -7,7 +7,7 @@
 // s3rver (read-after-write claims) or ERGON_S3_URL. Every flow completes
 // once, every step's effect is recorded once per transaction, no object is
 // left under the prefix and none is dead-lettered.
-import { type ChildProcess, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@ergon/executor';
 import { SqliteExecutionLog } from '@ergon/storage-sqlite';
+import { countFlowStatuses, runKillPipeline } from '@ergon/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createS3Connector } from '../src/index.js';
 import { connectorOptions, deleteUnder, uniquePrefix, useS3 } from './support.js';
@@ -49,12 +50,8 @@ describe('10,000 transactions in JSON-lines objects through durable flows in 3 p
       maxInFlight: CONCURRENCY,
     };
     const config = { s3: options, store: join(dir, 'ergon.db'), dir, concurrency: CONCURRENCY };
-    const workers = new Set<ChildProcess>();
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     cleanups.push(() => deleteUnder(s3.current, prefix.slice(0, -1)));
-    cleanups.push(async () => {
-      for (const w of workers) w.kill('SIGKILL');
-    });
 
     // A producer that is not Ergon: plain objects of JSON lines.
     const producer = createS3Connector<{ n: number }>(options);
@@ -81,43 +78,27 @@ describe('10,000 transactions in JSON-lines objects through durable flows in 3 p
         env: { ...process.env, ERGON_TEST_CONFIG: JSON.stringify(config) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
-      workers.add(child);
-      child.once('exit', () => workers.delete(child));
       await once(child, 'message');
       return child;
     };
     // The store's schema is made once, before the processes race to open it.
     await (await SqliteExecutionLog.open({ path: config.store })).close();
-    const started = Date.now();
-    await Promise.all(Array.from({ length: PROCESSES }, spawn));
 
     const completed = () => new Set(lines(join(dir, 'completions.log'))).size;
     const left = async () => (await producer.service.listAll(prefix)).length;
-    let kills = 0;
-    const deadline = Date.now() + 240_000;
-    for (;;) {
-      const done = completed();
-      if (done >= MESSAGES && (await left()) === 0) break;
-      if (Date.now() > deadline)
-        throw new Error(`only ${done} of ${MESSAGES} completed, ${await left()} objects left`);
-      // A kill at every sixth of the run, the next process in turn, replaced at once.
-      if (kills < KILLS && done >= ((kills + 1) * MESSAGES) / (KILLS + 1)) {
-        const victim = [...workers][kills % workers.size] as ChildProcess;
-        victim.kill('SIGKILL');
-        await once(victim, 'exit');
-        kills++;
-        await spawn();
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    const seconds = (Date.now() - started) / 1000;
-    await Promise.all(
-      [...workers].map(async (w) => {
-        const exit = once(w, 'exit');
-        w.kill('SIGTERM');
-        await exit;
-      }),
-    );
+    // A kill at every sixth of the run, round the processes, each replaced at once; the survivors
+    // stop gracefully at the end.
+    const { kills, seconds } = await runKillPipeline({
+      processes: PROCESSES,
+      kills: KILLS,
+      total: MESSAGES,
+      start: spawn,
+      finished: async () => completed(),
+      drained: async () => (await left()) === 0,
+      left: async () => `${await left()} objects left`,
+      timeoutMs: 240_000,
+      pollMs: 200,
+    });
     expect(kills).toBe(KILLS);
 
     // Every step's effect exactly once per transaction (one file per idempotency key).
@@ -131,14 +112,7 @@ describe('10,000 transactions in JSON-lines objects through durable flows in 3 p
     const store = await SqliteExecutionLog.open({ path: config.store });
     cleanups.push(() => store.close());
     const client = new Client({ store });
-    const statuses = new Map<string, number>();
-    let cursor: string | undefined;
-    do {
-      const page = await client.list({ limit: 1000, ...(cursor ? { cursor } : {}) });
-      for (const f of page.flows) statuses.set(f.status, (statuses.get(f.status) ?? 0) + 1);
-      cursor = page.nextCursor;
-    } while (cursor);
-    expect(Object.fromEntries(statuses)).toEqual({ completed: MESSAGES });
+    expect(await countFlowStatuses(client)).toEqual({ completed: MESSAGES });
     // Nothing left under the prefix, nothing dead-lettered, everything moved under the done prefix.
     expect(await left()).toBe(0);
     expect(await producer.service.listAll(producer.options.deadLetterPrefix)).toEqual([]);
