@@ -121,8 +121,14 @@ export async function countFileEffects(dir: string, suffix: string): Promise<num
 
 /** The page of flows {@link countFlowStatuses} reads: the part of `Client.list` it needs. */
 export interface FlowLister {
+  /** One page of flows, newest first (`Client.list`). */
   list(query: { limit: number; cursor?: string }): Promise<{
-    readonly flows: readonly { readonly status: string }[];
+    /** The flows of the page. */
+    readonly flows: readonly {
+      /** The flow's status. */
+      readonly status: string;
+    }[];
+    /** The cursor of the next page; undefined on the last one. */
     readonly nextCursor?: string | undefined;
   }>;
 }
