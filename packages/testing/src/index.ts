@@ -41,6 +41,7 @@ export {
 export { PrivateMosquitto, requireMosquitto } from './mosquitto.js';
 export { PrivateNatsServer, requireNatsServer } from './nats-server.js';
 export { type FileEffectPaths, recordFileEffect } from './pipeline-child.js';
+export { PrivateServer, type ServerKind } from './private-server.js';
 export { freePort, PrivateRedisServer, requireRedisServer } from './redis-server.js';
 export { requireService, type ServiceCheck } from './services.js';
 export { TcpProxy } from './tcp-proxy.js';

@@ -11,7 +11,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PrivateServer, requireBinary } from './internal/private-server.js';
+import { PrivateServer, requireBinary } from './private-server.js';
 import { freePort } from './redis-server.js';
 
 /**

@@ -1,8 +1,8 @@
 /**
- * What every private server of a test has in common: a process started
- * from a binary on PATH, on a free port, with a temporary directory of its
- * own; restartable on the same port and directory; killed when the test
- * process exits, whatever happened.
+ * What every private server of a test has in common (`PrivateNatsServer`,
+ * `PrivateMosquitto`): a process started from a binary on PATH, on a
+ * free port, with a temporary directory of its own; restartable on the same
+ * port and directory; killed when the test process exits, whatever happened.
  *
  * @module
  */
