@@ -108,6 +108,48 @@ for (const method of TRACED) {
   };
 }
 
+// Batches of writes (the runtime wrapper coalesces records, suspensions and finishes made while
+// others are in flight): journaled write by write, as the single calls they stand for.
+const BATCH_METHODS = { record: 'recordOperation', suspend: 'suspend', finish: 'finishFlow' };
+if (store.applyWrites) {
+  const apply = store.applyWrites.bind(store);
+  store.applyWrites = async (writes) => {
+    const sent = now();
+    const calls = writes.map((w) => ({
+      n: ++sequence,
+      m: BATCH_METHODS[w.op],
+      q: request(BATCH_METHODS[w.op], w.request),
+    }));
+    for (const { n, m, q } of calls) if (ENDS.has(m)) write({ k: 'send', c: WORKER_ID, n, m, i: sent, q });
+    let outcomes;
+    try {
+      outcomes = await apply(writes);
+    } catch (error) {
+      const o = now();
+      for (const { n, m, q } of calls)
+        write({ k: 'call', c: WORKER_ID, n, m, i: sent, o, q, e: error?.code ?? String(error) });
+      throw error;
+    }
+    const o = now();
+    calls.forEach(({ n, m, q }, i) => {
+      const outcome = outcomes[i];
+      if (outcome?.ok) write({ k: 'call', c: WORKER_ID, n, m, i: sent, o, q, v: answer(m, outcome.value) });
+      else
+        write({
+          k: 'call',
+          c: WORKER_ID,
+          n,
+          m,
+          i: sent,
+          o,
+          q,
+          e: outcome?.error?.code ?? String(outcome?.error),
+        });
+    });
+    return outcomes;
+  };
+}
+
 const definition = scriptFlow(
   { flow, Graph },
   { clock: systemClock, queue: QUEUE, onStepStart: (f, s, a) => write({ k: 'start', f, s, a }) },
