@@ -19,6 +19,7 @@ export { mqttErrorCode, redactUrl, toConnectorError } from './errors.js';
 export { type CreateMqttConnectorOptions, createMqttConnector } from './factory.js';
 export {
   type BodyFormat,
+  type IncomingMessage,
   MQTT_METADATA,
   MQTT_PROPERTIES,
   type OutgoingMessage,

@@ -62,8 +62,11 @@ export interface OutgoingMessage {
 
 /** A received message, as much of it as decoding needs. */
 export interface IncomingMessage {
+  /** The topic it was published to. */
   readonly topic: string;
+  /** Its body, as received. */
   readonly payload: Buffer;
+  /** Its MQTT 5 user properties (metadata, `traceparent`), when it has any. */
   readonly userProperties: UserProperties | undefined;
   /** The broker sent it again to the session (DUP): one more delivery. */
   readonly dup: boolean;

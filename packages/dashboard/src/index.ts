@@ -30,4 +30,4 @@ export type {
 } from './api-types.js';
 export { createDashboard, type Dashboard } from './dashboard.js';
 export type { DashboardOptions, PipelineInfo, RetriedFlow } from './options.js';
-export { CSRF_HEADER, type DashboardEnv } from './security.js';
+export { type AuthVia, CSRF_HEADER, type DashboardEnv } from './security.js';

@@ -12,7 +12,7 @@ import type { ResolvedOptions } from './options.js';
 /** The header an action must carry with the value `GET api/session` gave the page. */
 export const CSRF_HEADER = 'x-ergon-csrf';
 
-/** How the request was let in (set on the context by {@link authentication}). */
+/** How the request was let in (set on the context by the authentication middleware). */
 export type AuthVia = 'bearer' | 'cookie' | 'middleware' | 'none';
 
 /** The context variables the dashboard's middlewares set. */

@@ -42,12 +42,13 @@ export interface StepDecoratorOptions extends StepOptions {
   readonly name?: string;
 }
 
+/** A method `@Flow()` and `@Step()` decorate: any signature. */
 // biome-ignore lint/suspicious/noExplicitAny: decorators apply to methods of any signature.
-type Method = (this: any, ...args: any[]) => any;
+export type DecoratedMethod = (this: any, ...args: any[]) => any;
 
 /** Marks the method that is the flow's body. One per class. */
 export function Flow(options: FlowDecoratorOptions = {}) {
-  return <M extends Method>(method: M, context: ClassMethodDecoratorContext): M => {
+  return <M extends DecoratedMethod>(method: M, context: ClassMethodDecoratorContext): M => {
     if (context.kind !== 'method') throw new InvalidArgumentError('@Flow() applies to methods');
     Object.defineProperty(method, FLOW_MARK, {
       value: {
@@ -64,7 +65,7 @@ export function Flow(options: FlowDecoratorOptions = {}) {
 /** Marks a method as a durable step: recorded once, replayed afterwards, retried by its policy. */
 export function Step(options: StepDecoratorOptions = {}) {
   const normalized = normalizeStepOptions(options);
-  return <M extends Method>(method: M, context: ClassMethodDecoratorContext): M => {
+  return <M extends DecoratedMethod>(method: M, context: ClassMethodDecoratorContext): M => {
     if (context.kind !== 'method') throw new InvalidArgumentError('@Step() applies to methods');
     const name = validateName(options.name ?? String(context.name), 'step name');
     function durable(this: unknown, ...args: unknown[]): unknown {
@@ -97,20 +98,21 @@ export function flowContext(): FlowContext {
   return scope.ctx;
 }
 
+/** A class whose instances carry a `@Flow()` method (any constructor signature). */
 // biome-ignore lint/suspicious/noExplicitAny: any class constructor.
-type Constructor = abstract new (...args: any[]) => object;
+export type FlowClass = abstract new (...args: any[]) => object;
 
 /** Something that names a flow: a definition, or a class with a `@Flow()` method. */
-export type FlowSource = AnyFlowDefinition | Constructor;
+export type FlowSource = AnyFlowDefinition | FlowClass;
 
-const definitions = new WeakMap<Constructor, AnyFlowDefinition>();
+const definitions = new WeakMap<FlowClass, AnyFlowDefinition>();
 
 /**
  * The flow definition of a decorated class. Its input is the instance's own
  * fields; a worker rebuilds the instance (same prototype) before calling the
  * `@Flow()` method. Pass `method` to get the output type inferred.
  */
-export function flowClass<C extends Constructor, K extends keyof InstanceType<C> & string>(
+export function flowClass<C extends FlowClass, K extends keyof InstanceType<C> & string>(
   cls: C,
   method?: K,
 ): FlowDefinition<
@@ -125,7 +127,7 @@ export function flowClass<C extends Constructor, K extends keyof InstanceType<C>
     kind: 'flow' as const,
     name,
     options: Object.freeze({ queue: validateName(mark.queue ?? 'default', 'queue name'), retry: mark.retry }),
-    run: (_ctx: FlowContext, instance: Record<string | symbol, Method>) => {
+    run: (_ctx: FlowContext, instance: Record<string | symbol, DecoratedMethod>) => {
       const body = instance[mark.method];
       if (typeof body !== 'function')
         throw new InvalidArgumentError(`${name}.${String(mark.method)} is not a method`);
@@ -152,7 +154,7 @@ export function flowClassWithEntry<T extends object, O>(
   cls: abstract new (...args: never[]) => T,
   entry: (instance: T) => Promise<O>,
 ): FlowDefinition<T, O> {
-  const base = flowClass(cls as unknown as Constructor) as unknown as FlowDefinition<T, O>;
+  const base = flowClass(cls as unknown as FlowClass) as unknown as FlowDefinition<T, O>;
   return Object.freeze({ ...base, run: (_ctx: FlowContext, instance: T) => entry(instance) });
 }
 
@@ -165,7 +167,7 @@ export function toFlowDefinition(source: FlowSource): AnyFlowDefinition {
   );
 }
 
-function findFlowMark(cls: Constructor, method?: string): FlowMark {
+function findFlowMark(cls: FlowClass, method?: string): FlowMark {
   for (let proto = cls.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
     for (const key of Reflect.ownKeys(proto)) {
       if (method !== undefined && key !== method) continue;

@@ -43,7 +43,9 @@ export interface StepDefinition<A extends unknown[], R> {
 
 /** Step options with durations resolved. */
 export interface NormalizedStepOptions {
+  /** The step's retry policy, when one was given. */
   readonly retry?: RetryPolicy | undefined;
+  /** The step's timeout per attempt in ms, when one was given. */
   readonly timeoutMs?: number | undefined;
 }
 
@@ -111,8 +113,9 @@ export function normalizeStepOptions(options: StepOptions = {}): NormalizedStepO
   return Object.freeze({ retry: options.retry, timeoutMs });
 }
 
+/** A function `step()` can wrap: its own parameter types are inferred from it. */
 // biome-ignore lint/suspicious/noExplicitAny: the function's own parameter types are inferred from it.
-type AnyFn = (...args: any[]) => unknown;
+export type StepFunction = (...args: any[]) => unknown;
 
 /**
  * The arguments a step takes: its function's parameters without a trailing
@@ -138,7 +141,7 @@ export type StepArgs<P extends unknown[]> = P extends [...infer A, infer Last]
  *                     { retry: RetryPolicy.STANDARD, timeout: '10s' });
  * ```
  */
-export function step<F extends AnyFn>(
+export function step<F extends StepFunction>(
   name: string,
   fn: F,
   options?: StepOptions,

@@ -17,7 +17,9 @@ import {
 
 /** What {@link NonDeterminismError} reports about one side of the mismatch. */
 export interface NonDeterminismDetails {
+  /** The flow whose code no longer matches its history. */
   readonly flowId: string;
+  /** The history position where they part. */
   readonly position: number;
   /** The history key recorded at the position (`charge#0`), in the format of history entries. */
   readonly recordedKey: string;

@@ -6,11 +6,6 @@
  * @module
  */
 export { Client, type ClientOptions, type ResultOptions, Scheduler } from './client.js';
-export { FlowHandle } from './flow-handle.js';
-export { FlowNotRetryableError, type RetriedFlow } from './retry-flow.js';
-export type { FlowInfo, HistoryEntry } from './flow-info.js';
-export type { ProgressOptions, ProgressUpdate } from './progress.js';
-export type { ScheduleOptions } from './schedule.js';
 export type { ChildOptions, FlowContext, WaitForSignalOptions } from './context.js';
 export type { AnyGraph, DagOptions, DagResultOf, GraphInputOf } from './dag.js';
 export {
@@ -21,7 +16,9 @@ export {
   dagRunsOf,
 } from './dag-history.js';
 export {
+  type DecoratedMethod,
   Flow,
+  type FlowClass,
   type FlowDecoratorOptions,
   type FlowSource,
   flowClass,
@@ -38,7 +35,10 @@ export {
   type FlowOptions,
   type FlowOutput,
   flow,
+  type NormalizedStepOptions,
+  type StepArgs,
   type StepDefinition,
+  type StepFunction,
   type StepOptions,
   type StepScope,
   step,
@@ -47,13 +47,24 @@ export {
   ChildFlowFailedError,
   FlowCancelledError,
   FlowFailedError,
+  type NonDeterminismDetails,
   NonDeterminismError,
   SignalTimeoutError,
   StepTimeoutError,
   UnknownFlowTypeError,
 } from './errors.js';
 export { Executor, type ExecutorOptions, type FlowOutcome } from './executor.js';
+export { FlowHandle } from './flow-handle.js';
+export type { FlowInfo, HistoryEntry } from './flow-info.js';
+export {
+  HOST as WORKER_HOST,
+  Presence as WorkerPresence,
+  type PresenceOptions as WorkerPresenceOptions,
+} from './internal/presence.js';
 export type { RunOutcome } from './internal/runner.js';
+export type { ProgressOptions, ProgressUpdate } from './progress.js';
+export { FlowNotRetryableError, type RetriedFlow } from './retry-flow.js';
+export type { ScheduleOptions } from './schedule.js';
 export {
   type ConnectSignalSourceOptions,
   connectSignalSource,
@@ -62,8 +73,3 @@ export {
 } from './signal-source.js';
 export { type StopOptions, Worker, type WorkerOptions } from './worker.js';
 export type { HeldFlow, WorkerView } from './worker-view.js';
-export {
-  HOST as WORKER_HOST,
-  Presence as WorkerPresence,
-  type PresenceOptions as WorkerPresenceOptions,
-} from './internal/presence.js';
