@@ -8,10 +8,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PrivateServer, requireBinary } from './private-server.js';
+import { PrivateServer, probe, requireBinary } from './private-server.js';
 import { freePort } from './redis-server.js';
 
 /**
@@ -64,14 +63,5 @@ export class PrivateMosquitto extends PrivateServer {
 
 /** True once a TCP connection to `port` is accepted. */
 function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(port, '127.0.0.1', () => done(true));
-  });
+  return probe(port);
 }

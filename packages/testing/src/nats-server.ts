@@ -8,10 +8,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PrivateServer, requireBinary } from './private-server.js';
+import { PrivateServer, probe, requireBinary } from './private-server.js';
 import { freePort } from './redis-server.js';
 
 /**
@@ -51,15 +50,5 @@ export class PrivateNatsServer extends PrivateServer {
 
 /** True once the server sends its INFO line. */
 function sendsInfo(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('data', (data) => done(data.toString().startsWith('INFO')));
-    socket.connect(port, '127.0.0.1');
-  });
+  return probe(port, { greeting: (text) => text.startsWith('INFO') });
 }

@@ -8,6 +8,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { Socket } from 'node:net';
 
 const live = new Set<PrivateServer>();
 process.once('exit', () => {
@@ -90,4 +91,29 @@ export function requireBinary(
     console.warn(`\n*** SKIPPING ${what} tests: ${message} ***\n`);
   }
   return ok;
+}
+
+/**
+ * True when a TCP connection to `port` (127.0.0.1) is accepted and, when `greeting` is
+ * given, the first data the server sends (after `send`, if any) passes it.
+ */
+export function probe(
+  port: number,
+  options: { readonly send?: string; readonly greeting?: (text: string) => boolean } = {},
+): Promise<boolean> {
+  const { send, greeting } = options;
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('error', () => done(false));
+    if (greeting) socket.once('data', (data) => done(greeting(data.toString())));
+    socket.connect(port, '127.0.0.1', () => {
+      if (send !== undefined) socket.write(send);
+      if (!greeting) done(true);
+    });
+  });
 }
