@@ -7,45 +7,15 @@
  *
  * @module
  */
-import { dagRunsOf, type HistoryEntry } from '@ergon/executor';
-import { Graph, type NodeStatus, renderAscii } from '@ergon/graph';
+import { type DagRun, dagRunsOf, type HistoryEntry } from '@ergon/executor';
+import { Graph, renderAscii } from '@ergon/graph';
 
-/** One node of a {@link DagView}. */
-export interface DagNodeView {
-  readonly name: string;
-  /** Its dependencies; empty when the shape was not recorded. */
-  readonly deps: readonly string[];
-  readonly status: NodeStatus;
-  /** Its history position, when it has a record. */
-  readonly position?: number | undefined;
-}
-
-/** A DAG run found in a history. */
-export interface DagView {
-  /** The graph's name. */
-  readonly name: string;
-  /** Position of the `dag:` record. */
-  readonly position: number;
-  /** The `dag:` record's key. */
-  readonly key: string;
-  /** True once the DAG ended (its `dag:` record is final). */
-  readonly finished: boolean;
-  /** True when the dependencies come from the record; false when they are unknown (no edges). */
-  readonly shapeRecorded: boolean;
-  /** Nodes in the graph's topological order. */
-  readonly nodes: readonly DagNodeView[];
-}
+/** A DAG run found in a history, as `dagRunsOf` reads it. */
+export type DagView = DagRun;
 
 /** Every DAG run in `history` (ordered by position); `running`: the flow is not finished. */
 export function dagsOf(history: readonly HistoryEntry[], running = false): DagView[] {
-  return dagRunsOf(history, { running }).map((run) => ({
-    name: run.name,
-    position: run.position,
-    key: run.key,
-    finished: run.finished,
-    shapeRecorded: run.shapeRecorded,
-    nodes: run.nodes,
-  }));
+  return dagRunsOf(history, { running });
 }
 
 /** The DAG drawn for a terminal, with node statuses (`unicode` or plain `ascii` lines). */
