@@ -42,6 +42,7 @@ if (!executablePath) {
   console.warn(`\n*** SKIPPING the diagram rendering tests: ${message} ***\n`);
 }
 
+// Skipped only off CI without Chromium (warned above); under CI=true the file throws instead.
 describe.skipIf(!executablePath)('Mermaid diagrams', () => {
   let browser: Browser;
   let page: Page;

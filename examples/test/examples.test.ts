@@ -259,6 +259,8 @@ describe.concurrent('examples', () => {
       })),
   ];
   for (const test of tests) {
+    // Skipped only off CI when the run's service (Redis) is down: requireService warns loudly, and
+    // under CI=true it throws instead, so CI always runs it.
     it.skipIf(test.skip)(`${test.name} runs and prints what its README shows`, async () => {
       for (const c of test.runs) {
         const run = await runExample(c);

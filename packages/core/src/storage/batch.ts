@@ -1,11 +1,60 @@
 /**
- * Helpers for stores implementing {@link ExecutionLog.applyWrites}: one write
- * dispatched to its single call, and a batch applied write by write with each
- * outcome kept apart.
+ * Batches of writes ({@link ExecutionLog.applyWrites}): what a batch holds and
+ * reports, and helpers for stores implementing it: one write dispatched to its
+ * single call, and a batch applied write by write with each outcome kept apart.
  *
  * @module
  */
-import type { BatchOutcome, BatchWrite, ExecutionLog } from './execution-log.js';
+import type { ExecutionLog } from './execution-log.js';
+import type {
+  FinishRequest,
+  RecordRequest,
+  RecordResult,
+  SuspendRequest,
+  SuspendResult,
+} from './requests.js';
+
+/**
+ * One write of a batch ({@link ExecutionLog.applyWrites}): the request of a
+ * `recordOperation`, `suspend` or `finishFlow` call.
+ */
+export type BatchWrite =
+  | {
+      /** A {@link ExecutionLog.recordOperation} call. */
+      readonly op: 'record';
+      /** Its request. */
+      readonly request: RecordRequest;
+    }
+  | {
+      /** A {@link ExecutionLog.suspend} call. */
+      readonly op: 'suspend';
+      /** Its request. */
+      readonly request: SuspendRequest;
+    }
+  | {
+      /** A {@link ExecutionLog.finishFlow} call. */
+      readonly op: 'finish';
+      /** Its request. */
+      readonly request: FinishRequest;
+    };
+
+/** What one write of a batch did: the value its single call returns, or the error it throws. */
+export type BatchOutcome =
+  | {
+      /** The write succeeded. */
+      readonly ok: true;
+      /** What its single call returns (`undefined` for a finish). */
+      readonly value: RecordResult | SuspendResult | undefined;
+    }
+  | {
+      /** The write failed; the other writes of the batch are unaffected. */
+      readonly ok: false;
+      /** What its single call throws (`LeaseLostError`, …). */
+      readonly error: unknown;
+    };
+
+/** The most writes one {@link ExecutionLog.applyWrites} call gets. */
+export const MAX_BATCH_WRITES = 256;
 
 /** The value of a batch write's single call. */
 export type BatchValue = Extract<BatchOutcome, { ok: true }>['value'];

@@ -36,8 +36,8 @@ import type {
   SuspendResult,
   WakeFilter,
 } from './execution-log.js';
+import { MemoryWorkerRegistry } from './in-memory-workers.js';
 import { encodeCursor } from './query.js';
-import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecord } from './workers.js';
 import {
   type FlowRecord,
   isTerminalStatus,
@@ -45,6 +45,7 @@ import {
   type SignalRecord,
   type Wait,
 } from './records.js';
+import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecord } from './workers.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -56,7 +57,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
   readonly #history = new Map<string, Map<number, OperationRecord>>();
   readonly #signals = new Map<string, SignalRecord[]>();
   readonly #listeners = new Set<(event: StoreEvent) => void>();
-  readonly #workers = new Map<string, WorkerRecord>();
+  readonly #registry = new MemoryWorkerRegistry((owner, now) => this.#expireLeases(owner, now));
   #signalSeq = 0;
 
   async createFlow(input: NewFlow): Promise<CreateFlowResult> {
@@ -298,28 +299,15 @@ export class InMemoryExecutionLog implements ExecutionLog {
   }
 
   async heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
-    const { now } = request;
-    const previous = this.#workers.get(request.worker.id)?.lastSeenAt;
-    if (previous !== undefined && previous > now) return { reaped: [] };
-    this.#workers.set(request.worker.id, Object.freeze({ ...request.worker, lastSeenAt: now }));
-    if (previous !== undefined && previous < now - request.lapseMs) return { reaped: [] };
-    const reaped: string[] = [];
-    for (const worker of [...this.#workers.values()]) {
-      if (worker.lastSeenAt >= now - request.lapseMs) continue;
-      this.#workers.delete(worker.id);
-      this.#expireLeases(worker.id, now);
-      reaped.push(worker.id);
-    }
-    return { reaped };
+    return this.#registry.heartbeat(request);
   }
 
   async listWorkers(): Promise<WorkerRecord[]> {
-    return [...this.#workers.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return this.#registry.list();
   }
 
   async removeWorker(request: RemoveWorkerRequest): Promise<number> {
-    this.#workers.delete(request.workerId);
-    return request.expireLeases ? this.#expireLeases(request.workerId, request.now) : 0;
+    return this.#registry.remove(request);
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {
@@ -335,7 +323,8 @@ export class InMemoryExecutionLog implements ExecutionLog {
   #expireLeases(owner: string, now: number): number {
     let expired = 0;
     for (const flow of this.#flows.values()) {
-      if (flow.status !== 'running' || flow.leaseOwner !== owner || (flow.leaseExpiresAt ?? 0) <= now) continue;
+      if (flow.status !== 'running' || flow.leaseOwner !== owner || (flow.leaseExpiresAt ?? 0) <= now)
+        continue;
       flow.leaseExpiresAt = now;
       expired++;
       this.#emit({ type: 'ready', queue: flow.queue });

@@ -48,6 +48,8 @@ import {
 import { normalizeQuery } from '../query.js';
 import type { FlowRecord, OperationRecord, SignalRecord } from '../records.js';
 import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecord } from '../workers.js';
+import { abortError, raceAbort } from './abort.js';
+import { Listeners } from './listeners.js';
 import {
   checkClaim,
   checkConsume,
@@ -125,10 +127,9 @@ export class RuntimeExecutionLog {
   readonly capabilities: StoreCapabilities;
   /** Store events, when the store has them (`capabilities.events`); listeners are isolated. */
   readonly subscribe: ((listener: StoreListener) => () => void) | undefined;
-  readonly #logger: Logger;
+  readonly #listeners: Listeners;
   /** Coalesces records, suspensions and finishes, when the store takes batches. */
   readonly #batcher: WriteBatcher | undefined;
-  readonly #unsubscribers = new Set<() => void>();
   #closing: Promise<void> | undefined;
 
   constructor(inner: ExecutionLog, options: RuntimeOptions = {}) {
@@ -136,8 +137,8 @@ export class RuntimeExecutionLog {
     this.inner = inner;
     this.name = inner.name;
     this.capabilities = Object.freeze({ events: inner.capabilities?.events === true && !!inner.subscribe });
-    this.#logger = options.logger ?? noopLogger;
-    this.subscribe = this.capabilities.events ? (listener) => this.#subscribe(listener) : undefined;
+    this.#listeners = new Listeners(inner, options.logger ?? noopLogger);
+    this.subscribe = this.capabilities.events ? (listener) => this.#listeners.subscribe(listener) : undefined;
     this.#batcher =
       typeof inner.applyWrites === 'function' && options.coalesce !== false
         ? new WriteBatcher(inner as ExecutionLog & Required<Pick<ExecutionLog, 'applyWrites'>>)
@@ -343,35 +344,10 @@ export class RuntimeExecutionLog {
   /** Ends every subscription and closes the store, once; later calls return the same promise. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      for (const unsubscribe of [...this.#unsubscribers]) unsubscribe();
+      this.#listeners.close();
       await this.inner.close();
     })();
     return this.#closing;
-  }
-
-  #subscribe(listener: StoreListener): () => void {
-    if (typeof listener !== 'function')
-      throw new ErgonError(ErrorCode.INVALID_ARGUMENT, 'subscribe needs a listener function');
-    if (this.#closing || !this.inner.subscribe) return () => {};
-    const stop = this.inner.subscribe((event) => {
-      try {
-        listener(event);
-      } catch (error) {
-        this.#logger.warn('a store event listener threw; the event is dropped for it alone', {
-          event: event.type,
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
-    });
-    let active = true;
-    const unsubscribe = () => {
-      if (!active) return;
-      active = false;
-      this.#unsubscribers.delete(unsubscribe);
-      stop();
-    };
-    this.#unsubscribers.add(unsubscribe);
-    return unsubscribe;
   }
 
   /** Refuses calls after close, turns synchronous throws into rejections, honours the signal. */
@@ -393,27 +369,4 @@ export class RuntimeExecutionLog {
     }
     return signal ? raceAbort(promise, signal, action) : promise;
   }
-}
-
-function abortError(action: string, signal: AbortSignal): ErgonError {
-  return new ErgonError(ErrorCode.ABORTED, `${action} was aborted while waiting for the store`, {
-    cause: signal.reason,
-  });
-}
-
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, action: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(action, signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -9,7 +9,6 @@
 import { ErrorCode, InvalidArgumentError } from '../../errors.js';
 import { validateId } from '../../ids.js';
 import { ProgressTooLargeError } from '../errors.js';
-import type { WorkerHeartbeat } from '../workers.js';
 import {
   type ClaimRequest,
   type ConsumeSignalRequest,
@@ -24,6 +23,7 @@ import {
   type WakeFilter,
 } from '../execution-log.js';
 import type { FlowStatus, OperationKind, OperationRecord, OperationStatus, Wait } from '../records.js';
+import type { WorkerHeartbeat } from '../workers.js';
 
 /** Longest type, queue, key or signal name a store accepts. */
 export const MAX_NAME_LENGTH = 1000;
@@ -228,11 +228,13 @@ export function checkProgress(request: ProgressRequest): void {
 
 /** Input of `heartbeatWorker`. */
 export function checkHeartbeat(request: WorkerHeartbeat): void {
-  if (typeof request !== 'object' || request === null) invalid('heartbeatWorker needs { worker, now, lapseMs }');
+  if (typeof request !== 'object' || request === null)
+    invalid('heartbeatWorker needs { worker, now, lapseMs }');
   const w = request.worker;
   if (typeof w !== 'object' || w === null) invalid('heartbeatWorker needs a worker');
   checkName(w.id, 'worker id');
-  if (w.kind !== 'worker' && w.kind !== 'task') invalid(`worker kind must be worker or task (got ${show(w.kind)})`);
+  if (w.kind !== 'worker' && w.kind !== 'task')
+    invalid(`worker kind must be worker or task (got ${show(w.kind)})`);
   if (w.name !== undefined) checkName(w.name, 'worker name');
   checkName(w.host, 'worker host');
   checkWhole(w.pid, 'worker pid', 0);
