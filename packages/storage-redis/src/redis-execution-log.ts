@@ -44,7 +44,6 @@ import {
 } from '@ergon/core';
 import { leaseContext } from './internal/args.js';
 import {
-  decodeEvent,
   decodeOperation,
   decodeSignal,
   decodeWorker,
@@ -54,32 +53,16 @@ import {
   recordResult,
   toFlowRecord,
 } from './internal/codec.js';
-import {
-  checkEvictionPolicy,
-  closeClient,
-  createClient,
-  ensureConnected,
-  openSubscriber,
-  type RedisClient,
-  watchConnection,
-} from './internal/connection.js';
+import { closeClient, type RedisClient } from './internal/connection.js';
 import { type ErrorContext, toStoreError } from './internal/errors.js';
-import { KeyLayout } from './internal/keys.js';
-import { commandName, defineScripts, loadScripts, type ScriptName } from './internal/scripts.js';
+import type { KeyLayout } from './internal/keys.js';
+import { connectStore, type StoreParts } from './internal/open.js';
+import { commandName, type ScriptName } from './internal/scripts.js';
 import { batchArgs, batchOutcomes, finishArgs, recordArgs, suspendArgs } from './internal/writes.js';
-import { type RedisExecutionLogOptions, type ResolvedRedisOptions, resolveOptions } from './options.js';
+import type { RedisExecutionLogOptions } from './options.js';
 
 /** Most created-index entries one listFlows call looks at. */
 const LIST_BUDGET = 10_000;
-
-interface Parts {
-  readonly options: ResolvedRedisOptions;
-  readonly client: RedisClient;
-  readonly ownsClient: boolean;
-  readonly subscriber: RedisClient;
-  readonly keys: KeyLayout;
-  readonly listeners: Set<StoreListener>;
-}
 
 /**
  * An {@link ExecutionLog} on Redis. Create it with {@link RedisExecutionLog.open}
@@ -103,7 +86,7 @@ export class RedisExecutionLog implements ExecutionLog {
   #ridSeq = 0;
   #closing: Promise<void> | undefined;
 
-  private constructor(parts: Parts) {
+  private constructor(parts: StoreParts) {
     this.prefix = parts.options.prefix;
     this.#client = parts.client;
     this.#ownsClient = parts.ownsClient;
@@ -122,41 +105,7 @@ export class RedisExecutionLog implements ExecutionLog {
    *   StoreUnavailableError when Redis cannot be reached.
    */
   static async open(options: RedisExecutionLogOptions = {}): Promise<RedisExecutionLog> {
-    const resolved = resolveOptions(options);
-    const ownsClient = resolved.redis === undefined;
-    const client = resolved.redis ?? createClient(resolved.url, resolved.commandTimeoutMs);
-    // Until the first connection succeeds, failures are reported by open() itself.
-    const quiet = () => {};
-    if (ownsClient) client.on('error', quiet);
-    const keys = new KeyLayout(resolved.prefix);
-    const listeners = new Set<StoreListener>();
-    let subscriber: RedisClient | undefined;
-    try {
-      const scripts = await loadScripts();
-      await ensureConnected(client, resolved.commandTimeoutMs).catch((error: unknown) => {
-        throw toStoreError(error, { action: 'connect' });
-      });
-      if (ownsClient) {
-        client.off('error', quiet);
-        watchConnection(client, resolved.logger, 'command');
-      }
-      defineScripts(client, scripts);
-      await checkEvictionPolicy(client, {
-        allow: resolved.allowEvictionPolicy,
-        logger: resolved.logger,
-        timeoutMs: resolved.commandTimeoutMs,
-      });
-      subscriber = await openSubscriber(client, {
-        channel: keys.events,
-        logger: resolved.logger,
-        timeoutMs: resolved.commandTimeoutMs,
-        onMessage: (message) => dispatch(listeners, message),
-      });
-    } catch (error) {
-      if (ownsClient) client.disconnect();
-      throw error;
-    }
-    return new RedisExecutionLog({ options: resolved, client, ownsClient, subscriber, keys, listeners });
+    return new RedisExecutionLog(await connectStore(options));
   }
 
   async createFlow(input: NewFlow): Promise<CreateFlowResult> {
@@ -498,12 +447,4 @@ export class RedisExecutionLog implements ExecutionLog {
 /** Opens a {@link RedisExecutionLog}; see {@link RedisExecutionLog.open}. */
 export function createRedisExecutionLog(options: RedisExecutionLogOptions = {}): Promise<RedisExecutionLog> {
   return RedisExecutionLog.open(options);
-}
-
-function dispatch(listeners: Set<StoreListener>, message: string): void {
-  if (listeners.size === 0) return;
-  const event = decodeEvent(message);
-  if (!event) return;
-  // Listeners come through the runtime wrapper, which isolates one that throws.
-  for (const listener of listeners) listener(event);
 }
