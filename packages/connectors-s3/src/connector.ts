@@ -14,14 +14,13 @@ import {
   InvalidArgumentError,
   type NackOptions,
   type Transaction,
-  createTransaction,
 } from '@ergon/core';
-import { parseReason, type S3DeadLetter } from './dead-letters.js';
-import { decodeObject, encodePayload } from './formats.js';
+import type { S3DeadLetter } from './dead-letters.js';
+import { encodePayload } from './formats.js';
 import { Claims } from './internal/claims.js';
 import { HeldObjects } from './internal/held.js';
 import { Listing } from './internal/listing.js';
-import { fromUserMetadata, S3_METADATA, toUserMetadata } from './internal/metadata.js';
+import { S3_METADATA, toUserMetadata } from './internal/metadata.js';
 import { Objects } from './internal/objects.js';
 import { mapLimit, sleep } from './internal/pool.js';
 import {
@@ -29,6 +28,7 @@ import {
   resolveConnectorOptions,
   type S3ConnectorOptions,
 } from './options.js';
+import { findObjectTransaction, readDeadLetterObjects } from './read.js';
 import { S3Service } from './service.js';
 
 export { S3_METADATA };
@@ -276,38 +276,13 @@ export class S3Connector<P = unknown> implements Connector<P, P> {
     id: string,
     options: { signal?: AbortSignal } = {},
   ): Promise<Transaction<P> | undefined> {
-    const { prefix, donePrefix, format, ack } = this.options;
-    const hash = format === 'json-lines' ? id.lastIndexOf('#') : -1;
-    const key = hash === -1 ? id : id.slice(0, hash);
-    const line = hash === -1 ? undefined : Number(id.slice(hash + 1));
-    if (!key.startsWith(prefix)) return undefined;
-    await this.start(options.signal);
-    const object =
-      (await this.service.get(key, options.signal)) ??
-      (ack === 'move'
-        ? await this.service.get(`${donePrefix}${key.slice(prefix.length)}`, options.signal)
-        : undefined);
-    if (!object) return undefined;
-    const entry = decodeObject(object.body, format, key).find((e) => e.line === line);
-    if (!entry) return undefined;
-    try {
-      if (entry.error !== undefined) throw entry.error;
-      const own: Record<string, string> = {
-        [S3_METADATA.bucket]: this.service.bucket,
-        [S3_METADATA.key]: key,
-      };
-      if (line !== undefined) own[S3_METADATA.line] = String(line);
-      return createTransaction<P>(
-        { id, payload: entry.payload as P, metadata: { ...fromUserMetadata(object.metadata), ...own } },
-        { decoded: true },
-      );
-    } catch (error) {
-      throw new ErgonError(
-        ErrorCode.CONNECTOR_ERROR,
-        `object ${key} cannot become a transaction (${(error as Error).message}); fetches dead-letter it`,
-        { cause: error, details: { bucket: this.service.bucket, key } },
-      );
-    }
+    return findObjectTransaction<P>(
+      this.service,
+      this.options,
+      id,
+      (signal) => this.start(signal),
+      options.signal,
+    );
   }
 
   /** Objects waiting for delivery: under the prefix, without a live lease marker. */
@@ -326,26 +301,7 @@ export class S3Connector<P = unknown> implements Connector<P, P> {
   /** The dead letters, in key order, read without removing them. */
   async readDeadLetters(options: { count?: number } = {}): Promise<S3DeadLetter[]> {
     await this.start();
-    const { deadLetterPrefix, format, prefix } = this.options;
-    const keys = (await this.service.listAll(deadLetterPrefix)).slice(0, options.count ?? 1000);
-    const letters = await mapLimit(keys, this.options.concurrency, async ({ key }) => {
-      const object = await this.service.get(key);
-      if (!object) return undefined;
-      const sourceText = object.metadata['ergon-dead-letter-source'];
-      const source = sourceText === undefined ? undefined : decodeURIComponent(sourceText);
-      const lineFormat = format === 'json-lines' || /#\d+$/.test(key) ? 'json-lines' : format;
-      const [entry] = decodeObject(object.body, lineFormat, key);
-      return {
-        key,
-        ...(source?.startsWith(prefix) ? { id: source } : {}),
-        ...(entry && entry.error === undefined ? { payload: entry.payload } : {}),
-        metadata: fromUserMetadata(object.metadata),
-        reason: parseReason(object.metadata),
-        ...(source === undefined ? {} : { source }),
-        ...(object.metadata['ergon-dead-letter-at'] ? { at: object.metadata['ergon-dead-letter-at'] } : {}),
-      };
-    });
-    return letters.filter((l) => l !== undefined);
+    return readDeadLetterObjects(this.service, this.options, options.count);
   }
 
   /** Decides the claim mode once, before the first fetch (a producer never needs it). */
