@@ -73,4 +73,19 @@ export interface FlowContext {
    * not be awaited.
    */
   progress(value: unknown): Promise<void>;
+  /**
+   * Whether this run takes the new branch of a code change named `id` (Temporal's `patched`).
+   * Resolves true when the code reaches it running past the recorded history (a new flow, or an
+   * old one beyond where it stopped), and then records a marker at this position, so replays
+   * say true as well; resolves false when replaying a history recorded by code without the patch
+   * (no position is taken, so that history still lines up). The first answer for an `id` holds
+   * for the rest of the run. Use it as `if (await ctx.patched('id')) { new } else { old }`.
+   */
+  patched(id: string): Promise<boolean>;
+  /**
+   * The clean-up phase of patch `id`, once no flow that needs the old branch is left: the code
+   * keeps only the new branch and calls this where it called `patched`. Histories with or without
+   * the marker replay (a marker it writes is one replay may pass over once this call is removed).
+   */
+  deprecatePatch(id: string): Promise<void>;
 }

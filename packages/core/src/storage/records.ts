@@ -123,8 +123,21 @@ export interface FlowRecord {
   readonly finishedAt?: number | undefined;
 }
 
-/** The kinds of durable operation a flow performs. */
-export type OperationKind = 'step' | 'run' | 'sleep' | 'signal' | 'child' | 'now' | 'random' | 'uuid' | 'dag';
+/**
+ * The kinds of durable operation a flow performs. `patch` is a marker written by
+ * `ctx.patched` / `ctx.deprecatePatch`: new code reached a patch, so replay takes its new branch.
+ */
+export type OperationKind =
+  | 'step'
+  | 'run'
+  | 'sleep'
+  | 'signal'
+  | 'child'
+  | 'now'
+  | 'random'
+  | 'uuid'
+  | 'dag'
+  | 'patch';
 
 /**
  * State of one history entry. `completed` and `failed` are final (first write

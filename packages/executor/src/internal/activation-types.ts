@@ -49,4 +49,10 @@ export interface ActivationOptions {
    * what an earlier activation of the run wrote. A report of the same value writes nothing.
    */
   readonly progress?: string | undefined;
+  /**
+   * Replay only (`replayCheck`): an operation with no final record never runs (no step body, no
+   * evaluated wait); it waits forever, so the activation ends `blocked` on those positions once
+   * every recorded result was delivered. The store it gets refuses writes.
+   */
+  readonly replayOnly?: boolean;
 }

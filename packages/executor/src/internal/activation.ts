@@ -41,6 +41,7 @@ import {
 } from '../definitions.js';
 import { FlowCancelledError, NonDeterminismError } from '../errors.js';
 import { HistoryCursor, type Slot } from './history-cursor.js';
+import { captureLocation, encodeMarker, isDeprecatedMarker, patchName } from './patches.js';
 import { Liveness } from './liveness.js';
 import { type ProgressHost, ProgressWriter, reportProgress } from './progress-writer.js';
 import { never, Recorder } from './recorder.js';
@@ -66,6 +67,8 @@ export class Activation implements FlowContext, StepHost, WaitHost, ProgressHost
   readonly #replay: ReplayOrder;
   /** Names of `ctx.run` already checked. */
   readonly #checkedNames = new Set<string>();
+  /** What `ctx.patched` / `ctx.deprecatePatch` answered for each patch id in this activation. */
+  readonly #patches = new Map<string, boolean>();
   /** Made at the first live `ctx.progress`: most flows never report any. */
   #progress: ProgressWriter | undefined;
   #done = false;
@@ -76,7 +79,10 @@ export class Activation implements FlowContext, StepHost, WaitHost, ProgressHost
     this.options = options;
     this.flowId = options.flow.id;
     this.flowType = options.flow.type;
-    this.#cursor = new HistoryCursor(this.flowId, options.history);
+    this.#cursor = new HistoryCursor(this.flowId, options.history, {
+      deprecated: (record) => isDeprecatedMarker(options.codec, record),
+      skipped: (position) => this.#replay.skip(position),
+    });
     this.liveness = new Liveness({
       ended: () => this.#done,
       stalled: () => {
@@ -264,6 +270,7 @@ export class Activation implements FlowContext, StepHost, WaitHost, ProgressHost
       for (const nodeSlot of nodeSlots.values()) this.#replay.skip(nodeSlot.position);
       return this.#replayed(slot);
     }
+    if (!slot.record && this.options.replayOnly) return this.#frontier(slot);
     return runDag(this, { slot, nodeSlots }, graph, input, options);
   }
 
@@ -283,6 +290,19 @@ export class Activation implements FlowContext, StepHost, WaitHost, ProgressHost
     return reportProgress(this, value);
   }
 
+  async patched(id: string): Promise<boolean> {
+    return (await this.#patch(id, false)) !== 'absent';
+  }
+
+  async deprecatePatch(id: string): Promise<void> {
+    await this.#patch(id, true);
+  }
+
+  /** The position after the last one the code called or passed over (see `HistoryCursor.next`). */
+  get nextPosition(): number {
+    return this.#cursor.next;
+  }
+
   // ---- machinery --------------------------------------------------------
 
   /** Returns a recorded result, or throws its recorded error. */
@@ -297,13 +317,40 @@ export class Activation implements FlowContext, StepHost, WaitHost, ProgressHost
     ) as Promise<T>;
   }
 
+  /**
+   * `ctx.patched` / `ctx.deprecatePatch`: the marker replayed in its turn, written when the code
+   * runs past the recorded history, or absent (history from code without the patch). The first
+   * answer for an id holds for the rest of the activation, and takes no further position.
+   */
+  async #patch(id: string, deprecated: boolean): Promise<'marked' | 'fresh' | 'absent'> {
+    const memo = this.#patches.get(id);
+    if (memo !== undefined) return memo ? 'marked' : 'absent';
+    validateName(id, 'patch id');
+    if (this.#done) throw new FlowCancelledError(this.flowId, 'the flow activation has ended');
+    const found = this.#cursor.patch(patchName(id));
+    // `deprecatePatch` means the new code path: later calls of `patched` for it say true.
+    this.#patches.set(id, deprecated || found.state !== 'absent');
+    if (found.state === 'marked') await this.#replayed(found.slot);
+    else if (found.state === 'fresh') {
+      const { recorder } = this;
+      const marker = recorder.final(found.slot, 'patch', {
+        result: encodeMarker(this.options.codec, id, deprecated),
+      });
+      await this.liveness.track(recorder.write(marker));
+    }
+    return found.state;
+  }
+
   /** Takes the next position, checking it against history. */
   #slot(kind: OperationKind, name: string): Slot {
     if (this.#done) throw new FlowCancelledError(this.flowId, 'the flow activation has ended');
     try {
       return this.#cursor.take(kind, name);
     } catch (error) {
-      if (error instanceof NonDeterminismError) this.#end({ kind: 'fatal', error });
+      if (error instanceof NonDeterminismError) {
+        captureLocation(error);
+        this.#end({ kind: 'fatal', error });
+      }
       throw error;
     }
   }
@@ -311,6 +358,7 @@ export class Activation implements FlowContext, StepHost, WaitHost, ProgressHost
   async #recorded<T>(kind: 'now' | 'random' | 'uuid', produce: () => T): Promise<T> {
     const slot = this.#slot(kind, kind);
     if (slot.record) return this.#replayed<T>(slot);
+    if (this.options.replayOnly) return this.#frontier(slot);
     const { recorder } = this;
     return this.liveness.track(
       (async () => {
@@ -326,6 +374,7 @@ export class Activation implements FlowContext, StepHost, WaitHost, ProgressHost
   /** Resolves a recorded operation, or evaluates it live (deferred a macrotask; see module comment). */
   #live<T>(slot: Slot, evaluate: () => Promise<T>): Promise<T> {
     if (slot.record && slot.record.status !== 'waiting') return this.#replayed<T>(slot);
+    if (this.options.replayOnly) return this.#frontier(slot);
     return this.liveness.track(
       new Promise<void>((resolve) => setImmediate(resolve)).then(() => (this.#done ? never() : evaluate())),
     );
@@ -343,7 +392,21 @@ export class Activation implements FlowContext, StepHost, WaitHost, ProgressHost
     options: NormalizedStepOptions,
   ): Promise<R> {
     if (slot.record && slot.record.status !== 'waiting') return this.#replayed<R>(slot);
+    if (this.options.replayOnly) return this.#frontier(slot);
     return this.liveness.track(runAttempts(this, slot, kind, fn, options));
+  }
+
+  /**
+   * Replay only: the operation at `slot` has no final record, so it is not run. It waits for
+   * good (a wait at its position, due never), after the recorded results already called.
+   */
+  #frontier<T>(slot: Slot): Promise<T> {
+    return this.liveness.track(
+      new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.liveness.waitFor({ kind: 'timer', at: Number.MAX_SAFE_INTEGER, position: slot.position });
+        return never();
+      }),
+    );
   }
 
   /** A recorded result, delivered in recording order (see `replay-order.ts`). */

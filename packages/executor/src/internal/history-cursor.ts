@@ -21,22 +21,41 @@ export function operationKey(name: string, n: number): string {
   return `${name}#${n}`;
 }
 
+/** How {@link HistoryCursor.patch} found the patch: see its doc. */
+export type PatchState =
+  | { readonly state: 'marked'; readonly slot: Slot }
+  | { readonly state: 'fresh'; readonly slot: Slot }
+  | { readonly state: 'absent' };
+
+/** What the cursor asks of its activation about patch markers. */
+export interface CursorHooks {
+  /** True for a marker written by `ctx.deprecatePatch`: replay may pass over it. */
+  readonly deprecated: (record: OperationRecord) => boolean;
+  /** A deprecated marker at `position` was passed over (it will never be delivered). */
+  readonly skipped: (position: number) => void;
+}
+
 /** Positions and keys of one activation. */
 export class HistoryCursor {
   readonly #flowId: string;
+  readonly #hooks: CursorHooks | undefined;
   readonly #records = new Map<number, OperationRecord>();
   readonly #counts = new Map<string, number>();
   /** The highest recorded position, -1 for none. */
   readonly #last: number;
   #next = 0;
 
-  constructor(flowId: string, history: readonly OperationRecord[]) {
+  constructor(flowId: string, history: readonly OperationRecord[], hooks?: CursorHooks) {
     this.#flowId = flowId;
     let last = -1;
+    let markers = false;
     for (const record of history) {
       this.#records.set(record.position, record);
       if (record.position > last) last = record.position;
+      if (record.kind === 'patch') markers = true;
     }
+    // Only a history with markers has any to pass over: the common path skips the look.
+    this.#hooks = markers ? hooks : undefined;
     this.#last = last;
   }
 
@@ -48,15 +67,21 @@ export class HistoryCursor {
     return this.#next <= this.#last;
   }
 
+  /** The next position to hand out: every recorded position below it was called or passed over. */
+  get next(): number {
+    return this.#next;
+  }
+
   /**
    * Takes the next position for an operation of `kind` named `name`.
    * @throws NonDeterminismError when history recorded another operation there.
    */
   take(kind: OperationKind, name: string): Slot {
-    const position = this.#next++;
     const n = this.#counts.get(name) ?? 0;
-    this.#counts.set(name, n + 1);
     const key = operationKey(name, n);
+    this.#passDeprecated(kind, key);
+    const position = this.#next++;
+    this.#counts.set(name, n + 1);
     const record = this.#records.get(position);
     if (record && (record.key !== key || record.kind !== kind)) {
       throw new NonDeterminismError({
@@ -69,5 +94,34 @@ export class HistoryCursor {
       });
     }
     return { position, key, record };
+  }
+
+  /**
+   * The patch named `name` (`patch:<id>`), as Temporal's `patched` sees it: `marked` when
+   * history holds its marker at the next position (taken), `fresh` when the code runs past the
+   * recorded history (the position is taken: write the marker), `absent` when the history was
+   * recorded by code without the patch (no position is taken: the old branch runs).
+   */
+  patch(name: string): PatchState {
+    const key = operationKey(name, this.#counts.get(name) ?? 0);
+    this.#passDeprecated('patch', key);
+    const record = this.#records.get(this.#next);
+    if (record?.kind === 'patch' && record.key === key)
+      return { state: 'marked', slot: this.take('patch', name) };
+    if (this.#next <= this.#last) return { state: 'absent' };
+    return { state: 'fresh', slot: this.take('patch', name) };
+  }
+
+  /** Passes over deprecated patch markers that the call of `kind`/`key` is not. */
+  #passDeprecated(kind: OperationKind, key: string): void {
+    const hooks = this.#hooks;
+    if (!hooks) return;
+    for (;;) {
+      const record = this.#records.get(this.#next);
+      if (record?.kind !== 'patch' || (kind === 'patch' && record.key === key) || !hooks.deprecated(record))
+        return;
+      hooks.skipped(this.#next);
+      this.#next++;
+    }
   }
 }

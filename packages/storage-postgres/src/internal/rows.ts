@@ -118,6 +118,7 @@ const KINDS: ReadonlySet<string> = new Set([
   'random',
   'uuid',
   'dag',
+  'patch',
 ]);
 const OPERATION_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'waiting']);
 

@@ -46,6 +46,7 @@ const OPERATION_KINDS: ReadonlySet<string> = new Set<OperationKind>([
   'random',
   'uuid',
   'dag',
+  'patch',
 ]);
 const OPERATION_STATUSES: ReadonlySet<string> = new Set<OperationStatus>(['completed', 'failed', 'waiting']);
 const FINISH_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
