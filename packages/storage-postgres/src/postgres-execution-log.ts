@@ -198,8 +198,8 @@ export class PostgresExecutionLog implements ExecutionLog {
   }
 
   /**
-   * Implements {@link @ergon/core!ExecutionLog.applyWrites}. One transaction for the batch: one commit
-   * instead of one per write.
+   * Implements {@link @ergon/core!ExecutionLog.applyWrites}. The records and finishes of many
+   * flows in one statement: one round trip and one commit instead of one per write.
    */
   applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
     return this.#ctx.db.call('apply writes', 'idempotent', (repeated) =>

@@ -1,39 +1,167 @@
 /**
- * A batch of writes (`applyWrites`) in one transaction: one commit for many
- * flows' records, suspensions and finishes instead of one each. Each write's
- * refusal (a stale token, an unknown flow) is thrown before it writes anything,
- * so it fails alone and the transaction goes on; a database error fails the
- * whole batch (a conflict runs it again from the start, as any transaction).
+ * A batch of writes (`applyWrites`): the records and finishes of many flows in
+ * one statement (`batch-queries.ts`), one round trip and one commit instead of
+ * a transaction of one statement each. The batch is cut into segments that
+ * one statement can apply with the effect of applying them in order: a segment
+ * never holds a finish of a flow it also records for, two writes at one
+ * position, or two finishes of one flow; a suspension is a segment of its own
+ * (it reads signals and children, under its flow's lock). Each write the
+ * statement could not make (a stale token, a pending cancel, a final record
+ * already there, a child's finish that wakes its parent) then takes its single
+ * call's path, which works out why under the flow's lock, so its outcome is
+ * exactly the single call's. A refused write fails alone; a database error
+ * fails the batch (whose writes may then be in part applied, as the contract allows).
  *
  * @module
  */
-import { type BatchOutcome, type BatchWrite, isErgonError } from '@ergon/core';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type BatchOutcome,
+  type BatchWrite,
+  type FinishRequest,
+  isErgonError,
+  type RecordRequest,
+  type RecordResult,
+  type SuspendResult,
+} from '@ergon/core';
+import type { BatchRow } from './batch-queries.js';
 import type { Context } from './context.js';
-import { recordIn } from './history.js';
-import { finishIn, suspendIn } from './lifecycle.js';
+import { rows } from './db.js';
+import { isConflict } from './errors.js';
+import { recordSlow } from './history.js';
+import { finishSlow, suspend } from './lifecycle.js';
 
-/** Applies `writes` in order in one transaction. `repeated`: its connection was lost once. */
-export function applyBatch(
+/** Attempts of the batch statement when the server rolls it back for a conflict. */
+const CONFLICT_ATTEMPTS = 8;
+
+type Indexed<W> = { readonly index: number; readonly request: W };
+
+/** Writes one statement applies: records and finishes of distinct flows. */
+interface Segment {
+  readonly records: Indexed<RecordRequest>[];
+  readonly finishes: Indexed<FinishRequest>[];
+  readonly positions: Set<string>;
+  readonly finishing: Set<string>;
+  readonly recording: Set<string>;
+}
+
+const emptySegment = (): Segment => ({
+  records: [],
+  finishes: [],
+  positions: new Set(),
+  finishing: new Set(),
+  recording: new Set(),
+});
+
+/** Applies `writes` in order. `repeated`: the batch runs again after its connection was lost. */
+export async function applyBatch(
   ctx: Context,
   writes: readonly BatchWrite[],
   repeated: boolean,
 ): Promise<BatchOutcome[]> {
-  return ctx.db.transaction(async (tx) => {
-    const outcomes: BatchOutcome[] = [];
-    for (const write of writes) {
-      try {
-        if (write.op === 'record') outcomes.push({ ok: true, value: await recordIn(ctx, tx, write.request) });
-        else if (write.op === 'suspend')
-          outcomes.push({ ok: true, value: await suspendIn(ctx, tx, write.request, repeated) });
-        else {
-          await finishIn(ctx, tx, write.request, repeated);
-          outcomes.push({ ok: true, value: undefined });
-        }
-      } catch (error) {
-        if (!isErgonError(error)) throw error;
-        outcomes.push({ ok: false, error });
-      }
+  const outcomes = new Array<BatchOutcome>(writes.length);
+  let segment = emptySegment();
+  const flush = async () => {
+    if (segment.records.length + segment.finishes.length > 0)
+      await applySegment(ctx, segment, outcomes, repeated);
+    segment = emptySegment();
+  };
+  for (let index = 0; index < writes.length; index++) {
+    const write = writes[index] as BatchWrite;
+    if (write.op === 'suspend') {
+      await flush();
+      outcomes[index] = await settle(() => suspend(ctx, write.request, repeated));
+    } else if (write.op === 'record') {
+      const { flowId, position } = write.request.record;
+      const at = `${flowId}\u0000${position}`;
+      if (segment.finishing.has(flowId) || segment.positions.has(at)) await flush();
+      segment.records.push({ index, request: write.request });
+      segment.positions.add(at);
+      segment.recording.add(flowId);
+    } else {
+      const { flowId } = write.request;
+      if (segment.finishing.has(flowId) || segment.recording.has(flowId)) await flush();
+      segment.finishes.push({ index, request: write.request });
+      segment.finishing.add(flowId);
     }
-    return outcomes;
-  });
+  }
+  await flush();
+  return outcomes;
+}
+
+/** One statement for the segment, then the single path for each write it did not make. */
+async function applySegment(
+  ctx: Context,
+  segment: Segment,
+  outcomes: BatchOutcome[],
+  repeated: boolean,
+): Promise<void> {
+  const made = await batchStatement(ctx, segment);
+  const written = new Set<string>();
+  const finished = new Set<string>();
+  for (const row of made) {
+    if (row.op === 'r') written.add(`${row.id}\u0000${row.position}`);
+    else finished.add(row.id);
+  }
+  const events = [];
+  for (const { index, request } of segment.records) {
+    const { record } = request;
+    outcomes[index] = written.has(`${record.flowId}\u0000${record.position}`)
+      ? { ok: true, value: { record, existed: false, cancelRequested: false } }
+      : await settle(() => recordSlow(ctx, request, repeated));
+  }
+  for (const { index, request } of segment.finishes) {
+    if (finished.has(request.flowId)) {
+      outcomes[index] = { ok: true, value: undefined };
+      events.push({ type: 'finished' as const, flowId: request.flowId, status: request.status });
+    } else {
+      outcomes[index] = await settle(() => finishSlow(ctx, request, repeated).then(() => undefined));
+    }
+  }
+  if (events.length > 0) ctx.notifier.send(events);
+}
+
+/** Runs the batch statement, again from the start when the server rolls it back for a conflict. */
+async function batchStatement(ctx: Context, segment: Segment): Promise<BatchRow[]> {
+  const records = segment.records.map((w) => w.request);
+  const finishes = segment.finishes.map((w) => w.request);
+  const values = {
+    rFlow: records.map((r) => r.record.flowId),
+    rToken: records.map((r) => r.token),
+    rPosition: records.map((r) => r.record.position),
+    rKey: records.map((r) => r.record.key),
+    rKind: records.map((r) => r.record.kind),
+    rStatus: records.map((r) => r.record.status),
+    rAttempts: records.map((r) => r.record.attempts),
+    rSeq: records.map((r) => r.record.seq ?? null),
+    rWakeAt: records.map((r) => r.record.wakeAt ?? null),
+    rStartedAt: records.map((r) => r.record.startedAt),
+    rFinishedAt: records.map((r) => r.record.finishedAt ?? null),
+    rError: records.map((r) => r.record.error ?? null),
+    rResult: records.map((r) => r.record.result ?? null),
+    fId: finishes.map((f) => f.flowId),
+    fToken: finishes.map((f) => f.token),
+    fStatus: finishes.map((f) => f.status),
+    fResult: finishes.map((f) => f.result ?? null),
+    fError: finishes.map((f) => f.error ?? null),
+    fNow: finishes.map((f) => f.now),
+  };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await rows(ctx.db.pool, ctx.q.batch, values);
+    } catch (error) {
+      if (!isConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
+      await sleep(Math.random() * 2 ** Math.min(attempt, 6));
+    }
+  }
+}
+
+/** The outcome of one write: its value, or the Ergon error it was refused with. Other errors fail the batch. */
+async function settle(write: () => Promise<RecordResult | SuspendResult | undefined>): Promise<BatchOutcome> {
+  try {
+    return { ok: true, value: await write() };
+  } catch (error) {
+    if (!isErgonError(error)) throw error;
+    return { ok: false, error };
+  }
 }

@@ -51,14 +51,31 @@ export async function recordOperation(ctx: Context, request: RecordRequest): Pro
 }
 
 /**
- * {@link recordOperation} inside the transaction `tx` (a batch of writes). Its errors are
- * thrown before it writes anything.
+ * The path of a batched record the batch statement did not write: under the flow's lock, why
+ * (or write it now). `repeated`: the batch runs again after its connection was lost, so a
+ * record equal to this one already there is this write's own, made before the loss.
  */
-export async function recordIn(ctx: Context, tx: Tx, request: RecordRequest): Promise<RecordResult> {
-  const { record } = request;
-  const [written] = await rows(tx, ctx.q.recordFenced, recordValues(record, request));
-  if (written) return { record, existed: false, cancelRequested: false };
-  return recordWhy(ctx, tx, request);
+export function recordSlow(ctx: Context, request: RecordRequest, repeated: boolean): Promise<RecordResult> {
+  return ctx.db.transaction(async (tx) => {
+    if (repeated) {
+      const existing = await recordAt(ctx, tx, request.record.flowId, request.record.position);
+      if (existing && sameRecord(existing, request.record))
+        return { record: request.record, existed: false, cancelRequested: false };
+    }
+    return recordWhy(ctx, tx, request);
+  });
+}
+
+/** True when two records of one position say the same. */
+function sameRecord(a: OperationRecord, b: OperationRecord): boolean {
+  return (
+    a.key === b.key &&
+    a.kind === b.kind &&
+    a.status === b.status &&
+    a.attempts === b.attempts &&
+    a.result === b.result &&
+    a.error === b.error
+  );
 }
 
 /** The fenced write wrote nothing: under the flow's lock, find out why (or write it now). */

@@ -62,11 +62,8 @@ export function suspend(ctx: Context, request: SuspendRequest, repeated: boolean
   return ctx.db.transaction((tx) => suspendIn(ctx, tx, request, repeated));
 }
 
-/**
- * {@link suspend} inside the transaction `tx` (also a batch of writes). Its errors are thrown
- * before it writes anything.
- */
-export async function suspendIn(
+/** {@link suspend} inside the transaction `tx`. Its errors are thrown before it writes anything. */
+async function suspendIn(
   ctx: Context,
   tx: Tx,
   request: SuspendRequest,
@@ -118,19 +115,11 @@ export async function finishFlow(ctx: Context, request: FinishRequest, repeated:
 }
 
 /**
- * {@link finishFlow} inside the transaction `tx` (a batch of writes). Its errors are thrown
- * before it writes anything.
+ * The path of a batched finish the batch statement did not make (a child's, or a refused one):
+ * under the flow's lock, in a transaction of its own.
  */
-export async function finishIn(
-  ctx: Context,
-  tx: Tx,
-  request: FinishRequest,
-  repeated: boolean,
-): Promise<void> {
-  const values = finishValues(request);
-  const [done] = await rows(tx, ctx.q.finishFast, { ...values, id: request.flowId, token: request.token });
-  if (done) tx.emit({ type: 'finished', flowId: request.flowId, status: request.status });
-  else await finishHeld(ctx, tx, request, repeated);
+export function finishSlow(ctx: Context, request: FinishRequest, repeated: boolean): Promise<void> {
+  return ctx.db.transaction((tx) => finishHeld(ctx, tx, request, repeated));
 }
 
 /** Finishes the flow under its lock, waking its parent. */

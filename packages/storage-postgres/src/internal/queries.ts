@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type Compilable, type Kysely, type RawBuilder, sql } from 'kysely';
+import { batchQueries } from './batch-queries.js';
 import { param, Statement } from './db.js';
 import { historyQueries } from './history-queries.js';
 import type { FlowRow, SignalRow } from './rows.js';
@@ -228,6 +229,7 @@ export function prepareQueries(b: Builder) {
           from unnest(${param('payloads')}::text[]) p`,
     ),
     ...historyQueries(b),
+    ...batchQueries(b),
     ...workerQueries(b),
   };
 }

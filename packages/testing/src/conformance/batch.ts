@@ -60,6 +60,49 @@ export function batchCases(ctx: SuiteContext): void {
       expect(await ctx.store.getFlow(c.flow.id)).toMatchObject({ status: 'suspended', runAt: T0 + 60_000 });
     });
 
+    it('keeps order across kinds: a write after its flow finished fails; a child finishing wakes its parent', async (t) => {
+      if (!ctx.store.inner.applyWrites) return t.skip('the store takes no batches: single calls only');
+      const a = await createAndClaim(ctx.store);
+      const parent = await createAndClaim(ctx.store);
+      const child = await createAndClaim(ctx.store, { id: `${parent.flow.id}/0`, parentId: parent.flow.id });
+      await ctx.store.suspend({
+        flowId: parent.flow.id,
+        token: parent.token,
+        waits: [{ kind: 'child', flowId: child.flow.id, position: 0 }],
+        now: T0,
+      });
+      const outcomes = await apply([
+        finish({ flowId: a.flow.id, token: a.token, status: 'completed', result: '[1]', now: T0 + 5 }),
+        record({ flowId: a.flow.id, token: a.token, record: op(a.flow.id, 0) }),
+        finish({ flowId: a.flow.id, token: a.token, status: 'failed', error: '"late"', now: T0 + 6 }),
+        record({ flowId: child.flow.id, token: child.token, record: op(child.flow.id, 0) }),
+        finish({
+          flowId: child.flow.id,
+          token: child.token,
+          status: 'completed',
+          result: '[2]',
+          now: T0 + 5,
+        }),
+      ]);
+      expect(outcomes[0]).toEqual({ ok: true, value: undefined });
+      expect(outcomes[1]).toMatchObject({ ok: false, error: { code: 'LEASE_LOST' } });
+      expect(outcomes[2]).toMatchObject({ ok: false, error: { code: 'LEASE_LOST' } });
+      expect(outcomes[3]).toMatchObject({ ok: true, value: { existed: false } });
+      expect(outcomes[4]).toEqual({ ok: true, value: undefined });
+      expect(await ctx.store.getFlow(a.flow.id)).toMatchObject({ status: 'completed', result: '[1]' });
+      expect(await ctx.store.getHistory(a.flow.id)).toEqual([]);
+      expect(await ctx.store.getHistory(child.flow.id)).toHaveLength(1);
+      const [woken] = await ctx.store.claim({
+        workerId: 'w',
+        types: [parent.flow.type],
+        queues: ['default'],
+        limit: 1,
+        leaseMs: 1000,
+        now: T0 + 6,
+      });
+      expect(woken?.flow.id).toBe(parent.flow.id);
+    });
+
     it('through the runtime wrapper, concurrent writes each settle with their own outcome', async () => {
       const claimed = await Promise.all(Array.from({ length: 20 }, () => createAndClaim(ctx.store)));
       const settled = await Promise.allSettled(

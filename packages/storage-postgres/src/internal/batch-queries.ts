@@ -1,0 +1,75 @@
+/**
+ * The batch statement: many flows' history records and finishes in one
+ * statement (one round trip, one commit), the arrays of each column passed
+ * whole and read back with `unnest`. Each row keeps its single statement's
+ * checks: a record is written only under its flow's lease with no cancel
+ * pending, share-locking the flow row (as `record_fenced`), and first write
+ * wins; a finish is fenced and only for a flow without a parent (as
+ * `finish_fast`). What it returns are the writes it made; the caller sends
+ * the others down their single, slower paths.
+ *
+ * The caller keeps the records' flows apart from the finishes' flows and never
+ * puts one position twice in a statement (see `batch.ts`): every sub-statement
+ * sees the same snapshot, so one that depended on another's effect would not see it.
+ *
+ * @module
+ */
+import { sql } from 'kysely';
+import { param } from './db.js';
+import type { Builder } from './queries.js';
+
+const arr = (name: string) => param<unknown[]>(name);
+
+/** What the batch statement reports: `r` a written record (flow, position), `f` a finished flow. */
+export interface BatchRow {
+  op: 'r' | 'f';
+  id: string;
+  position: number | null;
+}
+
+/** The batch statements of a store. */
+export function batchQueries(b: Builder) {
+  const { t, raw } = b;
+  return {
+    batch: raw<BatchRow>(
+      'batch',
+      sql`with rw as (
+            select * from unnest(${arr('rFlow')}::text[], ${arr('rToken')}::bigint[], ${arr('rPosition')}::bigint[],
+              ${arr('rKey')}::text[], ${arr('rKind')}::text[], ${arr('rStatus')}::text[], ${arr('rAttempts')}::int[],
+              ${arr('rSeq')}::bigint[], ${arr('rWakeAt')}::bigint[], ${arr('rStartedAt')}::bigint[],
+              ${arr('rFinishedAt')}::bigint[], ${arr('rError')}::text[], ${arr('rResult')}::text[])
+              as rw(flow_id, token, position, key, kind, status, attempts, seq, wake_at, started_at,
+                finished_at, error, result)),
+          held as (
+            select rw.* from rw join ${t('flows')} f on f.id = rw.flow_id
+            where f.fencing_token = rw.token and f.status = 'running' and not f.cancel_requested
+            for share of f),
+          ins as (
+            insert into ${t('history')} as history (flow_id, position, key, kind, status, attempts, seq,
+              wake_at, started_at, finished_at, error, result)
+            select flow_id, position, key, kind, status, attempts, seq, wake_at, started_at, finished_at,
+              error, result from held
+            on conflict (flow_id, position) do update set key = excluded.key, kind = excluded.kind,
+              status = excluded.status, attempts = excluded.attempts, seq = excluded.seq,
+              wake_at = excluded.wake_at, started_at = excluded.started_at,
+              finished_at = excluded.finished_at, error = excluded.error, result = excluded.result
+              where history.status = 'waiting'
+            returning flow_id, position),
+          fw as (
+            select * from unnest(${arr('fId')}::text[], ${arr('fToken')}::bigint[], ${arr('fStatus')}::text[],
+              ${arr('fResult')}::text[], ${arr('fError')}::text[], ${arr('fNow')}::bigint[])
+              as fw(id, token, status, result, error, now)),
+          fin as (
+            update ${t('flows')} f set status = fw.status, result = fw.result,
+              error = case when fw.status = 'cancelled' then coalesce(f.error, fw.error) else fw.error end,
+              waits = '[]'::jsonb, run_at = null, lease_owner = null, lease_expires_at = null,
+              abandoned_runs = 0, last_error = null, finished_at = fw.now, updated_at = fw.now
+            from fw
+            where f.id = fw.id and f.fencing_token = fw.token and f.status = 'running' and f.parent_id is null
+            returning f.id)
+          select 'r' as op, flow_id as id, position from ins
+          union all
+          select 'f' as op, id, null as position from fin`,
+    ),
+  };
+}
