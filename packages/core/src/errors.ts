@@ -16,6 +16,11 @@ export const ErrorCode = {
   INVALID_DURATION: 'INVALID_DURATION',
   /** A retry policy was built with values that make no sense. */
   INVALID_RETRY_POLICY: 'INVALID_RETRY_POLICY',
+  /**
+   * A flow-control setting makes no sense (a negative or fractional limit, a rate of 0, a
+   * weight of 0); the message names the setting.
+   */
+  INVALID_FLOW_CONTROL: 'INVALID_FLOW_CONTROL',
   /** An identifier (flow id, transaction id, key prefix) is malformed. */
   INVALID_ID: 'INVALID_ID',
   /** The codec met a function, which cannot be stored. */
@@ -100,6 +105,7 @@ export const NON_RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.INVALID_ARGUMENT,
   ErrorCode.INVALID_DURATION,
   ErrorCode.INVALID_RETRY_POLICY,
+  ErrorCode.INVALID_FLOW_CONTROL,
   ErrorCode.INVALID_ID,
   ErrorCode.CODEC_FUNCTION,
   ErrorCode.CODEC_SYMBOL,

@@ -90,6 +90,22 @@ export {
   type WakeFilter,
 } from './storage/execution-log.js';
 export { InMemoryExecutionLog } from './storage/in-memory.js';
+export {
+  type ConfigureQueueRequest,
+  type DebounceOption,
+  type DedupOption,
+  FAIR_SCAN,
+  FAIR_STEP,
+  type FlowControlStore,
+  fairStep,
+  hasLimits,
+  MAX_KEY_WEIGHT,
+  type QueueLimits,
+  type QueueState,
+  type QueueStateRequest,
+  type RateLimit,
+  type WaitingFor,
+} from './storage/queues.js';
 export type {
   HeartbeatResult,
   RemoveWorkerRequest,

@@ -35,6 +35,7 @@
  * @module
  */
 import type { BatchOutcome, BatchWrite } from './batch.js';
+import type { ConfigureQueueRequest, QueueState, QueueStateRequest } from './queues.js';
 import type { FlowRecord, FlowStatus, OperationRecord, SignalRecord } from './records.js';
 import type {
   CancelRequest,
@@ -63,6 +64,7 @@ import type {
 import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecord } from './workers.js';
 
 export { type BatchOutcome, type BatchWrite, MAX_BATCH_WRITES } from './batch.js';
+export * from './queues.js';
 export * from './requests.js';
 
 /** An event a store may emit so idle workers wake without polling. */
@@ -110,6 +112,12 @@ export type StoreListener = (event: StoreEvent) => void;
 export interface StoreCapabilities {
   /** `subscribe` delivers {@link StoreEvent}s (else workers poll). */
   readonly events: boolean;
+  /**
+   * Queue limits, per-key concurrency, fairness, de-duplication and debounce
+   * (`queues.ts`): `configureQueue` and `getQueueState` exist, and `claim` and
+   * `createFlow` keep their rules.
+   */
+  readonly flowControl?: boolean | undefined;
 }
 
 /** The storage contract. See the module comment for time, error and argument rules. */
@@ -144,6 +152,8 @@ export interface ExecutionLog {
    * the lease and a new fencing token (previous + 1), and adds one to `runCount`; a claim of a
    * running flow (its lease expired: that run was abandoned) adds one to `abandonedRuns` too.
    * A flow is claimed by exactly one caller. Order: priority descending, then `runAt` ascending.
+   * With `capabilities.flowControl`, a queue with limits or keyed flows is claimed within its
+   * limits and in fair order (`queues.ts`), so a claim may return fewer flows than are ready.
    */
   claim(request: ClaimRequest): Promise<ClaimedFlow[]>;
 
@@ -265,6 +275,12 @@ export interface ExecutionLog {
    * leases were expired. An unknown worker is not an error.
    */
   removeWorker(request: RemoveWorkerRequest): Promise<number>;
+
+  /** Flow control (when `capabilities.flowControl`): sets or removes a queue's limits. */
+  configureQueue?(request: ConfigureQueueRequest): Promise<void>;
+
+  /** Flow control (when `capabilities.flowControl`): a queue's limits and what counts against them now. */
+  getQueueState?(request: QueueStateRequest): Promise<QueueState>;
 
   /**
    * Events for idle workers and result waiters (when `capabilities.events`).

@@ -13,6 +13,7 @@ import type {
   CancelRequest,
   ClaimedFlow,
   ClaimRequest,
+  ConfigureQueueRequest,
   ConsumeSignalRequest,
   CreateFlowResult,
   ExecutionLog,
@@ -24,6 +25,8 @@ import type {
   ProgressRequest,
   ProgressResult,
   PurgeRequest,
+  QueueState,
+  QueueStateRequest,
   RecordRequest,
   RecordResult,
   ReleaseRequest,
@@ -36,6 +39,7 @@ import type {
   SuspendResult,
   WakeFilter,
 } from './execution-log.js';
+import { MemoryFlowControl } from './in-memory-flow-control.js';
 import { MemoryWorkerRegistry } from './in-memory-workers.js';
 import { encodeCursor } from './query.js';
 import {
@@ -52,17 +56,20 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** An {@link ExecutionLog} in memory. Nothing survives the process. */
 export class InMemoryExecutionLog implements ExecutionLog {
   readonly name = 'memory';
-  readonly capabilities: StoreCapabilities = Object.freeze({ events: true });
+  readonly capabilities: StoreCapabilities = Object.freeze({ events: true, flowControl: true });
   readonly #flows = new Map<string, Mutable<FlowRecord>>();
   readonly #history = new Map<string, Map<number, OperationRecord>>();
   readonly #signals = new Map<string, SignalRecord[]>();
   readonly #listeners = new Set<(event: StoreEvent) => void>();
   readonly #registry = new MemoryWorkerRegistry((owner, now) => this.#expireLeases(owner, now));
+  readonly #control = new MemoryFlowControl();
   #signalSeq = 0;
 
   async createFlow(input: NewFlow): Promise<CreateFlowResult> {
     const existing = this.#flows.get(input.id);
     if (existing) return { flow: snapshot(existing), created: false };
+    const folded = this.#control.fold(input, this.#flows);
+    if (folded) return { flow: snapshot(folded), created: false };
     const flow: Mutable<FlowRecord> = {
       id: input.id,
       type: input.type,
@@ -81,8 +88,10 @@ export class InMemoryExecutionLog implements ExecutionLog {
       createdAt: input.now,
       updatedAt: input.now,
     };
+    this.#control.created(flow, input);
     this.#flows.set(flow.id, flow);
-    this.#emit({ type: 'ready', queue: flow.queue, at: input.runAt > input.now ? input.runAt : undefined });
+    const runAt = flow.runAt ?? input.runAt;
+    this.#emit({ type: 'ready', queue: flow.queue, at: runAt > input.now ? runAt : undefined });
     return { flow: snapshot(flow), created: true };
   }
 
@@ -123,20 +132,17 @@ export class InMemoryExecutionLog implements ExecutionLog {
 
   async claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
     const { now } = request;
-    const ready = [...this.#flows.values()]
-      .filter(
-        (f) =>
-          (request.flowId === undefined || f.id === request.flowId) &&
-          request.types.includes(f.type) &&
-          request.queues.includes(f.queue) &&
-          (((f.status === 'pending' || f.status === 'suspended') &&
-            f.runAt !== undefined &&
-            f.runAt <= now) ||
-            (f.status === 'running' && (f.leaseExpiresAt ?? 0) <= now)),
-      )
-      .sort((a, b) => b.priority - a.priority || (a.runAt ?? 0) - (b.runAt ?? 0) || (a.id < b.id ? -1 : 1))
-      .slice(0, request.limit);
-    return ready.map((flow) => {
+    const ready = [...this.#flows.values()].filter(
+      (f) =>
+        (request.flowId === undefined || f.id === request.flowId) &&
+        request.types.includes(f.type) &&
+        request.queues.includes(f.queue) &&
+        (((f.status === 'pending' || f.status === 'suspended') && f.runAt !== undefined && f.runAt <= now) ||
+          (f.status === 'running' && (f.leaseExpiresAt ?? 0) <= now)),
+    );
+    const chosen = this.#control.choose(ready, request, this.#flows.values());
+    return chosen.map((flow) => {
+      if (this.#control.controls(flow.queue)) this.#control.started(flow, now);
       // Its lease expired: that run was abandoned.
       if (flow.status === 'running') flow.abandonedRuns = (flow.abandonedRuns ?? 0) + 1;
       flow.status = 'running';
@@ -148,6 +154,17 @@ export class InMemoryExecutionLog implements ExecutionLog {
       flow.updatedAt = now;
       return { flow: snapshot(flow), token: flow.fencingToken };
     });
+  }
+
+  /** Implements {@link ExecutionLog.configureQueue}. */
+  async configureQueue(request: ConfigureQueueRequest): Promise<void> {
+    this.#control.configure(request.queue, request.limits);
+    this.#emit({ type: 'ready', queue: request.queue });
+  }
+
+  /** Implements {@link ExecutionLog.getQueueState}. */
+  async getQueueState(request: QueueStateRequest): Promise<QueueState> {
+    return this.#control.state(request, this.#flows.values());
   }
 
   async renewLease(lease: RenewRequest): Promise<RenewResult> {
@@ -225,6 +242,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
     flow.leaseExpiresAt = undefined;
     flow.updatedAt = lease.now;
     if (flow.runAt !== undefined) this.#emit({ type: 'ready', queue: flow.queue, at: flow.runAt });
+    this.#slotFreed(flow.queue);
     return { outcome: 'suspended' };
   }
 
@@ -290,6 +308,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
       if (purged >= request.limit) break;
       if (isTerminalStatus(flow.status) && (flow.finishedAt ?? 0) < request.finishedBefore) {
         this.#flows.delete(flow.id);
+        this.#control.purged(flow);
         this.#history.delete(flow.id);
         this.#signals.delete(flow.id);
         purged++;
@@ -388,6 +407,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
     flow.finishedAt = now;
     flow.updatedAt = now;
     this.#emit({ type: 'finished', flowId: flow.id, status });
+    this.#slotFreed(flow.queue);
     const parent = flow.parentId ? this.#flows.get(flow.parentId) : undefined;
     if (
       parent?.status === 'suspended' &&
@@ -401,6 +421,11 @@ export class InMemoryExecutionLog implements ExecutionLog {
     flow.runAt = now;
     flow.updatedAt = now;
     this.#emit({ type: 'ready', queue: flow.queue });
+  }
+
+  /** A running flow of a controlled queue stopped: flows its limits held back may run now. */
+  #slotFreed(queue: string): void {
+    if (this.#control.controls(queue)) this.#emit({ type: 'ready', queue });
   }
 
   #emit(event: StoreEvent): void {

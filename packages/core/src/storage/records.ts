@@ -115,6 +115,14 @@ export interface FlowRecord {
   readonly progressAt?: number | undefined;
   /** W3C trace context of the flow's creator, so resumes join one trace. */
   readonly traceContext?: string | undefined;
+  /** Its concurrency key (flow control), if created with one. */
+  readonly concurrencyKey?: string | undefined;
+  /** Its own per-key running limit, if created with one. */
+  readonly concurrencyLimit?: number | undefined;
+  /** The debounce key it was created with: until it starts, later creates with the key fold into it. */
+  readonly debounceKey?: string | undefined;
+  /** Its fair-queueing tag (store-assigned, see `queues.ts`); absent outside keyed or limited queues. */
+  readonly fairTag?: number | undefined;
   /** When the flow was created (ms since epoch). */
   readonly createdAt: number;
   /** When the record last changed (ms since epoch). */

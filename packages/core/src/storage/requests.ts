@@ -5,6 +5,7 @@
  * @module
  */
 import type { ExecutionLog } from './execution-log.js';
+import type { DebounceOption, DedupOption } from './queues.js';
 import type { FlowRecord, FlowStatus, OperationRecord, Wait } from './records.js';
 
 /** What every request may carry: a signal that gives up waiting for the store. */
@@ -34,6 +35,21 @@ export interface NewFlow extends StoreCallOptions {
   readonly parentId?: string | undefined;
   /** The W3C `traceparent` of its creator, so every run of the flow joins that trace. */
   readonly traceContext?: string | undefined;
+  /**
+   * Flow control (stores with `capabilities.flowControl`, see `queues.ts`): the key whose
+   * running flows are limited and whose queued flows are served fairly against other keys.
+   */
+  readonly concurrencyKey?: string | undefined;
+  /** At most this many running flows of the queue with this flow's key (1: a singleton that waits). */
+  readonly concurrencyLimit?: number | undefined;
+  /** Returns the flow created with the same key within the period instead of creating one. */
+  readonly dedup?: DedupOption | undefined;
+  /**
+   * Collapses a burst: while the flow created with this key has not started, a create with
+   * the key replaces its input and moves its start to `now + delayMs` (never past the first
+   * call's `createdAt + maxWaitMs`) and returns it; otherwise a new flow starts after `delayMs`.
+   */
+  readonly debounce?: DebounceOption | undefined;
   /** The caller's current time (ms since epoch): stores never read a clock of their own. */
   readonly now: number;
 }

@@ -21,6 +21,7 @@ import { batchCases } from './batch.js';
 import { claimCases } from './claims.js';
 import { type DamageHooks, damagedCases } from './damaged.js';
 import { eventCases } from './events.js';
+import { flowControlCases } from './flow-control.js';
 import { flowCases } from './flows.js';
 import { historyCases } from './history.js';
 import { lifecycleCases } from './lifecycle.js';
@@ -72,6 +73,7 @@ const NO_DAMAGE: DamageHooks = {
 /** The optional capabilities and their cases. */
 const CAPABILITY_CASES: Readonly<Record<keyof StoreCapabilities, (ctx: SuiteContext) => void>> = {
   events: eventCases,
+  flowControl: flowControlCases,
 };
 
 /**

@@ -46,9 +46,16 @@ import {
   type WakeFilter,
 } from '../execution-log.js';
 import { normalizeQuery } from '../query.js';
+import type { ConfigureQueueRequest, FlowControlStore, QueueState, QueueStateRequest } from '../queues.js';
 import type { FlowRecord, OperationRecord, SignalRecord } from '../records.js';
 import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecord } from '../workers.js';
 import { abortError, raceAbort } from './abort.js';
+import {
+  checkConfigureQueue,
+  checkFlowOptions,
+  requireFlowControl,
+  usesFlowControl,
+} from './flow-control.js';
 import { Listeners } from './listeners.js';
 import {
   checkClaim,
@@ -136,7 +143,13 @@ export class RuntimeExecutionLog {
     Object.defineProperty(this, WRAPPER, { value: true });
     this.inner = inner;
     this.name = inner.name;
-    this.capabilities = Object.freeze({ events: inner.capabilities?.events === true && !!inner.subscribe });
+    this.capabilities = Object.freeze({
+      events: inner.capabilities?.events === true && !!inner.subscribe,
+      flowControl:
+        inner.capabilities?.flowControl === true &&
+        typeof inner.configureQueue === 'function' &&
+        typeof inner.getQueueState === 'function',
+    });
     this.#listeners = new Listeners(inner, options.logger ?? noopLogger);
     this.subscribe = this.capabilities.events ? (listener) => this.#listeners.subscribe(listener) : undefined;
     this.#batcher =
@@ -159,7 +172,36 @@ export class RuntimeExecutionLog {
   createFlow(flow: NewFlow): Promise<CreateFlowResult> {
     return this.#call('create flow', flow, () => {
       checkNewFlow(flow);
+      if (usesFlowControl(flow)) {
+        requireFlowControl(this.name, this.capabilities.flowControl === true, 'a flow-control option');
+        checkFlowOptions(flow);
+      }
       return this.inner.createFlow(flow);
+    });
+  }
+
+  /**
+   * Sets or removes a queue's limits (`queues.ts`); every worker's next claim keeps them.
+   * @throws ErgonError `INVALID_FLOW_CONTROL` for a bad limit, `INVALID_ARGUMENT` on a store without flow control.
+   */
+  configureQueue(request: ConfigureQueueRequest): Promise<void> {
+    return this.#call('configure queue', request, () => {
+      checkConfigureQueue(request);
+      requireFlowControl(this.name, this.capabilities.flowControl === true, 'configureQueue');
+      return (this.inner as ExecutionLog & FlowControlStore).configureQueue(request);
+    });
+  }
+
+  /** A queue's limits and what counts against them now; no limits and zeros on a store without flow control. */
+  getQueueState(request: QueueStateRequest): Promise<QueueState> {
+    return this.#call('read queue state', request, () => {
+      checkName(request?.queue, 'queue');
+      checkTime(request.now, 'now');
+      if (request.key !== undefined) checkName(request.key, 'concurrency key');
+      if (this.capabilities.flowControl !== true) {
+        return Promise.resolve({ running: 0, keyRunning: 0, recentStarts: 0 });
+      }
+      return (this.inner as ExecutionLog & FlowControlStore).getQueueState(request);
     });
   }
 
