@@ -54,6 +54,14 @@ export {
   UnknownFlowTypeError,
 } from './errors.js';
 export { Executor, type ExecutorOptions, type FlowOutcome } from './executor.js';
+export {
+  FLOW_EXPORT_FORMAT,
+  type FlowExport,
+  parseExport,
+  parseExportLine,
+  readFlows,
+  toExportLine,
+} from './flow-export.js';
 export { FlowHandle } from './flow-handle.js';
 export type { FlowInfo, HistoryEntry } from './flow-info.js';
 export {
@@ -64,6 +72,12 @@ export {
 export type { RunOutcome } from './internal/runner.js';
 export type { ProgressOptions, ProgressUpdate } from './progress.js';
 export { FlowNotRetryableError, type RetriedFlow } from './retry-flow.js';
+export {
+  type FlowCheck,
+  type ReplayCheckOptions,
+  type ReplayCheckReport,
+  replayCheck,
+} from './replay-check.js';
 export type { ScheduleOptions } from './schedule.js';
 export {
   type ConnectSignalSourceOptions,
