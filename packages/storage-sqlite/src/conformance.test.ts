@@ -32,7 +32,6 @@ describeExecutionLogConformance({
     if (path)
       for (const suffix of ['', '-wal', '-shm', '-ergon-wake']) rmSync(path + suffix, { force: true });
   },
-  skip: [{ capability: 'flowControl', reason: 'flow control not built in this store yet (issue 21)' }],
   damage: {
     // A field of the wrong type: what a bad edit or a damaged page leaves behind.
     history: (store, flowId) =>

@@ -95,6 +95,7 @@ describe('migrations', () => {
       '0003_workers',
       '0004_abandoned_runs',
       '0005_progress',
+      '0006_flow_control',
     ]);
     const names = schema.objects.map((o) => (o as { name: string }).name);
     expect(names).toEqual(
@@ -108,6 +109,12 @@ describe('migrations', () => {
         'flows_created',
         'flows_finished',
         'flows_parent',
+        'flows_fair',
+        'flows_running',
+        'queues',
+        'queue_keys',
+        'queue_starts',
+        'flow_keys',
         'signals_flow',
         'history_spilled',
         'workers',

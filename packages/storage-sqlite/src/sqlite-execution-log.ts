@@ -15,6 +15,9 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type {
+  ConfigureQueueRequest,
+  QueueState,
+  QueueStateRequest,
   BatchOutcome,
   BatchWrite,
   CancelRequest,
@@ -53,6 +56,7 @@ import { applyBatch, type Savepoint } from './internal/batch.js';
 import { Doorbell } from './internal/doorbell.js';
 import { toErgonError } from './internal/errors.js';
 import { changeSource, EventOutbox } from './internal/feed.js';
+import { configureQueue, getQueueState } from './internal/flow-control.js';
 import { consumeSignal, readHistory, recordFast, recordOperation } from './internal/history.js';
 import { claimFlows, nextWakeAt, releaseLease, renewLease } from './internal/leases.js';
 import {
@@ -82,7 +86,7 @@ export class SqliteExecutionLog implements ExecutionLog {
   /** Stable store name. */
   readonly name = 'sqlite';
   /** Events: commits of this process at once, of others through the doorbell and the poll. */
-  readonly capabilities: StoreCapabilities = Object.freeze({ events: true });
+  readonly capabilities: StoreCapabilities = Object.freeze({ events: true, flowControl: true });
   readonly #connection: Connection;
   readonly #ctx: TxContext;
   readonly #outbox: EventOutbox;
@@ -181,6 +185,16 @@ export class SqliteExecutionLog implements ExecutionLog {
    */
   claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
     return this.#runner.write(() => claimFlows(this.#ctx, request));
+  }
+
+  /** {@inheritDoc @ergon/core!ExecutionLog.configureQueue} */
+  configureQueue(request: ConfigureQueueRequest): Promise<void> {
+    return this.#runner.write(() => configureQueue(this.#ctx, request));
+  }
+
+  /** {@inheritDoc @ergon/core!ExecutionLog.getQueueState} */
+  getQueueState(request: QueueStateRequest): Promise<QueueState> {
+    return this.#runner.read(() => getQueueState(this.#ctx, request));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.renewLease} */

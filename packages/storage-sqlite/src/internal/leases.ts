@@ -11,10 +11,12 @@ import {
   FlowNotFoundError,
   LeaseLostError,
   type LeaseRef,
+  type QueueLimits,
   type ReleaseRequest,
   type RenewRequest,
   type WakeFilter,
 } from '@ergon/core';
+import { claimControlled, controlledQueues } from './flow-control.js';
 import type { CandidateRow, FenceRow, HolderRow, TxContext } from './queries.js';
 import { toFlowRecord } from './rows.js';
 
@@ -38,6 +40,12 @@ function checkHolder<Row extends HolderRow>(flow: Row | undefined, lease: LeaseR
 
 /** Claims up to `limit` ready flows (or the one named by `flowId`), best first. */
 export function claimFlows(ctx: TxContext, request: ClaimRequest): ClaimedFlow[] {
+  const controlled = controlledQueues(ctx, request.queues);
+  return controlled.size > 0 ? claimWithControl(ctx, request, controlled) : claimFlowsIn(ctx, request);
+}
+
+/** {@link claimFlows} in queues without flow control. */
+function claimFlowsIn(ctx: TxContext, request: ClaimRequest): ClaimedFlow[] {
   const { q } = ctx;
   const { limit, now, leaseMs, workerId, types, queues } = request;
   let candidates: CandidateRow[];
@@ -52,6 +60,26 @@ export function claimFlows(ctx: TxContext, request: ClaimRequest): ClaimedFlow[]
     if (!row) throw new FlowNotFoundError(candidate.id);
     return { flow: toFlowRecord(row), token: row.fencing_token };
   });
+}
+
+/**
+ * A claim that includes controlled queues (flow control): the other queues first, as usual, then
+ * each controlled queue within its limits and in fair order, up to the limit in all.
+ */
+function claimWithControl(
+  ctx: TxContext,
+  request: ClaimRequest,
+  controlled: ReadonlyMap<string, QueueLimits | undefined>,
+): ClaimedFlow[] {
+  const free = request.queues.filter((queue) => !controlled.has(queue));
+  let claimed = free.length > 0 ? claimFlowsIn(ctx, { ...request, queues: free }) : [];
+  for (const [queue, limits] of controlled) {
+    const limit = request.limit - claimed.length;
+    if (limit <= 0) break;
+    if (request.flowId !== undefined && claimed.length > 0) break;
+    claimed = claimed.concat(claimControlled(ctx, queue, limits, { ...request, limit }));
+  }
+  return claimed;
 }
 
 /** Ready flows of these queues and types in claim order, at most `limit`. */

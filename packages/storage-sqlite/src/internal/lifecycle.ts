@@ -19,6 +19,7 @@ import {
   type SuspendResult,
   type Wait,
 } from '@ergon/core';
+import { afterCreate, foldCreate, isControlled } from './flow-control.js';
 import { historyRange } from './history-keys.js';
 import { fence } from './leases.js';
 import type { FenceRow, TxContext } from './queries.js';
@@ -28,9 +29,14 @@ type Terminal = 'completed' | 'failed' | 'cancelled';
 
 /** Creates the flow unless one with its id exists; returns the stored one. */
 export function createFlow(ctx: TxContext, input: NewFlow): CreateFlowResult {
+  if (input.dedup !== undefined || input.debounce !== undefined) {
+    const folded = ctx.q.flow.get({ id: input.id }) === undefined ? foldCreate(ctx, input) : undefined;
+    if (folded) return { flow: folded, created: false };
+  }
   const created = ctx.q.insertFlow.run(input) === 1;
   if (created) {
-    ctx.emit({ type: 'ready', queue: input.queue, at: input.runAt > input.now ? input.runAt : undefined });
+    const runAt = afterCreate(ctx, input);
+    ctx.emit({ type: 'ready', queue: input.queue, at: runAt > input.now ? runAt : undefined });
   }
   return { flow: flowRecord(ctx, input.id), created };
 }
@@ -55,6 +61,7 @@ export function suspend(ctx: TxContext, lease: SuspendRequest): SuspendResult {
   const runAt = timers.length > 0 ? Math.min(...timers) : undefined;
   ctx.q.suspend.run({ id: flow.id, waits: JSON.stringify(waits), runAt, now: lease.now });
   if (runAt !== undefined) ctx.emit({ type: 'ready', queue: flow.queue, at: runAt });
+  slotFreed(ctx, flow.queue);
   return { outcome: 'suspended' };
 }
 
@@ -111,6 +118,7 @@ function finish(
   const { status, result, error, now } = values;
   q.finish.run({ id: flow.id, status, result, error, now });
   ctx.emit({ type: 'finished', flowId: flow.id, status });
+  slotFreed(ctx, flow.queue);
   if (flow.parent_id === null) return;
   const parent = q.fence.get({ id: flow.parent_id });
   if (parent?.status !== 'suspended') return;
@@ -127,6 +135,11 @@ function waitsOn(parent: FenceRow, childId: string): boolean {
   } catch {
     return true;
   }
+}
+
+/** A flow of a controlled queue stopped running: flows its limits held back may run now. */
+function slotFreed(ctx: TxContext, queue: string): void {
+  if (isControlled(ctx, queue)) ctx.emit({ type: 'ready', queue });
 }
 
 /** Makes a suspended flow claimable now. */

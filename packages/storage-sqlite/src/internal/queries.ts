@@ -8,6 +8,7 @@
 import type { StoreEvent } from '@ergon/core';
 import type Database from 'better-sqlite3';
 import { type Compilable, type Kysely, type Selectable, sql } from 'kysely';
+import { prepareFlowControlQueries } from './flow-control.js';
 import { PACKED_FLOWS, PACKED_POSITIONS } from './history-keys.js';
 import type { FlowRow, HistoryRow, SignalRow } from './rows.js';
 import type { EventsTable, Schema } from './schema.js';
@@ -378,6 +379,7 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
       k.selectFrom('events').selectAll().where('seq', '>', num('seq')).orderBy('seq').limit(num('limit')),
     ),
     ...prepareWorkerQueries(db, k),
+    ...prepareFlowControlQueries(db, k),
   };
 }
 

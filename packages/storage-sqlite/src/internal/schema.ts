@@ -21,6 +21,7 @@ import {
   type MigrationProvider,
   sql,
 } from 'kysely';
+import { flowControlMigration } from './flow-control.js';
 import { historyKeys } from './history-keys.js';
 import { type WorkersTable, workersMigration } from './workers.js';
 
@@ -68,6 +69,14 @@ export interface FlowsTable {
   /** When `progress` was written (schema version 5). */
   progress_at: number | null;
   trace_context: string | null;
+  /** Flow control (schema version 6, `flow-control.ts`): the flow's concurrency key. */
+  concurrency_key: string | null;
+  /** Its own per-key running limit (schema version 6). */
+  concurrency_limit: number | null;
+  /** The debounce key it was created with (schema version 6). */
+  debounce_key: string | null;
+  /** Its fair-queueing tag in a controlled queue (schema version 6). */
+  fair_tag: number | null;
   created_at: number;
   updated_at: number;
   finished_at: number | null;
@@ -285,6 +294,12 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   },
   '0004_abandoned_runs': abandonedRuns,
   '0005_progress': progress,
+  '0006_flow_control': {
+    async up(db) {
+      await flowControlMigration.up(db);
+      await setSchemaVersion(db, 6);
+    },
+  },
 });
 
 /** The schema version this code writes: the number of migrations. */
