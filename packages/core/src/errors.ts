@@ -82,6 +82,15 @@ export const ErrorCode = {
   STORE_UNSAFE_CONFIG: 'STORE_UNSAFE_CONFIG',
   /** A flow's encoded progress value is over the size limit (`MAX_PROGRESS_BYTES`). */
   PROGRESS_TOO_LARGE: 'PROGRESS_TOO_LARGE',
+  /**
+   * A schedule's configuration is refused: a cron expression that is malformed or never fires,
+   * an unknown time zone, a bad overlap or catch-up policy, or an unknown flow type.
+   */
+  INVALID_SCHEDULE: 'INVALID_SCHEDULE',
+  /** No schedule with this id exists in the store. */
+  SCHEDULE_NOT_FOUND: 'SCHEDULE_NOT_FOUND',
+  /** A schedule with this id exists with another definition; update it instead. */
+  SCHEDULE_EXISTS: 'SCHEDULE_EXISTS',
   /** An operation was aborted by its AbortSignal. */
   ABORTED: 'ABORTED',
   /** A timeout elapsed (task stage, shutdown deadline). */
@@ -132,6 +141,9 @@ export const NON_RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.STORE_FOREIGN,
   ErrorCode.STORE_UNSAFE_CONFIG,
   ErrorCode.PROGRESS_TOO_LARGE,
+  ErrorCode.INVALID_SCHEDULE,
+  ErrorCode.SCHEDULE_NOT_FOUND,
+  ErrorCode.SCHEDULE_EXISTS,
   ErrorCode.ABORTED,
 ]);
 

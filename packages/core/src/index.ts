@@ -148,4 +148,27 @@ export {
   type TransactionInit,
   type TransactionMetadata,
 } from './transaction.js';
+export {
+  type CreateScheduleResult,
+  type DeleteScheduleRequest,
+  MAX_SCHEDULE_PAGE,
+  type NewSchedule,
+  type ScheduleCatchup,
+  type ScheduleCursor,
+  type ScheduleDefinition,
+  type ScheduleLog,
+  type ScheduleOverlap,
+  type ScheduleQuery,
+  type ScheduleRecord,
+  type ScheduleState,
+  type UpdateScheduleRequest,
+} from './storage/schedules.js';
+export { MemorySchedules } from './storage/in-memory-schedules.js';
+export {
+  checkScheduleId,
+  checkScheduleState,
+  isScheduleCatchup,
+  MAX_SCHEDULE_ID_LENGTH,
+  RuntimeSchedules,
+} from './storage/runtime/schedules.js';
 export { uuidv7 } from './uuid.js';

@@ -62,10 +62,12 @@ import type {
   WakeFilter,
 } from './requests.js';
 import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecord } from './workers.js';
+import type { ScheduleLog } from './schedules.js';
 
 export { type BatchOutcome, type BatchWrite, MAX_BATCH_WRITES } from './batch.js';
 export * from './queues.js';
 export * from './requests.js';
+export * from './schedules.js';
 
 /** An event a store may emit so idle workers wake without polling. */
 export type StoreEvent =
@@ -127,6 +129,9 @@ export interface ExecutionLog {
 
   /** Optional capabilities; see {@link StoreCapabilities}. */
   readonly capabilities: StoreCapabilities;
+
+  /** Optional: cron schedules kept in the store (`schedules.ts`), so every worker sees them. */
+  readonly schedules?: ScheduleLog;
 
   /**
    * Creates a flow, or returns the existing one with that id (idempotent; never a second flow).

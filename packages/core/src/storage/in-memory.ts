@@ -39,6 +39,7 @@ import type {
   SuspendResult,
   WakeFilter,
 } from './execution-log.js';
+import { MemorySchedules } from './in-memory-schedules.js';
 import { MemoryFlowControl } from './in-memory-flow-control.js';
 import { MemoryWorkerRegistry } from './in-memory-workers.js';
 import { encodeCursor } from './query.js';
@@ -57,6 +58,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export class InMemoryExecutionLog implements ExecutionLog {
   readonly name = 'memory';
   readonly capabilities: StoreCapabilities = Object.freeze({ events: true, flowControl: true });
+  /** Cron schedules (`schedules.ts`). */
+  readonly schedules = new MemorySchedules();
   readonly #flows = new Map<string, Mutable<FlowRecord>>();
   readonly #history = new Map<string, Map<number, OperationRecord>>();
   readonly #signals = new Map<string, SignalRecord[]>();

@@ -26,6 +26,7 @@ import { flowCases } from './flows.js';
 import { historyCases } from './history.js';
 import { lifecycleCases } from './lifecycle.js';
 import { progressCases } from './progress.js';
+import { scheduleCases } from './schedules.js';
 import { signalCases } from './signals.js';
 import type { SuiteContext } from './support.js';
 import { workerCases } from './workers.js';
@@ -120,6 +121,7 @@ export function describeExecutionLogConformance<S extends ExecutionLog>(
     abandonedCases(context);
     badInputCases(context);
     workerCases(context);
+    scheduleCases(context);
     const damage = options.damage;
     if (damage === undefined) {
       describe.skip('damaged data (skipped: the store gave no damage hooks)', () => {

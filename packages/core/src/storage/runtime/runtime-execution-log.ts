@@ -57,6 +57,7 @@ import {
   usesFlowControl,
 } from './flow-control.js';
 import { Listeners } from './listeners.js';
+import { RuntimeSchedules } from './schedules.js';
 import {
   checkClaim,
   checkConsume,
@@ -134,6 +135,8 @@ export class RuntimeExecutionLog {
   readonly capabilities: StoreCapabilities;
   /** Store events, when the store has them (`capabilities.events`); listeners are isolated. */
   readonly subscribe: ((listener: StoreListener) => () => void) | undefined;
+  /** The store's schedules, checked (`schedules.ts`); refused with a clear error by a store without them. */
+  readonly schedules: RuntimeSchedules;
   readonly #listeners: Listeners;
   /** Coalesces records, suspensions and finishes, when the store takes batches. */
   readonly #batcher: WriteBatcher | undefined;
@@ -152,6 +155,7 @@ export class RuntimeExecutionLog {
     });
     this.#listeners = new Listeners(inner, options.logger ?? noopLogger);
     this.subscribe = this.capabilities.events ? (listener) => this.#listeners.subscribe(listener) : undefined;
+    this.schedules = new RuntimeSchedules(inner.name, inner.schedules, (action, opts, run) => this.#call(action, opts, run));
     this.#batcher =
       typeof inner.applyWrites === 'function' && options.coalesce !== false
         ? new WriteBatcher(inner as ExecutionLog & Required<Pick<ExecutionLog, 'applyWrites'>>)
