@@ -89,6 +89,14 @@ export {
   type SuspendResult,
   type WakeFilter,
 } from './storage/execution-log.js';
+export type {
+  FlowImporter,
+  ImportedSignal,
+  ImportFlowRequest,
+  ImportFlowResult,
+} from './storage/import-flow.js';
+export { importReadyEvent } from './storage/import-flow.js';
+export { checkImportFlow } from './storage/runtime/import-flow.js';
 export { InMemoryExecutionLog } from './storage/in-memory.js';
 export {
   type ConfigureQueueRequest,

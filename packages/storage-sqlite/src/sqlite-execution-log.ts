@@ -30,6 +30,8 @@ import type {
   FlowPage,
   FlowRecord,
   HeartbeatResult,
+  ImportFlowRequest,
+  ImportFlowResult,
   NewFlow,
   NormalizedFlowQuery,
   OperationRecord,
@@ -67,6 +69,7 @@ import {
   sendSignal,
   suspend,
 } from './internal/lifecycle.js';
+import { importFlow } from './internal/import.js';
 import { listFlows } from './internal/list.js';
 import { type ChangeNotifier, type ChangeSource, joinNotifier, leaveNotifier } from './internal/notifier.js';
 import { type Connection, connect, prepareDatabase } from './internal/open.js';
@@ -153,6 +156,12 @@ export class SqliteExecutionLog implements ExecutionLog {
    */
   createFlow(input: NewFlow): Promise<CreateFlowResult> {
     return this.#runner.write(() => createFlow(this.#ctx, input));
+  }
+
+  /** Implements {@link @ergon/core!ExecutionLog.importFlow}: one IMMEDIATE transaction (`internal/import.ts`). */
+  importFlow(request: ImportFlowRequest): Promise<ImportFlowResult> {
+    const ctx = { ...this.#ctx, kysely: this.#connection.kysely, adhoc: this.#adhoc };
+    return this.#runner.write(() => importFlow(ctx, request));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.getFlow} */

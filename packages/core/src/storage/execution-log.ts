@@ -36,6 +36,7 @@
  */
 import type { BatchOutcome, BatchWrite } from './batch.js';
 import type { ConfigureQueueRequest, QueueState, QueueStateRequest } from './queues.js';
+import type { ImportFlowRequest, ImportFlowResult } from './import-flow.js';
 import type { FlowRecord, FlowStatus, OperationRecord, SignalRecord } from './records.js';
 import type {
   CancelRequest,
@@ -67,6 +68,7 @@ import type { ScheduleLog } from './schedules.js';
 export { type BatchOutcome, type BatchWrite, MAX_BATCH_WRITES } from './batch.js';
 export * from './queues.js';
 export * from './requests.js';
+export * from './import-flow.js';
 export * from './schedules.js';
 
 /** An event a store may emit so idle workers wake without polling. */
@@ -292,6 +294,13 @@ export interface ExecutionLog {
    * Returns an unsubscribe function.
    */
   subscribe?(listener: StoreListener): () => void;
+
+  /**
+   * Optional: creates a flow with its history and buffered signals in one atomic step,
+   * first write wins by flow id (see `import-flow.ts`). Used by `client.fork` and
+   * `ergon flows import`.
+   */
+  importFlow?(request: ImportFlowRequest): Promise<ImportFlowResult>;
 
   /** Releases connections. */
   close(): Promise<void>;

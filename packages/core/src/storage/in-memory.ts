@@ -41,6 +41,8 @@ import type {
 } from './execution-log.js';
 import { MemorySchedules } from './in-memory-schedules.js';
 import { MemoryFlowControl } from './in-memory-flow-control.js';
+import { importedState } from './in-memory-import.js';
+import { type ImportFlowRequest, type ImportFlowResult, importReadyEvent } from './import-flow.js';
 import { MemoryWorkerRegistry } from './in-memory-workers.js';
 import { encodeCursor } from './query.js';
 import {
@@ -95,6 +97,19 @@ export class InMemoryExecutionLog implements ExecutionLog {
     this.#flows.set(flow.id, flow);
     const runAt = flow.runAt ?? input.runAt;
     this.#emit({ type: 'ready', queue: flow.queue, at: runAt > input.now ? runAt : undefined });
+    return { flow: snapshot(flow), created: true };
+  }
+
+  /** Implements {@link ExecutionLog.importFlow}. */
+  async importFlow(request: ImportFlowRequest): Promise<ImportFlowResult> {
+    const existing = this.#flows.get(request.flow.id);
+    if (existing) return { flow: snapshot(existing), created: false };
+    const { flow, history, signals } = importedState(request, () => ++this.#signalSeq);
+    this.#flows.set(flow.id, flow);
+    this.#history.set(flow.id, history);
+    if (signals.length > 0) this.#signals.set(flow.id, signals);
+    const ready = importReadyEvent(flow, request.now);
+    if (ready) this.#emit(ready);
     return { flow: snapshot(flow), created: true };
   }
 

@@ -94,7 +94,7 @@ export function readHistory({ q }: TxContext, flowId: string): OperationRecord[]
 }
 
 /** Upserts `record` under its key; true when written (inserted, or a waiting record replaced). */
-function writeRecord({ q }: TxContext, num: number, record: OperationRecord): boolean {
+export function writeRecord({ q }: TxContext, num: number, record: OperationRecord): boolean {
   const id = historyId(num, record.position);
   return id === undefined ? q.recordSpilled.run(record) === 1 : q.record.run({ ...record, id }) === 1;
 }

@@ -24,6 +24,7 @@ import { eventCases } from './events.js';
 import { flowControlCases } from './flow-control.js';
 import { flowCases } from './flows.js';
 import { historyCases } from './history.js';
+import { importCases } from './import-flow.js';
 import { lifecycleCases } from './lifecycle.js';
 import { progressCases } from './progress.js';
 import { scheduleCases } from './schedules.js';
@@ -121,6 +122,7 @@ export function describeExecutionLogConformance<S extends ExecutionLog>(
     abandonedCases(context);
     badInputCases(context);
     workerCases(context);
+    importCases(context);
     scheduleCases(context);
     const damage = options.damage;
     if (damage === undefined) {

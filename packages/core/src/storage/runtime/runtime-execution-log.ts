@@ -14,6 +14,8 @@
  *
  * @module
  */
+import type { ImportFlowRequest, ImportFlowResult } from '../import-flow.js';
+import { importChecked } from './import-flow.js';
 import { ErgonError, ErrorCode } from '../../errors.js';
 import { type Logger, noopLogger } from '../../logger.js';
 import { StoreUnavailableError } from '../errors.js';
@@ -207,6 +209,14 @@ export class RuntimeExecutionLog {
       }
       return (this.inner as ExecutionLog & FlowControlStore).getQueueState(request);
     });
+  }
+
+  /**
+   * {@inheritDoc ExecutionLog.importFlow}
+   * @throws InvalidArgumentError for a malformed request, or on a store without `importFlow`.
+   */
+  importFlow(request: ImportFlowRequest): Promise<ImportFlowResult> {
+    return this.#call('import flow', request, () => importChecked(this.inner, request));
   }
 
   /** {@inheritDoc ExecutionLog.getFlow} */
