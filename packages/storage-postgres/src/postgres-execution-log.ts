@@ -26,6 +26,8 @@ import type {
   FlowPage,
   FlowRecord,
   HeartbeatResult,
+  ImportFlowRequest,
+  ImportFlowResult,
   NewFlow,
   NormalizedFlowQuery,
   OperationRecord,
@@ -62,6 +64,7 @@ import {
   sendSignal,
   suspend,
 } from './internal/lifecycle.js';
+import { importFlow } from './internal/import.js';
 import { listFlows } from './internal/list.js';
 import { type Connection, connect } from './internal/open.js';
 import { setProgress } from './internal/progress.js';
@@ -115,6 +118,11 @@ export class PostgresExecutionLog implements ExecutionLog {
    */
   createFlow(input: NewFlow): Promise<CreateFlowResult> {
     return this.#ctx.db.call('create flow', 'idempotent', () => createFlow(this.#ctx, input));
+  }
+
+  /** Implements {@link @ergon/core!ExecutionLog.importFlow}: one transaction (`internal/import.ts`). */
+  importFlow(request: ImportFlowRequest): Promise<ImportFlowResult> {
+    return this.#ctx.db.call('import flow', 'never', () => importFlow(this.#ctx, this.#connection.kysely, request));
   }
 
   /**

@@ -20,6 +20,8 @@ import {
   type FlowPage,
   type FlowRecord,
   type HeartbeatResult,
+  type ImportFlowRequest,
+  type ImportFlowResult,
   type NewFlow,
   type NormalizedFlowQuery,
   type OperationRecord,
@@ -57,6 +59,7 @@ import { closeClient, type RedisClient } from './internal/connection.js';
 import { type ErrorContext, toStoreError } from './internal/errors.js';
 import type { KeyLayout } from './internal/keys.js';
 import { connectStore, type StoreParts } from './internal/open.js';
+import { importArgs } from './internal/import.js';
 import { commandName, type ScriptName } from './internal/scripts.js';
 import { batchArgs, batchOutcomes, finishArgs, recordArgs, suspendArgs } from './internal/writes.js';
 import type { RedisExecutionLogOptions } from './options.js';
@@ -126,6 +129,20 @@ export class RedisExecutionLog implements ExecutionLog {
           optArg(input.traceContext),
           String(input.now),
         ],
+      )) as [number, unknown];
+      return { flow: flowOf(reply[1]), created: reply[0] === 1 };
+    });
+  }
+
+  /** Implements {@link @ergon/core!ExecutionLog.importFlow}. One script (import-flow): first write wins by id. */
+  async importFlow(request: ImportFlowRequest): Promise<ImportFlowResult> {
+    const id = request.flow.id;
+    return this.#call({ action: 'import flow', flowId: id }, async () => {
+      const k = this.#keys;
+      const reply = (await this.#script(
+        'import-flow',
+        [k.flow(id), k.history(id), k.signals(id), k.signalIndex(id)],
+        [this.#rid(), id, ...importArgs(request)],
       )) as [number, unknown];
       return { flow: flowOf(reply[1]), created: reply[0] === 1 };
     });

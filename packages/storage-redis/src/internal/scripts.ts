@@ -12,6 +12,7 @@ import { readdir, readFile } from 'node:fs/promises';
 /** The scripts, by name without the `-<numKeys>` suffix. */
 export const SCRIPT_NAMES = [
   'create-flow',
+  'import-flow',
   'claim',
   'claim-flow',
   'renew-lease',

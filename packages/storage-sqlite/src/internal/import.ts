@@ -64,7 +64,12 @@ export function importFlow(ctx: ImportContext, request: ImportFlowRequest): Impo
   if (!row) throw new Error(`imported flow ${flow.id} is not readable in its own transaction`);
   for (const record of request.history) writeRecord(ctx, row.num, record);
   for (const signal of request.signals) {
-    ctx.q.insertSignal.run({ flowId: flow.id, name: signal.name, payload: signal.payload, now: signal.sentAt });
+    ctx.q.insertSignal.run({
+      flowId: flow.id,
+      name: signal.name,
+      payload: signal.payload,
+      now: signal.sentAt,
+    });
   }
   const stored = toFlowRecord(row);
   const ready = importReadyEvent(stored, request.now);
