@@ -9,7 +9,6 @@ describe.skipIf(!postgresAvailable)('PostgreSQL', () => {
     name: 'PostgresExecutionLog',
     create: () => PostgresExecutionLog.open({ url: POSTGRES_URL, schema: testSchema(), poolSize: 4 }),
     teardown: (store) => dropSchema(store.schema),
-    skip: [{ capability: 'flowControl', reason: 'flow control not built in this store yet (issue 21)' }],
     damage: {
       // A record of an unknown kind: what a bad edit leaves behind (the column types hold the rest).
       history: async (store, flowId) => {

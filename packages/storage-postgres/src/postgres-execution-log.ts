@@ -14,6 +14,9 @@
  * @module
  */
 import type {
+  ConfigureQueueRequest,
+  QueueState,
+  QueueStateRequest,
   BatchOutcome,
   BatchWrite,
   CancelRequest,
@@ -55,6 +58,7 @@ import { ReadCoalescer } from './internal/coalesce.js';
 import type { Context } from './internal/context.js';
 import { rows } from './internal/db.js';
 import { consumeSignal, readHistory, recordOperation } from './internal/history.js';
+import { configureQueue, getQueueState } from './internal/flow-control.js';
 import { claimFlows, nextWakeAt, releaseLease, renewLease } from './internal/leases.js';
 import {
   createFlow,
@@ -80,7 +84,7 @@ export class PostgresExecutionLog implements ExecutionLog {
   /** Stable store name. */
   readonly name = 'postgres';
   /** Events through LISTEN/NOTIFY, from every process using the schema. */
-  readonly capabilities: StoreCapabilities = Object.freeze({ events: true });
+  readonly capabilities: StoreCapabilities = Object.freeze({ events: true, flowControl: true });
   readonly #connection: Connection;
   readonly #ctx: Context;
   readonly #flows: ReadCoalescer<FlowRow>;
@@ -164,6 +168,16 @@ export class PostgresExecutionLog implements ExecutionLog {
    */
   claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
     return this.#ctx.db.call('claim', 'never', () => claimFlows(this.#ctx, request));
+  }
+
+  /** {@inheritDoc @ergon/core!ExecutionLog.configureQueue} */
+  configureQueue(request: ConfigureQueueRequest): Promise<void> {
+    return this.#ctx.db.call('configure queue', 'idempotent', () => configureQueue(this.#ctx, request));
+  }
+
+  /** {@inheritDoc @ergon/core!ExecutionLog.getQueueState} */
+  getQueueState(request: QueueStateRequest): Promise<QueueState> {
+    return this.#ctx.db.call('read queue state', 'idempotent', () => getQueueState(this.#ctx, request));
   }
 
   /**

@@ -17,6 +17,7 @@ import {
   type WakeFilter,
 } from '@ergon/core';
 import type { Context } from './context.js';
+import { claimControlled, controlledQueues } from './flow-control.js';
 import { type Queryable, rows } from './db.js';
 import type { FenceRow } from './queries.js';
 import { type FlowRow, toFlowRecord } from './rows.js';
@@ -38,7 +39,22 @@ export async function leaseError({ db, q }: Context, lease: LeaseRef): Promise<E
 }
 
 /** Claims up to `limit` ready flows (or the one named by `flowId`), best first, in one statement. */
-export async function claimFlows({ db, q }: Context, request: ClaimRequest): Promise<ClaimedFlow[]> {
+export async function claimFlows(ctx: Context, request: ClaimRequest): Promise<ClaimedFlow[]> {
+  const controlled = await controlledQueues(ctx, request.queues);
+  if (controlled.size === 0) return claimFree(ctx, request);
+  // The other queues first, in one statement as usual; then each controlled queue in turn.
+  const free = request.queues.filter((queue) => !controlled.has(queue));
+  let claimed = free.length > 0 ? await claimFree(ctx, { ...request, queues: free }) : [];
+  for (const queue of controlled.keys()) {
+    const limit = request.limit - claimed.length;
+    if (limit <= 0 || (request.flowId !== undefined && claimed.length > 0)) break;
+    claimed = claimed.concat(await claimControlled(ctx, queue, { ...request, limit }));
+  }
+  return claimed;
+}
+
+/** {@link claimFlows} in queues without flow control: one statement. */
+async function claimFree({ db, q }: Context, request: ClaimRequest): Promise<ClaimedFlow[]> {
   const values = {
     id: request.flowId,
     queues: request.queues,

@@ -28,6 +28,7 @@ import {
 } from '@ergon/core';
 import type { Context } from './context.js';
 import { rows, type Tx } from './db.js';
+import { createControlled, needsControl } from './flow-control.js';
 import { fence } from './leases.js';
 import type { FenceRow } from './queries.js';
 import { ownWaits, parseWaits, toFlowRecord } from './rows.js';
@@ -38,6 +39,7 @@ type Terminal = 'completed' | 'failed' | 'cancelled';
 export async function createFlow(ctx: Context, input: NewFlow): Promise<CreateFlowResult> {
   const { db, q } = ctx;
   ctx.listener.noteQueue(input.queue);
+  if (needsControl(input)) return createControlled(ctx, input);
   const [inserted] = await rows(db.pool, q.insertFlow, input);
   if (inserted) {
     const at = input.runAt > input.now ? input.runAt : undefined;

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { prepareFlowControlQueries } from './flow-control.js';
 import { createHash } from 'node:crypto';
 import { type Compilable, type Kysely, type RawBuilder, sql } from 'kysely';
 import { batchQueries } from './batch-queries.js';
@@ -78,6 +79,7 @@ function claimSet() {
 export function prepareQueries(b: Builder) {
   const { t, raw } = b;
   return {
+    ...prepareFlowControlQueries(b),
     flow: b.statement<FlowRow>('flow', b.k.selectFrom('flows').selectAll().where('id', '=', str('id'))),
     /** Several flows by id (coalesced reads). */
     flows: raw<FlowRow>('flows', sql`select * from ${t('flows')} where id = any(${param('ids')}::text[])`),

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { flowControlMigration } from './flow-control-schema.js';
 import { type ColumnType, type Generated, type Kysely, type Migration, sql } from 'kysely';
 
 /** The table listing the migrations run on a schema (`name`, `applied_at`). */
@@ -44,6 +45,14 @@ export interface FlowsTable {
   /** When `progress` was written (migration 0002). */
   progress_at: number | null;
   trace_context: string | null;
+  /** Flow control (migration 0003, `flow-control.ts`): the flow's concurrency key. */
+  concurrency_key: string | null;
+  /** Its own per-key running limit (migration 0003). */
+  concurrency_limit: number | null;
+  /** The debounce key it was created with (migration 0003). */
+  debounce_key: string | null;
+  /** Its fair-queueing tag (migration 0003). */
+  fair_tag: number | null;
   created_at: number;
   updated_at: number;
   finished_at: number | null;
@@ -237,7 +246,11 @@ function progress(schema: string): Migration {
 
 /** Every migration of a store in `schema`, by name. Names sort in the order they run. */
 export function migrations(schema: string): Readonly<Record<string, Migration>> {
-  return Object.freeze({ '0001_initial': initial(schema), '0002_progress': progress(schema) });
+  return Object.freeze({
+    '0001_initial': initial(schema),
+    '0002_progress': progress(schema),
+    '0003_flow_control': flowControlMigration(schema),
+  });
 }
 
 /** The schema version this code writes: the number of migrations. */

@@ -1,0 +1,361 @@
+/**
+ * Flow control on PostgreSQL (core's `queues.ts`): queue limits in `queues`,
+ * each key's last fair-queueing tag in `queue_keys`, starts of rate-limited
+ * queues in `queue_starts`, de-duplication and debounce keys in `flow_keys`
+ * (migration 0003, `flow-control-schema.ts`).
+ *
+ * A claim of a controlled queue is one transaction that first locks the
+ * queue's row, so claims of that queue take turns across every process; its
+ * counts (running flows by unexpired lease, starts in the window) are read
+ * after the lock, under READ COMMITTED, so each sees the claims before it.
+ * A create with a dedup or debounce key locks that key's row the same way.
+ * Queues without limits or keys keep the one-statement claim: a claim reads
+ * which of its queues are controlled first (one small indexed read).
+ *
+ * @module
+ */
+import {
+  type ClaimedFlow,
+  type ClaimRequest,
+  type ConfigureQueueRequest,
+  type CreateFlowResult,
+  FAIR_SCAN,
+  type FlowStatus,
+  fairStep,
+  hasLimits,
+  isTerminalStatus,
+  type NewFlow,
+  type QueueLimits,
+  type QueueState,
+  type QueueStateRequest,
+} from '@ergon/core';
+import { sql } from 'kysely';
+import type { Context } from './context.js';
+import { param, rows, type Tx } from './db.js';
+import type { Builder } from './queries.js';
+import { type FlowRow, toFlowRecord } from './rows.js';
+import type { Schema } from './schema.js';
+
+/** A ready flow of a controlled queue, as a claim reads it. */
+export interface FairCandidate {
+  id: string;
+  priority: number;
+  fair_tag: number | null;
+  run_at: number | null;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+}
+
+/** A row of `queues`. */
+export interface QueueRow {
+  queue: string;
+  limits: QueueLimits | null;
+  keyed: boolean;
+  virtual: number;
+}
+
+const str = (name: string) => param<string>(name);
+const num = (name: string) => param<number>(name);
+
+/** The columns a claim writes (as the store's own claim). */
+function claimSet() {
+  return sql`status = 'running', fencing_token = f.fencing_token + 1, lease_owner = ${str('workerId')}::text,
+    lease_expires_at = ${num('expiresAt')}::bigint, run_count = f.run_count + 1,
+    abandoned_runs = f.abandoned_runs + (f.status = 'running')::int, waits = '[]'::jsonb,
+    updated_at = ${num('now')}::bigint`;
+}
+
+/** The prepared statements of flow control. */
+export function prepareFlowControlQueries(b: Builder) {
+  const { t: table, raw } = b;
+  const t = (name: string) => table(name as keyof Schema);
+  return {
+    fcQueues: raw<QueueRow>(
+      'fc_queues',
+      sql`select * from ${t('queues')} where queue = any(${param('queues')}::text[])
+            and (limits is not null or keyed)`,
+    ),
+    fcLockQueue: raw<QueueRow>(
+      'fc_lock_queue',
+      sql`select * from ${t('queues')} where queue = ${str('queue')}::text for update`,
+    ),
+    fcSetLimits: raw(
+      'fc_set_limits',
+      sql`insert into ${t('queues')} (queue, limits) values (${str('queue')}::text, ${str('limits')}::jsonb)
+          on conflict (queue) do update set limits = excluded.limits`,
+    ),
+    fcQueue: raw<QueueRow>('fc_queue', sql`select * from ${t('queues')} where queue = ${str('queue')}::text`),
+    fcMarkKeyed: raw<QueueRow>(
+      'fc_mark_keyed',
+      sql`insert into ${t('queues')} as q (queue, keyed) values (${str('queue')}::text, true)
+          on conflict (queue) do update set keyed = true
+          returning q.*`,
+    ),
+    // The key's next tag in one statement: max(V, its last tag) + its step.
+    fcNextTag: raw<{ last_tag: number }>(
+      'fc_next_tag',
+      sql`insert into ${t('queue_keys')} as k (queue, key, last_tag)
+          values (${str('queue')}::text, ${str('key')}::text, ${num('virtual')}::bigint + ${num('step')}::bigint)
+          on conflict (queue, key) do update
+            set last_tag = greatest(k.last_tag, ${num('virtual')}::bigint) + ${num('step')}::bigint
+          returning k.last_tag`,
+    ),
+    fcSetFlowFields: raw<FlowRow>(
+      'fc_set_flow_fields',
+      sql`update ${t('flows')} set concurrency_key = ${str('key')}::text,
+            concurrency_limit = ${num('limit')}::int, debounce_key = ${str('debounce')}::text,
+            fair_tag = ${num('tag')}::bigint, run_at = ${num('runAt')}::bigint
+          where id = ${str('id')}::text returning *`,
+    ),
+    fcRunning: raw<{ n: number }>(
+      'fc_running',
+      sql`select count(*)::int as n from ${t('flows')}
+          where queue = ${str('queue')}::text and status = 'running' and lease_expires_at > ${num('now')}::bigint`,
+    ),
+    fcKeyRunning: raw<{ key: string; n: number }>(
+      'fc_key_running',
+      sql`select concurrency_key as key, count(*)::int as n from ${t('flows')}
+          where queue = ${str('queue')}::text and status = 'running' and concurrency_key is not null
+            and lease_expires_at > ${num('now')}::bigint
+          group by concurrency_key`,
+    ),
+    fcOneKeyRunning: raw<{ n: number }>(
+      'fc_one_key_running',
+      sql`select count(*)::int as n from ${t('flows')}
+          where queue = ${str('queue')}::text and status = 'running' and concurrency_key = ${str('key')}::text
+            and lease_expires_at > ${num('now')}::bigint`,
+    ),
+    fcCandidates: raw<FairCandidate>(
+      'fc_candidates',
+      sql`select id, priority, fair_tag, run_at, concurrency_key, concurrency_limit from ${t('flows')}
+          where queue = ${str('queue')}::text and type = any(${param('types')}::text[])
+            and wake_at <= ${num('now')}::bigint
+            and (${str('id')}::text is null or id = ${str('id')}::text)
+          order by priority desc, fair_tag nulls first, run_at, id
+          limit ${num('limit')}::int
+          for update skip locked`,
+    ),
+    fcClaim: raw<FlowRow>(
+      'fc_claim',
+      sql`update ${t('flows')} f set ${claimSet()}
+          where f.id = any(${param('ids')}::text[])
+          returning f.*`,
+    ),
+    fcStarts: raw<{ n: number }>(
+      'fc_starts',
+      sql`select count(*)::int as n from ${t('queue_starts')}
+          where queue = ${str('queue')}::text and at > ${num('from')}::bigint and at <= ${num('now')}::bigint`,
+    ),
+    fcPruneStarts: raw(
+      'fc_prune_starts',
+      sql`delete from ${t('queue_starts')} where queue = ${str('queue')}::text and at <= ${num('from')}::bigint`,
+    ),
+    fcAddStarts: raw(
+      'fc_add_starts',
+      sql`insert into ${t('queue_starts')} (queue, at)
+          select ${str('queue')}::text, ${num('now')}::bigint from generate_series(1, ${num('count')}::int)`,
+    ),
+    fcAdvance: raw(
+      'fc_advance',
+      sql`update ${t('queues')} set virtual = greatest(virtual, ${num('tag')}::bigint)
+          where queue = ${str('queue')}::text`,
+    ),
+    fcClaimKey: raw<{ flow_id: string; until: number | null; mine: boolean }>(
+      'fc_claim_key',
+      sql`insert into ${t('flow_keys')} as k (kind, key, flow_id, until)
+          values (${str('kind')}::text, ${str('key')}::text, ${str('id')}::text, ${num('until')}::bigint)
+          on conflict (kind, key) do update set kind = k.kind
+          returning k.flow_id, k.until, (k.flow_id = ${str('id')}::text) as mine`,
+    ),
+    fcSetKey: raw(
+      'fc_set_key',
+      sql`update ${t('flow_keys')} set flow_id = ${str('id')}::text, until = ${num('until')}::bigint
+          where kind = ${str('kind')}::text and key = ${str('key')}::text`,
+    ),
+    fcFlow: raw<FlowRow>('fc_flow', sql`select * from ${t('flows')} where id = ${str('id')}::text`),
+    fcDebounce: raw<FlowRow>(
+      'fc_debounce',
+      sql`update ${t('flows')} set input = ${str('input')}::text, run_at = ${num('runAt')}::bigint,
+            updated_at = ${num('now')}::bigint
+          where id = ${str('id')}::text returning *`,
+    ),
+  };
+}
+
+/** Implements `configureQueue`. */
+export async function configureQueue(
+  { db, q, notifier }: Context,
+  request: ConfigureQueueRequest,
+): Promise<void> {
+  const limits = hasLimits(request.limits) ? JSON.stringify(request.limits) : undefined;
+  await rows(db.pool, q.fcSetLimits, { queue: request.queue, limits });
+  notifier.send([{ type: 'ready', queue: request.queue }]);
+}
+
+/** Implements `getQueueState`. */
+export async function getQueueState({ db, q }: Context, request: QueueStateRequest): Promise<QueueState> {
+  const { queue, now, key } = request;
+  const [row] = await rows(db.pool, q.fcQueue, { queue });
+  const limits = row?.limits ?? undefined;
+  const [running] = await rows(db.pool, q.fcRunning, { queue, now });
+  const [keyed] = key === undefined ? [] : await rows(db.pool, q.fcOneKeyRunning, { queue, key, now });
+  const rate = limits?.rate;
+  const [starts] = rate ? await rows(db.pool, q.fcStarts, { queue, from: now - rate.periodMs, now }) : [];
+  return { limits, running: running?.n ?? 0, keyRunning: keyed?.n ?? 0, recentStarts: starts?.n ?? 0 };
+}
+
+/** True when a create needs the flow-control path (keys, dedup, debounce). */
+export function needsControl(input: NewFlow): boolean {
+  return input.concurrencyKey !== undefined || input.dedup !== undefined || input.debounce !== undefined;
+}
+
+/**
+ * Creates a flow with flow-control options in one transaction: folds it into the flow that
+ * holds its dedup or debounce key (the key's row locked), or creates it with its fields and tag.
+ */
+export async function createControlled(ctx: Context, input: NewFlow): Promise<CreateFlowResult> {
+  const { q } = ctx;
+  return ctx.db.transaction(async (tx) => {
+    const [existing] = await rows(tx, q.fcFlow, { id: input.id });
+    if (existing) return { flow: toFlowRecord(existing), created: false };
+    const keyed = input.dedup
+      ? { kind: 'dedup', key: input.dedup.key }
+      : input.debounce
+        ? { kind: 'debounce', key: input.debounce.key }
+        : undefined;
+    const until = input.dedup?.forMs === undefined ? undefined : input.now + input.dedup.forMs;
+    if (keyed) {
+      const [held] = await rows(tx, q.fcClaimKey, { ...keyed, id: input.id, until });
+      if (held && !held.mine) {
+        const folded = await fold(tx, ctx, input, held);
+        if (folded) return { flow: folded, created: false };
+        await rows(tx, q.fcSetKey, { ...keyed, id: input.id, until });
+      }
+    }
+    const [inserted] = await rows(tx, q.insertFlow, input);
+    if (!inserted) {
+      // A concurrent create of the same id committed first: that flow is the one.
+      const [other] = await rows(tx, q.fcFlow, { id: input.id });
+      if (other) return { flow: toFlowRecord(other), created: false };
+      throw new Error(`flow ${input.id} could be neither created nor read`);
+    }
+    let tag: number | undefined;
+    if (input.concurrencyKey !== undefined) {
+      const [queue] = await rows(tx, q.fcMarkKeyed, { queue: input.queue });
+      const step = fairStep(queue?.limits?.keyWeights?.[input.concurrencyKey]);
+      const [next] = await rows(tx, q.fcNextTag, {
+        queue: input.queue,
+        key: input.concurrencyKey,
+        virtual: queue?.virtual ?? 0,
+        step,
+      });
+      tag = next?.last_tag;
+    }
+    const runAt = input.debounce ? Math.max(input.runAt, input.now + input.debounce.delayMs) : input.runAt;
+    const [row] = await rows(tx, q.fcSetFlowFields, {
+      id: input.id,
+      key: input.concurrencyKey,
+      limit: input.concurrencyLimit,
+      debounce: input.debounce?.key,
+      tag,
+      runAt,
+    });
+    tx.emit({ type: 'ready', queue: input.queue, at: runAt > input.now ? runAt : undefined });
+    return { flow: toFlowRecord(row ?? inserted), created: true };
+  });
+}
+
+/** The flow holding the key, if a create folds into it now (updated for a debounce). */
+async function fold(
+  tx: Tx,
+  { q }: Context,
+  input: NewFlow,
+  held: { flow_id: string; until: number | null },
+): Promise<ReturnType<typeof toFlowRecord> | undefined> {
+  const [row] = await rows(tx, q.fcFlow, { id: held.flow_id });
+  if (!row) return undefined;
+  if (input.dedup) {
+    const live = held.until === null ? !isTerminalStatus(row.status as FlowStatus) : input.now < held.until;
+    return live ? toFlowRecord(row) : undefined;
+  }
+  if (!input.debounce || row.status !== 'pending' || row.run_count !== 0) return undefined;
+  const { delayMs, maxWaitMs } = input.debounce;
+  const cap = maxWaitMs === undefined ? Number.MAX_SAFE_INTEGER : row.created_at + maxWaitMs;
+  const runAt = Math.min(Math.max(input.runAt, input.now + delayMs), cap);
+  const [updated] = await rows(tx, q.fcDebounce, { id: row.id, input: input.input, runAt, now: input.now });
+  tx.emit({ type: 'ready', queue: row.queue, at: runAt > input.now ? runAt : undefined });
+  return updated ? toFlowRecord(updated) : undefined;
+}
+
+/** The controlled queues among `queues`, with their limits. */
+export async function controlledQueues(
+  { db, q }: Context,
+  queues: readonly string[],
+): Promise<Map<string, QueueLimits | undefined>> {
+  const found = await rows(db.pool, q.fcQueues, { queues });
+  return new Map(found.map((row) => [row.queue, row.limits ?? undefined]));
+}
+
+/**
+ * Claims up to `request.limit` ready flows of one controlled queue within its limits, in fair
+ * order, in one transaction that holds the queue's row lock.
+ */
+export async function claimControlled(
+  ctx: Context,
+  queue: string,
+  request: ClaimRequest,
+): Promise<ClaimedFlow[]> {
+  const { q } = ctx;
+  const { now } = request;
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await rows(tx, q.fcLockQueue, { queue });
+    const limits = row?.limits ?? undefined;
+    let slots = request.limit;
+    if (limits?.concurrency !== undefined) {
+      const [running] = await rows(tx, q.fcRunning, { queue, now });
+      slots = Math.min(slots, limits.concurrency - (running?.n ?? 0));
+    }
+    const rate = limits?.rate;
+    if (rate) {
+      const from = now - rate.periodMs;
+      await rows(tx, q.fcPruneStarts, { queue, from });
+      const [starts] = await rows(tx, q.fcStarts, { queue, from, now });
+      slots = Math.min(slots, rate.limit - (starts?.n ?? 0));
+    }
+    if (slots <= 0) return [];
+    const keyRunning = new Map((await rows(tx, q.fcKeyRunning, { queue, now })).map((r) => [r.key, r.n]));
+    const candidates = await rows(tx, q.fcCandidates, {
+      queue,
+      types: request.types,
+      now,
+      id: request.flowId,
+      limit: request.limit + FAIR_SCAN,
+    });
+    const ids: string[] = [];
+    let virtual = 0;
+    for (const candidate of candidates) {
+      if (ids.length >= slots) break;
+      const key = candidate.concurrency_key;
+      if (key !== null) {
+        const max = candidate.concurrency_limit ?? limits?.keyConcurrency;
+        const count = keyRunning.get(key) ?? 0;
+        if (max !== undefined && count >= max) continue;
+        keyRunning.set(key, count + 1);
+      }
+      ids.push(candidate.id);
+      virtual = Math.max(virtual, candidate.fair_tag ?? 0);
+    }
+    if (ids.length === 0) return [];
+    const claimed = await rows(tx, q.fcClaim, {
+      ids,
+      workerId: request.workerId,
+      expiresAt: now + request.leaseMs,
+      now,
+    });
+    if (rate) await rows(tx, q.fcAddStarts, { queue, now, count: claimed.length });
+    if (virtual > 0) await rows(tx, q.fcAdvance, { queue, tag: virtual });
+    const order = new Map(ids.map((id, i) => [id, i]));
+    claimed.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+    return claimed.map((r) => ({ flow: toFlowRecord(r), token: r.fencing_token }));
+  });
+}
