@@ -107,9 +107,9 @@ export class MemoryFlowControl {
       flow.runAt = Math.max(input.runAt, input.now + Math.min(delayMs, maxWaitMs ?? delayMs));
       this.#debounce.set(input.debounce.key, flow.id);
     }
-    if (input.concurrencyKey !== undefined) this.#controlled.add(flow.queue);
-    if (!this.#controlled.has(flow.queue)) return;
-    const key = input.concurrencyKey ?? '';
+    const key = input.concurrencyKey;
+    if (key === undefined) return;
+    this.#controlled.add(flow.queue);
     const fair = this.#fairState(flow.queue);
     const weight = this.#limits.get(flow.queue)?.keyWeights?.[key];
     const tag = Math.max(fair.virtual, fair.lastTag.get(key) ?? 0) + fairStep(weight);

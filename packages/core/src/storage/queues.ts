@@ -16,11 +16,12 @@
  * - **Key concurrency**: a flow with a `concurrencyKey` is not claimed while
  *   `concurrencyLimit` (the flow's own, else the queue's `keyConcurrency`) flows
  *   of the same queue and key run.
- * - **Fairness**: a flow created with a key in a queue with limits or keys gets a
- *   fair-queueing tag `max(V, last tag of its key) + STEP / weight`, where `V` is the
- *   queue's virtual time (the largest tag claimed so far); such a queue is claimed in
- *   order of priority, then tag. A key with 10,000 queued flows therefore holds tags far
- *   ahead of `V`, and another key's first flow, tagged just after `V`, is claimed next.
+ * - **Fairness**: a flow created with a key gets a fair-queueing tag
+ *   `max(V, last tag of its key) + STEP / weight`, where `V` is the queue's virtual time
+ *   (the largest tag claimed so far); a queue with limits or keyed flows is claimed in
+ *   order of priority, then tag (flows without a key have none and go first). A key with
+ *   10,000 queued flows therefore holds tags far ahead of `V`, and another key's first
+ *   flow, tagged just after `V`, is claimed next.
  *   A claim looks at a bounded number of candidates, so flows behind many flows that wait
  *   on their key's limit may wait for those to run.
  *

@@ -265,16 +265,16 @@ export function afterCreate(ctx: TxContext, input: NewFlow): number {
     runAt = Math.max(input.runAt, input.now + input.debounce.delayMs);
     q.fcSetKey.run({ kind: 'debounce', key: input.debounce.key, id: input.id, until: null });
   }
-  if (input.concurrencyKey !== undefined) q.fcMarkKeyed.run({ queue: input.queue });
-  const queue = queueRow(ctx, input.queue);
   let tag: number | null = null;
-  if (queue.controlled) {
-    const key = input.concurrencyKey ?? '';
+  const key = input.concurrencyKey;
+  if (key !== undefined) {
+    q.fcMarkKeyed.run({ queue: input.queue });
+    const queue = queueRow(ctx, input.queue);
     const last = q.fcLastTag.get({ queue: input.queue, key })?.last_tag ?? 0;
     tag = Math.max(queue.virtual, last) + fairStep(queue.limits?.keyWeights?.[key]);
     q.fcSetLastTag.run({ queue: input.queue, key, tag });
   }
-  if (tag !== null || input.concurrencyKey !== undefined || input.debounce) {
+  if (key !== undefined || input.debounce) {
     q.fcSetFlowFields.run({
       id: input.id,
       key: input.concurrencyKey ?? null,
