@@ -32,6 +32,7 @@ import { cancelChildren } from './internal/cancel.js';
 import { followProgress, type ProgressOptions, type ProgressUpdate } from './progress.js';
 import { type RetriedFlow, retryFlow } from './retry-flow.js';
 import { type ScheduleOptions, scheduleFlow } from './schedule.js';
+import { Schedules } from './schedules/schedules.js';
 import { readWorkers, type WorkerView } from './worker-view.js';
 
 /** Options of {@link Client}. */
@@ -57,12 +58,15 @@ export class Client {
   readonly #store: RuntimeExecutionLog;
   readonly #clock: Clock;
   readonly #codec: Codec;
+  /** Cron schedules that start a flow per tick (`schedules.create`, `list`, `pause`, ...). */
+  readonly schedules: Schedules;
 
   constructor(options: ClientOptions) {
     if (!options?.store) throw new InvalidArgumentError('Client needs a store');
     this.#store = runtimeStore(options.store);
     this.#clock = options.clock ?? systemClock;
     this.#codec = options.codec ?? defaultCodec;
+    this.schedules = new Schedules({ store: this.#store, clock: this.#clock, codec: this.#codec });
   }
 
   /** The store this client uses, in its runtime wrapper. */
@@ -102,6 +106,8 @@ export class Client {
     );
     return new FlowHandle<O>(this, flow.id, created);
   }
+
+   * before `options.at`, with an optionally edited input or recorded results, scheduled to run
 
   /** A handle on an existing flow (not checked until used). */
   handle<O = unknown>(flowId: string): FlowHandle<O> {

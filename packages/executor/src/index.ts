@@ -81,6 +81,19 @@ export {
 export type { ScheduleOptions } from './schedule.js';
 export {
   type ConnectSignalSourceOptions,
+export {
+  InvalidScheduleError,
+  ScheduleExistsError,
+  ScheduleNotFoundError,
+} from './schedules/errors.js';
+export {
+  type CreateScheduleOptions,
+  type ListSchedulesOptions,
+  type ScheduleInfo,
+  Schedules,
+  type UpdateScheduleOptions,
+} from './schedules/schedules.js';
+export { SCHEDULE_GRACE_MS, tickFlowId } from './schedules/ticks.js';
   connectSignalSource,
   type IncomingSignal,
   type SignalSource,

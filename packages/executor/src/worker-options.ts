@@ -65,6 +65,17 @@ export interface WorkerOptions {
       };
   /** A label shown in the registry, the CLI and the dashboard. */
   readonly name?: string;
+  /**
+   * Firing the cron schedules of this worker's flow types (`client.schedules`): the worker
+   * sleeps until the next tick, and looks at the schedules at least every `check`
+   * (default `'5s'`) for ones created or changed by other processes. `false`: it fires none.
+   */
+  readonly schedules?:
+    | false
+    | {
+        /** Longest sleep between looks at the schedules. Default `'5s'`. */
+        readonly check?: Duration;
+      };
 }
 
 /** Options of {@link Worker.stop}. */

@@ -29,6 +29,7 @@ import { HOST, Presence } from './internal/presence.js';
 import { DEFAULT_MAX_ABANDONED_RUNS } from './internal/abandon.js';
 import { RunControl, runClaimed } from './internal/runner.js';
 import { observeQueueDepth } from './internal/telemetry.js';
+import { ScheduleRunner } from './schedules/runner.js';
 import type { StopOptions, WorkerOptions } from './worker-options.js';
 
 export type { StopOptions, WorkerOptions } from './worker-options.js';
@@ -57,6 +58,7 @@ export class Worker {
   readonly #maxIdleMs: number;
   readonly #housekeeping: Housekeeping;
   readonly #presence: Presence | undefined;
+  readonly #schedules: ScheduleRunner | undefined;
   readonly #startedAt = Date.now();
   #flowsRun = 0;
   #flowsFailed = 0;
@@ -121,6 +123,16 @@ export class Worker {
       unknownCheckMs: toMillis(options.unknownTypeCheck ?? '30s', 'unknownTypeCheck'),
       onUnknownType: options.onUnknownType,
     });
+    this.#schedules =
+      options.schedules === false
+        ? undefined
+        : new ScheduleRunner({
+            store,
+            clock: this.#clock,
+            logger: this.#logger,
+            types: [...flows.keys()],
+            checkMs: toMillis(options.schedules?.check ?? '5s', 'schedules check'),
+          });
     const liveness = options.liveness ?? {};
     this.#presence =
       liveness === false
@@ -173,6 +185,7 @@ export class Worker {
       this.#logger.error('worker loop crashed', { error: toError(error).message });
     });
     this.#presence?.start();
+    this.#schedules?.start();
     return this;
   }
 
@@ -187,6 +200,7 @@ export class Worker {
     const timeoutMs = toMillis(options.timeout ?? '10s', 'stop timeout');
     this.#stopping.abort();
     this.#notify();
+    const schedulesStopped = this.#schedules?.stop();
     // The deadline covers the claim loop too: a store that hangs must not hang shutdown.
     const loop = this.#loop;
     const settled = () => Promise.all([loop, ...[...this.#running.values()].map((r) => r.promise)]);
@@ -200,6 +214,7 @@ export class Worker {
       await Promise.race([settled(), new Promise((resolve) => setTimeout(resolve, 1000))]);
     }
     clearTimeout(timer);
+    await schedulesStopped;
     await this.#presence?.stop();
     this.#loop = undefined;
   }

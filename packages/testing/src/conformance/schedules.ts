@@ -88,7 +88,11 @@ export function scheduleCases(ctx: SuiteContext): void {
       expect(mine).toEqual([`${prefix}-a`, `${prefix}-b`, `${prefix}-c`]);
       const page1 = await ctx.store.schedules.listSchedules({ types: [type], limit: 2 });
       expect(page1.map((s) => s.id)).toEqual([`${prefix}-a`, `${prefix}-b`]);
-      const page2 = await ctx.store.schedules.listSchedules({ types: [type], limit: 2, after: `${prefix}-b` });
+      const page2 = await ctx.store.schedules.listSchedules({
+        types: [type],
+        limit: 2,
+        after: `${prefix}-b`,
+      });
       expect(page2.map((s) => s.id)).toEqual([`${prefix}-c`]);
       const all = (await ctx.store.schedules.listSchedules({ limit: 1000 })).map((s) => s.id);
       expect(all.filter((id) => id.startsWith(prefix))).toEqual([...ids].sort());
@@ -159,13 +163,19 @@ export function scheduleCases(ctx: SuiteContext): void {
       const id = uid('sched');
       const flow = newFlow({ id: `${id}@2030-01-01T00:05:00.000Z`, type: 'report' });
       await ctx.store.createFlow(flow);
-      await ctx.store.schedules.createSchedule({ id, state: scheduleState({ lastFlowId: flow.id }), now: T0 });
+      await ctx.store.schedules.createSchedule({
+        id,
+        state: scheduleState({ lastFlowId: flow.id }),
+        now: T0,
+      });
       expect(await ctx.store.schedules.deleteSchedule({ id })).toBe(true);
       expect(await ctx.store.schedules.deleteSchedule({ id })).toBe(false);
       expect(await ctx.store.schedules.getSchedule(id)).toBeUndefined();
       expect((await ctx.store.getFlow(flow.id))?.id).toBe(flow.id);
       // The id is free again.
-      expect((await ctx.store.schedules.createSchedule({ id, state: scheduleState(), now: T0 })).created).toBe(true);
+      expect(
+        (await ctx.store.schedules.createSchedule({ id, state: scheduleState(), now: T0 })).created,
+      ).toBe(true);
     });
 
     it('refuses malformed schedules before the store sees them', async () => {

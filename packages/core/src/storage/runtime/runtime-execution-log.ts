@@ -157,7 +157,9 @@ export class RuntimeExecutionLog {
     });
     this.#listeners = new Listeners(inner, options.logger ?? noopLogger);
     this.subscribe = this.capabilities.events ? (listener) => this.#listeners.subscribe(listener) : undefined;
-    this.schedules = new RuntimeSchedules(inner.name, inner.schedules, (action, opts, run) => this.#call(action, opts, run));
+    this.schedules = new RuntimeSchedules(inner.name, inner.schedules, (action, opts, run) =>
+      this.#call(action, opts, run),
+    );
     this.#batcher =
       typeof inner.applyWrites === 'function' && options.coalesce !== false
         ? new WriteBatcher(inner as ExecutionLog & Required<Pick<ExecutionLog, 'applyWrites'>>)

@@ -43,7 +43,9 @@ function invalid(message: string): never {
 export function checkScheduleId(value: unknown): void {
   checkId(value, 'schedule id');
   if ((value as string).length > MAX_SCHEDULE_ID_LENGTH) {
-    invalid(`schedule id must be at most ${MAX_SCHEDULE_ID_LENGTH} characters (got ${(value as string).length})`);
+    invalid(
+      `schedule id must be at most ${MAX_SCHEDULE_ID_LENGTH} characters (got ${(value as string).length})`,
+    );
   }
 }
 
@@ -60,14 +62,16 @@ export function checkScheduleState(state: ScheduleState): void {
   checkName(state.cron, 'cron expression');
   checkName(state.timezone, 'schedule time zone');
   checkText(state.input, 'schedule input');
-  if (!Number.isSafeInteger(state.priority)) invalid(`schedule priority must be an integer (got ${show(state.priority)})`);
+  if (!Number.isSafeInteger(state.priority))
+    invalid(`schedule priority must be an integer (got ${show(state.priority)})`);
   if (!OVERLAPS.has(state.overlap)) {
     invalid(`schedule overlap must be 'skip', 'buffer-one' or 'allow' (got ${show(state.overlap)})`);
   }
   if (!isScheduleCatchup(state.catchup)) {
     invalid(`schedule catchup must be 'none', 'latest' or a whole number ≥ 1 (got ${show(state.catchup)})`);
   }
-  if (typeof state.paused !== 'boolean') invalid(`schedule paused must be true or false (got ${show(state.paused)})`);
+  if (typeof state.paused !== 'boolean')
+    invalid(`schedule paused must be true or false (got ${show(state.paused)})`);
   if (state.nextAt !== undefined) checkTime(state.nextAt, 'schedule nextAt');
   if (state.bufferedAt !== undefined) checkTime(state.bufferedAt, 'schedule bufferedAt');
   if (state.lastFlowId !== undefined) checkId(state.lastFlowId, 'schedule lastFlowId');
