@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { type ForkResult, forkFlow } from './fork.js';
+import type { ForkOptions } from './fork-plan.js';
 import {
   type Clock,
   type Codec,
@@ -107,7 +109,16 @@ export class Client {
     return new FlowHandle<O>(this, flow.id, created);
   }
 
+  /**
+   * Forks a flow (`fork.ts`): a new flow of the same type whose history is the original's records
    * before `options.at`, with an optionally edited input or recorded results, scheduled to run
+   * from there. With `dryRun`, only the plan: what is kept, what runs again, what changed.
+   * @throws FlowNotFoundError for an unknown flow; InvalidArgumentError for a position out of
+   *   range, an unknown key, or an edited result the fork does not keep.
+   */
+  fork<I = unknown>(flowId: string, options: ForkOptions<I>): Promise<ForkResult> {
+    return forkFlow({ store: this.#store, clock: this.#clock, codec: this.#codec }, flowId, options);
+  }
 
   /** A handle on an existing flow (not checked until used). */
   handle<O = unknown>(flowId: string): FlowHandle<O> {

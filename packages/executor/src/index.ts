@@ -54,6 +54,8 @@ export {
   UnknownFlowTypeError,
 } from './errors.js';
 export { Executor, type ExecutorOptions, type FlowOutcome } from './executor.js';
+export type { ForkResult } from './fork.js';
+export type { ForkChange, ForkOptions, ForkPlan, ForkStep } from './fork-plan.js';
 export {
   FLOW_EXPORT_FORMAT,
   type FlowExport,

@@ -53,7 +53,7 @@ function versions(taken: string[]) {
 describe('patches (ctx.patched, ctx.deprecatePatch)', () => {
   const h = harness();
 
-  async function start(definition: FlowDefinition<undefined, string>, flowId: string) {
+  async function start(definition: FlowDefinition<unknown, string>, flowId: string) {
     const outcome = await new Executor({ store: h.store, flows: [definition] }).execute(
       definition,
       undefined,
@@ -64,7 +64,7 @@ describe('patches (ctx.patched, ctx.deprecatePatch)', () => {
     expect(outcome.status).toBe('suspended');
   }
 
-  async function resume(definition: FlowDefinition<undefined, string>, flowId: string, signal: string) {
+  async function resume(definition: FlowDefinition<unknown, string>, flowId: string, signal: string) {
     await h.client.signal(flowId, signal, null);
     return new Executor({ store: h.store, flows: [definition] }).resume(flowId);
   }
