@@ -104,3 +104,37 @@ export async function* readFlows(store: StoreInput, query: FlowQuery = {}): Asyn
     cursor = page.nextCursor;
   }
 }
+
+/** What {@link importFlows} did. */
+export interface ImportReport {
+  /** Ids of the flows written. */
+  readonly imported: readonly string[];
+  /** Ids already in the store: left as they were (first write wins). */
+  readonly skipped: readonly string[];
+}
+
+/**
+ * Writes exported flows into `store`, each with its history and signals in one atomic step
+ * (the store's `importFlow`). A flow whose id exists is skipped, never merged.
+ * @throws InvalidArgumentError for a malformed entry (nothing of it is written) or a store
+ *   without `importFlow`.
+ */
+export async function importFlows(
+  store: StoreInput,
+  entries: Iterable<FlowExport> | AsyncIterable<FlowExport>,
+  options: { readonly now?: number } = {},
+): Promise<ImportReport> {
+  const log = runtimeStore(store);
+  const imported: string[] = [];
+  const skipped: string[] = [];
+  for await (const entry of entries) {
+    const result = await log.importFlow({
+      flow: entry.flow,
+      history: entry.history,
+      signals: entry.signals.map((s) => ({ name: s.name, payload: s.payload, sentAt: s.sentAt })),
+      now: options.now ?? Date.now(),
+    });
+    (result.created ? imported : skipped).push(entry.flow.id);
+  }
+  return { imported, skipped };
+}

@@ -54,16 +54,18 @@ export {
   UnknownFlowTypeError,
 } from './errors.js';
 export { Executor, type ExecutorOptions, type FlowOutcome } from './executor.js';
-export type { ForkResult } from './fork.js';
-export type { ForkChange, ForkOptions, ForkPlan, ForkStep } from './fork-plan.js';
 export {
   FLOW_EXPORT_FORMAT,
   type FlowExport,
+  type ImportReport,
+  importFlows,
   parseExport,
   parseExportLine,
   readFlows,
   toExportLine,
 } from './flow-export.js';
+export type { ForkResult } from './fork.js';
+export type { ForkChange, ForkOptions, ForkPlan, ForkStep } from './fork-plan.js';
 export { FlowHandle } from './flow-handle.js';
 export type { FlowInfo, HistoryEntry } from './flow-info.js';
 export {
@@ -82,8 +84,6 @@ export {
 } from './replay-check.js';
 export type { ScheduleOptions } from './schedule.js';
 export {
-  type ConnectSignalSourceOptions,
-export {
   InvalidScheduleError,
   ScheduleExistsError,
   ScheduleNotFoundError,
@@ -96,6 +96,8 @@ export {
   type UpdateScheduleOptions,
 } from './schedules/schedules.js';
 export { SCHEDULE_GRACE_MS, tickFlowId } from './schedules/ticks.js';
+export {
+  type ConnectSignalSourceOptions,
   connectSignalSource,
   type IncomingSignal,
   type SignalSource,
