@@ -12,6 +12,7 @@ import {
   type CancelRequest,
   type ClaimedFlow,
   type ClaimRequest,
+  type ConfigureQueueRequest,
   type ConsumeSignalRequest,
   type CreateFlowResult,
   type ExecutionLog,
@@ -20,6 +21,7 @@ import {
   type FlowPage,
   type FlowRecord,
   type HeartbeatResult,
+  hasLimits,
   type ImportFlowRequest,
   type ImportFlowResult,
   type NewFlow,
@@ -28,6 +30,9 @@ import {
   type ProgressRequest,
   type ProgressResult,
   type PurgeRequest,
+  type QueueLimits,
+  type QueueState,
+  type QueueStateRequest,
   type RecordRequest,
   type RecordResult,
   type ReleaseRequest,
@@ -44,7 +49,7 @@ import {
   type WorkerHeartbeat,
   type WorkerRecord,
 } from '@ergon/core';
-import { leaseContext } from './internal/args.js';
+import { flowControlArgs, leaseContext } from './internal/args.js';
 import {
   decodeOperation,
   decodeSignal,
@@ -76,7 +81,7 @@ export class RedisExecutionLog implements ExecutionLog {
   /** Stable store name. */
   readonly name = 'redis';
   /** Events through Redis pub/sub, best effort (workers keep a fallback poll). */
-  readonly capabilities: StoreCapabilities = Object.freeze({ events: true });
+  readonly capabilities: StoreCapabilities = Object.freeze({ events: true, flowControl: true });
   /** The key prefix; every key is `{prefix}:…`. */
   readonly prefix: string;
   readonly #client: RedisClient;
@@ -128,6 +133,7 @@ export class RedisExecutionLog implements ExecutionLog {
           optArg(input.parentId),
           optArg(input.traceContext),
           String(input.now),
+          ...flowControlArgs(input),
         ],
       )) as [number, unknown];
       return { flow: flowOf(reply[1]), created: reply[0] === 1 };
@@ -222,6 +228,34 @@ export class RedisExecutionLog implements ExecutionLog {
         const flow = flowOf(flat);
         return { flow, token: flow.fencingToken };
       });
+    });
+  }
+
+  /** Implements {@link @ergon/core!ExecutionLog.configureQueue}: one script (configure-queue). */
+  async configureQueue(request: ConfigureQueueRequest): Promise<void> {
+    await this.#call({ action: 'configure queue' }, () =>
+      this.#script(
+        'configure-queue',
+        [this.#keys.created],
+        [request.queue, optArg(hasLimits(request.limits) ? JSON.stringify(request.limits) : undefined)],
+      ),
+    );
+  }
+
+  /** Implements {@link @ergon/core!ExecutionLog.getQueueState}: one script (queue-state). */
+  async getQueueState(request: QueueStateRequest): Promise<QueueState> {
+    return this.#call({ action: 'read queue state' }, async () => {
+      const [limits, running, keyRunning, recentStarts] = (await this.#script(
+        'queue-state',
+        [this.#keys.created],
+        [request.queue, String(request.now), optArg(request.key)],
+      )) as [string | null, number, number, number];
+      return {
+        limits: typeof limits === 'string' ? (JSON.parse(limits) as QueueLimits) : undefined,
+        running,
+        keyRunning,
+        recentStarts,
+      };
     });
   }
 

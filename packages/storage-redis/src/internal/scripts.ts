@@ -30,6 +30,8 @@ export const SCRIPT_NAMES = [
   'next-wake-at',
   'heartbeat-worker',
   'remove-worker',
+  'configure-queue',
+  'queue-state',
 ] as const;
 
 /** A script's name. */

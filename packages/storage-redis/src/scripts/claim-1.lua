@@ -8,6 +8,10 @@
   set and call, so one call stays short under a large backlog); the ready
   sets are ordered by priority descending, then runAt ascending, then id.
 
+  Queues with flow control (includes/control.lua) are claimed after the
+  others, within their limits, in fair order (a keyed flow's ready entry
+  carries its fair tag in place of its runAt).
+
   Input:
     KEYS[1]  the store's created index, for routing only: Redis Cluster sends
              the script to the node of its slot, which every key of the
@@ -30,6 +34,7 @@
 --- @include "includes/keys"
 --- @include "includes/index"
 --- @include "includes/claim"
+--- @include "includes/control"
 
 local PROMOTE_MAX = 1000
 local worker, limit, leaseUntil, now = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
@@ -42,26 +47,71 @@ for i = 7 + nQueues, #ARGV do
   types[#types + 1] = ARGV[i]
 end
 
-local candidates = {}
-for _, queue in ipairs(queues) do
+-- Moves the (queue, type)'s due flows into its ready set (at most PROMOTE_MAX per call).
+-- A flow's place there is its fair tag ("ord", flow control) if it has one, else its runAt.
+local function promote(queue, ftype, isControlled)
+  local due, ready = dueKey(queue, ftype), readyKey(queue, ftype)
+  local ids = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, PROMOTE_MAX)
+  for _, id in ipairs(ids) do
+    local fkey = flowKey(id)
+    local f = redis.call('HMGET', fkey, 'priority', 'runAt', 'ord')
+    -- In a controlled queue an unkeyed flow has no tag and goes first (tag 0), as on every store.
+    local place = f[3] or (isControlled and 0) or f[2] or 0
+    local member = orderPart(place) .. id
+    redis.call('ZADD', ready, -(tonumber(f[1]) or 0), member)
+    redis.call('HSET', fkey, 'rm', member)
+    redis.call('ZREM', due, id)
+  end
+  return ready
+end
+
+-- The best `count` entries of the queue's ready sets (one per type), in claim order.
+local function readyEntries(queue, count, isControlled)
+  local entries = {}
   for _, ftype in ipairs(types) do
-    local due, ready = dueKey(queue, ftype), readyKey(queue, ftype)
-    local ids = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, PROMOTE_MAX)
-    for _, id in ipairs(ids) do
-      local fkey = flowKey(id)
-      local f = redis.call('HMGET', fkey, 'priority', 'runAt')
-      local member = orderPart(f[2] or 0) .. id
-      redis.call('ZADD', ready, -(tonumber(f[1]) or 0), member)
-      redis.call('HSET', fkey, 'rm', member)
-      redis.call('ZREM', due, id)
-    end
-    local top = redis.call('ZRANGE', ready, 0, limit - 1, 'WITHSCORES')
+    local ready = promote(queue, ftype, isControlled)
+    local top = redis.call('ZRANGE', ready, 0, count - 1, 'WITHSCORES')
     for i = 1, #top, 2 do
-      candidates[#candidates + 1] = { tonumber(top[i + 1]), top[i], ready }
+      entries[#entries + 1] = { tonumber(top[i + 1]), top[i], ready }
     end
+  end
+  table.sort(entries, function(a, b)
+    if a[1] ~= b[1] then
+      return a[1] < b[1]
+    end
+    return a[2] < b[2]
+  end)
+  return entries
+end
+
+-- The entry's flow if it is still claimable; a stale entry (flow gone or finished) is dropped.
+local function live(entry)
+  local id = string.sub(entry[2], 17)
+  local fkey = flowKey(id)
+  local status = redis.call('HGET', fkey, 'status')
+  if status == 'pending' or status == 'suspended' or status == 'running' then
+    return id, fkey
+  end
+  redis.call('ZREM', entry[3], entry[2])
+  return nil
+end
+
+local free, controlled = {}, {}
+for _, queue in ipairs(queues) do
+  local limits, isControlled = controlOf(queue)
+  if isControlled then
+    controlled[#controlled + 1] = { queue, limits }
+  else
+    free[#free + 1] = queue
   end
 end
 
+local candidates = {}
+for _, queue in ipairs(free) do
+  for _, entry in ipairs(readyEntries(queue, limit, false)) do
+    candidates[#candidates + 1] = entry
+  end
+end
 table.sort(candidates, function(a, b)
   if a[1] ~= b[1] then
     return a[1] < b[1]
@@ -71,15 +121,34 @@ end)
 
 local claimed = {}
 for i = 1, math.min(limit, #candidates) do
-  local member, ready = candidates[i][2], candidates[i][3]
-  local id = string.sub(member, 17)
-  local fkey = flowKey(id)
-  local status = redis.call('HGET', fkey, 'status')
-  if status == 'pending' or status == 'suspended' or status == 'running' then
+  local id, fkey = live(candidates[i])
+  if id then
     claimed[#claimed + 1] = claimFlow(fkey, id, worker, leaseUntil, now)
-  else
-    -- Defensive: an entry whose flow vanished or finished is dropped, not claimed.
-    redis.call('ZREM', ready, member)
+  end
+end
+
+-- Controlled queues (flow control): within their limits, in fair order.
+local nowMs = tonumber(now)
+for _, c in ipairs(controlled) do
+  local want = limit - #claimed
+  if want <= 0 then
+    break
+  end
+  local queue, limits = c[1], c[2]
+  local slots, keyRunning = controlSlots(queue, limits, want, nowMs)
+  if slots > 0 then
+    local taken = 0
+    for _, entry in ipairs(readyEntries(queue, want + FAIR_SCAN, true)) do
+      if taken >= slots then
+        break
+      end
+      local id, fkey = live(entry)
+      if id and not keyFull(keyRunning, limits, fkey) then
+        claimed[#claimed + 1] = claimFlow(fkey, id, worker, leaseUntil, now)
+        controlStarted(queue, limits, id, fkey, nowMs)
+        taken = taken + 1
+      end
+    end
   end
 end
 return claimed

@@ -2,7 +2,8 @@
   Claims one named flow, if it is ready now and of one of the given queues
   and types: pending or suspended with runAt <= now, or running with a lease
   that expired at or before now. Readiness is read from the flow itself, not
-  from the indexes, so the answer does not depend on earlier claims.
+  from the indexes, so the answer does not depend on earlier claims. In a
+  queue with flow control it is claimed only within the queue's limits.
 
   Input:
     KEYS[1]  flow hash
@@ -21,6 +22,7 @@
 ]]
 --- @include "includes/keys"
 --- @include "includes/claim"
+--- @include "includes/control"
 
 local fkey, id, now = KEYS[1], ARGV[2], tonumber(ARGV[5])
 local f = redis.call('HMGET', fkey, 'status', 'queue', 'type', 'runAt', 'lease')
@@ -50,5 +52,15 @@ elseif status == 'running' then
 end
 if not ready then
   return {}
+end
+local limits, isControlled = controlOf(f[2])
+if isControlled then
+  local slots, keyRunning = controlSlots(f[2], limits, 1, now)
+  if slots < 1 or keyFull(keyRunning, limits, fkey) then
+    return {}
+  end
+  local claimed = claimFlow(fkey, id, ARGV[3], ARGV[4], ARGV[5])
+  controlStarted(f[2], limits, id, fkey, now)
+  return { claimed }
 end
 return { claimFlow(fkey, id, ARGV[3], ARGV[4], ARGV[5]) }

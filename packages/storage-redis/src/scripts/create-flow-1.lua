@@ -15,9 +15,18 @@
     ARGV[9]  parent id (optional)
     ARGV[10] trace context (optional)
     ARGV[11] now (ms)
+    ARGV[12] concurrency key (optional)
+    ARGV[13] concurrency limit (optional)
+    ARGV[14] dedup key (optional)
+    ARGV[15] dedup period, ms (optional: without it, while the flow is not finished)
+    ARGV[16] debounce key (optional)
+    ARGV[17] debounce delay, ms (optional)
+    ARGV[18] debounce max wait, ms (optional)
 
   Output:
-    { created: 0 | 1, flow hash as a flat field/value list }
+    { created: 0 | 1, flow hash as a flat field/value list }; with a dedup or
+    debounce key held by a live flow, { 0, that flow } (a debounce moves its
+    input to this one's and its start to now + delay, capped by max wait)
 
   Events: ready (with "at" when runAt is after now), when created.
 ]]
@@ -25,6 +34,7 @@
 --- @include "includes/keys"
 --- @include "includes/index"
 --- @include "includes/events"
+--- @include "includes/control"
 
 local fkey = KEYS[1]
 local rid = ARGV[2]
@@ -38,7 +48,51 @@ if redis.call('EXISTS', fkey) == 1 then
   return { created, redis.call('HGETALL', fkey) }
 end
 
+local ckey, clim = opt(ARGV[12]), opt(ARGV[13])
+local dedupKey, dedupFor = opt(ARGV[14]), opt(ARGV[15])
+local debounceKey, delay, maxWait = opt(ARGV[16]), opt(ARGV[17]), opt(ARGV[18])
+local nowMs = tonumber(ARGV[11])
+
+if dedupKey then
+  local held = redis.call('HMGET', flowKeyKey('dedup', dedupKey), 'flow', 'until')
+  local hkey = held[1] and flowKey(held[1])
+  local status = hkey and redis.call('HGET', hkey, 'status')
+  if status then
+    local live
+    if held[2] then
+      live = nowMs < tonumber(held[2])
+    else
+      live = not isTerminal(status)
+    end
+    if live then
+      return { 0, redis.call('HGETALL', hkey) }
+    end
+  end
+end
+if debounceKey then
+  local heldId = redis.call('HGET', flowKeyKey('debounce', debounceKey), 'flow')
+  local hkey = heldId and flowKey(heldId)
+  local h = hkey and redis.call('HMGET', hkey, 'status', 'runs', 'createdAt', 'queue')
+  if h and h[1] == 'pending' and h[2] == '0' then
+    local at = math.max(tonumber(ARGV[8]), nowMs + tonumber(delay))
+    if maxWait then
+      at = math.min(at, tonumber(h[3]) + tonumber(maxWait))
+    end
+    redis.call('HSET', hkey, 'input', ARGV[6], 'runAt', at, 'updatedAt', ARGV[11])
+    reindex(hkey, heldId)
+    if at > nowMs then
+      publishReady(h[4], string.format('%.0f', at))
+    else
+      publishReady(h[4], nil)
+    end
+    return { 0, redis.call('HGETALL', hkey) }
+  end
+end
+
 local queue, runAt, now = ARGV[5], ARGV[8], ARGV[11]
+if debounceKey then
+  runAt = string.format('%.0f', math.max(tonumber(runAt), nowMs + tonumber(delay)))
+end
 redis.call('HSET', fkey,
   'id', id, 'type', ARGV[4], 'queue', queue, 'status', 'pending', 'priority', ARGV[7],
   'input', ARGV[6], 'runAt', runAt, 'token', '0', 'waits', '[]', 'cancel', '0', 'runs', '0',
@@ -50,6 +104,37 @@ end
 local trace = opt(ARGV[10])
 if trace then
   redis.call('HSET', fkey, 'trace', trace)
+end
+if dedupKey then
+  local dk = flowKeyKey('dedup', dedupKey)
+  redis.call('DEL', dk)
+  redis.call('HSET', dk, 'flow', id)
+  if dedupFor then
+    redis.call('HSET', dk, 'until', nowMs + tonumber(dedupFor))
+  end
+end
+if debounceKey then
+  redis.call('HSET', fkey, 'dbk', debounceKey)
+  redis.call('HSET', flowKeyKey('debounce', debounceKey), 'flow', id)
+end
+if ckey then
+  -- Fair tag: max(the queue's virtual time, the key's last tag) + the key's step.
+  local cfg = queuePart('qcfg', queue)
+  redis.call('HSET', cfg, 'keyed', '1')
+  local limits = controlOf(queue)
+  local weight = 1
+  if limits and limits['keyWeights'] and limits['keyWeights'][ckey] then
+    weight = limits['keyWeights'][ckey]
+  end
+  local step = math.max(1, math.floor(1000000 / weight + 0.5))
+  local virtual = tonumber(redis.call('HGET', cfg, 'virtual') or 0)
+  local last = tonumber(redis.call('HGET', queuePart('qkey', queue), ckey) or 0)
+  local tag = string.format('%.0f', math.max(virtual, last) + step)
+  redis.call('HSET', queuePart('qkey', queue), ckey, tag)
+  redis.call('HSET', fkey, 'ckey', ckey, 'tag', tag, 'ord', tag)
+  if clim then
+    redis.call('HSET', fkey, 'clim', clim)
+  end
 end
 redis.call('ZADD', CREATED_KEY, 0, orderPart(now) .. id)
 reindex(fkey, id)

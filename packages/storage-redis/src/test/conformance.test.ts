@@ -20,7 +20,6 @@ describe.skipIf(!redisAvailable)('RedisExecutionLog against the shared Redis', (
     name: 'RedisExecutionLog',
     create: () => openStore(),
     teardown: (store) => disposeStore(store),
-    skip: [{ capability: 'flowControl', reason: 'flow control not built in this store yet (issue 21)' }],
     damage: {
       // A history record that is not JSON: before, reading it was STORE_UNAVAILABLE for good.
       history: (store, flowId) =>
