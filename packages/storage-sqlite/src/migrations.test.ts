@@ -96,6 +96,7 @@ describe('migrations', () => {
       '0004_abandoned_runs',
       '0005_progress',
       '0006_flow_control',
+      '0007_schedules',
     ]);
     const names = schema.objects.map((o) => (o as { name: string }).name);
     expect(names).toEqual(
@@ -120,6 +121,8 @@ describe('migrations', () => {
         'workers',
         'workers_seen',
         'flows_held',
+        'schedules',
+        'schedules_type',
         'ergon_migration',
       ]),
     );

@@ -77,6 +77,7 @@ import { setProgress } from './internal/progress.js';
 import { prepareQueries, type TxContext } from './internal/queries.js';
 import { toFlowRecord, toSignalRecord } from './internal/rows.js';
 import { TransactionRunner } from './internal/runner.js';
+import { SqliteSchedules } from './internal/schedules.js';
 import { StatementCache } from './internal/statements.js';
 import { heartbeatWorker, listWorkers, removeWorker } from './internal/workers.js';
 import { type ResolvedOptions, resolveOptions, type SqliteExecutionLogOptions } from './options.js';
@@ -90,6 +91,8 @@ export class SqliteExecutionLog implements ExecutionLog {
   readonly name = 'sqlite';
   /** Events: commits of this process at once, of others through the doorbell and the poll. */
   readonly capabilities: StoreCapabilities = Object.freeze({ events: true, flowControl: true });
+  /** Cron schedules, in the `schedules` table (`internal/schedules.ts`). */
+  readonly schedules: SqliteSchedules;
   readonly #connection: Connection;
   readonly #ctx: TxContext;
   readonly #outbox: EventOutbox;
@@ -143,6 +146,7 @@ export class SqliteExecutionLog implements ExecutionLog {
       busyTimeoutMs: config.busyTimeoutMs,
       hooks: outbox,
     });
+    this.schedules = new SqliteSchedules(db, connection.kysely as never, this.#runner);
   }
 
   /** The file this store uses (`:memory:` for a private in-memory database). */

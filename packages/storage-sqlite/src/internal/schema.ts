@@ -23,6 +23,7 @@ import {
 } from 'kysely';
 import { flowControlMigration } from './flow-control.js';
 import { historyKeys } from './history-keys.js';
+import { schedulesMigration } from './schedules.js';
 import { type WorkersTable, workersMigration } from './workers.js';
 
 /**
@@ -298,6 +299,13 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
     async up(db) {
       await flowControlMigration.up(db);
       await setSchemaVersion(db, 6);
+    },
+  },
+  '0007_schedules': {
+    async up(db) {
+      await schedulesMigration.up(db);
+      // Its place in the order migrations run (by name).
+      await setSchemaVersion(db, Object.keys(MIGRATIONS).sort().indexOf('0007_schedules') + 1);
     },
   },
 });
