@@ -60,7 +60,12 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
     );
     try {
       const migrated = await outside<{ name: string }>(`select name from "${name}".ergon_migration`);
-      expect(migrated.map((m) => m.name)).toEqual(['0001_initial', '0002_progress']);
+      expect(migrated.map((m) => m.name)).toEqual([
+        '0001_initial',
+        '0002_progress',
+        '0003_flow_control',
+        '0004_schedules',
+      ]);
       const [a, b] = stores.map((s) => runtimeStore(s));
       await a?.createFlow({
         id: 'shared',
@@ -92,7 +97,12 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
       const migrated = await outside<{ name: string }>(
         `select name from "${name}".ergon_migration order by name`,
       );
-      expect(migrated.map((m) => m.name)).toEqual(['0001_initial', '0002_progress']);
+      expect(migrated.map((m) => m.name)).toEqual([
+        '0001_initial',
+        '0002_progress',
+        '0003_flow_control',
+        '0004_schedules',
+      ]);
       expect(await store.getFlow('old')).toMatchObject({
         status: 'running',
         fencingToken: 3,

@@ -75,6 +75,7 @@ import { setProgress } from './internal/progress.js';
 import { type FlowRow, toFlowRecord, toSignalRecord } from './internal/rows.js';
 import { heartbeatWorker, listWorkers, removeWorker } from './internal/workers.js';
 import { type PostgresExecutionLogOptions, resolveOptions } from './options.js';
+import { PostgresSchedules } from './internal/schedules.js';
 
 /** Flows deleted per purge statement, so a purge never holds many row locks for long. */
 const PURGE_BATCH = 500;
@@ -85,6 +86,8 @@ export class PostgresExecutionLog implements ExecutionLog {
   readonly name = 'postgres';
   /** Events through LISTEN/NOTIFY, from every process using the schema. */
   readonly capabilities: StoreCapabilities = Object.freeze({ events: true, flowControl: true });
+  /** Cron schedules, in the `schedules` table (`internal/schedules.ts`). */
+  readonly schedules: PostgresSchedules;
   readonly #connection: Connection;
   readonly #ctx: Context;
   readonly #flows: ReadCoalescer<FlowRow>;
@@ -104,6 +107,7 @@ export class PostgresExecutionLog implements ExecutionLog {
   private constructor(connection: Connection) {
     this.#connection = connection;
     this.#ctx = connection.context;
+    this.schedules = new PostgresSchedules(this.#ctx, connection.kysely as never);
     const { db, q } = this.#ctx;
     this.#flows = new ReadCoalescer(
       (ids) => rows(db.pool, q.flows, { ids }),

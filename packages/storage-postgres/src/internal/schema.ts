@@ -14,6 +14,7 @@
  */
 import { flowControlMigration } from './flow-control-schema.js';
 import { type ColumnType, type Generated, type Kysely, type Migration, sql } from 'kysely';
+import { schedulesMigration } from './schedules.js';
 
 /** The table listing the migrations run on a schema (`name`, `applied_at`). */
 export const MIGRATION_TABLE = 'ergon_migration';
@@ -250,6 +251,7 @@ export function migrations(schema: string): Readonly<Record<string, Migration>> 
     '0001_initial': initial(schema),
     '0002_progress': progress(schema),
     '0003_flow_control': flowControlMigration(schema),
+    '0004_schedules': schedulesMigration(schema),
   });
 }
 
