@@ -68,6 +68,7 @@ import { importArgs } from './internal/import.js';
 import { commandName, type ScriptName } from './internal/scripts.js';
 import { batchArgs, batchOutcomes, finishArgs, recordArgs, suspendArgs } from './internal/writes.js';
 import type { RedisExecutionLogOptions } from './options.js';
+import { RedisSchedules } from './internal/schedules.js';
 
 /** Most created-index entries one listFlows call looks at. */
 const LIST_BUDGET = 10_000;
@@ -87,6 +88,8 @@ export class RedisExecutionLog implements ExecutionLog {
   readonly #client: RedisClient;
   readonly #ownsClient: boolean;
   readonly #subscriber: RedisClient;
+  /** Cron schedules, a hash each under the store's hash tag (`internal/schedules.ts`). */
+  readonly schedules: RedisSchedules;
   readonly #keys: KeyLayout;
   readonly #listeners: Set<StoreListener>;
   readonly #timeoutMs: number;
@@ -100,6 +103,7 @@ export class RedisExecutionLog implements ExecutionLog {
     this.#ownsClient = parts.ownsClient;
     this.#subscriber = parts.subscriber;
     this.#keys = parts.keys;
+    this.schedules = new RedisSchedules(parts.client, parts.keys);
     this.#listeners = parts.listeners;
     this.#timeoutMs = parts.options.commandTimeoutMs;
   }

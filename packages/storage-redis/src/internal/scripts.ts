@@ -32,6 +32,9 @@ export const SCRIPT_NAMES = [
   'remove-worker',
   'configure-queue',
   'queue-state',
+  'create-schedule',
+  'update-schedule',
+  'delete-schedule',
 ] as const;
 
 /** A script's name. */
