@@ -21,6 +21,8 @@ export const ExitCode = {
   FLOW_UNSUCCESSFUL: 3,
   /** The transaction `task process` ran failed (same code as a failed flow: "it ran, and did not succeed"). */
   TRANSACTION_FAILED: 3,
+  /** `replay-check` found flows the code does not replay. */
+  DIVERGED: 4,
   /** Stopped by a second Ctrl-C. */
   INTERRUPTED: 130,
 } as const;

@@ -7,6 +7,8 @@ import { Command, Option } from 'commander';
 import { registerControl } from './commands/control.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerFlows } from './commands/flows.js';
+import { registerFork } from './commands/fork.js';
+import { registerReplayCheck } from './commands/replay-check.js';
 import { registerSchedule } from './commands/schedule.js';
 import { registerTask } from './commands/task.js';
 import { registerWorker } from './commands/worker.js';
@@ -49,13 +51,15 @@ export function createProgram(output?: ProgramOutput): Command {
     'after',
     '\nGlobal options may also follow the command (ergon flows list --json).\n' +
       'Exit codes: 0 ok, 1 error, 2 bad command line, 3 a waited-for flow failed or was cancelled,\n' +
-      'or the transaction `task process` ran failed.',
+      'or the transaction `task process` ran failed, 4 `replay-check` found flows the code does not replay.',
   );
   registerWorker(program);
   registerWorkers(program);
   registerSchedule(program);
   registerFlows(program);
   registerControl(program);
+  registerFork(program);
+  registerReplayCheck(program);
   registerTask(program);
   registerDashboard(program);
   return program;

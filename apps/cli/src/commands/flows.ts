@@ -13,6 +13,7 @@ import { renderTable } from '../output.js';
 import { durationText, statusList, wholeNumber } from '../parse.js';
 import { startProgress } from '../progress.js';
 import { Session } from '../session.js';
+import { registerFlowTransfer } from './flows-transfer.js';
 import { flowJson, flowSummaryJson, renderFlow } from '../show-flow.js';
 import { drainFlows, waitForFlows } from '../wait.js';
 
@@ -32,7 +33,8 @@ interface WaitCommandOptions {
 
 /** Adds `flows` and its subcommands to `program`. */
 export function registerFlows(program: Command): void {
-  const flows = program.command('flows').description('list, show and wait for flows');
+  const flows = program.command('flows').description('list, show, wait for, export and import flows');
+  registerFlowTransfer(flows);
 
   flows
     .command('list')
