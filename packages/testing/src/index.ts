@@ -43,5 +43,12 @@ export { PrivateNatsServer, requireNatsServer } from './nats-server.js';
 export { type FileEffectPaths, recordFileEffect } from './pipeline-child.js';
 export { PrivateServer, type ServerKind } from './private-server.js';
 export { freePort, PrivateRedisServer, requireRedisServer } from './redis-server.js';
+export {
+  expectDiverges,
+  expectReplays,
+  type ReplayCheckFn,
+  type ReplayReport,
+  type ReplayVerdict,
+} from './replay.js';
 export { requireService, type ServiceCheck } from './services.js';
 export { TcpProxy } from './tcp-proxy.js';
