@@ -7,7 +7,6 @@ import { flow, SCHEDULE_GRACE_MS, tickFlowId } from '../src/index.js';
 import { harness, until } from './support.js';
 
 const report = flow('report', async (_ctx, input: { readonly n: number }) => input.n * 2);
-const MINUTE = 60_000;
 
 describe('schedules', () => {
   const h = harness({ fake: true });
