@@ -30,6 +30,7 @@ import { type FlowDefinition, validateName } from './definitions.js';
 import { FlowCancelledError, FlowFailedError } from './errors.js';
 import { FlowHandle } from './flow-handle.js';
 import { type FlowInfo, flowInfo, flowSummary } from './flow-info.js';
+import { QueueStates, Queues, waitingFor } from './flow-control.js';
 import { cancelChildren } from './internal/cancel.js';
 import { followProgress, type ProgressOptions, type ProgressUpdate } from './progress.js';
 import { type RetriedFlow, retryFlow } from './retry-flow.js';
@@ -62,6 +63,8 @@ export class Client {
   readonly #codec: Codec;
   /** Cron schedules that start a flow per tick (`schedules.create`, `list`, `pause`, ...). */
   readonly schedules: Schedules;
+  /** Queue limits kept in the store: concurrency, rate, per-key concurrency, key weights. */
+  readonly queues: Queues;
 
   constructor(options: ClientOptions) {
     if (!options?.store) throw new InvalidArgumentError('Client needs a store');
@@ -69,6 +72,7 @@ export class Client {
     this.#clock = options.clock ?? systemClock;
     this.#codec = options.codec ?? defaultCodec;
     this.schedules = new Schedules({ store: this.#store, clock: this.#clock, codec: this.#codec });
+    this.queues = new Queues(this.#store, () => this.#clock.now());
   }
 
   /** The store this client uses, in its runtime wrapper. */
@@ -133,7 +137,9 @@ export class Client {
       options.history === false
         ? [[], []]
         : await Promise.all([this.#store.getHistory(flowId), this.#store.getSignals(flowId)]);
-    return flowInfo(this.#codec, flow, history, signals);
+    const now = this.#clock.now();
+    const reason = await waitingFor(flow, new QueueStates(this.#store, now), now);
+    return { ...flowInfo(this.#codec, flow, history, signals), waitingFor: reason };
   }
 
   /** Flows matching the filters, newest first, paged by `cursor`. */
@@ -144,7 +150,15 @@ export class Client {
     nextCursor?: string | undefined;
   }> {
     const page = await this.#store.listFlows(query);
-    return { flows: page.flows.map((f) => flowSummary(this.#codec, f)), nextCursor: page.nextCursor };
+    const now = this.#clock.now();
+    const states = new QueueStates(this.#store, now);
+    const flows = await Promise.all(
+      page.flows.map(async (f) => ({
+        ...flowSummary(this.#codec, f),
+        waitingFor: await waitingFor(f, states, now),
+      })),
+    );
+    return { flows, nextCursor: page.nextCursor };
   }
 
   /**

@@ -50,11 +50,25 @@ export interface NormalizedStepOptions {
 }
 
 /** Options of a flow definition. */
-export interface FlowOptions {
+export interface FlowOptions<I = unknown> {
   /** Default queue for new instances. Default `'default'`. */
   readonly queue?: string;
   /** Default retry policy for the flow's steps. */
   readonly retry?: RetryPolicy;
+  /**
+   * The version of this code (any name: `'2'`, `'2026-03'`). Each instance records the version it
+   * first ran under; a worker runs only the recorded versions it serves (its `versions` option,
+   * by default this one), so a deploy never resumes a flow on code that cannot replay it.
+   */
+  readonly version?: string;
+  /**
+   * Flow control: each new instance's concurrency key, from its input (a tenant id, say). Flows
+   * of one key are limited by `concurrencyLimit` (or the queue's `keyConcurrency`) and served
+   * fairly against other keys. A schedule call's own `concurrencyKey` wins.
+   */
+  readonly concurrencyKey?: (input: I) => string;
+  /** At most this many instances with one key run at once (1: one at a time per key). */
+  readonly concurrencyLimit?: number;
 }
 
 /** A flow type. Create with {@link flow} (or `flowClass` for the class form). */
@@ -71,6 +85,12 @@ export interface FlowDefinition<I, O> {
     readonly queue: string;
     /** The default retry policy of its steps. */
     readonly retry?: RetryPolicy | undefined;
+    /** The version of this code, recorded by each instance when it first runs. */
+    readonly version?: string | undefined;
+    /** Each new instance's concurrency key, from its input (flow control). */
+    readonly concurrencyKey?: ((input: I) => string) | undefined;
+    /** The running limit per concurrency key of its instances. */
+    readonly concurrencyLimit?: number | undefined;
   };
   /** Turns the stored input back into the value `run` expects (class form). */
   readonly reviveInput?: (input: unknown) => I;
@@ -167,7 +187,7 @@ export function step<F extends StepFunction>(
 export function flow<I, O>(
   name: string,
   run: (ctx: FlowContext, input: I) => Promise<O>,
-  options: FlowOptions = {},
+  options: FlowOptions<NoInfer<I>> = {},
 ): FlowDefinition<I, O> {
   validateName(name, 'flow name');
   if (typeof run !== 'function') throw new InvalidArgumentError(`flow '${name}' needs a function`);
@@ -175,5 +195,15 @@ export function flow<I, O>(
   if (options.retry !== undefined && !(options.retry instanceof RetryPolicy)) {
     throw new InvalidArgumentError(`flow '${name}' retry must be a RetryPolicy`);
   }
-  return Object.freeze({ kind: 'flow', name, run, options: Object.freeze({ queue, retry: options.retry }) });
+  if (options.concurrencyKey !== undefined && typeof options.concurrencyKey !== 'function') {
+    throw new InvalidArgumentError(`flow '${name}' concurrencyKey must be a function of the input`);
+  }
+  const { concurrencyKey, concurrencyLimit } = options;
+  const version = options.version === undefined ? undefined : validateName(options.version, 'flow version');
+  return Object.freeze({
+    kind: 'flow',
+    name,
+    run,
+    options: Object.freeze({ queue, retry: options.retry, concurrencyKey, concurrencyLimit, version }),
+  });
 }

@@ -13,6 +13,7 @@ import type {
   OperationStatus,
   SignalRecord,
   Wait,
+  WaitingFor,
 } from '@ergon/core';
 
 /** One history entry, decoded for people and tools. */
@@ -89,6 +90,12 @@ export interface FlowInfo {
   readonly leaseExpiresAt?: number | undefined;
   /** True once `cancel` was asked while it was running: its worker stops it at its next durable operation. */
   readonly cancelRequested: boolean;
+  /**
+   * Why a flow that could run by time is not running yet (flow control): `debounce` (gathering
+   * a burst), `queue-concurrency`, `key-concurrency` or `rate-limit`. Set by `client.get` and
+   * `client.list`; undefined when nothing holds it back but a free worker.
+   */
+  readonly waitingFor?: WaitingFor | undefined;
   /** What a suspended flow waits for (timers, signals, children); empty otherwise. */
   readonly waits: readonly Wait[];
   /** Signals sent to it and not consumed yet, oldest first (payloads are not decoded here). */

@@ -67,6 +67,7 @@ export {
 export type { ForkResult } from './fork.js';
 export type { ForkChange, ForkOptions, ForkPlan, ForkStep } from './fork-plan.js';
 export { FlowHandle } from './flow-handle.js';
+export { type FlowControlOptions, type QueueLimitsInput, Queues } from './flow-control.js';
 export type { FlowInfo, HistoryEntry } from './flow-info.js';
 export {
   HOST as WORKER_HOST,

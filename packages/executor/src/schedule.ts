@@ -16,10 +16,11 @@ import {
 } from '@ergon/core';
 import { toFlowDefinition } from './decorators.js';
 import { type FlowDefinition, validateName } from './definitions.js';
+import { type FlowControlOptions, flowControlFields, keyOfInput } from './flow-control.js';
 import { currentTraceContext, endSpan, startScheduleSpan } from './internal/telemetry.js';
 
-/** Options of {@link Client.schedule}. */
-export interface ScheduleOptions {
+/** Options of {@link Client.schedule}, with flow control ({@link FlowControlOptions}). */
+export interface ScheduleOptions extends FlowControlOptions {
   /** Queue; default the definition's, or `'default'` when scheduling by type name. */
   readonly queue?: string;
   /** Idempotency: scheduling an existing id returns that flow, never a second one. Default a UUIDv7. */
@@ -60,6 +61,13 @@ export async function scheduleFlow<I, O>(
   if (options.delay !== undefined) runAt = now + toMillis(options.delay, 'delay');
   const stored = def.storeInput ? def.storeInput(input) : input;
   const encoded = codec.encode(stored, `input of flow ${flowId}`);
+  const control = flowControlFields(def.name, options, {
+    concurrencyKey:
+      options.concurrencyKey === undefined
+        ? keyOfInput(def.name, def.options.concurrencyKey, input)
+        : undefined,
+    concurrencyLimit: def.options.concurrencyLimit,
+  });
   // An `ergon.schedule` span roots the flow's trace (under the caller's span,
   // if any); every run of the flow, on any worker, continues it.
   const scheduled = startScheduleSpan(flowId, def.name);
@@ -73,6 +81,7 @@ export async function scheduleFlow<I, O>(
       runAt,
       traceContext: options.traceContext ?? scheduled.traceContext ?? currentTraceContext(),
       now,
+      ...control,
     });
     endSpan(scheduled.span, result.created ? 'created' : 'existed');
     return result;

@@ -35,6 +35,8 @@ import type { StopOptions, WorkerOptions } from './worker-options.js';
 export type { StopOptions, WorkerOptions } from './worker-options.js';
 
 const MIN_POLL_MS = 2;
+/** The longest a worker waits between claims while due flows are held back by flow control. */
+const BLOCKED_POLL_MAX_MS = 100;
 
 /**
  * The reason an idle sleep is cut short. `abort()` without a reason builds a
@@ -71,6 +73,8 @@ export class Worker {
   #stopping: AbortController | undefined;
   #wake: (() => void) | undefined;
   #pendingWake = false;
+  /** Flows were due but the last claim took none: flow control holds them back (see `#idle`). */
+  #blocked = false;
   #stopObserving: () => void = () => {};
 
   constructor(options: WorkerOptions) {
@@ -224,6 +228,9 @@ export class Worker {
     const unsubscribe = this.#store.subscribe?.((event) => {
       if (event.type === 'ready') {
         if (this.#queues.includes(event.queue)) this.#notify();
+      } else if (event.type === 'finished') {
+        // A flow that stops may free a queue or key slot the held-back flows wait for.
+        if (this.#blocked) this.#notify();
       } else if (event.type === 'cancel-requested') {
         // The holder learns of a cancel at once rather than at its next heartbeat.
         this.#running.get(event.flowId)?.control.cancel();
@@ -281,7 +288,11 @@ export class Worker {
     if (this.#running.size < this.#concurrency) {
       try {
         const next = await this.#store.nextWakeAt({ types, queues: this.#queues });
-        if (next !== undefined) timeout = Math.min(timeout, Math.max(0, next - this.#clock.now()));
+        const wait = next === undefined ? undefined : next - this.#clock.now();
+        // Due already yet not claimed: a queue's limits hold it back (or another worker took it).
+        // Back off, capped so that an opened rate window or a freed slot is seen soon.
+        this.#blocked = wait !== undefined && wait <= 0;
+        if (wait !== undefined) timeout = Math.min(timeout, wait > 0 ? wait : BLOCKED_POLL_MAX_MS);
       } catch (error) {
         this.#logger.warn('nextWakeAt failed', { error: toError(error).message });
       }
