@@ -48,7 +48,7 @@ export function usageError(message: string, cause?: unknown): CliError {
 }
 
 // Library errors that mean "you typed something wrong", not "something broke".
-const USAGE_CODES = new Set(['INVALID_ARGUMENT', 'INVALID_ID', 'INVALID_DURATION']);
+const USAGE_CODES = new Set(['INVALID_ARGUMENT', 'INVALID_ID', 'INVALID_DURATION', 'INVALID_SCHEDULE']);
 
 /** The line to print and the exit code for anything thrown by a command. */
 export function describeError(error: unknown): { line: string; exitCode: ExitCode } {
