@@ -55,6 +55,11 @@ export const ErrorCode = {
   UNKNOWN_FLOW_TYPE: 'UNKNOWN_FLOW_TYPE',
   /** The flow code called a different operation than history recorded at a position. */
   NON_DETERMINISM: 'NON_DETERMINISM',
+  /**
+   * A flow was recorded under a version of its code that the worker claiming it does not serve:
+   * released for a worker that does (retried, never failed for it).
+   */
+  VERSION_NOT_SERVED: 'VERSION_NOT_SERVED',
   /** A write carried a fencing token older than the current lease. */
   LEASE_LOST: 'LEASE_LOST',
   /** A step attempt ran past its timeout. */

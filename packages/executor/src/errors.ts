@@ -162,6 +162,35 @@ export class UnknownFlowTypeError extends ErgonError {
   }
 }
 
+/**
+ * A worker claimed a flow recorded under a version of its type that it does not serve (see the
+ * worker's `versions`). The flow is released, not failed: its `lastError` says this until a
+ * worker that serves the version runs it.
+ */
+export class VersionNotServedError extends ErgonError {
+  /** The flow. */
+  readonly flowId: string;
+  /** Its type. */
+  readonly type: string;
+  /** The version its history was recorded under. */
+  readonly recorded: string;
+  /** The versions of the type the worker serves. */
+  readonly served: readonly string[];
+  constructor(options: { flowId: string; type: string; recorded: string; served: readonly string[]; workerId: string }) {
+    super(
+      ErrorCode.VERSION_NOT_SERVED,
+      `flow ${JSON.stringify(options.flowId)} was recorded under version '${options.recorded}' of '${options.type}', ` +
+        `which worker ${options.workerId} does not serve (it serves ${options.served.map((v) => `'${v}'`).join(', ') || 'none'}): ` +
+        `run a worker whose \`versions\` include '${options.recorded}' (code that replays it, with ctx.patched where it changed)`,
+      { details: { ...options, served: [...options.served] } },
+    );
+    this.flowId = options.flowId;
+    this.type = options.type;
+    this.recorded = options.recorded;
+    this.served = Object.freeze([...options.served]);
+  }
+}
+
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -52,6 +52,7 @@ export {
   SignalTimeoutError,
   StepTimeoutError,
   UnknownFlowTypeError,
+  VersionNotServedError,
 } from './errors.js';
 export { Executor, type ExecutorOptions, type FlowOutcome } from './executor.js';
 export {

@@ -50,6 +50,14 @@ export interface WorkerOptions {
    */
   readonly maxAbandonedRuns?: number;
   /**
+   * Per flow type, the recorded versions this worker runs (`{ order: ['1', '2'] }`): list the
+   * versions whose histories this code replays (with `ctx.patched` where it changed). Default
+   * each versioned definition's own version. A flow recorded under another version is released
+   * with `VERSION_NOT_SERVED` as its `lastError`, for a worker that serves it; never failed for
+   * it. Flows recorded before their type had a version are run by every worker.
+   */
+  readonly versions?: Readonly<Record<string, readonly string[]>>;
+  /**
    * Presence in the store's worker registry: a heartbeat every `heartbeat`
    * (default `'500ms'`); a worker silent for `lapse` (default `'2s'`) is declared
    * dead by the others and its leases expire at once. `false`: not registered

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { type ServedVersions, servedVersions } from './internal/versions.js';
 import { hostname } from 'node:os';
 import {
   type ClaimedFlow,
@@ -57,6 +58,8 @@ export class Worker {
   readonly #heartbeatMs: number;
   readonly #durableBackoffMs: number;
   readonly #maxAbandonedRuns: number;
+  /** Per flow type, the recorded versions this worker serves. */
+  readonly #versions: ServedVersions;
   readonly #maxIdleMs: number;
   readonly #housekeeping: Housekeeping;
   readonly #presence: Presence | undefined;
@@ -107,6 +110,7 @@ export class Worker {
     }
     this.#durableBackoffMs = toMillis(options.durableBackoff ?? '5s', 'durableBackoff');
     this.#maxAbandonedRuns = options.maxAbandonedRuns ?? DEFAULT_MAX_ABANDONED_RUNS;
+    this.#versions = servedVersions(flows, options.versions);
     if (!Number.isInteger(this.#maxAbandonedRuns) || this.#maxAbandonedRuns < 1) {
       throw new InvalidArgumentError(
         `Worker maxAbandonedRuns must be a whole number ≥ 1 (got ${options.maxAbandonedRuns})`,
@@ -338,6 +342,7 @@ export class Worker {
         heartbeatMs: this.#heartbeatMs,
         durableBackoffMs: this.#durableBackoffMs,
         maxAbandonedRuns: this.#maxAbandonedRuns,
+        versions: this.#versions,
       },
       claimed,
       control,

@@ -42,6 +42,7 @@ import {
 import { FlowCancelledError, NonDeterminismError } from '../errors.js';
 import { HistoryCursor, type Slot } from './history-cursor.js';
 import { captureLocation, encodeMarker, isDeprecatedMarker, patchName } from './patches.js';
+import { isVersionMarker, recordedVersion, versionName } from './versions.js';
 import { Liveness } from './liveness.js';
 import { type ProgressHost, ProgressWriter, reportProgress } from './progress-writer.js';
 import { never, Recorder } from './recorder.js';
@@ -80,7 +81,8 @@ export class Activation implements FlowContext, StepHost, WaitHost, ProgressHost
     this.flowId = options.flow.id;
     this.flowType = options.flow.type;
     this.#cursor = new HistoryCursor(this.flowId, options.history, {
-      deprecated: (record) => isDeprecatedMarker(options.codec, record),
+      // A version marker is passed over by code without a version (see `versions.ts`).
+      deprecated: (record) => isVersionMarker(record) || isDeprecatedMarker(options.codec, record),
       skipped: (position) => this.#replay.skip(position),
     });
     this.liveness = new Liveness({
@@ -138,6 +140,7 @@ export class Activation implements FlowContext, StepHost, WaitHost, ProgressHost
       this.#end({ kind: 'fatal', error: toError(error) });
       return this.outcome;
     }
+    this.#version();
     const run = () => definition.run(this, input);
     // AsyncLocalStorage costs on every promise; only class-form flows need it.
     Promise.resolve()
@@ -339,6 +342,29 @@ export class Activation implements FlowContext, StepHost, WaitHost, ProgressHost
       await this.liveness.track(recorder.write(marker));
     }
     return found.state;
+  }
+
+  /**
+   * A versioned flow type's marker at position 0 (`versions.ts`): taken when recorded, written when
+   * the flow runs for the first time; a history recorded unversioned keeps its positions.
+   */
+  #version(): void {
+    const version = this.options.definition.options.version;
+    if (version === undefined) return;
+    const { history } = this.options;
+    const recorded = recordedVersion(history);
+    if (recorded !== undefined) {
+      this.#cursor.take('patch', versionName(recorded));
+      this.#replay.skip(0);
+      return;
+    }
+    if (history.length > 0) return;
+    const slot = this.#cursor.take('patch', versionName(version));
+    if (this.options.replayOnly) return;
+    const { recorder } = this;
+    void this.liveness.track(
+      recorder.write(recorder.final(slot, 'patch', { result: encodeMarker(this.options.codec, version, false) })),
+    );
   }
 
   /** Takes the next position, checking it against history. */

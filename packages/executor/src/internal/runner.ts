@@ -23,6 +23,7 @@ import { DEFAULT_MAX_ABANDONED_RUNS, type GiveUpContext, giveUp, poisonCause } f
 import { Activation } from './activation.js';
 import { cancelChildren } from './cancel.js';
 import { encodeError } from './encode-error.js';
+import { type ServedVersions, unservedVersion } from './versions.js';
 import {
   Attr,
   endSpan,
@@ -132,6 +133,8 @@ export interface RunnerOptions {
    * non-transient cause, is failed with that cause before it runs. Default 3.
    */
   readonly maxAbandonedRuns?: number;
+  /** Per flow type, the recorded versions this worker serves (`versions.ts`); undefined: all. */
+  readonly versions?: ServedVersions | undefined;
 }
 
 /** Runs a claimed flow until it leaves this worker. Never throws. */
@@ -273,6 +276,9 @@ async function drive(
     for (;;) {
       const history = fresh ? [] : await store.getHistory(flow.id);
       fresh = false;
+      // A flow recorded under a version this worker does not serve goes back, with the reason.
+      const unserved = unservedVersion(flow, history, { served: options.versions, workerId: options.workerId });
+      if (unserved) return await abandon(unserved);
       if (lost) return { status: 'abandoned', error: lost };
       if (stopped) return { status: 'abandoned', error: new Error('worker stopping') };
       if (cancelled) return await finish({ status: 'cancelled' });

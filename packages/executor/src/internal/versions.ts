@@ -1,0 +1,72 @@
+/**
+ * Flow versions: a flow type defined with a `version` records it when an
+ * instance first runs, as a marker at position 0 (kind `patch`, key
+ * `version:<v>#0`). A worker serves the recorded versions its `versions`
+ * option names (by default each definition's own); a flow recorded under
+ * another is released with {@link VersionNotServedError} as its visible
+ * reason, never failed for it. Histories recorded before the type had a
+ * version carry no marker and are served by every worker.
+ *
+ * @module
+ */
+import type { OperationRecord } from '@ergon/core';
+import type { AnyFlowDefinition } from '../definitions.js';
+import { VersionNotServedError } from '../errors.js';
+
+/** The operation name of the marker of version `version`. */
+export function versionName(version: string): string {
+  return `version:${version}`;
+}
+
+/** True for a version marker. */
+export function isVersionMarker(record: OperationRecord): boolean {
+  return record.kind === 'patch' && record.position === 0 && record.key.startsWith('version:');
+}
+
+/** The version `history` was recorded under, or undefined (no marker: recorded unversioned). */
+export function recordedVersion(history: readonly OperationRecord[]): string | undefined {
+  const first = history.find((r) => r.position === 0);
+  if (!first || !isVersionMarker(first)) return undefined;
+  const hash = first.key.lastIndexOf('#');
+  return first.key.slice('version:'.length, hash < 0 ? undefined : hash);
+}
+
+/** Per flow type, the recorded versions a worker serves. */
+export type ServedVersions = ReadonlyMap<string, readonly string[]>;
+
+/**
+ * The served versions of a worker: `versions[type]` where given, else the definition's own
+ * version. Types without either are absent (every recorded version served).
+ */
+export function servedVersions(
+  flows: ReadonlyMap<string, AnyFlowDefinition>,
+  versions: Readonly<Record<string, readonly string[]>> = {},
+): ServedVersions {
+  const served = new Map<string, readonly string[]>();
+  for (const [type, definition] of flows) {
+    const given = versions[type];
+    if (given) served.set(type, Object.freeze([...given]));
+    else if (definition.options.version !== undefined)
+      served.set(type, Object.freeze([definition.options.version]));
+  }
+  return served;
+}
+
+/** The refusal of a flow whose recorded version this worker does not serve, or undefined. */
+export function unservedVersion(
+  flow: { readonly id: string; readonly type: string },
+  history: readonly OperationRecord[],
+  context: { readonly served: ServedVersions | undefined; readonly workerId: string },
+): VersionNotServedError | undefined {
+  const served = context.served?.get(flow.type);
+  if (!served) return undefined;
+  const recorded = recordedVersion(history);
+  if (recorded === undefined || served.includes(recorded)) return undefined;
+  return new VersionNotServedError({
+    flowId: flow.id,
+    type: flow.type,
+    recorded,
+    served,
+    workerId: context.workerId,
+  });
+}
