@@ -222,7 +222,8 @@ export class Worker {
       await Promise.race([settled(), new Promise((resolve) => setTimeout(resolve, 1000))]);
     }
     clearTimeout(timer);
-    await schedulesStopped;
+    // A pass held up by a store that hangs must not hang shutdown: it ends on its own.
+    await Promise.race([schedulesStopped, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     await this.#presence?.stop();
     this.#loop = undefined;
   }

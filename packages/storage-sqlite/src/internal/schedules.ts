@@ -179,13 +179,18 @@ export class SqliteSchedules implements ScheduleLog {
   readonly #runner: TransactionRunner;
   readonly #k: Db;
   readonly #db: Database.Database;
-  readonly #q: ReturnType<typeof prepare>;
+  #prepared: ReturnType<typeof prepare> | undefined;
 
   constructor(db: Database.Database, kysely: Kysely<never>, runner: TransactionRunner) {
     this.#db = db;
     this.#k = kysely as unknown as Db;
     this.#runner = runner;
-    this.#q = prepare(db, this.#k);
+  }
+
+  /** The statements, prepared on first use (a read-only store of an older schema has no table yet). */
+  get #q(): ReturnType<typeof prepare> {
+    this.#prepared ??= prepare(this.#db, this.#k);
+    return this.#prepared;
   }
 
   /** {@inheritDoc @ergon/core!ScheduleLog.createSchedule} One IMMEDIATE transaction. */
