@@ -57,6 +57,10 @@ export interface FinalFields {
 export class Recorder {
   readonly #o: RecorderOptions;
   #nextSeq = 1;
+  /** Completed steps' records not sent yet ({@link defer}). */
+  #deferred: OperationRecord[] = [];
+  /** Deferred records sent and not yet confirmed. */
+  #sent: Promise<unknown> | undefined;
 
   constructor(options: RecorderOptions) {
     this.#o = options;
@@ -113,9 +117,91 @@ export class Recorder {
     return this.#o.codec.encode(value, what);
   }
 
+  /**
+   * Writes a completed step's `record` without waiting for it: the step's caller goes on, and
+   * the activation's next store call (a step starting, any other write) sends it first and waits
+   * until it is stored, so no later effect runs before it is durable. When the run ends, the
+   * runner takes it ({@link release}) and writes it in one batch with the finish or suspension:
+   * a one-step flow then costs one write for its step and its end. Left alone (the flow awaits
+   * something else), it goes on the next turn of the event loop.
+   */
+  defer(record: OperationRecord): void {
+    if (this.#o.ended()) return;
+    this.#deferred.push(record);
+    if (this.#deferred.length === 1)
+      setImmediate(() => {
+        if (!this.#o.ended() && this.#deferred.length > 0) void this.flush();
+      });
+  }
+
+  /** True when deferred records are not stored yet. */
+  get pending(): boolean {
+    return this.#deferred.length > 0 || this.#sent !== undefined;
+  }
+
+  /** Sends the deferred records and resolves once all are stored; a failure ends the activation. */
+  async flush(): Promise<void> {
+    try {
+      await this.#sendDeferred();
+    } catch (error) {
+      await this.#failed(error);
+    }
+  }
+
+  /**
+   * What the runner writes before the run's last write: the deferred records not sent yet, and
+   * the confirmation of those sent (which rejects with a store call's failure). The recorder
+   * keeps neither.
+   */
+  release(): { readonly records: OperationRecord[]; readonly sent: Promise<unknown> | undefined } {
+    const released = { records: this.#deferred, sent: this.#sent };
+    this.#deferred = [];
+    this.#sent = undefined;
+    return released;
+  }
+
+  #sendDeferred(): Promise<unknown> {
+    if (this.#deferred.length > 0) {
+      const { store, lease } = this.#o;
+      const writes = this.#deferred.map(async (record) => {
+        const written = await store.recordOperation({ flowId: record.flowId, token: lease.token, record });
+        if (written.cancelRequested) this.#o.onCancelRequested();
+        this.#check(record, written);
+      });
+      this.#deferred = [];
+      const all: Promise<unknown> = Promise.all(this.#sent ? [this.#sent, ...writes] : writes);
+      this.#sent = all;
+      all.then(
+        () => {
+          if (this.#sent === all) this.#sent = undefined;
+        },
+        () => {},
+      );
+    }
+    return this.#sent ?? Promise.resolve();
+  }
+
+  /**
+   * Checks the answer to a deferred record sent before the run's end. Another final record already at its position (a
+   * repeat of this write after a lost reply is the same record) means the flow went on with a
+   * result the store does not hold: the error ends the run, and the next replays the stored one.
+   */
+  #check(record: OperationRecord, written: RecordResult): void {
+    const kept = written.record;
+    if (
+      written.existed &&
+      (kept.status !== record.status || kept.result !== record.result || kept.key !== record.key)
+    ) {
+      throw new Error(
+        `flow ${record.flowId}: position ${record.position} already holds another final record; the next run replays it`,
+      );
+    }
+  }
+
   /** Writes `record`; resolves with the record now stored (an earlier final one wins). */
   async write(record: OperationRecord): Promise<OperationRecord> {
     if (this.#o.ended()) return never();
+    if (this.pending) await this.flush();
     let written: RecordResult;
     try {
       written = await this.#o.store.recordOperation({
@@ -133,6 +219,7 @@ export class Recorder {
   /** Any other store call of live work (read a child, create it); a failure ends the activation. */
   async call<T>(call: () => Promise<T>): Promise<T> {
     if (this.#o.ended()) return never();
+    if (this.pending) await this.flush();
     try {
       return await call();
     } catch (error) {
@@ -143,6 +230,7 @@ export class Recorder {
   /** Pops a buffered signal into the record at `slot`; undefined when none is buffered. */
   async consumeSignal(slot: Slot, name: string): Promise<OperationRecord | undefined> {
     const { store, lease, clock } = this.#o;
+    // this.call sends deferred records first.
     const consumed = await this.call(() =>
       store.consumeSignal({
         flowId: lease.flowId,

@@ -24,6 +24,8 @@ import { Activation } from './activation.js';
 import { cancelChildren } from './cancel.js';
 import { encodeError } from './encode-error.js';
 import { type ServedVersions, unservedVersion } from './versions.js';
+import { finishAfter, RecordRefusedError, suspendAfter } from './last-write.js';
+import type { Recorder } from './recorder.js';
 import {
   Attr,
   endSpan,
@@ -220,17 +222,17 @@ async function drive(
   };
 
   /** Records the outcome; `encoded` is a completed flow's result, when already encoded. */
-  const finish = async (outcome: RunOutcome, encoded?: string): Promise<RunOutcome> => {
+  const finish = async (outcome: RunOutcome, encoded?: string, recorder?: Recorder): Promise<RunOutcome> => {
     try {
       if (outcome.status === 'completed') {
-        await store.finishFlow({
+        await finishAfter(store, recorder, {
           ...lease,
           status: 'completed',
           result: encoded ?? codec.encode(outcome.result),
           now: clock.now(),
         });
       } else if (outcome.status === 'failed') {
-        await store.finishFlow({
+        await finishAfter(store, recorder, {
           ...lease,
           status: 'failed',
           error: encodeError(codec, outcome.error),
@@ -238,7 +240,7 @@ async function drive(
         });
       } else if (outcome.status === 'cancelled') {
         // The store keeps the reason given to client.cancel; this error stands in only when none was.
-        await store.finishFlow({
+        await finishAfter(store, recorder, {
           ...lease,
           status: 'cancelled',
           error: encodeError(codec, new FlowCancelledError(flow.id)),
@@ -248,6 +250,8 @@ async function drive(
       }
       return outcome;
     } catch (error) {
+      // A step record the finish waited on was refused: the run stopped on it, not on the finish.
+      if (error instanceof RecordRefusedError) return await abandon(error.cause);
       log.warn('could not record the flow outcome', { error: toError(error).message });
       return await abandon(error, true);
     }
@@ -277,7 +281,10 @@ async function drive(
       const history = fresh ? [] : await store.getHistory(flow.id);
       fresh = false;
       // A flow recorded under a version this worker does not serve goes back, with the reason.
-      const unserved = unservedVersion(flow, history, { served: options.versions, workerId: options.workerId });
+      const unserved = unservedVersion(flow, history, {
+        served: options.versions,
+        workerId: options.workerId,
+      });
       if (unserved) return await abandon(unserved);
       if (lost) return { status: 'abandoned', error: lost };
       if (stopped) return { status: 'abandoned', error: new Error('worker stopping') };
@@ -298,21 +305,22 @@ async function drive(
       const drained = outcome.kind === 'abandoned' ? undefined : activation.progressDrained();
       if (drained) await drained;
       progress = activation.storedProgress;
+      const { recorder } = activation;
       switch (outcome.kind) {
         case 'completed': {
           let encoded: string;
           try {
             encoded = codec.encode(outcome.value, `result of flow ${flow.id}`);
           } catch (error) {
-            return await finish({ status: 'failed', error: toError(error) });
+            return await finish({ status: 'failed', error: toError(error) }, undefined, recorder);
           }
-          return await finish({ status: 'completed', result: outcome.value }, encoded);
+          return await finish({ status: 'completed', result: outcome.value }, encoded, recorder);
         }
         case 'failed':
-          return await finish({ status: 'failed', error: toError(outcome.error) });
+          return await finish({ status: 'failed', error: toError(outcome.error) }, undefined, recorder);
         case 'fatal':
           log.error('flow failed fatally', { error: outcome.error.message });
-          return await finish({ status: 'failed', error: outcome.error });
+          return await finish({ status: 'failed', error: outcome.error }, undefined, recorder);
         case 'abandoned':
           // A failing store: steps still running saw their signal abort; give them a moment
           // before the flow is let go to another worker.
@@ -321,9 +329,13 @@ async function drive(
         case 'cancelled':
           // Ends as soon as the aborted attempts settle; one that ignores its signal gets a grace period.
           await settleOrTimeout(activation.attemptsSettled(), CANCEL_GRACE_MS);
-          return await finish({ status: 'cancelled' });
+          return await finish({ status: 'cancelled' }, undefined, recorder);
         case 'blocked': {
-          const suspended = await store.suspend({ ...lease, waits: outcome.waits, now: clock.now() });
+          const suspended = await suspendAfter(store, recorder, {
+            ...lease,
+            waits: outcome.waits,
+            now: clock.now(),
+          });
           if (suspended.outcome === 'suspended') return { status: 'suspended', waits: outcome.waits };
           if (suspended.outcome === 'cancelled') {
             await cancelChildren(store, codec, clock, flow.id);
@@ -334,7 +346,7 @@ async function drive(
       }
     }
   } catch (error) {
-    return await abandon(error);
+    return await abandon(error instanceof RecordRefusedError ? error.cause : error);
   } finally {
     clearInterval(heartbeat);
   }

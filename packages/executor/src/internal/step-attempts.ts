@@ -56,6 +56,8 @@ export async function runAttempts<R>(
     liveness.waitFor({ kind: 'timer', at: prior.wakeAt, position: slot.position });
     return never();
   }
+  // A step completed before this one is stored before this one's body runs (recorder.defer).
+  if (recorder.pending) await recorder.flush();
   const startedAt = prior?.startedAt ?? clock.now();
   const { tracing, metrics } = telemetry;
   const step = tracing
@@ -111,7 +113,8 @@ export async function runAttempts<R>(
         );
       }
       if (tracing || metrics) stepEnded(host, step.span, 'completed', startedAt);
-      await recorder.write(recorder.final(slot, kind, { result: encoded, attempts: attempt, startedAt }));
+      // Stored before the flow's next effect or with its end, not awaited here (recorder.defer).
+      recorder.defer(recorder.final(slot, kind, { result: encoded, attempts: attempt, startedAt }));
       return value as R;
     }
     const error = toError(failure);

@@ -4,13 +4,15 @@
  * whole and read back with `unnest`. Each row keeps its single statement's
  * checks: a record is written only under its flow's lease with no cancel
  * pending, share-locking the flow row (as `record_fenced`), and first write
- * wins; a finish is fenced and only for a flow without a parent (as
- * `finish_fast`). What it returns are the writes it made; the caller sends
- * the others down their single, slower paths.
+ * wins; a finish is fenced, only for a flow without a parent (as
+ * `finish_fast`), and only when each record of its flow in the statement
+ * passed its own check. What it returns are the writes it made; the caller
+ * sends the others down their single, slower paths.
  *
- * The caller keeps the records' flows apart from the finishes' flows and never
- * puts one position twice in a statement (see `batch.ts`): every sub-statement
- * sees the same snapshot, so one that depended on another's effect would not see it.
+ * Every sub-statement sees one snapshot, so the statement applies writes as if
+ * records came before finishes: the caller never puts a record after its
+ * flow's finish, one position twice, or two finishes of a flow in one
+ * statement (see `batch.ts`).
  *
  * @module
  */
@@ -66,6 +68,9 @@ export function batchQueries(b: Builder) {
               abandoned_runs = 0, last_error = null, finished_at = fw.now, updated_at = fw.now
             from fw
             where f.id = fw.id and f.fencing_token = fw.token and f.status = 'running' and f.parent_id is null
+              and not exists (
+                select 1 from rw where rw.flow_id = fw.id and not exists (
+                  select 1 from held where held.flow_id = rw.flow_id and held.position = rw.position))
             returning f.id)
           select 'r' as op, flow_id as id, position from ins
           union all

@@ -3,8 +3,9 @@
  * one statement (`batch-queries.ts`), one round trip and one commit instead of
  * a transaction of one statement each. The batch is cut into segments that
  * one statement can apply with the effect of applying them in order: a segment
- * never holds a finish of a flow it also records for, two writes at one
- * position, or two finishes of one flow; a suspension is a segment of its own
+ * never holds a record after its flow's finish, two writes at one position, or
+ * two finishes of one flow (a run's last record and its finish go together:
+ * the finish applies only when the record passed its check); a suspension is a segment of its own
  * (it reads signals and children, under its flow's lock). Each write the
  * statement could not make (a stale token, a pending cancel, a final record
  * already there, a child's finish that wakes its parent) then takes its single
@@ -42,7 +43,6 @@ interface Segment {
   readonly finishes: Indexed<FinishRequest>[];
   readonly positions: Set<string>;
   readonly finishing: Set<string>;
-  readonly recording: Set<string>;
 }
 
 const emptySegment = (): Segment => ({
@@ -50,7 +50,6 @@ const emptySegment = (): Segment => ({
   finishes: [],
   positions: new Set(),
   finishing: new Set(),
-  recording: new Set(),
 });
 
 /** Applies `writes` in order. `repeated`: the batch runs again after its connection was lost. */
@@ -77,10 +76,9 @@ export async function applyBatch(
       if (segment.finishing.has(flowId) || segment.positions.has(at)) await flush();
       segment.records.push({ index, request: write.request });
       segment.positions.add(at);
-      segment.recording.add(flowId);
     } else {
       const { flowId } = write.request;
-      if (segment.finishing.has(flowId) || segment.recording.has(flowId)) await flush();
+      if (segment.finishing.has(flowId)) await flush();
       segment.finishes.push({ index, request: write.request });
       segment.finishing.add(flowId);
     }

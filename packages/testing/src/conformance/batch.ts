@@ -103,6 +103,31 @@ export function batchCases(ctx: SuiteContext): void {
       expect(woken?.flow.id).toBe(parent.flow.id);
     });
 
+    it("takes a run's last record and its finish together: both apply, under a pending cancel too, or both are refused", async (t) => {
+      if (!ctx.store.inner.applyWrites) return t.skip('the store takes no batches: single calls only');
+      const a = await createAndClaim(ctx.store);
+      const b = await createAndClaim(ctx.store);
+      const c = await createAndClaim(ctx.store);
+      await ctx.store.requestCancel({ flowId: b.flow.id, error: '"stop"', now: T0 + 1 });
+      const end = (flow: { flow: { id: string }; token: number }, token = flow.token): BatchWrite[] => [
+        record({ flowId: flow.flow.id, token, record: op(flow.flow.id, 0) }),
+        finish({ flowId: flow.flow.id, token, status: 'completed', result: '[1]', now: T0 + 5 }),
+      ];
+      const outcomes = await apply([...end(a), ...end(b), ...end(c, c.token + 1)]);
+      expect(outcomes[0]).toMatchObject({ ok: true, value: { existed: false, cancelRequested: false } });
+      expect(outcomes[1]).toEqual({ ok: true, value: undefined });
+      expect(outcomes[2]).toMatchObject({ ok: true, value: { existed: false, cancelRequested: true } });
+      expect(outcomes[3]).toEqual({ ok: true, value: undefined });
+      expect(outcomes[4]).toMatchObject({ ok: false, error: { code: 'LEASE_LOST' } });
+      expect(outcomes[5]).toMatchObject({ ok: false, error: { code: 'LEASE_LOST' } });
+      for (const done of [a, b]) {
+        expect(await ctx.store.getFlow(done.flow.id)).toMatchObject({ status: 'completed', result: '[1]' });
+        expect(await ctx.store.getHistory(done.flow.id)).toHaveLength(1);
+      }
+      expect(await ctx.store.getFlow(c.flow.id)).toMatchObject({ status: 'running' });
+      expect(await ctx.store.getHistory(c.flow.id)).toEqual([]);
+    });
+
     it('through the runtime wrapper, concurrent writes each settle with their own outcome', async () => {
       const claimed = await Promise.all(Array.from({ length: 20 }, () => createAndClaim(ctx.store)));
       const settled = await Promise.allSettled(

@@ -16,10 +16,13 @@
  */
 import type { ImportFlowRequest, ImportFlowResult } from '../import-flow.js';
 import { importChecked } from './import-flow.js';
-import { ErgonError, ErrorCode } from '../../errors.js';
+import { ErgonError, ErrorCode, InvalidArgumentError } from '../../errors.js';
 import { type Logger, noopLogger } from '../../logger.js';
+import { applyEach, applyWrite } from '../batch.js';
 import { StoreUnavailableError } from '../errors.js';
 import {
+  type BatchOutcome,
+  type BatchWrite,
   type CancelRequest,
   type ClaimedFlow,
   type ClaimRequest,
@@ -29,6 +32,7 @@ import {
   type FinishRequest,
   type FlowPage,
   type FlowQuery,
+  MAX_BATCH_WRITES,
   MAX_CLAIM_LIMIT,
   type NewFlow,
   type ProgressRequest,
@@ -328,6 +332,39 @@ export class RuntimeExecutionLog {
       checkFinish(request);
       if (this.#batcher) return this.#batcher.submit({ op: 'finish', request }) as Promise<void>;
       return this.inner.finishFlow(request);
+    });
+  }
+
+  /**
+   * Writes of one flow that must apply in this order (a run's last records, then its finish or
+   * suspension): one batch when the store takes batches, never split or passed by another batch
+   * in flight; one call after the other otherwise, stopping at the first that fails (the rest
+   * fail with its error, unsent). Each write settles with its own outcome, as in
+   * {@link ExecutionLog.applyWrites}; in a batch, writes of one lease stand or fall together when
+   * the lease is lost, and a write refused for another cause (damaged data) fails alone.
+   * At most {@link MAX_BATCH_WRITES} writes.
+   */
+  writeInOrder(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
+    return this.#call('write in order', undefined, () => {
+      if (!Array.isArray(writes) || writes.length > MAX_BATCH_WRITES)
+        throw new InvalidArgumentError(`writeInOrder takes a list of at most ${MAX_BATCH_WRITES} writes`);
+      for (const write of writes) {
+        if (write.op === 'record') checkRecordRequest(write.request);
+        else if (write.op === 'suspend') checkSuspend(write.request);
+        else if (write.op === 'finish') checkFinish(write.request);
+        else throw new InvalidArgumentError(`unknown write op '${String((write as BatchWrite).op)}'`);
+      }
+      if (this.#batcher) return this.#batcher.submitInOrder(writes);
+      let failed: BatchOutcome | undefined;
+      return applyEach(writes, async (write) => {
+        if (failed && !failed.ok) throw failed.error;
+        try {
+          return await applyWrite(this.inner, write);
+        } catch (error) {
+          failed = { ok: false, error };
+          throw error;
+        }
+      });
     });
   }
 

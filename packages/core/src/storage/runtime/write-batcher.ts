@@ -22,6 +22,8 @@ interface Pending {
   readonly write: BatchWrite;
   readonly resolve: (value: BatchValue) => void;
   readonly reject: (error: unknown) => void;
+  /** Writes of one group ({@link WriteBatcher.submitInOrder}) share a number, never 0, and one batch. */
+  readonly group: number;
 }
 
 /** Coalesces the writes of one store. */
@@ -30,6 +32,7 @@ export class WriteBatcher {
   #queue: Pending[] = [];
   #inFlight = 0;
   #scheduled = false;
+  #groups = 0;
 
   constructor(store: ExecutionLog & Required<Pick<ExecutionLog, 'applyWrites'>>) {
     this.#store = store;
@@ -38,9 +41,30 @@ export class WriteBatcher {
   /** Queues `write`; settles as its single call would. */
   submit(write: BatchWrite): Promise<BatchValue> {
     return new Promise<BatchValue>((resolve, reject) => {
-      this.#queue.push({ write, resolve, reject });
+      this.#queue.push({ write, resolve, reject, group: 0 });
       this.#schedule();
     });
+  }
+
+  /**
+   * Queues `writes` (at most {@link MAX_BATCH_WRITES}) to go in one batch, in this order, so
+   * they apply in order whatever other batches are in flight. Each settles with its own outcome.
+   */
+  submitInOrder(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
+    const group = ++this.#groups;
+    const settled = writes.map(
+      (write) =>
+        new Promise<BatchOutcome>((resolve) => {
+          this.#queue.push({
+            write,
+            resolve: (value) => resolve({ ok: true, value }),
+            reject: (error) => resolve({ ok: false, error }),
+            group,
+          });
+        }),
+    );
+    this.#schedule();
+    return Promise.all(settled);
   }
 
   /** Sends what waits at the end of this turn, unless the batches in flight are enough. */
@@ -55,15 +79,23 @@ export class WriteBatcher {
 
   #flush(): void {
     while (this.#inFlight < MAX_IN_FLIGHT && this.#queue.length > 0) {
-      const batch =
-        this.#queue.length <= MAX_BATCH_WRITES ? this.#queue : this.#queue.slice(0, MAX_BATCH_WRITES);
-      this.#queue = batch === this.#queue ? [] : this.#queue.slice(MAX_BATCH_WRITES);
+      const size = this.#queue.length <= MAX_BATCH_WRITES ? this.#queue.length : this.#cut();
+      const batch = size === this.#queue.length ? this.#queue : this.#queue.slice(0, size);
+      this.#queue = batch === this.#queue ? [] : this.#queue.slice(size);
       this.#inFlight++;
       this.#send(batch).finally(() => {
         this.#inFlight--;
         this.#schedule();
       });
     }
+  }
+
+  /** Where a full batch ends: at most {@link MAX_BATCH_WRITES} writes, never inside a group. */
+  #cut(): number {
+    let size = MAX_BATCH_WRITES;
+    const group = this.#queue[size]?.group ?? 0;
+    if (group !== 0) while (size > 0 && this.#queue[size - 1]?.group === group) size--;
+    return size > 0 ? size : MAX_BATCH_WRITES;
   }
 
   async #send(batch: readonly Pending[]): Promise<void> {

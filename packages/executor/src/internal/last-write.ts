@@ -1,0 +1,79 @@
+/**
+ * A run's last write (its finish or its suspension) goes with the step records
+ * its recorder deferred, in order, in one batch (`writeInOrder`): a one-step
+ * flow's step and end then cost the store one write, and on a store that
+ * answers batches out of order (PostgreSQL's pool) the end never lands before
+ * the records it follows.
+ *
+ * @module
+ */
+import type {
+  BatchWrite,
+  FinishRequest,
+  RuntimeExecutionLog,
+  SuspendRequest,
+  SuspendResult,
+} from '@ergon/core';
+import type { Recorder } from './recorder.js';
+
+/**
+ * A deferred record was refused, so the run's last write was not made: the run stopped on the
+ * record's failure (`cause`), as it would have had the record been written on its own.
+ */
+export class RecordRefusedError extends Error {
+  constructor(override readonly cause: unknown) {
+    super("a step record before the run's last write was refused", { cause });
+    this.name = 'RecordRefusedError';
+  }
+}
+
+/** Finishes the flow after the records `recorder` deferred. */
+export async function finishAfter(
+  store: RuntimeExecutionLog,
+  recorder: Recorder | undefined,
+  request: FinishRequest,
+): Promise<void> {
+  await lastWrite(store, recorder, { op: 'finish', request });
+}
+
+/** Suspends the flow after the records `recorder` deferred. */
+export async function suspendAfter(
+  store: RuntimeExecutionLog,
+  recorder: Recorder | undefined,
+  request: SuspendRequest,
+): Promise<SuspendResult> {
+  return (await lastWrite(store, recorder, { op: 'suspend', request })) as SuspendResult;
+}
+
+/**
+ * Writes `last` after the deferred records: those already sent are awaited, the others go in
+ * one batch with it. Throws what `last` is refused with, or a {@link RecordRefusedError} when a
+ * record before it was refused first. When `last` went through, the records' outcomes need no
+ * look: with one token they stand or fall with it, and a record kept from before under this
+ * token is this run's own.
+ */
+async function lastWrite(
+  store: RuntimeExecutionLog,
+  recorder: Recorder | undefined,
+  last: BatchWrite,
+): Promise<unknown> {
+  const { records, sent } = recorder ? recorder.release() : { records: [], sent: undefined };
+  if (sent) await sent;
+  if (records.length === 0) {
+    return last.op === 'finish'
+      ? store.finishFlow(last.request)
+      : store.suspend(last.request as SuspendRequest);
+  }
+  const { flowId, token } = last.request;
+  const outcomes = await store.writeInOrder([
+    ...records.map((record): BatchWrite => ({ op: 'record', request: { flowId, token, record } })),
+    last,
+  ]);
+  const final = outcomes[records.length];
+  if (!final) throw new Error(`writeInOrder answered ${outcomes.length} of ${records.length + 1} writes`);
+  if (final.ok) return final.value;
+  const refused = outcomes.findIndex((outcome) => !outcome.ok);
+  const first = outcomes[refused];
+  if (refused < records.length && first && !first.ok) throw new RecordRefusedError(first.error);
+  throw final.error;
+}
