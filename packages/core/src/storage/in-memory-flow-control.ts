@@ -173,7 +173,7 @@ export class MemoryFlowControl {
     const rate = this.#limits.get(flow.queue)?.rate;
     if (rate) {
       const log = this.#starts.get(flow.queue) ?? [];
-      log.push(now);
+      log.push(Math.max(now, log.at(-1) ?? now));
       this.#starts.set(flow.queue, log);
     }
     const fair = this.#fairState(flow.queue);
@@ -201,13 +201,16 @@ export class MemoryFlowControl {
     }
   }
 
-  /** Starts in `(now - periodMs, now]`, dropping older ones from the log. */
+  /**
+   * Starts in the window ending at the effective time (`now`, or the newest start if a claim with
+   * a later clock came first), dropping older ones from the log (see `queues.ts`).
+   */
   #recent(queue: string, now: number, limits: QueueLimits): number {
     const log = this.#starts.get(queue);
     if (!log || !limits.rate) return 0;
-    const from = now - limits.rate.periodMs;
+    const from = Math.max(now, log.at(-1) ?? now) - limits.rate.periodMs;
     while (log.length > 0 && (log[0] as number) <= from) log.shift();
-    return log.filter((at) => at <= now).length;
+    return log.length;
   }
 
   #fairState(queue: string): FairState {

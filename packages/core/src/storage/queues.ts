@@ -10,9 +10,11 @@
  *   (or at once, when the registry declares it dead): no counter drifts.
  * - **Queue concurrency**: a claim never leaves more than `concurrency` flows of
  *   the queue running.
- * - **Rate**: every claim of a flow of the queue is a start; a claim at `now` is
- *   refused while `rate.limit` starts happened in `(now - periodMs, now]`
- *   (a sliding-window log), so no window of `periodMs` ever holds more.
+ * - **Rate**: every claim of a flow of the queue is a start, logged at its effective
+ *   time `t = max(now, newest start logged)`; a claim is refused while `rate.limit`
+ *   starts are logged after `t - periodMs` (a sliding-window log). Logged times never go
+ *   back, so no window of `periodMs` ever holds more, even when callers' clocks differ a
+ *   little or their requests arrive out of order.
  * - **Key concurrency**: a flow with a `concurrencyKey` is not claimed while
  *   `concurrencyLimit` (the flow's own, else the queue's `keyConcurrency`) flows
  *   of the same queue and key run.

@@ -141,10 +141,16 @@ export function prepareFlowControlQueries(b: Builder) {
           where f.id = any(${param('ids')}::text[])
           returning f.*`,
     ),
+    // A start's effective time: its own, or the newest logged if that is later (logged times never go back).
+    fcEffective: raw<{ at: number }>(
+      'fc_effective',
+      sql`select greatest(${num('now')}::bigint, max(at)) as at from ${t('queue_starts')}
+          where queue = ${str('queue')}::text`,
+    ),
     fcStarts: raw<{ n: number }>(
       'fc_starts',
       sql`select count(*)::int as n from ${t('queue_starts')}
-          where queue = ${str('queue')}::text and at > ${num('from')}::bigint and at <= ${num('now')}::bigint`,
+          where queue = ${str('queue')}::text and at > ${num('from')}::bigint`,
     ),
     fcPruneStarts: raw(
       'fc_prune_starts',
@@ -200,7 +206,9 @@ export async function getQueueState({ db, q }: Context, request: QueueStateReque
   const [running] = await rows(db.pool, q.fcRunning, { queue, now });
   const [keyed] = key === undefined ? [] : await rows(db.pool, q.fcOneKeyRunning, { queue, key, now });
   const rate = limits?.rate;
-  const [starts] = rate ? await rows(db.pool, q.fcStarts, { queue, from: now - rate.periodMs, now }) : [];
+  const [at] = rate ? await rows(db.pool, q.fcEffective, { queue, now }) : [];
+  const from = (at?.at ?? now) - (rate?.periodMs ?? 0);
+  const [starts] = rate ? await rows(db.pool, q.fcStarts, { queue, from }) : [];
   return { limits, running: running?.n ?? 0, keyRunning: keyed?.n ?? 0, recentStarts: starts?.n ?? 0 };
 }
 
@@ -316,10 +324,12 @@ export async function claimControlled(
       slots = Math.min(slots, limits.concurrency - (running?.n ?? 0));
     }
     const rate = limits?.rate;
+    let startAt = now;
     if (rate) {
-      const from = now - rate.periodMs;
+      startAt = (await rows(tx, q.fcEffective, { queue, now }))[0]?.at ?? now;
+      const from = startAt - rate.periodMs;
       await rows(tx, q.fcPruneStarts, { queue, from });
-      const [starts] = await rows(tx, q.fcStarts, { queue, from, now });
+      const [starts] = await rows(tx, q.fcStarts, { queue, from });
       slots = Math.min(slots, rate.limit - (starts?.n ?? 0));
     }
     if (slots <= 0) return [];
@@ -352,7 +362,7 @@ export async function claimControlled(
       expiresAt: now + request.leaseMs,
       now,
     });
-    if (rate) await rows(tx, q.fcAddStarts, { queue, now, count: claimed.length });
+    if (rate) await rows(tx, q.fcAddStarts, { queue, now: startAt, count: claimed.length });
     if (virtual > 0) await rows(tx, q.fcAdvance, { queue, tag: virtual });
     const order = new Map(ids.map((id, i) => [id, i]));
     claimed.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));

@@ -39,6 +39,7 @@ for _, id in ipairs(redis.call('SMEMBERS', run)) do
 end
 local starts = 0
 if limits and limits['rate'] then
-  starts = redis.call('ZCOUNT', queuePart('qst', queue), '(' .. (now - limits['rate']['periodMs']), now)
+  local from = startTime(queue, now) - limits['rate']['periodMs']
+  starts = redis.call('ZCOUNT', queuePart('qst', queue), '(' .. string.format('%.0f', from), '+inf')
 end
 return { limitsJson or false, running, keyRunning, starts }

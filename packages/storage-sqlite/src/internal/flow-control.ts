@@ -167,9 +167,13 @@ export function prepareFlowControlQueries(db: Database.Database, k: Kysely<Schem
       () => sql`select id, queue, type, priority, fair_tag, run_at, concurrency_key, concurrency_limit from flows
                 where id = ${str('id')} and wake_at <= ${num('now')}`,
     ),
+    // A start's effective time: its own, or the newest logged if that is later (logged times never go back).
+    fcEffective: p<{ at: number }>(
+      () => sql`select max(${num('now')}, coalesce(max(at), ${num('now')})) as at from queue_starts
+                where queue = ${str('queue')}`,
+    ),
     fcStarts: p<{ n: number }>(
-      () => sql`select count(*) as n from queue_starts
-                where queue = ${str('queue')} and at > ${num('from')} and at <= ${num('now')}`,
+      () => sql`select count(*) as n from queue_starts where queue = ${str('queue')} and at > ${num('from')}`,
     ),
     fcPruneStarts: p(
       () => sql`delete from queue_starts where queue = ${str('queue')} and at <= ${num('from')}`,
@@ -220,7 +224,8 @@ export function getQueueState(ctx: TxContext, request: QueueStateRequest): Queue
   const running = ctx.q.fcRunning.get({ queue, now })?.n ?? 0;
   const keyRunning = key === undefined ? 0 : (ctx.q.fcOneKeyRunning.get({ queue, key, now })?.n ?? 0);
   const rate = limits?.rate;
-  const recentStarts = rate ? (ctx.q.fcStarts.get({ queue, from: now - rate.periodMs, now })?.n ?? 0) : 0;
+  const at = rate ? (ctx.q.fcEffective.get({ queue, now })?.at ?? now) : now;
+  const recentStarts = rate ? (ctx.q.fcStarts.get({ queue, from: at - rate.periodMs })?.n ?? 0) : 0;
   return { limits, running, keyRunning, recentStarts };
 }
 
@@ -317,10 +322,11 @@ export function claimControlled(
     slots = Math.min(slots, limits.concurrency - (q.fcRunning.get({ queue, now })?.n ?? 0));
   }
   const rate = limits?.rate;
+  const startAt = rate ? (q.fcEffective.get({ queue, now })?.at ?? now) : now;
   if (rate) {
-    const from = now - rate.periodMs;
+    const from = startAt - rate.periodMs;
     q.fcPruneStarts.run({ queue, from });
-    slots = Math.min(slots, rate.limit - (q.fcStarts.get({ queue, from, now })?.n ?? 0));
+    slots = Math.min(slots, rate.limit - (q.fcStarts.get({ queue, from })?.n ?? 0));
   }
   if (slots <= 0) return [];
   const keyRunning = new Map(q.fcKeyRunning.all({ queue, now }).map((r) => [r.key, r.n]));
@@ -354,7 +360,7 @@ export function claimControlled(
     });
     if (!row) continue;
     claimed.push({ flow: toFlowRecord(row), token: row.fencing_token });
-    if (rate) q.fcAddStart.run({ queue, now });
+    if (rate) q.fcAddStart.run({ queue, now: startAt });
     virtual = Math.max(virtual, candidate.fair_tag ?? 0);
   }
   if (virtual > 0) q.fcAdvance.run({ queue, tag: virtual });

@@ -17,6 +17,12 @@ local function queuePart(kind, queue)
   return P .. kind .. ':' .. #queue .. ':' .. queue
 end
 
+-- A start's effective time: `now`, or the newest start logged if later (logged times never go back).
+local function startTime(queue, now)
+  local newest = redis.call('ZRANGE', queuePart('qst', queue), -1, -1, 'WITHSCORES')[2]
+  return math.max(now, tonumber(newest or now))
+end
+
 local function flowKeyKey(kind, key)
   return P .. 'fkey:' .. kind .. ':' .. #key .. ':' .. key
 end
@@ -52,9 +58,9 @@ local function controlSlots(queue, limits, want, now)
   end
   if limits and limits['rate'] then
     local st = queuePart('qst', queue)
-    local from = now - limits['rate']['periodMs']
-    redis.call('ZREMRANGEBYSCORE', st, '-inf', from)
-    slots = math.min(slots, limits['rate']['limit'] - redis.call('ZCOUNT', st, '(' .. from, now))
+    local from = startTime(queue, now) - limits['rate']['periodMs']
+    redis.call('ZREMRANGEBYSCORE', st, '-inf', string.format('%.0f', from))
+    slots = math.min(slots, limits['rate']['limit'] - redis.call('ZCARD', st))
   end
   return slots, keyRunning
 end
@@ -83,7 +89,8 @@ local function controlStarted(queue, limits, id, fkey, now)
   redis.call('SADD', queuePart('qrun', queue), id)
   if limits and limits['rate'] then
     local token = redis.call('HGET', fkey, 'token') or '0'
-    redis.call('ZADD', queuePart('qst', queue), now, now .. ':' .. id .. ':' .. token)
+    local at = string.format('%.0f', startTime(queue, now))
+    redis.call('ZADD', queuePart('qst', queue), at, at .. ':' .. id .. ':' .. token)
   end
   local tag = tonumber(redis.call('HGET', fkey, 'tag') or 0)
   local cfg = queuePart('qcfg', queue)
