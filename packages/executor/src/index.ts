@@ -90,10 +90,10 @@ export {
   ScheduleExistsError,
   ScheduleNotFoundError,
 } from './schedules/errors.js';
+export type { ScheduleInfo } from './schedules/info.js';
 export {
   type CreateScheduleOptions,
   type ListSchedulesOptions,
-  type ScheduleInfo,
   Schedules,
   type UpdateScheduleOptions,
 } from './schedules/schedules.js';

@@ -10,7 +10,6 @@ import {
   type Clock,
   type Codec,
   InvalidArgumentError,
-  isScheduleCatchup,
   type RuntimeExecutionLog,
   type ScheduleCatchup,
   type ScheduleOverlap,
@@ -21,7 +20,9 @@ import { toFlowDefinition } from '../decorators.js';
 import { type FlowDefinition, validateName } from '../definitions.js';
 import { compileCron } from './cron.js';
 import { InvalidScheduleError, ScheduleExistsError, ScheduleNotFoundError } from './errors.js';
+import { checkDefinition, sameDefinition, validateQueue } from './definition.js';
 import { stateOf } from './firing.js';
+import { type ScheduleInfo, toScheduleInfo } from './info.js';
 import { schedulesChanged } from './notify.js';
 
 /** Options of {@link Schedules.create}. */
@@ -69,44 +70,6 @@ export interface UpdateScheduleOptions {
   readonly priority?: number;
 }
 
-/** A schedule as a caller sees it. */
-export interface ScheduleInfo {
-  /** The schedule's id. */
-  readonly id: string;
-  /** The flow type each tick starts. */
-  readonly flowType: string;
-  /** Queue of the started flows. */
-  readonly queue: string;
-  /** The cron expression. */
-  readonly cron: string;
-  /** Its time zone. */
-  readonly timezone: string;
-  /** Input of the started flows, decoded. */
-  readonly input: unknown;
-  /** Priority of the started flows. */
-  readonly priority: number;
-  /** The overlap policy. */
-  readonly overlap: ScheduleOverlap;
-  /** The catch-up policy. */
-  readonly catchup: ScheduleCatchup;
-  /** Paused: nothing starts until resumed. */
-  readonly paused: boolean;
-  /** The next tick not yet handled; undefined when paused or when it fires no more. */
-  readonly nextRunAt: Date | undefined;
-  /** The next fire times from the cursor on (up to 5); empty when paused. */
-  readonly upcoming: readonly Date[];
-  /** The flow of the last started tick. */
-  readonly lastFlowId: string | undefined;
-  /** A tick waiting (`buffer-one`) for the last flow to finish. */
-  readonly bufferedAt: Date | undefined;
-  /** Bumped by every change. */
-  readonly revision: number;
-  /** When it was created. */
-  readonly createdAt: Date;
-  /** When it last changed. */
-  readonly updatedAt: Date;
-}
-
 /** Options of {@link Schedules.list}. */
 export interface ListSchedulesOptions {
   /** Only schedules of this flow type. */
@@ -117,7 +80,6 @@ export interface ListSchedulesOptions {
   readonly cursor?: string;
 }
 
-const OVERLAPS: readonly ScheduleOverlap[] = ['skip', 'buffer-one', 'allow'];
 /** Compare-and-set attempts of one change before giving up (others kept changing it). */
 const MAX_ATTEMPTS = 20;
 
@@ -148,7 +110,7 @@ export class Schedules {
     const id = options.id;
     const now = this.#clock.now();
     const { type, queue, input } = await this.#flowOf(id, options);
-    const definition = this.#definition(id, {
+    const definition = checkDefinition(id, {
       type,
       queue,
       cron: options.cron,
@@ -172,12 +134,12 @@ export class Schedules {
     const { schedule, created } = await this.#store.schedules.createSchedule({ id, state, now });
     if (!created && !sameDefinition(schedule, state)) throw new ScheduleExistsError(id);
     schedulesChanged(this.#store);
-    return this.#info(schedule);
+    return toScheduleInfo(this.#codec, schedule);
   }
 
   /** The schedule. @throws ScheduleNotFoundError. */
   async get(id: string): Promise<ScheduleInfo> {
-    return this.#info(await this.#read(id));
+    return toScheduleInfo(this.#codec, await this.#read(id));
   }
 
   /** Schedules in id order, with their next fire times, paged by `cursor`. */
@@ -196,7 +158,7 @@ export class Schedules {
     });
     const shown = page.slice(0, limit);
     return {
-      schedules: shown.map((s) => this.#info(s)),
+      schedules: shown.map((s) => toScheduleInfo(this.#codec, s)),
       nextCursor: page.length > limit ? shown[shown.length - 1]?.id : undefined,
     };
   }
@@ -228,7 +190,7 @@ export class Schedules {
     const input =
       'input' in changes ? this.#codec.encode(changes.input, `input of schedule ${id}`) : undefined;
     return this.#change(id, (s, now) => {
-      const definition = this.#definition(id, {
+      const definition = checkDefinition(id, {
         type: s.type,
         queue: changes.queue === undefined ? s.queue : validateQueue(id, changes.queue),
         cron: changes.cron ?? s.cron,
@@ -264,7 +226,7 @@ export class Schedules {
       const current = await this.#read(id);
       const now = this.#clock.now();
       const changed = change(current, now);
-      if (!changed) return this.#info(current);
+      if (!changed) return toScheduleInfo(this.#codec, current);
       const updated = await this.#store.schedules.updateSchedule({
         id,
         revision: current.revision,
@@ -273,7 +235,7 @@ export class Schedules {
       });
       if (updated) {
         schedulesChanged(this.#store);
-        return this.#info(updated);
+        return toScheduleInfo(this.#codec, updated);
       }
     }
     throw new InvalidArgumentError(
@@ -314,81 +276,4 @@ export class Schedules {
         'definition to schedule a type before its workers start',
     );
   }
-
-  /** Checks the policies of a definition. */
-  #definition(
-    id: string,
-    d: Omit<ScheduleState, 'paused' | 'nextAt' | 'lastFlowId' | 'bufferedAt'>,
-  ): Omit<ScheduleState, 'paused' | 'nextAt' | 'lastFlowId' | 'bufferedAt'> {
-    if (!OVERLAPS.includes(d.overlap)) {
-      throw new InvalidScheduleError(
-        id,
-        'overlap',
-        `overlap must be 'skip', 'buffer-one' or 'allow' (got ${JSON.stringify(d.overlap)})`,
-      );
-    }
-    if (!isScheduleCatchup(d.catchup)) {
-      throw new InvalidScheduleError(
-        id,
-        'catchup',
-        `catchup must be 'none', 'latest' or a whole number ≥ 1 of missed ticks (got ${JSON.stringify(d.catchup)})`,
-      );
-    }
-    if (!Number.isSafeInteger(d.priority)) {
-      throw new InvalidScheduleError(
-        id,
-        'priority',
-        `priority must be an integer (got ${String(d.priority)})`,
-      );
-    }
-    return d;
-  }
-
-  #info(s: ScheduleRecord): ScheduleInfo {
-    const upcoming =
-      s.paused || s.nextAt === undefined
-        ? []
-        : [s.nextAt, ...compileCron(s.id, s.cron, s.timezone, s.nextAt - 1).upcoming(s.nextAt, 4)];
-    return {
-      id: s.id,
-      flowType: s.type,
-      queue: s.queue,
-      cron: s.cron,
-      timezone: s.timezone,
-      input: this.#codec.decode(s.input),
-      priority: s.priority,
-      overlap: s.overlap,
-      catchup: s.catchup,
-      paused: s.paused,
-      nextRunAt: s.paused || s.nextAt === undefined ? undefined : new Date(s.nextAt),
-      upcoming: upcoming.map((t) => new Date(t)),
-      lastFlowId: s.lastFlowId,
-      bufferedAt: s.bufferedAt === undefined ? undefined : new Date(s.bufferedAt),
-      revision: s.revision,
-      createdAt: new Date(s.createdAt),
-      updatedAt: new Date(s.updatedAt),
-    };
-  }
-}
-
-function validateQueue(id: string, queue: string): string {
-  try {
-    return validateName(queue, 'queue name');
-  } catch (error) {
-    throw new InvalidScheduleError(id, 'queue', (error as Error).message, error);
-  }
-}
-
-/** True when the stored schedule has the definition of `state`. */
-function sameDefinition(s: ScheduleRecord, state: ScheduleState): boolean {
-  return (
-    s.type === state.type &&
-    s.queue === state.queue &&
-    s.cron === state.cron &&
-    s.timezone === state.timezone &&
-    s.input === state.input &&
-    s.priority === state.priority &&
-    s.overlap === state.overlap &&
-    s.catchup === state.catchup
-  );
 }
