@@ -132,7 +132,7 @@ export function prepareFlowControlQueries(b: Builder) {
             and wake_at <= ${num('now')}::bigint
             and (${str('id')}::text is null or id = ${str('id')}::text)
           order by priority desc, fair_tag nulls first, run_at, id
-          limit ${num('limit')}::int
+          limit ${num('limit')}::int offset ${num('offset')}::int
           for update skip locked`,
     ),
     fcClaim: raw<FlowRow>(
@@ -334,26 +334,37 @@ export async function claimControlled(
     }
     if (slots <= 0) return [];
     const keyRunning = new Map((await rows(tx, q.fcKeyRunning, { queue, now })).map((r) => [r.key, r.n]));
-    const candidates = await rows(tx, q.fcCandidates, {
-      queue,
-      types: request.types,
-      now,
-      id: request.flowId,
-      limit: request.limit + FAIR_SCAN,
-    });
     const ids: string[] = [];
     let virtual = 0;
-    for (const candidate of candidates) {
-      if (ids.length >= slots) break;
-      const key = candidate.concurrency_key;
-      if (key !== null) {
-        const max = candidate.concurrency_limit ?? limits?.keyConcurrency;
-        const count = keyRunning.get(key) ?? 0;
-        if (max !== undefined && count >= max) continue;
-        keyRunning.set(key, count + 1);
+    // Candidates in pages that grow (locked as read), so a claim locks about what it takes
+    // unless keys are full.
+    const scan = request.limit + FAIR_SCAN;
+    let page = Math.min(scan, Math.max(16, request.limit * 2));
+    let offset = 0;
+    while (ids.length < slots && offset < scan) {
+      const candidates = await rows(tx, q.fcCandidates, {
+        queue,
+        types: request.types,
+        now,
+        id: request.flowId,
+        limit: page,
+        offset,
+      });
+      for (const candidate of candidates) {
+        if (ids.length >= slots) break;
+        const key = candidate.concurrency_key;
+        if (key !== null) {
+          const max = candidate.concurrency_limit ?? limits?.keyConcurrency;
+          const count = keyRunning.get(key) ?? 0;
+          if (max !== undefined && count >= max) continue;
+          keyRunning.set(key, count + 1);
+        }
+        ids.push(candidate.id);
+        virtual = Math.max(virtual, candidate.fair_tag ?? 0);
       }
-      ids.push(candidate.id);
-      virtual = Math.max(virtual, candidate.fair_tag ?? 0);
+      if (candidates.length < page) break;
+      offset += page;
+      page = Math.min(page * 2, scan - offset);
     }
     if (ids.length === 0) return [];
     const claimed = await rows(tx, q.fcClaim, {

@@ -161,7 +161,7 @@ export function prepareFlowControlQueries(db: Database.Database, k: Kysely<Schem
       () => sql`select id, priority, fair_tag, run_at, concurrency_key, concurrency_limit
                 from flows indexed by flows_fair
                 where queue = ${str('queue')} and type = ${str('type')} and wake_at <= ${num('now')}
-                order by priority desc, fair_tag, run_at, id limit ${num('limit')}`,
+                order by priority desc, fair_tag, run_at, id limit ${num('limit')} offset ${num('offset')}`,
     ),
     fcCandidate: p<FairCandidate & { queue: string; type: string }>(
       () => sql`select id, queue, type, priority, fair_tag, run_at, concurrency_key, concurrency_limit from flows
@@ -330,38 +330,52 @@ export function claimControlled(
   }
   if (slots <= 0) return [];
   const keyRunning = new Map(q.fcKeyRunning.all({ queue, now }).map((r) => [r.key, r.n]));
-  const scan = request.limit + FAIR_SCAN;
-  let candidates: FairCandidate[] = [];
-  if (request.flowId !== undefined) {
-    const one = q.fcCandidate.get({ id: request.flowId, now });
-    if (one && one.queue === queue && request.types.includes(one.type)) candidates = [one];
-  } else {
-    for (const type of request.types) {
-      candidates = candidates.concat(q.fcCandidates.all({ queue, type, now, limit: scan }));
-    }
-  }
-  if (request.types.length > 1) candidates.sort(fairOrder);
   const claimed: ClaimedFlow[] = [];
   let virtual = 0;
-  for (const candidate of candidates.slice(0, scan)) {
-    if (claimed.length >= slots) break;
-    const key = candidate.concurrency_key;
-    if (key !== null) {
-      const max = candidate.concurrency_limit ?? limits?.keyConcurrency;
-      const count = keyRunning.get(key) ?? 0;
-      if (max !== undefined && count >= max) continue;
-      keyRunning.set(key, count + 1);
+  // Candidates in pages that grow, so a claim reads about what it takes unless keys are full.
+  const scan = request.limit + FAIR_SCAN;
+  let page = Math.min(scan, Math.max(16, request.limit * 2));
+  let offset = 0;
+  while (claimed.length < slots && offset < scan) {
+    let candidates: FairCandidate[] = [];
+    let more = false;
+    if (request.flowId !== undefined) {
+      const one = q.fcCandidate.get({ id: request.flowId, now });
+      if (one && one.queue === queue && request.types.includes(one.type)) candidates = [one];
+    } else {
+      for (const type of request.types) {
+        const rows = q.fcCandidates.all({ queue, type, now, limit: page, offset });
+        more ||= rows.length === page;
+        candidates = candidates.concat(rows);
+      }
+      if (request.types.length > 1) candidates.sort(fairOrder);
     }
-    const row = q.claim.get({
-      id: candidate.id,
-      workerId: request.workerId,
-      expiresAt: now + request.leaseMs,
-      now,
-    });
-    if (!row) continue;
-    claimed.push({ flow: toFlowRecord(row), token: row.fencing_token });
-    if (rate) q.fcAddStart.run({ queue, now: startAt });
-    virtual = Math.max(virtual, candidate.fair_tag ?? 0);
+    let taken = 0;
+    for (const candidate of candidates) {
+      if (claimed.length >= slots) break;
+      const key = candidate.concurrency_key;
+      if (key !== null) {
+        const max = candidate.concurrency_limit ?? limits?.keyConcurrency;
+        const count = keyRunning.get(key) ?? 0;
+        if (max !== undefined && count >= max) continue;
+        keyRunning.set(key, count + 1);
+      }
+      const row = q.claim.get({
+        id: candidate.id,
+        workerId: request.workerId,
+        expiresAt: now + request.leaseMs,
+        now,
+      });
+      if (!row) continue;
+      taken++;
+      claimed.push({ flow: toFlowRecord(row), token: row.fencing_token });
+      if (rate) q.fcAddStart.run({ queue, now: startAt });
+      virtual = Math.max(virtual, candidate.fair_tag ?? 0);
+    }
+    if (!more) break;
+    // Claimed rows left the ready set: the next page starts that many rows earlier.
+    offset += page - taken;
+    page = Math.min(page * 2, scan - offset);
   }
   if (virtual > 0) q.fcAdvance.run({ queue, tag: virtual });
   return claimed;
