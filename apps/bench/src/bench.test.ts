@@ -75,6 +75,9 @@ const WITH_PEER = new Set([
   'connector-mqtt',
   'connector-postgres',
   'connector-s3',
+  'claim-keys-10k-sqlite',
+  'claim-keys-10k-redis',
+  'fair-first-start-sqlite',
 ]);
 
 describe('bench CLI', () => {

@@ -20,6 +20,7 @@ import { connectorPostgres } from './benches/connector-postgres.js';
 import { bridgeRedisStreams, connectorRedisStreams } from './benches/connector-redis-streams.js';
 import { connectorS3 } from './benches/connector-s3.js';
 import { dashboardList } from './benches/dashboard-list.js';
+import { claimKeysRedis, claimKeysSqlite, fairFirstStart } from './benches/flow-control.js';
 import { recovery } from './benches/recovery.js';
 import { latencyRedis, latencySqlite } from './benches/latency.js';
 import { latencyPostgres, stepOverheadPostgres, throughputPostgres } from './benches/postgres.js';
@@ -58,6 +59,9 @@ const BENCHES: readonly Bench[] = [
   connectorPostgres,
   connectorS3,
   dashboardList,
+  claimKeysSqlite,
+  claimKeysRedis,
+  fairFirstStart,
 ];
 
 const USAGE = `usage: pnpm bench [--quick] [--out FILE] [--only name,...]

@@ -59,6 +59,9 @@ export const ROW_NAMES = [
   'connector-postgres',
   'connector-s3',
   'dashboard-list-100k',
+  'claim-keys-10k-sqlite',
+  'claim-keys-10k-redis',
+  'fair-first-start-sqlite',
 ] as const;
 
 export type RowName = (typeof ROW_NAMES)[number];
@@ -103,6 +106,14 @@ const TARGETS: Partial<Record<RowName, Target>> = {
     check: (r) => (r.ratio ?? 0) >= 0.8,
   },
   'bridge-redis-streams': { text: '≥ 5000 transactions/s', check: (r) => r.ergon >= 5000 },
+  'claim-keys-10k-sqlite': {
+    text: 'ratio ≥ 0.7 (10,000 concurrency keys cost at most 30% of claim throughput)',
+    check: (r) => (r.ratio ?? 0) >= 0.7,
+  },
+  'claim-keys-10k-redis': {
+    text: 'ratio ≥ 0.7 (10,000 concurrency keys cost at most 30% of claim throughput)',
+    check: (r) => (r.ratio ?? 0) >= 0.7,
+  },
   'connector-nats': {
     text: 'ratio ≥ 0.8 (at least 0.8× the raw client)',
     check: (r) => (r.ratio ?? 0) >= 0.8,
