@@ -41,6 +41,7 @@ export function renderFlow(info: FlowInfo, dags: readonly DagView[], charset: 'u
   if (info.status === 'pending' && info.runAt !== undefined && info.runAt > now) {
     rows.push(['runs at', `${localTime(info.runAt)} (${relative(info.runAt, now)})`]);
   }
+  if (info.waitingFor !== undefined) rows.push(['waiting for', WAITING_FOR[info.waitingFor]]);
   if (info.leaseOwner !== undefined) {
     const until = info.leaseExpiresAt === undefined ? '' : ` until ${localTime(info.leaseExpiresAt)}`;
     rows.push(['lease', `${info.leaseOwner}${until}`]);
@@ -96,6 +97,14 @@ function historyRow(h: HistoryEntry, now: number): string[] {
   if (h.status === 'waiting' && h.wakeAt !== undefined) took = `wakes ${relative(h.wakeAt, now)}`;
   return [String(h.position), h.key, h.kind, h.status, String(h.attempts), took, errorText(h.error, 60)];
 }
+
+/** Why a flow that could run is not running yet (flow control), in words. */
+export const WAITING_FOR: Readonly<Record<NonNullable<FlowInfo['waitingFor']>, string>> = {
+  'queue-concurrency': "the queue's concurrency limit (as many of its flows run as it allows)",
+  'key-concurrency': 'its concurrency key’s limit (as many flows of that key run as it allows)',
+  'rate-limit': "the queue's rate limit (its starts in the current window are used up)",
+  debounce: 'a debounce: more calls with its key may come before it starts',
+};
 
 /** A pending wait in words. */
 export function describeWait(wait: Wait, now = Date.now()): string {
@@ -155,6 +164,7 @@ export function flowSummaryJson(info: Omit<FlowInfo, 'history' | 'signals'>): Re
     queue: info.queue,
     status: info.status,
     runCount: info.runCount,
+    waitingFor: info.waitingFor,
     abandonedRuns: info.abandonedRuns,
     lastError: info.lastError,
     damage: info.damage,

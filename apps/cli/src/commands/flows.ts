@@ -63,7 +63,7 @@ export function registerFlows(program: Command): void {
       const rows = page.flows.map((f) => [
         f.id,
         f.type,
-        f.status,
+        f.waitingFor === undefined ? f.status : `${f.status} (${f.waitingFor})`,
         String(f.runCount),
         localTime(f.createdAt),
         localTime(f.finishedAt),
