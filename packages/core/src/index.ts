@@ -177,6 +177,7 @@ export {
   checkScheduleState,
   isScheduleCatchup,
   MAX_SCHEDULE_ID_LENGTH,
+  type RuntimeCall,
   RuntimeSchedules,
 } from './storage/runtime/schedules.js';
 export { uuidv7 } from './uuid.js';

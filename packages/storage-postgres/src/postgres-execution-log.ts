@@ -52,6 +52,7 @@ import type {
   WakeFilter,
   WorkerHeartbeat,
   WorkerRecord,
+  ScheduleLog,
 } from '@ergon/core';
 import { applyBatch } from './internal/batch.js';
 import { ReadCoalescer } from './internal/coalesce.js';
@@ -87,7 +88,7 @@ export class PostgresExecutionLog implements ExecutionLog {
   /** Events through LISTEN/NOTIFY, from every process using the schema. */
   readonly capabilities: StoreCapabilities = Object.freeze({ events: true, flowControl: true });
   /** Cron schedules, in the `schedules` table (`internal/schedules.ts`). */
-  readonly schedules: PostgresSchedules;
+  readonly schedules: ScheduleLog;
   readonly #connection: Connection;
   readonly #ctx: Context;
   readonly #flows: ReadCoalescer<FlowRow>;

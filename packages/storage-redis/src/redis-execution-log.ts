@@ -48,6 +48,7 @@ import {
   type WakeFilter,
   type WorkerHeartbeat,
   type WorkerRecord,
+  type ScheduleLog,
 } from '@ergon/core';
 import { flowControlArgs, leaseContext } from './internal/args.js';
 import {
@@ -89,7 +90,7 @@ export class RedisExecutionLog implements ExecutionLog {
   readonly #ownsClient: boolean;
   readonly #subscriber: RedisClient;
   /** Cron schedules, a hash each under the store's hash tag (`internal/schedules.ts`). */
-  readonly schedules: RedisSchedules;
+  readonly schedules: ScheduleLog;
   readonly #keys: KeyLayout;
   readonly #listeners: Set<StoreListener>;
   readonly #timeoutMs: number;

@@ -53,6 +53,7 @@ import type {
   WakeFilter,
   WorkerHeartbeat,
   WorkerRecord,
+  ScheduleLog,
 } from '@ergon/core';
 import { applyBatch, type Savepoint } from './internal/batch.js';
 import { Doorbell } from './internal/doorbell.js';
@@ -92,7 +93,7 @@ export class SqliteExecutionLog implements ExecutionLog {
   /** Events: commits of this process at once, of others through the doorbell and the poll. */
   readonly capabilities: StoreCapabilities = Object.freeze({ events: true, flowControl: true });
   /** Cron schedules, in the `schedules` table (`internal/schedules.ts`). */
-  readonly schedules: SqliteSchedules;
+  readonly schedules: ScheduleLog;
   readonly #connection: Connection;
   readonly #ctx: TxContext;
   readonly #outbox: EventOutbox;

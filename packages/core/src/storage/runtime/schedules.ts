@@ -112,7 +112,10 @@ export class RuntimeSchedules {
     });
   }
 
-  /** {@inheritDoc ScheduleLog.listSchedules} A type filter of no types lists nothing. */
+  /**
+   * Schedules in id order, after `after`, at most `limit` (capped at {@link MAX_SCHEDULE_PAGE}).
+   * A type filter of no types lists nothing.
+   */
   listSchedules(query: ScheduleQuery): Promise<ScheduleRecord[]> {
     return this.#run('list schedules', query, (inner) => {
       checkWhole(query?.limit, 'schedule list limit', 1);
