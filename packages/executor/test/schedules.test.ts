@@ -339,4 +339,24 @@ describe('schedules fired by a running worker', () => {
     expect(await h.client.result(tickFlowId('live', first))).toBe(42);
     expect(new Set(ids).size).toBe(ids.length);
   });
+
+  it('buffer-one with flows longer than the period: each starts only after the one before finished', async () => {
+    const slow = flow('slow-report', async (ctx) => {
+      await ctx.run('work', () => new Promise((resolve) => setTimeout(resolve, 1200)));
+      return 'done';
+    });
+    h.startWorker([slow], { schedules: { check: '200ms' } });
+    await h.client.schedules.create({ id: 'slow', flow: slow, cron: '* * * * * *', overlap: 'buffer-one' });
+    const finished = await until(async () => {
+      const page = await h.client.list({ type: 'slow-report', status: 'completed', limit: 100 });
+      return page.flows.length >= 3;
+    }, 20_000).then(() => h.client.list({ type: 'slow-report', limit: 100 }));
+    const flows = [...finished.flows].sort((a, b) => a.createdAt - b.createdAt);
+    // Never two at once: a flow is created only once the one before it has finished.
+    for (let i = 1; i < flows.length; i++) {
+      const previous = flows[i - 1];
+      expect(previous?.finishedAt, `${previous?.id} finished before ${flows[i]?.id} started`).toBeDefined();
+      expect(flows[i]?.createdAt).toBeGreaterThanOrEqual(previous?.finishedAt ?? Number.POSITIVE_INFINITY);
+    }
+  });
 });

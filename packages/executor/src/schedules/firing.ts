@@ -92,7 +92,7 @@ async function nextChange(
   now: number,
 ): Promise<Partial<ScheduleState> | undefined> {
   if (s.bufferedAt !== undefined && !(await isBusy(deps, s.lastFlowId))) {
-    const flowId = await startTick(deps, s, s.bufferedAt, now);
+    const flowId = await startTick(deps, s, s.bufferedAt);
     return { bufferedAt: undefined, lastFlowId: flowId };
   }
   if (s.nextAt === undefined || s.nextAt > now) return undefined;
@@ -115,7 +115,7 @@ async function nextChange(
     if (s.overlap === 'skip') return { nextAt };
     return { nextAt, bufferedAt: s.bufferedAt ?? tickAt };
   }
-  await startTick(deps, s, tickAt, now);
+  await startTick(deps, s, tickAt);
   return { nextAt, lastFlowId: flowId };
 }
 
@@ -127,7 +127,7 @@ async function isBusy(deps: FiringDeps, flowId: string | undefined): Promise<boo
 }
 
 /** Creates the flow of the tick at `tickAt` (idempotent by its derived id); returns its id. */
-async function startTick(deps: FiringDeps, s: ScheduleRecord, tickAt: number, now: number): Promise<string> {
+async function startTick(deps: FiringDeps, s: ScheduleRecord, tickAt: number): Promise<string> {
   const id = tickFlowId(s.id, tickAt);
   const { created } = await deps.store.createFlow({
     id,
@@ -135,8 +135,9 @@ async function startTick(deps: FiringDeps, s: ScheduleRecord, tickAt: number, no
     queue: s.queue,
     input: s.input,
     priority: s.priority,
-    runAt: now,
-    now,
+    // The time of the start itself, not of the pass that decided it.
+    runAt: deps.clock.now(),
+    now: deps.clock.now(),
   });
   if (created) deps.logger.debug('schedule tick started', { scheduleId: s.id, flowId: id });
   return id;
