@@ -57,7 +57,7 @@ interface ShowJson {
   history: { position: number; key: string }[];
 }
 
-describe('ergon fork', () => {
+describe('ergon fork', { timeout: 90_000 }, () => {
   it('prints the plan as a diff and, without --yes and without a terminal, refuses to fork', async () => {
     const run = await cli('fork', 'ship-2', '--at', '2', '--id', 'fork-refused');
     expect(run.code).toBe(2);
@@ -146,7 +146,55 @@ describe('ergon fork', () => {
   });
 });
 
-describe('ergon flows export and import', () => {
+/** Runs the binary on a pseudo-terminal (util-linux `script`), typing `typed` on it. */
+function onTerminal(
+  args: readonly string[],
+  typed: string,
+): Promise<{ code: number | null; output: string }> {
+  const quote = (a: string) => `'${a.replaceAll("'", "'\\''")}'`;
+  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+  return new Promise((resolve) => {
+    const env = { ...process.env };
+    delete env.ERGON_STORE;
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: CLI_DIR, env });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      output += d;
+      // Answer once the question is on the screen.
+      if (output.includes('fork? [y/N]') && typed) {
+        child.stdin.write(typed);
+        typed = '';
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output: output.replaceAll('\r', '') });
+    });
+  });
+}
+
+describe('ergon fork on a terminal', { timeout: 90_000 }, () => {
+  it('asks before forking: yes forks, anything else does not', async () => {
+    const no = await onTerminal(
+      ['--store', store, 'fork', 'ship-3', '--at', '1', '--id', 'fork-tty-no'],
+      'n\n',
+    );
+    expect(no.code, no.output).toBe(0);
+    expect(no.output).toContain('~ 1 label#0  runs again');
+    expect(no.output).toContain('not forked');
+    expect((await cli('flows', 'show', 'fork-tty-no')).code).toBe(1);
+    const yes = await onTerminal(
+      ['--store', store, 'fork', 'ship-3', '--at', '1', '--id', 'fork-tty'],
+      'y\n',
+    );
+    expect(yes.code, yes.output).toBe(0);
+    expect(yes.output).toContain('forked ship-3 as fork-tty');
+    expect((await cli('flows', 'show', 'fork-tty')).code).toBe(0);
+  });
+});
+
+describe('ergon flows export and import', { timeout: 90_000 }, () => {
   it('moves flows to another store, where they read back identically', async () => {
     const exported = await cli('flows', 'export', '--type', 'shipment');
     expect(exported.code, exported.stderr).toBe(0);

@@ -71,7 +71,7 @@ beforeAll(async () => {
 
 afterAll(() => tmp?.remove());
 
-describe('ergon replay-check', () => {
+describe('ergon replay-check', { timeout: 90_000 }, () => {
   it('passes on the code the histories were recorded with, running no step body', async () => {
     const run = await ergon(['--store', sqlite, 'replay-check', V1], { env: env() });
     expect(run.code, run.stderr).toBe(0);
