@@ -61,7 +61,9 @@ export type FlowCheck =
   | {
       /** The code replays the whole recorded history. */
       readonly status: 'ok';
+      /** The flow. */
       readonly flowId: string;
+      /** Its type. */
       readonly type: string;
       /** Recorded positions the code called (or passed over). */
       readonly replayed: number;
@@ -71,7 +73,9 @@ export type FlowCheck =
   | {
       /** The code calls another operation than history recorded, or ends before calling recorded ones. */
       readonly status: 'diverged';
+      /** The flow. */
       readonly flowId: string;
+      /** Its type. */
       readonly type: string;
       /** The first divergent position. */
       readonly position: number;
@@ -91,15 +95,21 @@ export type FlowCheck =
   | {
       /** No flow definition of this type was given. */
       readonly status: 'unknown-type';
+      /** The flow. */
       readonly flowId: string;
+      /** Its type. */
       readonly type: string;
+      /** One sentence for people. */
       readonly message: string;
     }
   | {
       /** The history could not be replayed (an unreadable input or record, a replay that never settled). */
       readonly status: 'error';
+      /** The flow. */
       readonly flowId: string;
+      /** Its type. */
       readonly type: string;
+      /** One sentence for people. */
       readonly message: string;
     };
 
