@@ -19,6 +19,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '50' },
     steps: { type: 'string', default: '1' },
     'no-coalesce': { type: 'boolean', default: false },
+    timings: { type: 'boolean', default: false },
   },
 });
 const N = Number(args.flows);
@@ -34,6 +35,25 @@ if (raw.applyWrites) {
     batched += writes.length;
     return apply(writes);
   };
+}
+// --timings: calls and wall time of each store method, as the worker waits for them.
+const timings = new Map();
+if (args.timings) {
+  for (const method of ['claim', 'applyWrites', 'recordOperation', 'finishFlow', 'renewLease', 'getHistory']) {
+    const original = raw[method]?.bind(raw);
+    if (!original) continue;
+    raw[method] = async (...a) => {
+      const t0 = performance.now();
+      try {
+        return await original(...a);
+      } finally {
+        const t = timings.get(method) ?? { calls: 0, ms: 0 };
+        t.calls++;
+        t.ms += performance.now() - t0;
+        timings.set(method, t);
+      }
+    };
+  }
 }
 const f = flow('prof', async (ctx, n) => {
   for (let i = 0; i < STEPS; i++) await ctx.run(`s${i}`, () => n + i);
@@ -67,6 +87,8 @@ console.log(
     `${batches} batches of ${batches ? (batched / batches).toFixed(1) : 0} writes`,
 );
 if (stats) console.log((await stats.read()).join('\n'));
+for (const [method, t] of timings)
+  console.log(`  ${method}: ${t.calls} calls, ${(t.ms / t.calls).toFixed(2)} ms each, ${t.ms.toFixed(0)} ms in all`);
 await store.close();
 await cleanup();
 

@@ -65,6 +65,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0002_progress',
         '0003_flow_control',
         '0004_schedules',
+        '0005_wake_key',
       ]);
       const [a, b] = stores.map((s) => runtimeStore(s));
       await a?.createFlow({
@@ -102,6 +103,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0002_progress',
         '0003_flow_control',
         '0004_schedules',
+        '0005_wake_key',
       ]);
       expect(await store.getFlow('old')).toMatchObject({
         status: 'running',

@@ -10,14 +10,16 @@
  *
  * @module
  */
-import { prepareFlowControlQueries } from './flow-control.js';
+
 import { createHash } from 'node:crypto';
 import { type Compilable, type Kysely, type RawBuilder, sql } from 'kysely';
 import { batchQueries } from './batch-queries.js';
 import { param, Statement } from './db.js';
+import { prepareFlowControlQueries } from './flow-control.js';
 import { historyQueries } from './history-queries.js';
 import type { FlowRow, SignalRow } from './rows.js';
 import type { Schema } from './schema.js';
+import { WAKE_KEY } from './wake-index.js';
 import { workerQueries } from './worker-queries.js';
 
 /** What the fencing check of a state change reads. */
@@ -194,7 +196,7 @@ export function prepareQueries(b: Builder) {
       sql`select min(m.at) as at from unnest(${param('queues')}::text[]) q(queue)
           cross join unnest(${param('types')}::text[]) ty(type)
           cross join lateral (select min(wake_at) as at from ${t('flows')}
-                              where queue = q.queue and type = ty.type and wake_at is not null) m`,
+                              where ${WAKE_KEY} = q.queue || chr(31) || ty.type and wake_at is not null) m`,
     ),
     purge: raw<{ id: string }>(
       'purge',

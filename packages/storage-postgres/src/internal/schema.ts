@@ -12,9 +12,11 @@
  *
  * @module
  */
-import { flowControlMigration } from './flow-control-schema.js';
+
 import { type ColumnType, type Generated, type Kysely, type Migration, sql } from 'kysely';
+import { flowControlMigration } from './flow-control-schema.js';
 import { schedulesMigration } from './schedules.js';
+import { wakeIndexMigration } from './wake-index.js';
 
 /** The table listing the migrations run on a schema (`name`, `applied_at`). */
 export const MIGRATION_TABLE = 'ergon_migration';
@@ -154,7 +156,7 @@ function initial(schema: string): Migration {
         .columns(['queue', 'type', 'priority desc', 'run_at', 'id', 'wake_at'])
         .where(sql.ref('wake_at'), 'is not', null)
         .execute();
-      // nextWakeAt: min(wake_at) per (queue, type) is one index seek.
+      // nextWakeAt: min(wake_at) per (queue, type) is one index seek (replaced in 0005, wake-index.ts).
       await s
         .createIndex('flows_wake')
         .on('flows')
@@ -252,6 +254,7 @@ export function migrations(schema: string): Readonly<Record<string, Migration>> 
     '0002_progress': progress(schema),
     '0003_flow_control': flowControlMigration(schema),
     '0004_schedules': schedulesMigration(schema),
+    '0005_wake_key': wakeIndexMigration(schema),
   });
 }
 
