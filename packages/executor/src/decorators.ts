@@ -24,6 +24,7 @@ interface FlowMark {
   readonly name?: string | undefined;
   readonly queue?: string | undefined;
   readonly retry?: RetryPolicy | undefined;
+  readonly version?: string | undefined;
 }
 
 /** Options of {@link Flow}. */
@@ -34,6 +35,8 @@ export interface FlowDecoratorOptions {
   readonly queue?: string;
   /** Default retry policy of the flow's steps. */
   readonly retry?: RetryPolicy;
+  /** The version of this code, recorded by each instance (see `FlowOptions.version`). */
+  readonly version?: string;
 }
 
 /** Options of {@link Step}. */
@@ -56,6 +59,7 @@ export function Flow(options: FlowDecoratorOptions = {}) {
         name: options.name,
         queue: options.queue,
         retry: options.retry,
+        version: options.version === undefined ? undefined : validateName(options.version, 'flow version'),
       } satisfies FlowMark,
     });
     return method;
@@ -126,7 +130,11 @@ export function flowClass<C extends FlowClass, K extends keyof InstanceType<C> &
   const definition: AnyFlowDefinition = Object.freeze({
     kind: 'flow' as const,
     name,
-    options: Object.freeze({ queue: validateName(mark.queue ?? 'default', 'queue name'), retry: mark.retry }),
+    options: Object.freeze({
+      queue: validateName(mark.queue ?? 'default', 'queue name'),
+      retry: mark.retry,
+      version: mark.version,
+    }),
     run: (_ctx: FlowContext, instance: Record<string | symbol, DecoratedMethod>) => {
       const body = instance[mark.method];
       if (typeof body !== 'function')

@@ -1,6 +1,6 @@
 import { ErrorCode } from '@ergon/core';
 import { describe, expect, it } from 'vitest';
-import { Executor, flow } from '../src/index.js';
+import { Executor, Flow, flow, Step, toFlowDefinition } from '../src/index.js';
 import { harness, until } from './support.js';
 
 /** The same flow type in two versions: v2 ships by courier, behind a patch, and says so. */
@@ -118,6 +118,27 @@ describe('flow versions', () => {
     await h.client.signal('marked', 'go', null);
     const outcome = await new Executor({ store: h.store, flows: [unversioned] }).resume('marked');
     expect(outcome).toMatchObject({ status: 'completed', result: 'courier' });
+  });
+
+  it('records the version of a class-form flow too', async () => {
+    class Versioned {
+      who = 'world';
+
+      @Step()
+      async greet(): Promise<string> {
+        return `hello, ${this.who}`;
+      }
+
+      @Flow({ name: 'versioned-class', version: '7' })
+      async run(): Promise<string> {
+        return this.greet();
+      }
+    }
+    expect(toFlowDefinition(Versioned).options.version).toBe('7');
+    h.startWorker([Versioned]);
+    const handle = await h.client.schedule('versioned-class', { who: 'there' }, { flowId: 'class-7' });
+    expect(await handle.result({ timeout: '20s' })).toBe('hello, there');
+    expect((await handle.get()).history.map((e) => e.key)).toEqual(['version:7#0', 'greet#0']);
   });
 
   it('refuses an invalid version name with a typed error', () => {
