@@ -21,9 +21,10 @@ import { bridgeRedisStreams, connectorRedisStreams } from './benches/connector-r
 import { connectorS3 } from './benches/connector-s3.js';
 import { dashboardList } from './benches/dashboard-list.js';
 import { claimKeysRedis, claimKeysSqlite, fairFirstStart } from './benches/flow-control.js';
-import { recovery } from './benches/recovery.js';
 import { latencyRedis, latencySqlite } from './benches/latency.js';
-import { latencyPostgres, stepOverheadPostgres, throughputPostgres } from './benches/postgres.js';
+import { stepOverheadPostgres, throughputPostgres } from './benches/postgres.js';
+import { latencyPostgres } from './benches/postgres-latency.js';
+import { recovery } from './benches/recovery.js';
 import { resume } from './benches/resume.js';
 import { scaling } from './benches/scaling.js';
 import { stepOverheadRedis, stepOverheadSqlite } from './benches/step-overhead.js';

@@ -7,7 +7,7 @@
  * - throughput of 1-step flows through 2 worker processes, against DBOS
  *   Transact (its queue, 2 worker processes, the same concurrency per process)
  *   and pg-boss (its fastest fetch loop), on the same server;
- * - enqueue → step start latency when idle, the worker in its own process.
+ * - enqueue → step start latency when idle: `postgres-latency.ts`.
  *
  * @module
  */
@@ -19,7 +19,7 @@ import type { Bench, BenchContext } from '../lib/bench.js';
 import { median, percentile, sleep, wallNow } from '../lib/clock.js';
 import { POSTGRES_URL } from '../lib/config.js';
 import { oneStep, probe } from '../lib/flows.js';
-import { completion, startWorkers, WorkerProcess } from '../lib/procs.js';
+import { completion, startWorkers, type WorkerProcess } from '../lib/procs.js';
 import { makeRow, type Row } from '../lib/results.js';
 import { dropSchema, pgSchemaName } from '../lib/services.js';
 import { measure, type Side } from './step-overhead.js';
@@ -33,7 +33,7 @@ interface PgClient {
 }
 
 /** pg, resolved from the store's own dependencies (the same copy the store runs on). */
-function pgClient(): PgClient {
+export function pgClient(): PgClient {
   const require = createRequire(
     createRequire(import.meta.url).resolve('@ergon/storage-postgres/package.json'),
   );
@@ -267,70 +267,6 @@ export const throughputPostgres: Bench = {
           pgBossRun: describeRun(boss),
         },
       }),
-    ];
-  },
-};
-
-async function latency(context: BenchContext) {
-  const { latencySamples, latencyGapMs } = context.sizes;
-  const schema = pgSchemaName();
-  const store = await PostgresExecutionLog.open({ url: POSTGRES_URL, schema });
-  let worker: WorkerProcess | undefined;
-  try {
-    worker = await WorkerProcess.start(
-      'ergon-worker',
-      {
-        store: 'postgres',
-        postgresUrl: POSTGRES_URL,
-        schema,
-        id: 'latency',
-        concurrency: context.sizes.concurrency,
-      },
-      'ergon-postgres-latency',
-    );
-    worker.send({ type: 'go' });
-    await sleep(200);
-    const client = new Client({ store });
-    const out: number[] = [];
-    for (let id = 0; id < latencySamples + 5; id++) {
-      // Jittered idle gap so the probe does not phase-lock with any poll.
-      await sleep(latencyGapMs + Math.random() * latencyGapMs);
-      const wp = worker;
-      const seen = wp
-        .waitFor((m) => m.type === 'started' && m.id === id, 10_000, `start of probe ${id}`)
-        .then((m) => m.at as number);
-      const t0 = wallNow();
-      await client.schedule(probe, { id }, { flowId: `probe-${randomUUID()}` });
-      const at = await seen;
-      if (id >= 5) out.push(at - t0);
-    }
-    return { p50: percentile(out, 0.5), p99: percentile(out, 0.99), max: Math.max(...out) };
-  } finally {
-    worker?.kill();
-    await store.close();
-    await dropSchema(schema);
-  }
-}
-
-export const latencyPostgres: Bench = {
-  id: 'latency-idle-postgres',
-  rows: [
-    { name: 'latency-idle-postgres-p50', unit: 'ms', better: 'lower' },
-    { name: 'latency-idle-postgres-p99', unit: 'ms', better: 'lower' },
-  ],
-  run: async (context): Promise<Row[]> => {
-    const m = await latency(context);
-    context.log(`  worker process: p50 ${m.p50.toFixed(3)} p99 ${m.p99.toFixed(3)} ms`);
-    const extra = {
-      size: context.sizes.latencySamples,
-      idleGapMs: [context.sizes.latencyGapMs, context.sizes.latencyGapMs * 2],
-      workers: 1,
-      setup: 'worker in a separate process; LISTEN/NOTIFY wake-up',
-      maxMs: m.max,
-    };
-    return [
-      makeRow('latency-idle-postgres-p50', { unit: 'ms', better: 'lower', ergon: m.p50, extra }),
-      makeRow('latency-idle-postgres-p99', { unit: 'ms', better: 'lower', ergon: m.p99, extra }),
     ];
   },
 };
