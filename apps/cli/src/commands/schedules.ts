@@ -5,7 +5,7 @@
  * @module
  */
 import type { ScheduleCatchup, ScheduleOverlap } from '@ergon/core';
-import type { ScheduleInfo } from '@ergon/executor';
+import { SCHEDULE_GRACE_MS, type ScheduleInfo } from '@ergon/executor';
 import { type Command, Option } from 'commander';
 import { usageError } from '../errors.js';
 import { iso, localTime, relative } from '../format.js';
@@ -94,7 +94,11 @@ function plain(s: ScheduleInfo) {
 function nextText(s: ScheduleInfo): string {
   if (s.paused) return 'paused';
   if (!s.nextRunAt) return 'never';
-  return `${localTime(s.nextRunAt.getTime())} (${relative(s.nextRunAt.getTime())})`;
+  const at = s.nextRunAt.getTime();
+  // Late past the grace: no worker fired it, which says why no flow starts.
+  const overdue =
+    at < Date.now() - SCHEDULE_GRACE_MS ? `, overdue: is a worker of ${s.flowType} running?` : '';
+  return `${localTime(at)} (${relative(at)}${overdue})`;
 }
 
 function describeSchedule(s: ScheduleInfo): string {
