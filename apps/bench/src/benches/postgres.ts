@@ -1,24 +1,11 @@
-/**
- * The PostgreSQL store's rows, each in a schema of its own dropped afterwards:
- * - step overhead in process (µs per step of 100-step no-op flows) against a
- *   raw `pg` INSERT of the same record (a named prepared statement, one awaited
- *   round trip each), with DBOS Transact's µs per step (100-step workflows,
- *   in process) for the target;
- * - throughput of 1-step flows through 2 worker processes, against DBOS
- *   Transact (its queue, 2 worker processes, the same concurrency per process)
- *   and pg-boss (its fastest fetch loop), on the same server;
- * - enqueue → step start latency when idle: `postgres-latency.ts`.
- *
- * @module
- */
-import { randomUUID } from 'node:crypto';
+
 import { createRequire } from 'node:module';
 import { Client } from '@ergon/executor';
 import { PostgresExecutionLog } from '@ergon/storage-postgres';
 import type { Bench, BenchContext } from '../lib/bench.js';
-import { median, percentile, sleep, wallNow } from '../lib/clock.js';
+import { median, wallNow } from '../lib/clock.js';
 import { POSTGRES_URL } from '../lib/config.js';
-import { oneStep, probe } from '../lib/flows.js';
+import { oneStep, } from '../lib/flows.js';
 import { completion, startWorkers, type WorkerProcess } from '../lib/procs.js';
 import { makeRow, type Row } from '../lib/results.js';
 import { dropSchema, pgSchemaName } from '../lib/services.js';
