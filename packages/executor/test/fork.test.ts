@@ -1,5 +1,6 @@
 import { ErrorCode } from '@ergon/core';
 import { describe, expect, it } from 'vitest';
+import { graph } from '@ergon/graph';
 import { flow } from '../src/index.js';
 import { harness } from './support.js';
 
@@ -55,7 +56,9 @@ describe('client.fork', () => {
   it('feeds an edited step result, or an edited input, to the steps that follow', async () => {
     const id = await original();
     const edited = await h.client.fork(id, { at: 3, results: { 2: 100 } });
-    expect(edited.plan.changes).toEqual([{ target: 'result', position: 2, key: 's2#0', before: 3, after: 100 }]);
+    expect(edited.plan.changes).toEqual([
+      { target: 'result', position: 2, key: 's2#0', before: 3, after: 100 },
+    ]);
     expect(await h.client.handle(edited.flowId).result()).toBe(102);
     expect(runs).toEqual([0, 0, 0, 1, 1]);
     const byKey = await h.client.fork(id, { at: 's1', results: { 's0#0': 50 } });
@@ -81,15 +84,66 @@ describe('client.fork', () => {
     expect(await h.client.handle(forked.flowId).result()).toBe('ready:yes');
   });
 
+  it('forked inside a DAG re-runs the DAG with only its nodes from the fork point, as planned', async () => {
+    const ran: string[] = [];
+    const chain = graph<number>('chain')
+      .node('x', async (_deps, n) => {
+        ran.push('x');
+        return n + 1;
+      })
+      .node('y', { deps: ['x'] }, async (deps) => {
+        ran.push('y');
+        return deps.x * 10;
+      })
+      .node('z', { deps: ['y'] }, async (deps) => {
+        ran.push('z');
+        return deps.y + 5;
+      })
+      .build();
+    const withDag = flow('fork-dag', async (ctx, n: number) => {
+      const a = await ctx.run('a', () => {
+        ran.push('a');
+        return n;
+      });
+      const dag = await ctx.dag(chain, a);
+      return ctx.run('b', () => {
+        ran.push('b');
+        return dag.status === 'completed' ? dag.outputs.z : -1;
+      });
+    });
+    h.startWorker([withDag]);
+    const handle = await h.client.schedule(withDag, 1);
+    expect(await handle.result()).toBe(25);
+    const keys = (await handle.get()).history.map((e) => `${e.position}:${e.key}`);
+    expect(keys).toEqual(['0:a#0', '1:dag:chain#0', '2:chain.x#0', '3:chain.y#0', '4:chain.z#0', '5:b#0']);
+
+    ran.length = 0;
+    const inside = await h.client.fork(handle.id, { at: 3 });
+    expect(inside.plan.kept.map((s) => s.position)).toEqual([0, 2]);
+    expect(inside.plan.rerun.map((s) => s.position)).toEqual([1, 3, 4, 5]);
+    expect(await h.client.handle(inside.flowId).result()).toBe(25);
+    expect(ran.sort()).toEqual(['b', 'y', 'z']);
+
+    ran.length = 0;
+    const after = await h.client.fork(handle.id, { at: 5 });
+    expect(after.plan.kept.map((s) => s.position)).toEqual([0, 1, 2, 3, 4]);
+    expect(await h.client.handle(after.flowId).result()).toBe(25);
+    expect(ran).toEqual(['b']);
+  });
+
   it('refuses an unknown flow, a position out of range, an unknown key and an edit past the fork point', async () => {
     const id = await original();
-    await expect(h.client.fork('no-such-flow', { at: 0 })).rejects.toMatchObject({ code: ErrorCode.FLOW_NOT_FOUND });
+    await expect(h.client.fork('no-such-flow', { at: 0 })).rejects.toMatchObject({
+      code: ErrorCode.FLOW_NOT_FOUND,
+    });
     await expect(h.client.fork(id, { at: 5 })).rejects.toMatchObject({
       code: ErrorCode.INVALID_ARGUMENT,
       details: { at: 5, last: 4 },
     });
     await expect(h.client.fork(id, { at: -1 })).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT });
-    await expect(h.client.fork(id, { at: 'nope' })).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT });
+    await expect(h.client.fork(id, { at: 'nope' })).rejects.toMatchObject({
+      code: ErrorCode.INVALID_ARGUMENT,
+    });
     await expect(h.client.fork(id, { at: 2, results: { 3: 1 } })).rejects.toMatchObject({
       code: ErrorCode.INVALID_ARGUMENT,
     });
