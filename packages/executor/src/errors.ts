@@ -176,14 +176,27 @@ export class VersionNotServedError extends ErgonError {
   readonly recorded: string;
   /** The versions of the type the worker serves. */
   readonly served: readonly string[];
-  constructor(options: { flowId: string; type: string; recorded: string; served: readonly string[]; workerId: string }) {
+  /** Live workers that report serving the recorded version (empty: none does). */
+  readonly liveServers: readonly string[];
+  constructor(options: {
+    flowId: string;
+    type: string;
+    recorded: string;
+    served: readonly string[];
+    workerId: string;
+    liveServers?: readonly string[];
+  }) {
+    const live = options.liveServers ?? [];
     super(
       ErrorCode.VERSION_NOT_SERVED,
       `flow ${JSON.stringify(options.flowId)} was recorded under version '${options.recorded}' of '${options.type}', ` +
-        `which worker ${options.workerId} does not serve (it serves ${options.served.map((v) => `'${v}'`).join(', ') || 'none'}): ` +
-        `run a worker whose \`versions\` include '${options.recorded}' (code that replays it, with ctx.patched where it changed)`,
-      { details: { ...options, served: [...options.served] } },
+        `which worker ${options.workerId} does not serve (it serves ${options.served.map((v) => `'${v}'`).join(', ') || 'none'}); ` +
+        (live.length > 0
+          ? `live workers that serve it: ${live.join(', ')}`
+          : `no live worker serves it: run a worker whose \`versions\` include '${options.recorded}' (code that replays it, with ctx.patched where it changed)`),
+      { details: { ...options, served: [...options.served], liveServers: [...live] } },
     );
+    this.liveServers = Object.freeze([...live]);
     this.flowId = options.flowId;
     this.type = options.type;
     this.recorded = options.recorded;

@@ -165,6 +165,8 @@ export class Worker {
                 active: this.#running.size,
                 flowsRun: this.#flowsRun,
                 failed: this.#flowsFailed,
+                // Which recorded versions it serves, so a refusal can say whether any live worker does.
+                ...(this.#versions.size > 0 ? { versions: Object.fromEntries(this.#versions) } : {}),
               }),
             }),
             onReaped: () => this.#notify(),

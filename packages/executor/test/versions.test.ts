@@ -65,7 +65,12 @@ describe('flow versions', () => {
       code: ErrorCode.VERSION_NOT_SERVED,
       details: { recorded: '1', served: ['2'], type: 'versioned' },
     });
-    expect((waiting.lastError as Error).message).toMatch(/recorded under version '1'.*does not serve/);
+    expect((waiting.lastError as Error).message).toMatch(
+      /recorded under version '1'.*does not serve.*no live worker serves it/,
+    );
+    // The registry tells which recorded versions each live worker serves.
+    const [registered] = await h.client.workers();
+    expect(registered?.stats).toMatchObject({ versions: { versioned: ['2'] } });
     expect(waiting.history.map((e) => e.key)).toEqual(['version:1#0', 'prepare#0']);
     await v2Only.stop({ timeout: '1s' });
 

@@ -23,7 +23,7 @@ import { DEFAULT_MAX_ABANDONED_RUNS, type GiveUpContext, giveUp, poisonCause } f
 import { Activation } from './activation.js';
 import { cancelChildren } from './cancel.js';
 import { encodeError } from './encode-error.js';
-import { type ServedVersions, unservedVersion } from './versions.js';
+import { type ServedVersions, unservedVersion, withLiveServers } from './versions.js';
 import { finishAfter, RecordRefusedError, suspendAfter } from './last-write.js';
 import type { Recorder } from './recorder.js';
 import {
@@ -285,7 +285,7 @@ async function drive(
         served: options.versions,
         workerId: options.workerId,
       });
-      if (unserved) return await abandon(unserved);
+      if (unserved) return await abandon(await withLiveServers(store, unserved));
       if (lost) return { status: 'abandoned', error: lost };
       if (stopped) return { status: 'abandoned', error: new Error('worker stopping') };
       if (cancelled) return await finish({ status: 'cancelled' });

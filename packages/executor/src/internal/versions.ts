@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { OperationRecord } from '@ergon/core';
+import type { OperationRecord, RuntimeExecutionLog } from '@ergon/core';
 import type { AnyFlowDefinition } from '../definitions.js';
 import { VersionNotServedError } from '../errors.js';
 
@@ -52,6 +52,35 @@ export function servedVersions(
   return served;
 }
 
+/**
+ * The live workers that serve version `recorded` of `type`, from the `versions` their registry
+ * entries report in `stats` (a worker without versions there serves every recorded version of
+ * its types). Empty when none does, or when the registry cannot be read.
+ */
+export async function liveServers(
+  store: RuntimeExecutionLog,
+  type: string,
+  recorded: string,
+): Promise<string[]> {
+  try {
+    const workers = await store.listWorkers();
+    return workers
+      .filter((w) => {
+        if (!w.types.includes(type)) return false;
+        let served: unknown;
+        try {
+          served = (JSON.parse(w.stats ?? '{}') as { versions?: Record<string, unknown> }).versions?.[type];
+        } catch {
+          return false;
+        }
+        return served === undefined || (Array.isArray(served) && served.includes(recorded));
+      })
+      .map((w) => w.id);
+  } catch {
+    return [];
+  }
+}
+
 /** The refusal of a flow whose recorded version this worker does not serve, or undefined. */
 export function unservedVersion(
   flow: { readonly id: string; readonly type: string },
@@ -68,5 +97,22 @@ export function unservedVersion(
     recorded,
     served,
     workerId: context.workerId,
+  });
+}
+
+/** `refusal` with the live workers that serve its recorded version (read from the registry). */
+export async function withLiveServers(
+  store: RuntimeExecutionLog,
+  refusal: VersionNotServedError,
+): Promise<VersionNotServedError> {
+  const live = await liveServers(store, refusal.type, refusal.recorded);
+  const workerId = typeof refusal.details.workerId === 'string' ? refusal.details.workerId : 'this worker';
+  return new VersionNotServedError({
+    flowId: refusal.flowId,
+    type: refusal.type,
+    recorded: refusal.recorded,
+    served: refusal.served,
+    workerId,
+    liveServers: live,
   });
 }
