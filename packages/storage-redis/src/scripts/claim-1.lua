@@ -52,16 +52,22 @@ end
 local function promote(queue, ftype, isControlled)
   local due, ready = dueKey(queue, ftype), readyKey(queue, ftype)
   local ids = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, PROMOTE_MAX)
+  if #ids == 0 then
+    return ready
+  end
+  local entries = {}
   for _, id in ipairs(ids) do
     local fkey = flowKey(id)
     local f = redis.call('HMGET', fkey, 'priority', 'runAt', 'ord')
     -- In a controlled queue an unkeyed flow has no tag and goes first (tag 0), as on every store.
     local place = f[3] or (isControlled and 0) or f[2] or 0
     local member = orderPart(place) .. id
-    redis.call('ZADD', ready, -(tonumber(f[1]) or 0), member)
+    entries[#entries + 1] = -(tonumber(f[1]) or 0)
+    entries[#entries + 1] = member
     redis.call('HSET', fkey, 'rm', member)
-    redis.call('ZREM', due, id)
   end
+  redis.call('ZADD', ready, unpack(entries))
+  redis.call('ZREM', due, unpack(ids))
   return ready
 end
 

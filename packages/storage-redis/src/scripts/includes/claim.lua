@@ -7,13 +7,26 @@
 
 -- Returns the flow hash as a flat field/value list.
 local function claimFlow(fkey, id, worker, leaseUntil, now)
-  if redis.call('HGET', fkey, 'status') == 'running' then
-    redis.call('HINCRBY', fkey, 'abandons', 1)
+  -- One read and one write of the hash (what setOwner and reindex do, for a claim).
+  local f = redis.call('HMGET', fkey, 'status', 'token', 'runs', 'abandons', 'owner', 'queue', 'type', 'rm')
+  local set = {
+    'status', 'running', 'lease', leaseUntil, 'waits', '[]', 'updatedAt', now,
+    'token', (tonumber(f[2]) or 0) + 1, 'runs', (tonumber(f[3]) or 0) + 1, 'owner', worker,
+  }
+  if f[1] == 'running' then
+    set[#set + 1] = 'abandons'
+    set[#set + 1] = (tonumber(f[4]) or 0) + 1
   end
-  redis.call('HINCRBY', fkey, 'token', 1)
-  redis.call('HINCRBY', fkey, 'runs', 1)
-  setOwner(fkey, id, worker)
-  redis.call('HSET', fkey, 'status', 'running', 'lease', leaseUntil, 'waits', '[]', 'updatedAt', now)
-  reindex(fkey, id)
+  redis.call('HSET', fkey, unpack(set))
+  if f[5] and f[5] ~= worker then
+    redis.call('SREM', heldKey(f[5]), id)
+  end
+  redis.call('SADD', heldKey(worker), id)
+  if f[8] then
+    redis.call('ZREM', readyKey(f[6], f[7]), f[8])
+    redis.call('HDEL', fkey, 'rm')
+  end
+  -- Running: due again at the lease expiry (ZADD moves it if it is there already).
+  redis.call('ZADD', dueKey(f[6], f[7]), leaseUntil, id)
   return redis.call('HGETALL', fkey)
 end

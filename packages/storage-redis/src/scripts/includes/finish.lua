@@ -11,24 +11,35 @@
 -- no error; a failed one gets `err`; a cancelled one keeps the reason its
 -- cancel request stored, else gets `err`.
 local function finish(fkey, id, status, result, err, now)
-  redis.call('HSET', fkey, 'status', status, 'waits', '[]', 'finishedAt', now, 'updatedAt', now)
-  redis.call('HDEL', fkey, 'abandons', 'lastError')
+  -- One read, one write and one delete of the hash (the hot end of every flow).
+  local f = redis.call('HMGET', fkey, 'owner', 'queue', 'type', 'rm', 'parentId', 'error')
+  local set = { 'status', status, 'waits', '[]', 'finishedAt', now, 'updatedAt', now }
+  local del = { 'abandons', 'lastError', 'runAt', 'owner', 'lease', 'rm' }
   if result then
-    redis.call('HSET', fkey, 'result', result)
+    set[#set + 1] = 'result'
+    set[#set + 1] = result
   else
-    redis.call('HDEL', fkey, 'result')
+    del[#del + 1] = 'result'
   end
   if status == 'completed' then
-    redis.call('HDEL', fkey, 'error')
-  elseif err and not (status == 'cancelled' and redis.call('HEXISTS', fkey, 'error') == 1) then
-    redis.call('HSET', fkey, 'error', err)
+    del[#del + 1] = 'error'
+  elseif err and not (status == 'cancelled' and f[6]) then
+    set[#set + 1] = 'error'
+    set[#set + 1] = err
   end
-  redis.call('HDEL', fkey, 'runAt')
-  clearOwner(fkey, id)
-  reindex(fkey, id)
+  redis.call('HSET', fkey, unpack(set))
+  redis.call('HDEL', fkey, unpack(del))
+  if f[1] then
+    redis.call('SREM', heldKey(f[1]), id)
+  end
+  -- Out of the claim indexes (what `reindex` does for a terminal flow).
+  redis.call('ZREM', dueKey(f[2], f[3]), id)
+  if f[4] then
+    redis.call('ZREM', readyKey(f[2], f[3]), f[4])
+  end
   redis.call('ZADD', FINISHED_KEY, now, id)
   publishFinished(id, status)
-  local parentId = redis.call('HGET', fkey, 'parentId')
+  local parentId = f[5]
   if parentId then
     local pkey = flowKey(parentId)
     local parent = redis.call('HMGET', pkey, 'status', 'waits')
