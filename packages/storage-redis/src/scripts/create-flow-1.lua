@@ -137,7 +137,8 @@ if ckey then
   end
 end
 redis.call('ZADD', CREATED_KEY, 0, orderPart(now) .. id)
-reindex(fkey, id)
+-- A new flow is in no claim index yet: pending, it is due at its runAt (what `reindex` files).
+redis.call('ZADD', dueKey(queue, ARGV[4]), runAt, id)
 
 local at = nil
 if tonumber(runAt) > tonumber(now) then
