@@ -4,20 +4,13 @@
  *
  * @module
  */
-import type { Codec } from '@ergon/core';
+import { type Codec, type DeadLetterReason, describeReason } from '@ergon/core';
 import type { MessageProperties } from 'amqplib';
 import type { OutgoingMessage } from './internal/publish.js';
 import { DEAD_LETTER_HEADERS, ERGON_CONTENT_TYPE, headersToMetadata } from './messages.js';
 
-/** Why a message was dead-lettered. */
-export interface DeadLetterReason {
-  /** The Ergon error code, when the reason was an Ergon error (`CODEC_MALFORMED`, `NON_RETRYABLE`, ...). */
-  readonly code?: string;
-  /** The error's class name, when it was an error. */
-  readonly name?: string;
-  /** What went wrong. */
-  readonly message: string;
-}
+/** Moved to `@ergon/core`; re-exported so this package's API stays the same. */
+export { type DeadLetterReason, describeReason } from '@ergon/core';
 
 /** A dead letter as read back from the dead-letter queue. */
 export interface AmqpDeadLetter {
@@ -33,16 +26,6 @@ export interface AmqpDeadLetter {
   readonly queue?: string;
   /** When it was dead-lettered (ISO time), when the connector did it. */
   readonly at?: string;
-}
-
-/** A reason as stored in the header: code, name and message of an error; any other value as text. */
-export function describeReason(reason: unknown): DeadLetterReason {
-  if (reason instanceof Error) {
-    const code = (reason as { code?: unknown }).code;
-    return { ...(typeof code === 'string' ? { code } : {}), name: reason.name, message: reason.message };
-  }
-  if (reason === undefined) return { message: 'nacked without requeue' };
-  return { message: typeof reason === 'string' ? reason : (JSON.stringify(reason) ?? String(reason)) };
 }
 
 /** The dead letter of a received message: the same body and properties, the reason in headers. */

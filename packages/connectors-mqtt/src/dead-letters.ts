@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Codec } from '@ergon/core';
+import { type Codec, type DeadLetterReason, describeReason } from '@ergon/core';
 import {
   first,
   type IncomingMessage,
@@ -15,6 +15,9 @@ import {
   propertiesToMetadata,
   type UserProperties,
 } from './messages.js';
+
+/** Moved to `@ergon/core`; re-exported so this package's API stays the same. */
+export { type DeadLetterReason, describeReason } from '@ergon/core';
 
 /** User properties the connector writes on dead letters. They are not copied into metadata. */
 export const DEAD_LETTER_PROPERTIES = Object.freeze({
@@ -27,16 +30,6 @@ export const DEAD_LETTER_PROPERTIES = Object.freeze({
   /** ISO time of the dead-lettering. */
   at: 'ergon-dead-lettered-at',
 } as const);
-
-/** Why a message was dead-lettered. */
-export interface DeadLetterReason {
-  /** The Ergon error code, when the reason was an Ergon error (`CODEC_MALFORMED`, `NON_RETRYABLE`, ...). */
-  readonly code?: string;
-  /** The error's class name, when it was an error. */
-  readonly name?: string;
-  /** What went wrong. */
-  readonly message: string;
-}
 
 /** A dead letter as read from the dead-letter topic. */
 export interface MqttDeadLetter {
@@ -54,16 +47,6 @@ export interface MqttDeadLetter {
   readonly deliveries?: number;
   /** When it was dead-lettered (ISO time). */
   readonly at?: string;
-}
-
-/** A reason as stored in the property: code, name and message of an error; any other value as text. */
-export function describeReason(reason: unknown): DeadLetterReason {
-  if (reason instanceof Error) {
-    const code = (reason as { code?: unknown }).code;
-    return { ...(typeof code === 'string' ? { code } : {}), name: reason.name, message: reason.message };
-  }
-  if (reason === undefined) return { message: 'nacked without requeue' };
-  return { message: typeof reason === 'string' ? reason : (JSON.stringify(reason) ?? String(reason)) };
 }
 
 /** The dead letter of a received message: the same payload and user properties, the reason added. */

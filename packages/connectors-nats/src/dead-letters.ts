@@ -5,9 +5,12 @@
  *
  * @module
  */
-import type { Codec } from '@ergon/core';
+import { type Codec, type DeadLetterReason, describeReason } from '@ergon/core';
 import { headers as createHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { headersToMetadata, type IncomingMessage, NATS_HEADERS, type OutgoingMessage } from './messages.js';
+
+/** Moved to `@ergon/core`; re-exported so this package's API stays the same. */
+export { type DeadLetterReason, describeReason } from '@ergon/core';
 
 /** Headers the connector writes on dead letters. They are not copied into metadata. */
 export const DEAD_LETTER_HEADERS = Object.freeze({
@@ -24,16 +27,6 @@ export const DEAD_LETTER_HEADERS = Object.freeze({
   /** ISO time of the dead-lettering. */
   at: 'Ergon-Dead-Lettered-At',
 } as const);
-
-/** Why a message was dead-lettered. */
-export interface DeadLetterReason {
-  /** The Ergon error code, when the reason was an Ergon error (`CODEC_MALFORMED`, `NON_RETRYABLE`, ...). */
-  readonly code?: string;
-  /** The error's class name, when it was an error. */
-  readonly name?: string;
-  /** What went wrong. */
-  readonly message: string;
-}
 
 /** A dead letter as read back from the dead-letter stream. */
 export interface NatsDeadLetter {
@@ -55,16 +48,6 @@ export interface NatsDeadLetter {
   readonly at?: string;
   /** Its own sequence in the dead-letter stream. */
   readonly deadLetterSequence: number;
-}
-
-/** A reason as stored in the header: code, name and message of an error; any other value as text. */
-export function describeReason(reason: unknown): DeadLetterReason {
-  if (reason instanceof Error) {
-    const code = (reason as { code?: unknown }).code;
-    return { ...(typeof code === 'string' ? { code } : {}), name: reason.name, message: reason.message };
-  }
-  if (reason === undefined) return { message: 'nacked without requeue' };
-  return { message: typeof reason === 'string' ? reason : (JSON.stringify(reason) ?? String(reason)) };
 }
 
 /**

@@ -4,16 +4,10 @@
  *
  * @module
  */
+import type { DeadLetterReason } from '@ergon/core';
 
-/** Why a row was dead-lettered. */
-export interface DeadLetterReason {
-  /** The Ergon error code, when the reason was an Ergon error (`CODEC_TOO_LARGE`, `NON_RETRYABLE`, ...). */
-  readonly code?: string;
-  /** The error's class name, when it was an error. */
-  readonly name?: string;
-  /** What went wrong. */
-  readonly message: string;
-}
+/** Moved to `@ergon/core`; re-exported so this package's API stays the same. */
+export { type DeadLetterReason, describeReason } from '@ergon/core';
 
 /** A row of the dead-letter table. */
 export interface PostgresDeadLetter {
@@ -33,16 +27,6 @@ export interface PostgresDeadLetter {
   readonly sourceSeq?: string;
   /** When it was dead-lettered. */
   readonly at: Date;
-}
-
-/** A reason as stored: code, name and message of an error; any other value as text. */
-export function describeReason(reason: unknown): DeadLetterReason {
-  if (reason instanceof Error) {
-    const code = (reason as { code?: unknown }).code;
-    return { ...(typeof code === 'string' ? { code } : {}), name: reason.name, message: reason.message };
-  }
-  if (reason === undefined) return { message: 'nacked without requeue' };
-  return { message: typeof reason === 'string' ? reason : (JSON.stringify(reason) ?? String(reason)) };
 }
 
 /** A stored reason read back; never throws. */

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type Connector,
+  describeReason,
   ErgonError,
   ErrorCode,
   type FetchOptions,
@@ -18,7 +19,7 @@ import {
   type NackOptions,
   type Transaction,
 } from '@ergon/core';
-import { describeReason, type PostgresDeadLetter, parseReason } from './dead-letters.js';
+import { type PostgresDeadLetter, parseReason } from './dead-letters.js';
 import { Batcher } from './internal/batcher.js';
 import { Doorbell } from './internal/doorbell.js';
 import { toConnectorError } from './internal/errors.js';

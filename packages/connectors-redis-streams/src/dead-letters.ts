@@ -6,9 +6,13 @@
  *
  * @module
  */
+import { type DeadLetterReason, describeReason } from '@ergon/core';
 import { isUtf8 } from 'node:buffer';
 import type { RawEntry } from './internal/entries.js';
 import type { ResolvedStreamOptions } from './options.js';
+
+/** Moved to `@ergon/core`; re-exported so this package's API stays the same. */
+export { type DeadLetterReason, describeReason } from '@ergon/core';
 
 /** The fields a dead letter gets after the original entry's. */
 export const DEAD_LETTER_FIELDS = Object.freeze({
@@ -32,16 +36,6 @@ export const DEAD_LETTER_FIELDS = Object.freeze({
   at: 'dead-letter.at',
 } as const);
 
-/** Why an entry was dead-lettered. */
-export interface DeadLetterReason {
-  /** The error's class name, when the reason was an error. */
-  readonly name?: string;
-  /** The error's Ergon code, when it had one. */
-  readonly code?: string;
-  /** What happened, for a person. */
-  readonly message: string;
-}
-
 /** One dead letter as read back by {@link RedisStreamsConnector.readDeadLetters}. */
 export interface DeadLetter {
   /** Its own entry id in the dead-letter stream. */
@@ -62,16 +56,6 @@ export interface DeadLetter {
   >;
   /** When it was dead-lettered. */
   readonly at?: Date;
-}
-
-/** `reason` as `{ name, code, message }`: errors keep name, message and code; other values become text. */
-export function describeReason(reason: unknown): DeadLetterReason {
-  if (reason instanceof Error) {
-    const code = (reason as { code?: unknown }).code;
-    return { name: reason.name, message: reason.message, ...(typeof code === 'string' ? { code } : {}) };
-  }
-  if (reason === undefined) return { message: 'nacked without requeue' };
-  return { message: typeof reason === 'string' ? reason : (JSON.stringify(reason) ?? String(reason)) };
 }
 
 /** What the dead-letter fields are made from. */

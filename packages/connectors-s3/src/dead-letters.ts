@@ -5,17 +5,11 @@
  *
  * @module
  */
+import { type DeadLetterReason, describeReason } from '@ergon/core';
 import { DEAD_LETTER_PREFIX } from './internal/metadata.js';
 
-/** Why an object was dead-lettered. */
-export interface DeadLetterReason {
-  /** The Ergon error code, when the reason was an Ergon error (`CODEC_MALFORMED`, `NON_RETRYABLE`, ...). */
-  readonly code?: string;
-  /** The error's class name, when it was an error. */
-  readonly name?: string;
-  /** What went wrong. */
-  readonly message: string;
-}
+/** Moved to `@ergon/core`; re-exported so this package's API stays the same. */
+export { type DeadLetterReason, describeReason } from '@ergon/core';
 
 /** A dead letter as read back. */
 export interface S3DeadLetter {
@@ -47,16 +41,6 @@ export const DEAD_LETTER_METADATA = Object.freeze({
 
 /** Most characters of a reason's message kept (S3 allows 2 KiB of user metadata in all). */
 const MAX_MESSAGE = 900;
-
-/** A reason as stored: code, name and message of an error; any other value as text. */
-export function describeReason(reason: unknown): DeadLetterReason {
-  if (reason instanceof Error) {
-    const code = (reason as { code?: unknown }).code;
-    return { ...(typeof code === 'string' ? { code } : {}), name: reason.name, message: reason.message };
-  }
-  if (reason === undefined) return { message: 'nacked without requeue' };
-  return { message: typeof reason === 'string' ? reason : (JSON.stringify(reason) ?? String(reason)) };
-}
 
 /** The metadata of a dead letter: the original's, plus why, from where and when (ASCII, within S3's size limit). */
 export function deadLetterMetadata(

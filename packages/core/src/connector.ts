@@ -68,3 +68,35 @@ export interface Connector<In = unknown, Out = In> {
   /** Releases the connector's resources. Idempotent. */
   stop?(): Promise<void>;
 }
+
+/** Why a transaction was dead-lettered, as connectors record it beside the message. */
+export interface DeadLetterReason {
+  /** The Ergon error code, when the reason was an error with a string `code` (`CODEC_MALFORMED`, `NON_RETRYABLE`, ...). */
+  readonly code?: string;
+  /** The error's class name, when the reason was an error. */
+  readonly name?: string;
+  /** What went wrong. */
+  readonly message: string;
+}
+
+/**
+ * The reason given to `nack(…, { requeue: false, reason })` in the form
+ * connectors store with a dead letter: an error keeps its name, message and
+ * string `code`; no reason becomes `nacked without requeue`; a string is the
+ * message; any other value its JSON. Never throws.
+ */
+export function describeReason(reason: unknown): DeadLetterReason {
+  if (reason instanceof Error) {
+    const code = (reason as { code?: unknown }).code;
+    return { ...(typeof code === 'string' ? { code } : {}), name: reason.name, message: reason.message };
+  }
+  if (reason === undefined) return { message: 'nacked without requeue' };
+  if (typeof reason === 'string') return { message: reason };
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(reason);
+  } catch {
+    // a cycle or a BigInt: fall back to String
+  }
+  return { message: json ?? String(reason) };
+}
