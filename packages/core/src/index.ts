@@ -15,12 +15,14 @@ export {
   type ErrorClass,
   registerErrorClass,
 } from './codec.js';
-export type {
-  Connector,
-  FetchOptions,
-  HealthStatus,
-  NackOptions,
-  Service,
+export {
+  type Connector,
+  type DeadLetterReason,
+  describeReason,
+  type FetchOptions,
+  type HealthStatus,
+  type NackOptions,
+  type Service,
 } from './connector.js';
 export { type Duration, formatDuration, toMillis } from './duration.js';
 export {
