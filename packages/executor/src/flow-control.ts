@@ -7,6 +7,7 @@
  * @module
  */
 import {
+  type Codec,
   type Duration,
   type FlowRecord,
   InvalidArgumentError,
@@ -17,7 +18,7 @@ import {
   toMillis,
   type WaitingFor,
 } from '@ergon/core';
-import { validateName } from './definitions.js';
+import { type AnyFlowDefinition, validateName } from './definitions.js';
 
 /** The flow-control options of a schedule call. */
 export interface FlowControlOptions {
@@ -198,4 +199,23 @@ function toLimits(input: QueueLimitsInput): QueueLimits {
   return rate === undefined
     ? rest
     : { ...rest, rate: { limit: rate.limit, periodMs: toMillis(rate.period, 'rate period') } };
+}
+
+/**
+ * The concurrency key and limit of a flow a schedule tick starts: from its definition's
+ * `concurrencyKey(input)` and `concurrencyLimit`, the input decoded as the flow will see it.
+ */
+export function tickKey(
+  def: AnyFlowDefinition | undefined,
+  codec: Codec,
+  input: string,
+): { concurrencyKey?: string | undefined; concurrencyLimit?: number | undefined } {
+  const keyOf = def?.options.concurrencyKey;
+  if (!def || !keyOf) return {};
+  const decoded = codec.decode(input);
+  const value = def.reviveInput ? def.reviveInput(decoded) : decoded;
+  return {
+    concurrencyKey: keyOfInput(def.name, keyOf, value),
+    concurrencyLimit: def.options.concurrencyLimit,
+  };
 }

@@ -30,6 +30,7 @@ import { HOST, Presence } from './internal/presence.js';
 import { DEFAULT_MAX_ABANDONED_RUNS } from './internal/abandon.js';
 import { RunControl, runClaimed } from './internal/runner.js';
 import { observeQueueDepth } from './internal/telemetry.js';
+import { tickKey } from './flow-control.js';
 import { ScheduleRunner } from './schedules/runner.js';
 import type { StopOptions, WorkerOptions } from './worker-options.js';
 
@@ -140,6 +141,7 @@ export class Worker {
             logger: this.#logger,
             types: [...flows.keys()],
             checkMs: toMillis(options.schedules?.check ?? '5s', 'schedules check'),
+            control: (type, input) => tickKey(flows.get(type), this.#codec, input),
           });
     const liveness = options.liveness ?? {};
     this.#presence =

@@ -77,4 +77,27 @@ describe('flow control', () => {
     expect(await h.client.result(id ?? '')).toBe(99);
     expect(await first.result()).toBe(1);
   });
+
+  it('gives a cron schedule’s flows the concurrency key of their definition', async () => {
+    const keyed = flow('fc-keyed-tick', async (_ctx, input: Job) => input.n, {
+      queue: 'fc-ticks',
+      concurrencyKey: (input) => `tenant-${input.tenant}`,
+      concurrencyLimit: 1,
+    });
+    h.startWorker([keyed], { queues: ['fc-ticks'] });
+    await h.client.schedules.create({
+      id: 'fc-every-second',
+      flow: keyed,
+      cron: '* * * * * *',
+      input: { tenant: 't', n: 7 },
+    });
+    let started: { concurrencyKey?: string; concurrencyLimit?: number } | undefined;
+    await until(async () => {
+      const { flows } = await h.client.list({ type: 'fc-keyed-tick', limit: 1 });
+      started = flows[0] && (await h.store.getFlow(flows[0].id));
+      return started !== undefined;
+    }, 10_000);
+    expect(started).toMatchObject({ concurrencyKey: 'tenant-t', concurrencyLimit: 1 });
+    await h.client.schedules.delete('fc-every-second');
+  });
 });

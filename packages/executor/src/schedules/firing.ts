@@ -30,6 +30,14 @@ export interface FiringDeps {
   readonly logger: Logger;
   /** How late a tick may start and still be on time (default `SCHEDULE_GRACE_MS`). */
   readonly graceMs?: number;
+  /** A tick's flow-control key and limit, from its flow definition (`concurrencyKey(input)`). */
+  readonly control?: ((type: string, input: string) => FlowKeyFields) | undefined;
+}
+
+/** The concurrency key and limit a started flow carries (flow control). */
+export interface FlowKeyFields {
+  readonly concurrencyKey?: string | undefined;
+  readonly concurrencyLimit?: number | undefined;
 }
 
 /** A schedule's state without its identity and bookkeeping. */
@@ -138,6 +146,7 @@ async function startTick(deps: FiringDeps, s: ScheduleRecord, tickAt: number): P
     // The time of the start itself, not of the pass that decided it.
     runAt: deps.clock.now(),
     now: deps.clock.now(),
+    ...deps.control?.(s.type, s.input),
   });
   if (created) deps.logger.debug('schedule tick started', { scheduleId: s.id, flowId: id });
   return id;

@@ -8,7 +8,7 @@
  * @module
  */
 import { type Clock, type Logger, type RuntimeExecutionLog, type ScheduleRecord, toError } from '@ergon/core';
-import { fireSchedule } from './firing.js';
+import { type FiringDeps, fireSchedule } from './firing.js';
 import { onSchedulesChanged } from './notify.js';
 
 /** What a {@link ScheduleRunner} needs. */
@@ -22,6 +22,8 @@ export interface ScheduleRunnerOptions {
   readonly checkMs: number;
   /** How late a tick may start and still be on time (default `SCHEDULE_GRACE_MS`). */
   readonly graceMs?: number | undefined;
+  /** A tick's flow-control key and limit, from its flow definition. */
+  readonly control?: FiringDeps['control'];
 }
 
 const PAGE = 500;
@@ -71,7 +73,8 @@ export class ScheduleRunner {
         if (this.#stop?.signal.aborted) return 0;
         let schedule: ScheduleRecord | undefined = listed;
         try {
-          const fired = await fireSchedule({ store, clock, logger, graceMs: this.#o.graceMs }, listed, now);
+          const deps = { store, clock, logger, graceMs: this.#o.graceMs, control: this.#o.control };
+          const fired = await fireSchedule(deps, listed, now);
           schedule = fired.schedule;
           if (fired.more) wakeAt = now;
         } catch (error) {
