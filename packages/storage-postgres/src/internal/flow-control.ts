@@ -249,7 +249,9 @@ export async function createControlled(ctx: Context, input: NewFlow): Promise<Cr
     }
     let tag: number | undefined;
     if (input.concurrencyKey !== undefined) {
-      const [queue] = await rows(tx, q.fcMarkKeyed, { queue: input.queue });
+      // Read first: marking an already keyed queue would lock its row against its claims.
+      const [known] = await rows(tx, q.fcQueue, { queue: input.queue });
+      const [queue] = known?.keyed ? [known] : await rows(tx, q.fcMarkKeyed, { queue: input.queue });
       const step = fairStep(queue?.limits?.keyWeights?.[input.concurrencyKey]);
       const [next] = await rows(tx, q.fcNextTag, {
         queue: input.queue,

@@ -2,7 +2,7 @@
  * Flow control on SQLite (core's `queues.ts`): queue limits in the `queues`
  * table, each key's last fair-queueing tag in `queue_keys`, the starts of
  * rate-limited queues in `queue_starts`, de-duplication and debounce keys in
- * `flow_keys` (schema version 6). Everything runs inside the store's
+ * `flow_keys` (schema version 6, `flow-control-schema.ts`). Everything runs inside the store's
  * IMMEDIATE write transactions, so a claim's counts and its writes are one
  * atomic step across processes.
  *
@@ -27,70 +27,12 @@ import {
   type QueueStateRequest,
 } from '@ergon/core';
 import type Database from 'better-sqlite3';
-import { type Kysely, type Migration, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { TxContext } from './queries.js';
 import type { FlowRow } from './rows.js';
 import { toFlowRecord } from './rows.js';
 import type { Schema } from './schema.js';
 import { Prepared, param } from './statements.js';
-
-/** Schema version 6: flow control. */
-export const flowControlMigration: Migration = {
-  async up(db: Kysely<unknown>) {
-    for (const [name, type] of [
-      ['concurrency_key', 'text'],
-      ['concurrency_limit', 'integer'],
-      ['debounce_key', 'text'],
-      ['fair_tag', 'integer'],
-    ] as const) {
-      await db.schema.alterTable('flows').addColumn(name, type).execute();
-    }
-    // Claims of a controlled queue: per (queue, type), ready flows in fair order.
-    await db.schema
-      .createIndex('flows_fair')
-      .on('flows')
-      .columns(['queue', 'type', 'priority desc', 'fair_tag', 'run_at', 'id', 'wake_at'])
-      .where('wake_at', 'is not', null)
-      .execute();
-    // What runs now, per queue and key: the counts every controlled claim reads.
-    await db.schema
-      .createIndex('flows_running')
-      .on('flows')
-      .columns(['queue', 'concurrency_key', 'lease_expires_at'])
-      .where(sql.ref('status'), '=', 'running')
-      .execute();
-    await db.schema
-      .createTable('queues')
-      .addColumn('queue', 'text', (c) => c.primaryKey())
-      .addColumn('limits', 'text')
-      .addColumn('keyed', 'integer', (c) => c.notNull().defaultTo(0))
-      .addColumn('virtual', 'integer', (c) => c.notNull().defaultTo(0))
-      .execute();
-    await db.schema
-      .createTable('queue_keys')
-      .addColumn('queue', 'text', (c) => c.notNull())
-      .addColumn('key', 'text', (c) => c.notNull())
-      .addColumn('last_tag', 'integer', (c) => c.notNull())
-      .addPrimaryKeyConstraint('queue_keys_pk', ['queue', 'key'])
-      .modifyEnd(sql`without rowid`)
-      .execute();
-    await db.schema
-      .createTable('queue_starts')
-      .addColumn('queue', 'text', (c) => c.notNull())
-      .addColumn('at', 'integer', (c) => c.notNull())
-      .execute();
-    await db.schema.createIndex('queue_starts_at').on('queue_starts').columns(['queue', 'at']).execute();
-    await db.schema
-      .createTable('flow_keys')
-      .addColumn('kind', 'text', (c) => c.notNull())
-      .addColumn('key', 'text', (c) => c.notNull())
-      .addColumn('flow_id', 'text', (c) => c.notNull())
-      .addColumn('until', 'integer')
-      .addPrimaryKeyConstraint('flow_keys_pk', ['kind', 'key'])
-      .modifyEnd(sql`without rowid`)
-      .execute();
-  },
-};
 
 /** A row of the `queues` table. */
 export interface QueueRow {

@@ -21,7 +21,7 @@ import {
   type MigrationProvider,
   sql,
 } from 'kysely';
-import { flowControlMigration } from './flow-control.js';
+import { flowControlMigration } from './flow-control-schema.js';
 import { historyKeys } from './history-keys.js';
 import { schedulesMigration } from './schedules.js';
 import { type WorkersTable, workersMigration } from './workers.js';
