@@ -2,9 +2,11 @@
  * S3 objects: objects/s claimed, read, run through a no-op consumer task and
  * acked (`@ergon/connectors-s3` under `@ergon/tasks`' runner: a lease marker
  * per object, read-after-write claims on s3rver, ack as a move under the
- * done prefix), beside a raw `@aws-sdk/client-s3` loop that lists a page,
- * reads and parses each object and moves it (copy, then delete), at the
- * same concurrency, in the same run (see `connector-rounds.ts`). On a
+ * done prefix), beside a raw `@aws-sdk/client-s3` loop that does the same
+ * work by hand (lists a page, claims each object with a lease marker and
+ * reads the markers back after a settle, reads and parses each object, copies
+ * it under the done prefix, deletes objects and markers in batches), at the
+ * same concurrency and in-flight bound, in the same run (see `connector-rounds.ts`). On a
  * private s3rver in a process of its own, its data in memory (/dev/shm)
  * where there is such a directory.
  *
@@ -18,7 +20,7 @@ import { join } from 'node:path';
 import {
   CopyObjectCommand,
   CreateBucketCommand,
-  DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -96,15 +98,70 @@ async function fill(s3: S3Client, count: number, label: string): Promise<string>
   return prefix;
 }
 
-/** The raw client: list a page, then read, parse and move (copy + delete) each object; ms until `count` moved. */
+/** Objects claimed per round by the raw loop: as many as the connector may hold (`maxInFlight`). */
+const RAW_PAGE = 100;
+/** How long the raw loop lets claim markers settle before reading them back (the connector's `claimSettle` default). */
+const CLAIM_SETTLE_MS = 50;
+
+/** The lease markers under `leases`, key → ETag. */
+async function markers(s3: S3Client, leases: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: leases, ContinuationToken: token }),
+    );
+    for (const o of page.Contents ?? []) out.set(o.Key as string, o.ETag ?? '');
+    token = page.NextContinuationToken;
+  } while (token);
+  return out;
+}
+
+/**
+ * The raw client doing the connector's work by hand, so that consumers could
+ * share the prefix: list a page of objects, claim each with a lease marker
+ * (a PUT with `If-None-Match: *`; s3rver ignores the condition, so, as the
+ * connector does there, the markers are listed again after a settle and a
+ * claim holds where the ETag is still its own), then read and parse each
+ * object, move it (copy under the done prefix), and delete the objects and
+ * their markers in one `DeleteObjects`; ms until `count` moved.
+ */
 async function raw(s3: S3Client, prefix: string, count: number): Promise<number> {
   const t0 = performance.now();
-  const done = `${prefix.slice(0, -1)}.done/`;
+  const base = prefix.slice(0, -1);
+  const done = `${base}.done/`;
+  const leases = `${base}.leases/`;
   let moved = 0;
   while (moved < count) {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, MaxKeys: 250 }));
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, MaxKeys: RAW_PAGE }),
+    );
     const keys = (page.Contents ?? []).map((o) => o.Key as string);
-    await pool(keys, CONCURRENCY, async (key) => {
+    const before = await markers(s3, leases);
+    const written = new Map<string, string>();
+    await pool(
+      keys.filter((key) => !before.has(`${leases}${key.slice(prefix.length)}`)),
+      CONCURRENCY,
+      async (key) => {
+        const marker = `${leases}${key.slice(prefix.length)}`;
+        const reply = await s3.send(
+          new PutObjectCommand({
+            Bucket: BUCKET,
+            Key: marker,
+            Body: JSON.stringify({ owner: 'raw', expiresAt: new Date(Date.now() + 30_000).toISOString() }),
+            ContentType: 'application/json',
+            IfNoneMatch: '*',
+          }),
+        );
+        written.set(key, reply.ETag ?? '');
+      },
+    );
+    await new Promise((resolve) => setTimeout(resolve, CLAIM_SETTLE_MS));
+    const after = await markers(s3, leases);
+    const claimed = [...written].filter(
+      ([key, etag]) => after.get(`${leases}${key.slice(prefix.length)}`) === etag,
+    );
+    await pool(claimed, CONCURRENCY, async ([key]) => {
       const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
       JSON.parse(await (object.Body as { transformToString(): Promise<string> }).transformToString());
       await s3.send(
@@ -114,9 +171,18 @@ async function raw(s3: S3Client, prefix: string, count: number): Promise<number>
           CopySource: `${BUCKET}/${key}`,
         }),
       );
-      await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
     });
-    moved += keys.length;
+    // The objects before their markers, as the connector deletes them: nobody claims a moved object.
+    for (const which of [(key: string) => key, (key: string) => `${leases}${key.slice(prefix.length)}`]) {
+      if (claimed.length === 0) break;
+      await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: BUCKET,
+          Delete: { Objects: claimed.map(([key]) => ({ Key: which(key) })), Quiet: true },
+        }),
+      );
+    }
+    moved += claimed.length;
   }
   return performance.now() - t0;
 }
@@ -170,7 +236,7 @@ export const connectorS3: Bench = {
           unit: 'messages/s',
           better: 'higher',
           ergon: best(rates.ergon),
-          peer: 'raw @aws-sdk/client-s3 loop: list, get and parse, copy + delete each object',
+          peer: 'raw @aws-sdk/client-s3 loop: list, claim with lease markers, get and parse, copy, batch delete',
           peerValue: best(rates.raw),
           extra: { size: count, concurrency: CONCURRENCY, server: 's3rver', ...roundExtras(rates) },
         }),
