@@ -38,6 +38,7 @@ export interface ExecutorModule<Def, G> {
       readonly unknownTypeCheck: number;
       /** The worker registry's heartbeat (executors that have one). */
       readonly liveness?: { readonly heartbeat: number };
+      readonly schedules?: false;
     }): {
       /** Starts claiming. */
       start(): unknown;
@@ -101,6 +102,8 @@ export function executorEngine<Def, G>(api: ExecutorModule<Def, G>): SimEngine {
         unknownTypeCheck: NEVER_MS,
         // Registry heartbeats run on real timers: one at start only, so a seed replays exactly.
         liveness: { heartbeat: NEVER_MS },
+        // The schedule loop looks at the store on real timers too, and a seed has no schedules.
+        schedules: false,
       });
       worker.start();
       return { stop: () => worker.stop({ timeout: NEVER_MS }) };
