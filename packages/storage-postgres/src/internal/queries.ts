@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { type Compilable, type Kysely, type RawBuilder, sql } from 'kysely';
 import { batchQueries } from './batch-queries.js';
 import { param, Statement } from './db.js';
-import { prepareFlowControlQueries } from './flow-control.js';
+import { prepareFlowControlQueries } from './flow-control-queries.js';
 import { historyQueries } from './history-queries.js';
 import type { FlowRow, SignalRow } from './rows.js';
 import type { Schema } from './schema.js';
