@@ -154,6 +154,17 @@ describe.runIf(redisAvailable)('RedisStreamsConnector: reading and settling', ()
     expect((await admin.xpending(stream, 'ergon'))[0]).toBe(1);
   });
 
+  it('reads text that holds a real U+FFFD (valid UTF-8) as it is', async () => {
+    const stream = name();
+    const c = connector({ stream });
+    // EF BF BD is U+FFFD written correctly: text with it is checked byte by byte, and passes.
+    await admin.xadd(stream, '*', 'payload', '{"n":7,"s":"a\uFFFDb"}', 'x-note', 'x\uFFFDy');
+    const [t] = (await c.fetchTransactions({ limit: 10 })) as Transaction<{ n: number; s: string }>[];
+    expect(t?.payload).toEqual({ n: 7, s: 'a\uFFFDb' });
+    expect(t?.metadata['x-note']).toBe('x\uFFFDy');
+    expect(await c.readDeadLetters()).toEqual([]);
+  });
+
   it('with requireId, an entry without an id field is dead-lettered (INVALID_ID)', async () => {
     const stream = name();
     const c = connector({ stream, requireId: true });
