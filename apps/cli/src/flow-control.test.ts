@@ -49,4 +49,45 @@ describe('flows waiting on flow control', () => {
     const table = await ergon(['--store', `sqlite:${path}`, 'flows', 'list']);
     expect(table.stdout).toMatch(/pending \(queue-concurrency\)/);
   });
+
+  it("sets, shows and clears a queue's limits with ergon queues, refusing bad ones", async () => {
+    const store = `sqlite:${join(tmp.dir, 'queues.db')}`;
+    const set = await ergon([
+      '--store',
+      store,
+      'queues',
+      'set',
+      'api',
+      '--concurrency',
+      '4',
+      '--rate',
+      '100/1m',
+      '--weight',
+      'gold=3',
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    const shown = json<{
+      limits: {
+        concurrency: number;
+        rate: { limit: number; periodMs: number };
+        keyWeights: Record<string, number>;
+      };
+    }>(await ergon(['--store', store, 'queues', 'show', 'api', '--json']));
+    expect(shown.limits).toEqual({
+      concurrency: 4,
+      rate: { limit: 100, periodMs: 60_000 },
+      keyWeights: { gold: 3 },
+    });
+    const text = await ergon(['--store', store, 'queues', 'show', 'api']);
+    expect(text.stdout).toMatch(/concurrency\s+4/);
+    const bad = await ergon(['--store', store, 'queues', 'set', 'api', '--rate', '0/1m']);
+    expect(bad.code).toBe(2);
+    const none = await ergon(['--store', store, 'queues', 'set', 'api']);
+    expect(none.code).toBe(2);
+    expect((await ergon(['--store', store, 'queues', 'clear', 'api'])).code).toBe(0);
+    const cleared = json<{ limits?: unknown }>(
+      await ergon(['--store', store, 'queues', 'show', 'api', '--json']),
+    );
+    expect(cleared.limits).toBeUndefined();
+  });
 });

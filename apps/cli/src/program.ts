@@ -10,6 +10,7 @@ import { registerFlows } from './commands/flows.js';
 import { registerFork } from './commands/fork.js';
 import { registerReplayCheck } from './commands/replay-check.js';
 import { registerSchedule } from './commands/schedule.js';
+import { registerQueues } from './commands/queues.js';
 import { registerSchedules } from './commands/schedules.js';
 import { registerTask } from './commands/task.js';
 import { registerWorker } from './commands/worker.js';
@@ -58,6 +59,7 @@ export function createProgram(output?: ProgramOutput): Command {
   registerWorkers(program);
   registerSchedule(program);
   registerSchedules(program);
+  registerQueues(program);
   registerFlows(program);
   registerControl(program);
   registerFork(program);
