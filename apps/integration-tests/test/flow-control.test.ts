@@ -317,6 +317,8 @@ describe.each(KINDS)('flow control across worker processes on $kind', ({ kind, a
         },
       );
     },
+    // 10,000 keyed creates are a transaction each on PostgreSQL: a minute or two on a busy machine.
+    300_000,
   );
 
   it.skipIf(!available)(
