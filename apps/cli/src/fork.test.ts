@@ -131,18 +131,18 @@ describe('ergon fork', { timeout: 90_000 }, () => {
     expect(out.plan.rerun).toHaveLength(3);
     expect(out.plan.changes).toEqual([{ target: 'input', before: { n: 1 }, after: { n: 7 } }]);
     const unknown = await cli('fork', 'no-such-flow', '--at', '0', '--yes');
-    expect(unknown.code).toBe(1);
+    expect(unknown.code, unknown.stdout + unknown.stderr).toBe(1);
     expect(unknown.stderr).toMatch(/flow "no-such-flow" not found.*\[FLOW_NOT_FOUND\]/);
     const range = await cli('fork', 'ship-1', '--at', '9', '--yes');
-    expect(range.code).toBe(2);
+    expect(range.code, range.stdout + range.stderr).toBe(2);
     expect(range.stderr).toMatch(
       /position 9 is out of range for flow ship-1: use 0 to 2.*\[INVALID_ARGUMENT\]/,
     );
     const key = await cli('fork', 'ship-1', '--at', 'nope', '--yes');
-    expect(key.code).toBe(2);
+    expect(key.code, key.stdout + key.stderr).toBe(2);
     expect(key.stderr).toMatch(/has no operation "nope"/);
     const bad = await cli('fork', 'ship-1', '--at', '2', '--result', 'oops', '--yes');
-    expect(bad.code).toBe(2);
+    expect(bad.code, bad.stdout + bad.stderr).toBe(2);
   });
 });
 
