@@ -6,10 +6,15 @@
  * @module
  */
 
-/** One entry: its id and its flat `[name, value, name, value, …]` fields; `null` when it was deleted. */
+/**
+ * One entry: its id and its flat `[name, value, name, value, …]` fields;
+ * `null` when it was deleted. Fields are bytes, except those of new entries
+ * read as text (see {@link BlockingReader.read}), which hold no U+FFFD and
+ * so were valid UTF-8.
+ */
 export interface RawEntry {
   readonly id: string;
-  readonly fields: readonly Buffer[] | null;
+  readonly fields: readonly (Buffer | string)[] | null;
 }
 
 /** An entry delivered to this consumer, with how many times it has been delivered (this time included). */

@@ -66,20 +66,26 @@ export function toTransaction<P>(
 ): Transaction<P> {
   const { idField, payloadField, codec, requireId, stream } = options;
   const fields = entry.fields ?? [];
-  let payloadBytes: Buffer | undefined;
+  let payloadBytes: Buffer | string | undefined;
   let id: string | undefined;
   const metadata: Record<string, string> = {};
   const payloadName = bytesOf(payloadField);
   const idName = idField === false ? undefined : bytesOf(idField);
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    const nameBytes = fields[i] as Buffer;
-    const value = fields[i + 1] as Buffer;
+    const name = fields[i] as Buffer | string;
+    const value = fields[i + 1] as Buffer | string;
+    if (typeof name === 'string') {
+      // Text, known to be valid UTF-8 (see RawEntry).
+      if (name === payloadField) payloadBytes = value;
+      else if (name === idField) id = text(value, `field ${idField}`, entry.id);
+      else metadata[name] = text(value, `field ${name}`, entry.id);
+    }
     // The id and payload fields are recognised by their bytes, without decoding every name.
-    if (payloadName.equals(nameBytes)) payloadBytes = value;
-    else if (idName?.equals(nameBytes)) id = text(value, `field ${idField}`, entry.id);
+    else if (payloadName.equals(name)) payloadBytes = value;
+    else if (idName?.equals(name)) id = text(value, `field ${idField}`, entry.id);
     else {
-      const name = text(nameBytes, 'a field name', entry.id);
-      metadata[name] = text(value, `field ${name}`, entry.id);
+      const decoded = text(name, 'a field name', entry.id);
+      metadata[decoded] = text(value, `field ${decoded}`, entry.id);
     }
   }
   if (payloadBytes === undefined) {
@@ -89,11 +95,12 @@ export function toTransaction<P>(
       { details: { entry: entry.id } },
     );
   }
-  if (payloadBytes.length > codec.maxBytes) {
+  const payloadSize = byteLength(payloadBytes, codec.maxBytes);
+  if (payloadSize > codec.maxBytes) {
     throw new SerializationError(
       ErrorCode.CODEC_TOO_LARGE,
-      `entry ${entry.id}: payload is ${payloadBytes.length} bytes, over the limit of ${codec.maxBytes}: producers must send smaller payloads (or raise the codec's maxBytes)`,
-      { details: { entry: entry.id, bytes: payloadBytes.length, maxBytes: codec.maxBytes } },
+      `entry ${entry.id}: payload is ${payloadSize} bytes, over the limit of ${codec.maxBytes}: producers must send smaller payloads (or raise the codec's maxBytes)`,
+      { details: { entry: entry.id, bytes: payloadSize, maxBytes: codec.maxBytes } },
     );
   }
   const payload = codec.decode<P>(text(payloadBytes, payloadField, entry.id), `payload of entry ${entry.id}`);
@@ -132,13 +139,20 @@ function bytesOf(name: string): Buffer {
   return bytes;
 }
 
+/** The UTF-8 size of a field; of text, counted only when it may be over `max` (a UTF-16 unit is at most 3 bytes). */
+function byteLength(value: Buffer | string, max: number): number {
+  if (typeof value !== 'string') return value.length;
+  return value.length * 3 <= max ? value.length : Buffer.byteLength(value, 'utf8');
+}
+
 /**
- * UTF-8 text of a field, or `CODEC_MALFORMED`. Decoding replaces every
+ * UTF-8 text of a field (text as it is: it was valid), or `CODEC_MALFORMED`. Decoding replaces every
  * malformed sequence with U+FFFD, so text without one was valid UTF-8: only
  * text that has one (malformed, or a real U+FFFD) is checked byte by byte.
  * That costs one search instead of a second pass over every field's bytes.
  */
-function text(bytes: Buffer, what: string, entryId: string): string {
+function text(bytes: Buffer | string, what: string, entryId: string): string {
+  if (typeof bytes === 'string') return bytes;
   const decoded = bytes.toString('utf8');
   if (decoded.indexOf('\uFFFD') === -1) return decoded;
   if (!isUtf8(bytes)) {

@@ -8,7 +8,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { RedisStreamsService } from '../service.js';
-import { parseReadReply, type RawEntry, withBufferCommands } from './entries.js';
+import { parseEntries, parseReadReply, type RawEntry } from './entries.js';
 
 /** What one read asks for. */
 export interface ReadRequest {
@@ -18,6 +18,11 @@ export interface ReadRequest {
   readonly count: number;
   /** 0: do not block. */
   readonly blockMs: number;
+}
+
+/** XREADGROUP with text replies, its arguments as a list. */
+interface TextRead {
+  xreadgroup(...args: (string | number)[]): Promise<unknown>;
 }
 
 /** How long an abort keeps trying to unblock a read that was not blocked yet (queued, in transit). */
@@ -57,24 +62,50 @@ export class BlockingReader {
     return reader;
   }
 
-  /** Reads new entries (`>`), blocking up to `blockMs`. An abort ends the wait; entries that arrived anyway are returned. */
+  /**
+   * Reads new entries (`>`), blocking up to `blockMs`. An abort ends the
+   * wait; entries that arrived anyway are returned.
+   *
+   * The reply is read as text, which costs about half of reading it as
+   * bytes. Decoding turns every malformed UTF-8 sequence into U+FFFD, so
+   * text without one was valid; the few entries with one (malformed, or a
+   * real U+FFFD) are read again as bytes, so that the connector can tell.
+   */
   async read(request: ReadRequest, signal?: AbortSignal): Promise<RawEntry[]> {
     const { stream, group, consumer, count, blockMs } = request;
     const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
-    const command = withBufferCommands(this.#client).xreadgroupBuffer(
+    // ioredis types XREADGROUP as overloads of fixed length; the call is the same.
+    const command = (this.#client as unknown as TextRead).xreadgroup(
       ...['GROUP', group, consumer, 'COUNT', count, ...block, 'STREAMS', stream, '>'],
     );
-    if (!signal || blockMs === 0) return parseReadReply(await command);
+    if (!signal || blockMs === 0) return this.#asBytesWhereNeeded(stream, parseReadReply(await command));
     let done = false;
     const onAbort = () => void this.#unblock(() => done);
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
+    let entries: RawEntry[];
     try {
-      return parseReadReply(await command);
+      entries = parseReadReply(await command);
     } finally {
       done = true;
       signal.removeEventListener('abort', onAbort);
     }
+    return this.#asBytesWhereNeeded(stream, entries);
+  }
+
+  /**
+   * Entries whose text holds U+FFFD, read again as bytes (they are pending
+   * here, so still in the stream unless trimmed meanwhile; then the text is
+   * kept). On the reading connection: nothing else uses it between reads.
+   */
+  async #asBytesWhereNeeded(stream: string, entries: RawEntry[]): Promise<RawEntry[]> {
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as RawEntry;
+      if (!entry.fields?.some((field) => (field as string).includes('\uFFFD'))) continue;
+      const [bytes] = parseEntries(await this.#client.xrangeBuffer(stream, entry.id, entry.id));
+      if (bytes?.fields) entries[i] = bytes;
+    }
+    return entries;
   }
 
   /** Closes the connection (a blocked read is cut short). */
