@@ -18,53 +18,57 @@ export type SendAcks = (ids: readonly string[]) => Promise<unknown>;
 /** Most ids in one XACK. */
 const MAX_BATCH = 1000;
 
-interface Waiting {
-  readonly id: string;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
+/** The acks of one XACK: their ids, and the one promise they all wait on. */
+interface Batch {
+  readonly ids: string[];
+  readonly sent: Promise<void>;
+  readonly send: () => void;
 }
 
 /** Coalesces the acks of one turn. */
 export class AckBatcher {
   readonly #send: SendAcks;
-  #queue: Waiting[] = [];
-  #scheduled = false;
+  /** The batches of this turn, sent when it ends; the last one takes new ids. */
+  #batches: Batch[] = [];
 
   constructor(send: SendAcks) {
     this.#send = send;
   }
 
-  /** Acks `id`: resolves once the XACK carrying it was answered, rejects with its error. */
+  /**
+   * Acks `id`: resolves once the XACK carrying it was answered, rejects with
+   * its error. The acks of one XACK share one promise (a hundred acks cost
+   * one promise, not a hundred).
+   */
   ack(id: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ id, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(this.#flush);
-      }
+    let batch = this.#batches[this.#batches.length - 1];
+    if (!batch || batch.ids.length >= MAX_BATCH) {
+      if (this.#batches.length === 0) setImmediate(this.#flush);
+      batch = this.#batch();
+      this.#batches.push(batch);
+    }
+    batch.ids.push(id);
+    return batch.sent;
+  }
+
+  #batch(): Batch {
+    const ids: string[] = [];
+    let send!: () => void;
+    const sent = new Promise<void>((resolve, reject) => {
+      send = () => {
+        try {
+          this.#send(ids).then(() => resolve(), reject);
+        } catch (error) {
+          reject(error);
+        }
+      };
     });
+    return { ids, sent, send };
   }
 
   readonly #flush = (): void => {
-    this.#scheduled = false;
-    const queue = this.#queue;
-    this.#queue = [];
-    for (let from = 0; from < queue.length; from += MAX_BATCH) {
-      const batch = queue.slice(from, from + MAX_BATCH);
-      let sent: Promise<unknown>;
-      try {
-        sent = this.#send(batch.map((w) => w.id));
-      } catch (error) {
-        sent = Promise.reject(error);
-      }
-      sent.then(
-        () => {
-          for (const w of batch) w.resolve();
-        },
-        (error: unknown) => {
-          for (const w of batch) w.reject(error);
-        },
-      );
-    }
+    const batches = this.#batches;
+    this.#batches = [];
+    for (const batch of batches) batch.send();
   };
 }
