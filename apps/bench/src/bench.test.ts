@@ -59,6 +59,8 @@ const WITH_PEER = new Set([
   'throughput-postgres-1step',
   'latency-idle-redis-p50',
   'latency-idle-redis-p99',
+  'latency-idle-postgres-p50',
+  'latency-idle-postgres-p99',
   'recovery-after-kill',
   'scaling-redis-concurrency-1',
   'scaling-redis-concurrency-16',

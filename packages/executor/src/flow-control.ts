@@ -35,18 +35,35 @@ export interface FlowControlOptions {
    * `for` ago, scheduling returns that flow instead of a new one. Without `for`: while that flow
    * is not finished.
    */
-  readonly dedup?: { readonly key: string; readonly for?: Duration };
+  readonly dedup?: {
+    /** The de-duplication key (scoped to the flow type). */
+    readonly key: string;
+    /** How long after creation the key holds; without it, until the flow finishes. */
+    readonly for?: Duration;
+  };
   /**
    * Debounce: a burst of schedule calls with this key (per flow type) becomes one run, with the
    * last call's input, `delay` after the last call; never later than `maxWait` after the first.
    */
-  readonly debounce?: { readonly key: string; readonly delay: Duration; readonly maxWait?: Duration };
+  readonly debounce?: {
+    /** The debounce key (scoped to the flow type): calls with one key gather into one run. */
+    readonly key: string;
+    /** The quiet period after the last call before the run starts. */
+    readonly delay: Duration;
+    /** The longest a run waits from the first call, however calls keep coming. */
+    readonly maxWait?: Duration;
+  };
   /**
    * One running flow per key. `mode: 'wait'` (the default): others wait their turn (a
    * concurrency key with a limit of 1). `mode: 'skip'`: while one with the key is not finished,
    * scheduling returns it and starts nothing (a dedup key without a period).
    */
-  readonly singleton?: { readonly key: string; readonly mode?: 'wait' | 'skip' };
+  readonly singleton?: {
+    /** The singleton key (scoped to the flow type): one running flow per key. */
+    readonly key: string;
+    /** `wait` (default): others queue behind it; `skip`: scheduling returns the running one. */
+    readonly mode?: 'wait' | 'skip';
+  };
 }
 
 /** The fields of a new flow the options (and the definition's key function) give. */
@@ -189,7 +206,12 @@ export class Queues {
 /** Queue limits as `client.queues.configure` takes them: the rate's period as a duration. */
 export interface QueueLimitsInput extends Omit<QueueLimits, 'rate'> {
   /** At most `limit` starts in any window of `period` (a sliding window). */
-  readonly rate?: { readonly limit: number; readonly period: Duration };
+  readonly rate?: {
+    /** Starts allowed per period. */
+    readonly limit: number;
+    /** The period, a sliding window. */
+    readonly period: Duration;
+  };
 }
 
 function toLimits(input: QueueLimitsInput): QueueLimits {
