@@ -151,14 +151,6 @@ export {
   type StoreInput,
 } from './storage/runtime/runtime-execution-log.js';
 export {
-  type CreateTransactionOptions,
-  createTransaction,
-  isTransaction,
-  type Transaction,
-  type TransactionInit,
-  type TransactionMetadata,
-} from './transaction.js';
-export {
   type CreateScheduleResult,
   type DeleteScheduleRequest,
   MAX_SCHEDULE_PAGE,
@@ -182,4 +174,12 @@ export {
   type RuntimeCall,
   RuntimeSchedules,
 } from './storage/runtime/schedules.js';
+export {
+  type CreateTransactionOptions,
+  createTransaction,
+  isTransaction,
+  type Transaction,
+  type TransactionInit,
+  type TransactionMetadata,
+} from './transaction.js';
 export { uuidv7 } from './uuid.js';

@@ -39,11 +39,11 @@ import type {
   SuspendResult,
   WakeFilter,
 } from './execution-log.js';
+import { importedState } from './in-memory-import.js';
 import { MemorySchedules } from './in-memory-schedules.js';
 import { MemoryFlowControl } from './in-memory-flow-control.js';
-import { importedState } from './in-memory-import.js';
-import { type ImportFlowRequest, type ImportFlowResult, importReadyEvent } from './import-flow.js';
 import { MemoryWorkerRegistry } from './in-memory-workers.js';
+import { type ImportFlowRequest, type ImportFlowResult, importReadyEvent } from './import-flow.js';
 import { encodeCursor } from './query.js';
 import {
   type FlowRecord,

@@ -122,8 +122,8 @@ export function describeExecutionLogConformance<S extends ExecutionLog>(
     abandonedCases(context);
     badInputCases(context);
     workerCases(context);
-    importCases(context);
     scheduleCases(context);
+    importCases(context);
     const damage = options.damage;
     if (damage === undefined) {
       describe.skip('damaged data (skipped: the store gave no damage hooks)', () => {
