@@ -87,7 +87,8 @@ describe('bench CLI', () => {
     expect(existsSync(MAIN), `${MAIN} is missing: run the build first`).toBe(true);
   });
 
-  it('refuses an unknown benchmark name with the list of names', async () => {
+  // A process that loads every benchmark's peers (BullMQ, pg-boss, DBOS): seconds on a busy machine.
+  it('refuses an unknown benchmark name with the list of names', { timeout: 60_000 }, async () => {
     const { code, output } = await runBench([
       '--only',
       'no-such-bench',
