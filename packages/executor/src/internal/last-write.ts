@@ -58,7 +58,13 @@ async function lastWrite(
   last: BatchWrite,
 ): Promise<unknown> {
   const { records, sent } = recorder ? recorder.release() : { records: [], sent: undefined };
-  if (sent) await sent;
+  if (sent) {
+    try {
+      await sent;
+    } catch (error) {
+      throw new RecordRefusedError(error);
+    }
+  }
   if (records.length === 0) {
     return last.op === 'finish'
       ? store.finishFlow(last.request)
