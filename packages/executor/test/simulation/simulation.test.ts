@@ -1,8 +1,8 @@
 // The deterministic simulation (issue #16): seeded workloads of flows (steps,
 // retries, timers, signals, children, DAGs, cancels) driven through several
 // workers, a client and a simulated clock under seeded store faults, every
-// invariant checked after each seed. Seed counts per store: memory 500,
-// SQLite and Redis 100, PostgreSQL 30 (ERGON_SIM_SEEDS overrides, ERGON_SIM_FIRST_SEED moves
+// invariant checked after each seed. Seed counts per store: memory 300,
+// SQLite and Redis 60, PostgreSQL 20 (ERGON_SIM_SEEDS overrides, ERGON_SIM_FIRST_SEED moves
 // the range). A failing seed replays with
 //   ERGON_SIM_FIRST_SEED=<seed> ERGON_SIM_SEEDS=1 pnpm vitest run --project <store> test/simulation
 // and exactly so on the memory store.
@@ -19,7 +19,7 @@ import { closeSharedStore, createStore, engine, QUIET_MS } from './engine.js';
 
 // Sized for the test command (a few minutes of the whole on two cores); the 100,000-seed runs are
 // bench/simulate.mjs's (issue #16's note has them).
-const DEFAULT_SEEDS = { memory: 500, sqlite: 100, redis: 100, postgres: 30 } as const;
+const DEFAULT_SEEDS = { memory: 300, sqlite: 60, redis: 60, postgres: 20 } as const;
 const SEEDS = Number(process.env.ERGON_SIM_SEEDS ?? DEFAULT_SEEDS[STORE_KIND]);
 const FIRST = Number(process.env.ERGON_SIM_FIRST_SEED ?? 1);
 /** Stores behind I/O run smaller seeds: fewer flows and workers, the same kinds of everything. */
