@@ -23,7 +23,7 @@ const setup = node('setup.mjs', []);
 if (setup.status !== 0) process.exit(setup.status ?? 1);
 // Every package README's TypeScript examples type-check against the built packages.
 const readmes = node('check-readmes.mjs', []);
-// --continue: one failing package does not hide the others' results. --concurrency 4: the
+// --continue: one failing package does not hide the others' results. --concurrency 3: the
 // service-backed suites (brokers, SIGKILL pipelines) time themselves; two cores shared by ten
 // test processes at once made them wait on the CPU, not on the code under test (3: with the
 // flow-control and schedule suites added, 4 at once starved CPU-bound examples of their timeouts).
