@@ -17,6 +17,7 @@ import { dropPostgresSchema, POSTGRES_URL, postgresSchema } from './postgres.js'
 
 const WORKER = fileURLToPath(new URL('./fixtures/flow-control-worker.mjs', import.meta.url));
 const REDIS_URL = process.env.ERGON_REDIS_URL ?? 'redis://127.0.0.1:6379';
+// Skipped only off CI when the service is down (requireService warns); under CI=true it throws instead.
 const redisAvailable = (await requireService('Redis', REDIS_URL)).available;
 const postgresAvailable = (await requireService('PostgreSQL', POSTGRES_URL)).available;
 const dirs: string[] = [];
