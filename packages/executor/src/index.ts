@@ -75,7 +75,7 @@ export {
   Presence as WorkerPresence,
   type PresenceOptions as WorkerPresenceOptions,
 } from './internal/presence.js';
-export type { RunOutcome } from './internal/runner.js';
+export type { RunOutcome } from './internal/run-control.js';
 export type { ProgressOptions, ProgressUpdate } from './progress.js';
 export { FlowNotRetryableError, type RetriedFlow } from './retry-flow.js';
 export {

@@ -5,7 +5,7 @@
  */
 import type { Clock, Codec, Duration, Logger, StoreInput } from '@ergon/core';
 import type { FlowSource } from './decorators.js';
-import type { RunOutcome } from './internal/runner.js';
+import type { RunOutcome } from './internal/run-control.js';
 import type { Worker } from './worker.js';
 
 /** Options of {@link Worker}. */

@@ -10,6 +10,23 @@
  * @module
  */
 import type { Codec, OperationRecord } from '@ergon/core';
+import { validateName } from '../definitions.js';
+import { FlowCancelledError } from '../errors.js';
+import type { ActivationOptions } from './activation-types.js';
+import type { Liveness } from './liveness.js';
+import type { Positions } from './positions.js';
+import type { Recorder } from './recorder.js';
+
+/** What replaying or writing a marker (a patch's, a version's) needs of its activation. */
+export interface MarkerHost {
+  readonly flowId: string;
+  readonly options: ActivationOptions;
+  readonly recorder: Recorder;
+  readonly liveness: Liveness;
+  readonly positions: Positions;
+  /** True once the activation ended. */
+  ended(): boolean;
+}
 
 /** The operation name of patch `id`. */
 export function patchName(id: string): string {
@@ -29,6 +46,43 @@ export function isDeprecatedMarker(codec: Codec, record: OperationRecord): boole
     return value?.deprecated === true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * `ctx.patched` / `ctx.deprecatePatch` of one activation: the marker replayed in its turn,
+ * written when the code runs past the recorded history, or absent (history from code without
+ * the patch). The first answer for an id holds for the rest of the activation, and takes no
+ * further position.
+ */
+export class PatchCalls {
+  readonly #host: MarkerHost;
+  /** What each patch id was answered in this activation. */
+  readonly #answers = new Map<string, boolean>();
+
+  constructor(host: MarkerHost) {
+    this.#host = host;
+  }
+
+  /** Answers a call for patch `id`; `deprecated` for `ctx.deprecatePatch`. */
+  async call(id: string, deprecated: boolean): Promise<'marked' | 'fresh' | 'absent'> {
+    const memo = this.#answers.get(id);
+    if (memo !== undefined) return memo ? 'marked' : 'absent';
+    validateName(id, 'patch id');
+    const host = this.#host;
+    if (host.ended()) throw new FlowCancelledError(host.flowId, 'the flow activation has ended');
+    const found = host.positions.patch(patchName(id));
+    // `deprecatePatch` means the new code path: later calls of `patched` for it say true.
+    this.#answers.set(id, deprecated || found.state !== 'absent');
+    if (found.state === 'marked') await host.positions.replayed(found.slot);
+    else if (found.state === 'fresh') {
+      const { recorder } = host;
+      const marker = recorder.final(found.slot, 'patch', {
+        result: encodeMarker(host.options.codec, id, deprecated),
+      });
+      await host.liveness.track(recorder.write(marker));
+    }
+    return found.state;
   }
 }
 

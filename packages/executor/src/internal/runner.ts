@@ -14,7 +14,6 @@ import {
   type Logger,
   type RuntimeExecutionLog,
   toError,
-  type Wait,
 } from '@ergon/core';
 import type { Context } from '@opentelemetry/api';
 import type { AnyFlowDefinition } from '../definitions.js';
@@ -23,9 +22,9 @@ import { DEFAULT_MAX_ABANDONED_RUNS, type GiveUpContext, giveUp, poisonCause } f
 import { Activation } from './activation.js';
 import { cancelChildren } from './cancel.js';
 import { encodeError } from './encode-error.js';
-import { type ServedVersions, unservedVersion, withLiveServers } from './versions.js';
 import { finishAfter, RecordRefusedError, suspendAfter } from './last-write.js';
 import type { Recorder } from './recorder.js';
+import type { RunControl, RunOutcome } from './run-control.js';
 import {
   Attr,
   endSpan,
@@ -36,85 +35,7 @@ import {
   type TelemetryState,
   telemetryState,
 } from './telemetry.js';
-
-/** How one run of a claimed flow ended. */
-export type RunOutcome =
-  | {
-      /** The flow completed. */
-      readonly status: 'completed';
-      /** Its result. */
-      readonly result: unknown;
-    }
-  | {
-      /** The flow failed. */
-      readonly status: 'failed';
-      /** The error it failed with. */
-      readonly error: Error;
-    }
-  | {
-      /** The flow suspended; this worker no longer holds it. */
-      readonly status: 'suspended';
-      /** What it waits for. */
-      readonly waits: readonly Wait[];
-    }
-  | {
-      /** The flow was cancelled. */
-      readonly status: 'cancelled';
-    }
-  /**
-   * The run stopped without an outcome: the lease was lost, the worker is stopping, or the
-   * store failed transiently (the flow is retried later, its record says why).
-   */
-  | {
-      /** The run was abandoned; the flow resumes later, here or elsewhere. */
-      readonly status: 'abandoned';
-      /** Why (`LEASE_LOST`, a `STORE_*` error, a stop). */
-      readonly error: Error;
-    };
-
-/**
- * How a worker steers a run from outside: abandon it (its stop() ran out of
- * time) or cancel it (a `cancel-requested` store event). Plain callbacks
- * rather than an `AbortSignal`: an `AbortController`, its signal and a
- * listener added and removed per run cost about 4.5 µs on Node 20, a visible
- * share of a one-step flow.
- */
-export class RunControl {
-  #stopRequested = false;
-  #cancelRequested = false;
-  #onStop: (() => void) | undefined;
-  #onCancel: (() => void) | undefined;
-
-  /** True once {@link RunControl.stop} was called. */
-  get stopRequested(): boolean {
-    return this.#stopRequested;
-  }
-
-  /** True once {@link RunControl.cancel} was called. */
-  get cancelRequested(): boolean {
-    return this.#cancelRequested;
-  }
-
-  /** Abandons the run (its lease is released by the worker). */
-  stop(): void {
-    if (this.#stopRequested) return;
-    this.#stopRequested = true;
-    this.#onStop?.();
-  }
-
-  /** The flow's cancellation was requested: the run stops at once and finishes it as cancelled. */
-  cancel(): void {
-    if (this.#cancelRequested) return;
-    this.#cancelRequested = true;
-    this.#onCancel?.();
-  }
-
-  /** Sets what {@link RunControl.stop} and {@link RunControl.cancel} call (the runner's hooks). */
-  listen(hooks: { readonly stop: () => void; readonly cancel: () => void }): void {
-    this.#onStop = hooks.stop;
-    this.#onCancel = hooks.cancel;
-  }
-}
+import { type ServedVersions, unservedVersion, withLiveServers } from './versions.js';
 
 /** How long a cancelled run waits for attempts that ignore their aborted signal. */
 const CANCEL_GRACE_MS = 1000;

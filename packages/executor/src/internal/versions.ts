@@ -12,6 +12,7 @@
 import type { OperationRecord, RuntimeExecutionLog } from '@ergon/core';
 import type { AnyFlowDefinition } from '../definitions.js';
 import { VersionNotServedError } from '../errors.js';
+import { encodeMarker, type MarkerHost } from './patches.js';
 
 /** The operation name of the marker of version `version`. */
 export function versionName(version: string): string {
@@ -29,6 +30,30 @@ export function recordedVersion(history: readonly OperationRecord[]): string | u
   if (!first || !isVersionMarker(first)) return undefined;
   const hash = first.key.lastIndexOf('#');
   return first.key.slice('version:'.length, hash < 0 ? undefined : hash);
+}
+
+/**
+ * A versioned flow type's marker at position 0, as an activation starts: taken when recorded,
+ * written when the flow runs for the first time; a history recorded unversioned keeps its
+ * positions.
+ */
+export function takeVersionMarker(host: MarkerHost): void {
+  const { options, positions } = host;
+  const version = options.definition.options.version;
+  if (version === undefined) return;
+  const recorded = recordedVersion(options.history);
+  if (recorded !== undefined) {
+    positions.takeMarker(versionName(recorded));
+    positions.skip(0);
+    return;
+  }
+  if (options.history.length > 0) return;
+  const slot = positions.takeMarker(versionName(version));
+  if (options.replayOnly) return;
+  const { recorder } = host;
+  void host.liveness.track(
+    recorder.write(recorder.final(slot, 'patch', { result: encodeMarker(options.codec, version, false) })),
+  );
 }
 
 /** Per flow type, the recorded versions a worker serves. */
