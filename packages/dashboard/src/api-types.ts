@@ -5,10 +5,22 @@
  * @module
  */
 import type { FlowStatus, OperationKind, OperationStatus } from '@ergon/core';
+import type { StoreFeatures, WaitingReason, WaitingView } from './control-types.js';
 import type { DagView } from './internal/dags.js';
 import type { ProgressBar, ProgressSummary } from './internal/progress.js';
 import type { ValuePreview } from './internal/values.js';
 
+export type {
+  QueueKeyView,
+  QueuesPage,
+  QueueView,
+  ScheduleDetail,
+  ScheduleListPage,
+  ScheduleView,
+  StoreFeatures,
+  WaitingReason,
+  WaitingView,
+} from './control-types.js';
 export type { DagEdgeView, DagNodeStatus, DagNodeView, DagView } from './internal/dags.js';
 export type { ProgressBar, ProgressSummary } from './internal/progress.js';
 export type { ValuePreview } from './internal/values.js';
@@ -25,6 +37,8 @@ export interface SessionInfo {
   readonly pollMs: number;
   /** The store's name, for the page header. */
   readonly store: string;
+  /** Whether the store keeps schedules and queue limits (else those pages say it does not). */
+  readonly features: StoreFeatures;
 }
 
 /** One row of the flows list. */
@@ -51,6 +65,8 @@ export interface FlowRow {
   readonly leaseOwner?: string | undefined;
   /** What a suspended flow waits for, in words (`signal approve`, `timer`, `child x`). */
   readonly waiting: readonly string[];
+  /** Why a flow that could run by time is not running yet (a queue limit, a debounce). */
+  readonly waitingFor?: WaitingReason | undefined;
   /** Its error in one line, when it failed or was cancelled. */
   readonly error?: string | undefined;
   /** Its latest progress (`ctx.progress`), compact: one line, and a fraction when it has one. */
@@ -190,6 +206,8 @@ export interface FlowDetail extends FlowRow {
   readonly progressBar?: ProgressBar | undefined;
   /** When it was reported. */
   readonly progressAt?: number | undefined;
+  /** Why it is not running yet, with the limit it waits on and what counts against it now. */
+  readonly waitingFor?: WaitingView | undefined;
   /** The server's clock when this was read (bars of running operations end here). */
   readonly now: number;
   /** True when a signal, cancel or retry would be accepted for this flow's status. */
@@ -282,6 +300,10 @@ export interface WorkerView {
   readonly pid?: number | undefined;
   /** The queues it claims from. */
   readonly queues?: readonly string[] | undefined;
+  /** The flow types it runs (registered workers). */
+  readonly types?: readonly string[] | undefined;
+  /** Per flow type, the recorded code versions it serves (types absent here: every version). */
+  readonly versions?: Readonly<Record<string, readonly string[]>> | undefined;
   /** How many flows it runs at once, at most. */
   readonly concurrency?: number | undefined;
   /** Milliseconds since its last heartbeat (registered workers). */
@@ -336,8 +358,10 @@ export interface ActionResult {
   readonly ok: true;
   /** The flow's status after it. */
   readonly status?: FlowStatus | undefined;
-  /** For a retry: the new flow. */
+  /** For a retry or a schedule's trigger: the new flow. */
   readonly id?: string | undefined;
+  /** For a schedule's pause or resume: whether it is paused now. */
+  readonly paused?: boolean | undefined;
 }
 
 /** Any error answer. */

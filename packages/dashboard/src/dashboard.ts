@@ -11,6 +11,7 @@ import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { loadAssets } from './assets.js';
 import { OverviewSource } from './data/overview.js';
+import { QueueSource } from './data/queues.js';
 import { EventHub } from './events.js';
 import { type DashboardOptions, resolveOptions } from './options.js';
 import { actionRoutes } from './routes/actions.js';
@@ -45,6 +46,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const secrets = new Secrets(resolved.token, resolved.basePath);
   const events = new EventHub(resolved.client, resolved.pollMs);
   const overview = new OverviewSource(resolved.client);
+  const queues = new QueueSource(resolved.client);
 
   // basePath() gives the app whose routes, middlewares and error handler are the dashboard's.
   const app =
@@ -66,8 +68,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
     });
   });
-  readRoutes(app, { options: resolved, secrets, overview, events });
-  actionRoutes(app, { options: resolved, secrets, events });
+  readRoutes(app, { options: resolved, secrets, overview, queues, events });
+  actionRoutes(app, { options: resolved, secrets, events, queues });
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such dashboard route' } }, 404));
   app.onError((error, c) => {
     const { status, code, message } = describe(error);
@@ -92,7 +94,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
 function describe(error: unknown): { status: ContentfulStatusCode; code: string; message: string } {
   if (isErgonError(error)) {
     const status: ContentfulStatusCode =
-      error.code === ErrorCode.FLOW_NOT_FOUND
+      error.code === ErrorCode.FLOW_NOT_FOUND || error.code === ErrorCode.SCHEDULE_NOT_FOUND
         ? 404
         : error.code === ErrorCode.FLOW_FINISHED || error.code === ErrorCode.FLOW_NOT_RETRYABLE
           ? 409

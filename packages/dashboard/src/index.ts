@@ -2,7 +2,8 @@
  * `@ergon/dashboard`: Ergon's web dashboard as a request handler to mount in
  * any server (a Hono app, a fetch handler, a Node `http` listener): flows by
  * status, type and queue, one flow's timeline and DAG, workers, pipelines,
- * and actions (signal, cancel, retry), guarded by a token, live over
+ * schedules, queues with their flow-control limits, and actions (signal,
+ * cancel, retry; pause, resume and run a schedule now), guarded by a token, live over
  * server-sent events from the store's events.
  *
  * @module
@@ -22,9 +23,18 @@ export type {
   PipelineGroup,
   ProgressBar,
   ProgressSummary,
+  QueueKeyView,
+  QueuesPage,
+  QueueView,
+  ScheduleDetail,
+  ScheduleListPage,
+  ScheduleView,
   SessionInfo,
+  StoreFeatures,
   TimelineItem,
   ValuePreview,
+  WaitingReason,
+  WaitingView,
   WaitView,
   WorkerView,
 } from './api-types.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionLog } from '@ergon/core';
-import { Client, type FlowSource, Worker } from '@ergon/executor';
+import { Client, type FlowSource, Worker, type WorkerOptions } from '@ergon/executor';
 import { SqliteExecutionLog } from '@ergon/storage-sqlite';
 import { type Browser, chromium } from 'playwright-core';
 import { createDashboard, type Dashboard, type DashboardOptions } from '../src/index.js';
@@ -38,8 +38,12 @@ export async function sqliteStore(): Promise<{
   };
 }
 
-/** A started worker over `store` (stop it in afterAll). */
-export function startWorker(store: ExecutionLog, flows: readonly FlowSource[]): Worker {
+/** A started worker over `store` (stop it in afterAll); `options` adds to or overrides the test defaults. */
+export function startWorker(
+  store: ExecutionLog,
+  flows: readonly FlowSource[],
+  options: Partial<Omit<WorkerOptions, 'store' | 'flows'>> = {},
+): Worker {
   return new Worker({
     store,
     flows,
@@ -47,6 +51,7 @@ export function startWorker(store: ExecutionLog, flows: readonly FlowSource[]): 
     lease: '5s',
     maxIdle: '50ms',
     durableBackoff: '1s',
+    ...options,
   }).start();
 }
 

@@ -12,6 +12,7 @@ import type { FlowDetail, TimelineItem, WaitView } from '../api-types.js';
 import { dagsOf } from '../internal/dags.js';
 import { progressBar } from '../internal/progress.js';
 import { errorLine, preview } from '../internal/values.js';
+import { waitingView } from '../internal/waiting.js';
 import { toRow } from './flow-list.js';
 
 /** How many children the page lists. */
@@ -41,12 +42,16 @@ export async function flowDetail(
       ? undefined
       : client.get(info.parentId, { history: false }).catch(() => undefined),
   ]);
-  const waits = await Promise.all(info.waits.map((w) => waitView(client, w)));
+  const [waits, waitingFor] = await Promise.all([
+    Promise.all(info.waits.map((w) => waitView(client, w))),
+    waitingView(client, info),
+  ]);
   const traceId = traceIdOf(info.traceContext);
   const terminal = isTerminalStatus(info.status);
   const reported = info.progressAt !== undefined;
   return {
     ...toRow(info),
+    waitingFor,
     priority: info.priority,
     runAt: info.runAt,
     leaseExpiresAt: info.leaseExpiresAt,

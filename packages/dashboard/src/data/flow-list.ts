@@ -11,6 +11,7 @@ import type { Client, FlowInfo } from '@ergon/executor';
 import type { FlowListPage, FlowRow } from '../api-types.js';
 import { progressSummary } from '../internal/progress.js';
 import { errorLine } from '../internal/values.js';
+import { waitingReason } from '../internal/waiting.js';
 
 /** The filters of `GET api/flows`. */
 export interface FlowFilter {
@@ -138,6 +139,7 @@ export function toRow(flow: Summary): FlowRow {
             w.kind === 'signal' ? `signal ${w.name}` : w.kind === 'child' ? `child ${w.flowId}` : 'timer',
           )
         : [],
+    waitingFor: waitingReason(flow.waitingFor),
     error: flow.status === 'failed' || flow.status === 'cancelled' ? errorLine(flow.error) : undefined,
     progress: flow.progressAt === undefined ? undefined : progressSummary(flow.progress),
   };

@@ -161,9 +161,11 @@ export function workersOf(
       host: w.host,
       pid: w.pid,
       queues: w.queues,
+      types: w.types,
+      versions: versionsOf(w.stats),
       concurrency: w.concurrency,
       heartbeatAgeMs: w.heartbeatAgeMs,
-      stats: w.stats,
+      stats: statsWithoutVersions(w.stats),
       flows: w.flows.map((f) => ({ id: f.flowId, type: f.type, leaseExpiresAt: f.leaseExpiresAt })),
       nextExpiry: expiries.length > 0 ? Math.min(...expiries) : undefined,
     };
@@ -183,6 +185,25 @@ export function workersOf(
     };
   });
   return [...fromRegistry, ...ownersOnly].sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/**
+ * The code versions a worker serves, per flow type, as its registry entry reports them
+ * (`stats.versions`); undefined when it reports none (it serves every recorded version).
+ */
+function versionsOf(stats: Readonly<Record<string, unknown>>): Record<string, string[]> | undefined {
+  const reported = stats.versions;
+  if (typeof reported !== 'object' || reported === null || Array.isArray(reported)) return undefined;
+  const versions: Record<string, string[]> = {};
+  for (const [type, list] of Object.entries(reported))
+    if (Array.isArray(list)) versions[type] = list.map(String);
+  return Object.keys(versions).length > 0 ? versions : undefined;
+}
+
+/** The counters without the versions (shown on their own). */
+function statsWithoutVersions(stats: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const { versions: _versions, ...rest } = stats;
+  return rest;
 }
 
 function sorted(map: Map<string, number>): [string, number][] {

@@ -1,6 +1,7 @@
 /**
- * Actions: send a signal, cancel, retry. Each is a POST with a JSON body,
- * behind the action guard (read-only mode, origin and CSRF checks).
+ * Actions: send a signal, cancel, retry; pause, resume and trigger a
+ * schedule. Each is a POST with a JSON body, behind the action guard
+ * (read-only mode, origin and CSRF checks).
  *
  * @module
  */
@@ -8,6 +9,8 @@ import { FlowFinishedError, InvalidArgumentError, validateId } from '@ergon/core
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ActionResult } from '../api-types.js';
+import type { QueueSource } from '../data/queues.js';
+import { triggerSchedule } from '../data/schedules.js';
 import type { EventHub } from '../events.js';
 import type { ResolvedOptions } from '../options.js';
 import { actionGuard, type DashboardEnv, type Secrets } from '../security.js';
@@ -18,7 +21,12 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** Adds the action routes under `api/actions/`. */
 export function actionRoutes(
   app: Hono<DashboardEnv>,
-  deps: { readonly options: ResolvedOptions; readonly secrets: Secrets; readonly events: EventHub },
+  deps: {
+    readonly options: ResolvedOptions;
+    readonly secrets: Secrets;
+    readonly events: EventHub;
+    readonly queues: QueueSource;
+  },
 ): void {
   const { options, events } = deps;
   const { client } = options;
@@ -63,6 +71,27 @@ export function actionRoutes(
     const retried = options.retry ? await options.retry(id) : await client.retry(id);
     events.notify(retried.id);
     return c.json<ActionResult>({ ok: true, id: retried.id });
+  });
+
+  app.post('/api/actions/schedule-pause', async (c) => {
+    const id = validateId((await jsonBody(c)).id, 'schedule id');
+    const schedule = await client.schedules.pause(id);
+    return c.json<ActionResult>({ ok: true, paused: schedule.paused });
+  });
+
+  app.post('/api/actions/schedule-resume', async (c) => {
+    const id = validateId((await jsonBody(c)).id, 'schedule id');
+    const schedule = await client.schedules.resume(id);
+    return c.json<ActionResult>({ ok: true, paused: schedule.paused });
+  });
+
+  // One flow now, as a tick would, without moving the schedule.
+  app.post('/api/actions/schedule-trigger', async (c) => {
+    const id = validateId((await jsonBody(c)).id, 'schedule id');
+    const flowId = await triggerSchedule(client, id);
+    deps.queues.invalidate();
+    events.notify(flowId);
+    return c.json<ActionResult>({ ok: true, id: flowId });
   });
 }
 
