@@ -42,6 +42,13 @@ export { PrivateMosquitto, requireMosquitto } from './mosquitto.js';
 export { PrivateNatsServer, requireNatsServer } from './nats-server.js';
 export { type FileEffectPaths, recordFileEffect } from './pipeline-child.js';
 export { PrivateServer, type ServerKind } from './private-server.js';
+export {
+  type ClusterNode,
+  PrivateRedisCluster,
+  parseClusterNodes,
+  type RedisClusterOptions,
+  requireRedisCluster,
+} from './redis-cluster.js';
 export { freePort, PrivateRedisServer, requireRedisServer } from './redis-server.js';
 export {
   expectDiverges,
