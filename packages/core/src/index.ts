@@ -61,7 +61,9 @@ export {
   type ClaimedFlow,
   type ClaimRequest,
   type ConsumeSignalRequest,
+  type CreateClaim,
   type CreateFlowResult,
+  type CreateOutcome,
   type ExecutionLog,
   type FinishRequest,
   type FinishStatus,
@@ -98,8 +100,16 @@ export type {
   ImportFlowResult,
 } from './storage/import-flow.js';
 export { importReadyEvent } from './storage/import-flow.js';
-export { checkImportFlow } from './storage/runtime/import-flow.js';
 export { InMemoryExecutionLog } from './storage/in-memory.js';
+export { MemorySchedules } from './storage/in-memory-schedules.js';
+export {
+  DEFAULT_PAGE_SIZE,
+  decodeCursor,
+  encodeCursor,
+  MAX_PAGE_SIZE,
+  normalizeQuery,
+  pageLimit,
+} from './storage/query.js';
 export {
   type ConfigureQueueRequest,
   type DebounceOption,
@@ -116,22 +126,6 @@ export {
   type RateLimit,
   type WaitingFor,
 } from './storage/queues.js';
-export type {
-  HeartbeatResult,
-  RemoveWorkerRequest,
-  WorkerHeartbeat,
-  WorkerInfo,
-  WorkerKind,
-  WorkerRecord,
-} from './storage/workers.js';
-export {
-  DEFAULT_PAGE_SIZE,
-  decodeCursor,
-  encodeCursor,
-  MAX_PAGE_SIZE,
-  normalizeQuery,
-  pageLimit,
-} from './storage/query.js';
 export {
   type FlowRecord,
   type FlowStatus,
@@ -143,13 +137,22 @@ export {
   TERMINAL_STATUSES,
   type Wait,
 } from './storage/records.js';
+export { checkImportFlow } from './storage/runtime/import-flow.js';
+export { RuntimeExecutionLog } from './storage/runtime/runtime-execution-log.js';
 export {
   isRuntimeStore,
-  RuntimeExecutionLog,
   type RuntimeOptions,
   runtimeStore,
   type StoreInput,
-} from './storage/runtime/runtime-execution-log.js';
+} from './storage/runtime/runtime-store.js';
+export {
+  checkScheduleId,
+  checkScheduleState,
+  isScheduleCatchup,
+  MAX_SCHEDULE_ID_LENGTH,
+  type RuntimeCall,
+  RuntimeSchedules,
+} from './storage/runtime/schedules.js';
 export {
   type CreateScheduleResult,
   type DeleteScheduleRequest,
@@ -165,15 +168,23 @@ export {
   type ScheduleState,
   type UpdateScheduleRequest,
 } from './storage/schedules.js';
-export { MemorySchedules } from './storage/in-memory-schedules.js';
 export {
-  checkScheduleId,
-  checkScheduleState,
-  isScheduleCatchup,
-  MAX_SCHEDULE_ID_LENGTH,
-  type RuntimeCall,
-  RuntimeSchedules,
-} from './storage/runtime/schedules.js';
+  type ImportedFlowColumns,
+  importedFlowColumns,
+  ownWaits,
+  type ScheduleColumns,
+  type ScheduleRow,
+  scheduleColumns,
+  scheduleFromRow,
+} from './storage/sql-rows.js';
+export type {
+  HeartbeatResult,
+  RemoveWorkerRequest,
+  WorkerHeartbeat,
+  WorkerInfo,
+  WorkerKind,
+  WorkerRecord,
+} from './storage/workers.js';
 export {
   type CreateTransactionOptions,
   createTransaction,

@@ -133,14 +133,29 @@ export class Executor {
     input: I,
     options: ScheduleOptions,
   ): Promise<FlowOutcome<O>> {
-    const { flow, created } = await scheduleFlow(this.#deps, definition, input, {
-      ...options,
-      flowId: options.flowId ?? uuidv7(),
-    });
+    // A flow this call creates comes back claimed (one store call for both) when it is due now.
+    const { flow, created, claimed } = await scheduleFlow(
+      this.#deps,
+      definition,
+      input,
+      { ...options, flowId: options.flowId ?? uuidv7() },
+      { workerId: this.#workerId, leaseMs: this.#leaseMs },
+    );
     const flows = new Map(this.#flows);
     flows.set(definition.name, definition as AnyFlowDefinition);
+    if (claimed) return this.#runClaimed<O>(flows, claimed);
     // A flow this call created is as the store returned it; an existing one is read afresh.
     return this.#run<O>(flow.id, flows, created ? flow : undefined);
+  }
+
+  /** The lease owner this executor's claims record. */
+  get #workerId(): string {
+    return `executor-${process.pid}`;
+  }
+
+  /** The lease this executor takes on a flow it runs. */
+  get #leaseMs(): number {
+    return toMillis(this.#options.lease ?? '15s', 'lease');
   }
 
   async #run<O>(
@@ -149,8 +164,8 @@ export class Executor {
     known?: FlowRecord,
   ): Promise<FlowOutcome<O>> {
     const { store, clock, codec } = this.#deps;
-    const workerId = `executor-${process.pid}`;
-    const leaseMs = toMillis(this.#options.lease ?? '15s', 'lease');
+    const workerId = this.#workerId;
+    const leaseMs = this.#leaseMs;
     let flow = known ?? (await store.getFlow(flowId));
     if (!flow) throw new FlowNotFoundError(flowId);
     // A finished flow reports its recorded outcome: nothing runs, so its code is not needed.
@@ -173,6 +188,17 @@ export class Executor {
       if (!claimableNow(flow, clock.now())) return recordedOutcome<O>(flow, codec, clock.now());
     }
     if (!claimed) return recordedOutcome<O>(flow, codec, clock.now());
+    return this.#runClaimed<O>(flows, claimed);
+  }
+
+  /** Runs a flow this executor holds until it finishes or suspends. */
+  async #runClaimed<O>(
+    flows: ReadonlyMap<string, AnyFlowDefinition>,
+    claimed: ClaimedFlow,
+  ): Promise<FlowOutcome<O>> {
+    const { store, clock, codec } = this.#deps;
+    const flowId = claimed.flow.id;
+    const leaseMs = this.#leaseMs;
     const outcome = await runClaimed(
       {
         store,
@@ -180,7 +206,7 @@ export class Executor {
         clock,
         logger: this.#options.logger ?? noopLogger,
         flows,
-        workerId,
+        workerId: this.#workerId,
         leaseMs,
         heartbeatMs: Math.max(1, Math.floor(leaseMs / 3)),
         durableBackoffMs: toMillis(this.#options.durableBackoff ?? '5s', 'durableBackoff'),

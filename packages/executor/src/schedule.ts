@@ -6,8 +6,9 @@
 import {
   type Clock,
   type Codec,
+  type CreateClaim,
+  type CreateFlowResult,
   type Duration,
-  type FlowRecord,
   InvalidArgumentError,
   type RuntimeExecutionLog,
   toMillis,
@@ -37,15 +38,17 @@ export interface ScheduleOptions extends FlowControlOptions {
 
 /**
  * What {@link Client.schedule} does, returning the flow as the store holds it and
- * whether this call created it (so the executor need not read it back). Internal:
- * not exported from the package.
+ * whether this call created it (so the executor need not read it back); with
+ * `claim`, a new flow due now comes back claimed. Internal: not exported from the
+ * package.
  */
 export async function scheduleFlow<I, O>(
   deps: { readonly store: RuntimeExecutionLog; readonly clock: Clock; readonly codec: Codec },
   definition: FlowDefinition<I, O> | string,
   input: NoInfer<I>,
   options: ScheduleOptions,
-): Promise<{ readonly flow: FlowRecord; readonly created: boolean }> {
+  claim?: CreateClaim,
+): Promise<CreateFlowResult> {
   const { store, clock, codec } = deps;
   const def: Pick<FlowDefinition<I, O>, 'name' | 'options' | 'storeInput'> = typeof definition === 'string'
     ? { name: validateName(definition, 'flow type'), options: { queue: 'default' } }
@@ -82,6 +85,7 @@ export async function scheduleFlow<I, O>(
       traceContext: options.traceContext ?? scheduled.traceContext ?? currentTraceContext(),
       now,
       ...control,
+      ...(claim ? { claim } : {}),
     });
     endSpan(scheduled.span, result.created ? 'created' : 'existed');
     return result;

@@ -15,16 +15,15 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type {
-  ConfigureQueueRequest,
-  QueueState,
-  QueueStateRequest,
   BatchOutcome,
   BatchWrite,
   CancelRequest,
   ClaimedFlow,
   ClaimRequest,
+  ConfigureQueueRequest,
   ConsumeSignalRequest,
   CreateFlowResult,
+  CreateOutcome,
   ExecutionLog,
   FinishRequest,
   FlowPage,
@@ -38,12 +37,15 @@ import type {
   ProgressRequest,
   ProgressResult,
   PurgeRequest,
+  QueueState,
+  QueueStateRequest,
   RecordRequest,
   RecordResult,
   ReleaseRequest,
   RemoveWorkerRequest,
   RenewRequest,
   RenewResult,
+  ScheduleLog,
   SendSignalRequest,
   SignalRecord,
   StoreCapabilities,
@@ -53,14 +55,14 @@ import type {
   WakeFilter,
   WorkerHeartbeat,
   WorkerRecord,
-  ScheduleLog,
 } from '@ergon/core';
-import { applyBatch, type Savepoint } from './internal/batch.js';
+import { applyBatch, createBatch, type Savepoint } from './internal/batch.js';
 import { Doorbell } from './internal/doorbell.js';
 import { toErgonError } from './internal/errors.js';
 import { changeSource, EventOutbox } from './internal/feed.js';
 import { configureQueue, getQueueState } from './internal/flow-control.js';
 import { consumeSignal, readHistory, recordFast, recordOperation } from './internal/history.js';
+import { importFlow } from './internal/import.js';
 import { claimFlows, nextWakeAt, releaseLease, renewLease } from './internal/leases.js';
 import {
   createFlow,
@@ -70,7 +72,6 @@ import {
   sendSignal,
   suspend,
 } from './internal/lifecycle.js';
-import { importFlow } from './internal/import.js';
 import { listFlows } from './internal/list.js';
 import { type ChangeNotifier, type ChangeSource, joinNotifier, leaveNotifier } from './internal/notifier.js';
 import { type Connection, connect, prepareDatabase } from './internal/open.js';
@@ -91,7 +92,11 @@ export class SqliteExecutionLog implements ExecutionLog {
   /** Stable store name. */
   readonly name = 'sqlite';
   /** Events: commits of this process at once, of others through the doorbell and the poll. */
-  readonly capabilities: StoreCapabilities = Object.freeze({ events: true, flowControl: true });
+  readonly capabilities: StoreCapabilities = Object.freeze({
+    events: true,
+    flowControl: true,
+    claimOnCreate: true,
+  });
   /** Cron schedules, in the `schedules` table (`internal/schedules.ts`). */
   readonly schedules: ScheduleLog;
   readonly #connection: Connection;
@@ -161,6 +166,11 @@ export class SqliteExecutionLog implements ExecutionLog {
    */
   createFlow(input: NewFlow): Promise<CreateFlowResult> {
     return this.#runner.write(() => createFlow(this.#ctx, input));
+  }
+
+  /** Implements {@link @ergon/core!ExecutionLog.createFlows}: one IMMEDIATE transaction, a savepoint per create. */
+  createFlows(inputs: readonly NewFlow[]): Promise<CreateOutcome[]> {
+    return this.#runner.write(() => createBatch(this.#ctx, this.#outbox, this.#savepoint, inputs));
   }
 
   /** Implements {@link @ergon/core!ExecutionLog.importFlow}: one IMMEDIATE transaction (`internal/import.ts`). */

@@ -35,8 +35,8 @@
  * @module
  */
 import type { BatchOutcome, BatchWrite } from './batch.js';
-import type { ConfigureQueueRequest, QueueState, QueueStateRequest } from './queues.js';
 import type { ImportFlowRequest, ImportFlowResult } from './import-flow.js';
+import type { ConfigureQueueRequest, QueueState, QueueStateRequest } from './queues.js';
 import type { FlowRecord, FlowStatus, OperationRecord, SignalRecord } from './records.js';
 import type {
   CancelRequest,
@@ -44,6 +44,7 @@ import type {
   ClaimRequest,
   ConsumeSignalRequest,
   CreateFlowResult,
+  CreateOutcome,
   FinishRequest,
   FlowPage,
   NewFlow,
@@ -62,13 +63,13 @@ import type {
   SuspendResult,
   WakeFilter,
 } from './requests.js';
-import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecord } from './workers.js';
 import type { ScheduleLog } from './schedules.js';
+import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecord } from './workers.js';
 
 export { type BatchOutcome, type BatchWrite, MAX_BATCH_WRITES } from './batch.js';
+export * from './import-flow.js';
 export * from './queues.js';
 export * from './requests.js';
-export * from './import-flow.js';
 export * from './schedules.js';
 
 /** An event a store may emit so idle workers wake without polling. */
@@ -122,6 +123,11 @@ export interface StoreCapabilities {
    * `createFlow` keep their rules.
    */
   readonly flowControl?: boolean | undefined;
+  /**
+   * `createFlow` and `createFlows` honour `NewFlow.claim` themselves, creating and claiming in one
+   * atomic step (else the runtime wrapper claims right after the create).
+   */
+  readonly claimOnCreate?: boolean | undefined;
 }
 
 /** The storage contract. See the module comment for time, error and argument rules. */
@@ -140,6 +146,16 @@ export interface ExecutionLog {
    * Creating a child (`parentId` set) is equally idempotent.
    */
   createFlow(flow: NewFlow): Promise<CreateFlowResult>;
+
+  /**
+   * Optional: several creates in one round trip (one transaction or script), each with exactly
+   * the effect, result and error of its own `createFlow` call, applied in order (two creates
+   * with one de-duplication key behave as two calls one after the other). A create that fails
+   * fails alone. The batch as a whole may fail (the store is unreachable): then any of its
+   * creates may or may not have taken effect. At most {@link MAX_BATCH_WRITES} flows. The
+   * runtime wrapper gathers the creates made while another is in flight into one call to it.
+   */
+  createFlows?(flows: readonly NewFlow[]): Promise<CreateOutcome[]>;
 
   /** The flow, or undefined. */
   getFlow(flowId: string, options?: ReadOptions): Promise<FlowRecord | undefined>;

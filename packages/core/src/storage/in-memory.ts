@@ -16,6 +16,7 @@ import type {
   ConfigureQueueRequest,
   ConsumeSignalRequest,
   CreateFlowResult,
+  CreateOutcome,
   ExecutionLog,
   FinishRequest,
   FlowPage,
@@ -39,11 +40,11 @@ import type {
   SuspendResult,
   WakeFilter,
 } from './execution-log.js';
+import { type ImportFlowRequest, type ImportFlowResult, importReadyEvent } from './import-flow.js';
+import { MemoryFlowControl } from './in-memory-flow-control.js';
 import { importedState } from './in-memory-import.js';
 import { MemorySchedules } from './in-memory-schedules.js';
-import { MemoryFlowControl } from './in-memory-flow-control.js';
 import { MemoryWorkerRegistry } from './in-memory-workers.js';
-import { type ImportFlowRequest, type ImportFlowResult, importReadyEvent } from './import-flow.js';
 import { encodeCursor } from './query.js';
 import {
   type FlowRecord,
@@ -59,7 +60,11 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** An {@link ExecutionLog} in memory. Nothing survives the process. */
 export class InMemoryExecutionLog implements ExecutionLog {
   readonly name = 'memory';
-  readonly capabilities: StoreCapabilities = Object.freeze({ events: true, flowControl: true });
+  readonly capabilities: StoreCapabilities = Object.freeze({
+    events: true,
+    flowControl: true,
+    claimOnCreate: true,
+  });
   /** Cron schedules (`schedules.ts`). */
   readonly schedules = new MemorySchedules();
   readonly #flows = new Map<string, Mutable<FlowRecord>>();
@@ -71,6 +76,21 @@ export class InMemoryExecutionLog implements ExecutionLog {
   #signalSeq = 0;
 
   async createFlow(input: NewFlow): Promise<CreateFlowResult> {
+    return this.#create(input);
+  }
+
+  /** Implements {@link ExecutionLog.createFlows}: one after the other, as the single calls. */
+  async createFlows(inputs: readonly NewFlow[]): Promise<CreateOutcome[]> {
+    return inputs.map((input): CreateOutcome => {
+      try {
+        return { ok: true, value: this.#create(input) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
+  }
+
+  #create(input: NewFlow): CreateFlowResult {
     const existing = this.#flows.get(input.id);
     if (existing) return { flow: snapshot(existing), created: false };
     const folded = this.#control.fold(input, this.#flows);
@@ -96,6 +116,18 @@ export class InMemoryExecutionLog implements ExecutionLog {
     this.#control.created(flow, input);
     this.#flows.set(flow.id, flow);
     const runAt = flow.runAt ?? input.runAt;
+    const { claim } = input;
+    const [claimed] = claim
+      ? this.#claim({
+          ...claim,
+          types: [flow.type],
+          queues: [flow.queue],
+          limit: 1,
+          now: input.now,
+          flowId: flow.id,
+        })
+      : [];
+    if (claimed) return { flow: claimed.flow, created: true, claimed };
     this.#emit({ type: 'ready', queue: flow.queue, at: runAt > input.now ? runAt : undefined });
     return { flow: snapshot(flow), created: true };
   }
@@ -149,10 +181,15 @@ export class InMemoryExecutionLog implements ExecutionLog {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
+    return this.#claim(request);
+  }
+
+  #claim(request: ClaimRequest): ClaimedFlow[] {
     const { now } = request;
-    const ready = [...this.#flows.values()].filter(
+    const only = request.flowId === undefined ? undefined : this.#flows.get(request.flowId);
+    const candidates = request.flowId === undefined ? [...this.#flows.values()] : only ? [only] : [];
+    const ready = candidates.filter(
       (f) =>
-        (request.flowId === undefined || f.id === request.flowId) &&
         request.types.includes(f.type) &&
         request.queues.includes(f.queue) &&
         (((f.status === 'pending' || f.status === 'suspended') && f.runAt !== undefined && f.runAt <= now) ||

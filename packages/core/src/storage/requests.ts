@@ -52,15 +52,49 @@ export interface NewFlow extends StoreCallOptions {
   readonly debounce?: DebounceOption | undefined;
   /** The caller's current time (ms since epoch): stores never read a clock of their own. */
   readonly now: number;
+  /**
+   * Optional: the caller runs the flow now. When this call creates the flow and a claim of it
+   * would take it at `now`, the flow is claimed for `workerId` as
+   * `claim({ workerId, types: [type], queues: [queue], limit: 1, leaseMs, now, flowId: id })`
+   * would (flow-control rules included), and the result carries the claim. An existing flow is
+   * returned as it is, unclaimed. Stores with `capabilities.claimOnCreate` do both in one atomic
+   * step; for others the runtime wrapper claims right after creating.
+   */
+  readonly claim?: CreateClaim | undefined;
+}
+
+/** The claim a {@link NewFlow} asks for (`NewFlow.claim`). */
+export interface CreateClaim {
+  /** The claiming worker, recorded as the lease owner. */
+  readonly workerId: string;
+  /** Length of the lease. */
+  readonly leaseMs: number;
 }
 
 /** What {@link ExecutionLog.createFlow} reports. */
 export interface CreateFlowResult {
-  /** The flow as stored: the new one, or the existing one with that id. */
+  /** The flow as stored: the new one (running when claimed), or the existing one with that id. */
   readonly flow: FlowRecord;
   /** True when this call created it. */
   readonly created: boolean;
+  /** The claim, when the request asked for one (`NewFlow.claim`) and the new flow was claimable. */
+  readonly claimed?: ClaimedFlow | undefined;
 }
+
+/** What one create of {@link ExecutionLog.createFlows} did: its single call's result or error. */
+export type CreateOutcome =
+  | {
+      /** The create succeeded. */
+      readonly ok: true;
+      /** What its single call returns. */
+      readonly value: CreateFlowResult;
+    }
+  | {
+      /** The create failed; the others of the call are unaffected. */
+      readonly ok: false;
+      /** What its single call throws. */
+      readonly error: unknown;
+    };
 
 /** Input of {@link ExecutionLog.claim}. */
 export interface ClaimRequest extends StoreCallOptions {

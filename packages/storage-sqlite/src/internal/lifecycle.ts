@@ -21,7 +21,7 @@ import {
 } from '@ergon/core';
 import { afterCreate, foldCreate, isControlled } from './flow-control.js';
 import { historyRange } from './history-keys.js';
-import { fence } from './leases.js';
+import { claimFlows, fence } from './leases.js';
 import type { FenceRow, TxContext } from './queries.js';
 import { parseWaits, toFlowRecord } from './rows.js';
 
@@ -33,12 +33,41 @@ export function createFlow(ctx: TxContext, input: NewFlow): CreateFlowResult {
     const folded = ctx.q.flow.get({ id: input.id }) === undefined ? foldCreate(ctx, input) : undefined;
     if (folded) return { flow: folded, created: false };
   }
+  const { claim } = input;
+  if (claim && input.runAt <= input.now && !keyed(input) && !isControlled(ctx, input.queue)) {
+    // Nothing limits its claim: create it running.
+    const row = ctx.q.insertRunning.get({
+      ...input,
+      workerId: claim.workerId,
+      expiresAt: input.now + claim.leaseMs,
+    });
+    if (!row) return { flow: flowRecord(ctx, input.id), created: false };
+    const flow = toFlowRecord(row);
+    return { flow, created: true, claimed: { flow, token: row.fencing_token } };
+  }
   const created = ctx.q.insertFlow.run(input) === 1;
   if (created) {
     const runAt = afterCreate(ctx, input);
+    const [claimed] =
+      claim && runAt <= input.now
+        ? claimFlows(ctx, {
+            ...claim,
+            types: [input.type],
+            queues: [input.queue],
+            limit: 1,
+            now: input.now,
+            flowId: input.id,
+          })
+        : [];
+    if (claimed) return { flow: claimed.flow, created, claimed };
     ctx.emit({ type: 'ready', queue: input.queue, at: runAt > input.now ? runAt : undefined });
   }
   return { flow: flowRecord(ctx, input.id), created };
+}
+
+/** True when a flow-control option applies to the new flow. */
+function keyed(input: NewFlow): boolean {
+  return input.concurrencyKey !== undefined || input.dedup !== undefined || input.debounce !== undefined;
 }
 
 /** The stored flow. @throws FlowNotFoundError. */

@@ -145,6 +145,31 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
         })
         .onConflict((oc) => oc.column('id').doNothing()),
     ),
+    // A new flow claimed as it is created (`NewFlow.claim`, no flow control): one insert instead
+    // of an insert and an update of every index the claim touches.
+    insertRunning: p<FlowRow>(
+      k
+        .insertInto('flows')
+        .values({
+          id: str('id'),
+          type: str('type'),
+          queue: str('queue'),
+          status: 'running',
+          priority: num('priority'),
+          input: str('input'),
+          parent_id: nullableStr('parentId'),
+          run_at: num('runAt'),
+          trace_context: nullableStr('traceContext'),
+          fencing_token: 1,
+          lease_owner: str('workerId'),
+          lease_expires_at: num('expiresAt'),
+          run_count: 1,
+          created_at: num('now'),
+          updated_at: num('now'),
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returningAll(),
+    ),
     // INDEXED BY: walk one (queue, type) in claim order and stop after `limit` ready flows,
     // instead of collecting every ready flow and sorting (what the planner picks unprompted).
     claimCandidates: p<CandidateRow>({

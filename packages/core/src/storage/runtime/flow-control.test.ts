@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryExecutionLog } from '../in-memory.js';
 import type { NewFlow } from '../requests.js';
-import { runtimeStore } from './runtime-execution-log.js';
+import { runtimeStore } from './runtime-store.js';
 
 class WithoutFlowControl extends InMemoryExecutionLog {
   override readonly capabilities = Object.freeze({ events: true });

@@ -9,16 +9,14 @@
  *   the store, the other listeners or the process;
  * - a request's `signal` aborts the wait for the store (`ABORTED`);
  * - records, suspensions and finishes made while others are in flight go to
- *   the store as one batch, when it takes batches (`write-batcher.ts`).
+ *   the store as one batch, when it takes batches (`writes.ts`, `coalescer.ts`).
  * Stores keep only what must be atomic with their writes.
  *
  * @module
  */
-import type { ImportFlowRequest, ImportFlowResult } from '../import-flow.js';
-import { importChecked } from './import-flow.js';
-import { ErgonError, ErrorCode, InvalidArgumentError } from '../../errors.js';
-import { type Logger, noopLogger } from '../../logger.js';
-import { applyEach, applyWrite } from '../batch.js';
+
+import { ErgonError, ErrorCode } from '../../errors.js';
+import { noopLogger } from '../../logger.js';
 import { StoreUnavailableError } from '../errors.js';
 import {
   type BatchOutcome,
@@ -51,81 +49,32 @@ import {
   type SuspendResult,
   type WakeFilter,
 } from '../execution-log.js';
+import type { ImportFlowRequest, ImportFlowResult } from '../import-flow.js';
 import { normalizeQuery } from '../query.js';
 import type { ConfigureQueueRequest, FlowControlStore, QueueState, QueueStateRequest } from '../queues.js';
 import type { FlowRecord, OperationRecord, SignalRecord } from '../records.js';
 import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecord } from '../workers.js';
 import { abortError, raceAbort } from './abort.js';
-import {
-  checkConfigureQueue,
-  checkFlowOptions,
-  requireFlowControl,
-  usesFlowControl,
-} from './flow-control.js';
+import { checkConfigureQueue, requireFlowControl } from './flow-control.js';
+import { importChecked } from './import-flow.js';
 import { Listeners } from './listeners.js';
+import { RUNTIME_MARK, type RuntimeOptions } from './runtime-store.js';
 import { RuntimeSchedules } from './schedules.js';
 import {
   checkClaim,
   checkConsume,
-  checkFinish,
   checkHeartbeat,
   checkId,
   checkLease,
   checkName,
-  checkNewFlow,
   checkOptionalText,
   checkProgress,
   checkPurge,
-  checkRecordRequest,
-  checkSuspend,
   checkText,
   checkTime,
   checkWakeFilter,
 } from './validate.js';
-import { WriteBatcher } from './write-batcher.js';
-
-/** A store as the engine takes it: raw, or already wrapped. */
-export type StoreInput = ExecutionLog | RuntimeExecutionLog;
-
-/** Options of {@link runtimeStore}. */
-export interface RuntimeOptions {
-  /** Where a throwing event listener is reported. Default: nowhere. */
-  readonly logger?: Logger;
-  /**
-   * Coalesce writes into `applyWrites` batches when the store has it (default true).
-   * Only the first wrapper of a store is built with options.
-   */
-  readonly coalesce?: boolean;
-}
-
-const wrappers = new WeakMap<ExecutionLog, RuntimeExecutionLog>();
-const WRAPPER = Symbol.for('@ergon/core/RuntimeExecutionLog');
-
-/**
- * The runtime wrapper of `store`: the same one for the same store, so closing
- * it through any engine component closes it once for all. A wrapper passed in
- * is returned as it is.
- */
-export function runtimeStore(store: StoreInput, options: RuntimeOptions = {}): RuntimeExecutionLog {
-  if (isRuntimeStore(store)) return store;
-  if (typeof store !== 'object' || store === null || typeof store.claim !== 'function') {
-    throw new ErgonError(
-      ErrorCode.INVALID_ARGUMENT,
-      'a store (an ExecutionLog such as SqliteExecutionLog) is required',
-    );
-  }
-  let wrapper = wrappers.get(store);
-  if (!wrapper) {
-    wrapper = new RuntimeExecutionLog(store, options);
-    wrappers.set(store, wrapper);
-  }
-  return wrapper;
-}
-
-/** True for a {@link RuntimeExecutionLog}, even from another copy of this package. */
-export function isRuntimeStore(value: unknown): value is RuntimeExecutionLog {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[WRAPPER] === true;
-}
+import { RuntimeWrites } from './writes.js';
 
 /**
  * The checked face of a store. Same primitives as {@link ExecutionLog}, except
@@ -144,12 +93,12 @@ export class RuntimeExecutionLog {
   /** The store's schedules, checked (`schedules.ts`); refused with a clear error by a store without them. */
   readonly schedules: RuntimeSchedules;
   readonly #listeners: Listeners;
-  /** Coalesces records, suspensions and finishes, when the store takes batches. */
-  readonly #batcher: WriteBatcher | undefined;
+  /** Creates, records, suspensions and finishes: checked, and coalesced when the store takes batches. */
+  readonly #writes: RuntimeWrites;
   #closing: Promise<void> | undefined;
 
   constructor(inner: ExecutionLog, options: RuntimeOptions = {}) {
-    Object.defineProperty(this, WRAPPER, { value: true });
+    Object.defineProperty(this, RUNTIME_MARK, { value: true });
     this.inner = inner;
     this.name = inner.name;
     this.capabilities = Object.freeze({
@@ -158,21 +107,19 @@ export class RuntimeExecutionLog {
         inner.capabilities?.flowControl === true &&
         typeof inner.configureQueue === 'function' &&
         typeof inner.getQueueState === 'function',
+      claimOnCreate: inner.capabilities?.claimOnCreate === true,
     });
     this.#listeners = new Listeners(inner, options.logger ?? noopLogger);
     this.subscribe = this.capabilities.events ? (listener) => this.#listeners.subscribe(listener) : undefined;
     this.schedules = new RuntimeSchedules(inner.name, inner.schedules, (action, opts, run) =>
       this.#call(action, opts, run),
     );
-    this.#batcher =
-      typeof inner.applyWrites === 'function' && options.coalesce !== false
-        ? new WriteBatcher(inner as ExecutionLog & Required<Pick<ExecutionLog, 'applyWrites'>>)
-        : undefined;
+    this.#writes = new RuntimeWrites(inner, this.capabilities, options.coalesce !== false);
   }
 
   /** True when writes made while others are in flight go to the store as one batch. */
   get coalescing(): boolean {
-    return this.#batcher !== undefined;
+    return this.#writes.coalescing;
   }
 
   /** True once `close()` was called. */
@@ -182,14 +129,7 @@ export class RuntimeExecutionLog {
 
   /** {@inheritDoc ExecutionLog.createFlow} */
   createFlow(flow: NewFlow): Promise<CreateFlowResult> {
-    return this.#call('create flow', flow, () => {
-      checkNewFlow(flow);
-      if (usesFlowControl(flow)) {
-        requireFlowControl(this.name, this.capabilities.flowControl === true, 'a flow-control option');
-        checkFlowOptions(flow);
-      }
-      return this.inner.createFlow(flow);
-    });
+    return this.#call('create flow', flow, () => this.#writes.create(flow));
   }
 
   /**
@@ -290,11 +230,7 @@ export class RuntimeExecutionLog {
 
   /** {@inheritDoc ExecutionLog.recordOperation} */
   recordOperation(request: RecordRequest): Promise<RecordResult> {
-    return this.#call('record operation', request, () => {
-      checkRecordRequest(request);
-      if (this.#batcher) return this.#batcher.submit({ op: 'record', request }) as Promise<RecordResult>;
-      return this.inner.recordOperation(request);
-    });
+    return this.#call('record operation', request, () => this.#writes.record(request));
   }
 
   /** {@inheritDoc ExecutionLog.consumeSignal} */
@@ -319,20 +255,12 @@ export class RuntimeExecutionLog {
 
   /** {@inheritDoc ExecutionLog.suspend} */
   suspend(request: SuspendRequest): Promise<SuspendResult> {
-    return this.#call('suspend', request, () => {
-      checkSuspend(request);
-      if (this.#batcher) return this.#batcher.submit({ op: 'suspend', request }) as Promise<SuspendResult>;
-      return this.inner.suspend(request);
-    });
+    return this.#call('suspend', request, () => this.#writes.suspend(request));
   }
 
   /** {@inheritDoc ExecutionLog.finishFlow} */
   finishFlow(request: FinishRequest): Promise<void> {
-    return this.#call('finish flow', request, () => {
-      checkFinish(request);
-      if (this.#batcher) return this.#batcher.submit({ op: 'finish', request }) as Promise<void>;
-      return this.inner.finishFlow(request);
-    });
+    return this.#call('finish flow', request, () => this.#writes.finish(request));
   }
 
   /**
@@ -345,27 +273,7 @@ export class RuntimeExecutionLog {
    * At most {@link MAX_BATCH_WRITES} writes.
    */
   writeInOrder(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
-    return this.#call('write in order', undefined, () => {
-      if (!Array.isArray(writes) || writes.length > MAX_BATCH_WRITES)
-        throw new InvalidArgumentError(`writeInOrder takes a list of at most ${MAX_BATCH_WRITES} writes`);
-      for (const write of writes) {
-        if (write.op === 'record') checkRecordRequest(write.request);
-        else if (write.op === 'suspend') checkSuspend(write.request);
-        else if (write.op === 'finish') checkFinish(write.request);
-        else throw new InvalidArgumentError(`unknown write op '${String((write as BatchWrite).op)}'`);
-      }
-      if (this.#batcher) return this.#batcher.submitInOrder(writes);
-      let failed: BatchOutcome | undefined;
-      return applyEach(writes, async (write) => {
-        if (failed && !failed.ok) throw failed.error;
-        try {
-          return await applyWrite(this.inner, write);
-        } catch (error) {
-          failed = { ok: false, error };
-          throw error;
-        }
-      });
-    });
+    return this.#call('write in order', undefined, () => this.#writes.inOrder(writes));
   }
 
   /** {@inheritDoc ExecutionLog.sendSignal} */

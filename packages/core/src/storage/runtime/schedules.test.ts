@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExecutionLog } from '../execution-log.js';
 import { InMemoryExecutionLog } from '../in-memory.js';
 import type { ScheduleState } from '../schedules.js';
-import { runtimeStore } from './runtime-execution-log.js';
+import { runtimeStore } from './runtime-store.js';
 
 const state: ScheduleState = {
   type: 'report',

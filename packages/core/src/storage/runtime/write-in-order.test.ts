@@ -3,7 +3,7 @@ import { ErgonError, ErrorCode } from '../../errors.js';
 import type { BatchWrite, ExecutionLog } from '../execution-log.js';
 import { InMemoryExecutionLog } from '../in-memory.js';
 import type { OperationRecord } from '../records.js';
-import { runtimeStore } from './runtime-execution-log.js';
+import { runtimeStore } from './runtime-store.js';
 
 const T0 = 1_000_000;
 

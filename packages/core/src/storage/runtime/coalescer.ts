@@ -1,0 +1,169 @@
+/**
+ * Coalescing (DESIGN §7): the writes a process makes while its previous batch
+ * is in flight wait and then go together as one store call (`applyWrites`
+ * for records, suspensions and finishes; `createFlows` for creates): one
+ * SQLite transaction, one Redis script for many flows. Writes made in one
+ * turn of the event loop go together too. A write made when nothing waits
+ * goes at once, through its single call, so an idle worker's latency does not
+ * grow. Each write settles with its own outcome: one flow's refused write
+ * never fails another's.
+ *
+ * @module
+ */
+
+import { applyWrite, type BatchValue } from '../batch.js';
+import { StoreUnavailableError } from '../errors.js';
+import type { BatchWrite, CreateFlowResult, ExecutionLog, NewFlow } from '../execution-log.js';
+import { MAX_BATCH_WRITES } from '../execution-log.js';
+
+/** Batches in flight at once: the next one forms while the store answers the last. */
+const MAX_IN_FLIGHT = 2;
+
+/** What one item of a batch did. */
+export type Outcome<V> =
+  | { readonly ok: true; readonly value: V }
+  | { readonly ok: false; readonly error: unknown };
+
+/** How a {@link Coalescer} reaches its store. */
+export interface BatchTarget<T, V> {
+  /** The store's name, for errors. */
+  readonly name: string;
+  /** The single call of one item. */
+  one(item: T): Promise<V>;
+  /** The batch call: one outcome per item, in order. */
+  many(items: readonly T[]): Promise<Outcome<V>[]>;
+}
+
+interface Pending<T, V> {
+  readonly item: T;
+  readonly resolve: (value: V) => void;
+  readonly reject: (error: unknown) => void;
+  /** Items of one group ({@link Coalescer.submitInOrder}) share a number, never 0, and one batch. */
+  readonly group: number;
+}
+
+/** The writes (records, suspensions, finishes) of a store with `applyWrites`. */
+export function writeCoalescer(
+  store: ExecutionLog & Required<Pick<ExecutionLog, 'applyWrites'>>,
+): Coalescer<BatchWrite, BatchValue> {
+  return new Coalescer({
+    name: store.name,
+    one: (write) => applyWrite(store, write),
+    many: (writes) => store.applyWrites(writes),
+  });
+}
+
+/** The creates of a store with `createFlows`. */
+export function createCoalescer(
+  store: ExecutionLog & Required<Pick<ExecutionLog, 'createFlows'>>,
+): Coalescer<NewFlow, CreateFlowResult> {
+  return new Coalescer({
+    name: store.name,
+    one: (flow) => store.createFlow(flow),
+    many: (flows) => store.createFlows(flows),
+  });
+}
+
+/** Coalesces one kind of call of one store. */
+export class Coalescer<T, V> {
+  readonly #target: BatchTarget<T, V>;
+  #queue: Pending<T, V>[] = [];
+  #inFlight = 0;
+  #scheduled = false;
+  #groups = 0;
+
+  constructor(target: BatchTarget<T, V>) {
+    this.#target = target;
+  }
+
+  /** Queues `item`; settles as its single call would. */
+  submit(item: T): Promise<V> {
+    return new Promise<V>((resolve, reject) => {
+      this.#queue.push({ item, resolve, reject, group: 0 });
+      this.#schedule();
+    });
+  }
+
+  /**
+   * Queues `writes` (at most {@link MAX_BATCH_WRITES}) to go in one batch, in this order, so
+   * they apply in order whatever other batches are in flight. Each settles with its own outcome.
+   */
+  submitInOrder(items: readonly T[]): Promise<Outcome<V>[]> {
+    const group = ++this.#groups;
+    const settled = items.map(
+      (item) =>
+        new Promise<Outcome<V>>((resolve) => {
+          this.#queue.push({
+            item,
+            resolve: (value) => resolve({ ok: true, value }),
+            reject: (error) => resolve({ ok: false, error }),
+            group,
+          });
+        }),
+    );
+    this.#schedule();
+    return Promise.all(settled);
+  }
+
+  /** Sends what waits at the end of this turn, unless the batches in flight are enough. */
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight >= MAX_IN_FLIGHT || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    while (this.#inFlight < MAX_IN_FLIGHT && this.#queue.length > 0) {
+      const size = this.#queue.length <= MAX_BATCH_WRITES ? this.#queue.length : this.#cut();
+      const batch = size === this.#queue.length ? this.#queue : this.#queue.slice(0, size);
+      this.#queue = batch === this.#queue ? [] : this.#queue.slice(size);
+      this.#inFlight++;
+      this.#send(batch).finally(() => {
+        this.#inFlight--;
+        this.#schedule();
+      });
+    }
+  }
+
+  /** Where a full batch ends: at most {@link MAX_BATCH_WRITES} writes, never inside a group. */
+  #cut(): number {
+    let size = MAX_BATCH_WRITES;
+    const group = this.#queue[size]?.group ?? 0;
+    if (group !== 0) while (size > 0 && this.#queue[size - 1]?.group === group) size--;
+    return size > 0 ? size : MAX_BATCH_WRITES;
+  }
+
+  async #send(batch: readonly Pending<T, V>[]): Promise<void> {
+    const [only] = batch;
+    if (batch.length === 1 && only) {
+      try {
+        only.resolve(await this.#target.one(only.item));
+      } catch (error) {
+        only.reject(error);
+      }
+      return;
+    }
+    let outcomes: Outcome<V>[];
+    try {
+      outcomes = await this.#target.many(batch.map((p) => p.item));
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i];
+      if (!outcome)
+        p.reject(
+          new StoreUnavailableError(
+            this.#target.name,
+            `a batch of ${batch.length} writes answered ${outcomes.length}`,
+          ),
+        );
+      else if (outcome.ok) p.resolve(outcome.value);
+      else p.reject(outcome.error);
+    });
+  }
+}
