@@ -2,21 +2,20 @@
 // SQLite store with a real worker: lists, filters, one flow's timeline and
 // DAG, signal and cancel from the page, read-only mode, the token, and
 // hostile strings that must stay text. Screenshots go to test-artifacts/.
-import { join } from 'node:path';
 import { defaultCodec, type ExecutionLog, NonRetryableError, RetryPolicy } from '@ergon/core';
 import { Client, flow, step, type Worker } from '@ergon/executor';
 import { graph } from '@ergon/graph';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ARTIFACTS,
   eventually,
   launchChromium,
+  openPage,
   type Served,
   serve,
+  shot,
   sqliteStore,
   startWorker,
-  TOKEN,
 } from './support.js';
 
 const checks = graph<{ order: string }>('checks')
@@ -150,29 +149,7 @@ async function hostileFlow(s: ExecutionLog): Promise<void> {
   });
 }
 
-async function open(base: Served, hash = '#/'): Promise<Page> {
-  if (!browser) throw new Error('no browser');
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  // CI runs every package's suites at once on two cores.
-  page.setDefaultTimeout(60_000);
-  // A policy violation or a dialog would mean markup from data got parsed.
-  await page.addInitScript(() => {
-    (window as unknown as { __violations: string[] }).__violations = [];
-    document.addEventListener('securitypolicyviolation', (e) =>
-      (window as unknown as { __violations: string[] }).__violations.push(e.violatedDirective),
-    );
-  });
-  page.on('dialog', (dialog) => {
-    throw new Error(`unexpected dialog: ${dialog.message()}`);
-  });
-  await page.goto(`${base.url}?token=${TOKEN}${hash}`);
-  await page.waitForSelector('#live');
-  return page;
-}
-
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+const open = (base: Served, hash = '#/') => openPage(browser, base, hash);
 
 describe.skipIf(!browser)('the dashboard in Chromium', () => {
   it('lists the flows a real run created, and filters narrow the list', async () => {

@@ -12,7 +12,15 @@ import type {
   ScheduleListPage,
   SessionInfo,
 } from '../src/index.js';
-import { eventually, type Served, serve, sqliteStore, startWorker, TOKEN } from './support.js';
+import {
+  eventually,
+  type Served,
+  serve,
+  sqliteStore,
+  startWorker,
+  TOKEN,
+  withoutFeatures,
+} from './support.js';
 
 const report = flow('sched-report', async (_ctx, input: { region: string }) => `report ${input.region}`);
 
@@ -176,17 +184,3 @@ describe('a store without schedules or flow control', () => {
     }
   });
 });
-
-/** The in-memory store as a store without schedules and flow control would look (a third-party one). */
-function withoutFeatures(inner: InMemoryExecutionLog): ExecutionLog {
-  const hidden = new Set<PropertyKey>(['schedules', 'configureQueue', 'getQueueState']);
-  return new Proxy(inner, {
-    get(target, prop) {
-      if (hidden.has(prop)) return undefined;
-      if (prop === 'capabilities') return { events: true };
-      const value = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-    has: (target, prop) => !hidden.has(prop) && Reflect.has(target, prop),
-  });
-}

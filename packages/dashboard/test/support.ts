@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { ExecutionLog } from '@ergon/core';
 import { Client, type FlowSource, Worker, type WorkerOptions } from '@ergon/executor';
 import { SqliteExecutionLog } from '@ergon/storage-sqlite';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { createDashboard, type Dashboard, type DashboardOptions } from '../src/index.js';
 
 /** The token of the test dashboards. */
@@ -82,6 +82,23 @@ export async function serve(store: ExecutionLog, options: Partial<DashboardOptio
   };
 }
 
+/**
+ * `inner` as a store without schedules and flow control would look (a third-party store): no
+ * `schedules`, `configureQueue` or `getQueueState`, and only the events capability.
+ */
+export function withoutFeatures(inner: ExecutionLog): ExecutionLog {
+  const hidden = new Set<PropertyKey>(['schedules', 'configureQueue', 'getQueueState']);
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (hidden.has(prop)) return undefined;
+      if (prop === 'capabilities') return { events: true };
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+    has: (target, prop) => !hidden.has(prop) && Reflect.has(target, prop),
+  });
+}
+
 /** Waits until `check` returns a value other than undefined. */
 export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -122,4 +139,34 @@ export async function launchChromium(): Promise<Browser | undefined> {
     headless: true,
     args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-dev-shm-usage'],
   });
+}
+
+/**
+ * A new page of `base` at `hash`, signed in with the test token, that records Content-Security-Policy
+ * violations in `window.__violations` and fails on any dialog (either would mean markup from data
+ * got parsed). Close it with `page.context().close()`.
+ */
+export async function openPage(browser: Browser | undefined, base: Served, hash = '#/'): Promise<Page> {
+  if (!browser) throw new Error('no browser');
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  // CI runs every package's suites at once on two cores.
+  page.setDefaultTimeout(60_000);
+  await page.addInitScript(() => {
+    (window as unknown as { __violations: string[] }).__violations = [];
+    document.addEventListener('securitypolicyviolation', (e) =>
+      (window as unknown as { __violations: string[] }).__violations.push(e.violatedDirective),
+    );
+  });
+  page.on('dialog', (dialog) => {
+    throw new Error(`unexpected dialog: ${dialog.message()}`);
+  });
+  await page.goto(`${base.url}?token=${TOKEN}${hash}`);
+  await page.waitForSelector('#live');
+  return page;
+}
+
+/** A full-page screenshot in test-artifacts/. */
+export function shot(page: Page, name: string): Promise<Buffer> {
+  return page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }

@@ -33,7 +33,7 @@ export async function get<T>(path: string, query: Record<string, string | undefi
 
 /** POST an action with a JSON body. */
 export async function act<T>(
-  action: 'signal' | 'cancel' | 'retry',
+  action: 'signal' | 'cancel' | 'retry' | 'schedule-pause' | 'schedule-resume' | 'schedule-trigger',
   body: Record<string, unknown>,
 ): Promise<T> {
   const { csrf } = await loadSession();

@@ -13,6 +13,9 @@ import { flowsPage } from './pages/flows.js';
 import { overviewPage } from './pages/overview.js';
 import type { Page } from './pages/page.js';
 import { pipelinesPage } from './pages/pipelines.js';
+import { queuesPage } from './pages/queues.js';
+import { schedulePage } from './pages/schedule.js';
+import { schedulesPage } from './pages/schedules.js';
 import { workersPage } from './pages/workers.js';
 
 const ROUTES: Record<
@@ -23,9 +26,12 @@ const ROUTES: Record<
   '/flows': { title: 'Flows', make: flowsPage },
   '/flow': { title: 'Flow', make: flowPage },
   '/workers': { title: 'Workers', make: workersPage },
+  '/schedules': { title: 'Schedules', make: schedulesPage },
+  '/schedule': { title: 'Schedule', make: schedulePage },
+  '/queues': { title: 'Queues', make: queuesPage },
   '/pipelines': { title: 'Pipelines', make: pipelinesPage },
 };
-const NAV = ['/', '/flows', '/workers', '/pipelines'];
+const NAV = ['/', '/flows', '/workers', '/schedules', '/queues', '/pipelines'];
 
 let current: Page | undefined;
 let events: EventSource | undefined;

@@ -2,7 +2,7 @@
  * One flow: summary, actions, progress, pending waits, the timeline, its
  * DAGs, the selected operation's detail, payloads, parent and children.
  */
-import type { FlowDetail, SessionInfo, TimelineItem, WaitView } from '../../api-types.js';
+import type { FlowDetail, SessionInfo, TimelineItem, WaitingView, WaitView } from '../../api-types.js';
 import { get } from '../api.js';
 import { dagPicture } from '../dag.js';
 import { badge, duration, flowLink, h, relative, replace, section, time, valueBlock } from '../dom.js';
@@ -112,6 +112,7 @@ function summary(flow: FlowDetail): HTMLElement {
   if (flow.runAt && flow.status !== 'running' && flow.status !== 'completed')
     facts.push(['runs at', time(flow.runAt)]);
   if (flow.cancelRequested) facts.push(['cancel', 'requested']);
+  if (flow.waitingFor) facts.push(['waiting for', waitingFor(flow.waitingFor, flow.now)]);
   if (flow.abandonedRuns > 0) {
     // Why a flow is not progressing: runs cut short in a row, and the last cause.
     facts.push([
@@ -140,6 +141,24 @@ function summary(flow: FlowDetail): HTMLElement {
     flow.error ? h('p', { class: 'error-text', id: 'flow-error' }, flow.error) : null,
     h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)])),
   );
+}
+
+/** Why a pending flow is not running yet: the limit it waits on and what counts against it now. */
+function waitingFor(w: WaitingView, now: number): HTMLElement {
+  const queue = h('a', { href: `#/queues?queue=${encodeURIComponent(w.queue)}` }, w.queue);
+  const of = (used: number | undefined) =>
+    w.limit === undefined ? `${used ?? '?'} running` : `${used ?? '?'} of at most ${w.limit}`;
+  const detail: (Node | string)[] =
+    w.reason === 'debounce'
+      ? [
+          `: gathering calls; starts ${w.runAt === undefined ? 'after the quiet period' : relative(w.runAt, now)} unless more come`,
+        ]
+      : w.reason === 'rate-limit'
+        ? [': queue ', queue, ` started ${of(w.recentStarts)} flows in the last ${duration(w.periodMs)}`]
+        : w.reason === 'key-concurrency'
+          ? [': key ', h('code', null, w.key ?? '?'), ' of queue ', queue, ` runs ${of(w.running)}`]
+          : [': queue ', queue, ` runs ${of(w.running)}`];
+  return h('span', { id: 'waiting-for', 'data-reason': w.reason }, h('strong', null, w.text), ...detail);
 }
 
 /** The flow's last progress: a bar when the value says how far along it is, and the value itself. */

@@ -113,7 +113,11 @@ function row(f: FlowRow): HTMLTableRowElement {
     h(
       'td',
       { class: 'detail' },
-      f.error ? h('span', { class: 'error-text' }, f.error) : f.waiting.join(', '),
+      f.error
+        ? h('span', { class: 'error-text' }, f.error)
+        : f.waitingFor
+          ? h('span', { class: 'waiting-for', 'data-reason': f.waitingFor.reason }, f.waitingFor.text)
+          : f.waiting.join(', '),
     ),
   );
 }

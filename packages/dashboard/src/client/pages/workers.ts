@@ -45,8 +45,8 @@ export function workersTable(workers: readonly WorkerView[]): HTMLElement {
       h(
         'tr',
         null,
-        ...['id', 'kind', 'host', 'pid', 'heartbeat', 'flows held', 'lease expiries', 'stats'].map((t) =>
-          h('th', null, t),
+        ...['id', 'kind', 'host', 'pid', 'heartbeat', 'serves', 'flows held', 'lease expiries', 'stats'].map(
+          (t) => h('th', null, t),
         ),
       ),
     ),
@@ -58,7 +58,11 @@ export function workersTable(workers: readonly WorkerView[]): HTMLElement {
           'tr',
           { 'data-worker': w.id },
           h('td', { class: 'mono' }, w.id),
-          h('td', null, w.registered ? [w.kind ?? 'worker', w.name ? ` ${w.name}` : ''].join('') : 'lease owner'),
+          h(
+            'td',
+            null,
+            w.registered ? [w.kind ?? 'worker', w.name ? ` ${w.name}` : ''].join('') : 'lease owner',
+          ),
           h('td', null, w.host ?? '—'),
           h('td', null, w.pid === undefined ? '—' : String(w.pid)),
           h(
@@ -70,6 +74,7 @@ export function workersTable(workers: readonly WorkerView[]): HTMLElement {
                 ? `last write ${duration(w.lastWriteAgeMs)} ago`
                 : '—',
           ),
+          h('td', { class: 'serves' }, serves(w)),
           h(
             'td',
             null,
@@ -87,6 +92,17 @@ export function workersTable(workers: readonly WorkerView[]): HTMLElement {
       ),
     ),
   );
+}
+
+/** The flow types a worker runs, each with the code versions it serves (`order v1, v2`). */
+function serves(w: WorkerView): string {
+  if (!w.types || w.types.length === 0) return '—';
+  return w.types
+    .map((type) => {
+      const versions = w.versions?.[type];
+      return versions && versions.length > 0 ? `${type} v${versions.join(', v')}` : type;
+    })
+    .join('; ');
 }
 
 /** `flowsRun 12, failed 1` from what a worker reports. */
