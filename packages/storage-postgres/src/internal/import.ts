@@ -5,12 +5,17 @@
  *
  * @module
  */
-import { type ImportFlowRequest, type ImportFlowResult, importReadyEvent } from '@ergon/core';
+import {
+  type ImportFlowRequest,
+  type ImportFlowResult,
+  importedFlowColumns,
+  importReadyEvent,
+} from '@ergon/core';
 import type { Kysely } from 'kysely';
 import type { Context } from './context.js';
 import { adhoc } from './db.js';
 import { flowRecord } from './lifecycle.js';
-import { type FlowRow, ownWaits, toFlowRecord } from './rows.js';
+import { type FlowRow, toFlowRecord } from './rows.js';
 import type { Schema } from './schema.js';
 
 /** Imports one flow in a transaction. */
@@ -25,32 +30,7 @@ export function importFlow(
       adhoc(
         kysely
           .insertInto('flows')
-          .values({
-            id: flow.id,
-            type: flow.type,
-            queue: flow.queue,
-            status: flow.status,
-            priority: flow.priority,
-            input: flow.input,
-            result: flow.result ?? null,
-            error: flow.error ?? null,
-            parent_id: flow.parentId ?? null,
-            run_at: flow.runAt ?? null,
-            fencing_token: flow.fencingToken,
-            lease_owner: flow.leaseOwner ?? null,
-            lease_expires_at: flow.leaseExpiresAt ?? null,
-            waits: JSON.stringify(ownWaits(flow.waits)),
-            cancel_requested: flow.cancelRequested,
-            run_count: flow.runCount,
-            abandoned_runs: flow.abandonedRuns ?? 0,
-            last_error: flow.lastError ?? null,
-            progress: flow.progress ?? null,
-            progress_at: flow.progressAt ?? null,
-            trace_context: flow.traceContext ?? null,
-            created_at: flow.createdAt,
-            updated_at: flow.updatedAt,
-            finished_at: flow.finishedAt ?? null,
-          })
+          .values({ ...importedFlowColumns(flow), cancel_requested: flow.cancelRequested })
           .onConflict((oc) => oc.column('id').doNothing())
           .returningAll(),
       ),

@@ -15,6 +15,9 @@ import {
 } from '@ergon/core';
 import type { Selectable } from 'kysely';
 import { permanentError } from './errors.js';
+
+/** The waits' own fields (core's, shared with the other SQL store). */
+export { ownWaits } from '@ergon/core';
 import type { FlowsTable, HistoryTable, SignalsTable } from './schema.js';
 
 /** A flow row as read (the generated column may be present or not). */
@@ -101,15 +104,6 @@ export function isWait(value: unknown): value is Wait {
     default:
       return false;
   }
-}
-
-/** Only the waits' own fields, so the stored JSON is the store's. */
-export function ownWaits(waits: readonly Wait[]): Wait[] {
-  return waits.map((w): Wait => {
-    if (w.kind === 'timer') return { kind: 'timer', at: w.at, position: w.position };
-    if (w.kind === 'signal') return { kind: 'signal', name: w.name, position: w.position };
-    return { kind: 'child', flowId: w.flowId, position: w.position };
-  });
 }
 
 const KINDS: ReadonlySet<string> = new Set([

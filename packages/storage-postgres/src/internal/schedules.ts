@@ -13,37 +13,23 @@ import {
   ErgonError,
   ErrorCode,
   type NewSchedule,
-  type ScheduleCatchup,
   type ScheduleLog,
-  type ScheduleOverlap,
   type ScheduleQuery,
   type ScheduleRecord,
+  type ScheduleRow,
   type ScheduleState,
+  scheduleColumns,
+  scheduleFromRow,
   type UpdateScheduleRequest,
 } from '@ergon/core';
 import { type Compilable, type Kysely, type Migration, sql } from 'kysely';
 import type { Context } from './context.js';
 import { adhoc } from './db.js';
 
-/** A row of the `schedules` table. */
-interface SchedulesTable {
-  id: string;
-  type: string;
-  queue: string;
-  cron: string;
-  timezone: string;
-  input: string;
-  priority: number;
-  overlap: string;
-  /** `none`, `latest`, or a whole number as text. */
-  catchup: string;
-  paused: boolean;
-  next_at: number | null;
-  last_flow_id: string | null;
-  buffered_at: number | null;
-  revision: number;
-  created_at: number;
-  updated_at: number;
+/** A row of the `schedules` table: core's {@link ScheduleRow} with `paused` as a boolean. */
+interface SchedulesTable extends ScheduleRow {
+  readonly paused: boolean;
+  readonly revision: number;
 }
 
 /** Creates the `schedules` table of `schema` and its index by flow type. */
@@ -75,55 +61,14 @@ export function schedulesMigration(schema: string): Migration {
   };
 }
 
+/** The row values of a state. */
 function columns(state: ScheduleState) {
-  return {
-    type: state.type,
-    queue: state.queue,
-    cron: state.cron,
-    timezone: state.timezone,
-    input: state.input,
-    priority: state.priority,
-    overlap: state.overlap,
-    catchup: String(state.catchup),
-    paused: state.paused,
-    next_at: state.nextAt ?? null,
-    last_flow_id: state.lastFlowId ?? null,
-    buffered_at: state.bufferedAt ?? null,
-  };
+  return { ...scheduleColumns(state), paused: state.paused };
 }
 
+/** A row as a record. @throws STORE_CORRUPT for a catch-up no version writes. */
 function toRecord(row: SchedulesTable): ScheduleRecord {
-  return {
-    id: row.id,
-    type: row.type,
-    queue: row.queue,
-    cron: row.cron,
-    timezone: row.timezone,
-    input: row.input,
-    priority: row.priority,
-    overlap: row.overlap as ScheduleOverlap,
-    catchup: parseCatchup(row.id, row.catchup),
-    paused: row.paused,
-    nextAt: row.next_at ?? undefined,
-    lastFlowId: row.last_flow_id ?? undefined,
-    bufferedAt: row.buffered_at ?? undefined,
-    revision: Number(row.revision),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function parseCatchup(id: string, text: string): ScheduleCatchup {
-  if (text === 'none' || text === 'latest') return text;
-  const n = Number(text);
-  if (Number.isSafeInteger(n) && n >= 1) return n;
-  throw new ErgonError(
-    ErrorCode.STORE_CORRUPT,
-    `schedule ${JSON.stringify(id)} has a damaged catch-up policy`,
-    {
-      details: { scheduleId: id },
-    },
-  );
+  return scheduleFromRow(row, row.paused);
 }
 
 type Db = Kysely<{ schedules: SchedulesTable }>;

@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { type ImportFlowRequest, type ImportFlowResult, importReadyEvent, type Wait } from '@ergon/core';
+import {
+  type ImportFlowRequest,
+  type ImportFlowResult,
+  importedFlowColumns,
+  importReadyEvent,
+} from '@ergon/core';
 import type { Kysely } from 'kysely';
 import { writeRecord } from './history.js';
 import type { TxContext } from './queries.js';
@@ -18,47 +23,15 @@ export interface ImportContext extends TxContext {
   readonly adhoc: StatementCache;
 }
 
-/** Only the waits' own fields, so the stored JSON is the store's. */
-function ownWaits(waits: readonly Wait[]): Wait[] {
-  return waits.map((w): Wait => {
-    if (w.kind === 'timer') return { kind: 'timer', at: w.at, position: w.position };
-    if (w.kind === 'signal') return { kind: 'signal', name: w.name, position: w.position };
-    return { kind: 'child', flowId: w.flowId, position: w.position };
-  });
-}
-
 /** Imports one flow. Runs in a write transaction. */
 export function importFlow(ctx: ImportContext, request: ImportFlowRequest): ImportFlowResult {
   const { flow } = request;
   const existing = ctx.q.flow.get({ id: flow.id });
   if (existing) return { flow: toFlowRecord(existing), created: false };
   ctx.adhoc.run(
-    ctx.kysely.insertInto('flows').values({
-      id: flow.id,
-      type: flow.type,
-      queue: flow.queue,
-      status: flow.status,
-      priority: flow.priority,
-      input: flow.input,
-      result: flow.result ?? null,
-      error: flow.error ?? null,
-      parent_id: flow.parentId ?? null,
-      run_at: flow.runAt ?? null,
-      fencing_token: flow.fencingToken,
-      lease_owner: flow.leaseOwner ?? null,
-      lease_expires_at: flow.leaseExpiresAt ?? null,
-      waits: JSON.stringify(ownWaits(flow.waits)),
-      cancel_requested: flow.cancelRequested ? 1 : 0,
-      run_count: flow.runCount,
-      abandoned_runs: flow.abandonedRuns ?? 0,
-      last_error: flow.lastError ?? null,
-      progress: flow.progress ?? null,
-      progress_at: flow.progressAt ?? null,
-      trace_context: flow.traceContext ?? null,
-      created_at: flow.createdAt,
-      updated_at: flow.updatedAt,
-      finished_at: flow.finishedAt ?? null,
-    }),
+    ctx.kysely
+      .insertInto('flows')
+      .values({ ...importedFlowColumns(flow), cancel_requested: flow.cancelRequested ? 1 : 0 }),
   );
   const row = ctx.q.flow.get({ id: flow.id });
   if (!row) throw new Error(`imported flow ${flow.id} is not readable in its own transaction`);

@@ -13,12 +13,13 @@ import {
   ErgonError,
   ErrorCode,
   type NewSchedule,
-  type ScheduleCatchup,
   type ScheduleLog,
-  type ScheduleOverlap,
   type ScheduleQuery,
   type ScheduleRecord,
+  type ScheduleRow,
   type ScheduleState,
+  scheduleColumns,
+  scheduleFromRow,
   type UpdateScheduleRequest,
 } from '@ergon/core';
 import type Database from 'better-sqlite3';
@@ -26,25 +27,10 @@ import { type Compilable, type Kysely, type Migration, sql } from 'kysely';
 import type { TransactionRunner } from './runner.js';
 import { Prepared, param } from './statements.js';
 
-/** A row of the `schedules` table. */
-export interface SchedulesTable {
-  id: string;
-  type: string;
-  queue: string;
-  cron: string;
-  timezone: string;
-  input: string;
-  priority: number;
-  overlap: string;
-  /** `none`, `latest`, or a whole number as text. */
-  catchup: string;
-  paused: number;
-  next_at: number | null;
-  last_flow_id: string | null;
-  buffered_at: number | null;
-  revision: number;
-  created_at: number;
-  updated_at: number;
+/** A row of the `schedules` table: core's {@link ScheduleRow} with `paused` as 0 or 1. */
+export interface SchedulesTable extends ScheduleRow {
+  readonly paused: number;
+  readonly revision: number;
 }
 
 /** Creates the `schedules` table and its index by flow type. */
@@ -76,56 +62,12 @@ export const schedulesMigration: Migration = {
 
 /** The row values of a state. */
 function stateColumns(state: ScheduleState) {
-  return {
-    type: state.type,
-    queue: state.queue,
-    cron: state.cron,
-    timezone: state.timezone,
-    input: state.input,
-    priority: state.priority,
-    overlap: state.overlap,
-    catchup: String(state.catchup),
-    paused: state.paused ? 1 : 0,
-    nextAt: state.nextAt ?? null,
-    lastFlowId: state.lastFlowId ?? null,
-    bufferedAt: state.bufferedAt ?? null,
-  };
+  return { ...scheduleColumns(state), paused: state.paused ? 1 : 0 };
 }
 
-/** A row as a record. @throws STORE_CORRUPT for a catch-up or overlap no version writes. */
+/** A row as a record. @throws STORE_CORRUPT for a catch-up no version writes. */
 export function toScheduleRecord(row: SchedulesTable): ScheduleRecord {
-  return {
-    id: row.id,
-    type: row.type,
-    queue: row.queue,
-    cron: row.cron,
-    timezone: row.timezone,
-    input: row.input,
-    priority: row.priority,
-    overlap: row.overlap as ScheduleOverlap,
-    catchup: parseCatchup(row.id, row.catchup),
-    paused: row.paused === 1,
-    nextAt: row.next_at ?? undefined,
-    lastFlowId: row.last_flow_id ?? undefined,
-    bufferedAt: row.buffered_at ?? undefined,
-    revision: row.revision,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-/** The stored text of a catch-up policy as the policy. */
-export function parseCatchup(id: string, text: string): ScheduleCatchup {
-  if (text === 'none' || text === 'latest') return text;
-  const n = Number(text);
-  if (Number.isSafeInteger(n) && n >= 1) return n;
-  throw new ErgonError(
-    ErrorCode.STORE_CORRUPT,
-    `schedule ${JSON.stringify(id)} has a damaged catch-up policy`,
-    {
-      details: { scheduleId: id },
-    },
-  );
+  return scheduleFromRow(row, row.paused === 1);
 }
 
 type Db = Kysely<{ schedules: SchedulesTable }>;
@@ -144,9 +86,9 @@ function prepare(db: Database.Database, k: Db) {
     overlap: str('overlap'),
     catchup: str('catchup'),
     paused: num('paused'),
-    next_at: param<number | null>('nextAt'),
-    last_flow_id: param<string | null>('lastFlowId'),
-    buffered_at: param<number | null>('bufferedAt'),
+    next_at: param<number | null>('next_at'),
+    last_flow_id: param<string | null>('last_flow_id'),
+    buffered_at: param<number | null>('buffered_at'),
   };
   return {
     insert: p(
