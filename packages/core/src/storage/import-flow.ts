@@ -24,9 +24,11 @@ export interface ImportedSignal {
 export interface ImportFlowRequest extends StoreCallOptions {
   /**
    * The flow record to store as it is: every field of {@link FlowRecord} the store keeps
-   * (status, lease, fencing token, run counts, result, error, progress, timestamps), except
-   * `damage` and fields a store assigns itself. A flow whose history is not empty should have
-   * `runCount` ≥ 1: the engine reads no history for a flow on its first claim.
+   * (status, lease, fencing token, run counts, result, error, progress, timestamps, and with
+   * `capabilities.flowControl` the concurrency key, own limit and debounce key), except
+   * `damage` and fields a store assigns itself (the fair-queueing tag). A flow whose history
+   * is not empty should have `runCount` ≥ 1: the engine reads no history for a flow on its
+   * first claim.
    */
   readonly flow: FlowRecord;
   /** Its history: at most one record per position, each with the flow's id. */

@@ -1,11 +1,12 @@
 /**
  * Conformance: flow control (`capabilities.flowControl`, core's `queues.ts`):
  * queue concurrency, sliding-window rate limits, per-key concurrency, fair
- * order across keys, de-duplication and debounce, all kept by the store.
+ * order across keys, de-duplication and debounce, all kept by the store; an
+ * imported flow keeps its flow-control fields.
  *
  * @module
  */
-import type { ClaimRequest, QueueLimits } from '@ergon/core';
+import type { ClaimRequest, FlowRecord, QueueLimits } from '@ergon/core';
 import { describe, expect, it } from 'vitest';
 import { expectCode, newFlow, type SuiteContext, T0, uid } from './support.js';
 
@@ -246,6 +247,39 @@ export function flowControlCases(ctx: SuiteContext): void {
           .id;
       }
       expect((await ctx.store.getFlow(last))?.runAt).toBe(T0 + 1000);
+    });
+
+    it('keeps an imported flow’s concurrency key, own limit and debounce key', async () => {
+      const where = await limitedQueue(undefined);
+      const flow: FlowRecord = {
+        id: uid('imp'),
+        ...where,
+        status: 'pending',
+        priority: 0,
+        input: '["in"]',
+        runAt: T0,
+        fencingToken: 1,
+        waits: [],
+        cancelRequested: false,
+        runCount: 1,
+        abandonedRuns: 0,
+        concurrencyKey: 'tenant-4',
+        concurrencyLimit: 2,
+        debounceKey: uid('debounce'),
+        createdAt: T0 - 1000,
+        updatedAt: T0 - 10,
+      };
+      const result = await ctx.store.importFlow({ flow, history: [], signals: [], now: T0 });
+      expect(result).toEqual({ created: true, flow });
+      expect(await ctx.store.getFlow(flow.id)).toEqual(flow);
+      expect((await ctx.store.listFlows({ type: where.type })).flows).toEqual([flow]);
+      const [run] = await claim(where, T0);
+      expect(run?.flow).toMatchObject({
+        id: flow.id,
+        concurrencyKey: 'tenant-4',
+        concurrencyLimit: 2,
+        debounceKey: flow.debounceKey,
+      });
     });
 
     it('claims without limits once a queue’s limits are removed', async () => {
