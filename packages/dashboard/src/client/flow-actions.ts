@@ -3,8 +3,9 @@
  * typed), cancel (asks for a second click), retry (opens the new flow).
  */
 import type { ActionResult, FlowDetail } from '../api-types.js';
-import { ApiFailure, act } from './api.js';
-import { flowHref, h, replace } from './dom.js';
+import { confirmFirst, statusLine } from './action-status.js';
+import { act } from './api.js';
+import { flowHref, h } from './dom.js';
 
 const NAME = /^[A-Za-z0-9_.:@/-]{1,200}$/;
 
@@ -16,39 +17,21 @@ export function actionsBox(
   done: () => void,
 ): HTMLElement {
   if (readOnly) return h('p', { class: 'muted', id: 'actions-readonly' }, 'Read-only: actions are off.');
-  const report = (text: string, ok: boolean) => {
-    status.className = `action-status ${ok ? 'ok' : 'error'}`;
-    replace(status, text);
-  };
-  const failed = (error: unknown) =>
-    report(error instanceof ApiFailure ? `${error.message} [${error.code}]` : String(error), false);
+  const { ok, failed } = statusLine(status);
   const box = h('div', { class: 'actions', id: 'actions' });
-  if (flow.actions.signal) box.append(signalForm(flow, report, failed, done));
+  if (flow.actions.signal) box.append(signalForm(flow, ok, failed, done));
   const buttons = h('div', { class: 'buttons' });
   if (flow.actions.cancel) {
     const cancel = h('button', { type: 'button', id: 'cancel', class: 'danger' }, 'Cancel flow');
-    let armed = false;
-    cancel.addEventListener('click', async () => {
-      if (!armed) {
-        armed = true;
-        cancel.textContent = 'Confirm cancel';
-        window.setTimeout(() => {
-          armed = false;
-          cancel.textContent = 'Cancel flow';
-        }, 5000);
-        return;
-      }
-      cancel.disabled = true;
+    confirmFirst(cancel, 'Confirm cancel', async () => {
       try {
         const result = await act<ActionResult>('cancel', { id: flow.id });
-        report(
-          result.status === 'cancelled' ? 'Cancelled.' : `Cancellation requested (${result.status}).`,
-          true,
-        );
+        ok(result.status === 'cancelled' ? 'Cancelled.' : `Cancellation requested (${result.status}).`);
         done();
+        return true;
       } catch (error) {
         failed(error);
-        cancel.disabled = false;
+        return false;
       }
     });
     buttons.append(cancel);
@@ -59,7 +42,7 @@ export function actionsBox(
       retry.disabled = true;
       try {
         const result = await act<ActionResult>('retry', { id: flow.id });
-        report(`Scheduled ${result.id}.`, true);
+        ok(`Scheduled ${result.id}.`);
         if (result.id) location.hash = flowHref(result.id);
       } catch (error) {
         failed(error);
@@ -76,7 +59,7 @@ export function actionsBox(
 
 function signalForm(
   flow: FlowDetail,
-  report: (text: string, ok: boolean) => void,
+  sent: (text: string) => void,
   failed: (error: unknown) => void,
   done: () => void,
 ): HTMLFormElement {
@@ -135,7 +118,7 @@ function signalForm(
     send.disabled = true;
     try {
       await act<ActionResult>('signal', { id: flow.id, name: name.value, payload: value });
-      report(`Signal '${name.value}' sent.`, true);
+      sent(`Signal '${name.value}' sent.`);
       done();
     } catch (error) {
       failed(error);

@@ -4,8 +4,9 @@
  * moved). Used on the Schedules list and on a schedule's page.
  */
 import type { ActionResult } from '../api-types.js';
-import { ApiFailure, act } from './api.js';
-import { flowLink, h, replace } from './dom.js';
+import { confirmFirst, statusLine } from './action-status.js';
+import { act } from './api.js';
+import { flowLink, h } from './dom.js';
 
 /** What the buttons need of a schedule. */
 export interface ScheduleRef {
@@ -24,12 +25,7 @@ export function scheduleButtons(
   done: () => void,
 ): HTMLElement {
   if (readOnly) return h('span', { class: 'muted small' }, 'read-only');
-  const report = (ok: boolean, ...text: (Node | string)[]) => {
-    status.className = `action-status ${ok ? 'ok' : 'error'}`;
-    replace(status, ...text);
-  };
-  const failed = (error: unknown) =>
-    report(false, error instanceof ApiFailure ? `${error.message} [${error.code}]` : String(error));
+  const { ok, failed } = statusLine(status);
   const toggle = h(
     'button',
     { type: 'button', class: 'schedule-toggle', 'data-action': schedule.paused ? 'resume' : 'pause' },
@@ -40,7 +36,7 @@ export function scheduleButtons(
     try {
       const action = schedule.paused ? 'schedule-resume' : 'schedule-pause';
       const result = await act<ActionResult>(action, { id: schedule.id });
-      report(true, `Schedule ${schedule.id} ${result.paused ? 'paused' : 'resumed'}.`);
+      ok(`Schedule ${schedule.id} ${result.paused ? 'paused' : 'resumed'}.`);
       done();
     } catch (error) {
       failed(error);
@@ -48,29 +44,15 @@ export function scheduleButtons(
     }
   });
   const trigger = h('button', { type: 'button', class: 'schedule-trigger' }, 'Run now');
-  let armed = false;
-  trigger.addEventListener('click', async () => {
-    if (!armed) {
-      armed = true;
-      trigger.textContent = 'Confirm run now';
-      window.setTimeout(() => {
-        armed = false;
-        trigger.textContent = 'Run now';
-      }, 5000);
-      return;
-    }
-    trigger.disabled = true;
+  confirmFirst(trigger, 'Confirm run now', async () => {
     try {
       const result = await act<ActionResult>('schedule-trigger', { id: schedule.id });
-      report(true, 'Started ', result.id ? flowLink(result.id) : 'a flow', '.');
+      ok('Started ', result.id ? flowLink(result.id) : 'a flow', '.');
       done();
     } catch (error) {
       failed(error);
-    } finally {
-      armed = false;
-      trigger.textContent = 'Run now';
-      trigger.disabled = false;
     }
+    return false;
   });
   return h('span', { class: 'buttons' }, toggle, trigger);
 }
