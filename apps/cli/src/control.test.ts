@@ -1,27 +1,12 @@
 // A real `ergon worker` on a temporary SQLite store, driven by the real CLI:
 // schedule, signal, cancel, retry, wait, drain, purge.
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ergon, eventually, FIXTURE, json, type RunningWorker, startWorker, tempDir } from './testing/cli.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, FIXTURE, json } from './testing/cli.js';
+import { useWorkerStore } from './testing/worker-store.js';
 
-let store = '';
-let worker: RunningWorker | undefined;
-let remove = () => {};
-
-beforeAll(async () => {
-  const tmp = tempDir();
-  remove = tmp.remove;
-  store = `sqlite:${join(tmp.dir, 'ergon.db')}`;
-  // The store is created by the worker (a create-access command).
-  worker = await startWorker(store, ['--concurrency', '4']);
-});
-
-afterAll(async () => {
-  await worker?.stop('SIGKILL');
-  remove();
-});
-
-const cli = (...args: string[]) => ergon(['--store', store, ...args]);
+// The store is created by the worker (a create-access command).
+const suite = useWorkerStore(['--concurrency', '4']);
+const { cli } = suite;
 
 interface ShowJson {
   status: string;
@@ -66,7 +51,7 @@ describe('signal', () => {
       flows: [{ id: 'sig-1', status: 'completed', result: { order: 'o-1', approvedBy: 'maria' } }],
       counts: { completed: 1 },
     });
-    expect(worker?.stdout()).toMatch(/"flowId":"sig-1","status":"completed"/);
+    expect(suite.worker?.stdout()).toMatch(/"flowId":"sig-1","status":"completed"/);
   });
 
   it('is buffered until the flow waits, and shown as such', async () => {
@@ -230,18 +215,29 @@ describe('schedule', () => {
 describe('workers', () => {
   it('lists the running worker from the store registry, with its process, queues and heartbeat', async () => {
     interface WorkersJson {
-      workers: { id: string; kind: string; pid: number; queues: string[]; heartbeatAgeMs: number; flows: unknown[] }[];
+      workers: {
+        id: string;
+        kind: string;
+        pid: number;
+        queues: string[];
+        heartbeatAgeMs: number;
+        flows: unknown[];
+      }[];
     }
     const listed = await eventually(async () => {
       const run = json<WorkersJson>(await cli('--json', 'workers'));
       return run.workers.length > 0 ? run : undefined;
     });
     expect(listed.workers).toHaveLength(1);
-    expect(listed.workers[0]).toMatchObject({ kind: 'worker', pid: worker?.child.pid, queues: ['default'] });
+    expect(listed.workers[0]).toMatchObject({
+      kind: 'worker',
+      pid: suite.worker?.child.pid,
+      queues: ['default'],
+    });
     expect(listed.workers[0]?.heartbeatAgeMs).toBeLessThan(5000);
     const text = await cli('workers');
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toContain(`:${worker?.child.pid}`);
+    expect(text.stdout).toContain(`:${suite.worker?.child.pid}`);
   });
 });
 
@@ -258,11 +254,10 @@ describe('purge and worker shutdown', () => {
   });
 
   it('stops the worker gracefully on SIGTERM', async () => {
-    const stopped = await worker!.stop('SIGTERM');
+    const stopped = await suite.worker!.stop('SIGTERM');
     expect(stopped.code).toBe(0);
     expect(stopped.ms).toBeLessThan(5000);
-    expect(worker!.stdout()).toMatch(/"event":"stopped".*"signal":"SIGTERM"/);
-    worker = undefined;
+    expect(suite.worker!.stdout()).toMatch(/"event":"stopped".*"signal":"SIGTERM"/);
     // A graceful stop leaves the registry.
     expect(json<{ workers: unknown[] }>(await cli('--json', 'workers')).workers).toEqual([]);
   });

@@ -2,23 +2,11 @@
 // prints where to open it, serves the flows behind its token, refuses
 // actions in read-only mode, and stops on SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BIN,
-  CLI_DIR,
-  ergon,
-  eventually,
-  FIXTURE,
-  json,
-  type RunningWorker,
-  startWorker,
-  tempDir,
-} from './testing/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BIN, CLI_DIR, ergon, eventually, FIXTURE, json } from './testing/cli.js';
+import { useWorkerStore } from './testing/worker-store.js';
 
-let store = '';
-let worker: RunningWorker | undefined;
-let remove = () => {};
+const suite = useWorkerStore(['--concurrency', '2']);
 const TOKEN = 'cli-dashboard-token-0123456789';
 
 interface Started {
@@ -34,7 +22,7 @@ function startDashboard(extra: readonly string[]): Promise<Started> {
   delete env.ERGON_DASHBOARD_TOKEN;
   const child = spawn(
     process.execPath,
-    [BIN, '--store', store, '--json', 'dashboard', '--port', '0', ...extra],
+    [BIN, '--store', suite.store, '--json', 'dashboard', '--port', '0', ...extra],
     {
       cwd: CLI_DIR,
       env,
@@ -72,13 +60,7 @@ function stop(started: Started): Promise<number | null> {
 }
 
 beforeAll(async () => {
-  const tmp = tempDir();
-  remove = tmp.remove;
-  store = `sqlite:${join(tmp.dir, 'ergon.db')}`;
-  worker = await startWorker(store, ['--concurrency', '2']);
-  const scheduled = await ergon([
-    '--store',
-    store,
+  const scheduled = await suite.cli(
     'schedule',
     FIXTURE,
     'await-approval',
@@ -86,19 +68,12 @@ beforeAll(async () => {
     '{"order":"d-1"}',
     '--id',
     'dash-1',
-  ]);
+  );
   expect(scheduled.code, scheduled.stderr).toBe(0);
   await eventually(async () => {
-    const shown = json<{ status: string }>(
-      await ergon(['--store', store, '--json', 'flows', 'show', 'dash-1']),
-    );
+    const shown = json<{ status: string }>(await suite.cli('--json', 'flows', 'show', 'dash-1'));
     return shown.status === 'suspended' ? true : undefined;
   }, 20_000);
-});
-
-afterAll(async () => {
-  await worker?.stop('SIGKILL');
-  remove();
 });
 
 describe('ergon dashboard', () => {
@@ -135,9 +110,7 @@ describe('ergon dashboard', () => {
     } finally {
       await stop(started);
     }
-    const shown = json<{ status: string }>(
-      await ergon(['--store', store, '--json', 'flows', 'show', 'dash-1']),
-    );
+    const shown = json<{ status: string }>(await suite.cli('--json', 'flows', 'show', 'dash-1'));
     expect(shown.status).toBe('suspended');
   });
 

@@ -3,12 +3,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ExecutionLog, isTerminalStatus } from '@ergon/core';
-import { Client, Worker } from '@ergon/executor';
 import { SqliteExecutionLog } from '@ergon/storage-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shipment } from './fixtures/replay-flows.js';
 import { BIN, CLI_DIR, ergon, eventually, json, tempDir } from './testing/cli.js';
+import { recordShipments } from './testing/record.js';
 
 const V1 = join(CLI_DIR, 'dist', 'fixtures', 'replay-v1.js');
 
@@ -17,33 +15,13 @@ let file = '';
 let store = '';
 const cli = (...args: string[]) => ergon(['--store', store, ...args]);
 
-async function record(log: ExecutionLog, count: number): Promise<void> {
-  const client = new Client({ store: log });
-  for (let n = 0; n < count; n++) await client.schedule(shipment(false), { n }, { flowId: `ship-${n}` });
-  const worker = new Worker({
-    store: log,
-    flows: [shipment(false)],
-    concurrency: 4,
-    maxIdle: '20ms',
-  }).start();
-  try {
-    for (;;) {
-      const flows = await Promise.all(Array.from({ length: count }, (_, n) => log.getFlow(`ship-${n}`)));
-      if (flows.every((f) => f && (isTerminalStatus(f.status) || f.status === 'suspended'))) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  } finally {
-    await worker.stop({ timeout: '2s' });
-  }
-}
-
 beforeAll(async () => {
   tmp = tempDir('ergon-fork-');
   file = join(tmp.dir, 'flows.db');
   store = `sqlite:${file}`;
   const log = await SqliteExecutionLog.open({ path: file });
   try {
-    await record(log, 6);
+    await recordShipments(log, { count: 6, concurrency: 4 });
   } finally {
     await log.close();
   }

@@ -3,35 +3,18 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ExecutionLog, isTerminalStatus } from '@ergon/core';
-import { Client, Worker } from '@ergon/executor';
+import { Client } from '@ergon/executor';
 import { RedisExecutionLog } from '@ergon/storage-redis';
 import { SqliteExecutionLog } from '@ergon/storage-sqlite';
 import { requireService } from '@ergon/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shipment } from './fixtures/replay-flows.js';
 import { CLI_DIR, ergon, json, tempDir } from './testing/cli.js';
+import { recordShipments } from './testing/record.js';
 
 const V1 = join(CLI_DIR, 'dist', 'fixtures', 'replay-v1.js');
 const V2 = join(CLI_DIR, 'dist', 'fixtures', 'replay-v2.js');
 const REDIS_URL = process.env.ERGON_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const COUNT = 40;
-
-/** Records `COUNT` shipments (n = 0..COUNT-1) on `store` with v1, until each completes or suspends. */
-async function record(store: ExecutionLog): Promise<void> {
-  const client = new Client({ store });
-  for (let n = 0; n < COUNT; n++) await client.schedule(shipment(false), { n }, { flowId: `ship-${n}` });
-  const worker = new Worker({ store, flows: [shipment(false)], concurrency: 8, maxIdle: '20ms' }).start();
-  try {
-    for (;;) {
-      const flows = await Promise.all(Array.from({ length: COUNT }, (_, n) => store.getFlow(`ship-${n}`)));
-      if (flows.every((f) => f && (isTerminalStatus(f.status) || f.status === 'suspended'))) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  } finally {
-    await worker.stop({ timeout: '2s' });
-  }
-}
 
 interface ReportJson {
   passed: boolean;
@@ -63,7 +46,7 @@ beforeAll(async () => {
   sqlite = `sqlite:${file}`;
   const store = await SqliteExecutionLog.open({ path: file });
   try {
-    await record(store);
+    await recordShipments(store, { count: COUNT, concurrency: 8 });
   } finally {
     await store.close();
   }
@@ -139,7 +122,7 @@ describe('ergon replay-check', { timeout: 90_000 }, () => {
     const prefix = `ergon-test:cli-replay:${randomUUID()}`;
     const store = await RedisExecutionLog.open({ url: REDIS_URL, prefix });
     try {
-      await record(store);
+      await recordShipments(store, { count: COUNT, concurrency: 8 });
       const args = ['--store', REDIS_URL, '--prefix', prefix, '--json', 'replay-check'];
       const same = await ergon([...args, V1], { env: env() });
       expect(same.code, same.stderr).toBe(0);

@@ -1,27 +1,11 @@
 // `ergon schedules …` through the real built binary, on a temporary SQLite store served by a
 // real `ergon worker`: refused configurations, create, list and get with next fire times, the
 // worker starting one flow per tick, pause, resume, update and delete.
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ergon, eventually, json, type RunningWorker, startWorker, tempDir } from './testing/cli.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, json } from './testing/cli.js';
+import { useWorkerStore } from './testing/worker-store.js';
 
-let store = '';
-let worker: RunningWorker | undefined;
-let remove = () => {};
-
-beforeAll(async () => {
-  const tmp = tempDir();
-  remove = tmp.remove;
-  store = `sqlite:${join(tmp.dir, 'ergon.db')}`;
-  worker = await startWorker(store, ['--concurrency', '4']);
-});
-
-afterAll(async () => {
-  await worker?.stop('SIGKILL');
-  remove();
-});
-
-const cli = (...args: string[]) => ergon(['--store', store, ...args]);
+const { cli } = useWorkerStore(['--concurrency', '4']);
 
 interface ScheduleJson {
   id: string;
