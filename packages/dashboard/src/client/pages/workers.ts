@@ -36,7 +36,7 @@ export function workersPage(): Page {
 export function workersTable(workers: readonly WorkerView[]): HTMLElement {
   if (workers.length === 0) return h('p', { class: 'muted' }, 'No live worker, and no flow held.');
   const now = Date.now();
-  return h(
+  const table = h(
     'table',
     { class: 'grid' },
     h(
@@ -92,6 +92,8 @@ export function workersTable(workers: readonly WorkerView[]): HTMLElement {
       ),
     ),
   );
+  // Nine columns: scroll sideways on the overview's half-width card rather than overflow it.
+  return h('div', { class: 'scroll-x' }, table);
 }
 
 /** The flow types a worker runs, each with the code versions it serves (`order v1, v2`). */
