@@ -6,11 +6,22 @@
 import { createConsoleLogger, ErrorCode, InvalidArgumentError, type Logger } from '@ergon/core';
 import type { Cluster, Redis } from 'ioredis';
 import { DEFAULT_PREFIX, validatePrefix } from './internal/keys.js';
+import { MAX_PARTITIONS } from './internal/partitions.js';
 
 /** Default Redis URL when neither `redis` nor `url` is given. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** Default bound on one Redis call, queueing during a reconnect included. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
+/** Partitions of a new store on a Redis Cluster client (a standalone Redis gets 1). */
+export const DEFAULT_CLUSTER_PARTITIONS = 16;
+
+/** Acknowledge a write only once replicas have it ({@link RedisExecutionLogOptions.waitForReplicas}). */
+export interface WaitForReplicas {
+  /** How many replicas must have each write (`WAIT numreplicas`): a whole number ≥ 1. */
+  readonly replicas: number;
+  /** How long to wait for them (`WAIT timeout`, ms ≥ 1); a write not confirmed in time fails. */
+  readonly timeoutMs: number;
+}
 
 /** How to reach Redis and how to lay out keys. */
 export interface RedisExecutionLogOptions {
@@ -29,7 +40,8 @@ export interface RedisExecutionLogOptions {
   readonly url?: string | undefined;
   /**
    * Key prefix, 1–64 characters from `A–Z a–z 0–9 _ . : / @ -`. Keys are
-   * `{prefix}:…`: the prefix is the cluster hash tag. Default `ergon`.
+   * `{prefix}:…` (one partition) or `{prefix#i}:…` (partition i): the part in braces is
+   * the cluster hash tag. Default `ergon`.
    */
   readonly prefix?: string | undefined;
   /**
@@ -45,6 +57,23 @@ export interface RedisExecutionLogOptions {
   readonly commandTimeoutMs?: number | undefined;
   /** Where start-up warnings and connection trouble are reported. Default: JSON lines on stderr, warn and above. */
   readonly logger?: Logger | undefined;
+  /**
+   * How many partitions (hash tags) the store's flows are spread over, 1–256: on a Redis
+   * Cluster each is a slot, so the store uses every master. Fixed when the prefix is first
+   * opened and stored (`{prefix}:meta`); opening it again with another number fails with
+   * `INVALID_ARGUMENT` (move with `ergon flows export`/`import`, see the README). Without
+   * it, an existing store keeps its number, and a new one gets 16 on a `Cluster` client and
+   * 1 on a standalone Redis (1 is the single-slot layout of earlier versions).
+   */
+  readonly partitions?: number | undefined;
+  /**
+   * Resolve a write only after this many replicas have it (Redis `WAIT`, sent on the same
+   * connection right after the write). Redis replicates asynchronously, so without it a
+   * failover can lose writes that were already acknowledged; with it a write that is not
+   * confirmed in time fails with `STORE_UNAVAILABLE` (it may still have taken effect, as any
+   * failed call). Costs a replica round trip per write. Default: none.
+   */
+  readonly waitForReplicas?: WaitForReplicas | undefined;
 }
 
 /** Options after validation and defaults. */
@@ -55,6 +84,11 @@ export interface ResolvedRedisOptions {
   readonly allowEvictionPolicy: boolean;
   readonly commandTimeoutMs: number;
   readonly logger: Logger;
+  /** The `partitions` option as given (undefined: keep the stored number, or the default for a new store). */
+  readonly partitions: number | undefined;
+  /** The partitions of a new store when `partitions` is not given. */
+  readonly defaultPartitions: number;
+  readonly waitForReplicas: WaitForReplicas | undefined;
 }
 
 /** Validates and freezes the options. @throws InvalidArgumentError saying which option and how to fix it. */
@@ -89,6 +123,31 @@ export function resolveOptions(options: RedisExecutionLogOptions = {}): Resolved
       'commandTimeoutMs',
     );
   }
+  const { partitions, waitForReplicas } = options;
+  if (
+    partitions !== undefined &&
+    (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS)
+  ) {
+    throw invalid(
+      `partitions must be a whole number from 1 to ${MAX_PARTITIONS} (got ${partitions})`,
+      'partitions',
+    );
+  }
+  if (waitForReplicas !== undefined) {
+    const { replicas, timeoutMs } = waitForReplicas ?? {};
+    if (
+      !Number.isInteger(replicas) ||
+      (replicas as number) < 1 ||
+      !Number.isInteger(timeoutMs) ||
+      (timeoutMs as number) < 1
+    ) {
+      throw invalid(
+        'waitForReplicas needs { replicas, timeoutMs }, both whole numbers ≥ 1 ' +
+          `(got ${JSON.stringify(waitForReplicas)})`,
+        'waitForReplicas',
+      );
+    }
+  }
   return Object.freeze({
     redis: options.redis,
     url,
@@ -96,5 +155,11 @@ export function resolveOptions(options: RedisExecutionLogOptions = {}): Resolved
     allowEvictionPolicy: options.allowEvictionPolicy === true,
     commandTimeoutMs,
     logger: options.logger ?? createConsoleLogger({ component: '@ergon/storage-redis' }, 'warn'),
+    partitions,
+    defaultPartitions: options.redis?.isCluster === true ? DEFAULT_CLUSTER_PARTITIONS : 1,
+    waitForReplicas:
+      waitForReplicas === undefined
+        ? undefined
+        : Object.freeze({ replicas: waitForReplicas.replicas, timeoutMs: waitForReplicas.timeoutMs }),
   });
 }

@@ -1,119 +1,104 @@
 /**
  * `RedisExecutionLog`: the storage contract on Redis through ioredis. Every
  * change that touches more than one key is one Lua script (`src/scripts`), so
- * each primitive is atomic; reads of one key go straight to Redis.
+ * each primitive is atomic; reads of one key go straight to Redis. Flows are
+ * spread over P partitions, each a hash tag of its own (`internal/partitions.ts`),
+ * and every script runs in one of them.
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
-import {
-  type BatchOutcome,
-  type BatchWrite,
-  type CancelRequest,
-  type ClaimedFlow,
-  type ClaimRequest,
-  type ConfigureQueueRequest,
-  type ConsumeSignalRequest,
-  type CreateFlowResult,
-  type ExecutionLog,
-  encodeCursor,
-  type FinishRequest,
-  type FlowPage,
-  type FlowRecord,
-  type HeartbeatResult,
-  hasLimits,
-  type ImportFlowRequest,
-  type ImportFlowResult,
-  type NewFlow,
-  type NormalizedFlowQuery,
-  type OperationRecord,
-  type ProgressRequest,
-  type ProgressResult,
-  type PurgeRequest,
-  type QueueLimits,
-  type QueueState,
-  type QueueStateRequest,
-  type RecordRequest,
-  type RecordResult,
-  type ReleaseRequest,
-  type RemoveWorkerRequest,
-  type RenewRequest,
-  type RenewResult,
-  type SendSignalRequest,
-  type SignalRecord,
-  type StoreCapabilities,
-  type StoreListener,
-  type SuspendRequest,
-  type SuspendResult,
-  type WakeFilter,
-  type WorkerHeartbeat,
-  type WorkerRecord,
-  type ScheduleLog,
+import type {
+  BatchOutcome,
+  BatchWrite,
+  CancelRequest,
+  ClaimedFlow,
+  ClaimRequest,
+  ConfigureQueueRequest,
+  ConsumeSignalRequest,
+  CreateFlowResult,
+  ExecutionLog,
+  FinishRequest,
+  FlowPage,
+  FlowRecord,
+  HeartbeatResult,
+  ImportFlowRequest,
+  ImportFlowResult,
+  NewFlow,
+  NormalizedFlowQuery,
+  OperationRecord,
+  ProgressRequest,
+  ProgressResult,
+  PurgeRequest,
+  QueueState,
+  QueueStateRequest,
+  RecordRequest,
+  RecordResult,
+  ReleaseRequest,
+  RemoveWorkerRequest,
+  RenewRequest,
+  RenewResult,
+  ScheduleLog,
+  SendSignalRequest,
+  SignalRecord,
+  StoreCapabilities,
+  StoreListener,
+  SuspendRequest,
+  SuspendResult,
+  WakeFilter,
+  WorkerHeartbeat,
+  WorkerRecord,
 } from '@ergon/core';
-import { flowControlArgs, leaseContext } from './internal/args.js';
-import {
-  decodeOperation,
-  decodeSignal,
-  decodeWorker,
-  encodeSignalOperation,
-  flowOf,
-  optArg,
-  recordResult,
-  toFlowRecord,
-} from './internal/codec.js';
+import { applyWrites } from './internal/apply.js';
+import { leaseContext } from './internal/args.js';
+import { claimNamed, claimReady, nextWake } from './internal/claims.js';
 import { closeClient, type RedisClient } from './internal/connection.js';
+import type { StoreCore } from './internal/core.js';
 import { type ErrorContext, toStoreError } from './internal/errors.js';
-import type { KeyLayout } from './internal/keys.js';
+import { createFlow, getFlow, getHistory, getSignals, importFlow } from './internal/flows.js';
+import * as leases from './internal/leases.js';
+import { listFlows, purge } from './internal/listing.js';
 import { connectStore, type StoreParts } from './internal/open.js';
-import { importArgs } from './internal/import.js';
-import { commandName, type ScriptName } from './internal/scripts.js';
-import { batchArgs, batchOutcomes, finishArgs, recordArgs, suspendArgs } from './internal/writes.js';
-import type { RedisExecutionLogOptions } from './options.js';
+import { HOME } from './internal/partitions.js';
+import { configureQueue, getQueueState } from './internal/queues.js';
 import { RedisSchedules } from './internal/schedules.js';
-
-/** Most created-index entries one listFlows call looks at. */
-const LIST_BUDGET = 10_000;
+import { heartbeatWorker, listWorkers, removeWorker } from './internal/workers.js';
+import type { RedisExecutionLogOptions } from './options.js';
 
 /**
  * An {@link ExecutionLog} on Redis. Create it with {@link RedisExecutionLog.open}
- * (or {@link createRedisExecutionLog}), which connects, loads the scripts and
- * refuses an eviction policy that could delete state.
+ * (or {@link createRedisExecutionLog}), which connects, loads the scripts,
+ * refuses an eviction policy that could delete state and checks the partition count.
  */
 export class RedisExecutionLog implements ExecutionLog {
   /** Stable store name. */
   readonly name = 'redis';
   /** Events through Redis pub/sub, best effort (workers keep a fallback poll). */
   readonly capabilities: StoreCapabilities = Object.freeze({ events: true, flowControl: true });
-  /** The key prefix; every key is `{prefix}:…`. */
+  /** The key prefix: keys are `{prefix}:…` with one partition, `{prefix#i…}:…` with more. */
   readonly prefix: string;
-  readonly #client: RedisClient;
-  readonly #ownsClient: boolean;
-  readonly #subscriber: RedisClient;
-  /** Cron schedules, a hash each under the store's hash tag (`internal/schedules.ts`). */
+  /** How many partitions the store's flows are spread over (fixed when the prefix was created). */
+  readonly partitions: number;
+  /** Cron schedules, a hash each in the home partition (`internal/schedules.ts`). */
   readonly schedules: ScheduleLog;
-  readonly #keys: KeyLayout;
-  readonly #listeners: Set<StoreListener>;
-  readonly #timeoutMs: number;
-  readonly #ridBase = randomBytes(8).toString('hex');
-  #ridSeq = 0;
+  readonly #core: StoreCore;
+  readonly #subscriber: RedisClient;
   #closing: Promise<void> | undefined;
 
   private constructor(parts: StoreParts) {
-    this.prefix = parts.options.prefix;
-    this.#client = parts.client;
-    this.#ownsClient = parts.ownsClient;
+    this.#core = parts.core;
     this.#subscriber = parts.subscriber;
-    this.#keys = parts.keys;
-    this.schedules = new RedisSchedules(parts.client, parts.keys);
-    this.#listeners = parts.listeners;
-    this.#timeoutMs = parts.options.commandTimeoutMs;
+    this.prefix = parts.core.options.prefix;
+    this.partitions = parts.core.layout.count;
+    this.schedules = new RedisSchedules(parts.core.runner, parts.core.layout.keys(HOME));
   }
 
   /**
-   * Connects, defines the scripts, checks `maxmemory-policy` and subscribes to
-   * store events. On failure every connection it opened is closed again.
+   * Connects, defines the scripts, checks `maxmemory-policy`, reads (or records) the
+   * partition count and subscribes to store events. On failure every connection it
+   * opened is closed again.
    *
-   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for bad options;
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for bad options, or a `partitions`
+   *   option other than the prefix's stored count;
    *   ErgonError `STORE_UNSAFE_CONFIG` for an eviction policy that may delete state;
    *   StoreUnavailableError when Redis cannot be reached.
    */
@@ -121,338 +106,132 @@ export class RedisExecutionLog implements ExecutionLog {
     return new RedisExecutionLog(await connectStore(options));
   }
 
-  async createFlow(input: NewFlow): Promise<CreateFlowResult> {
-    return this.#call({ action: 'create flow', flowId: input.id }, async () => {
-      const id = input.id;
-      const reply = (await this.#script(
-        'create-flow',
-        [this.#keys.flow(id)],
-        [
-          this.#rid(),
-          id,
-          input.type,
-          input.queue,
-          input.input,
-          String(input.priority),
-          String(input.runAt),
-          optArg(input.parentId),
-          optArg(input.traceContext),
-          String(input.now),
-          ...flowControlArgs(input),
-        ],
-      )) as [number, unknown];
-      return { flow: flowOf(reply[1]), created: reply[0] === 1 };
-    });
+  /** The hash tag of each partition (without braces), by number: where its keys live. */
+  get partitionTags(): readonly string[] {
+    return this.#core.layout.parts.map((keys) => keys.base.slice(1, -2));
+  }
+
+  createFlow(input: NewFlow): Promise<CreateFlowResult> {
+    return this.#call({ action: 'create flow', flowId: input.id }, () => createFlow(this.#core, input));
   }
 
   /** Implements {@link @ergon/core!ExecutionLog.importFlow}. One script (import-flow): first write wins by id. */
-  async importFlow(request: ImportFlowRequest): Promise<ImportFlowResult> {
-    const id = request.flow.id;
-    return this.#call({ action: 'import flow', flowId: id }, async () => {
-      const k = this.#keys;
-      const reply = (await this.#script(
-        'import-flow',
-        [k.flow(id), k.history(id), k.signals(id), k.signalIndex(id)],
-        [this.#rid(), id, ...importArgs(request)],
-      )) as [number, unknown];
-      return { flow: flowOf(reply[1]), created: reply[0] === 1 };
-    });
-  }
-
-  async getFlow(flowId: string): Promise<FlowRecord | undefined> {
-    return this.#call({ action: 'get flow', flowId }, async () =>
-      toFlowRecord(await this.#client.hgetall(this.#keys.flow(flowId))),
+  importFlow(request: ImportFlowRequest): Promise<ImportFlowResult> {
+    return this.#call({ action: 'import flow', flowId: request.flow.id }, () =>
+      importFlow(this.#core, request),
     );
   }
 
-  async listFlows(query: NormalizedFlowQuery): Promise<FlowPage> {
-    return this.#call({ action: 'list flows' }, async () => {
-      const { limit, after, statuses } = query;
-      const reply = (await this.#script(
-        'list-flows',
-        [this.#keys.created],
-        [
-          optArg(after === undefined ? undefined : String(after.createdAt)),
-          after?.id ?? '',
-          optArg(query.since === undefined ? undefined : String(query.since)),
-          String(limit),
-          String(LIST_BUDGET),
-          optArg(statuses?.join(',')),
-          optArg(query.type),
-          optArg(query.queue),
-          optArg(query.parentId),
-        ],
-      )) as [string, ...unknown[]];
-      const [next, ...flows] = reply;
-      return {
-        flows: flows.map(flowOf),
-        nextCursor: next ? encodeCursor(Number(next.slice(0, 16)), next.slice(16)) : undefined,
-      };
-    });
+  getFlow(flowId: string): Promise<FlowRecord | undefined> {
+    return this.#call({ action: 'get flow', flowId }, () => getFlow(this.#core, flowId));
   }
 
-  async getHistory(flowId: string): Promise<OperationRecord[]> {
-    return this.#call({ action: 'get history', flowId }, async () => {
-      const hash = await this.#client.hgetall(this.#keys.history(flowId));
-      return Object.values(hash)
-        .map((json) => decodeOperation(json, flowId))
-        .sort((a, b) => a.position - b.position);
-    });
+  listFlows(query: NormalizedFlowQuery): Promise<FlowPage> {
+    return this.#call({ action: 'list flows' }, () => listFlows(this.#core, query));
   }
 
-  async getSignals(flowId: string): Promise<SignalRecord[]> {
-    return this.#call({ action: 'get signals', flowId }, async () => {
-      const hash = await this.#client.hgetall(this.#keys.signals(flowId));
-      return Object.values(hash)
-        .map((json) => decodeSignal(flowId, json))
-        .sort((a, b) => a.seq - b.seq);
-    });
+  getHistory(flowId: string): Promise<OperationRecord[]> {
+    return this.#call({ action: 'get history', flowId }, () => getHistory(this.#core, flowId));
   }
 
-  async claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
-    return this.#call({ action: 'claim' }, async () => {
-      const { types, queues } = request;
-      const worker = request.workerId;
-      const leaseUntil = String(request.now + request.leaseMs);
-      const now = String(request.now);
-      const filter = [String(queues.length), ...queues, ...types];
-      const reply = (
-        request.flowId === undefined
-          ? await this.#script(
-              'claim',
-              [this.#keys.created],
-              [worker, String(request.limit), leaseUntil, now, ...filter],
-            )
-          : await this.#script(
-              'claim-flow',
-              [this.#keys.flow(request.flowId)],
-              [request.flowId, worker, leaseUntil, now, ...filter],
-            )
-      ) as unknown[];
-      return reply.map((flat) => {
-        const flow = flowOf(flat);
-        return { flow, token: flow.fencingToken };
-      });
-    });
+  getSignals(flowId: string): Promise<SignalRecord[]> {
+    return this.#call({ action: 'get signals', flowId }, () => getSignals(this.#core, flowId));
   }
 
-  /** Implements {@link @ergon/core!ExecutionLog.configureQueue}: one script (configure-queue). */
+  claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
+    const { flowId } = request;
+    return this.#call({ action: 'claim' }, () =>
+      flowId === undefined ? claimReady(this.#core, request) : claimNamed(this.#core, { ...request, flowId }),
+    );
+  }
+
+  /** Implements {@link @ergon/core!ExecutionLog.configureQueue}: one script (configure-queue) per partition. */
   async configureQueue(request: ConfigureQueueRequest): Promise<void> {
-    await this.#call({ action: 'configure queue' }, () =>
-      this.#script(
-        'configure-queue',
-        [this.#keys.created],
-        [request.queue, optArg(hasLimits(request.limits) ? JSON.stringify(request.limits) : undefined)],
-      ),
-    );
+    await this.#call({ action: 'configure queue' }, () => configureQueue(this.#core, request));
   }
 
-  /** Implements {@link @ergon/core!ExecutionLog.getQueueState}: one script (queue-state). */
-  async getQueueState(request: QueueStateRequest): Promise<QueueState> {
-    return this.#call({ action: 'read queue state' }, async () => {
-      const [limits, running, keyRunning, recentStarts] = (await this.#script(
-        'queue-state',
-        [this.#keys.created],
-        [request.queue, String(request.now), optArg(request.key)],
-      )) as [string | null, number, number, number];
-      return {
-        limits: typeof limits === 'string' ? (JSON.parse(limits) as QueueLimits) : undefined,
-        running,
-        keyRunning,
-        recentStarts,
-      };
-    });
+  /** Implements {@link @ergon/core!ExecutionLog.getQueueState}: one script (queue-state) in the home partition. */
+  getQueueState(request: QueueStateRequest): Promise<QueueState> {
+    return this.#call({ action: 'read queue state' }, () => getQueueState(this.#core, request));
   }
 
-  async renewLease(lease: RenewRequest): Promise<RenewResult> {
-    return this.#call(leaseContext('renew lease', lease), async () => {
-      const reply = await this.#script(
-        'renew-lease',
-        [this.#keys.flow(lease.flowId)],
-        [lease.flowId, String(lease.token), String(lease.now + lease.leaseMs)],
-      );
-      return { cancelRequested: reply === 1 };
-    });
+  renewLease(lease: RenewRequest): Promise<RenewResult> {
+    return this.#call(leaseContext('renew lease', lease), () => leases.renewLease(this.#core, lease));
   }
 
   async releaseLease(lease: ReleaseRequest): Promise<void> {
-    await this.#call(leaseContext('release lease', lease), () =>
-      this.#script(
-        'release-lease',
-        [this.#keys.flow(lease.flowId)],
-        [
-          lease.flowId,
-          String(lease.token),
-          String(lease.now),
-          optArg(lease.error),
-          optArg(lease.retryAt === undefined ? undefined : String(lease.retryAt)),
-        ],
-      ),
+    await this.#call(leaseContext('release lease', lease), () => leases.releaseLease(this.#core, lease));
+  }
+
+  recordOperation(request: RecordRequest): Promise<RecordResult> {
+    return this.#call(leaseContext('record operation', request), () =>
+      leases.recordOperation(this.#core, request),
     );
   }
 
-  async recordOperation(request: RecordRequest): Promise<RecordResult> {
-    const lease = request;
-    return this.#call(leaseContext('record operation', lease), async () => {
-      const reply = (await this.#script(
-        'record-operation',
-        [this.#keys.flow(lease.flowId), this.#keys.history(lease.flowId)],
-        recordArgs(request),
-      )) as [number, string, number];
-      return recordResult(reply);
-    });
+  /** Implements {@link @ergon/core!ExecutionLog.setProgress}. One script: fence, write, publish. */
+  setProgress(request: ProgressRequest): Promise<ProgressResult> {
+    return this.#call(leaseContext('set progress', request), () => leases.setProgress(this.#core, request));
   }
 
-  /**
-   * Implements {@link @ergon/core!ExecutionLog.setProgress}. One script: fence, write, publish.
-   */
-  async setProgress(request: ProgressRequest): Promise<ProgressResult> {
-    return this.#call(leaseContext('set progress', request), async () => {
-      const reply = await this.#script(
-        'set-progress',
-        [this.#keys.flow(request.flowId)],
-        [request.flowId, String(request.token), request.progress, String(request.now)],
-      );
-      return { cancelRequested: reply === 1 };
-    });
+  consumeSignal(request: ConsumeSignalRequest): Promise<RecordResult | undefined> {
+    return this.#call(leaseContext(`consume signal '${request.name}'`, request), () =>
+      leases.consumeSignal(this.#core, request),
+    );
   }
 
-  async consumeSignal(request: ConsumeSignalRequest): Promise<RecordResult | undefined> {
-    const lease = request;
-    return this.#call(leaseContext(`consume signal '${request.name}'`, lease), async () => {
-      const id = lease.flowId;
-      const reply = (await this.#script(
-        'consume-signal',
-        [this.#keys.flow(id), this.#keys.history(id), this.#keys.signals(id), this.#keys.signalIndex(id)],
-        [
-          id,
-          String(lease.token),
-          String(request.record.position),
-          request.name,
-          encodeSignalOperation(request.record),
-        ],
-      )) as [number, string, number];
-      return reply[0] === 2 ? undefined : recordResult(reply);
-    });
-  }
-
-  async suspend(lease: SuspendRequest): Promise<SuspendResult> {
-    return this.#call(leaseContext('suspend', lease), async () => {
-      const outcome = await this.#script(
-        'suspend',
-        [this.#keys.flow(lease.flowId), this.#keys.signalIndex(lease.flowId)],
-        suspendArgs(this.#rid(), lease),
-      );
-      return { outcome: outcome as SuspendResult['outcome'] } as SuspendResult;
-    });
+  suspend(lease: SuspendRequest): Promise<SuspendResult> {
+    return this.#call(leaseContext('suspend', lease), () => leases.suspend(this.#core, lease));
   }
 
   async finishFlow(request: FinishRequest): Promise<void> {
     await this.#call(leaseContext(`finish flow as ${request.status}`, request), () =>
-      this.#script('finish-flow', [this.#keys.flow(request.flowId)], finishArgs(this.#rid(), request)),
+      leases.finishFlow(this.#core, request),
     );
   }
 
   /**
-   * Implements {@link @ergon/core!ExecutionLog.applyWrites}. One script for the batch (apply-writes), each
-   * write as its own script would run it.
+   * Implements {@link @ergon/core!ExecutionLog.applyWrites}. One script per partition the
+   * batch touches (apply-writes), each write as its own script would run it.
    */
-  async applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
-    const [first] = writes;
-    if (!first) return [];
-    const reply = await this.#call({ action: `apply ${writes.length} writes` }, () =>
-      this.#script(
-        'apply-writes',
-        [this.#keys.flow(first.request.flowId)],
-        batchArgs(writes, () => this.#rid()),
-      ),
-    );
-    return batchOutcomes(writes, reply);
+  applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
+    if (writes.length === 0) return Promise.resolve([]);
+    return this.#call({ action: `apply ${writes.length} writes` }, () => applyWrites(this.#core, writes));
   }
 
   async sendSignal(signal: SendSignalRequest): Promise<void> {
-    const id = signal.flowId;
-    await this.#call({ action: `signal '${signal.name}'`, flowId: id }, () =>
-      this.#script(
-        'send-signal',
-        [this.#keys.flow(id), this.#keys.signals(id), this.#keys.signalIndex(id)],
-        [this.#rid(), id, signal.name, signal.payload, String(signal.now)],
-      ),
+    await this.#call({ action: `signal '${signal.name}'`, flowId: signal.flowId }, () =>
+      leases.sendSignal(this.#core, signal),
     );
   }
 
-  async requestCancel(request: CancelRequest): Promise<FlowRecord> {
-    return this.#call({ action: 'cancel', flowId: request.flowId }, async () =>
-      flowOf(
-        await this.#script(
-          'request-cancel',
-          [this.#keys.flow(request.flowId)],
-          [request.flowId, request.error, String(request.now)],
-        ),
-      ),
+  requestCancel(request: CancelRequest): Promise<FlowRecord> {
+    return this.#call({ action: 'cancel', flowId: request.flowId }, () =>
+      leases.requestCancel(this.#core, request),
     );
   }
 
-  async nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
-    return this.#call({ action: 'read next wake-up' }, async () => {
-      const { types, queues } = filter;
-      const reply = await this.#script(
-        'next-wake-at',
-        [this.#keys.created],
-        [String(queues.length), ...queues, ...types],
-      );
-      return reply === null || reply === undefined ? undefined : Number(reply);
-    });
+  nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
+    return this.#call({ action: 'read next wake-up' }, () => nextWake(this.#core, filter));
   }
 
-  async purge(request: PurgeRequest): Promise<number> {
-    return this.#call({ action: 'purge' }, async () => {
-      const reply = await this.#script(
-        'purge',
-        [this.#keys.finished, this.#keys.created],
-        [String(request.finishedBefore), String(request.limit)],
-      );
-      return Number(reply);
-    });
+  purge(request: PurgeRequest): Promise<number> {
+    return this.#call({ action: 'purge' }, () => purge(this.#core, request));
   }
 
-  /**
-   * Implements {@link @ergon/core!ExecutionLog.heartbeatWorker}. One script: register, then reap.
-   */
-  async heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
-    const { worker, now } = request;
-    return this.#call({ action: 'worker heartbeat' }, async () => {
-      const record: WorkerRecord = { ...worker, lastSeenAt: now };
-      const reaped = (await this.#script(
-        'heartbeat-worker',
-        [this.#keys.workers, this.#keys.workersSeen],
-        [worker.id, JSON.stringify(record), String(now), String(now - request.lapseMs)],
-      )) as string[];
-      return { reaped };
-    });
+  /** Implements {@link @ergon/core!ExecutionLog.heartbeatWorker}. One script: register, then reap. */
+  heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
+    return this.#call({ action: 'worker heartbeat' }, () => heartbeatWorker(this.#core, request));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.listWorkers} */
-  async listWorkers(): Promise<WorkerRecord[]> {
-    return this.#call({ action: 'list workers' }, async () => {
-      const hash = await this.#client.hgetall(this.#keys.workers);
-      return Object.keys(hash)
-        .sort()
-        .map((id) => decodeWorker(id, hash[id] as string));
-    });
+  listWorkers(): Promise<WorkerRecord[]> {
+    return this.#call({ action: 'list workers' }, () => listWorkers(this.#core));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.removeWorker} */
-  async removeWorker(request: RemoveWorkerRequest): Promise<number> {
-    return this.#call({ action: 'remove worker' }, async () =>
-      Number(
-        await this.#script(
-          'remove-worker',
-          [this.#keys.workers, this.#keys.workersSeen],
-          [request.workerId, String(request.now), request.expireLeases ? '1' : '0'],
-        ),
-      ),
-    );
+  removeWorker(request: RemoveWorkerRequest): Promise<number> {
+    return this.#call({ action: 'remove worker' }, () => removeWorker(this.#core, request));
   }
 
   /**
@@ -461,18 +240,19 @@ export class RedisExecutionLog implements ExecutionLog {
    * reconnecting are lost, so a worker keeps a fallback poll (`nextWakeAt`).
    */
   subscribe(listener: StoreListener): () => void {
-    this.#listeners.add(listener);
+    this.#core.listeners.add(listener);
     return () => {
-      this.#listeners.delete(listener);
+      this.#core.listeners.delete(listener);
     };
   }
 
   /** Closes the subscriber, and the command connection when the store created it. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      this.#listeners.clear();
+      this.#core.listeners.clear();
       this.#subscriber.disconnect();
-      if (this.#ownsClient) await closeClient(this.#client, Math.min(this.#timeoutMs, 2000));
+      const { ownsClient, client, options } = this.#core;
+      if (ownsClient) await closeClient(client, Math.min(options.commandTimeoutMs, 2000));
     })();
     return this.#closing;
   }
@@ -483,20 +263,6 @@ export class RedisExecutionLog implements ExecutionLog {
     } catch (error) {
       throw toStoreError(error, context);
     }
-  }
-
-  #script(name: ScriptName, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    const command = (this.#client as unknown as Record<string, (...parts: string[]) => Promise<unknown>>)[
-      commandName(name)
-    ];
-    if (!command) throw new Error(`script ${name} is not defined on the client`);
-    return command.call(this.#client, ...keys, this.#keys.base, ...args);
-  }
-
-  /** A request id: unique per call, so a resent copy of a state change is recognised. */
-  #rid(): string {
-    this.#ridSeq += 1;
-    return `${this.#ridBase}:${this.#ridSeq}`;
   }
 }
 

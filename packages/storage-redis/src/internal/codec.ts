@@ -173,11 +173,16 @@ export function recordResult(reply: [number, string, number]): RecordResult {
 export function decodeWorker(id: string, json: string): WorkerRecord {
   try {
     const record = JSON.parse(json) as WorkerRecord;
-    if (record && typeof record === 'object' && record.id === id && typeof record.lastSeenAt === 'number') return record;
+    if (record && typeof record === 'object' && record.id === id && typeof record.lastSeenAt === 'number')
+      return record;
   } catch {
     // fall through
   }
-  throw new ErgonError(ErrorCode.STORE_CORRUPT, `worker record ${JSON.stringify(id)} in the registry is unreadable`, {
-    details: { workerId: id },
-  });
+  throw new ErgonError(
+    ErrorCode.STORE_CORRUPT,
+    `worker record ${JSON.stringify(id)} in the registry is unreadable`,
+    {
+      details: { workerId: id },
+    },
+  );
 }

@@ -118,22 +118,33 @@ export async function checkEvictionPolicy(
   );
 }
 
-/** A dedicated pub/sub connection subscribed to `channel`; ioredis resubscribes after reconnects. */
+/**
+ * A dedicated pub/sub connection subscribed to `channels`; ioredis resubscribes after
+ * reconnects, and `onReady` is told each time the connection is (re)established.
+ */
 export async function openSubscriber(
   client: RedisClient,
-  options: { channel: string; onMessage: (message: string) => void; logger: Logger; timeoutMs: number },
+  options: {
+    channels: readonly string[];
+    onMessage: (channel: string, message: string) => void;
+    onReady?: () => void;
+    logger: Logger;
+    timeoutMs: number;
+  },
 ): Promise<RedisClient> {
   const subscriber = client.duplicate();
   watchConnection(subscriber, options.logger, 'subscriber');
+  const wanted = new Set(options.channels);
   subscriber.on('message', (channel: string, message: string) => {
-    if (channel === options.channel) options.onMessage(message);
+    if (wanted.has(channel)) options.onMessage(channel, message);
   });
+  if (options.onReady) subscriber.on('ready', options.onReady);
   try {
     await withTimeout(
       (async () => {
         // As in ensureConnected: a dropped first connection is followed by another.
         if (subscriber.status === 'wait') await subscriber.connect().catch(() => {});
-        await subscriber.subscribe(options.channel);
+        await subscriber.subscribe(...options.channels);
       })(),
       options.timeoutMs,
       'subscribe',

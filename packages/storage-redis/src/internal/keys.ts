@@ -2,8 +2,10 @@
  * Key layout, for the keys the client reads or passes in KEYS. Mirror of
  * `src/scripts/includes/keys.lua`: change both together.
  *
- * Every key starts with `{prefix}:`; the braces make the whole prefix the
- * Redis Cluster hash tag, so all keys of one store share one slot.
+ * Every key of one partition starts with `{tag}:`; the braces make the tag the
+ * Redis Cluster hash tag, so all keys of one partition share one slot. With
+ * one partition the tag is the prefix itself (`{prefix}:`); with more, each
+ * partition has its own (`partitions.ts`).
  *
  * @module
  */
@@ -28,16 +30,22 @@ export function validatePrefix(prefix: unknown): string {
   return prefix;
 }
 
-/** The keys of one store (one prefix). */
+/** The keys of one partition (one hash tag). */
 export class KeyLayout {
-  /** `{prefix}:`, passed to every script as ARGV[1]. */
+  /** `{tag}:`, passed to every script as ARGV[1]. */
   readonly base: string;
-  /** Pub/sub channel of store events. */
+  /** Pub/sub channel of the partition's store events. */
   readonly events: string;
 
-  constructor(prefix: string) {
-    this.base = `{${validatePrefix(prefix)}}:`;
+  /** @param tag the hash tag, without braces: the prefix itself, or a partition's tag. */
+  constructor(tag: string) {
+    this.base = `{${tag}}:`;
     this.events = `${this.base}events`;
+  }
+
+  /** The store's metadata (its partition count), kept under the prefix's own tag `{prefix}:meta`. */
+  get meta(): string {
+    return `${this.base}meta`;
   }
 
   /** Every flow: member `<createdAt, 16 digits><id>`, score 0 (listing, and cluster routing). */
@@ -83,5 +91,19 @@ export class KeyLayout {
   /** The flow's signal index (FIFO per name). */
   signalIndex(id: string): string {
     return `${this.base}sigx:${id}`;
+  }
+
+  /**
+   * Where a flow kept outside the partition its id hashes to lives (a child in its parent's
+   * partition, a flow-control flow in the home partition): a string, the partition's number.
+   * Kept in the partition the id hashes to.
+   */
+  location(id: string): string {
+    return `${this.base}loc:${id}`;
+  }
+
+  /** A per-queue key of flow control, as `includes/control.lua` names it (queue length in bytes). */
+  queuePart(kind: string, queue: string): string {
+    return `${this.base}${kind}:${Buffer.byteLength(queue, 'utf8')}:${queue}`;
   }
 }

@@ -1,12 +1,12 @@
 /**
  * Opening a Redis store: the command connection, the scripts, the
- * `maxmemory-policy` check and the event subscriber; on failure every
- * connection it opened is closed again.
+ * `maxmemory-policy` check, the partition count, and the event subscriber;
+ * on failure every connection it opened is closed again.
  *
  * @module
  */
-import type { StoreListener } from '@ergon/core';
-import { type RedisExecutionLogOptions, type ResolvedRedisOptions, resolveOptions } from '../options.js';
+import type { RedisExecutionLogOptions } from '../options.js';
+import { resolveOptions } from '../options.js';
 import { decodeEvent } from './codec.js';
 import {
   checkEvictionPolicy,
@@ -16,18 +16,18 @@ import {
   type RedisClient,
   watchConnection,
 } from './connection.js';
+import { StoreCore } from './core.js';
 import { toStoreError } from './errors.js';
-import { KeyLayout } from './keys.js';
+import { hintOf } from './hints.js';
+import { storedPartitions } from './meta.js';
+import { Partitions } from './partitions.js';
+import { ScriptRunner } from './runner.js';
 import { defineScripts, loadScripts } from './scripts.js';
 
-/** What an open store is made of. */
+/** An open store's parts and its subscriber. */
 export interface StoreParts {
-  readonly options: ResolvedRedisOptions;
-  readonly client: RedisClient;
-  readonly ownsClient: boolean;
+  readonly core: StoreCore;
   readonly subscriber: RedisClient;
-  readonly keys: KeyLayout;
-  readonly listeners: Set<StoreListener>;
 }
 
 /** Connects and prepares everything a store needs. */
@@ -38,8 +38,6 @@ export async function connectStore(options: RedisExecutionLogOptions): Promise<S
   // Until the first connection succeeds, failures are reported by open() itself.
   const quiet = () => {};
   if (ownsClient) client.on('error', quiet);
-  const keys = new KeyLayout(resolved.prefix);
-  const listeners = new Set<StoreListener>();
   let subscriber: RedisClient | undefined;
   try {
     const scripts = await loadScripts();
@@ -56,23 +54,41 @@ export async function connectStore(options: RedisExecutionLogOptions): Promise<S
       logger: resolved.logger,
       timeoutMs: resolved.commandTimeoutMs,
     });
+    const root = new Partitions(resolved.prefix, 1).root;
+    const count = await storedPartitions(
+      new ScriptRunner(client, resolved.waitForReplicas),
+      root,
+      resolved.prefix,
+      resolved.partitions,
+      resolved.defaultPartitions,
+    ).catch((error: unknown) => {
+      throw toStoreError(error, { action: 'read the partition count' });
+    });
+    const core = new StoreCore(resolved, client, ownsClient, new Partitions(resolved.prefix, count));
     subscriber = await openSubscriber(client, {
-      channel: keys.events,
+      channels: core.layout.channels,
       logger: resolved.logger,
       timeoutMs: resolved.commandTimeoutMs,
-      onMessage: (message) => dispatch(listeners, message),
+      onMessage: (channel, message) => dispatch(core, channel, message),
+      // Events published while it was away are lost: what the views knew may be out of date.
+      onReady: () => core.tracker.forgetAll(),
     });
+    return { core, subscriber };
   } catch (error) {
     if (ownsClient) client.disconnect();
     throw error;
   }
-  return { options: resolved, client, ownsClient, subscriber, keys, listeners };
 }
 
-function dispatch(listeners: Set<StoreListener>, message: string): void {
-  if (listeners.size === 0) return;
+function dispatch(core: StoreCore, channel: string, message: string): void {
+  if (core.partitioned) {
+    const p = core.layout.ofChannel(channel);
+    const hint = p === undefined ? undefined : hintOf(message);
+    if (p !== undefined && hint) core.tracker.hint(p, hint);
+  }
+  if (core.listeners.size === 0) return;
   const event = decodeEvent(message);
   if (!event) return;
   // Listeners come through the runtime wrapper, which isolates one that throws.
-  for (const listener of listeners) listener(event);
+  for (const listener of core.listeners) listener(event);
 }

@@ -2,7 +2,7 @@
  * Schedules on Redis (`schedules.ts` of the contract): a hash per schedule
  * (`<base>schedule:<id>`: state JSON, revision, createdAt, updatedAt) and an
  * index sorted set (`<base>schedules`, score 0, listed in id order), all under
- * the store's hash tag. Creating, the compare-and-set and deleting are Lua
+ * the home partition's hash tag. Creating, the compare-and-set and deleting are Lua
  * scripts (`create-schedule-2`, `update-schedule-1`, `delete-schedule-2`).
  *
  * @module
@@ -22,7 +22,8 @@ import {
 import type { RedisClient } from './connection.js';
 import { toStoreError } from './errors.js';
 import type { KeyLayout } from './keys.js';
-import { commandName, type ScriptName } from './scripts.js';
+import type { ScriptRunner } from './runner.js';
+import type { ScriptName } from './scripts.js';
 
 /** How many ids one listing round reads while a type filter skips others. */
 const SCAN_PAGE = 200;
@@ -91,10 +92,12 @@ function encode(state: ScheduleState): string {
 /** The schedules of one Redis store. */
 export class RedisSchedules implements ScheduleLog {
   readonly #client: RedisClient;
+  readonly #runner: ScriptRunner;
   readonly #keys: KeyLayout;
 
-  constructor(client: RedisClient, keys: KeyLayout) {
-    this.#client = client;
+  constructor(runner: ScriptRunner, keys: KeyLayout) {
+    this.#client = runner.client;
+    this.#runner = runner;
     this.#keys = keys;
   }
 
@@ -201,10 +204,6 @@ export class RedisSchedules implements ScheduleLog {
   }
 
   #script(name: ScriptName, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    const command = (this.#client as unknown as Record<string, (...parts: string[]) => Promise<unknown>>)[
-      commandName(name)
-    ];
-    if (!command) throw new Error(`script ${name} is not defined on the client`);
-    return command.call(this.#client, ...keys, this.#keys.base, ...args);
+    return this.#runner.write(name, this.#keys, keys, args);
   }
 }

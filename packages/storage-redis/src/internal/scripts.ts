@@ -35,6 +35,11 @@ export const SCRIPT_NAMES = [
   'create-schedule',
   'update-schedule',
   'delete-schedule',
+  'open-store',
+  'place-flow',
+  'admit',
+  'admitted',
+  'expire-leases',
 ] as const;
 
 /** A script's name. */

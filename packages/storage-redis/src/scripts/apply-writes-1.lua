@@ -18,7 +18,7 @@
   Output:
     per write, in order: { 1, outcome... } or { 0, error message }:
       "r" → { 1, existed, stored record JSON, cancelRequested }
-      "f" → { 1, "1" }
+      "f" → { 1, "1" | "w" (woke the parent) }
       "s" → { 1, "suspended" | "ready" | "cancelled" }
 
   Events: those of each write.

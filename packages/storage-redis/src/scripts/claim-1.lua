@@ -12,23 +12,35 @@
   others, within their limits, in fair order (a keyed flow's ready entry
   carries its fair tag in place of its runAt).
 
-  Input:
-    KEYS[1]  the store's created index, for routing only: Redis Cluster sends
-             the script to the node of its slot, which every key of the
-             store shares; the (queue, type) index keys are derived from ARGV[1]
+  Queues with limits are claimed in the home partition by its own rules
+  (includes/control.lua); another partition of a partitioned store claims
+  them only with a quota the home partition admitted (the store's two-step
+  admission, see internal/admission.ts), marking each such run "adm", and
+  otherwise leaves them, reporting how many are ready.
 
-    ARGV[1]  key base "{prefix}:"
+  Input:
+    KEYS[1]  the partition's created index, for routing only: Redis Cluster
+             sends the script to the node of its slot, which every key of the
+             partition shares; the (queue, type) index keys are derived from ARGV[1]
+
+    ARGV[1]  key base "{tag}:"
     ARGV[2]  worker id
-    ARGV[3]  limit
+    ARGV[3]  limit (0: claim nothing, report only: a peek)
     ARGV[4]  lease expiry (now + leaseMs)
     ARGV[5]  now (ms)
-    ARGV[6]  number of queues, n
-    ARGV[7 .. 6+n]    queues
-    ARGV[7+n .. #ARGV] types
+    ARGV[6]  flags: "h" when this partition keeps the queues' limits (the home
+             partition), "r" to report the partition's state after the claim
+    ARGV[7]  number of queues, n
+    ARGV[8 .. 7+2n]   per queue, its name then its quota: "" (this partition's
+                      rules) or k >= 0 (at most k, admitted by the home partition)
+    ARGV[8+2n .. #ARGV] types
 
   Output:
-    a list of claimed flows, each its hash as a flat field/value list (the
-    new token is the "token" field)
+    { report, claimed flow, ... }: each claimed flow its hash as a flat
+    field/value list (the new token is the "token" field). The report (empty
+    without "r"): { best ready entry's score (-priority) or false, its member
+    or false, ready entries, earliest due time not yet reached or false,
+    { queue, ready entries, ... } of limited queues left to admission }.
 ]]
 --- @include "includes/args"
 --- @include "includes/keys"
@@ -38,12 +50,16 @@
 
 local PROMOTE_MAX = 1000
 local worker, limit, leaseUntil, now = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
-local nQueues = tonumber(ARGV[6])
-local queues, types = {}, {}
-for i = 7, 6 + nQueues do
-  queues[#queues + 1] = ARGV[i]
+local home = string.find(ARGV[6], 'h', 1, true) ~= nil
+local reporting = string.find(ARGV[6], 'r', 1, true) ~= nil
+local nQueues = tonumber(ARGV[7])
+local queues, quotas, types = {}, {}, {}
+for i = 0, nQueues - 1 do
+  local queue = ARGV[8 + 2 * i]
+  queues[#queues + 1] = queue
+  quotas[queue] = ARGV[9 + 2 * i]
 end
-for i = 7 + nQueues, #ARGV do
+for i = 8 + 2 * nQueues, #ARGV do
   types[#types + 1] = ARGV[i]
 end
 
@@ -76,7 +92,10 @@ local function readyEntries(queue, count, isControlled)
   local entries = {}
   for _, ftype in ipairs(types) do
     local ready = promote(queue, ftype, isControlled)
-    local top = redis.call('ZRANGE', ready, 0, count - 1, 'WITHSCORES')
+    local top = {}
+    if count > 0 then
+      top = redis.call('ZRANGE', ready, 0, count - 1, 'WITHSCORES')
+    end
     for i = 1, #top, 2 do
       entries[#entries + 1] = { tonumber(top[i + 1]), top[i], ready }
     end
@@ -102,11 +121,15 @@ local function live(entry)
   return nil
 end
 
-local free, controlled = {}, {}
+local free, controlled, admitted, left = {}, {}, {}, {}
 for _, queue in ipairs(queues) do
   local limits, isControlled = controlOf(queue)
-  if isControlled then
+  if quotas[queue] ~= '' then
+    admitted[#admitted + 1] = { queue, tonumber(quotas[queue]), isControlled }
+  elseif isControlled and home then
     controlled[#controlled + 1] = { queue, limits }
+  elseif isControlled then
+    left[#left + 1] = queue
   else
     free[#free + 1] = queue
   end
@@ -157,4 +180,68 @@ for _, c in ipairs(controlled) do
     end
   end
 end
+-- Admitted by the home partition: at most the quota, in claim order, marked with the queue.
+for _, a in ipairs(admitted) do
+  local queue = a[1]
+  local want = math.min(a[2], limit - #claimed)
+  local taken = 0
+  for _, entry in ipairs(readyEntries(queue, want, a[3])) do
+    if taken >= want then
+      break
+    end
+    local id, fkey = live(entry)
+    if id then
+      claimed[#claimed + 1] = claimFlow(fkey, id, worker, leaseUntil, now, queue)
+      taken = taken + 1
+    end
+  end
+end
+
+if not reporting then
+  table.insert(claimed, 1, {})
+  return claimed
+end
+
+-- The partition's state after the claim, over the queues it claims by itself or was
+-- admitted to: the best ready entry, how many are ready, the earliest due time to come.
+local best, count, wake = nil, 0, nil
+local function consider(queue, isControlled)
+  for _, ftype in ipairs(types) do
+    local ready = promote(queue, ftype, isControlled)
+    local top = redis.call('ZRANGE', ready, 0, 0, 'WITHSCORES')
+    if top[1] then
+      local score = tonumber(top[2])
+      if not best or score < best[1] or (score == best[1] and top[1] < best[2]) then
+        best = { score, top[1] }
+      end
+      count = count + redis.call('ZCARD', ready)
+    end
+    local due = redis.call('ZRANGE', dueKey(queue, ftype), 0, 0, 'WITHSCORES')[2]
+    if due and (not wake or tonumber(due) < tonumber(wake)) then
+      wake = due
+    end
+  end
+end
+for _, queue in ipairs(free) do
+  consider(queue, false)
+end
+for _, c in ipairs(controlled) do
+  consider(c[1], true)
+end
+for _, a in ipairs(admitted) do
+  consider(a[1], a[3])
+end
+local leftCounts = {}
+for _, queue in ipairs(left) do
+  local n = 0
+  for _, ftype in ipairs(types) do
+    promote(queue, ftype, true)
+    n = n + redis.call('ZCARD', readyKey(queue, ftype))
+  end
+  leftCounts[#leftCounts + 1] = queue
+  leftCounts[#leftCounts + 1] = n
+end
+table.insert(claimed, 1, {
+  best and tostring(best[1]) or false, best and best[2] or false, count, wake or false, leftCounts,
+})
 return claimed

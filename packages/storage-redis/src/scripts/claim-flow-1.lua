@@ -13,12 +13,17 @@
     ARGV[3]  worker id
     ARGV[4]  lease expiry (now + leaseMs)
     ARGV[5]  now (ms)
-    ARGV[6]  number of queues, n
-    ARGV[7 .. 6+n]    queues
-    ARGV[7+n .. #ARGV] types
+    ARGV[6]  "h" when this partition keeps the queues' limits (the home partition), else ""
+    ARGV[7]  "" to claim by this partition's rules, or "1": admitted by the home partition
+             (claimed whatever this partition's copy of the limits says, marked "adm")
+    ARGV[8]  number of queues, n
+    ARGV[9 .. 8+n]    queues
+    ARGV[9+n .. #ARGV] types
 
   Output:
-    { } when not claimed, or { flow hash as a flat field/value list }
+    { } when not claimed, { flow hash as a flat field/value list } when claimed, or
+    { "admit", queue } when the flow's queue has limits that the home partition keeps
+    and no admission was given
 ]]
 --- @include "includes/keys"
 --- @include "includes/claim"
@@ -39,8 +44,8 @@ local function listed(value, from, to)
   end
   return false
 end
-local nQueues = tonumber(ARGV[6])
-if not listed(f[2], 7, 6 + nQueues) or not listed(f[3], 7 + nQueues, #ARGV) then
+local nQueues = tonumber(ARGV[8])
+if not listed(f[2], 9, 8 + nQueues) or not listed(f[3], 9 + nQueues, #ARGV) then
   return {}
 end
 
@@ -53,7 +58,13 @@ end
 if not ready then
   return {}
 end
+if ARGV[7] ~= '' then
+  return { claimFlow(fkey, id, ARGV[3], ARGV[4], ARGV[5], f[2]) }
+end
 local limits, isControlled = controlOf(f[2])
+if isControlled and ARGV[6] ~= 'h' then
+  return { 'admit', f[2] }
+end
 if isControlled then
   local slots, keyRunning = controlSlots(f[2], limits, 1, now)
   if slots < 1 or keyFull(keyRunning, limits, fkey) then

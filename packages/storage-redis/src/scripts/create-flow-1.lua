@@ -81,9 +81,9 @@ if debounceKey then
     redis.call('HSET', hkey, 'input', ARGV[6], 'runAt', at, 'updatedAt', ARGV[11])
     reindex(hkey, heldId)
     if at > nowMs then
-      publishReady(h[4], string.format('%.0f', at))
+      publishReady(h[4], string.format('%.0f', at), hkey, heldId)
     else
-      publishReady(h[4], nil)
+      publishReady(h[4], nil, hkey, heldId)
     end
     return { 0, redis.call('HGETALL', hkey) }
   end
@@ -144,5 +144,5 @@ local at = nil
 if tonumber(runAt) > tonumber(now) then
   at = runAt
 end
-publishReady(queue, at)
+publishReady(queue, at, fkey, id)
 return { 1, redis.call('HGETALL', fkey) }

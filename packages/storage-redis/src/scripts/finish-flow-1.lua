@@ -15,7 +15,7 @@
     ARGV[8]  now (ms)
 
   Output:
-    "1"
+    "1", or "w" when it woke the parent
 
   Errors: ERGON_FLOW_NOT_FOUND, ERGON_LEASE_LOST
   Events: finished; ready for a woken parent.

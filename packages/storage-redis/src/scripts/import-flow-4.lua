@@ -73,6 +73,6 @@ if (status == 'pending' or status == 'suspended') and runAt then
   if tonumber(runAt) > tonumber(now) then
     at = runAt
   end
-  publishReady(fields.queue, at)
+  publishReady(fields.queue, at, fkey, id)
 end
 return { 1, redis.call('HGETALL', fkey) }

@@ -13,7 +13,7 @@
     ARGV[3]  limit
 
   Output:
-    how many flows were deleted
+    the ids of the flows deleted
 ]]
 --- @include "includes/keys"
 
@@ -27,4 +27,4 @@ for _, id in ipairs(ids) do
   redis.call('DEL', fkey, histKey(id), sigKey(id), sigIndexKey(id), sigRidKey(id))
   redis.call('ZREM', KEYS[1], id)
 end
-return #ids
+return ids

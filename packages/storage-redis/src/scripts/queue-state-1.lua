@@ -1,7 +1,7 @@
 --[[
   A queue's limits and what counts against them now (flow control,
   includes/control.lua). Drops running-set members that no longer run, as a
-  claim would.
+  claim would. Runs outside the home partition (admitted) count as running.
 
   Input:
     KEYS[1]  the store's created index, for routing only (see claim-1.lua)
@@ -25,7 +25,7 @@ if limitsJson then
   limits = cjson.decode(limitsJson)
 end
 local run = queuePart('qrun', queue)
-local running, keyRunning = 0, 0
+local running, keyRunning = remoteRunning(queue, now), 0
 for _, id in ipairs(redis.call('SMEMBERS', run)) do
   local f = redis.call('HMGET', flowKey(id), 'status', 'lease', 'ckey', 'queue')
   if f[1] == 'running' and tonumber(f[2] or 0) > now and f[4] == queue then

@@ -40,8 +40,8 @@ end
 clearOwner(fkey, ARGV[2])
 reindex(fkey, ARGV[2])
 if tonumber(runAt) > tonumber(ARGV[4]) then
-  publishReady(f[3], runAt)
+  publishReady(f[3], runAt, fkey, ARGV[2])
 else
-  publishReady(f[3], nil)
+  publishReady(f[3], nil, fkey, ARGV[2])
 end
 return 1

@@ -16,7 +16,7 @@
     ARGV[6]  now (ms)
 
   Output:
-    "1"
+    "1", or "w" when it woke the flow
 
   Errors: ERGON_FLOW_NOT_FOUND, ERGON_FLOW_FINISHED <status>
   Events: ready, when it wakes the flow.
@@ -55,10 +55,12 @@ redis.call('HSET', KEYS[2], seq16,
   '{"seq":' .. seq .. ',"name":' .. cjson.encode(name) .. ',"payload":' .. cjson.encode(ARGV[5]) ..
   ',"sentAt":' .. now .. '}')
 redis.call('ZADD', KEYS[3], 0, signalPrefix(name) .. seq16)
+local reply = '1'
 if f[1] == 'suspended' and waitsOn(f[2], 'signal', 'name', name) then
   wake(fkey, id, now)
+  reply = 'w'
 end
-remember(fkey, rid, '1')
+remember(fkey, rid, reply)
 redis.call('ZADD', ridKey, now, rid)
 redis.call('ZREMRANGEBYSCORE', ridKey, '-inf', '(' .. (tonumber(now) - RESEND_WINDOW_MS))
-return '1'
+return reply

@@ -27,6 +27,11 @@ export function randomPrefix(label = 't'): string {
   return `ergon-test:${label}:${randomUUID()}`;
 }
 
+/** SCAN pattern of every key of a prefix: `{prefix}:…` and, partitioned, `{prefix#i…}:…`. */
+export function prefixPattern(prefix: string): string {
+  return `\\{${prefix}[#}]*`;
+}
+
 /** Deletes every key of a prefix, by SCAN and DEL. */
 export async function deletePrefix(url: string, prefix: string): Promise<number> {
   const admin = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -35,7 +40,7 @@ export async function deletePrefix(url: string, prefix: string): Promise<number>
   try {
     let cursor = '0';
     do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `\\{${prefix}\\}:*`, 'COUNT', 500);
+      const [next, keys] = await admin.scan(cursor, 'MATCH', prefixPattern(prefix), 'COUNT', 500);
       cursor = next;
       if (keys.length > 0) deleted += await admin.del(...keys);
     } while (cursor !== '0');
@@ -50,7 +55,7 @@ export async function keysOf(client: Redis, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let cursor = '0';
   do {
-    const [next, batch] = await client.scan(cursor, 'MATCH', `\\{${prefix}\\}:*`, 'COUNT', 500);
+    const [next, batch] = await client.scan(cursor, 'MATCH', prefixPattern(prefix), 'COUNT', 500);
     cursor = next;
     keys.push(...batch);
   } while (cursor !== '0');
@@ -58,7 +63,9 @@ export async function keysOf(client: Redis, prefix: string): Promise<string[]> {
 }
 
 /** Opens a store on a fresh random prefix of the shared Redis. */
-export function openStore(options: { prefix?: string; url?: string } = {}): Promise<RedisExecutionLog> {
+export function openStore(
+  options: { prefix?: string; url?: string; partitions?: number } = {},
+): Promise<RedisExecutionLog> {
   return RedisExecutionLog.open({ url: REDIS_URL, prefix: randomPrefix(), logger: noopLogger, ...options });
 }
 

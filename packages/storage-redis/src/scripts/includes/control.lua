@@ -8,6 +8,9 @@
 --                   running with an unexpired lease, and is dropped once it is not (so a
 --                   dead worker's slot frees itself when its lease expires: no counter drifts)
 --   qst:<#q>:<q>    starts of a rate-limited queue: score the start time
+--   qrem:<#q>:<q>   (home partition of a partitioned store) runs of the queue outside it:
+--                   member "<id>:<token>" of an admitted run, or "r:<request>:<i>" of an
+--                   admission in progress, score: until when it counts (a lease expiry)
 --   fkey:<kind>:<#key>:<key>  hash: flow (id), until (ms, dedup only)
 --- @include "keys"
 
@@ -37,11 +40,18 @@ local function controlOf(queue)
   return limits, (limits ~= nil) or cfg[2] == '1'
 end
 
+-- Runs of the queue outside this partition that count now (admitted by the home partition).
+local function remoteRunning(queue, now)
+  local rem = queuePart('qrem', queue)
+  redis.call('ZREMRANGEBYSCORE', rem, '-inf', string.format('%.0f', now))
+  return redis.call('ZCARD', rem)
+end
+
 -- How many flows the queue may start now (at most `want`), and its running flows per key.
 local function controlSlots(queue, limits, want, now)
   local slots = want
   local run = queuePart('qrun', queue)
-  local running, keyRunning = 0, {}
+  local running, keyRunning = remoteRunning(queue, now), {}
   for _, id in ipairs(redis.call('SMEMBERS', run)) do
     local f = redis.call('HMGET', flowKey(id), 'status', 'lease', 'ckey', 'queue')
     if f[1] == 'running' and tonumber(f[2] or 0) > now and f[4] == queue then

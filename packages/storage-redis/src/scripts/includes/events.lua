@@ -1,11 +1,21 @@
 -- Store events, published on EVENTS_CHANNEL for idle workers and result waiters.
 --- @include "keys"
 
--- A flow of `queue` became claimable now, or at `at` (a decimal string) when given.
-local function publishReady(queue, at)
+-- A flow of `queue` became claimable now, or at `at` (a decimal string) when given. With
+-- the flow (`fkey`, `id`) the event also carries its type ("t"), priority ("p") and place in
+-- the claim order ("m", the ready-set member), so other processes know where it ranks
+-- without asking (internal/tracker.ts).
+local function publishReady(queue, at, fkey, id)
   local message = '{"type":"ready","queue":' .. cjson.encode(queue)
   if at then
     message = message .. ',"at":' .. at
+  end
+  if fkey then
+    local f = redis.call('HMGET', fkey, 'type', 'priority', 'ord', 'runAt')
+    if f[1] then
+      message = message .. ',"t":' .. cjson.encode(f[1]) .. ',"p":' .. cjson.encode(tonumber(f[2]) or 0) ..
+        ',"m":' .. cjson.encode(orderPart(f[3] or f[4] or 0) .. id)
+    end
   end
   redis.call('PUBLISH', EVENTS_CHANNEL, message .. '}')
 end

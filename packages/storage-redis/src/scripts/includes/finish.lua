@@ -9,7 +9,7 @@
 
 -- `result` replaces the stored result (nil clears it). A completed flow has
 -- no error; a failed one gets `err`; a cancelled one keeps the reason its
--- cancel request stored, else gets `err`.
+-- cancel request stored, else gets `err`. Returns true when it woke the parent.
 local function finish(fkey, id, status, result, err, now)
   -- One read, one write and one delete of the hash (the hot end of every flow).
   local f = redis.call('HMGET', fkey, 'owner', 'queue', 'type', 'rm', 'parentId', 'error')
@@ -45,6 +45,8 @@ local function finish(fkey, id, status, result, err, now)
     local parent = redis.call('HMGET', pkey, 'status', 'waits')
     if parent[1] == 'suspended' and waitsOn(parent[2], 'child', 'flowId', id) then
       wake(pkey, parentId, now)
+      return true
     end
   end
+  return false
 end

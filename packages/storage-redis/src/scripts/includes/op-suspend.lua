@@ -44,7 +44,7 @@ local function suspendOp(fkey, sigIndex, rid, id, token, now, waits, runAt, due,
   redis.call('HDEL', fkey, 'abandons', 'lastError')
   reindex(fkey, id)
   if runAt then
-    publishReady(redis.call('HGET', fkey, 'queue'), runAt)
+    publishReady(redis.call('HGET', fkey, 'queue'), runAt, fkey, id)
   end
   remember(fkey, rid, 'suspended')
   return 'suspended'

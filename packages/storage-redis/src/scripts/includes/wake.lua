@@ -7,5 +7,5 @@
 local function wake(fkey, id, now)
   redis.call('HSET', fkey, 'runAt', now, 'updatedAt', now)
   reindex(fkey, id)
-  publishReady(redis.call('HGET', fkey, 'queue'), nil)
+  publishReady(redis.call('HGET', fkey, 'queue'), nil, fkey, id)
 end

@@ -1,0 +1,288 @@
+/**
+ * Claims. With one partition: one claim script, as always. With more: the
+ * partition views (`tracker.ts`) say where there is work; unknown partitions
+ * are peeked first when the order between partitions matters (a claim script
+ * with limit 0), then the claim goes to the best partitions at once, each
+ * asked for about what it holds, in at most three rounds. Limited queues are
+ * claimed in the home partition by its own rules and elsewhere under
+ * admission (`admission.ts`).
+ *
+ * @module
+ */
+import type { ClaimedFlow, ClaimRequest, WakeFilter } from '@ergon/core';
+import { pairs, toFlowRecord } from './codec.js';
+import type { StoreCore } from './core.js';
+import { reportedEntry } from './hints.js';
+import { HOME } from './partitions.js';
+import { before, type Candidate, type ClaimFilter, type PartitionReport } from './tracker.js';
+
+type RawReport = [string | null, string | null, number, string | null, (string | number)[]] | [];
+
+/** What one visit of a partition gave. */
+interface Visit {
+  readonly claimed: ClaimedFlow[];
+  /** Limited queues this partition left to admission, with how many of their flows are ready. */
+  readonly left: readonly string[];
+}
+
+const ROUNDS = 3;
+
+/** The claim-script arguments after the key base, for one partition. */
+function claimArgs(
+  request: ClaimRequest,
+  p: number,
+  limit: number,
+  queues: readonly string[],
+  quota: number | undefined,
+  report: boolean,
+): string[] {
+  const flags = `${p === HOME ? 'h' : ''}${report ? 'r' : ''}`;
+  return [
+    request.workerId,
+    String(limit),
+    String(request.now + request.leaseMs),
+    String(request.now),
+    flags,
+    String(queues.length),
+    ...queues.flatMap((q) => [q, quota === undefined ? '' : String(quota)]),
+    ...request.types,
+  ];
+}
+
+/** Reads a claimed flow's hash, remembering where it lives and that this store holds it. */
+function claimedFlow(core: StoreCore, p: number, flat: unknown): ClaimedFlow {
+  const hash = pairs(flat);
+  const flow = toFlowRecord(hash);
+  if (!flow) throw new Error('claim returned an empty flow');
+  core.router.remember(flow.id, p);
+  core.held.set(flow.id, {
+    partition: p,
+    queue: flow.queue,
+    type: flow.type,
+    priority: flow.priority,
+    token: flow.fencingToken,
+    admitted:
+      hash.adm === undefined ? undefined : { queue: hash.adm, member: `${flow.id}:${flow.fencingToken}` },
+  });
+  return { flow, token: flow.fencingToken };
+}
+
+/** Claims ready flows (the contract's `claim` without `flowId`). */
+export async function claimReady(core: StoreCore, request: ClaimRequest): Promise<ClaimedFlow[]> {
+  if (!core.partitioned) {
+    const keys = core.layout.keys(HOME);
+    const args = claimArgs(request, HOME, request.limit, request.queues, undefined, false);
+    const [, ...flows] = (await core.runner.write('claim', keys, [keys.created], args)) as unknown[];
+    return flows.map((flat) => claimedFlow(core, HOME, flat));
+  }
+  const filter = core.tracker.filter(request.queues, request.types);
+  const claimed = await across(core, filter, request, request.limit, false);
+  for (const queue of request.queues) {
+    const want = request.limit - claimed.length;
+    if (want <= 0) break;
+    if (core.limited.has(queue)) claimed.push(...(await claimAdmitted(core, queue, request, want)));
+  }
+  return claimed;
+}
+
+/**
+ * Claims up to `budget` flows of `filter` across the partitions the views point to (all but
+ * home when `admitted`: then each visit takes at most what it is asked for, under admission).
+ */
+async function across(
+  core: StoreCore,
+  filter: ClaimFilter,
+  request: ClaimRequest,
+  budget: number,
+  admitted: boolean,
+): Promise<ClaimedFlow[]> {
+  const skip = admitted ? HOME : undefined;
+  const claimed: ClaimedFlow[] = [];
+  for (let round = 0; round < ROUNDS && claimed.length < budget; round++) {
+    let candidates = core.tracker.candidates(filter, request.now, skip);
+    const unknown = candidates.filter((c) => c.best === undefined);
+    if (unknown.length > 0 && candidates.length > 1) {
+      await Promise.all(unknown.map((c) => visit(core, filter, c.partition, request, 0, admitted)));
+      candidates = core.tracker.candidates(filter, request.now, skip);
+    }
+    if (candidates.length === 0) break;
+    const plan = share(order(candidates), budget - claimed.length);
+    const visits = await Promise.all(plan.map(([p, n]) => visit(core, filter, p, request, n, admitted)));
+    let got = 0;
+    for (const v of visits) {
+      claimed.push(...v.claimed);
+      got += v.claimed.length;
+      for (const queue of v.left) core.limited.add(queue);
+    }
+    if (got === 0 && round > 0) break;
+  }
+  return claimed;
+}
+
+/** Best first (known bests by claim order; unknown ones after). */
+function order(candidates: Candidate[]): Candidate[] {
+  return candidates.sort((a, b) => {
+    if (a.best && b.best) return before(a.best, b.best) ? -1 : before(b.best, a.best) ? 1 : 0;
+    return a.best ? -1 : b.best ? 1 : 0;
+  });
+}
+
+/** How many to ask each partition for: about what it holds, best first, `budget` in all. */
+function share(candidates: readonly Candidate[], budget: number): [number, number][] {
+  const plan: [number, number][] = [];
+  let left = budget;
+  for (const c of candidates) {
+    if (left <= 0) break;
+    const n = Math.max(1, Math.min(left, c.count));
+    plan.push([c.partition, n]);
+    left -= n;
+  }
+  return plan;
+}
+
+/** Claims up to `limit` in partition `p` (0: a peek), reporting its state to the views. */
+async function visit(
+  core: StoreCore,
+  filter: ClaimFilter,
+  p: number,
+  request: ClaimRequest,
+  limit: number,
+  admitted: boolean,
+): Promise<Visit> {
+  const keys = core.layout.keys(p);
+  const queues = [...filter.queues];
+  const args = claimArgs(request, p, limit, queues, admitted ? limit : undefined, true);
+  const begun = core.tracker.begin(p);
+  const run = limit > 0 ? core.runner.write.bind(core.runner) : core.runner.read.bind(core.runner);
+  const [raw, ...flows] = (await run('claim', keys, [keys.created], args)) as [RawReport, ...unknown[]];
+  const [score, member, count = 0, wake, left = []] = raw;
+  const report: PartitionReport = {
+    head: score && member ? reportedEntry(score, member) : undefined,
+    count: Number(count),
+    wake: wake === null || wake === undefined ? undefined : Number(wake),
+  };
+  core.tracker.report(filter, p, report, begun);
+  const leftQueues: string[] = [];
+  for (let i = 0; i + 1 < left.length; i += 2) leftQueues.push(String(left[i]));
+  return { claimed: flows.map((flat) => claimedFlow(core, p, flat)), left: leftQueues };
+}
+
+/** Claims flows of a limited queue outside the home partition, under admission. */
+async function claimAdmitted(
+  core: StoreCore,
+  queue: string,
+  request: ClaimRequest,
+  want: number,
+): Promise<ClaimedFlow[]> {
+  const filter = core.tracker.filter([queue], request.types, true);
+  // Nothing known to be ready elsewhere: no admission asked (an idle limited queue costs nothing).
+  if (core.tracker.candidates(filter, request.now, HOME).length === 0) return [];
+  const rid = core.rid();
+  const leaseUntil = request.now + request.leaseMs;
+  const k = await core.admission.admit(queue, want, request.now, leaseUntil, rid);
+  if (k < 0) {
+    // The limits were removed: claim freely (the partitions are told so by the next visits).
+    core.limited.delete(queue);
+    for (let p = 0; p < core.layout.count; p++) core.tracker.hint(p, { queue });
+    return across(core, filter, request, want, true);
+  }
+  if (k === 0) return [];
+  let taken: ClaimedFlow[] = [];
+  try {
+    taken = await across(core, filter, request, k, true);
+  } finally {
+    // Placeholders not swapped count until the lease would expire: never too few.
+    await core.admission
+      .commit(
+        queue,
+        rid,
+        k,
+        leaseUntil,
+        taken.map((c) => `${c.flow.id}:${c.token}`),
+      )
+      .catch(() => {});
+  }
+  return taken;
+}
+
+/** Claims one named flow (`claim` with `flowId`). */
+export async function claimNamed(
+  core: StoreCore,
+  request: ClaimRequest & { flowId: string },
+): Promise<ClaimedFlow[]> {
+  const id = request.flowId;
+  const p = await core.router.locate(id);
+  const keys = core.layout.keys(p);
+  const run = (quota: '' | '1') =>
+    core.runner.write(
+      'claim-flow',
+      keys,
+      [keys.flow(id)],
+      [
+        id,
+        request.workerId,
+        String(request.now + request.leaseMs),
+        String(request.now),
+        p === HOME ? 'h' : '',
+        quota,
+        String(request.queues.length),
+        ...request.queues,
+        ...request.types,
+      ],
+    ) as Promise<unknown[]>;
+  let reply = await run('');
+  if (reply[0] === 'admit') {
+    const queue = String(reply[1]);
+    core.limited.add(queue);
+    const rid = core.rid();
+    const leaseUntil = request.now + request.leaseMs;
+    const k = await core.admission.admit(queue, 1, request.now, leaseUntil, rid);
+    if (k === 0) return [];
+    let claimed: ClaimedFlow[] = [];
+    try {
+      reply = await run('1');
+      claimed = reply.map((flat) => claimedFlow(core, p, flat));
+    } finally {
+      if (k > 0) {
+        const taken = claimed.map((c) => `${c.flow.id}:${c.token}`);
+        await core.admission.commit(queue, rid, k, leaseUntil, taken).catch(() => {});
+      }
+    }
+    return claimed;
+  }
+  return reply.map((flat) => claimedFlow(core, p, flat));
+}
+
+/** The contract's `nextWakeAt`. */
+export async function nextWake(core: StoreCore, filter: WakeFilter): Promise<number | undefined> {
+  const { types, queues } = filter;
+  const args = [String(queues.length), ...queues, ...types];
+  if (!core.partitioned) {
+    const keys = core.layout.keys(HOME);
+    const reply = await core.runner.read('next-wake-at', keys, [keys.created], args);
+    return reply === null || reply === undefined ? undefined : Number(reply);
+  }
+  const filters = [core.tracker.filter(queues, types)];
+  for (const queue of queues)
+    if (core.limited.has(queue)) filters.push(core.tracker.filter([queue], types, true));
+  let at: number | undefined;
+  const earlier = (t: number | undefined) => {
+    if (t !== undefined && (at === undefined || t < at)) at = t;
+  };
+  const unknown = new Set<number>();
+  for (const f of filters) {
+    const known = core.tracker.nextWake(f, f.admitted ? HOME : undefined);
+    earlier(known.at);
+    for (const p of known.unknown) unknown.add(p);
+  }
+  // Partitions the views do not know: asked directly (the next claim peeks them).
+  const asked = await Promise.all(
+    [...unknown].map(async (p) => {
+      const keys = core.layout.keys(p);
+      const reply = await core.runner.read('next-wake-at', keys, [keys.created], args);
+      return reply === null || reply === undefined ? undefined : Number(reply);
+    }),
+  );
+  for (const t of asked) earlier(t);
+  return at;
+}

@@ -1,0 +1,48 @@
+// The conformance suite on a partitioned store (8 partitions) on the shared Redis: the
+// partition logic (placement, locations, claims across partitions, admission of limited
+// queues, merged listing) without a cluster. The real cluster runs it in cluster.test.ts.
+import { describeExecutionLogConformance } from '@ergon/testing';
+import { Redis } from 'ioredis';
+import { describe } from 'vitest';
+import type { RedisExecutionLog } from '../index.js';
+import { disposeStore, openStore, REDIS_URL, redisAvailable } from './support.js';
+
+async function outside(change: (redis: Redis) => Promise<unknown>): Promise<void> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    await change(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+// Service guard (support.ts): under CI=true a missing service fails the run; elsewhere this suite is skipped loudly.
+describe.skipIf(!redisAvailable)('RedisExecutionLog with 8 partitions on the shared Redis', () => {
+  describeExecutionLogConformance<RedisExecutionLog>({
+    name: 'RedisExecutionLog (8 partitions)',
+    create: () => openStore({ partitions: 8 }),
+    teardown: (store) => disposeStore(store),
+    damage: {
+      history: async (store, flowId) => {
+        const tag = store.partitionTags[await partitionOf(store, flowId)];
+        await outside((redis) => redis.hset(`{${tag}}:hist:${flowId}`, '0', '{"status":"comp'));
+      },
+      waits: async (store, flowId) => {
+        const tag = store.partitionTags[await partitionOf(store, flowId)];
+        await outside((redis) => redis.hset(`{${tag}}:flow:${flowId}`, 'waits', '{not json'));
+      },
+    },
+  });
+});
+
+/** The partition whose tag holds the flow's hash. */
+async function partitionOf(store: RedisExecutionLog, flowId: string): Promise<number> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    for (const [p, tag] of store.partitionTags.entries())
+      if ((await redis.exists(`{${tag}}:flow:${flowId}`)) === 1) return p;
+    throw new Error(`flow ${flowId} is in no partition`);
+  } finally {
+    redis.disconnect();
+  }
+}
