@@ -47,6 +47,10 @@ export function flowHash(flow: FlowRecord): Record<string, string> {
     progressAt: flow.progressAt,
     trace: flow.traceContext,
     finishedAt: flow.finishedAt,
+    // Flow control: the names codec.ts reads back.
+    ckey: flow.concurrencyKey,
+    clim: flow.concurrencyLimit,
+    dbk: flow.debounceKey,
   };
   for (const [field, value] of Object.entries(optional)) if (value !== undefined) hash[field] = String(value);
   return hash;
