@@ -14,16 +14,15 @@
  * @module
  */
 import type {
-  ConfigureQueueRequest,
-  QueueState,
-  QueueStateRequest,
   BatchOutcome,
   BatchWrite,
   CancelRequest,
   ClaimedFlow,
   ClaimRequest,
+  ConfigureQueueRequest,
   ConsumeSignalRequest,
   CreateFlowResult,
+  CreateOutcome,
   ExecutionLog,
   FinishRequest,
   FlowPage,
@@ -37,12 +36,15 @@ import type {
   ProgressRequest,
   ProgressResult,
   PurgeRequest,
+  QueueState,
+  QueueStateRequest,
   RecordRequest,
   RecordResult,
   ReleaseRequest,
   RemoveWorkerRequest,
   RenewRequest,
   RenewResult,
+  ScheduleLog,
   SendSignalRequest,
   SignalRecord,
   StoreCapabilities,
@@ -52,14 +54,16 @@ import type {
   WakeFilter,
   WorkerHeartbeat,
   WorkerRecord,
-  ScheduleLog,
 } from '@ergon/core';
+import { FlowNotFoundError } from '@ergon/core';
 import { applyBatch } from './internal/batch.js';
 import { ReadCoalescer } from './internal/coalesce.js';
 import type { Context } from './internal/context.js';
+import { createBatch } from './internal/create-batch.js';
 import { rows } from './internal/db.js';
-import { consumeSignal, readHistory, recordOperation } from './internal/history.js';
 import { configureQueue, getQueueState } from './internal/flow-control.js';
+import { consumeSignal, readHistory, recordOperation } from './internal/history.js';
+import { importFlow } from './internal/import.js';
 import { claimFlows, nextWakeAt, releaseLease, renewLease } from './internal/leases.js';
 import {
   createFlow,
@@ -69,14 +73,13 @@ import {
   sendSignal,
   suspend,
 } from './internal/lifecycle.js';
-import { importFlow } from './internal/import.js';
 import { listFlows } from './internal/list.js';
 import { type Connection, connect } from './internal/open.js';
 import { setProgress } from './internal/progress.js';
 import { type FlowRow, toFlowRecord, toSignalRecord } from './internal/rows.js';
+import { PostgresSchedules } from './internal/schedules.js';
 import { heartbeatWorker, listWorkers, removeWorker } from './internal/workers.js';
 import { type PostgresExecutionLogOptions, resolveOptions } from './options.js';
-import { PostgresSchedules } from './internal/schedules.js';
 
 /** Flows deleted per purge statement, so a purge never holds many row locks for long. */
 const PURGE_BATCH = 500;
@@ -86,7 +89,11 @@ export class PostgresExecutionLog implements ExecutionLog {
   /** Stable store name. */
   readonly name = 'postgres';
   /** Events through LISTEN/NOTIFY, from every process using the schema. */
-  readonly capabilities: StoreCapabilities = Object.freeze({ events: true, flowControl: true });
+  readonly capabilities: StoreCapabilities = Object.freeze({
+    events: true,
+    flowControl: true,
+    claimOnCreate: true,
+  });
   /** Cron schedules, in the `schedules` table (`internal/schedules.ts`). */
   readonly schedules: ScheduleLog;
   readonly #connection: Connection;
@@ -126,12 +133,34 @@ export class PostgresExecutionLog implements ExecutionLog {
    * one statement.
    */
   createFlow(input: NewFlow): Promise<CreateFlowResult> {
+    if (input.claim !== undefined) return this.#createOne(input);
     return this.#ctx.db.call('create flow', 'idempotent', () => createFlow(this.#ctx, input));
+  }
+
+  /**
+   * Implements {@link @ergon/core!ExecutionLog.createFlows}. The flows without flow-control options in one
+   * statement, a flow asked to be claimed inserted running when its queue has no limits; the others
+   * one transaction each, in order after it.
+   */
+  createFlows(inputs: readonly NewFlow[]): Promise<CreateOutcome[]> {
+    return this.#ctx.db.call('create flows', 'idempotent', (repeated) =>
+      createBatch(this.#ctx, inputs, repeated),
+    );
+  }
+
+  /** A create with a claim, through the batch path. */
+  async #createOne(input: NewFlow): Promise<CreateFlowResult> {
+    const [outcome] = await this.createFlows([input]);
+    if (!outcome) throw new FlowNotFoundError(input.id);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
   }
 
   /** Implements {@link @ergon/core!ExecutionLog.importFlow}: one transaction (`internal/import.ts`). */
   importFlow(request: ImportFlowRequest): Promise<ImportFlowResult> {
-    return this.#ctx.db.call('import flow', 'never', () => importFlow(this.#ctx, this.#connection.kysely, request));
+    return this.#ctx.db.call('import flow', 'never', () =>
+      importFlow(this.#ctx, this.#connection.kysely, request),
+    );
   }
 
   /**

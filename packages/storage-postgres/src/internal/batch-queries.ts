@@ -19,6 +19,7 @@
 import { sql } from 'kysely';
 import { param } from './db.js';
 import type { Builder } from './queries.js';
+import type { FlowRow } from './rows.js';
 
 const arr = (name: string) => param<unknown[]>(name);
 
@@ -75,6 +76,35 @@ export function batchQueries(b: Builder) {
           select 'r' as op, flow_id as id, position from ins
           union all
           select 'f' as op, id, null as position from fin`,
+    ),
+  };
+}
+
+/** The create statement of a store (`createFlows`): many new flows, some already claimed. */
+export function createQueries(b: Builder) {
+  const { t, raw } = b;
+  return {
+    // A row per new flow; `cWorker` set: inserted running under that lease (fencing token 1,
+    // first run), as a claim of it would leave it. Existing ids are left as they are.
+    insertFlows: raw<FlowRow>(
+      'insert_flows',
+      sql`insert into ${t('flows')} (id, type, queue, status, priority, input, parent_id, run_at,
+            trace_context, fencing_token, lease_owner, lease_expires_at, run_count, created_at, updated_at)
+          select c.id, c.type, c.queue, case when c.worker is null then 'pending' else 'running' end,
+            c.priority, c.input, c.parent_id, c.run_at, c.trace_context,
+            case when c.worker is null then 0 else 1 end, c.worker, c.expires_at,
+            case when c.worker is null then 0 else 1 end, c.now, c.now
+          from unnest(${arr('cId')}::text[], ${arr('cType')}::text[], ${arr('cQueue')}::text[],
+            ${arr('cPriority')}::bigint[], ${arr('cInput')}::text[], ${arr('cParent')}::text[],
+            ${arr('cRunAt')}::bigint[], ${arr('cTrace')}::text[], ${arr('cWorker')}::text[],
+            ${arr('cExpiresAt')}::bigint[], ${arr('cNow')}::bigint[])
+            as c(id, type, queue, priority, input, parent_id, run_at, trace_context, worker, expires_at, now)
+          on conflict (id) do nothing
+          returning *`,
+    ),
+    flowsById: raw<FlowRow>(
+      'flows_by_id',
+      sql`select * from ${t('flows')} where id = any(${arr('ids')}::text[])`,
     ),
   };
 }

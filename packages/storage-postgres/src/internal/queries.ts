@@ -13,7 +13,7 @@
 
 import { createHash } from 'node:crypto';
 import { type Compilable, type Kysely, type RawBuilder, sql } from 'kysely';
-import { batchQueries } from './batch-queries.js';
+import { batchQueries, createQueries } from './batch-queries.js';
 import { param, Statement } from './db.js';
 import { prepareFlowControlQueries } from './flow-control-queries.js';
 import { historyQueries } from './history-queries.js';
@@ -234,6 +234,7 @@ export function prepareQueries(b: Builder) {
     ),
     ...historyQueries(b),
     ...batchQueries(b),
+    ...createQueries(b),
     ...workerQueries(b),
   };
 }
