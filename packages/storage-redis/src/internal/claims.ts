@@ -3,7 +3,9 @@
  * partition views (`tracker.ts`) say where there is work; unknown partitions
  * are peeked first when the order between partitions matters (a claim script
  * with limit 0), then the claim goes to the best partitions at once, each
- * asked for about what it holds, in at most three rounds. Limited queues are
+ * asked for about what it holds. When that comes back short (a view was out
+ * of date: another process took the flows), every candidate is peeked and the
+ * claim tries once more, at most three rounds in all. Limited queues are
  * claimed in the home partition by its own rules and elsewhere under
  * admission (`admission.ts`).
  *
@@ -100,21 +102,22 @@ async function across(
   const claimed: ClaimedFlow[] = [];
   for (let round = 0; round < ROUNDS && claimed.length < budget; round++) {
     let candidates = core.tracker.candidates(filter, request.now, skip);
-    const unknown = candidates.filter((c) => c.best === undefined);
-    if (unknown.length > 0 && candidates.length > 1) {
-      await Promise.all(unknown.map((c) => visit(core, filter, c.partition, request, 0, admitted)));
+    // After a short round every candidate is peeked; before, the unknown ones when order matters.
+    const peek = round > 0 ? candidates : candidates.filter((c) => c.best === undefined);
+    if (peek.length > 0 && (round > 0 || candidates.length > 1)) {
+      await Promise.all(peek.map((c) => visit(core, filter, c.partition, request, 0, admitted)));
       candidates = core.tracker.candidates(filter, request.now, skip);
     }
     if (candidates.length === 0) break;
     const plan = share(order(candidates), budget - claimed.length);
     const visits = await Promise.all(plan.map(([p, n]) => visit(core, filter, p, request, n, admitted)));
-    let got = 0;
-    for (const v of visits) {
+    let short = false;
+    for (const [i, v] of visits.entries()) {
       claimed.push(...v.claimed);
-      got += v.claimed.length;
+      if (v.claimed.length < (plan[i]?.[1] ?? 0)) short = true;
       for (const queue of v.left) core.limited.add(queue);
     }
-    if (got === 0 && round > 0) break;
+    if (!short) break;
   }
   return claimed;
 }

@@ -21,10 +21,14 @@ export async function storedPartitions(
   requested: number | undefined,
   fallback: number,
 ): Promise<number> {
-  const [stored] = (await runner.write('open-store', root, [root.meta], [String(requested ?? fallback)])) as [
-    number,
-    number,
-  ];
+  const [stored, recorded] = (await runner.read(
+    'open-store',
+    root,
+    [root.meta],
+    [String(requested ?? fallback)],
+  )) as [number, number];
+  // Only a new record waits for replicas (WAIT covers the connection's writes so far).
+  if (recorded === 1) await runner.confirmed((pipeline) => pipeline.hget(root.meta, 'partitions'));
   if (requested !== undefined && requested !== stored) throw partitionsMismatch(prefix, stored, requested);
   return stored;
 }

@@ -6,10 +6,12 @@
  * - P = 1: the one partition is `{prefix}:…`, the layout of every earlier
  *   version (nothing moves).
  * - P > 1: partition i is `{prefix#i}:…`, or `{prefix#i.j}:…` with the
- *   smallest j ≥ 1 that puts the tag's slot in the middle half of the i-th
- *   P-th of the slot space, so the partitions sit evenly over the slots and
- *   therefore over the masters (which own even slot ranges). `#` cannot occur
- *   in a prefix, so no partition tag is another store's prefix.
+ *   smallest j ≥ 1 that puts the tag's slot near the middle of the i-th P-th
+ *   of the slot space (within an eighth of its width), so the partitions sit
+ *   evenly over the slots and therefore over the masters, which own even slot
+ *   ranges: with 3 masters, P = 16 gives them 5, 6 and 5 partitions, and a
+ *   multiple of 3 equal shares. `#` cannot occur in a prefix, so no partition
+ *   tag is another store's prefix.
  *
  * A flow lives in the partition its id hashes to (CRC-32 of the id, mod P),
  * except a child, which lives in its parent's partition, and a flow with
@@ -32,10 +34,10 @@ export const HOME = 0;
 /** The hash tag of partition `index` of `count` (without braces). */
 export function partitionTag(prefix: string, count: number, index: number): string {
   if (count === 1) return prefix;
-  const from = Math.floor((index * CLUSTER_SLOTS) / count);
-  const to = Math.floor(((index + 1) * CLUSTER_SLOTS) / count);
-  const quarter = Math.floor((to - from) / 4);
-  const [low, high] = quarter > 0 ? [from + quarter, to - quarter] : [from, to];
+  const width = CLUSTER_SLOTS / count;
+  const middle = Math.floor((index + 0.5) * width);
+  const reach = Math.max(4, Math.floor(width / 8));
+  const [low, high] = [middle - reach, middle + reach];
   for (let j = 0; ; j++) {
     const tag = j === 0 ? `${prefix}#${index}` : `${prefix}#${index}.${j}`;
     const slot = tagSlot(tag);
