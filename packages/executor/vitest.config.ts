@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 // The scenario suites run once per store, like Kysely's `for (const dialect of DIALECTS)`.
-const stores = ['memory', 'sqlite', 'redis', 'postgres'] as const;
+// `redis-cluster`: the Redis store on a real Redis Cluster (16 partitions) that the project's
+// global setup starts once.
+const stores = ['memory', 'sqlite', 'redis', 'postgres', 'redis-cluster'] as const;
 
 export default defineConfig({
   test: {
@@ -22,6 +24,7 @@ export default defineConfig({
           name: store,
           include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
           env: { ERGON_TEST_STORE: store },
+          globalSetup: store === 'redis-cluster' ? ['test/redis-cluster.setup.ts'] : [],
         },
       })),
       {

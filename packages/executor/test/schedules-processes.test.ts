@@ -7,7 +7,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { type ExecutionLog, runtimeStore } from '@ergon/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { Client, flow, tickFlowId } from '../src/index.js';
 import { createTestStore, STORE_KIND } from './stores.js';
 import { until } from './support.js';
@@ -15,9 +15,11 @@ import { until } from './support.js';
 const WORKER = fileURLToPath(new URL('./fixtures/schedule-worker.mjs', import.meta.url));
 const tick = flow('tick', async (_ctx, input: { readonly n: number }) => input);
 
-/** Where a child process finds the store `store` (its file, key prefix or schema). */
+/** Where a child process finds the store `store` (its file, key prefix or schema; cluster nodes too). */
 function locationOf(store: ExecutionLog): string {
   const s = store as unknown as { path?: string; prefix?: string; schema?: string };
+  if (STORE_KIND === 'redis-cluster')
+    return JSON.stringify({ nodes: inject('redisClusterNodes'), prefix: s.prefix });
   const where = STORE_KIND === 'sqlite' ? s.path : STORE_KIND === 'redis' ? s.prefix : s.schema;
   if (!where) throw new Error(`no location for a ${STORE_KIND} store`);
   return where;

@@ -1,6 +1,8 @@
 /**
  * The store the scenario suites run on, chosen by `ERGON_TEST_STORE`
- * (`memory`, `sqlite`, `redis`, `postgres`): the same test files run on every backend.
+ * (`memory`, `sqlite`, `redis`, `postgres`, `redis-cluster`): the same test files run on
+ * every backend. `redis-cluster` is the Redis store on the real Redis Cluster the
+ * project's global setup started (`redis-cluster.setup.ts`), with its default partitions.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ExecutionLog, InMemoryExecutionLog } from '@ergon/core';
 import { requireService } from '@ergon/testing';
+import { inject } from 'vitest';
 
-export type StoreKind = 'memory' | 'sqlite' | 'redis' | 'postgres';
+export type StoreKind = 'memory' | 'sqlite' | 'redis' | 'postgres' | 'redis-cluster';
 
 export const STORE_KIND = (process.env.ERGON_TEST_STORE ?? 'memory') as StoreKind;
 const REDIS_URL = process.env.ERGON_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -59,7 +62,43 @@ export async function createTestStore(): Promise<{ store: ExecutionLog; dispose:
     };
   }
   if (STORE_KIND === 'postgres') return createPostgresStore();
+  if (STORE_KIND === 'redis-cluster') return createClusterStore();
   return { store: new InMemoryExecutionLog(), dispose: async () => {} };
+}
+
+/** A store on the project's Redis Cluster under a prefix of its own, whose keys `dispose` deletes. */
+async function createClusterStore(): Promise<{ store: ExecutionLog; dispose: () => Promise<void> }> {
+  const nodes = inject('redisClusterNodes');
+  if (!nodes) throw new Error('no Redis Cluster: the redis-cluster project starts one in its global setup');
+  const { RedisExecutionLog } = await import('@ergon/storage-redis');
+  const { Cluster } = await import('ioredis');
+  const client = new Cluster(nodes, {
+    enableAutoPipelining: true,
+    redisOptions: { commandTimeout: 10_000, maxRetriesPerRequest: 20 },
+  });
+  const prefix = `ergon-test:exec:${randomUUID()}`;
+  const store = await RedisExecutionLog.open({ redis: client, prefix });
+  return {
+    store,
+    dispose: async () => {
+      await store.close();
+      try {
+        await Promise.all(
+          client.nodes('master').map(async (node) => {
+            let cursor = '0';
+            do {
+              const [next, keys] = await node.scan(cursor, 'MATCH', `\\{${prefix}[#}]*`, 'COUNT', 1000);
+              cursor = next;
+              // One key per DEL: a master refuses keys of several slots in one command.
+              for (const key of keys) await node.del(key);
+            } while (cursor !== '0');
+          }),
+        );
+      } finally {
+        client.disconnect();
+      }
+    },
+  };
 }
 
 /** The part of a pg `Client` the disposal uses. */

@@ -19,7 +19,7 @@ import { closeSharedStore, createStore, engine, QUIET_MS } from './engine.js';
 
 // Sized for the test command (a few minutes of the whole on two cores); the 100,000-seed runs are
 // bench/simulate.mjs's (issue #16's note has them).
-const DEFAULT_SEEDS = { memory: 300, sqlite: 60, redis: 60, postgres: 20 } as const;
+const DEFAULT_SEEDS = { memory: 300, sqlite: 60, redis: 60, postgres: 20, 'redis-cluster': 20 } as const;
 const SEEDS = Number(process.env.ERGON_SIM_SEEDS ?? DEFAULT_SEEDS[STORE_KIND]);
 const FIRST = Number(process.env.ERGON_SIM_FIRST_SEED ?? 1);
 /** Stores behind I/O run smaller seeds: fewer flows and workers, the same kinds of everything. */
