@@ -37,6 +37,8 @@ export class Worker {
   #flowsFailed = 0;
   readonly #options: WorkerOptions;
   readonly #running = new Map<string, { promise: Promise<void>; control: RunControl }>();
+  /** Runs whose code is over and whose finish is in flight: no longer counted against concurrency. */
+  readonly #ending = new Set<Promise<void>>();
   #loop: Promise<void> | undefined;
   #stopping: AbortController | undefined;
   #stopObserving: () => void = () => {};
@@ -141,7 +143,8 @@ export class Worker {
     const schedulesStopped = this.#schedules?.stop();
     // The deadline covers the claim loop too: a store that hangs must not hang shutdown.
     const loop = this.#loop;
-    const settled = () => Promise.all([loop, ...[...this.#running.values()].map((r) => r.promise)]);
+    const settled = () =>
+      Promise.all([loop, ...[...this.#running.values()].map((r) => r.promise), ...this.#ending]);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -219,22 +222,33 @@ export class Worker {
   #spawn(claimed: ClaimedFlow): void {
     const control = new RunControl();
     const { store, clock, logger } = this.#s;
+    const id = claimed.flow.id;
+    // Only this run's entry: the flow may be claimed again here while this run's finish is in flight.
+    const leave = () => {
+      if (this.#running.get(id)?.control === control) this.#running.delete(id);
+    };
     const promise = runClaimed(this.#s, claimed, control).then(async (outcome) => {
-      this.#running.delete(claimed.flow.id);
+      leave();
+      this.#ending.delete(promise);
       this.#flowsRun++;
       if (outcome.status === 'failed') this.#flowsFailed++;
       if (outcome.status === 'abandoned' && control.stopRequested) {
         await store
-          .releaseLease({ flowId: claimed.flow.id, token: claimed.token, now: clock.now() })
+          .releaseLease({ flowId: id, token: claimed.token, now: clock.now() })
           .catch(() => {});
       }
       try {
-        this.#options.onOutcome?.(claimed.flow.id, outcome);
+        this.#options.onOutcome?.(id, outcome);
       } catch (error) {
         logger.warn('onOutcome threw', { error: toError(error).message });
       }
       this.#idle.wake();
     });
-    this.#running.set(claimed.flow.id, { promise, control });
+    control.onEnding(() => {
+      leave();
+      this.#ending.add(promise);
+      this.#idle.wake();
+    });
+    this.#running.set(id, { promise, control });
   }
 }

@@ -54,6 +54,7 @@ export class RunControl {
   #cancelRequested = false;
   #onStop: (() => void) | undefined;
   #onCancel: (() => void) | undefined;
+  #onEnding: (() => void) | undefined;
 
   /** True once {@link RunControl.stop} was called. */
   get stopRequested(): boolean {
@@ -77,6 +78,22 @@ export class RunControl {
     if (this.#cancelRequested) return;
     this.#cancelRequested = true;
     this.#onCancel?.();
+  }
+
+  /**
+   * Called by the runner when the flow's code is over and only its finish is in flight: the
+   * worker may count its slot free and claim the next flow now, so the claim travels with the
+   * finish (one round trip on a pipelining store) instead of after it.
+   */
+  ending(): void {
+    const hook = this.#onEnding;
+    this.#onEnding = undefined;
+    hook?.();
+  }
+
+  /** Sets what {@link RunControl.ending} calls (the worker's hook). */
+  onEnding(hook: () => void): void {
+    this.#onEnding = hook;
   }
 
   /** Sets what {@link RunControl.stop} and {@link RunControl.cancel} call (the runner's hooks). */

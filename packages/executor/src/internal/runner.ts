@@ -145,6 +145,8 @@ async function drive(
   /** Records the outcome; `encoded` is a completed flow's result, when already encoded. */
   const finish = async (outcome: RunOutcome, encoded?: string, recorder?: Recorder): Promise<RunOutcome> => {
     try {
+      // Nothing of the flow runs after a completed or failed finish: its slot may serve the next.
+      if (outcome.status === 'completed' || outcome.status === 'failed') control?.ending();
       if (outcome.status === 'completed') {
         await finishAfter(store, recorder, {
           ...lease,
