@@ -28,16 +28,40 @@ export class Semaphore {
 
   /** Waits for a permit. Returns its release function (idempotent). */
   async acquire(): Promise<() => void> {
-    if (this.#free > 0) this.#free--;
-    else await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    await this.take();
     return this.#releaser();
   }
 
   /** A permit now if one is free (nobody waiting can be ahead of it then), else undefined. */
   tryAcquire(): (() => void) | undefined {
-    if (this.#free === 0) return undefined;
+    return this.tryTake() ? this.#releaser() : undefined;
+  }
+
+  /**
+   * Takes a permit now if one is free; true when it did. The caller gives it
+   * back with exactly one {@link release} (no release function per permit).
+   */
+  tryTake(): boolean {
+    if (this.#free === 0) return false;
     this.#free--;
-    return this.#releaser();
+    return true;
+  }
+
+  /** Waits for a permit; give it back with exactly one {@link release}. */
+  take(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Gives back a permit taken by {@link tryTake} or {@link take}: to the first waiter, else to the free ones. */
+  release(): void {
+    const next = this.#waiters.shift();
+    if (next) next();
+    else this.#free++;
+    this.#signalSpace();
   }
 
   #releaser(): () => void {
@@ -45,10 +69,7 @@ export class Semaphore {
     return () => {
       if (released) return;
       released = true;
-      const next = this.#waiters.shift();
-      if (next) next();
-      else this.#free++;
-      this.#signalSpace();
+      this.release();
     };
   }
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type Connector, toError, type Transaction } from '@ergon/core';
+import { type Connector, type Transaction, toError } from '@ergon/core';
 import type { ExceptionDecision } from '../task/context.js';
 import type { Settlement } from '../task/outcome.js';
 
@@ -13,12 +13,22 @@ export interface SettleResult {
   readonly settleError?: Error;
 }
 
+// Shared results: a settlement allocates nothing of its own when it goes well.
+const NONE: SettleResult = Object.freeze({ settlement: 'none' });
+const DONE: Readonly<Record<ExceptionDecision, SettleResult>> = Object.freeze({
+  ack: Object.freeze({ settlement: 'ack' }),
+  requeue: Object.freeze({ settlement: 'requeue' }),
+  'dead-letter': Object.freeze({ settlement: 'dead-letter' }),
+});
+const acked = (): SettleResult => DONE.ack;
+const failed = (error: unknown): SettleResult => ({ settlement: 'none', settleError: toError(error) });
+
 /**
  * Acks (`'ack'`) or nacks (`'requeue'`, `'dead-letter'`) through the
  * connector. A connector without `ack`/`nack` leaves it unsettled (`none`).
  * A failure to settle is reported, not thrown: the transport redelivers.
  */
-export async function settle(
+export function settle(
   connector: Connector<unknown, unknown>,
   transaction: Transaction<unknown>,
   action: ExceptionDecision,
@@ -26,15 +36,18 @@ export async function settle(
 ): Promise<SettleResult> {
   try {
     if (action === 'ack') {
-      if (!connector.ack) return { settlement: 'none' };
-      await connector.ack(transaction);
-      return { settlement: 'ack' };
+      if (!connector.ack) return Promise.resolve(NONE);
+      // One promise per ack (not an async function's and its await's).
+      return Promise.resolve(connector.ack(transaction)).then(acked, failed);
     }
-    if (!connector.nack) return { settlement: 'none' };
-    await connector.nack(transaction, { requeue: action === 'requeue', reason });
-    return { settlement: action };
+    if (!connector.nack) return Promise.resolve(NONE);
+    const done = DONE[action];
+    return Promise.resolve(connector.nack(transaction, { requeue: action === 'requeue', reason })).then(
+      () => done,
+      failed,
+    );
   } catch (error) {
-    return { settlement: 'none', settleError: toError(error) };
+    return Promise.resolve(failed(error));
   }
 }
 

@@ -16,11 +16,12 @@ import {
   uuidv7,
 } from '@ergon/core';
 import { TaskTimeoutError } from '../errors.js';
-import { invoke, type InvokeEnv, stageContext } from '../internal/invoke.js';
+import { type InvokeEnv, invoke, stageContext } from '../internal/invoke.js';
 import type { CancelScope } from '../internal/scope.js';
 import { isDecision, type SettleResult, settle } from '../internal/settle.js';
-import { type AttemptScope, runStage, type StageResult } from '../internal/stage.js';
-import { inSpan, recordOutcome, traceMetadata, transactionParent } from '../internal/telemetry.js';
+import { runStage, type StageOptions, type StageResult } from '../internal/stage.js';
+import { inSpan, recordOutcome, traceMetadata, tracing, transactionParent } from '../internal/telemetry.js';
+import type { ConsumerPolicy } from '../policies/consumer-policy.js';
 import type { ConsumerTask } from '../task/consumer.js';
 import type { ExceptionDecision, Stage } from '../task/context.js';
 import type { HybridTask, Produced } from '../task/hybrid.js';
@@ -36,109 +37,168 @@ export interface ConsumeEnv extends InvokeEnv {
 
 /** Runs the whole lifecycle of `transaction`. Never throws: the outcome says what happened. */
 export function consumeTransaction(env: ConsumeEnv, transaction: Transaction): Promise<TransactionOutcome> {
+  const parent = transactionParent(transaction.metadata);
+  // No tracer provider and no trace to continue: the span would record nothing, so no closure and attributes for it.
+  if (parent === undefined && !tracing()) return lifecycle(env, transaction);
   const attributes = { 'ergon.task.name': env.task.name, 'ergon.transaction.id': transaction.id };
-  return inSpan(
-    'ergon.transaction',
-    attributes,
-    () => lifecycle(env, transaction),
-    transactionParent(transaction.metadata),
-  );
+  return inSpan('ergon.transaction', attributes, () => lifecycle(env, transaction), parent);
 }
 
-async function lifecycle(env: ConsumeEnv, tx: Transaction): Promise<TransactionOutcome> {
-  const { task } = env;
-  const { retry, transactionTimeout } = task.policy;
-  const started = performance.now();
-  const stages: Stage[] = [];
-  const attempts: Partial<Record<Stage, number>> = {};
-  const stage = async <T>(
-    name: Stage,
-    scope: CancelScope,
-    attempt: (scope: AttemptScope) => Promise<T> | T,
-  ) => {
-    stages.push(name);
-    const result = await runStage<T>({
-      stage: name,
-      policy: retry[name as keyof typeof retry],
-      scope,
-      attempt,
-    });
-    attempts[name] = result.attempts;
+/**
+ * One transaction's lifecycle under way: what its stages and its outcome
+ * need, in one object (not a closure each).
+ */
+class Run {
+  readonly env: ConsumeEnv;
+  readonly tx: Transaction;
+  readonly started = performance.now();
+  /** The stages run, in order (they go into the outcome). */
+  readonly stages: Stage[] = [];
+  /** Attempts per stage run (they go into the outcome). */
+  readonly attempts: Partial<Record<Stage, number>> = {};
+  /** Ends with the transaction timeout or the hard stop; process, dispatch and success run under it. */
+  readonly work: CancelScope;
+
+  constructor(env: ConsumeEnv, tx: Transaction) {
+    this.env = env;
+    this.tx = tx;
+    const timeout = env.task.policy.transactionTimeout;
+    this.work =
+      timeout === undefined
+        ? env.hardStop.child()
+        : env.hardStop.child(timeout, () => new TaskTimeoutError('transaction', timeout));
+  }
+
+  /** Runs one stage under its retry policy, noted in the outcome's stages (its attempts: {@link noted}). */
+  stage<T>(stage: Stage, scope: CancelScope, attempt: StageOptions<T>['attempt']): Promise<StageResult<T>> {
+    this.stages.push(stage);
+    const policy = this.env.task.policy.retry[stage as keyof ConsumerPolicy['retry']];
+    return runStage<T>({ stage, policy, scope, attempt });
+  }
+
+  /** Notes the attempts a stage took; returns its result. */
+  noted<T>(stage: Stage, result: StageResult<T>): StageResult<T> {
+    this.attempts[stage] = result.attempts;
     return result;
-  };
-  const work = env.hardStop.child(
-    transactionTimeout,
-    () => new TaskTimeoutError('transaction', transactionTimeout ?? 0),
-  );
-  const end = (
+  }
+
+  /** Acks, nacks or dead-letters (when the task settles automatically). */
+  settle(action: ExceptionDecision, reason?: unknown): Promise<SettleResult> | SettleResult {
+    const { task } = this.env;
+    if (!task.autoAck) return UNSETTLED;
+    const connector = task.connectors[task.source] as NonNullable<(typeof task.connectors)[string]>;
+    return settle(connector, this.tx, action, reason);
+  }
+
+  /** The outcome of the lifecycle, which ends now; counted in the metrics. */
+  end(
     status: TransactionOutcome['status'],
     settled: SettleResult,
-    extra: Partial<TransactionOutcome>,
-  ): TransactionOutcome => {
-    const durationMs = performance.now() - started;
-    recordOutcome(task.name, status, durationMs);
+    result: StageResult<unknown>,
+    failedStage?: Stage,
+  ): TransactionOutcome {
+    this.work.dispose();
+    const durationMs = performance.now() - this.started;
+    recordOutcome(this.env.task.name, status, durationMs);
     // Built field by field (not spread): one shape for every outcome, and no generic copy per transaction.
     const outcome: { -readonly [K in keyof TransactionOutcome]: TransactionOutcome[K] } = {
-      transactionId: tx.id,
+      transactionId: this.tx.id,
       status,
-      stages,
-      attempts,
+      stages: this.stages,
+      attempts: this.attempts,
       settlement: settled.settlement,
       durationMs,
     };
     if (settled.settleError) outcome.settleError = settled.settleError;
-    if ('result' in extra) outcome.result = extra.result;
-    if (extra.error) outcome.error = extra.error;
-    if (extra.failedStage) outcome.failedStage = extra.failedStage;
+    if (result.ok) outcome.result = result.value;
+    else {
+      outcome.error = result.error;
+      if (failedStage) outcome.failedStage = failedStage;
+    }
     return outcome;
-  };
-  const connector = task.connectors[task.source] as NonNullable<(typeof task.connectors)[string]>;
-  const finish = (action: ExceptionDecision, reason?: unknown): Promise<SettleResult> =>
-    task.autoAck ? settle(connector, tx, action, reason) : Promise.resolve({ settlement: 'none' });
+  }
+}
+
+/**
+ * The process stage, then the rest. Chained promises, not an async
+ * function: every transaction runs this, and an async function's frame and
+ * awaits cost more memory than the rest of the lifecycle.
+ */
+function lifecycle(env: ConsumeEnv, tx: Transaction): Promise<TransactionOutcome> {
+  const run = new Run(env, tx);
+  return run
+    .stage('process', run.work, (s) => invoke(env, env.task.processTransaction, tx, 'process', s))
+    .then((result) => processed(run, run.noted('process', result)));
+}
+
+/** After the process stage: the usual end (a consumer's success, acked) at once, anything else in {@link rest}. */
+function processed(run: Run, result: StageResult<unknown>): Promise<TransactionOutcome> | TransactionOutcome {
+  const { task } = run.env;
+  if (!result.ok || task.kind === 'hybrid' || task.handleSuccess) return rest(run, result);
+  const settled = run.settle('ack');
+  if (!(settled instanceof Promise)) return run.end('succeeded', settled, result);
+  return settled.then((done) => run.end('succeeded', done, result));
+}
+
+/** Dispatch (hybrids), the success handler, and a failure's exception handler and settlement. */
+async function rest(run: Run, processed: StageResult<unknown>): Promise<TransactionOutcome> {
+  const { env, tx } = run;
+  const { task } = env;
   try {
-    let result: StageResult<unknown> = await stage('process', work, (s) =>
-      invoke(env, task.processTransaction, tx, 'process', s),
-    );
+    let result = processed;
     let failedStage: Stage = 'process';
     if (result.ok && task.kind === 'hybrid') {
       const output = result.value as Produced<unknown>;
       const target = task.connectors[task.target] as NonNullable<(typeof task.connectors)[string]>;
-      const dispatched = await stage('dispatch', work, async (s) => {
-        const produced = toProduced(tx, output);
-        await target.dispatchTransactions?.(produced, { signal: s.signal });
-        return produced;
-      });
-      result = dispatched;
+      result = run.noted(
+        'dispatch',
+        await run.stage('dispatch', run.work, async (s) => {
+          const produced = toProduced(tx, output);
+          await target.dispatchTransactions?.(produced, { signal: s.signal });
+          return produced;
+        }),
+      );
       failedStage = 'dispatch';
     }
     if (result.ok && task.handleSuccess) {
       const value = result.value;
       const handler = task.handleSuccess as (t: Transaction, v: unknown, c: unknown) => unknown;
-      const success = await stage('success', work, (s) =>
-        handler(tx, value, stageContext(env.context, 'success', s)),
+      const success = run.noted(
+        'success',
+        await run.stage('success', run.work, (s) =>
+          handler(tx, value, stageContext(env.context, 'success', s)),
+        ),
       );
       if (!success.ok) {
         result = success;
         failedStage = 'success';
       }
     }
-    if (result.ok) return end('succeeded', await finish('ack'), { result: result.value });
+    if (result.ok) return run.end('succeeded', await run.settle('ack'), result);
     const { error } = result;
-    if (env.hardStop.aborted) return end('aborted', await finish('requeue', error), { error, failedStage });
+    if (env.hardStop.aborted) {
+      return run.end('aborted', await run.settle('requeue', error), result, failedStage);
+    }
     let decision: ExceptionDecision = task.policy.onFailure;
     if (task.handleException) {
       const handler = task.handleException;
-      const handled = await stage('exception', env.hardStop, (s) =>
-        handler(tx, error, stageContext(env.context, 'exception', s)),
+      const handled = run.noted(
+        'exception',
+        await run.stage('exception', env.hardStop, (s) =>
+          handler(tx, error, stageContext(env.context, 'exception', s)),
+        ),
       );
       if (handled.ok && isDecision(handled.value)) decision = handled.value;
       if (env.hardStop.aborted && !handled.ok) decision = 'requeue';
     }
-    return end('failed', await finish(decision, error), { error, failedStage });
+    return run.end('failed', await run.settle(decision, error), result, failedStage);
   } finally {
-    work.dispose();
+    run.work.dispose();
   }
 }
+
+/** What {@link lifecycle} settles with when the task does not ack itself (`autoAck: false`). */
+const UNSETTLED: SettleResult = Object.freeze({ settlement: 'none' });
 
 /** A hybrid's output as transactions; payloads get ids `<input id>/<index>`, stable across redeliveries. */
 function toProduced(source: Transaction, produced: Produced<unknown>): Transaction[] {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { toError, type Transaction } from '@ergon/core';
+import { type Transaction, toError } from '@ergon/core';
 import { context } from '@opentelemetry/api';
 import { sleep, untilAborted } from '../internal/abort.js';
 import { Semaphore } from '../internal/semaphore.js';
@@ -37,25 +37,45 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
   let fetched = 0;
   let empty = 0;
 
-  const lifecycle = async (tx: Transaction, release: () => void): Promise<void> => {
+  // One permit and one in-flight count per lifecycle, given back when it ends: no release function
+  // and no async function per transaction (an async function's frame and awaits were most of the
+  // loop's memory per transaction).
+  const done = (): void => {
+    semaphore.release();
+    inFlight.leave();
+  };
+  const finished = (outcome: TransactionOutcome): void => {
     try {
-      // Fetched but not started when the stop came: give it back untouched.
-      if (control.stopping.aborted) tally.add(await requeue(connector, tx));
-      else tally.add(await consumeTransaction(env, tx));
-    } catch (error) {
-      // The lifecycle reports failures as outcomes; this is a bug guard, so nothing is lost.
+      tally.add(outcome);
+    } finally {
+      done();
+    }
+  };
+  /** The lifecycle reports failures as outcomes: this is a bug guard, so nothing is lost. */
+  const broken = async (tx: Transaction, error: unknown): Promise<void> => {
+    try {
       env.context.logger.error(`task ${task.name}: lifecycle of ${tx.id} broke`, { error: String(error) });
       tally.add(await requeue(connector, tx, toError(error)));
     } finally {
-      release();
+      done();
     }
   };
+  const lifecycle = (tx: Transaction): Promise<void> => {
+    let run: Promise<TransactionOutcome>;
+    try {
+      // Fetched but not started when the stop came: give it back untouched. (The scope ends with
+      // `stopping`, and reads as a plain field: an AbortSignal's `aborted` getter checks its receiver.)
+      run = control.stoppingScope.aborted ? requeue(connector, tx) : consumeTransaction(env, tx);
+    } catch (error) {
+      return broken(tx, error);
+    }
+    return run.then(finished, (error: unknown) => broken(tx, error));
+  };
   const start = (tx: Transaction): Promise<void> => {
-    // A streaming fetch asks for no more than the free permits, so this is the usual path.
-    const release = semaphore.tryAcquire();
-    const run = release ? lifecycle(tx, release) : semaphore.acquire().then((later) => lifecycle(tx, later));
-    inFlight.add(run);
-    return run;
+    inFlight.enter();
+    // A streaming fetch asks for no more than the free permits, so a permit is usually free now.
+    if (semaphore.tryTake()) return lifecycle(tx);
+    return semaphore.take().then(() => lifecycle(tx));
   };
 
   /** Fetches; a result that arrives after the stage gave up (stop, timeout) is requeued, not lost. */

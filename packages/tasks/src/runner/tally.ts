@@ -78,6 +78,16 @@ export class InFlight {
     work.then(this.#leave, this.#leave);
   }
 
+  /** Counts one piece of work that calls {@link leave} exactly once when it ends (no callback on its promise). */
+  enter(): void {
+    this.#count++;
+  }
+
+  /** Ends a piece of work counted by {@link enter}. */
+  leave(): void {
+    this.#leave();
+  }
+
   /** Resolves once nothing is running (at once if nothing is). */
   drained(): Promise<void> {
     if (this.#count === 0) return Promise.resolve();
