@@ -261,6 +261,7 @@ export class RedisExecutionLog implements ExecutionLog {
     try {
       return await run();
     } catch (error) {
+      this.#core.runner.noteError(error);
       throw toStoreError(error, context);
     }
   }

@@ -44,6 +44,7 @@ export async function applyWrites(core: StoreCore, writes: readonly BatchWrite[]
           batchArgs(group, () => core.rid()),
         );
       } catch (error) {
+        core.runner.noteError(error);
         for (const [j, i] of indexes.entries()) {
           const write = group[j] as BatchWrite;
           outcomes[i] = {

@@ -7,13 +7,16 @@
  *
  * @module
  */
-import type { ChainableCommander } from 'ioredis';
+import type { ChainableCommander, Cluster } from 'ioredis';
 import type { WaitForReplicas } from '../options.js';
 import type { RedisClient } from './connection.js';
 import type { KeyLayout } from './keys.js';
 import { commandName, type ScriptName } from './scripts.js';
 
 type Commands = Record<string, (...parts: string[]) => Promise<unknown>>;
+
+/** Replies and failures that mean a cluster's slot map may be out of date (a failover, a resharding). */
+const STALE_SLOTS = /\b(MOVED|ASK|CLUSTERDOWN|TRYAGAIN|READONLY)\b|Connection is closed|ECONNREFUSED|ECONNRESET/;
 
 /** The scripts of one store, on one client. */
 export class ScriptRunner {
@@ -28,6 +31,19 @@ export class ScriptRunner {
   /** The client the scripts run on. */
   get client(): RedisClient {
     return this.#client;
+  }
+
+  /**
+   * Called with every failure of a call: on a cluster, a redirect or a lost node asks ioredis
+   * to read the slot map again. ioredis does that by itself for a single command, but not for
+   * one answered inside a pipeline (ours, or its auto-pipelining), which otherwise keeps going
+   * to a node that no longer serves the slot after a failover.
+   */
+  noteError(error: unknown): void {
+    const client = this.#client as Cluster;
+    if (!client.isCluster) return;
+    const message = error instanceof Error ? error.message : String(error);
+    if (STALE_SLOTS.test(message)) client.refreshSlotsCache();
   }
 
   /** Runs a script that only reads (or keeps indexes tidy): no replica wait. */
