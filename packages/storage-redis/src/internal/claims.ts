@@ -4,10 +4,10 @@
  * are peeked first when the order between partitions matters (a claim script
  * with limit 0), then the claim goes to the best partitions at once, each
  * asked for about what it holds. When that comes back short (a view was out
- * of date: another process took the flows), every candidate is peeked and the
- * claim tries once more, at most three rounds in all. Limited queues are
- * claimed in the home partition by its own rules and elsewhere under
- * admission (`admission.ts`).
+ * of date: another process took the flows), the claim goes on with the next
+ * candidates, the visited ones now known, at most three rounds in all.
+ * Limited queues are claimed in the home partition by its own rules and
+ * elsewhere under admission (`admission.ts`).
  *
  * @module
  */
@@ -102,10 +102,10 @@ async function across(
   const claimed: ClaimedFlow[] = [];
   for (let round = 0; round < ROUNDS && claimed.length < budget; round++) {
     let candidates = core.tracker.candidates(filter, request.now, skip);
-    // After a short round every candidate is peeked; before, the unknown ones when order matters.
-    const peek = round > 0 ? candidates : candidates.filter((c) => c.best === undefined);
-    if (peek.length > 0 && (round > 0 || candidates.length > 1)) {
-      await Promise.all(peek.map((c) => visit(core, filter, c.partition, request, 0, admitted)));
+    // Unknown partitions are peeked first when the order between partitions matters.
+    const unknown = candidates.filter((c) => c.best === undefined);
+    if (unknown.length > 0 && candidates.length > 1) {
+      await Promise.all(unknown.map((c) => visit(core, filter, c.partition, request, 0, admitted)));
       candidates = core.tracker.candidates(filter, request.now, skip);
     }
     if (candidates.length === 0) break;
@@ -259,9 +259,9 @@ export async function claimNamed(
 /** The contract's `nextWakeAt`. */
 export async function nextWake(core: StoreCore, filter: WakeFilter): Promise<number | undefined> {
   const { types, queues } = filter;
-  const args = [String(queues.length), ...queues, ...types];
   if (!core.partitioned) {
     const keys = core.layout.keys(HOME);
+    const args = [String(queues.length), ...queues, ...types];
     const reply = await core.runner.read('next-wake-at', keys, [keys.created], args);
     return reply === null || reply === undefined ? undefined : Number(reply);
   }
@@ -269,23 +269,17 @@ export async function nextWake(core: StoreCore, filter: WakeFilter): Promise<num
   for (const queue of queues)
     if (core.limited.has(queue)) filters.push(core.tracker.filter([queue], types, true));
   let at: number | undefined;
-  const earlier = (t: number | undefined) => {
-    if (t !== undefined && (at === undefined || t < at)) at = t;
-  };
-  const unknown = new Set<number>();
   for (const f of filters) {
-    const known = core.tracker.nextWake(f, f.admitted ? HOME : undefined);
-    earlier(known.at);
-    for (const p of known.unknown) unknown.add(p);
+    const skip = f.admitted ? HOME : undefined;
+    let known = core.tracker.nextWake(f, skip);
+    if (known.unknown.length > 0) {
+      // Peeked "at time 0": nothing is promoted, so no caller's clock is needed, and the
+      // views learn the ready sets and due times as they are (an idle store is asked once).
+      const peek: ClaimRequest = { workerId: '', types, queues: [...f.queues], limit: 1, leaseMs: 0, now: 0 };
+      await Promise.all(known.unknown.map((p) => visit(core, f, p, peek, 0, f.admitted)));
+      known = core.tracker.nextWake(f, skip);
+    }
+    if (known.at !== undefined && (at === undefined || known.at < at)) at = known.at;
   }
-  // Partitions the views do not know: asked directly (the next claim peeks them).
-  const asked = await Promise.all(
-    [...unknown].map(async (p) => {
-      const keys = core.layout.keys(p);
-      const reply = await core.runner.read('next-wake-at', keys, [keys.created], args);
-      return reply === null || reply === undefined ? undefined : Number(reply);
-    }),
-  );
-  for (const t of asked) earlier(t);
   return at;
 }

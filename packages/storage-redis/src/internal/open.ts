@@ -84,7 +84,7 @@ function dispatch(core: StoreCore, channel: string, message: string): void {
   if (core.partitioned) {
     const p = core.layout.ofChannel(channel);
     const hint = p === undefined ? undefined : hintOf(message);
-    if (p !== undefined && hint) core.tracker.hint(p, hint);
+    if (p !== undefined && hint) core.tracker.hint(p, hint, 'event');
   }
   if (core.listeners.size === 0) return;
   const event = decodeEvent(message);

@@ -16,7 +16,8 @@ import { commandName, type ScriptName } from './scripts.js';
 type Commands = Record<string, (...parts: string[]) => Promise<unknown>>;
 
 /** Replies and failures that mean a cluster's slot map may be out of date (a failover, a resharding). */
-const STALE_SLOTS = /\b(MOVED|ASK|CLUSTERDOWN|TRYAGAIN|READONLY)\b|Connection is closed|ECONNREFUSED|ECONNRESET/;
+const STALE_SLOTS =
+  /\b(MOVED|ASK|CLUSTERDOWN|TRYAGAIN|READONLY)\b|Connection is closed|ECONNREFUSED|ECONNRESET/;
 
 /** The scripts of one store, on one client. */
 export class ScriptRunner {

@@ -83,6 +83,8 @@ export function before(a: Entry, b: Entry): boolean {
 
 const MAX_FILTERS = 64;
 const LOG_SIZE = 256;
+/** Entries this store hinted itself, whose `ready` events (its own, coming back) are skipped. */
+const ECHOES = 10_000;
 
 const dirtyView = (): View => ({
   dirty: true,
@@ -103,6 +105,7 @@ export class PartitionTracker {
   readonly #views = new Map<string, { filter: ClaimFilter; views: View[] }>();
   readonly #seq: number[];
   readonly #log: { seq: number; hint: Hint }[][];
+  readonly #echoes = new Set<string>();
 
   /** @param limited whether a queue has limits, so non-home partitions leave it to admission. */
   constructor(count: number, limited: (queue: string) => boolean) {
@@ -146,8 +149,20 @@ export class PartitionTracker {
     for (const { seq, hint } of log) if (seq > begun) this.#apply(filter, view, p, hint);
   }
 
-  /** Something changed in partition `p` (see {@link Hint}). */
-  hint(p: number, hint: Hint): void {
+  /**
+   * Something changed in partition `p` (see {@link Hint}): told by this store (`local`), or by a
+   * `ready` event (`event`). The event of a change this store told already is skipped: applied
+   * twice, it would keep a claimed flow in the view after the claim's report.
+   */
+  hint(p: number, hint: Hint, from: 'local' | 'event' = 'local'): void {
+    if (hint.entry) {
+      const key = `${p}\n${hint.entry.member}`;
+      if (from === 'event' && this.#echoes.delete(key)) return;
+      if (from === 'local') {
+        this.#echoes.add(key);
+        if (this.#echoes.size > ECHOES) this.#echoes.delete(this.#echoes.values().next().value as string);
+      }
+    }
     const seq = (this.#seq[p] ?? 0) + 1;
     this.#seq[p] = seq;
     const log = this.#log[p];
