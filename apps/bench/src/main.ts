@@ -25,6 +25,7 @@ import { latencyRedis, latencySqlite } from './benches/latency.js';
 import { stepOverheadPostgres, throughputPostgres } from './benches/postgres.js';
 import { latencyPostgres } from './benches/postgres-latency.js';
 import { recovery } from './benches/recovery.js';
+import { redisCluster } from './benches/redis-cluster.js';
 import { resume } from './benches/resume.js';
 import { scaling } from './benches/scaling.js';
 import { stepOverheadRedis, stepOverheadSqlite } from './benches/step-overhead.js';
@@ -45,6 +46,7 @@ const BENCHES: readonly Bench[] = [
   throughputSqlite,
   throughputPostgres,
   scaling,
+  redisCluster,
   latencyRedis,
   latencySqlite,
   latencyPostgres,

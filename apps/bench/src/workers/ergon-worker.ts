@@ -11,8 +11,12 @@ import { ALL_FLOWS, hooks } from '../lib/flows.js';
 import { cpuMs, onMessage, Progress, readConfig, send, sendAndExit } from './common.js';
 
 export interface ErgonWorkerConfig {
-  readonly store: 'redis' | 'sqlite' | 'postgres';
+  readonly store: 'redis' | 'sqlite' | 'postgres' | 'redis-cluster';
   readonly redisUrl?: string;
+  /** `redis-cluster`: the cluster's nodes (a Cluster client of the worker's own). */
+  readonly clusterNodes?: readonly { host: string; port: number }[];
+  /** `redis-cluster`: the store's `waitForReplicas` option. */
+  readonly waitForReplicas?: { replicas: number; timeoutMs: number };
   readonly prefix?: string;
   readonly dbPath?: string;
   readonly postgresUrl?: string;
@@ -37,6 +41,14 @@ async function openStore(): Promise<ExecutionLog> {
     return PostgresExecutionLog.open({ url: config.postgresUrl, schema: config.schema });
   }
   const { RedisExecutionLog } = await import('@ergon/storage-redis');
+  if (config.store === 'redis-cluster') {
+    const { Cluster } = await import('ioredis');
+    const redis = new Cluster([...(config.clusterNodes ?? [])], {
+      enableAutoPipelining: true,
+      redisOptions: { commandTimeout: 10_000, maxRetriesPerRequest: 20 },
+    });
+    return RedisExecutionLog.open({ redis, prefix: config.prefix, waitForReplicas: config.waitForReplicas });
+  }
   return RedisExecutionLog.open({ url: config.redisUrl, prefix: config.prefix });
 }
 
