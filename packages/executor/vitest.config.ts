@@ -24,7 +24,12 @@ export default defineConfig({
           name: store,
           include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
           env: { ERGON_TEST_STORE: store },
-          globalSetup: store === 'redis-cluster' ? ['test/redis-cluster.setup.ts'] : [],
+          globalSetup:
+            store === 'redis-cluster'
+              ? ['test/redis-cluster.setup.ts']
+              : store === 'postgres'
+                ? ['test/postgres.setup.ts']
+                : [],
         },
       })),
       {

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ExecutionLog, InMemoryExecutionLog } from '@ergon/core';
-import { requireService } from '@ergon/testing';
+import { requireService, SchemaPool } from '@ergon/testing';
 import { inject } from 'vitest';
 
 export type StoreKind = 'memory' | 'sqlite' | 'redis' | 'postgres' | 'redis-cluster';
@@ -101,32 +101,46 @@ async function createClusterStore(): Promise<{ store: ExecutionLog; dispose: () 
   };
 }
 
-/** The part of a pg `Client` the disposal uses. */
+/** The part of a pg `Client` the schema pool uses. */
 interface PgClient {
   connect(): Promise<unknown>;
-  query(text: string): Promise<unknown>;
+  query(text: string, params?: readonly unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
   end(): Promise<void>;
 }
 
-/** A store in a schema of its own on the local PostgreSQL, dropped by `dispose`. */
+/**
+ * Schemas of this process, emptied and reused from test to test (a new one runs every migration,
+ * about half a second); the run's global setup (`postgres.setup.ts`) drops them all at the end.
+ */
+let schemas: SchemaPool | undefined;
+
+async function schemaPool(): Promise<SchemaPool> {
+  if (schemas) return schemas;
+  // pg, resolved from the store's own dependencies (this package has none on it).
+  const require = createRequire(new URL('../../storage-postgres/package.json', import.meta.url));
+  const pg = require('pg') as { Client: new (options: { connectionString: string }) => PgClient };
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  (admin as unknown as { on(event: 'error', listener: () => void): void }).on('error', () => {});
+  schemas = new SchemaPool(
+    (text, params) => admin.query(text, params),
+    inject('postgresSchemaPrefix'),
+    'ergon_migration',
+  );
+  return schemas;
+}
+
+/** A store in an empty schema of its own on the local PostgreSQL, emptied for reuse by `dispose`. */
 async function createPostgresStore(): Promise<{ store: ExecutionLog; dispose: () => Promise<void> }> {
   const { PostgresExecutionLog } = await import('@ergon/storage-postgres');
-  const schema = `ergon_test_exec_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const pool = await schemaPool();
+  const schema = pool.acquire();
   const store = await PostgresExecutionLog.open({ url: POSTGRES_URL, schema });
   return {
     store,
     dispose: async () => {
       await store.close();
-      // pg, resolved from the store's own dependencies (this package has none on it).
-      const require = createRequire(new URL('../../storage-postgres/package.json', import.meta.url));
-      const pg = require('pg') as { Client: new (options: { connectionString: string }) => PgClient };
-      const admin = new pg.Client({ connectionString: POSTGRES_URL });
-      await admin.connect();
-      try {
-        await admin.query(`drop schema if exists "${schema}" cascade`);
-      } finally {
-        await admin.end();
-      }
+      await pool.release(schema);
     },
   };
 }

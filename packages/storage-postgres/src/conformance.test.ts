@@ -1,14 +1,17 @@
 import { describeExecutionLogConformance } from '@ergon/testing';
-import { describe } from 'vitest';
+import { afterAll, describe } from 'vitest';
 import { PostgresExecutionLog } from './index.js';
-import { dropSchema, outside, POSTGRES_URL, postgresAvailable, testSchema } from './test-support.js';
+import { outside, POSTGRES_URL, postgresAvailable, reusedSchemas } from './test-support.js';
 
-// Each test gets a schema of its own, dropped afterwards.
+// Each test gets a schema of its own, emptied afterwards for a later test; all dropped at the end.
+const schemas = reusedSchemas('conf');
+afterAll(() => schemas.drain());
+
 describe.skipIf(!postgresAvailable)('PostgreSQL', () => {
   describeExecutionLogConformance({
     name: 'PostgresExecutionLog',
-    create: () => PostgresExecutionLog.open({ url: POSTGRES_URL, schema: testSchema(), poolSize: 4 }),
-    teardown: (store) => dropSchema(store.schema),
+    create: () => PostgresExecutionLog.open({ url: POSTGRES_URL, schema: schemas.acquire(), poolSize: 4 }),
+    teardown: (store) => schemas.release(store.schema),
     damage: {
       // A record of an unknown kind: what a bad edit leaves behind (the column types hold the rest).
       history: async (store, flowId) => {

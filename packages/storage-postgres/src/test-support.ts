@@ -5,7 +5,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { requireService } from '@ergon/testing';
+import { requireService, SchemaPool } from '@ergon/testing';
 import pg from 'pg';
 
 /** The PostgreSQL the tests use (DESIGN §8). */
@@ -37,4 +37,16 @@ export async function outside<Row = Record<string, unknown>>(
 export async function dropSchema(schema: string): Promise<void> {
   if (!/^[a-z0-9_]+$/.test(schema)) throw new Error(`bad schema name ${schema}`);
   await outside(`drop schema if exists "${schema}" cascade`);
+}
+
+/**
+ * Schemas emptied and reused from test to test (a new one runs every migration); `drain` drops
+ * them. For suites whose tests need a store, not a fresh schema (the conformance suite).
+ */
+export function reusedSchemas(label: string): SchemaPool {
+  return new SchemaPool(
+    async (text, params) => ({ rows: await outside(text, params ? [...params] : []) }),
+    `ergon_test_${label}_${randomBytes(4).toString('hex')}`,
+    'ergon_migration',
+  );
 }

@@ -4,12 +4,13 @@
  *
  * @module
  */
+
+export type { DamageHooks } from './conformance/damaged.js';
 export {
   type ConformanceOptions,
   describeExecutionLogConformance,
   type StoreConformanceSkip,
 } from './conformance/index.js';
-export type { DamageHooks } from './conformance/damaged.js';
 export {
   type CapabilitySupport,
   CONNECTOR_CAPABILITIES,
@@ -57,5 +58,6 @@ export {
   type ReplayReport,
   type ReplayVerdict,
 } from './replay.js';
+export { dropSchemasLike, SchemaPool, type SqlQuery } from './schema-pool.js';
 export { requireService, type ServiceCheck } from './services.js';
 export { TcpProxy } from './tcp-proxy.js';
