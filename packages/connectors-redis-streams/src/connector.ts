@@ -15,19 +15,19 @@ import {
   type NackOptions,
   type Transaction,
 } from '@ergon/core';
-import { type DeadLetter, deadLetterFields, parseDeadLetter } from './dead-letters.js';
-import { entryTransactionId, streamPrefix } from './ids.js';
+import { type DeadLetter, deadLetterFields, readDeadLetterEntries } from './dead-letters.js';
+import { streamPrefix } from './ids.js';
+import { either } from './internal/async.js';
 import { StreamConsumer } from './internal/consumer.js';
-import { type Delivery, parseEntries, parsePendingCounts, type RawEntry } from './internal/entries.js';
+import type { Delivery } from './internal/entries.js';
 import { toConnectorError } from './internal/errors.js';
 import { REDIS_METADATA, toFields, toTransaction } from './internal/fields.js';
+import { findEntryTransaction } from './internal/lookup.js';
 import { type RedisStreamsOptions, type ResolvedStreamOptions, resolveStreamOptions } from './options.js';
 import { RedisStreamsService } from './service.js';
 
 export { REDIS_METADATA };
 
-/** Entries looked at per page while searching by id field. */
-const SCAN_PAGE = 500;
 const ENTRY_ID = /^\d+-\d+$/;
 
 /** Options of {@link RedisStreamsConnector}. */
@@ -167,8 +167,15 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
   }
 
   /** Acks the transaction's entry: it is never delivered again. */
-  async ack(transaction: Transaction<P>): Promise<void> {
-    await this.#consumer.ack(this.#entryOf(transaction));
+  ack(transaction: Transaction<P>): Promise<void> {
+    // Not an async function: the acks of one XACK share its promise, with nothing more per ack.
+    let entry: string;
+    try {
+      entry = this.#entryOf(transaction);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#consumer.ack(entry);
   }
 
   /**
@@ -207,28 +214,7 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
     options: { signal?: AbortSignal } = {},
   ): Promise<Transaction<P> | undefined> {
     await this.start(options.signal);
-    const { stream, idField } = this.options;
-    const client = this.service.client;
-    try {
-      const entryId = id.startsWith(`${this.#prefix}:`) ? id.slice(this.#prefix.length + 1) : undefined;
-      if (entryId !== undefined && ENTRY_ID.test(entryId)) {
-        const [entry] = parseEntries(await client.xrangeBuffer(stream, entryId, entryId));
-        if (entry && entryTransactionId(this.#prefix, entry.id) === id) return await this.#peek(entry);
-      }
-      if (!idField) return undefined;
-      const wanted = Buffer.from(id);
-      let end = '+';
-      for (;;) {
-        options.signal?.throwIfAborted();
-        const page = parseEntries(await client.xrevrangeBuffer(stream, end, '-', 'COUNT', SCAN_PAGE));
-        for (const entry of page) if (carries(entry, idField, wanted)) return await this.#peek(entry);
-        if (page.length < SCAN_PAGE) return undefined;
-        end = `(${(page[page.length - 1] as RawEntry).id}`;
-      }
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      throw toConnectorError(error, { action: `read transaction ${id} from`, stream });
-    }
+    return findEntryTransaction<P>(this.service.client, this.options, this.#prefix, id, options.signal);
   }
 
   /**
@@ -237,20 +223,7 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
    */
   async readDeadLetters(options: { count?: number; after?: string } = {}): Promise<DeadLetter[]> {
     await this.start();
-    const { deadLetterStream } = this.options;
-    const start = options.after === undefined ? '-' : `(${options.after}`;
-    try {
-      const reply = await this.service.client.xrangeBuffer(
-        deadLetterStream,
-        start,
-        '+',
-        'COUNT',
-        options.count ?? 100,
-      );
-      return parseEntries(reply).map((entry) => parseDeadLetter(entry, this.options));
-    } catch (error) {
-      throw toConnectorError(error, { action: 'read dead letters from', stream: deadLetterStream });
-    }
+    return readDeadLetterEntries(this.service.client, this.options, options);
   }
 
   /** Turns deliveries into transactions; dead-letters what cannot be one, or was delivered too often. */
@@ -295,23 +268,6 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
     return out;
   }
 
-  /** A transaction for `findTransaction`: its delivery count from the pending list (0 when not pending). */
-  async #peek(entry: RawEntry): Promise<Transaction<P>> {
-    const { stream, group } = this.options;
-    const pending = await this.service.client.xpending(stream, group, entry.id, entry.id, 1).catch(() => []);
-    const deliveries = parsePendingCounts(pending).get(entry.id) ?? 0;
-    try {
-      return toTransaction<P>({ ...entry, deliveries }, this.options, this.#prefix);
-    } catch (error) {
-      throw new ErgonError(
-        ErrorCode.CONNECTOR_ERROR,
-        `entry ${entry.id} of ${stream} cannot become a transaction (${error instanceof Error ? error.message : String(error)}); ` +
-          `fetches dead-letter it to ${this.options.deadLetterStream}`,
-        { cause: error, details: { stream, entry: entry.id } },
-      );
-    }
-  }
-
   /** `MAXLEN|MINID [~] n` for XADD, or nothing. */
   #trimArguments(): string[] {
     const trim = this.options.trim;
@@ -338,29 +294,4 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
     this.#queue = run.catch(() => undefined);
     return run;
   }
-}
-
-/** True when `entry` has `field` equal to `value`. */
-function carries(entry: RawEntry, field: string, value: Buffer): boolean {
-  const fields = entry.fields ?? [];
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    if ((fields[i] as Buffer).toString() === field && value.equals(fields[i + 1] as Buffer)) return true;
-  }
-  return false;
-}
-
-/** A signal that aborts with either of two; `dispose` removes its listeners. */
-function either(a: AbortSignal, b: AbortSignal | undefined): { signal: AbortSignal; dispose: () => void } {
-  if (!b) return { signal: a, dispose: () => undefined };
-  const controller = new AbortController();
-  const abort = () => controller.abort();
-  a.addEventListener('abort', abort, { once: true });
-  b.addEventListener('abort', abort, { once: true });
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      a.removeEventListener('abort', abort);
-      b.removeEventListener('abort', abort);
-    },
-  };
 }

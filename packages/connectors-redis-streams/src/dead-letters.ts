@@ -6,9 +6,12 @@
  *
  * @module
  */
-import { type DeadLetterReason, describeReason } from '@ergon/core';
+
 import { isUtf8 } from 'node:buffer';
-import type { RawEntry } from './internal/entries.js';
+import { type DeadLetterReason, describeReason } from '@ergon/core';
+import type { Redis } from 'ioredis';
+import { parseEntries, type RawEntry } from './internal/entries.js';
+import { toConnectorError } from './internal/errors.js';
 import type { ResolvedStreamOptions } from './options.js';
 
 /** Moved to `@ergon/core`; re-exported so this package's API stays the same. */
@@ -144,4 +147,25 @@ export function parseDeadLetter(entry: RawEntry, options: ResolvedStreamOptions)
     },
     ...(at === undefined ? {} : { at: new Date(at) }),
   };
+}
+
+/**
+ * The dead-letter stream's entries, oldest first, without removing them.
+ * `after`: only those after this dead-letter entry id (paging).
+ *
+ * @throws ErgonError `CONNECTOR_ERROR` when Redis fails.
+ */
+export async function readDeadLetterEntries(
+  client: Redis,
+  options: ResolvedStreamOptions,
+  page: { count?: number; after?: string },
+): Promise<DeadLetter[]> {
+  const { deadLetterStream } = options;
+  const start = page.after === undefined ? '-' : `(${page.after}`;
+  try {
+    const reply = await client.xrangeBuffer(deadLetterStream, start, '+', 'COUNT', page.count ?? 100);
+    return parseEntries(reply).map((entry) => parseDeadLetter(entry, options));
+  } catch (error) {
+    throw toConnectorError(error, { action: 'read dead letters from', stream: deadLetterStream });
+  }
 }

@@ -4,8 +4,9 @@
  * @module
  */
 import { RedisStreamsConnector } from './connector.js';
-import type { RedisStreamsOptions, RedisStreamsServiceOptions } from './options.js';
+import type { RedisStreamsOptions } from './options.js';
 import { RedisStreamsService } from './service.js';
+import type { RedisStreamsServiceOptions } from './service-options.js';
 
 /** Options of {@link createRedisStreamsConnector}: the service's and the stream's together. */
 export type CreateRedisStreamsConnectorOptions = RedisStreamsOptions &

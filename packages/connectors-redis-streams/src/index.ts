@@ -22,12 +22,10 @@ export {
 export { type CreateRedisStreamsConnectorOptions, createRedisStreamsConnector } from './factory.js';
 export { entryTransactionId, streamPrefix } from './ids.js';
 export { createJsonCodec, DEFAULT_MAX_PAYLOAD_BYTES, type JsonCodecOptions } from './json-codec.js';
+export type { RedisStreamsOptions, ResolvedStreamOptions, TrimOptions } from './options.js';
+export { RedisStreamsService } from './service.js';
 export {
   DEFAULT_REDIS_URL,
-  type RedisStreamsOptions,
   type RedisStreamsServiceOptions,
   type ResolvedServiceOptions,
-  type ResolvedStreamOptions,
-  type TrimOptions,
-} from './options.js';
-export { RedisStreamsService } from './service.js';
+} from './service-options.js';

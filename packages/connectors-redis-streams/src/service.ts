@@ -16,7 +16,7 @@ import {
   type RedisStreamsServiceOptions,
   type ResolvedServiceOptions,
   resolveServiceOptions,
-} from './options.js';
+} from './service-options.js';
 
 /** Reconnect backoff: 50 ms doubling to at most 2 s, forever. */
 function backoff(attempt: number): number {

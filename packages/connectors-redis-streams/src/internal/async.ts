@@ -36,3 +36,22 @@ export async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal |
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }
+
+/** A signal that aborts with either of two; `dispose` removes its listeners. */
+export function either(
+  a: AbortSignal,
+  b: AbortSignal | undefined,
+): { signal: AbortSignal; dispose: () => void } {
+  if (!b) return { signal: a, dispose: () => undefined };
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  a.addEventListener('abort', abort, { once: true });
+  b.addEventListener('abort', abort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      a.removeEventListener('abort', abort);
+      b.removeEventListener('abort', abort);
+    },
+  };
+}

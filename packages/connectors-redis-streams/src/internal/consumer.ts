@@ -7,22 +7,15 @@
  *
  * @module
  */
-import { ErgonError, ErrorCode, type Logger } from '@ergon/core';
+import type { Logger } from '@ergon/core';
 import type { Redis } from 'ioredis';
-import { deadLetterFields } from '../dead-letters.js';
 import type { ResolvedStreamOptions } from '../options.js';
 import type { RedisStreamsService } from '../service.js';
-import {
-  type Delivery,
-  parseAutoClaimReply,
-  parseEntries,
-  parsePendingCounts,
-  type RawEntry,
-  withBufferCommands,
-} from './entries.js';
-import { replyCode, toConnectorError } from './errors.js';
 import { AckBatcher } from './ack-batcher.js';
+import type { Delivery } from './entries.js';
+import { replyCode, toConnectorError } from './errors.js';
 import { HeldEntries } from './held.js';
+import { PendingEntries } from './pending.js';
 import { BlockingReader } from './reader.js';
 import { deadLetterEntry, touchEntries } from './scripts.js';
 
@@ -33,9 +26,6 @@ import { deadLetterEntry, touchEntries } from './scripts.js';
  */
 const RELEASED_IDLE_MS = 10 * 365 * 24 * 3600 * 1000;
 
-/** Pending entries looked at per page while recovering. */
-const RECOVER_PAGE = 100;
-
 /** The protocol side of fetching and settling for one stream, group and consumer. */
 export class StreamConsumer {
   /** Fetched, unsettled entries. */
@@ -43,23 +33,27 @@ export class StreamConsumer {
   readonly #service: RedisStreamsService;
   readonly #options: ResolvedStreamOptions;
   readonly #logger: Logger;
-  readonly #claimEveryMs: number;
-  readonly #acks = new AckBatcher((ids) =>
-    this.#client.xack(this.#options.stream, this.#options.group, ...ids),
-  );
+  readonly #acks = new AckBatcher((ids) => this.#sendAcks(ids));
   #reader: BlockingReader | undefined;
   #ready: Promise<void> | undefined;
   #renewal: NodeJS.Timeout | undefined;
-  /** Look for own pending entries nobody here knows of (first fetch, after a reconnect). */
-  #recover = true;
-  #claimCursor = '0-0';
-  #nextClaimAt = 0;
+  readonly #pending: PendingEntries;
 
   constructor(service: RedisStreamsService, options: ResolvedStreamOptions, logger: Logger) {
     this.#service = service;
     this.#options = options;
     this.#logger = logger;
-    this.#claimEveryMs = Math.min(5000, Math.max(50, Math.floor(options.claimIdleMs / 2)));
+    this.#pending = new PendingEntries({
+      get client() {
+        return service.client;
+      },
+      options,
+      held: this.held,
+      logger,
+      ensureGroup: () => this.ensureGroup(),
+      deadLetter: (id, fields, onlyIfPending) => this.deadLetter(id, fields, onlyIfPending),
+      error: (error, action) => this.#error(error, action),
+    });
   }
 
   /** The command connection. */
@@ -72,7 +66,7 @@ export class StreamConsumer {
     this.#ready ??= (async () => {
       await this.ensureGroup();
       this.#reader = await BlockingReader.open(this.#service, `read:${this.#options.consumer}`, () => {
-        this.#recover = true;
+        this.#pending.recover = true;
       });
       this.#client.on('ready', this.#onCommandReconnect);
       this.#renewal = setInterval(
@@ -108,18 +102,21 @@ export class StreamConsumer {
     await this.ready();
     const out: Delivery[] = [];
     try {
-      if (this.#recover) out.push(...(await this.#recoverOwn(count)));
-      if (out.length < count && Date.now() >= this.#nextClaimAt)
-        out.push(...(await this.#reclaim(count - out.length)));
+      if (this.#pending.recover) out.push(...(await this.#pending.recoverOwn(count)));
+      if (out.length < count && Date.now() >= this.#pending.nextClaimAt)
+        out.push(...(await this.#pending.reclaim(count - out.length)));
       if (out.length < count && !signal?.aborted) {
         const blockMs =
-          out.length > 0 ? 0 : Math.max(1, Math.min(this.#options.blockMs, this.#nextClaimAt - Date.now()));
+          out.length > 0
+            ? 0
+            : Math.max(1, Math.min(this.#options.blockMs, this.#pending.nextClaimAt - Date.now()));
         const fresh = await this.#read(count - out.length, blockMs, signal);
-        for (const entry of fresh) out.push({ id: entry.id, fields: entry.fields, deliveries: 1 });
+        if (out.length === 0) return fresh;
+        for (const delivery of fresh) out.push(delivery);
       }
     } catch (error) {
       // Entries delivered in a reply we did not get are pending here: look for them next time.
-      this.#recover = true;
+      this.#pending.recover = true;
       if (out.length > 0) {
         this.#logger.warn(`redis streams: fetching from ${this.#options.stream} failed midway`, {
           error: String(error),
@@ -131,15 +128,30 @@ export class StreamConsumer {
     return out;
   }
 
-  /** XACK (gathered with the acks asked for while one is in flight). */
-  async ack(id: string): Promise<void> {
+  /**
+   * XACK, gathered with the other acks of the turn into one command; the
+   * acks of one XACK share its promise (no promise or async step per ack).
+   */
+  ack(id: string): Promise<void> {
+    return this.#acks.ack(id);
+  }
+
+  /** One XACK for `ids`. Answered or failed, they are no longer held (a failed ack's entry is redelivered). */
+  #sendAcks(ids: readonly string[]): Promise<void> {
+    const { stream, group } = this.#options;
+    let sent: Promise<unknown>;
     try {
-      await this.#acks.ack(id);
+      sent = this.#client.xack(stream, group, ...ids);
     } catch (error) {
-      throw this.#error(error, 'ack an entry of');
-    } finally {
-      this.held.delete(id);
+      sent = Promise.reject(error);
     }
+    return sent.then(
+      () => this.held.deleteAll(ids),
+      (error: unknown) => {
+        this.held.deleteAll(ids);
+        throw this.#error(error, 'ack an entry of');
+      },
+    );
   }
 
   /** Gives held entries back: any consumer's next XAUTOCLAIM takes them, this one's next fetch included. */
@@ -152,8 +164,7 @@ export class StreamConsumer {
       throw this.#error(error, 'requeue entries of');
     } finally {
       for (const id of ids) this.held.delete(id);
-      this.#claimCursor = '0-0';
-      this.#nextClaimAt = 0;
+      this.#pending.sweepAgain();
     }
   }
 
@@ -208,24 +219,24 @@ export class StreamConsumer {
     this.held.clear();
     this.#reader?.close();
     this.#reader = undefined;
-    this.#recover = true;
+    this.#pending.recover = true;
   }
 
   /** Something delivered here may be pending unknown (a failed dead-letter): look for it on the next fetch. */
   lostTrack(): void {
-    this.#recover = true;
+    this.#pending.recover = true;
   }
 
   readonly #onCommandReconnect = () => {
-    this.#recover = true;
+    this.#pending.recover = true;
   };
 
-  async #read(count: number, blockMs: number, signal: AbortSignal | undefined): Promise<RawEntry[]> {
+  async #read(count: number, blockMs: number, signal: AbortSignal | undefined): Promise<Delivery[]> {
     const reader = this.#reader as BlockingReader;
     const { stream, group, consumer } = this.#options;
     const started = Date.now();
     const read = () => reader.read({ stream, group, consumer, count, blockMs }, signal);
-    let entries: RawEntry[];
+    let entries: Delivery[];
     try {
       entries = await read();
     } catch (error) {
@@ -238,102 +249,9 @@ export class StreamConsumer {
     }
     // An empty answer long after the block ended came from the client-side
     // safety net, not from Redis: its real reply may have delivered entries.
-    if (entries.length === 0 && blockMs > 0 && Date.now() - started > blockMs + 1000) this.#recover = true;
+    if (entries.length === 0 && blockMs > 0 && Date.now() - started > blockMs + 1000)
+      this.#pending.recover = true;
     return entries;
-  }
-
-  /** Own pending entries that nobody here holds: delivered in a reply that was lost, or before a restart. */
-  async #recoverOwn(count: number): Promise<Delivery[]> {
-    const { stream, group, consumer } = this.#options;
-    const unknown: string[] = [];
-    let start = '-';
-    let exhausted = false;
-    while (unknown.length < count) {
-      let page: unknown;
-      try {
-        page = await this.#client.xpending(stream, group, start, '+', RECOVER_PAGE, consumer);
-      } catch (error) {
-        if (replyCode(error) === 'NOGROUP') {
-          await this.ensureGroup();
-          exhausted = true;
-          break;
-        }
-        throw this.#error(error, 'list pending entries of');
-      }
-      const ids = [...parsePendingCounts(page).keys()];
-      for (const id of ids) if (!this.held.has(id) && unknown.length < count) unknown.push(id);
-      if (ids.length < RECOVER_PAGE) {
-        exhausted = true;
-        break;
-      }
-      start = `(${ids[ids.length - 1]}`;
-    }
-    if (exhausted && unknown.length < count) this.#recover = false;
-    if (unknown.length === 0) return [];
-    const claimed = parseEntries(
-      await withBufferCommands(this.#client)
-        .xclaimBuffer(stream, group, consumer, 0, ...unknown)
-        .catch((error: unknown) => {
-          throw this.#error(error, 'take back pending entries of');
-        }),
-    );
-    await this.#deadLetterDeleted(unknown.filter((id) => !claimed.some((e) => e.id === id)));
-    return this.#withCounts(claimed);
-  }
-
-  /** One XAUTOCLAIM step of the sweep over the group's pending entries. */
-  async #reclaim(count: number): Promise<Delivery[]> {
-    const { stream, group, consumer, claimIdleMs } = this.#options;
-    let reply: ReturnType<typeof parseAutoClaimReply>;
-    try {
-      reply = parseAutoClaimReply(
-        await withBufferCommands(this.#client).xautoclaimBuffer(
-          ...[stream, group, consumer, claimIdleMs, this.#claimCursor, 'COUNT', count],
-        ),
-      );
-    } catch (error) {
-      if (replyCode(error) !== 'NOGROUP') throw this.#error(error, 'take over idle entries of');
-      await this.ensureGroup();
-      return [];
-    }
-    this.#claimCursor = reply.cursor;
-    // A finished sweep waits its interval; an unfinished one goes on at the next fetch.
-    this.#nextClaimAt = reply.cursor === '0-0' ? Date.now() + this.#claimEveryMs : 0;
-    const gone = [...reply.deleted, ...reply.entries.filter((e) => e.fields === null).map((e) => e.id)];
-    await this.#deadLetterDeleted(gone);
-    // Our own entries went idle (renewals stalled): they are ours already.
-    const taken = reply.entries.filter((e) => e.fields !== null && !this.held.has(e.id));
-    return this.#withCounts(taken);
-  }
-
-  /** Entries with their delivery counts, read from the pending list (this delivery included). */
-  async #withCounts(entries: readonly RawEntry[]): Promise<Delivery[]> {
-    if (entries.length === 0) return [];
-    const { stream, group, consumer } = this.#options;
-    const first = entries[0] as RawEntry;
-    const last = entries[entries.length - 1] as RawEntry;
-    const counts = parsePendingCounts(
-      await this.#client
-        .xpending(stream, group, first.id, last.id, entries.length + this.held.size + 10, consumer)
-        .catch((error: unknown) => {
-          throw this.#error(error, 'read delivery counts of');
-        }),
-    );
-    return entries.map((entry) => ({ ...entry, deliveries: counts.get(entry.id) ?? 1 }));
-  }
-
-  /** Entries deleted (trimmed) before they were acked: recorded in the dead-letter stream, never silently lost. */
-  async #deadLetterDeleted(ids: readonly string[]): Promise<void> {
-    for (const id of ids) {
-      this.#logger.warn(
-        `redis streams: entry ${id} of ${this.#options.stream} was deleted before it was acked`,
-      );
-      const reason = new ErgonError(
-        ErrorCode.CONNECTOR_ERROR,
-        `entry ${id} was deleted from the stream (trimmed) before it was acked; its data is gone`,
-      );
-      await this.deadLetter(id, deadLetterFields({ reason, entry: id }, this.#options), false);
-    }
   }
 
   /** Resets the idle time of held entries, so no other consumer takes them over while they are worked on. */

@@ -34,11 +34,22 @@ export function parseEntries(reply: unknown): RawEntry[] {
   return out;
 }
 
-/** XREADGROUP's reply for one stream: `null`, or `[[key, entries]]`. */
-export function parseReadReply(reply: unknown): RawEntry[] {
+/**
+ * XREADGROUP's reply for one stream (`null`, or `[[key, entries]]`) of new
+ * entries (`>`): each delivered for the first time. Made as deliveries at
+ * once, not as entries copied into deliveries after.
+ */
+export function parseReadReply(reply: unknown): Delivery[] {
   if (!Array.isArray(reply) || reply.length === 0) return [];
-  const [first] = reply as [[unknown, unknown]];
-  return parseEntries(first?.[1]);
+  const entries = (reply as [[unknown, unknown]])[0]?.[1];
+  if (!Array.isArray(entries)) return [];
+  const out: Delivery[] = [];
+  for (const item of entries) {
+    if (!Array.isArray(item)) continue;
+    const [id, fields] = item as [Buffer | string, Buffer[] | null];
+    out.push({ id: String(id), fields: Array.isArray(fields) ? fields : null, deliveries: 1 });
+  }
+  return out;
 }
 
 /** XAUTOCLAIM's reply: the next cursor, the claimed entries, and (Redis 7) ids deleted from the stream. */

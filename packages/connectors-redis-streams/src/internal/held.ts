@@ -40,6 +40,13 @@ export class HeldEntries {
     if (this.#entries.delete(id)) this.wake();
   }
 
+  /** Lets every one of `ids` go; wakes fetches waiting for room once. */
+  deleteAll(ids: readonly string[]): void {
+    let deleted = false;
+    for (const id of ids) if (this.#entries.delete(id)) deleted = true;
+    if (deleted) this.wake();
+  }
+
   /** Forgets everything (a stop), waking every waiter. */
   clear(): void {
     this.#entries.clear();

@@ -8,7 +8,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { RedisStreamsService } from '../service.js';
-import { parseEntries, parseReadReply, type RawEntry } from './entries.js';
+import { type Delivery, parseEntries, parseReadReply } from './entries.js';
 
 /** What one read asks for. */
 export interface ReadRequest {
@@ -71,7 +71,7 @@ export class BlockingReader {
    * text without one was valid; the few entries with one (malformed, or a
    * real U+FFFD) are read again as bytes, so that the connector can tell.
    */
-  async read(request: ReadRequest, signal?: AbortSignal): Promise<RawEntry[]> {
+  async read(request: ReadRequest, signal?: AbortSignal): Promise<Delivery[]> {
     const { stream, group, consumer, count, blockMs } = request;
     const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
     // ioredis types XREADGROUP as overloads of fixed length; the call is the same.
@@ -83,7 +83,7 @@ export class BlockingReader {
     const onAbort = () => void this.#unblock(() => done);
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
-    let entries: RawEntry[];
+    let entries: Delivery[];
     try {
       entries = parseReadReply(await command);
     } finally {
@@ -98,12 +98,12 @@ export class BlockingReader {
    * here, so still in the stream unless trimmed meanwhile; then the text is
    * kept). On the reading connection: nothing else uses it between reads.
    */
-  async #asBytesWhereNeeded(stream: string, entries: RawEntry[]): Promise<RawEntry[]> {
+  async #asBytesWhereNeeded(stream: string, entries: Delivery[]): Promise<Delivery[]> {
     for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i] as RawEntry;
-      if (!entry.fields?.some((field) => (field as string).includes('\uFFFD'))) continue;
+      const entry = entries[i] as Delivery;
+      if (!holdsReplacement(entry.fields)) continue;
       const [bytes] = parseEntries(await this.#client.xrangeBuffer(stream, entry.id, entry.id));
-      if (bytes?.fields) entries[i] = bytes;
+      if (bytes?.fields) entries[i] = { id: bytes.id, fields: bytes.fields, deliveries: entry.deliveries };
     }
     return entries;
   }
@@ -137,4 +137,11 @@ export class BlockingReader {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
+}
+
+/** True when a field read as text holds U+FFFD (a plain loop: no closure per entry). */
+function holdsReplacement(fields: readonly (Buffer | string)[] | null): boolean {
+  if (!fields) return false;
+  for (const field of fields) if ((field as string).includes('\uFFFD')) return true;
+  return false;
 }
