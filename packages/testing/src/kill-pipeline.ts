@@ -26,7 +26,10 @@ export interface KillPipelineOptions {
   readonly finished: () => Promise<number>;
   /** What else must hold, once `total` are finished, for the run to be over (nothing left pending). Default: nothing. */
   readonly drained?: () => Promise<boolean>;
-  /** After how many finished transactions kill `k` (0-based) is due. Default evenly spaced: `(k + 1) · total / (kills + 1)`. */
+  /**
+   * After how many finished transactions kill `k` (0-based) is due. Default evenly spaced over the
+   * first 70 %: `(k + 1) · 0.7 · total / kills`, so a fast run still has work left after the last.
+   */
   readonly killAt?: (kill: number) => number;
   /** The run fails after this long. */
   readonly timeoutMs: number;
@@ -55,7 +58,7 @@ export interface KillPipelineRun {
  */
 export async function runKillPipeline(options: KillPipelineOptions): Promise<KillPipelineRun> {
   const { processes, kills: wanted, total, finished, timeoutMs } = options;
-  const killAt = options.killAt ?? ((k: number) => ((k + 1) * total) / (wanted + 1));
+  const killAt = options.killAt ?? ((k: number) => ((k + 1) * 0.7 * total) / wanted);
   const running = new Map<number, ChildProcess>();
   const start = async (slot: number) => {
     const child = await options.start(slot);
@@ -68,6 +71,8 @@ export async function runKillPipeline(options: KillPipelineOptions): Promise<Kil
   try {
     await Promise.all(Array.from({ length: processes }, (_, slot) => start(slot)));
     let kills = 0;
+    // Replacements start in the background: waiting for one would let a fast run end before the next kill.
+    const starting = new Set<Promise<void>>();
     const deadline = startedAt + timeoutMs;
     for (;;) {
       const done = await finished();
@@ -76,19 +81,22 @@ export async function runKillPipeline(options: KillPipelineOptions): Promise<Kil
         const left = options.left ? `, ${await options.left()}` : '';
         throw new Error(`only ${done} of ${total} transactions finished within ${timeoutMs} ms${left}`);
       }
-      if (kills < wanted && done >= killAt(kills)) {
-        const slot = kills % processes;
-        const victim = running.get(slot);
-        if (victim) {
-          const exited = once(victim, 'exit');
-          victim.kill('SIGKILL');
-          await exited;
-        }
+      // The victim: the next slot round the ring whose process runs (one being replaced is skipped).
+      const slot = [...Array(processes).keys()]
+        .map((i) => (kills + i) % processes)
+        .find((s) => running.has(s));
+      const victim = slot === undefined ? undefined : running.get(slot);
+      if (kills < wanted && done >= killAt(kills) && slot !== undefined && victim) {
+        const exited = once(victim, 'exit');
+        victim.kill('SIGKILL');
+        await exited;
         kills++;
-        await start(slot);
+        const replaced = start(slot).finally(() => starting.delete(replaced));
+        starting.add(replaced);
       }
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 50));
     }
+    await Promise.all(starting);
     const seconds = (Date.now() - startedAt) / 1000;
     await Promise.all(
       [...running.values()].map(async (child) => {
