@@ -1,18 +1,7 @@
 import { describeExecutionLogConformance } from '@ergon/testing';
-import { Redis } from 'ioredis';
 import { describe } from 'vitest';
 import type { RedisExecutionLog } from '../index.js';
-import { disposeStore, openStore, REDIS_URL, redisAvailable } from './support.js';
-
-/** Runs `change` on a connection of its own, as another client of the same Redis would. */
-async function outside(change: (redis: Redis) => Promise<unknown>): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    await change(redis);
-  } finally {
-    redis.disconnect();
-  }
-}
+import { disposeStore, openStore, outside, redisAvailable } from './support.js';
 
 // Service guard (support.ts): under CI=true a missing service fails the run; elsewhere this suite is skipped loudly.
 describe.skipIf(!redisAvailable)('RedisExecutionLog against the shared Redis', () => {

@@ -2,19 +2,10 @@
 // partition logic (placement, locations, claims across partitions, admission of limited
 // queues, merged listing) without a cluster. The real cluster runs it in cluster.test.ts.
 import { describeExecutionLogConformance } from '@ergon/testing';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { describe } from 'vitest';
 import type { RedisExecutionLog } from '../index.js';
-import { disposeStore, openStore, REDIS_URL, redisAvailable } from './support.js';
-
-async function outside(change: (redis: Redis) => Promise<unknown>): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    await change(redis);
-  } finally {
-    redis.disconnect();
-  }
-}
+import { disposeStore, openStore, outside, redisAvailable } from './support.js';
 
 // Service guard (support.ts): under CI=true a missing service fails the run; elsewhere this suite is skipped loudly.
 describe.skipIf(!redisAvailable)('RedisExecutionLog with 8 partitions on the shared Redis', () => {
@@ -37,12 +28,11 @@ describe.skipIf(!redisAvailable)('RedisExecutionLog with 8 partitions on the sha
 
 /** The partition whose tag holds the flow's hash. */
 async function partitionOf(store: RedisExecutionLog, flowId: string): Promise<number> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
+  let found: number | undefined;
+  await outside(async (redis: Redis) => {
     for (const [p, tag] of store.partitionTags.entries())
-      if ((await redis.exists(`{${tag}}:flow:${flowId}`)) === 1) return p;
-    throw new Error(`flow ${flowId} is in no partition`);
-  } finally {
-    redis.disconnect();
-  }
+      if (found === undefined && (await redis.exists(`{${tag}}:flow:${flowId}`)) === 1) found = p;
+  });
+  if (found === undefined) throw new Error(`flow ${flowId} is in no partition`);
+  return found;
 }

@@ -62,6 +62,16 @@ export async function keysOf(client: Redis, prefix: string): Promise<string[]> {
   return keys.sort();
 }
 
+/** Runs `change` on a connection of its own, as another client of the same Redis would. */
+export async function outside(change: (redis: Redis) => Promise<unknown>): Promise<void> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    await change(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Opens a store on a fresh random prefix of the shared Redis. */
 export function openStore(
   options: { prefix?: string; url?: string; partitions?: number } = {},
