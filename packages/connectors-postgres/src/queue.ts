@@ -12,21 +12,21 @@ import { randomUUID } from 'node:crypto';
 import {
   type Connector,
   describeReason,
-  ErgonError,
-  ErrorCode,
   type FetchOptions,
   InvalidArgumentError,
   type NackOptions,
   type Transaction,
 } from '@ergon/core';
-import { type PostgresDeadLetter, parseReason } from './dead-letters.js';
+import { type PostgresDeadLetter, readDeadLetterRows } from './dead-letters.js';
+import { type AcceptEnv, acceptRows } from './internal/accept.js';
 import { Batcher } from './internal/batcher.js';
 import { Doorbell } from './internal/doorbell.js';
 import { toConnectorError } from './internal/errors.js';
 import { HeldRows } from './internal/held.js';
-import { claimOf, POSTGRES_METADATA, queueLabel, toRow, toTransaction } from './internal/rows.js';
+import { VisibilityRenewal } from './internal/renewal.js';
+import { claimOf, findQueueTransaction, POSTGRES_METADATA, toRow } from './internal/rows.js';
 import { createQueueTables } from './internal/schema.js';
-import { type Claim, QueueStatements, type QueueRow } from './internal/statements.js';
+import { type Claim, QueueStatements } from './internal/statements.js';
 import { type PostgresQueueOptions, type ResolvedQueueOptions, resolveQueueOptions } from './options.js';
 import { PostgresService, type Queryable } from './service.js';
 
@@ -73,11 +73,12 @@ export class PostgresQueueConnector<P = unknown> implements Connector<P, P> {
   readonly #held = new HeldRows();
   readonly #doorbell = new Doorbell();
   readonly #acks: Batcher<Claim>;
+  readonly #renewal: VisibilityRenewal;
+  readonly #accepting: AcceptEnv;
   readonly #settling = new Set<Promise<unknown>>();
   readonly #consumer: string;
   #tables: Promise<void> | undefined;
   #unlisten: Promise<() => void> | undefined;
-  #renewal: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #halt = new AbortController();
   #stopping: Promise<void> | undefined;
@@ -93,7 +94,19 @@ export class PostgresQueueConnector<P = unknown> implements Connector<P, P> {
     this.#stopService = options.stopService ?? true;
     this.#statements = new QueueStatements(this.service, this.options);
     this.#consumer = `${this.service.options.applicationName}-${randomUUID().slice(0, 8)}`;
-    this.#acks = new Batcher((claims) => this.#statements.delete(claims));
+    this.#acks = new Batcher((claims) => this.#deleteAcked(claims));
+    this.#renewal = new VisibilityRenewal(
+      this.#held,
+      this.#statements,
+      this.options,
+      this.service.options.logger,
+    );
+    this.#accepting = {
+      options: this.options,
+      held: this.#held,
+      statements: this.#statements,
+      logger: this.service.options.logger,
+    };
   }
 
   /** Connects the service and creates the tables when missing (`createTables`). Idempotent. */
@@ -118,22 +131,9 @@ export class PostgresQueueConnector<P = unknown> implements Connector<P, P> {
       this.#halt.abort();
       this.#held.wake();
       await this.#queue.catch(() => undefined);
-      await Promise.allSettled([...this.#settling]);
-      clearInterval(this.#renewal);
-      this.#renewal = undefined;
-      const held = this.#held.claims();
-      this.#held.clear();
-      if (held.length > 0) {
-        await this.#statements
-          .release(held)
-          .catch((error: unknown) =>
-            this.service.options.logger.warn(
-              `postgres: could not give ${held.length} rows of ${this.options.queueSql} back on stop; ` +
-                'they come back when their visibility timeout passes',
-              { error: String(error) },
-            ),
-          );
-      }
+      await Promise.allSettled([...this.#settling, this.#acks.settled()]);
+      this.#renewal.stop();
+      await this.#renewal.giveBack();
       const unlisten = this.#unlisten;
       this.#unlisten = undefined;
       if (unlisten) (await unlisten.catch(() => undefined))?.();
@@ -178,7 +178,8 @@ export class PostgresQueueConnector<P = unknown> implements Connector<P, P> {
       for (;;) {
         const rings = this.#doorbell.rings;
         const rows = await this.#statements.claim(Math.min(limit, room), this.#consumer);
-        const out = await this.#accept(rows);
+        const out = await acceptRows<P>(rows, this.#accepting);
+        if (out.length > 0) this.#renewal.start();
         if (out.length > 0 || signal.aborted) return out;
         if (rows.length > 0) continue;
         const left = deadline - Date.now();
@@ -211,10 +212,18 @@ export class PostgresQueueConnector<P = unknown> implements Connector<P, P> {
     await this.#statements.insert(rows, options.client);
   }
 
-  /** Deletes the transaction's row (acks going at once share one statement): it is never delivered again. */
+  /**
+   * Deletes the transaction's row: it is never delivered again. The acks of
+   * a turn share one `DELETE` and its promise (nothing more per ack).
+   */
   ack(transaction: Transaction<P>): Promise<void> {
-    const claim = claimOf(transaction, this.options, this.name);
-    return this.#track(this.#acks.add(claim).finally(() => this.#held.delete(claim)));
+    let claim: Claim;
+    try {
+      claim = claimOf(transaction, this.options, this.name);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#acks.add(claim);
   }
 
   /**
@@ -242,22 +251,7 @@ export class PostgresQueueConnector<P = unknown> implements Connector<P, P> {
     options: { signal?: AbortSignal } = {},
   ): Promise<Transaction<P> | undefined> {
     await this.start(options.signal);
-    const bySeq = `${queueLabel(this.options)}:`;
-    const seq = id.startsWith(bySeq) ? id.slice(bySeq.length) : undefined;
-    const row =
-      (seq !== undefined && /^\d{1,19}$/.test(seq) ? await this.#statements.find({ seq }) : undefined) ??
-      (await this.#statements.find({ id }));
-    if (!row) return undefined;
-    try {
-      return toTransaction<P>(row, this.options);
-    } catch (error) {
-      throw new ErgonError(
-        ErrorCode.CONNECTOR_ERROR,
-        `row ${row.seq} of ${this.options.queueSql} cannot become a transaction (${(error as Error).message}); ` +
-          `fetches dead-letter it to ${this.options.deadLetterSql}`,
-        { cause: error, details: { table: this.options.queueSql, seq: row.seq } },
-      );
-    }
+    return findQueueTransaction<P>(this.#statements, this.options, id);
   }
 
   /** Rows waiting for delivery: visible now, held by nobody. */
@@ -269,76 +263,7 @@ export class PostgresQueueConnector<P = unknown> implements Connector<P, P> {
   /** The dead-letter table's rows, oldest first, without removing them. `after`: only those after this dead-letter `seq`. */
   async readDeadLetters(options: { count?: number; after?: string } = {}): Promise<PostgresDeadLetter[]> {
     await this.start();
-    const { deadLetterSql } = this.options;
-    const result = await this.service.query<{
-      seq: string;
-      id: string | null;
-      payload: unknown;
-      metadata: Record<string, unknown> | null;
-      attempts: number;
-      reason: unknown;
-      source_seq: string | null;
-      dead_at: Date;
-    }>(
-      `SELECT seq::text AS seq, id, payload, metadata, attempts, reason, source_seq::text AS source_seq, dead_at
-         FROM ${deadLetterSql} WHERE seq > $1::bigint ORDER BY seq LIMIT $2`,
-      [options.after ?? '0', options.count ?? 100],
-      { action: 'read dead letters of', table: deadLetterSql, idempotent: true },
-    );
-    return result.rows.map((row) => ({
-      seq: row.seq,
-      ...(row.id === null ? {} : { id: row.id }),
-      ...(row.payload === null ? {} : { payload: row.payload }),
-      metadata: Object.fromEntries(
-        Object.entries(row.metadata ?? {}).map(([k, v]) => [
-          k,
-          typeof v === 'string' ? v : JSON.stringify(v),
-        ]),
-      ),
-      reason: parseReason(row.reason),
-      attempts: row.attempts,
-      ...(row.source_seq === null ? {} : { sourceSeq: row.source_seq }),
-      at: row.dead_at,
-    }));
-  }
-
-  /** Turns claimed rows into transactions; dead-letters what cannot be one, or was delivered too often. */
-  async #accept(rows: readonly QueueRow[]): Promise<Transaction<P>[]> {
-    const out: Transaction<P>[] = [];
-    const { maxAttempts, queueSql } = this.options;
-    for (const row of rows) {
-      const claim = { seq: row.seq, attempts: row.attempts };
-      let reason: unknown;
-      let transaction: Transaction<P> | undefined;
-      try {
-        transaction = toTransaction<P>(row, this.options);
-      } catch (error) {
-        reason = error;
-      }
-      if (transaction && row.attempts > maxAttempts) {
-        reason = new ErgonError(
-          ErrorCode.CONNECTOR_ERROR,
-          `row ${row.seq} of ${queueSql} was delivered ${row.attempts} times, more than maxAttempts (${maxAttempts}): ` +
-            'its processing keeps failing or its consumers keep dying; see why, then insert it again',
-          { details: { seq: row.seq, attempts: row.attempts, maxAttempts } },
-        );
-      }
-      if (reason === undefined && transaction) {
-        this.#held.add(claim);
-        out.push(transaction);
-        continue;
-      }
-      await this.#statements
-        .deadLetter({ claim, reason: JSON.stringify(describeReason(reason)) })
-        .catch((error: unknown) =>
-          // Still claimed: it comes back after the visibility timeout, and is dead-lettered then.
-          this.service.options.logger.warn(`postgres: could not dead-letter row ${row.seq} of ${queueSql}`, {
-            error: String(error),
-          }),
-        );
-    }
-    if (out.length > 0) this.#renewing();
-    return out;
+    return readDeadLetterRows(this.service, this.options, options);
   }
 
   /** Subscribes to the queue's NOTIFY channel once (a consumer only: a producer never listens). */
@@ -352,36 +277,9 @@ export class PostgresQueueConnector<P = unknown> implements Connector<P, P> {
     }
   }
 
-  /** Extends the visibility of held rows every third of the timeout, while any are held. */
-  #renewing(): void {
-    if (this.#renewal) return;
-    this.#renewal = setInterval(
-      () => void this.#extend(),
-      Math.max(30, Math.floor(this.options.visibilityMs / 3)),
-    );
-    this.#renewal.unref();
-  }
-
-  async #extend(): Promise<void> {
-    const claims = this.#held.claims();
-    if (claims.length === 0) return;
-    try {
-      const lost = (await this.#statements.extend(claims)).filter((c) => this.#held.holds(c));
-      if (lost.length > 0) {
-        this.service.options.logger.warn(
-          `postgres: ${lost.length} rows of ${this.options.queueSql} held here were taken by another consumer ` +
-            '(this process stalled longer than visibilityTimeout); they may be processed twice',
-          { seqs: lost.slice(0, 10).map((c) => c.seq) },
-        );
-      }
-    } catch (error) {
-      this.service.options.logger.warn(
-        `postgres: extending held rows of ${this.options.queueSql} failed; retrying`,
-        {
-          error: String(error),
-        },
-      );
-    }
+  /** One `DELETE` for the acks of a batch; done or failed, their rows are no longer held here. */
+  #deleteAcked(claims: readonly Claim[]): Promise<unknown> {
+    return this.#statements.delete(claims).finally(() => this.#held.deleteAll(claims));
   }
 
   #track<T>(work: Promise<T>): Promise<T> {

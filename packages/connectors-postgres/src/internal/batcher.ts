@@ -6,8 +6,10 @@
  * @module
  */
 
-interface Pending<T> {
-  readonly item: T;
+/** Items that go in one request, and the one promise all of them wait on. */
+interface Batch<T> {
+  readonly items: T[];
+  readonly done: Promise<void>;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -16,39 +18,59 @@ interface Pending<T> {
 export class Batcher<T> {
   readonly #flush: (items: T[]) => Promise<unknown>;
   readonly #max: number;
-  #queue: Pending<T>[] = [];
-  #running = false;
+  /** Batches not sent yet, oldest first; the last one takes new items until it is full. */
+  #waiting: Batch<T>[] = [];
+  #running: Promise<void> | undefined;
 
   constructor(flush: (items: T[]) => Promise<unknown>, max = 500) {
     this.#flush = flush;
     this.#max = max;
   }
 
-  /** Queues `item`; resolves once a flush that included it succeeded. */
+  /**
+   * Queues `item`; resolves once a flush that included it succeeded, rejects
+   * with its error. The items of one flush share one promise (a hundred
+   * acks cost one promise, not a hundred).
+   */
   add(item: T): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ item, resolve, reject });
-      if (!this.#running) {
-        // Marked running now, drained after this turn: the settlements of one batch go together.
-        this.#running = true;
-        setImmediate(() => void this.#drain());
-      }
-    });
+    let batch = this.#waiting[this.#waiting.length - 1];
+    if (!batch || batch.items.length >= this.#max) {
+      batch = newBatch<T>();
+      this.#waiting.push(batch);
+    }
+    batch.items.push(item);
+    // Drained after this turn: the settlements of one turn go together.
+    this.#running ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#drain());
+    return batch.done;
+  }
+
+  /** Resolves once every item queued so far was flushed (or failed); never rejects. */
+  async settled(): Promise<void> {
+    while (this.#running) await this.#running;
   }
 
   async #drain(): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, this.#max);
+      for (let batch = this.#waiting.shift(); batch; batch = this.#waiting.shift()) {
         try {
-          await this.#flush(batch.map((p) => p.item));
-          for (const p of batch) p.resolve();
+          await this.#flush(batch.items);
+          batch.resolve();
         } catch (error) {
-          for (const p of batch) p.reject(error);
+          batch.reject(error);
         }
       }
     } finally {
-      this.#running = false;
+      this.#running = undefined;
     }
   }
+}
+
+function newBatch<T>(): Batch<T> {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const done = new Promise<void>((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  return { items: [], done, resolve, reject };
 }

@@ -40,6 +40,18 @@ export class HeldRows {
     }
   }
 
+  /** Lets every one of `claims` go that is still held; wakes fetches waiting for room once. */
+  deleteAll(claims: readonly Claim[]): void {
+    let deleted = false;
+    for (const claim of claims) {
+      if (this.holds(claim)) {
+        this.#rows.delete(claim.seq);
+        deleted = true;
+      }
+    }
+    if (deleted) this.wake();
+  }
+
   /** Forgets everything (a stop), waking every waiter. */
   clear(): void {
     this.#rows.clear();

@@ -6,6 +6,7 @@
  */
 import {
   createTransaction,
+  ErgonError,
   ErrorCode,
   InvalidArgumentError,
   isValidId,
@@ -13,7 +14,7 @@ import {
   type Transaction,
 } from '@ergon/core';
 import type { ResolvedQueueOptions } from '../options.js';
-import type { Claim, NewRow, QueueRow } from './statements.js';
+import type { Claim, NewRow, QueueRow, QueueStatements } from './statements.js';
 
 /** Metadata keys the connector adds to fetched transactions (and leaves out of dispatched rows). */
 export const POSTGRES_METADATA = Object.freeze({
@@ -27,9 +28,16 @@ export const POSTGRES_METADATA = Object.freeze({
 
 const OWN_PREFIX = 'postgres.';
 
-/** The queue's name in metadata: `<schema>.<table>`. */
+const labels = new WeakMap<ResolvedQueueOptions, string>();
+
+/** The queue's name in metadata: `<schema>.<table>` (made once per options, not per row and ack). */
 export function queueLabel(options: ResolvedQueueOptions): string {
-  return `${options.schema}.${options.table}`;
+  let label = labels.get(options);
+  if (label === undefined) {
+    label = `${options.schema}.${options.table}`;
+    labels.set(options, label);
+  }
+  return label;
 }
 
 /**
@@ -55,8 +63,11 @@ export function toTransaction<P>(row: QueueRow, options: ResolvedQueueOptions): 
       { code: ErrorCode.INVALID_ID },
     );
   }
-  const bytes = Buffer.byteLength(row.payload, 'utf8');
-  if (bytes > options.maxPayloadBytes)
+  // Cheap bound first: a UTF-16 unit is at most 3 UTF-8 bytes.
+  const { maxPayloadBytes } = options;
+  const bytes =
+    row.payload.length * 3 <= maxPayloadBytes ? row.payload.length : Buffer.byteLength(row.payload, 'utf8');
+  if (bytes > maxPayloadBytes)
     throw new SerializationError(
       ErrorCode.CODEC_TOO_LARGE,
       `the payload of row ${row.seq} of ${label} is ${bytes} bytes, over maxPayloadBytes (${options.maxPayloadBytes}): ` +
@@ -64,9 +75,13 @@ export function toTransaction<P>(row: QueueRow, options: ResolvedQueueOptions): 
       { details: { bytes, maxBytes: options.maxPayloadBytes } },
     );
   const metadata: Record<string, string> = {};
-  for (const [key, value] of Object.entries(row.metadata ?? {})) {
-    if (key.startsWith(OWN_PREFIX)) continue;
-    metadata[key] = typeof value === 'string' ? value : JSON.stringify(value);
+  const stored = row.metadata;
+  if (stored) {
+    for (const key of Object.keys(stored)) {
+      if (key.startsWith(OWN_PREFIX)) continue;
+      const value = stored[key];
+      metadata[key] = typeof value === 'string' ? value : JSON.stringify(value);
+    }
   }
   metadata[POSTGRES_METADATA.queue] = label;
   metadata[POSTGRES_METADATA.seq] = row.seq;
@@ -133,4 +148,34 @@ export function claimOf(
     throw new InvalidArgumentError(`transaction ${transaction?.id} was not fetched from ${name}`);
   }
   return { seq, attempts };
+}
+
+/**
+ * Reads transaction `id` without claiming it: the newest row with that id
+ * (or the row `<schema>.<table>:<seq>`), held elsewhere or not; `undefined`
+ * when there is none.
+ *
+ * @throws ErgonError `CONNECTOR_ERROR` when the row cannot become a transaction, or PostgreSQL fails.
+ */
+export async function findQueueTransaction<P>(
+  statements: QueueStatements,
+  options: ResolvedQueueOptions,
+  id: string,
+): Promise<Transaction<P> | undefined> {
+  const bySeq = `${queueLabel(options)}:`;
+  const seq = id.startsWith(bySeq) ? id.slice(bySeq.length) : undefined;
+  const row =
+    (seq !== undefined && /^\d{1,19}$/.test(seq) ? await statements.find({ seq }) : undefined) ??
+    (await statements.find({ id }));
+  if (!row) return undefined;
+  try {
+    return toTransaction<P>(row, options);
+  } catch (error) {
+    throw new ErgonError(
+      ErrorCode.CONNECTOR_ERROR,
+      `row ${row.seq} of ${options.queueSql} cannot become a transaction (${(error as Error).message}); ` +
+        `fetches dead-letter it to ${options.deadLetterSql}`,
+      { cause: error, details: { table: options.queueSql, seq: row.seq } },
+    );
+  }
 }
