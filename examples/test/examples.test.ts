@@ -129,7 +129,7 @@ const cases: readonly Case[] = [
     expect: [
       /^p-1: 148933 primes below 2000000 \(thread \d+\)$/m,
       /^p-2: 216816 primes below 3000000 \(thread \d+\)$/m,
-      /^p-4: TaskTimeoutError TIMEOUT after 2 s; thread terminated$/m,
+      /^p-4: TaskTimeoutError TIMEOUT after 5 s; thread terminated$/m,
       /^processed 5, succeeded 4, failed 1; threads created \d+, terminated 1$/m,
     ],
   },

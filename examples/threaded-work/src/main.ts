@@ -31,7 +31,7 @@ export const primes = consumer({
     consumer: new ConsumerPolicy({
       mode: 'batch',
       concurrency: 2, // two worker threads
-      retry: { process: new RetryPolicy({ maxAttempts: 1, timeout: '2s' }) },
+      retry: { process: new RetryPolicy({ maxAttempts: 1, timeout: '5s' }) },
     }),
   },
   processTransaction: threadWork<Transaction<PrimeJob>, PrimeCount>(
@@ -42,7 +42,7 @@ export const primes = consumer({
     results.push(`${tx.id}: ${count.primes} primes below ${count.below} (thread ${count.thread})`);
   },
   handleException: (tx, error) => {
-    results.push(`${tx.id}: ${error.name} ${(error as { code?: string }).code} after 2 s; thread terminated`);
+    results.push(`${tx.id}: ${error.name} ${(error as { code?: string }).code} after 5 s; thread terminated`);
   },
 });
 
