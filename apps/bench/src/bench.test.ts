@@ -1,8 +1,9 @@
 /**
  * Smoke test of the benchmark CLI: runs the built bench at the tiny
  * `ERGON_BENCH_SIZE=smoke` size into a temporary file and checks the JSON's
- * shape (not the numbers). Needs Redis, PostgreSQL, RabbitMQ, NATS (JetStream) and the
- * `mosquitto` binary (the MQTT row starts a broker of its own): under CI=true a missing
+ * shape (not the numbers). Needs Redis, PostgreSQL, RabbitMQ, NATS (JetStream), the
+ * `mosquitto` binary (the MQTT row starts a broker of its own) and `redis-server` with
+ * `redis-cli` (the cluster rows start a Redis Cluster of their own): under CI=true a missing
  * service fails the test; elsewhere the test is skipped with a loud message.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -10,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { requireService } from '@ergon/testing';
+import { requireRedisCluster, requireService } from '@ergon/testing';
 import { describe, expect, it } from 'vitest';
 import { ROW_NAMES } from './lib/results.js';
 
@@ -29,7 +30,8 @@ const servicesUp =
   (await requireService('PostgreSQL', POSTGRES_URL)).available &&
   (await requireService('RabbitMQ', AMQP_URL)).available &&
   (await requireService('NATS', NATS_URL)).available &&
-  mosquittoInstalled;
+  mosquittoInstalled &&
+  requireRedisCluster();
 
 function runBench(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; output: string }>((resolve) => {
