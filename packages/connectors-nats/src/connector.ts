@@ -23,12 +23,12 @@ import {
 import type { JsMsg } from '@nats-io/jetstream';
 import { deadLetterMessage, type NatsDeadLetter, readDeadLetter } from './dead-letters.js';
 import { toConnectorError } from './errors.js';
-import { Puller } from './internal/puller.js';
+import { Inbox } from './internal/inbox.js';
 import {
   type BodyFormat,
   decodeMessage,
   encodeTransaction,
-  type IncomingMessage,
+  incomingOf,
   type MessageCodecOptions,
 } from './messages.js';
 import { NatsService } from './service.js';
@@ -71,15 +71,12 @@ export class NatsConnector<P = unknown> implements Connector<P, P> {
   readonly #fetchWaitMs: number;
   readonly #requeueDelayMs: number;
   readonly #messages: MessageCodecOptions;
-  readonly #puller: Puller;
-  readonly #buffer: JsMsg[] = [];
-  readonly #held = new Set<JsMsg>();
+  readonly #inbox: Inbox;
   readonly #deliveries = new WeakMap<Transaction<P>, JsMsg>();
   readonly #settling = new Set<Promise<unknown>>();
-  readonly #waiters = new Set<() => void>();
   #renewal: NodeJS.Timeout | undefined;
-  #pullError: unknown;
-  #stopping = false;
+  /** The last flush a settlement waits on (tracked once, not once per settlement). */
+  #flush: Promise<void> | undefined;
 
   /** @throws InvalidArgumentError for bad options. */
   constructor(options: NatsConnectorOptions) {
@@ -108,25 +105,17 @@ export class NatsConnector<P = unknown> implements Connector<P, P> {
     this.#fetchWaitMs = toMillis(options.fetchWait ?? '1s', 'fetchWait');
     this.#requeueDelayMs = toMillis(options.requeueDelay ?? '0s', 'requeueDelay');
     this.#messages = Object.freeze({ format, codec, maxBytes, requireId: options.requireId ?? false });
-    this.#puller = new Puller(
-      () => this.service.consumer(),
-      { expiresMs: this.#fetchWaitMs, maxInFlight },
-      {
-        onMessage: (message) => {
-          this.#buffer.push(message); // while stopping too: given back with the rest
-          this.#wake();
-        },
-        onEnd: (error) => {
-          if (error !== undefined && !this.#stopping) this.#pullError = error;
-          this.#wake();
-        },
-      },
-    );
+    this.#inbox = new Inbox({
+      consumer: () => this.service.consumer(),
+      maxInFlight,
+      fetchWaitMs: this.#fetchWaitMs,
+      url: this.service.options.url,
+    });
   }
 
   /** Connects (the service). Idempotent. */
   start(signal?: AbortSignal): Promise<void> {
-    this.#stopping = false;
+    this.#inbox.stopping = false;
     return this.service.start(signal);
   }
 
@@ -137,19 +126,17 @@ export class NatsConnector<P = unknown> implements Connector<P, P> {
    * (`nak`), then the connection closes. Idempotent.
    */
   async stop(): Promise<void> {
-    this.#stopping = true;
-    this.#wake();
-    await Promise.allSettled([this.#puller.end(), ...this.#settling]);
+    this.#inbox.stopping = true;
+    await Promise.allSettled([this.#inbox.endPulls(), ...this.#settling]);
     clearInterval(this.#renewal);
     this.#renewal = undefined;
-    for (const message of [...this.#buffer.splice(0), ...this.#held]) {
+    for (const message of this.#inbox.drain()) {
       try {
         message.nak();
       } catch {
         // the connection is gone: the server delivers it again after the ack wait
       }
     }
-    this.#held.clear();
     await this.service.stop();
   }
 
@@ -160,30 +147,32 @@ export class NatsConnector<P = unknown> implements Connector<P, P> {
    * `maxDeliveries` times, are dead-lettered and not returned.
    */
   async fetchTransactions(options: FetchOptions): Promise<Transaction<P>[]> {
-    if (this.#stopping || options.signal?.aborted) return [];
+    const inbox = this.#inbox;
+    if (inbox.stopping || options.signal?.aborted) return [];
     await this.service.start();
     this.#renewal ??= setInterval(
-      () => this.#renew(),
+      () => inbox.renew(),
       Math.floor(this.service.options.ackWaitMs / 3),
     ).unref();
     const deadline = Date.now() + this.#fetchWaitMs;
     while (
-      this.#buffer.length === 0 &&
-      !this.#stopping &&
+      inbox.buffer.length === 0 &&
+      !inbox.stopping &&
       !options.signal?.aborted &&
       Date.now() < deadline
     ) {
-      await this.#pull();
-      await this.#arrival(deadline - Date.now(), options.signal);
+      await inbox.pull();
+      await inbox.arrival(deadline - Date.now(), options.signal);
     }
-    await this.#restOfBurst(options.limit);
+    await inbox.restOfBurst(options.limit);
     const out: Transaction<P>[] = [];
-    while (out.length < options.limit && this.#buffer.length > 0 && !this.#stopping) {
-      const message = this.#buffer.shift() as JsMsg;
-      const tx = await this.#accept(message);
-      if (tx) out.push(tx);
+    while (out.length < options.limit && inbox.buffer.length > 0 && !inbox.stopping) {
+      const message = inbox.buffer.shift() as JsMsg;
+      const accepted = this.#accept(message);
+      if (accepted instanceof Promise) await accepted;
+      else out.push(accepted);
     }
-    if (!this.#stopping) await this.#pull().catch(() => undefined); // the next batch is on its way meanwhile
+    if (!inbox.stopping) await inbox.pull().catch(() => undefined); // the next batch is on its way meanwhile
     return out;
   }
 
@@ -196,10 +185,24 @@ export class NatsConnector<P = unknown> implements Connector<P, P> {
     await this.service.publish(messages, options.signal ? { signal: options.signal } : {});
   }
 
-  /** Acks the transaction's message; resolves once the server has read the ack. */
-  async ack(transaction: Transaction<P>): Promise<void> {
-    const message = this.#take(transaction);
-    await this.#track(this.#settle(message, 'acking', (m) => m.ack()));
+  /**
+   * Acks the transaction's message; resolves once the server has read the
+   * ack. The acks of a turn wait on one PING/PONG and share its promise
+   * (no promise, pull or wake-up per ack).
+   */
+  ack(transaction: Transaction<P>): Promise<void> {
+    try {
+      const message = this.#take(transaction);
+      this.#inbox.free(message);
+      try {
+        message.ack();
+      } catch (error) {
+        throw toConnectorError(error, 'acking', this.service.options.url);
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#flushed();
   }
 
   /**
@@ -223,40 +226,15 @@ export class NatsConnector<P = unknown> implements Connector<P, P> {
     return stored.map((m) => readDeadLetter(m, this.#messages.codec));
   }
 
-  async #pull(): Promise<void> {
-    if (this.#pullError !== undefined) {
-      const error = this.#pullError;
-      this.#pullError = undefined;
-      // A fetch that ended on heartbeats missed (a dropped connection) is simply pulled again.
-      if (!/heartbeat/i.test(String((error as Error)?.message)))
-        throw toConnectorError(error, 'pulling', this.service.options.url);
-    }
-    await this.#puller.pull(this.#maxInFlight - this.#held.size - this.#buffer.length - this.#puller.owed);
-  }
-
-  /** Messages sent together arrive a few at a time: take what comes within a moment of the first. */
-  async #restOfBurst(limit: number): Promise<void> {
-    const until = Date.now() + 10;
-    while (
-      this.#buffer.length > 0 &&
-      this.#buffer.length < limit &&
-      this.#puller.owed > 0 &&
-      Date.now() < until
-    ) {
-      const before = this.#buffer.length;
-      await this.#arrival(2);
-      if (this.#buffer.length === before) return;
-    }
-  }
-
-  async #accept(message: JsMsg): Promise<Transaction<P> | undefined> {
-    const incoming = toIncoming(message);
+  /** The message's transaction (now held), or the dead-lettering of a message that cannot be one (not async: most are). */
+  #accept(message: JsMsg): Transaction<P> | Promise<unknown> {
+    const incoming = incomingOf(message);
     const { maxDeliveries } = this.service.options;
     let reason: unknown;
     try {
       const tx = decodeMessage<P>(incoming, this.#messages);
       if (incoming.deliveries <= maxDeliveries) {
-        this.#held.add(message);
+        this.#inbox.held.add(message);
         this.#deliveries.set(tx, message);
         return tx;
       }
@@ -269,14 +247,13 @@ export class NatsConnector<P = unknown> implements Connector<P, P> {
     } catch (error) {
       reason = error;
     }
-    await this.#track(this.#deadLetter(message, reason)).catch(() => undefined);
-    return undefined;
+    return this.#track(this.#deadLetter(message, reason)).catch(() => undefined);
   }
 
   async #deadLetter(message: JsMsg, reason: unknown): Promise<void> {
-    this.#held.add(message); // renewed while its dead letter is published
+    this.#inbox.held.add(message); // renewed while its dead letter is published
     try {
-      await this.service.publish([deadLetterMessage(toIncoming(message), reason)], {
+      await this.service.publish([deadLetterMessage(incomingOf(message), reason)], {
         subject: this.service.options.deadLetterSubject,
       });
     } catch (error) {
@@ -290,30 +267,28 @@ export class NatsConnector<P = unknown> implements Connector<P, P> {
   }
 
   async #settle(message: JsMsg, action: string, settle: (m: JsMsg) => void): Promise<void> {
-    this.#held.delete(message);
-    this.#wake(); // a place is free
-    if (!this.#stopping) void this.#pull().catch(() => undefined); // the next messages come meanwhile
+    this.#inbox.free(message); // a place is free: the next messages come meanwhile
     try {
       settle(message);
     } catch (error) {
       throw toConnectorError(error, action, this.service.options.url);
     }
-    await this.service.flush();
+    await this.#flushed();
   }
 
-  #renew(): void {
-    for (const message of [...this.#buffer, ...this.#held]) {
-      try {
-        message.working();
-      } catch {
-        // disconnected: renewed on the next round, or delivered again after the ack wait
-      }
+  /** Resolves once the server has read everything written so far (the turn's one flush, tracked once). */
+  #flushed(): Promise<void> {
+    const flush = this.service.flush();
+    if (flush !== this.#flush) {
+      this.#flush = flush;
+      this.#track(flush).catch(() => undefined);
     }
+    return flush;
   }
 
   #take(transaction: Transaction<P>): JsMsg {
     const message = this.#deliveries.get(transaction);
-    if (!message || !this.#held.has(message))
+    if (!message || !this.#inbox.held.has(message))
       throw new InvalidArgumentError(
         `transaction ${transaction?.id} was not fetched by ${this.name}, or is already settled`,
       );
@@ -327,32 +302,4 @@ export class NatsConnector<P = unknown> implements Connector<P, P> {
     work.then(done, done);
     return work;
   }
-
-  #arrival(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(1, ms));
-      this.#waiters.add(done);
-      signal?.addEventListener('abort', done, { once: true });
-    });
-  }
-
-  #wake(): void {
-    for (const wake of [...this.#waiters]) wake();
-  }
-}
-
-function toIncoming(message: JsMsg): IncomingMessage {
-  return {
-    data: message.data,
-    headers: message.headers,
-    stream: message.info.stream,
-    sequence: message.seq,
-    deliveries: message.info.deliveryCount,
-  };
 }

@@ -15,6 +15,7 @@ import {
   type Transaction,
   validateId,
 } from '@ergon/core';
+import type { JsMsg } from '@nats-io/jetstream';
 import { headers as createHeaders, type MsgHdrs } from '@nats-io/transport-node';
 
 /** Headers the connector reads and writes itself; they never become metadata. */
@@ -64,6 +65,17 @@ export interface IncomingMessage {
   readonly stream: string;
   readonly sequence: number;
   readonly deliveries: number;
+}
+
+/** What decoding needs of a delivered JetStream message. */
+export function incomingOf(message: JsMsg): IncomingMessage {
+  return {
+    data: message.data,
+    headers: message.headers,
+    stream: message.info.stream,
+    sequence: message.seq,
+    deliveries: message.info.deliveryCount,
+  };
 }
 
 /** A transaction as a message: `Nats-Msg-Id` = id, headers = metadata, data = payload. */
