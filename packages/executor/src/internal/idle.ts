@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type Clock, type Logger, type RuntimeExecutionLog, toError } from '@ergon/core';
+import { type Clock, type Logger, type RuntimeExecutionLog, systemClock, toError } from '@ergon/core';
 
 /** The longest a worker waits between claims while due flows are held back by flow control. */
 const BLOCKED_POLL_MAX_MS = 100;
@@ -77,21 +77,47 @@ export class IdleSleep {
       this.#pendingWake = false;
       return;
     }
+    if (clock === systemClock) return this.#sleepReal(timeout);
     const wake = new AbortController();
     this.#wake = () => {
       this.#wake = undefined;
       wake.abort(WOKEN);
     };
+    let cap: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         clock.sleep(timeout, wake.signal).catch(() => {}),
         // The fake clock never advances by itself; a real-time cap keeps tests live.
-        new Promise<void>((resolve) => setTimeout(resolve, Math.max(timeout, maxIdleMs)).unref()),
+        new Promise<void>((resolve) => {
+          cap = setTimeout(resolve, Math.max(timeout, maxIdleMs));
+          cap.unref();
+        }),
       ]);
     } finally {
+      clearTimeout(cap);
       this.#wake = undefined;
       wake.abort(WOKEN);
       this.#pendingWake = false;
     }
+  }
+
+  /**
+   * The sleep on the real clock: one timer, cleared by a wake. (An aborted `timers/promises`
+   * sleep builds an `AbortError` with its stack, and a busy worker at concurrency 1 sleeps and is
+   * woken once per flow.)
+   */
+  async #sleepReal(timeout: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wake = undefined;
+        resolve();
+      }, timeout);
+      this.#wake = () => {
+        this.#wake = undefined;
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.#pendingWake = false;
   }
 }
