@@ -48,6 +48,28 @@ describe('CancelScope', () => {
     await expect(scope.race(Promise.resolve(1))).rejects.toThrow('gone');
   });
 
+  it('raceTo maps the value or error of the work, or the abort, in one promise; a throwing callback rejects it', async () => {
+    const scope = new CancelScope();
+    const onValue = (n: number) => `value ${n}`;
+    const onError = (error: Error) => `error ${error.message}`;
+    await expect(scope.raceTo(Promise.resolve(7), onValue, onError)).resolves.toBe('value 7');
+    await expect(scope.raceTo(Promise.reject(new Error('bad')), onValue, onError)).resolves.toBe('error bad');
+    const boom = () => {
+      throw new Error('callback broke');
+    };
+    await expect(scope.raceTo(Promise.resolve(1), boom, onError)).rejects.toThrow('callback broke');
+    let fail: (error: Error) => void = () => undefined;
+    const ignored = new Promise<number>((_, reject) => {
+      fail = reject;
+    });
+    const raced = scope.raceTo(ignored, onValue, onError);
+    scope.abort(new Error('gone'));
+    await expect(raced).resolves.toBe('error gone');
+    fail(new Error('late')); // swallowed: no unhandled rejection
+    await tick();
+    await expect(scope.raceTo(Promise.resolve(1), onValue, onError)).resolves.toBe('error gone');
+  });
+
   it('many children link and unlink in any order; an abort reaches exactly those still linked', () => {
     const root = new CancelScope();
     const children = Array.from({ length: 50 }, () => root.child());

@@ -116,6 +116,51 @@ export class CancelScope {
   }
 
   /**
+   * {@link race} and a `then` in one promise: resolves with `onValue(value)`
+   * when `work` succeeds first, with `onError(error)` when it fails or the
+   * scope ends first (a throw from either callback rejects). The abandoned
+   * work's late failure is swallowed. One race at a time per scope.
+   */
+  raceTo<T, R>(
+    work: Promise<T>,
+    onValue: (value: T) => R,
+    onError: (error: Error) => R | PromiseLike<R>,
+  ): Promise<R> {
+    const ended = this.#reason;
+    if (ended) {
+      work.catch(() => undefined);
+      return Promise.resolve(ended).then(onError);
+    }
+    return new Promise<R>((resolve, reject) => {
+      this.#racer = (reason) => {
+        try {
+          resolve(onError(reason));
+        } catch (error) {
+          reject(error);
+        }
+      };
+      work.then(
+        (value) => {
+          this.#racer = undefined;
+          try {
+            resolve(onValue(value));
+          } catch (error) {
+            reject(error);
+          }
+        },
+        (error: unknown) => {
+          this.#racer = undefined;
+          try {
+            resolve(onError(toError(error)));
+          } catch (thrown) {
+            reject(thrown);
+          }
+        },
+      );
+    });
+  }
+
+  /**
    * Settles with `work`, or rejects with the scope's reason as soon as it
    * ends. The abandoned work keeps running (JavaScript cannot stop it) but
    * its late failure is swallowed, so it never becomes an unhandled

@@ -33,6 +33,13 @@ export interface StageOptions<T> {
   /** Ends the stage: the running attempt is abandoned and no other starts. */
   readonly scope: CancelScope;
   readonly attempt: (scope: AttemptScope) => Promise<T> | T;
+  /**
+   * True when nothing else races on `scope` while the stage runs (it is the
+   * stage's own, like a transaction's scope): then an attempt without a
+   * timeout runs in `scope` itself, without a child scope of its own (which
+   * would end at the same moments). Default false.
+   */
+  readonly exclusive?: boolean;
 }
 
 /**
@@ -58,24 +65,35 @@ function attemptFrom<T>(options: StageOptions<T>, attempt: number): Promise<Stag
   const timeout = policy.timeout;
   // The reason is made only for a stage that has a timeout (most have none: no closure per attempt).
   const scope =
-    timeout === undefined ? outer.child() : outer.child(timeout, () => new TaskTimeoutError(stage, timeout));
+    timeout !== undefined
+      ? outer.child(timeout, () => new TaskTimeoutError(stage, timeout))
+      : options.exclusive
+        ? outer
+        : outer.child();
   const current = new Attempt(scope, attempt);
-  // Without a tracer provider the span would record nothing: no closure and attributes for it.
-  const running = tracing()
-    ? inSpan('ergon.attempt', { 'ergon.stage': stage, 'ergon.attempt': attempt }, () =>
-        runAttempt(options.attempt, current),
-      )
-    : runAttempt(options.attempt, current);
-  return running.then(
-    (value): StageResult<T> => {
-      scope.dispose();
-      return { ok: true, value, attempts: attempt };
-    },
-    (thrown: unknown) => {
-      scope.dispose();
-      return afterFailure(options, attempt, toError(thrown));
-    },
-  );
+  const succeeded = (value: T): StageResult<T> => {
+    if (scope !== outer) scope.dispose();
+    return { ok: true, value, attempts: attempt };
+  };
+  const failed = (thrown: unknown): Promise<StageResult<T>> => {
+    if (scope !== outer) scope.dispose();
+    return afterFailure(options, attempt, toError(thrown));
+  };
+  if (tracing()) {
+    return inSpan('ergon.attempt', { 'ergon.stage': stage, 'ergon.attempt': attempt }, () =>
+      runAttempt(options.attempt, current),
+    ).then(succeeded, failed);
+  }
+  // Without a tracer provider the span would record nothing: the attempt runs bare, and its race
+  // and its result are one promise.
+  let result: Promise<T> | T;
+  try {
+    result = options.attempt(current);
+  } catch (error) {
+    return failed(error);
+  }
+  if (!isPromiseLike(result)) return Promise.resolve(succeeded(result));
+  return scope.raceTo(Promise.resolve(result), succeeded, failed);
 }
 
 /** After a failed attempt: the stage's failure, or the next attempt after the policy's delay. */

@@ -45,6 +45,14 @@ export function consumeTransaction(env: ConsumeEnv, transaction: Transaction): P
 }
 
 /**
+ * The stages and attempts of most outcomes (process, on its first attempt):
+ * shared and frozen, not two new objects per transaction. A lifecycle that
+ * runs more copies them.
+ */
+const ONLY_PROCESS: readonly Stage[] = Object.freeze(['process'] as Stage[]);
+const PROCESS_ONCE: Readonly<Partial<Record<Stage, number>>> = Object.freeze({ process: 1 });
+
+/**
  * One transaction's lifecycle under way: what its stages and its outcome
  * need, in one object (not a closure each).
  */
@@ -52,10 +60,10 @@ class Run {
   readonly env: ConsumeEnv;
   readonly tx: Transaction;
   readonly started = performance.now();
-  /** The stages run, in order (they go into the outcome). */
-  readonly stages: Stage[] = [];
-  /** Attempts per stage run (they go into the outcome). */
-  readonly attempts: Partial<Record<Stage, number>> = {};
+  /** The stages run, in order (they go into the outcome); shared while only process ran. */
+  stages: readonly Stage[] = ONLY_PROCESS;
+  /** Attempts per stage run (they go into the outcome); shared while process ran once only. */
+  attempts: Readonly<Partial<Record<Stage, number>>> = PROCESS_ONCE;
   /** Ends with the transaction timeout or the hard stop; process, dispatch and success run under it. */
   readonly work: CancelScope;
 
@@ -71,14 +79,17 @@ class Run {
 
   /** Runs one stage under its retry policy, noted in the outcome's stages (its attempts: {@link noted}). */
   stage<T>(stage: Stage, scope: CancelScope, attempt: StageOptions<T>['attempt']): Promise<StageResult<T>> {
-    this.stages.push(stage);
+    // Process comes first, and the shared list names it: a copy is made only for a second stage.
+    if (stage !== 'process') this.stages = [...this.stages, stage];
     const policy = this.env.task.policy.retry[stage as keyof ConsumerPolicy['retry']];
-    return runStage<T>({ stage, policy, scope, attempt });
+    // The transaction's own scope is raced on by one stage at a time; the hard stop is everyone's.
+    return runStage<T>({ stage, policy, scope, attempt, exclusive: scope === this.work });
   }
 
   /** Notes the attempts a stage took; returns its result. */
   noted<T>(stage: Stage, result: StageResult<T>): StageResult<T> {
-    this.attempts[stage] = result.attempts;
+    if (stage !== 'process' || result.attempts !== 1)
+      this.attempts = { ...this.attempts, [stage]: result.attempts };
     return result;
   }
 
