@@ -102,7 +102,8 @@ export const connectorNats: Bench = {
         fill: (n, label) => fill(nc, streams, n, label),
         consume,
       });
-      const rates = await alternateRounds({ raw: side(raw), ergon: side(ergon) }, count);
+      // Three warm-up rounds of each side (see connector-rounds.ts): the timed runs measure warm code.
+      const rates = await alternateRounds({ raw: side(raw), ergon: side(ergon) }, count, count, 3);
       context.log(roundLog(rates, '@nats-io/jetstream'));
       return [
         makeRow('connector-nats', {
