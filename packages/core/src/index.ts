@@ -47,6 +47,7 @@ export {
   RetryPolicy,
   type RetryPolicyOptions,
 } from './retry.js';
+export { claimOfNew } from './storage/create-claim.js';
 export {
   FlowFinishedError,
   FlowNotFoundError,

@@ -6,6 +6,7 @@
  * @module
  */
 import { applyEach, applyWrite } from './batch.js';
+import { claimOfNew } from './create-claim.js';
 import { FlowFinishedError, FlowNotFoundError, LeaseLostError } from './errors.js';
 import type {
   BatchOutcome,
@@ -116,17 +117,8 @@ export class InMemoryExecutionLog implements ExecutionLog {
     this.#control.created(flow, input);
     this.#flows.set(flow.id, flow);
     const runAt = flow.runAt ?? input.runAt;
-    const { claim } = input;
-    const [claimed] = claim
-      ? this.#claim({
-          ...claim,
-          types: [flow.type],
-          queues: [flow.queue],
-          limit: 1,
-          now: input.now,
-          flowId: flow.id,
-        })
-      : [];
+    const asked = claimOfNew(input);
+    const [claimed] = asked ? this.#claim(asked) : [];
     if (claimed) return { flow: claimed.flow, created: true, claimed };
     this.#emit({ type: 'ready', queue: flow.queue, at: runAt > input.now ? runAt : undefined });
     return { flow: snapshot(flow), created: true };

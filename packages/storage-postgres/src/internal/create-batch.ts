@@ -11,6 +11,7 @@ import {
   type ClaimedFlow,
   type CreateFlowResult,
   type CreateOutcome,
+  claimOfNew,
   FlowNotFoundError,
   isErgonError,
   type NewFlow,
@@ -132,16 +133,9 @@ async function claimAfter(
   create: Promise<CreateFlowResult>,
 ): Promise<CreateFlowResult> {
   const result = await create;
-  const { claim } = input;
-  if (!claim || !result.created || (result.flow.runAt ?? Number.POSITIVE_INFINITY) > input.now) return result;
-  const [claimed]: (ClaimedFlow | undefined)[] = await claimFlows(ctx, {
-    ...claim,
-    types: [input.type],
-    queues: [input.queue],
-    limit: 1,
-    now: input.now,
-    flowId: input.id,
-  });
+  const asked = claimOfNew(input);
+  if (!asked || !result.created || (result.flow.runAt ?? Number.POSITIVE_INFINITY) > input.now) return result;
+  const [claimed]: (ClaimedFlow | undefined)[] = await claimFlows(ctx, asked);
   return claimed ? { flow: claimed.flow, created: true, claimed } : result;
 }
 

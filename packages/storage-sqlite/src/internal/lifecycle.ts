@@ -7,6 +7,7 @@
 import {
   type CancelRequest,
   type CreateFlowResult,
+  claimOfNew,
   type FinishRequest,
   FlowFinishedError,
   FlowNotFoundError,
@@ -48,17 +49,8 @@ export function createFlow(ctx: TxContext, input: NewFlow): CreateFlowResult {
   const created = ctx.q.insertFlow.run(input) === 1;
   if (created) {
     const runAt = afterCreate(ctx, input);
-    const [claimed] =
-      claim && runAt <= input.now
-        ? claimFlows(ctx, {
-            ...claim,
-            types: [input.type],
-            queues: [input.queue],
-            limit: 1,
-            now: input.now,
-            flowId: input.id,
-          })
-        : [];
+    const asked = runAt <= input.now ? claimOfNew(input) : undefined;
+    const [claimed] = asked ? claimFlows(ctx, asked) : [];
     if (claimed) return { flow: claimed.flow, created, claimed };
     ctx.emit({ type: 'ready', queue: input.queue, at: runAt > input.now ? runAt : undefined });
   }

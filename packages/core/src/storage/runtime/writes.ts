@@ -9,6 +9,7 @@
 import { InvalidArgumentError } from '../../errors.js';
 import type { BatchValue } from '../batch.js';
 import { applyEach, applyWrite } from '../batch.js';
+import { claimOfNew } from '../create-claim.js';
 import type {
   BatchOutcome,
   BatchWrite,
@@ -78,15 +79,8 @@ export class RuntimeWrites {
     const { claim: _, ...unclaimed } = flow;
     const result = await this.#create(unclaimed);
     if (!result.created || result.flow.runAt === undefined || result.flow.runAt > flow.now) return result;
-    const [claimed] = await this.#inner.claim({
-      workerId: claim.workerId,
-      types: [flow.type],
-      queues: [flow.queue],
-      limit: 1,
-      leaseMs: claim.leaseMs,
-      now: flow.now,
-      flowId: flow.id,
-    });
+    const asked = claimOfNew(flow);
+    const [claimed] = asked ? await this.#inner.claim(asked) : [];
     return claimed ? { flow: claimed.flow, created: true, claimed } : result;
   }
 
