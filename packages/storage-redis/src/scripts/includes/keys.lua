@@ -1,11 +1,12 @@
 -- Key layout. Mirror of src/internal/keys.ts: change both together.
 --
--- Every key starts with P = ARGV[1] = "{prefix}:". The braces make the whole
--- prefix the Redis Cluster hash tag, so every key of a store lives in one slot
--- and a script may touch any of them (claims and indexes span flows).
--- Keys of other flows and of the indexes are derived here from P rather than
--- passed in KEYS, in the manner of BullMQ; the shared hash tag keeps that
--- cluster-safe.
+-- Every key starts with P = ARGV[1] = "{tag}:", the base of the partition the
+-- script runs in: "{prefix}:" with one partition, "{prefix#i…}:" with more
+-- (src/internal/partitions.ts). The braces make the tag the Redis Cluster hash
+-- tag, so every key of a partition lives in one slot and a script may touch
+-- any of them (claims and indexes span the partition's flows). Keys of other
+-- flows and of the indexes are derived here from P rather than passed in
+-- KEYS, in the manner of BullMQ; the shared hash tag keeps that cluster-safe.
 local P = ARGV[1]
 
 local function flowKey(id)
