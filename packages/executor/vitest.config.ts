@@ -12,8 +12,8 @@ export default defineConfig({
     // Files share a worker's module cache (each test has its own store, queue and workers): half the
     // CPU of isolating every file, four projects of it. One file at a time per process: two at once, beside
     // the other suites of the test command, ran PostgreSQL out of connections (max_connections 100).
-    // `npm test` runs the projects as three processes at once (memory+sqlite, redis, postgres:
-    // scripts/vitest-groups.mjs): the suites mostly wait on leases, timers and servers.
+    // `npm test` runs the projects as four processes at once (memory+sqlite, redis, postgres,
+    // redis-cluster: scripts/vitest-groups.mjs): the suites mostly wait on leases, timers and servers.
     isolate: false,
     maxWorkers: 1,
     minWorkers: 1,
