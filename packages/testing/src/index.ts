@@ -49,6 +49,7 @@ export {
   parseClusterNodes,
   type RedisClusterOptions,
   requireRedisCluster,
+  type StartupNode,
 } from './redis-cluster.js';
 export { freePort, PrivateRedisServer, requireRedisServer } from './redis-server.js';
 export {
@@ -58,6 +59,6 @@ export {
   type ReplayReport,
   type ReplayVerdict,
 } from './replay.js';
-export { dropSchemasLike, SchemaPool, type SqlQuery } from './schema-pool.js';
+export { dropSchemasLike, SchemaPool, type SqlQuery, type SqlResult } from './schema-pool.js';
 export { requireService, type ServiceCheck } from './services.js';
 export { TcpProxy } from './tcp-proxy.js';

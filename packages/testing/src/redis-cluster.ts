@@ -67,6 +67,14 @@ export function requireRedisCluster(): boolean {
   );
 }
 
+/** One node's address, as a cluster client's startup node. */
+export interface StartupNode {
+  /** Its host (loopback). */
+  host: string;
+  /** Its port. */
+  port: number;
+}
+
 /** A Redis Cluster of private `redis-server` processes. */
 export class PrivateRedisCluster {
   /** Every node this cluster started, masters first as created (their roles may change by failover). */
@@ -118,7 +126,7 @@ export class PrivateRedisCluster {
   }
 
   /** Where a cluster client starts: every node, as `{ host, port }`. */
-  get startupNodes(): { host: string; port: number }[] {
+  get startupNodes(): StartupNode[] {
     return this.servers.map((s) => ({ host: '127.0.0.1', port: s.port }));
   }
 

@@ -14,11 +14,14 @@
  */
 import { randomUUID } from 'node:crypto';
 
+/** What a {@link SqlQuery} resolves with. */
+export interface SqlResult {
+  /** The statement's rows, column name to value. */
+  readonly rows: Record<string, unknown>[];
+}
+
 /** Runs one SQL statement with positional parameters; resolves with its rows. */
-export type SqlQuery = (
-  text: string,
-  params?: readonly unknown[],
-) => Promise<{ rows: Record<string, unknown>[] }>;
+export type SqlQuery = (text: string, params?: readonly unknown[]) => Promise<SqlResult>;
 
 /** Letters, digits and `_`: safe to quote in DDL. */
 const NAME = /^[a-z_][a-z0-9_]{0,40}$/;

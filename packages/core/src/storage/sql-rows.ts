@@ -13,32 +13,57 @@ import type { ScheduleCatchup, ScheduleOverlap, ScheduleRecord, ScheduleState } 
 
 /** The columns of an imported flow's row, but `cancel_requested` (a boolean in the store's dialect). */
 export interface ImportedFlowColumns {
+  /** `FlowRecord.id`. */
   readonly id: string;
+  /** `FlowRecord.type`. */
   readonly type: string;
+  /** `FlowRecord.queue`. */
   readonly queue: string;
+  /** `FlowRecord.status`. */
   readonly status: string;
+  /** `FlowRecord.priority`. */
   readonly priority: number;
+  /** `FlowRecord.input` (encoded). */
   readonly input: string;
+  /** `FlowRecord.result` (encoded), or null. */
   readonly result: string | null;
+  /** `FlowRecord.error` (encoded), or null. */
   readonly error: string | null;
+  /** `FlowRecord.parentId`, or null. */
   readonly parent_id: string | null;
+  /** `FlowRecord.runAt`, or null. */
   readonly run_at: number | null;
+  /** `FlowRecord.fencingToken`. */
   readonly fencing_token: number;
+  /** `FlowRecord.leaseOwner`, or null. */
   readonly lease_owner: string | null;
+  /** `FlowRecord.leaseExpiresAt`, or null. */
   readonly lease_expires_at: number | null;
   /** The waits as the store's own JSON (see {@link ownWaits}). */
   readonly waits: string;
+  /** `FlowRecord.runCount`. */
   readonly run_count: number;
+  /** `FlowRecord.abandonedRuns` (0 when absent). */
   readonly abandoned_runs: number;
+  /** `FlowRecord.lastError`, or null. */
   readonly last_error: string | null;
+  /** `FlowRecord.progress` (encoded), or null. */
   readonly progress: string | null;
+  /** `FlowRecord.progressAt`, or null. */
   readonly progress_at: number | null;
+  /** `FlowRecord.traceContext`, or null. */
   readonly trace_context: string | null;
+  /** `FlowRecord.concurrencyKey`, or null. */
   readonly concurrency_key: string | null;
+  /** `FlowRecord.concurrencyLimit`, or null. */
   readonly concurrency_limit: number | null;
+  /** `FlowRecord.debounceKey`, or null. */
   readonly debounce_key: string | null;
+  /** `FlowRecord.createdAt`. */
   readonly created_at: number;
+  /** `FlowRecord.updatedAt`. */
   readonly updated_at: number;
+  /** `FlowRecord.finishedAt`, or null. */
   readonly finished_at: number | null;
 }
 
@@ -88,26 +113,39 @@ export function ownWaits(waits: readonly Wait[]): Wait[] {
 
 /** The columns of a schedule's state, but `paused` (a boolean in the store's dialect). */
 export interface ScheduleColumns {
+  /** `ScheduleState.type`. */
   readonly type: string;
+  /** `ScheduleState.queue`. */
   readonly queue: string;
+  /** `ScheduleState.cron`. */
   readonly cron: string;
+  /** `ScheduleState.timezone`. */
   readonly timezone: string;
+  /** `ScheduleState.input` (encoded). */
   readonly input: string;
+  /** `ScheduleState.priority`. */
   readonly priority: number;
+  /** `ScheduleState.overlap`. */
   readonly overlap: string;
   /** `none`, `latest`, or a whole number as text. */
   readonly catchup: string;
+  /** `ScheduleState.nextAt`, or null. */
   readonly next_at: number | null;
+  /** `ScheduleState.lastFlowId`, or null. */
   readonly last_flow_id: string | null;
+  /** `ScheduleState.bufferedAt`, or null. */
   readonly buffered_at: number | null;
 }
 
 /** A schedule's row as read, but `paused`. */
 export interface ScheduleRow extends ScheduleColumns {
+  /** The schedule id. */
   readonly id: string;
   /** A number, or its text where the driver reads a `bigint` as text. */
   readonly revision: number | string;
+  /** When it was created (ms). */
   readonly created_at: number;
+  /** When it last changed (ms). */
   readonly updated_at: number;
 }
 
