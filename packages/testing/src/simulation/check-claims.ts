@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { ClaimRequest, RenewRequest } from '@ergon/core';
+import type { ClaimRequest, NewFlow, RenewRequest } from '@ergon/core';
 import {
   answeredBefore,
   describe,
@@ -125,7 +125,9 @@ function maybeReaped(
   claim: TraceEntry,
   options: LeaseCheckOptions,
 ): boolean {
-  const holder = (before.entry.request as ClaimRequest).workerId;
+  // A claim names its worker; a create that claimed names it in `claim`.
+  const granted = before.entry.request as ClaimRequest & NewFlow;
+  const holder = granted.claim?.workerId ?? granted.workerId;
   const settled = claim.settledAt ?? 0;
   if ((registry.removals.get(holder) ?? []).some((e) => e.invokedAt < settled)) return true;
   if (options.lapseMs !== undefined) {

@@ -13,7 +13,13 @@
  *
  * @module
  */
-import { type ClaimedFlow, ErrorCode, type LeaseRef, type SuspendResult } from '@ergon/core';
+import {
+  type ClaimedFlow,
+  type CreateFlowResult,
+  ErrorCode,
+  type LeaseRef,
+  type SuspendResult,
+} from '@ergon/core';
 import { checkClaims, indexRegistry } from './check-claims.js';
 import type { TraceEntry } from './trace.js';
 import { Invariant, type Violation } from './violations.js';
@@ -76,8 +82,15 @@ export function checkLeases(entries: readonly TraceEntry[], options: LeaseCheckO
       }
       continue;
     }
-    if (e.method === 'claim') {
-      for (const c of e.value as ClaimedFlow[]) {
+    // A claim, or a create that claimed its new flow (`NewFlow.claim`).
+    const claimed =
+      e.method === 'claim'
+        ? (e.value as ClaimedFlow[])
+        : e.method === 'createFlow' && (e.value as CreateFlowResult).claimed
+          ? [(e.value as CreateFlowResult).claimed as ClaimedFlow]
+          : undefined;
+    if (claimed) {
+      for (const c of claimed) {
         add(grants, c.flow.id, { token: c.token, entry: e, leaseExpiresAt: c.flow.leaseExpiresAt ?? 0 });
         add(ends, c.flow.id, { token: c.token - 1, entry: e, by: 'claim' });
       }

@@ -15,7 +15,9 @@
 import {
   type BatchOutcome,
   type BatchWrite,
+  type CreateOutcome,
   type ExecutionLog,
+  type NewFlow,
   type StoreListener,
   StoreUnavailableError,
 } from '@ergon/core';
@@ -152,8 +154,21 @@ class FaultyProcess implements FaultControl {
     await this.#gate();
     const deliver = (kind: FaultKind | undefined) =>
       method === 'applyWrites'
-        ? this.#deliverBatch(request, run, kind)
-        : this.#deliver(method, request, run, kind);
+        ? this.#deliverBatch(
+            (request as readonly BatchWrite[]).map((w) => ({
+              method: BATCH_METHODS[w.op],
+              request: w.request,
+            })),
+            run,
+            kind,
+          )
+        : method === 'createFlows'
+          ? this.#deliverBatch(
+              (request as readonly NewFlow[]).map((flow) => ({ method: 'createFlow', request: flow })),
+              run,
+              kind,
+            )
+          : this.#deliver(method, request, run, kind);
     let result = await deliver(fault?.kind);
     if (fault?.kind === 'duplicate') result = await deliver('duplicate');
     // A paused process reads its replies only once resumed; a dead one never does.
@@ -183,19 +198,17 @@ class FaultyProcess implements FaultControl {
   }
 
   /**
-   * One delivery of a batch of writes, traced as one entry per write (the checks read
-   * single calls), each with its own outcome; a batch that fails fails every entry.
+   * One delivery of a batch (writes, or creates), traced as one entry per single call it
+   * stands for (the checks read single calls), each with its own outcome; a batch that fails
+   * fails every entry.
    */
   async #deliverBatch<T>(
-    request: unknown,
+    calls: readonly { method: string; request: unknown }[],
     run: () => Promise<T>,
     fault: FaultKind | undefined,
   ): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
     const { trace, clock } = this.#o;
-    const writes = request as readonly BatchWrite[];
-    const entries = writes.map((w) =>
-      trace.begin(this.caller, BATCH_METHODS[w.op], w.request, clock.now(), fault),
-    );
+    const entries = calls.map((c) => trace.begin(this.caller, c.method, c.request, clock.now(), fault));
     let outcome: { ok: true; value: T } | { ok: false; error: unknown };
     try {
       outcome = { ok: true, value: await run() };
@@ -203,7 +216,7 @@ class FaultyProcess implements FaultControl {
       outcome = { ok: false, error };
     }
     entries.forEach((entry, i) => {
-      const one = outcome.ok ? (outcome.value as BatchOutcome[])[i] : outcome;
+      const one = outcome.ok ? (outcome.value as (BatchOutcome | CreateOutcome)[])[i] : outcome;
       trace.end(entry, one ?? { ok: false, error: new Error('no outcome for this write') });
     });
     return outcome;
