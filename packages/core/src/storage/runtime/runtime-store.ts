@@ -17,7 +17,8 @@ export interface RuntimeOptions {
   /** Where a throwing event listener is reported. Default: nowhere. */
   readonly logger?: Logger;
   /**
-   * Coalesce writes into `applyWrites` batches when the store has it (default true).
+   * Coalesce writes into `applyWrites` batches and creates into `createFlows` batches when the
+   * store has them (default true).
    * Only the first wrapper of a store is built with options.
    */
   readonly coalesce?: boolean;
