@@ -183,7 +183,8 @@ describe('schedule', () => {
   it('drains: waits until no flow of a type is unfinished', async () => {
     const scheduled = json<{ ids: string[]; created: number }>(
       // Delayed, so they are still unfinished when the drain starts (two CLI start-ups later,
-      // which take well over a second while CI runs other suites).
+      // which take well over a second while CI runs other suites; at load 15 a 5 s delay was over
+      // before the drain began).
       await cli(
         '--json',
         'schedule',
@@ -196,11 +197,11 @@ describe('schedule', () => {
         '--id',
         'drain',
         '--delay',
-        '5s',
+        '12s',
       ),
     );
     expect(scheduled.created).toBe(12);
-    const drained = await cli('--json', 'flows', 'wait', '--all', '--type', 'double', '--timeout', '20s');
+    const drained = await cli('--json', 'flows', 'wait', '--all', '--type', 'double', '--timeout', '40s');
     expect(drained.code, drained.stderr).toBe(0);
     const out = json<{ flows: { id: string }[]; counts: { completed?: number } }>(drained);
     expect(out.counts).toEqual({ completed: 12 });
