@@ -45,8 +45,17 @@ import { type ImportFlowRequest, type ImportFlowResult, importReadyEvent } from 
 import { MemoryFlowControl } from './in-memory-flow-control.js';
 import { importedState } from './in-memory-import.js';
 import { MemorySchedules } from './in-memory-schedules.js';
+import {
+  anyResolved,
+  claimableAt,
+  listFlowsOf,
+  type Mutable,
+  newFlowRecord,
+  nextWakeOf,
+  setFinished,
+  snapshot,
+} from './in-memory-state.js';
 import { MemoryWorkerRegistry } from './in-memory-workers.js';
-import { encodeCursor } from './query.js';
 import {
   type FlowRecord,
   isTerminalStatus,
@@ -55,8 +64,6 @@ import {
   type Wait,
 } from './records.js';
 import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecord } from './workers.js';
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** An {@link ExecutionLog} in memory. Nothing survives the process. */
 export class InMemoryExecutionLog implements ExecutionLog {
@@ -96,24 +103,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
     if (existing) return { flow: snapshot(existing), created: false };
     const folded = this.#control.fold(input, this.#flows);
     if (folded) return { flow: snapshot(folded), created: false };
-    const flow: Mutable<FlowRecord> = {
-      id: input.id,
-      type: input.type,
-      queue: input.queue,
-      status: 'pending',
-      priority: input.priority,
-      input: input.input,
-      parentId: input.parentId,
-      runAt: input.runAt,
-      fencingToken: 0,
-      waits: [],
-      cancelRequested: false,
-      runCount: 0,
-      abandonedRuns: 0,
-      traceContext: input.traceContext,
-      createdAt: input.now,
-      updatedAt: input.now,
-    };
+    const flow = newFlowRecord(input);
     this.#control.created(flow, input);
     this.#flows.set(flow.id, flow);
     const runAt = flow.runAt ?? input.runAt;
@@ -143,24 +133,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
   }
 
   async listFlows(query: NormalizedFlowQuery): Promise<FlowPage> {
-    const { statuses, limit, after } = query;
-    const matches = [...this.#flows.values()]
-      .filter(
-        (f) =>
-          (!statuses || statuses.includes(f.status)) &&
-          (query.type === undefined || f.type === query.type) &&
-          (query.queue === undefined || f.queue === query.queue) &&
-          (query.parentId === undefined || f.parentId === query.parentId) &&
-          (query.since === undefined || f.createdAt >= query.since) &&
-          (!after || f.createdAt < after.createdAt || (f.createdAt === after.createdAt && f.id < after.id)),
-      )
-      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-    const page = matches.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      flows: page.map(snapshot),
-      nextCursor: matches.length > limit && last ? encodeCursor(last.createdAt, last.id) : undefined,
-    };
+    return listFlowsOf(this.#flows.values(), query);
   }
 
   async getHistory(flowId: string): Promise<OperationRecord[]> {
@@ -181,11 +154,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
     const only = request.flowId === undefined ? undefined : this.#flows.get(request.flowId);
     const candidates = request.flowId === undefined ? [...this.#flows.values()] : only ? [only] : [];
     const ready = candidates.filter(
-      (f) =>
-        request.types.includes(f.type) &&
-        request.queues.includes(f.queue) &&
-        (((f.status === 'pending' || f.status === 'suspended') && f.runAt !== undefined && f.runAt <= now) ||
-          (f.status === 'running' && (f.leaseExpiresAt ?? 0) <= now)),
+      (f) => request.types.includes(f.type) && request.queues.includes(f.queue) && claimableAt(f, now),
     );
     const chosen = this.#control.choose(ready, request, this.#flows.values());
     return chosen.map((flow) => {
@@ -335,18 +304,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
   }
 
   async nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
-    let next: number | undefined;
-    for (const f of this.#flows.values()) {
-      if (!filter.types.includes(f.type) || !filter.queues.includes(f.queue)) continue;
-      const at =
-        f.status === 'pending' || f.status === 'suspended'
-          ? f.runAt
-          : f.status === 'running'
-            ? f.leaseExpiresAt
-            : undefined;
-      if (at !== undefined && (next === undefined || at < next)) next = at;
-    }
-    return next;
+    return nextWakeOf(this.#flows.values(), filter);
   }
 
   async purge(request: PurgeRequest): Promise<number> {
@@ -421,13 +379,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
   }
 
   #anyResolved(flowId: string, waits: readonly Wait[], now: number): boolean {
-    const signals = this.#signals.get(flowId) ?? [];
-    return waits.some((w) => {
-      if (w.kind === 'timer') return w.at <= now;
-      if (w.kind === 'signal') return signals.some((s) => s.name === w.name);
-      const child = this.#flows.get(w.flowId);
-      return child !== undefined && isTerminalStatus(child.status);
-    });
+    return anyResolved(waits, now, this.#signals.get(flowId) ?? [], this.#flows);
   }
 
   #finish(
@@ -436,23 +388,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
     now: number,
     values: { result?: string | undefined; error?: string | undefined },
   ): void {
-    flow.status = status;
-    flow.result = status === 'completed' ? values.result : undefined;
-    // A cancel keeps the reason its request recorded.
-    flow.error =
-      status === 'completed'
-        ? undefined
-        : status === 'cancelled'
-          ? (flow.error ?? values.error)
-          : values.error;
-    flow.waits = [];
-    flow.runAt = undefined;
-    flow.leaseOwner = undefined;
-    flow.leaseExpiresAt = undefined;
-    flow.abandonedRuns = 0;
-    flow.lastError = undefined;
-    flow.finishedAt = now;
-    flow.updatedAt = now;
+    setFinished(flow, status, now, values);
     this.#emit({ type: 'finished', flowId: flow.id, status });
     this.#slotFreed(flow.queue);
     const parent = flow.parentId ? this.#flows.get(flow.parentId) : undefined;
@@ -481,8 +417,4 @@ export class InMemoryExecutionLog implements ExecutionLog {
       for (const listener of this.#listeners) listener(event);
     });
   }
-}
-
-function snapshot(flow: FlowRecord): FlowRecord {
-  return Object.freeze({ ...flow, waits: Object.freeze([...flow.waits]) });
 }

@@ -9,10 +9,10 @@ import type { StoreEvent } from '@ergon/core';
 import type Database from 'better-sqlite3';
 import { type Compilable, type Kysely, type Selectable, sql } from 'kysely';
 import { prepareFlowControlQueries } from './flow-control.js';
-import { PACKED_FLOWS, PACKED_POSITIONS } from './history-keys.js';
-import type { FlowRow, HistoryRow, SignalRow } from './rows.js';
+import { prepareHistoryQueries } from './history-queries.js';
+import type { FlowRow } from './rows.js';
 import type { EventsTable, Schema } from './schema.js';
-import { Ordered, Prepared, param } from './statements.js';
+import { Prepared, param } from './statements.js';
 import { prepareWorkerQueries } from './workers.js';
 
 /** What the lease check of a history write reads. */
@@ -42,67 +42,6 @@ export interface CandidateRow {
 export type EventRow = Selectable<EventsTable>;
 
 const TERMINAL = ['completed', 'failed', 'cancelled'];
-
-/** The columns of a history record besides its key `id`, in table order. */
-const HISTORY_FIELDS = [
-  'flow_id',
-  'position',
-  'key',
-  'kind',
-  'status',
-  'attempts',
-  'seq',
-  'wake_at',
-  'started_at',
-  'finished_at',
-  'error',
-  'result',
-] as const;
-
-/** {@link HISTORY_FIELDS} as a select list. */
-const HISTORY_COLUMNS = sql.join(HISTORY_FIELDS.map((c) => sql.ref(c)));
-
-/** {@link RECORD_VALUES} after `flowId` and `position`. */
-const RECORD_VALUES_AFTER_POSITION = [
-  'key',
-  'kind',
-  'status',
-  'attempts',
-  'seq',
-  'wakeAt',
-  'startedAt',
-  'finishedAt',
-  'error',
-  'result',
-].map((name) => param(name));
-
-/** A record's values in {@link HISTORY_FIELDS} order, named as in `OperationRecord`. */
-const RECORD_VALUES = sql.join([param('flowId'), param('position'), ...RECORD_VALUES_AFTER_POSITION]);
-
-/** The upsert's update: every field. Its `where history.status = 'waiting'` keeps a final record. */
-const KEEP_FINAL = sql.join(
-  HISTORY_FIELDS.filter((c) => c !== 'flow_id' && c !== 'position').map(
-    (c) => sql`${sql.ref(c)} = ${sql.ref(`excluded.${c}`)}`,
-  ),
-);
-
-/** The parameters of `recordFenced`, in order (checked when it is prepared). */
-export const RECORD_FENCED_PARAMS = [
-  'position',
-  'position',
-  'key',
-  'kind',
-  'status',
-  'attempts',
-  'seq',
-  'wakeAt',
-  'startedAt',
-  'finishedAt',
-  'error',
-  'result',
-  'flowId',
-  'token',
-] as const;
 
 /** Prepares every fixed query on `db`. */
 export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
@@ -308,101 +247,7 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
     deleteSignals: p(k.deleteFrom('signals').where('flow_id', '=', str('id'))),
 
     // A flow's packed records: one range of the rowid b-tree, found from the flow's `num`.
-    history: p<HistoryRow>({
-      compile: () =>
-        sql`select ${sql.join(HISTORY_FIELDS.map((c) => sql.ref(`h.${c}`)))}
-            from flows f join history h
-              on h.id between f.num * ${sql.lit(PACKED_POSITIONS)} and f.num * ${sql.lit(PACKED_POSITIONS)} + ${sql.lit(PACKED_POSITIONS - 1)}
-            where f.id = ${str('flowId')} and f.num < ${sql.lit(PACKED_FLOWS)}
-            order by h.id`.compile(k),
-    }),
-    // Its spilled records (see history-keys.ts); almost always none. INDEXED BY: the planner
-    // would rather walk the negative keys of every flow.
-    spilled: p<HistoryRow>({
-      compile: () =>
-        sql`select ${HISTORY_COLUMNS} from history indexed by history_spilled
-            where flow_id = ${str('flowId')} and id < 0 order by position`.compile(k),
-    }),
-    historyById: p<HistoryRow>(k.selectFrom('history').select(HISTORY_FIELDS).where('id', '=', num('id'))),
-    spilledAt: p<HistoryRow>({
-      compile: () =>
-        sql`select ${HISTORY_COLUMNS} from history indexed by history_spilled
-            where flow_id = ${str('flowId')} and position = ${num('position')} and id < 0`.compile(k),
-    }),
-    /**
-     * The hot path, fencing check and first-write-wins write in one statement: writes the record
-     * only if `token` holds the flow's lease, no cancellation is pending and the key is packed.
-     * Changes no row otherwise (and when a final record holds the position).
-     */
-    recordFenced: new Ordered(
-      db,
-      {
-        compile: () =>
-          sql`insert into history (id, ${HISTORY_COLUMNS})
-              select num * ${sql.lit(PACKED_POSITIONS)} + ${num('position')}, id, ${num('position')},
-                ${sql.join(RECORD_VALUES_AFTER_POSITION)}
-              from flows
-              where id = ${str('flowId')} and fencing_token = ${num('token')} and status = 'running'
-                and cancel_requested = 0 and num < ${sql.lit(PACKED_FLOWS)}
-              on conflict (id) do update set ${KEEP_FINAL} where history.status = 'waiting'`.compile(k),
-      },
-      RECORD_FENCED_PARAMS,
-    ),
-    // The same write once the fencing check has passed, by key: packed, or spilled (a new negative key).
-    record: p({
-      compile: () =>
-        sql`insert into history (id, ${HISTORY_COLUMNS})
-            values (${num('id')}, ${RECORD_VALUES})
-            on conflict (id) do update set ${KEEP_FINAL} where history.status = 'waiting'`.compile(k),
-    }),
-    recordSpilled: p({
-      compile: () =>
-        sql`insert into history (id, ${HISTORY_COLUMNS})
-            values ((select min(coalesce(min(id), 0), 0) - 1 from history), ${RECORD_VALUES})
-            on conflict (flow_id, position) where id < 0 do update set ${KEEP_FINAL}
-            where history.status = 'waiting'`.compile(k),
-    }),
-
-    signals: p<SignalRow>(
-      k.selectFrom('signals').selectAll().where('flow_id', '=', str('flowId')).orderBy('seq'),
-    ),
-    oldestSignal: p<SignalRow>(
-      k
-        .selectFrom('signals')
-        .selectAll()
-        .where('flow_id', '=', str('flowId'))
-        .where('name', '=', str('name'))
-        .orderBy('seq')
-        .limit(1),
-    ),
-    insertSignal: p(
-      k.insertInto('signals').values({
-        flow_id: str('flowId'),
-        name: str('name'),
-        payload: str('payload'),
-        sent_at: num('now'),
-      }),
-    ),
-    deleteSignal: p(k.deleteFrom('signals').where('seq', '=', num('seq'))),
-
-    insertEvent: p<{ seq: number }>(
-      k
-        .insertInto('events')
-        .values({
-          origin: str('origin'),
-          type: str('type'),
-          queue: nullableStr('queue'),
-          flow_id: nullableStr('flowId'),
-          status: nullableStr('status'),
-          at: nullableNum('at'),
-        })
-        .returning('seq'),
-    ),
-    pruneEvents: p(k.deleteFrom('events').where('seq', '<=', num('seq'))),
-    lastEvent: p<{ seq: number | null }>(k.selectFrom('events').select((eb) => eb.fn.max('seq').as('seq'))),
-    eventsAfter: p<EventRow>(
-      k.selectFrom('events').selectAll().where('seq', '>', num('seq')).orderBy('seq').limit(num('limit')),
-    ),
+    ...prepareHistoryQueries(db, k),
     ...prepareWorkerQueries(db, k),
     ...prepareFlowControlQueries(db, k),
   };

@@ -1,0 +1,123 @@
+/**
+ * The in-memory store's flow records as plain functions: a new record, what
+ * finishing one sets, whether one is claimable, the reads over all of them
+ * (listing, the next wake-up) and whether a wait has resolved. The store's
+ * class keeps the maps, the events and the order of changes.
+ *
+ * @module
+ */
+import type { FlowPage, NewFlow, NormalizedFlowQuery, WakeFilter } from './execution-log.js';
+import { encodeCursor } from './query.js';
+import { type FlowRecord, isTerminalStatus, type SignalRecord, type Wait } from './records.js';
+
+/** A record the store changes in place. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A frozen copy for callers: they never see later changes. */
+export function snapshot(flow: FlowRecord): FlowRecord {
+  return Object.freeze({ ...flow, waits: Object.freeze([...flow.waits]) });
+}
+
+/** The record of a flow `createFlow` makes: pending, never claimed. */
+export function newFlowRecord(input: NewFlow): Mutable<FlowRecord> {
+  return {
+    id: input.id,
+    type: input.type,
+    queue: input.queue,
+    status: 'pending',
+    priority: input.priority,
+    input: input.input,
+    parentId: input.parentId,
+    runAt: input.runAt,
+    fencingToken: 0,
+    waits: [],
+    cancelRequested: false,
+    runCount: 0,
+    abandonedRuns: 0,
+    traceContext: input.traceContext,
+    createdAt: input.now,
+    updatedAt: input.now,
+  };
+}
+
+/** Moves `flow` to a terminal status, without a lease, waits or run state. */
+export function setFinished(
+  flow: Mutable<FlowRecord>,
+  status: 'completed' | 'failed' | 'cancelled',
+  now: number,
+  values: { result?: string | undefined; error?: string | undefined },
+): void {
+  flow.status = status;
+  flow.result = status === 'completed' ? values.result : undefined;
+  // A cancel keeps the reason its request recorded.
+  flow.error =
+    status === 'completed' ? undefined : status === 'cancelled' ? (flow.error ?? values.error) : values.error;
+  flow.waits = [];
+  flow.runAt = undefined;
+  flow.leaseOwner = undefined;
+  flow.leaseExpiresAt = undefined;
+  flow.abandonedRuns = 0;
+  flow.lastError = undefined;
+  flow.finishedAt = now;
+  flow.updatedAt = now;
+}
+
+/** Pending or suspended and due, or running with an expired lease. */
+export function claimableAt(flow: FlowRecord, now: number): boolean {
+  if (flow.status === 'pending' || flow.status === 'suspended')
+    return flow.runAt !== undefined && flow.runAt <= now;
+  return flow.status === 'running' && (flow.leaseExpiresAt ?? 0) <= now;
+}
+
+/** One page of `flows` matching `query`, newest first. */
+export function listFlowsOf(flows: Iterable<FlowRecord>, query: NormalizedFlowQuery): FlowPage {
+  const { statuses, limit, after } = query;
+  const matches = [...flows]
+    .filter(
+      (f) =>
+        (!statuses || statuses.includes(f.status)) &&
+        (query.type === undefined || f.type === query.type) &&
+        (query.queue === undefined || f.queue === query.queue) &&
+        (query.parentId === undefined || f.parentId === query.parentId) &&
+        (query.since === undefined || f.createdAt >= query.since) &&
+        (!after || f.createdAt < after.createdAt || (f.createdAt === after.createdAt && f.id < after.id)),
+    )
+    .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  const page = matches.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    flows: page.map(snapshot),
+    nextCursor: matches.length > limit && last ? encodeCursor(last.createdAt, last.id) : undefined,
+  };
+}
+
+/** The earliest due `runAt` or lease expiry among `flows` of the filter's types and queues. */
+export function nextWakeOf(flows: Iterable<FlowRecord>, filter: WakeFilter): number | undefined {
+  let next: number | undefined;
+  for (const f of flows) {
+    if (!filter.types.includes(f.type) || !filter.queues.includes(f.queue)) continue;
+    const at =
+      f.status === 'pending' || f.status === 'suspended'
+        ? f.runAt
+        : f.status === 'running'
+          ? f.leaseExpiresAt
+          : undefined;
+    if (at !== undefined && (next === undefined || at < next)) next = at;
+  }
+  return next;
+}
+
+/** True when one of `waits` has resolved: a due timer, a buffered signal, a finished child. */
+export function anyResolved(
+  waits: readonly Wait[],
+  now: number,
+  signals: readonly SignalRecord[],
+  flows: ReadonlyMap<string, FlowRecord>,
+): boolean {
+  return waits.some((w) => {
+    if (w.kind === 'timer') return w.at <= now;
+    if (w.kind === 'signal') return signals.some((s) => s.name === w.name);
+    const child = flows.get(w.flowId);
+    return child !== undefined && isTerminalStatus(child.status);
+  });
+}
