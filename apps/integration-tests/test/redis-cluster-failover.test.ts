@@ -239,6 +239,7 @@ async function failoverRun(cluster: PrivateRedisCluster, label: string, wait: bo
   }
 }
 
+// requireRedisCluster: under CI=true missing redis-server / redis-cli fail the run; elsewhere the suite is skipped loudly.
 describe.skipIf(!available)('a Redis Cluster master SIGKILLed under 2 worker processes', () => {
   let cluster: PrivateRedisCluster;
   beforeAll(async () => {

@@ -94,6 +94,7 @@ const BACKENDS: readonly { name: string; available: boolean; open: () => Promise
 ];
 
 for (const backend of BACKENDS) {
+  // requireService: under CI=true a missing Redis or PostgreSQL fails the run; elsewhere the store's cases are skipped loudly.
   describe.skipIf(!backend.available)(`on the ${backend.name} store`, () => {
     let opened: Backend;
     let client: Client;
