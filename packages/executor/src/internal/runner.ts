@@ -212,8 +212,13 @@ async function drive(
       if (lost) return { status: 'abandoned', error: lost };
       if (stopped) return { status: 'abandoned', error: new Error('worker stopping') };
       if (cancelled) return await finish({ status: 'cancelled' });
+      // Fields named one by one: spreading the runner's options cost more than the rest of the set-up.
       const activation = new Activation({
-        ...options,
+        store,
+        codec,
+        clock,
+        logger,
+        durableBackoffMs: options.durableBackoffMs,
         flow,
         token,
         history,
