@@ -164,9 +164,13 @@ export function flowOf(flat: unknown): FlowRecord {
   return flow;
 }
 
-/** The `[existed, record, cancelRequested]` reply of record-operation and consume-signal. */
-export function recordResult(reply: [number, string, number]): RecordResult {
-  return { record: decodeOperation(reply[1]), existed: reply[0] === 1, cancelRequested: reply[2] === 1 };
+/**
+ * The `[existed, record, cancelRequested]` reply of record-operation and consume-signal; `sent`
+ * is the record written, which the scripts do not send back ("") when it is the one stored.
+ */
+export function recordResult(reply: [number, string, number], sent?: OperationRecord): RecordResult {
+  const record = reply[1] === '' && sent !== undefined ? sent : decodeOperation(reply[1]);
+  return { record, existed: reply[0] === 1, cancelRequested: reply[2] === 1 };
 }
 
 /** A worker record as stored in the registry hash. @throws ErgonError `STORE_CORRUPT` for anything else. */

@@ -129,7 +129,7 @@ export async function recordOperation(core: StoreCore, request: RecordRequest): 
       recordArgs(request),
     );
   })) as [number, string, number];
-  return recordResult(reply);
+  return recordResult(reply, request.record);
 }
 
 export async function setProgress(core: StoreCore, request: ProgressRequest): Promise<ProgressResult> {

@@ -17,7 +17,7 @@
 
   Output:
     per write, in order: { 1, outcome... } or { 0, error message }:
-      "r" → { 1, existed, stored record JSON, cancelRequested }
+      "r" → { 1, existed, stored record JSON ("" when it is the one sent), cancelRequested }
       "f" → { 1, "1" | "w" (woke the parent) }
       "s" → { 1, "suspended" | "ready" | "cancelled" }
 

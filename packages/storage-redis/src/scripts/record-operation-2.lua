@@ -14,7 +14,7 @@
     ARGV[5]  record JSON, "status" first
 
   Output:
-    { existed: 0 | 1, the stored record JSON, cancelRequested: 0 | 1 }
+    { existed: 0 | 1, the stored record JSON ("" when it is ARGV[5]), cancelRequested: 0 | 1 }
 
   Errors: ERGON_FLOW_NOT_FOUND, ERGON_LEASE_LOST
 ]]

@@ -7,13 +7,29 @@
 --- @include "wake"
 --- @include "owner"
 
+-- The fields `finish` reads, in the order it reads them: a caller that reads the hash anyway
+-- asks for these too (HMGET fkey, ..., unpack(FINISH_FIELDS)) and passes them as `pre`.
+local FINISH_FIELDS = { 'owner', 'queue', 'type', 'rm', 'parentId', 'error' }
+
 -- `result` replaces the stored result (nil clears it). A completed flow has
 -- no error; a failed one gets `err`; a cancelled one keeps the reason its
--- cancel request stored, else gets `err`. Returns true when it woke the parent.
-local function finish(fkey, id, status, result, err, now)
+-- cancel request stored, else gets `err`. `pre`, when given, is the hash's
+-- FINISH_FIELDS already read (from index `from`); `extra` are more field/value
+-- pairs to set in the same write. Returns true when it woke the parent.
+local function finish(fkey, id, status, result, err, now, pre, from, extra)
   -- One read, one write and one delete of the hash (the hot end of every flow).
-  local f = redis.call('HMGET', fkey, 'owner', 'queue', 'type', 'rm', 'parentId', 'error')
+  local f
+  if pre then
+    f = { pre[from], pre[from + 1], pre[from + 2], pre[from + 3], pre[from + 4], pre[from + 5] }
+  else
+    f = redis.call('HMGET', fkey, unpack(FINISH_FIELDS))
+  end
   local set = { 'status', status, 'waits', '[]', 'finishedAt', now, 'updatedAt', now }
+  if extra then
+    for i = 1, #extra do
+      set[#set + 1] = extra[i]
+    end
+  end
   local del = { 'abandons', 'lastError', 'runAt', 'owner', 'lease', 'rm' }
   if result then
     set[#set + 1] = 'result'

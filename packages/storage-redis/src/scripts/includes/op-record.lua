@@ -4,16 +4,21 @@
 
 -- Writes `json` at `position` unless a final record is there already (first
 -- write wins; a waiting record may be replaced). Returns
--- { existed: 0 | 1, the stored record JSON, cancelRequested: 0 | 1 }.
+-- { existed: 0 | 1, the stored record JSON, cancelRequested: 0 | 1 }; the stored
+-- JSON is "" when it is `json` itself (the caller has it: nothing sent back).
 local function recordOp(fkey, hkey, id, token, position, json)
   local cancel = 0
   if fence(fkey, id, token) then
     cancel = 1
+  end
+  -- The common case, a new position, in one call.
+  if redis.call('HSETNX', hkey, position, json) == 1 then
+    return { 0, '', cancel }
   end
   local existing = redis.call('HGET', hkey, position)
   if existing and not isWaiting(existing) then
     return { 1, existing, cancel }
   end
   redis.call('HSET', hkey, position, json)
-  return { 0, json, cancel }
+  return { 0, '', cancel }
 end
