@@ -76,13 +76,14 @@ export class Recorder {
   /** A final record of `slot`: completed with `result`, or failed with `error` when `failed`. */
   final(slot: Slot, kind: OperationKind, fields: FinalFields): OperationRecord {
     const now = this.#o.clock.now();
-    // One literal, no spreads: this runs once per step and is on the hot path.
+    // One literal, no spreads: this runs once per step and is on the hot path. `status` first:
+    // stores that keep records as JSON with `status` leading then encode them as they are.
     return {
+      status: fields.failed ? 'failed' : 'completed',
       flowId: this.#o.lease.flowId,
       position: slot.position,
       key: slot.key,
       kind,
-      status: fields.failed ? 'failed' : 'completed',
       attempts: fields.attempts ?? 1,
       result: fields.failed ? undefined : fields.result,
       error: fields.failed ? encodeError(this.#o.codec, fields.error) : undefined,
@@ -100,11 +101,11 @@ export class Recorder {
     extra: { attempts?: number; error?: unknown; startedAt?: number } = {},
   ): OperationRecord {
     return {
+      status: 'waiting',
       flowId: this.#o.lease.flowId,
       position: slot.position,
       key: slot.key,
       kind,
-      status: 'waiting',
       attempts: extra.attempts ?? 1,
       wakeAt,
       error: extra.error === undefined ? undefined : encodeError(this.#o.codec, extra.error),

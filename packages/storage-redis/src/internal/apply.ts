@@ -13,6 +13,7 @@ import type { StoreCore } from './core.js';
 import { toStoreError } from './errors.js';
 import type { HeldFlow } from './held.js';
 import { afterFinish, afterSuspend, partitionOf } from './leases.js';
+import { HOME } from './partitions.js';
 import { batchArgs, batchOutcomes } from './writes.js';
 
 /** The partition a write goes to. */
@@ -22,12 +23,16 @@ function writePartition(core: StoreCore, write: BatchWrite): Promise<number> {
 
 /** Implements the contract's `applyWrites`: one script per partition touched. */
 export async function applyWrites(core: StoreCore, writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
-  const partitions = await Promise.all(writes.map((w) => writePartition(core, w)));
   const groups = new Map<number, number[]>();
-  for (const [i, p] of partitions.entries()) {
-    const group = groups.get(p) ?? [];
-    group.push(i);
-    groups.set(p, group);
+  if (core.partitioned) {
+    const partitions = await Promise.all(writes.map((w) => writePartition(core, w)));
+    for (const [i, p] of partitions.entries()) {
+      const group = groups.get(p) ?? [];
+      group.push(i);
+      groups.set(p, group);
+    }
+  } else {
+    groups.set(HOME, writes.map((_, i) => i));
   }
   const outcomes: BatchOutcome[] = new Array(writes.length);
   const freed: AdmittedRun[] = [];
@@ -60,33 +65,39 @@ export async function applyWrites(core: StoreCore, writes: readonly BatchWrite[]
         const write = group[j] as BatchWrite;
         const outcome = results[j] as BatchOutcome;
         outcomes[i] = outcome;
-        await follow(core, p, write, outcome, rows[j]?.[1], freed);
+        const after = follow(core, p, write, outcome, rows[j]?.[1], freed);
+        if (after) await after;
       }
     }),
   );
-  await core.admission.release(freed).catch(() => {});
+  if (freed.length > 0) await core.admission.release(freed).catch(() => {});
   return outcomes;
 }
 
-/** What a write's single call would do after it: forget a stopped run, tell the views. */
-async function follow(
+/**
+ * What a write's single call would do after it: forget a stopped run, tell the views (a promise
+ * only when there is something to wait for: with one partition, nothing).
+ */
+function follow(
   core: StoreCore,
   p: number,
   write: BatchWrite,
   outcome: BatchOutcome,
   reply: unknown,
   freed: AdmittedRun[],
-): Promise<void> {
-  if (write.op === 'record') return;
+): Promise<void> | undefined {
+  if (write.op === 'record') return undefined;
   const { flowId, token } = write.request;
   if (!outcome.ok) {
     const code = (outcome.error as { code?: string } | undefined)?.code;
     if (code === 'LEASE_LOST') core.held.take(flowId, token);
-    return;
+    return undefined;
   }
-  if (write.op === 'suspend' && reply === 'ready') return;
+  if (write.op === 'suspend' && reply === 'ready') return undefined;
   const held: HeldFlow | undefined = core.held.take(flowId, token);
   if (held?.admitted) freed.push(held.admitted);
-  if (write.op === 'finish') await afterFinish(core, p, write.request, reply, held);
-  else await afterSuspend(core, p, write.request, reply as 'suspended' | 'cancelled', held);
+  // afterFinish and afterSuspend only tell the partition views, which one partition has none of.
+  if (!core.partitioned) return undefined;
+  if (write.op === 'finish') return afterFinish(core, p, write.request, reply, held);
+  return afterSuspend(core, p, write.request, reply as 'suspended' | 'cancelled', held);
 }

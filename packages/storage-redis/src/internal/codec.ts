@@ -94,6 +94,9 @@ function parseWaits(text: string | undefined): readonly Wait[] | undefined {
  * read to tell a replaceable `waiting` record from a final one.
  */
 export function encodeOperation(record: OperationRecord): string {
+  // Most records come with `status` first already (the executor builds them so).
+  const json = JSON.stringify(record);
+  if (json.startsWith('{"status":')) return json;
   const { status, ...rest } = record;
   return JSON.stringify({ status, ...rest });
 }
