@@ -210,6 +210,45 @@ describe('lifecycle details', () => {
     ]);
   });
 
+  it('an async process that fails once is retried, then acked; an ack that fails is reported, not thrown', async () => {
+    const input = new MemoryConnector<N>();
+    input.push({ n: 1 }, { n: 2 });
+    const tries = new Map<string, number>();
+    const outcomes: TransactionOutcome[] = [];
+    input.ack = async (transaction) => {
+      if (transaction.id === 't2') throw new Error('ack refused');
+      input.acked.push(transaction.id);
+    };
+    const task = consumer({
+      name: 'flaky-async',
+      connectors: { input },
+      policies: {
+        consumer: new ConsumerPolicy({
+          mode: 'batch',
+          retry: { process: new RetryPolicy({ maxAttempts: 2, initialDelay: '1ms' }) },
+        }),
+      },
+      processTransaction: async (tx: Transaction<N>) => {
+        const n = (tries.get(tx.id) ?? 0) + 1;
+        tries.set(tx.id, n);
+        if (tx.id === 't1' && n === 1) throw new Error('flaky');
+        return tx.payload.n;
+      },
+    });
+    await runTask(task, { ...run, onOutcome: (o) => outcomes.push(o) });
+    const byId = new Map(outcomes.map((o) => [o.transactionId, o]));
+    expect(byId.get('t1')).toMatchObject({
+      status: 'succeeded',
+      result: 1,
+      attempts: { process: 2 },
+      stages: ['process'],
+      settlement: 'ack',
+    });
+    expect(byId.get('t2')).toMatchObject({ status: 'succeeded', result: 2, settlement: 'none' });
+    expect(byId.get('t2')?.settleError?.message).toBe('ack refused');
+    expect(input.acked).toEqual(['t1']);
+  });
+
   it('a non-retryable error is not retried; onFailure "requeue" and autoAck false are honoured', async () => {
     const input = new MemoryConnector<N>();
     input.push({ n: 1 });

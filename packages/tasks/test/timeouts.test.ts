@@ -75,6 +75,37 @@ describe('timeouts', () => {
     expect(error.scope).toBe('process');
   });
 
+  it('the transaction timeout ends a process attempt that ignores its signal; no attempt follows it', async () => {
+    const input = new MemoryConnector<Job>();
+    input.push({ n: 1 });
+    let attempts = 0;
+    const outcomes: TransactionOutcome[] = [];
+    const task = consumer({
+      name: 'overrun',
+      connectors: { input },
+      policies: {
+        consumer: new ConsumerPolicy({
+          mode: 'batch',
+          transactionTimeout: '50ms',
+          retry: { process: new RetryPolicy({ maxAttempts: 3, initialDelay: '1ms' }) },
+        }),
+      },
+      processTransaction: () => {
+        attempts++;
+        return new Promise((resolve) => setTimeout(resolve, 400));
+      },
+    });
+    await runTask(task, { handleSignals: false, onOutcome: (o) => outcomes.push(o) });
+    expect(attempts).toBe(1);
+    expect(outcomes[0]).toMatchObject({
+      status: 'failed',
+      attempts: { process: 1 },
+      settlement: 'dead-letter',
+    });
+    expect((outcomes[0]?.error as TaskTimeoutError).scope).toBe('transaction');
+    expect(input.deadLettered.map((d) => d.id)).toEqual(['t1']);
+  });
+
   it('the transaction timeout bounds process and success together; the exception handler still runs', async () => {
     const input = new MemoryConnector<Job>();
     input.push({ n: 1 });

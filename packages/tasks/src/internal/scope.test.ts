@@ -70,6 +70,22 @@ describe('CancelScope', () => {
     await expect(scope.raceTo(Promise.resolve(1), onValue, onError)).resolves.toBe('error gone');
   });
 
+  it('a watcher is told once when the scope ends, unless it stopped watching; an ended scope takes none', () => {
+    const root = new CancelScope();
+    const told: string[] = [];
+    const watched = root.child();
+    expect(watched.watch({ scopeEnded: (reason) => told.push(`ended: ${reason.message}`) })).toBe(true);
+    const quiet = root.child();
+    const watcher = { scopeEnded: () => told.push('never') };
+    quiet.watch(watcher);
+    quiet.unwatch(watcher);
+    root.abort(new Error('hard stop'));
+    root.abort(new Error('again'));
+    expect(told).toEqual(['ended: hard stop']);
+    expect(watched.watch({ scopeEnded: () => told.push('late') })).toBe(false);
+    expect(told).toEqual(['ended: hard stop']);
+  });
+
   it('many children link and unlink in any order; an abort reaches exactly those still linked', () => {
     const root = new CancelScope();
     const children = Array.from({ length: 50 }, () => root.child());

@@ -14,6 +14,15 @@
  */
 import { toError } from '@ergon/core';
 
+/** Told when the scope it watches ends (see {@link CancelScope.watch}). */
+export interface ScopeWatcher {
+  /**
+   * The scope ended with `reason` while watched. Called from inside the
+   * abort, before the scope's children end: defer any real work.
+   */
+  scopeEnded(reason: Error): void;
+}
+
 /** A cancellation scope; see the module comment. */
 export class CancelScope {
   #reason: Error | undefined;
@@ -25,6 +34,7 @@ export class CancelScope {
   #parent: CancelScope | undefined;
   #timer: NodeJS.Timeout | undefined;
   #racer: ((reason: Error) => void) | undefined;
+  #watcher: ScopeWatcher | undefined;
 
   /**
    * A root scope that ends when `signal` aborts (one listener, for the
@@ -94,6 +104,9 @@ export class CancelScope {
     const racer = this.#racer;
     this.#racer = undefined;
     racer?.(error);
+    const watcher = this.#watcher;
+    this.#watcher = undefined;
+    watcher?.scopeEnded(error);
     for (let child = this.#firstChild; child; child = this.#firstChild) {
       child.dispose(); // unlinks it: the loop always moves on
       child.abort(error);
@@ -113,6 +126,24 @@ export class CancelScope {
     else parent.#firstChild = this.#next;
     if (this.#next) this.#next.#previous = this.#previous;
     this.#parent = this.#previous = this.#next = undefined;
+  }
+
+  /**
+   * Tells `watcher` when the scope ends, until {@link unwatch}: a race
+   * without a promise of its own, for a caller that reacts to the work's
+   * promise itself. One watcher (and one race) at a time per scope.
+   *
+   * @returns false, keeping no watcher, when the scope has ended already.
+   */
+  watch(watcher: ScopeWatcher): boolean {
+    if (this.#reason) return false;
+    this.#watcher = watcher;
+    return true;
+  }
+
+  /** Stops telling `watcher` (the work answered first). */
+  unwatch(watcher: ScopeWatcher): void {
+    if (this.#watcher === watcher) this.#watcher = undefined;
   }
 
   /**

@@ -80,7 +80,8 @@ export class Semaphore {
   }
 
   #signalSpace(): void {
-    if (this.#free === 0) return;
+    // Most releases find nobody waiting for space: no array is made for them.
+    if (this.#free === 0 || this.#idle.length === 0) return;
     for (const resolve of this.#idle.splice(0)) resolve();
   }
 }

@@ -14,14 +14,23 @@ export interface SettleResult {
 }
 
 // Shared results: a settlement allocates nothing of its own when it goes well.
-const NONE: SettleResult = Object.freeze({ settlement: 'none' });
+/** Not settled: the connector cannot ack or nack, or the task settles itself. */
+export const NO_SETTLEMENT: SettleResult = Object.freeze({ settlement: 'none' });
+/** Acked. */
+export const ACKED: SettleResult = Object.freeze({ settlement: 'ack' });
 const DONE: Readonly<Record<ExceptionDecision, SettleResult>> = Object.freeze({
-  ack: Object.freeze({ settlement: 'ack' }),
+  ack: ACKED,
   requeue: Object.freeze({ settlement: 'requeue' }),
   'dead-letter': Object.freeze({ settlement: 'dead-letter' }),
 });
-const acked = (): SettleResult => DONE.ack;
-const failed = (error: unknown): SettleResult => ({ settlement: 'none', settleError: toError(error) });
+const NONE = NO_SETTLEMENT;
+const acked = (): SettleResult => ACKED;
+
+/** The result of a settlement the connector failed to do (reported, not thrown: the transport redelivers). */
+export function settleFailure(error: unknown): SettleResult {
+  return { settlement: 'none', settleError: toError(error) };
+}
+const failed = settleFailure;
 
 /**
  * Acks (`'ack'`) or nacks (`'requeue'`, `'dead-letter'`) through the

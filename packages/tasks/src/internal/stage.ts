@@ -96,6 +96,19 @@ function attemptFrom<T>(options: StageOptions<T>, attempt: number): Promise<Stag
   return scope.raceTo(Promise.resolve(result), succeeded, failed);
 }
 
+/**
+ * After attempt number `attempt` failed with `thrown` (an attempt run
+ * outside {@link runStage}, in `options.scope` itself): the stage's failure,
+ * or its next attempt after the policy's delay, as within {@link runStage}.
+ */
+export function retryAfter<T>(
+  options: StageOptions<T>,
+  attempt: number,
+  thrown: unknown,
+): Promise<StageResult<T>> {
+  return afterFailure(options, attempt, toError(thrown));
+}
+
 /** After a failed attempt: the stage's failure, or the next attempt after the policy's delay. */
 async function afterFailure<T>(
   options: StageOptions<T>,
@@ -123,12 +136,13 @@ function runAttempt<T>(work: (scope: AttemptScope) => Promise<T> | T, attempt: A
   return attempt.scope.race(Promise.resolve(result));
 }
 
-function isPromiseLike<T>(value: Promise<T> | T): value is Promise<T> {
+/** True for a promise, or anything with a `then` method. */
+export function isPromiseLike<T>(value: Promise<T> | T): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 /** An {@link AttemptScope} whose signal is made only when read. */
-class Attempt implements AttemptScope {
+export class Attempt implements AttemptScope {
   readonly scope: CancelScope;
   readonly attempt: number;
 

@@ -9,12 +9,13 @@
 import { type Transaction, toError } from '@ergon/core';
 import { context } from '@opentelemetry/api';
 import { sleep, untilAborted } from '../internal/abort.js';
+import { AckGroups } from '../internal/ack-groups.js';
 import { Semaphore } from '../internal/semaphore.js';
 import { settle } from '../internal/settle.js';
 import { runStage } from '../internal/stage.js';
 import { inSpan } from '../internal/telemetry.js';
 import type { TransactionOutcome } from '../task/outcome.js';
-import { type ConsumeEnv, consumeTransaction } from './consume.js';
+import { type ConsumeEnv, type LifecycleSink, startTransaction } from './consume.js';
 import type { RunControl } from './control.js';
 import { InFlight, type LoopResult, Tally } from './tally.js';
 
@@ -34,12 +35,13 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
   const semaphore = new Semaphore(policy.concurrency);
   const tally = new Tally(env.onOutcome);
   const inFlight = new InFlight();
+  // One place per run where the acks of a connector's batch (one promise) are waited on together.
+  const consumeEnv: ConsumeEnv = { ...env, acks: new AckGroups() };
   let fetched = 0;
   let empty = 0;
 
-  // One permit and one in-flight count per lifecycle, given back when it ends: no release function
-  // and no async function per transaction (an async function's frame and awaits were most of the
-  // loop's memory per transaction).
+  // One permit and one in-flight count per lifecycle, given back when it ends: no release function,
+  // promise or closure per transaction (they were most of the loop's memory per transaction).
   const done = (): void => {
     semaphore.release();
     inFlight.leave();
@@ -60,22 +62,25 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
       done();
     }
   };
-  const lifecycle = (tx: Transaction): Promise<void> => {
-    let run: Promise<TransactionOutcome>;
-    try {
-      // Fetched but not started when the stop came: give it back untouched. (The scope ends with
-      // `stopping`, and reads as a plain field: an AbortSignal's `aborted` getter checks its receiver.)
-      run = control.stoppingScope.aborted ? requeue(connector, tx) : consumeTransaction(env, tx);
-    } catch (error) {
-      return broken(tx, error);
+  const sink: LifecycleSink = { ended: finished, broke: (tx, error) => void broken(tx, error) };
+  const lifecycle = (tx: Transaction): void => {
+    // Fetched but not started when the stop came: give it back untouched. (The scope ends with
+    // `stopping`, and reads as a plain field: an AbortSignal's `aborted` getter checks its receiver.)
+    if (control.stoppingScope.aborted) {
+      requeue(connector, tx).then(finished, (error: unknown) => broken(tx, error));
+      return;
     }
-    return run.then(finished, (error: unknown) => broken(tx, error));
+    try {
+      startTransaction(consumeEnv, tx, sink);
+    } catch (error) {
+      void broken(tx, error);
+    }
   };
-  const start = (tx: Transaction): Promise<void> => {
+  const start = (tx: Transaction): void => {
     inFlight.enter();
     // A streaming fetch asks for no more than the free permits, so a permit is usually free now.
-    if (semaphore.tryTake()) return lifecycle(tx);
-    return semaphore.take().then(() => lifecycle(tx));
+    if (semaphore.tryTake()) lifecycle(tx);
+    else void semaphore.take().then(() => lifecycle(tx));
   };
 
   /** Fetches; a result that arrives after the stage gave up (stop, timeout) is requeued, not lost. */
@@ -131,8 +136,11 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
     }
     empty = 0;
     fetched += batch.length;
-    const started = context.with(batchContext, () => batch.map(start));
-    if (!policy.streaming) await Promise.all(started);
+    context.with(batchContext, () => {
+      for (const tx of batch) start(tx);
+    });
+    // Batch by batch: nothing else is in flight, so this batch is done when nothing is.
+    if (!policy.streaming) await inFlight.drained();
   }
   return tally.end(control.reason ?? 'stopped', inFlight);
 }
