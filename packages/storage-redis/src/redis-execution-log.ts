@@ -72,8 +72,15 @@ import type { RedisExecutionLogOptions } from './options.js';
 export class RedisExecutionLog implements ExecutionLog {
   /** Stable store name. */
   readonly name = 'redis';
-  /** Events through Redis pub/sub, best effort (workers keep a fallback poll). */
-  readonly capabilities: StoreCapabilities = Object.freeze({ events: true, flowControl: true });
+  /**
+   * Events through Redis pub/sub, best effort (workers keep a fallback poll); a create that asks
+   * for a claim is claimed in the same script.
+   */
+  readonly capabilities: StoreCapabilities = Object.freeze({
+    events: true,
+    flowControl: true,
+    claimOnCreate: true,
+  });
   /** The key prefix: keys are `{prefix}:…` with one partition, `{prefix#i…}:…` with more. */
   readonly prefix: string;
   /** How many partitions the store's flows are spread over (fixed when the prefix was created). */

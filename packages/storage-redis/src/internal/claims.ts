@@ -52,7 +52,7 @@ function claimArgs(
 }
 
 /** Reads a claimed flow's hash, remembering where it lives and that this store holds it. */
-function claimedFlow(core: StoreCore, p: number, flat: unknown): ClaimedFlow {
+export function claimedFlow(core: StoreCore, p: number, flat: unknown): ClaimedFlow {
   const hash = pairs(flat);
   const flow = toFlowRecord(hash);
   if (!flow) throw new Error('claim returned an empty flow');

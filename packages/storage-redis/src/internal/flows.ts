@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  claimOfNew,
   type CreateFlowResult,
   ErgonError,
   ErrorCode,
@@ -18,6 +19,7 @@ import {
 } from '@ergon/core';
 import { flowControlArgs } from './args.js';
 import { decodeOperation, decodeSignal, flowOf, optArg, toFlowRecord } from './codec.js';
+import { claimedFlow, claimNamed } from './claims.js';
 import type { StoreCore } from './core.js';
 import { flowHint } from './hints.js';
 import { importArgs } from './import.js';
@@ -43,11 +45,16 @@ async function placement(core: StoreCore, input: NewFlow): Promise<number> {
   return parent ?? core.layout.natural(input.id);
 }
 
-/** Implements the contract's `createFlow`. */
+/**
+ * Implements the contract's `createFlow`, claiming the new flow in the same script when asked
+ * (`NewFlow.claim`); one whose queue's limits another partition keeps is claimed right after, by
+ * id, under admission (`claimNamed`).
+ */
 export async function createFlow(core: StoreCore, input: NewFlow): Promise<CreateFlowResult> {
   const id = input.id;
   const p = core.partitioned ? await core.router.place(id, await placement(core, input)) : HOME;
   const keys = core.layout.keys(p);
+  const { claim } = input;
   const reply = (await core.runner.write(
     'create-flow',
     keys,
@@ -64,10 +71,17 @@ export async function createFlow(core: StoreCore, input: NewFlow): Promise<Creat
       optArg(input.traceContext),
       String(input.now),
       ...flowControlArgs(input),
+      optArg(claim?.workerId),
+      claim === undefined ? '' : String(input.now + claim.leaseMs),
+      p === HOME ? 'h' : '',
     ],
-  )) as [number, unknown];
-  const flow = flowOf(reply[1]);
+  )) as [number, unknown, number | string];
   const created = reply[0] === 1;
+  if (created && reply[2] === 1) {
+    const claimed = claimedFlow(core, p, reply[1]);
+    return { flow: claimed.flow, created, claimed };
+  }
+  const flow = flowOf(reply[1]);
   if (core.partitioned) {
     // A dedup or debounce hit returns another flow: nothing was created under this id.
     if (flow.id !== id && p !== core.layout.natural(id)) await core.router.unplace(id).catch(() => {});
@@ -75,7 +89,9 @@ export async function createFlow(core: StoreCore, input: NewFlow): Promise<Creat
     const hint = created || flow.id !== id ? flowHint(flow) : undefined;
     if (hint) core.tracker.hint(p, hint);
   }
-  return { flow, created };
+  const asked = created && reply[2] === 'admit' ? claimOfNew(input) : undefined;
+  const [claimed] = asked ? await claimNamed(core, { ...asked, flowId: id }) : [];
+  return claimed ? { flow: claimed.flow, created, claimed } : { flow, created };
 }
 
 /** Implements the contract's `importFlow`: in its parent's partition when it has one. */

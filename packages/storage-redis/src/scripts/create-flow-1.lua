@@ -22,14 +22,22 @@
     ARGV[16] debounce key (optional)
     ARGV[17] debounce delay, ms (optional)
     ARGV[18] debounce max wait, ms (optional)
+    ARGV[19] worker id to claim the new flow for (NewFlow.claim; optional)
+    ARGV[20] its lease expiry (now + leaseMs), with ARGV[19]
+    ARGV[21] "h" when this partition keeps the queues' limits (the home partition), else ""
 
   Output:
-    { created: 0 | 1, flow hash as a flat field/value list }; with a dedup or
-    debounce key held by a live flow, { 0, that flow } (a debounce moves its
-    input to this one's and its start to now + delay, capped by max wait)
+    { created: 0 | 1, flow hash as a flat field/value list, claimed }; with a
+    dedup or debounce key held by a live flow, { 0, that flow, 0 } (a debounce
+    moves its input to this one's and its start to now + delay, capped by max
+    wait). claimed: 1 when the new flow was claimed for ARGV[19] (the hash is
+    then the claimed flow's), "admit" when its queue's limits are kept in the
+    home partition and this is another (the caller claims it by id, under
+    admission), else 0.
 
-  Events: ready (with "at" when runAt is after now), when created.
+  Events: ready (with "at" when runAt is after now), when created and not claimed.
 ]]
+--- @include "includes/claim"
 --- @include "includes/args"
 --- @include "includes/keys"
 --- @include "includes/index"
@@ -45,7 +53,7 @@ if redis.call('EXISTS', fkey) == 1 then
   if redis.call('HGET', fkey, 'crid') == rid then
     created = 1
   end
-  return { created, redis.call('HGETALL', fkey) }
+  return { created, redis.call('HGETALL', fkey), 0 }
 end
 
 local ckey, clim = opt(ARGV[12]), opt(ARGV[13])
@@ -65,7 +73,7 @@ if dedupKey then
       live = not isTerminal(status)
     end
     if live then
-      return { 0, redis.call('HGETALL', hkey) }
+      return { 0, redis.call('HGETALL', hkey), 0 }
     end
   end
 end
@@ -85,7 +93,7 @@ if debounceKey then
     else
       publishReady(h[4], nil, hkey, heldId)
     end
-    return { 0, redis.call('HGETALL', hkey) }
+    return { 0, redis.call('HGETALL', hkey), 0 }
   end
 end
 
@@ -144,5 +152,24 @@ local at = nil
 if tonumber(runAt) > tonumber(now) then
   at = runAt
 end
+-- Claimed for its creator when asked and due (as claim-flow would): no ready event, no other
+-- worker woken for a flow that is already running.
+local worker = opt(ARGV[19])
+if worker and not at then
+  local limits, isControlled = controlOf(queue)
+  if not isControlled then
+    return { 1, claimFlow(fkey, id, worker, ARGV[20], now), 1 }
+  end
+  if ARGV[21] ~= 'h' then
+    publishReady(queue, nil, fkey, id)
+    return { 1, redis.call('HGETALL', fkey), 'admit' }
+  end
+  local slots, keyRunning = controlSlots(queue, limits, 1, nowMs)
+  if slots >= 1 and not keyFull(keyRunning, limits, fkey) then
+    local claimed = claimFlow(fkey, id, worker, ARGV[20], now)
+    controlStarted(queue, limits, id, fkey, nowMs)
+    return { 1, claimed, 1 }
+  end
+end
 publishReady(queue, at, fkey, id)
-return { 1, redis.call('HGETALL', fkey) }
+return { 1, redis.call('HGETALL', fkey), 0 }
