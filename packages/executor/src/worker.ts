@@ -179,6 +179,10 @@ export class Worker {
     let pollMs = MIN_POLL_MS;
     try {
       while (!stopping.aborted) {
+        // While runs are in progress, let this turn's other endings free their slots first: one
+        // claim then takes them all (on SQLite a flow's writes settle within a turn, and runs
+        // that ended one by one would otherwise be refilled by a claim each).
+        if (this.#running.size > 0 && this.#running.size < concurrency) await yieldTurn();
         const free = concurrency - this.#running.size;
         let claimed: ClaimedFlow[] = [];
         if (free > 0) {
@@ -251,4 +255,9 @@ export class Worker {
     });
     this.#running.set(id, { promise, control });
   }
+}
+
+/** Resumes after the I/O callbacks and microtasks of the current event-loop turn. */
+function yieldTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

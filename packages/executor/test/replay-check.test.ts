@@ -24,9 +24,11 @@ describe('replayCheck', () => {
       ids.push((await h.client.schedule('orders', n, { flowId: `order-${String(n).padStart(4, '0')}` })).id);
     }
     h.startWorker(v1, { concurrency: 64 });
+    // Settled means no flow of any type pending or running: an order waiting on a child that
+    // has not run yet looks settled, and runs again once its child completes.
     await until(
       async () => {
-        const page = await h.client.list({ type: 'orders', status: ['pending', 'running'], limit: 1 });
+        const page = await h.client.list({ status: ['pending', 'running'], limit: 1 });
         return page.flows.length === 0;
       },
       240_000,
