@@ -30,7 +30,7 @@ import { resume } from './benches/resume.js';
 import { scaling } from './benches/scaling.js';
 import { stepOverheadRedis, stepOverheadSqlite } from './benches/step-overhead.js';
 import { throughputRedis1, throughputRedis3, throughputSqlite } from './benches/throughput.js';
-import { timers } from './benches/timers.js';
+import { timers, timersSqlite } from './benches/timers.js';
 import type { Bench } from './lib/bench.js';
 import { type Mode, sizesFor } from './lib/config.js';
 import { describeMachine } from './lib/machine.js';
@@ -52,6 +52,7 @@ const BENCHES: readonly Bench[] = [
   latencyPostgres,
   recovery,
   timers,
+  timersSqlite,
   resume,
   cancelLatency,
   connectorAmqp,
