@@ -8,8 +8,6 @@
  */
 import {
   type Connector,
-  ErgonError,
-  ErrorCode,
   type FetchOptions,
   InvalidArgumentError,
   type NackOptions,
@@ -17,11 +15,11 @@ import {
 } from '@ergon/core';
 import { type DeadLetter, deadLetterFields, readDeadLetterEntries } from './dead-letters.js';
 import { streamPrefix } from './ids.js';
+import { type AcceptEnv, acceptDeliveries } from './internal/accept.js';
 import { either } from './internal/async.js';
 import { StreamConsumer } from './internal/consumer.js';
-import type { Delivery } from './internal/entries.js';
 import { toConnectorError } from './internal/errors.js';
-import { REDIS_METADATA, toFields, toTransaction } from './internal/fields.js';
+import { REDIS_METADATA, toFields } from './internal/fields.js';
 import { findEntryTransaction } from './internal/lookup.js';
 import { type RedisStreamsOptions, type ResolvedStreamOptions, resolveStreamOptions } from './options.js';
 import { RedisStreamsService } from './service.js';
@@ -57,6 +55,7 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
   readonly #stopService: boolean;
   readonly #prefix: string;
   readonly #consumer: StreamConsumer;
+  readonly #accepting: AcceptEnv;
   #queue: Promise<unknown> = Promise.resolve();
   #halt = new AbortController();
   #stopping: Promise<void> | undefined;
@@ -71,7 +70,18 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
     this.name = this.options.name;
     this.#stopService = options.stopService ?? true;
     this.#prefix = streamPrefix(this.options.stream);
-    this.#consumer = new StreamConsumer(this.service, this.options, this.service.options.logger);
+    this.#consumer = new StreamConsumer(
+      this.service,
+      this.options,
+      this.service.options.logger,
+      options.consumer !== undefined,
+    );
+    this.#accepting = {
+      options: this.options,
+      prefix: this.#prefix,
+      consumer: this.#consumer,
+      logger: this.service.options.logger,
+    };
   }
 
   /** Connects the service. The consumer group is made on the first fetch, so a producer never creates one. */
@@ -125,7 +135,8 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
           stopped: () => halt.aborted,
         });
         if (room === 0) return [];
-        return await this.#accept(await this.#consumer.deliver(Math.min(limit, room), signal));
+        const deliveries = await this.#consumer.deliver(Math.min(limit, room), signal);
+        return await acceptDeliveries<P>(deliveries, this.#accepting);
       } finally {
         dispose();
       }
@@ -224,48 +235,6 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
   async readDeadLetters(options: { count?: number; after?: string } = {}): Promise<DeadLetter[]> {
     await this.start();
     return readDeadLetterEntries(this.service.client, this.options, options);
-  }
-
-  /** Turns deliveries into transactions; dead-letters what cannot be one, or was delivered too often. */
-  async #accept(deliveries: readonly Delivery[]): Promise<Transaction<P>[]> {
-    const out: Transaction<P>[] = [];
-    const { maxDeliveries } = this.options;
-    for (const delivery of deliveries) {
-      let transaction: Transaction<P> | undefined;
-      let reason: unknown;
-      try {
-        transaction = toTransaction<P>(delivery, this.options, this.#prefix);
-      } catch (error) {
-        reason = error;
-      }
-      if (transaction && delivery.deliveries > maxDeliveries) {
-        reason = new ErgonError(
-          ErrorCode.CONNECTOR_ERROR,
-          `entry ${delivery.id} was delivered ${delivery.deliveries} times, more than maxDeliveries (${maxDeliveries}): ` +
-            'its processing keeps failing or its consumers keep dying; see why, then add it to the stream again',
-          { details: { entry: delivery.id, deliveries: delivery.deliveries, maxDeliveries } },
-        );
-      }
-      if (reason === undefined && transaction) {
-        this.#consumer.held.add(delivery.id, delivery.deliveries);
-        out.push(transaction);
-        continue;
-      }
-      const fields = deadLetterFields(
-        { reason, entry: delivery.id, deliveries: delivery.deliveries, transactionId: transaction?.id },
-        this.options,
-      );
-      try {
-        await this.#consumer.deadLetter(delivery.id, fields);
-      } catch (error) {
-        // Still pending here: the next fetch finds it again and retries.
-        this.#consumer.lostTrack();
-        this.service.options.logger.warn(`redis streams: could not dead-letter entry ${delivery.id}`, {
-          error: String(error),
-        });
-      }
-    }
-    return out;
   }
 
   /** `MAXLEN|MINID [~] n` for XADD, or nothing. */

@@ -126,10 +126,8 @@ export class RedisStreamsService implements Service {
     this.#readers.add(reader);
     try {
       await withTimeout(
-        (async () => {
-          await reader.connect();
-          await reader.ping();
-        })(),
+        // Resolves once the connection is ready (its ready check answered): no PING after it.
+        reader.connect(),
         this.options.commandTimeoutMs,
       );
     } catch (error) {
@@ -160,6 +158,8 @@ export class RedisStreamsService implements Service {
     const client = new Redis(url, {
       lazyConnect: true,
       enableAutoPipelining: true,
+      // The connector gathers a turn's acks into one XACK already: sent at once, not a turn later.
+      autoPipeliningIgnoredCommands: ['xack'],
       connectionName,
       connectTimeout: Math.min(commandTimeoutMs, 5000),
       // Bounds every call, time queued while reconnecting included; a lost

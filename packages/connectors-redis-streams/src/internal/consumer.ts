@@ -36,10 +36,17 @@ export class StreamConsumer {
   readonly #acks = new AckBatcher((ids) => this.#sendAcks(ids));
   #reader: BlockingReader | undefined;
   #ready: Promise<void> | undefined;
+  /** The group made (on the command connection), while the reading connection may still be opening. */
+  #grouped: Promise<void> | undefined;
   #renewal: NodeJS.Timeout | undefined;
   readonly #pending: PendingEntries;
 
-  constructor(service: RedisStreamsService, options: ResolvedStreamOptions, logger: Logger) {
+  /**
+   * `named`: the consumer name was given, so it may have pending entries
+   * from before this process (a generated name is new: its first fetch need
+   * not look for any).
+   */
+  constructor(service: RedisStreamsService, options: ResolvedStreamOptions, logger: Logger, named = true) {
     this.#service = service;
     this.#options = options;
     this.#logger = logger;
@@ -54,6 +61,7 @@ export class StreamConsumer {
       deadLetter: (id, fields, onlyIfPending) => this.deadLetter(id, fields, onlyIfPending),
       error: (error, action) => this.#error(error, action),
     });
+    this.#pending.recover = named;
   }
 
   /** The command connection. */
@@ -61,24 +69,43 @@ export class StreamConsumer {
     return this.#service.client;
   }
 
-  /** Opens the reading connection, creates the group (and stream) if missing, starts renewals. Idempotent. */
+  /**
+   * Opens the reading connection, creates the group (and stream) if missing,
+   * starts renewals. Idempotent. The group is made while the connection
+   * opens: a fetch's sweeps over the command connection need only the group.
+   */
   ready(): Promise<void> {
-    this.#ready ??= (async () => {
-      await this.ensureGroup();
-      this.#reader = await BlockingReader.open(this.#service, `read:${this.#options.consumer}`, () => {
-        this.#pending.recover = true;
-      });
-      this.#client.on('ready', this.#onCommandReconnect);
-      this.#renewal = setInterval(
-        () => void this.#renew(),
-        Math.max(10, Math.floor(this.#options.claimIdleMs / 3)),
-      );
-      this.#renewal.unref();
-    })().catch((error: unknown) => {
-      this.#ready = undefined;
-      throw error;
+    if (this.#ready) return this.#ready;
+    const opening = BlockingReader.open(this.#service, `read:${this.#options.consumer}`, () => {
+      this.#pending.recover = true;
     });
-    return this.#ready;
+    const grouped = this.ensureGroup();
+    const ready = Promise.all([grouped, opening]).then(
+      ([, reader]) => {
+        this.#reader = reader;
+        this.#client.on('ready', this.#onCommandReconnect);
+        this.#renewal = setInterval(
+          () => void this.#renew(),
+          Math.max(10, Math.floor(this.#options.claimIdleMs / 3)),
+        );
+        this.#renewal.unref();
+      },
+      (error: unknown) => {
+        if (this.#ready === ready) this.#ready = this.#grouped = undefined;
+        // The other half may have succeeded: a reading connection opened for nothing is closed.
+        opening.then(
+          (reader) => reader.close(),
+          () => undefined,
+        );
+        throw error;
+      },
+    );
+    // A failure is seen by whoever waits on either (a fetch may wait on the group alone).
+    grouped.catch(() => undefined);
+    ready.catch(() => undefined);
+    this.#grouped = grouped;
+    this.#ready = ready;
+    return ready;
   }
 
   /** `XGROUP CREATE … MKSTREAM`; an existing group is left as it is. */
@@ -99,12 +126,15 @@ export class StreamConsumer {
    * XREADGROUP raise the count), and carries its count.
    */
   async deliver(count: number, signal?: AbortSignal): Promise<Delivery[]> {
-    await this.ready();
+    const ready = this.ready();
+    // The sweeps go over the command connection while the reading one may still be opening.
+    if (!this.#reader) await this.#grouped;
     const out: Delivery[] = [];
     try {
       if (this.#pending.recover) out.push(...(await this.#pending.recoverOwn(count)));
       if (out.length < count && Date.now() >= this.#pending.nextClaimAt)
         out.push(...(await this.#pending.reclaim(count - out.length)));
+      await ready;
       if (out.length < count && !signal?.aborted) {
         const blockMs =
           out.length > 0
@@ -196,7 +226,7 @@ export class StreamConsumer {
     clearInterval(this.#renewal);
     this.#renewal = undefined;
     const ready = this.#ready;
-    this.#ready = undefined;
+    this.#ready = this.#grouped = undefined;
     if (
       !ready ||
       !(await ready.then(

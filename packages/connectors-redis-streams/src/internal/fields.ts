@@ -12,6 +12,7 @@ import {
   ErrorCode,
   InvalidArgumentError,
   SerializationError,
+  isValidId,
   type Transaction,
   validateId,
 } from '@ergon/core';
@@ -69,20 +70,20 @@ export function toTransaction<P>(
   let payloadBytes: Buffer | string | undefined;
   let id: string | undefined;
   const metadata: Record<string, string> = {};
-  const payloadName = bytesOf(payloadField);
-  const idName = idField === false ? undefined : bytesOf(idField);
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i] as Buffer | string;
     const value = fields[i + 1] as Buffer | string;
     if (typeof name === 'string') {
-      // Text, known to be valid UTF-8 (see RawEntry).
+      // Text, known to be valid UTF-8 (see RawEntry): no decoding, and no message made unless it fails.
       if (name === payloadField) payloadBytes = value;
-      else if (name === idField) id = text(value, `field ${idField}`, entry.id);
-      else metadata[name] = text(value, `field ${name}`, entry.id);
+      else if (name === idField)
+        id = typeof value === 'string' ? value : text(value, `field ${idField}`, entry.id);
+      else metadata[name] = typeof value === 'string' ? value : text(value, `field ${name}`, entry.id);
     }
     // The id and payload fields are recognised by their bytes, without decoding every name.
-    else if (payloadName.equals(name)) payloadBytes = value;
-    else if (idName?.equals(name)) id = text(value, `field ${idField}`, entry.id);
+    else if (bytesOf(payloadField).equals(name)) payloadBytes = value;
+    else if (idField !== false && bytesOf(idField).equals(name))
+      id = text(value, `field ${idField}`, entry.id);
     else {
       const decoded = text(name, 'a field name', entry.id);
       metadata[decoded] = text(value, `field ${decoded}`, entry.id);
@@ -119,7 +120,9 @@ export function toTransaction<P>(
       id:
         id === undefined
           ? entryTransactionId(prefix, entry.id)
-          : validateId(id, `transaction id of entry ${entry.id}`),
+          : isValidId(id)
+            ? id
+            : validateId(id, `transaction id of entry ${entry.id}`),
       payload,
       metadata,
     },

@@ -98,8 +98,15 @@ export class BlockingReader {
    * here, so still in the stream unless trimmed meanwhile; then the text is
    * kept). On the reading connection: nothing else uses it between reads.
    */
-  async #asBytesWhereNeeded(stream: string, entries: Delivery[]): Promise<Delivery[]> {
-    for (let i = 0; i < entries.length; i++) {
+  #asBytesWhereNeeded(stream: string, entries: Delivery[]): Promise<Delivery[]> | Delivery[] {
+    // Most replies hold no U+FFFD: no async step for them.
+    let first = 0;
+    while (first < entries.length && !holdsReplacement((entries[first] as Delivery).fields)) first++;
+    return first === entries.length ? entries : this.#readAgainAsBytes(stream, entries, first);
+  }
+
+  async #readAgainAsBytes(stream: string, entries: Delivery[], from: number): Promise<Delivery[]> {
+    for (let i = from; i < entries.length; i++) {
       const entry = entries[i] as Delivery;
       if (!holdsReplacement(entry.fields)) continue;
       const [bytes] = parseEntries(await this.#client.xrangeBuffer(stream, entry.id, entry.id));
