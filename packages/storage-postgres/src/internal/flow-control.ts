@@ -9,8 +9,8 @@
  * counts (running flows by unexpired lease, starts in the window) are read
  * after the lock, under READ COMMITTED, so each sees the claims before it.
  * A create with a dedup or debounce key locks that key's row the same way.
- * Queues without limits or keys keep the one-statement claim: a claim reads
- * which of its queues are controlled first (one small indexed read).
+ * Queues without limits or keys keep the one-statement claim, which skips the
+ * controlled queues and names them (`queries.ts`); those are then claimed here.
  *
  * @module
  */

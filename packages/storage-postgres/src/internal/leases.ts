@@ -17,8 +17,8 @@ import {
   type WakeFilter,
 } from '@ergon/core';
 import type { Context } from './context.js';
-import { claimControlled, controlledQueues } from './flow-control.js';
 import { type Queryable, rows } from './db.js';
+import { claimControlled } from './flow-control.js';
 import type { FenceRow } from './queries.js';
 import { type FlowRow, toFlowRecord } from './rows.js';
 
@@ -38,23 +38,27 @@ export async function leaseError({ db, q }: Context, lease: LeaseRef): Promise<E
   return flow ? new LeaseLostError(lease.flowId, lease.token) : new FlowNotFoundError(lease.flowId);
 }
 
-/** Claims up to `limit` ready flows (or the one named by `flowId`), best first, in one statement. */
+/**
+ * Claims up to `limit` ready flows (or the one named by `flowId`), best first: those of queues
+ * without flow control in one statement, which also names the requested queues under flow
+ * control; then each of those in turn, under its queue's lock.
+ */
 export async function claimFlows(ctx: Context, request: ClaimRequest): Promise<ClaimedFlow[]> {
-  const controlled = await controlledQueues(ctx, request.queues);
-  if (controlled.size === 0) return claimFree(ctx, request);
-  // The other queues first, in one statement as usual; then each controlled queue in turn.
-  const free = request.queues.filter((queue) => !controlled.has(queue));
-  let claimed = free.length > 0 ? await claimFree(ctx, { ...request, queues: free }) : [];
-  for (const queue of controlled.keys()) {
-    const limit = request.limit - claimed.length;
-    if (limit <= 0 || (request.flowId !== undefined && claimed.length > 0)) break;
-    claimed = claimed.concat(await claimControlled(ctx, queue, { ...request, limit }));
+  const { claimed, controlled } = await claimFree(ctx, request);
+  let all = claimed;
+  for (const queue of controlled) {
+    const limit = request.limit - all.length;
+    if (limit <= 0 || (request.flowId !== undefined && all.length > 0)) break;
+    all = all.concat(await claimControlled(ctx, queue, { ...request, limit }));
   }
-  return claimed;
+  return all;
 }
 
-/** {@link claimFlows} in queues without flow control: one statement. */
-async function claimFree({ db, q }: Context, request: ClaimRequest): Promise<ClaimedFlow[]> {
+/** {@link claimFlows} in the queues without flow control: one statement. */
+async function claimFree(
+  { db, q }: Context,
+  request: ClaimRequest,
+): Promise<{ claimed: ClaimedFlow[]; controlled: readonly string[] }> {
   const values = {
     id: request.flowId,
     queues: request.queues,
@@ -64,10 +68,16 @@ async function claimFree({ db, q }: Context, request: ClaimRequest): Promise<Cla
     workerId: request.workerId,
     expiresAt: request.now + request.leaseMs,
   };
-  const claimed = await rows(db.pool, request.flowId === undefined ? q.claim : q.claimOne, values);
+  const found = await rows(db.pool, request.flowId === undefined ? q.claim : q.claimOne, values);
+  const controlled = found[0]?.controlled ?? [];
+  // The one row of a claim that took nothing has no flow.
+  const claimed = (found[0]?.id === null ? [] : found) as FlowRow[];
   // UPDATE … RETURNING keeps no order: put them back in claim order.
   if (claimed.length > 1) claimed.sort(claimOrder);
-  return claimed.map((row) => ({ flow: toFlowRecord(row), token: row.fencing_token }));
+  return {
+    claimed: claimed.map((row) => ({ flow: toFlowRecord(row), token: row.fencing_token })),
+    controlled,
+  };
 }
 
 /** Priority descending, then runAt ascending, then id: the order of the `flows_claim` index. */

@@ -33,6 +33,9 @@ export interface FenceRow {
   waits: unknown;
 }
 
+/** A claim's row: a claimed flow (`id` null in the one row of a claim that took none), and the requested queues under flow control. */
+export type ClaimRow = { [K in keyof FlowRow]: FlowRow[K] | null } & { controlled: string[] };
+
 /** The terminal statuses, as SQL. */
 export const TERMINAL = sql`('completed','failed','cancelled')`;
 
@@ -77,9 +80,24 @@ function claimSet() {
     updated_at = ${num('now')}::bigint`;
 }
 
+/** `cq` (a `queues` row) is the row of `q.queue` and puts it under flow control. */
+const CONTROLLED_QUEUE = sql`cq.queue = q.queue and (cq.limits is not null or cq.keyed)`;
+
+/**
+ * The end of a claim statement: each claimed flow with the requested queues under flow control,
+ * or one row of those queues alone (its flow columns null) when it claimed none.
+ */
+function withControlled(t: Builder['t']) {
+  return sql`select claimed.*, x.controlled
+          from (select coalesce(array_agg(cq.queue), '{}') as controlled from ${t('queues' as never)} cq
+                where cq.queue = any(${param('queues')}::text[]) and (cq.limits is not null or cq.keyed)) x
+          left join claimed on true`;
+}
+
 /** Prepares every fixed statement of the store. */
 export function prepareQueries(b: Builder) {
   const { t, raw } = b;
+  const WITH_CONTROLLED = withControlled(t);
   return {
     ...prepareFlowControlQueries(b),
     flow: b.statement<FlowRow>('flow', b.k.selectFrom('flows').selectAll().where('id', '=', str('id'))),
@@ -103,34 +121,43 @@ export function prepareQueries(b: Builder) {
             returning *)
           select * from ins`,
     ),
-    // Per (queue, type), the ready flows in claim order, read from the flows_claim index and
-    // locked unless another claimer holds them (SKIP LOCKED); the best `limit` of them claimed.
-    claim: raw<FlowRow>(
+    // Per (queue, type) of the queues without flow control, the ready flows in claim order, read
+    // from the flows_claim index and locked unless another claimer holds them (SKIP LOCKED); the
+    // best `limit` of them claimed, found again by primary key (`= any(array(…))`: a plan that
+    // joined them could read the whole table instead, as the planner chose on small tables). The same statement names the requested queues that are
+    // controlled (`controlled`; a row without a flow when it claimed none), which the caller then
+    // claims under their queue locks: one round trip for a claim of free queues.
+    claim: raw<ClaimRow>(
       'claim',
-      sql`update ${t('flows')} f set ${claimSet()}
-          from (
-            select c.id from unnest(${param('queues')}::text[]) q(queue)
-            cross join unnest(${param('types')}::text[]) ty(type)
-            cross join lateral (
-              select id, priority, run_at from ${t('flows')}
-              where queue = q.queue and type = ty.type and wake_at <= ${num('now')}::bigint
-              order by priority desc, run_at, id
-              limit ${num('limit')}::int
-              for update skip locked) c
-            order by c.priority desc, c.run_at, c.id
-            limit ${num('limit')}::int) c
-          where f.id = c.id
-          returning f.*`,
-    ),
-    claimOne: raw<FlowRow>(
-      'claim_one',
-      sql`update ${t('flows')} f set ${claimSet()}
-          from (select id from ${t('flows')}
-                where id = ${str('id')}::text and queue = any(${param('queues')}::text[])
-                  and type = any(${param('types')}::text[]) and wake_at <= ${num('now')}::bigint
+      sql`with claimed as (
+            update ${t('flows')} f set ${claimSet()}
+            where f.id = any(array(
+              select c.id from unnest(${param('queues')}::text[]) q(queue)
+              cross join unnest(${param('types')}::text[]) ty(type)
+              cross join lateral (
+                select id, priority, run_at from ${t('flows')}
+                where queue = q.queue and type = ty.type and wake_at <= ${num('now')}::bigint
+                order by priority desc, run_at, id
+                limit ${num('limit')}::int
                 for update skip locked) c
-          where f.id = c.id
-          returning f.*`,
+              where not exists (select 1 from ${t('queues' as never)} cq where ${CONTROLLED_QUEUE})
+              order by c.priority desc, c.run_at, c.id
+              limit ${num('limit')}::int))
+            returning f.*)
+          ${WITH_CONTROLLED}`,
+    ),
+    claimOne: raw<ClaimRow>(
+      'claim_one',
+      sql`with claimed as (
+            update ${t('flows')} f set ${claimSet()}
+            from (select id from ${t('flows')} q
+                  where id = ${str('id')}::text and queue = any(${param('queues')}::text[])
+                    and type = any(${param('types')}::text[]) and wake_at <= ${num('now')}::bigint
+                    and not exists (select 1 from ${t('queues' as never)} cq where ${CONTROLLED_QUEUE})
+                  for update skip locked) c
+            where f.id = c.id
+            returning f.*)
+          ${WITH_CONTROLLED}`,
     ),
     renew: raw<{ cancel_requested: boolean }>(
       'renew',
