@@ -1,8 +1,11 @@
 /**
- * Store events on the wire: one NOTIFY channel per schema, one JSON array per
- * event (`["r", queue, at?]`, `["f", flowId, status]`, `["c", flowId]`,
- * `["p", flowId]`). A
- * NOTIFY goes out when its transaction commits, never before.
+ * Store events on the wire: one NOTIFY channel per schema; each event a JSON
+ * array (`["r", queue, at?]`, `["f", flowId, status]`, `["c", flowId]`,
+ * `["p", flowId]`), and a payload a JSON array of events, as many as fit in a
+ * NOTIFY payload: a batch of 50 finished flows is one notification for each
+ * listening connection to read and each process to parse, not 50. Payloads
+ * of a single event (what earlier versions sent) are read too. A NOTIFY goes
+ * out when its transaction commits, never before.
  *
  * @module
  */
@@ -17,7 +20,7 @@ export function channelOf(schema: string): string {
   return `ergon_${createHash('sha1').update(schema).digest('hex').slice(0, 24)}`;
 }
 
-/** The NOTIFY payload of an event. */
+/** The wire form of an event (see {@link packEvents}). */
 export function encodeEvent(event: StoreEvent): string {
   switch (event.type) {
     case 'ready':
@@ -31,14 +34,57 @@ export function encodeEvent(event: StoreEvent): string {
   }
 }
 
-/** The event of a NOTIFY payload; undefined for one this code does not understand. */
-export function decodeEvent(payload: string | undefined): StoreEvent | undefined {
+/** Bytes of events one payload holds: PostgreSQL takes payloads shorter than 8000 bytes. */
+const PAYLOAD_BYTES = 7900;
+
+/**
+ * The NOTIFY payloads of encoded events: each a JSON array of events, at most
+ * {@link PAYLOAD_BYTES} bytes. Repeats of one event (the same queue's `ready`) go once.
+ */
+export function packEvents(encoded: readonly string[]): string[] {
+  const payloads: string[] = [];
+  const seen = new Set<string>();
+  let parts: string[] = [];
+  let bytes = 2;
+  for (const event of encoded) {
+    if (seen.has(event)) continue;
+    seen.add(event);
+    const size = Buffer.byteLength(event) + 1;
+    if (parts.length > 0 && bytes + size > PAYLOAD_BYTES) {
+      payloads.push(`[${parts.join(',')}]`);
+      parts = [];
+      bytes = 2;
+    }
+    parts.push(event);
+    bytes += size;
+  }
+  if (parts.length > 0) payloads.push(`[${parts.join(',')}]`);
+  return payloads;
+}
+
+/** The events of a NOTIFY payload (one event, or an array of them); those this code does not understand are left out. */
+export function decodePayload(payload: string | undefined): StoreEvent[] {
   let value: unknown;
   try {
     value = JSON.parse(payload ?? '');
   } catch {
-    return undefined;
+    return [];
   }
+  if (!Array.isArray(value)) return [];
+  if (!Array.isArray(value[0])) {
+    const event = decodeEvent(value);
+    return event ? [event] : [];
+  }
+  const events: StoreEvent[] = [];
+  for (const item of value) {
+    const event = decodeEvent(item);
+    if (event) events.push(event);
+  }
+  return events;
+}
+
+/** The event of one decoded event array; undefined for one this code does not understand. */
+function decodeEvent(value: unknown): StoreEvent | undefined {
   if (!Array.isArray(value) || typeof value[1] !== 'string') return undefined;
   const [kind, subject, extra] = value as [unknown, string, unknown];
   if (kind === 'r') {

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Logger, StoreEvent, StoreListener } from '@ergon/core';
-import { decodeEvent } from './events.js';
+import { decodePayload } from './events.js';
 
 /** A connection taken for listening, and how to give it up (it is never reused). */
 export interface ListenConnection {
@@ -105,7 +105,8 @@ export class EventListener {
     client.on('error', (error) => this.#lost(connection, error));
     client.on('end', () => this.#lost(connection, new Error('the LISTEN connection ended')));
     client.on('notification', (message) => {
-      if (message.channel === channel) this.#deliver(decodeEvent(message.payload));
+      if (message.channel === channel)
+        for (const event of decodePayload(message.payload)) this.#deliver(event);
     });
     try {
       await client.query(`LISTEN "${channel}"`);
@@ -146,8 +147,7 @@ export class EventListener {
     this.#timer.unref();
   }
 
-  #deliver(event: StoreEvent | undefined): void {
-    if (!event) return;
+  #deliver(event: StoreEvent): void {
     if (event.type === 'ready') this.noteQueue(event.queue);
     for (const listener of this.#listeners) {
       try {

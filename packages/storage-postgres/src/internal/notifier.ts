@@ -8,17 +8,18 @@
  * flush (`synchronous_commit = off`: a notification needs no durability; one
  * lost with a crashed server costs a worker one poll). Events sent while one
  * such statement is in flight gather into the next, so a busy store sends a
- * few NOTIFY statements, not one per change. An event is never sent before the
+ * few NOTIFY statements, not one per change, each packing its events into as few
+ * payloads as fit (`events.ts`). An event is never sent before the
  * change it tells of has committed.
  *
  * @module
  */
 import type { Logger, StoreEvent } from '@ergon/core';
 import { type Queryable, rows, type Statement } from './db.js';
-import { encodeEvent } from './events.js';
+import { encodeEvent, packEvents } from './events.js';
 
-/** Most payloads per NOTIFY statement. */
-const MAX_BATCH = 500;
+/** Most events per NOTIFY statement. */
+const MAX_BATCH = 5000;
 
 /** Sends events after their commit, coalesced. */
 export class Notifier {
@@ -51,14 +52,14 @@ export class Notifier {
   async #flush(): Promise<void> {
     try {
       while (this.#pending.length > 0) {
-        const payloads = this.#pending.splice(0, MAX_BATCH);
+        const events = this.#pending.splice(0, MAX_BATCH);
         try {
-          await rows(this.#on, this.#statement, { channel: this.#channel, payloads });
+          await rows(this.#on, this.#statement, { channel: this.#channel, payloads: packEvents(events) });
         } catch (error) {
           // Workers and result waiters poll as well: a lost wake-up delays, it does not lose work.
           this.#logger.warn('postgres: could not send store events; listeners fall back to polling', {
             error: (error as Error).message,
-            events: payloads.length,
+            events: events.length,
           });
         }
       }
