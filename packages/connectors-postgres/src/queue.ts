@@ -21,6 +21,7 @@ import { type PostgresDeadLetter, readDeadLetterRows } from './dead-letters.js';
 import { type AcceptEnv, acceptRows } from './internal/accept.js';
 import { Batcher } from './internal/batcher.js';
 import { Doorbell } from './internal/doorbell.js';
+import { EitherSignal } from './internal/either-signal.js';
 import { toConnectorError } from './internal/errors.js';
 import { HeldRows } from './internal/held.js';
 import { VisibilityRenewal } from './internal/renewal.js';
@@ -78,7 +79,7 @@ export class PostgresQueueConnector<P = unknown> implements Connector<P, P> {
   readonly #settling = new Set<Promise<unknown>>();
   readonly #consumer: string;
   #tables: Promise<void> | undefined;
-  #unlisten: Promise<() => void> | undefined;
+  readonly #either = new EitherSignal();
   #queue: Promise<unknown> = Promise.resolve();
   #halt = new AbortController();
   #stopping: Promise<void> | undefined;
@@ -134,9 +135,7 @@ export class PostgresQueueConnector<P = unknown> implements Connector<P, P> {
       await Promise.allSettled([...this.#settling, this.#acks.settled()]);
       this.#renewal.stop();
       await this.#renewal.giveBack();
-      const unlisten = this.#unlisten;
-      this.#unlisten = undefined;
-      if (unlisten) (await unlisten.catch(() => undefined))?.();
+      await this.#doorbell.unlisten();
       this.#tables = undefined;
       if (this.#stopService) await this.service.stop();
       this.#halt = new AbortController();
@@ -165,8 +164,11 @@ export class PostgresQueueConnector<P = unknown> implements Connector<P, P> {
     return this.#serial(async () => {
       const halt = this.#halt.signal;
       if (halt.aborted || options.signal?.aborted) return [];
-      const signal = options.signal ? AbortSignal.any([halt, options.signal]) : halt;
-      await this.#listening();
+      const signal = options.signal ? this.#either.of(halt, options.signal) : halt;
+      // The first fetch claims while the LISTEN is being set up (a connection of its own): it waits
+      // for it only before it would wait for a NOTIFY.
+      const listening = this.#doorbell.listen(this.#subscribe);
+      listening.catch(() => undefined);
       const { fetchWaitMs, maxInFlight } = this.options;
       const deadline = Date.now() + fetchWaitMs;
       const room = await this.#held.room(maxInFlight, {
@@ -176,12 +178,18 @@ export class PostgresQueueConnector<P = unknown> implements Connector<P, P> {
       });
       if (room === 0) return [];
       for (;;) {
+        const listened = this.#doorbell.listening;
         const rings = this.#doorbell.rings;
         const rows = await this.#statements.claim(Math.min(limit, room), this.#consumer);
         const out = await acceptRows<P>(rows, this.#accepting);
         if (out.length > 0) this.#renewal.start();
         if (out.length > 0 || signal.aborted) return out;
         if (rows.length > 0) continue;
+        if (!listened) {
+          // A NOTIFY sent before the LISTEN was in place was not heard: look again once it is.
+          await listening;
+          continue;
+        }
         const left = deadline - Date.now();
         if (left <= 0) return [];
         const next = await this.#statements.nextVisibleIn();
@@ -266,16 +274,8 @@ export class PostgresQueueConnector<P = unknown> implements Connector<P, P> {
     return readDeadLetterRows(this.service, this.options, options);
   }
 
-  /** Subscribes to the queue's NOTIFY channel once (a consumer only: a producer never listens). */
-  async #listening(): Promise<void> {
-    this.#unlisten ??= this.service.listen(this.options.channel, () => this.#doorbell.ring());
-    try {
-      await this.#unlisten;
-    } catch (error) {
-      this.#unlisten = undefined;
-      throw error;
-    }
-  }
+  /** Subscribes to the queue's NOTIFY channel (a consumer only: a producer never listens). */
+  readonly #subscribe = (ring: () => void) => this.service.listen(this.options.channel, ring);
 
   /** One `DELETE` for the acks of a batch; done or failed, their rows are no longer held here. */
   #deleteAcked(claims: readonly Claim[]): Promise<unknown> {

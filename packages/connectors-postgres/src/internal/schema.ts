@@ -39,20 +39,13 @@ export function queueDdl(options: ResolvedQueueOptions): string[] {
   ];
 }
 
-/** Runs the DDL in one transaction, serialised across processes by an advisory lock. */
+/**
+ * Runs the DDL in one transaction, serialised across processes by an
+ * advisory lock, in one round trip: the statements go as one simple query,
+ * which PostgreSQL runs as one implicit transaction (all or nothing, the
+ * lock held to its end), instead of a round trip per statement.
+ */
 export async function createQueueTables(pool: pg.Pool, options: ResolvedQueueOptions): Promise<void> {
-  const client = await pool.connect();
-  let broken: unknown;
-  try {
-    await client.query('BEGIN');
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('ergon:queue-ddl'))`);
-    for (const statement of queueDdl(options)) await client.query(statement);
-    await client.query('COMMIT');
-  } catch (error) {
-    broken = error;
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release(broken !== undefined);
-  }
+  const statements = [`SELECT pg_advisory_xact_lock(hashtext('ergon:queue-ddl'))`, ...queueDdl(options)];
+  await pool.query(statements.join(';\n'));
 }
