@@ -118,6 +118,9 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
           stage: 'fetch',
           policy: policy.retry.fetch,
           scope: control.stoppingScope,
+          // Fetches run one at a time, and nothing else races on the stopping scope: an attempt
+          // without a timeout runs in it, and every fetch gets its signal (not a new one each).
+          exclusive: true,
           attempt: (s) => fetch(want, s.signal),
         });
       },
