@@ -6,7 +6,14 @@
  *
  * @module
  */
-import type { FlowPage, NewFlow, NormalizedFlowQuery, WakeFilter } from './execution-log.js';
+import type {
+  FlowPage,
+  NewFlow,
+  NormalizedFlowQuery,
+  ReleaseRequest,
+  SuspendRequest,
+  WakeFilter,
+} from './execution-log.js';
 import { encodeCursor } from './query.js';
 import { type FlowRecord, isTerminalStatus, type SignalRecord, type Wait } from './records.js';
 
@@ -105,6 +112,47 @@ export function nextWakeOf(flows: Iterable<FlowRecord>, filter: WakeFilter): num
     if (at !== undefined && (next === undefined || at < next)) next = at;
   }
   return next;
+}
+
+/** What a claim sets: running under a new lease and token (a lapsed lease counts as abandoned). */
+export function setClaimed(flow: Mutable<FlowRecord>, workerId: string, now: number, leaseMs: number): void {
+  // Its lease expired: that run was abandoned.
+  if (flow.status === 'running') flow.abandonedRuns = (flow.abandonedRuns ?? 0) + 1;
+  flow.status = 'running';
+  flow.fencingToken += 1;
+  flow.leaseOwner = workerId;
+  flow.leaseExpiresAt = now + leaseMs;
+  flow.runCount += 1;
+  flow.waits = [];
+  flow.updatedAt = now;
+}
+
+/** What a release sets: pending again at `retryAt` (or now); returns that time. */
+export function setReleased(flow: Mutable<FlowRecord>, lease: ReleaseRequest): number {
+  const runAt = lease.retryAt ?? lease.now;
+  flow.status = 'pending';
+  flow.runAt = runAt;
+  flow.leaseOwner = undefined;
+  flow.leaseExpiresAt = undefined;
+  flow.updatedAt = lease.now;
+  if (lease.error !== undefined) {
+    flow.lastError = lease.error;
+    flow.abandonedRuns = (flow.abandonedRuns ?? 0) + 1;
+  }
+  return runAt;
+}
+
+/** What a suspension sets: waiting on `waits`, due at the earliest timer if there is one. */
+export function setSuspended(flow: Mutable<FlowRecord>, lease: SuspendRequest): void {
+  const timers = lease.waits.filter((w) => w.kind === 'timer').map((w) => w.at);
+  flow.status = 'suspended';
+  flow.abandonedRuns = 0;
+  flow.lastError = undefined;
+  flow.waits = [...lease.waits];
+  flow.runAt = timers.length > 0 ? Math.min(...timers) : undefined;
+  flow.leaseOwner = undefined;
+  flow.leaseExpiresAt = undefined;
+  flow.updatedAt = lease.now;
 }
 
 /** True when one of `waits` has resolved: a due timer, a buffered signal, a finished child. */

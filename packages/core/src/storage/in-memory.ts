@@ -43,6 +43,7 @@ import type {
 } from './execution-log.js';
 import { type ImportFlowRequest, type ImportFlowResult, importReadyEvent } from './import-flow.js';
 import { MemoryFlowControl } from './in-memory-flow-control.js';
+import { MemoryHistory } from './in-memory-history.js';
 import { importedState } from './in-memory-import.js';
 import { MemorySchedules } from './in-memory-schedules.js';
 import {
@@ -52,7 +53,10 @@ import {
   type Mutable,
   newFlowRecord,
   nextWakeOf,
+  setClaimed,
   setFinished,
+  setReleased,
+  setSuspended,
   snapshot,
 } from './in-memory-state.js';
 import { MemoryWorkerRegistry } from './in-memory-workers.js';
@@ -76,12 +80,10 @@ export class InMemoryExecutionLog implements ExecutionLog {
   /** Cron schedules (`schedules.ts`). */
   readonly schedules = new MemorySchedules();
   readonly #flows = new Map<string, Mutable<FlowRecord>>();
-  readonly #history = new Map<string, Map<number, OperationRecord>>();
-  readonly #signals = new Map<string, SignalRecord[]>();
+  readonly #history = new MemoryHistory();
   readonly #listeners = new Set<(event: StoreEvent) => void>();
   readonly #registry = new MemoryWorkerRegistry((owner, now) => this.#expireLeases(owner, now));
   readonly #control = new MemoryFlowControl();
-  #signalSeq = 0;
 
   async createFlow(input: NewFlow): Promise<CreateFlowResult> {
     return this.#create(input);
@@ -118,10 +120,9 @@ export class InMemoryExecutionLog implements ExecutionLog {
   async importFlow(request: ImportFlowRequest): Promise<ImportFlowResult> {
     const existing = this.#flows.get(request.flow.id);
     if (existing) return { flow: snapshot(existing), created: false };
-    const { flow, history, signals } = importedState(request, () => ++this.#signalSeq);
+    const { flow, history, signals } = importedState(request, () => this.#history.nextSeq());
     this.#flows.set(flow.id, flow);
-    this.#history.set(flow.id, history);
-    if (signals.length > 0) this.#signals.set(flow.id, signals);
+    this.#history.restore(flow.id, history, signals);
     const ready = importReadyEvent(flow, request.now);
     if (ready) this.#emit(ready);
     return { flow: snapshot(flow), created: true };
@@ -137,12 +138,11 @@ export class InMemoryExecutionLog implements ExecutionLog {
   }
 
   async getHistory(flowId: string): Promise<OperationRecord[]> {
-    const history = this.#history.get(flowId);
-    return history ? [...history.values()].sort((a, b) => a.position - b.position) : [];
+    return this.#history.records(flowId);
   }
 
   async getSignals(flowId: string): Promise<SignalRecord[]> {
-    return [...(this.#signals.get(flowId) ?? [])];
+    return [...this.#history.pending(flowId)];
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
@@ -159,15 +159,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
     const chosen = this.#control.choose(ready, request, this.#flows.values());
     return chosen.map((flow) => {
       if (this.#control.controls(flow.queue)) this.#control.started(flow, now);
-      // Its lease expired: that run was abandoned.
-      if (flow.status === 'running') flow.abandonedRuns = (flow.abandonedRuns ?? 0) + 1;
-      flow.status = 'running';
-      flow.fencingToken += 1;
-      flow.leaseOwner = request.workerId;
-      flow.leaseExpiresAt = now + request.leaseMs;
-      flow.runCount += 1;
-      flow.waits = [];
-      flow.updatedAt = now;
+      setClaimed(flow, request.workerId, now, request.leaseMs);
       return { flow: snapshot(flow), token: flow.fencingToken };
     });
   }
@@ -192,16 +184,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
   async releaseLease(lease: ReleaseRequest): Promise<void> {
     const flow = this.#flows.get(lease.flowId);
     if (!flow || flow.fencingToken !== lease.token || flow.status !== 'running') return;
-    const runAt = lease.retryAt ?? lease.now;
-    flow.status = 'pending';
-    flow.runAt = runAt;
-    flow.leaseOwner = undefined;
-    flow.leaseExpiresAt = undefined;
-    flow.updatedAt = lease.now;
-    if (lease.error !== undefined) {
-      flow.lastError = lease.error;
-      flow.abandonedRuns = (flow.abandonedRuns ?? 0) + 1;
-    }
+    const runAt = setReleased(flow, lease);
     this.#emit({ type: 'ready', queue: flow.queue, at: runAt > lease.now ? runAt : undefined });
   }
 
@@ -214,22 +197,20 @@ export class InMemoryExecutionLog implements ExecutionLog {
 
   async recordOperation(request: RecordRequest): Promise<RecordResult> {
     const flow = this.#owned(request);
-    return { ...this.#write(request.record), cancelRequested: flow.cancelRequested };
+    return { ...this.#history.write(request.record), cancelRequested: flow.cancelRequested };
   }
 
   async consumeSignal(request: ConsumeSignalRequest): Promise<RecordResult | undefined> {
     const lease = request;
     const flow = this.#owned(lease);
-    const existing = this.#history.get(lease.flowId)?.get(request.record.position);
+    const existing = this.#history.at(lease.flowId, request.record.position);
     if (existing && existing.status !== 'waiting') {
       return { record: existing, existed: true, cancelRequested: flow.cancelRequested };
     }
-    const queue = this.#signals.get(lease.flowId) ?? [];
-    const index = queue.findIndex((s) => s.name === request.name);
-    if (index < 0) return undefined;
-    const [signal] = queue.splice(index, 1);
-    const record: OperationRecord = { ...request.record, status: 'completed', result: signal?.payload };
-    return { ...this.#write(record), cancelRequested: flow.cancelRequested };
+    const signal = this.#history.take(lease.flowId, request.name);
+    if (!signal) return undefined;
+    const record: OperationRecord = { ...request.record, status: 'completed', result: signal.payload };
+    return { ...this.#history.write(record), cancelRequested: flow.cancelRequested };
   }
 
   async setProgress(request: ProgressRequest): Promise<ProgressResult> {
@@ -248,15 +229,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
       return { outcome: 'cancelled' };
     }
     if (this.#anyResolved(flow.id, lease.waits, lease.now)) return { outcome: 'ready' };
-    const timers = lease.waits.filter((w) => w.kind === 'timer').map((w) => w.at);
-    flow.status = 'suspended';
-    flow.abandonedRuns = 0;
-    flow.lastError = undefined;
-    flow.waits = [...lease.waits];
-    flow.runAt = timers.length > 0 ? Math.min(...timers) : undefined;
-    flow.leaseOwner = undefined;
-    flow.leaseExpiresAt = undefined;
-    flow.updatedAt = lease.now;
+    setSuspended(flow, lease);
     if (flow.runAt !== undefined) this.#emit({ type: 'ready', queue: flow.queue, at: flow.runAt });
     this.#slotFreed(flow.queue);
     return { outcome: 'suspended' };
@@ -272,15 +245,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
     if (!flow) throw new FlowNotFoundError(signal.flowId);
     if (isTerminalStatus(flow.status))
       throw new FlowFinishedError(flow.id, flow.status, `signal '${signal.name}'`);
-    const queue = this.#signals.get(flow.id) ?? [];
-    queue.push({
-      flowId: flow.id,
-      seq: ++this.#signalSeq,
-      name: signal.name,
-      payload: signal.payload,
-      sentAt: signal.now,
-    });
-    this.#signals.set(flow.id, queue);
+    this.#history.send(flow.id, signal.name, signal.payload, signal.now);
     if (
       flow.status === 'suspended' &&
       flow.waits.some((w) => w.kind === 'signal' && w.name === signal.name)
@@ -315,7 +280,6 @@ export class InMemoryExecutionLog implements ExecutionLog {
         this.#flows.delete(flow.id);
         this.#control.purged(flow);
         this.#history.delete(flow.id);
-        this.#signals.delete(flow.id);
         purged++;
       }
     }
@@ -365,21 +329,8 @@ export class InMemoryExecutionLog implements ExecutionLog {
     return flow;
   }
 
-  #write(record: OperationRecord): { record: OperationRecord; existed: boolean } {
-    let history = this.#history.get(record.flowId);
-    if (!history) {
-      history = new Map();
-      this.#history.set(record.flowId, history);
-    }
-    const existing = history.get(record.position);
-    if (existing && existing.status !== 'waiting') return { record: existing, existed: true };
-    const stored = Object.freeze({ ...record });
-    history.set(record.position, stored);
-    return { record: stored, existed: false };
-  }
-
   #anyResolved(flowId: string, waits: readonly Wait[], now: number): boolean {
-    return anyResolved(waits, now, this.#signals.get(flowId) ?? [], this.#flows);
+    return anyResolved(waits, now, this.#history.pending(flowId), this.#flows);
   }
 
   #finish(
