@@ -69,7 +69,8 @@ async function claimFree(
     expiresAt: request.now + request.leaseMs,
   };
   const found = await rows(db.pool, request.flowId === undefined ? q.claim : q.claimOne, values);
-  const controlled = found[0]?.controlled ?? [];
+  const names = found[0]?.controlled ?? '[]';
+  const controlled: string[] = names === '[]' ? [] : JSON.parse(names);
   // The one row of a claim that took nothing has no flow.
   const claimed = (found[0]?.id === null ? [] : found) as FlowRow[];
   // UPDATE … RETURNING keeps no order: put them back in claim order.

@@ -34,7 +34,10 @@ export interface FenceRow {
 }
 
 /** A claim's row: a claimed flow (`id` null in the one row of a claim that took none), and the requested queues under flow control. */
-export type ClaimRow = { [K in keyof FlowRow]: FlowRow[K] | null } & { controlled: string[] };
+export type ClaimRow = { [K in keyof FlowRow]: FlowRow[K] | null } & {
+  /** A JSON array of queue names (text: pg would parse an array column on every row). */
+  controlled: string;
+};
 
 /** The terminal statuses, as SQL. */
 export const TERMINAL = sql`('completed','failed','cancelled')`;
@@ -89,7 +92,7 @@ const CONTROLLED_QUEUE = sql`cq.queue = q.queue and (cq.limits is not null or cq
  */
 function withControlled(t: Builder['t']) {
   return sql`select claimed.*, x.controlled
-          from (select coalesce(array_agg(cq.queue), '{}') as controlled from ${t('queues' as never)} cq
+          from (select coalesce(json_agg(cq.queue)::text, '[]') as controlled from ${t('queues' as never)} cq
                 where cq.queue = any(${param('queues')}::text[]) and (cq.limits is not null or cq.keyed)) x
           left join claimed on true`;
 }
