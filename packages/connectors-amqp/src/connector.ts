@@ -18,6 +18,7 @@ import {
   toMillis,
 } from '@ergon/core';
 import { type AmqpDeadLetter, deadLetterMessage, readDeadLetter } from './dead-letters.js';
+import { Waiters } from './internal/waiters.js';
 import { type BodyFormat, decodeMessage, encodeTransaction, type MessageCodecOptions } from './messages.js';
 import { AmqpService, type Delivery } from './service.js';
 
@@ -58,7 +59,7 @@ export class AmqpConnector<P = unknown> implements Connector<P, P> {
   readonly #buffer: Delivery[] = [];
   readonly #deliveries = new WeakMap<Transaction<P>, Delivery>();
   readonly #settling = new Set<Promise<unknown>>();
-  readonly #waiters = new Set<() => void>();
+  readonly #waiters = new Waiters();
   #consuming: Promise<void> | undefined;
   #stopping = false;
 
@@ -100,7 +101,7 @@ export class AmqpConnector<P = unknown> implements Connector<P, P> {
    */
   async stop(): Promise<void> {
     this.#stopping = true;
-    this.#wake();
+    this.#waiters.wake();
     const consuming = this.#consuming;
     this.#consuming = undefined;
     if (consuming)
@@ -122,7 +123,7 @@ export class AmqpConnector<P = unknown> implements Connector<P, P> {
     if (this.#stopping || options.signal?.aborted) return [];
     this.#consuming ??= this.service.consume((delivery) => {
       this.#buffer.push(delivery);
-      this.#wake();
+      this.#waiters.wake();
     });
     try {
       await this.#consuming;
@@ -130,7 +131,7 @@ export class AmqpConnector<P = unknown> implements Connector<P, P> {
       this.#consuming = undefined;
       throw error;
     }
-    if (this.#buffer.length === 0) await this.#arrival(options.signal);
+    if (this.#buffer.length === 0) await this.#waiters.next(this.#fetchWaitMs, options.signal);
     const out: Transaction<P>[] = [];
     while (out.length < options.limit && this.#buffer.length > 0 && !this.#stopping) {
       const delivery = this.#buffer.shift() as Delivery;
@@ -211,23 +212,5 @@ export class AmqpConnector<P = unknown> implements Connector<P, P> {
       () => this.#settling.delete(work),
     );
     return work;
-  }
-
-  #arrival(signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, this.#fetchWaitMs);
-      this.#waiters.add(done);
-      signal?.addEventListener('abort', done, { once: true });
-    });
-  }
-
-  #wake(): void {
-    for (const wake of [...this.#waiters]) wake();
   }
 }

@@ -23,6 +23,13 @@ export interface PublishTarget {
   readonly routingKey: string;
 }
 
+/** How a target reads in an error: the queue, or the exchange and routing key. */
+export function describeTarget(target: PublishTarget): string {
+  return target.exchange === ''
+    ? `queue ${target.routingKey}`
+    : `exchange ${target.exchange} (${target.routingKey})`;
+}
+
 /**
  * Publishes `messages` in order and waits for every confirm. `returned`
  * holds the message ids the broker returned as unroutable (the channel's
