@@ -2,16 +2,21 @@
  * The protocol side of the MQTT connector (DESIGN §3): one MQTT 5 client with
  * a persistent session (clean start off, a session expiry), the group's
  * shared subscription at QoS 1, PUBACKs sent when the connector settles (not
- * on receipt), publishes at QoS 1 awaiting PUBACK, reconnection. Knows
- * nothing of transactions; {@link MqttConnector} does.
+ * on receipt), publishes at QoS 1 awaiting PUBACK, reconnection. This file
+ * holds the session's lifecycle; making the client, receiving, confirming
+ * and publishing live in `internal/`. Knows nothing of transactions;
+ * {@link MqttConnector} does.
  *
  * @module
  */
 import { ErgonError, ErrorCode, type HealthStatus, type Service } from '@ergon/core';
-import { connect, type IPublishPacket, type ISubscriptionMap, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { redactUrl, toConnectorError } from './errors.js';
+import { createClient, endClient, firstConnect, subscribeGroup } from './internal/client.js';
 import { Confirmer, type PacketWriter } from './internal/confirm.js';
-import { first, type IncomingMessage, MQTT_PROPERTIES, type OutgoingMessage } from './messages.js';
+import { publishAll } from './internal/publish.js';
+import { messageKey, receiveDeferred } from './internal/receive.js';
+import type { IncomingMessage, OutgoingMessage } from './messages.js';
 import { type MqttServiceOptions, type ResolvedMqttOptions, resolveMqttOptions } from './options.js';
 
 /** A QoS 1 message the broker sent and waits a PUBACK for. */
@@ -26,8 +31,6 @@ export interface Delivery {
 
 type State = 'stopped' | 'connecting' | 'connected' | 'reconnecting' | 'taken-over';
 
-/** Returned to mqtt.js's `handleMessage` so that it sends no PUBACK: the connector sends it when it settles. */
-const DEFERRED = Object.freeze(new Error('ergon: PUBACK deferred until the transaction is settled'));
 const SESSION_TAKEN_OVER = 142;
 
 /** An MQTT 5 client on a persistent session, with the group's shared subscription. */
@@ -158,72 +161,21 @@ export class MqttService implements Service {
     await this.start();
     const client = this.#client as MqttClient;
     const topic = options.topic ?? this.options.topic;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no PUBACK within ${this.options.timeoutMs} ms`)),
-        this.options.timeoutMs,
-      );
-    });
     try {
-      const results = await Promise.race([
-        Promise.allSettled(
-          messages.map((m) =>
-            client.publishAsync(topic, m.payload, {
-              qos: 1,
-              properties: { userProperties: m.userProperties, contentType: m.contentType },
-            }),
-          ),
-        ),
-        timeout,
-      ]);
-      const failed = results.find((r) => r.status === 'rejected');
-      if (failed) throw failed.reason;
+      await publishAll(client, topic, messages, this.options.timeoutMs);
     } catch (error) {
       throw toConnectorError(error, `publishing to ${topic}`, this.options.url);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
   async #open(): Promise<MqttClient> {
     const o = this.options;
     this.#state = 'connecting';
-    const client = connect(o.url, {
-      protocolVersion: 5,
-      clientId: o.clientId,
-      clean: false,
-      keepalive: Math.max(1, Math.round(o.keepaliveMs / 1000)),
-      reconnectPeriod: o.reconnectPeriodMs,
-      connectTimeout: o.timeoutMs,
-      properties: {
-        sessionExpiryInterval: Math.round(o.sessionExpiryMs / 1000),
-        receiveMaximum: o.receiveMaximum,
-      },
-    });
+    const client = createClient(o);
     const confirmer = new Confirmer(client);
-    client.handleMessage = (packet: IPublishPacket, done: (error?: Error) => void) => {
-      if (packet.qos === 0 || packet.messageId === undefined) {
-        done();
-        return;
-      }
-      const message = {
-        topic: packet.topic,
-        payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
-        userProperties: packet.properties?.userProperties,
-        dup: packet.dup,
-      };
-      if (packet.dup && confirmer.wasAcked(packet.messageId, messageKey(message))) {
-        done(); // acked before the drop, its PUBACK lost with the connection: mqtt.js acks it again
-        return;
-      }
-      this.#onDelivery?.({
-        packetId: packet.messageId,
-        session: this.#session,
-        message,
-      });
-      done(DEFERRED);
-    };
+    receiveDeferred(client, confirmer, (packetId, message) =>
+      this.#onDelivery?.({ packetId, session: this.#session, message }),
+    );
     client.on('connect', (connack) => {
       // PUBACKs and the PINGREQ that confirms them are small writes awaiting an answer: no Nagle delay.
       (client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
@@ -259,22 +211,7 @@ export class MqttService implements Service {
       }
     });
     try {
-      await new Promise<void>((resolve, reject) => {
-        const fail = (error: Error) => {
-          cleanup();
-          reject(error);
-        };
-        const ok = () => {
-          cleanup();
-          resolve();
-        };
-        const cleanup = () => {
-          client.off('connect', ok);
-          client.off('error', fail);
-        };
-        client.once('connect', ok);
-        client.once('error', fail);
-      });
+      await firstConnect(client);
       if (o.group !== undefined) await this.#subscribe(client);
     } catch (error) {
       client.end(true);
@@ -286,14 +223,8 @@ export class MqttService implements Service {
     return client;
   }
 
-  async #subscribe(client: MqttClient): Promise<void> {
-    const filter = `$share/${this.options.group}/${this.options.topic}`;
-    // `resubscribe`: send it even though mqtt.js believes the subscription is in place.
-    const request = { [filter]: { qos: 1 }, resubscribe: true } as ISubscriptionMap;
-    const granted = await client.subscribeAsync(request);
-    const code = granted[0]?.qos ?? 128;
-    if (code > 2)
-      throw Object.assign(new Error(`the broker refused the subscription (reason ${code})`), { code });
+  #subscribe(client: MqttClient): Promise<void> {
+    return subscribeGroup(client, this.options.group as string, this.options.topic);
   }
 
   async #stop(endSession: boolean): Promise<void> {
@@ -302,25 +233,10 @@ export class MqttService implements Service {
     this.#client = undefined;
     this.#starting = undefined;
     if (!client) return;
-    // The broker has read every PUBACK before the DISCONNECT (same connection, in order); wait for it all the same.
-    await Promise.race([
-      this.#confirmer?.settled(),
-      new Promise((resolve) => setTimeout(resolve, 2000).unref()),
-    ]);
+    const confirmer = this.#confirmer;
     this.#confirmer = undefined;
-    const disconnect = endSession ? { properties: { sessionExpiryInterval: 0 } } : {};
-    await Promise.race([
-      client.endAsync(false, disconnect).catch(() => undefined),
-      new Promise((resolve) => setTimeout(resolve, 2000).unref()),
-    ]);
-    client.end(true);
+    await endClient(client, confirmer, endSession);
   }
-}
-
-/** A message's transaction id and delivery count: what tells a resend from a new message under a reused packet id. */
-function messageKey(message: IncomingMessage): string {
-  const props = message.userProperties;
-  return `${first(props?.[MQTT_PROPERTIES.id]) ?? ''} ${first(props?.[MQTT_PROPERTIES.deliveries]) ?? '0'}`;
 }
 
 function untilAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
