@@ -5,11 +5,11 @@
 import { type ExecutionLog, InMemoryExecutionLog, runtimeStore } from '@ergon/core';
 import { Graph } from '@ergon/graph';
 import { executorEngine, type SimStore } from '@ergon/testing/simulation';
-import { Client, flow, Worker } from '../../src/index.js';
+import { Client, Executor, flow, Worker } from '../../src/index.js';
 import { createTestStore, STORE_KIND } from '../stores.js';
 
 /** The executor under simulation. */
-export const engine = executorEngine({ flow, Worker, Client, Graph });
+export const engine = executorEngine({ flow, Worker, Client, Executor, Graph });
 
 /** Real milliseconds without store activity before a seed's system counts as quiet (see `runSimulation`). */
 export const QUIET_MS = Number(process.env.ERGON_SIM_QUIET_MS ?? 0);

@@ -34,6 +34,22 @@ export interface SimWorkerOptions {
   readonly onStepStart?: ((flowId: string, key: string, attempt: number) => void) | undefined;
 }
 
+/** What a simulated client is made with. */
+export interface SimClientOptions {
+  /** The client's fault-injecting store. */
+  readonly store: ExecutionLog;
+  /** The simulated clock. */
+  readonly clock: Clock;
+  /** The one queue of this seed's flows. */
+  readonly queue: string;
+  /** The lease of a flow the client runs itself (`execute`), in ms. */
+  readonly leaseMs: number;
+  /** Retry backoffs at least this long become durable timers, in flows the client runs. */
+  readonly durableBackoffMs: number;
+  /** As {@link SimWorkerOptions.onStepStart}, for the step bodies the client runs. */
+  readonly onStepStart?: ((flowId: string, key: string, attempt: number) => void) | undefined;
+}
+
 /** A running simulated worker. */
 export interface SimWorker {
   /**
@@ -47,6 +63,12 @@ export interface SimWorker {
 export interface SimClient {
   /** Schedules a top-level flow running `script` in the seed's queue (idempotent by id). */
   schedule(flowId: string, script: FlowScript): Promise<void>;
+  /**
+   * Optional: creates the flow (idempotent by id) and runs it in the client's process until it
+   * finishes or suspends, as `executor.execute` does: the create claims the new flow in the same
+   * store call. Engines without it have their flows scheduled instead.
+   */
+  execute?(flowId: string, script: FlowScript): Promise<void>;
   /** Sends a signal to a flow. */
   signal(flowId: string, name: string, payload: string): Promise<void>;
   /** Cancels a flow. */
@@ -60,5 +82,5 @@ export interface SimEngine {
   /** Starts a worker of the engine under test. */
   startWorker(options: SimWorkerOptions): SimWorker;
   /** A client of the engine under test on a store. */
-  client(options: { readonly store: ExecutionLog; readonly clock: Clock; readonly queue: string }): SimClient;
+  client(options: SimClientOptions): SimClient;
 }

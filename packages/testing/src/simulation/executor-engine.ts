@@ -10,8 +10,8 @@
 import type { Clock, ExecutionLog } from '@ergon/core';
 import type { SimClient, SimEngine, SimWorker, SimWorkerOptions } from './engine.js';
 import type { FlowScript } from './script.js';
-import { type ScriptContext, type ScriptGraphNode, scriptFlow } from './script-flow.js';
 import { SIM_FLOW_TYPE } from './script.js';
+import { type ScriptContext, type ScriptGraphNode, scriptFlow } from './script-flow.js';
 
 /** The part of `@ergon/executor` (and `@ergon/graph`) the adapter uses. */
 export interface ExecutorModule<Def, G> {
@@ -65,6 +65,27 @@ export interface ExecutorModule<Def, G> {
       cancel(flowId: string): Promise<unknown>;
     };
   };
+  /**
+   * Optional: the executor class (`Executor` of `@ergon/executor`); with it, the simulated
+   * client runs some flows itself (`execute`), created and claimed in one store call.
+   */
+  readonly Executor?: {
+    /** Creates an executor with the simulation's settings. */
+    new (options: {
+      readonly store: ExecutionLog;
+      readonly flows: readonly NoInfer<Def>[];
+      readonly clock: Clock;
+      readonly lease: number;
+      readonly durableBackoff: number;
+    }): {
+      /** Creates (idempotently) and runs a flow until it finishes or suspends. */
+      execute(
+        definition: NoInfer<Def>,
+        input: FlowScript,
+        options: { readonly flowId: string; readonly queue: string },
+      ): Promise<unknown>;
+    };
+  };
   /** The graph class (`Graph` of `@ergon/graph`). */
   readonly Graph: {
     /** Builds a graph from nodes (`Graph.fromNodes`). */
@@ -76,7 +97,8 @@ export interface ExecutorModule<Def, G> {
 const NEVER_MS = 3_600_000;
 
 /**
- * The simulation engine over the executor: `executorEngine({ flow, Worker, Client, Graph })`.
+ * The simulation engine over the executor: `executorEngine({ flow, Worker, Client, Executor, Graph })`
+ * (without `Executor`, the client only schedules).
  * Heartbeats run on real timers in the executor, so with the simulated clock
  * they do not fire within a seed: a lease ends by simulated time alone, and a
  * worker registers once, at start (so a worker that starts later declares the
@@ -108,12 +130,31 @@ export function executorEngine<Def, G>(api: ExecutorModule<Def, G>): SimEngine {
       worker.start();
       return { stop: () => worker.stop({ timeout: NEVER_MS }) };
     },
-    client({ store, clock, queue }): SimClient {
+    client(options): SimClient {
+      const { store, clock, queue } = options;
       const client = new api.Client({ store, clock });
+      const definition = api.Executor ? scriptFlow(api, options) : undefined;
+      const executor =
+        api.Executor && definition
+          ? new api.Executor({
+              store,
+              flows: [definition],
+              clock,
+              lease: options.leaseMs,
+              durableBackoff: options.durableBackoffMs,
+            })
+          : undefined;
       return {
         schedule: async (flowId, script) => {
           await client.schedule(SIM_FLOW_TYPE, script, { flowId, queue });
         },
+        ...(executor && definition
+          ? {
+              execute: async (flowId: string, script: FlowScript) => {
+                await executor.execute(definition, script, { flowId, queue });
+              },
+            }
+          : {}),
         signal: (flowId, name, payload) => client.signal(flowId, name, payload),
         cancel: async (flowId) => {
           await client.cancel(flowId);

@@ -9,27 +9,19 @@
  * exactly on the memory store.
  *
  * ```ts
- * const engine = executorEngine({ flow, Worker, Client, Graph });
+ * const engine = executorEngine({ flow, Worker, Client, Executor, Graph });
  * const report = await runSimulation({ seed: 42, engine, createStore: async () => ({ store: new InMemoryExecutionLog(), dispose: async () => {} }) });
  * ```
  *
  * @module
  */
 export { fencingIgnoringStore } from './broken-store.js';
-export { type CheckInput, checkInvariants, scriptsOf } from './checker.js';
 export { checkChildren, checkRecords, checkShape, checkTimers } from './check-history.js';
 export { checkLeases, type LeaseCheckOptions } from './check-leases.js';
 export { checkOutcomes, checkSignals, checkTerminal, type StoredSignals } from './check-outcomes.js';
-export type { SimClient, SimEngine, SimWorker, SimWorkerOptions } from './engine.js';
+export { type CheckInput, checkInvariants, scriptsOf } from './checker.js';
+export type { SimClient, SimClientOptions, SimEngine, SimWorker, SimWorkerOptions } from './engine.js';
 export { type ExecutorModule, executorEngine } from './executor-engine.js';
-export {
-  type ScriptContext,
-  type ScriptFlowModule,
-  type ScriptFlowOptions,
-  type ScriptGraphNode,
-  type ScriptStepScope,
-  scriptFlow,
-} from './script-flow.js';
 export {
   FAULT_PROFILES,
   type FaultDecision,
@@ -43,8 +35,8 @@ export {
   type FaultStore,
   type FaultStoreOptions,
 } from './fault-store.js';
-export { hash32, hashUnit, Prng } from './prng.js';
 export type { SimStore, SimulationOptions, SimulationReport, SimulationStats } from './options.js';
+export { hash32, hashUnit, Prng } from './prng.js';
 export { runSimulation } from './runner.js';
 export {
   type AllOp,
@@ -54,15 +46,23 @@ export {
   type ExpectedPosition,
   expectedPositions,
   type FlowScript,
-  SIM_FLOW_TYPE,
   type ScriptOp,
+  SIM_FLOW_TYPE,
   type SignalOp,
   type SleepOp,
   type StepOp,
 } from './script.js';
+export {
+  type ScriptContext,
+  type ScriptFlowModule,
+  type ScriptFlowOptions,
+  type ScriptGraphNode,
+  type ScriptStepScope,
+  scriptFlow,
+} from './script-flow.js';
 export { generateScript } from './script-gen.js';
 export { SimClock } from './sim-clock.js';
-export { type StoreSnapshot, readSnapshot } from './snapshot.js';
+export { readSnapshot, type StoreSnapshot } from './snapshot.js';
 export { Trace, type TraceEntry } from './trace.js';
 export { type FormatTraceOptions, formatTrace } from './trace-format.js';
 export { Invariant, type Violation } from './violations.js';

@@ -67,6 +67,8 @@ export interface SimulationStats {
   readonly storeCalls: number;
   /** Store calls by method. */
   readonly calls: Readonly<Record<string, number>>;
+  /** Creates answered with the new flow claimed (the client's own runs: `SimClient.execute`). */
+  readonly claimingCreates: number;
   /** Faults injected, by kind. */
   readonly faults: Readonly<Record<FaultKind, number>>;
   /** Workers paused (past their lease). */

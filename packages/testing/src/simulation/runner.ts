@@ -22,6 +22,7 @@ import { Prng } from './prng.js';
 import { waitForQuiet } from './quiet.js';
 import { SimClock } from './sim-clock.js';
 import { readSnapshot, unfinishedFlows } from './snapshot.js';
+import { simulationStats } from './stats.js';
 import { Trace, type TraceEntry } from './trace.js';
 import { Invariant, type Violation } from './violations.js';
 import { DEFAULT_SHAPE, generateWorkload, type SimAction, type Workload } from './workload.js';
@@ -89,6 +90,9 @@ class Simulation {
       store: this.#faultStore('client'),
       clock: this.#clock,
       queue: this.#queue,
+      leaseMs: this.#workload.shape.leaseMs,
+      durableBackoffMs: this.#workload.shape.durableBackoffMs,
+      onStepStart: (flowId, key, attempt) => this.#stepStarted(flowId, key, attempt),
     });
     this.#client = new ClientDriver(client, this.#clock, (v) => this.#violations.push(v));
   }
@@ -225,12 +229,15 @@ class Simulation {
       concurrency: this.#workload.workers[index] ?? 1,
       durableBackoffMs: this.#workload.shape.durableBackoffMs,
       maxIdleMs: this.#o.maxIdleMs ?? 30_000,
-      onStepStart: (flowId, key, attempt) => {
-        const id = `${flowId}/${key}/${attempt}`;
-        this.#starts.set(id, (this.#starts.get(id) ?? 0) + 1);
-      },
+      onStepStart: (flowId, key, attempt) => this.#stepStarted(flowId, key, attempt),
     });
     this.#slots[index] = { incarnation, store, worker };
+  }
+
+  /** Counts a step body's start (re-runs are reported in the stats). */
+  #stepStarted(flowId: string, key: string, attempt: number): void {
+    const id = `${flowId}/${key}/${attempt}`;
+    this.#starts.set(id, (this.#starts.get(id) ?? 0) + 1);
   }
 
   #faultStore(caller: string): FaultStore {
@@ -277,26 +284,16 @@ class Simulation {
   }
 
   #stats(): SimulationStats {
-    const calls: Record<string, number> = {};
-    for (const e of this.#trace.entries) calls[e.method] = (calls[e.method] ?? 0) + 1;
-    let stepStarts = 0;
-    let stepReruns = 0;
-    for (const [id, n] of this.#starts) {
-      stepStarts += n;
-      if (!id.endsWith('/0')) stepReruns += n - 1;
-    }
-    return {
+    return simulationStats({
+      trace: this.#trace,
+      starts: this.#starts,
       flows: this.#workload.flows.size,
       workers: this.#workload.workers.length,
-      storeCalls: this.#trace.entries.length,
-      calls,
-      faults: { ...this.#plan.injected },
-      ...this.#counts,
-      stepStarts,
-      stepReruns,
+      faults: this.#plan.injected,
+      counts: this.#counts,
       simulatedMs: this.#clock.now() - Date.UTC(2030, 0, 1),
       steps: this.#steps,
       realMs: Math.round(performance.now() - this.#started),
-    };
+    });
   }
 }

@@ -54,6 +54,11 @@ export type SimAction =
       readonly flowId: string;
       /** The script it runs. */
       readonly script: FlowScript;
+      /**
+       * The client runs it itself (`SimClient.execute`: created and claimed in one store call)
+       * rather than scheduling it for the workers. Every fourth flow, so no seed's stream changes.
+       */
+      readonly execute: boolean;
     }
   /** A signal is sent. */
   | {
@@ -137,7 +142,7 @@ export function generateWorkload(prng: Prng, shape: WorkloadShape = DEFAULT_SHAP
     const script = generateScript(prng, shape);
     flows.set(flowId, script);
     const at = prng.int(0, 20_000);
-    actions.push({ at, kind: 'schedule', flowId, script });
+    actions.push({ at, kind: 'schedule', flowId, script, execute: i % 4 === 1 });
     // Every signal wait gets at least one signal (more, sometimes): no flow waits forever.
     const waits = new Map<string, number>();
     for (const op of flatten(script.ops))
