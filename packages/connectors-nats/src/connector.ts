@@ -8,52 +8,23 @@
  * @module
  */
 import {
-  type Codec,
   type Connector,
-  type Duration,
-  defaultCodec,
   ErgonError,
   ErrorCode,
   type FetchOptions,
   InvalidArgumentError,
   type NackOptions,
   type Transaction,
-  toMillis,
 } from '@ergon/core';
 import type { JsMsg } from '@nats-io/jetstream';
 import { deadLetterMessage, type NatsDeadLetter, readDeadLetter } from './dead-letters.js';
 import { toConnectorError } from './errors.js';
 import { Inbox } from './internal/inbox.js';
-import {
-  type BodyFormat,
-  decodeMessage,
-  encodeTransaction,
-  incomingOf,
-  type MessageCodecOptions,
-} from './messages.js';
+import { decodeMessage, encodeTransaction, incomingOf, type MessageCodecOptions } from './messages.js';
+import { type NatsConnectorOptions, resolveConnectorOptions } from './options.js';
 import { NatsService } from './service.js';
 
-/** Options of {@link NatsConnector}. */
-export interface NatsConnectorOptions {
-  /** The connection, as a service. */
-  readonly service: NatsService;
-  /** Name for logs and dependency injection. Default the service's name. */
-  readonly name?: string;
-  /** Most transactions this connector holds fetched and unsettled (pulls ask for no more). Default 256. */
-  readonly maxInFlight?: number;
-  /** How long a fetch with nothing buffered waits for a first message before it returns empty. Default `'1s'`. */
-  readonly fetchWait?: Duration;
-  /** Delay before a requeued (`nack` with requeue) message is delivered again (`nak` with delay). Default `'0s'`. */
-  readonly requeueDelay?: Duration;
-  /** Largest data accepted, in bytes: larger messages are dead-lettered, larger dispatches refused. Default 1 MiB. */
-  readonly maxMessageBytes?: number;
-  /** Dead-letter messages without `Nats-Msg-Id` (`INVALID_ID`) instead of using `<stream>:<sequence>` as their id. Default false. */
-  readonly requireId?: boolean;
-  /** Data of dispatched messages: `'json'` (default) or `'ergon'` (the Ergon codec: Dates, Maps, BigInts survive). */
-  readonly format?: BodyFormat;
-  /** Codec of `'ergon'` data. Default the core codec. */
-  readonly codec?: Codec;
-}
+export type { NatsConnectorOptions };
 
 /**
  * Consumes a JetStream stream through a durable pull consumer as
@@ -82,32 +53,16 @@ export class NatsConnector<P = unknown> implements Connector<P, P> {
   constructor(options: NatsConnectorOptions) {
     if (!(options?.service instanceof NatsService))
       throw new InvalidArgumentError('NatsConnector needs a NatsService as `service`');
-    const codec = options.codec ?? defaultCodec;
-    const maxBytes = options.maxMessageBytes ?? Math.min(codec.maxBytes, 1024 * 1024);
-    const maxInFlight = options.maxInFlight ?? 256;
-    for (const [what, value] of [
-      ['maxMessageBytes', maxBytes],
-      ['maxInFlight', maxInFlight],
-    ] as const) {
-      if (!Number.isSafeInteger(value) || value < 1)
-        throw new InvalidArgumentError(
-          `NatsConnector ${what} must be a positive whole number (got ${value})`,
-        );
-    }
-    const format = options.format ?? 'json';
-    if (format !== 'json' && format !== 'ergon')
-      throw new InvalidArgumentError(
-        `NatsConnector format must be 'json' or 'ergon' (got ${String(format)})`,
-      );
+    const resolved = resolveConnectorOptions(options);
     this.service = options.service;
     this.name = options.name ?? options.service.name;
-    this.#maxInFlight = maxInFlight;
-    this.#fetchWaitMs = toMillis(options.fetchWait ?? '1s', 'fetchWait');
-    this.#requeueDelayMs = toMillis(options.requeueDelay ?? '0s', 'requeueDelay');
-    this.#messages = Object.freeze({ format, codec, maxBytes, requireId: options.requireId ?? false });
+    this.#maxInFlight = resolved.maxInFlight;
+    this.#fetchWaitMs = resolved.fetchWaitMs;
+    this.#requeueDelayMs = resolved.requeueDelayMs;
+    this.#messages = resolved.messages;
     this.#inbox = new Inbox({
       consumer: () => this.service.consumer(),
-      maxInFlight,
+      maxInFlight: resolved.maxInFlight,
       fetchWaitMs: this.#fetchWaitMs,
       url: this.service.options.url,
     });

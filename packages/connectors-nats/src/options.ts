@@ -1,9 +1,18 @@
 /**
- * Options of the NATS service, validated once and frozen.
+ * Options of the NATS service and of its connector, validated once and frozen.
  *
  * @module
  */
-import { type Duration, ErrorCode, InvalidArgumentError, toMillis } from '@ergon/core';
+import {
+  type Codec,
+  type Duration,
+  defaultCodec,
+  ErrorCode,
+  InvalidArgumentError,
+  toMillis,
+} from '@ergon/core';
+import type { BodyFormat, MessageCodecOptions } from './messages.js';
+import type { NatsService } from './service.js';
 
 /** Where JetStream keeps a stream's messages. */
 export type StorageKind = 'file' | 'memory';
@@ -149,4 +158,65 @@ export function resolveNatsOptions(options: NatsServiceOptions): ResolvedNatsOpt
   if (resolved.deadLetterSubject === subject) fail('deadLetterSubject must differ from subject');
   if (resolved.deadLetterStream === stream) fail('deadLetterStream must differ from stream');
   return Object.freeze(resolved);
+}
+
+/** Options of {@link NatsConnector}. */
+export interface NatsConnectorOptions {
+  /** The connection, as a service. */
+  readonly service: NatsService;
+  /** Name for logs and dependency injection. Default the service's name. */
+  readonly name?: string;
+  /** Most transactions this connector holds fetched and unsettled (pulls ask for no more). Default 256. */
+  readonly maxInFlight?: number;
+  /** How long a fetch with nothing buffered waits for a first message before it returns empty. Default `'1s'`. */
+  readonly fetchWait?: Duration;
+  /** Delay before a requeued (`nack` with requeue) message is delivered again (`nak` with delay). Default `'0s'`. */
+  readonly requeueDelay?: Duration;
+  /** Largest data accepted, in bytes: larger messages are dead-lettered, larger dispatches refused. Default 1 MiB. */
+  readonly maxMessageBytes?: number;
+  /** Dead-letter messages without `Nats-Msg-Id` (`INVALID_ID`) instead of using `<stream>:<sequence>` as their id. Default false. */
+  readonly requireId?: boolean;
+  /** Data of dispatched messages: `'json'` (default) or `'ergon'` (the Ergon codec: Dates, Maps, BigInts survive). */
+  readonly format?: BodyFormat;
+  /** Codec of `'ergon'` data. Default the core codec. */
+  readonly codec?: Codec;
+}
+
+/** {@link NatsConnectorOptions}, validated, with defaults applied. */
+export interface ResolvedConnectorOptions {
+  /** {@link NatsConnectorOptions.maxInFlight}. */
+  readonly maxInFlight: number;
+  /** {@link NatsConnectorOptions.fetchWait}, in ms. */
+  readonly fetchWaitMs: number;
+  /** {@link NatsConnectorOptions.requeueDelay}, in ms. */
+  readonly requeueDelayMs: number;
+  /** How messages are encoded and decoded (format, codec, size limit, whether an id is required). */
+  readonly messages: MessageCodecOptions;
+}
+
+/**
+ * Validates and resolves connector options (all but `service`, which the connector checks).
+ *
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`, `INVALID_DURATION`) naming the bad option.
+ */
+export function resolveConnectorOptions(options: NatsConnectorOptions): ResolvedConnectorOptions {
+  const codec = options.codec ?? defaultCodec;
+  const maxBytes = options.maxMessageBytes ?? Math.min(codec.maxBytes, 1024 * 1024);
+  const maxInFlight = options.maxInFlight ?? 256;
+  for (const [what, value] of [
+    ['maxMessageBytes', maxBytes],
+    ['maxInFlight', maxInFlight],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new InvalidArgumentError(`NatsConnector ${what} must be a positive whole number (got ${value})`);
+  }
+  const format = options.format ?? 'json';
+  if (format !== 'json' && format !== 'ergon')
+    throw new InvalidArgumentError(`NatsConnector format must be 'json' or 'ergon' (got ${String(format)})`);
+  return Object.freeze({
+    maxInFlight,
+    fetchWaitMs: toMillis(options.fetchWait ?? '1s', 'fetchWait'),
+    requeueDelayMs: toMillis(options.requeueDelay ?? '0s', 'requeueDelay'),
+    messages: Object.freeze({ format, codec, maxBytes, requireId: options.requireId ?? false }),
+  });
 }
