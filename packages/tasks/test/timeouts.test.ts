@@ -102,7 +102,7 @@ describe('timeouts', () => {
       attempts: { process: 1 },
       settlement: 'dead-letter',
     });
-    expect((outcomes[0]?.error as TaskTimeoutError).scope).toBe('transaction');
+    expect(outcomes[0]?.error).toMatchObject({ scope: 'transaction' });
     expect(input.deadLettered.map((d) => d.id)).toEqual(['t1']);
   });
 
