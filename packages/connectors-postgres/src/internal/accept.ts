@@ -7,7 +7,7 @@ import { describeReason, ErgonError, ErrorCode, type Logger, type Transaction } 
 import type { ResolvedQueueOptions } from '../options.js';
 import type { HeldRows } from './held.js';
 import { toTransaction } from './rows.js';
-import type { QueueRow, QueueStatements } from './statements.js';
+import type { Claim, QueueRow, QueueStatements } from './statements.js';
 
 /** What accepting rows uses of its connector. */
 export interface AcceptEnv {
@@ -21,12 +21,19 @@ export interface AcceptEnv {
 /**
  * Turns claimed rows into transactions, now held; dead-letters what cannot
  * be one, or was delivered too often (a row that cannot be dead-lettered
- * stays claimed, and comes back after the visibility timeout).
+ * stays claimed, and comes back after the visibility timeout). A plain
+ * loop, with an async step only when something is dead-lettered: it runs
+ * for every row claimed.
  */
-export async function acceptRows<P>(rows: readonly QueueRow[], env: AcceptEnv): Promise<Transaction<P>[]> {
+export function acceptRows<P>(
+  rows: readonly QueueRow[],
+  env: AcceptEnv,
+): Promise<Transaction<P>[]> | Transaction<P>[] {
   const out: Transaction<P>[] = [];
+  let refused: { claim: Claim; reason: unknown }[] | undefined;
   const { maxAttempts, queueSql } = env.options;
-  for (const row of rows) {
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as QueueRow;
     const claim = { seq: row.seq, attempts: row.attempts };
     let reason: unknown;
     let transaction: Transaction<P> | undefined;
@@ -46,16 +53,26 @@ export async function acceptRows<P>(rows: readonly QueueRow[], env: AcceptEnv): 
     if (reason === undefined && transaction) {
       env.held.add(claim);
       out.push(transaction);
-      continue;
+    } else {
+      refused ??= [];
+      refused.push({ claim, reason });
     }
+  }
+  return refused ? deadLetterRefused(refused, env).then(() => out) : out;
+}
+
+async function deadLetterRefused(
+  refused: readonly { claim: Claim; reason: unknown }[],
+  env: AcceptEnv,
+): Promise<void> {
+  for (const { claim, reason } of refused) {
     await env.statements
       .deadLetter({ claim, reason: JSON.stringify(describeReason(reason)) })
       .catch((error: unknown) =>
         // Still claimed: it comes back after the visibility timeout, and is dead-lettered then.
-        env.logger.warn(`postgres: could not dead-letter row ${row.seq} of ${queueSql}`, {
+        env.logger.warn(`postgres: could not dead-letter row ${claim.seq} of ${env.options.queueSql}`, {
           error: String(error),
         }),
       );
   }
-  return out;
 }

@@ -37,10 +37,14 @@ export class Doorbell {
    * {@link unlisten}); resolves once the LISTEN is in place.
    */
   async listen(subscribe: Subscribe): Promise<void> {
-    const subscribed = (this.#subscribed ??= subscribe(() => this.ring()).then((unsubscribe) => {
-      if (this.#subscribed === subscribed) this.#listening = true;
-      return unsubscribe;
-    }));
+    if (!this.#subscribed) {
+      const subscribing: Promise<() => void> = subscribe(() => this.ring()).then((unsubscribe) => {
+        if (this.#subscribed === subscribing) this.#listening = true;
+        return unsubscribe;
+      });
+      this.#subscribed = subscribing;
+    }
+    const subscribed = this.#subscribed;
     try {
       await subscribed;
     } catch (error) {

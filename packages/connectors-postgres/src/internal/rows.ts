@@ -77,7 +77,8 @@ export function toTransaction<P>(row: QueueRow, options: ResolvedQueueOptions): 
   const metadata: Record<string, string> = {};
   const stored = row.metadata;
   if (stored) {
-    for (const key of Object.keys(stored)) {
+    // for…in: no array of keys per row (the stored object is parsed JSON: own keys only).
+    for (const key in stored) {
       if (key.startsWith(OWN_PREFIX)) continue;
       const value = stored[key];
       metadata[key] = typeof value === 'string' ? value : JSON.stringify(value);

@@ -62,7 +62,10 @@ export function acceptDeliveries<P>(
     if (reason === undefined && transaction) {
       consumer.held.add(delivery.id, delivery.deliveries);
       out.push(transaction);
-    } else (refused ??= []).push({ delivery, reason, transactionId: transaction?.id });
+    } else {
+      refused ??= [];
+      refused.push({ delivery, reason, transactionId: transaction?.id });
+    }
   }
   return refused ? deadLetterRefused(refused, env).then(() => out) : out;
 }
