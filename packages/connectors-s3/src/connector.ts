@@ -2,27 +2,28 @@
  * The transaction side of the S3 connector: objects under a prefix in as
  * transactions (claimed with lease markers that survive a dead consumer),
  * transactions out as objects, ack as a move (or delete), nack as a release
- * or a move to the dead-letter prefix with the reason.
+ * or a move to the dead-letter prefix with the reason. Fetching, renewing
+ * leases, writing objects and what happens to claimed ones live in
+ * `internal/`; this file ties them to the connector contract.
  *
  * @module
  */
 import {
   type Connector,
-  ErgonError,
-  ErrorCode,
   type FetchOptions,
   InvalidArgumentError,
   type NackOptions,
   type Transaction,
 } from '@ergon/core';
 import type { S3DeadLetter } from './dead-letters.js';
-import { encodePayload } from './formats.js';
 import { Claims } from './internal/claims.js';
+import { toObjects, writeObjects } from './internal/dispatch.js';
+import { Fetcher } from './internal/fetch.js';
 import { HeldObjects } from './internal/held.js';
 import { Listing } from './internal/listing.js';
-import { S3_METADATA, toUserMetadata } from './internal/metadata.js';
+import { S3_METADATA } from './internal/metadata.js';
 import { Objects } from './internal/objects.js';
-import { mapLimit, sleep } from './internal/pool.js';
+import { LeaseRenewal } from './internal/renewal.js';
 import {
   type ResolvedConnectorOptions,
   resolveConnectorOptions,
@@ -61,11 +62,10 @@ export class S3Connector<P = unknown> implements Connector<P, P> {
   readonly #held = new HeldObjects();
   readonly #listing: Listing;
   readonly #objects: Objects;
+  readonly #fetcher: Fetcher;
+  readonly #renewal: LeaseRenewal;
   readonly #settling = new Set<Promise<unknown>>();
   #consuming: Promise<void> | undefined;
-  /** JSON lines: lines per object seen so far (a running mean), to claim no more objects than a fetch needs. */
-  #linesPerObject = Number.POSITIVE_INFINITY;
-  #renewal: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #halt = new AbortController();
   #stopping: Promise<void> | undefined;
@@ -81,13 +81,25 @@ export class S3Connector<P = unknown> implements Connector<P, P> {
     this.#stopService = options.stopService ?? true;
     this.#claims = new Claims(this.service, this.options, this.service.options.logger);
     this.#listing = new Listing(this.service, this.options.prefix);
-    // One object per transaction, except JSON lines, whose first fetch claims one object to learn their size.
-    if (this.options.format !== 'json-lines') this.#linesPerObject = 1;
     this.#objects = new Objects({
       service: this.service,
       options: this.options,
       held: this.#held,
       listing: this.#listing,
+    });
+    this.#fetcher = new Fetcher({
+      options: this.options,
+      held: this.#held,
+      listing: this.#listing,
+      claims: this.#claims,
+      objects: this.#objects,
+    });
+    this.#renewal = new LeaseRenewal({
+      claims: this.#claims,
+      held: this.#held,
+      leaseMs: this.options.leaseMs,
+      logger: this.service.options.logger,
+      prefix: this.options.prefix,
     });
   }
 
@@ -113,8 +125,7 @@ export class S3Connector<P = unknown> implements Connector<P, P> {
       this.#held.wake();
       await this.#queue.catch(() => undefined);
       await Promise.allSettled([...this.#settling]);
-      clearInterval(this.#renewal);
-      this.#renewal = undefined;
+      this.#renewal.stop();
       await this.#objects
         .releaseAll()
         .catch((error: unknown) =>
@@ -150,54 +161,12 @@ export class S3Connector<P = unknown> implements Connector<P, P> {
     if (limit === 0 || this.#halt.signal.aborted) return [];
     await this.#consumer();
     return this.#serial(async () => {
-      const halt = this.#halt.signal;
-      if (halt.aborted || options.signal?.aborted) return [];
-      const signal = options.signal ? AbortSignal.any([halt, options.signal]) : halt;
-      const { fetchWaitMs, pollIntervalMs, maxInFlight, concurrency } = this.options;
-      const room = await this.#held.room(maxInFlight, {
-        signal,
-        timeoutMs: fetchWaitMs,
-        stopped: () => halt.aborted,
+      const out = await this.#fetcher.fetch(limit, {
+        halt: this.#halt.signal,
+        signal: options.signal,
+        onHeld: () => this.#renewal.start(),
       });
-      if (room === 0) return [];
-      const want = Math.min(limit, room);
-      const out = this.#held.takeAgain(want) as Transaction<P>[];
-      const deadline = Date.now() + fetchWaitMs;
-      while (out.length < want && !signal.aborted) {
-        let candidates: Awaited<ReturnType<Listing['next']>>;
-        try {
-          // JSON lines: about as many objects as the lines still wanted need.
-          const objects = Math.max(1, Math.ceil((want - out.length) / this.#linesPerObject));
-          candidates = await this.#listing.next(objects, (key) => this.#held.has(key), signal);
-        } catch (error) {
-          // An abort ends a listing, never a claim: what is claimed is returned.
-          if (signal.aborted) break;
-          throw error;
-        }
-        if (candidates.length === 0) {
-          if (out.length > 0 || Date.now() >= deadline) break;
-          await sleep(Math.min(pollIntervalMs, deadline - Date.now()), signal);
-          this.#listing.restart();
-          continue;
-        }
-        const listed = new Map(candidates.map((c) => [c.key, c]));
-        const leases = await this.#claims.claim([...listed.keys()]);
-        const read = await mapLimit(leases, concurrency, (lease) =>
-          this.#objects.read(
-            lease,
-            listed.get(lease.key) ?? { key: lease.key, etag: '', size: 0, lastModified: 0 },
-          ),
-        );
-        for (const txs of read) out.push(...(txs as Transaction<P>[]));
-        if (this.options.format === 'json-lines' && read.length > 0) {
-          const lines = read.reduce((sum, txs) => sum + txs.length, 0) / read.length;
-          const mean = Number.isFinite(this.#linesPerObject) ? (this.#linesPerObject + lines) / 2 : lines;
-          this.#linesPerObject = Math.max(1, mean);
-        }
-      }
-      for (const surplus of out.splice(want)) this.#held.again(surplus);
-      if (this.#held.count > 0) this.#renewing();
-      return out;
+      return out as Transaction<P>[];
     });
   }
 
@@ -217,24 +186,13 @@ export class S3Connector<P = unknown> implements Connector<P, P> {
     if (!Array.isArray(transactions))
       throw new InvalidArgumentError('dispatchTransactions needs an array of transactions');
     if (transactions.length === 0) return;
-    const { prefix, format, maxObjectBytes, concurrency } = this.options;
-    const objects = transactions.map((tx) => ({
-      key: tx.id.startsWith(prefix) ? tx.id : `${prefix}${tx.id}`,
-      metadata: toUserMetadata(tx.metadata, tx.id),
-      ...encodePayload(tx.payload, format, {
-        what: `payload of transaction ${tx.id}`,
-        maxBytes: maxObjectBytes,
-      }),
-    }));
+    const objects = toObjects(transactions, this.options);
     options.signal?.throwIfAborted();
     await this.start(options.signal);
-    await mapLimit(objects, concurrency, (o) =>
-      this.service.put(o.key, o.body, {
-        metadata: o.metadata,
-        contentType: o.contentType,
-        signal: options.signal,
-      }),
-    );
+    await writeObjects(this.service, objects, {
+      concurrency: this.options.concurrency,
+      signal: options.signal,
+    });
   }
 
   /** Settles the transaction: once every transaction of its object is, the object moves under the done prefix (or is deleted). */
@@ -288,14 +246,7 @@ export class S3Connector<P = unknown> implements Connector<P, P> {
   /** Objects waiting for delivery: under the prefix, without a live lease marker. */
   async readyCount(): Promise<number> {
     await this.start();
-    const [objects, markers] = await Promise.all([
-      this.service.listAll(this.options.prefix),
-      this.#claims.markers(),
-    ]);
-    return objects.filter((o) => {
-      const marker = markers.get(o.key);
-      return !marker || !this.#claims.live(marker);
-    }).length;
+    return this.#claims.countUnclaimed();
   }
 
   /** The dead letters, in key order, read without removing them. */
@@ -308,17 +259,7 @@ export class S3Connector<P = unknown> implements Connector<P, P> {
   #consumer(): Promise<void> {
     this.#consuming ??= (async () => {
       await this.start();
-      const mode = this.service.options.claims;
-      if (mode === 'read-after-write') return;
-      const conditional = await this.service.conditionalWrites(this.options.leasePrefix);
-      if (!conditional && mode === 'conditional') {
-        throw new ErgonError(
-          ErrorCode.CONNECTOR_ERROR,
-          `s3: the server at ${this.service.options.endpoint ?? 'AWS'} ignores conditional writes (If-None-Match): ` +
-            "use claims: 'read-after-write' (best effort) or a server that honours them",
-        );
-      }
-      this.#claims.conditional = conditional;
+      await this.#claims.decide();
     })().catch((error: unknown) => {
       this.#consuming = undefined;
       throw error;
@@ -335,34 +276,6 @@ export class S3Connector<P = unknown> implements Connector<P, P> {
       );
     }
     return { key, line };
-  }
-
-  /** Renews the markers of held objects every third of the lease, while any are held. */
-  #renewing(): void {
-    if (this.#renewal) return;
-    let renewing = false;
-    this.#renewal = setInterval(
-      () => {
-        // One renewal at a time: a slow one must not race the next.
-        if (renewing) return;
-        renewing = true;
-        this.#claims
-          .renew(this.#held.leases(), (lease) => this.#held.get(lease.key)?.lease === lease)
-          .catch((error: unknown) =>
-            this.service.options.logger.warn(
-              `s3: renewing leases under ${this.options.prefix} failed; retrying`,
-              {
-                error: String(error),
-              },
-            ),
-          )
-          .finally(() => {
-            renewing = false;
-          });
-      },
-      Math.floor(this.options.leaseMs / 3),
-    );
-    this.#renewal.unref();
   }
 
   #track<T>(work: Promise<T>): Promise<T> {

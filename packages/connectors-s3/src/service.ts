@@ -2,25 +2,24 @@
  * The protocol side of the S3 connector (DESIGN §3): one `S3Client` on one
  * bucket, the handful of calls the connector makes (each failure mapped to
  * a `CONNECTOR_ERROR`), whether the server honours conditional writes, and
- * health. Knows nothing of transactions; {@link S3Connector} does.
+ * health. Opening the bucket and the paged requests (listing, deleting) live
+ * in `internal/`. Knows nothing of transactions; {@link S3Connector} does.
  *
  * @module
  */
 import { randomUUID } from 'node:crypto';
 import {
   CopyObjectCommand,
-  CreateBucketCommand,
-  DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import type { HealthStatus, Service } from '@ergon/core';
-import { isNotFound, isPreconditionFailed, s3ErrorCode, toConnectorError } from './internal/errors.js';
-import { sleep } from './internal/pool.js';
+import { createClient, openBucket } from './internal/bucket.js';
+import { isNotFound, isPreconditionFailed, toConnectorError } from './internal/errors.js';
+import { deleteKeys, listPage } from './internal/pages.js';
 import { type ResolvedServiceOptions, resolveServiceOptions, type S3ServiceOptions } from './options.js';
 
 /** An object as a listing shows it. */
@@ -60,9 +59,6 @@ export interface PutOptions {
   /** Aborts the request. */
   readonly signal?: AbortSignal | undefined;
 }
-
-const DELETE_PAGE = 1000;
-const LIST_ATTEMPTS = 5;
 
 /** An S3 (or S3-compatible) bucket, with health. */
 export class S3Service implements Service {
@@ -242,37 +238,12 @@ export class S3Service implements Service {
   }
 
   /** Deletes objects, 1000 per request; missing ones are fine. */
-  async deleteMany(keys: readonly string[]): Promise<void> {
-    for (let from = 0; from < keys.length; from += DELETE_PAGE) {
-      const page = keys.slice(from, from + DELETE_PAGE);
-      let reply: { Errors?: { Key?: string; Code?: string; Message?: string }[] };
-      try {
-        reply = await this.client.send(
-          new DeleteObjectsCommand({
-            Bucket: this.bucket,
-            Delete: { Objects: page.map((Key) => ({ Key })), Quiet: true },
-          }),
-        );
-      } catch (error) {
-        throw toConnectorError(error, { action: 'delete objects from', bucket: this.bucket, key: page[0] });
-      }
-      const failed = (reply.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
-      if (failed.length > 0) {
-        const [first] = failed;
-        throw toConnectorError(
-          Object.assign(new Error(first?.Message ?? 'delete refused'), { Code: first?.Code }),
-          {
-            action: `delete ${failed.length} objects from`,
-            bucket: this.bucket,
-            key: first?.Key,
-          },
-        );
-      }
-    }
+  deleteMany(keys: readonly string[]): Promise<void> {
+    return deleteKeys(this, keys);
   }
 
   /** One page of the keys under `prefix`, after `startAfter`, in key order. */
-  async list(
+  list(
     prefix: string,
     options: { startAfter?: string | undefined; maxKeys?: number; signal?: AbortSignal | undefined } = {},
   ): Promise<{
@@ -281,43 +252,7 @@ export class S3Service implements Service {
     /** True when more objects follow (list again after the last key). */
     truncated: boolean;
   }> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#listOnce(prefix, options);
-      } catch (error) {
-        // A listing is safe to repeat: ride out a server's transient failures (5xx) a little longer than the SDK does.
-        const status = (error as { details?: { httpStatus?: number } }).details?.httpStatus ?? 0;
-        if (options.signal?.aborted || status < 500 || attempt >= LIST_ATTEMPTS) throw error;
-        await sleep(50 * attempt, options.signal);
-      }
-    }
-  }
-
-  async #listOnce(
-    prefix: string,
-    options: { startAfter?: string | undefined; maxKeys?: number; signal?: AbortSignal | undefined },
-  ): Promise<{ objects: ListedObject[]; truncated: boolean }> {
-    try {
-      const reply = await this.client.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: prefix,
-          StartAfter: options.startAfter || undefined,
-          MaxKeys: options.maxKeys ?? 1000,
-        }),
-        { abortSignal: options.signal },
-      );
-      const objects = (reply.Contents ?? []).map((o) => ({
-        key: o.Key ?? '',
-        etag: o.ETag ?? '',
-        size: o.Size ?? 0,
-        lastModified: o.LastModified?.getTime() ?? 0,
-      }));
-      return { objects, truncated: reply.IsTruncated === true };
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      throw toConnectorError(error, { action: 'list', bucket: this.bucket, key: prefix });
-    }
+    return listPage(this, prefix, options);
   }
 
   /** Every key under `prefix` (page after page). */
@@ -332,34 +267,8 @@ export class S3Service implements Service {
   }
 
   async #open(): Promise<void> {
-    const { client, endpoint, region, credentials, forcePathStyle, createBucket, bucket } = this.options;
-    this.#client =
-      client ??
-      new S3Client({
-        region,
-        forcePathStyle,
-        ...(endpoint === undefined
-          ? {}
-          : {
-              endpoint,
-              // S3-compatible servers differ in what checksums they understand: send them only where S3 requires them.
-              requestChecksumCalculation: 'WHEN_REQUIRED' as const,
-              responseChecksumValidation: 'WHEN_REQUIRED' as const,
-            }),
-        // A copy: the SDK marks the object it is given (frozen options would break it).
-        ...(credentials === undefined ? {} : { credentials: { ...credentials } }),
-        requestHandler: { requestTimeout: 30_000, connectionTimeout: 5000 },
-      });
-    try {
-      await this.#client.send(new HeadBucketCommand({ Bucket: bucket }));
-    } catch (error) {
-      const missing = s3ErrorCode(error) === 'NotFound' || s3ErrorCode(error) === 'NoSuchBucket';
-      if (!missing || !createBucket) throw error;
-      await this.#client.send(new CreateBucketCommand({ Bucket: bucket })).catch((again: unknown) => {
-        const code = s3ErrorCode(again);
-        if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw again;
-      });
-    }
+    this.#client = createClient(this.options);
+    await openBucket(this.#client, this.options.bucket, this.options.createBucket);
   }
 
   #dispose(): void {

@@ -19,7 +19,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@ergon/core';
+import { ErgonError, ErrorCode, type Logger } from '@ergon/core';
 import type { ResolvedConnectorOptions } from '../options.js';
 import type { ListedObject, S3Service } from '../service.js';
 import { mapLimit, sleep } from './pool.js';
@@ -61,8 +61,24 @@ export class Claims {
     return this.#conditional;
   }
 
-  set conditional(value: boolean) {
-    this.#conditional = value;
+  /**
+   * Decides once, before the first claim, whether claims are conditional:
+   * the service's `claims` option, and for `'auto'` or `'conditional'` a
+   * probe of the server.
+   * @throws ErgonError `CONNECTOR_ERROR` when `'conditional'` is asked of a server that ignores conditional writes.
+   */
+  async decide(): Promise<void> {
+    const mode = this.#service.options.claims;
+    if (mode === 'read-after-write') return;
+    const conditional = await this.#service.conditionalWrites(this.#options.leasePrefix);
+    if (!conditional && mode === 'conditional') {
+      throw new ErgonError(
+        ErrorCode.CONNECTOR_ERROR,
+        `s3: the server at ${this.#service.options.endpoint ?? 'AWS'} ignores conditional writes (If-None-Match): ` +
+          "use claims: 'read-after-write' (best effort) or a server that honours them",
+      );
+    }
+    this.#conditional = conditional;
   }
 
   /** The marker key of an object key. */
@@ -84,6 +100,18 @@ export class Claims {
   /** True while a listed marker's lease may still run. */
   live(marker: ListedObject): boolean {
     return marker.lastModified + this.#options.leaseMs + LISTING_PRECISION_MS > this.#service.now();
+  }
+
+  /** How many objects under the prefix have no live lease marker. */
+  async countUnclaimed(): Promise<number> {
+    const [objects, markers] = await Promise.all([
+      this.#service.listAll(this.#options.prefix),
+      this.markers(),
+    ]);
+    return objects.filter((o) => {
+      const marker = markers.get(o.key);
+      return !marker || !this.live(marker);
+    }).length;
   }
 
   /** Claims what it can of `keys` (none held here); returns the leases won. */
