@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The README's test command: set-up, the README examples' type check, then lint,
-// typecheck, every test suite and the publishability check through turbo, then
-// one closing line that counts the tests of every package (from each vitest JSON report).
+// The README's test command: set-up, then every package's test suite, the README examples' type
+// check, and lint, typecheck and the publishability check through turbo, three jobs at a time,
+// then one closing line that counts the tests of every package (from each vitest JSON report).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runPool } from './task-pool.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Each package's vitest JSON reports: `.vitest-report.json`, or one per group of projects run
@@ -26,32 +27,75 @@ const findReports = () =>
           .map((name) => join(dir, name))
       : [],
   );
-const reports = findReports();
-for (const report of reports) rmSync(report, { force: true });
+for (const report of findReports()) rmSync(report, { force: true });
 
-const node = (script, args) => spawnSync(process.execPath, [join(root, 'scripts', script), ...args], { cwd: root, stdio: 'inherit' });
-const setup = node('setup.mjs', []);
+/**
+ * The suites that take longest, longest first (from the test command's "Slowest jobs" lines):
+ * they start first, so none of them begins late and runs on alone at the end. Suites not listed
+ * start after these and after the static checks.
+ */
+const LONGEST_FIRST = [
+  'apps/integration-tests',
+  'apps/cli',
+  'packages/executor',
+  'packages/connectors-s3',
+  'packages/connectors-postgres',
+  'apps/bench',
+  'packages/dashboard',
+  'packages/connectors-redis-streams',
+  'packages/storage-redis',
+  'packages/storage-postgres',
+  'packages/connectors-nats',
+  'packages/connectors-amqp',
+  'packages/connectors-mqtt',
+  'packages/tasks',
+  'docs',
+  'examples',
+];
+/** How many of LONGEST_FIRST start before the static checks (lint, typecheck, publint). */
+const STATIC_CHECKS_AFTER = 3;
+
+const setup = spawnSync(process.execPath, [join(root, 'scripts', 'setup.mjs')], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (setup.status !== 0) process.exit(setup.status ?? 1);
-// Every package README's TypeScript examples type-check against the built packages.
-const readmes = node('check-readmes.mjs', []);
-// --continue: one failing package does not hide the others' results. --concurrency 3: the
-// service-backed suites (brokers, SIGKILL pipelines) time themselves; two cores shared by ten
-// test processes at once made them wait on the CPU, not on the code under test (3: with the
-// flow-control and schedule suites added, 4 at once starved CPU-bound examples of their timeouts).
-const run = node('pnpm.mjs', [
-  'exec',
-  'turbo',
-  'run',
-  'lint',
-  'typecheck',
-  'test',
-  'publint',
-  '--output-logs=errors-only',
-  '--continue',
-  '--concurrency=3',
-  // Writes .turbo/runs/<id>.json: each task's start and end, for the slowest-tasks lines below.
-  '--summarize',
-]);
+
+const packageJson = (dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+const bin = (dir) => join(dir, 'node_modules', '.bin');
+/** A package's `test` script, run as pnpm runs it: its own and the root's bin folders on PATH. */
+const testJob = (dir) => ({
+  id: `${packageJson(dir).name} test`,
+  command: packageJson(dir).scripts.test,
+  cwd: dir,
+  env: { ...process.env, PATH: [bin(dir), bin(root), process.env.PATH].join(delimiter) },
+});
+const rank = (dir) => {
+  const at = LONGEST_FIRST.indexOf(relative(root, dir));
+  return at === -1 ? LONGEST_FIRST.length : at;
+};
+const suites = reportDirs
+  .filter((dir) => existsSync(join(dir, 'package.json')) && packageJson(dir).scripts?.test !== undefined)
+  .sort((a, b) => rank(a) - rank(b))
+  .map(testJob);
+const node = `"${process.execPath}"`;
+const staticChecks = [
+  // Every package README's TypeScript examples type-check against the built packages.
+  { id: 'README examples type-check', command: `${node} scripts/check-readmes.mjs`, cwd: root },
+  // --only: set-up built every package, so no build runs (or restores its outputs) under a suite
+  // that reads them. --continue: one failing package does not hide the others' results.
+  {
+    id: 'lint, typecheck, publint (turbo)',
+    command: `${node} scripts/pnpm.mjs exec turbo run lint typecheck publint --only --continue --output-logs=errors-only --concurrency=1`,
+    cwd: root,
+  },
+];
+// Three at a time: the service-backed suites (brokers, SIGKILL pipelines) time themselves, and two
+// cores shared by more test processes at once made them wait on the CPU, not on the code under test.
+const results = await runPool(
+  [...suites.slice(0, STATIC_CHECKS_AFTER), ...staticChecks, ...suites.slice(STATIC_CHECKS_AFTER)],
+  3,
+);
 
 let passed = 0;
 let failed = 0;
@@ -64,25 +108,12 @@ for (const report of findReports()) {
   failed += json.numFailedTests ?? 0;
   skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
 }
-printSlowest(8);
+console.log('\nSlowest jobs:');
+for (const { id, ms } of [...results].sort((a, b) => b.ms - a.ms).slice(0, 8)) {
+  console.log(`  ${(ms / 1000).toFixed(0).padStart(5)} s  ${id}`);
+}
+const failedJobs = results.filter((result) => result.code !== 0).map((result) => result.id);
+if (failedJobs.length > 0) console.log(`\nFailed: ${failedJobs.join(', ')}`);
 console.log(`\n${packages.size} packages reported tests`);
 console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(run.status === 0 && readmes.status === 0 && failed === 0 && passed > 0 ? 0 : 1);
-
-/** Prints the `count` longest tasks of the newest turbo run summary (where the test command's time goes). */
-function printSlowest(count) {
-  const dir = join(root, '.turbo', 'runs');
-  if (!existsSync(dir)) return;
-  const newest = readdirSync(dir)
-    .filter((name) => name.endsWith('.json'))
-    .map((name) => join(dir, name))
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  if (!newest) return;
-  const tasks = (JSON.parse(readFileSync(newest, 'utf8')).tasks ?? [])
-    .map((task) => ({ id: task.taskId, ms: (task.execution?.endTime ?? 0) - (task.execution?.startTime ?? 0) }))
-    .filter((task) => task.ms > 0)
-    .sort((a, b) => b.ms - a.ms)
-    .slice(0, count);
-  console.log('\nSlowest tasks:');
-  for (const task of tasks) console.log(`  ${(task.ms / 1000).toFixed(0).padStart(5)} s  ${task.id}`);
-}
+process.exit(failedJobs.length === 0 && failed === 0 && passed > 0 ? 0 : 1);
