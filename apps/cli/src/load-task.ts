@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isTask, type Task } from '@ergon/tasks';
+import type { Task } from '@ergon/tasks';
 import { CliError } from './errors.js';
 import { oneLine } from './format.js';
 
@@ -40,6 +40,8 @@ export async function loadTaskModule(modulePath: string, exportName?: string): P
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     throw new CliError(`cannot load tasks from ${modulePath}: ${oneLine(reason)}`, { cause: error });
   }
+  // Loaded with the task, not at start-up: the CLI's other commands never need @ergon/tasks.
+  const { isTask } = await import('@ergon/tasks');
   const tasks = Object.entries(exports).filter(([, value]) => isTask(value)) as [string, Task][];
   const names = tasks.map(([name]) => `'${name}'`).join(', ');
   if (exportName !== undefined) {

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createDashboard, type PipelineInfo } from '@ergon/dashboard';
+import type { PipelineInfo } from '@ergon/dashboard';
 import { Client } from '@ergon/executor';
 import { type Command, InvalidArgumentError as OptionValueError } from 'commander';
 import { CliError, ExitCode } from '../errors.js';
@@ -59,6 +59,8 @@ export function registerDashboard(program: Command): void {
       const store = await session.open(options.readOnly ? 'read' : 'existing', {
         redisTimeoutMs: DASHBOARD_REDIS_TIMEOUT_MS,
       });
+      // Loaded here, not at start-up: every other command starts without the dashboard's page and server.
+      const { createDashboard } = await import('@ergon/dashboard');
       let dashboard: ReturnType<typeof createDashboard>;
       try {
         dashboard = createDashboard({

@@ -7,7 +7,7 @@
  * @module
  */
 import { formatDuration } from '@ergon/core';
-import { findTransaction, processOne, type RunSummary, runTask, type TransactionOutcome } from '@ergon/tasks';
+import type { RunSummary, TransactionOutcome } from '@ergon/tasks';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { CliError, ExitCode, usageError } from '../errors.js';
@@ -124,6 +124,7 @@ export function registerTask(program: Command): void {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
+        const { findTransaction, processOne } = await import('@ergon/tasks');
         const processing = { signal: abort.signal, logger: session.logger };
         let outcome: TransactionOutcome;
         if (task.kind === 'producer') outcome = await processOne(task, payload, processing);
@@ -175,6 +176,7 @@ async function runLoadedTask(
   let failed = 0;
   let summary: RunSummary;
   try {
+    const { runTask } = await import('@ergon/tasks');
     summary = await runTask(
       options.workers > 1 ? { module: loaded.module, export: loaded.exportName } : task,
       {
