@@ -42,6 +42,14 @@ export class HeldEntries {
 
   /** Lets every one of `ids` go; wakes fetches waiting for room once. */
   deleteAll(ids: readonly string[]): void {
+    // Usually the ids are every entry held, in the order they were fetched (a batch's XACK): then
+    // one clear, not a delete each (the map shrank step by step as it emptied, and grew back the
+    // same way with the next batch).
+    if (ids.length === this.#entries.size && ids.length > 0 && sameOrder(this.#entries.keys(), ids)) {
+      this.#entries.clear();
+      this.wake();
+      return;
+    }
     let deleted = false;
     for (const id of ids) if (this.#entries.delete(id)) deleted = true;
     if (deleted) this.wake();
@@ -83,4 +91,13 @@ export class HeldEntries {
       });
     }
   }
+}
+
+/** True when `keys` yields exactly `ids`, in order. */
+function sameOrder(keys: Iterator<string>, ids: readonly string[]): boolean {
+  for (const id of ids) {
+    const next = keys.next();
+    if (next.done || next.value !== id) return false;
+  }
+  return keys.next().done === true;
 }
