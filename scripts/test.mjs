@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The README's test command: set-up, then every package's test suite, the README examples' type
-// check, and lint, typecheck and the publishability check through turbo, three jobs at a time,
+// check, and every package's lint, typecheck and publishability check, three jobs at a time,
 // then one closing line that counts the tests of every package (from each vitest JSON report).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -82,11 +82,11 @@ const node = `"${process.execPath}"`;
 const staticChecks = [
   // Every package README's TypeScript examples type-check against the built packages.
   { id: 'README examples type-check', command: `${node} scripts/check-readmes.mjs`, cwd: root },
-  // --only: set-up built every package, so no build runs (or restores its outputs) under a suite
-  // that reads them. --continue: one failing package does not hide the others' results.
+  // Every package's lint, typecheck and publint scripts, one process per tool (set-up built every
+  // package, so the type checks read its declarations). Through pnpm: publint packs with it.
   {
-    id: 'lint, typecheck, publint (turbo)',
-    command: `${node} scripts/pnpm.mjs exec turbo run lint typecheck publint --only --continue --output-logs=errors-only --concurrency=1`,
+    id: 'lint, typecheck, publint',
+    command: `${node} scripts/pnpm.mjs exec node scripts/static-checks.mjs`,
     cwd: root,
   },
 ];
