@@ -2,6 +2,8 @@
 // One-time set-up for a fresh clone: dependencies (including better-sqlite3's
 // native build) and a build of every package. Safe to run again; turbo caches.
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,4 +19,29 @@ function run(args) {
 }
 
 run(['install', '--frozen-lockfile', '--prefer-offline']);
-run(['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']);
+run([
+  'exec',
+  'turbo',
+  'run',
+  'build',
+  '--output-logs=errors-only',
+  '--filter=!@ergon/example-*',
+  '--filter=!@ergon/examples',
+]);
+
+// The examples (each a package whose build is `tsc -p tsconfig.json`) in one TypeScript process:
+// build mode parses the standard library, @types/node and the packages' declarations once for all
+// of them, not once per example (15 examples: 47 → 10 s CPU). --force: never trust build info left
+// beside a dist that was removed.
+const examples = readdirSync(join(root, 'examples'))
+  .map((name) => join(root, 'examples', name, 'tsconfig.json'))
+  .filter((config) => existsSync(config));
+const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
+const built = spawnSync(process.execPath, [tsc, '-b', '--force', ...examples], {
+  cwd: root,
+  stdio: 'inherit',
+});
+if (built.status !== 0) {
+  console.error(`\nergon setup: building the examples (tsc -b) failed (exit ${built.status}).`);
+  process.exit(built.status ?? 1);
+}
