@@ -121,7 +121,29 @@ async function applySegment(
 
 /** Runs the batch statement, again from the start when the server rolls it back for a conflict. */
 async function batchStatement(ctx: Context, segment: Segment): Promise<BatchRow[]> {
-  const values = batchValues(segment);
+  const records = segment.records.map((w) => w.request);
+  const finishes = segment.finishes.map((w) => w.request);
+  const values = {
+    rFlow: records.map((r) => r.record.flowId),
+    rToken: records.map((r) => r.token),
+    rPosition: records.map((r) => r.record.position),
+    rKey: records.map((r) => r.record.key),
+    rKind: records.map((r) => r.record.kind),
+    rStatus: records.map((r) => r.record.status),
+    rAttempts: records.map((r) => r.record.attempts),
+    rSeq: records.map((r) => r.record.seq ?? null),
+    rWakeAt: records.map((r) => r.record.wakeAt ?? null),
+    rStartedAt: records.map((r) => r.record.startedAt),
+    rFinishedAt: records.map((r) => r.record.finishedAt ?? null),
+    rError: records.map((r) => r.record.error ?? null),
+    rResult: records.map((r) => r.record.result ?? null),
+    fId: finishes.map((f) => f.flowId),
+    fToken: finishes.map((f) => f.token),
+    fStatus: finishes.map((f) => f.status),
+    fResult: finishes.map((f) => f.result ?? null),
+    fError: finishes.map((f) => f.error ?? null),
+    fNow: finishes.map((f) => f.now),
+  };
   for (let attempt = 1; ; attempt++) {
     try {
       return await rows(ctx.db.pool, ctx.q.batch, values);
@@ -130,77 +152,6 @@ async function batchStatement(ctx: Context, segment: Segment): Promise<BatchRow[
       await sleep(Math.random() * 2 ** Math.min(attempt, 6));
     }
   }
-}
-
-/** The batch statement's column arrays, filled in one pass over the segment's writes. */
-function batchValues(segment: Segment) {
-  const n = segment.records.length;
-  const rFlow = new Array<string>(n);
-  const rToken = new Array<number>(n);
-  const rPosition = new Array<number>(n);
-  const rKey = new Array<string>(n);
-  const rKind = new Array<string>(n);
-  const rStatus = new Array<string>(n);
-  const rAttempts = new Array<number>(n);
-  const rSeq = new Array<number | null>(n);
-  const rWakeAt = new Array<number | null>(n);
-  const rStartedAt = new Array<number>(n);
-  const rFinishedAt = new Array<number | null>(n);
-  const rError = new Array<string | null>(n);
-  const rResult = new Array<string | null>(n);
-  for (let i = 0; i < n; i++) {
-    const { token, record: r } = (segment.records[i] as Indexed<RecordRequest>).request;
-    rFlow[i] = r.flowId;
-    rToken[i] = token;
-    rPosition[i] = r.position;
-    rKey[i] = r.key;
-    rKind[i] = r.kind;
-    rStatus[i] = r.status;
-    rAttempts[i] = r.attempts;
-    rSeq[i] = r.seq ?? null;
-    rWakeAt[i] = r.wakeAt ?? null;
-    rStartedAt[i] = r.startedAt;
-    rFinishedAt[i] = r.finishedAt ?? null;
-    rError[i] = r.error ?? null;
-    rResult[i] = r.result ?? null;
-  }
-  const m = segment.finishes.length;
-  const fId = new Array<string>(m);
-  const fToken = new Array<number>(m);
-  const fStatus = new Array<string>(m);
-  const fResult = new Array<string | null>(m);
-  const fError = new Array<string | null>(m);
-  const fNow = new Array<number>(m);
-  for (let i = 0; i < m; i++) {
-    const f = (segment.finishes[i] as Indexed<FinishRequest>).request;
-    fId[i] = f.flowId;
-    fToken[i] = f.token;
-    fStatus[i] = f.status;
-    fResult[i] = f.result ?? null;
-    fError[i] = f.error ?? null;
-    fNow[i] = f.now;
-  }
-  return {
-    rFlow,
-    rToken,
-    rPosition,
-    rKey,
-    rKind,
-    rStatus,
-    rAttempts,
-    rSeq,
-    rWakeAt,
-    rStartedAt,
-    rFinishedAt,
-    rError,
-    rResult,
-    fId,
-    fToken,
-    fStatus,
-    fResult,
-    fError,
-    fNow,
-  };
 }
 
 /** The outcome of one write: its value, or the Ergon error it was refused with. Other errors fail the batch. */
