@@ -17,6 +17,7 @@ import { replyCode, toConnectorError } from './errors.js';
 import { HeldEntries } from './held.js';
 import { PendingEntries } from './pending.js';
 import { BlockingReader } from './reader.js';
+import { HeldRenewal } from './renewal.js';
 import { deadLetterEntry, touchEntries } from './scripts.js';
 
 /**
@@ -38,7 +39,7 @@ export class StreamConsumer {
   #ready: Promise<void> | undefined;
   /** The group made (on the command connection), while the reading connection may still be opening. */
   #grouped: Promise<void> | undefined;
-  #renewal: NodeJS.Timeout | undefined;
+  readonly #renewal: HeldRenewal;
   readonly #pending: PendingEntries;
 
   /**
@@ -62,6 +63,7 @@ export class StreamConsumer {
       error: (error, action) => this.#error(error, action),
     });
     this.#pending.recover = named;
+    this.#renewal = new HeldRenewal(() => service.client, options, this.held, logger);
   }
 
   /** The command connection. */
@@ -84,11 +86,7 @@ export class StreamConsumer {
       ([, reader]) => {
         this.#reader = reader;
         this.#client.on('ready', this.#onCommandReconnect);
-        this.#renewal = setInterval(
-          () => void this.#renew(),
-          Math.max(10, Math.floor(this.#options.claimIdleMs / 3)),
-        );
-        this.#renewal.unref();
+        this.#renewal.start();
       },
       (error: unknown) => {
         if (this.#ready === ready) this.#ready = this.#grouped = undefined;
@@ -223,8 +221,7 @@ export class StreamConsumer {
 
   /** Ends a blocked read, stops renewals, releases what is still held, closes the reading connection. */
   async close(): Promise<void> {
-    clearInterval(this.#renewal);
-    this.#renewal = undefined;
+    this.#renewal.stop();
     const ready = this.#ready;
     this.#ready = this.#grouped = undefined;
     if (
@@ -282,28 +279,6 @@ export class StreamConsumer {
     if (entries.length === 0 && blockMs > 0 && Date.now() - started > blockMs + 1000)
       this.#pending.recover = true;
     return entries;
-  }
-
-  /** Resets the idle time of held entries, so no other consumer takes them over while they are worked on. */
-  async #renew(): Promise<void> {
-    const ids = this.held.ids();
-    if (ids.length === 0 || !this.#ready) return;
-    const { stream, group, consumer } = this.#options;
-    try {
-      const lost = await touchEntries(this.#client, { stream, group, consumer, idleMs: 0, ids });
-      const stillHeld = lost.filter((id) => this.held.has(id));
-      if (stillHeld.length > 0) {
-        this.#logger.warn(
-          `redis streams: ${stillHeld.length} entries of ${stream} held by ${consumer} were taken over by another consumer ` +
-            '(this process stalled longer than claimIdle); they may be processed twice',
-          { ids: stillHeld.slice(0, 10) },
-        );
-      }
-    } catch (error) {
-      this.#logger.warn(`redis streams: renewing held entries of ${stream} failed; retrying`, {
-        error: String(error),
-      });
-    }
   }
 
   #error(error: unknown, action: string): Error {

@@ -31,6 +31,7 @@ import type { ConsumerPolicy } from '../policies/consumer-policy.js';
 import type { ExceptionDecision, Stage } from '../task/context.js';
 import type { TransactionOutcome } from '../task/outcome.js';
 import { rest } from './after-process.js';
+import { outcomeOf } from './outcome-of.js';
 import type { ConsumeEnv, LifecycleSink } from './consume.js';
 
 /**
@@ -265,35 +266,7 @@ export class TransactionRun implements ScopeWatcher, AckWaiter {
     this.work.dispose();
     const durationMs = performance.now() - this.started;
     recordOutcome(this.env.task.name, status, durationMs);
-    // The usual outcome (a success, settled well) is one literal, its result in it: made at its
-    // full size, with no property added after (that made a second allocation per transaction).
-    if (ok && !settled.settleError) {
-      return {
-        transactionId: this.tx.id,
-        status,
-        stages: this.stages,
-        attempts: this.attempts,
-        settlement: settled.settlement,
-        durationMs,
-        result: valueOrError,
-      };
-    }
-    // Built field by field (not spread): no generic copy per transaction.
-    const outcome: { -readonly [K in keyof TransactionOutcome]: TransactionOutcome[K] } = {
-      transactionId: this.tx.id,
-      status,
-      stages: this.stages,
-      attempts: this.attempts,
-      settlement: settled.settlement,
-      durationMs,
-    };
-    if (settled.settleError) outcome.settleError = settled.settleError;
-    if (ok) outcome.result = valueOrError;
-    else {
-      outcome.error = valueOrError as Error;
-      if (failedStage) outcome.failedStage = failedStage;
-    }
-    return outcome;
+    return outcomeOf(this, status, settled, durationMs, ok, valueOrError, failedStage);
   }
 
   #deliver(outcome: Promise<TransactionOutcome>): void {
