@@ -180,7 +180,11 @@ export interface ExecutionLog {
    */
   claim(request: ClaimRequest): Promise<ClaimedFlow[]>;
 
-  /** Extends the lease to `now + leaseMs`. @throws LeaseLostError when the token is stale. */
+  /**
+   * Extends the lease to `now + leaseMs`, never shortening it: a renewal that takes effect after a
+   * later one (a resend, one the caller stopped waiting for) leaves the later expiry.
+   * @throws LeaseLostError when the token is stale.
+   */
   renewLease(request: RenewRequest): Promise<RenewResult>;
 
   /**

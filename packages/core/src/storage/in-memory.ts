@@ -177,7 +177,8 @@ export class InMemoryExecutionLog implements ExecutionLog {
 
   async renewLease(lease: RenewRequest): Promise<RenewResult> {
     const flow = this.#owned(lease);
-    flow.leaseExpiresAt = lease.now + lease.leaseMs;
+    // Never shortened: a renewal that arrives after a later one leaves the later expiry.
+    flow.leaseExpiresAt = Math.max(flow.leaseExpiresAt ?? 0, lease.now + lease.leaseMs);
     return { cancelRequested: flow.cancelRequested };
   }
 

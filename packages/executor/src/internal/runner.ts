@@ -118,7 +118,11 @@ async function drive(
     },
   });
 
+  // One renewal at a time: a tick while the last is still out (a slow or reconnecting store) is skipped.
+  let renewing = false;
   const heartbeat = setInterval(async () => {
+    if (renewing) return;
+    renewing = true;
     try {
       const renewed = await store.renewLease({ ...lease, leaseMs: options.leaseMs, now: clock.now() });
       if (renewed.cancelRequested) cancel();
@@ -129,6 +133,8 @@ async function drive(
       } else {
         log.warn('lease renewal failed; will retry', { error: toError(error).message });
       }
+    } finally {
+      renewing = false;
     }
   }, options.heartbeatMs);
   heartbeat.unref();

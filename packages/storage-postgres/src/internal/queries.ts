@@ -164,7 +164,7 @@ export function prepareQueries(b: Builder) {
     ),
     renew: raw<{ cancel_requested: boolean }>(
       'renew',
-      sql`update ${t('flows')} set lease_expires_at = ${num('expiresAt')}::bigint
+      sql`update ${t('flows')} set lease_expires_at = greatest(lease_expires_at, ${num('expiresAt')}::bigint)
           where id = ${str('id')}::text and fencing_token = ${num('token')}::bigint and status = 'running'
           returning cancel_requested`,
     ),

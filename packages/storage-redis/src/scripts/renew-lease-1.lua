@@ -20,10 +20,14 @@
 
 local fkey = KEYS[1]
 local cancel = fence(fkey, ARGV[2], ARGV[3])
-redis.call('HSET', fkey, 'lease', ARGV[4])
--- Re-files the lease expiry, and takes the flow back out of the ready set if
--- a claim had promoted it there after the old expiry.
-reindex(fkey, ARGV[2])
+-- Never shortened: a renewal that runs after a later one (a resend, or one
+-- the client gave up waiting for) leaves the later expiry.
+if tonumber(ARGV[4]) > tonumber(redis.call('HGET', fkey, 'lease') or '0') then
+  redis.call('HSET', fkey, 'lease', ARGV[4])
+  -- Re-files the lease expiry, and takes the flow back out of the ready set if
+  -- a claim had promoted it there after the old expiry.
+  reindex(fkey, ARGV[2])
+end
 if cancel then
   return 1
 end

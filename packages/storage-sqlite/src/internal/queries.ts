@@ -144,7 +144,8 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
     renew: p(
       k
         .updateTable('flows')
-        .set({ lease_expires_at: num('expiresAt') })
+        // Never shortened: a renewal that arrives after a later one leaves the later expiry.
+        .set({ lease_expires_at: sql<number>`max(coalesce(lease_expires_at, 0), ${num('expiresAt')})` })
         .where('id', '=', str('id')),
     ),
     release: p<{ queue: string }>(

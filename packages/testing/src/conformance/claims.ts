@@ -232,6 +232,17 @@ export function claimCases(ctx: SuiteContext): void {
       expect(late).toHaveLength(1);
     });
 
+    it('never shortens a lease: a renewal that arrives after a later one leaves the later expiry', async () => {
+      const { flow, token } = await createAndClaim(ctx.store, {}, 1000);
+      await ctx.store.renewLease({ flowId: flow.id, token, leaseMs: 1000, now: T0 + 900 });
+      // The renewal of an earlier tick, resent after a dropped connection: it must not pull the expiry back.
+      await ctx.store.renewLease({ flowId: flow.id, token, leaseMs: 1000, now: T0 + 400 });
+      expect((await ctx.store.getFlow(flow.id))?.leaseExpiresAt).toBe(T0 + 1900);
+      const claim = { workerId: 'w2', types: [flow.type], queues: ['default'], limit: 1, leaseMs: 1000 };
+      expect(await ctx.store.claim({ ...claim, now: T0 + 1500 })).toEqual([]);
+      expect(await ctx.store.claim({ ...claim, now: T0 + 1900 })).toHaveLength(1);
+    });
+
     it('releases a lease so any worker may claim the flow at once', async () => {
       const { flow, token } = await createAndClaim(ctx.store, {}, 60_000);
       await ctx.store.releaseLease({ flowId: flow.id, token, now: T0 + 10 });
