@@ -37,6 +37,8 @@ export interface KillPipelineOptions {
   readonly left?: () => Promise<string>;
   /** How often progress is looked at. Default 50 ms. */
   readonly pollMs?: number;
+  /** How long a survivor may take to exit after SIGTERM at the end before the run fails. Default 30 s. */
+  readonly stopTimeoutMs?: number;
 }
 
 /** What a run did. */
@@ -98,18 +100,35 @@ export async function runKillPipeline(options: KillPipelineOptions): Promise<Kil
     }
     await Promise.all(starting);
     const seconds = (Date.now() - startedAt) / 1000;
-    await Promise.all(
-      [...running.values()].map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        await exited;
-      }),
-    );
+    const hung = await stopSurvivors(running, options.stopTimeoutMs ?? 30_000);
+    if (hung.length > 0) {
+      throw new Error(
+        `the processes of slots ${hung.join(', ')} did not exit within ${options.stopTimeoutMs ?? 30_000} ms of SIGTERM: their graceful stop hangs`,
+      );
+    }
     return { kills, seconds };
   } finally {
     for (const child of running.values()) child.kill('SIGKILL');
   }
+}
+
+/** SIGTERMs every process still running and waits for each to exit; returns the slots of those that did not within `timeoutMs`. */
+async function stopSurvivors(running: ReadonlyMap<number, ChildProcess>, timeoutMs: number): Promise<number[]> {
+  const hung: number[] = [];
+  await Promise.all(
+    [...running].map(async ([slot, child]) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), timeoutMs);
+      });
+      if ((await Promise.race([exited, late])) === 'late') hung.push(slot);
+      clearTimeout(timer);
+    }),
+  );
+  return hung.sort((a, b) => a - b);
 }
 
 /**

@@ -38,3 +38,17 @@ export function recordFileEffect(paths: FileEffectPaths, idempotencyKey: string)
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
 }
+
+/**
+ * Once a SIGTERM came, prints to stderr what still keeps the process alive if it has not exited
+ * `afterMs` later (the resources Node.js reports), so a graceful stop that hangs says why. The
+ * timer does not itself hold the process.
+ */
+export function reportHangAfterSigterm(afterMs = 15_000): void {
+  process.once('SIGTERM', () => {
+    setTimeout(() => {
+      const resources = process.getActiveResourcesInfo().join(', ');
+      process.stderr.write(`pid ${process.pid}: still running ${afterMs} ms after SIGTERM; holding it: ${resources}\n`);
+    }, afterMs).unref();
+  });
+}
