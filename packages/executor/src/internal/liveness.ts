@@ -8,6 +8,7 @@
  * @module
  */
 import type { Wait } from '@ergon/core';
+import { nextTurn } from './next-turn.js';
 
 /** What {@link Liveness} reports to its activation. */
 export interface LivenessHooks {
@@ -87,7 +88,7 @@ export class Liveness {
   check(): void {
     if (this.#checkScheduled || this.#hooks.ended()) return;
     this.#checkScheduled = true;
-    setImmediate(() => {
+    nextTurn(() => {
       this.#checkScheduled = false;
       if (this.#hooks.ended() || this.#active > 0) return;
       if (this.#hooks.stalled()) {

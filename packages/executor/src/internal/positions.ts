@@ -15,6 +15,7 @@
 import type { OperationKind, OperationRecord } from '@ergon/core';
 import { FlowCancelledError, NonDeterminismError } from '../errors.js';
 import { HistoryCursor, type PatchState, type Slot } from './history-cursor.js';
+import { afterTurn } from './next-turn.js';
 import type { Liveness } from './liveness.js';
 import { captureLocation } from './patches.js';
 import { never, type Recorder } from './recorder.js';
@@ -111,7 +112,7 @@ export class Positions {
   live<T>(slot: Slot, evaluate: () => Promise<T>): Promise<T> {
     const { ended } = this.#options;
     return this.run(slot, () =>
-      new Promise<void>((resolve) => setImmediate(resolve)).then(() => (ended() ? never() : evaluate())),
+      afterTurn().then(() => (ended() ? never() : evaluate())),
     );
   }
 
@@ -139,7 +140,7 @@ export class Positions {
   frontier<T>(slot: Slot): Promise<T> {
     const { liveness } = this.#options;
     return liveness.track(
-      new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      afterTurn().then(() => {
         liveness.waitFor({ kind: 'timer', at: Number.MAX_SAFE_INTEGER, position: slot.position });
         return never();
       }),

@@ -17,6 +17,7 @@ import type {
 } from '@ergon/core';
 import { encodeError } from './encode-error.js';
 import type { Slot } from './history-cursor.js';
+import { nextTurn } from './next-turn.js';
 
 /**
  * A promise that never settles: what the work of an ended activation awaits.
@@ -130,7 +131,7 @@ export class Recorder {
     if (this.#o.ended()) return;
     this.#deferred.push(record);
     if (this.#deferred.length === 1)
-      setImmediate(() => {
+      nextTurn(() => {
         if (!this.#o.ended() && this.#deferred.length > 0) void this.flush();
       });
   }
