@@ -23,6 +23,8 @@ const { values: args } = parseArgs({
     prof: { type: 'string' },
     // Timers: each flow sleeps until go + this many ms, then runs its step (the wake path).
     sleep: { type: 'string' },
+    // Redis: the commands (INFO commandstats) run from go to stop, per flow.
+    commands: { type: 'boolean', default: false },
   },
 });
 const f = flow('multi', async (ctx, n) => {
@@ -164,11 +166,22 @@ if (args.role === 'worker') {
     const read = (name) => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)[1]);
     return (read('used_cpu_sys') + read('used_cpu_user')) * 1e6;
   };
+  const commandStats = async () => {
+    const stats = new Map();
+    if (!admin || !args.commands) return stats;
+    for (const line of (await admin.info('commandstats')).split('\n')) {
+      const m = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line);
+      if (m) stats.set(m[1], { calls: Number(m[2]), usec: Number(m[3]) });
+    }
+    return stats;
+  };
+  const commands0 = await commandStats();
   const redis0 = await redisCpu();
   t0 = performance.now();
   for (const k of kids) k.send({ type: 'go' });
   const t1 = await finished;
   const redisUs = (await redisCpu()) - redis0;
+  const commands1 = await commandStats();
   const finals = await Promise.all(
     kids.map(
       (k) =>
@@ -191,6 +204,19 @@ if (args.role === 'worker') {
       m.done,
       'cpu µs/flow',
       Math.round(m.cpuUs / m.done),
+    );
+  // Commands of other clients of the same server count too: run this on a quiet server.
+  const ran = [...commands1]
+    .map(([name, b]) => ({
+      name,
+      calls: b.calls - (commands0.get(name)?.calls ?? 0),
+      usec: b.usec - (commands0.get(name)?.usec ?? 0),
+    }))
+    .filter((c) => c.calls > 0)
+    .sort((a, b) => b.usec - a.usec);
+  for (const c of ran.slice(0, 20))
+    console.log(
+      `   ${c.name.padEnd(16)} ${(c.calls / N).toFixed(3).padStart(8)} calls/flow ${(c.usec / N).toFixed(2).padStart(7)} µs/flow`,
     );
   await raw.close();
   if (admin) {
