@@ -10,9 +10,9 @@ import { isUtf8 } from 'node:buffer';
 import {
   createTransaction,
   ErrorCode,
+  hasErrorCode,
   InvalidArgumentError,
   SerializationError,
-  isValidId,
   type Transaction,
   validateId,
 } from '@ergon/core';
@@ -114,20 +114,19 @@ export function toTransaction<P>(
   metadata[REDIS_METADATA.stream] = stream;
   metadata[REDIS_METADATA.entry] = entry.id;
   metadata[REDIS_METADATA.deliveries] = String(entry.deliveries);
-  // The payload was decoded just now from the entry: frozen in place, not copied again.
-  return createTransaction<P>(
-    {
-      id:
-        id === undefined
-          ? entryTransactionId(prefix, entry.id)
-          : isValidId(id)
-            ? id
-            : validateId(id, `transaction id of entry ${entry.id}`),
-      payload,
-      metadata,
-    },
-    { decoded: true },
-  );
+  try {
+    // The payload was decoded just now from the entry: frozen in place, not copied again.
+    return createTransaction<P>(
+      { id: id === undefined ? entryTransactionId(prefix, entry.id) : id, payload, metadata },
+      { decoded: true },
+    );
+  } catch (error) {
+    // createTransaction checks the id (a check here first ran the same pattern twice per entry):
+    // a bad one is reported again naming the entry it came from.
+    if (id !== undefined && hasErrorCode(error, ErrorCode.INVALID_ID))
+      validateId(id, `transaction id of entry ${entry.id}`);
+    throw error;
+  }
 }
 
 const fieldNames = new Map<string, Buffer>();
