@@ -28,6 +28,7 @@ import {
   type MessageCodecOptions,
   MQTT_PROPERTIES,
 } from './messages.js';
+import { Received } from './internal/received.js';
 import { type Delivery, MqttService } from './service.js';
 
 /** Options of {@link MqttConnector}. */
@@ -65,9 +66,7 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
   readonly #fetchWaitMs: number;
   readonly #maxDeliveries: number;
   readonly #messages: MessageCodecOptions;
-  readonly #buffer: Delivery[] = [];
-  /** Packet ids in the buffer (a resend of one is not buffered twice). */
-  readonly #buffered = new Set<number>();
+  readonly #buffer = new Received();
   readonly #held = new Map<number, Delivery>();
   readonly #deliveries = new WeakMap<Transaction<P>, Delivery>();
   readonly #settling = new Set<Promise<unknown>>();
@@ -122,8 +121,7 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
     this.#stopping = true;
     this.#wake();
     await Promise.allSettled([...this.#settling]);
-    this.#buffer.length = 0;
-    this.#buffered.clear();
+    this.#buffer.clear();
     this.#held.clear();
     this.service.onDelivery(undefined);
     await this.service.stop();
@@ -146,14 +144,13 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
     await this.start();
     const deadline = Date.now() + this.#fetchWaitMs;
     const room = () => this.#maxInFlight - this.#held.size;
-    while ((this.#buffer.length === 0 || room() <= 0) && !this.#stopping && !options.signal?.aborted) {
+    while ((this.#buffer.size === 0 || room() <= 0) && !this.#stopping && !options.signal?.aborted) {
       if (Date.now() >= deadline) return [];
       await this.#arrival(deadline - Date.now(), options.signal);
     }
     const out: Transaction<P>[] = [];
-    while (out.length < options.limit && room() > 0 && this.#buffer.length > 0 && !this.#stopping) {
+    while (out.length < options.limit && room() > 0 && this.#buffer.size > 0 && !this.#stopping) {
       const delivery = this.#buffer.shift() as Delivery;
-      this.#buffered.delete(delivery.packetId);
       const tx = await this.#accept(delivery);
       if (tx) out.push(tx);
     }
@@ -191,10 +188,7 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
     // The broker resends what the session holds unacked after a reconnect: one delivery per packet id.
     const held = this.#held.get(delivery.packetId);
     if (held?.session === delivery.session) return;
-    if (this.#buffered.has(delivery.packetId)) return;
-    this.#buffered.add(delivery.packetId);
-    this.#buffer.push(delivery);
-    this.#wake();
+    if (this.#buffer.push(delivery)) this.#wake();
   }
 
   async #accept(delivery: Delivery): Promise<Transaction<P> | undefined> {
