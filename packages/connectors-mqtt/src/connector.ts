@@ -20,6 +20,7 @@ import {
   toMillis,
 } from '@ergon/core';
 import { deadLetterMessage } from './dead-letters.js';
+import { Received } from './internal/received.js';
 import {
   type BodyFormat,
   decodeMessage,
@@ -28,7 +29,6 @@ import {
   type MessageCodecOptions,
   MQTT_PROPERTIES,
 } from './messages.js';
-import { Received } from './internal/received.js';
 import { type Delivery, MqttService } from './service.js';
 
 /** Options of {@link MqttConnector}. */
@@ -68,7 +68,8 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
   readonly #messages: MessageCodecOptions;
   readonly #buffer = new Received();
   readonly #held = new Map<number, Delivery>();
-  readonly #deliveries = new WeakMap<Transaction<P>, Delivery>();
+  /** Held transactions' deliveries (a Map: cheaper than a WeakMap per message; emptied as they settle, and on stop). */
+  readonly #deliveries = new Map<Transaction<P>, Delivery>();
   readonly #settling = new Set<Promise<unknown>>();
   readonly #waiters = new Set<() => void>();
   #stopping = false;
@@ -123,6 +124,7 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
     await Promise.allSettled([...this.#settling]);
     this.#buffer.clear();
     this.#held.clear();
+    this.#deliveries.clear();
     this.service.onDelivery(undefined);
     await this.service.stop();
   }
@@ -162,12 +164,21 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
     await this.service.publish(transactions.map((tx) => encodeTransaction(tx, this.#messages)));
   }
 
-  /** Acknowledges the transaction's message (its PUBACK); resolves once written. */
-  async ack(transaction: Transaction<P>): Promise<void> {
-    const delivery = this.#take(transaction);
+  /**
+   * Acknowledges the transaction's message (its PUBACK); resolves once
+   * written. The acks of one turn share one promise (one write, one
+   * reaction in the runner): no async function, await or closure per ack.
+   */
+  ack(transaction: Transaction<P>): Promise<void> {
+    let delivery: Delivery;
+    try {
+      delivery = this.#take(transaction);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#held.delete(delivery.packetId);
     this.#wake();
-    await this.#track(this.service.puback(delivery, 'acking'));
+    return this.#track(this.service.puback(delivery, 'acking'));
   }
 
   /**
@@ -258,15 +269,17 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
 
   #take(transaction: Transaction<P>): Delivery {
     const delivery = this.#deliveries.get(transaction);
+    if (delivery) this.#deliveries.delete(transaction);
     if (!delivery || this.#held.get(delivery.packetId) !== delivery)
       throw new InvalidArgumentError(
         `transaction ${transaction?.id} was not fetched by ${this.name}, or is already settled`,
       );
-    this.#deliveries.delete(transaction);
     return delivery;
   }
 
   #track<T>(work: Promise<T>): Promise<T> {
+    // Acks of a turn share their promise: tracked once.
+    if (this.#settling.has(work)) return work;
     this.#settling.add(work);
     const done = () => {
       this.#settling.delete(work);
@@ -291,6 +304,7 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
   }
 
   #wake(): void {
+    if (this.#waiters.size === 0) return;
     for (const wake of [...this.#waiters]) wake();
   }
 }

@@ -13,9 +13,10 @@ import { ErgonError, ErrorCode, type HealthStatus, type Service } from '@ergon/c
 import type { MqttClient } from 'mqtt';
 import { redactUrl, toConnectorError } from './errors.js';
 import { createClient, endClient, firstConnect, subscribeGroup } from './internal/client.js';
-import { Confirmer, type PacketWriter } from './internal/confirm.js';
+import { Confirmer } from './internal/confirm.js';
+import { Pubacks } from './internal/pubacks.js';
 import { publishAll } from './internal/publish.js';
-import { messageKey, receiveDeferred } from './internal/receive.js';
+import { receiveDeferred } from './internal/receive.js';
 import type { IncomingMessage, OutgoingMessage } from './messages.js';
 import { type MqttServiceOptions, type ResolvedMqttOptions, resolveMqttOptions } from './options.js';
 
@@ -42,6 +43,7 @@ export class MqttService implements Service {
   #state: State = 'stopped';
   #client: MqttClient | undefined;
   #confirmer: Confirmer | undefined;
+  #pubacks: Pubacks | undefined;
   #starting: Promise<MqttClient> | undefined;
   #stopping: Promise<void> | undefined;
   #onDelivery: ((delivery: Delivery) => void) | undefined;
@@ -118,14 +120,16 @@ export class MqttService implements Service {
   }
 
   /**
-   * Sends the PUBACK of a delivery; resolves once written. The broker's
-   * reading of it is confirmed in the background (see `internal/confirm.ts`):
-   * one it may have missed is sent again if the broker resends the message.
+   * Sends the PUBACK of a delivery; resolves once written. The PUBACKs of
+   * one turn of the event loop are written together and share the promise
+   * (see `internal/pubacks.ts`). The broker's reading of them is confirmed
+   * in the background (see `internal/confirm.ts`): one it may have missed is
+   * sent again if the broker resends the message.
    * @throws ErgonError `CONNECTOR_ERROR` when its session is gone (the broker started a new one).
    */
   puback(delivery: Delivery, action: string): Promise<void> {
-    const client = this.#client;
-    if (!client || delivery.session !== this.#session) {
+    const pubacks = this.#pubacks;
+    if (!pubacks || delivery.session !== this.#session) {
       return Promise.reject(
         new ErgonError(
           ErrorCode.CONNECTOR_ERROR,
@@ -134,19 +138,7 @@ export class MqttService implements Service {
         ),
       );
     }
-    const confirmer = this.#confirmer as Confirmer;
-    return new Promise<void>((resolve, reject) => {
-      (client as unknown as PacketWriter)._sendPacket(
-        { cmd: 'puback', messageId: delivery.packetId, reasonCode: 0 },
-        (error) => {
-          if (error) reject(toConnectorError(error, action, this.options.url));
-          else {
-            confirmer.written(delivery.packetId, messageKey(delivery.message));
-            resolve();
-          }
-        },
-      );
-    });
+    return pubacks.send(delivery.packetId, delivery.message);
   }
 
   /**
@@ -219,6 +211,11 @@ export class MqttService implements Service {
     }
     this.#client = client;
     this.#confirmer = confirmer;
+    this.#pubacks = new Pubacks({
+      client,
+      confirmer,
+      toError: (error) => toConnectorError(error, 'acknowledging (PUBACK)', o.url),
+    });
     this.#state = 'connected';
     return client;
   }
@@ -231,6 +228,7 @@ export class MqttService implements Service {
     const client = await this.#starting?.catch(() => undefined);
     this.#state = 'stopped';
     this.#client = undefined;
+    this.#pubacks = undefined;
     this.#starting = undefined;
     if (!client) return;
     const confirmer = this.#confirmer;

@@ -14,6 +14,7 @@
  * @module
  */
 import type { MqttClient, Packet } from 'mqtt';
+import { first, type IncomingMessage, MQTT_PROPERTIES } from '../messages.js';
 
 /** The part of mqtt.js's client that writes a packet (what PUBACKs and PINGREQs go through). */
 export interface PacketWriter {
@@ -23,13 +24,10 @@ export interface PacketWriter {
   ): void;
 }
 
-/** What identifies a message beyond its packet id (reused once acked): its transaction id and delivery count. */
-export type MessageKey = string;
-
 interface Batch {
   /** The PINGREQ that confirms this batch is the nth sent on the connection. */
   readonly nth: number;
-  readonly acks: Map<number, MessageKey>;
+  readonly acks: Map<number, IncomingMessage>;
   readonly done: Array<() => void>;
 }
 
@@ -39,13 +37,13 @@ export class Confirmer {
   #sent = 0;
   #answered = 0;
   /** Written, ping not yet sent. */
-  #open: Map<number, MessageKey> = new Map();
+  #open: Map<number, IncomingMessage> = new Map();
   #openDone: Array<() => void> = [];
   #scheduled = false;
   /** Ping sent, not answered. */
   #waiting: Batch[] = [];
   /** Written but never confirmed when the connection dropped: re-acked if the broker resends them. */
-  readonly #unconfirmed = new Map<number, MessageKey>();
+  readonly #unconfirmed = new Map<number, IncomingMessage>();
 
   constructor(client: MqttClient) {
     this.#client = client;
@@ -63,7 +61,7 @@ export class Confirmer {
       // Pings of the lost connection are never answered: keep what they would have confirmed.
       this.#sent = this.#answered = 0;
       for (const batch of [...this.#waiting, { nth: 0, acks: this.#open, done: this.#openDone }]) {
-        for (const [packetId, key] of batch.acks) this.#unconfirmed.set(packetId, key);
+        for (const [packetId, message] of batch.acks) this.#unconfirmed.set(packetId, message);
         for (const resolve of batch.done) resolve();
       }
       this.#waiting = [];
@@ -72,10 +70,14 @@ export class Confirmer {
     });
   }
 
-  /** Records a PUBACK just written. */
-  written(packetId: number, key: MessageKey): void {
-    this.#unconfirmed.delete(packetId);
-    this.#open.set(packetId, key);
+  /**
+   * Records a PUBACK just written. The message is kept, not its key: the key
+   * is needed only when the connection drops before the broker confirmed,
+   * so it is not built for every ack.
+   */
+  written(packetId: number, message: IncomingMessage): void {
+    if (this.#unconfirmed.size > 0) this.#unconfirmed.delete(packetId);
+    this.#open.set(packetId, message);
     this.#schedule();
   }
 
@@ -83,8 +85,9 @@ export class Confirmer {
    * True when the broker sent again a message whose PUBACK was written but
    * not confirmed before a drop (same packet id, same key): ack it again.
    */
-  wasAcked(packetId: number, key: MessageKey): boolean {
-    if (this.#unconfirmed.get(packetId) !== key) return false;
+  wasAcked(packetId: number, message: IncomingMessage): boolean {
+    const acked = this.#unconfirmed.get(packetId);
+    if (acked === undefined || messageKey(acked) !== messageKey(message)) return false;
     this.#unconfirmed.delete(packetId);
     return true;
   }
@@ -112,4 +115,10 @@ export class Confirmer {
       (this.#client as unknown as PacketWriter)._sendPacket({ cmd: 'pingreq' });
     });
   }
+}
+
+/** A message's transaction id and delivery count: what tells a resend from a new message under a reused packet id. */
+function messageKey(message: IncomingMessage): string {
+  const props = message.userProperties;
+  return `${first(props?.[MQTT_PROPERTIES.id]) ?? ''} ${first(props?.[MQTT_PROPERTIES.deliveries]) ?? '0'}`;
 }

@@ -8,8 +8,8 @@
  * @module
  */
 import type { IPublishPacket, MqttClient } from 'mqtt';
-import { first, type IncomingMessage, MQTT_PROPERTIES } from '../messages.js';
-import type { Confirmer, MessageKey } from './confirm.js';
+import type { IncomingMessage } from '../messages.js';
+import type { Confirmer } from './confirm.js';
 
 /** Returned to mqtt.js's `handleMessage` so that it sends no PUBACK: the connector sends it when it settles. */
 const DEFERRED = Object.freeze(new Error('ergon: PUBACK deferred until the transaction is settled'));
@@ -31,17 +31,11 @@ export function receiveDeferred(
       userProperties: packet.properties?.userProperties,
       dup: packet.dup,
     };
-    if (packet.dup && confirmer.wasAcked(packet.messageId, messageKey(message))) {
+    if (packet.dup && confirmer.wasAcked(packet.messageId, message)) {
       done(); // acked before the drop, its PUBACK lost with the connection: mqtt.js acks it again
       return;
     }
     deliver(packet.messageId, message);
     done(DEFERRED);
   };
-}
-
-/** A message's transaction id and delivery count: what tells a resend from a new message under a reused packet id. */
-export function messageKey(message: IncomingMessage): MessageKey {
-  const props = message.userProperties;
-  return `${first(props?.[MQTT_PROPERTIES.id]) ?? ''} ${first(props?.[MQTT_PROPERTIES.deliveries]) ?? '0'}`;
 }
