@@ -12,14 +12,20 @@ interface Pending<T> {
   readonly reject: (error: unknown) => void;
 }
 
-/** Runs `flush` on batches of items; each `add` resolves when its batch did. */
+/**
+ * What a flush reports: nothing when every item went through, or per item
+ * (in order) the error it failed with, `undefined` where it went through.
+ */
+export type FlushResult = readonly unknown[] | undefined | void;
+
+/** Runs `flush` on batches of items; each `add` resolves when its batch did (or its item, when the flush says per item). */
 export class Batcher<T> {
-  readonly #flush: (items: T[]) => Promise<unknown>;
+  readonly #flush: (items: T[]) => Promise<FlushResult>;
   readonly #max: number;
   #queue: Pending<T>[] = [];
   #running = false;
 
-  constructor(flush: (items: T[]) => Promise<unknown>, max = 500) {
+  constructor(flush: (items: T[]) => Promise<FlushResult>, max = 500) {
     this.#flush = flush;
     this.#max = max;
   }
@@ -41,8 +47,13 @@ export class Batcher<T> {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#max);
         try {
-          await this.#flush(batch.map((p) => p.item));
-          for (const p of batch) p.resolve();
+          const failed = await this.#flush(batch.map((p) => p.item));
+          for (let i = 0; i < batch.length; i++) {
+            const p = batch[i] as Pending<T>;
+            const error = failed?.[i];
+            if (error === undefined) p.resolve();
+            else p.reject(error);
+          }
         } catch (error) {
           for (const p of batch) p.reject(error);
         }

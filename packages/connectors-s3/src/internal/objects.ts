@@ -3,7 +3,10 @@
  * one is dead-lettered), finished (moved under the done prefix or
  * deleted), dead-lettered with the reason, or released for another
  * delivery. Deletions go in batches, the object before its lease marker,
- * so nobody can claim an object that is finished but still there.
+ * so nobody can claim an object that is finished but still there. The
+ * objects finished in one turn (a batch's acks) move together: their copies
+ * at the connector's concurrency, then one deletion of the objects and one
+ * of their markers, and their acks resolve together.
  *
  * @module
  */
@@ -19,11 +22,12 @@ import { deadLetterMetadata } from '../dead-letters.js';
 import { decodeObject } from '../formats.js';
 import type { ResolvedConnectorOptions } from '../options.js';
 import type { ListedObject, S3Service } from '../service.js';
-import { Batcher } from './batcher.js';
+import { Batcher, type FlushResult } from './batcher.js';
 import type { Lease } from './claims.js';
 import type { HeldObjects } from './held.js';
 import type { Listing } from './listing.js';
 import { fromUserMetadata, S3_METADATA } from './metadata.js';
+import { mapLimit } from './pool.js';
 
 /** The parts the object operations work with. */
 export interface ObjectsContext {
@@ -37,10 +41,12 @@ export interface ObjectsContext {
 export class Objects {
   readonly #c: ObjectsContext;
   readonly #deletes: Batcher<string>;
+  readonly #finishing: Batcher<Lease>;
 
   constructor(context: ObjectsContext) {
     this.#c = context;
     this.#deletes = new Batcher((keys) => context.service.deleteMany(keys));
+    this.#finishing = new Batcher((leases) => this.#finishAll(leases));
   }
 
   /** The key below the prefix (for the done, dead-letter and lease keys). */
@@ -125,9 +131,29 @@ export class Objects {
     if (!object) return;
     // Let go first: renewals must not see the marker vanish under a lease they still count.
     held.drop(key);
-    if (options.ack === 'move') await service.copy(key, `${options.donePrefix}${this.#relative(key)}`);
-    await this.#deletes.add(key);
-    await this.#deletes.add(object.lease.marker);
+    await this.#finishing.add(object.lease);
+  }
+
+  /**
+   * Finishes objects let go: each copied under the done prefix (`ack:
+   * 'move'`), then the objects deleted, then their markers. An object whose
+   * copy failed keeps its object and marker (its lease runs out, it comes
+   * back) and fails alone.
+   */
+  async #finishAll(leases: readonly Lease[]): Promise<FlushResult> {
+    const { service, options } = this.#c;
+    const failed: unknown[] = [];
+    if (options.ack === 'move') {
+      await mapLimit(leases, options.concurrency, async ({ key }, i) => {
+        await service.copy(key, `${options.donePrefix}${this.#relative(key)}`).catch((error: unknown) => {
+          failed[i] = error;
+        });
+      });
+    }
+    const moved = failed.length === 0 ? leases : leases.filter((_, i) => failed[i] === undefined);
+    await service.deleteMany(moved.map((lease) => lease.key));
+    await service.deleteMany(moved.map((lease) => lease.marker));
+    return failed;
   }
 
   /** Dead-letters a held object with `reason` (its whole body, original metadata kept). */
