@@ -117,17 +117,12 @@ export class Claims {
   /** Claims what it can of `keys` (none held here); returns the leases won. */
   async claim(keys: readonly string[]): Promise<Lease[]> {
     const { concurrency, claimSettleMs } = this.#options;
-    const before = await this.markers();
-    const listedAt = Date.now();
-    const free = keys.filter((key) => {
-      const marker = before.get(key);
-      return !marker || !this.live(marker);
-    });
-    const written = await mapLimit(free, concurrency, async (key): Promise<Lease | undefined> => {
-      // Read-after-write holds only while a write follows its check closely: later ones wait for the next round.
-      if (!this.#conditional && Date.now() - listedAt > claimSettleMs / 2) return undefined;
+    const check = await this.#checks();
+    const written = await mapLimit(keys, concurrency, async (key): Promise<Lease | undefined> => {
+      const markers = await check();
+      const previous = markers.get(key);
+      if (previous && this.live(previous)) return undefined;
       const marker = this.markerOf(key);
-      const previous = before.get(key);
       const etag = await this.#service.put(marker, this.#body(), {
         contentType: 'application/json',
         ...(this.#conditional ? (previous ? { ifMatch: previous.etag } : { ifAbsent: true }) : {}),
@@ -141,6 +136,34 @@ export class Claims {
     const kept = won.filter((lease) => unquote(after.get(lease.key)?.etag ?? '') === unquote(lease.etag));
     // Lost races: the winner's marker stays; nothing to undo.
     return kept;
+  }
+
+  /**
+   * The markers as of a listing taken just now, then a function that gives
+   * the markers a write is checked against. Read-after-write holds only
+   * while a write follows its check closely: once the listing is older than
+   * `claimSettle / 2` it is taken again (one listing for every write waiting
+   * on it), so a round writes every marker, not just those its first
+   * listing was fresh enough for.
+   */
+  async #checks(): Promise<() => Promise<Map<string, ListedObject>>> {
+    const { claimSettleMs } = this.#options;
+    let markers = await this.markers();
+    let at = Date.now();
+    let listing: Promise<unknown> | undefined;
+    return async () => {
+      if (this.#conditional || Date.now() - at <= claimSettleMs / 2) return markers;
+      listing ??= this.markers()
+        .then((again) => {
+          markers = again;
+          at = Date.now();
+        })
+        .finally(() => {
+          listing = undefined;
+        });
+      await listing;
+      return markers;
+    };
   }
 
   /**
