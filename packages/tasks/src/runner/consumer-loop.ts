@@ -36,7 +36,15 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
   const tally = new Tally(env.onOutcome);
   const inFlight = new InFlight();
   // One place per run where the acks of a connector's batch (one promise) are waited on together.
-  const consumeEnv: ConsumeEnv = { ...env, acks: new AckGroups() };
+  // Named fields, not a spread of env: V8 gives a spread's result a map of its own, which it drops
+  // with the run's objects, so every run's lifecycles met a new map and left their optimised code.
+  const consumeEnv: ConsumeEnv = {
+    task,
+    hardStop: env.hardStop,
+    context: env.context,
+    threads: env.threads,
+    acks: new AckGroups(),
+  };
   let fetched = 0;
   let empty = 0;
 

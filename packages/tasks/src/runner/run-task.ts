@@ -217,11 +217,14 @@ async function runHere(
       logger.warn(`task ${task.name}: settling failed`, { error: outcome.settleError.message });
     options.onOutcome?.(outcome);
   };
-  const base = { context, threads, hardStop: control.hardScope, control, onOutcome };
+  // Each loop's env is a literal of its own, not a spread of a shared one (see consumer-loop.ts).
+  const hardStop = control.hardScope;
   logger.info(`task ${task.name} started`, { kind: task.kind, model: task.model });
   try {
     const result = await inSpan('ergon.task', { 'ergon.task.name': task.name }, () =>
-      task.kind === 'producer' ? runProducerLoop({ ...base, task }) : runConsumerLoop({ ...base, task }),
+      task.kind === 'producer'
+        ? runProducerLoop({ context, threads, hardStop, control, onOutcome, task })
+        : runConsumerLoop({ context, threads, hardStop, control, onOutcome, task }),
     );
     const summary = finish(result, threads);
     logger.info(`task ${task.name} ended: ${summary.reason}`, { processed: summary.processed });
