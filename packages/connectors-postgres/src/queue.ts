@@ -95,7 +95,10 @@ export class PostgresQueueConnector<P = unknown> implements Connector<P, P> {
     this.#stopService = options.stopService ?? true;
     this.#statements = new QueueStatements(this.service, this.options);
     this.#consumer = `${this.service.options.applicationName}-${randomUUID().slice(0, 8)}`;
-    this.#acks = new Batcher((claims) => this.#deleteAcked(claims));
+    // Every row held acked: its DELETE goes at once, not at the turn's end.
+    this.#acks = new Batcher((claims) => this.#deleteAcked(claims), {
+      whole: (acked) => acked >= this.#held.size,
+    });
     this.#renewal = new VisibilityRenewal(
       this.#held,
       this.#statements,

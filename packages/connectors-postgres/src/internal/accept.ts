@@ -34,7 +34,6 @@ export function acceptRows<P>(
   const { maxAttempts, queueSql } = env.options;
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as QueueRow;
-    const claim = { seq: row.seq, attempts: row.attempts };
     let reason: unknown;
     let transaction: Transaction<P> | undefined;
     try {
@@ -51,11 +50,12 @@ export function acceptRows<P>(
       );
     }
     if (reason === undefined && transaction) {
-      env.held.add(claim);
+      // The row is its own claim (seq, attempts): no object more per row.
+      env.held.add(row);
       out.push(transaction);
     } else {
       refused ??= [];
-      refused.push({ claim, reason });
+      refused.push({ claim: row, reason });
     }
   }
   return refused ? deadLetterRefused(refused, env).then(() => out) : out;

@@ -1,7 +1,8 @@
 /**
  * Settlements asked for in one event-loop turn, or while one is in flight,
  * go together in one request: one round trip per batch under load, none
- * delayed by more than a turn when idle.
+ * delayed by more than a turn when idle. A batch that holds all there can
+ * be (`whole`: every row held was acked) goes at once, not after the turn.
  *
  * @module
  */
@@ -20,11 +21,16 @@ export class Batcher<T> {
   readonly #max: number;
   /** Batches not sent yet, oldest first; the last one takes new items until it is full. */
   #waiting: Batch<T>[] = [];
+  readonly #whole: (size: number) => boolean;
   #running: Promise<void> | undefined;
+  /** Starts the drain now instead of after the turn, while it has not started. */
+  #now: (() => void) | undefined;
 
-  constructor(flush: (items: T[]) => Promise<unknown>, max = 500) {
+  /** `whole(n)`: true when no item can join a first batch of `n` (nothing to wait a turn for). */
+  constructor(flush: (items: T[]) => Promise<unknown>, options: { max?: number; whole?: (size: number) => boolean } = {}) {
     this.#flush = flush;
-    this.#max = max;
+    this.#max = options.max ?? 500;
+    this.#whole = options.whole ?? (() => false);
   }
 
   /**
@@ -39,8 +45,19 @@ export class Batcher<T> {
       this.#waiting.push(batch);
     }
     batch.items.push(item);
-    // Drained after this turn: the settlements of one turn go together.
-    this.#running ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#drain());
+    if (!this.#running) {
+      // Drained after this turn: the settlements of one turn go together.
+      let go!: () => void;
+      this.#running = new Promise<void>((resolve) => {
+        go = resolve;
+      }).then(() => this.#drain());
+      const turn = setImmediate(go);
+      this.#now = () => {
+        clearImmediate(turn);
+        go();
+      };
+    }
+    if (this.#now && this.#waiting.length === 1 && this.#whole(batch.items.length)) this.#now();
     return batch.done;
   }
 
@@ -50,6 +67,7 @@ export class Batcher<T> {
   }
 
   async #drain(): Promise<void> {
+    this.#now = undefined;
     try {
       for (let batch = this.#waiting.shift(); batch; batch = this.#waiting.shift()) {
         try {
