@@ -151,11 +151,15 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
       await this.#arrival(deadline - Date.now(), options.signal);
     }
     const out: Transaction<P>[] = [];
+    const deadLetters: Promise<unknown>[] = [];
     while (out.length < options.limit && room() > 0 && this.#buffer.size > 0 && !this.#stopping) {
       const delivery = this.#buffer.shift() as Delivery;
-      const tx = await this.#accept(delivery);
-      if (tx) out.push(tx);
+      const accepted = this.#accept(delivery);
+      if (accepted instanceof Promise) deadLetters.push(accepted);
+      else out.push(accepted);
     }
+    // Dead letters are published before the fetch returns, as they were one by one.
+    if (deadLetters.length > 0) await Promise.all(deadLetters);
     return out;
   }
 
@@ -202,11 +206,12 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
     if (this.#buffer.push(delivery)) this.#wake();
   }
 
-  async #accept(delivery: Delivery): Promise<Transaction<P> | undefined> {
+  /** The delivery as a transaction; or, when it cannot be one, its dead-lettering (tracked, never rejecting). */
+  #accept(delivery: Delivery): Transaction<P> | Promise<void> {
     const deliveries = deliveriesOf(delivery.message);
     let reason: unknown;
     try {
-      const tx = decodeMessage<P>(delivery.message, this.#messages);
+      const tx = decodeMessage<P>(delivery.message, this.#messages, deliveries);
       if (deliveries <= this.#maxDeliveries) {
         this.#held.set(delivery.packetId, delivery);
         this.#deliveries.set(tx, delivery);
@@ -222,8 +227,7 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
       reason = error;
     }
     this.#held.set(delivery.packetId, delivery);
-    await this.#track(this.#deadLetter(delivery, reason)).catch(() => undefined);
-    return undefined;
+    return this.#track(this.#deadLetter(delivery, reason)).catch(() => undefined);
   }
 
   async #requeue(delivery: Delivery): Promise<void> {

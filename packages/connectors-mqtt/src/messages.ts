@@ -109,13 +109,19 @@ export function deliveriesOf(message: IncomingMessage): number {
 }
 
 /**
- * A received message as a transaction.
+ * A received message as a transaction. `deliveries` is {@link deliveriesOf}
+ * the message, when the caller has it already.
  *
  * @throws SerializationError (`CODEC_TOO_LARGE`, `CODEC_MALFORMED`, other `CODEC_*`) or
  *   InvalidArgumentError (`INVALID_ID`): the message is to be dead-lettered with this reason.
  */
-export function decodeMessage<P>(message: IncomingMessage, options: MessageCodecOptions): Transaction<P> {
-  const rawId = first(message.userProperties?.[MQTT_PROPERTIES.id]);
+export function decodeMessage<P>(
+  message: IncomingMessage,
+  options: MessageCodecOptions,
+  deliveries = deliveriesOf(message),
+): Transaction<P> {
+  const properties = message.userProperties;
+  const rawId = first(properties?.[MQTT_PROPERTIES.id]);
   const shown = rawId ?? '(no ergon-id)';
   if (message.payload.length > options.maxBytes)
     throw tooLarge(shown, message.payload.length, options.maxBytes);
@@ -128,7 +134,7 @@ export function decodeMessage<P>(message: IncomingMessage, options: MessageCodec
   const id = validateId(rawId, 'ergon-id');
   const text = message.payload.toString('utf8');
   let payload: unknown;
-  if (first(message.userProperties?.[MQTT_PROPERTIES.codec]) === 'ergon') {
+  if (first(properties?.[MQTT_PROPERTIES.codec]) === 'ergon') {
     payload = options.codec.decode(text, `payload of message ${id}`);
   } else {
     try {
@@ -141,27 +147,22 @@ export function decodeMessage<P>(message: IncomingMessage, options: MessageCodec
       );
     }
   }
+  const metadata = propertiesToMetadata(properties);
+  metadata[MQTT_METADATA.topic] = message.topic;
+  metadata[MQTT_METADATA.deliveries] = String(deliveries);
   // Decoded just now from the message, so frozen in place rather than copied again.
-  return createTransaction<P>(
-    {
-      id,
-      payload: payload as P,
-      metadata: {
-        ...propertiesToMetadata(message.userProperties),
-        [MQTT_METADATA.topic]: message.topic,
-        [MQTT_METADATA.deliveries]: String(deliveriesOf(message)),
-      },
-    },
-    { decoded: true },
-  );
+  return createTransaction<P>({ id, payload: payload as P, metadata }, { decoded: true });
 }
 
 /** User properties as metadata (the first value of a repeated one), without the connector's own. */
 export function propertiesToMetadata(properties: UserProperties | undefined): Record<string, string> {
   const metadata: Record<string, string> = {};
-  for (const [key, value] of Object.entries(properties ?? {})) {
-    const text = first(value);
-    if (!isOwnProperty(key) && text !== undefined) metadata[key] = text;
+  if (properties === undefined) return metadata;
+  // No entries array per message; mqtt-packet builds the properties as a plain object of own keys.
+  for (const key in properties) {
+    if (!Object.hasOwn(properties, key) || isOwnProperty(key)) continue;
+    const text = first(properties[key]);
+    if (text !== undefined) metadata[key] = text;
   }
   return metadata;
 }
