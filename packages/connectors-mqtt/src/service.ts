@@ -165,9 +165,12 @@ export class MqttService implements Service {
     this.#state = 'connecting';
     const client = createClient(o);
     const confirmer = new Confirmer(client);
-    receiveDeferred(client, confirmer, (packetId, message) =>
-      this.#onDelivery?.({ packetId, session: this.#session, message }),
-    );
+    receiveDeferred({
+      client,
+      confirmer,
+      deliver: (packetId, message) => this.#onDelivery?.({ packetId, session: this.#session, message }),
+      yieldEvery: o.receiveMaximum,
+    });
     client.on('connect', (connack) => {
       // PUBACKs and the PINGREQ that confirms them are small writes awaiting an answer: no Nagle delay.
       (client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
