@@ -13,7 +13,12 @@ interface Startable {
   stop?(): Promise<void>;
 }
 
-/** Starts everything the task declared; on failure stops what started and throws `CONNECTOR_ERROR`. */
+/**
+ * Starts everything the task declared; on failure stops what started, and the one that failed,
+ * and throws `CONNECTOR_ERROR`. The one that failed is stopped too: a start given up on (its
+ * signal aborted by a SIGTERM at start-up, say) may still be opening a connection, which only its
+ * `stop` (idempotent) closes; left open, it would keep the process alive after the run.
+ */
 export async function startDependencies(
   task: Task,
   signal: AbortSignal,
@@ -35,8 +40,8 @@ export async function startDependencies(
   };
   for (const [what, dep] of all) {
     try {
-      await dep.start?.(signal);
       started.push([what, dep]);
+      await dep.start?.(signal);
     } catch (error) {
       await stopAll();
       throw new ErgonError(
