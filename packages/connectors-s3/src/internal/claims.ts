@@ -91,10 +91,15 @@ export class Claims {
     return `${this.#options.prefix}${marker.slice(this.#options.leasePrefix.length)}`;
   }
 
-  /** Every marker, by object key. */
-  async markers(signal?: AbortSignal): Promise<Map<string, ListedObject>> {
-    const listed = await this.#service.listAll(this.#options.leasePrefix, signal);
-    return new Map(listed.map((m) => [this.keyOf(m.key), m]));
+  /** Every marker (after the marker key `after`, in key order, when given), by object key. */
+  async markers(after?: string): Promise<Map<string, ListedObject>> {
+    const out = new Map<string, ListedObject>();
+    for (let startAfter = after; ; ) {
+      const page = await this.#service.list(this.#options.leasePrefix, { startAfter });
+      for (const marker of page.objects) out.set(this.keyOf(marker.key), marker);
+      if (!page.truncated || page.objects.length === 0) return out;
+      startAfter = page.objects[page.objects.length - 1]?.key;
+    }
   }
 
   /** True while a listed marker's lease may still run. */
@@ -117,9 +122,12 @@ export class Claims {
   /** Claims what it can of `keys` (none held here); returns the leases won. */
   async claim(keys: readonly string[]): Promise<Lease[]> {
     const { concurrency, claimSettleMs } = this.#options;
-    const check = await this.#checks();
-    const written = await mapLimit(keys, concurrency, async (key): Promise<Lease | undefined> => {
-      const markers = await check();
+    // In the server's key order (UTF-8 bytes): a listing taken again for the i-th key need only
+    // start after the key before it, since the writes take the keys in this order.
+    const sorted = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const check = await this.#checks(sorted);
+    const written = await mapLimit(sorted, concurrency, async (key, i): Promise<Lease | undefined> => {
+      const markers = await check(i);
       const previous = markers.get(key);
       if (previous && this.live(previous)) return undefined;
       const marker = this.markerOf(key);
@@ -139,30 +147,34 @@ export class Claims {
   }
 
   /**
-   * The markers as of a listing taken just now, then a function that gives
-   * the markers a write is checked against. Read-after-write holds only
-   * while a write follows its check closely: once the listing is older than
-   * `claimSettle / 2` it is taken again (one listing for every write waiting
-   * on it), so a round writes every marker, not just those its first
-   * listing was fresh enough for.
+   * Lists the markers now, then returns what the write of `keys[i]` is
+   * checked against. Read-after-write holds only while a write follows its
+   * check closely: once the listing is older than `claimSettle / 2` it is
+   * taken again (one listing for every write waiting on it), so a round
+   * writes every marker, not just those its first listing was fresh enough
+   * for. Writes ask in key order, and the first to ask for a new listing
+   * has the lowest key of those that use it: the listing starts after the
+   * key before it (not the markers just written, whose number grows).
    */
-  async #checks(): Promise<() => Promise<Map<string, ListedObject>>> {
+  async #checks(keys: readonly string[]): Promise<(i: number) => Promise<Map<string, ListedObject>>> {
     const { claimSettleMs } = this.#options;
     let markers = await this.markers();
     let at = Date.now();
-    let listing: Promise<unknown> | undefined;
-    return async () => {
+    let listing: Promise<Map<string, ListedObject>> | undefined;
+    return async (i) => {
       if (this.#conditional || Date.now() - at <= claimSettleMs / 2) return markers;
-      listing ??= this.markers()
+      const before = keys[i - 1];
+      // Each write gets the listing it waited for (a later one may start after its key).
+      listing ??= this.markers(before === undefined ? undefined : this.markerOf(before))
         .then((again) => {
           markers = again;
           at = Date.now();
+          return again;
         })
         .finally(() => {
           listing = undefined;
         });
-      await listing;
-      return markers;
+      return listing;
     };
   }
 
