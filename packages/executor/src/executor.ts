@@ -59,6 +59,8 @@ export class Executor {
   readonly #flows = new Map<string, AnyFlowDefinition>();
   readonly #instance: { flowId: string; value: object } | undefined;
   readonly #deps: { readonly store: RuntimeExecutionLog; readonly clock: Clock; readonly codec: Codec };
+  #lease: number | undefined;
+  #backoff: number | undefined;
 
   /** The seed's form: one flow instance of a decorated class, run with `execute(f => f.process())`. */
   constructor(flowId: string, flow: object, store: StoreInput, options?: Omit<ExecutorOptions, 'store'>);
@@ -141,8 +143,11 @@ export class Executor {
       { ...options, flowId: options.flowId ?? uuidv7() },
       { workerId: this.#workerId, leaseMs: this.#leaseMs },
     );
-    const flows = new Map(this.#flows);
-    flows.set(definition.name, definition as AnyFlowDefinition);
+    // The executor's own flows serve as they are when they hold this definition (the bridge's case).
+    const flows =
+      this.#flows.get(definition.name) === definition
+        ? this.#flows
+        : new Map(this.#flows).set(definition.name, definition as AnyFlowDefinition);
     if (claimed) return this.#runClaimed<O>(flows, claimed);
     // A flow this call created is as the store returned it; an existing one is read afresh.
     return this.#run<O>(flow.id, flows, created ? flow : undefined);
@@ -153,9 +158,16 @@ export class Executor {
     return `executor-${process.pid}`;
   }
 
-  /** The lease this executor takes on a flow it runs. */
+  /** The lease this executor takes on a flow it runs (parsed once, at first use). */
   get #leaseMs(): number {
-    return toMillis(this.#options.lease ?? '15s', 'lease');
+    this.#lease ??= toMillis(this.#options.lease ?? '15s', 'lease');
+    return this.#lease;
+  }
+
+  /** How long a step's retry may wait in memory before the flow suspends instead (parsed once). */
+  get #durableBackoffMs(): number {
+    this.#backoff ??= toMillis(this.#options.durableBackoff ?? '5s', 'durableBackoff');
+    return this.#backoff;
   }
 
   async #run<O>(
@@ -209,7 +221,7 @@ export class Executor {
         workerId: this.#workerId,
         leaseMs,
         heartbeatMs: Math.max(1, Math.floor(leaseMs / 3)),
-        durableBackoffMs: toMillis(this.#options.durableBackoff ?? '5s', 'durableBackoff'),
+        durableBackoffMs: this.#durableBackoffMs,
       },
       claimed,
     );
