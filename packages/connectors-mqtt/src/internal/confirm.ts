@@ -8,8 +8,10 @@
  * Instead the PUBACKs written since the last answered PINGREQ are kept: if
  * the connection drops before the broker confirmed them, the broker sends
  * those messages again after the reconnect (DUP), and the connector
- * acknowledges them again instead of delivering them twice. One PINGREQ
- * goes out per turn of the event loop in which PUBACKs were written.
+ * acknowledges them again instead of delivering them twice. A PINGREQ
+ * goes out after a turn of the event loop in which PUBACKs were written,
+ * one at a time: those written while one is unanswered wait for the next
+ * (a ping per turn was a write and a read more per batch, for both sides).
  *
  * @module
  */
@@ -56,6 +58,7 @@ export class Confirmer {
       while (this.#waiting[0] && this.#waiting[0].nth <= this.#answered) {
         for (const resolve of (this.#waiting.shift() as Batch).done) resolve();
       }
+      if (this.#open.size > 0) this.#schedule();
     });
     client.on('close', () => {
       // Pings of the lost connection are never answered: keep what they would have confirmed.
@@ -108,7 +111,7 @@ export class Confirmer {
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
-      if (this.#open.size === 0 || !this.#client.connected) return;
+      if (this.#open.size === 0 || this.#waiting.length > 0 || !this.#client.connected) return;
       this.#waiting.push({ nth: this.#sent + 1, acks: this.#open, done: this.#openDone });
       this.#open = new Map();
       this.#openDone = [];
