@@ -65,27 +65,52 @@ export class Pubacks {
     const turn = this.#turn as Turn;
     this.#turn = undefined;
     const { packetIds, messages } = turn;
-    const writer = this.#client as unknown as PacketWriter;
-    const last = packetIds.length - 1;
-    // The client writes in order, so the last PUBACK's callback (once written, or once the
-    // socket drained) says they all are.
-    const written = (error?: Error) => {
+    const written = (error?: Error | null) => {
       if (error) return turn.reject(this.#toError(error));
-      for (let i = 0; i <= last; i++)
+      for (let i = 0; i < packetIds.length; i++)
         this.#confirmer.written(packetIds[i] as number, messages[i] as IncomingMessage);
       turn.resolve();
     };
     try {
-      for (let i = 0; i <= last; i++) {
-        writer._sendPacket(
-          { cmd: 'puback', messageId: packetIds[i] as number, reasonCode: 0 },
-          i === last ? written : undefined,
-        );
-      }
+      const stream = this.#client.stream;
+      if (this.#client.connected && stream.writable) stream.write(encodePubacks(packetIds), written);
+      else this.#queue(packetIds, written);
     } catch (error) {
       turn.reject(this.#toError(error));
     }
   }
+
+  /** Offline: through mqtt.js, which keeps them until it is connected again (the session resumes). */
+  #queue(packetIds: readonly number[], written: (error?: Error) => void): void {
+    const writer = this.#client as unknown as PacketWriter;
+    const last = packetIds.length - 1;
+    for (let i = 0; i <= last; i++) {
+      // In order, so the last one's callback says they all went.
+      writer._sendPacket(
+        { cmd: 'puback', messageId: packetIds[i] as number, reasonCode: 0 },
+        i === last ? written : undefined,
+      );
+    }
+  }
+}
+
+/**
+ * The PUBACKs as one buffer, written under mqtt.js (which keeps no state
+ * for QoS 1 messages it received). Through mqtt.js each was three writes
+ * to the corked socket and a `nextTick` to uncork it: a tenth of the
+ * connector's CPU per message. An MQTT 5 PUBACK with reason Success and no
+ * properties is four bytes (§3.4.2.1: the reason code may then be left out):
+ * type 4 (0x40), remaining length 2, the packet id (big-endian).
+ */
+export function encodePubacks(packetIds: readonly number[]): Buffer {
+  const bytes = Buffer.allocUnsafe(4 * packetIds.length);
+  for (let i = 0; i < packetIds.length; i++) {
+    const at = 4 * i;
+    bytes[at] = 0x40;
+    bytes[at + 1] = 2;
+    bytes.writeUInt16BE(packetIds[i] as number, at + 2);
+  }
+  return bytes;
 }
 
 function newTurn(): Turn {
