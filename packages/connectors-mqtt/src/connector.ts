@@ -71,7 +71,6 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
   /** Held transactions' deliveries (a Map: cheaper than a WeakMap per message; emptied as they settle, and on stop). */
   readonly #deliveries = new Map<Transaction<P>, Delivery>();
   readonly #settling = new Set<Promise<unknown>>();
-  readonly #waiters = new Set<() => void>();
   #stopping = false;
 
   /** @throws InvalidArgumentError for bad options. */
@@ -148,7 +147,7 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
     const room = () => this.#maxInFlight - this.#held.size;
     while ((this.#buffer.size === 0 || room() <= 0) && !this.#stopping && !options.signal?.aborted) {
       if (Date.now() >= deadline) return [];
-      await this.#arrival(deadline - Date.now(), options.signal);
+      await this.#buffer.changed(deadline - Date.now(), options.signal);
     }
     const out: Transaction<P>[] = [];
     const deadLetters: Promise<unknown>[] = [];
@@ -293,22 +292,8 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
     return work;
   }
 
-  #arrival(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(1, ms));
-      this.#waiters.add(done);
-      signal?.addEventListener('abort', done, { once: true });
-    });
-  }
-
+  /** Waiting fetches look again: a delivery came, room was made, or the connector stops. */
   #wake(): void {
-    if (this.#waiters.size === 0) return;
-    for (const wake of [...this.#waiters]) wake();
+    this.#buffer.wake();
   }
 }

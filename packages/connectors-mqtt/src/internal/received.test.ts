@@ -39,4 +39,18 @@ describe('Received deliveries', () => {
     received.clear();
     expect([received.size, received.shift(), received.push(delivery(7))]).toEqual([0, undefined, true]);
   });
+
+  it('end a wait for a change on wake, on abort, or when its time is up', async () => {
+    const received = new Received();
+    const woken = received.changed(60_000);
+    received.wake();
+    await woken;
+    const aborts = new AbortController();
+    const aborted = received.changed(60_000, aborts.signal);
+    aborts.abort();
+    await aborted;
+    await received.changed(1);
+    // Nothing waits any more: a wake with no waiter is a no-op.
+    received.wake();
+  });
 });
