@@ -65,16 +65,26 @@ export class Pubacks {
     const turn = this.#turn as Turn;
     this.#turn = undefined;
     const { packetIds, messages } = turn;
-    const written = (error?: Error | null) => {
-      if (error) return turn.reject(this.#toError(error));
+    const confirm = () => {
       for (let i = 0; i < packetIds.length; i++)
         this.#confirmer.written(packetIds[i] as number, messages[i] as IncomingMessage);
-      turn.resolve();
+    };
+    const settle = (error?: Error | null) => {
+      if (error) turn.reject(this.#toError(error));
+      else turn.resolve();
     };
     try {
       const stream = this.#client.stream;
-      if (this.#client.connected && stream.writable) stream.write(encodePubacks(packetIds), written);
-      else this.#queue(packetIds, written);
+      if (this.#client.connected && stream.writable) {
+        stream.write(encodePubacks(packetIds), settle);
+        // Now, not once written: a drop before the callback must find them unconfirmed (re-acked if resent).
+        confirm();
+      } else {
+        this.#queue(packetIds, (error) => {
+          if (!error) confirm();
+          settle(error);
+        });
+      }
     } catch (error) {
       turn.reject(this.#toError(error));
     }
