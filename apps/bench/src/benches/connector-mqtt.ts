@@ -16,12 +16,12 @@ import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMqttConnector } from '@ergon/connectors-mqtt';
-import { ConsumerPolicy, consumer, runTask } from '@ergon/tasks';
+import { ConsumerPolicy, consumer } from '@ergon/tasks';
 import { connect, connectAsync } from 'mqtt';
 import type { Bench, BenchContext } from '../lib/bench.js';
 import { makeRow } from '../lib/results.js';
 import { uniqueName } from '../lib/services.js';
-import { alternateRounds, type ConnectorSide, roundExtras, roundLog } from './connector-rounds.js';
+import { alternateRounds, type ConnectorSide, roundExtras, roundLog, timeAcks } from './connector-rounds.js';
 
 const IN_FLIGHT = 100;
 const GROUP = 'bench';
@@ -149,8 +149,6 @@ async function raw(url: string, topic: string, count: number): Promise<number> {
 /** Ergon: a no-op consumer task over the MQTT connector on the same session; ms until `count` acked. */
 async function ergon(url: string, topic: string, count: number): Promise<number> {
   const t0 = performance.now();
-  let doneAt = 0;
-  let acked = 0;
   const task = consumer({
     name: 'bench-mqtt',
     connectors: {
@@ -169,16 +167,11 @@ async function ergon(url: string, topic: string, count: number): Promise<number>
     },
     processTransaction: async () => undefined,
   });
-  const summary = await runTask(task, {
-    handleSignals: false,
-    onOutcome: (outcome) => {
-      if (outcome.settlement === 'ack' && ++acked === count) doneAt = performance.now();
-    },
-  });
-  await endSession(url, topic);
-  if (summary.reason === 'failed') throw summary.error ?? new Error('the consumer task failed');
-  if (acked !== count) throw new Error(`only ${acked} of ${count} transactions were acked`);
-  return doneAt - t0;
+  try {
+    return await timeAcks(task, count, t0);
+  } finally {
+    await endSession(url, topic);
+  }
 }
 
 export const connectorMqtt: Bench = {
