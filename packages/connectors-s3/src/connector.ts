@@ -46,8 +46,8 @@ export interface S3ConnectorServiceOptions extends S3ConnectorOptions {
  * Fetches the objects under a prefix as transactions and writes dispatched
  * ones as objects. A transaction's id is its object's key (`<key>#<line>`
  * for JSON lines), the same on every delivery. A fetched object stays
- * claimed while this connector holds it (its lease marker renewed every
- * third of the lease) and comes back when it is nacked with requeue, when
+ * claimed while this connector holds it (its lease marker rewritten before
+ * it is a third of the lease old) and comes back when it is nacked with requeue, when
  * this connector stops, or when its holder died and the lease ran out.
  */
 export class S3Connector<P = unknown> implements Connector<P, P> {

@@ -114,8 +114,9 @@ export interface S3ConnectorOptions {
   /** What an ack does. Default `'move'`. */
   readonly ack?: AckAction | undefined;
   /**
-   * How long a claim holds without renewal: the holder renews every third
-   * of it, so only a dead (or stalled) holder's objects come back. Default `'30s'`.
+   * How long a claim holds without renewal: the holder rewrites a marker before
+   * it is a third of this old, so only a dead (or stalled) holder's objects
+   * come back. Default `'30s'`.
    */
   readonly lease?: Duration | undefined;
   /** Most fetched, unsettled transactions this connector holds. Default 256. */

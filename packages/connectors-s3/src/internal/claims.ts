@@ -1,7 +1,8 @@
 /**
  * Claims that survive a dead consumer: a lease marker object per claimed
  * object (`<leasePrefix><key below prefix>`, body `{ owner, token,
- * expiresAt }`), renewed every third of the lease. A marker whose last
+ * expiresAt }`), written again before a third of the lease has passed
+ * since its last write. A marker whose last
  * write is older than the lease (plus a second: listings show seconds) is
  * expired, and its object can be claimed again.
  *
@@ -32,6 +33,8 @@ export interface Lease {
   readonly marker: string;
   /** The marker's ETag after this connector's last write. */
   etag: string;
+  /** When this connector last wrote the marker (`Date.now()` as the write was sent: it is no older). */
+  written: number;
   /** Found taken by another consumer: no longer renewed. */
   lost?: boolean;
 }
@@ -131,11 +134,12 @@ export class Claims {
       const previous = markers.get(key);
       if (previous && this.live(previous)) return undefined;
       const marker = this.markerOf(key);
+      const sentAt = Date.now();
       const etag = await this.#service.put(marker, this.#body(), {
         contentType: 'application/json',
         ...(this.#conditional ? (previous ? { ifMatch: previous.etag } : { ifAbsent: true }) : {}),
       });
-      return etag === undefined ? undefined : { key, marker, etag };
+      return etag === undefined ? undefined : { key, marker, etag, written: sentAt };
     });
     const won = written.filter((lease): lease is Lease => lease !== undefined);
     if (this.#conditional || won.length === 0) return won;
@@ -196,12 +200,16 @@ export class Claims {
         lost.push(lease);
         return;
       }
+      const sentAt = Date.now();
       const etag = await this.#service.put(lease.marker, this.#body(), {
         contentType: 'application/json',
         ...(this.#conditional ? { ifMatch: lease.etag } : {}),
       });
       if (etag === undefined) lost.push(lease);
-      else lease.etag = etag;
+      else {
+        lease.etag = etag;
+        lease.written = sentAt;
+      }
     });
     for (const lease of lost) lease.lost = true;
     if (lost.length > 0) {

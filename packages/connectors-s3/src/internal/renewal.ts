@@ -1,8 +1,10 @@
 /**
- * Keeping claims alive: while any object is held, the lease markers of the
- * held objects are renewed every third of the lease, one renewal at a time
- * (a slow one must not race the next); a failed renewal is logged and the
- * next one tries again.
+ * Keeping claims alive: while any object is held, every sixth of the lease
+ * the markers written a sixth of the lease ago or more are written again,
+ * so none gets older than a third of the lease, and markers of objects
+ * held only briefly (most, under load) are never rewritten. One renewal at
+ * a time (a slow one must not race the next); a failed renewal is logged
+ * and the next one tries again.
  *
  * @module
  */
@@ -28,7 +30,7 @@ export class LeaseRenewal {
   }) {
     this.#claims = options.claims;
     this.#held = options.held;
-    this.#intervalMs = Math.floor(options.leaseMs / 3);
+    this.#intervalMs = Math.floor(options.leaseMs / 6);
     this.#logger = options.logger;
     this.#prefix = options.prefix;
   }
@@ -40,9 +42,13 @@ export class LeaseRenewal {
     this.#timer = setInterval(() => {
       // One renewal at a time: a slow one must not race the next.
       if (renewing) return;
+      // A marker younger than a tick is at most two ticks (a third of the lease) old at the next one.
+      const due = Date.now() - this.#intervalMs;
+      const leases = this.#held.leases().filter((lease) => lease.written <= due);
+      if (leases.length === 0) return;
       renewing = true;
       this.#claims
-        .renew(this.#held.leases(), (lease) => this.#held.get(lease.key)?.lease === lease)
+        .renew(leases, (lease) => this.#held.get(lease.key)?.lease === lease)
         .catch((error: unknown) =>
           this.#logger.warn(`s3: renewing leases under ${this.#prefix} failed; retrying`, {
             error: String(error),
