@@ -76,7 +76,8 @@ describe.runIf(redisAvailable)('RedisStreamsConnector: reading and settling', ()
     expect(ns(held)).toEqual([1, 2, 3]);
     const began = Date.now();
     expect(await c.fetchTransactions({ limit: 10, signal: AbortSignal.timeout(200) })).toEqual([]);
-    expect(Date.now() - began).toBeLessThan(1000);
+    // Ended by its signal, not by the 2 s block (generous: a loaded machine is slow, never that slow).
+    expect(Date.now() - began).toBeLessThan(1800);
     // A fetch waiting for room gets it as soon as one is settled.
     const waiting = c.fetchTransactions({ limit: 10, signal: AbortSignal.timeout(5000) });
     await sleep(50);
@@ -250,7 +251,8 @@ describe.runIf(redisAvailable)('RedisStreamsConnector: reading and settling', ()
     const began = Date.now();
     controller.abort();
     expect(await waiting).toEqual([]);
-    expect(Date.now() - began).toBeLessThan(500);
+    // At the abort, not at the end of the 20 s block.
+    expect(Date.now() - began).toBeLessThan(10_000);
     const later = c.fetchTransactions({ limit: 1, signal: AbortSignal.timeout(5000) });
     await sleep(100);
     await c.dispatchTransactions([tx(9)]);
@@ -267,7 +269,8 @@ describe.runIf(redisAvailable)('RedisStreamsConnector: reading and settling', ()
     const sent = Date.now();
     await p.dispatchTransactions([tx(1)]);
     expect(ns(await waiting)).toEqual([1]);
-    expect(Date.now() - sent).toBeLessThan(200);
+    // Woken by the entry, not by the end of the 10 s block (a bound no loaded machine comes near).
+    expect(Date.now() - sent).toBeLessThan(5000);
   });
 
   it('a stop during a blocked fetch resolves it empty; start and stop are idempotent', async () => {
@@ -279,7 +282,8 @@ describe.runIf(redisAvailable)('RedisStreamsConnector: reading and settling', ()
     const began = Date.now();
     await Promise.all([c.stop(), c.stop()]);
     expect(await waiting).toEqual([]);
-    expect(Date.now() - began).toBeLessThan(1000);
+    // At the stop, not at the end of the 20 s block.
+    expect(Date.now() - began).toBeLessThan(10_000);
     await c.stop();
     await c.start();
     await c.dispatchTransactions([tx(1)]);

@@ -127,7 +127,8 @@ describe('consumer loop', () => {
     await until(() => running === 2);
     const started = Date.now();
     const summary = await stubborn.stop({ timeout: '100ms' });
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Given up on at the timeout, not waited out (each would take 5 s).
+    expect(Date.now() - started).toBeLessThan(4000);
     expect(summary).toMatchObject({ processed: 3, aborted: 3, succeeded: 0 });
     expect(input.requeued.sort()).toEqual(['t1', 't2', 't3']);
     expect(input.deadLettered).toEqual([]);
