@@ -8,7 +8,11 @@
  * it under the done prefix, deletes objects and markers in batches), at the
  * same concurrency and in-flight bound, in the same run (see `connector-rounds.ts`). On a
  * private s3rver in a process of its own, its data in memory (/dev/shm)
- * where there is such a directory.
+ * where there is such a directory. The raw loop checks all of a round's
+ * markers against one listing; the connector lists again (after the last key
+ * written) when that listing is older than `claimSettle / 2`, as its
+ * read-after-write claims require: a few listings per hundred objects more
+ * on a loaded machine, where writes take longer.
  *
  * @module
  */
