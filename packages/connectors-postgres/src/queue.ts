@@ -96,9 +96,7 @@ export class PostgresQueueConnector<P = unknown> implements Connector<P, P> {
     this.#statements = new QueueStatements(this.service, this.options);
     this.#consumer = `${this.service.options.applicationName}-${randomUUID().slice(0, 8)}`;
     // Every row held acked: its DELETE goes at once, not at the turn's end.
-    this.#acks = new Batcher((claims) => this.#deleteAcked(claims), {
-      whole: (acked) => acked >= this.#held.size,
-    });
+    this.#acks = new Batcher((claims) => this.#deleteAcked(claims), { whole: (n) => n >= this.#held.size });
     this.#renewal = new VisibilityRenewal(
       this.#held,
       this.#statements,

@@ -38,7 +38,9 @@ describe('lease markers', () => {
     while (Date.now() < until) expect(await other.fetchTransactions({ limit: 1 })).toEqual([]);
     const rewritten = (await holder.service.list(holder.options.leasePrefix)).objects[0];
     expect(rewritten?.key).toBe(marker);
-    expect(rewritten?.lastModified, 'the marker was written again').toBeGreaterThan(firstWrite?.lastModified ?? 0);
+    expect(rewritten?.lastModified, 'the marker was written again').toBeGreaterThan(
+      firstWrite?.lastModified ?? 0,
+    );
     await holder.ack(held as NonNullable<typeof held>);
     expect(await other.fetchTransactions({ limit: 1 })).toEqual([]);
     expect((await holder.service.listAll(holder.options.donePrefix)).map((o) => o.key)).toEqual([

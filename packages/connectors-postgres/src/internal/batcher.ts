@@ -27,7 +27,10 @@ export class Batcher<T> {
   #now: (() => void) | undefined;
 
   /** `whole(n)`: true when no item can join a first batch of `n` (nothing to wait a turn for). */
-  constructor(flush: (items: T[]) => Promise<unknown>, options: { max?: number; whole?: (size: number) => boolean } = {}) {
+  constructor(
+    flush: (items: T[]) => Promise<unknown>,
+    options: { max?: number; whole?: (size: number) => boolean } = {},
+  ) {
     this.#flush = flush;
     this.#max = options.max ?? 500;
     this.#whole = options.whole ?? (() => false);

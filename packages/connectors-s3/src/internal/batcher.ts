@@ -13,19 +13,20 @@ interface Pending<T> {
 }
 
 /**
- * What a flush reports: nothing when every item went through, or per item
- * (in order) the error it failed with, `undefined` where it went through.
+ * What a flush may resolve with to fail items one by one: per item, in
+ * order, the error it failed with, `undefined` where it went through. A
+ * flush that resolves with anything else went through for every item.
  */
-export type FlushResult = readonly unknown[] | undefined | void;
+export type FlushFailures = readonly unknown[];
 
 /** Runs `flush` on batches of items; each `add` resolves when its batch did (or its item, when the flush says per item). */
 export class Batcher<T> {
-  readonly #flush: (items: T[]) => Promise<FlushResult>;
+  readonly #flush: (items: T[]) => Promise<unknown>;
   readonly #max: number;
   #queue: Pending<T>[] = [];
   #running = false;
 
-  constructor(flush: (items: T[]) => Promise<FlushResult>, max = 500) {
+  constructor(flush: (items: T[]) => Promise<unknown>, max = 500) {
     this.#flush = flush;
     this.#max = max;
   }
@@ -47,7 +48,8 @@ export class Batcher<T> {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#max);
         try {
-          const failed = await this.#flush(batch.map((p) => p.item));
+          const result = await this.#flush(batch.map((p) => p.item));
+          const failed = Array.isArray(result) ? (result as FlushFailures) : undefined;
           for (let i = 0; i < batch.length; i++) {
             const p = batch[i] as Pending<T>;
             const error = failed?.[i];

@@ -22,7 +22,7 @@ import { deadLetterMetadata } from '../dead-letters.js';
 import { decodeObject } from '../formats.js';
 import type { ResolvedConnectorOptions } from '../options.js';
 import type { ListedObject, S3Service } from '../service.js';
-import { Batcher, type FlushResult } from './batcher.js';
+import { Batcher, type FlushFailures } from './batcher.js';
 import type { Lease } from './claims.js';
 import type { HeldObjects } from './held.js';
 import type { Listing } from './listing.js';
@@ -126,7 +126,7 @@ export class Objects {
 
   /** Finishes a held object whose transactions are all settled: moved under the done prefix (or deleted). */
   async finish(key: string): Promise<void> {
-    const { service, options, held } = this.#c;
+    const { held } = this.#c;
     const object = held.get(key);
     if (!object) return;
     // Let go first: renewals must not see the marker vanish under a lease they still count.
@@ -140,7 +140,7 @@ export class Objects {
    * copy failed keeps its object and marker (its lease runs out, it comes
    * back) and fails alone.
    */
-  async #finishAll(leases: readonly Lease[]): Promise<FlushResult> {
+  async #finishAll(leases: readonly Lease[]): Promise<FlushFailures> {
     const { service, options } = this.#c;
     const failed: unknown[] = [];
     if (options.ack === 'move') {
