@@ -16,9 +16,9 @@ import {
   type NackOptions,
   type Transaction,
   toMillis,
+  Waiters,
 } from '@ergon/core';
 import { type AmqpDeadLetter, deadLetterMessage, readDeadLetter } from './dead-letters.js';
-import { Waiters } from './internal/waiters.js';
 import { type BodyFormat, decodeMessage, encodeTransaction, type MessageCodecOptions } from './messages.js';
 import { AmqpService, type Delivery } from './service.js';
 

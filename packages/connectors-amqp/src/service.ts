@@ -9,10 +9,10 @@
  *
  * @module
  */
-import { ErgonError, ErrorCode, type HealthStatus, type Service } from '@ergon/core';
+import { ErgonError, ErrorCode, type HealthStatus, type Service, Waiters } from '@ergon/core';
 import type { ChannelModel, ConfirmChannel, GetMessage } from 'amqplib';
-import { untilAborted } from './internal/abort.js';
 import { redactUrl, toConnectorError } from './errors.js';
+import { untilAborted } from './internal/abort.js';
 import { openConnection, reconnectDelay } from './internal/connection.js';
 import { Consumer, type Delivery } from './internal/consumer.js';
 import { countReady, peekQueue } from './internal/inspect.js';
@@ -22,7 +22,6 @@ import {
   type PublishTarget,
   publishConfirmed,
 } from './internal/publish.js';
-import { Waiters } from './internal/waiters.js';
 import { type AmqpServiceOptions, type ResolvedAmqpOptions, resolveAmqpOptions } from './options.js';
 
 export type { Delivery, OutgoingMessage, PublishTarget };

@@ -195,3 +195,4 @@ export {
   type TransactionMetadata,
 } from './transaction.js';
 export { uuidv7 } from './uuid.js';
+export { Waiters } from './waiters.js';

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { Waiters } from '@ergon/core';
 import type { Delivery } from '../service.js';
 
 /** A FIFO of deliveries that refuses a second one with the same packet id. */
@@ -18,7 +19,7 @@ export class Received {
   #items: Delivery[] = [];
   #head = 0;
   readonly #packetIds = new Set<number>();
-  readonly #waiters = new Set<() => void>();
+  readonly #waiters = new Waiters();
 
   /** How many are waiting. */
   get size(): number {
@@ -59,22 +60,11 @@ export class Received {
 
   /** Resolves at the next {@link wake}, after `ms`, or on abort, whichever comes first. */
   changed(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(1, ms));
-      this.#waiters.add(done);
-      signal?.addEventListener('abort', done, { once: true });
-    });
+    return this.#waiters.next(ms, signal);
   }
 
   /** Ends every wait: something came, or what a waiting fetch may take changed. */
   wake(): void {
-    if (this.#waiters.size === 0) return;
-    for (const done of [...this.#waiters]) done();
+    this.#waiters.wake();
   }
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { Waiters } from '@ergon/core';
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import { toConnectorError } from '../errors.js';
 import { Puller } from './puller.js';
@@ -30,7 +31,7 @@ export class Inbox {
   readonly held = new Set<JsMsg>();
   readonly #options: InboxOptions;
   readonly #puller: Puller;
-  readonly #waiters = new Set<() => void>();
+  readonly #waiters = new Waiters();
   #pullError: unknown;
   #freeing = false;
   #stopping = false;
@@ -43,11 +44,11 @@ export class Inbox {
       {
         onMessage: (message) => {
           this.buffer.push(message); // while stopping too: given back with the rest
-          this.#wake();
+          this.#waiters.wake();
         },
         onEnd: (error) => {
           if (error !== undefined && !this.#stopping) this.#pullError = error;
-          this.#wake();
+          this.#waiters.wake();
         },
       },
     );
@@ -61,7 +62,7 @@ export class Inbox {
   /** Starts (`false`) or stops (`true`) taking messages; a stop wakes every waiting fetch. */
   set stopping(stopping: boolean) {
     this.#stopping = stopping;
-    if (stopping) this.#wake();
+    if (stopping) this.#waiters.wake();
   }
 
   /**
@@ -99,17 +100,7 @@ export class Inbox {
 
   /** Resolves on the next arrival, end of a request, freed place or stop; at the latest after `ms`, or on abort. */
   arrival(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(1, ms));
-      this.#waiters.add(done);
-      signal?.addEventListener('abort', done, { once: true });
-    });
+    return this.#waiters.next(ms, signal);
   }
 
   /**
@@ -124,7 +115,7 @@ export class Inbox {
     this.#freeing = true;
     setImmediate(() => {
       this.#freeing = false;
-      this.#wake();
+      this.#waiters.wake();
       if (!this.#stopping) void this.pull().catch(() => undefined);
     });
   }
@@ -150,10 +141,5 @@ export class Inbox {
     const all = [...this.buffer.splice(0), ...this.held];
     this.held.clear();
     return all;
-  }
-
-  #wake(): void {
-    if (this.#waiters.size === 0) return;
-    for (const wake of [...this.#waiters]) wake();
   }
 }

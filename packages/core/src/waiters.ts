@@ -1,8 +1,7 @@
 /**
  * Waiting for something to change without polling: a waiter sleeps until
- * `wake()`, its timeout or its signal, whichever comes first. The connection
- * wakes publishes waiting out a reconnect; the connector wakes fetches
- * waiting for a delivery.
+ * `wake()`, its timeout or its signal, whichever comes first. Connectors use
+ * it for fetches waiting for a delivery and publishes waiting out a reconnect.
  *
  * @module
  */
@@ -11,7 +10,7 @@
 export class Waiters {
   readonly #waiting = new Set<() => void>();
 
-  /** Resolves at the next `wake()`, after `ms`, or when `signal` aborts (never rejects). */
+  /** Resolves at the next {@link wake}, after `ms` (at least 1), or when `signal` aborts; never rejects. */
   next(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
@@ -20,7 +19,7 @@ export class Waiters {
         signal?.removeEventListener('abort', done);
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const timer = setTimeout(done, Math.max(1, ms));
       this.#waiting.add(done);
       signal?.addEventListener('abort', done, { once: true });
     });
@@ -28,6 +27,7 @@ export class Waiters {
 
   /** Resolves every waiter now. */
   wake(): void {
-    for (const wake of [...this.#waiting]) wake();
+    if (this.#waiting.size === 0) return;
+    for (const done of [...this.#waiting]) done();
   }
 }
