@@ -100,10 +100,11 @@ export async function runKillPipeline(options: KillPipelineOptions): Promise<Kil
     }
     await Promise.all(starting);
     const seconds = (Date.now() - startedAt) / 1000;
-    const hung = await stopSurvivors(running, options.stopTimeoutMs ?? 30_000);
+    const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
+    const hung = await stopSurvivors(running, stopTimeoutMs);
     if (hung.length > 0) {
       throw new Error(
-        `the processes of slots ${hung.join(', ')} did not exit within ${options.stopTimeoutMs ?? 30_000} ms of SIGTERM: their graceful stop hangs`,
+        `the processes of slots ${hung.join(', ')} did not exit within ${stopTimeoutMs} ms of SIGTERM: their graceful stop hangs`,
       );
     }
     return { kills, seconds };
