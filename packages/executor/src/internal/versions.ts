@@ -34,7 +34,7 @@ export function recordedVersion(history: readonly OperationRecord[]): string | u
 
 /**
  * A versioned flow type's marker at position 0, as an activation starts: taken when recorded,
- * written when the flow runs for the first time; a history recorded unversioned keeps its
+ * recorded when the flow runs for the first time; a history recorded unversioned keeps its
  * positions.
  */
 export function takeVersionMarker(host: MarkerHost): void {
@@ -50,10 +50,11 @@ export function takeVersionMarker(host: MarkerHost): void {
   if (options.history.length > 0) return;
   const slot = positions.takeMarker(versionName(version));
   if (options.replayOnly) return;
+  // Deferred like a completed step's record: stored before the flow's next store call, or with
+  // its finish or suspension, in order. (Written on its own, it could land after the finish of a
+  // flow that ended first, and be refused.)
   const { recorder } = host;
-  void host.liveness.track(
-    recorder.write(recorder.final(slot, 'patch', { result: encodeMarker(options.codec, version, false) })),
-  );
+  recorder.defer(recorder.final(slot, 'patch', { result: encodeMarker(options.codec, version, false) }));
 }
 
 /** Per flow type, the recorded versions a worker serves. */
