@@ -27,7 +27,7 @@ export interface WaitForReplicas {
 export interface RedisExecutionLogOptions {
   /**
    * An ioredis client (standalone or `Cluster`) to run commands on. The store
-   * defines its scripts on it and duplicates it for pub/sub; it never closes
+   * runs its scripts on it and duplicates it for pub/sub; it never closes
    * it. Its own reconnect and timeout settings apply (see the README for the
    * recommended ones). It must not have a `keyPrefix`: use `prefix`.
    * Give either `redis` or `url`.

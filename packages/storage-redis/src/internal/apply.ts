@@ -32,7 +32,10 @@ export async function applyWrites(core: StoreCore, writes: readonly BatchWrite[]
       groups.set(p, group);
     }
   } else {
-    groups.set(HOME, writes.map((_, i) => i));
+    groups.set(
+      HOME,
+      writes.map((_, i) => i),
+    );
   }
   const outcomes: BatchOutcome[] = new Array(writes.length);
   const freed: AdmittedRun[] = [];

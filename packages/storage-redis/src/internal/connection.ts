@@ -7,26 +7,51 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { ErgonError, ErrorCode, type Logger } from '@ergon/core';
-import { type Cluster, Redis } from 'ioredis';
+import { type Cluster, type Command, Redis } from 'ioredis';
 import { toStoreError } from './errors.js';
 
 /** A standalone or cluster ioredis client. */
 export type RedisClient = Redis | Cluster;
 
 /**
+ * An ioredis client that writes the commands sent in one run of the event
+ * loop's tick and microtask queues to its socket at once: the socket is
+ * corked at the first and uncorked on the next tick. On a busy worker the
+ * write syscalls, not Redis, were the largest cost per flow.
+ *
+ * ioredis' auto-pipelining does the same with more: a pipeline object per
+ * batch (with every custom command copied onto it) and a `setImmediate`
+ * before the write. On one connection running a one-command script, measured
+ * against auto-pipelining: alone 55 µs a call instead of 75 (26 µs of CPU
+ * instead of 46); 50 callers at once 8 µs a call instead of 14.
+ */
+class CorkingRedis extends Redis {
+  #corked = false;
+
+  override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
+    if (!this.#corked && this.status === 'ready') {
+      const socket = this.stream;
+      socket.cork();
+      this.#corked = true;
+      process.nextTick(() => {
+        this.#corked = false;
+        socket.uncork();
+      });
+    }
+    return super.sendCommand(command, stream);
+  }
+}
+
+/**
  * A client for `url` that reconnects forever (50 ms doubling to 1 s), fails
  * queued calls after 5 failed reconnects, bounds every call by
- * `commandTimeoutMs`, and resends a call that was in flight when the socket
- * dropped (the scripts are safe to resend, see includes/replay.lua).
- *
- * Auto-pipelining sends the calls of concurrent flows made in one event-loop
- * turn as one socket write: on a busy worker the write syscalls, not Redis,
- * were the largest cost per flow. Each call is still its own script run.
+ * `commandTimeoutMs`, resends a call that was in flight when the socket
+ * dropped (the scripts are safe to resend, see includes/replay.lua), and
+ * writes the calls of one turn together ({@link CorkingRedis}).
  */
 export function createClient(url: string, commandTimeoutMs: number): Redis {
-  return new Redis(url, {
+  return new CorkingRedis(url, {
     lazyConnect: true,
-    enableAutoPipelining: true,
     connectTimeout: Math.min(commandTimeoutMs, 5000),
     commandTimeout: commandTimeoutMs,
     maxRetriesPerRequest: 5,

@@ -14,6 +14,7 @@ import { HeldFlows } from './held.js';
 import type { Partitions } from './partitions.js';
 import { Router } from './router.js';
 import { ScriptRunner } from './runner.js';
+import type { LoadedScript, ScriptName } from './scripts.js';
 import { PartitionTracker } from './tracker.js';
 
 /** One open store's parts. */
@@ -33,12 +34,18 @@ export class StoreCore {
   readonly #ridBase = randomBytes(8).toString('hex');
   #ridSeq = 0;
 
-  constructor(options: ResolvedRedisOptions, client: RedisClient, ownsClient: boolean, layout: Partitions) {
+  constructor(
+    options: ResolvedRedisOptions,
+    client: RedisClient,
+    ownsClient: boolean,
+    layout: Partitions,
+    scripts: ReadonlyMap<ScriptName, LoadedScript>,
+  ) {
     this.options = options;
     this.client = client;
     this.ownsClient = ownsClient;
     this.layout = layout;
-    this.runner = new ScriptRunner(client, options.waitForReplicas);
+    this.runner = new ScriptRunner(client, options.waitForReplicas, scripts);
     this.router = new Router(layout, this.runner);
     this.tracker = new PartitionTracker(layout.count, (queue) => this.limited.has(queue));
     this.admission = new Admission(this.runner, layout);

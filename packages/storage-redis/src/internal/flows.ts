@@ -6,8 +6,8 @@
  * @module
  */
 import {
-  claimOfNew,
   type CreateFlowResult,
+  claimOfNew,
   ErgonError,
   ErrorCode,
   type FlowRecord,
@@ -18,8 +18,8 @@ import {
   type SignalRecord,
 } from '@ergon/core';
 import { flowControlArgs } from './args.js';
-import { decodeOperation, decodeSignal, flowOf, optArg, toFlowRecord } from './codec.js';
 import { claimedFlow, claimNamed } from './claims.js';
+import { decodeOperation, decodeSignal, flowOf, optArg, toFlowRecord } from './codec.js';
 import type { StoreCore } from './core.js';
 import { flowHint } from './hints.js';
 import { importArgs } from './import.js';

@@ -22,7 +22,7 @@ import { hintOf } from './hints.js';
 import { storedPartitions } from './meta.js';
 import { Partitions } from './partitions.js';
 import { ScriptRunner } from './runner.js';
-import { defineScripts, loadScripts } from './scripts.js';
+import { loadScripts } from './scripts.js';
 
 /** An open store's parts and its subscriber. */
 export interface StoreParts {
@@ -48,7 +48,6 @@ export async function connectStore(options: RedisExecutionLogOptions): Promise<S
       client.off('error', quiet);
       watchConnection(client, resolved.logger, 'command');
     }
-    defineScripts(client, scripts);
     await checkEvictionPolicy(client, {
       allow: resolved.allowEvictionPolicy,
       logger: resolved.logger,
@@ -56,7 +55,7 @@ export async function connectStore(options: RedisExecutionLogOptions): Promise<S
     });
     const root = new Partitions(resolved.prefix, 1).root;
     const count = await storedPartitions(
-      new ScriptRunner(client, resolved.waitForReplicas),
+      new ScriptRunner(client, resolved.waitForReplicas, scripts),
       root,
       resolved.prefix,
       resolved.partitions,
@@ -64,7 +63,7 @@ export async function connectStore(options: RedisExecutionLogOptions): Promise<S
     ).catch((error: unknown) => {
       throw toStoreError(error, { action: 'read the partition count' });
     });
-    const core = new StoreCore(resolved, client, ownsClient, new Partitions(resolved.prefix, count));
+    const core = new StoreCore(resolved, client, ownsClient, new Partitions(resolved.prefix, count), scripts);
     subscriber = await openSubscriber(client, {
       channels: core.layout.channels,
       logger: resolved.logger,

@@ -11,9 +11,7 @@ import type { ChainableCommander, Cluster } from 'ioredis';
 import type { WaitForReplicas } from '../options.js';
 import type { RedisClient } from './connection.js';
 import type { KeyLayout } from './keys.js';
-import { commandName, type ScriptName } from './scripts.js';
-
-type Commands = Record<string, (...parts: string[]) => Promise<unknown>>;
+import { isNoScript, type LoadedScript, runScript, type ScriptHost, type ScriptName } from './scripts.js';
 
 /** Replies and failures that mean a cluster's slot map may be out of date (a failover, a resharding). */
 const STALE_SLOTS =
@@ -23,10 +21,16 @@ const STALE_SLOTS =
 export class ScriptRunner {
   readonly #client: RedisClient;
   readonly #wait: WaitForReplicas | undefined;
+  readonly #scripts: ReadonlyMap<ScriptName, LoadedScript>;
 
-  constructor(client: RedisClient, wait: WaitForReplicas | undefined) {
+  constructor(
+    client: RedisClient,
+    wait: WaitForReplicas | undefined,
+    scripts: ReadonlyMap<ScriptName, LoadedScript>,
+  ) {
     this.#client = client;
     this.#wait = wait;
+    this.#scripts = scripts;
   }
 
   /** The client the scripts run on. */
@@ -54,9 +58,11 @@ export class ScriptRunner {
     keys: readonly string[],
     args: readonly string[],
   ): Promise<unknown> {
-    const command = (this.#client as unknown as Commands)[commandName(name)];
-    if (!command) throw new Error(`script ${name} is not defined on the client`);
-    return command.call(this.#client, ...keys, part.base, ...args);
+    return runScript(this.#client as ScriptHost<Promise<unknown>>, this.#script(name), [
+      ...keys,
+      part.base,
+      ...args,
+    ]);
   }
 
   /** Runs a script that changes state; with `waitForReplicas`, resolves once the replicas have it. */
@@ -67,13 +73,26 @@ export class ScriptRunner {
     args: readonly string[],
   ): Promise<unknown> {
     if (!this.#wait) return this.read(name, part, keys, args);
-    return this.confirmed((pipeline) => {
-      const command = (pipeline as unknown as Record<string, (...parts: string[]) => unknown>)[
-        commandName(name)
-      ];
-      if (!command) throw new Error(`script ${name} is not defined on the client`);
-      command.call(pipeline, ...keys, part.base, ...args);
-    });
+    const script = this.#script(name);
+    const keysAndArgs = [...keys, part.base, ...args];
+    const host = (pipeline: ChainableCommander) => pipeline as unknown as ScriptHost<unknown>;
+    try {
+      return await this.confirmed((pipeline) =>
+        host(pipeline).evalsha(script.sha, script.numberOfKeys, ...keysAndArgs),
+      );
+    } catch (error) {
+      // NOSCRIPT: the script did not run (a restarted Redis); send its text.
+      if (!isNoScript(error)) throw error;
+      return this.confirmed((pipeline) =>
+        host(pipeline).eval(script.lua, script.numberOfKeys, ...keysAndArgs),
+      );
+    }
+  }
+
+  #script(name: ScriptName): LoadedScript {
+    const script = this.#scripts.get(name);
+    if (!script) throw new Error(`no Lua script ${name} was loaded`);
+    return script;
   }
 
   /**

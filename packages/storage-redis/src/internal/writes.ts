@@ -86,7 +86,10 @@ export function batchOutcomes(writes: readonly BatchWrite[], reply: unknown): Ba
       if (!Array.isArray(row)) throw new Error(`apply-writes answered no outcome for write ${i + 1}`);
       if (row[0] !== 1) throw toStoreError(replyError(String(row[1])), context);
       if (write.op === 'record')
-        return { ok: true, value: recordResult(row.slice(1) as [number, string, number], write.request.record) };
+        return {
+          ok: true,
+          value: recordResult(row.slice(1) as [number, string, number], write.request.record),
+        };
       if (write.op === 'finish') return { ok: true, value: undefined };
       return { ok: true, value: { outcome: row[1] as SuspendResult['outcome'] } as SuspendResult };
     } catch (error) {

@@ -8,7 +8,7 @@ import type { StoreEvent } from '@ergon/core';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisExecutionLog } from '../index.js';
-import { commandName, defineScripts, loadScripts } from '../internal/scripts.js';
+import { loadScripts, runScript, type ScriptName } from '../internal/scripts.js';
 import {
   deletePrefix,
   disposeStore,
@@ -161,12 +161,7 @@ describe.skipIf(!redisAvailable)('RedisExecutionLog specifics', () => {
     const store = await open();
     const scripts = await loadScripts();
     const raw = new Redis(REDIS_URL);
-    defineScripts(raw, scripts);
-    const call = (name: Parameters<typeof commandName>[0], ...args: string[]) =>
-      (raw as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[commandName(name)]!.call(
-        raw,
-        ...args,
-      );
+    const call = (name: ScriptName, ...args: string[]) => runScript(raw, scripts.get(name)!, args);
     const base = `{${store.prefix}}:`;
     try {
       const input = flow();
