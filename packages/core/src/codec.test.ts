@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { stringify } from 'devalue';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCodec, defaultCodec, registerErrorClass } from './codec.js';
@@ -48,6 +49,26 @@ function containsInvalidDate(value: unknown, seen: Set<unknown>): boolean {
 }
 
 describe('codec round trips', () => {
+  it('writes numbers, booleans, null and strings exactly as devalue does (its shortcut for them)', () => {
+    const plain = createCodec({ checksum: false });
+    const primitive = fc.oneof(
+      fc.double(),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.string(),
+      fc.string({ unit: 'binary' }),
+      fc.constantFrom('', '<', '"', '\\', 'a\u2028', 'x'.repeat(300), '\ud800'),
+    );
+    fc.assert(
+      fc.property(primitive, (value) => {
+        expect(plain.encode(value)).toBe(stringify(value));
+        expect(Object.is(plain.decode(plain.encode(value)), value)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('round-trips every encodable value exactly (property)', () => {
     fc.assert(
       fc.property(encodable, (value) => {

@@ -90,6 +90,30 @@ registerErrorClass(
   NonRetryableError,
 );
 
+/** Strings devalue writes as they are between quotes (no escapes, no `<`). */
+const PLAIN_STRING = /^[\x20-\x21\x23-\x3b\x3d-\x5b\x5d-\x7e]*$/;
+
+/**
+ * devalue's text for the values most step results are (a finite number other than -0, a
+ * boolean, null, a short plain string), written directly: devalue's general walk costs a
+ * worker more than the rest of a one-step flow's encoding. Undefined for anything else.
+ * `codec.test.ts` checks the codec against devalue for such values.
+ */
+function encodePrimitive(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0) ? `[${value}]` : undefined;
+    case 'boolean':
+      return value ? '[true]' : '[false]';
+    case 'string':
+      return value.length <= 256 && PLAIN_STRING.test(value) ? `["${value}"]` : undefined;
+    case 'object':
+      return value === null ? '[null]' : undefined;
+    default:
+      return undefined;
+  }
+}
+
 /** Creates a codec. The returned object is frozen and safe to share. */
 export function createCodec(options: CodecOptions = {}): Codec {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
@@ -103,8 +127,13 @@ export function createCodec(options: CodecOptions = {}): Codec {
     encode(value: unknown, what = 'value'): string {
       let text: string;
       try {
-        checkEncodable(value, what);
-        text = stringify(value, reducers);
+        const primitive = encodePrimitive(value);
+        if (primitive === undefined) {
+          checkEncodable(value, what);
+          text = stringify(value, reducers);
+        } else {
+          text = primitive;
+        }
       } catch (error) {
         if (error instanceof SerializationError) throw error;
         // devalue reads the value again: a getter that throws only now, or a stack overflow.
