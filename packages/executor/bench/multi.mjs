@@ -38,7 +38,7 @@ async function open(at) {
     return SqliteExecutionLog.open({ path: at });
   }
   const { RedisExecutionLog } = await import('@ergon/storage-redis');
-  return RedisExecutionLog.open({ url: 'redis://127.0.0.1:6379', prefix: at });
+  return RedisExecutionLog.open({ url: process.env.URL ?? 'redis://127.0.0.1:6379', prefix: at });
 }
 
 if (args.role === 'worker') {
@@ -159,7 +159,7 @@ if (args.role === 'worker') {
   }
   await Promise.all(kids.map((k) => new Promise((r) => k.once('message', r))));
   const { Redis } = await import('ioredis');
-  const admin = args.store === 'redis' ? new Redis('redis://127.0.0.1:6379') : undefined;
+  const admin = args.store === 'redis' ? new Redis(process.env.URL ?? 'redis://127.0.0.1:6379') : undefined;
   const redisCpu = async () => {
     if (!admin) return 0;
     const info = await admin.info('cpu');
