@@ -12,7 +12,7 @@ import type {
   RecordResult,
   SuspendRequest,
   SuspendResult,
-} from './requests.js';
+} from './run-writes.js';
 
 /**
  * One write of a batch ({@link ExecutionLog.applyWrites}): the request of a

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { ClaimRequest, NewFlow } from './requests.js';
+import type { NewFlow } from './flows.js';
+import type { ClaimRequest } from './leases.js';
 
 /**
  * The claim of the new flow `flow` asks for, as `claim({ ..., flowId })` takes it; undefined when it

@@ -4,6 +4,11 @@
  * with its own transactions (SQLite) or scripts (Redis), and every store runs
  * the same conformance suite from `@ergon/testing`.
  *
+ * Its requests and results are in files by area: `flows.ts` (create, signal,
+ * cancel, purge), `leases.ts` (claims and leases), `run-writes.ts` (what a run
+ * writes under its lease), `batch.ts`, `query.ts` (listing), `queues.ts`,
+ * `workers.ts`, `schedules.ts`, `import-flow.ts` and `store-events.ts`.
+ *
  * Time is passed in (`now`) rather than read by the store, so a fake clock
  * drives every store the same way.
  *
@@ -35,80 +40,51 @@
  * @module
  */
 import type { BatchOutcome, BatchWrite } from './batch.js';
-import type { ImportFlowRequest, ImportFlowResult } from './import-flow.js';
-import type { ConfigureQueueRequest, QueueState, QueueStateRequest } from './queues.js';
-import type { FlowRecord, FlowStatus, OperationRecord, SignalRecord } from './records.js';
+import type { ReadOptions } from './call-options.js';
 import type {
   CancelRequest,
-  ClaimedFlow,
-  ClaimRequest,
-  ConsumeSignalRequest,
   CreateFlowResult,
   CreateOutcome,
-  FinishRequest,
-  FlowPage,
   NewFlow,
-  NormalizedFlowQuery,
-  ProgressRequest,
-  ProgressResult,
   PurgeRequest,
-  ReadOptions,
-  RecordRequest,
-  RecordResult,
+  SendSignalRequest,
+} from './flows.js';
+import type { ImportFlowRequest, ImportFlowResult } from './import-flow.js';
+import type {
+  ClaimedFlow,
+  ClaimRequest,
   ReleaseRequest,
   RenewRequest,
   RenewResult,
-  SendSignalRequest,
+  WakeFilter,
+} from './leases.js';
+import type { FlowPage, NormalizedFlowQuery } from './query.js';
+import type { ConfigureQueueRequest, QueueState, QueueStateRequest } from './queues.js';
+import type { FlowRecord, OperationRecord, SignalRecord } from './records.js';
+import type {
+  ConsumeSignalRequest,
+  FinishRequest,
+  ProgressRequest,
+  ProgressResult,
+  RecordRequest,
+  RecordResult,
   SuspendRequest,
   SuspendResult,
-  WakeFilter,
-} from './requests.js';
+} from './run-writes.js';
 import type { ScheduleLog } from './schedules.js';
+import type { StoreListener } from './store-events.js';
 import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecord } from './workers.js';
 
 export { type BatchOutcome, type BatchWrite, MAX_BATCH_WRITES } from './batch.js';
+export * from './call-options.js';
+export * from './flows.js';
 export * from './import-flow.js';
+export * from './leases.js';
+export type { FlowPage, FlowQuery, NormalizedFlowQuery } from './query.js';
 export * from './queues.js';
-export * from './requests.js';
+export * from './run-writes.js';
 export * from './schedules.js';
-
-/** An event a store may emit so idle workers wake without polling. */
-export type StoreEvent =
-  /** A flow became claimable now, or at `at` when given. */
-  | {
-      /** Discriminant. */
-      readonly type: 'ready';
-      /** The queue the flow is in (workers of other queues ignore the event). */
-      readonly queue: string;
-      /** When it becomes claimable (ms), if later than now. */
-      readonly at?: number | undefined;
-    }
-  /** A flow reached a terminal state. */
-  | {
-      /** Discriminant. */
-      readonly type: 'finished';
-      /** The flow. */
-      readonly flowId: string;
-      /** Its terminal status. */
-      readonly status: FlowStatus;
-    }
-  /** Cancellation was requested for a running flow: its worker stops it now. */
-  | {
-      /** Discriminant. */
-      readonly type: 'cancel-requested';
-      /** The flow to stop. */
-      readonly flowId: string;
-    }
-  /** A running flow reported progress ({@link ExecutionLog.setProgress}): read its record for the value. */
-  | {
-      /** Discriminant. */
-      readonly type: 'progress';
-      /** The flow whose progress changed. */
-      readonly flowId: string;
-    };
-
-/** A listener of store events. */
-export type StoreListener = (event: StoreEvent) => void;
+export * from './store-events.js';
 
 /**
  * What a store can do beyond the required primitives. The conformance suite

@@ -6,9 +6,10 @@
  *
  * @module
  */
-import type { StoreEvent } from './execution-log.js';
+
+import type { StoreCallOptions } from './call-options.js';
 import type { FlowRecord, OperationRecord } from './records.js';
-import type { StoreCallOptions } from './requests.js';
+import type { StoreEvent } from './store-events.js';
 
 /** A buffered signal to import, in FIFO order: the store assigns its `seq`. */
 export interface ImportedSignal {
@@ -64,6 +65,7 @@ export interface FlowImporter {
  * suspended with a `runAt`), at `runAt` when that is later than `now`; undefined otherwise.
  */
 export function importReadyEvent(flow: FlowRecord, now: number): StoreEvent | undefined {
-  if ((flow.status !== 'pending' && flow.status !== 'suspended') || flow.runAt === undefined) return undefined;
+  if ((flow.status !== 'pending' && flow.status !== 'suspended') || flow.runAt === undefined)
+    return undefined;
   return { type: 'ready', queue: flow.queue, at: flow.runAt > now ? flow.runAt : undefined };
 }

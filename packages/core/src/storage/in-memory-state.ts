@@ -2,7 +2,8 @@
  * The in-memory store's flow records as plain functions: a new record, what
  * finishing one sets, whether one is claimable, the reads over all of them
  * (listing, the next wake-up) and whether a wait has resolved. The store's
- * class keeps the maps, the events and the order of changes.
+ * core (`in-memory-core.ts`) keeps the maps and the events, its calls the
+ * order of changes.
  *
  * @module
  */

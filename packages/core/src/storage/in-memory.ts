@@ -1,13 +1,13 @@
 /**
  * The reference store: everything in process memory, every primitive atomic
  * because none awaits. Used by unit tests and as the model the other stores
- * are checked against by the conformance suite.
+ * are checked against by the conformance suite. The state and the steps calls
+ * share are in `in-memory-core.ts`, creates and claims in `in-memory-claims.ts`.
  *
  * @module
  */
 import { applyEach, applyWrite } from './batch.js';
-import { claimOfNew } from './create-claim.js';
-import { FlowFinishedError, FlowNotFoundError, LeaseLostError } from './errors.js';
+import { FlowFinishedError, FlowNotFoundError } from './errors.js';
 import type {
   BatchOutcome,
   BatchWrite,
@@ -21,7 +21,6 @@ import type {
   ExecutionLog,
   FinishRequest,
   FlowPage,
-  LeaseRef,
   NewFlow,
   NormalizedFlowQuery,
   ProgressRequest,
@@ -42,31 +41,13 @@ import type {
   WakeFilter,
 } from './execution-log.js';
 import { type ImportFlowRequest, type ImportFlowResult, importReadyEvent } from './import-flow.js';
-import { MemoryFlowControl } from './in-memory-flow-control.js';
-import { MemoryHistory } from './in-memory-history.js';
+import { claimIn, createIn } from './in-memory-claims.js';
+import { MemoryCore } from './in-memory-core.js';
 import { importedState } from './in-memory-import.js';
 import { MemorySchedules } from './in-memory-schedules.js';
-import {
-  anyResolved,
-  claimableAt,
-  listFlowsOf,
-  type Mutable,
-  newFlowRecord,
-  nextWakeOf,
-  setClaimed,
-  setFinished,
-  setReleased,
-  setSuspended,
-  snapshot,
-} from './in-memory-state.js';
+import { listFlowsOf, nextWakeOf, setReleased, setSuspended, snapshot } from './in-memory-state.js';
 import { MemoryWorkerRegistry } from './in-memory-workers.js';
-import {
-  type FlowRecord,
-  isTerminalStatus,
-  type OperationRecord,
-  type SignalRecord,
-  type Wait,
-} from './records.js';
+import { type FlowRecord, isTerminalStatus, type OperationRecord, type SignalRecord } from './records.js';
 import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecord } from './workers.js';
 
 /** An {@link ExecutionLog} in memory. Nothing survives the process. */
@@ -79,114 +60,80 @@ export class InMemoryExecutionLog implements ExecutionLog {
   });
   /** Cron schedules (`schedules.ts`). */
   readonly schedules = new MemorySchedules();
-  readonly #flows = new Map<string, Mutable<FlowRecord>>();
-  readonly #history = new MemoryHistory();
-  readonly #listeners = new Set<(event: StoreEvent) => void>();
-  readonly #registry = new MemoryWorkerRegistry((owner, now) => this.#expireLeases(owner, now));
-  readonly #control = new MemoryFlowControl();
+  readonly #core = new MemoryCore();
+  readonly #registry = new MemoryWorkerRegistry((owner, now) => this.#core.expireLeases(owner, now));
 
   async createFlow(input: NewFlow): Promise<CreateFlowResult> {
-    return this.#create(input);
+    return createIn(this.#core, input);
   }
 
   /** Implements {@link ExecutionLog.createFlows}: one after the other, as the single calls. */
   async createFlows(inputs: readonly NewFlow[]): Promise<CreateOutcome[]> {
     return inputs.map((input): CreateOutcome => {
       try {
-        return { ok: true, value: this.#create(input) };
+        return { ok: true, value: createIn(this.#core, input) };
       } catch (error) {
         return { ok: false, error };
       }
     });
   }
 
-  #create(input: NewFlow): CreateFlowResult {
-    const existing = this.#flows.get(input.id);
-    if (existing) return { flow: snapshot(existing), created: false };
-    const folded = this.#control.fold(input, this.#flows);
-    if (folded) return { flow: snapshot(folded), created: false };
-    const flow = newFlowRecord(input);
-    this.#control.created(flow, input);
-    this.#flows.set(flow.id, flow);
-    const runAt = flow.runAt ?? input.runAt;
-    const asked = claimOfNew(input);
-    const [claimed] = asked ? this.#claim(asked) : [];
-    if (claimed) return { flow: claimed.flow, created: true, claimed };
-    this.#emit({ type: 'ready', queue: flow.queue, at: runAt > input.now ? runAt : undefined });
-    return { flow: snapshot(flow), created: true };
-  }
-
   /** Implements {@link ExecutionLog.importFlow}. */
   async importFlow(request: ImportFlowRequest): Promise<ImportFlowResult> {
-    const existing = this.#flows.get(request.flow.id);
+    const existing = this.#core.flows.get(request.flow.id);
     if (existing) return { flow: snapshot(existing), created: false };
-    const { flow, history, signals } = importedState(request, () => this.#history.nextSeq());
-    this.#flows.set(flow.id, flow);
-    this.#history.restore(flow.id, history, signals);
+    const { flow, history, signals } = importedState(request, () => this.#core.history.nextSeq());
+    this.#core.flows.set(flow.id, flow);
+    this.#core.history.restore(flow.id, history, signals);
     const ready = importReadyEvent(flow, request.now);
-    if (ready) this.#emit(ready);
+    if (ready) this.#core.emit(ready);
     return { flow: snapshot(flow), created: true };
   }
 
   async getFlow(flowId: string): Promise<FlowRecord | undefined> {
-    const flow = this.#flows.get(flowId);
+    const flow = this.#core.flows.get(flowId);
     return flow ? snapshot(flow) : undefined;
   }
 
   async listFlows(query: NormalizedFlowQuery): Promise<FlowPage> {
-    return listFlowsOf(this.#flows.values(), query);
+    return listFlowsOf(this.#core.flows.values(), query);
   }
 
   async getHistory(flowId: string): Promise<OperationRecord[]> {
-    return this.#history.records(flowId);
+    return this.#core.history.records(flowId);
   }
 
   async getSignals(flowId: string): Promise<SignalRecord[]> {
-    return [...this.#history.pending(flowId)];
+    return [...this.#core.history.pending(flowId)];
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
-    return this.#claim(request);
-  }
-
-  #claim(request: ClaimRequest): ClaimedFlow[] {
-    const { now } = request;
-    const only = request.flowId === undefined ? undefined : this.#flows.get(request.flowId);
-    const candidates = request.flowId === undefined ? [...this.#flows.values()] : only ? [only] : [];
-    const ready = candidates.filter(
-      (f) => request.types.includes(f.type) && request.queues.includes(f.queue) && claimableAt(f, now),
-    );
-    const chosen = this.#control.choose(ready, request, this.#flows.values());
-    return chosen.map((flow) => {
-      if (this.#control.controls(flow.queue)) this.#control.started(flow, now);
-      setClaimed(flow, request.workerId, now, request.leaseMs);
-      return { flow: snapshot(flow), token: flow.fencingToken };
-    });
+    return claimIn(this.#core, request);
   }
 
   /** Implements {@link ExecutionLog.configureQueue}. */
   async configureQueue(request: ConfigureQueueRequest): Promise<void> {
-    this.#control.configure(request.queue, request.limits);
-    this.#emit({ type: 'ready', queue: request.queue });
+    this.#core.control.configure(request.queue, request.limits);
+    this.#core.emit({ type: 'ready', queue: request.queue });
   }
 
   /** Implements {@link ExecutionLog.getQueueState}. */
   async getQueueState(request: QueueStateRequest): Promise<QueueState> {
-    return this.#control.state(request, this.#flows.values());
+    return this.#core.control.state(request, this.#core.flows.values());
   }
 
   async renewLease(lease: RenewRequest): Promise<RenewResult> {
-    const flow = this.#owned(lease);
+    const flow = this.#core.owned(lease);
     // Never shortened: a renewal that arrives after a later one leaves the later expiry.
     flow.leaseExpiresAt = Math.max(flow.leaseExpiresAt ?? 0, lease.now + lease.leaseMs);
     return { cancelRequested: flow.cancelRequested };
   }
 
   async releaseLease(lease: ReleaseRequest): Promise<void> {
-    const flow = this.#flows.get(lease.flowId);
+    const flow = this.#core.flows.get(lease.flowId);
     if (!flow || flow.fencingToken !== lease.token || flow.status !== 'running') return;
     const runAt = setReleased(flow, lease);
-    this.#emit({ type: 'ready', queue: flow.queue, at: runAt > lease.now ? runAt : undefined });
+    this.#core.emit({ type: 'ready', queue: flow.queue, at: runAt > lease.now ? runAt : undefined });
   }
 
   /**
@@ -197,90 +144,90 @@ export class InMemoryExecutionLog implements ExecutionLog {
   }
 
   async recordOperation(request: RecordRequest): Promise<RecordResult> {
-    const flow = this.#owned(request);
-    return { ...this.#history.write(request.record), cancelRequested: flow.cancelRequested };
+    const flow = this.#core.owned(request);
+    return { ...this.#core.history.write(request.record), cancelRequested: flow.cancelRequested };
   }
 
   async consumeSignal(request: ConsumeSignalRequest): Promise<RecordResult | undefined> {
     const lease = request;
-    const flow = this.#owned(lease);
-    const existing = this.#history.at(lease.flowId, request.record.position);
+    const flow = this.#core.owned(lease);
+    const existing = this.#core.history.at(lease.flowId, request.record.position);
     if (existing && existing.status !== 'waiting') {
       return { record: existing, existed: true, cancelRequested: flow.cancelRequested };
     }
-    const signal = this.#history.take(lease.flowId, request.name);
+    const signal = this.#core.history.take(lease.flowId, request.name);
     if (!signal) return undefined;
     const record: OperationRecord = { ...request.record, status: 'completed', result: signal.payload };
-    return { ...this.#history.write(record), cancelRequested: flow.cancelRequested };
+    return { ...this.#core.history.write(record), cancelRequested: flow.cancelRequested };
   }
 
   async setProgress(request: ProgressRequest): Promise<ProgressResult> {
-    const flow = this.#owned(request);
+    const flow = this.#core.owned(request);
     flow.progress = request.progress;
     flow.progressAt = request.now;
     flow.updatedAt = request.now;
-    this.#emit({ type: 'progress', flowId: flow.id });
+    this.#core.emit({ type: 'progress', flowId: flow.id });
     return { cancelRequested: flow.cancelRequested };
   }
 
   async suspend(lease: SuspendRequest): Promise<SuspendResult> {
-    const flow = this.#owned(lease);
+    const flow = this.#core.owned(lease);
     if (flow.cancelRequested) {
-      this.#finish(flow, 'cancelled', lease.now, {});
+      this.#core.finish(flow, 'cancelled', lease.now, {});
       return { outcome: 'cancelled' };
     }
-    if (this.#anyResolved(flow.id, lease.waits, lease.now)) return { outcome: 'ready' };
+    if (this.#core.anyResolved(flow.id, lease.waits, lease.now)) return { outcome: 'ready' };
     setSuspended(flow, lease);
-    if (flow.runAt !== undefined) this.#emit({ type: 'ready', queue: flow.queue, at: flow.runAt });
-    this.#slotFreed(flow.queue);
+    if (flow.runAt !== undefined) this.#core.emit({ type: 'ready', queue: flow.queue, at: flow.runAt });
+    this.#core.slotFreed(flow.queue);
     return { outcome: 'suspended' };
   }
 
   async finishFlow(request: FinishRequest): Promise<void> {
-    const flow = this.#owned(request);
-    this.#finish(flow, request.status, request.now, request);
+    const flow = this.#core.owned(request);
+    this.#core.finish(flow, request.status, request.now, request);
   }
 
   async sendSignal(signal: SendSignalRequest): Promise<void> {
-    const flow = this.#flows.get(signal.flowId);
+    const flow = this.#core.flows.get(signal.flowId);
     if (!flow) throw new FlowNotFoundError(signal.flowId);
     if (isTerminalStatus(flow.status))
       throw new FlowFinishedError(flow.id, flow.status, `signal '${signal.name}'`);
-    this.#history.send(flow.id, signal.name, signal.payload, signal.now);
+    this.#core.history.send(flow.id, signal.name, signal.payload, signal.now);
     if (
       flow.status === 'suspended' &&
       flow.waits.some((w) => w.kind === 'signal' && w.name === signal.name)
     ) {
-      this.#wake(flow, signal.now);
+      this.#core.wake(flow, signal.now);
     }
   }
 
   async requestCancel(request: CancelRequest): Promise<FlowRecord> {
-    const flow = this.#flows.get(request.flowId);
+    const flow = this.#core.flows.get(request.flowId);
     if (!flow) throw new FlowNotFoundError(request.flowId);
     if (flow.status === 'pending' || flow.status === 'suspended') {
-      this.#finish(flow, 'cancelled', request.now, { error: request.error });
+      this.#core.finish(flow, 'cancelled', request.now, { error: request.error });
     } else if (flow.status === 'running') {
       flow.cancelRequested = true;
       flow.error = request.error;
       flow.updatedAt = request.now;
-      this.#emit({ type: 'cancel-requested', flowId: flow.id });
+      this.#core.emit({ type: 'cancel-requested', flowId: flow.id });
     }
     return snapshot(flow);
   }
 
   async nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
-    return nextWakeOf(this.#flows.values(), filter);
+    return nextWakeOf(this.#core.flows.values(), filter);
   }
 
   async purge(request: PurgeRequest): Promise<number> {
     let purged = 0;
-    for (const flow of this.#flows.values()) {
+    for (const flow of this.#core.flows.values()) {
       if (purged >= request.limit) break;
       if (isTerminalStatus(flow.status) && (flow.finishedAt ?? 0) < request.finishedBefore) {
-        this.#flows.delete(flow.id);
-        this.#control.purged(flow);
-        this.#history.delete(flow.id);
+        this.#core.flows.delete(flow.id);
+        this.#core.control.purged(flow);
+        this.#core.history.delete(flow.id);
         purged++;
       }
     }
@@ -300,73 +247,11 @@ export class InMemoryExecutionLog implements ExecutionLog {
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    this.#core.listeners.add(listener);
+    return () => this.#core.listeners.delete(listener);
   }
 
   async close(): Promise<void> {
-    this.#listeners.clear();
-  }
-
-  /** Expires the leases `owner` holds; returns how many. */
-  #expireLeases(owner: string, now: number): number {
-    let expired = 0;
-    for (const flow of this.#flows.values()) {
-      if (flow.status !== 'running' || flow.leaseOwner !== owner || (flow.leaseExpiresAt ?? 0) <= now)
-        continue;
-      flow.leaseExpiresAt = now;
-      expired++;
-      this.#emit({ type: 'ready', queue: flow.queue });
-    }
-    return expired;
-  }
-
-  #owned(lease: LeaseRef): Mutable<FlowRecord> {
-    const flow = this.#flows.get(lease.flowId);
-    if (!flow) throw new FlowNotFoundError(lease.flowId);
-    if (flow.fencingToken !== lease.token || flow.status !== 'running') {
-      throw new LeaseLostError(lease.flowId, lease.token);
-    }
-    return flow;
-  }
-
-  #anyResolved(flowId: string, waits: readonly Wait[], now: number): boolean {
-    return anyResolved(waits, now, this.#history.pending(flowId), this.#flows);
-  }
-
-  #finish(
-    flow: Mutable<FlowRecord>,
-    status: 'completed' | 'failed' | 'cancelled',
-    now: number,
-    values: { result?: string | undefined; error?: string | undefined },
-  ): void {
-    setFinished(flow, status, now, values);
-    this.#emit({ type: 'finished', flowId: flow.id, status });
-    this.#slotFreed(flow.queue);
-    const parent = flow.parentId ? this.#flows.get(flow.parentId) : undefined;
-    if (
-      parent?.status === 'suspended' &&
-      parent.waits.some((w) => w.kind === 'child' && w.flowId === flow.id)
-    ) {
-      this.#wake(parent, now);
-    }
-  }
-
-  #wake(flow: Mutable<FlowRecord>, now: number): void {
-    flow.runAt = now;
-    flow.updatedAt = now;
-    this.#emit({ type: 'ready', queue: flow.queue });
-  }
-
-  /** A running flow of a controlled queue stopped: flows its limits held back may run now. */
-  #slotFreed(queue: string): void {
-    if (this.#control.controls(queue)) this.#emit({ type: 'ready', queue });
-  }
-
-  #emit(event: StoreEvent): void {
-    if (this.#listeners.size === 0) return;
-    queueMicrotask(() => {
-      for (const listener of this.#listeners) listener(event);
-    });
+    this.#core.listeners.clear();
   }
 }

@@ -1,13 +1,69 @@
 /**
- * Listing helpers: the query normalisation the runtime wrapper applies once,
- * and the cursor format every store shares.
+ * Listing flows ({@link ExecutionLog.listFlows}): the public query, the query
+ * a store receives once the runtime wrapper normalised it, the page it
+ * returns, and the cursor format every store shares.
  *
  * @module
  */
 import { ErrorCode, InvalidArgumentError } from '../errors.js';
-import type { FlowQuery, NormalizedFlowQuery } from './execution-log.js';
-import type { FlowStatus } from './records.js';
+import type { StoreCallOptions } from './call-options.js';
+import type { ExecutionLog } from './execution-log.js';
+import type { FlowRecord, FlowStatus } from './records.js';
 import { checkId, checkName, checkStatus, checkTime } from './runtime/validate.js';
+
+/** Filters of {@link ExecutionLog.listFlows}. */
+export interface FlowQuery extends StoreCallOptions {
+  /** One status or several (each one of {@link FlowStatus}). */
+  readonly status?: FlowStatus | readonly FlowStatus[] | undefined;
+  /** Only flows of this type. */
+  readonly type?: string | undefined;
+  /** Only flows in this queue. */
+  readonly queue?: string | undefined;
+  /** Only the children of this flow. */
+  readonly parentId?: string | undefined;
+  /** Created at or after (ms). */
+  readonly since?: number | undefined;
+  /** Page size; default 50, at most 1000. */
+  readonly limit?: number | undefined;
+  /** Opaque cursor from the previous page. */
+  readonly cursor?: string | undefined;
+}
+
+/**
+ * A {@link FlowQuery} after the runtime wrapper normalised it: what a store's
+ * `listFlows` receives. Statuses are a list, the limit is set and the cursor decoded.
+ */
+export interface NormalizedFlowQuery extends StoreCallOptions {
+  /** Only flows in one of these statuses. */
+  readonly statuses?: readonly FlowStatus[] | undefined;
+  /** Only flows of this type. */
+  readonly type?: string | undefined;
+  /** Only flows in this queue. */
+  readonly queue?: string | undefined;
+  /** Only the children of this flow. */
+  readonly parentId?: string | undefined;
+  /** Only flows created at or after this time (ms). */
+  readonly since?: number | undefined;
+  /** 1 to 1000. */
+  readonly limit: number;
+  /** Flows strictly after this one in newest-first order. */
+  readonly after?:
+    | {
+        /** The `createdAt` of the last flow of the previous page. */
+        readonly createdAt: number;
+        /** Its id (breaks ties of `createdAt`). */
+        readonly id: string;
+      }
+    | undefined;
+}
+
+/** A page of flows, newest first. */
+export interface FlowPage {
+  /** The flows of this page, newest first. */
+  readonly flows: readonly FlowRecord[];
+  /** Pass as `cursor` for the next page; undefined on the last page. */
+  readonly nextCursor?: string | undefined;
+}
 
 /** Default page size of `listFlows`. */
 export const DEFAULT_PAGE_SIZE = 50;

@@ -29,7 +29,7 @@
  *
  * @module
  */
-import type { StoreCallOptions } from './requests.js';
+import type { StoreCallOptions } from './call-options.js';
 
 /** The fair-queueing step of a key of weight 1; a key of weight w advances by `STEP / w`. */
 export const FAIR_STEP = 1_000_000;

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import type { ReadOptions, StoreCallOptions } from './requests.js';
+import type { ReadOptions, StoreCallOptions } from './call-options.js';
 
 /**
  * What a tick does while the flow of the previous tick is still running:

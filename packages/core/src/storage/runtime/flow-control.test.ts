@@ -1,8 +1,8 @@
 // The runtime wrapper's checks of flow control: typed errors at creation, and no option
 // silently ignored by a store that cannot keep it.
 import { describe, expect, it } from 'vitest';
+import type { NewFlow } from '../flows.js';
 import { InMemoryExecutionLog } from '../in-memory.js';
-import type { NewFlow } from '../requests.js';
 import { runtimeStore } from './runtime-store.js';
 
 class WithoutFlowControl extends InMemoryExecutionLog {

@@ -3,14 +3,26 @@
  * wrapper: queue limits and a new flow's concurrency key, de-duplication and
  * debounce. A bad setting is refused with `INVALID_FLOW_CONTROL` naming it; a
  * store without `capabilities.flowControl` refuses them all, so no limit is
- * silently ignored.
+ * silently ignored. Reading a queue's state works on every store (no limits
+ * and zeros on one without flow control).
  *
  * @module
  */
 import { ErgonError, ErrorCode, InvalidArgumentError } from '../../errors.js';
-import type { NewFlow } from '../execution-log.js';
-import { type ConfigureQueueRequest, MAX_KEY_WEIGHT, type QueueLimits } from '../queues.js';
+import type { ExecutionLog, NewFlow } from '../execution-log.js';
+import {
+  type ConfigureQueueRequest,
+  type FlowControlStore,
+  MAX_KEY_WEIGHT,
+  type QueueLimits,
+  type QueueState,
+  type QueueStateRequest,
+} from '../queues.js';
+import type { RuntimeExecutionLog } from './runtime-execution-log.js';
 import { checkName, checkTime, show } from './validate.js';
+
+/** What the flow-control calls read of the runtime wrapper: its store and what that store can do. */
+type Wrapped = Pick<RuntimeExecutionLog, 'inner' | 'name' | 'capabilities'>;
 
 function refuse(message: string): never {
   throw new InvalidArgumentError(message, { code: ErrorCode.INVALID_FLOW_CONTROL });
@@ -108,4 +120,22 @@ export function checkFlowOptions(flow: NewFlow): void {
     if (flow.dedup !== undefined) refuse('a flow takes dedup or debounce, not both');
     if (flow.parentId !== undefined) refuse('a child flow cannot be debounced: its id is its parent’s');
   }
+}
+
+/** Checks a queue's limits and passes them on. @throws on a store without flow control. */
+export function configureQueueChecked(store: Wrapped, request: ConfigureQueueRequest): Promise<void> {
+  checkConfigureQueue(request);
+  requireFlowControl(store.name, store.capabilities.flowControl === true, 'configureQueue');
+  return (store.inner as ExecutionLog & FlowControlStore).configureQueue(request);
+}
+
+/** Checks a queue-state read and passes it on; no limits and zeros on a store without flow control. */
+export function queueStateChecked(store: Wrapped, request: QueueStateRequest): Promise<QueueState> {
+  checkName(request?.queue, 'queue');
+  checkTime(request.now, 'now');
+  if (request.key !== undefined) checkName(request.key, 'concurrency key');
+  if (store.capabilities.flowControl !== true) {
+    return Promise.resolve({ running: 0, keyRunning: 0, recentStarts: 0 });
+  }
+  return (store.inner as ExecutionLog & FlowControlStore).getQueueState(request);
 }

@@ -10,70 +10,61 @@
  * - a request's `signal` aborts the wait for the store (`ABORTED`);
  * - records, suspensions and finishes made while others are in flight go to
  *   the store as one batch, when it takes batches (`writes.ts`, `coalescer.ts`).
- * Stores keep only what must be atomic with their writes.
+ * Stores keep only what must be atomic with their writes. The checks live by
+ * area beside this class: `writes.ts`, `leases.ts`, `flows.ts`, `workers.ts`,
+ * `flow-control.ts`, `import-flow.ts`, `schedules.ts` (`validate.ts` has the
+ * field checks they share).
  *
  * @module
  */
 
-import { ErgonError, ErrorCode } from '../../errors.js';
 import { noopLogger } from '../../logger.js';
 import { StoreUnavailableError } from '../errors.js';
-import {
-  type BatchOutcome,
-  type BatchWrite,
-  type CancelRequest,
-  type ClaimedFlow,
-  type ClaimRequest,
-  type ConsumeSignalRequest,
-  type CreateFlowResult,
-  type ExecutionLog,
-  type FinishRequest,
-  type FlowPage,
-  type FlowQuery,
+import type {
+  BatchOutcome,
+  BatchWrite,
+  CancelRequest,
+  ClaimedFlow,
+  ClaimRequest,
+  ConsumeSignalRequest,
+  CreateFlowResult,
+  ExecutionLog,
+  FinishRequest,
+  FlowPage,
+  FlowQuery,
   MAX_BATCH_WRITES,
-  MAX_CLAIM_LIMIT,
-  type NewFlow,
-  type ProgressRequest,
-  type ProgressResult,
-  type PurgeRequest,
-  type ReadOptions,
-  type RecordRequest,
-  type RecordResult,
-  type ReleaseRequest,
-  type RenewRequest,
-  type RenewResult,
-  type SendSignalRequest,
-  type StoreCapabilities,
-  type StoreListener,
-  type SuspendRequest,
-  type SuspendResult,
-  type WakeFilter,
+  NewFlow,
+  ProgressRequest,
+  ProgressResult,
+  PurgeRequest,
+  ReadOptions,
+  RecordRequest,
+  RecordResult,
+  ReleaseRequest,
+  RenewRequest,
+  RenewResult,
+  SendSignalRequest,
+  StoreCapabilities,
+  StoreListener,
+  SuspendRequest,
+  SuspendResult,
+  WakeFilter,
 } from '../execution-log.js';
 import type { ImportFlowRequest, ImportFlowResult } from '../import-flow.js';
 import { normalizeQuery } from '../query.js';
-import type { ConfigureQueueRequest, FlowControlStore, QueueState, QueueStateRequest } from '../queues.js';
+import type { ConfigureQueueRequest, QueueState, QueueStateRequest } from '../queues.js';
 import type { FlowRecord, OperationRecord, SignalRecord } from '../records.js';
 import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecord } from '../workers.js';
 import { abortError, raceAbort } from './abort.js';
-import { checkConfigureQueue, requireFlowControl } from './flow-control.js';
+import { configureQueueChecked, queueStateChecked } from './flow-control.js';
+import { cancelChecked, purgeChecked, signalChecked } from './flows.js';
 import { importChecked } from './import-flow.js';
+import { claimChecked, nextWakeChecked, releaseChecked, renewChecked } from './leases.js';
 import { Listeners } from './listeners.js';
-import { RUNTIME_MARK, type RuntimeOptions } from './runtime-store.js';
+import { capabilitiesOf, RUNTIME_MARK, type RuntimeOptions } from './runtime-store.js';
 import { RuntimeSchedules } from './schedules.js';
-import {
-  checkClaim,
-  checkConsume,
-  checkHeartbeat,
-  checkId,
-  checkLease,
-  checkName,
-  checkOptionalText,
-  checkProgress,
-  checkPurge,
-  checkText,
-  checkTime,
-  checkWakeFilter,
-} from './validate.js';
+import { checkId } from './validate.js';
+import { heartbeatChecked, removeWorkerChecked } from './workers.js';
 import { RuntimeWrites } from './writes.js';
 
 /**
@@ -93,7 +84,7 @@ export class RuntimeExecutionLog {
   /** The store's schedules, checked (`schedules.ts`); refused with a clear error by a store without them. */
   readonly schedules: RuntimeSchedules;
   readonly #listeners: Listeners;
-  /** Creates, records, suspensions and finishes: checked, and coalesced when the store takes batches. */
+  /** A run's writes and creates: checked; records, suspensions, finishes and creates coalesced when the store takes batches. */
   readonly #writes: RuntimeWrites;
   #closing: Promise<void> | undefined;
 
@@ -101,14 +92,7 @@ export class RuntimeExecutionLog {
     Object.defineProperty(this, RUNTIME_MARK, { value: true });
     this.inner = inner;
     this.name = inner.name;
-    this.capabilities = Object.freeze({
-      events: inner.capabilities?.events === true && !!inner.subscribe,
-      flowControl:
-        inner.capabilities?.flowControl === true &&
-        typeof inner.configureQueue === 'function' &&
-        typeof inner.getQueueState === 'function',
-      claimOnCreate: inner.capabilities?.claimOnCreate === true,
-    });
+    this.capabilities = capabilitiesOf(inner);
     this.#listeners = new Listeners(inner, options.logger ?? noopLogger);
     this.subscribe = this.capabilities.events ? (listener) => this.#listeners.subscribe(listener) : undefined;
     this.schedules = new RuntimeSchedules(inner.name, inner.schedules, (action, opts, run) =>
@@ -137,24 +121,12 @@ export class RuntimeExecutionLog {
    * @throws ErgonError `INVALID_FLOW_CONTROL` for a bad limit, `INVALID_ARGUMENT` on a store without flow control.
    */
   configureQueue(request: ConfigureQueueRequest): Promise<void> {
-    return this.#call('configure queue', request, () => {
-      checkConfigureQueue(request);
-      requireFlowControl(this.name, this.capabilities.flowControl === true, 'configureQueue');
-      return (this.inner as ExecutionLog & FlowControlStore).configureQueue(request);
-    });
+    return this.#call('configure queue', request, () => configureQueueChecked(this, request));
   }
 
   /** A queue's limits and what counts against them now; no limits and zeros on a store without flow control. */
   getQueueState(request: QueueStateRequest): Promise<QueueState> {
-    return this.#call('read queue state', request, () => {
-      checkName(request?.queue, 'queue');
-      checkTime(request.now, 'now');
-      if (request.key !== undefined) checkName(request.key, 'concurrency key');
-      if (this.capabilities.flowControl !== true) {
-        return Promise.resolve({ running: 0, keyRunning: 0, recentStarts: 0 });
-      }
-      return (this.inner as ExecutionLog & FlowControlStore).getQueueState(request);
-    });
+    return this.#call('read queue state', request, () => queueStateChecked(this, request));
   }
 
   /**
@@ -198,34 +170,17 @@ export class RuntimeExecutionLog {
    * As {@link ExecutionLog.claim}. A limit of 0, or no types or queues, claims nothing.
    */
   claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
-    return this.#call('claim', request, () => {
-      const { types, queues } = checkClaim(request);
-      if (request.limit === 0 || types.length === 0 || queues.length === 0) return Promise.resolve([]);
-      const limit = Math.min(request.limit, MAX_CLAIM_LIMIT);
-      const same = types === request.types && queues === request.queues && limit === request.limit;
-      return this.inner.claim(same ? request : { ...request, types, queues, limit });
-    });
+    return this.#call('claim', request, () => claimChecked(this.inner, request));
   }
 
   /** {@inheritDoc ExecutionLog.renewLease} */
   renewLease(request: RenewRequest): Promise<RenewResult> {
-    return this.#call('renew lease', request, () => {
-      checkLease(request);
-      checkTime(request.leaseMs, 'leaseMs');
-      checkTime(request.now, 'now');
-      return this.inner.renewLease(request);
-    });
+    return this.#call('renew lease', request, () => renewChecked(this.inner, request));
   }
 
   /** {@inheritDoc ExecutionLog.releaseLease} */
   releaseLease(request: ReleaseRequest): Promise<void> {
-    return this.#call('release lease', request, () => {
-      checkLease(request);
-      checkTime(request.now, 'now');
-      checkOptionalText(request.error, 'release error');
-      if (request.retryAt !== undefined) checkTime(request.retryAt, 'retryAt');
-      return this.inner.releaseLease(request);
-    });
+    return this.#call('release lease', request, () => releaseChecked(this.inner, request));
   }
 
   /** {@inheritDoc ExecutionLog.recordOperation} */
@@ -235,10 +190,7 @@ export class RuntimeExecutionLog {
 
   /** {@inheritDoc ExecutionLog.consumeSignal} */
   consumeSignal(request: ConsumeSignalRequest): Promise<RecordResult | undefined> {
-    return this.#call('consume signal', request, () => {
-      checkConsume(request);
-      return this.inner.consumeSignal(request);
-    });
+    return this.#call('consume signal', request, () => this.#writes.consume(request));
   }
 
   /**
@@ -247,10 +199,7 @@ export class RuntimeExecutionLog {
    * @throws ProgressTooLargeError before any store sees the value.
    */
   setProgress(request: ProgressRequest): Promise<ProgressResult> {
-    return this.#call('set progress', request, () => {
-      checkProgress(request);
-      return this.inner.setProgress(request);
-    });
+    return this.#call('set progress', request, () => this.#writes.progress(request));
   }
 
   /** {@inheritDoc ExecutionLog.suspend} */
@@ -278,53 +227,31 @@ export class RuntimeExecutionLog {
 
   /** {@inheritDoc ExecutionLog.sendSignal} */
   sendSignal(request: SendSignalRequest): Promise<void> {
-    return this.#call('send signal', request, () => {
-      checkId(request?.flowId, 'flow id');
-      checkName(request.name, 'signal name');
-      checkText(request.payload, 'signal payload');
-      checkTime(request.now, 'now');
-      return this.inner.sendSignal(request);
-    });
+    return this.#call('send signal', request, () => signalChecked(this.inner, request));
   }
 
   /** {@inheritDoc ExecutionLog.requestCancel} */
   requestCancel(request: CancelRequest): Promise<FlowRecord> {
-    return this.#call('cancel', request, () => {
-      checkId(request?.flowId, 'flow id');
-      checkText(request.error, 'cancel reason');
-      checkTime(request.now, 'now');
-      return this.inner.requestCancel(request);
-    });
+    return this.#call('cancel', request, () => cancelChecked(this.inner, request));
   }
 
   /**
    * As {@link ExecutionLog.nextWakeAt}. No types or queues: undefined.
    */
   nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
-    return this.#call('read next wake-up', filter, () => {
-      const { types, queues } = checkWakeFilter(filter);
-      if (types.length === 0 || queues.length === 0) return Promise.resolve(undefined);
-      const same = types === filter.types && queues === filter.queues;
-      return this.inner.nextWakeAt(same ? filter : { ...filter, types, queues });
-    });
+    return this.#call('read next wake-up', filter, () => nextWakeChecked(this.inner, filter));
   }
 
   /**
    * As {@link ExecutionLog.purge}. A limit of 0 purges nothing.
    */
   purge(request: PurgeRequest): Promise<number> {
-    return this.#call('purge', request, () => {
-      checkPurge(request);
-      return request.limit === 0 ? Promise.resolve(0) : this.inner.purge(request);
-    });
+    return this.#call('purge', request, () => purgeChecked(this.inner, request));
   }
 
   /** {@inheritDoc ExecutionLog.heartbeatWorker} */
   heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
-    return this.#call('worker heartbeat', request, () => {
-      checkHeartbeat(request);
-      return this.inner.heartbeatWorker(request);
-    });
+    return this.#call('worker heartbeat', request, () => heartbeatChecked(this.inner, request));
   }
 
   /** {@inheritDoc ExecutionLog.listWorkers} */
@@ -334,14 +261,7 @@ export class RuntimeExecutionLog {
 
   /** {@inheritDoc ExecutionLog.removeWorker} */
   removeWorker(request: RemoveWorkerRequest): Promise<number> {
-    return this.#call('remove worker', request, () => {
-      checkName(request?.workerId, 'worker id');
-      checkTime(request.now, 'now');
-      if (typeof request.expireLeases !== 'boolean') {
-        throw new ErgonError(ErrorCode.INVALID_ARGUMENT, 'removeWorker needs expireLeases: true or false');
-      }
-      return this.inner.removeWorker(request);
-    });
+    return this.#call('remove worker', request, () => removeWorkerChecked(this.inner, request));
   }
 
   /** Ends every subscription and closes the store, once; later calls return the same promise. */

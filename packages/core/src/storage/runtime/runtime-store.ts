@@ -1,12 +1,13 @@
 /**
  * Getting the runtime wrapper of a store: one per store, so closing it through
- * any engine component closes the store once for all.
+ * any engine component closes the store once for all; and the capabilities the
+ * wrapper grants it.
  *
  * @module
  */
 import { ErgonError, ErrorCode } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { ExecutionLog } from '../execution-log.js';
+import type { ExecutionLog, StoreCapabilities } from '../execution-log.js';
 import { RuntimeExecutionLog } from './runtime-execution-log.js';
 
 /** A store as the engine takes it: raw, or already wrapped. */
@@ -54,4 +55,19 @@ export function isRuntimeStore(value: unknown): value is RuntimeExecutionLog {
   return (
     typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[RUNTIME_MARK] === true
   );
+}
+
+/**
+ * What the wrapper says `inner` can do: a capability it declares counts only when it has the
+ * methods the capability needs.
+ */
+export function capabilitiesOf(inner: ExecutionLog): StoreCapabilities {
+  return Object.freeze({
+    events: inner.capabilities?.events === true && !!inner.subscribe,
+    flowControl:
+      inner.capabilities?.flowControl === true &&
+      typeof inner.configureQueue === 'function' &&
+      typeof inner.getQueueState === 'function',
+    claimOnCreate: inner.capabilities?.claimOnCreate === true,
+  });
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { ErrorCode, InvalidArgumentError } from '../../errors.js';
-import type { ReadOptions } from '../requests.js';
+import type { ReadOptions } from '../call-options.js';
 import {
   type CreateScheduleResult,
   type DeleteScheduleRequest,

@@ -2,7 +2,8 @@
  * The runtime wrapper's write path: creates, records, suspensions and
  * finishes, checked, then coalesced into batches when the store takes them
  * (`coalescer.ts`), and a create's claim done here for a store that cannot
- * claim on create itself.
+ * claim on create itself. A run's other writes under its lease (a consumed
+ * signal, progress) are checked here too and go to the store on their own.
  *
  * @module
  */
@@ -13,10 +14,13 @@ import { claimOfNew } from '../create-claim.js';
 import type {
   BatchOutcome,
   BatchWrite,
+  ConsumeSignalRequest,
   CreateFlowResult,
   ExecutionLog,
   FinishRequest,
   NewFlow,
+  ProgressRequest,
+  ProgressResult,
   RecordRequest,
   RecordResult,
   StoreCapabilities,
@@ -27,9 +31,11 @@ import { MAX_BATCH_WRITES } from '../execution-log.js';
 import { type Coalescer, createCoalescer, writeCoalescer } from './coalescer.js';
 import { checkFlowOptions, requireFlowControl, usesFlowControl } from './flow-control.js';
 import {
+  checkConsume,
   checkFinish,
   checkName,
   checkNewFlow,
+  checkProgress,
   checkRecordRequest,
   checkSuspend,
   checkTime,
@@ -103,6 +109,18 @@ export class RuntimeWrites {
     checkFinish(request);
     if (this.#writes) return this.#writes.submit({ op: 'finish', request }) as Promise<void>;
     return this.#inner.finishFlow(request);
+  }
+
+  /** Checks and consumes a signal (never batched). */
+  consume(request: ConsumeSignalRequest): Promise<RecordResult | undefined> {
+    checkConsume(request);
+    return this.#inner.consumeSignal(request);
+  }
+
+  /** Checks and sets progress (never batched). @throws ProgressTooLargeError before the store sees it. */
+  progress(request: ProgressRequest): Promise<ProgressResult> {
+    checkProgress(request);
+    return this.#inner.setProgress(request);
   }
 
   /** See {@link RuntimeExecutionLog.writeInOrder}. */

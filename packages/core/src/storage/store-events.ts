@@ -1,0 +1,47 @@
+/**
+ * The events a store may emit ({@link ExecutionLog.subscribe}, when
+ * `capabilities.events`), so idle workers and result waiters wake without
+ * polling.
+ *
+ * @module
+ */
+import type { ExecutionLog } from './execution-log.js';
+import type { FlowStatus } from './records.js';
+
+/** An event a store may emit ({@link ExecutionLog.subscribe}) so idle workers wake without polling. */
+export type StoreEvent =
+  /** A flow became claimable now, or at `at` when given. */
+  | {
+      /** Discriminant. */
+      readonly type: 'ready';
+      /** The queue the flow is in (workers of other queues ignore the event). */
+      readonly queue: string;
+      /** When it becomes claimable (ms), if later than now. */
+      readonly at?: number | undefined;
+    }
+  /** A flow reached a terminal state. */
+  | {
+      /** Discriminant. */
+      readonly type: 'finished';
+      /** The flow. */
+      readonly flowId: string;
+      /** Its terminal status. */
+      readonly status: FlowStatus;
+    }
+  /** Cancellation was requested for a running flow: its worker stops it now. */
+  | {
+      /** Discriminant. */
+      readonly type: 'cancel-requested';
+      /** The flow to stop. */
+      readonly flowId: string;
+    }
+  /** A running flow reported progress ({@link ExecutionLog.setProgress}): read its record for the value. */
+  | {
+      /** Discriminant. */
+      readonly type: 'progress';
+      /** The flow whose progress changed. */
+      readonly flowId: string;
+    };
+
+/** A listener of store events. */
+export type StoreListener = (event: StoreEvent) => void;
