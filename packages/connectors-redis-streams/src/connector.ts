@@ -16,11 +16,12 @@ import {
 import { type DeadLetter, deadLetterFields, readDeadLetterEntries } from './dead-letters.js';
 import { streamPrefix } from './ids.js';
 import { type AcceptEnv, acceptDeliveries } from './internal/accept.js';
-import { either } from './internal/async.js';
+import { EitherSignal } from './internal/async.js';
 import { StreamConsumer } from './internal/consumer.js';
 import { toConnectorError } from './internal/errors.js';
 import { REDIS_METADATA, toFields } from './internal/fields.js';
 import { findEntryTransaction } from './internal/lookup.js';
+import { ReadAhead } from './internal/read-ahead.js';
 import { type RedisStreamsOptions, type ResolvedStreamOptions, resolveStreamOptions } from './options.js';
 import { RedisStreamsService } from './service.js';
 
@@ -56,9 +57,13 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
   readonly #prefix: string;
   readonly #consumer: StreamConsumer;
   readonly #accepting: AcceptEnv;
+  readonly #ahead: ReadAhead<P>;
   #queue: Promise<unknown> = Promise.resolve();
   #halt = new AbortController();
   #stopping: Promise<void> | undefined;
+  /** Fetches under way or waiting for their turn. */
+  #fetching = 0;
+  readonly #signals = new EitherSignal();
 
   /** @throws InvalidArgumentError for bad options. */
   constructor(options: RedisStreamsConnectorOptions) {
@@ -82,6 +87,13 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
       consumer: this.#consumer,
       logger: this.service.options.logger,
     };
+    this.#ahead = new ReadAhead<P>({
+      accepting: this.#accepting,
+      maxUnacked: this.options.maxUnacked,
+      serial: (work) => this.#serial(work),
+      busy: () => this.#fetching > 0 || this.#halt.signal.aborted,
+    });
+    this.#consumer.settler.onAcksSent = this.#ahead.start;
   }
 
   /** Connects the service. The consumer group is made on the first fetch, so a producer never creates one. */
@@ -100,7 +112,9 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
       this.#halt.abort();
       this.#consumer.held.wake();
       await this.#queue.catch(() => undefined);
-      await this.#consumer.close();
+      await this.#consumer.close(this.#ahead.unread());
+      this.#ahead.clear();
+      this.#signals.dispose();
       if (this.#stopService) await this.service.stop();
       this.#halt = new AbortController();
     })().finally(() => {
@@ -114,7 +128,8 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
    * pending entries of this consumer nobody here knows of, then entries a
    * dead consumer left, then new entries, blocking up to `block` when there
    * are none. Resolves empty at the end of the block, on abort, or during a
-   * stop. Fetches run one at a time.
+   * stop. Fetches run one at a time. A batch read ahead while the last
+   * one's acks were answered comes first (see `internal/read-ahead.ts`).
    */
   async fetchTransactions(options: FetchOptions): Promise<Transaction<P>[]> {
     const limit = options?.limit;
@@ -124,23 +139,29 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
       );
     if (limit === 0) return [];
     await this.start();
-    return this.#serial(async () => {
-      const halt = this.#halt.signal;
-      if (halt.aborted || options.signal?.aborted) return [];
-      const { signal, dispose } = either(halt, options.signal);
-      try {
+    this.#fetching++;
+    try {
+      return await this.#serial(async () => {
+        const halt = this.#halt.signal;
+        if (halt.aborted || options.signal?.aborted) return [];
+        const ready = this.#ahead.take(limit);
+        const signal = this.#signals.of(halt, options.signal);
+        // What was read ahead, and as much more as there is now, without waiting.
+        if (ready.length > 0) return this.#ahead.topUp(ready, limit, signal);
         const room = await this.#consumer.held.room(this.options.maxUnacked, {
           signal,
           timeoutMs: this.options.blockMs,
           stopped: () => halt.aborted,
         });
         if (room === 0) return [];
-        const deliveries = await this.#consumer.deliver(Math.min(limit, room), signal);
+        const count = Math.min(limit, room);
+        const deliveries = await this.#consumer.deliver(count, signal);
+        this.#ahead.noted(count, deliveries.length);
         return await acceptDeliveries<P>(deliveries, this.#accepting);
-      } finally {
-        dispose();
-      }
-    });
+      });
+    } finally {
+      this.#fetching--;
+    }
   }
 
   /**
@@ -186,7 +207,7 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#consumer.ack(entry);
+    return this.#consumer.settler.ack(entry);
   }
 
   /**
@@ -196,7 +217,7 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
    */
   async nack(transaction: Transaction<P>, options: NackOptions): Promise<void> {
     const entry = this.#entryOf(transaction);
-    if (options?.requeue) return this.#consumer.release([entry]);
+    if (options?.requeue) return this.#consumer.settler.release([entry]);
     const deliveries =
       this.#consumer.held.deliveries(entry) ?? Number(transaction.metadata[REDIS_METADATA.deliveries]);
     const fields = deadLetterFields(
@@ -208,7 +229,7 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
       },
       this.options,
     );
-    await this.#consumer.deadLetter(entry, fields);
+    await this.#consumer.settler.deadLetter(entry, fields);
   }
 
   /**

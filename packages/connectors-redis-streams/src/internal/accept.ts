@@ -77,7 +77,7 @@ async function deadLetterRefused(refused: readonly Refused[], env: AcceptEnv): P
       env.options,
     );
     try {
-      await env.consumer.deadLetter(delivery.id, fields);
+      await env.consumer.settler.deadLetter(delivery.id, fields);
     } catch (error) {
       // Still pending here: the next fetch finds it again and retries.
       env.consumer.lostTrack();

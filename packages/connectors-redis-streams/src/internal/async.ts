@@ -37,6 +37,33 @@ export async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal |
   }
 }
 
+/**
+ * {@link either} of the last two signals asked for, kept while the same two
+ * come again (a runner passes one signal to every fetch: no controller and
+ * listeners per fetch).
+ */
+export class EitherSignal {
+  #a: AbortSignal | undefined;
+  #b: AbortSignal | undefined;
+  #either: ReturnType<typeof either> | undefined;
+
+  /** A signal that aborts with `a` or `b`. */
+  of(a: AbortSignal, b: AbortSignal | undefined): AbortSignal {
+    if (this.#either && this.#a === a && this.#b === b) return this.#either.signal;
+    this.dispose();
+    this.#a = a;
+    this.#b = b;
+    this.#either = either(a, b);
+    return this.#either.signal;
+  }
+
+  /** Removes the listeners of the kept signal. */
+  dispose(): void {
+    this.#either?.dispose();
+    this.#either = this.#a = this.#b = undefined;
+  }
+}
+
 /** A signal that aborts with either of two; `dispose` removes its listeners. */
 export function either(
   a: AbortSignal,

@@ -1,9 +1,9 @@
 /**
  * One consumer of one group, on the protocol level: where deliveries come
  * from (its own unknown pending entries after a reconnect, entries a dead
- * consumer left behind, new entries), and what settles them (XACK, a
- * release to other consumers, the dead-letter script). Knows nothing of
- * transactions; the connector does.
+ * consumer left behind, new entries), and what settles them (its
+ * {@link EntrySettler}: XACK, a release to other consumers, the dead-letter
+ * script). Knows nothing of transactions; the connector does.
  *
  * @module
  */
@@ -11,21 +11,13 @@ import type { Logger } from '@ergon/core';
 import type { Redis } from 'ioredis';
 import type { ResolvedStreamOptions } from '../options.js';
 import type { RedisStreamsService } from '../service.js';
-import { AckBatcher } from './ack-batcher.js';
 import type { Delivery } from './entries.js';
 import { replyCode, toConnectorError } from './errors.js';
 import { HeldEntries } from './held.js';
 import { PendingEntries } from './pending.js';
 import { BlockingReader } from './reader.js';
 import { HeldRenewal } from './renewal.js';
-import { deadLetterEntry, touchEntries } from './scripts.js';
-
-/**
- * Idle time given to released entries: far above any `claimIdle`, so the
- * next XAUTOCLAIM of any consumer takes them (and below the epoch in ms,
- * which Redis would clamp to zero).
- */
-const RELEASED_IDLE_MS = 10 * 365 * 24 * 3600 * 1000;
+import { EntrySettler } from './settler.js';
 
 /** The protocol side of fetching and settling for one stream, group and consumer. */
 export class StreamConsumer {
@@ -34,13 +26,14 @@ export class StreamConsumer {
   readonly #service: RedisStreamsService;
   readonly #options: ResolvedStreamOptions;
   readonly #logger: Logger;
-  readonly #acks = new AckBatcher((ids) => this.#sendAcks(ids));
   #reader: BlockingReader | undefined;
   #ready: Promise<void> | undefined;
   /** The group made (on the command connection), while the reading connection may still be opening. */
   #grouped: Promise<void> | undefined;
   readonly #renewal: HeldRenewal;
   readonly #pending: PendingEntries;
+  /** XACK, releases and dead letters (see settler.ts). */
+  readonly settler: EntrySettler;
 
   /**
    * `named`: the consumer name was given, so it may have pending entries
@@ -59,10 +52,20 @@ export class StreamConsumer {
       held: this.held,
       logger,
       ensureGroup: () => this.ensureGroup(),
-      deadLetter: (id, fields, onlyIfPending) => this.deadLetter(id, fields, onlyIfPending),
+      deadLetter: (id, fields, onlyIfPending) => this.settler.deadLetter(id, fields, onlyIfPending),
       error: (error, action) => this.#error(error, action),
     });
     this.#pending.recover = named;
+    const pending = this.#pending;
+    this.settler = new EntrySettler({
+      get client() {
+        return service.client;
+      },
+      options,
+      held: this.held,
+      sweepAgain: () => pending.sweepAgain(),
+      error: (error, action) => this.#error(error, action),
+    });
     this.#renewal = new HeldRenewal(() => service.client, options, this.held, logger);
   }
 
@@ -116,14 +119,19 @@ export class StreamConsumer {
     }
   }
 
+  /** True when the next fetch must look at pending entries first (a recovery or a sweep is due). */
+  get sweepDue(): boolean {
+    return this.#pending.recover || Date.now() >= this.#pending.nextClaimAt;
+  }
+
   /**
    * Up to `count` deliveries: first own pending entries nobody here knows of
    * (after a reconnect), then entries idle past `claimIdle` in any consumer
    * (when a sweep is due), then new entries, blocking up to `blockMs` only
-   * when nothing else came. Each delivery counts (XCLAIM, XAUTOCLAIM and
-   * XREADGROUP raise the count), and carries its count.
+   * when nothing else came and `wait`. Each delivery counts (XCLAIM,
+   * XAUTOCLAIM and XREADGROUP raise the count), and carries its count.
    */
-  async deliver(count: number, signal?: AbortSignal): Promise<Delivery[]> {
+  async deliver(count: number, signal?: AbortSignal, wait = true): Promise<Delivery[]> {
     const ready = this.ready();
     // The sweeps go over the command connection while the reading one may still be opening.
     if (!this.#reader) await this.#grouped;
@@ -135,7 +143,7 @@ export class StreamConsumer {
       await ready;
       if (out.length < count && !signal?.aborted) {
         const blockMs =
-          out.length > 0
+          out.length > 0 || !wait
             ? 0
             : Math.max(1, Math.min(this.#options.blockMs, this.#pending.nextClaimAt - Date.now()));
         const fresh = await this.#read(count - out.length, blockMs, signal);
@@ -157,70 +165,35 @@ export class StreamConsumer {
   }
 
   /**
-   * XACK, gathered with the other acks of the turn into one command; the
-   * acks of one XACK share its promise (no promise or async step per ack).
+   * Up to `count` new entries, read now without blocking (a read ahead),
+   * each delivered for the first time; `acks` are acked in the same write
+   * (`acked`: the XACK's reply). Nothing is read while the reading connection
+   * is not open (the acks go over the command connection then). Never throws.
    */
-  ack(id: string): Promise<void> {
-    return this.#acks.ack(id);
-  }
-
-  /** One XACK for `ids`. Answered or failed, they are no longer held (a failed ack's entry is redelivered). */
-  #sendAcks(ids: readonly string[]): Promise<void> {
-    const { stream, group } = this.#options;
-    let sent: Promise<unknown>;
-    try {
-      sent = this.#client.xack(stream, group, ...ids);
-    } catch (error) {
-      sent = Promise.reject(error);
-    }
-    return sent.then(
-      () => this.held.deleteAll(ids),
-      (error: unknown) => {
-        this.held.deleteAll(ids);
-        throw this.#error(error, 'ack an entry of');
-      },
-    );
-  }
-
-  /** Gives held entries back: any consumer's next XAUTOCLAIM takes them, this one's next fetch included. */
-  async release(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
+  readNew(
+    count: number,
+    acks?: readonly string[],
+  ): { acked: Promise<unknown> | undefined; read: Promise<Delivery[]> } {
+    const reader = this.#reader;
+    if (!reader) return { acked: acks && this.settler.xack(acks), read: Promise.resolve([]) };
     const { stream, group, consumer } = this.#options;
-    try {
-      await touchEntries(this.#client, { stream, group, consumer, idleMs: RELEASED_IDLE_MS, ids });
-    } catch (error) {
-      throw this.#error(error, 'requeue entries of');
-    } finally {
-      for (const id of ids) this.held.delete(id);
-      this.#pending.sweepAgain();
-    }
+    const { acked, read } = reader.readNow({ stream, group, consumer, count }, acks);
+    return {
+      acked,
+      read: read.catch((error: unknown) => {
+        // Entries delivered in a reply we did not get are pending here: look for them next time.
+        this.#pending.recover = true;
+        throw this.#error(error, 'read from');
+      }),
+    };
   }
 
   /**
-   * Moves the entry to the dead-letter stream with `fields` appended, and
-   * acks it, in one script. `onlyIfPending: false` for entries that already
-   * left the pending list (deleted from the stream).
+   * Ends a blocked read, stops renewals, releases what is still held (`unread`,
+   * entries read ahead and never handed out, as never delivered), closes the
+   * reading connection.
    */
-  async deadLetter(id: string, fields: readonly string[], onlyIfPending = true): Promise<void> {
-    const { stream, deadLetterStream, group } = this.#options;
-    try {
-      await deadLetterEntry(this.#client, {
-        stream,
-        deadLetterStream,
-        group,
-        entryId: id,
-        onlyIfPending,
-        fields,
-      });
-    } catch (error) {
-      throw this.#error(error, 'dead-letter an entry of');
-    } finally {
-      this.held.delete(id);
-    }
-  }
-
-  /** Ends a blocked read, stops renewals, releases what is still held, closes the reading connection. */
-  async close(): Promise<void> {
+  async close(unread: readonly string[] = []): Promise<void> {
     this.#renewal.stop();
     const ready = this.#ready;
     this.#ready = this.#grouped = undefined;
@@ -233,9 +206,14 @@ export class StreamConsumer {
     )
       return;
     this.#service.client.off('ready', this.#onCommandReconnect);
+    const fresh = new Set(unread);
     const held = this.held.ids();
     try {
-      await this.release(held);
+      await this.settler.release(fresh.size === 0 ? held : held.filter((id) => !fresh.has(id)));
+      await this.settler.release(
+        unread.filter((id) => this.held.has(id)),
+        0,
+      );
     } catch (error) {
       this.#logger.warn(
         `redis streams: could not requeue ${held.length} entries of ${this.#options.stream} on stop; ` +

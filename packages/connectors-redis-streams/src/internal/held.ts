@@ -1,6 +1,8 @@
 /**
  * The entries this connector fetched and has not settled: the in-flight
  * bound (fetches wait for room), and what the renewals and a stop cover.
+ * An entry counts as settled once its XACK was written to the connection
+ * (see `StreamConsumer`), not when its reply came.
  *
  * @module
  */
@@ -13,6 +15,11 @@ export class HeldEntries {
   /** How many are held. */
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** The room left under `max`. */
+  roomUnder(max: number): number {
+    return Math.max(0, max - this.#entries.size);
   }
 
   /** The ids held, oldest first. */
@@ -76,7 +83,8 @@ export class HeldEntries {
   async room(max: number, options: { signal?: AbortSignal; timeoutMs: number; stopped: () => boolean }) {
     const deadline = Date.now() + options.timeoutMs;
     for (;;) {
-      if (this.#entries.size < max) return max - this.#entries.size;
+      const room = this.roomUnder(max);
+      if (room > 0) return room;
       const left = deadline - Date.now();
       if (left <= 0 || options.signal?.aborted || options.stopped()) return 0;
       await new Promise<void>((resolve) => {

@@ -94,6 +94,37 @@ export class BlockingReader {
   }
 
   /**
+   * Reads up to `count` new entries without blocking; `acks`, if any, are
+   * acked by an XACK sent in the same write, just before the read (one
+   * write, one wake-up of Redis and one reply to read for both, where two
+   * commands each cost all three). Never throws: failures are the promises'.
+   */
+  readNow(
+    request: Omit<ReadRequest, 'blockMs'>,
+    acks: readonly string[] | undefined,
+  ): { acked: Promise<unknown> | undefined; read: Promise<Delivery[]> } {
+    const { stream, group, consumer, count } = request;
+    const client = this.#client;
+    // Corked, the two commands leave in one write when uncorked (before it, while disconnected, they queue).
+    const socket = client.status === 'ready' ? client.stream : undefined;
+    socket?.cork();
+    let acked: Promise<unknown> | undefined;
+    let command: Promise<unknown>;
+    try {
+      if (acks && acks.length > 0) acked = attempt(() => client.xack(stream, group, ...acks));
+      command = attempt(() =>
+        (client as unknown as TextRead).xreadgroup(
+          ...['GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, '>'],
+        ),
+      );
+    } finally {
+      socket?.uncork();
+    }
+    const read = command.then((reply) => this.#asBytesWhereNeeded(stream, parseReadReply(reply)));
+    return { acked, read };
+  }
+
+  /**
    * Entries whose text holds U+FFFD, read again as bytes (they are pending
    * here, so still in the stream unless trimmed meanwhile; then the text is
    * kept). On the reading connection: nothing else uses it between reads.
@@ -143,6 +174,15 @@ export class BlockingReader {
       }
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
+  }
+}
+
+/** `call()`, a synchronous throw as a rejection. */
+function attempt<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return call();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 

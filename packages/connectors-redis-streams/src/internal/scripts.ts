@@ -38,19 +38,21 @@ redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 return id
 `;
 
-/** `touch-1`: reset (or raise) the idle time of entries this consumer still holds. */
+/** `touch-2`: reset (or raise) the idle time of entries this consumer still holds. */
 const TOUCH = `
--- touch-1: sets the idle time of entries still pending for this consumer, without
+-- touch-2: sets the idle time of entries still pending for this consumer, without
 -- counting a delivery; entries another consumer took over are left alone.
 -- KEYS[1]  the stream
 -- ARGV[1]  the consumer group
 -- ARGV[2]  the consumer
 -- ARGV[3]  the idle time to set, ms: 0 renews the hold; a large value releases the
 --          entries to the next XAUTOCLAIM of any consumer
--- ARGV[4…] entry ids
+-- ARGV[4]  the delivery count to set, or '' to leave it (entries read ahead and never
+--          handed out are given back as never delivered)
+-- ARGV[5…] entry ids
 -- Returns the ids that were not pending for this consumer (taken over or settled).
 local owned, lost = {}, {}
-for i = 4, #ARGV do
+for i = 5, #ARGV do
   local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[2])
   if #pending == 0 then lost[#lost + 1] = ARGV[i] else owned[#owned + 1] = ARGV[i] end
 end
@@ -59,6 +61,10 @@ if #owned > 0 then
   for _, id in ipairs(owned) do args[#args + 1] = id end
   args[#args + 1] = 'IDLE'
   args[#args + 1] = ARGV[3]
+  if ARGV[4] ~= '' then
+    args[#args + 1] = 'RETRYCOUNT'
+    args[#args + 1] = ARGV[4]
+  end
   args[#args + 1] = 'JUSTID'
   redis.call('XCLAIM', unpack(args))
 end
@@ -117,10 +123,12 @@ export interface TouchCall {
   readonly group: string;
   readonly consumer: string;
   readonly idleMs: number;
+  /** The delivery count to set; left as it is when undefined. */
+  readonly deliveries?: number | undefined;
   readonly ids: readonly string[];
 }
 
-/** Runs `touch-1` in batches. Resolves the ids this consumer no longer holds. */
+/** Runs `touch-2` in batches. Resolves the ids this consumer no longer holds. */
 export async function touchEntries(client: Redis, call: TouchCall): Promise<string[]> {
   const scripted = defineScripts(client);
   const lost: string[] = [];
@@ -131,6 +139,7 @@ export async function touchEntries(client: Redis, call: TouchCall): Promise<stri
       call.group,
       call.consumer,
       call.idleMs,
+      call.deliveries === undefined ? '' : call.deliveries,
       ...ids,
     );
     if (Array.isArray(reply)) lost.push(...reply.map(String));
