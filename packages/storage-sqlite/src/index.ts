@@ -10,6 +10,6 @@
  * @module
  */
 
-export { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from './internal/schema.js';
+export { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from './internal/migrations.js';
 export type { SqliteDatabase, SqliteExecutionLogOptions, SqliteSynchronous } from './options.js';
 export { openSqliteExecutionLog, SqliteExecutionLog } from './sqlite-execution-log.js';

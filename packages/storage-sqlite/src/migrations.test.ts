@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SQLITE_SCHEMA_VERSION, SqliteExecutionLog } from './index.js';
-import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, MIGRATIONS } from './internal/schema.js';
+import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, MIGRATIONS } from './internal/migrations.js';
 
 const T0 = Date.UTC(2030, 0, 1);
 const ERGON_APPLICATION_ID = 0x4552474e;

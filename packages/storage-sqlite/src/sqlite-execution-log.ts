@@ -9,11 +9,11 @@
  * better-sqlite3 is synchronous: each method does its work at once and returns
  * a settled promise (unless it must wait for a lock), so calls on one
  * connection never interleave. The work itself lives in `internal/` by
- * concept: leases, history, lifecycle.
+ * concept: leases, history, lifecycle, purge, flow control, workers; what an
+ * open store is made of, and its opening and closing, in `internal/core.ts`.
  *
  * @module
  */
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type {
   BatchOutcome,
   BatchWrite,
@@ -56,36 +56,21 @@ import type {
   WorkerHeartbeat,
   WorkerRecord,
 } from '@ergon/core';
-import { applyBatch, createBatch, type Savepoint } from './internal/batch.js';
-import { Doorbell } from './internal/doorbell.js';
-import { toErgonError } from './internal/errors.js';
-import { changeSource, EventOutbox } from './internal/feed.js';
+import { applyBatch, createBatch } from './internal/batch.js';
+import { openStore, type StoreCore } from './internal/core.js';
 import { configureQueue, getQueueState } from './internal/flow-control.js';
 import { consumeSignal, readHistory, recordFast, recordOperation } from './internal/history.js';
 import { importFlow } from './internal/import.js';
 import { claimFlows, nextWakeAt, releaseLease, renewLease } from './internal/leases.js';
-import {
-  createFlow,
-  finishFlow,
-  purgeBatch,
-  requestCancel,
-  sendSignal,
-  suspend,
-} from './internal/lifecycle.js';
+import { createFlow, finishFlow, requestCancel, sendSignal, suspend } from './internal/lifecycle.js';
 import { listFlows } from './internal/list.js';
-import { type ChangeNotifier, type ChangeSource, joinNotifier, leaveNotifier } from './internal/notifier.js';
-import { type Connection, connect, prepareDatabase } from './internal/open.js';
 import { setProgress } from './internal/progress.js';
-import { prepareQueries, type TxContext } from './internal/queries.js';
+import { purgeFinished } from './internal/purge.js';
+import type { TxContext } from './internal/queries.js';
 import { toFlowRecord, toSignalRecord } from './internal/rows.js';
-import { TransactionRunner } from './internal/runner.js';
-import { SqliteSchedules } from './internal/schedules.js';
-import { StatementCache } from './internal/statements.js';
+import type { TransactionRunner } from './internal/runner.js';
 import { heartbeatWorker, listWorkers, removeWorker } from './internal/workers.js';
-import { type ResolvedOptions, resolveOptions, type SqliteExecutionLogOptions } from './options.js';
-
-/** Flows deleted per purge transaction, so a purge never holds the write lock for long. */
-const PURGE_BATCH = 100;
+import type { SqliteExecutionLogOptions } from './options.js';
 
 /** An {@link ExecutionLog} on a SQLite file. Create it with {@link SqliteExecutionLog.open}. */
 export class SqliteExecutionLog implements ExecutionLog {
@@ -99,15 +84,10 @@ export class SqliteExecutionLog implements ExecutionLog {
   });
   /** Cron schedules, in the `schedules` table (`internal/schedules.ts`). */
   readonly schedules: ScheduleLog;
-  readonly #connection: Connection;
+  readonly #core: StoreCore;
+  // The two parts every call uses, at hand.
   readonly #ctx: TxContext;
-  readonly #outbox: EventOutbox;
-  readonly #savepoint: Savepoint;
   readonly #runner: TransactionRunner;
-  readonly #adhoc: StatementCache;
-  readonly #notifier: ChangeNotifier;
-  readonly #source: ChangeSource | undefined;
-  readonly #subscriptions = new Set<() => void>();
   #closed = false;
 
   /**
@@ -118,46 +98,19 @@ export class SqliteExecutionLog implements ExecutionLog {
    *   `STORE_CORRUPT`, or `STORE_UNAVAILABLE` when it cannot be opened or stays locked.
    */
   static async open(options: SqliteExecutionLogOptions): Promise<SqliteExecutionLog> {
-    const config = resolveOptions(options);
-    const connection = connect(config);
-    try {
-      await prepareDatabase(connection, config);
-      return new SqliteExecutionLog(config, connection);
-    } catch (error) {
-      if (connection.owned && connection.db.open) connection.db.close();
-      throw toErgonError(error, connection.where);
-    }
+    return new SqliteExecutionLog(await openStore(options));
   }
 
-  private constructor(config: ResolvedOptions, connection: Connection) {
-    const { db } = connection;
-    this.#connection = connection;
-    const q = prepareQueries(db, connection.kysely);
-    this.#adhoc = new StatementCache(db);
-    // A private in-memory database has no other connection to tell or to listen to.
-    this.#source = db.memory ? undefined : changeSource(db, q);
-    this.#notifier = joinNotifier(connection.key, this.#source, {
-      pollIntervalMs: config.pollIntervalMs,
-      doorbell: this.#source && config.watch ? new Doorbell(connection.key) : undefined,
-    });
-    const outbox = new EventOutbox(q, this.#notifier, this.#source !== undefined);
-    this.#outbox = outbox;
-    this.#ctx = { q, emit: (event) => outbox.emit(event) };
-    const nested = db.transaction((fn: () => unknown) => fn());
-    // Inside the runner's transaction a nested better-sqlite3 transaction is a savepoint.
-    this.#savepoint = <T>(fn: () => T) => nested(fn) as T;
-    this.#runner = new TransactionRunner({
-      db,
-      where: connection.where,
-      busyTimeoutMs: config.busyTimeoutMs,
-      hooks: outbox,
-    });
-    this.schedules = new SqliteSchedules(db, connection.kysely as never, this.#runner);
+  private constructor(core: StoreCore) {
+    this.#core = core;
+    this.#ctx = core.ctx;
+    this.#runner = core.runner;
+    this.schedules = core.schedules;
   }
 
   /** The file this store uses (`:memory:` for a private in-memory database). */
   get path(): string {
-    return this.#connection.where;
+    return this.#core.connection.where;
   }
 
   /**
@@ -170,12 +123,13 @@ export class SqliteExecutionLog implements ExecutionLog {
 
   /** Implements {@link @ergon/core!ExecutionLog.createFlows}: one IMMEDIATE transaction, a savepoint per create. */
   createFlows(inputs: readonly NewFlow[]): Promise<CreateOutcome[]> {
-    return this.#runner.write(() => createBatch(this.#ctx, this.#outbox, this.#savepoint, inputs));
+    const { outbox, savepoint } = this.#core;
+    return this.#runner.write(() => createBatch(this.#ctx, outbox, savepoint, inputs));
   }
 
   /** Implements {@link @ergon/core!ExecutionLog.importFlow}: one IMMEDIATE transaction (`internal/import.ts`). */
   importFlow(request: ImportFlowRequest): Promise<ImportFlowResult> {
-    const ctx = { ...this.#ctx, kysely: this.#connection.kysely, adhoc: this.#adhoc };
+    const ctx = { ...this.#ctx, kysely: this.#core.connection.kysely, adhoc: this.#core.adhoc };
     return this.#runner.write(() => importFlow(ctx, request));
   }
 
@@ -191,7 +145,8 @@ export class SqliteExecutionLog implements ExecutionLog {
    * Implements {@link @ergon/core!ExecutionLog.listFlows}. Keyset-paged on the `(created_at, id)` index.
    */
   listFlows(query: NormalizedFlowQuery): Promise<FlowPage> {
-    return this.#runner.read(() => listFlows(this.#connection.kysely, this.#adhoc, query));
+    const { connection, adhoc } = this.#core;
+    return this.#runner.read(() => listFlows(connection.kysely, adhoc, query));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.getHistory} */
@@ -248,7 +203,8 @@ export class SqliteExecutionLog implements ExecutionLog {
    * savepoint per write.
    */
   applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
-    return this.#runner.write(() => applyBatch(this.#ctx, this.#outbox, this.#savepoint, writes));
+    const { outbox, savepoint } = this.#core;
+    return this.#runner.write(() => applyBatch(this.#ctx, outbox, savepoint, writes));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.consumeSignal} */
@@ -294,17 +250,8 @@ export class SqliteExecutionLog implements ExecutionLog {
    * Implements {@link @ergon/core!ExecutionLog.purge}. Deletes in transactions of 100 flows, so other
    * connections get the write lock in between.
    */
-  async purge(request: PurgeRequest): Promise<number> {
-    const { finishedBefore, limit } = request;
-    let purged = 0;
-    while (purged < limit) {
-      const batch = Math.min(PURGE_BATCH, limit - purged);
-      const deleted = await this.#runner.write(() => purgeBatch(this.#ctx, finishedBefore, batch));
-      purged += deleted;
-      if (deleted < batch) break;
-      await yieldToLoop();
-    }
-    return purged;
+  purge(request: PurgeRequest): Promise<number> {
+    return purgeFinished(this.#core, request);
   }
 
   /**
@@ -333,25 +280,14 @@ export class SqliteExecutionLog implements ExecutionLog {
    * (`pollIntervalMs`).
    */
   subscribe(listener: StoreListener): () => void {
-    const stop = this.#notifier.listen(listener);
-    const unsubscribe = () => {
-      stop();
-      this.#subscriptions.delete(unsubscribe);
-    };
-    this.#subscriptions.add(unsubscribe);
-    return unsubscribe;
+    return this.#core.subscribe(listener);
   }
 
   /** Ends subscriptions and closes the connection if the store opened it. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#runner.close();
-    for (const unsubscribe of [...this.#subscriptions]) unsubscribe();
-    leaveNotifier(this.#connection.key, this.#source);
-    const { db, owned, kysely } = this.#connection;
-    await kysely.destroy();
-    if (owned && db.open) db.close();
+    await this.#core.close();
   }
 }
 

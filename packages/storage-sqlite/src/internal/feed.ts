@@ -7,7 +7,8 @@
  */
 import type { StoreEvent } from '@ergon/core';
 import type Database from 'better-sqlite3';
-import { type ChangeNotifier, type ChangeSource, ORIGIN } from './notifier.js';
+import { type ChangeSource, ORIGIN } from './feed-reader.js';
+import type { ChangeNotifier } from './notifier.js';
 import type { Queries } from './queries.js';
 import { toFeedEntry } from './rows.js';
 import type { CommitHooks } from './runner.js';

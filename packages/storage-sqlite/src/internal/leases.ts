@@ -16,7 +16,8 @@ import {
   type RenewRequest,
   type WakeFilter,
 } from '@ergon/core';
-import { claimControlled, controlledQueues } from './flow-control.js';
+import { controlledQueues } from './flow-control.js';
+import { claimControlled } from './flow-control-claim.js';
 import type { CandidateRow, FenceRow, HolderRow, TxContext } from './queries.js';
 import { toFlowRecord } from './rows.js';
 

@@ -1,6 +1,7 @@
 /**
  * A flow's life outside its history: creation, suspension and waking,
- * signals, cancellation, the end of a run (waking a waiting parent), purge.
+ * signals, cancellation, the end of a run (waking a waiting parent). Purge is
+ * in `purge.ts`.
  *
  * @module
  */
@@ -21,7 +22,6 @@ import {
   type Wait,
 } from '@ergon/core';
 import { afterCreate, foldCreate, isControlled } from './flow-control.js';
-import { historyRange } from './history-keys.js';
 import { claimFlows, fence } from './leases.js';
 import type { FenceRow, TxContext } from './queries.js';
 import { parseWaits, toFlowRecord } from './rows.js';
@@ -114,19 +114,6 @@ export function requestCancel(ctx: TxContext, request: CancelRequest): FlowRecor
     ctx.emit({ type: 'cancel-requested', flowId: flow.id });
   }
   return flowRecord(ctx, flow.id);
-}
-
-/** Deletes up to `limit` terminal flows finished before the cut-off, with history and signals. */
-export function purgeBatch({ q }: TxContext, finishedBefore: number, limit: number): number {
-  const flows = q.purgeable.all({ before: finishedBefore, limit });
-  for (const { id, num } of flows) {
-    const range = historyRange(num);
-    if (range) q.deleteHistory.run({ first: range[0], last: range[1] });
-    q.deleteSpilled.run({ id });
-    q.deleteSignals.run({ id });
-    q.deleteFlow.run({ id });
-  }
-  return flows.length;
 }
 
 /** Moves a flow to a terminal state and wakes its parent if the parent waits on it. */

@@ -1,7 +1,8 @@
 import type { StoreEvent } from '@ergon/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Doorbell } from './doorbell.js';
-import { type ChangeSource, ChangeNotifier, type FeedEntry } from './notifier.js';
+import type { ChangeSource, FeedEntry } from './feed-reader.js';
+import { ChangeNotifier } from './notifier.js';
 
 /** A change source standing in for a connection: `commit()` is another process's commit. */
 function fakeSource() {

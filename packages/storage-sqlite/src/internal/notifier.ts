@@ -4,41 +4,19 @@
  * right after commit. Commits of other processes are noticed by reading
  * `PRAGMA data_version` (a counter read from shared memory, no disk access),
  * and the events they wrote to the change feed (table `events`) are then read
- * and emitted. It is read as soon as another process rings the file's
- * doorbell (see `doorbell.ts`), and on an adaptive poll that keeps everything
- * correct where rings are not heard. Both run only while someone is
- * subscribed, and neither keeps the process alive.
+ * and emitted (`feed-reader.ts`). It is read as soon as another process rings
+ * the file's doorbell (see `doorbell.ts`), and on an adaptive poll that keeps
+ * everything correct where rings are not heard. Both run only while someone
+ * is subscribed, and neither keeps the process alive.
  *
  * @module
  */
-import { randomUUID } from 'node:crypto';
 import type { StoreEvent } from '@ergon/core';
 import type { Doorbell } from './doorbell.js';
-
-/** This process's id in the change feed: its own events are emitted directly, not read back. */
-export const ORIGIN = randomUUID();
-
-/** A change-feed entry. */
-export interface FeedEntry {
-  readonly seq: number;
-  readonly origin: string;
-  readonly event: StoreEvent;
-}
-
-/** What a connection offers the poll. */
-export interface ChangeSource {
-  /** `PRAGMA data_version`: changes when another connection commits. */
-  dataVersion(): number;
-  /** The newest feed sequence number, or 0. */
-  lastSeq(): number;
-  /** Feed entries after `seq`, oldest first, at most `limit`. */
-  readFeed(seq: number, limit: number): readonly FeedEntry[];
-}
+import { type ChangeSource, FeedCursor } from './feed-reader.js';
 
 /** A subscriber. */
 export type Listener = (event: StoreEvent) => void;
-
-const FEED_PAGE = 256;
 
 /** How the notifier looks for other processes' commits. */
 export interface NotifierOptions {
@@ -67,9 +45,7 @@ export class ChangeNotifier {
   #ringTimer: NodeJS.Timeout | undefined;
   #rungAt = Number.NEGATIVE_INFINITY;
   #changedAt = Number.NEGATIVE_INFINITY;
-  #polled: ChangeSource | undefined;
-  #version = 0;
-  #cursor: number | undefined;
+  readonly #feed = new FeedCursor();
 
   constructor(options: NotifierOptions) {
     [this.#minMs, this.#maxMs] = options.pollIntervalMs;
@@ -144,7 +120,7 @@ export class ChangeNotifier {
   detach(source: ChangeSource): boolean {
     const index = this.#sources.indexOf(source);
     if (index >= 0) this.#sources.splice(index, 1);
-    if (this.#polled === source) this.#polled = undefined;
+    this.#feed.drop(source);
     if (this.#sources.length === 0) this.#stop();
     return this.#sources.length === 0;
   }
@@ -154,20 +130,10 @@ export class ChangeNotifier {
     if (this.#active || this.#listeners.size === 0 || !source) return;
     this.#active = true;
     // Take the baseline now, so a commit right after subscribing is not missed.
-    if (this.#cursor === undefined) this.#baseline(source);
+    if (!this.#feed.started) this.#feed.baseline(source);
     this.#intervalMs = this.#minMs;
     this.#unwatch = this.#doorbell?.watch(() => this.#rung());
     this.#schedule(this.#intervalMs);
-  }
-
-  #baseline(source: ChangeSource): void {
-    try {
-      this.#version = source.dataVersion();
-      this.#cursor = source.lastSeq();
-      this.#polled = source;
-    } catch {
-      // Locked or closing: the first tick takes the baseline instead.
-    }
   }
 
   #stop(): void {
@@ -177,8 +143,7 @@ export class ChangeNotifier {
     this.#unwatch?.();
     this.#unwatch = undefined;
     // Forget the cursor: a later subscriber gets only events committed after it subscribed.
-    this.#polled = undefined;
-    this.#cursor = undefined;
+    this.#feed.forget();
   }
 
   #schedule(delayMs: number): void {
@@ -230,19 +195,8 @@ export class ChangeNotifier {
     if (!source || this.#listeners.size === 0) return false;
     let changed = false;
     try {
-      if (this.#cursor === undefined) {
-        this.#baseline(source);
-      } else if (source !== this.#polled) {
-        // Another connection took over the poll: its data_version has its own baseline,
-        // so read the feed once; the cursor carries over.
-        this.#polled = source;
-        this.#version = source.dataVersion();
-        changed = true;
-      } else {
-        const version = source.dataVersion();
-        changed = version !== this.#version;
-        this.#version = version;
-      }
+      if (!this.#feed.started) this.#feed.baseline(source);
+      else changed = this.#feed.moved(source);
       if (changed) {
         this.#changedAt = performance.now();
         this.#drain(source);
@@ -256,16 +210,7 @@ export class ChangeNotifier {
   #drain(source: ChangeSource): void {
     const events: StoreEvent[] = [];
     try {
-      // The feed was emptied behind our back (rowids restart): read it again from the start.
-      if (source.lastSeq() < (this.#cursor ?? 0)) this.#cursor = 0;
-      for (;;) {
-        const entries = source.readFeed(this.#cursor ?? 0, FEED_PAGE);
-        for (const entry of entries) {
-          this.#cursor = entry.seq;
-          if (entry.origin !== ORIGIN) events.push(entry.event);
-        }
-        if (entries.length < FEED_PAGE) break;
-      }
+      this.#feed.read(source, events);
     } finally {
       // Deliver what was read even if a later page failed: the cursor has moved past it.
       this.emit(events);

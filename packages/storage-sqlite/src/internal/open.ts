@@ -12,7 +12,6 @@ import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import type { ResolvedOptions } from '../options.js';
 import { permanentError, sqliteCode, toErgonError } from './errors.js';
-import { BUSY_SLICE_MS, retryBusy } from './retry.js';
 import {
   APPLICATION_ID,
   MIGRATION_LOCK_TABLE,
@@ -20,8 +19,9 @@ import {
   MIGRATIONS,
   migrationProvider,
   SCHEMA_VERSION,
-  type Schema,
-} from './schema.js';
+} from './migrations.js';
+import { BUSY_SLICE_MS, retryBusy } from './retry.js';
+import type { Schema } from './schema.js';
 
 /** An open connection, not yet checked. */
 export interface Connection {

@@ -8,7 +8,7 @@
 import type { StoreEvent } from '@ergon/core';
 import type Database from 'better-sqlite3';
 import { type Compilable, type Kysely, type Selectable, sql } from 'kysely';
-import { prepareFlowControlQueries } from './flow-control.js';
+import { prepareFlowControlQueries } from './flow-control-queries.js';
 import { prepareHistoryQueries } from './history-queries.js';
 import type { FlowRow } from './rows.js';
 import type { EventsTable, Schema } from './schema.js';

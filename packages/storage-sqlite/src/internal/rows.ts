@@ -16,7 +16,7 @@ import {
 } from '@ergon/core';
 import type { Selectable } from 'kysely';
 import { permanentError } from './errors.js';
-import type { FeedEntry } from './notifier.js';
+import type { FeedEntry } from './feed-reader.js';
 import type { EventRow } from './queries.js';
 import type { FlowsTable, HistoryTable, SignalsTable } from './schema.js';
 

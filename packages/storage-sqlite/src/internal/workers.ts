@@ -97,7 +97,9 @@ export function prepareWorkerQueries(db: Database.Database, k: Kysely<Schema>) {
     lastSeen: p<{ last_seen_at: number }>(
       k.selectFrom('workers').select('last_seen_at').where('id', '=', str('id')),
     ),
-    lapsedWorkers: p<{ id: string }>(k.selectFrom('workers').select('id').where('last_seen_at', '<', num('before'))),
+    lapsedWorkers: p<{ id: string }>(
+      k.selectFrom('workers').select('id').where('last_seen_at', '<', num('before')),
+    ),
     deleteWorker: p(k.deleteFrom('workers').where('id', '=', str('id'))),
     workers: p<WorkersTable>(k.selectFrom('workers').selectAll().orderBy('id')),
     expireHeld: p<{ queue: string }>(

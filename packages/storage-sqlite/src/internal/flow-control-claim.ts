@@ -1,0 +1,98 @@
+/**
+ * A claim of a controlled queue (core's `queues.ts`): as many ready flows as
+ * its limits leave room for (queue concurrency, rate, per-key concurrency), in
+ * fair order (priority, then fair-queueing tag); each start logged for the
+ * rate, and the queue's virtual time advanced to the largest tag claimed. Runs
+ * inside the claim's IMMEDIATE transaction.
+ *
+ * @module
+ */
+import { type ClaimedFlow, type ClaimRequest, FAIR_SCAN, type QueueLimits } from '@ergon/core';
+import type { FairCandidate } from './flow-control-queries.js';
+import type { TxContext } from './queries.js';
+import { toFlowRecord } from './rows.js';
+
+/**
+ * Claims up to `request.limit` ready flows of one controlled queue, within its limits, in fair
+ * order; records their starts and advances the queue's virtual time.
+ */
+export function claimControlled(
+  ctx: TxContext,
+  queue: string,
+  limits: QueueLimits | undefined,
+  request: ClaimRequest,
+): ClaimedFlow[] {
+  const { q } = ctx;
+  const { now } = request;
+  let slots = request.limit;
+  if (limits?.concurrency !== undefined) {
+    slots = Math.min(slots, limits.concurrency - (q.fcRunning.get({ queue, now })?.n ?? 0));
+  }
+  const rate = limits?.rate;
+  const startAt = rate ? (q.fcEffective.get({ queue, now })?.at ?? now) : now;
+  if (rate) {
+    const from = startAt - rate.periodMs;
+    q.fcPruneStarts.run({ queue, from });
+    slots = Math.min(slots, rate.limit - (q.fcStarts.get({ queue, from })?.n ?? 0));
+  }
+  if (slots <= 0) return [];
+  const keyRunning = new Map(q.fcKeyRunning.all({ queue, now }).map((r) => [r.key, r.n]));
+  const claimed: ClaimedFlow[] = [];
+  let virtual = 0;
+  // Candidates in pages that grow, so a claim reads about what it takes unless keys are full.
+  const scan = request.limit + FAIR_SCAN;
+  let page = Math.min(scan, Math.max(16, request.limit * 2));
+  let offset = 0;
+  while (claimed.length < slots && offset < scan) {
+    let candidates: FairCandidate[] = [];
+    let more = false;
+    if (request.flowId !== undefined) {
+      const one = q.fcCandidate.get({ id: request.flowId, now });
+      if (one && one.queue === queue && request.types.includes(one.type)) candidates = [one];
+    } else {
+      for (const type of request.types) {
+        const rows = q.fcCandidates.all({ queue, type, now, limit: page, offset });
+        more ||= rows.length === page;
+        candidates = candidates.concat(rows);
+      }
+      if (request.types.length > 1) candidates.sort(fairOrder);
+    }
+    let taken = 0;
+    for (const candidate of candidates) {
+      if (claimed.length >= slots) break;
+      const key = candidate.concurrency_key;
+      if (key !== null) {
+        const max = candidate.concurrency_limit ?? limits?.keyConcurrency;
+        const count = keyRunning.get(key) ?? 0;
+        if (max !== undefined && count >= max) continue;
+        keyRunning.set(key, count + 1);
+      }
+      const row = q.claim.get({
+        id: candidate.id,
+        workerId: request.workerId,
+        expiresAt: now + request.leaseMs,
+        now,
+      });
+      if (!row) continue;
+      taken++;
+      claimed.push({ flow: toFlowRecord(row), token: row.fencing_token });
+      if (rate) q.fcAddStart.run({ queue, now: startAt });
+      virtual = Math.max(virtual, candidate.fair_tag ?? 0);
+    }
+    if (!more) break;
+    // Claimed rows left the ready set: the next page starts that many rows earlier.
+    offset += page - taken;
+    page = Math.min(page * 2, scan - offset);
+  }
+  if (virtual > 0) q.fcAdvance.run({ queue, tag: virtual });
+  return claimed;
+}
+
+function fairOrder(a: FairCandidate, b: FairCandidate): number {
+  return (
+    b.priority - a.priority ||
+    (a.fair_tag ?? 0) - (b.fair_tag ?? 0) ||
+    a.run_at - b.run_at ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}
