@@ -66,6 +66,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0003_flow_control',
         '0004_schedules',
         '0005_wake_key',
+        '0006_functions',
       ]);
       const [a, b] = stores.map((s) => runtimeStore(s));
       await a?.createFlow({
@@ -104,6 +105,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0003_flow_control',
         '0004_schedules',
         '0005_wake_key',
+        '0006_functions',
       ]);
       expect(await store.getFlow('old')).toMatchObject({
         status: 'running',

@@ -6,6 +6,7 @@
 import type { QueueLimits } from '@ergon/core';
 import { sql } from 'kysely';
 import { param } from './db.js';
+import { CLAIM_PARAMS, claimSet } from './functions.js';
 import type { Builder } from './queries.js';
 import type { FlowRow } from './rows.js';
 import type { Schema } from './schema.js';
@@ -30,14 +31,6 @@ export interface QueueRow {
 
 const str = (name: string) => param<string>(name);
 const num = (name: string) => param<number>(name);
-
-/** The columns a claim writes (as the store's own claim). */
-function claimSet() {
-  return sql`status = 'running', fencing_token = f.fencing_token + 1, lease_owner = ${str('workerId')}::text,
-    lease_expires_at = ${num('expiresAt')}::bigint, run_count = f.run_count + 1,
-    abandoned_runs = f.abandoned_runs + (f.status = 'running')::int, waits = '[]'::jsonb,
-    updated_at = ${num('now')}::bigint`;
-}
 
 /** The prepared statements of flow control. */
 export function prepareFlowControlQueries(b: Builder) {
@@ -111,7 +104,7 @@ export function prepareFlowControlQueries(b: Builder) {
     ),
     fcClaim: raw<FlowRow>(
       'fc_claim',
-      sql`update ${t('flows')} f set ${claimSet()}
+      sql`update ${t('flows')} f set ${claimSet(CLAIM_PARAMS)}
           where f.id = any(${param('ids')}::text[])
           returning f.*`,
     ),

@@ -22,6 +22,7 @@ import {
   LeaseLostError,
   type NewFlow,
   type SendSignalRequest,
+  type StoreEvent,
   type SuspendRequest,
   type SuspendResult,
   type Wait,
@@ -31,7 +32,7 @@ import { rows, type Tx } from './db.js';
 import { createControlled, needsControl } from './flow-control.js';
 import { fence } from './leases.js';
 import type { FenceRow } from './queries.js';
-import { ownWaits, parseWaits, toFlowRecord } from './rows.js';
+import { type FlowRow, ownWaits, parseWaits, toFlowRecord } from './rows.js';
 
 type Terminal = 'completed' | 'failed' | 'cancelled';
 
@@ -40,10 +41,27 @@ export async function createFlow(ctx: Context, input: NewFlow): Promise<CreateFl
   const { db, q } = ctx;
   ctx.listener.noteQueue(input.queue);
   if (needsControl(input)) return createControlled(ctx, input);
-  const [inserted] = await rows(db.pool, q.insertFlow, input);
+  const ready: StoreEvent = {
+    type: 'ready',
+    queue: input.queue,
+    at: input.runAt > input.now ? input.runAt : undefined,
+  };
+  // An idle store notifies in the insert itself (see notifier.ts); otherwise after it.
+  const inline = ctx.notifier.takeInline(ready);
+  let inserted: FlowRow | undefined;
+  try {
+    [inserted] = inline
+      ? await rows(db.pool, q.insertFlowNotify, {
+          ...input,
+          channel: inline.channel,
+          payload: inline.payload,
+        })
+      : await rows(db.pool, q.insertFlow, input);
+  } finally {
+    inline?.done();
+  }
   if (inserted) {
-    const at = input.runAt > input.now ? input.runAt : undefined;
-    ctx.notifier.send([{ type: 'ready', queue: input.queue, at }]);
+    if (!inline) ctx.notifier.send([ready]);
     return { flow: toFlowRecord(inserted), created: true };
   }
   return { flow: await flowRecord(ctx, input.id), created: false };
@@ -73,8 +91,7 @@ async function suspendIn(
 ): Promise<SuspendResult> {
   if (repeated) {
     const [flow] = await rows(tx, ctx.q.fence, { id: request.flowId });
-    if (flow?.status === 'suspended' && flow.fencing_token === request.token)
-      return { outcome: 'suspended' };
+    if (flow?.status === 'suspended' && flow.fencing_token === request.token) return { outcome: 'suspended' };
   }
   const flow = await fence(ctx, tx, request);
   if (flow.cancel_requested) {

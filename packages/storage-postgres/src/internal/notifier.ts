@@ -12,6 +12,13 @@
  * payloads as fit (`events.ts`). An event is never sent before the
  * change it tells of has committed.
  *
+ * Except when the store is idle: a change made while no NOTIFY is in flight or
+ * waiting, and no other change notifies itself, may notify in its own
+ * statement ({@link Notifier.takeInline}). A lone change holds the notify lock
+ * through its flush with no one else waiting for it, and its listeners hear of
+ * it a round trip sooner: what an idle worker waits for between an enqueue and
+ * its claim. Under load the store is never idle and changes commit unnotified.
+ *
  * @module
  */
 import type { Logger, StoreEvent } from '@ergon/core';
@@ -29,6 +36,7 @@ export class Notifier {
   readonly #logger: Logger;
   #pending: string[] = [];
   #flushing: Promise<void> | undefined;
+  #inline = false;
 
   constructor(config: { on: Queryable; statement: Statement; channel: string; logger: Logger }) {
     this.#on = config.on;
@@ -42,6 +50,23 @@ export class Notifier {
     if (events.length === 0) return;
     for (const event of events) this.#pending.push(encodeEvent(event));
     this.#flushing ??= this.#flush();
+  }
+
+  /**
+   * The channel and payload of `event` for the caller to notify in its own statement, when nothing
+   * else is being sent; undefined otherwise. The caller calls `done` when its statement has ended.
+   */
+  takeInline(event: StoreEvent): { channel: string; payload: string; done: () => void } | undefined {
+    if (this.#inline || this.#flushing || this.#pending.length > 0) return undefined;
+    this.#inline = true;
+    const [payload] = packEvents([encodeEvent(event)]);
+    return {
+      channel: this.#channel,
+      payload: payload as string,
+      done: () => {
+        this.#inline = false;
+      },
+    };
   }
 
   /** Resolves once every queued event has been sent (or given up on). */

@@ -16,10 +16,10 @@ import { type Compilable, type Kysely, type RawBuilder, sql } from 'kysely';
 import { batchQueries, createQueries } from './batch-queries.js';
 import { param, Statement } from './db.js';
 import { prepareFlowControlQueries } from './flow-control-queries.js';
+import { CLAIM_FUNCTION, CLAIM_PARAMS, claimSet, NEXT_WAKE_FUNCTION } from './functions.js';
 import { historyQueries } from './history-queries.js';
 import type { FlowRow, SignalRow } from './rows.js';
 import type { Schema } from './schema.js';
-import { WAKE_KEY } from './wake-index.js';
 import { workerQueries } from './worker-queries.js';
 
 /** What the fencing check of a state change reads. */
@@ -75,12 +75,17 @@ function finishSet() {
     abandoned_runs = 0, last_error = null, finished_at = ${num('now')}::bigint, updated_at = ${num('now')}::bigint`;
 }
 
-/** The columns a claim writes. `f.status` is the value before the claim. */
-function claimSet() {
-  return sql`status = 'running', fencing_token = f.fencing_token + 1, lease_owner = ${str('workerId')}::text,
-    lease_expires_at = ${num('expiresAt')}::bigint, run_count = f.run_count + 1,
-    abandoned_runs = f.abandoned_runs + (f.status = 'running')::int, waits = '[]'::jsonb,
-    updated_at = ${num('now')}::bigint`;
+/** A flow inserted pending unless one with its id exists; its row, with `extra` columns. */
+function insertFlow(t: Builder['t'], extra: RawBuilder<unknown>) {
+  return sql`with ins as (
+      insert into ${t('flows')} (id, type, queue, status, priority, input, parent_id, run_at,
+        trace_context, created_at, updated_at)
+      values (${str('id')}::text, ${str('type')}::text, ${str('queue')}::text, 'pending',
+        ${num('priority')}::bigint, ${str('input')}::text, ${str('parentId')}::text, ${num('runAt')}::bigint,
+        ${str('traceContext')}::text, ${num('now')}::bigint, ${num('now')}::bigint)
+      on conflict (id) do nothing
+      returning *)
+    select ins.*${extra} from ins`;
 }
 
 /** `cq` (a `queues` row) is the row of `q.queue` and puts it under flow control. */
@@ -112,47 +117,25 @@ export function prepareQueries(b: Builder) {
       sql`select id, queue, status, fencing_token, cancel_requested, parent_id, waits
           from ${t('flows')} where id = ${str('id')}::text for update`,
     ),
-    insertFlow: raw<FlowRow>(
-      'insert_flow',
-      sql`with ins as (
-            insert into ${t('flows')} (id, type, queue, status, priority, input, parent_id, run_at,
-              trace_context, created_at, updated_at)
-            values (${str('id')}::text, ${str('type')}::text, ${str('queue')}::text, 'pending',
-              ${num('priority')}::bigint, ${str('input')}::text, ${str('parentId')}::text, ${num('runAt')}::bigint,
-              ${str('traceContext')}::text, ${num('now')}::bigint, ${num('now')}::bigint)
-            on conflict (id) do nothing
-            returning *)
-          select * from ins`,
+    insertFlow: raw<FlowRow>('insert_flow', insertFlow(t, sql``)),
+    /** {@link insertFlow} that also notifies `payload` on `channel` when it inserts (an idle store, `lifecycle.ts`). */
+    insertFlowNotify: raw<FlowRow>(
+      'insert_flow_notify',
+      insertFlow(t, sql`, pg_notify(${str('channel')}::text, ${str('payload')}::text)::text as notified`),
     ),
-    // Per (queue, type) of the queues without flow control, the ready flows in claim order, read
-    // from the flows_claim index and locked unless another claimer holds them (SKIP LOCKED); the
-    // best `limit` of them claimed, found again by primary key (`= any(array(…))`: a plan that
-    // joined them could read the whole table instead, as the planner chose on small tables). The same statement names the requested queues that are
-    // controlled (`controlled`; a row without a flow when it claimed none), which the caller then
-    // claims under their queue locks: one round trip for a claim of free queues.
+    // The claim of the queues without flow control, which also names the requested queues that
+    // are controlled (`controlled`; one row without a flow when it claimed none): a function, so its
+    // plan is made once per connection (`functions.ts`).
     claim: raw<ClaimRow>(
       'claim',
-      sql`with claimed as (
-            update ${t('flows')} f set ${claimSet()}
-            where f.id = any(array(
-              select c.id from unnest(${param('queues')}::text[]) q(queue)
-              cross join unnest(${param('types')}::text[]) ty(type)
-              cross join lateral (
-                select id, priority, run_at from ${t('flows')}
-                where queue = q.queue and type = ty.type and wake_at <= ${num('now')}::bigint
-                order by priority desc, run_at, id
-                limit ${num('limit')}::int
-                for update skip locked) c
-              where not exists (select 1 from ${t('queues' as never)} cq where ${CONTROLLED_QUEUE})
-              order by c.priority desc, c.run_at, c.id
-              limit ${num('limit')}::int))
-            returning f.*)
-          ${WITH_CONTROLLED}`,
+      sql`select c.controlled, (c.flow).* from ${t(CLAIM_FUNCTION as never)}(${str('workerId')}::text,
+            ${param('queues')}::text[], ${param('types')}::text[], ${num('now')}::bigint, ${num('limit')}::int,
+            ${num('expiresAt')}::bigint) c`,
     ),
     claimOne: raw<ClaimRow>(
       'claim_one',
       sql`with claimed as (
-            update ${t('flows')} f set ${claimSet()}
+            update ${t('flows')} f set ${claimSet(CLAIM_PARAMS)}
             from (select id from ${t('flows')} q
                   where id = ${str('id')}::text and queue = any(${param('queues')}::text[])
                     and type = any(${param('types')}::text[]) and wake_at <= ${num('now')}::bigint
@@ -223,10 +206,7 @@ export function prepareQueries(b: Builder) {
     ),
     nextWake: raw<{ at: number | null }>(
       'next_wake',
-      sql`select min(m.at) as at from unnest(${param('queues')}::text[]) q(queue)
-          cross join unnest(${param('types')}::text[]) ty(type)
-          cross join lateral (select min(wake_at) as at from ${t('flows')}
-                              where ${WAKE_KEY} = q.queue || chr(31) || ty.type and wake_at is not null) m`,
+      sql`select ${t(NEXT_WAKE_FUNCTION as never)}(${param('queues')}::text[], ${param('types')}::text[]) as at`,
     ),
     purge: raw<{ id: string }>(
       'purge',
