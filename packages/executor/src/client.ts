@@ -4,21 +4,16 @@
  *
  * @module
  */
-import { type ForkResult, forkFlow } from './fork.js';
-import type { ForkOptions } from './fork-plan.js';
+
 import {
   type Clock,
   type Codec,
   type Duration,
   defaultCodec,
-  ErgonError,
-  ErrorCode,
   FlowNotFoundError,
   type FlowQuery,
-  type FlowRecord,
   type FlowStatus,
   InvalidArgumentError,
-  isTerminalStatus,
   type RuntimeExecutionLog,
   runtimeStore,
   type StoreInput,
@@ -27,10 +22,13 @@ import {
   validateId,
 } from '@ergon/core';
 import { type FlowDefinition, validateName } from './definitions.js';
-import { FlowCancelledError, FlowFailedError } from './errors.js';
+import { FlowCancelledError } from './errors.js';
+import { QueueStates, Queues, waitingFor } from './flow-control.js';
 import { FlowHandle } from './flow-handle.js';
 import { type FlowInfo, flowInfo, flowSummary } from './flow-info.js';
-import { QueueStates, Queues, waitingFor } from './flow-control.js';
+import { awaitResult, type ResultOptions } from './flow-result.js';
+import { type ForkResult, forkFlow } from './fork.js';
+import type { ForkOptions } from './fork-plan.js';
 import { cancelChildren } from './internal/cancel.js';
 import { followProgress, type ProgressOptions, type ProgressUpdate } from './progress.js';
 import { type RetriedFlow, retryFlow } from './retry-flow.js';
@@ -46,14 +44,6 @@ export interface ClientOptions {
   readonly clock?: Clock;
   /** Codec of inputs, results and payloads; use the same one in every process. Default the core codec. */
   readonly codec?: Codec;
-}
-
-/** Options of {@link Client.result}. */
-export interface ResultOptions {
-  /** Give up waiting after this long (`TIMEOUT`). Default: wait forever. */
-  readonly timeout?: Duration;
-  /** Stops waiting (`ABORTED`); the flow itself is not affected. */
-  readonly signal?: AbortSignal;
 }
 
 /** Talks to the store on behalf of applications, CLIs and other flows' processes. */
@@ -192,46 +182,8 @@ export class Client {
    * Waits for a flow to finish, from any process. Resolves with its result.
    * @throws FlowFailedError (cause: the flow's error), FlowCancelledError, FlowNotFoundError.
    */
-  async result<O = unknown>(flowId: string, options: ResultOptions = {}): Promise<O> {
-    validateId(flowId, 'flow id');
-    const deadline =
-      options.timeout === undefined
-        ? Number.POSITIVE_INFINITY
-        : Date.now() + toMillis(options.timeout, 'timeout');
-    let wake: (() => void) | undefined;
-    const unsubscribe = this.#store.subscribe?.((event) => {
-      if (event.type === 'finished' && event.flowId === flowId) wake?.();
-    });
-    const onAbort = () => wake?.();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      let pollMs = 5;
-      for (;;) {
-        const flow = await this.#store.getFlow(flowId);
-        if (!flow) throw new FlowNotFoundError(flowId);
-        if (isTerminalStatus(flow.status)) return this.#outcome<O>(flow);
-        options.signal?.throwIfAborted();
-        const remaining = deadline - Date.now();
-        if (remaining <= 0) {
-          throw new ErgonError(
-            ErrorCode.TIMEOUT,
-            `flow ${JSON.stringify(flowId)} did not finish in time (status ${flow.status})`,
-          );
-        }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(pollMs, remaining));
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
-        pollMs = Math.min(pollMs * 2, unsubscribe ? 2000 : 250);
-      }
-    } finally {
-      unsubscribe?.();
-      options.signal?.removeEventListener('abort', onAbort);
-    }
+  result<O = unknown>(flowId: string, options: ResultOptions = {}): Promise<O> {
+    return awaitResult<O>({ store: this.#store, codec: this.#codec }, flowId, options);
   }
 
   /**
@@ -275,43 +227,5 @@ export class Client {
       total += n;
       if (n < batch || (options.limit !== undefined && total >= options.limit)) return total;
     }
-  }
-
-  #outcome<O>(flow: FlowRecord): O {
-    if (flow.status === 'completed')
-      return (flow.result === undefined ? undefined : this.#codec.decode(flow.result)) as O;
-    const cause = flow.error === undefined ? undefined : this.#codec.decode(flow.error);
-    if (flow.status === 'cancelled')
-      throw cause instanceof FlowCancelledError ? cause : new FlowCancelledError(flow.id);
-    throw new FlowFailedError(flow.id, cause);
-  }
-}
-
-/** Schedules flows; a thin face over {@link Client.schedule} for code that only schedules. */
-export class Scheduler {
-  readonly #client: Client;
-  constructor(options: ClientOptions) {
-    this.#client = new Client(options);
-  }
-  /** See {@link Client.schedule}. */
-  schedule<I, O>(
-    definition: FlowDefinition<I, O>,
-    input: NoInfer<I>,
-    options?: ScheduleOptions,
-  ): Promise<FlowHandle<O>>;
-  /** See {@link Client.schedule}: by type name. */
-  schedule<I = unknown, O = unknown>(
-    type: string,
-    input: I,
-    options?: ScheduleOptions,
-  ): Promise<FlowHandle<O>>;
-  schedule<I, O>(
-    definition: FlowDefinition<I, O> | string,
-    input: NoInfer<I>,
-    options?: ScheduleOptions,
-  ): Promise<FlowHandle<O>> {
-    return typeof definition === 'string'
-      ? this.#client.schedule<I, O>(definition, input, options)
-      : this.#client.schedule(definition, input, options);
   }
 }

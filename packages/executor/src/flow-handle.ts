@@ -4,8 +4,9 @@
  * @module
  */
 import type { FlowStatus } from '@ergon/core';
-import type { Client, ResultOptions } from './client.js';
+import type { Client } from './client.js';
 import type { FlowInfo } from './flow-info.js';
+import type { ResultOptions } from './flow-result.js';
 import type { ProgressOptions, ProgressUpdate } from './progress.js';
 
 /** A handle on one flow instance; `O` is its output type. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { Client, type ClientOptions, type ResultOptions, Scheduler } from './client.js';
+export { Client, type ClientOptions } from './client.js';
 export type { ChildOptions, FlowContext, WaitForSignalOptions } from './context.js';
 export type { AnyGraph, DagOptions, DagResultOf, GraphInputOf } from './dag.js';
 export {
@@ -55,6 +55,7 @@ export {
   VersionNotServedError,
 } from './errors.js';
 export { Executor, type ExecutorOptions, type FlowOutcome } from './executor.js';
+export { type FlowControlOptions, type QueueLimitsInput, Queues } from './flow-control.js';
 export {
   FLOW_EXPORT_FORMAT,
   type FlowExport,
@@ -65,11 +66,11 @@ export {
   readFlows,
   toExportLine,
 } from './flow-export.js';
+export { FlowHandle } from './flow-handle.js';
+export type { FlowInfo, HistoryEntry } from './flow-info.js';
+export type { ResultOptions } from './flow-result.js';
 export type { ForkResult } from './fork.js';
 export type { ForkChange, ForkOptions, ForkPlan, ForkStep } from './fork-plan.js';
-export { FlowHandle } from './flow-handle.js';
-export { type FlowControlOptions, type QueueLimitsInput, Queues } from './flow-control.js';
-export type { FlowInfo, HistoryEntry } from './flow-info.js';
 export {
   HOST as WORKER_HOST,
   Presence as WorkerPresence,
@@ -77,14 +78,15 @@ export {
 } from './internal/presence.js';
 export type { RunOutcome } from './internal/run-control.js';
 export type { ProgressOptions, ProgressUpdate } from './progress.js';
-export { FlowNotRetryableError, type RetriedFlow } from './retry-flow.js';
 export {
   type FlowCheck,
   type ReplayCheckOptions,
   type ReplayCheckReport,
   replayCheck,
 } from './replay-check.js';
+export { FlowNotRetryableError, type RetriedFlow } from './retry-flow.js';
 export type { ScheduleOptions } from './schedule.js';
+export { Scheduler } from './scheduler.js';
 export {
   InvalidScheduleError,
   ScheduleExistsError,
