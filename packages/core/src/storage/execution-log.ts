@@ -7,7 +7,8 @@
  * Its requests and results are in files by area: `flows.ts` (create, signal,
  * cancel, purge), `leases.ts` (claims and leases), `run-writes.ts` (what a run
  * writes under its lease), `batch.ts`, `query.ts` (listing), `queues.ts`,
- * `workers.ts`, `schedules.ts`, `import-flow.ts` and `store-events.ts`.
+ * `workers.ts`, `schedules.ts`, `import-flow.ts`, `store-events.ts`, and what
+ * a store can do beyond the required primitives in `capabilities.ts`.
  *
  * Time is passed in (`now`) rather than read by the store, so a fake clock
  * drives every store the same way.
@@ -41,6 +42,7 @@
  */
 import type { BatchOutcome, BatchWrite } from './batch.js';
 import type { ReadOptions } from './call-options.js';
+import type { StoreCapabilities } from './capabilities.js';
 import type {
   CancelRequest,
   CreateFlowResult,
@@ -77,6 +79,7 @@ import type { HeartbeatResult, RemoveWorkerRequest, WorkerHeartbeat, WorkerRecor
 
 export { type BatchOutcome, type BatchWrite, MAX_BATCH_WRITES } from './batch.js';
 export * from './call-options.js';
+export * from './capabilities.js';
 export * from './flows.js';
 export * from './import-flow.js';
 export * from './leases.js';
@@ -85,26 +88,6 @@ export * from './queues.js';
 export * from './run-writes.js';
 export * from './schedules.js';
 export * from './store-events.js';
-
-/**
- * What a store can do beyond the required primitives. The conformance suite
- * skips the cases of a capability a store lacks, with the reason it declares.
- */
-export interface StoreCapabilities {
-  /** `subscribe` delivers {@link StoreEvent}s (else workers poll). */
-  readonly events: boolean;
-  /**
-   * Queue limits, per-key concurrency, fairness, de-duplication and debounce
-   * (`queues.ts`): `configureQueue` and `getQueueState` exist, and `claim` and
-   * `createFlow` keep their rules.
-   */
-  readonly flowControl?: boolean | undefined;
-  /**
-   * `createFlow` and `createFlows` honour `NewFlow.claim` themselves, creating and claiming in one
-   * atomic step (else the runtime wrapper claims right after the create).
-   */
-  readonly claimOnCreate?: boolean | undefined;
-}
 
 /** The storage contract. See the module comment for time, error and argument rules. */
 export interface ExecutionLog {
