@@ -7,64 +7,97 @@
  * @module
  */
 
-/** Fetched, unsettled entries by id, with their delivery counts. */
+/**
+ * Fetched, unsettled entries, oldest first, with their delivery counts: two
+ * arrays side by side, not a map. Entries come in batches and usually go in
+ * the same batches, in order (a batch's XACK): a push each, and one cut for
+ * the batch. A map grew from its smallest table with every batch (a clear
+ * shrank it) and hashed every new id; looking an id up is rare (a nack,
+ * a sweep, a renewal that lost entries) and scans at most `maxUnacked`.
+ */
 export class HeldEntries {
-  readonly #entries = new Map<string, number>();
+  #ids: string[] = [];
+  #deliveries: number[] = [];
   #waiters: (() => void)[] = [];
 
   /** How many are held. */
   get size(): number {
-    return this.#entries.size;
+    return this.#ids.length;
   }
 
   /** The room left under `max`. */
   roomUnder(max: number): number {
-    return Math.max(0, max - this.#entries.size);
+    return Math.max(0, max - this.#ids.length);
   }
 
   /** The ids held, oldest first. */
   ids(): string[] {
-    return [...this.#entries.keys()];
+    return this.#ids.slice();
   }
 
   /** True when `id` is held. */
   has(id: string): boolean {
-    return this.#entries.has(id);
+    return this.#ids.indexOf(id) !== -1;
   }
 
   /** Holds `id`, delivered `deliveries` times. */
   add(id: string, deliveries: number): void {
-    this.#entries.set(id, deliveries);
+    this.#ids.push(id);
+    this.#deliveries.push(deliveries);
   }
 
   /** Delivery count of a held entry. */
   deliveries(id: string): number | undefined {
-    return this.#entries.get(id);
+    const at = this.#ids.indexOf(id);
+    return at === -1 ? undefined : this.#deliveries[at];
   }
 
   /** Lets `id` go; wakes fetches waiting for room. */
   delete(id: string): void {
-    if (this.#entries.delete(id)) this.wake();
+    const at = this.#ids.indexOf(id);
+    if (at === -1) return;
+    this.#ids.splice(at, 1);
+    this.#deliveries.splice(at, 1);
+    this.wake();
   }
 
   /** Lets every one of `ids` go; wakes fetches waiting for room once. */
   deleteAll(ids: readonly string[]): void {
-    // Usually the ids are every entry held, in the order they were fetched (a batch's XACK): then
-    // one clear, not a delete each (the map shrank step by step as it emptied, and grew back the
-    // same way with the next batch).
-    if (ids.length === this.#entries.size && ids.length > 0 && sameOrder(this.#entries.keys(), ids)) {
-      this.#entries.clear();
+    if (ids.length === 0) return;
+    const held = this.#ids;
+    // Usually the oldest held, in order (a batch's XACK): one cut.
+    let prefix = ids.length <= held.length;
+    for (let i = 0; prefix && i < ids.length; i++) prefix = held[i] === ids[i];
+    if (prefix) {
+      if (ids.length === held.length) {
+        this.#ids = [];
+        this.#deliveries = [];
+      } else {
+        held.splice(0, ids.length);
+        this.#deliveries.splice(0, ids.length);
+      }
       this.wake();
       return;
     }
-    let deleted = false;
-    for (const id of ids) if (this.#entries.delete(id)) deleted = true;
-    if (deleted) this.wake();
+    const gone = new Set(ids);
+    const keptIds: string[] = [];
+    const keptDeliveries: number[] = [];
+    for (let i = 0; i < held.length; i++) {
+      const id = held[i] as string;
+      if (gone.has(id)) continue;
+      keptIds.push(id);
+      keptDeliveries.push(this.#deliveries[i] as number);
+    }
+    if (keptIds.length === held.length) return;
+    this.#ids = keptIds;
+    this.#deliveries = keptDeliveries;
+    this.wake();
   }
 
   /** Forgets everything (a stop), waking every waiter. */
   clear(): void {
-    this.#entries.clear();
+    this.#ids = [];
+    this.#deliveries = [];
     this.wake();
   }
 
@@ -99,13 +132,4 @@ export class HeldEntries {
       });
     }
   }
-}
-
-/** True when `keys` yields exactly `ids`, in order. */
-function sameOrder(keys: Iterator<string>, ids: readonly string[]): boolean {
-  for (const id of ids) {
-    const next = keys.next();
-    if (next.done || next.value !== id) return false;
-  }
-  return keys.next().done === true;
 }

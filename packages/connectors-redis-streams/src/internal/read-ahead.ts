@@ -5,9 +5,12 @@
  * trip for the XACK's reply before it fetches again (its runner counts a
  * transaction in flight until its ack is answered), then another for the
  * read. Acked entries stop counting against `maxUnacked` once their XACK is
- * written, so the connector reads the next batch then, within the bound, on
- * the reading connection: the read and the ack are answered together, and
- * the next fetch finds the batch there.
+ * written, so the connector reads the next batch then, on the reading
+ * connection, in the same write as the XACK: both are answered together,
+ * and the next fetch finds the batch there. Entries are taken only for a
+ * consumer that keeps fetching: after it acked a full batch, never as soon
+ * as a fetch returns (other consumers of the group get what it did not ask
+ * for).
  *
  * Only after a full batch (a stream that had more), only new entries, never
  * blocking, never while a fetch runs or waits, and never when a sweep of
