@@ -1,7 +1,9 @@
 /**
  * Loads the Lua scripts from `src/scripts` (copied to `dist/scripts` by the
- * build), resolving `--- @include "name"` lines, and runs them: EVALSHA, and
- * EVAL when Redis answers NOSCRIPT (a restarted Redis, a flushed script cache).
+ * build), resolving `--- @include "name"` lines, and runs them as ioredis
+ * runs its custom commands: EVAL on a connection's first use of a script,
+ * EVALSHA after, and EVAL again when Redis answers NOSCRIPT (a restarted Redis,
+ * a flushed script cache).
  *
  * They are not defined as ioredis custom commands: ioredis copies every
  * defined command onto each pipeline it builds, auto-pipelining's included,
@@ -54,6 +56,8 @@ export interface LoadedScript {
   readonly numberOfKeys: number;
   readonly lua: string;
   readonly sha: string;
+  /** The sockets this script was sent on in full (EVAL): later calls on them send its SHA1. */
+  readonly sentOn: WeakSet<object>;
 }
 
 const SCRIPTS_DIR = new URL('../scripts/', import.meta.url);
@@ -113,7 +117,7 @@ async function readAll(): Promise<ReadonlyMap<ScriptName, LoadedScript>> {
     const source = await readFile(new URL(file, SCRIPTS_DIR), 'utf8');
     const lua = await resolveIncludes(source, read);
     const sha = createHash('sha1').update(lua).digest('hex');
-    scripts.set(name, { name, numberOfKeys: Number(match[2]), lua, sha });
+    scripts.set(name, { name, numberOfKeys: Number(match[2]), lua, sha, sentOn: new WeakSet() });
   }
   const missing = SCRIPT_NAMES.filter((name) => !scripts.has(name));
   if (missing.length > 0) {
@@ -136,14 +140,27 @@ export function isNoScript(error: unknown): boolean {
 }
 
 /**
- * Runs `script` with its KEYS then ARGV in `keysAndArgs`: EVALSHA, then EVAL
- * when Redis does not hold the script (NOSCRIPT: the script did not run).
+ * Runs `script` with its KEYS then ARGV in `keysAndArgs`. The first call on a
+ * client's connection sends the script (EVAL), so a connection to a restarted
+ * Redis never pays a NOSCRIPT round trip first, and a call resent after a
+ * dropped reply is the call that ran; then EVALSHA, and EVAL when Redis does
+ * not hold the script (NOSCRIPT: the script did not run). A cluster client
+ * (no one socket) always starts with EVALSHA.
  */
 export function runScript(
-  client: ScriptHost<Promise<unknown>>,
+  client: ScriptHost<Promise<unknown>> & { readonly stream?: object },
   script: LoadedScript,
   keysAndArgs: string[],
 ): Promise<unknown> {
+  const socket = client.stream;
+  if (socket !== undefined && !script.sentOn.has(socket)) {
+    script.sentOn.add(socket);
+    return client.eval(script.lua, script.numberOfKeys, ...keysAndArgs).catch((error: unknown) => {
+      // It may never have reached Redis: send it in full again next time.
+      script.sentOn.delete(socket);
+      throw error;
+    });
+  }
   return client.evalsha(script.sha, script.numberOfKeys, ...keysAndArgs).catch((error: unknown) => {
     if (!isNoScript(error)) throw error;
     return client.eval(script.lua, script.numberOfKeys, ...keysAndArgs);
