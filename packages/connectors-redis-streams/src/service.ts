@@ -112,8 +112,11 @@ export class RedisStreamsService implements Service {
    * it after a reconnect. Closed by {@link closeBlockingClient} or by {@link stop}.
    */
   async openBlockingClient(role: string): Promise<Redis> {
-    const reader = this.client.duplicate({
+    const command = this.client;
+    const reader = command.duplicate({
       lazyConnect: true,
+      // The command connection is ready, so Redis is not loading: no INFO first (a reconnect checks, below).
+      enableReadyCheck: command.status !== 'ready',
       enableAutoPipelining: false,
       commandTimeout: undefined,
       blockingTimeout: this.options.commandTimeoutMs,
@@ -134,6 +137,8 @@ export class RedisStreamsService implements Service {
       this.closeBlockingClient(reader);
       throw toConnectorError(error, { action: 'open a reading connection', url: this.#where });
     }
+    // Reconnects wait for Redis to be ready (it may be loading its data after a restart).
+    reader.options.enableReadyCheck = true;
     return reader;
   }
 
