@@ -6,8 +6,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isBusyError } from './errors.js';
 
-/** Longest a statement blocks the thread inside SQLite's busy handler; the rest is async retries. */
-export const BUSY_SLICE_MS = 20;
+/**
+ * Longest a statement blocks the thread inside SQLite's busy handler; the rest is async retries.
+ * 1 ms: the handler sleeps 1, 2, 5, 10 ms… with the whole process stopped, while another
+ * process's write transaction holds the lock for a millisecond or two. With 20 ms, two worker
+ * processes on one file ran about a third fewer flows per second (executor/bench/multi.mjs,
+ * 2 × 50, alternating runs): each spent its waits frozen instead of running its other flows.
+ */
+export const BUSY_SLICE_MS = 1;
 
 /**
  * A jittered, exponentially growing pause before retry `attempt` (0-based):
