@@ -11,6 +11,7 @@ import type { Logger } from '@ergon/core';
 import type { Redis } from 'ioredis';
 import type { ResolvedStreamOptions } from '../options.js';
 import type { RedisStreamsService } from '../service.js';
+import { withTimeout } from './async.js';
 import type { Delivery } from './entries.js';
 import { replyCode, toConnectorError } from './errors.js';
 import { HeldEntries } from './held.js';
@@ -168,23 +169,35 @@ export class StreamConsumer {
    * Up to `count` new entries, read now without blocking (a read ahead),
    * each delivered for the first time; `acks` are acked in the same write
    * (`acked`: the XACK's reply). Nothing is read while the reading connection
-   * is not open (the acks go over the command connection then). Never throws.
+   * is not up (the acks go over the command connection then). Both fail
+   * after `commandTimeout`, as commands on the command connection do (the
+   * reading connection has no timeout of its own: its reads block). Never
+   * throws.
    */
   readNew(
     count: number,
     acks?: readonly string[],
   ): { acked: Promise<unknown> | undefined; read: Promise<Delivery[]> } {
     const reader = this.#reader;
-    if (!reader) return { acked: acks && this.settler.xack(acks), read: Promise.resolve([]) };
+    if (!reader?.up) return { acked: acks && this.settler.xack(acks), read: Promise.resolve([]) };
     const { stream, group, consumer } = this.#options;
+    const timeoutMs = this.#service.options.commandTimeoutMs;
+    const started = Date.now();
     const { acked, read } = reader.readNow({ stream, group, consumer, count }, acks);
     return {
-      acked,
-      read: read.catch((error: unknown) => {
-        // Entries delivered in a reply we did not get are pending here: look for them next time.
-        this.#pending.recover = true;
-        throw this.#error(error, 'read from');
-      }),
+      acked: acked && withTimeout(acked, timeoutMs),
+      read: withTimeout(read, timeoutMs).then(
+        (entries) => {
+          // Empty that late: ioredis' safety net answered, not Redis (whose reply may have delivered entries).
+          if (entries.length === 0 && Date.now() - started >= timeoutMs) this.#pending.recover = true;
+          return entries;
+        },
+        (error: unknown) => {
+          // Entries delivered in a reply we did not get are pending here: look for them next time.
+          this.#pending.recover = true;
+          throw this.#error(error, 'read from');
+        },
+      ),
     };
   }
 

@@ -93,6 +93,11 @@ export class BlockingReader {
     return this.#asBytesWhereNeeded(stream, entries);
   }
 
+  /** True while the connection is up (ready for commands). */
+  get up(): boolean {
+    return this.#client.status === 'ready';
+  }
+
   /**
    * Reads up to `count` new entries without blocking; `acks`, if any, are
    * acked by an XACK sent in the same write, just before the read (one
@@ -105,7 +110,7 @@ export class BlockingReader {
   ): { acked: Promise<unknown> | undefined; read: Promise<Delivery[]> } {
     const { stream, group, consumer, count } = request;
     const client = this.#client;
-    // Corked, the two commands leave in one write when uncorked (before it, while disconnected, they queue).
+    // Corked, the two commands leave in one write when uncorked.
     const socket = client.status === 'ready' ? client.stream : undefined;
     socket?.cork();
     let acked: Promise<unknown> | undefined;
