@@ -31,7 +31,7 @@ import {
 } from '@ergon/core';
 import type { Context } from './context.js';
 import { rows, type Tx } from './db.js';
-import { toFlowRecord } from './rows.js';
+import { newFlowRow, toFlowRecord } from './rows.js';
 
 /** Implements `configureQueue`. */
 export async function configureQueue(
@@ -116,7 +116,7 @@ export async function createControlled(ctx: Context, input: NewFlow): Promise<Cr
       runAt,
     });
     tx.emit({ type: 'ready', queue: input.queue, at: runAt > input.now ? runAt : undefined });
-    return { flow: toFlowRecord(row ?? inserted), created: true };
+    return { flow: toFlowRecord(row ?? newFlowRow(input)), created: true };
   });
 }
 

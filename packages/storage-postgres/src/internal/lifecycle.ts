@@ -32,7 +32,7 @@ import { rows, type Tx } from './db.js';
 import { createControlled, needsControl } from './flow-control.js';
 import { fence } from './leases.js';
 import type { FenceRow } from './queries.js';
-import { type FlowRow, ownWaits, parseWaits, toFlowRecord } from './rows.js';
+import { newFlowRow, ownWaits, parseWaits, toFlowRecord } from './rows.js';
 
 type Terminal = 'completed' | 'failed' | 'cancelled';
 
@@ -48,7 +48,7 @@ export async function createFlow(ctx: Context, input: NewFlow): Promise<CreateFl
   };
   // An idle store notifies in the insert itself (see notifier.ts); otherwise after it.
   const inline = ctx.notifier.takeInline(ready);
-  let inserted: FlowRow | undefined;
+  let inserted: { id: string } | undefined;
   try {
     [inserted] = inline
       ? await rows(db.pool, q.insertFlowNotify, {
@@ -62,7 +62,7 @@ export async function createFlow(ctx: Context, input: NewFlow): Promise<CreateFl
   }
   if (inserted) {
     if (!inline) ctx.notifier.send([ready]);
-    return { flow: toFlowRecord(inserted), created: true };
+    return { flow: toFlowRecord(newFlowRow(input)), created: true };
   }
   return { flow: await flowRecord(ctx, input.id), created: false };
 }

@@ -75,7 +75,11 @@ function finishSet() {
     abandoned_runs = 0, last_error = null, finished_at = ${num('now')}::bigint, updated_at = ${num('now')}::bigint`;
 }
 
-/** A flow inserted pending unless one with its id exists; its row, with `extra` columns. */
+/**
+ * A flow inserted pending unless one with its id exists; its id when inserted, with `extra`
+ * columns. The row is what the input says and the columns' defaults (`rows.ts`, `newFlowRow`):
+ * not read back.
+ */
 function insertFlow(t: Builder['t'], extra: RawBuilder<unknown>) {
   return sql`with ins as (
       insert into ${t('flows')} (id, type, queue, status, priority, input, parent_id, run_at,
@@ -84,8 +88,8 @@ function insertFlow(t: Builder['t'], extra: RawBuilder<unknown>) {
         ${num('priority')}::bigint, ${str('input')}::text, ${str('parentId')}::text, ${num('runAt')}::bigint,
         ${str('traceContext')}::text, ${num('now')}::bigint, ${num('now')}::bigint)
       on conflict (id) do nothing
-      returning *)
-    select ins.*${extra} from ins`;
+      returning id)
+    select ins.id${extra} from ins`;
 }
 
 /** `cq` (a `queues` row) is the row of `q.queue` and puts it under flow control. */
@@ -117,9 +121,9 @@ export function prepareQueries(b: Builder) {
       sql`select id, queue, status, fencing_token, cancel_requested, parent_id, waits
           from ${t('flows')} where id = ${str('id')}::text for update`,
     ),
-    insertFlow: raw<FlowRow>('insert_flow', insertFlow(t, sql``)),
+    insertFlow: raw<{ id: string }>('insert_flow', insertFlow(t, sql``)),
     /** {@link insertFlow} that also notifies `payload` on `channel` when it inserts (an idle store, `lifecycle.ts`). */
-    insertFlowNotify: raw<FlowRow>(
+    insertFlowNotify: raw<{ id: string }>(
       'insert_flow_notify',
       insertFlow(t, sql`, pg_notify(${str('channel')}::text, ${str('payload')}::text)::text as notified`),
     ),

@@ -9,6 +9,7 @@ import {
   ErrorCode,
   type FlowRecord,
   type FlowStatus,
+  type NewFlow,
   type OperationRecord,
   type SignalRecord,
   type Wait,
@@ -18,6 +19,7 @@ import { permanentError } from './errors.js';
 
 /** The waits' own fields (core's, shared with the other SQL store). */
 export { ownWaits } from '@ergon/core';
+
 import type { FlowsTable, HistoryTable, SignalsTable } from './schema.js';
 
 /** A flow row as read (the generated column may be present or not). */
@@ -75,6 +77,44 @@ export function toFlowRecord(row: FlowRow): FlowRecord {
     updatedAt: row.updated_at,
     finishedAt: row.finished_at ?? undefined,
   });
+}
+
+/**
+ * The row `insert_flow` writes for `input` (`queries.ts`): what the input says, and the defaults of
+ * the other columns. An insert that succeeded stored exactly these values (text as given, whole
+ * numbers: the server refuses any other), so the row is not read back.
+ */
+export function newFlowRow(input: NewFlow): FlowRow {
+  return {
+    id: input.id,
+    type: input.type,
+    queue: input.queue,
+    status: 'pending',
+    priority: input.priority,
+    input: input.input,
+    result: null,
+    error: null,
+    parent_id: input.parentId ?? null,
+    run_at: input.runAt,
+    fencing_token: 0,
+    lease_owner: null,
+    lease_expires_at: null,
+    waits: EMPTY_WAITS,
+    cancel_requested: false,
+    run_count: 0,
+    abandoned_runs: 0,
+    last_error: null,
+    progress: null,
+    progress_at: null,
+    trace_context: input.traceContext ?? null,
+    concurrency_key: null,
+    concurrency_limit: null,
+    debounce_key: null,
+    fair_tag: null,
+    created_at: input.now,
+    updated_at: input.now,
+    finished_at: null,
+  };
 }
 
 /** The waits of a flow row (parsed jsonb). @throws STORE_CORRUPT when they are not an array of waits. */
