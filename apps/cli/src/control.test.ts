@@ -1,7 +1,7 @@
 // A real `ergon worker` on a temporary SQLite store, driven by the real CLI:
 // schedule, signal, cancel, retry, wait, drain, purge.
 import { describe, expect, it } from 'vitest';
-import { eventually, FIXTURE, json } from './testing/cli.js';
+import { eventually, FIXTURE, json, startWorker } from './testing/cli.js';
 import { useWorkerStore } from './testing/worker-store.js';
 
 // The store is created by the worker (a create-access command).
@@ -181,10 +181,10 @@ describe('schedule', () => {
   });
 
   it('drains: waits until no flow of a type is unfinished', async () => {
+    // In a queue the suite's worker does not serve: nothing runs them until a second worker,
+    // started well after the drain, does. (Delayed flows in the served queue raced the drain's
+    // start: under CI load two CLI start-ups took longer than the 12 s delay.)
     const scheduled = json<{ ids: string[]; created: number }>(
-      // Delayed, so they are still unfinished when the drain starts (two CLI start-ups later,
-      // which take well over a second while CI runs other suites; at load 15 a 5 s delay was over
-      // before the drain began).
       await cli(
         '--json',
         'schedule',
@@ -196,12 +196,16 @@ describe('schedule', () => {
         '12',
         '--id',
         'drain',
-        '--delay',
-        '12s',
+        '--queue',
+        'drain',
       ),
     );
     expect(scheduled.created).toBe(12);
-    const drained = await cli('--json', 'flows', 'wait', '--all', '--type', 'double', '--timeout', '40s');
+    const draining = cli('--json', 'flows', 'wait', '--all', '--type', 'double', '--timeout', '60s');
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    expect((await show(scheduled.ids[0] ?? '')).status).toBe('pending');
+    const second = await startWorker(suite.store, ['--queue', 'drain']);
+    const drained = await draining.finally(() => second.stop());
     expect(drained.code, drained.stderr).toBe(0);
     const out = json<{ flows: { id: string }[]; counts: { completed?: number } }>(drained);
     expect(out.counts).toEqual({ completed: 12 });
