@@ -180,7 +180,16 @@ describe('ctx.progress and leases', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    h.startWorker([f], { store: deaf, id: 'paused', lease: '1s', onOutcome: (_id, o) => outcomes.push(o) });
+    // One slot, held by the paused run: once the lease is gone, only the rescuer can claim the
+    // flow again (with a free slot the paused worker itself sometimes won that claim, ran the
+    // rescue and reported it completed before its stale run was abandoned).
+    h.startWorker([f], {
+      store: deaf,
+      id: 'paused',
+      lease: '1s',
+      concurrency: 1,
+      onOutcome: (_id, o) => outcomes.push(o),
+    });
     const handle = await h.client.schedule(f, undefined);
     await until(() => started === 1, 5000, 'the first run to start its step');
     h.fakeClock.advance(1001); // the lease expires
