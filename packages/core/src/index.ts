@@ -125,6 +125,7 @@ export {
   type QueueState,
   type QueueStateRequest,
   type RateLimit,
+  takeKeySlot,
   type WaitingFor,
 } from './storage/queues.js';
 export {

@@ -14,6 +14,7 @@ import {
   type QueueLimits,
   type QueueState,
   type QueueStateRequest,
+  takeKeySlot,
 } from './queues.js';
 import { type FlowRecord, isTerminalStatus } from './records.js';
 
@@ -156,13 +157,8 @@ export class MemoryFlowControl {
     const scan = Math.min(ready.length, request.limit + FAIR_SCAN);
     for (let i = 0; i < scan && picked.length < slots; i++) {
       const flow = ready[i] as Flow;
-      const key = flow.concurrencyKey;
-      if (key !== undefined) {
-        const max = flow.concurrencyLimit ?? limits?.keyConcurrency;
-        const count = keyRunning.get(key) ?? 0;
-        if (max !== undefined && count >= max) continue;
-        keyRunning.set(key, count + 1);
-      }
+      if (!takeKeySlot(keyRunning, flow.concurrencyKey, flow.concurrencyLimit, limits?.keyConcurrency))
+        continue;
       picked.push(flow);
     }
     return picked;

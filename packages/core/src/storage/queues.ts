@@ -145,3 +145,22 @@ export function hasLimits(limits: QueueLimits | undefined): limits is QueueLimit
       (limits.keyWeights !== undefined && Object.keys(limits.keyWeights).length > 0))
   );
 }
+
+/**
+ * The per-key concurrency rule of a claim, one candidate at a time: takes a slot of `key` in
+ * `running` (the key's runs so far, this claim's included) unless the flow's own limit, else the
+ * queue's `keyConcurrency`, is reached. A flow without a key always passes. True when it may start.
+ */
+export function takeKeySlot(
+  running: Map<string, number>,
+  key: string | null | undefined,
+  flowLimit: number | null | undefined,
+  keyConcurrency: number | undefined,
+): boolean {
+  if (key === null || key === undefined) return true;
+  const max = flowLimit ?? keyConcurrency;
+  const count = running.get(key) ?? 0;
+  if (max !== undefined && count >= max) return false;
+  running.set(key, count + 1);
+  return true;
+}

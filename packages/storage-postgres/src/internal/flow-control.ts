@@ -28,6 +28,7 @@ import {
   type QueueLimits,
   type QueueState,
   type QueueStateRequest,
+  takeKeySlot,
 } from '@ergon/core';
 import type { Context } from './context.js';
 import { rows, type Tx } from './db.js';
@@ -199,13 +200,8 @@ export async function claimControlled(
       });
       for (const candidate of candidates) {
         if (ids.length >= slots) break;
-        const key = candidate.concurrency_key;
-        if (key !== null) {
-          const max = candidate.concurrency_limit ?? limits?.keyConcurrency;
-          const count = keyRunning.get(key) ?? 0;
-          if (max !== undefined && count >= max) continue;
-          keyRunning.set(key, count + 1);
-        }
+        const { concurrency_key: key, concurrency_limit: limit } = candidate;
+        if (!takeKeySlot(keyRunning, key, limit, limits?.keyConcurrency)) continue;
         ids.push(candidate.id);
         virtual = Math.max(virtual, candidate.fair_tag ?? 0);
       }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type ClaimedFlow, type ClaimRequest, FAIR_SCAN, type QueueLimits } from '@ergon/core';
+import { type ClaimedFlow, type ClaimRequest, FAIR_SCAN, type QueueLimits, takeKeySlot } from '@ergon/core';
 import type { FairCandidate } from './flow-control-queries.js';
 import type { TxContext } from './queries.js';
 import { toFlowRecord } from './rows.js';
@@ -60,13 +60,8 @@ export function claimControlled(
     let taken = 0;
     for (const candidate of candidates) {
       if (claimed.length >= slots) break;
-      const key = candidate.concurrency_key;
-      if (key !== null) {
-        const max = candidate.concurrency_limit ?? limits?.keyConcurrency;
-        const count = keyRunning.get(key) ?? 0;
-        if (max !== undefined && count >= max) continue;
-        keyRunning.set(key, count + 1);
-      }
+      const { concurrency_key: key, concurrency_limit: limit } = candidate;
+      if (!takeKeySlot(keyRunning, key, limit, limits?.keyConcurrency)) continue;
       const row = q.claim.get({
         id: candidate.id,
         workerId: request.workerId,
