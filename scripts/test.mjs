@@ -101,12 +101,21 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const packages = new Set();
+/** Each failed test, named with its file and its error's first line: kept for the closing lines. */
+const failures = [];
 for (const report of findReports()) {
   packages.add(dirname(report));
   const json = JSON.parse(readFileSync(report, 'utf8'));
   passed += json.numPassedTests ?? 0;
   failed += json.numFailedTests ?? 0;
   skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
+  for (const file of json.testResults ?? []) {
+    for (const test of file.assertionResults ?? []) {
+      if (test.status !== 'failed') continue;
+      const message = (test.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300);
+      failures.push(`${relative(root, file.name)} > ${test.fullName}\n      ${message}`);
+    }
+  }
 }
 console.log('\nSlowest jobs:');
 for (const { id, ms } of [...results].sort((a, b) => b.ms - a.ms).slice(0, 8)) {
@@ -114,6 +123,8 @@ for (const { id, ms } of [...results].sort((a, b) => b.ms - a.ms).slice(0, 8)) {
 }
 const failedJobs = results.filter((result) => result.code !== 0).map((result) => result.id);
 if (failedJobs.length > 0) console.log(`\nFailed: ${failedJobs.join(', ')}`);
+// The jobs' own output can be cut by whoever shows the log: each failed test is named here again.
+for (const failure of failures) console.log(`  ✗ ${failure}`);
 console.log(`\n${packages.size} packages reported tests`);
 console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failedJobs.length === 0 && failed === 0 && passed > 0 ? 0 : 1);
