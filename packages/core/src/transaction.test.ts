@@ -49,6 +49,19 @@ describe('createTransaction', () => {
     expect(JSON.stringify(plain)).toBe('{"a":"b"}');
   });
 
+  it('takes only own metadata keys, and freezes what arrays of a payload hold', () => {
+    const inherited = Object.assign(Object.create({ inherited: 'no' }), { own: 'yes' });
+    expect({ ...createTransaction({ payload: 1, metadata: inherited }).metadata }).toEqual({ own: 'yes' });
+    for (const decoded of [false, true]) {
+      const tx = createTransaction({ payload: JSON.parse('[[{"a":[1]}],{"b":{}}]') }, { decoded });
+      expect(
+        [tx.payload, tx.payload[0], tx.payload[0][0], tx.payload[0][0].a, tx.payload[1].b].map(
+          Object.isFrozen,
+        ),
+      ).toEqual([true, true, true, true, true]);
+    }
+  });
+
   it('freezes a just-decoded payload in place instead of copying it, still refusing what the codec refuses', () => {
     const payload = JSON.parse('{"order":{"id":7,"items":["a"]}}');
     const tx = createTransaction({ id: 'm-1', payload, metadata: { a: 'b' } }, { decoded: true });

@@ -66,7 +66,9 @@ export function createTransaction<P>(
   const id = init.id === undefined ? uuidv7() : validateId(init.id, 'transaction id');
   const metadata = new MetadataRecord();
   const given = init.metadata ?? {};
-  for (const key of Object.keys(given)) {
+  // for…in, not Object.keys: no array of keys per transaction (its own keys only, as Object.keys).
+  for (const key in given) {
+    if (!hasOwn.call(given, key)) continue;
     const value = given[key];
     if (typeof value !== 'string') {
       throw new InvalidArgumentError(
@@ -136,9 +138,18 @@ function deepFreeze<T>(value: T, depth?: number): T {
   if (depth !== undefined && depth >= MAX_DEPTH) throw new RangeError('too deep');
   Object.freeze(value);
   const next = depth === undefined ? undefined : depth + 1;
-  for (const key of Object.keys(value)) {
+  // Arrays by index, objects by for…in (own keys only): no array of keys per object, as
+  // Object.keys made for every object and array of every payload.
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) deepFreeze(value[i], next);
+    return value;
+  }
+  for (const key in value) {
+    if (!hasOwn.call(value, key)) continue;
     if (next !== undefined && key === '__proto__') throw new UnsafeKey();
     deepFreeze((value as Record<string, unknown>)[key], next);
   }
   return value;
 }
+
+const hasOwn = Object.prototype.hasOwnProperty;
