@@ -10,8 +10,12 @@ import { ACKED, type SettleResult, settleFailure } from './settle.js';
 
 /** Told once when its ack is done. */
 export interface AckWaiter {
-  /** The ack is done (`settlement: 'ack'`), or failed (`settleError`: the transport redelivers). */
-  acked(result: SettleResult): void;
+  /**
+   * The ack is done (`settlement: 'ack'`), or failed (`settleError`: the
+   * transport redelivers); `at`: when (`performance.now()`, read once for
+   * the waiters of one promise).
+   */
+  acked(result: SettleResult, at: number): void;
 }
 
 /** The acks of one run; see the module comment. */
@@ -50,7 +54,8 @@ class AckGroup {
   #tell(result: SettleResult): void {
     const waiters = this.waiters ?? [];
     this.waiters = undefined;
+    const at = performance.now();
     // Each waiter guards itself (a throw is its lifecycle's bug, reported there).
-    for (const waiter of waiters) waiter.acked(result);
+    for (const waiter of waiters) waiter.acked(result, at);
   }
 }

@@ -23,8 +23,11 @@ export interface InvokeEnv {
   readonly threads: ThreadPool | undefined;
 }
 
+/** What a stage context takes from its attempt: the number, and the signal (read when the work reads it). */
+export type AttemptSignal = Pick<AttemptScope, 'attempt' | 'signal'>;
+
 /** The context a stage function receives for one attempt. */
-export function stageContext(context: TaskContext, stage: Stage, scope: AttemptScope): StageContext {
+export function stageContext(context: TaskContext, stage: Stage, scope: AttemptSignal): StageContext {
   return new AttemptContext(context, stage, scope);
 }
 
@@ -45,7 +48,7 @@ class AttemptContext implements StageContext {
   readonly attempt: number;
   readonly stage: Stage;
   declare readonly signal: AbortSignal;
-  readonly #scope: AttemptScope;
+  readonly #scope: AttemptSignal;
 
   static readonly #signal: PropertyDescriptor = {
     get(this: AttemptContext): AbortSignal {
@@ -55,7 +58,7 @@ class AttemptContext implements StageContext {
     configurable: true,
   };
 
-  constructor(context: TaskContext, stage: Stage, scope: AttemptScope) {
+  constructor(context: TaskContext, stage: Stage, scope: AttemptSignal) {
     this.task = context.task;
     this.connectors = context.connectors;
     this.services = context.services;

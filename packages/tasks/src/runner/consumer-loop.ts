@@ -13,10 +13,11 @@ import { AckGroups } from '../internal/ack-groups.js';
 import { Semaphore } from '../internal/semaphore.js';
 import { settle } from '../internal/settle.js';
 import { runStage } from '../internal/stage.js';
-import { inSpan } from '../internal/telemetry.js';
+import { inSpan, tracing } from '../internal/telemetry.js';
 import type { TransactionOutcome } from '../task/outcome.js';
 import { type ConsumeEnv, type LifecycleSink, startTransaction } from './consume.js';
 import type { RunControl } from './control.js';
+import { FastLane } from './fast-lane.js';
 import { InFlight, type LoopResult, Tally } from './tally.js';
 
 /** What the loop needs. */
@@ -71,7 +72,10 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
     }
   };
   const sink: LifecycleSink = { ended: finished, broke: (tx, error) => void broken(tx, error) };
-  const lifecycle = (tx: Transaction): void => {
+  // The usual lifecycle of a plain consumer, batch by batch (see fast-lane.ts); undefined for other tasks.
+  const lane = FastLane.for(consumeEnv, sink);
+  /** `fast`: the lane may take it (no tracer provider); `started`: the batch's start. */
+  const lifecycle = (tx: Transaction, fast: boolean, started: number): void => {
     // Fetched but not started when the stop came: give it back untouched. (The scope ends with
     // `stopping`, and reads as a plain field: an AbortSignal's `aborted` getter checks its receiver.)
     if (control.stoppingScope.aborted) {
@@ -79,16 +83,16 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
       return;
     }
     try {
-      startTransaction(consumeEnv, tx, sink);
+      if (!fast || !lane?.start(tx, started)) startTransaction(consumeEnv, tx, sink);
     } catch (error) {
       void broken(tx, error);
     }
   };
-  const start = (tx: Transaction): void => {
+  const start = (tx: Transaction, fast: boolean, started: number): void => {
     inFlight.enter();
     // A streaming fetch asks for no more than the free permits, so a permit is usually free now.
-    if (semaphore.tryTake()) lifecycle(tx);
-    else void semaphore.take().then(() => lifecycle(tx));
+    if (semaphore.tryTake()) lifecycle(tx, fast, started);
+    else void semaphore.take().then(() => lifecycle(tx, false, 0));
   };
 
   /** Fetches; a result that arrives after the stage gave up (stop, timeout) is requeued, not lost. */
@@ -99,63 +103,71 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
     return [];
   };
 
-  while (!control.stopping.aborted) {
-    const remaining = policy.limit === undefined ? Number.POSITIVE_INFINITY : policy.limit - fetched;
-    if (remaining <= 0) return tally.end('limit', inFlight);
-    if (policy.streaming && semaphore.available === 0) {
-      await untilAborted(semaphore.whenAvailable(), control.stopping);
-      // Permits come back together (one reply settles a batch of acks) but are seen one by one:
-      // a fetch at the first would ask for one transaction. Let the turn's releases land first,
-      // unless a whole batch's are back already (a batch of acks that shares one promise releases
-      // them all in one go): then a turn more is only an event-loop iteration lost per batch.
-      if (semaphore.available < Math.min(policy.batchSize, remaining)) await nextTurn();
+  try {
+    while (!control.stopping.aborted) {
+      const remaining = policy.limit === undefined ? Number.POSITIVE_INFINITY : policy.limit - fetched;
+      if (remaining <= 0) return await tally.end('limit', inFlight);
+      if (policy.streaming && semaphore.available === 0) {
+        await untilAborted(semaphore.whenAvailable(), control.stopping);
+        // Permits come back together (one reply settles a batch of acks) but are seen one by one:
+        // a fetch at the first would ask for one transaction. Let the turn's releases land first,
+        // unless a whole batch's are back already (a batch of acks that shares one promise releases
+        // them all in one go): then a turn more is only an event-loop iteration lost per batch.
+        if (semaphore.available < Math.min(policy.batchSize, remaining)) await nextTurn();
+      }
+      if (control.stopping.aborted) break;
+      const want = Math.min(
+        policy.batchSize,
+        remaining,
+        policy.streaming ? semaphore.available : policy.batchSize,
+      );
+      tally.fetches++;
+      // The batch's context parents the transactions it fetched (task → batch → transaction).
+      let batchContext = context.active();
+      const result = await inSpan(
+        'ergon.batch',
+        { 'ergon.task.name': task.name, 'ergon.batch.limit': want },
+        () => {
+          batchContext = context.active();
+          return runStage({
+            stage: 'fetch',
+            policy: policy.retry.fetch,
+            scope: control.stoppingScope,
+            // Fetches run one at a time, and nothing else races on the stopping scope: an attempt
+            // without a timeout runs in it, and every fetch gets its signal (not a new one each).
+            exclusive: true,
+            attempt: (s) => fetch(want, s.signal),
+          });
+        },
+      );
+      if (!result.ok) {
+        if (result.stopped) break;
+        return await tally.end('failed', inFlight, result.error);
+      }
+      const batch = result.value.slice(0, want);
+      for (const extra of result.value.slice(want)) await settle(connector, extra, 'requeue');
+      if (batch.length === 0) {
+        if (policy.mode === 'batch') return await tally.end('drained', inFlight);
+        empty++;
+        await sleep(policy.emptyQueueDelay(empty), control.stopping);
+        continue;
+      }
+      empty = 0;
+      fetched += batch.length;
+      // One look for a tracer provider and one clock reading per batch (its lifecycles start together).
+      const fast = lane !== undefined && !tracing();
+      const started = fast ? performance.now() : 0;
+      context.with(batchContext, () => {
+        for (const tx of batch) start(tx, fast, started);
+      });
+      // Batch by batch: nothing else is in flight, so this batch is done when nothing is.
+      if (!policy.streaming) await inFlight.drained();
     }
-    if (control.stopping.aborted) break;
-    const want = Math.min(
-      policy.batchSize,
-      remaining,
-      policy.streaming ? semaphore.available : policy.batchSize,
-    );
-    tally.fetches++;
-    // The batch's context parents the transactions it fetched (task → batch → transaction).
-    let batchContext = context.active();
-    const result = await inSpan(
-      'ergon.batch',
-      { 'ergon.task.name': task.name, 'ergon.batch.limit': want },
-      () => {
-        batchContext = context.active();
-        return runStage({
-          stage: 'fetch',
-          policy: policy.retry.fetch,
-          scope: control.stoppingScope,
-          // Fetches run one at a time, and nothing else races on the stopping scope: an attempt
-          // without a timeout runs in it, and every fetch gets its signal (not a new one each).
-          exclusive: true,
-          attempt: (s) => fetch(want, s.signal),
-        });
-      },
-    );
-    if (!result.ok) {
-      if (result.stopped) break;
-      return tally.end('failed', inFlight, result.error);
-    }
-    const batch = result.value.slice(0, want);
-    for (const extra of result.value.slice(want)) await settle(connector, extra, 'requeue');
-    if (batch.length === 0) {
-      if (policy.mode === 'batch') return tally.end('drained', inFlight);
-      empty++;
-      await sleep(policy.emptyQueueDelay(empty), control.stopping);
-      continue;
-    }
-    empty = 0;
-    fetched += batch.length;
-    context.with(batchContext, () => {
-      for (const tx of batch) start(tx);
-    });
-    // Batch by batch: nothing else is in flight, so this batch is done when nothing is.
-    if (!policy.streaming) await inFlight.drained();
+    return await tally.end(control.reason ?? 'stopped', inFlight);
+  } finally {
+    // Only once nothing is in flight (tally.end waited): work running at a hard stop is requeued.
+    lane?.dispose();
   }
-  return tally.end(control.reason ?? 'stopped', inFlight);
 }
 
 function nextTurn(): Promise<void> {

@@ -39,8 +39,8 @@ import type { ConsumeEnv, LifecycleSink } from './consume.js';
  * shared and frozen, not two new objects per transaction. A lifecycle that
  * runs more copies them.
  */
-const ONLY_PROCESS: readonly Stage[] = Object.freeze(['process'] as Stage[]);
-const PROCESS_ONCE: Readonly<Partial<Record<Stage, number>>> = Object.freeze({ process: 1 });
+export const ONLY_PROCESS: readonly Stage[] = Object.freeze(['process'] as Stage[]);
+export const PROCESS_ONCE: Readonly<Partial<Record<Stage, number>>> = Object.freeze({ process: 1 });
 
 /** What {@link TransactionRun} settles with when the task does not ack itself (`autoAck: false`). */
 const UNSETTLED: SettleResult = NO_SETTLEMENT;
@@ -54,7 +54,7 @@ export class TransactionRun implements ScopeWatcher, AckWaiter {
   readonly env: ConsumeEnv;
   readonly tx: Transaction;
   readonly sink: LifecycleSink;
-  readonly started = performance.now();
+  readonly started: number;
   /** The stages run, in order (they go into the outcome); shared while only process ran. */
   stages: readonly Stage[] = ONLY_PROCESS;
   /** Attempts per stage run (they go into the outcome); shared while process ran once only. */
@@ -69,7 +69,9 @@ export class TransactionRun implements ScopeWatcher, AckWaiter {
   /** The sink was told. */
   #over = false;
 
-  constructor(env: ConsumeEnv, tx: Transaction, sink: LifecycleSink, traced: boolean) {
+  /** `started`: when the lifecycle began (`performance.now()`), if before now (it ran in the fast lane). */
+  constructor(env: ConsumeEnv, tx: Transaction, sink: LifecycleSink, traced: boolean, started?: number) {
+    this.started = started ?? performance.now();
     this.env = env;
     this.tx = tx;
     this.sink = sink;
@@ -152,6 +154,19 @@ export class TransactionRun implements ScopeWatcher, AckWaiter {
         this.#broke(error);
       }
     });
+  }
+
+  /**
+   * Goes on from a first process attempt that failed with `thrown`, or was
+   * abandoned at the hard stop, elsewhere (in the fast lane): as from one of
+   * its own.
+   */
+  firstFailed(thrown: unknown): void {
+    try {
+      this.#firstFailed(thrown);
+    } catch (error) {
+      this.#broke(error);
+    }
   }
 
   /** The first attempt failed: the stage goes on under its retry policy, as a failed attempt of {@link runStage} does. */
