@@ -8,8 +8,9 @@
  * with the COMMIT of the change it tells of.
  *
  * The work itself lives in `internal/` by concept: leases, history, lifecycle,
- * workers, lists; `internal/db.ts` holds the policies every call shares
- * (prepared statements, retries, error mapping).
+ * workers, lists; `internal/calls.ts` names each call and says whether it may
+ * run again after a lost connection, and `internal/db.ts` holds the policies
+ * every call shares (prepared statements, retries, error mapping).
  *
  * @module
  */
@@ -55,34 +56,11 @@ import type {
   WorkerHeartbeat,
   WorkerRecord,
 } from '@ergon/core';
-import { FlowNotFoundError } from '@ergon/core';
-import { applyBatch } from './internal/batch.js';
-import { ReadCoalescer } from './internal/coalesce.js';
+import { type StoreCalls, storeCalls } from './internal/calls.js';
 import type { Context } from './internal/context.js';
-import { createBatch } from './internal/create-batch.js';
-import { rows } from './internal/db.js';
-import { configureQueue, getQueueState } from './internal/flow-control.js';
-import { consumeSignal, readHistory, recordOperation } from './internal/history.js';
-import { importFlow } from './internal/import.js';
-import { claimFlows, nextWakeAt, releaseLease, renewLease } from './internal/leases.js';
-import {
-  createFlow,
-  finishFlow,
-  purgeBatch,
-  requestCancel,
-  sendSignal,
-  suspend,
-} from './internal/lifecycle.js';
-import { listFlows } from './internal/list.js';
 import { type Connection, connect } from './internal/open.js';
-import { setProgress } from './internal/progress.js';
-import { type FlowRow, toFlowRecord, toSignalRecord } from './internal/rows.js';
 import { PostgresSchedules } from './internal/schedules.js';
-import { heartbeatWorker, listWorkers, removeWorker } from './internal/workers.js';
 import { type PostgresExecutionLogOptions, resolveOptions } from './options.js';
-
-/** Flows deleted per purge statement, so a purge never holds many row locks for long. */
-const PURGE_BATCH = 500;
 
 /** An {@link ExecutionLog} on PostgreSQL. Create it with {@link PostgresExecutionLog.open}. */
 export class PostgresExecutionLog implements ExecutionLog {
@@ -98,7 +76,7 @@ export class PostgresExecutionLog implements ExecutionLog {
   readonly schedules: ScheduleLog;
   readonly #connection: Connection;
   readonly #ctx: Context;
-  readonly #flows: ReadCoalescer<FlowRow>;
+  readonly #calls: StoreCalls;
   #closed = false;
 
   /**
@@ -116,11 +94,7 @@ export class PostgresExecutionLog implements ExecutionLog {
     this.#connection = connection;
     this.#ctx = connection.context;
     this.schedules = new PostgresSchedules(this.#ctx, connection.kysely as never);
-    const { db, q } = this.#ctx;
-    this.#flows = new ReadCoalescer(
-      (ids) => rows(db.pool, q.flows, { ids }),
-      (row) => row.id,
-    );
+    this.#calls = storeCalls(this.#ctx, connection.kysely);
   }
 
   /** The schema holding this store's tables. */
@@ -130,11 +104,10 @@ export class PostgresExecutionLog implements ExecutionLog {
 
   /**
    * Implements {@link @ergon/core!ExecutionLog.createFlow}. `INSERT … ON CONFLICT DO NOTHING` and its NOTIFY,
-   * one statement.
+   * one statement; a create with a claim goes the way of `createFlows`.
    */
   createFlow(input: NewFlow): Promise<CreateFlowResult> {
-    if (input.claim !== undefined) return this.#createOne(input);
-    return this.#ctx.db.call('create flow', 'idempotent', () => createFlow(this.#ctx, input));
+    return this.#calls.createFlow(input);
   }
 
   /**
@@ -143,24 +116,12 @@ export class PostgresExecutionLog implements ExecutionLog {
    * one transaction each, in order after it.
    */
   createFlows(inputs: readonly NewFlow[]): Promise<CreateOutcome[]> {
-    return this.#ctx.db.call('create flows', 'idempotent', (repeated) =>
-      createBatch(this.#ctx, inputs, repeated),
-    );
-  }
-
-  /** A create with a claim, through the batch path. */
-  async #createOne(input: NewFlow): Promise<CreateFlowResult> {
-    const [outcome] = await this.createFlows([input]);
-    if (!outcome) throw new FlowNotFoundError(input.id);
-    if (!outcome.ok) throw outcome.error;
-    return outcome.value;
+    return this.#calls.createFlows(inputs);
   }
 
   /** Implements {@link @ergon/core!ExecutionLog.importFlow}: one transaction (`internal/import.ts`). */
   importFlow(request: ImportFlowRequest): Promise<ImportFlowResult> {
-    return this.#ctx.db.call('import flow', 'never', () =>
-      importFlow(this.#ctx, this.#connection.kysely, request),
-    );
+    return this.#calls.importFlow(request);
   }
 
   /**
@@ -168,31 +129,24 @@ export class PostgresExecutionLog implements ExecutionLog {
    * in the next statement.
    */
   getFlow(flowId: string): Promise<FlowRecord | undefined> {
-    return this.#ctx.db.call('get flow', 'idempotent', async () => {
-      const row = await this.#flows.get(flowId);
-      return row ? toFlowRecord(row) : undefined;
-    });
+    return this.#calls.getFlow(flowId);
   }
 
   /**
    * Implements {@link @ergon/core!ExecutionLog.listFlows}. Keyset-paged on the `(created_at, id)` index.
    */
   listFlows(query: NormalizedFlowQuery): Promise<FlowPage> {
-    const { db } = this.#ctx;
-    return db.call('list flows', 'idempotent', () => listFlows(this.#connection.kysely, db.pool, query));
+    return this.#calls.listFlows(query);
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.getHistory} */
   getHistory(flowId: string): Promise<OperationRecord[]> {
-    return this.#ctx.db.call('get history', 'idempotent', () => readHistory(this.#ctx, flowId));
+    return this.#calls.getHistory(flowId);
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.getSignals} */
   getSignals(flowId: string): Promise<SignalRecord[]> {
-    const { db, q } = this.#ctx;
-    return db.call('get signals', 'idempotent', async () =>
-      (await rows(db.pool, q.signals, { id: flowId })).map(toSignalRecord),
-    );
+    return this.#calls.getSignals(flowId);
   }
 
   /**
@@ -201,31 +155,31 @@ export class PostgresExecutionLog implements ExecutionLog {
    * may have been made): its leases then expire.
    */
   claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
-    return this.#ctx.db.call('claim', 'never', () => claimFlows(this.#ctx, request));
+    return this.#calls.claim(request);
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.configureQueue} */
   configureQueue(request: ConfigureQueueRequest): Promise<void> {
-    return this.#ctx.db.call('configure queue', 'idempotent', () => configureQueue(this.#ctx, request));
+    return this.#calls.configureQueue(request);
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.getQueueState} */
   getQueueState(request: QueueStateRequest): Promise<QueueState> {
-    return this.#ctx.db.call('read queue state', 'idempotent', () => getQueueState(this.#ctx, request));
+    return this.#calls.getQueueState(request);
   }
 
   /**
    * Implements {@link @ergon/core!ExecutionLog.renewLease}. One fenced `UPDATE`.
    */
   renewLease(lease: RenewRequest): Promise<RenewResult> {
-    return this.#ctx.db.call('renew lease', 'idempotent', () => renewLease(this.#ctx, lease));
+    return this.#calls.renewLease(lease);
   }
 
   /**
    * Implements {@link @ergon/core!ExecutionLog.releaseLease}. One fenced `UPDATE` and its NOTIFY.
    */
   releaseLease(lease: ReleaseRequest): Promise<void> {
-    return this.#ctx.db.call('release lease', 'idempotent', () => releaseLease(this.#ctx, lease));
+    return this.#calls.releaseLease(lease);
   }
 
   /**
@@ -233,24 +187,24 @@ export class PostgresExecutionLog implements ExecutionLog {
    * one statement; when it writes nothing, a transaction finds out why.
    */
   recordOperation(request: RecordRequest): Promise<RecordResult> {
-    return this.#ctx.db.call('record operation', 'idempotent', () => recordOperation(this.#ctx, request));
+    return this.#calls.recordOperation(request);
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.consumeSignal} */
   consumeSignal(request: ConsumeSignalRequest): Promise<RecordResult | undefined> {
-    return this.#ctx.db.call('consume signal', 'idempotent', () => consumeSignal(this.#ctx, request));
+    return this.#calls.consumeSignal(request);
   }
 
   /**
    * Implements {@link @ergon/core!ExecutionLog.setProgress}. One fenced `UPDATE` and its NOTIFY.
    */
   setProgress(request: ProgressRequest): Promise<ProgressResult> {
-    return this.#ctx.db.call('set progress', 'idempotent', () => setProgress(this.#ctx, request));
+    return this.#calls.setProgress(request);
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.suspend} */
   suspend(request: SuspendRequest): Promise<SuspendResult> {
-    return this.#ctx.db.call('suspend', 'idempotent', (repeated) => suspend(this.#ctx, request, repeated));
+    return this.#calls.suspend(request);
   }
 
   /**
@@ -258,18 +212,14 @@ export class PostgresExecutionLog implements ExecutionLog {
    * flows in one statement: one round trip and one commit instead of one per write.
    */
   applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
-    return this.#ctx.db.call('apply writes', 'idempotent', (repeated) =>
-      applyBatch(this.#ctx, writes, repeated),
-    );
+    return this.#calls.applyWrites(writes);
   }
 
   /**
    * Implements {@link @ergon/core!ExecutionLog.finishFlow}. One statement for a flow without a parent.
    */
   finishFlow(request: FinishRequest): Promise<void> {
-    return this.#ctx.db.call('finish flow', 'idempotent', (repeated) =>
-      finishFlow(this.#ctx, request, repeated),
-    );
+    return this.#calls.finishFlow(request);
   }
 
   /**
@@ -277,35 +227,26 @@ export class PostgresExecutionLog implements ExecutionLog {
    * signal may have been buffered, and a second one would be a duplicate.
    */
   sendSignal(signal: SendSignalRequest): Promise<void> {
-    return this.#ctx.db.call('send signal', 'never', () => sendSignal(this.#ctx, signal));
+    return this.#calls.sendSignal(signal);
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.requestCancel} */
   requestCancel(request: CancelRequest): Promise<FlowRecord> {
-    return this.#ctx.db.call('cancel', 'idempotent', () => requestCancel(this.#ctx, request));
+    return this.#calls.requestCancel(request);
   }
 
   /**
    * Implements {@link @ergon/core!ExecutionLog.nextWakeAt}. One index seek per (queue, type).
    */
   nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
-    return this.#ctx.db.call('read next wake-up', 'idempotent', () => nextWakeAt(this.#ctx, filter));
+    return this.#calls.nextWakeAt(filter);
   }
 
   /**
    * Implements {@link @ergon/core!ExecutionLog.purge}. Deletes in statements of at most 500 flows.
    */
   purge(request: PurgeRequest): Promise<number> {
-    return this.#ctx.db.call('purge', 'idempotent', async () => {
-      let purged = 0;
-      while (purged < request.limit) {
-        const batch = Math.min(PURGE_BATCH, request.limit - purged);
-        const deleted = await purgeBatch(this.#ctx, request.finishedBefore, batch);
-        purged += deleted;
-        if (deleted < batch) break;
-      }
-      return purged;
-    });
+    return this.#calls.purge(request);
   }
 
   /**
@@ -313,17 +254,17 @@ export class PostgresExecutionLog implements ExecutionLog {
    * notify.
    */
   heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
-    return this.#ctx.db.call('worker heartbeat', 'idempotent', () => heartbeatWorker(this.#ctx, request));
+    return this.#calls.heartbeatWorker(request);
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.listWorkers} */
   listWorkers(): Promise<WorkerRecord[]> {
-    return this.#ctx.db.call('list workers', 'idempotent', () => listWorkers(this.#ctx));
+    return this.#calls.listWorkers();
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.removeWorker} */
   removeWorker(request: RemoveWorkerRequest): Promise<number> {
-    return this.#ctx.db.call('remove worker', 'idempotent', () => removeWorker(this.#ctx, request));
+    return this.#calls.removeWorker(request);
   }
 
   /**
