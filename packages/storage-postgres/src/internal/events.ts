@@ -20,7 +20,10 @@ export function channelOf(schema: string): string {
   return `ergon_${createHash('sha1').update(schema).digest('hex').slice(0, 24)}`;
 }
 
-/** The wire form of an event (see {@link packEvents}). */
+/**
+ * The wire form of an event (see {@link packEvents}). @throws for a kind this store never sends
+ * (core may define more than a store implements: `handed` belongs to `capabilities.handOff`).
+ */
 export function encodeEvent(event: StoreEvent): string {
   switch (event.type) {
     case 'ready':
@@ -31,6 +34,8 @@ export function encodeEvent(event: StoreEvent): string {
       return JSON.stringify(['c', event.flowId]);
     case 'progress':
       return JSON.stringify(['p', event.flowId]);
+    default:
+      throw new Error(`postgres: no wire form for store event '${(event as { type: string }).type}'`);
   }
 }
 
