@@ -174,8 +174,12 @@ export class Worker {
       } else if (event.type === 'cancel-requested') {
         // The holder learns of a cancel at once rather than at its next heartbeat.
         this.#running.get(event.flowId)?.control.cancel();
+      } else if (event.type === 'handed' && event.claimed && event.workerId === this.id) {
+        this.#handed(event.claimed, stopping);
       }
     });
+    // Parked by its claims, an idle worker is handed new flows by their creates (`handed` events).
+    const park = store.capabilities.handOff === true;
     let pollMs = MIN_POLL_MS;
     try {
       while (!stopping.aborted) {
@@ -195,6 +199,7 @@ export class Worker {
               limit: free,
               leaseMs,
               now: clock.now(),
+              park,
             });
             // A claim answered after its lease ran out (a reply held back by a
             // reconnect) may already belong to someone else: let it go.
@@ -221,6 +226,23 @@ export class Worker {
     } finally {
       unsubscribe?.();
     }
+  }
+
+  /**
+   * Runs a flow a create claimed for this worker while it was parked. One that finds no slot (a
+   * claim of its own filled them meanwhile) or a stopping worker goes back at once. The hand-off
+   * lease is short, so that a lost event costs little: the worker takes its own lease now.
+   */
+  #handed(claimed: ClaimedFlow, stopping: AbortSignal): void {
+    const { store, clock, leaseMs, concurrency } = this.#s;
+    const lease = { flowId: claimed.flow.id, token: claimed.token };
+    if (stopping.aborted || this.#running.size >= concurrency || this.#running.has(lease.flowId)) {
+      store.releaseLease({ ...lease, now: clock.now() }).catch(() => {});
+      return;
+    }
+    this.#spawn(claimed);
+    // A refused renewal (the lease lost meanwhile) stops the run at its next write.
+    store.renewLease({ ...lease, leaseMs, now: clock.now() }).catch(() => {});
   }
 
   #spawn(claimed: ClaimedFlow): void {

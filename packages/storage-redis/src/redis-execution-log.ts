@@ -74,13 +74,11 @@ export class RedisExecutionLog implements ExecutionLog {
   readonly name = 'redis';
   /**
    * Events through Redis pub/sub, best effort (workers keep a fallback poll); a create that asks
-   * for a claim is claimed in the same script.
+   * for a claim is claimed in the same script. Hand-off (a create claiming the new flow for a
+   * parked worker) with one partition and no `waitForReplicas` (a handed flow would start
+   * before its claim reached the replicas).
    */
-  readonly capabilities: StoreCapabilities = Object.freeze({
-    events: true,
-    flowControl: true,
-    claimOnCreate: true,
-  });
+  readonly capabilities: StoreCapabilities;
   /** The key prefix: keys are `{prefix}:…` with one partition, `{prefix#i…}:…` with more. */
   readonly prefix: string;
   /** How many partitions the store's flows are spread over (fixed when the prefix was created). */
@@ -96,6 +94,12 @@ export class RedisExecutionLog implements ExecutionLog {
     this.#subscriber = parts.subscriber;
     this.prefix = parts.core.options.prefix;
     this.partitions = parts.core.layout.count;
+    this.capabilities = Object.freeze({
+      events: true,
+      flowControl: true,
+      claimOnCreate: true,
+      handOff: parts.core.handsOff,
+    });
     this.schedules = new RedisSchedules(parts.core.runner, parts.core.layout.keys(HOME));
   }
 

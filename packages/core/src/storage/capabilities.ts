@@ -25,4 +25,9 @@ export interface StoreCapabilities {
    * atomic step (else the runtime wrapper claims right after the create).
    */
   readonly claimOnCreate?: boolean | undefined;
+  /**
+   * A claim with `park` parks its worker, and creates hand new flows to parked workers
+   * (claimed for them, announced by `handed` events: see `ClaimRequest.park`).
+   */
+  readonly handOff?: boolean | undefined;
 }

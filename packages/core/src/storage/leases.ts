@@ -25,6 +25,16 @@ export interface ClaimRequest extends StoreCallOptions {
   readonly now: number;
   /** Optional: claim only this flow (it must still be ready and match types and queues). */
   readonly flowId?: string | undefined;
+  /**
+   * Optional, for stores with `capabilities.handOff` (others ignore it): when this claim takes
+   * fewer than `limit` flows, the worker is parked with the slots left, until its next claim
+   * (or `removeWorker`, or at most a minute without a claim). A flow created meanwhile that it
+   * could claim, due now, in a queue without limits and with no older flow due before it, is
+   * then claimed for it by the create itself and announced by a `handed` event: one round trip
+   * fewer between enqueue and start. The lease such a claim takes is at most 2 s, so a flow
+   * whose event was lost runs again soon; the worker renews it at once when the event arrives.
+   */
+  readonly park?: boolean | undefined;
 }
 
 /** The most flows one {@link ExecutionLog.claim} call takes. */

@@ -6,6 +6,7 @@
  * @module
  */
 import type { ExecutionLog } from './execution-log.js';
+import type { ClaimedFlow } from './leases.js';
 import type { FlowStatus } from './records.js';
 
 /** An event a store may emit ({@link ExecutionLog.subscribe}) so idle workers wake without polling. */
@@ -41,6 +42,23 @@ export type StoreEvent =
       readonly type: 'progress';
       /** The flow whose progress changed. */
       readonly flowId: string;
+    }
+  /**
+   * A new flow was claimed for a parked worker as it was created (`capabilities.handOff`, a
+   * claim with `park`): that worker runs it without a claim of its own. Instead of `ready`.
+   */
+  | {
+      /** Discriminant. */
+      readonly type: 'handed';
+      /** The flow. */
+      readonly flowId: string;
+      /** The worker it was claimed for: the lease owner. */
+      readonly workerId: string;
+      /**
+       * The claim, as `claim` would have returned it: given only to the listeners of the store
+       * instance whose claim parked the worker (elsewhere the event only says that the flow runs).
+       */
+      readonly claimed?: ClaimedFlow | undefined;
     };
 
 /** A listener of store events. */

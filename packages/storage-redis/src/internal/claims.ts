@@ -29,6 +29,11 @@ interface Visit {
 
 const ROUNDS = 3;
 
+/** The longest lease a hand-off takes: a flow whose `handed` event was lost runs again soon. */
+export const HAND_OFF_LEASE_MS = 2000;
+/** How long a worker stays parked without claiming again (an idle worker claims every `maxIdle`). */
+const PARK_MS = 15_000;
+
 /** The claim-script arguments after the key base, for one partition. */
 function claimArgs(
   request: ClaimRequest,
@@ -37,8 +42,9 @@ function claimArgs(
   queues: readonly string[],
   quota: number | undefined,
   report: boolean,
+  park = '',
 ): string[] {
-  const flags = `${p === HOME ? 'h' : ''}${report ? 'r' : ''}`;
+  const flags = `${p === HOME ? 'h' : ''}${report ? 'r' : ''}${park}`;
   return [
     request.workerId,
     String(limit),
@@ -69,11 +75,27 @@ export function claimedFlow(core: StoreCore, p: number, flat: unknown): ClaimedF
   return { flow, token: flow.fencingToken };
 }
 
+/** The claim script's park flag (`scripts/includes/park.lua`) for a claim that asks to park. */
+function parkFlag(core: StoreCore, request: ClaimRequest): string {
+  if (request.park !== true || !core.handsOff) return '';
+  core.parked.add(request.workerId);
+  const leaseMs = Math.min(request.leaseMs, HAND_OFF_LEASE_MS);
+  return `p${Math.ceil(leaseMs)}:${Math.ceil(request.now + PARK_MS)}`;
+}
+
 /** Claims ready flows (the contract's `claim` without `flowId`). */
 export async function claimReady(core: StoreCore, request: ClaimRequest): Promise<ClaimedFlow[]> {
   if (!core.partitioned) {
     const keys = core.layout.keys(HOME);
-    const args = claimArgs(request, HOME, request.limit, request.queues, undefined, false);
+    const args = claimArgs(
+      request,
+      HOME,
+      request.limit,
+      request.queues,
+      undefined,
+      false,
+      parkFlag(core, request),
+    );
     const [, ...flows] = (await core.runner.write('claim', keys, [keys.created], args)) as unknown[];
     return flows.map((flat) => claimedFlow(core, HOME, flat));
   }

@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  type ClaimedFlow,
   ErgonError,
   ErrorCode,
   type FlowRecord,
@@ -136,8 +137,14 @@ export function decodeSignal(flowId: string, json: string): SignalRecord {
   return Object.freeze({ flowId, seq, name, payload, sentAt });
 }
 
-/** A pub/sub message as an event, or undefined when it is not one. */
-export function decodeEvent(message: string): StoreEvent | undefined {
+/**
+ * A pub/sub message as an event, or undefined when it is not one. `claim` reads the flow of a
+ * `handed` event for its worker, when this instance parked it (else the event has no claim).
+ */
+export function decodeEvent(
+  message: string,
+  claim?: (workerId: string, flat: unknown) => ClaimedFlow | undefined,
+): StoreEvent | undefined {
   try {
     const event = JSON.parse(message) as Partial<Record<string, unknown>>;
     if (event.type === 'ready' && typeof event.queue === 'string') {
@@ -153,6 +160,12 @@ export function decodeEvent(message: string): StoreEvent | undefined {
     }
     if (event.type === 'progress' && typeof event.flowId === 'string') {
       return { type: 'progress', flowId: event.flowId };
+    }
+    if (event.type === 'handed' && typeof event.flowId === 'string' && typeof event.workerId === 'string') {
+      const claimed = claim?.(event.workerId, event.flow);
+      return claimed
+        ? { type: 'handed', flowId: event.flowId, workerId: event.workerId, claimed }
+        : { type: 'handed', flowId: event.flowId, workerId: event.workerId };
     }
   } catch {
     // Not ours: ignore.

@@ -31,6 +31,8 @@ export class StoreCore {
   readonly held = new HeldFlows();
   readonly admission: Admission;
   readonly listeners = new Set<StoreListener>();
+  /** Workers this instance parked (`ClaimRequest.park`): their `handed` events carry the claim. */
+  readonly parked = new Set<string>();
   readonly #ridBase = randomBytes(8).toString('hex');
   #ridSeq = 0;
 
@@ -54,6 +56,11 @@ export class StoreCore {
   /** More than one partition. */
   get partitioned(): boolean {
     return this.layout.count > 1;
+  }
+
+  /** Creates hand new flows to parked workers (`scripts/includes/park.lua`). */
+  get handsOff(): boolean {
+    return !this.partitioned && this.options.waitForReplicas === undefined;
   }
 
   /** A request id: unique per call, so a resent copy of a state change is recognised. */

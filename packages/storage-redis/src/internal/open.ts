@@ -7,6 +7,7 @@
  */
 import type { RedisExecutionLogOptions } from '../options.js';
 import { resolveOptions } from '../options.js';
+import { claimedFlow } from './claims.js';
 import { decodeEvent } from './codec.js';
 import {
   checkEvictionPolicy,
@@ -20,7 +21,7 @@ import { StoreCore } from './core.js';
 import { toStoreError } from './errors.js';
 import { hintOf } from './hints.js';
 import { storedPartitions } from './meta.js';
-import { Partitions } from './partitions.js';
+import { HOME, Partitions } from './partitions.js';
 import { ScriptRunner } from './runner.js';
 import { loadScripts } from './scripts.js';
 
@@ -86,7 +87,9 @@ function dispatch(core: StoreCore, channel: string, message: string): void {
     if (p !== undefined && hint) core.tracker.hint(p, hint, 'event');
   }
   if (core.listeners.size === 0) return;
-  const event = decodeEvent(message);
+  const event = decodeEvent(message, (workerId, flat) =>
+    core.parked.has(workerId) ? claimedFlow(core, HOME, flat) : undefined,
+  );
   if (!event) return;
   // Listeners come through the runtime wrapper, which isolates one that throws.
   for (const listener of core.listeners) listener(event);

@@ -38,6 +38,7 @@ export async function listWorkers(core: StoreCore): Promise<WorkerRecord[]> {
 
 /** Implements the contract's `removeWorker`. */
 export async function removeWorker(core: StoreCore, request: RemoveWorkerRequest): Promise<number> {
+  core.parked.delete(request.workerId);
   const home = core.layout.keys(HOME);
   const expired = Number(
     await core.runner.write(

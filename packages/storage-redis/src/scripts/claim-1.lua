@@ -29,7 +29,9 @@
     ARGV[4]  lease expiry (now + leaseMs)
     ARGV[5]  now (ms)
     ARGV[6]  flags: "h" when this partition keeps the queues' limits (the home
-             partition), "r" to report the partition's state after the claim
+             partition), "r" to report the partition's state after the claim,
+             "p<hand-off lease ms>:<until ms>" to park the worker with the slots this
+             claim leaves free, or unpark it when it takes `limit` (includes/park.lua)
     ARGV[7]  number of queues, n
     ARGV[8 .. 7+2n]   per queue, its name then its quota: "" (this partition's
                       rules) or k >= 0 (at most k, admitted by the home partition)
@@ -47,6 +49,7 @@
 --- @include "includes/index"
 --- @include "includes/claim"
 --- @include "includes/control"
+--- @include "includes/park"
 
 local PROMOTE_MAX = 1000
 local worker, limit, leaseUntil, now = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
@@ -196,6 +199,10 @@ for _, a in ipairs(admitted) do
     end
   end
 end
+
+-- A claim that does not ask to park unparks its worker (includes/park.lua).
+local parkSpec = string.match(ARGV[6], 'p(%d+:%d+)')
+park(worker, parkSpec and limit - #claimed or 0, parkSpec, free, types)
 
 if not reporting then
   table.insert(claimed, 1, {})

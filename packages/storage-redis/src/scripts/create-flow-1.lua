@@ -35,7 +35,9 @@
     home partition and this is another (the caller claims it by id, under
     admission), else 0.
 
-  Events: ready (with "at" when runAt is after now), when created and not claimed.
+  Events: ready (with "at" when runAt is after now), when created and not claimed; handed
+  instead, when a parked worker took it (includes/park.lua: claimed is then 0, and the hash
+  is the claimed flow's).
 ]]
 --- @include "includes/claim"
 --- @include "includes/args"
@@ -43,6 +45,7 @@
 --- @include "includes/index"
 --- @include "includes/events"
 --- @include "includes/control"
+--- @include "includes/park"
 
 local fkey = KEYS[1]
 local rid = ARGV[2]
@@ -169,6 +172,17 @@ if worker and not at then
     local claimed = claimFlow(fkey, id, worker, ARGV[20], now)
     controlStarted(queue, limits, id, fkey, nowMs)
     return { 1, claimed, 1 }
+  end
+end
+-- Due now and nobody asked for it: a parked worker may take it at once (no ready event then).
+if not worker and not at and not ckey then
+  local parked = parkedFor(queue, ARGV[4])
+  if #parked > 0 then
+    local _, isControlled = controlOf(queue)
+    local handed = not isControlled and handOff(fkey, id, queue, ARGV[4], now, parked)
+    if handed then
+      return { 1, handed, 0 }
+    end
   end
 end
 publishReady(queue, at, fkey, id)

@@ -21,6 +21,8 @@
 
 local worker = ARGV[2]
 redis.call('HDEL', KEYS[1], worker)
+-- Nothing is handed to it any more (includes/park.lua).
+redis.call('HDEL', PARKED_KEY, worker)
 redis.call('ZREM', KEYS[2], worker)
 if ARGV[4] == '1' then
   return expireLeases(worker, ARGV[3])

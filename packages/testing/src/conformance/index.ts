@@ -24,6 +24,7 @@ import { type DamageHooks, damagedCases } from './damaged.js';
 import { eventCases } from './events.js';
 import { flowControlCases } from './flow-control.js';
 import { flowCases } from './flows.js';
+import { handOffCases } from './hand-off.js';
 import { historyCases } from './history.js';
 import { importCases } from './import-flow.js';
 import { lifecycleCases } from './lifecycle.js';
@@ -82,6 +83,7 @@ const CAPABILITY_CASES: Readonly<
 > = {
   events: eventCases,
   flowControl: flowControlCases,
+  handOff: handOffCases,
 };
 
 /**

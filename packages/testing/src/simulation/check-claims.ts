@@ -125,9 +125,10 @@ function maybeReaped(
   claim: TraceEntry,
   options: LeaseCheckOptions,
 ): boolean {
-  // A claim names its worker; a create that claimed names it in `claim`.
+  // A claim names its worker; a create that claimed names it in `claim`, or handed the flow to
+  // a parked worker, the flow's lease owner.
   const granted = before.entry.request as ClaimRequest & NewFlow;
-  const holder = granted.claim?.workerId ?? granted.workerId;
+  const holder = before.holder ?? granted.claim?.workerId ?? granted.workerId;
   const settled = claim.settledAt ?? 0;
   if ((registry.removals.get(holder) ?? []).some((e) => e.invokedAt < settled)) return true;
   if (options.lapseMs !== undefined) {

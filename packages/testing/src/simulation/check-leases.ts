@@ -50,6 +50,8 @@ export interface Grant {
   readonly token: number;
   readonly entry: TraceEntry;
   readonly leaseExpiresAt: number;
+  /** The worker the lease went to (a hand-off's is not the creator: the flow's lease owner). */
+  readonly holder: string | undefined;
 }
 
 /** Options of {@link checkLeases}. */
@@ -69,6 +71,13 @@ export interface LeaseCheckOptions {
   readonly lapseMs?: number;
 }
 
+/** The claim a create made, for its creator (`NewFlow.claim`) or for a parked worker (`handed`). */
+function createGrant(result: CreateFlowResult): ClaimedFlow[] | undefined {
+  if (result.claimed) return [result.claimed];
+  const { flow } = result;
+  return result.created && flow.status === 'running' ? [{ flow, token: flow.fencingToken }] : undefined;
+}
+
 /** Checks fencing and claims of every flow in the trace. */
 export function checkLeases(entries: readonly TraceEntry[], options: LeaseCheckOptions = {}): Violation[] {
   const grants = new Map<string, Grant[]>();
@@ -82,16 +91,22 @@ export function checkLeases(entries: readonly TraceEntry[], options: LeaseCheckO
       }
       continue;
     }
-    // A claim, or a create that claimed its new flow (`NewFlow.claim`).
+    // A claim, or a create that claimed its new flow (`NewFlow.claim`, or a hand-off to a parked
+    // worker: the new flow comes back running).
     const claimed =
       e.method === 'claim'
         ? (e.value as ClaimedFlow[])
-        : e.method === 'createFlow' && (e.value as CreateFlowResult).claimed
-          ? [(e.value as CreateFlowResult).claimed as ClaimedFlow]
+        : e.method === 'createFlow'
+          ? createGrant(e.value as CreateFlowResult)
           : undefined;
     if (claimed) {
       for (const c of claimed) {
-        add(grants, c.flow.id, { token: c.token, entry: e, leaseExpiresAt: c.flow.leaseExpiresAt ?? 0 });
+        add(grants, c.flow.id, {
+          token: c.token,
+          entry: e,
+          leaseExpiresAt: c.flow.leaseExpiresAt ?? 0,
+          holder: c.flow.leaseOwner,
+        });
         add(ends, c.flow.id, { token: c.token - 1, entry: e, by: 'claim' });
       }
     } else if (

@@ -69,5 +69,6 @@ export function capabilitiesOf(inner: ExecutionLog): StoreCapabilities {
       typeof inner.configureQueue === 'function' &&
       typeof inner.getQueueState === 'function',
     claimOnCreate: inner.capabilities?.claimOnCreate === true,
+    handOff: inner.capabilities?.handOff === true && inner.capabilities?.events === true && !!inner.subscribe,
   });
 }

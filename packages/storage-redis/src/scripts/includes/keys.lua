@@ -46,10 +46,17 @@ local function readyKey(queue, ftype)
   return comboKey('ready', queue, ftype)
 end
 
+-- Workers parked for (queue, type) (includes/park.lua): a set of worker ids.
+local function parkKey(queue, ftype)
+  return comboKey('park', queue, ftype)
+end
+
 -- Every flow, member orderPart(createdAt) .. id (lexicographic, score 0).
 local CREATED_KEY = P .. 'created'
 -- Terminal flows, score finishedAt, member id.
 local FINISHED_KEY = P .. 'finished'
+-- Parked workers (includes/park.lua): worker id -> "<slots>:<hand-off lease ms>:<until ms>".
+local PARKED_KEY = P .. 'parked'
 -- Pub/sub channel of store events.
 local EVENTS_CHANNEL = P .. 'events'
 

@@ -27,5 +27,7 @@ local function expireLeases(worker, now, admitted)
     end
   end
   redis.call('DEL', held)
+  -- Nothing is handed to it any more (park.lua).
+  redis.call('HDEL', PARKED_KEY, worker)
   return expired
 end

@@ -1,0 +1,103 @@
+// Hand-off (capability handOff, the Redis store with one partition): an idle worker is parked by
+// its claims, and a create claims the new flow for it (a `handed` event), one round trip fewer
+// between enqueue and start. What must hold around it: a hand-off nobody hears runs elsewhere
+// once its short lease runs out, and a worker with no slot left gives a handed flow back.
+import type { ClaimRequest, ExecutionLog } from '@ergon/core';
+import { describe, expect, it } from 'vitest';
+import { flow } from '../src/index.js';
+import { STORE_KIND } from './stores.js';
+import { harness, until } from './support.js';
+
+/** Only the Redis store with one partition hands off (the conformance suite says why others do not). */
+const HANDS_OFF = STORE_KIND === 'redis';
+
+/** The flows each claim of `store` returned, by worker. */
+function countClaims(store: ExecutionLog): Map<string, string[]> {
+  const claimed = new Map<string, string[]>();
+  const claim = store.claim.bind(store);
+  store.claim = async (request: ClaimRequest) => {
+    const flows = await claim(request);
+    claimed.set(request.workerId, [...(claimed.get(request.workerId) ?? []), ...flows.map((c) => c.flow.id)]);
+    return flows;
+  };
+  return claimed;
+}
+
+describe.skipIf(!HANDS_OFF)('hand-off to a parked worker', () => {
+  const h = harness();
+
+  it('starts a flow created while the worker is idle without a claim of its own', async () => {
+    const echo = flow('handed-echo', async (ctx, n: number) => ctx.run('double', () => n * 2));
+    const claims = countClaims(h.store);
+    h.startWorker([echo], { id: 'idle-worker' });
+    // Its first claim finds nothing and parks it.
+    await until(() => claims.has('idle-worker'), 5000, 'the first claim');
+    const handle = await h.client.schedule(echo, 21);
+    expect(await handle.result({ timeout: '5s' })).toBe(42);
+    const record = await handle.get();
+    expect(record.runCount).toBe(1);
+    expect(record.abandonedRuns).toBe(0);
+    expect(claims.get('idle-worker')).not.toContain(handle.id);
+  });
+
+  it('runs a flow handed to a worker that never heard of it elsewhere once the hand-off lease runs out', async () => {
+    const echo = flow('handed-lost', async (ctx, n: number) => ctx.run('double', () => n * 2));
+    // A worker parks, then never listens: its process went away before the event came.
+    await h.store.claim({
+      workerId: 'deaf-worker',
+      types: ['handed-lost'],
+      queues: ['default'],
+      limit: 5,
+      leaseMs: 15_000,
+      now: Date.now(),
+      park: true,
+    });
+    const handle = await h.client.schedule(echo, 4);
+    const handed = await handle.get();
+    expect(handed.leaseOwner).toBe('deaf-worker');
+    expect((handed.leaseExpiresAt ?? 0) - Date.now()).toBeLessThanOrEqual(2000);
+    h.startWorker([echo], { id: 'rescuer', lease: '15s' });
+    expect(await handle.result({ timeout: '8s' })).toBe(8);
+    // Its second run: the first was the hand-off nobody heard.
+    expect((await handle.get()).runCount).toBe(2);
+  });
+
+  it('gives a handed flow back at once when the worker has no slot left', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let running = 0;
+    let most = 0;
+    const work = flow('handed-busy', async (ctx, hold: boolean) => {
+      await ctx.run('work', async () => {
+        running++;
+        most = Math.max(most, running);
+        if (hold) await held;
+        running--;
+      });
+      return hold;
+    });
+    const worker = h.startWorker([work], { id: 'busy-worker', concurrency: 1 });
+    const first = await h.client.schedule(work, true);
+    await until(() => running === 1, 5000, 'the first flow to run');
+    // A claim of its id parks it while its one slot is taken (as a claim answered late might).
+    await h.store.claim({
+      workerId: worker.id,
+      types: ['handed-busy'],
+      queues: ['default'],
+      limit: 1,
+      leaseMs: 15_000,
+      now: Date.now(),
+      park: true,
+    });
+    const second = await h.client.schedule(work, false);
+    expect((await second.get()).leaseOwner).toBe(worker.id);
+    // Given back: pending again (no lease), not running beside the first.
+    await until(async () => (await second.get()).status === 'pending', 5000, 'the hand-off to come back');
+    release();
+    expect(await first.result({ timeout: '5s' })).toBe(true);
+    expect(await second.result({ timeout: '5s' })).toBe(false);
+    expect(most).toBe(1);
+  });
+});

@@ -1,0 +1,70 @@
+-- Parked workers and hand-off (core's ClaimRequest.park): a worker whose claim took fewer
+-- flows than it asked for is parked with the slots it has left; a flow created meanwhile that
+-- it could claim is claimed for it by the create and announced on the events channel, so the
+-- worker starts it without a claim round trip of its own.
+--
+-- Keys, under P like every key of the store:
+--   parked                hash: worker id -> "<slots>:<hand-off lease ms>:<parked until ms>"
+--   park:<#q>:<q>:<type>  set of the workers parked for the (queue, type); a member missing
+--                         from `parked` (unparked since) is dropped when a create meets it
+--- @include "keys"
+--- @include "claim"
+
+-- Parks `worker` for each (queue, type) with `slots` free, or unparks it when `slots` is 0.
+-- `spec` is "<hand-off lease ms>:<parked until ms>".
+local function park(worker, slots, spec, queues, types)
+  if slots <= 0 then
+    redis.call('HDEL', PARKED_KEY, worker)
+    return
+  end
+  redis.call('HSET', PARKED_KEY, worker, slots .. ':' .. spec)
+  for _, queue in ipairs(queues) do
+    for _, ftype in ipairs(types) do
+      redis.call('SADD', parkKey(queue, ftype), worker)
+    end
+  end
+end
+
+-- The workers parked for (queue, type), maybe with some unparked since: usually none.
+local function parkedFor(queue, ftype)
+  return redis.call('SMEMBERS', parkKey(queue, ftype))
+end
+
+-- Claims the new flow `id` (due now, in a queue without limits) for one of `workers`
+-- (parkedFor the pair) still parked, if no older flow of the pair is due before it, and
+-- publishes the "handed" event. Returns the claimed flow's hash, or nil when nobody took it.
+local function handOff(fkey, id, queue, ftype, now, workers)
+  local pk = parkKey(queue, ftype)
+  -- First come, first served: an older flow waiting to be claimed goes first.
+  if redis.call('ZCARD', readyKey(queue, ftype)) > 0 or
+      redis.call('ZCOUNT', dueKey(queue, ftype), '-inf', now) > 1 then
+    return nil
+  end
+  local nowMs = tonumber(now)
+  for _, worker in ipairs(workers) do
+    local spec = redis.call('HGET', PARKED_KEY, worker)
+    local slots, leaseMs, untilMs
+    if spec then
+      slots, leaseMs, untilMs = string.match(spec, '^(%d+):(%d+):(%d+)$')
+    end
+    if not slots or tonumber(untilMs) <= nowMs then
+      -- Unparked (or its time ran out): met here, dropped here.
+      redis.call('SREM', pk, worker)
+      if spec then
+        redis.call('HDEL', PARKED_KEY, worker)
+      end
+    else
+      local left = tonumber(slots) - 1
+      if left > 0 then
+        redis.call('HSET', PARKED_KEY, worker, left .. ':' .. leaseMs .. ':' .. untilMs)
+      else
+        redis.call('HDEL', PARKED_KEY, worker)
+      end
+      local flat = claimFlow(fkey, id, worker, string.format('%.0f', nowMs + tonumber(leaseMs)), now)
+      redis.call('PUBLISH', EVENTS_CHANNEL, '{"type":"handed","flowId":' .. cjson.encode(id) ..
+        ',"workerId":' .. cjson.encode(worker) .. ',"flow":' .. cjson.encode(flat) .. '}')
+      return flat
+    end
+  end
+  return nil
+end
