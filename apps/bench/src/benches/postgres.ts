@@ -75,7 +75,14 @@ async function postgresSide(): Promise<Side & { schema: string }> {
   };
 }
 
-/** DBOS Transact's µs per step: 100-step workflows of no-op steps, in this process. */
+/**
+ * DBOS Transact's µs per step: 100-step workflows of no-op steps, in this process.
+ *
+ * pg's "Calling client.query() when the client is already executing a query is deprecated"
+ * warning printed during this row is DBOS's (5.3, `system_database.js`): its pool's `connect`
+ * hook sends `SET idle_in_transaction_session_timeout` while pg-pool hands the new connection to
+ * a query at once. The Ergon store runs no query from a pool hook.
+ */
 async function dbosStepOverhead(context: BenchContext): Promise<number> {
   const { DBOS } = await import('@dbos-inc/dbos-sdk');
   const schema = pgSchemaName();
