@@ -194,6 +194,7 @@ export {
   type Transaction,
   type TransactionInit,
   type TransactionMetadata,
+  transactionMetadata,
 } from './transaction.js';
 export { uuidv7 } from './uuid.js';
 export { Waiters } from './waiters.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type ErgonError, ErrorCode } from './errors.js';
 import { isValidId, validateId } from './ids.js';
-import { createTransaction, isTransaction } from './transaction.js';
+import { createTransaction, isTransaction, transactionMetadata } from './transaction.js';
 
 describe('createTransaction', () => {
   it('makes a deeply frozen copy with a UUIDv7 id by default', () => {
@@ -60,6 +60,31 @@ describe('createTransaction', () => {
         ),
       ).toEqual([true, true, true, true, true]);
     }
+  });
+
+  it('takes a just-filled record of transactionMetadata() as it is with decoded: true, and copies it otherwise', () => {
+    const fill = () => {
+      const record = transactionMetadata();
+      record['__proto__'] = 'x'; // an own key: the record inherits no __proto__ setter
+      record.a = 'b';
+      return record;
+    };
+    const record = fill();
+    const tx = createTransaction({ id: 'm-1', payload: 1, metadata: record }, { decoded: true });
+    expect(tx.metadata).toBe(record);
+    expect(Object.isFrozen(record)).toBe(true);
+    expect(Object.keys(tx.metadata)).toEqual(['__proto__', 'a']);
+    expect(tx.metadata['__proto__']).toBe('x');
+    expect('toString' in tx.metadata).toBe(false);
+    // Frozen already, or without decoded: a copy, as for any metadata.
+    expect(createTransaction({ payload: 1, metadata: record }, { decoded: true }).metadata).not.toBe(record);
+    const other = fill();
+    expect(createTransaction({ payload: 1, metadata: other }).metadata).not.toBe(other);
+    expect(Object.isFrozen(other)).toBe(false);
+    const bad = Object.assign(transactionMetadata(), { n: 1 as unknown as string });
+    expect(() => createTransaction({ payload: 1, metadata: bad }, { decoded: true })).toThrow(
+      expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }),
+    );
   });
 
   it('freezes a just-decoded payload in place instead of copying it, still refusing what the codec refuses', () => {

@@ -45,7 +45,9 @@ export interface CreateTransactionOptions {
    * the copy would only cost time: for a small message it was most of a
    * connector's work per transaction. What the codec's check would refuse
    * in decoded data is still refused: nesting deeper than it accepts
-   * (`CODEC_TOO_DEEP`) and own `__proto__` keys (`CODEC_UNSAFE_KEY`). Default false.
+   * (`CODEC_TOO_DEEP`) and own `__proto__` keys (`CODEC_UNSAFE_KEY`). A
+   * metadata record from {@link transactionMetadata} is then taken as it is
+   * too. Default false.
    */
   decoded?: boolean;
 }
@@ -64,20 +66,12 @@ export function createTransaction<P>(
 ): Transaction<P> {
   const codec = options.codec ?? defaultCodec;
   const id = init.id === undefined ? uuidv7() : validateId(init.id, 'transaction id');
-  const metadata = new MetadataRecord();
-  const given = init.metadata ?? {};
-  // for…in, not Object.keys: no array of keys per transaction (its own keys only, as Object.keys).
-  for (const key in given) {
-    if (!hasOwn.call(given, key)) continue;
-    const value = given[key];
-    if (typeof value !== 'string') {
-      throw new InvalidArgumentError(
-        `transaction metadata ${JSON.stringify(key)} must be a string (got ${typeof value}); encode other values into the payload`,
-        { code: ErrorCode.INVALID_ARGUMENT },
-      );
-    }
-    metadata[key] = value;
-  }
+  const given = init.metadata;
+  // A record the caller just made with transactionMetadata() and filled: taken as it is (see there).
+  const metadata =
+    options.decoded && given !== undefined && isOpenRecord(given)
+      ? checkedMetadata(given)
+      : copyMetadata(given);
   const payload = options.decoded
     ? freezeDecoded(init.payload, id)
     : deepFreeze(codec.decode<P>(codec.encode(init.payload, `payload of transaction ${id}`)));
@@ -91,7 +85,53 @@ export function createTransaction<P>(
  * object cost seven times as much to fill and freeze, per transaction.
  */
 const MetadataRecord = function MetadataRecord() {} as unknown as new () => Record<string, string>;
-MetadataRecord.prototype = Object.freeze(Object.create(null));
+const RECORD_PROTOTYPE = Object.freeze(Object.create(null));
+MetadataRecord.prototype = RECORD_PROTOTYPE;
+
+/**
+ * An empty metadata record, for a connector that builds a transaction's
+ * metadata from a message it just decoded: filled and passed to
+ * {@link createTransaction} with `decoded: true`, it becomes the
+ * transaction's metadata as it is (its values checked, then frozen) instead
+ * of being copied into a record of its own. Like every transaction's
+ * metadata it inherits nothing, so any key (`__proto__`, `toString`) is an
+ * own one.
+ */
+export function transactionMetadata(): Record<string, string> {
+  return new MetadataRecord();
+}
+
+function isOpenRecord(metadata: Record<string, string>): boolean {
+  return Object.getPrototypeOf(metadata) === RECORD_PROTOTYPE && !Object.isFrozen(metadata);
+}
+
+/** `given`'s own keys in a record of their own, each value checked. */
+function copyMetadata(given: Record<string, string> | undefined): Record<string, string> {
+  const metadata = new MetadataRecord();
+  if (given === undefined) return metadata;
+  // for…in, not Object.keys: no array of keys per transaction (its own keys only, as Object.keys).
+  for (const key in given) {
+    if (!hasOwn.call(given, key)) continue;
+    metadata[key] = checkedValue(key, given[key]);
+  }
+  return metadata;
+}
+
+/** `metadata` itself, each value checked. */
+function checkedMetadata(metadata: Record<string, string>): Record<string, string> {
+  for (const key in metadata) checkedValue(key, metadata[key]);
+  return metadata;
+}
+
+function checkedValue(key: string, value: unknown): string {
+  if (typeof value !== 'string') {
+    throw new InvalidArgumentError(
+      `transaction metadata ${JSON.stringify(key)} must be a string (got ${typeof value}); encode other values into the payload`,
+      { code: ErrorCode.INVALID_ARGUMENT },
+    );
+  }
+  return value;
+}
 
 /** True for objects shaped like a {@link Transaction}. */
 export function isTransaction(value: unknown): value is Transaction {
@@ -140,14 +180,19 @@ function deepFreeze<T>(value: T, depth?: number): T {
   const next = depth === undefined ? undefined : depth + 1;
   // Arrays by index, objects by for…in (own keys only): no array of keys per object, as
   // Object.keys made for every object and array of every payload.
+  // Only objects are visited (a call per string or number was most of the walk).
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) deepFreeze(value[i], next);
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'object' && item !== null) deepFreeze(item, next);
+    }
     return value;
   }
   for (const key in value) {
     if (!hasOwn.call(value, key)) continue;
     if (next !== undefined && key === '__proto__') throw new UnsafeKey();
-    deepFreeze((value as Record<string, unknown>)[key], next);
+    const item = (value as Record<string, unknown>)[key];
+    if (typeof item === 'object' && item !== null) deepFreeze(item, next);
   }
   return value;
 }

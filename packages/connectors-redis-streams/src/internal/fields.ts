@@ -14,6 +14,7 @@ import {
   InvalidArgumentError,
   SerializationError,
   type Transaction,
+  transactionMetadata,
   validateId,
 } from '@ergon/core';
 import { entryTransactionId } from '../ids.js';
@@ -69,7 +70,8 @@ export function toTransaction<P>(
   const fields = entry.fields ?? [];
   let payloadBytes: Buffer | string | undefined;
   let id: string | undefined;
-  const metadata: Record<string, string> = {};
+  // Filled here and taken by createTransaction as it is (a record that inherits nothing), not copied.
+  const metadata = transactionMetadata();
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i] as Buffer | string;
     const value = fields[i + 1] as Buffer | string;
@@ -118,7 +120,7 @@ export function toTransaction<P>(
     // The payload was decoded just now from the entry: frozen in place, not copied again.
     return createTransaction<P>(
       { id: id === undefined ? entryTransactionId(prefix, entry.id) : id, payload, metadata },
-      { decoded: true },
+      DECODED,
     );
   } catch (error) {
     // createTransaction checks the id (a check here first ran the same pattern twice per entry):
@@ -128,6 +130,9 @@ export function toTransaction<P>(
     throw error;
   }
 }
+
+/** The payload and metadata were decoded from the entry just now: frozen in place, not copied. */
+const DECODED = Object.freeze({ decoded: true });
 
 const fieldNames = new Map<string, Buffer>();
 
