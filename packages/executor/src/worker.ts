@@ -42,6 +42,8 @@ export class Worker {
   #loop: Promise<void> | undefined;
   #stopping: AbortController | undefined;
   #stopObserving: () => void = () => {};
+  /** Ends the store subscription of the claim loop (at the end of `stop`, or when the loop crashes). */
+  #unsubscribe: () => void = () => {};
 
   constructor(options: WorkerOptions) {
     const settings = workerSettings(options);
@@ -158,6 +160,13 @@ export class Worker {
     // A pass held up by a store that hangs must not hang shutdown: it ends on its own.
     await Promise.race([schedulesStopped, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     await this.#presence?.stop();
+    // Leaving the registry unparked it; without a registry entry the worker unparks itself. Until
+    // then a flow handed to it is given back at once (its listener stays until here).
+    const { store, clock } = this.#s;
+    if (!this.#presence && store.capabilities.handOff === true) {
+      await store.removeWorker({ workerId: this.id, now: clock.now(), expireLeases: false }).catch(() => {});
+    }
+    this.#unsubscribe();
     this.#loop = undefined;
   }
 
@@ -165,7 +174,7 @@ export class Worker {
     const { store, clock, logger, queues, concurrency, leaseMs, maxIdleMs } = this.#s;
     const types = [...this.#s.flows.keys()];
     const idle = this.#idle;
-    const unsubscribe = store.subscribe?.((event) => {
+    this.#unsubscribe = store.subscribe?.((event) => {
       if (event.type === 'ready') {
         if (queues.includes(event.queue)) idle.wake();
       } else if (event.type === 'finished') {
@@ -177,7 +186,7 @@ export class Worker {
       } else if (event.type === 'handed' && event.claimed && event.workerId === this.id) {
         this.#handed(event.claimed, stopping);
       }
-    });
+    }) ?? (() => {});
     // Parked by its claims, an idle worker is handed new flows by their creates (`handed` events).
     const park = store.capabilities.handOff === true;
     let pollMs = MIN_POLL_MS;
@@ -223,8 +232,9 @@ export class Worker {
         await idle.sleep(stopping, sleepMs, types, this.#running.size < concurrency);
         pollMs = Math.min(pollMs * 2, maxIdleMs);
       }
-    } finally {
-      unsubscribe?.();
+    } catch (error) {
+      this.#unsubscribe();
+      throw error;
     }
   }
 

@@ -100,4 +100,17 @@ describe.skipIf(!HANDS_OFF)('hand-off to a parked worker', () => {
     expect(await second.result({ timeout: '5s' })).toBe(false);
     expect(most).toBe(1);
   });
+
+  it('hands nothing to a worker that stopped, with or without a registry entry', async () => {
+    const echo = flow('handed-stopped', async (ctx, n: number) => ctx.run('double', () => n * 2));
+    const claims = countClaims(h.store);
+    for (const liveness of [undefined, false] as const) {
+      const id = `stopping-${liveness === false ? 'unregistered' : 'registered'}`;
+      const worker = h.startWorker([echo], { id, ...(liveness === false ? { liveness } : {}) });
+      await until(() => claims.has(id), 5000, 'the first claim');
+      await worker.stop();
+      const handle = await h.client.schedule(echo, 1);
+      expect(await handle.status()).toBe('pending');
+    }
+  });
 });
