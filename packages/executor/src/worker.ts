@@ -240,19 +240,17 @@ export class Worker {
 
   /**
    * Runs a flow a create claimed for this worker while it was parked. One that finds no slot (a
-   * claim of its own filled them meanwhile) or a stopping worker goes back at once. The hand-off
-   * lease is short, so that a lost event costs little: the worker takes its own lease now.
+   * claim of its own filled them meanwhile) or a stopping worker goes back at once.
    */
   #handed(claimed: ClaimedFlow, stopping: AbortSignal): void {
-    const { store, clock, leaseMs, concurrency } = this.#s;
+    const { store, clock, concurrency } = this.#s;
     const lease = { flowId: claimed.flow.id, token: claimed.token };
     if (stopping.aborted || this.#running.size >= concurrency || this.#running.has(lease.flowId)) {
       store.releaseLease({ ...lease, now: clock.now() }).catch(() => {});
       return;
     }
+    // Its run renews the short hand-off lease by half its time left (`runner.ts`).
     this.#spawn(claimed);
-    // A refused renewal (the lease lost meanwhile) stops the run at its next write.
-    store.renewLease({ ...lease, leaseMs, now: clock.now() }).catch(() => {});
   }
 
   #spawn(claimed: ClaimedFlow): void {

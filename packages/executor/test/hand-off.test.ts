@@ -113,4 +113,23 @@ describe.skipIf(!HANDS_OFF)('hand-off to a parked worker', () => {
       expect(await handle.status()).toBe('pending');
     }
   });
+
+  it('keeps a handed flow that runs past the short hand-off lease: its run renews it in time', async () => {
+    let runs = 0;
+    const slow = flow('handed-slow', async (ctx) =>
+      ctx.run('slow', async () => {
+        runs++;
+        await new Promise((resolve) => setTimeout(resolve, 2600));
+        return runs;
+      }),
+    );
+    const claims = countClaims(h.store);
+    h.startWorker([slow], { id: 'slow-a', lease: '15s' });
+    h.startWorker([slow], { id: 'slow-b', lease: '15s' });
+    await until(() => claims.has('slow-a') && claims.has('slow-b'), 5000, 'both workers to claim');
+    const handle = await h.client.schedule(slow, undefined);
+    expect((await handle.get()).leaseOwner).toMatch(/^slow-[ab]$/);
+    expect(await handle.result({ timeout: '10s' })).toBe(1);
+    expect((await handle.get()).runCount).toBe(1);
+  });
 });

@@ -32,7 +32,7 @@ export interface ClaimRequest extends StoreCallOptions {
    * could claim, due now, in a queue without limits and with no older flow due before it, is
    * then claimed for it by the create itself and announced by a `handed` event: one round trip
    * fewer between enqueue and start. The lease such a claim takes is at most 2 s, so a flow
-   * whose event was lost runs again soon; the worker renews it at once when the event arrives.
+   * whose event was lost runs again soon (the worker's run renews it in time).
    */
   readonly park?: boolean | undefined;
 }

@@ -120,7 +120,7 @@ async function drive(
 
   // One renewal at a time: a tick while the last is still out (a slow or reconnecting store) is skipped.
   let renewing = false;
-  const heartbeat = setInterval(async () => {
+  const renew = async () => {
     if (renewing) return;
     renewing = true;
     try {
@@ -136,8 +136,13 @@ async function drive(
     } finally {
       renewing = false;
     }
-  }, options.heartbeatMs);
+  };
+  const heartbeat = setInterval(renew, options.heartbeatMs);
   heartbeat.unref();
+  // A lease shorter than the heartbeat allows for (a hand-off's) is renewed by half its time left.
+  const left = (flow.leaseExpiresAt ?? Number.POSITIVE_INFINITY) - clock.now();
+  const early = left / 2 < options.heartbeatMs ? setTimeout(renew, Math.max(1, left / 2)) : undefined;
+  early?.unref();
 
   const giveUpContext: GiveUpContext = { store, codec, clock, log, lease, flow };
   /** The poison rule for a run stopped by `error` (see `abandon.ts`). */
@@ -283,6 +288,7 @@ async function drive(
     return await abandon(error instanceof RecordRefusedError ? error.cause : error);
   } finally {
     clearInterval(heartbeat);
+    clearTimeout(early);
   }
 }
 
