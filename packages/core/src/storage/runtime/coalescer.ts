@@ -16,6 +16,9 @@ import { StoreUnavailableError } from '../errors.js';
 import type { BatchWrite, CreateFlowResult, ExecutionLog, NewFlow } from '../execution-log.js';
 import { MAX_BATCH_WRITES } from '../execution-log.js';
 
+/** Reactions on it run as microtasks (see `#schedule`). */
+const RESOLVED = Promise.resolve();
+
 /** Batches in flight at once: the next one forms while the store answers the last. */
 const MAX_IN_FLIGHT = 2;
 
@@ -109,7 +112,9 @@ export class Coalescer<T, V> {
   #schedule(): void {
     if (this.#scheduled || this.#inFlight >= MAX_IN_FLIGHT || this.#queue.length === 0) return;
     this.#scheduled = true;
-    queueMicrotask(() => {
+    // A settled promise's reaction, not queueMicrotask: that one makes an AsyncResource per call,
+    // and a flow that runs its steps one by one schedules a batch per step.
+    RESOLVED.then(() => {
       this.#scheduled = false;
       this.#flush();
     });
