@@ -14,7 +14,7 @@ import {
   type Transaction,
 } from '@ergon/core';
 import { type DeadLetter, deadLetterFields, readDeadLetterEntries } from './dead-letters.js';
-import { streamPrefix } from './ids.js';
+import { isEntryId, streamPrefix } from './ids.js';
 import { type AcceptEnv, acceptDeliveries } from './internal/accept.js';
 import { EitherSignal } from './internal/async.js';
 import { StreamConsumer } from './internal/consumer.js';
@@ -26,8 +26,6 @@ import { type RedisStreamsOptions, type ResolvedStreamOptions, resolveStreamOpti
 import { RedisStreamsService } from './service.js';
 
 export { REDIS_METADATA };
-
-const ENTRY_ID = /^\d+-\d+$/;
 
 /** Options of {@link RedisStreamsConnector}. */
 export interface RedisStreamsConnectorOptions extends RedisStreamsOptions {
@@ -270,7 +268,7 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
     const entry = transaction?.metadata?.[REDIS_METADATA.entry];
     if (
       typeof entry !== 'string' ||
-      !ENTRY_ID.test(entry) ||
+      !isEntryId(entry) ||
       transaction.metadata[REDIS_METADATA.stream] !== this.options.stream
     ) {
       throw new InvalidArgumentError(`transaction ${transaction?.id} was not fetched from ${this.name}`);

@@ -22,3 +22,18 @@ export function streamPrefix(stream: string): string {
 export function entryTransactionId(prefix: string, entryId: string): string {
   return `${prefix}:${entryId}`;
 }
+
+/**
+ * True for a stream entry id, `<ms>-<seq>` (digits, a dash, digits). A loop
+ * over the characters, not a pattern: every ack checks one.
+ */
+export function isEntryId(value: string): boolean {
+  const dash = value.indexOf('-');
+  if (dash <= 0 || dash === value.length - 1) return false;
+  for (let i = 0; i < value.length; i++) {
+    if (i === dash) continue;
+    const code = value.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
+}

@@ -7,7 +7,7 @@
  */
 import { ErgonError, ErrorCode, type Transaction } from '@ergon/core';
 import type { Redis } from 'ioredis';
-import { entryTransactionId } from '../ids.js';
+import { entryTransactionId, isEntryId } from '../ids.js';
 import type { ResolvedStreamOptions } from '../options.js';
 import { parseEntries, parsePendingCounts, type RawEntry } from './entries.js';
 import { toConnectorError } from './errors.js';
@@ -15,7 +15,6 @@ import { toTransaction } from './fields.js';
 
 /** Entries looked at per page while searching by id field. */
 const SCAN_PAGE = 500;
-const ENTRY_ID = /^\d+-\d+$/;
 
 /**
  * Transaction `id` of the stream, read without changing anything (acked and
@@ -34,7 +33,7 @@ export async function findEntryTransaction<P>(
   const { stream, idField } = options;
   try {
     const entryId = id.startsWith(`${prefix}:`) ? id.slice(prefix.length + 1) : undefined;
-    if (entryId !== undefined && ENTRY_ID.test(entryId)) {
+    if (entryId !== undefined && isEntryId(entryId)) {
       const [entry] = parseEntries(await client.xrangeBuffer(stream, entryId, entryId));
       if (entry && entryTransactionId(prefix, entry.id) === id)
         return await peek<P>(client, options, prefix, entry);
