@@ -28,6 +28,9 @@ import { ONLY_PROCESS, PROCESS_ONCE, TransactionRun } from './transaction-run.js
 
 type ProcessFn = (transaction: Transaction, ctx: StageContext) => unknown;
 
+/** A free slot's transaction: none (typed as one so that the field keeps one shape). */
+const UNSET = undefined as unknown as Transaction;
+
 /** The lifecycles of one consumer loop that take the usual path; see the module comment. */
 export class FastLane implements ScopeWatcher {
   readonly #env: ConsumeEnv;
@@ -175,6 +178,7 @@ export class FastLane implements ScopeWatcher {
   }
 
   #release(slot: Slot): void {
+    slot.tx = UNSET;
     slot.attempt = undefined;
     slot.value = undefined;
     if (!slot.abandoned) this.#free.push(slot);
@@ -194,8 +198,10 @@ export class FastLane implements ScopeWatcher {
 class Slot implements AckWaiter {
   readonly stages: readonly Stage[] = ONLY_PROCESS;
   readonly attempts: Readonly<Partial<Record<Stage, number>>> = PROCESS_ONCE;
-  tx!: Transaction;
-  started = 0;
+  /** Its transaction; undefined while free (a free slot keeps nothing alive). */
+  tx: Transaction = UNSET;
+  /** When its lifecycle began (`performance.now()`; a double from the start, as every value it takes). */
+  started = Number.NaN;
   value: unknown;
   attempt: FirstAttempt | undefined;
   /** Its work has not answered yet. */
