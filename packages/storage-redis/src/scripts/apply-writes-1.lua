@@ -27,13 +27,38 @@
 --- @include "includes/op-finish"
 --- @include "includes/op-suspend"
 
+-- What this batch read of a flow's hash for its records (FINISH_READ, then "cancel"), so its
+-- finish later in the batch reads nothing more: records write only the history hash. A finish
+-- or a suspension (of any flow: a finish may wake a parent) forgets everything read.
+local read = {}
+local READ_FIELDS = { 'cancel', unpack(FINISH_READ) }
+
 local function apply(kind, f)
   if kind == 'r' then
     local id = f[1]
-    return recordOp(flowKey(id), histKey(id), id, f[2], f[3], f[4])
+    local fkey = flowKey(id)
+    local r = read[id]
+    if not r then
+      r = redis.call('HMGET', fkey, unpack(READ_FIELDS))
+      read[id] = r
+    end
+    -- r[4], r[5]: status and token (READ_FIELDS order).
+    checkFence(r[4], r[5], id, f[2])
+    return recordOp(fkey, histKey(id), id, f[2], f[3], f[4], r[1] == '1')
   elseif kind == 'f' then
-    return { finishOp(flowKey(f[2]), f[1], f[2], f[3], f[4], opt(f[5]), opt(f[6]), f[7]) }
+    local id = f[2]
+    local r = read[id]
+    local pre = nil
+    if r then
+      pre = {}
+      for i = 2, #READ_FIELDS do
+        pre[i - 1] = r[i]
+      end
+    end
+    read = {}
+    return { finishOp(flowKey(id), f[1], id, f[3], f[4], opt(f[5]), opt(f[6]), f[7], pre) }
   end
+  read = {}
   local id = f[2]
   local nNames = tonumber(f[8])
   local names, children = {}, {}

@@ -66,6 +66,11 @@ for i = 8 + 2 * nQueues, #ARGV do
   types[#types + 1] = ARGV[i]
 end
 
+-- Flows this call moved into a ready set: id -> claimFlow's fields (CLAIM_FIELDS, "rm" the
+-- ready-set member, not yet written), in `promotedIds` order. A flow claimed here has no "rm"
+-- to write and delete; the others get theirs at the end (writePromoted).
+local promoted, promotedIds = {}, {}
+
 -- Moves the (queue, type)'s due flows into its ready set (at most PROMOTE_MAX per call).
 -- A flow's place there is its fair tag ("ord", flow control) if it has one, else its runAt.
 local function promote(queue, ftype, isControlled)
@@ -76,18 +81,34 @@ local function promote(queue, ftype, isControlled)
   end
   local entries = {}
   for _, id in ipairs(ids) do
-    local fkey = flowKey(id)
-    local f = redis.call('HMGET', fkey, 'priority', 'runAt', 'ord')
+    local f = redis.call('HMGET', flowKey(id), 'priority', 'runAt', 'ord', unpack(CLAIM_FIELDS))
     -- In a controlled queue an unkeyed flow has no tag and goes first (tag 0), as on every store.
     local place = f[3] or (isControlled and 0) or f[2] or 0
     local member = orderPart(place) .. id
     entries[#entries + 1] = -(tonumber(f[1]) or 0)
     entries[#entries + 1] = member
-    redis.call('HSET', fkey, 'rm', member)
+    promoted[id] = { f[4], f[5], f[6], f[7], f[8], f[9], f[10], member, f[12], rmPending = true }
+    promotedIds[#promotedIds + 1] = id
   end
   redis.call('ZADD', ready, unpack(entries))
   redis.call('ZREM', due, unpack(ids))
   return ready
+end
+
+-- Claims the flow of a ready entry, with the fields `live` found (`f`).
+local function take(fkey, id, f, adm)
+  promoted[id] = nil
+  return claimFlow(fkey, id, worker, leaseUntil, now, adm, f)
+end
+
+-- Writes "rm" (its ready-set member) on each flow this call moved into a ready set and left there.
+local function writePromoted()
+  for _, id in ipairs(promotedIds) do
+    local p = promoted[id]
+    if p then
+      redis.call('HSET', flowKey(id), 'rm', p[8])
+    end
+  end
 end
 
 -- The best `count` entries of the queue's ready sets (one per type), in claim order.
@@ -112,15 +133,18 @@ local function readyEntries(queue, count, isControlled)
   return entries
 end
 
--- The entry's flow if it is still claimable; a stale entry (flow gone or finished) is dropped.
+-- The entry's flow if it is still claimable, with its CLAIM_FIELDS (what promote read when this
+-- call moved it into the ready set, else read now); a stale entry (flow gone or finished) is dropped.
 local function live(entry)
   local id = string.sub(entry[2], 17)
   local fkey = flowKey(id)
-  local status = redis.call('HGET', fkey, 'status')
+  local f = promoted[id] or redis.call('HMGET', fkey, unpack(CLAIM_FIELDS))
+  local status = f[1]
   if status == 'pending' or status == 'suspended' or status == 'running' then
-    return id, fkey
+    return id, fkey, f
   end
   redis.call('ZREM', entry[3], entry[2])
+  promoted[id] = nil
   return nil
 end
 
@@ -153,9 +177,9 @@ end)
 
 local claimed = {}
 for i = 1, math.min(limit, #candidates) do
-  local id, fkey = live(candidates[i])
+  local id, fkey, f = live(candidates[i])
   if id then
-    claimed[#claimed + 1] = claimFlow(fkey, id, worker, leaseUntil, now)
+    claimed[#claimed + 1] = take(fkey, id, f)
   end
 end
 
@@ -174,9 +198,9 @@ for _, c in ipairs(controlled) do
       if taken >= slots then
         break
       end
-      local id, fkey = live(entry)
+      local id, fkey, f = live(entry)
       if id and not keyFull(keyRunning, limits, fkey) then
-        claimed[#claimed + 1] = claimFlow(fkey, id, worker, leaseUntil, now)
+        claimed[#claimed + 1] = take(fkey, id, f)
         controlStarted(queue, limits, id, fkey, nowMs)
         taken = taken + 1
       end
@@ -192,9 +216,9 @@ for _, a in ipairs(admitted) do
     if taken >= want then
       break
     end
-    local id, fkey = live(entry)
+    local id, fkey, f = live(entry)
     if id then
-      claimed[#claimed + 1] = claimFlow(fkey, id, worker, leaseUntil, now, queue)
+      claimed[#claimed + 1] = take(fkey, id, f, queue)
       taken = taken + 1
     end
   end
@@ -205,6 +229,7 @@ local parkSpec = string.match(ARGV[6], 'p(%d+:%d+)')
 park(worker, parkSpec and limit - #claimed or 0, parkSpec, free, types)
 
 if not reporting then
+  writePromoted()
   table.insert(claimed, 1, {})
   return claimed
 end
@@ -248,6 +273,7 @@ for _, queue in ipairs(left) do
   leftCounts[#leftCounts + 1] = queue
   leftCounts[#leftCounts + 1] = n
 end
+writePromoted()
 table.insert(claimed, 1, {
   best and tostring(best[1]) or false, best and best[2] or false, count, wake or false, leftCounts,
 })

@@ -5,12 +5,19 @@
 --- @include "index"
 --- @include "owner"
 
+-- The fields claimFlow reads, in its order (a caller that read them already passes them as `pre`).
+local CLAIM_FIELDS = { 'status', 'token', 'runs', 'abandons', 'owner', 'queue', 'type', 'rm', 'adm' }
+
 -- `adm`: the queue whose limits the home partition admitted this run under (a flow outside
 -- the home partition, see claim-1.lua), kept in the hash's "adm" field while it runs.
 -- Returns the flow hash as a flat field/value list.
-local function claimFlow(fkey, id, worker, leaseUntil, now, adm)
-  -- One read and one write of the hash (what setOwner and reindex do, for a claim).
-  local f = redis.call('HMGET', fkey, 'status', 'token', 'runs', 'abandons', 'owner', 'queue', 'type', 'rm', 'adm')
+
+local function claimFlow(fkey, id, worker, leaseUntil, now, adm, pre)
+  -- One read and one write of the hash (what setOwner and reindex do, for a claim). `pre`: the
+  -- CLAIM_FIELDS a claim read when it moved the flow into its ready set, with its member there
+  -- as "rm" and `rmPending` set (not written to the hash: the claim writes it only for the
+  -- flows it leaves).
+  local f = pre or redis.call('HMGET', fkey, unpack(CLAIM_FIELDS))
   local set = {
     'status', 'running', 'lease', leaseUntil, 'waits', '[]', 'updatedAt', now,
     'token', (tonumber(f[2]) or 0) + 1, 'runs', (tonumber(f[3]) or 0) + 1, 'owner', worker,
@@ -19,11 +26,12 @@ local function claimFlow(fkey, id, worker, leaseUntil, now, adm)
     set[#set + 1] = 'abandons'
     set[#set + 1] = (tonumber(f[4]) or 0) + 1
   end
+  local del = {}
   if adm then
     set[#set + 1] = 'adm'
     set[#set + 1] = adm
   elseif f[9] then
-    redis.call('HDEL', fkey, 'adm')
+    del[#del + 1] = 'adm'
   end
   redis.call('HSET', fkey, unpack(set))
   if f[5] and f[5] ~= worker then
@@ -32,7 +40,12 @@ local function claimFlow(fkey, id, worker, leaseUntil, now, adm)
   redis.call('SADD', heldKey(worker), id)
   if f[8] then
     redis.call('ZREM', readyKey(f[6], f[7]), f[8])
-    redis.call('HDEL', fkey, 'rm')
+    if not (pre and pre.rmPending) then
+      del[#del + 1] = 'rm'
+    end
+  end
+  if #del > 0 then
+    redis.call('HDEL', fkey, unpack(del))
   end
   -- Running: due again at the lease expiry (ZADD moves it if it is there already).
   redis.call('ZADD', dueKey(f[6], f[7]), leaseUntil, id)

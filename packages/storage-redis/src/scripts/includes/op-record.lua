@@ -5,10 +5,14 @@
 -- Writes `json` at `position` unless a final record is there already (first
 -- write wins; a waiting record may be replaced). Returns
 -- { existed: 0 | 1, the stored record JSON, cancelRequested: 0 | 1 }; the stored
--- JSON is "" when it is `json` itself (the caller has it: nothing sent back).
-local function recordOp(fkey, hkey, id, token, position, json)
+-- JSON is "" when it is `json` itself (the caller has it: nothing sent back). `cancelled`: a
+-- caller that checked the fence itself passes what it found of the cancel flag (true or false).
+local function recordOp(fkey, hkey, id, token, position, json, cancelled)
+  if cancelled == nil then
+    cancelled = fence(fkey, id, token)
+  end
   local cancel = 0
-  if fence(fkey, id, token) then
+  if cancelled then
     cancel = 1
   end
   -- The common case, a new position, in one call.
