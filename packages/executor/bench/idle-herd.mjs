@@ -76,8 +76,11 @@ if (args.role === 'worker') {
   const cpus = await Promise.all(children.map((c) => new Promise((r) => { c.on('message', (m) => m.cpuUs !== undefined && r(m.cpuUs)); c.send('stop'); })));
   lat.sort((a, b) => a - b);
   const per = (k) => ((after.calls[k] ?? 0) - (before.calls[k] ?? 0)) / n;
+  // The commands the scripts ran (and the few sent directly), scripts and housekeeping excluded.
+  const SKIP = new Set(['evalsha', 'eval', 'info', 'ping', 'subscribe', 'client', 'script', 'select', 'quit', 'config', 'hello']);
+  const inner = Object.keys(after.calls).filter((k) => !SKIP.has(k)).reduce((sum, k) => sum + per(k), 0);
   console.log(
-    `hand-off ${process.env.HAND_OFF === '0' ? 'off' : 'on '} ${args.processes} workers: p50 ${lat[n >> 1].toFixed(3)} ms; per flow: evalsha ${per('evalsha').toFixed(2)}, ` +
+    `hand-off ${process.env.HAND_OFF === '0' ? 'off' : 'on '} ${args.processes} workers: p50 ${lat[n >> 1].toFixed(3)} ms; per flow: evalsha ${per('evalsha').toFixed(2)} (${inner.toFixed(1)} commands inside), ` +
       `redis CPU ${(((after.used - before.used) * 1e6) / n).toFixed(0)} µs, workers CPU ${(cpus.reduce((a, b) => a + b, 0) / n).toFixed(0)} µs`,
   );
   await store.close();
