@@ -10,7 +10,6 @@ afterAll(() => schemas.drain());
 describe.skipIf(!postgresAvailable)('PostgreSQL', () => {
   describeExecutionLogConformance({
     name: 'PostgresExecutionLog',
-    skip: [{ capability: 'handOff', reason: 'not built for PostgreSQL yet: workers claim after a NOTIFY' }],
     create: () => PostgresExecutionLog.open({ url: POSTGRES_URL, schema: schemas.acquire(), poolSize: 4 }),
     teardown: (store) => schemas.release(store.schema),
     damage: {

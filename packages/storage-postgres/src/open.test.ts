@@ -67,6 +67,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0004_schedules',
         '0005_wake_key',
         '0006_functions',
+        '0007_hand_off',
       ]);
       const [a, b] = stores.map((s) => runtimeStore(s));
       await a?.createFlow({
@@ -106,6 +107,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0004_schedules',
         '0005_wake_key',
         '0006_functions',
+        '0007_hand_off',
       ]);
       expect(await store.getFlow('old')).toMatchObject({
         status: 'running',

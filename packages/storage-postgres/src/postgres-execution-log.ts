@@ -66,11 +66,15 @@ import { type PostgresExecutionLogOptions, resolveOptions } from './options.js';
 export class PostgresExecutionLog implements ExecutionLog {
   /** Stable store name. */
   readonly name = 'postgres';
-  /** Events through LISTEN/NOTIFY, from every process using the schema. */
+  /**
+   * Events through LISTEN/NOTIFY, from every process using the schema; a create hands a new flow
+   * to a parked worker in its own statement (`internal/hand-off.ts`).
+   */
   readonly capabilities: StoreCapabilities = Object.freeze({
     events: true,
     flowControl: true,
     claimOnCreate: true,
+    handOff: true,
   });
   /** Cron schedules, in the `schedules` table (`internal/schedules.ts`). */
   readonly schedules: ScheduleLog;

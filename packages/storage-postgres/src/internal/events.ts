@@ -1,7 +1,8 @@
 /**
  * Store events on the wire: one NOTIFY channel per schema; each event a JSON
  * array (`["r", queue, at?]`, `["f", flowId, status]`, `["c", flowId]`,
- * `["p", flowId]`), and a payload a JSON array of events, as many as fit in a
+ * `["p", flowId]`, `["h", flowId, workerId, row?]`: a hand-off, sent by the create's own
+ * statement with the flow's row when it fits), and a payload a JSON array of events, as many as fit in a
  * NOTIFY payload: a batch of 50 finished flows is one notification for each
  * listening connection to read and each process to parse, not 50. Payloads
  * of a single event (what earlier versions sent) are read too. A NOTIFY goes
@@ -11,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type FlowStatus, isTerminalStatus, type StoreEvent } from '@ergon/core';
+import { type FlowRow, toFlowRecord } from './rows.js';
 
 /**
  * The NOTIFY channel of a store's schema: short (a channel is an identifier of at
@@ -102,5 +104,23 @@ function decodeEvent(value: unknown): StoreEvent | undefined {
   }
   if (kind === 'c') return { type: 'cancel-requested', flowId: subject };
   if (kind === 'p') return { type: 'progress', flowId: subject };
+  if (kind === 'h' && typeof extra === 'string') return handed(subject, extra, value[3]);
   return undefined;
+}
+
+/** A `handed` event, with the claim when the payload holds the flow's row (see `listener.ts` for who gets it). */
+function handed(flowId: string, workerId: string, row: unknown): StoreEvent {
+  const flow = row as FlowRow | null | undefined;
+  if (flow?.id !== flowId || typeof flow.fencing_token !== 'number')
+    return { type: 'handed', flowId, workerId };
+  try {
+    return {
+      type: 'handed',
+      flowId,
+      workerId,
+      claimed: { flow: toFlowRecord(flow), token: flow.fencing_token },
+    };
+  } catch {
+    return { type: 'handed', flowId, workerId };
+  }
 }

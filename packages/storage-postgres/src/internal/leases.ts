@@ -19,6 +19,7 @@ import {
 import type { Context } from './context.js';
 import { type Queryable, rows } from './db.js';
 import { claimControlled } from './flow-control.js';
+import { HAND_OFF_LEASE_MAX_MS } from './hand-off.js';
 import type { FenceRow } from './queries.js';
 import { type FlowRow, toFlowRecord } from './rows.js';
 
@@ -54,11 +55,15 @@ export async function claimFlows(ctx: Context, request: ClaimRequest): Promise<C
   return all;
 }
 
-/** {@link claimFlows} in the queues without flow control: one statement. */
+/**
+ * {@link claimFlows} in the queues without flow control: one statement, which also parks or
+ * unparks the worker (`hand-off.ts`); a claim of one named flow leaves that as it is.
+ */
 async function claimFree(
-  { db, q }: Context,
+  { db, q, listener }: Context,
   request: ClaimRequest,
 ): Promise<{ claimed: ClaimedFlow[]; controlled: readonly string[] }> {
+  const park = request.park === true;
   const values = {
     id: request.flowId,
     queues: request.queues,
@@ -67,14 +72,17 @@ async function claimFree(
     limit: request.limit,
     workerId: request.workerId,
     expiresAt: request.now + request.leaseMs,
+    park,
+    handLeaseMs: Math.min(HAND_OFF_LEASE_MAX_MS, request.leaseMs),
   };
-  const found = await rows(db.pool, request.flowId === undefined ? q.claim : q.claimOne, values);
+  const found = await rows(db.pool, request.flowId === undefined ? q.claimPark : q.claimOne, values);
   const names = found[0]?.controlled ?? '[]';
   const controlled: string[] = names === '[]' ? [] : JSON.parse(names);
   // The one row of a claim that took nothing has no flow.
   const claimed = (found[0]?.id === null ? [] : found) as FlowRow[];
   // UPDATE … RETURNING keeps no order: put them back in claim order.
   if (claimed.length > 1) claimed.sort(claimOrder);
+  if (request.flowId === undefined) listener.parked(request.workerId, park && claimed.length < request.limit);
   return {
     claimed: claimed.map((row) => ({ flow: toFlowRecord(row), token: row.fencing_token })),
     controlled,

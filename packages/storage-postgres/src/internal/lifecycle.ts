@@ -30,9 +30,10 @@ import {
 import type { Context } from './context.js';
 import { rows, type Tx } from './db.js';
 import { createControlled, needsControl } from './flow-control.js';
+import type { HandRow } from './hand-off.js';
 import { fence } from './leases.js';
 import type { FenceRow } from './queries.js';
-import { newFlowRow, ownWaits, parseWaits, toFlowRecord } from './rows.js';
+import { type FlowRow, newFlowRow, ownWaits, parseWaits, toFlowRecord } from './rows.js';
 
 type Terminal = 'completed' | 'failed' | 'cancelled';
 
@@ -46,25 +47,37 @@ export async function createFlow(ctx: Context, input: NewFlow): Promise<CreateFl
     queue: input.queue,
     at: input.runAt > input.now ? input.runAt : undefined,
   };
-  // An idle store notifies in the insert itself (see notifier.ts); otherwise after it.
+  // An idle store notifies in the insert itself (see notifier.ts); otherwise after it. A flow
+  // handed off to a parked worker is announced by the insert, `handed` (see hand-off.ts).
   const inline = ctx.notifier.takeInline(ready);
-  let inserted: { id: string } | undefined;
+  let inserted: HandRow | undefined;
   try {
-    [inserted] = inline
-      ? await rows(db.pool, q.insertFlowNotify, {
-          ...input,
-          channel: inline.channel,
-          payload: inline.payload,
-        })
-      : await rows(db.pool, q.insertFlow, input);
+    [inserted] = await rows(db.pool, q.insertFlowHand, {
+      ...input,
+      channel: ctx.notifier.channel,
+      readyPayload: inline?.payload,
+    });
   } finally {
     inline?.done();
   }
+  if (inserted?.lease_owner) return { flow: toFlowRecord(handedRow(input, inserted)), created: true };
   if (inserted) {
     if (!inline) ctx.notifier.send([ready]);
     return { flow: toFlowRecord(newFlowRow(input)), created: true };
   }
   return { flow: await flowRecord(ctx, input.id), created: false };
+}
+
+/** The row the create statement wrote for `input` when it handed the flow off (claimed, first run). */
+function handedRow(input: NewFlow, hand: HandRow): FlowRow {
+  return {
+    ...newFlowRow(input),
+    status: 'running',
+    fencing_token: 1,
+    run_count: 1,
+    lease_owner: hand.lease_owner,
+    lease_expires_at: hand.lease_expires_at,
+  };
 }
 
 /** The stored flow. @throws FlowNotFoundError. */

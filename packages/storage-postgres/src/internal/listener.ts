@@ -3,7 +3,9 @@
  * channel from `start()` (the store's open) until `close()`, turns each NOTIFY into
  * a store event for every listener, and is re-established with backoff when
  * it drops. After a reconnect every queue this store has heard of gets one
- * `ready` event: a NOTIFY may have been missed meanwhile.
+ * `ready` event: a NOTIFY may have been missed meanwhile. A `handed` event
+ * carries its claim only to the listeners of the store whose claim parked
+ * the worker (core's contract); elsewhere it only says that the flow runs.
  *
  * @module
  */
@@ -38,6 +40,8 @@ export class EventListener {
   readonly #config: ListenerConfig;
   readonly #listeners = new Set<StoreListener>();
   readonly #queues = new Set<string>();
+  /** The workers a claim of this store parked (`hand-off.ts`). */
+  readonly #parked = new Set<string>();
   #connection: ListenConnection | undefined;
   #connecting: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -67,6 +71,12 @@ export class EventListener {
   /** Remembers a queue, so a reconnect tells its workers to look. */
   noteQueue(queue: string): void {
     if (this.#queues.size < MAX_QUEUES) this.#queues.add(queue);
+  }
+
+  /** Notes whether the last claim of `workerId` through this store parked it. */
+  parked(workerId: string, parked: boolean): void {
+    if (parked) this.#parked.add(workerId);
+    else this.#parked.delete(workerId);
   }
 
   /** Ends the connection and every reconnect. */
@@ -147,8 +157,11 @@ export class EventListener {
     this.#timer.unref();
   }
 
-  #deliver(event: StoreEvent): void {
+  #deliver(received: StoreEvent): void {
+    let event = received;
     if (event.type === 'ready') this.noteQueue(event.queue);
+    else if (event.type === 'handed' && event.claimed && !this.#parked.has(event.workerId))
+      event = { type: 'handed', flowId: event.flowId, workerId: event.workerId };
     for (const listener of this.#listeners) {
       try {
         listener(event);

@@ -45,6 +45,11 @@ export class Notifier {
     this.#logger = config.logger;
   }
 
+  /** The channel events go out on. */
+  get channel(): string {
+    return this.#channel;
+  }
+
   /** Queues events of a committed change; they go out at once, or with the next batch. */
   send(events: readonly StoreEvent[]): void {
     if (events.length === 0) return;

@@ -16,7 +16,8 @@ import { type Compilable, type Kysely, type RawBuilder, sql } from 'kysely';
 import { batchQueries, createQueries } from './batch-queries.js';
 import { param, Statement } from './db.js';
 import { prepareFlowControlQueries } from './flow-control-queries.js';
-import { CLAIM_FUNCTION, CLAIM_PARAMS, claimSet, NEXT_WAKE_FUNCTION } from './functions.js';
+import { CLAIM_PARAMS, claimSet, NEXT_WAKE_FUNCTION } from './functions.js';
+import { handOffQueries } from './hand-off.js';
 import { historyQueries } from './history-queries.js';
 import type { FlowRow, SignalRow } from './rows.js';
 import type { Schema } from './schema.js';
@@ -76,20 +77,18 @@ function finishSet() {
 }
 
 /**
- * A flow inserted pending unless one with its id exists; its id when inserted, with `extra`
- * columns. The row is what the input says and the columns' defaults (`rows.ts`, `newFlowRow`):
- * not read back.
+ * A flow inserted pending unless one with its id exists; its id when inserted. The row is what
+ * the input says and the columns' defaults (`rows.ts`, `newFlowRow`): not read back. (A create
+ * without flow control inserts with `insertFlowHand`, `hand-off.ts`.)
  */
-function insertFlow(t: Builder['t'], extra: RawBuilder<unknown>) {
-  return sql`with ins as (
-      insert into ${t('flows')} (id, type, queue, status, priority, input, parent_id, run_at,
-        trace_context, created_at, updated_at)
-      values (${str('id')}::text, ${str('type')}::text, ${str('queue')}::text, 'pending',
-        ${num('priority')}::bigint, ${str('input')}::text, ${str('parentId')}::text, ${num('runAt')}::bigint,
-        ${str('traceContext')}::text, ${num('now')}::bigint, ${num('now')}::bigint)
-      on conflict (id) do nothing
-      returning id)
-    select ins.id${extra} from ins`;
+function insertFlow(t: Builder['t']) {
+  return sql`insert into ${t('flows')} (id, type, queue, status, priority, input, parent_id, run_at,
+      trace_context, created_at, updated_at)
+    values (${str('id')}::text, ${str('type')}::text, ${str('queue')}::text, 'pending',
+      ${num('priority')}::bigint, ${str('input')}::text, ${str('parentId')}::text, ${num('runAt')}::bigint,
+      ${str('traceContext')}::text, ${num('now')}::bigint, ${num('now')}::bigint)
+    on conflict (id) do nothing
+    returning id`;
 }
 
 /** `cq` (a `queues` row) is the row of `q.queue` and puts it under flow control. */
@@ -121,21 +120,7 @@ export function prepareQueries(b: Builder) {
       sql`select id, queue, status, fencing_token, cancel_requested, parent_id, waits
           from ${t('flows')} where id = ${str('id')}::text for update`,
     ),
-    insertFlow: raw<{ id: string }>('insert_flow', insertFlow(t, sql``)),
-    /** {@link insertFlow} that also notifies `payload` on `channel` when it inserts (an idle store, `lifecycle.ts`). */
-    insertFlowNotify: raw<{ id: string }>(
-      'insert_flow_notify',
-      insertFlow(t, sql`, pg_notify(${str('channel')}::text, ${str('payload')}::text)::text as notified`),
-    ),
-    // The claim of the queues without flow control, which also names the requested queues that
-    // are controlled (`controlled`; one row without a flow when it claimed none): a function, so its
-    // plan is made once per connection (`functions.ts`).
-    claim: raw<ClaimRow>(
-      'claim',
-      sql`select c.controlled, (c.flow).* from ${t(CLAIM_FUNCTION as never)}(${str('workerId')}::text,
-            ${param('queues')}::text[], ${param('types')}::text[], ${num('now')}::bigint, ${num('limit')}::int,
-            ${num('expiresAt')}::bigint) c`,
-    ),
+    insertFlow: raw<{ id: string }>('insert_flow', insertFlow(t)),
     claimOne: raw<ClaimRow>(
       'claim_one',
       sql`with claimed as (
@@ -247,6 +232,7 @@ export function prepareQueries(b: Builder) {
           from unnest(${param('payloads')}::text[]) p`,
     ),
     ...historyQueries(b),
+    ...handOffQueries(b),
     ...batchQueries(b),
     ...createQueries(b),
     ...workerQueries(b),

@@ -16,6 +16,7 @@
 import { type ColumnType, type Generated, type Kysely, type Migration, sql } from 'kysely';
 import { flowControlMigration } from './flow-control-schema.js';
 import { functionsMigration } from './functions.js';
+import { handOffMigration } from './hand-off.js';
 import { schedulesMigration } from './schedules.js';
 import { wakeIndexMigration } from './wake-index.js';
 
@@ -257,6 +258,7 @@ export function migrations(schema: string): Readonly<Record<string, Migration>> 
     '0004_schedules': schedulesMigration(schema),
     '0005_wake_key': wakeIndexMigration(schema),
     '0006_functions': functionsMigration(schema),
+    '0007_hand_off': handOffMigration(schema),
   });
 }
 

@@ -36,6 +36,7 @@ export function workerQueries(b: Builder) {
             delete from ${t('workers')} where last_seen_at < ${num('before')}::bigint and id <> ${str('id')}::text
               and not exists (select 1 from previous where last_seen_at < ${num('before')}::bigint)
             returning id),
+          unparked as (delete from ${t('parked' as never)} where worker_id in (select id from dead)),
           expired as (
             update ${t('flows')} set lease_expires_at = ${num('now')}::bigint
             where status = 'running' and lease_owner in (select id from dead)
@@ -48,6 +49,7 @@ export function workerQueries(b: Builder) {
     removeWorker: raw<{ expired: number; queues: string[] }>(
       'remove_worker',
       sql`with d as (delete from ${t('workers')} where id = ${str('id')}::text),
+          unparked as (delete from ${t('parked' as never)} where worker_id = ${str('id')}::text),
           expired as (
             update ${t('flows')} set lease_expires_at = ${num('now')}::bigint
             where ${param('expire')}::boolean and status = 'running' and lease_owner = ${str('id')}::text

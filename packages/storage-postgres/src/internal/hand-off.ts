@@ -1,0 +1,148 @@
+/**
+ * Hand-off (core's `ClaimRequest.park`, capability `handOff`): a worker whose
+ * claim took fewer flows than it asked for is parked with the slots it has
+ * left, in the `parked` table (migration 0007); a flow created meanwhile that
+ * it could claim is claimed for it by the create's own INSERT and announced
+ * with a `handed` NOTIFY in the same statement. Between enqueue and start
+ * there is then one commit (the create's) instead of two (the create's, then
+ * the worker's claim after a `ready` NOTIFY).
+ *
+ * A claim parks or unparks its worker in the claim's statement: parked when it
+ * asked to (`park`) and took fewer than `limit`, unparked otherwise. The row is
+ * written only when it changes or has less than half its minute left, and a
+ * claim that took nothing commits without waiting for the WAL flush (a parked
+ * row lost with a crashed server costs one `ready` round trip, nothing more).
+ * A create hands off a flow due now, in a queue without limits, when nothing
+ * of its queue and type is due before it (first come, first served), to a
+ * parked worker with a slot, locked with SKIP LOCKED so concurrent creates
+ * take different slots; the lease is the worker's hand-off lease (at most
+ * 2 s: a lost event costs little), and the worker renews it when it hears.
+ * A parked row lapses a minute after its claim; `removeWorker` and the
+ * reaping of lapsed workers delete it.
+ *
+ * @module
+ */
+import { type Kysely, type Migration, sql } from 'kysely';
+import { param } from './db.js';
+import { CLAIM_FUNCTION } from './functions.js';
+import type { Builder, ClaimRow } from './queries.js';
+
+/** How long a park lasts without a claim renewing it. */
+export const PARK_MS = 60_000;
+/** The longest lease a hand-off takes (core's contract: `ClaimRequest.park`). */
+export const HAND_OFF_LEASE_MAX_MS = 2000;
+/**
+ * Bytes of a `handed` NOTIFY payload, at most (PostgreSQL takes payloads shorter than 8000): a
+ * flow whose row would not fit is not handed off. Its text columns count as JSON escapes them,
+ * and 1,000 bytes are left for the column names and the other values.
+ */
+const HANDED_ROW_BYTES = 7500;
+const HANDED_TEXT_BYTES = HANDED_ROW_BYTES - 1000;
+
+/** Migration 0007: the parked workers. */
+export function handOffMigration(schema: string): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await sql`create table ${sql.id(schema, 'parked')} (
+                  worker_id text primary key,
+                  queues text[] not null,
+                  types text[] not null,
+                  slots integer not null,
+                  lease_ms bigint not null,
+                  until_at bigint not null)`.execute(db);
+    },
+  };
+}
+
+const str = (name: string) => param<string>(name);
+const num = (name: string) => param<number>(name);
+
+/** What the create statement returns: the new flow's id, and its lease when it was handed off. */
+export interface HandRow {
+  id: string;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+}
+
+/** The statements of hand-off: the claim that parks, the create that hands off. */
+export function handOffQueries(b: Builder) {
+  const { t, raw } = b;
+  const parked = t('parked' as never);
+  const queues = t('queues' as never);
+  return {
+    // The claim of the queues without flow control (a function, so its plan is made once per
+    // connection: `functions.ts`), which also names the requested queues that are controlled
+    // (`controlled`; one row without a flow when it claimed none), and parks or unparks its worker.
+    claimPark: raw<ClaimRow>(
+      'claim_park',
+      sql`with c as (
+            select c.controlled, (c.flow).* from ${t(CLAIM_FUNCTION as never)}(${str('workerId')}::text,
+              ${param('queues')}::text[], ${param('types')}::text[], ${num('now')}::bigint, ${num('limit')}::int,
+              ${num('expiresAt')}::bigint) c),
+          n as (select count(c.id)::int as taken, ${param('park')}::boolean and count(c.id) < ${num('limit')}::int
+                  as parks from c),
+          unpark as (
+            delete from ${parked} p where p.worker_id = ${str('workerId')}::text
+              and not (select parks from n)),
+          park as (
+            insert into ${parked} (worker_id, queues, types, slots, lease_ms, until_at)
+            select ${str('workerId')}::text, ${param('queues')}::text[], ${param('types')}::text[],
+              ${num('limit')}::int - n.taken, ${num('handLeaseMs')}::bigint, ${num('now')}::bigint + ${PARK_MS}
+            from n
+            where n.parks and not exists (
+              select 1 from ${parked} p where p.worker_id = ${str('workerId')}::text
+                and p.slots = ${num('limit')}::int - n.taken and p.queues = ${param('queues')}::text[]
+                and p.types = ${param('types')}::text[] and p.lease_ms = ${num('handLeaseMs')}::bigint
+                and p.until_at > ${num('now')}::bigint + ${PARK_MS / 2})
+            on conflict (worker_id) do update set queues = excluded.queues, types = excluded.types,
+              slots = excluded.slots, lease_ms = excluded.lease_ms, until_at = excluded.until_at),
+          quiet as (select set_config('synchronous_commit', 'off', true) as off from n where n.taken = 0)
+          select c.* from c left join quiet on true`,
+    ),
+    // A flow inserted unless one with its id exists: running under a parked worker's lease when
+    // one can take it (see the module notes), pending otherwise. A hand-off notifies `handed` in
+    // the statement; a pending flow notifies `readyPayload` when given (an idle store, `lifecycle.ts`).
+    insertFlowHand: raw<HandRow>(
+      'insert_flow_hand',
+      sql`with w as (
+            select p.worker_id, p.lease_ms from ${parked} p
+            where ${num('runAt')}::bigint <= ${num('now')}::bigint and p.slots > 0
+              and p.until_at > ${num('now')}::bigint
+              and ${str('queue')}::text = any(p.queues) and ${str('type')}::text = any(p.types)
+              and not exists (select 1 from ${queues} cq
+                              where cq.queue = ${str('queue')}::text and (cq.limits is not null or cq.keyed))
+              and not exists (select 1 from ${t('flows')} f
+                              where (f.queue || chr(31) || f.type) = ${str('queue')}::text || chr(31) || ${str('type')}::text
+                                and f.wake_at <= ${num('now')}::bigint)
+              and octet_length(to_json(${str('input')}::text)::text)
+                + octet_length(to_json(coalesce(${str('traceContext')}::text, ''))::text)
+                + octet_length(to_json(coalesce(${str('parentId')}::text, ''))::text)
+                + octet_length(to_json(${str('type')}::text)::text) + octet_length(to_json(${str('queue')}::text)::text)
+                + 2 * (octet_length(to_json(${str('id')}::text)::text) + octet_length(to_json(p.worker_id)::text))
+                < ${HANDED_TEXT_BYTES}
+            order by p.until_at
+            limit 1
+            for update of p skip locked),
+          ins as (
+            insert into ${t('flows')} (id, type, queue, status, priority, input, parent_id, run_at,
+              trace_context, fencing_token, lease_owner, lease_expires_at, run_count, created_at, updated_at)
+            select ${str('id')}::text, ${str('type')}::text, ${str('queue')}::text,
+              case when w.worker_id is null then 'pending' else 'running' end,
+              ${num('priority')}::bigint, ${str('input')}::text, ${str('parentId')}::text, ${num('runAt')}::bigint,
+              ${str('traceContext')}::text, case when w.worker_id is null then 0 else 1 end, w.worker_id,
+              ${num('now')}::bigint + w.lease_ms, case when w.worker_id is null then 0 else 1 end,
+              ${num('now')}::bigint, ${num('now')}::bigint
+            from (values (1)) one left join w on true
+            on conflict (id) do nothing
+            returning *),
+          taken as (update ${parked} p set slots = p.slots - 1 from ins where p.worker_id = ins.lease_owner)
+          select ins.id, ins.lease_owner, ins.lease_expires_at,
+            case when ins.lease_owner is not null then pg_notify(${str('channel')}::text, json_build_array('h',
+                   ins.id, ins.lease_owner,
+                   case when octet_length(to_json(ins)::text) < ${HANDED_ROW_BYTES} then to_json(ins) end)::text)
+                 when ${str('readyPayload')}::text is not null
+                   then pg_notify(${str('channel')}::text, ${str('readyPayload')}::text) end::text as notified
+          from ins`,
+    ),
+  };
+}
