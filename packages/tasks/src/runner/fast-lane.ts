@@ -18,10 +18,11 @@ import type { Transaction } from '@ergon/core';
 import type { AckWaiter } from '../internal/ack-groups.js';
 import { stageContext } from '../internal/invoke.js';
 import { CancelScope, type ScopeWatcher } from '../internal/scope.js';
-import { NO_SETTLEMENT, type SettleResult, settleFailure } from '../internal/settle.js';
+import type { SettleResult } from '../internal/settle.js';
 import { isPromiseLike } from '../internal/stage.js';
 import { recordOutcome } from '../internal/telemetry.js';
 import type { Stage, StageContext } from '../task/context.js';
+import { ackSuccess } from './ack-success.js';
 import type { ConsumeEnv, LifecycleSink } from './consume.js';
 import { outcomeOf } from './outcome-of.js';
 import { ONLY_PROCESS, PROCESS_ONCE, TransactionRun } from './transaction-run.js';
@@ -139,20 +140,8 @@ export class FastLane implements ScopeWatcher {
   #succeeded(slot: Slot, value: unknown): void {
     slot.attempt?.end();
     slot.value = value;
-    const { task } = this.#env;
-    const connector = task.connectors[task.source] as NonNullable<(typeof task.connectors)[string]>;
-    if (!task.autoAck || !connector.ack) {
-      this.#end(slot, NO_SETTLEMENT, undefined);
-      return;
-    }
-    let acking: unknown;
-    try {
-      acking = connector.ack(slot.tx);
-    } catch (error) {
-      this.#end(slot, settleFailure(error), undefined);
-      return;
-    }
-    (this.#env.acks as NonNullable<ConsumeEnv['acks']>).wait(acking, slot);
+    const settled = ackSuccess(this.#env, slot.tx, slot);
+    if (settled !== undefined) this.#end(slot, settled, undefined);
   }
 
   #end(slot: Slot, settled: SettleResult, at: number | undefined): void {

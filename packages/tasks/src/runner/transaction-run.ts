@@ -14,10 +14,10 @@
  */
 import type { Transaction } from '@ergon/core';
 import { TaskTimeoutError } from '../errors.js';
-import { AckGroups, type AckWaiter } from '../internal/ack-groups.js';
+import type { AckWaiter } from '../internal/ack-groups.js';
 import { invoke } from '../internal/invoke.js';
 import type { CancelScope, ScopeWatcher } from '../internal/scope.js';
-import { NO_SETTLEMENT, type SettleResult, settle, settleFailure } from '../internal/settle.js';
+import { NO_SETTLEMENT, type SettleResult, settle } from '../internal/settle.js';
 import {
   Attempt,
   isPromiseLike,
@@ -30,6 +30,7 @@ import { recordOutcome } from '../internal/telemetry.js';
 import type { ConsumerPolicy } from '../policies/consumer-policy.js';
 import type { ExceptionDecision, Stage } from '../task/context.js';
 import type { TransactionOutcome } from '../task/outcome.js';
+import { ackSuccess } from './ack-success.js';
 import { rest } from './after-process.js';
 import { outcomeOf } from './outcome-of.js';
 import type { ConsumeEnv, LifecycleSink } from './consume.js';
@@ -199,24 +200,9 @@ export class TransactionRun implements ScopeWatcher, AckWaiter {
       this.#deliver(rest(this, { ok: true, value, attempts: this.attempts.process ?? 1 }));
       return;
     }
-    if (!task.autoAck) {
-      this.#end(this.#outcome('succeeded', UNSETTLED, true, value));
-      return;
-    }
-    const connector = task.connectors[task.source] as NonNullable<(typeof task.connectors)[string]>;
-    if (!connector.ack) {
-      this.#end(this.#outcome('succeeded', NO_SETTLEMENT, true, value));
-      return;
-    }
-    let acking: unknown;
-    try {
-      acking = connector.ack(this.tx);
-    } catch (error) {
-      this.#end(this.#outcome('succeeded', settleFailure(error), true, value));
-      return;
-    }
     this.#value = value;
-    (this.env.acks ?? new AckGroups()).wait(acking, this);
+    const settled = ackSuccess(this.env, this.tx, this);
+    if (settled !== undefined) this.acked(settled);
   }
 
   /** {@link AckWaiter}: the ack is done (or failed: the transport redelivers). */
