@@ -261,6 +261,8 @@ export class Worker {
     const leave = () => {
       if (this.#running.get(id)?.control === control) this.#running.delete(id);
     };
+    // A run whose code ended woke the loop then (its slot was free); its finish landing need not.
+    let ended = false;
     const promise = runClaimed(this.#s, claimed, control).then(async (outcome) => {
       leave();
       this.#ending.delete(promise);
@@ -276,9 +278,10 @@ export class Worker {
       } catch (error) {
         logger.warn('onOutcome threw', { error: toError(error).message });
       }
-      this.#idle.wake();
+      if (!ended) this.#idle.wake();
     });
     control.onEnding(() => {
+      ended = true;
       leave();
       this.#ending.add(promise);
       this.#idle.wake();
