@@ -97,6 +97,31 @@ describe('fast lane', () => {
     expect(byId.get('t2')?.settleError?.message).toBe('ack refused');
   });
 
+  it('an answer whose then cannot be read requeues its transaction, and the loop goes on', async () => {
+    const input = new MemoryConnector<number>();
+    input.push(1, 2);
+    const outcomes: TransactionOutcome[] = [];
+    const task = consumer({
+      name: 'bad-answer',
+      connectors: { input },
+      policies: { consumer: new ConsumerPolicy({ mode: 'batch', limit: 2 }) },
+      processTransaction: (tx: Transaction<number>) => {
+        if (tx.payload === 2) return tx.payload;
+        const broken = Object.defineProperty({}, 'then', {
+          get() {
+            throw new Error('no then');
+          },
+        });
+        return broken as Promise<number>;
+      },
+    });
+    const summary = await runTask(task, { ...run, onOutcome: (o) => outcomes.push(o) });
+    expect(summary).toMatchObject({ processed: 2, succeeded: 1, failed: 1 });
+    expect(input.requeued).toEqual(['t1']);
+    expect(input.acked).toEqual(['t2']);
+    expect(outcomes.find((o) => o.transactionId === 't1')?.error?.message).toBe('no then');
+  });
+
   it("an attempt's signal fires at the hard stop while it runs, never once it answered", async () => {
     const input = new MemoryConnector<number>();
     input.push(1, 2);

@@ -86,13 +86,19 @@ export class FastLane implements ScopeWatcher {
       this.#leave(slot, error);
       return true;
     }
-    if (!isPromiseLike(result)) {
-      this.#succeeded(slot, result);
-      return true;
+    try {
+      if (!isPromiseLike(result)) {
+        this.#succeeded(slot, result);
+        return true;
+      }
+      slot.waiting = true;
+      // One reaction, to callbacks the slot made once: nothing else per transaction.
+      (result instanceof Promise ? result : Promise.resolve(result)).then(slot.onValue, slot.onError);
+    } catch (error) {
+      // A bug guard (an answer whose `then` cannot be read, say), as the general path's: requeued.
+      slot.waiting = false;
+      this.#broke(slot, error);
     }
-    slot.waiting = true;
-    // One reaction, to callbacks the slot made once: nothing else per transaction.
-    (result instanceof Promise ? result : Promise.resolve(result)).then(slot.onValue, slot.onError);
     return true;
   }
 
