@@ -150,6 +150,23 @@ if (store.applyWrites) {
   };
 }
 
+// A flow a create handed to this worker (hand-off: the store claimed it for this worker while
+// it was parked) is a claim this process did not send: journaled as one, answered on arrival.
+store.subscribe((event) => {
+  if (event.type !== 'handed' || event.workerId !== WORKER_ID || !event.claimed) return;
+  const at = now();
+  write({
+    k: 'call',
+    c: WORKER_ID,
+    n: ++sequence,
+    m: 'claim',
+    i: at,
+    o: at,
+    q: { workerId: WORKER_ID },
+    v: answer('claim', [event.claimed]),
+  });
+});
+
 const definition = scriptFlow(
   { flow, Graph },
   { clock: systemClock, queue: QUEUE, onStepStart: (f, s, a) => write({ k: 'start', f, s, a }) },
