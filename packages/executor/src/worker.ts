@@ -189,6 +189,7 @@ export class Worker {
     }) ?? (() => {});
     // Parked by its claims, an idle worker is handed new flows by their creates (`handed` events).
     const park = store.capabilities.handOff === true;
+    const events = store.capabilities.events;
     let pollMs = MIN_POLL_MS;
     try {
       while (!stopping.aborted) {
@@ -198,6 +199,7 @@ export class Worker {
         if (this.#running.size > 0 && this.#running.size < concurrency) await yieldTurn();
         const free = concurrency - this.#running.size;
         let claimed: ClaimedFlow[] = [];
+        let failed = false;
         if (free > 0) {
           try {
             const sentAt = performance.now();
@@ -219,6 +221,7 @@ export class Worker {
               claimed = [];
             }
           } catch (error) {
+            failed = true;
             logger.warn('claim failed; retrying', { error: toError(error).message });
           }
           for (const flow of claimed) this.#spawn(flow);
@@ -228,7 +231,9 @@ export class Worker {
           }
         }
         await this.#housekeeping.run();
-        const sleepMs = free > 0 && claimed.length === 0 ? pollMs : maxIdleMs;
+        // Polls back off from a few ms after a failed claim, or after an empty one on a store
+        // without events; with events, an idle worker waits for one (or the next due time).
+        const sleepMs = free > 0 && claimed.length === 0 && (failed || !events) ? pollMs : maxIdleMs;
         await idle.sleep(stopping, sleepMs, types, this.#running.size < concurrency);
         pollMs = Math.min(pollMs * 2, maxIdleMs);
       }

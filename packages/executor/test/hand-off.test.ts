@@ -1,4 +1,4 @@
-// Hand-off (capability handOff, the Redis store with one partition): an idle worker is parked by
+// Hand-off (capability handOff: Redis with one partition, PostgreSQL): an idle worker is parked by
 // its claims, and a create claims the new flow for it (a `handed` event), one round trip fewer
 // between enqueue and start. What must hold around it: a hand-off nobody hears runs elsewhere
 // once its short lease runs out, and a worker with no slot left gives a handed flow back.
@@ -8,8 +8,8 @@ import { flow } from '../src/index.js';
 import { STORE_KIND } from './stores.js';
 import { harness, until } from './support.js';
 
-/** Only the Redis store with one partition hands off (the conformance suite says why others do not). */
-const HANDS_OFF = STORE_KIND === 'redis';
+/** The stores that hand off (the conformance suite says why the others do not). */
+const HANDS_OFF = STORE_KIND === 'redis' || STORE_KIND === 'postgres';
 
 /** The flows each claim of `store` returned, by worker. */
 function countClaims(store: ExecutionLog): Map<string, string[]> {
