@@ -227,6 +227,7 @@ export class Worker {
           for (const flow of claimed) this.#spawn(flow);
           if (claimed.length > 0) {
             pollMs = MIN_POLL_MS;
+            idle.claimed();
             if (claimed.length === free) continue;
           }
         }
@@ -245,12 +246,15 @@ export class Worker {
 
   /**
    * Runs a flow a create claimed for this worker while it was parked. One that finds no slot (a
-   * claim of its own filled them meanwhile) or a stopping worker goes back at once.
+   * claim of its own filled them meanwhile), a stopping worker, or a type or queue it does not
+   * serve (parked under its id by an earlier worker with other flows) goes back at once.
    */
   #handed(claimed: ClaimedFlow, stopping: AbortSignal): void {
-    const { store, clock, concurrency } = this.#s;
-    const lease = { flowId: claimed.flow.id, token: claimed.token };
-    if (stopping.aborted || this.#running.size >= concurrency || this.#running.has(lease.flowId)) {
+    const { store, clock, concurrency, flows, queues } = this.#s;
+    const { flow } = claimed;
+    const lease = { flowId: flow.id, token: claimed.token };
+    const serves = flows.has(flow.type) && queues.includes(flow.queue);
+    if (!serves || stopping.aborted || this.#running.size >= concurrency || this.#running.has(flow.id)) {
       store.releaseLease({ ...lease, now: clock.now() }).catch(() => {});
       return;
     }

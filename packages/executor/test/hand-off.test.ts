@@ -132,4 +132,27 @@ describe.skipIf(!HANDS_OFF)('hand-off to a parked worker', () => {
     expect(await handle.result({ timeout: '10s' })).toBe(1);
     expect((await handle.get()).runCount).toBe(1);
   });
+
+  it('gives back a flow of a type it does not serve, parked under its id by an earlier worker', async () => {
+    const mine = flow('handed-mine', async (ctx) => ctx.run('a', () => 1));
+    const theirs = flow('handed-theirs', async (ctx) => ctx.run('b', () => 2));
+    const claims = countClaims(h.store);
+    const worker = h.startWorker([mine], { id: 'reused-id' });
+    await until(() => claims.has('reused-id'), 5000, 'the first claim');
+    // An earlier worker of the same id served another type, and parked for it.
+    await h.store.claim({
+      workerId: worker.id,
+      types: ['handed-theirs'],
+      queues: ['default'],
+      limit: 5,
+      leaseMs: 15_000,
+      now: Date.now(),
+      park: true,
+    });
+    const handle = await h.client.schedule(theirs, undefined);
+    expect((await handle.get()).leaseOwner).toBe('reused-id');
+    await until(async () => (await handle.status()) === 'pending', 5000, 'the hand-off to come back');
+    h.startWorker([theirs], { id: 'serves-it' });
+    expect(await handle.result({ timeout: '5s' })).toBe(2);
+  });
 });

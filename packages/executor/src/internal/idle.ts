@@ -8,7 +8,11 @@
  */
 import { type Clock, type Logger, type RuntimeExecutionLog, systemClock, toError } from '@ergon/core';
 
-/** The longest a worker waits between claims while due flows are held back by flow control. */
+/**
+ * How long a worker waits between claims while due flows are not claimed (flow control holds
+ * them back, or they became due just after its claim): from the first, doubling up to the last.
+ */
+const BLOCKED_POLL_MIN_MS = 2;
 const BLOCKED_POLL_MAX_MS = 100;
 
 /**
@@ -34,6 +38,8 @@ export class IdleSleep {
   #wake: (() => void) | undefined;
   #pendingWake = false;
   #blocked = false;
+  /** The wait of the current run of blocked sleeps (0: not blocked). */
+  #blockedMs = 0;
 
   constructor(options: IdleSleepOptions) {
     this.#o = options;
@@ -42,6 +48,11 @@ export class IdleSleep {
   /** Flows were due but the last claim took none: flow control holds them back. */
   get blocked(): boolean {
     return this.#blocked;
+  }
+
+  /** The last claim took flows: a later blocked sleep starts its backoff again from the first wait. */
+  claimed(): void {
+    this.#blockedMs = 0;
   }
 
   /** Ends the current sleep, or the next one at once. */
@@ -65,10 +76,14 @@ export class IdleSleep {
       try {
         const next = await store.nextWakeAt({ types, queues });
         const wait = next === undefined ? undefined : next - clock.now();
-        // Due already yet not claimed: a queue's limits hold it back (or another worker took it).
-        // Back off, capped so that an opened rate window or a freed slot is seen soon.
+        // Due already yet not claimed: a queue's limits hold it back, another worker took it, or
+        // it became due just after the claim. Back off from a few ms (the last case is over at the
+        // next claim), capped so that an opened rate window or a freed slot is seen soon.
         this.#blocked = wait !== undefined && wait <= 0;
-        if (wait !== undefined) timeout = Math.min(timeout, wait > 0 ? wait : BLOCKED_POLL_MAX_MS);
+        this.#blockedMs = this.#blocked
+          ? Math.min(Math.max(this.#blockedMs * 2, BLOCKED_POLL_MIN_MS), BLOCKED_POLL_MAX_MS)
+          : 0;
+        if (wait !== undefined) timeout = Math.min(timeout, wait > 0 ? wait : this.#blockedMs);
       } catch (error) {
         logger.warn('nextWakeAt failed', { error: toError(error).message });
       }
