@@ -59,7 +59,11 @@ function claimArgs(
 
 /** Reads a claimed flow's hash, remembering where it lives and that this store holds it. */
 export function claimedFlow(core: StoreCore, p: number, flat: unknown): ClaimedFlow {
-  const hash = pairs(flat);
+  return claimedFromHash(core, p, pairs(flat));
+}
+
+/** {@link claimedFlow} from the hash as an object. */
+export function claimedFromHash(core: StoreCore, p: number, hash: Record<string, string>): ClaimedFlow {
   const flow = toFlowRecord(hash);
   if (!flow) throw new Error('claim returned an empty flow');
   core.router.remember(flow.id, p);

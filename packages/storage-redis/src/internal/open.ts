@@ -7,8 +7,6 @@
  */
 import type { RedisExecutionLogOptions } from '../options.js';
 import { resolveOptions } from '../options.js';
-import { claimedFlow } from './claims.js';
-import { decodeEvent } from './codec.js';
 import {
   checkEvictionPolicy,
   createClient,
@@ -19,9 +17,9 @@ import {
 } from './connection.js';
 import { StoreCore } from './core.js';
 import { toStoreError } from './errors.js';
-import { hintOf } from './hints.js';
+import { dispatch } from './dispatch.js';
 import { storedPartitions } from './meta.js';
-import { HOME, Partitions } from './partitions.js';
+import { Partitions } from './partitions.js';
 import { ScriptRunner } from './runner.js';
 import { loadScripts } from './scripts.js';
 
@@ -78,19 +76,4 @@ export async function connectStore(options: RedisExecutionLogOptions): Promise<S
     if (ownsClient) client.disconnect();
     throw error;
   }
-}
-
-function dispatch(core: StoreCore, channel: string, message: string): void {
-  if (core.partitioned) {
-    const p = core.layout.ofChannel(channel);
-    const hint = p === undefined ? undefined : hintOf(message);
-    if (p !== undefined && hint) core.tracker.hint(p, hint, 'event');
-  }
-  if (core.listeners.size === 0) return;
-  const event = decodeEvent(message, (workerId, flat) =>
-    core.parked.has(workerId) ? claimedFlow(core, HOME, flat) : undefined,
-  );
-  if (!event) return;
-  // Listeners come through the runtime wrapper, which isolates one that throws.
-  for (const listener of core.listeners) listener(event);
 }

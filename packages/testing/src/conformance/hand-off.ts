@@ -61,6 +61,31 @@ export function handOffCases(ctx: SuiteContext): void {
       }
     });
 
+    it('hands off a flow too large to travel in an event with its claim, or leaves it to a claim', async () => {
+      const pair = newPair();
+      const events: StoreEvent[] = [];
+      const unsubscribe = subscribe(ctx, (e) => events.push(e));
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 20)); // let a remote subscription settle
+        await ctx.store.claim(parkingClaim(pair, 'parked-large', 5));
+        const input = JSON.stringify(['x'.repeat(40_000)]);
+        const { flow } = await ctx.store.createFlow(newFlow({ ...pair, input }));
+        if (flow.status === 'running') {
+          await eventually(() => events.some((e) => e.type === 'handed' && e.flowId === flow.id && e.claimed));
+          const handed = events.find((e) => e.type === 'handed' && e.flowId === flow.id);
+          const claimed = handed?.type === 'handed' ? handed.claimed : undefined;
+          expect(claimed?.token).toBe(1);
+          expect(claimed?.flow.input).toBe(input);
+        } else {
+          expect(flow.status).toBe('pending');
+          const [claimed] = await ctx.store.claim({ ...parkingClaim(pair, 'other', 1), park: false });
+          expect(claimed?.flow.id).toBe(flow.id);
+        }
+      } finally {
+        unsubscribe();
+      }
+    });
+
     it('hands off no more flows than the slots the claim left; the rest wait for claims', async () => {
       const pair = newPair();
       await ctx.store.claim(parkingClaim(pair, 'parked-2', 2));

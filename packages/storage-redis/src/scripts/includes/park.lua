@@ -10,6 +10,9 @@
 --- @include "keys"
 --- @include "claim"
 
+-- The most bytes of field values a "handed" event carries.
+local HANDED_INLINE_MAX = 16384
+
 -- Parks `worker` for each (queue, type) with `slots` free, or unparks it when `slots` is 0.
 -- `spec` is "<hand-off lease ms>:<parked until ms>".
 local function park(worker, slots, spec, queues, types)
@@ -61,8 +64,18 @@ local function handOff(fkey, id, queue, ftype, now, workers)
         redis.call('HDEL', PARKED_KEY, worker)
       end
       local flat = claimFlow(fkey, id, worker, string.format('%.0f', nowMs + tonumber(leaseMs)), now)
+      -- Every process hears every event: a large flow goes without its fields, which the
+      -- worker's store reads then.
+      local size = 0
+      for i = 2, #flat, 2 do
+        size = size + #flat[i]
+      end
+      local fields = ''
+      if size <= HANDED_INLINE_MAX then
+        fields = ',"flow":' .. cjson.encode(flat)
+      end
       redis.call('PUBLISH', EVENTS_CHANNEL, '{"type":"handed","flowId":' .. cjson.encode(id) ..
-        ',"workerId":' .. cjson.encode(worker) .. ',"flow":' .. cjson.encode(flat) .. '}')
+        ',"workerId":' .. cjson.encode(worker) .. fields .. '}')
       return flat
     end
   end
