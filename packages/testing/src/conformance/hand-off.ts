@@ -27,10 +27,7 @@ export function handOffCases(ctx: SuiteContext): void {
 
     it('claims a new flow for the parked worker, and says so to its listeners with the claim', async () => {
       const pair = newPair();
-      const events: StoreEvent[] = [];
-      const unsubscribe = subscribe(ctx, (e) => events.push(e));
-      try {
-        await new Promise((resolve) => setTimeout(resolve, 20)); // let a remote subscription settle
+      await withEvents(ctx, async (events) => {
         expect(await ctx.store.claim(parkingClaim(pair, 'parked-1', 5))).toEqual([]);
         const created = await ctx.store.createFlow(newFlow(pair));
         expect(created.created).toBe(true);
@@ -56,22 +53,19 @@ export function handOffCases(ctx: SuiteContext): void {
         });
         expect(renewed.cancelRequested).toBe(false);
         expect((await ctx.store.getFlow(flow.id))?.leaseExpiresAt).toBe(T0 + 30_001);
-      } finally {
-        unsubscribe();
-      }
+      });
     });
 
     it('hands off a flow too large to travel in an event with its claim, or leaves it to a claim', async () => {
       const pair = newPair();
-      const events: StoreEvent[] = [];
-      const unsubscribe = subscribe(ctx, (e) => events.push(e));
-      try {
-        await new Promise((resolve) => setTimeout(resolve, 20)); // let a remote subscription settle
+      await withEvents(ctx, async (events) => {
         await ctx.store.claim(parkingClaim(pair, 'parked-large', 5));
         const input = JSON.stringify(['x'.repeat(40_000)]);
         const { flow } = await ctx.store.createFlow(newFlow({ ...pair, input }));
         if (flow.status === 'running') {
-          await eventually(() => events.some((e) => e.type === 'handed' && e.flowId === flow.id && e.claimed));
+          await eventually(() =>
+            events.some((e) => e.type === 'handed' && e.flowId === flow.id && e.claimed),
+          );
           const handed = events.find((e) => e.type === 'handed' && e.flowId === flow.id);
           const claimed = handed?.type === 'handed' ? handed.claimed : undefined;
           expect(claimed?.token).toBe(1);
@@ -81,9 +75,7 @@ export function handOffCases(ctx: SuiteContext): void {
           const [claimed] = await ctx.store.claim({ ...parkingClaim(pair, 'other', 1), park: false });
           expect(claimed?.flow.id).toBe(flow.id);
         }
-      } finally {
-        unsubscribe();
-      }
+      });
     });
 
     it('hands off no more flows than the slots the claim left; the rest wait for claims', async () => {
@@ -162,7 +154,9 @@ export function handOffCases(ctx: SuiteContext): void {
     });
 
     it('hands off nothing in a queue with limits (with capability flowControl)', async ({ skip }) => {
-      if (!ctx.store.capabilities.flowControl || !ctx.store.configureQueue) return skip();
+      if (!ctx.store.capabilities.flowControl || !ctx.store.configureQueue) {
+        return skip('the store has no flow control: no queue has limits');
+      }
       const pair = newPair();
       await ctx.store.configureQueue({ queue: pair.queue, limits: { concurrency: 10 }, now: T0 });
       await ctx.store.claim(parkingClaim(pair, 'parked-5', 5));
@@ -181,8 +175,16 @@ function newPair(): Pair {
   return { queue: uid('hq'), type: uid('ht') };
 }
 
-function subscribe(ctx: SuiteContext, listener: (event: StoreEvent) => void): () => void {
+/** Runs `test` with the store's events as they arrive, subscribed (and settled) first. */
+async function withEvents(ctx: SuiteContext, test: (events: StoreEvent[]) => Promise<void>): Promise<void> {
   const subscribe = ctx.store.subscribe;
   if (!subscribe) throw new Error('the store declares capability handOff but has no subscribe');
-  return subscribe(listener);
+  const events: StoreEvent[] = [];
+  const unsubscribe = subscribe((e) => events.push(e));
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 20)); // let a remote subscription settle
+    await test(events);
+  } finally {
+    unsubscribe();
+  }
 }
