@@ -1,6 +1,6 @@
-// K worker processes draining N pre-created one-step flows on Redis or SQLite (like apps/bench's
+// K worker processes draining N pre-created one-step flows on Redis, SQLite or PostgreSQL (like apps/bench's
 // throughput rows), reporting per-process CPU per flow and claim/apply call counts.
-//   node bench/multi.mjs [--store redis|sqlite] [--flows 10000] [--processes 2] [--concurrency 50]
+//   node bench/multi.mjs [--store redis|sqlite|postgres] [--flows 10000] [--processes 2] [--concurrency 50]
 //     [--sleep MS]   each flow sleeps until MS after scheduling, then runs its step (the timer wake path)
 //     [--prof DIR]   a CPU profile of each worker from go to stop (HEAP=1: an allocation profile)
 import { fork } from 'node:child_process';
@@ -36,6 +36,13 @@ async function open(at) {
   if (args.store === 'sqlite') {
     const { SqliteExecutionLog } = await import('@ergon/storage-sqlite');
     return SqliteExecutionLog.open({ path: at });
+  }
+  if (args.store === 'postgres') {
+    const { PostgresExecutionLog } = await import('@ergon/storage-postgres');
+    return PostgresExecutionLog.open({
+      url: process.env.URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+      schema: at,
+    });
   }
   const { RedisExecutionLog } = await import('@ergon/storage-redis');
   return RedisExecutionLog.open({ url: process.env.URL ?? 'redis://127.0.0.1:6379', prefix: at });
@@ -118,7 +125,12 @@ if (args.role === 'worker') {
 } else {
   const N = Number(args.flows);
   const dir = mkdtempSync(join(tmpdir(), 'ergon-multi-'));
-  const at = args.store === 'sqlite' ? join(dir, 'm.db') : `ergon-multi:${randomUUID()}`;
+  const at =
+    args.store === 'sqlite'
+      ? join(dir, 'm.db')
+      : args.store === 'postgres'
+        ? `ergon_multi_${randomUUID().slice(0, 8)}`
+        : `ergon-multi:${randomUUID()}`;
   const raw = await open(at);
   const client = new Client({ store: runtimeStore(raw, { coalesce: true }) });
   const wakeAt = Date.now() + Number(args.sleep ?? 0);
@@ -227,6 +239,17 @@ if (args.role === 'worker') {
       if (keys.length) await admin.del(...keys);
     } while (cursor !== '0');
     admin.disconnect();
+  }
+  if (args.store === 'postgres') {
+    // pg is the store's dependency, not the executor's.
+    const { createRequire } = await import('node:module');
+    const pg = createRequire(import.meta.resolve('@ergon/storage-postgres'))('pg');
+    const admin = new pg.Client({
+      connectionString: process.env.URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    });
+    await admin.connect();
+    await admin.query(`drop schema if exists ${at} cascade`);
+    await admin.end();
   }
   rmSync(dir, { recursive: true, force: true });
 }
