@@ -68,6 +68,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0005_wake_key',
         '0006_functions',
         '0007_hand_off',
+        '0008_ready_index',
       ]);
       const [a, b] = stores.map((s) => runtimeStore(s));
       await a?.createFlow({
@@ -94,7 +95,8 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
       delete from "${name}".ergon_migration where name = '0002_progress'`);
     await outside(`insert into "${name}".flows (id, type, queue, status, priority, input, run_at, fencing_token,
       lease_owner, lease_expires_at, created_at, updated_at) values
-      ('old', 't', 'q', 'running', 0, '[]', ${T0}, 3, 'w', ${T0 + 60_000}, ${T0}, ${T0})`);
+      ('old', 't', 'q', 'running', 0, '[]', ${T0}, 3, 'w', ${T0 + 60_000}, ${T0}, ${T0}),
+      ('ready', 't', 'q', 'pending', 0, '[]', ${T0}, 0, null, null, ${T0}, ${T0})`);
     const store = runtimeStore(await PostgresExecutionLog.open({ url: POSTGRES_URL, schema: name }));
     try {
       const migrated = await outside<{ name: string }>(
@@ -108,6 +110,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0005_wake_key',
         '0006_functions',
         '0007_hand_off',
+        '0008_ready_index',
       ]);
       expect(await store.getFlow('old')).toMatchObject({
         status: 'running',
@@ -116,6 +119,11 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
       });
       await store.setProgress({ flowId: 'old', token: 3, progress: '[0.5]', now: T0 + 1 });
       expect(await store.getFlow('old')).toMatchObject({ progress: '[0.5]', progressAt: T0 + 1 });
+      // Both stay claimable on the indexes of migration 0008: the ready one, and the running one once its lease ends.
+      const claim = (now: number) =>
+        store.claim({ workerId: 'w2', types: ['t'], queues: ['q'], limit: 5, leaseMs: 120_000, now });
+      expect((await claim(T0 + 2)).map((c) => c.flow.id)).toEqual(['ready']);
+      expect((await claim(T0 + 60_000)).map((c) => [c.flow.id, c.token])).toEqual([['old', 4]]);
     } finally {
       await store.close();
     }

@@ -12,9 +12,12 @@
  * Every sub-statement sees one snapshot, so the statement applies writes as if
  * records came before finishes: the caller never puts a record after its
  * flow's finish, one position twice, or two finishes of a flow in one
- * statement (see `batch.ts`). The flows are also matched by `id = any(…)` of
- * the ids passed: it gives the planner the primary key to read them by, where
- * the join alone let it read every running flow through `flows_running`.
+ * statement (see `batch.ts`). The plan reads each flow by primary key, one
+ * lookup per id passed: no index can answer `status = 'running'` alone (see
+ * `ready-index.ts`; with one, the plan read every running flow and tested it
+ * against the ids, most of the statement's time), and matching the flows by
+ * `id = any(…)` of the ids as well made it test every flow read against every
+ * id passed.
  *
  * @module
  */
@@ -47,7 +50,7 @@ export function batchQueries(b: Builder) {
                 finished_at, error, result)),
           held as (
             select rw.* from rw join ${t('flows')} f on f.id = rw.flow_id
-            where f.id = any(${arr('rFlow')}::text[]) and f.fencing_token = rw.token and f.status = 'running'
+            where f.fencing_token = rw.token and f.status = 'running'
               and not f.cancel_requested
             for share of f),
           ins as (
@@ -71,7 +74,7 @@ export function batchQueries(b: Builder) {
               waits = '[]'::jsonb, run_at = null, lease_owner = null, lease_expires_at = null,
               abandoned_runs = 0, last_error = null, finished_at = fw.now, updated_at = fw.now
             from fw
-            where f.id = fw.id and f.id = any(${arr('fId')}::text[]) and f.fencing_token = fw.token
+            where f.id = fw.id and f.fencing_token = fw.token
               and f.status = 'running' and f.parent_id is null
               and not exists (
                 select 1 from rw where rw.flow_id = fw.id and not exists (

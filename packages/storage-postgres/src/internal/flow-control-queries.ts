@@ -32,6 +32,9 @@ export interface QueueRow {
 const str = (name: string) => param<string>(name);
 const num = (name: string) => param<number>(name);
 
+const CANDIDATE = sql`id, priority, fair_tag, run_at, concurrency_key, concurrency_limit`;
+const FAIR_ORDER = sql`priority desc, fair_tag nulls first, run_at, id`;
+
 /** The prepared statements of flow control. */
 export function prepareFlowControlQueries(b: Builder) {
   const { t: table, raw } = b;
@@ -74,33 +77,48 @@ export function prepareFlowControlQueries(b: Builder) {
             fair_tag = ${num('tag')}::bigint, run_at = ${num('runAt')}::bigint
           where id = ${str('id')}::text returning *`,
     ),
+    // Running flows whose lease has not ended (a running flow's `wake_at` is its lease's end), on `flows_lease`.
     fcRunning: raw<{ n: number }>(
       'fc_running',
       sql`select count(*)::int as n from ${t('flows')}
-          where queue = ${str('queue')}::text and status = 'running' and lease_expires_at > ${num('now')}::bigint`,
+          where queue = ${str('queue')}::text and status = 'running' and wake_at > ${num('now')}::bigint`,
     ),
     fcKeyRunning: raw<{ key: string; n: number }>(
       'fc_key_running',
       sql`select concurrency_key as key, count(*)::int as n from ${t('flows')}
           where queue = ${str('queue')}::text and status = 'running' and concurrency_key is not null
-            and lease_expires_at > ${num('now')}::bigint
+            and wake_at > ${num('now')}::bigint
           group by concurrency_key`,
     ),
     fcOneKeyRunning: raw<{ n: number }>(
       'fc_one_key_running',
       sql`select count(*)::int as n from ${t('flows')}
           where queue = ${str('queue')}::text and status = 'running' and concurrency_key = ${str('key')}::text
-            and lease_expires_at > ${num('now')}::bigint`,
+            and wake_at > ${num('now')}::bigint`,
     ),
+    // Ready flows in fair order, from `flows_fair_ready`, and running ones whose lease ended, from
+    // `flows_lease` (`ready-index.ts`); a page of both, each locked as read.
     fcCandidates: raw<FairCandidate>(
       'fc_candidates',
-      sql`select id, priority, fair_tag, run_at, concurrency_key, concurrency_limit from ${t('flows')}
-          where queue = ${str('queue')}::text and type = any(${param('types')}::text[])
-            and wake_at <= ${num('now')}::bigint
-            and (${str('id')}::text is null or id = ${str('id')}::text)
-          order by priority desc, fair_tag nulls first, run_at, id
-          limit ${num('limit')}::int offset ${num('offset')}::int
-          for update skip locked`,
+      sql`with ready as (
+            select ${CANDIDATE} from ${t('flows')}
+            where queue = ${str('queue')}::text and type = any(${param('types')}::text[])
+              and wake_at <= ${num('now')}::bigint and status <> 'running'
+              and (${str('id')}::text is null or id = ${str('id')}::text)
+            order by ${FAIR_ORDER}
+            limit ${num('limit')}::int + ${num('offset')}::int
+            for update skip locked),
+          lapsed as (
+            select ${CANDIDATE} from ${t('flows')}
+            where queue = ${str('queue')}::text and status = 'running' and wake_at <= ${num('now')}::bigint
+              and type = any(${param('types')}::text[])
+              and (${str('id')}::text is null or id = ${str('id')}::text)
+            order by ${FAIR_ORDER}
+            limit ${num('limit')}::int + ${num('offset')}::int
+            for update skip locked)
+          select * from (select * from ready union all select * from lapsed) c
+          order by ${FAIR_ORDER}
+          limit ${num('limit')}::int offset ${num('offset')}::int`,
     ),
     fcClaim: raw<FlowRow>(
       'fc_claim',

@@ -18,6 +18,9 @@
  * statements are those the prepared statements ran, with the same snapshot
  * and locks.
  *
+ * Migration 0008 (`ready-index.ts`) replaces both functions: they read other
+ * indexes since.
+ *
  * @module
  */
 import { type Kysely, type Migration, type RawBuilder, sql } from 'kysely';

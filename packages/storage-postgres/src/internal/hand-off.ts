@@ -113,7 +113,10 @@ export function handOffQueries(b: Builder) {
                               where cq.queue = ${str('queue')}::text and (cq.limits is not null or cq.keyed))
               and not exists (select 1 from ${t('flows')} f
                               where (f.queue || chr(31) || f.type) = ${str('queue')}::text || chr(31) || ${str('type')}::text
-                                and f.wake_at <= ${num('now')}::bigint)
+                                and f.wake_at <= ${num('now')}::bigint and f.status <> 'running')
+              and not exists (select 1 from ${t('flows')} f
+                              where f.queue = ${str('queue')}::text and f.status = 'running'
+                                and f.wake_at <= ${num('now')}::bigint and f.type = ${str('type')}::text)
               and octet_length(to_json(${str('input')}::text)::text)
                 + octet_length(to_json(coalesce(${str('traceContext')}::text, ''))::text)
                 + octet_length(to_json(coalesce(${str('parentId')}::text, ''))::text)

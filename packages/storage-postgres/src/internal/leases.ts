@@ -89,7 +89,7 @@ async function claimFree(
   };
 }
 
-/** Priority descending, then runAt ascending, then id: the order of the `flows_claim` index. */
+/** Priority descending, then runAt ascending, then id: the order of the `flows_ready` index. */
 function claimOrder(a: FlowRow, b: FlowRow): number {
   return (
     b.priority - a.priority || (a.run_at ?? 0) - (b.run_at ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)

@@ -17,6 +17,7 @@ import { type ColumnType, type Generated, type Kysely, type Migration, sql } fro
 import { flowControlMigration } from './flow-control-schema.js';
 import { functionsMigration } from './functions.js';
 import { handOffMigration } from './hand-off.js';
+import { readyIndexMigration } from './ready-index.js';
 import { schedulesMigration } from './schedules.js';
 import { wakeIndexMigration } from './wake-index.js';
 
@@ -259,6 +260,7 @@ export function migrations(schema: string): Readonly<Record<string, Migration>> 
     '0005_wake_key': wakeIndexMigration(schema),
     '0006_functions': functionsMigration(schema),
     '0007_hand_off': handOffMigration(schema),
+    '0008_ready_index': readyIndexMigration(schema),
   });
 }
 

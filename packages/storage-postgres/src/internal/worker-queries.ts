@@ -37,10 +37,11 @@ export function workerQueries(b: Builder) {
               and not exists (select 1 from previous where last_seen_at < ${num('before')}::bigint)
             returning id),
           unparked as (delete from ${t('parked' as never)} where worker_id in (select id from dead)),
+          -- A running flow's wake_at is its lease's end: the running flows are read on flows_lease.
           expired as (
             update ${t('flows')} set lease_expires_at = ${num('now')}::bigint
             where status = 'running' and lease_owner in (select id from dead)
-              and lease_expires_at > ${num('now')}::bigint
+              and wake_at > ${num('now')}::bigint
             returning queue)
           select coalesce((select array_agg(id order by id) from dead), '{}') as reaped,
             coalesce((select array_agg(distinct queue) from expired), '{}') as queues`,
@@ -53,7 +54,7 @@ export function workerQueries(b: Builder) {
           expired as (
             update ${t('flows')} set lease_expires_at = ${num('now')}::bigint
             where ${param('expire')}::boolean and status = 'running' and lease_owner = ${str('id')}::text
-              and lease_expires_at > ${num('now')}::bigint
+              and wake_at > ${num('now')}::bigint
             returning queue)
           select (select count(*) from expired) as expired,
             coalesce((select array_agg(distinct queue) from expired), '{}') as queues`,
