@@ -163,13 +163,9 @@ export class CancelScope {
       return Promise.resolve(ended).then(onError);
     }
     return new Promise<R>((resolve, reject) => {
-      this.#racer = (reason) => {
-        try {
-          resolve(onError(reason));
-        } catch (error) {
-          reject(error);
-        }
-      };
+      // Made outside this executor (see endRaceWith): a racer made here, kept on a long-lived
+      // scope, made V8 keep what every race resolved with through the next young-generation GC.
+      this.#racer = endRaceWith(resolve, reject, onError);
       work.then(
         (value) => {
           this.#racer = undefined;
@@ -216,4 +212,31 @@ export class CancelScope {
       );
     });
   }
+}
+
+/**
+ * What a race does when its scope ends first: settle with `onError(reason)`.
+ *
+ * A closure made inside the race's promise executor shares that executor's
+ * context (the work, both callbacks, the resolving functions) with the
+ * work's reactions. Stored on the run's stopping scope, which lives in the
+ * old generation, such a racer made V8 promote every batch that a consumer
+ * loop's fetches resolved with: about 7 % of everything allocated survived
+ * each young-generation GC (1.1 of 16 MB; 35 KB with this function), and
+ * a no-op Redis Streams consumer spent ~0.8 µs more CPU per message
+ * (`packages/connectors-redis-streams/bench/profile.mjs` under
+ * `--trace-gc-nvp`, `new_space_survived`).
+ */
+function endRaceWith<R>(
+  resolve: (value: R | PromiseLike<R>) => void,
+  reject: (error: unknown) => void,
+  onError: (error: Error) => R | PromiseLike<R>,
+): (reason: Error) => void {
+  return (reason) => {
+    try {
+      resolve(onError(reason));
+    } catch (error) {
+      reject(error);
+    }
+  };
 }
