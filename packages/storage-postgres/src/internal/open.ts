@@ -17,6 +17,7 @@ import { migrate } from './migrate.js';
 import { Notifier } from './notifier.js';
 import { builder, prepareQueries } from './queries.js';
 import type { Schema } from './schema.js';
+import { warmPool } from './warm.js';
 
 /** Connections for lease renewals and heartbeats, beside the pool (when the store makes it). */
 const URGENT_POOL_SIZE = 3;
@@ -104,11 +105,14 @@ export async function connect(config: ResolvedOptions): Promise<Connection> {
   const kysely = root.withSchema(schema);
   const q = prepareQueries(builder(kysely, schema));
   const notifier = new Notifier({ on: pool, statement: q.notify, channel, logger });
+  // In the background: open() returns as soon as the schema is ready (`warm.ts`).
+  const warming = owned ? warmPool({ pool, q, channel, count: WARM_CONNECTIONS }) : Promise.resolve();
   return {
     schema,
     kysely,
     context: { db: new Db({ pool, urgent }, (events) => notifier.send(events)), q, notifier, listener },
     async close() {
+      await warming;
       await notifier.drain();
       await listener.close();
       await end();
