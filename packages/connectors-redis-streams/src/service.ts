@@ -150,12 +150,17 @@ export class RedisStreamsService implements Service {
 
   async #start(signal: AbortSignal | undefined): Promise<void> {
     signal?.throwIfAborted();
-    const client = this.options.redis ?? this.#create();
+    const given = this.options.redis;
+    const client = given ?? this.#create();
     // Before any call: an auto-pipeline made earlier would lack the script commands.
     defineScripts(client);
     this.#client = client;
     if (client.status === 'wait') client.connect().catch(() => undefined);
-    await untilAborted(withTimeout(client.ping(), this.options.commandTimeoutMs), signal);
+    // A connection made here is ready once its ready check (INFO) was answered, through
+    // reconnects if the first attempt fails: that is Redis answering, without a PING a round
+    // trip later. A given client is asked.
+    const answered: Promise<unknown> = given ? client.ping() : whenReady(client);
+    await untilAborted(withTimeout(answered, this.options.commandTimeoutMs), signal);
   }
 
   #create(): Redis {
@@ -194,6 +199,12 @@ export class RedisStreamsService implements Service {
       logger.info(`redis ${role} connection to ${this.#where} restored`);
     });
   }
+}
+
+/** Resolves once `client` is ready (at once if it is). */
+function whenReady(client: Redis): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => client.once('ready', () => resolve()));
 }
 
 async function close(client: Redis, timeoutMs: number): Promise<void> {

@@ -135,12 +135,15 @@ export class StreamConsumer {
   async deliver(count: number, signal?: AbortSignal, wait = true): Promise<Delivery[]> {
     const ready = this.ready();
     // The sweeps go over the command connection while the reading one may still be opening.
-    if (!this.#reader) await this.#grouped;
+    const early = this.#reader ? undefined : await this.#sweepWhileGrouping(count);
     const out: Delivery[] = [];
     try {
-      if (this.#pending.recover) out.push(...(await this.#pending.recoverOwn(count)));
-      if (out.length < count && Date.now() >= this.#pending.nextClaimAt)
-        out.push(...(await this.#pending.reclaim(count - out.length)));
+      if (early) out.push(...(await early.sweep));
+      else {
+        if (this.#pending.recover) out.push(...(await this.#pending.recoverOwn(count)));
+        if (out.length < count && Date.now() >= this.#pending.nextClaimAt)
+          out.push(...(await this.#pending.reclaim(count - out.length)));
+      }
       await ready;
       if (out.length < count && !signal?.aborted) {
         const blockMs =
@@ -270,6 +273,27 @@ export class StreamConsumer {
     if (entries.length === 0 && blockMs > 0 && Date.now() - started > blockMs + 1000)
       this.#pending.recover = true;
     return entries;
+  }
+
+  /**
+   * Waits for the group (the first fetch makes it). A sweep that is due,
+   * with no recovery before it, is sent first: its XAUTOCLAIM follows
+   * XGROUP CREATE on the command connection, in order, so both are answered
+   * in one round trip instead of one after the other. Resolves with that
+   * sweep (undefined: none was sent); the group's failure is the one thrown.
+   */
+  async #sweepWhileGrouping(count: number): Promise<{ sweep: Promise<Delivery[]> } | undefined> {
+    const sweep =
+      !this.#pending.recover && Date.now() >= this.#pending.nextClaimAt
+        ? this.#pending.reclaim(count)
+        : undefined;
+    try {
+      await this.#grouped;
+    } catch (error) {
+      sweep?.catch(() => undefined);
+      throw error;
+    }
+    return sweep && { sweep };
   }
 
   #error(error: unknown, action: string): Error {
