@@ -68,7 +68,7 @@ import { setProgress } from './internal/progress.js';
 import { purgeFinished } from './internal/purge.js';
 import type { TxContext } from './internal/queries.js';
 import { toFlowRecord, toSignalRecord } from './internal/rows.js';
-import type { TransactionRunner } from './internal/runner.js';
+import type { GroupCommit } from './internal/group-commit.js';
 import { heartbeatWorker, listWorkers, removeWorker } from './internal/workers.js';
 import type { SqliteExecutionLogOptions } from './options.js';
 
@@ -87,7 +87,7 @@ export class SqliteExecutionLog implements ExecutionLog {
   readonly #core: StoreCore;
   // The two parts every call uses, at hand.
   readonly #ctx: TxContext;
-  readonly #runner: TransactionRunner;
+  readonly #group: GroupCommit;
   #closed = false;
 
   /**
@@ -104,7 +104,7 @@ export class SqliteExecutionLog implements ExecutionLog {
   private constructor(core: StoreCore) {
     this.#core = core;
     this.#ctx = core.ctx;
-    this.#runner = core.runner;
+    this.#group = core.group;
     this.schedules = core.schedules;
   }
 
@@ -118,24 +118,24 @@ export class SqliteExecutionLog implements ExecutionLog {
    * DO NOTHING`.
    */
   createFlow(input: NewFlow): Promise<CreateFlowResult> {
-    return this.#runner.write(() => createFlow(this.#ctx, input));
+    return this.#group.write(() => createFlow(this.#ctx, input));
   }
 
   /** Implements {@link @ergon/core!ExecutionLog.createFlows}: one IMMEDIATE transaction, a savepoint per create. */
   createFlows(inputs: readonly NewFlow[]): Promise<CreateOutcome[]> {
     const { outbox, savepoint } = this.#core;
-    return this.#runner.write(() => createBatch(this.#ctx, outbox, savepoint, inputs));
+    return this.#group.write(() => createBatch(this.#ctx, outbox, savepoint, inputs));
   }
 
   /** Implements {@link @ergon/core!ExecutionLog.importFlow}: one IMMEDIATE transaction (`internal/import.ts`). */
   importFlow(request: ImportFlowRequest): Promise<ImportFlowResult> {
     const ctx = { ...this.#ctx, kysely: this.#core.connection.kysely, adhoc: this.#core.adhoc };
-    return this.#runner.write(() => importFlow(ctx, request));
+    return this.#group.write(() => importFlow(ctx, request));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.getFlow} */
   getFlow(flowId: string): Promise<FlowRecord | undefined> {
-    return this.#runner.read(() => {
+    return this.#group.read(() => {
       const row = this.#ctx.q.flow.get({ id: flowId });
       return row ? toFlowRecord(row) : undefined;
     });
@@ -146,44 +146,44 @@ export class SqliteExecutionLog implements ExecutionLog {
    */
   listFlows(query: NormalizedFlowQuery): Promise<FlowPage> {
     const { connection, adhoc } = this.#core;
-    return this.#runner.read(() => listFlows(connection.kysely, adhoc, query));
+    return this.#group.read(() => listFlows(connection.kysely, adhoc, query));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.getHistory} */
   getHistory(flowId: string): Promise<OperationRecord[]> {
-    return this.#runner.read(() => readHistory(this.#ctx, flowId));
+    return this.#group.read(() => readHistory(this.#ctx, flowId));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.getSignals} */
   getSignals(flowId: string): Promise<SignalRecord[]> {
-    return this.#runner.read(() => this.#ctx.q.signals.all({ flowId }).map(toSignalRecord));
+    return this.#group.read(() => this.#ctx.q.signals.all({ flowId }).map(toSignalRecord));
   }
 
   /**
    * Implements {@link @ergon/core!ExecutionLog.claim}. Walks the `flows_claim` index per (queue, type).
    */
   claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
-    return this.#runner.write(() => claimFlows(this.#ctx, request));
+    return this.#group.write(() => claimFlows(this.#ctx, request));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.configureQueue} */
   configureQueue(request: ConfigureQueueRequest): Promise<void> {
-    return this.#runner.write(() => configureQueue(this.#ctx, request));
+    return this.#group.write(() => configureQueue(this.#ctx, request));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.getQueueState} */
   getQueueState(request: QueueStateRequest): Promise<QueueState> {
-    return this.#runner.read(() => getQueueState(this.#ctx, request));
+    return this.#group.read(() => getQueueState(this.#ctx, request));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.renewLease} */
   renewLease(lease: RenewRequest): Promise<RenewResult> {
-    return this.#runner.write(() => ({ cancelRequested: renewLease(this.#ctx, lease) }));
+    return this.#group.write(() => ({ cancelRequested: renewLease(this.#ctx, lease) }));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.releaseLease} */
   releaseLease(lease: ReleaseRequest): Promise<void> {
-    return this.#runner.write(() => releaseLease(this.#ctx, lease));
+    return this.#group.write(() => releaseLease(this.#ctx, lease));
   }
 
   /**
@@ -192,7 +192,7 @@ export class SqliteExecutionLog implements ExecutionLog {
    */
   recordOperation(request: RecordRequest): Promise<RecordResult> {
     const ctx = this.#ctx;
-    return this.#runner.writeOne(
+    return this.#group.writeOne(
       () => recordFast(ctx, request),
       () => recordOperation(ctx, request),
     );
@@ -204,46 +204,46 @@ export class SqliteExecutionLog implements ExecutionLog {
    */
   applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
     const { outbox, savepoint } = this.#core;
-    return this.#runner.write(() => applyBatch(this.#ctx, outbox, savepoint, writes));
+    return this.#group.write(() => applyBatch(this.#ctx, outbox, savepoint, writes));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.consumeSignal} */
   consumeSignal(request: ConsumeSignalRequest): Promise<RecordResult | undefined> {
-    return this.#runner.write(() => consumeSignal(this.#ctx, request));
+    return this.#group.write(() => consumeSignal(this.#ctx, request));
   }
 
   /**
    * Implements {@link @ergon/core!ExecutionLog.setProgress}. One IMMEDIATE transaction: fence, write, event.
    */
   setProgress(request: ProgressRequest): Promise<ProgressResult> {
-    return this.#runner.write(() => setProgress(this.#ctx, request));
+    return this.#group.write(() => setProgress(this.#ctx, request));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.suspend} */
   suspend(lease: SuspendRequest): Promise<SuspendResult> {
-    return this.#runner.write(() => suspend(this.#ctx, lease));
+    return this.#group.write(() => suspend(this.#ctx, lease));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.finishFlow} */
   finishFlow(request: FinishRequest): Promise<void> {
-    return this.#runner.write(() => finishFlow(this.#ctx, request));
+    return this.#group.write(() => finishFlow(this.#ctx, request));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.sendSignal} */
   sendSignal(signal: SendSignalRequest): Promise<void> {
-    return this.#runner.write(() => sendSignal(this.#ctx, signal));
+    return this.#group.write(() => sendSignal(this.#ctx, signal));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.requestCancel} */
   requestCancel(request: CancelRequest): Promise<FlowRecord> {
-    return this.#runner.write(() => requestCancel(this.#ctx, request));
+    return this.#group.write(() => requestCancel(this.#ctx, request));
   }
 
   /**
    * Implements {@link @ergon/core!ExecutionLog.nextWakeAt}. One index seek per (queue, type).
    */
   nextWakeAt(filter: WakeFilter): Promise<number | undefined> {
-    return this.#runner.read(() => nextWakeAt(this.#ctx, filter));
+    return this.#group.read(() => nextWakeAt(this.#ctx, filter));
   }
 
   /**
@@ -259,17 +259,17 @@ export class SqliteExecutionLog implements ExecutionLog {
    * reap.
    */
   async heartbeatWorker(request: WorkerHeartbeat): Promise<HeartbeatResult> {
-    return { reaped: await this.#runner.write(() => heartbeatWorker(this.#ctx, request)) };
+    return { reaped: await this.#group.write(() => heartbeatWorker(this.#ctx, request)) };
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.listWorkers} */
   listWorkers(): Promise<WorkerRecord[]> {
-    return this.#runner.read(() => listWorkers(this.#ctx));
+    return this.#group.read(() => listWorkers(this.#ctx));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.removeWorker} */
   removeWorker(request: RemoveWorkerRequest): Promise<number> {
-    return this.#runner.write(() => removeWorker(this.#ctx, request));
+    return this.#group.write(() => removeWorker(this.#ctx, request));
   }
 
   /**

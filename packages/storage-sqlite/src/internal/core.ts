@@ -13,6 +13,7 @@ import { Doorbell } from './doorbell.js';
 import { toErgonError } from './errors.js';
 import { changeSource, EventOutbox } from './feed.js';
 import type { ChangeSource } from './feed-reader.js';
+import { GroupCommit } from './group-commit.js';
 import { type ChangeNotifier, joinNotifier, leaveNotifier } from './notifier.js';
 import { type Connection, connect, prepareDatabase } from './open.js';
 import { prepareQueries, type TxContext } from './queries.js';
@@ -32,6 +33,8 @@ export class StoreCore {
   readonly savepoint: Savepoint;
   /** Writes in IMMEDIATE transactions, reads, both retried while another connection holds the lock. */
   readonly runner: TransactionRunner;
+  /** The store's calls through {@link runner}, a turn's calls in one transaction (`group-commit.ts`). */
+  readonly group: GroupCommit;
   /** Statements compiled on first use (listings, imports). */
   readonly adhoc: StatementCache;
   /** Cron schedules, in the `schedules` table (`schedules.ts`). */
@@ -63,6 +66,7 @@ export class StoreCore {
       busyTimeoutMs: config.busyTimeoutMs,
       hooks: outbox,
     });
+    this.group = new GroupCommit(this.runner, outbox, this.savepoint);
     this.schedules = new SqliteSchedules(db, connection.kysely as never, this.runner);
   }
 

@@ -103,6 +103,10 @@ export async function prepareDatabase(connection: Connection, options: ResolvedO
       await retryBusy(() => db.pragma('journal_mode = WAL'), options.busyTimeoutMs);
     }
     db.pragma(`synchronous = ${options.synchronous}`);
+    // Savepoint journals in memory: a transaction's savepoints (one per write of a batch) copy
+    // each page they change again, and past 64 KiB SQLite spills those copies to a temporary
+    // file, a write() for every page. They live only as long as the transaction.
+    db.pragma('temp_store = MEMORY');
     if (!readonly) db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
   } catch (error) {
     throw toErgonError(error, where);

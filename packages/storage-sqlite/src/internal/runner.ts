@@ -60,13 +60,21 @@ export class TransactionRunner {
 
   /** Runs `fn` in one BEGIN IMMEDIATE transaction. Settles at once unless the file is locked. */
   write<T>(fn: () => T): Promise<T> {
+    return settled(() => this.writeNow(fn));
+  }
+
+  /**
+   * {@link write}, answered now when it can be: the value, or a promise while the file is
+   * locked (the retries). @throws what the write failed with, as an Ergon error.
+   */
+  writeNow<T>(fn: () => T): T | Promise<T> {
     const run = () => this.#tx.immediate(fn) as T;
     try {
       if (this.#closed) throw this.#closedError();
-      return Promise.resolve(this.#commit(run));
+      return this.#commit(run);
     } catch (error) {
       if (isBusyError(error)) return this.#retry(run, error);
-      return Promise.reject(toErgonError(error, this.#where));
+      throw toErgonError(error, this.#where);
     }
   }
 
@@ -77,27 +85,37 @@ export class TransactionRunner {
    * runs `fallback` in one BEGIN IMMEDIATE transaction instead.
    */
   writeOne<T>(single: () => T | undefined, fallback: () => T): Promise<T> {
+    return settled(() => this.writeOneNow(single, fallback));
+  }
+
+  /** {@link writeOne}, answered now when it can be (see {@link writeNow}). */
+  writeOneNow<T>(single: () => T | undefined, fallback: () => T): T | Promise<T> {
     try {
       if (this.#closed) throw this.#closedError();
       const result = this.#checkpointOwed ? this.#commit(single) : single();
-      if (result !== undefined) return Promise.resolve(result);
+      if (result !== undefined) return result;
     } catch (error) {
       if (isBusyError(error))
         return this.#retry(() => single() ?? (this.#tx.immediate(fallback) as T), error);
-      if (isFullError(error)) return this.write(fallback);
-      return Promise.reject(toErgonError(error, this.#where));
+      if (isFullError(error)) return this.writeNow(fallback);
+      throw toErgonError(error, this.#where);
     }
-    return this.write(fallback);
+    return this.writeNow(fallback);
   }
 
   /** Runs a read. WAL readers rarely wait, but a checkpoint or a recovery can make them. */
   read<T>(fn: () => T): Promise<T> {
+    return settled(() => this.readNow(fn));
+  }
+
+  /** {@link read}, answered now when it can be (see {@link writeNow}). */
+  readNow<T>(fn: () => T): T | Promise<T> {
     try {
       if (this.#closed) throw this.#closedError();
-      return Promise.resolve(fn());
+      return fn();
     } catch (error) {
       if (isBusyError(error)) return this.#retry(fn, error);
-      return Promise.reject(toErgonError(error, this.#where));
+      throw toErgonError(error, this.#where);
     }
   }
 
@@ -180,5 +198,14 @@ export class TransactionRunner {
 
   #closedError(): Error {
     return new StoreUnavailableError('sqlite', `the store on ${this.#where} is closed: open a new one`);
+  }
+}
+
+/** A promise of what `now` answers (a value, or a promise of one) or throws. */
+function settled<T>(now: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(now());
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
