@@ -18,13 +18,16 @@ local function claimFlow(fkey, id, worker, leaseUntil, now, adm, pre)
   -- as "rm" and `rmPending` set (not written to the hash: the claim writes it only for the
   -- flows it leaves).
   local f = pre or redis.call('HMGET', fkey, unpack(CLAIM_FIELDS))
+  -- Counts as strings made with %d: a number handed to redis.call goes through the
+  -- floating-point printer ("%.14g"), several times the cost.
   local set = {
     'status', 'running', 'lease', leaseUntil, 'waits', '[]', 'updatedAt', now,
-    'token', (tonumber(f[2]) or 0) + 1, 'runs', (tonumber(f[3]) or 0) + 1, 'owner', worker,
+    'token', string.format('%d', (tonumber(f[2]) or 0) + 1),
+    'runs', string.format('%d', (tonumber(f[3]) or 0) + 1), 'owner', worker,
   }
   if f[1] == 'running' then
     set[#set + 1] = 'abandons'
-    set[#set + 1] = (tonumber(f[4]) or 0) + 1
+    set[#set + 1] = string.format('%d', (tonumber(f[4]) or 0) + 1)
   end
   local del = {}
   if adm then

@@ -69,7 +69,8 @@ local function orderPart(ms)
   elseif n > 9007199254740991 then
     n = 9007199254740991
   end
-  return string.format('%016.0f', n)
+  -- %d, not %f: an integer format never goes through the floating-point printer.
+  return string.format('%016d', n)
 end
 
 -- Members of a flow's signal index: "<#name>:<name>:<seq16>", FIFO per name.
