@@ -94,12 +94,20 @@ function claimFunction(schema: string): RawBuilder<unknown> {
           order by c.priority desc, c.run_at, c.id
           limit p_limit))
         returning f)
-      select x.names, claimed.f
-      from (select coalesce(json_agg(cq.queue)::text, '[]') as names from ${t('queues')} cq
-            where cq.queue = any(p_queues) and (cq.limits is not null or cq.keyed)) x
-      left join claimed on true;
+      ${claimedRows(t)};
     end
     $fn$`;
+}
+
+/**
+ * The end of the claim function's query: each claimed flow (CTE `claimed`, rows `f`) with the
+ * requested queues under flow control, or one row of those alone when it claimed none.
+ */
+export function claimedRows(t: (table: string) => RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`select x.names, claimed.f
+      from (select coalesce(json_agg(cq.queue)::text, '[]') as names from ${t('queues')} cq
+            where cq.queue = any(p_queues) and (cq.limits is not null or cq.keyed)) x
+      left join claimed on true`;
 }
 
 /** `ergon_next_wake(queues, types)`: the earliest `wake_at` of those queues and types, one index seek each. */

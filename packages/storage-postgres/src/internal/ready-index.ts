@@ -30,7 +30,7 @@
  * @module
  */
 import { type Kysely, type Migration, type RawBuilder, sql } from 'kysely';
-import { CLAIM_FUNCTION, claimSet, NEXT_WAKE_FUNCTION } from './functions.js';
+import { CLAIM_FUNCTION, claimedRows, claimSet, NEXT_WAKE_FUNCTION } from './functions.js';
 import { WAKE_KEY } from './wake-index.js';
 
 /** The rows of the ready indexes: flows that wait to run, with a due time (`wake_at` is `run_at`). */
@@ -91,10 +91,7 @@ function claimFunction(schema: string): RawBuilder<unknown> {
           order by c.priority desc, c.run_at, c.id
           limit p_limit))
         returning f)
-      select x.names, claimed.f
-      from (select coalesce(json_agg(cq.queue)::text, '[]') as names from ${t('queues')} cq
-            where cq.queue = any(p_queues) and (cq.limits is not null or cq.keyed)) x
-      left join claimed on true;
+      ${claimedRows(t)};
     end
     $fn$`;
 }
