@@ -4,6 +4,7 @@
 // ms per claim and per apply, the CPU of the store's server backends per flow (from /proc), and
 // WAL bytes and records per flow (pg_stat_wal, server-wide: run it on a quiet server).
 //   node bench/pg-cycle.mjs [--flows 10000] [--loops 2] [--limit 50] [--keep]
+//   env: EXPLAIN=RATE (plans to the server log), SQL=… (run on the schema first), ATTRIBUTE=1 (CPU per call)
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -140,7 +141,6 @@ async function loop(id) {
     done += claimed.length;
   }
 }
-// Warm every pooled connection a little first (plans), outside the timing? No: as the bench does.
 const cpu0 = await backendCpu();
 const wal0 = await wal();
 const stats0 = await tableStats();
