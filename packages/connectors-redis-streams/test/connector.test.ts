@@ -210,11 +210,14 @@ describe.runIf(redisAvailable)('RedisStreamsConnector: reading and settling', ()
 
   it('a live consumer renews what it holds: nobody takes it over while it works', async () => {
     const stream = name();
-    const a = connector({ stream, claimIdle: '300ms' });
-    const b = connector({ stream, claimIdle: '300ms' });
+    // Renewed every third of claimIdle: 1 s leaves a loaded machine's late timers room (with 300 ms,
+    // one renewal 200 ms late let the other consumer take the entry over).
+    const a = connector({ stream, claimIdle: '1s' });
+    const b = connector({ stream, claimIdle: '1s' });
     await a.dispatchTransactions([tx(1)]);
     const [held] = await a.fetchTransactions({ limit: 1 });
-    const until = Date.now() + 1200;
+    // Twice claimIdle: without renewals, b would take it over in this time.
+    const until = Date.now() + 2200;
     while (Date.now() < until) expect(await b.fetchTransactions({ limit: 1 })).toEqual([]);
     await a.ack(held as Transaction<{ n: number }>);
   });
