@@ -41,8 +41,11 @@ export function createBatch(
   return eachApart(outbox, savepoint, flows, (flow) => createFlow(ctx, flow));
 }
 
-/** Applies `fn` to each item in a savepoint of its own: one that throws an Ergon error fails alone. */
-function eachApart<T, V>(
+/**
+ * Applies `fn` to each item in a savepoint of its own: one that throws an Ergon error fails alone.
+ * Any other error is thrown (the caller's transaction rolls back).
+ */
+export function eachApart<T, V>(
   outbox: EventOutbox,
   savepoint: Savepoint,
   items: readonly T[],

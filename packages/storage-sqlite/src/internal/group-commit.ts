@@ -18,25 +18,19 @@
  *
  * @module
  */
-import { isErgonError } from '@ergon/core';
-import type { Savepoint } from './batch.js';
+import { eachApart, type Savepoint } from './batch.js';
 import type { EventOutbox } from './feed.js';
 import type { TransactionRunner } from './runner.js';
 
-/** One call waiting for its turn's group. */
+/** One call waiting for its turn's group: a write, a write of one statement (with its fallback), or a read. */
 interface Call {
-  /** Runs alone, as before grouping (the runner's writeNow, writeOneNow or readNow). */
-  readonly alone: () => unknown;
-  /** Runs inside the group's transaction. */
-  readonly grouped: () => unknown;
-  readonly write: boolean;
+  readonly kind: 'write' | 'one' | 'read';
+  readonly fn: () => unknown;
+  /** `one`: what runs when `fn` wrote nothing (see {@link TransactionRunner.writeOneNow}). */
+  readonly fallback: (() => unknown) | undefined;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
-
-type Outcome =
-  | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly error: unknown };
 
 /** Gathers one turn's store calls into one transaction (see the module notes). */
 export class GroupCommit {
@@ -54,29 +48,25 @@ export class GroupCommit {
 
   /** A write, in one IMMEDIATE transaction (shared with the turn's other calls). */
   write<T>(fn: () => T): Promise<T> {
-    return this.#add(() => this.#runner.writeNow(fn), fn, true);
+    return this.#add('write', fn);
   }
 
   /**
    * A write that is one statement (`single`), or when that writes nothing, `fallback` in a
-   * transaction (see {@link TransactionRunner.writeOne}). In a group both run in its transaction.
+   * transaction (see {@link TransactionRunner.writeOneNow}). In a group both run in its transaction.
    */
   writeOne<T>(single: () => T | undefined, fallback: () => T): Promise<T> {
-    return this.#add(
-      () => this.#runner.writeOneNow(single, fallback),
-      () => single() ?? fallback(),
-      true,
-    );
+    return this.#add('one', single, fallback);
   }
 
   /** A read: in the group's transaction when the turn also writes, so it sees the writes made before it. */
   read<T>(fn: () => T): Promise<T> {
-    return this.#add(() => this.#runner.readNow(fn), fn, false);
+    return this.#add('read', fn);
   }
 
-  #add<T>(alone: () => T | Promise<T>, grouped: () => T, write: boolean): Promise<T> {
+  #add<T>(kind: Call['kind'], fn: () => unknown, fallback?: () => unknown): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#calls.push({ alone, grouped, write, resolve: resolve as (value: unknown) => void, reject });
+      this.#calls.push({ kind, fn, fallback, resolve: resolve as (value: unknown) => void, reject });
       if (this.#calls.length === 1) process.nextTick(this.#flush);
     });
   }
@@ -84,8 +74,8 @@ export class GroupCommit {
   #run(): void {
     const calls = this.#calls;
     this.#calls = [];
-    if (calls.length === 1 || !calls.some((call) => call.write)) {
-      for (const call of calls) alone(call);
+    if (calls.length === 1 || calls.every((call) => call.kind === 'read')) {
+      for (const call of calls) this.#alone(call);
       return;
     }
     const group = { abandoned: false };
@@ -101,43 +91,45 @@ export class GroupCommit {
         },
         (error) => {
           // One call failed otherwise than with an Ergon error: the group rolled back, each runs alone.
-          if (group.abandoned) for (const call of calls) alone(call);
+          if (group.abandoned) for (const call of calls) this.#alone(call);
           // The transaction itself failed (the file stayed locked, the store closed): every call with it.
           else for (const call of calls) call.reject(error);
         },
       );
   }
 
-  /** The calls in order, each in a savepoint. One that throws a non-Ergon error abandons the group. */
-  #together(calls: readonly Call[], group: { abandoned: boolean }): Outcome[] {
-    group.abandoned = false;
-    const outcomes: Outcome[] = [];
-    for (const call of calls) {
-      const mark = this.#outbox.mark();
-      try {
-        outcomes.push({ ok: true, value: this.#savepoint(call.grouped) });
-      } catch (error) {
-        if (!isErgonError(error)) {
-          group.abandoned = true;
-          throw error;
-        }
-        this.#outbox.rollbackTo(mark);
-        outcomes.push({ ok: false, error });
-      }
+  /** Runs `call` by itself, as before grouping, and settles it: at once, or when its retries end. */
+  #alone(call: Call): void {
+    let value: unknown;
+    try {
+      value =
+        call.kind === 'write'
+          ? this.#runner.writeNow(call.fn)
+          : call.kind === 'one'
+            ? this.#runner.writeOneNow(call.fn, call.fallback as () => unknown)
+            : this.#runner.readNow(call.fn);
+    } catch (error) {
+      call.reject(error);
+      return;
     }
-    return outcomes;
+    if (value instanceof Promise) value.then(call.resolve, call.reject);
+    else call.resolve(value);
+  }
+
+  /** The calls in order, each in a savepoint (`eachApart`). One that throws a non-Ergon error abandons the group. */
+  #together(calls: readonly Call[], group: { abandoned: boolean }) {
+    // The runner may run this again (after a full disk was checkpointed): judge each run by itself.
+    group.abandoned = false;
+    try {
+      return eachApart(this.#outbox, this.#savepoint, calls, grouped);
+    } catch (error) {
+      group.abandoned = true;
+      throw error;
+    }
   }
 }
 
-/** Runs `call` by itself and settles it: at once, or when its retries end. */
-function alone(call: Call): void {
-  let value: unknown;
-  try {
-    value = call.alone();
-  } catch (error) {
-    call.reject(error);
-    return;
-  }
-  if (value instanceof Promise) value.then(call.resolve, call.reject);
-  else call.resolve(value);
+/** What `call` runs inside a group's transaction. */
+function grouped(call: Call): unknown {
+  return call.kind === 'one' ? (call.fn() ?? (call.fallback as () => unknown)()) : call.fn();
 }

@@ -82,13 +82,9 @@ export class TransactionRunner {
    * Runs `single`, which must make at most one write statement, without an explicit
    * transaction: SQLite runs a lone write statement as its own transaction, taking the
    * write lock before it reads, as `BEGIN IMMEDIATE` does. When it returns undefined,
-   * runs `fallback` in one BEGIN IMMEDIATE transaction instead.
+   * runs `fallback` in one BEGIN IMMEDIATE transaction instead. Answered now when it can be
+   * (see {@link writeNow}).
    */
-  writeOne<T>(single: () => T | undefined, fallback: () => T): Promise<T> {
-    return settled(() => this.writeOneNow(single, fallback));
-  }
-
-  /** {@link writeOne}, answered now when it can be (see {@link writeNow}). */
   writeOneNow<T>(single: () => T | undefined, fallback: () => T): T | Promise<T> {
     try {
       if (this.#closed) throw this.#closedError();
