@@ -30,6 +30,7 @@ import { type ScheduleOptions, scheduleFlow } from './schedule.js';
 import { type FlowSource, flowClassWithEntry, toFlowDefinition } from './decorators.js';
 import type { AnyFlowDefinition, FlowDefinition } from './definitions.js';
 import { UnknownFlowTypeError } from './errors.js';
+import { LeaseKeeper } from './internal/lease-keeper.js';
 import { runClaimed } from './internal/runner.js';
 import { type FlowOutcome, recordedOutcome } from './outcome.js';
 
@@ -61,6 +62,7 @@ export class Executor {
   readonly #deps: { readonly store: RuntimeExecutionLog; readonly clock: Clock; readonly codec: Codec };
   #lease: number | undefined;
   #backoff: number | undefined;
+  #leases: LeaseKeeper | undefined;
 
   /** The seed's form: one flow instance of a decorated class, run with `execute(f => f.process())`. */
   constructor(flowId: string, flow: object, store: StoreInput, options?: Omit<ExecutorOptions, 'store'>);
@@ -211,6 +213,8 @@ export class Executor {
     const { store, clock, codec } = this.#deps;
     const flowId = claimed.flow.id;
     const leaseMs = this.#leaseMs;
+    const heartbeatMs = Math.max(1, Math.floor(leaseMs / 3));
+    this.#leases ??= new LeaseKeeper(heartbeatMs);
     const outcome = await runClaimed(
       {
         store,
@@ -220,7 +224,8 @@ export class Executor {
         flows,
         workerId: this.#workerId,
         leaseMs,
-        heartbeatMs: Math.max(1, Math.floor(leaseMs / 3)),
+        heartbeatMs,
+        leases: this.#leases,
         durableBackoffMs: this.#durableBackoffMs,
       },
       claimed,

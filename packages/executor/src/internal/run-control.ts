@@ -52,8 +52,7 @@ export type RunOutcome =
 export class RunControl {
   #stopRequested = false;
   #cancelRequested = false;
-  #onStop: (() => void) | undefined;
-  #onCancel: (() => void) | undefined;
+  #listener: RunListener | undefined;
   #onEnding: (() => void) | undefined;
 
   /** True once {@link RunControl.stop} was called. */
@@ -70,14 +69,14 @@ export class RunControl {
   stop(): void {
     if (this.#stopRequested) return;
     this.#stopRequested = true;
-    this.#onStop?.();
+    this.#listener?.stop();
   }
 
   /** The flow's cancellation was requested: the run stops at once and finishes it as cancelled. */
   cancel(): void {
     if (this.#cancelRequested) return;
     this.#cancelRequested = true;
-    this.#onCancel?.();
+    this.#listener?.cancel();
   }
 
   /**
@@ -96,9 +95,16 @@ export class RunControl {
     this.#onEnding = hook;
   }
 
-  /** Sets what {@link RunControl.stop} and {@link RunControl.cancel} call (the runner's hooks). */
-  listen(hooks: { readonly stop: () => void; readonly cancel: () => void }): void {
-    this.#onStop = hooks.stop;
-    this.#onCancel = hooks.cancel;
+  /** Sets who {@link RunControl.stop} and {@link RunControl.cancel} tell (the run). */
+  listen(listener: RunListener): void {
+    this.#listener = listener;
   }
+}
+
+/** What a {@link RunControl} tells the run it steers. */
+export interface RunListener {
+  /** The worker stops: abandon the run. */
+  stop(): void;
+  /** The flow's cancellation was requested. */
+  cancel(): void;
 }

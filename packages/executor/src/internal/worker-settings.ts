@@ -19,6 +19,7 @@ import { toFlowDefinition } from '../decorators.js';
 import { type AnyFlowDefinition, validateName } from '../definitions.js';
 import type { WorkerOptions } from '../worker-options.js';
 import { DEFAULT_MAX_ABANDONED_RUNS } from './abandon.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import type { RunnerOptions } from './runner.js';
 import { type ServedVersions, servedVersions } from './versions.js';
 
@@ -76,6 +77,7 @@ export function workerSettings(options: WorkerOptions): WorkerSettings {
     workerId,
     leaseMs,
     heartbeatMs,
+    leases: new LeaseKeeper(heartbeatMs),
     durableBackoffMs,
     maxAbandonedRuns,
     versions,
