@@ -69,6 +69,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0006_functions',
         '0007_hand_off',
         '0008_ready_index',
+        '0009_create_procedure',
       ]);
       const [a, b] = stores.map((s) => runtimeStore(s));
       await a?.createFlow({
@@ -111,6 +112,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0006_functions',
         '0007_hand_off',
         '0008_ready_index',
+        '0009_create_procedure',
       ]);
       expect(await store.getFlow('old')).toMatchObject({
         status: 'running',

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { type Kysely, type Migration, sql } from 'kysely';
+import { type Kysely, type Migration, type RawBuilder, sql } from 'kysely';
 import { param } from './db.js';
 import { CLAIM_FUNCTION } from './functions.js';
 import type { Builder, ClaimRow } from './queries.js';
@@ -57,6 +57,88 @@ export function handOffMigration(schema: string): Migration {
 const str = (name: string) => param<string>(name);
 const num = (name: string) => param<number>(name);
 
+/** The values of a create that may hand off, as SQL: a statement's parameters or a procedure's arguments. */
+export interface HandValues {
+  readonly id: RawBuilder<unknown>;
+  readonly type: RawBuilder<unknown>;
+  readonly queue: RawBuilder<unknown>;
+  readonly priority: RawBuilder<unknown>;
+  readonly input: RawBuilder<unknown>;
+  readonly parentId: RawBuilder<unknown>;
+  readonly runAt: RawBuilder<unknown>;
+  readonly traceContext: RawBuilder<unknown>;
+  readonly now: RawBuilder<unknown>;
+  readonly channel: RawBuilder<unknown>;
+  /** The `ready` payload to notify when the flow is not handed off; null: none. */
+  readonly readyPayload: RawBuilder<unknown>;
+}
+
+/** A create's values as parameters of a prepared statement (`param` names: `NewFlow`'s, `channel`, `readyPayload`). */
+export const HAND_PARAMS: HandValues = {
+  id: sql`${str('id')}::text`,
+  type: sql`${str('type')}::text`,
+  queue: sql`${str('queue')}::text`,
+  priority: sql`${num('priority')}::bigint`,
+  input: sql`${str('input')}::text`,
+  parentId: sql`${str('parentId')}::text`,
+  runAt: sql`${num('runAt')}::bigint`,
+  traceContext: sql`${str('traceContext')}::text`,
+  now: sql`${num('now')}::bigint`,
+  channel: sql`${str('channel')}::text`,
+  readyPayload: sql`${str('readyPayload')}::text`,
+};
+
+/**
+ * The create that may hand off: a flow inserted unless one with its id exists, running under a
+ * parked worker's lease when one can take it (see the module notes), pending otherwise. A hand-off
+ * notifies `handed` with the row; a pending flow notifies `readyPayload` when it is not null. Its
+ * one row (none when the id existed): `id`, `lease_owner`, `lease_expires_at`, and `notified`
+ * (not null when it notified).
+ */
+export function handInsert(t: Builder['t'], v: HandValues): RawBuilder<unknown> {
+  const parked = t('parked' as never);
+  const queues = t('queues' as never);
+  return sql`with w as (
+      select p.worker_id, p.lease_ms from ${parked} p
+      where ${v.runAt} <= ${v.now} and p.slots > 0 and p.until_at > ${v.now}
+        and ${v.queue} = any(p.queues) and ${v.type} = any(p.types)
+        and not exists (select 1 from ${queues} cq
+                        where cq.queue = ${v.queue} and (cq.limits is not null or cq.keyed))
+        and not exists (select 1 from ${t('flows')} f
+                        where (f.queue || chr(31) || f.type) = ${v.queue} || chr(31) || ${v.type}
+                          and f.wake_at <= ${v.now} and f.status <> 'running')
+        and not exists (select 1 from ${t('flows')} f
+                        where f.queue = ${v.queue} and f.status = 'running'
+                          and f.wake_at <= ${v.now} and f.type = ${v.type})
+        and octet_length(to_json(${v.input})::text)
+          + octet_length(to_json(coalesce(${v.traceContext}, ''))::text)
+          + octet_length(to_json(coalesce(${v.parentId}, ''))::text)
+          + octet_length(to_json(${v.type})::text) + octet_length(to_json(${v.queue})::text)
+          + 2 * (octet_length(to_json(${v.id})::text) + octet_length(to_json(p.worker_id)::text))
+          < ${sql.lit(HANDED_TEXT_BYTES)}
+      order by p.until_at
+      limit 1
+      for update of p skip locked),
+    ins as (
+      insert into ${t('flows')} (id, type, queue, status, priority, input, parent_id, run_at,
+        trace_context, fencing_token, lease_owner, lease_expires_at, run_count, created_at, updated_at)
+      select ${v.id}, ${v.type}, ${v.queue},
+        case when w.worker_id is null then 'pending' else 'running' end,
+        ${v.priority}, ${v.input}, ${v.parentId}, ${v.runAt},
+        ${v.traceContext}, case when w.worker_id is null then 0 else 1 end, w.worker_id,
+        ${v.now} + w.lease_ms, case when w.worker_id is null then 0 else 1 end, ${v.now}, ${v.now}
+      from (values (1)) one left join w on true
+      on conflict (id) do nothing
+      returning *),
+    taken as (update ${parked} p set slots = p.slots - 1 from ins where p.worker_id = ins.lease_owner)
+    select ins.id, ins.lease_owner, ins.lease_expires_at,
+      case when ins.lease_owner is not null then pg_notify(${v.channel}, json_build_array('h',
+             ins.id, ins.lease_owner,
+             case when octet_length(to_json(ins)::text) < ${sql.lit(HANDED_ROW_BYTES)} then to_json(ins) end)::text)
+           when ${v.readyPayload} is not null then pg_notify(${v.channel}, ${v.readyPayload}) end::text as notified
+    from ins`;
+}
+
 /** What the create statement returns: the new flow's id, and its lease when it was handed off. */
 export interface HandRow {
   id: string;
@@ -68,7 +150,6 @@ export interface HandRow {
 export function handOffQueries(b: Builder) {
   const { t, raw } = b;
   const parked = t('parked' as never);
-  const queues = t('queues' as never);
   return {
     // The claim of the queues without flow control (a function, so its plan is made once per
     // connection: `functions.ts`), which also names the requested queues that are controlled
@@ -102,50 +183,6 @@ export function handOffQueries(b: Builder) {
     // A flow inserted unless one with its id exists: running under a parked worker's lease when
     // one can take it (see the module notes), pending otherwise. A hand-off notifies `handed` in
     // the statement; a pending flow notifies `readyPayload` when given (an idle store, `lifecycle.ts`).
-    insertFlowHand: raw<HandRow>(
-      'insert_flow_hand',
-      sql`with w as (
-            select p.worker_id, p.lease_ms from ${parked} p
-            where ${num('runAt')}::bigint <= ${num('now')}::bigint and p.slots > 0
-              and p.until_at > ${num('now')}::bigint
-              and ${str('queue')}::text = any(p.queues) and ${str('type')}::text = any(p.types)
-              and not exists (select 1 from ${queues} cq
-                              where cq.queue = ${str('queue')}::text and (cq.limits is not null or cq.keyed))
-              and not exists (select 1 from ${t('flows')} f
-                              where (f.queue || chr(31) || f.type) = ${str('queue')}::text || chr(31) || ${str('type')}::text
-                                and f.wake_at <= ${num('now')}::bigint and f.status <> 'running')
-              and not exists (select 1 from ${t('flows')} f
-                              where f.queue = ${str('queue')}::text and f.status = 'running'
-                                and f.wake_at <= ${num('now')}::bigint and f.type = ${str('type')}::text)
-              and octet_length(to_json(${str('input')}::text)::text)
-                + octet_length(to_json(coalesce(${str('traceContext')}::text, ''))::text)
-                + octet_length(to_json(coalesce(${str('parentId')}::text, ''))::text)
-                + octet_length(to_json(${str('type')}::text)::text) + octet_length(to_json(${str('queue')}::text)::text)
-                + 2 * (octet_length(to_json(${str('id')}::text)::text) + octet_length(to_json(p.worker_id)::text))
-                < ${HANDED_TEXT_BYTES}
-            order by p.until_at
-            limit 1
-            for update of p skip locked),
-          ins as (
-            insert into ${t('flows')} (id, type, queue, status, priority, input, parent_id, run_at,
-              trace_context, fencing_token, lease_owner, lease_expires_at, run_count, created_at, updated_at)
-            select ${str('id')}::text, ${str('type')}::text, ${str('queue')}::text,
-              case when w.worker_id is null then 'pending' else 'running' end,
-              ${num('priority')}::bigint, ${str('input')}::text, ${str('parentId')}::text, ${num('runAt')}::bigint,
-              ${str('traceContext')}::text, case when w.worker_id is null then 0 else 1 end, w.worker_id,
-              ${num('now')}::bigint + w.lease_ms, case when w.worker_id is null then 0 else 1 end,
-              ${num('now')}::bigint, ${num('now')}::bigint
-            from (values (1)) one left join w on true
-            on conflict (id) do nothing
-            returning *),
-          taken as (update ${parked} p set slots = p.slots - 1 from ins where p.worker_id = ins.lease_owner)
-          select ins.id, ins.lease_owner, ins.lease_expires_at,
-            case when ins.lease_owner is not null then pg_notify(${str('channel')}::text, json_build_array('h',
-                   ins.id, ins.lease_owner,
-                   case when octet_length(to_json(ins)::text) < ${HANDED_ROW_BYTES} then to_json(ins) end)::text)
-                 when ${str('readyPayload')}::text is not null
-                   then pg_notify(${str('channel')}::text, ${str('readyPayload')}::text) end::text as notified
-          from ins`,
-    ),
+    insertFlowHand: raw<HandRow>('insert_flow_hand', handInsert(t, HAND_PARAMS)),
   };
 }

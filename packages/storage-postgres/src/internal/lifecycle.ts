@@ -28,6 +28,7 @@ import {
   type Wait,
 } from '@ergon/core';
 import type { Context } from './context.js';
+import { handRowOf } from './create-procedure.js';
 import { rows, type Tx } from './db.js';
 import { createControlled, needsControl } from './flow-control.js';
 import type { HandRow } from './hand-off.js';
@@ -47,16 +48,15 @@ export async function createFlow(ctx: Context, input: NewFlow): Promise<CreateFl
     queue: input.queue,
     at: input.runAt > input.now ? input.runAt : undefined,
   };
-  // An idle store notifies in the insert itself (see notifier.ts); otherwise after it. A flow
-  // handed off to a parked worker is announced by the insert, `handed` (see hand-off.ts).
+  // An idle store notifies in the insert itself (see notifier.ts), through the procedure that
+  // notifies before its flush (`create-procedure.ts`); otherwise after it. A flow handed off to a
+  // parked worker is announced by the insert, `handed` (see hand-off.ts).
   const inline = ctx.notifier.takeInline(ready);
   let inserted: HandRow | undefined;
   try {
-    [inserted] = await rows(db.pool, q.insertFlowHand, {
-      ...input,
-      channel: ctx.notifier.channel,
-      readyPayload: inline?.payload,
-    });
+    const values = { ...input, channel: ctx.notifier.channel, readyPayload: inline?.payload };
+    if (inline) inserted = handRowOf((await rows(db.pool, q.createCall, values))[0]);
+    else [inserted] = await rows(db.pool, q.insertFlowHand, values);
   } finally {
     inline?.done();
   }

@@ -14,6 +14,7 @@
  */
 
 import { type ColumnType, type Generated, type Kysely, type Migration, sql } from 'kysely';
+import { createProcedureMigration } from './create-procedure.js';
 import { flowControlMigration } from './flow-control-schema.js';
 import { functionsMigration } from './functions.js';
 import { handOffMigration } from './hand-off.js';
@@ -261,6 +262,7 @@ export function migrations(schema: string): Readonly<Record<string, Migration>> 
     '0006_functions': functionsMigration(schema),
     '0007_hand_off': handOffMigration(schema),
     '0008_ready_index': readyIndexMigration(schema),
+    '0009_create_procedure': createProcedureMigration(schema),
   });
 }
 
