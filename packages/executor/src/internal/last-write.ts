@@ -28,21 +28,21 @@ export class RecordRefusedError extends Error {
 }
 
 /** Finishes the flow after the records `recorder` deferred. */
-export async function finishAfter(
+export function finishAfter(
   store: RuntimeExecutionLog,
   recorder: Recorder | undefined,
   request: FinishRequest,
-): Promise<void> {
-  await lastWrite(store, recorder, { op: 'finish', request });
+): Promise<unknown> {
+  return lastWrite(store, recorder, { op: 'finish', request });
 }
 
 /** Suspends the flow after the records `recorder` deferred. */
-export async function suspendAfter(
+export function suspendAfter(
   store: RuntimeExecutionLog,
   recorder: Recorder | undefined,
   request: SuspendRequest,
 ): Promise<SuspendResult> {
-  return (await lastWrite(store, recorder, { op: 'suspend', request })) as SuspendResult;
+  return lastWrite(store, recorder, { op: 'suspend', request }) as Promise<SuspendResult>;
 }
 
 /**
@@ -57,29 +57,31 @@ async function lastWrite(
   recorder: Recorder | undefined,
   last: BatchWrite,
 ): Promise<unknown> {
-  const { records, sent } = recorder ? recorder.release() : { records: [], sent: undefined };
-  if (sent) {
+  const released = recorder?.release();
+  if (released?.sent) {
     try {
-      await sent;
+      await released.sent;
     } catch (error) {
       throw new RecordRefusedError(error);
     }
   }
-  if (records.length === 0) {
+  const records = released?.records;
+  if (!records || records.length === 0) {
     return last.op === 'finish'
       ? store.finishFlow(last.request)
       : store.suspend(last.request as SuspendRequest);
   }
   const { flowId, token } = last.request;
-  const outcomes = await store.writeInOrder([
-    ...records.map((record): BatchWrite => ({ op: 'record', request: { flowId, token, record } })),
-    last,
-  ]);
+  const writes: BatchWrite[] = [];
+  for (const record of records) writes.push({ op: 'record', request: { flowId, token, record } });
+  writes.push(last);
+  const outcomes = await store.writeInOrder(writes);
   const final = outcomes[records.length];
   if (!final) throw new Error(`writeInOrder answered ${outcomes.length} of ${records.length + 1} writes`);
   if (final.ok) return final.value;
-  const refused = outcomes.findIndex((outcome) => !outcome.ok);
-  const first = outcomes[refused];
-  if (refused < records.length && first && !first.ok) throw new RecordRefusedError(first.error);
+  for (let i = 0; i < records.length; i++) {
+    const outcome = outcomes[i];
+    if (outcome && !outcome.ok) throw new RecordRefusedError(outcome.error);
+  }
   throw final.error;
 }

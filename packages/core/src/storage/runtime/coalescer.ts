@@ -39,10 +39,57 @@ export interface BatchTarget<T, V> {
 
 interface Pending<T, V> {
   readonly item: T;
-  readonly resolve: (value: V) => void;
-  readonly reject: (error: unknown) => void;
+  /** Where its outcome goes: the promise of a single item, or its group's. */
+  readonly sink: Sink<V>;
+  /** Its place in its group (0 for a single item). */
+  readonly index: number;
   /** Items of one group ({@link Coalescer.submitInOrder}) share a number, never 0, and one batch. */
   readonly group: number;
+}
+
+/** Takes the outcome of one queued item. */
+interface Sink<V> {
+  ok(index: number, value: V): void;
+  fail(index: number, error: unknown): void;
+}
+
+/** The promise of one item of {@link Coalescer.submit}. */
+class Single<V> implements Sink<V> {
+  resolve!: (value: V) => void;
+  reject!: (error: unknown) => void;
+
+  ok(_index: number, value: V): void {
+    this.resolve(value);
+  }
+
+  fail(_index: number, error: unknown): void {
+    this.reject(error);
+  }
+}
+
+/**
+ * The one promise of a group ({@link Coalescer.submitInOrder}): it resolves with every item's
+ * outcome once the last has one, rather than a promise per item joined by `Promise.all`.
+ */
+class Group<V> implements Sink<V> {
+  readonly outcomes: Outcome<V>[];
+  #left: number;
+  resolve!: (outcomes: Outcome<V>[]) => void;
+
+  constructor(size: number) {
+    this.outcomes = new Array(size);
+    this.#left = size;
+  }
+
+  ok(index: number, value: V): void {
+    this.outcomes[index] = { ok: true, value };
+    if (--this.#left === 0) this.resolve(this.outcomes);
+  }
+
+  fail(index: number, error: unknown): void {
+    this.outcomes[index] = { ok: false, error };
+    if (--this.#left === 0) this.resolve(this.outcomes);
+  }
 }
 
 /** The writes (records, suspensions, finishes) of a store with `applyWrites`. */
@@ -81,10 +128,14 @@ export class Coalescer<T, V> {
 
   /** Queues `item`; settles as its single call would. */
   submit(item: T): Promise<V> {
-    return new Promise<V>((resolve, reject) => {
-      this.#queue.push({ item, resolve, reject, group: 0 });
-      this.#schedule();
+    const sink = new Single<V>();
+    const promise = new Promise<V>((resolve, reject) => {
+      sink.resolve = resolve;
+      sink.reject = reject;
     });
+    this.#queue.push({ item, sink, index: 0, group: 0 });
+    this.#schedule();
+    return promise;
   }
 
   /**
@@ -92,20 +143,16 @@ export class Coalescer<T, V> {
    * they apply in order whatever other batches are in flight. Each settles with its own outcome.
    */
   submitInOrder(items: readonly T[]): Promise<Outcome<V>[]> {
+    if (items.length === 0) return Promise.resolve([]);
     const group = ++this.#groups;
-    const settled = items.map(
-      (item) =>
-        new Promise<Outcome<V>>((resolve) => {
-          this.#queue.push({
-            item,
-            resolve: (value) => resolve({ ok: true, value }),
-            reject: (error) => resolve({ ok: false, error }),
-            group,
-          });
-        }),
-    );
+    const sink = new Group<V>(items.length);
+    const promise = new Promise<Outcome<V>[]>((resolve) => {
+      sink.resolve = resolve;
+    });
+    for (let index = 0; index < items.length; index++)
+      this.#queue.push({ item: items[index] as T, sink, index, group });
     this.#schedule();
-    return Promise.all(settled);
+    return promise;
   }
 
   /** Sends what waits at the end of this turn, unless the batches in flight are enough. */
@@ -145,9 +192,9 @@ export class Coalescer<T, V> {
     const [only] = batch;
     if (batch.length === 1 && only) {
       try {
-        only.resolve(await this.#target.one(only.item));
+        only.sink.ok(only.index, await this.#target.one(only.item));
       } catch (error) {
-        only.reject(error);
+        only.sink.fail(only.index, error);
       }
       return;
     }
@@ -155,20 +202,22 @@ export class Coalescer<T, V> {
     try {
       outcomes = await this.#target.many(batch.map((p) => p.item));
     } catch (error) {
-      for (const p of batch) p.reject(error);
+      for (const p of batch) p.sink.fail(p.index, error);
       return;
     }
-    batch.forEach((p, i) => {
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i] as Pending<T, V>;
       const outcome = outcomes[i];
       if (!outcome)
-        p.reject(
+        p.sink.fail(
+          p.index,
           new StoreUnavailableError(
             this.#target.name,
             `a batch of ${batch.length} writes answered ${outcomes.length}`,
           ),
         );
-      else if (outcome.ok) p.resolve(outcome.value);
-      else p.reject(outcome.error);
-    });
+      else if (outcome.ok) p.sink.ok(p.index, outcome.value);
+      else p.sink.fail(p.index, outcome.error);
+    }
   }
 }
