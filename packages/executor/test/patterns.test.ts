@@ -1,7 +1,7 @@
 // One test per usage pattern of the seed (sequential, custom errors with retry
 // control, human approval by signal, durable timer, child flows, several
 // workers sharing one store, crash recovery).
-import { registerErrorClass, RetryPolicy } from '@ergon/core';
+import { RetryPolicy, registerErrorClass } from '@ergon/core';
 import { graph } from '@ergon/graph';
 import { describe, expect, it } from 'vitest';
 import { Flow, flow, flowClass, flowContext, Step, step } from '../src/index.js';
@@ -171,7 +171,9 @@ describe('seed usage patterns', () => {
     h.startWorker([order], { store: dying.store, lease: '300ms' });
     const handle = await h.client.schedule(order, undefined);
     await until(() => dying.frozen);
-    h.startWorker([order], { lease: '300ms' });
+    // The replacement holds the harness's longer lease: with 300 ms, one heartbeat late on a loaded
+    // machine let its own lease lapse and it claimed the flow a third time (runCount 3).
+    h.startWorker([order]);
     expect(await handle.result()).toBe('done');
     expect(Object.fromEntries(runs)).toEqual({ reserve: 1, charge: 1, ship: 1 });
     expect((await handle.get()).runCount).toBe(2);
