@@ -15,7 +15,7 @@
  * @module
  */
 
-import { LeaseLostError, type OperationRecord, toError } from '@ergon/core';
+import { LeaseLostError, type OperationRecord, toError, type Wait } from '@ergon/core';
 import type { FlowContext } from '../context.js';
 import type { NormalizedStepOptions, StepScope } from '../definitions.js';
 import { FlowCancelledError } from '../errors.js';
@@ -23,18 +23,20 @@ import type { ActivationOptions, ActivationOutcome } from './activation-types.js
 import type { DagHost } from './dag-op.js';
 import { ActivationContext } from './flow-context.js';
 import type { Slot } from './history-cursor.js';
-import { Liveness } from './liveness.js';
-import { isDeprecatedMarker, type MarkerHost } from './patches.js';
-import { Positions } from './positions.js';
+import { Liveness, type LivenessHooks } from './liveness.js';
+import type { MarkerHost } from './patches.js';
+import { Positions, type PositionsHost } from './positions.js';
 import { type ProgressHost, ProgressWriter } from './progress-writer.js';
-import { Recorder } from './recorder.js';
+import { Recorder, type RecorderHost } from './recorder.js';
 import { runWithScope } from './scope.js';
 import { runAttempts } from './step-attempts.js';
-import { isVersionMarker, takeVersionMarker } from './versions.js';
+import { takeVersionMarker } from './versions.js';
 import type { WaitHost } from './waits.js';
 
 /** Runs one activation of a flow. Create, then `await start()`. */
-export class Activation implements DagHost, WaitHost, ProgressHost, MarkerHost {
+export class Activation
+  implements DagHost, WaitHost, ProgressHost, MarkerHost, LivenessHooks, RecorderHost, PositionsHost
+{
   readonly flowId: string;
   readonly flowType: string;
   readonly options: ActivationOptions;
@@ -54,33 +56,10 @@ export class Activation implements DagHost, WaitHost, ProgressHost, MarkerHost {
     this.options = options;
     this.flowId = options.flow.id;
     this.flowType = options.flow.type;
-    this.liveness = new Liveness({
-      ended: () => this.#done,
-      stalled: () => this.positions.unstall(),
-      blocked: (waits) => this.#end({ kind: 'blocked', waits }),
-    });
-    this.recorder = new Recorder({
-      store: options.store,
-      lease: { flowId: this.flowId, token: options.token },
-      clock: options.clock,
-      codec: options.codec,
-      history: options.history,
-      ended: () => this.#done,
-      onCancelRequested: () => this.cancel('cancellation requested'),
-      onFailed: (error) => this.#writeFailed(error),
-    });
-    this.positions = new Positions({
-      flowId: this.flowId,
-      history: options.history,
-      replayOnly: options.replayOnly,
-      liveness: this.liveness,
-      recorder: this.recorder,
-      // A version marker is passed over by code without a version (see `versions.ts`).
-      deprecated: (record) => isVersionMarker(record) || isDeprecatedMarker(options.codec, record),
-      ended: () => this.#done,
-      fatal: (error) => this.#end({ kind: 'fatal', error }),
-      settle: (record) => this.settle(record),
-    });
+    // Each takes the activation itself as its host: no hooks or option objects made per run.
+    this.liveness = new Liveness(this);
+    this.recorder = new Recorder(this);
+    this.positions = new Positions(this);
     this.context = new ActivationContext(this);
     this.outcome = new Promise((resolve) => {
       this.#resolve = resolve;
@@ -109,16 +88,25 @@ export class Activation implements DagHost, WaitHost, ProgressHost, MarkerHost {
       return this.outcome;
     }
     takeVersionMarker(this);
-    const ctx = this.context;
-    const run = () => definition.run(ctx, input);
-    // AsyncLocalStorage costs on every promise; only class-form flows need it.
-    Promise.resolve()
-      .then(() => (definition.usesScope ? runWithScope({ ctx, inStep: false }, run) : run()))
-      .then(
-        (value) => this.#end({ kind: 'completed', value }),
-        (error) => this.#end({ kind: 'failed', error }),
-      );
+    void this.#run(input);
     return this.outcome;
+  }
+
+  /** Runs the flow function to its end. */
+  async #run(input: unknown): Promise<void> {
+    const { definition } = this.options;
+    const ctx = this.context;
+    // The flow code starts in a later microtask, never inside start().
+    await null;
+    try {
+      // AsyncLocalStorage costs on every promise; only class-form flows need it.
+      const value = await (definition.usesScope
+        ? runWithScope({ ctx, inStep: false }, () => definition.run(ctx, input))
+        : definition.run(ctx, input));
+      this.#end({ kind: 'completed', value });
+    } catch (error) {
+      this.#end({ kind: 'failed', error });
+    }
   }
 
   /** Stops the activation as cancelled: attempts see their signal abort. */
@@ -166,7 +154,7 @@ export class Activation implements DagHost, WaitHost, ProgressHost, MarkerHost {
       clock: this.options.clock,
       stored: this.options.progress,
       onCancelRequested: () => this.cancel('cancellation requested'),
-      onFailed: (error) => this.#writeFailed(error),
+      onFailed: (error) => this.writeFailed(error),
     });
     return this.#progress;
   }
@@ -210,8 +198,23 @@ export class Activation implements DagHost, WaitHost, ProgressHost, MarkerHost {
     }
   }
 
-  /** Ends the activation after a failed store call. */
-  #writeFailed(error: unknown): void {
+  /** Nothing live is left but replayed results wait for their turn: unstalls them (`Liveness`). */
+  stalled(): boolean {
+    return this.positions.unstall();
+  }
+
+  /** Nothing live is left and some operations wait: the activation ends blocked on `waits` (`Liveness`). */
+  blocked(waits: readonly Wait[]): void {
+    this.#end({ kind: 'blocked', waits });
+  }
+
+  /** Ends the activation on a fatal condition (non-determinism, `Positions`). */
+  fatal(error: Error): void {
+    this.#end({ kind: 'fatal', error });
+  }
+
+  /** Ends the activation after a failed store call (`Recorder`, `ProgressWriter`). */
+  writeFailed(error: unknown): void {
     const failure = toError(error);
     this.options.logger.warn('store write failed; abandoning activation', {
       flowId: this.flowId,

@@ -29,20 +29,32 @@ import { awaitChild, receiveSignal, sleepUntilDue } from './waits.js';
 /** `ctx.run` without options. */
 const NO_STEP_OPTIONS = normalizeStepOptions();
 
+/**
+ * Names of `ctx.run` already found valid, in this process: a name is checked once, not once per
+ * activation. Bounded: names made from data (`fetch-${id}`) would otherwise grow it for good.
+ */
+const validRunNames = new Set<string>();
+const MAX_VALID_RUN_NAMES = 1000;
+
+function checkRunName(name: string): void {
+  if (validRunNames.has(name)) return;
+  validateName(name, 'run name');
+  if (validRunNames.size >= MAX_VALID_RUN_NAMES) validRunNames.clear();
+  validRunNames.add(name);
+}
+
 /** The flow context handed to the flow function of one activation. */
 export class ActivationContext implements FlowContext, StepRunner {
   readonly flowId: string;
   readonly flowType: string;
   readonly #activation: Activation;
-  readonly #patches: PatchCalls;
-  /** Names of `ctx.run` already checked. */
-  readonly #checkedNames = new Set<string>();
+  /** Made at the first `ctx.patched` or `ctx.deprecatePatch`: most flows have none. */
+  #patches: PatchCalls | undefined;
 
   constructor(activation: Activation) {
     this.flowId = activation.flowId;
     this.flowType = activation.flowType;
     this.#activation = activation;
-    this.#patches = new PatchCalls(activation);
   }
 
   get signal(): AbortSignal {
@@ -61,10 +73,7 @@ export class ActivationContext implements FlowContext, StepRunner {
   }
 
   run<R>(name: string, fn: (scope: StepScope) => Promise<R> | R, options?: StepOptions): Promise<R> {
-    if (!this.#checkedNames.has(name)) {
-      validateName(name, 'run name');
-      this.#checkedNames.add(name);
-    }
+    checkRunName(name);
     const normalized = options === undefined ? NO_STEP_OPTIONS : normalizeStepOptions(options);
     const activation = this.#activation;
     return activation.runStep(activation.positions.take('run', name), 'run', fn, normalized);
@@ -151,10 +160,12 @@ export class ActivationContext implements FlowContext, StepRunner {
   }
 
   async patched(id: string): Promise<boolean> {
+    this.#patches ??= new PatchCalls(this.#activation);
     return (await this.#patches.call(id, false)) !== 'absent';
   }
 
   async deprecatePatch(id: string): Promise<void> {
+    this.#patches ??= new PatchCalls(this.#activation);
     await this.#patches.call(id, true);
   }
 

@@ -30,16 +30,17 @@ export type PatchState =
 /** What the cursor asks of its activation about patch markers. */
 export interface CursorHooks {
   /** True for a marker written by `ctx.deprecatePatch`: replay may pass over it. */
-  readonly deprecated: (record: OperationRecord) => boolean;
+  deprecated(record: OperationRecord): boolean;
   /** A deprecated marker at `position` was passed over (it will never be delivered). */
-  readonly skipped: (position: number) => void;
+  skipped(position: number): void;
 }
 
 /** Positions and keys of one activation. */
 export class HistoryCursor {
   readonly #flowId: string;
   readonly #hooks: CursorHooks | undefined;
-  readonly #records = new Map<number, OperationRecord>();
+  /** Recorded operations by position; none for an empty history (a flow's first run). */
+  readonly #records: Map<number, OperationRecord> | undefined;
   readonly #counts = new Map<string, number>();
   /** The highest recorded position, -1 for none. */
   readonly #last: number;
@@ -49,8 +50,10 @@ export class HistoryCursor {
     this.#flowId = flowId;
     let last = -1;
     let markers = false;
+    const records = history.length > 0 ? new Map<number, OperationRecord>() : undefined;
+    this.#records = records;
     for (const record of history) {
-      this.#records.set(record.position, record);
+      records?.set(record.position, record);
       if (record.position > last) last = record.position;
       if (record.kind === 'patch') markers = true;
     }
@@ -82,7 +85,7 @@ export class HistoryCursor {
     this.#passDeprecated(kind, key);
     const position = this.#next++;
     this.#counts.set(name, n + 1);
-    const record = this.#records.get(position);
+    const record = this.#records?.get(position);
     if (record && (record.key !== key || record.kind !== kind)) {
       throw new NonDeterminismError({
         flowId: this.#flowId,
@@ -105,7 +108,7 @@ export class HistoryCursor {
   patch(name: string): PatchState {
     const key = operationKey(name, this.#counts.get(name) ?? 0);
     this.#passDeprecated('patch', key);
-    const record = this.#records.get(this.#next);
+    const record = this.#records?.get(this.#next);
     if (record?.kind === 'patch' && record.key === key)
       return { state: 'marked', slot: this.take('patch', name) };
     if (this.#next <= this.#last) return { state: 'absent' };
@@ -117,7 +120,7 @@ export class HistoryCursor {
     const hooks = this.#hooks;
     if (!hooks) return;
     for (;;) {
-      const record = this.#records.get(this.#next);
+      const record = this.#records?.get(this.#next);
       if (record?.kind !== 'patch' || (kind === 'patch' && record.key === key) || !hooks.deprecated(record))
         return;
       hooks.skipped(this.#next);

@@ -13,22 +13,24 @@ import { nextTurn } from './next-turn.js';
 /** What {@link Liveness} reports to its activation. */
 export interface LivenessHooks {
   /** True once the activation ended. */
-  readonly ended: () => boolean;
+  ended(): boolean;
   /** Nothing live is left but replayed results wait for their turn: unstall them. */
-  readonly stalled: () => boolean;
+  stalled(): boolean;
   /** Nothing live is left and some operations wait: suspend on `waits`. */
-  readonly blocked: (waits: readonly Wait[]) => void;
+  blocked(waits: readonly Wait[]): void;
 }
 
 /** Live work and waits of one activation. */
 export class Liveness {
   readonly #hooks: LivenessHooks;
-  readonly #waits: Wait[] = [];
+  /** Made at the first wait: most activations never wait. */
+  #waits: Wait[] | undefined;
   #active = 0;
   #attempts = 0;
   #attemptsSettled: (() => void) | undefined;
   #checkScheduled = false;
 
+  /** `hooks` is the activation (no hooks made for each). */
   constructor(hooks: LivenessHooks) {
     this.#hooks = hooks;
   }
@@ -53,6 +55,7 @@ export class Liveness {
 
   /** The operation that registered `wait` will not settle in this activation. */
   waitFor(wait: Wait): void {
+    this.#waits ??= [];
     this.#waits.push(wait);
     this.#active--;
     this.check();
@@ -97,7 +100,7 @@ export class Liveness {
         this.check();
         return;
       }
-      if (this.#waits.length > 0) this.#hooks.blocked([...this.#waits]);
+      if (this.#waits && this.#waits.length > 0) this.#hooks.blocked([...this.#waits]);
     });
   }
 }

@@ -12,46 +12,57 @@
  *
  * @module
  */
-import type { OperationKind, OperationRecord } from '@ergon/core';
+import type { Codec, OperationKind, OperationRecord } from '@ergon/core';
 import { FlowCancelledError, NonDeterminismError } from '../errors.js';
-import { HistoryCursor, type PatchState, type Slot } from './history-cursor.js';
-import { afterTurn } from './next-turn.js';
+import { type CursorHooks, HistoryCursor, type PatchState, type Slot } from './history-cursor.js';
 import type { Liveness } from './liveness.js';
-import { captureLocation } from './patches.js';
+import { afterTurn } from './next-turn.js';
+import { captureLocation, isDeprecatedMarker } from './patches.js';
 import { never, type Recorder } from './recorder.js';
 import { ReplayOrder } from './replay-order.js';
+import { isVersionMarker } from './versions.js';
 
 /** What {@link Positions} needs of its activation. */
-export interface PositionsOptions {
+export interface PositionsHost {
   readonly flowId: string;
-  readonly history: readonly OperationRecord[];
-  /** Replay only: an operation with no final record never runs (see `ActivationOptions`). */
-  readonly replayOnly: boolean | undefined;
+  readonly options: {
+    readonly history: readonly OperationRecord[];
+    /** Replay only: an operation with no final record never runs (see `ActivationOptions`). */
+    readonly replayOnly?: boolean | undefined;
+    readonly codec: Codec;
+  };
   readonly liveness: Liveness;
   readonly recorder: Recorder;
-  /** True for a marker replay may pass over (a deprecated patch, a version marker). */
-  readonly deprecated: (record: OperationRecord) => boolean;
   /** True once the activation ended. */
-  readonly ended: () => boolean;
+  ended(): boolean;
   /** Ends the activation on a fatal condition (non-determinism). */
-  readonly fatal: (error: Error) => void;
+  fatal(error: Error): void;
   /** A recorded result, or its recorded error thrown. */
-  readonly settle: <T>(record: OperationRecord) => Promise<T>;
+  settle<T>(record: OperationRecord): Promise<T>;
 }
 
 /** Hands out positions and resolves the operations at them. */
-export class Positions {
-  readonly #options: PositionsOptions;
+export class Positions implements CursorHooks {
+  readonly #host: PositionsHost;
   readonly #cursor: HistoryCursor;
   readonly #replay: ReplayOrder;
 
-  constructor(options: PositionsOptions) {
-    this.#options = options;
-    this.#cursor = new HistoryCursor(options.flowId, options.history, {
-      deprecated: options.deprecated,
-      skipped: (position) => this.#replay.skip(position),
-    });
-    this.#replay = new ReplayOrder(options.history, () => options.liveness.check());
+  /** `host` is the activation (no hooks made for each). */
+  constructor(host: PositionsHost) {
+    this.#host = host;
+    const { history } = host.options;
+    this.#cursor = new HistoryCursor(host.flowId, history, this);
+    this.#replay = new ReplayOrder(history, host.liveness);
+  }
+
+  /** A marker replay may pass over: a deprecated patch's, or a version marker (see `versions.ts`). */
+  deprecated(record: OperationRecord): boolean {
+    return isVersionMarker(record) || isDeprecatedMarker(this.#host.options.codec, record);
+  }
+
+  /** A deprecated marker at `position` was passed over: it is never delivered. */
+  skipped(position: number): void {
+    this.#replay.skip(position);
   }
 
   /** True while the code replays recorded history (see `HistoryCursor.replaying`). */
@@ -66,14 +77,14 @@ export class Positions {
 
   /** Takes the next position, checking it against history; a mismatch ends the activation. */
   take(kind: OperationKind, name: string): Slot {
-    const { flowId, ended, fatal } = this.#options;
-    if (ended()) throw new FlowCancelledError(flowId, 'the flow activation has ended');
+    const host = this.#host;
+    if (host.ended()) throw new FlowCancelledError(host.flowId, 'the flow activation has ended');
     try {
       return this.#cursor.take(kind, name);
     } catch (error) {
       if (error instanceof NonDeterminismError) {
         captureLocation(error);
-        fatal(error);
+        host.fatal(error);
       }
       throw error;
     }
@@ -104,24 +115,22 @@ export class Positions {
   /** The recorded result at `slot` when final; at the frontier nothing; else `evaluate()` now, live. */
   run<T>(slot: Slot, evaluate: () => Promise<T>): Promise<T> {
     if (slot.record && slot.record.status !== 'waiting') return this.replayed<T>(slot);
-    if (this.#options.replayOnly) return this.frontier(slot);
-    return this.#options.liveness.track(evaluate());
+    if (this.#host.options.replayOnly) return this.frontier(slot);
+    return this.#host.liveness.track(evaluate());
   }
 
   /** As {@link Positions.run}, with `evaluate` deferred a macrotask (see the module comment). */
   live<T>(slot: Slot, evaluate: () => Promise<T>): Promise<T> {
-    const { ended } = this.#options;
-    return this.run(slot, () =>
-      afterTurn().then(() => (ended() ? never() : evaluate())),
-    );
+    const host = this.#host;
+    return this.run(slot, () => afterTurn().then(() => (host.ended() ? never() : evaluate())));
   }
 
   /** `ctx.now` / `ctx.random` / `ctx.uuid`: the recorded value, or `produce()` recorded. */
   async recorded<T>(kind: 'now' | 'random' | 'uuid', produce: () => T): Promise<T> {
     const slot = this.take(kind, kind);
     if (slot.record) return this.replayed<T>(slot);
-    if (this.#options.replayOnly) return this.frontier(slot);
-    const { recorder, liveness } = this.#options;
+    if (this.#host.options.replayOnly) return this.frontier(slot);
+    const { recorder, liveness } = this.#host;
     return liveness.track(
       (async () => {
         const value = produce();
@@ -138,7 +147,7 @@ export class Positions {
    * good (a wait at its position, due never), after the recorded results already called.
    */
   frontier<T>(slot: Slot): Promise<T> {
-    const { liveness } = this.#options;
+    const { liveness } = this.#host;
     return liveness.track(
       afterTurn().then(() => {
         liveness.waitFor({ kind: 'timer', at: Number.MAX_SAFE_INTEGER, position: slot.position });
@@ -150,11 +159,11 @@ export class Positions {
   /** A recorded result, delivered in recording order (see `replay-order.ts`). */
   replayed<T>(slot: Slot): Promise<T> {
     const record = slot.record as OperationRecord;
-    const { settle } = this.#options;
+    const host = this.#host;
     return new Promise<T>((resolve, reject) => {
       this.#replay.deliver(slot.position, () => {
         try {
-          settle<T>(record).then(resolve, reject);
+          host.settle<T>(record).then(resolve, reject);
         } catch (error) {
           reject(error);
         }

@@ -9,7 +9,6 @@
 import type {
   Clock,
   Codec,
-  LeaseRef,
   OperationKind,
   OperationRecord,
   RecordResult,
@@ -29,18 +28,21 @@ export function never(): Promise<never> {
 }
 
 /** What a {@link Recorder} needs from its activation. */
-export interface RecorderOptions {
-  readonly store: RuntimeExecutionLog;
-  readonly lease: LeaseRef;
-  readonly clock: Clock;
-  readonly codec: Codec;
-  readonly history: readonly OperationRecord[];
+export interface RecorderHost {
+  readonly flowId: string;
+  readonly options: {
+    readonly store: RuntimeExecutionLog;
+    readonly token: number;
+    readonly clock: Clock;
+    readonly codec: Codec;
+    readonly history: readonly OperationRecord[];
+  };
   /** True once the activation ended: nothing more is written. */
-  readonly ended: () => boolean;
+  ended(): boolean;
   /** The store reported a cancel request. */
-  readonly onCancelRequested: () => void;
+  cancel(reason: string): void;
   /** A store call failed: the activation is abandoned. */
-  readonly onFailed: (error: unknown) => void;
+  writeFailed(error: unknown): void;
 }
 
 /** Fields of a final record beyond its slot. */
@@ -56,15 +58,27 @@ export interface FinalFields {
 
 /** Writes one activation's records. */
 export class Recorder {
-  readonly #o: RecorderOptions;
+  readonly #host: RecorderHost;
+  readonly #flowId: string;
+  readonly #token: number;
+  readonly #store: RuntimeExecutionLog;
+  readonly #clock: Clock;
+  readonly #codec: Codec;
   #nextSeq = 1;
   /** Completed steps' records not sent yet ({@link defer}). */
   #deferred: OperationRecord[] = [];
   /** Deferred records sent and not yet confirmed. */
   #sent: Promise<unknown> | undefined;
 
-  constructor(options: RecorderOptions) {
-    this.#o = options;
+  /** `host` is the activation (no hooks made for each). */
+  constructor(host: RecorderHost) {
+    const { options } = host;
+    this.#host = host;
+    this.#flowId = host.flowId;
+    this.#token = options.token;
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.#codec = options.codec;
     for (const r of options.history)
       if (r.seq !== undefined && r.seq >= this.#nextSeq) this.#nextSeq = r.seq + 1;
   }
@@ -76,18 +90,18 @@ export class Recorder {
 
   /** A final record of `slot`: completed with `result`, or failed with `error` when `failed`. */
   final(slot: Slot, kind: OperationKind, fields: FinalFields): OperationRecord {
-    const now = this.#o.clock.now();
+    const now = this.#clock.now();
     // One literal, no spreads: this runs once per step and is on the hot path. `status` first:
     // stores that keep records as JSON with `status` leading then encode them as they are.
     return {
       status: fields.failed ? 'failed' : 'completed',
-      flowId: this.#o.lease.flowId,
+      flowId: this.#flowId,
       position: slot.position,
       key: slot.key,
       kind,
       attempts: fields.attempts ?? 1,
       result: fields.failed ? undefined : fields.result,
-      error: fields.failed ? encodeError(this.#o.codec, fields.error) : undefined,
+      error: fields.failed ? encodeError(this.#codec, fields.error) : undefined,
       startedAt: fields.startedAt ?? slot.record?.startedAt ?? now,
       finishedAt: now,
       seq: this.nextSeq(),
@@ -103,20 +117,20 @@ export class Recorder {
   ): OperationRecord {
     return {
       status: 'waiting',
-      flowId: this.#o.lease.flowId,
+      flowId: this.#flowId,
       position: slot.position,
       key: slot.key,
       kind,
       attempts: extra.attempts ?? 1,
       wakeAt,
-      error: extra.error === undefined ? undefined : encodeError(this.#o.codec, extra.error),
-      startedAt: extra.startedAt ?? slot.record?.startedAt ?? this.#o.clock.now(),
+      error: extra.error === undefined ? undefined : encodeError(this.#codec, extra.error),
+      startedAt: extra.startedAt ?? slot.record?.startedAt ?? this.#clock.now(),
     };
   }
 
   /** The encoded form of a value recorded as `what`. @throws SerializationError */
   encode(value: unknown, what: string): string {
-    return this.#o.codec.encode(value, what);
+    return this.#codec.encode(value, what);
   }
 
   /**
@@ -128,11 +142,11 @@ export class Recorder {
    * something else), it goes on the next turn of the event loop.
    */
   defer(record: OperationRecord): void {
-    if (this.#o.ended()) return;
+    if (this.#host.ended()) return;
     this.#deferred.push(record);
     if (this.#deferred.length === 1)
       nextTurn(() => {
-        if (!this.#o.ended() && this.#deferred.length > 0) void this.flush();
+        if (!this.#host.ended() && this.#deferred.length > 0) void this.flush();
       });
   }
 
@@ -164,10 +178,11 @@ export class Recorder {
 
   #sendDeferred(): Promise<unknown> {
     if (this.#deferred.length > 0) {
-      const { store, lease } = this.#o;
+      const store = this.#store;
+      const token = this.#token;
       const writes = this.#deferred.map(async (record) => {
-        const written = await store.recordOperation({ flowId: record.flowId, token: lease.token, record });
-        if (written.cancelRequested) this.#o.onCancelRequested();
+        const written = await store.recordOperation({ flowId: record.flowId, token, record });
+        if (written.cancelRequested) this.#host.cancel('cancellation requested');
         this.#check(record, written);
       });
       this.#deferred = [];
@@ -202,25 +217,25 @@ export class Recorder {
 
   /** Writes `record`; resolves with the record now stored (an earlier final one wins). */
   async write(record: OperationRecord): Promise<OperationRecord> {
-    if (this.#o.ended()) return never();
+    if (this.#host.ended()) return never();
     if (this.pending) await this.flush();
     let written: RecordResult;
     try {
-      written = await this.#o.store.recordOperation({
+      written = await this.#store.recordOperation({
         flowId: record.flowId,
-        token: this.#o.lease.token,
+        token: this.#token,
         record,
       });
     } catch (error) {
       return this.#failed(error);
     }
-    if (written.cancelRequested) this.#o.onCancelRequested();
+    if (written.cancelRequested) this.#host.cancel('cancellation requested');
     return written.record;
   }
 
   /** Any other store call of live work (read a child, create it); a failure ends the activation. */
   async call<T>(call: () => Promise<T>): Promise<T> {
-    if (this.#o.ended()) return never();
+    if (this.#host.ended()) return never();
     if (this.pending) await this.flush();
     try {
       return await call();
@@ -231,15 +246,17 @@ export class Recorder {
 
   /** Pops a buffered signal into the record at `slot`; undefined when none is buffered. */
   async consumeSignal(slot: Slot, name: string): Promise<OperationRecord | undefined> {
-    const { store, lease, clock } = this.#o;
+    const store = this.#store;
+    const clock = this.#clock;
+    const flowId = this.#flowId;
     // this.call sends deferred records first.
     const consumed = await this.call(() =>
       store.consumeSignal({
-        flowId: lease.flowId,
-        token: lease.token,
+        flowId,
+        token: this.#token,
         name,
         record: {
-          flowId: lease.flowId,
+          flowId,
           position: slot.position,
           key: slot.key,
           kind: 'signal',
@@ -250,12 +267,12 @@ export class Recorder {
         },
       }),
     );
-    if (consumed?.cancelRequested) this.#o.onCancelRequested();
+    if (consumed?.cancelRequested) this.#host.cancel('cancellation requested');
     return consumed?.record;
   }
 
   #failed(error: unknown): Promise<never> {
-    if (!this.#o.ended()) this.#o.onFailed(error);
+    if (!this.#host.ended()) this.#host.writeFailed(error);
     return never();
   }
 }

@@ -8,20 +8,30 @@
  */
 import type { OperationRecord } from '@ergon/core';
 
+/** Told when deliveries wait on ranks not yet called (a stall check may be due): the activation's liveness. */
+export interface ReplayWatcher {
+  check(): void;
+}
+
+/** The order of a history's final records, and the deliveries waiting for their turn. */
+interface Ranks {
+  /** Position → rank of its final record in recording order. */
+  readonly rank: Map<number, number>;
+  /** Called recorded operations waiting for their turn, by rank. */
+  readonly turns: Map<number, () => void>;
+  /** Ranks that will never be called (nodes of a DAG replayed whole). */
+  readonly skipped: Set<number>;
+  next: number;
+}
+
 /** Delivers recorded results by rank (recording order). */
 export class ReplayOrder {
-  /** Position → rank of its final record in recording order. */
-  readonly #rank = new Map<number, number>();
-  /** Called recorded operations waiting for their turn, by rank. */
-  readonly #turns = new Map<number, () => void>();
-  /** Ranks that will never be called (nodes of a DAG replayed whole). */
-  readonly #skipped = new Set<number>();
-  readonly #onWaiting: () => void;
-  #next = 0;
+  /** None for a history without final records (a flow's first run): every delivery is at once. */
+  readonly #ranks: Ranks | undefined;
+  readonly #watcher: ReplayWatcher;
 
-  /** `onWaiting` is told when deliveries wait on ranks not yet called (a stall check may be due). */
-  constructor(history: readonly OperationRecord[], onWaiting: () => void) {
-    this.#onWaiting = onWaiting;
+  constructor(history: readonly OperationRecord[], watcher: ReplayWatcher) {
+    this.#watcher = watcher;
     const finals = history
       .filter((r) => r.status !== 'waiting')
       .sort(
@@ -30,29 +40,37 @@ export class ReplayOrder {
           (a.finishedAt ?? 0) - (b.finishedAt ?? 0) ||
           a.position - b.position,
       );
-    for (const [rank, r] of finals.entries()) this.#rank.set(r.position, rank);
+    if (finals.length === 0) {
+      this.#ranks = undefined;
+      return;
+    }
+    const rank = new Map<number, number>();
+    for (const [i, r] of finals.entries()) rank.set(r.position, i);
+    this.#ranks = { rank, turns: new Map(), skipped: new Set(), next: 0 };
   }
 
   /** True when some delivery waits for its turn. */
   get waiting(): boolean {
-    return this.#turns.size > 0;
+    return this.#ranks !== undefined && this.#ranks.turns.size > 0;
   }
 
   /** The record at `position` will never be called (its DAG is replayed whole). */
   skip(position: number): void {
-    const rank = this.#rank.get(position);
-    if (rank !== undefined) this.#skipped.add(rank);
+    const ranks = this.#ranks;
+    const rank = ranks?.rank.get(position);
+    if (ranks && rank !== undefined) ranks.skipped.add(rank);
   }
 
   /** Runs `deliver` in the turn of the record at `position` (at once when it has no rank). */
   deliver(position: number, deliver: () => void): void {
-    const rank = this.#rank.get(position);
-    if (rank === undefined) {
+    const ranks = this.#ranks;
+    const rank = ranks?.rank.get(position);
+    if (!ranks || rank === undefined) {
       deliver();
       return;
     }
-    this.#turns.set(rank, deliver);
-    this.#advance();
+    ranks.turns.set(rank, deliver);
+    this.#advance(ranks);
   }
 
   /**
@@ -60,22 +78,24 @@ export class ReplayOrder {
    * never called (the code took another path). Deliver the waiting ones in their order.
    */
   unstall(): void {
-    this.#next = Math.min(...this.#turns.keys());
-    this.#advance();
+    const ranks = this.#ranks;
+    if (!ranks || ranks.turns.size === 0) return;
+    ranks.next = Math.min(...ranks.turns.keys());
+    this.#advance(ranks);
   }
 
-  #advance(): void {
+  #advance(ranks: Ranks): void {
     for (;;) {
-      if (this.#skipped.has(this.#next)) {
-        this.#next++;
+      if (ranks.skipped.has(ranks.next)) {
+        ranks.next++;
         continue;
       }
-      const deliver = this.#turns.get(this.#next);
+      const deliver = ranks.turns.get(ranks.next);
       if (!deliver) break;
-      this.#turns.delete(this.#next);
-      this.#next++;
+      ranks.turns.delete(ranks.next);
+      ranks.next++;
       deliver();
     }
-    if (this.#turns.size > 0) this.#onWaiting();
+    if (ranks.turns.size > 0) this.#watcher.check();
   }
 }
