@@ -70,6 +70,28 @@ export function prepareFlowControlQueries(b: Builder) {
             set last_tag = greatest(k.last_tag, ${num('virtual')}::bigint) + ${num('step')}::bigint
           returning k.last_tag`,
     ),
+    // A create whose only flow control is a concurrency key, in one statement: the key's next tag
+    // (as fcNextTag) and the flow inserted with its key, limit and that tag. Committed at once, the
+    // key's row is locked for the statement alone, not for the round trips of a transaction: keyed
+    // creates of one key take turns on it.
+    fcInsertKeyed: raw<FlowRow>(
+      'fc_insert_keyed',
+      sql`with tag as (
+            insert into ${t('queue_keys')} as k (queue, key, last_tag)
+            values (${str('queue')}::text, ${str('key')}::text, ${num('virtual')}::bigint + ${num('step')}::bigint)
+            on conflict (queue, key) do update
+              set last_tag = greatest(k.last_tag, ${num('virtual')}::bigint) + ${num('step')}::bigint
+            returning k.last_tag)
+          insert into ${t('flows')} (id, type, queue, status, priority, input, parent_id, run_at, trace_context,
+            created_at, updated_at, concurrency_key, concurrency_limit, fair_tag)
+          select ${str('id')}::text, ${str('type')}::text, ${str('queue')}::text, 'pending',
+            ${num('priority')}::bigint, ${str('input')}::text, ${str('parentId')}::text, ${num('runAt')}::bigint,
+            ${str('traceContext')}::text, ${num('now')}::bigint, ${num('now')}::bigint, ${str('key')}::text,
+            ${num('limit')}::int, tag.last_tag
+          from tag
+          on conflict (id) do nothing
+          returning *`,
+    ),
     fcSetFlowFields: raw<FlowRow>(
       'fc_set_flow_fields',
       sql`update ${t('flows')} set concurrency_key = ${str('key')}::text,

@@ -69,6 +69,9 @@ export function needsControl(input: NewFlow): boolean {
  */
 export async function createControlled(ctx: Context, input: NewFlow): Promise<CreateFlowResult> {
   const { q } = ctx;
+  if (input.dedup === undefined && input.debounce === undefined && input.concurrencyKey !== undefined) {
+    return createKeyed(ctx, input, input.concurrencyKey);
+  }
   return ctx.db.transaction(async (tx) => {
     const [existing] = await rows(tx, q.fcFlow, { id: input.id });
     if (existing) return { flow: toFlowRecord(existing), created: false };
@@ -119,6 +122,37 @@ export async function createControlled(ctx: Context, input: NewFlow): Promise<Cr
     tx.emit({ type: 'ready', queue: input.queue, at: runAt > input.now ? runAt : undefined });
     return { flow: toFlowRecord(row ?? newFlowRow(input)), created: true };
   });
+}
+
+/**
+ * A create whose only flow control is a concurrency key, without a transaction: the key's tag
+ * and the insert are one statement (`fcInsertKeyed`), so the key's row is locked only while it
+ * runs. The queue's virtual time is read before it, as the transaction read it (unlocked).
+ */
+async function createKeyed(ctx: Context, input: NewFlow, key: string): Promise<CreateFlowResult> {
+  const { db, q } = ctx;
+  const [existing] = await rows(db.pool, q.fcFlow, { id: input.id });
+  if (existing) return { flow: toFlowRecord(existing), created: false };
+  // Read first: marking an already keyed queue would lock its row against its claims.
+  const [known] = await rows(db.pool, q.fcQueue, { queue: input.queue });
+  const [queue] = known?.keyed ? [known] : await rows(db.pool, q.fcMarkKeyed, { queue: input.queue });
+  const [inserted] = await rows(db.pool, q.fcInsertKeyed, {
+    ...input,
+    key,
+    limit: input.concurrencyLimit,
+    virtual: queue?.virtual ?? 0,
+    step: fairStep(queue?.limits?.keyWeights?.[key]),
+  });
+  if (!inserted) {
+    // A concurrent create of the same id came first (its key took one step more: fairness only).
+    const [other] = await rows(db.pool, q.fcFlow, { id: input.id });
+    if (other) return { flow: toFlowRecord(other), created: false };
+    throw new Error(`flow ${input.id} could be neither created nor read`);
+  }
+  ctx.notifier.send([
+    { type: 'ready', queue: input.queue, at: input.runAt > input.now ? input.runAt : undefined },
+  ]);
+  return { flow: toFlowRecord(inserted), created: true };
 }
 
 /** The flow holding the key, if a create folds into it now (updated for a debounce). */
