@@ -11,9 +11,8 @@ import { tickKey } from './flow-control.js';
 import { Housekeeping } from './internal/housekeeping.js';
 import { IdleSleep } from './internal/idle.js';
 import { HOST, Presence } from './internal/presence.js';
-import { RunControl } from './internal/run-control.js';
-import { runClaimed } from './internal/runner.js';
 import { observeQueueDepth } from './internal/telemetry.js';
+import { WorkerRuns } from './internal/worker-runs.js';
 import { type WorkerSettings, workerSettings } from './internal/worker-settings.js';
 import { ScheduleRunner } from './schedules/runner.js';
 import type { StopOptions, WorkerOptions } from './worker-options.js';
@@ -33,12 +32,7 @@ export class Worker {
   readonly #presence: Presence | undefined;
   readonly #schedules: ScheduleRunner | undefined;
   readonly #startedAt = Date.now();
-  #flowsRun = 0;
-  #flowsFailed = 0;
-  readonly #options: WorkerOptions;
-  readonly #running = new Map<string, { promise: Promise<void>; control: RunControl }>();
-  /** Runs whose code is over and whose finish is in flight: no longer counted against concurrency. */
-  readonly #ending = new Set<Promise<void>>();
+  readonly #runs: WorkerRuns;
   #loop: Promise<void> | undefined;
   #stopping: AbortController | undefined;
   #stopObserving: () => void = () => {};
@@ -50,8 +44,8 @@ export class Worker {
     const { store, clock, logger, flows, codec } = settings;
     this.id = settings.workerId;
     this.#s = settings;
-    this.#options = options;
     this.#idle = new IdleSleep(settings);
+    this.#runs = new WorkerRuns(settings, { wake: () => this.#idle.wake(), outcome: options.onOutcome });
     this.#housekeeping = new Housekeeping({
       store,
       clock,
@@ -94,9 +88,9 @@ export class Worker {
               concurrency: settings.concurrency,
               startedAt: this.#startedAt,
               stats: JSON.stringify({
-                active: this.#running.size,
-                flowsRun: this.#flowsRun,
-                failed: this.#flowsFailed,
+                active: this.#runs.size,
+                flowsRun: this.#runs.flowsRun,
+                failed: this.#runs.flowsFailed,
                 // Which recorded versions it serves, so a refusal can say whether any live worker does.
                 ...(settings.versions.size > 0 ? { versions: Object.fromEntries(settings.versions) } : {}),
               }),
@@ -107,7 +101,7 @@ export class Worker {
 
   /** Flows running now. */
   get active(): number {
-    return this.#running.size;
+    return this.#runs.size;
   }
 
   /** True between `start()` and the end of `stop()`. */
@@ -145,15 +139,14 @@ export class Worker {
     const schedulesStopped = this.#schedules?.stop();
     // The deadline covers the claim loop too: a store that hangs must not hang shutdown.
     const loop = this.#loop;
-    const settled = () =>
-      Promise.all([loop, ...[...this.#running.values()].map((r) => r.promise), ...this.#ending]);
+    const settled = () => Promise.all([loop, this.#runs.settled()]);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
     });
     const first = await Promise.race([loop.then(settled), deadline]);
     if (first === 'timeout') {
-      for (const run of this.#running.values()) run.control.stop();
+      this.#runs.stopAll();
       await Promise.race([settled(), new Promise((resolve) => setTimeout(resolve, 1000))]);
     }
     clearTimeout(timer);
@@ -174,19 +167,20 @@ export class Worker {
     const { store, clock, logger, queues, concurrency, leaseMs, maxIdleMs } = this.#s;
     const types = [...this.#s.flows.keys()];
     const idle = this.#idle;
-    this.#unsubscribe = store.subscribe?.((event) => {
-      if (event.type === 'ready') {
-        if (queues.includes(event.queue)) idle.wake();
-      } else if (event.type === 'finished') {
-        // A flow that stops may free a queue or key slot the held-back flows wait for.
-        if (idle.blocked) idle.wake();
-      } else if (event.type === 'cancel-requested') {
-        // The holder learns of a cancel at once rather than at its next heartbeat.
-        this.#running.get(event.flowId)?.control.cancel();
-      } else if (event.type === 'handed' && event.claimed && event.workerId === this.id) {
-        this.#handed(event.claimed, stopping);
-      }
-    }) ?? (() => {});
+    this.#unsubscribe =
+      store.subscribe?.((event) => {
+        if (event.type === 'ready') {
+          if (queues.includes(event.queue)) idle.wake();
+        } else if (event.type === 'finished') {
+          // A flow that stops may free a queue or key slot the held-back flows wait for.
+          if (idle.blocked) idle.wake();
+        } else if (event.type === 'cancel-requested') {
+          // The holder learns of a cancel at once rather than at its next heartbeat.
+          this.#runs.cancel(event.flowId);
+        } else if (event.type === 'handed' && event.claimed && event.workerId === this.id) {
+          this.#handed(event.claimed, stopping);
+        }
+      }) ?? (() => {});
     // Parked by its claims, an idle worker is handed new flows by their creates (`handed` events).
     const park = store.capabilities.handOff === true;
     const events = store.capabilities.events;
@@ -196,8 +190,8 @@ export class Worker {
         // While runs are in progress, let this turn's other endings free their slots first: one
         // claim then takes them all (on SQLite a flow's writes settle within a turn, and runs
         // that ended one by one would otherwise be refilled by a claim each).
-        if (this.#running.size > 0 && this.#running.size < concurrency) await yieldTurn();
-        const free = concurrency - this.#running.size;
+        if (this.#runs.size > 0 && this.#runs.size < concurrency) await yieldTurn();
+        const free = concurrency - this.#runs.size;
         let claimed: ClaimedFlow[] = [];
         let failed = false;
         if (free > 0) {
@@ -224,7 +218,7 @@ export class Worker {
             failed = true;
             logger.warn('claim failed; retrying', { error: toError(error).message });
           }
-          for (const flow of claimed) this.#spawn(flow);
+          for (const flow of claimed) this.#runs.spawn(flow);
           if (claimed.length > 0) {
             pollMs = MIN_POLL_MS;
             idle.claimed();
@@ -235,7 +229,7 @@ export class Worker {
         // Polls back off from a few ms after a failed claim, or after an empty one on a store
         // without events; with events, an idle worker waits for one (or the next due time).
         const sleepMs = free > 0 && claimed.length === 0 && (failed || !events) ? pollMs : maxIdleMs;
-        await idle.sleep(stopping, sleepMs, types, this.#running.size < concurrency);
+        await idle.sleep(stopping, sleepMs, types, this.#runs.size < concurrency);
         pollMs = Math.min(pollMs * 2, maxIdleMs);
       }
     } catch (error) {
@@ -254,48 +248,12 @@ export class Worker {
     const { flow } = claimed;
     const lease = { flowId: flow.id, token: claimed.token };
     const serves = flows.has(flow.type) && queues.includes(flow.queue);
-    if (!serves || stopping.aborted || this.#running.size >= concurrency || this.#running.has(flow.id)) {
+    if (!serves || stopping.aborted || this.#runs.size >= concurrency || this.#runs.has(flow.id)) {
       store.releaseLease({ ...lease, now: clock.now() }).catch(() => {});
       return;
     }
     // Its run renews the short hand-off lease by half its time left (`runner.ts`).
-    this.#spawn(claimed);
-  }
-
-  #spawn(claimed: ClaimedFlow): void {
-    const control = new RunControl();
-    const { store, clock, logger } = this.#s;
-    const id = claimed.flow.id;
-    // Only this run's entry: the flow may be claimed again here while this run's finish is in flight.
-    const leave = () => {
-      if (this.#running.get(id)?.control === control) this.#running.delete(id);
-    };
-    // A run whose code ended woke the loop then (its slot was free); its finish landing need not.
-    let ended = false;
-    const promise = runClaimed(this.#s, claimed, control).then(async (outcome) => {
-      leave();
-      this.#ending.delete(promise);
-      this.#flowsRun++;
-      if (outcome.status === 'failed') this.#flowsFailed++;
-      if (outcome.status === 'abandoned' && control.stopRequested) {
-        await store
-          .releaseLease({ flowId: id, token: claimed.token, now: clock.now() })
-          .catch(() => {});
-      }
-      try {
-        this.#options.onOutcome?.(id, outcome);
-      } catch (error) {
-        logger.warn('onOutcome threw', { error: toError(error).message });
-      }
-      if (!ended) this.#idle.wake();
-    });
-    control.onEnding(() => {
-      ended = true;
-      leave();
-      this.#ending.add(promise);
-      this.#idle.wake();
-    });
-    this.#running.set(id, { promise, control });
+    this.#runs.spawn(claimed);
   }
 }
 

@@ -114,14 +114,17 @@ export class Run implements LeaseHolder, RunListener {
     const early =
       left / 2 < heartbeatMs ? setTimeout(() => this.renewLease(), Math.max(1, left / 2)) : undefined;
     early?.unref();
+    let outcome: RunOutcome;
     try {
-      return await this.#activations();
+      outcome = await this.#activations();
     } catch (error) {
-      return await this.#abandon(error instanceof RecordRefusedError ? error.cause : error);
+      outcome = await this.#abandon(error instanceof RecordRefusedError ? error.cause : error);
     } finally {
       leases.drop(this);
       clearTimeout(early);
     }
+    this.#control?.ended(outcome);
+    return outcome;
   }
 
   /** Activations until the flow leaves this worker. */

@@ -1,0 +1,122 @@
+/**
+ * A worker's runs in flight: the runs that count against its concurrency, the
+ * ones whose code is over and whose finish is in flight, and the leases being
+ * released after a stop. Each run is its {@link RunControl}; what a run tells
+ * the worker (its code is over, it ended) comes through one owner object for
+ * all runs rather than closures and promise callbacks made per flow.
+ *
+ * @module
+ */
+import { type ClaimedFlow, toError } from '@ergon/core';
+import { RunControl, type RunOutcome, type RunOwner } from './run-control.js';
+import { runClaimed } from './runner.js';
+import type { WorkerSettings } from './worker-settings.js';
+
+/** What {@link WorkerRuns} tells its worker. */
+export interface WorkerRunsHooks {
+  /** A slot may be free: the claim loop looks again. */
+  readonly wake: () => void;
+  /** A run left the worker (the worker's `onOutcome`); a throw is logged. */
+  readonly outcome: ((flowId: string, outcome: RunOutcome) => void) | undefined;
+}
+
+/** The runs of one worker. */
+export class WorkerRuns {
+  readonly #s: WorkerSettings;
+  readonly #hooks: WorkerRunsHooks;
+  /** Runs counted against concurrency, by flow id. */
+  readonly #running = new Map<string, RunControl>();
+  /** Runs whose code is over and whose finish is in flight: no longer counted against concurrency. */
+  readonly #ending = new Set<RunControl>();
+  /** Leases of runs abandoned by a stop, being released. */
+  readonly #releases = new Set<Promise<void>>();
+  readonly #owner: RunOwner = {
+    runEnding: (control) => this.#runEnding(control),
+    runEnded: (control, outcome) => this.#runEnded(control, outcome),
+  };
+  /** Runs that left the worker. */
+  flowsRun = 0;
+  /** Runs that left it failed. */
+  flowsFailed = 0;
+
+  constructor(settings: WorkerSettings, hooks: WorkerRunsHooks) {
+    this.#s = settings;
+    this.#hooks = hooks;
+  }
+
+  /** Runs counted against concurrency now. */
+  get size(): number {
+    return this.#running.size;
+  }
+
+  /** True while a run of `flowId` counts against concurrency. */
+  has(flowId: string): boolean {
+    return this.#running.has(flowId);
+  }
+
+  /** Runs `claimed`. */
+  spawn(claimed: ClaimedFlow): void {
+    const control = new RunControl({ flowId: claimed.flow.id, token: claimed.token }, this.#owner);
+    this.#running.set(control.flowId, control);
+    control.settled = runClaimed(this.#s, claimed, control);
+  }
+
+  /** The run of `flowId`, if any, hears that its cancellation was requested. */
+  cancel(flowId: string): void {
+    this.#running.get(flowId)?.cancel();
+  }
+
+  /** Every run counted against concurrency is abandoned (their leases are released). */
+  stopAll(): void {
+    for (const run of this.#running.values()) run.stop();
+  }
+
+  /** Resolves once every run now in flight has ended and its lease, when abandoned by a stop, was released. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#running.values(), ...this.#ending].map((run) => run.settled));
+    // A release starts as its run ends: looked at once every run has.
+    await Promise.all(this.#releases);
+  }
+
+  /** Only this run's entry: the flow may be claimed again here while this run's finish is in flight. */
+  #leave(control: RunControl): void {
+    if (this.#running.get(control.flowId) === control) this.#running.delete(control.flowId);
+  }
+
+  /** A run's code is over: its slot is free (the loop may claim now) while its finish is in flight. */
+  #runEnding(control: RunControl): void {
+    this.#leave(control);
+    this.#ending.add(control);
+    this.#hooks.wake();
+  }
+
+  #runEnded(control: RunControl, outcome: RunOutcome): void {
+    this.#leave(control);
+    this.#ending.delete(control);
+    this.flowsRun++;
+    if (outcome.status === 'failed') this.flowsFailed++;
+    if (outcome.status === 'abandoned' && control.stopRequested) {
+      const { store, clock } = this.#s;
+      const release: Promise<void> = store
+        .releaseLease({ flowId: control.flowId, token: control.token, now: clock.now() })
+        .catch(() => {})
+        .then(() => {
+          this.#releases.delete(release);
+          this.#report(control, outcome);
+        });
+      this.#releases.add(release);
+      return;
+    }
+    this.#report(control, outcome);
+  }
+
+  #report(control: RunControl, outcome: RunOutcome): void {
+    try {
+      this.#hooks.outcome?.(control.flowId, outcome);
+    } catch (error) {
+      this.#s.logger.warn('onOutcome threw', { error: toError(error).message });
+    }
+    // A run whose code ended woke the loop then (its slot was free); its finish landing need not.
+    if (!control.isEnding) this.#hooks.wake();
+  }
+}
