@@ -100,6 +100,19 @@ export interface Tx extends Queryable {
   emit(event: StoreEvent): void;
 }
 
+/** How a transaction commits. */
+export interface TransactionOptions {
+  /**
+   * COMMIT returns without waiting for the WAL flush (`synchronous_commit = off` for this
+   * transaction only): its locks are let go a flush sooner. The caller makes the change durable
+   * before it answers, by a synchronous commit after it (flow control's `fcFlushed`).
+   */
+  readonly asyncCommit?: boolean;
+}
+
+/** BEGIN, and no waiting for the flush at COMMIT: one round trip (two statements, no parameters). */
+const BEGIN_ASYNC_COMMIT = 'BEGIN; SET LOCAL synchronous_commit TO OFF';
+
 /** Longest run of attempts of a transaction the server keeps rolling back for conflicts. */
 const CONFLICT_ATTEMPTS = 8;
 /** Attempts of a call whose connection is lost (the first included), when the call may be repeated. */
@@ -157,7 +170,7 @@ export class Db {
    * on once it has committed, and runs it again from the start when the server rolls it back
    * for a conflict.
    */
-  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const { client, release } = await checkout(this.pool);
       let broken: Error | undefined;
@@ -169,7 +182,7 @@ export class Db {
         },
       };
       try {
-        await client.query('BEGIN');
+        await client.query(options.asyncCommit ? BEGIN_ASYNC_COMMIT : 'BEGIN');
         const result = await fn(tx);
         await client.query('COMMIT');
         this.#committed(events);
@@ -185,6 +198,37 @@ export class Db {
         release(broken);
       }
     }
+  }
+}
+
+/**
+ * Runs `statement` on its own (it commits as it ends), without waiting for the WAL flush:
+ * `synchronous_commit` is off on its connection around it, so the row locks it takes are let go
+ * as soon as it has run, not after a flush (nor after a round trip to a COMMIT, as in a
+ * transaction). The caller makes the change durable before it answers, by a synchronous commit
+ * after it. A connection whose setting could not be put back is closed, never reused.
+ */
+export async function asyncCommitted<Row>(
+  pool: PostgresPool,
+  statement: Statement<Row>,
+  values: Values,
+): Promise<Row[]> {
+  const { client, release } = await checkout(pool);
+  let broken: Error | undefined;
+  try {
+    await client.query('SET synchronous_commit TO OFF');
+    try {
+      return (await client.query<Row>(statement.config(values))).rows;
+    } finally {
+      await client.query('RESET synchronous_commit').catch((error: Error) => {
+        broken = error;
+      });
+    }
+  } catch (error) {
+    broken ??= isConnectionError(error) ? (error as Error) : undefined;
+    throw error;
+  } finally {
+    release(broken);
   }
 }
 

@@ -92,6 +92,12 @@ export function prepareFlowControlQueries(b: Builder) {
           on conflict (id) do nothing
           returning *`,
     ),
+    // A synchronous commit after a create's asynchronous one: a row lock writes WAL, so its commit
+    // waits for the flush, which takes every commit before it (as migration 0009's procedure does).
+    fcFlushed: raw<{ one: number }>(
+      'fc_flushed',
+      sql`select 1 as one from ${t('flows')} where id = ${str('id')}::text for key share`,
+    ),
     fcSetFlowFields: raw<FlowRow>(
       'fc_set_flow_fields',
       sql`update ${t('flows')} set concurrency_key = ${str('key')}::text,
