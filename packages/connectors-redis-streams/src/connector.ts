@@ -19,7 +19,7 @@ import { type AcceptEnv, acceptDeliveries } from './internal/accept.js';
 import { EitherSignal } from './internal/async.js';
 import { StreamConsumer } from './internal/consumer.js';
 import { toConnectorError } from './internal/errors.js';
-import { REDIS_METADATA, toFields } from './internal/fields.js';
+import { entryFormat, REDIS_METADATA, toFields } from './internal/fields.js';
 import { findEntryTransaction } from './internal/lookup.js';
 import { ReadAhead } from './internal/read-ahead.js';
 import { type RedisStreamsOptions, type ResolvedStreamOptions, resolveStreamOptions } from './options.js';
@@ -80,8 +80,7 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
       options.consumer !== undefined,
     );
     this.#accepting = {
-      options: this.options,
-      prefix: this.#prefix,
+      ...entryFormat(this.options, this.#prefix),
       consumer: this.#consumer,
       logger: this.service.options.logger,
     };

@@ -5,16 +5,12 @@
  */
 import { ErgonError, ErrorCode, type Logger, type Transaction } from '@ergon/core';
 import { deadLetterFields } from '../dead-letters.js';
-import type { ResolvedStreamOptions } from '../options.js';
 import type { StreamConsumer } from './consumer.js';
 import type { Delivery } from './entries.js';
-import { toTransaction } from './fields.js';
+import { type EntryFormat, toTransaction } from './fields.js';
 
-/** What accepting entries uses of its connector. */
-export interface AcceptEnv {
-  readonly options: ResolvedStreamOptions;
-  /** The stream's transaction id prefix (entries without an id field). */
-  readonly prefix: string;
+/** What accepting entries uses of its connector: how its entries are read, and where they go. */
+export interface AcceptEnv extends EntryFormat {
   /** Where accepted entries are held, and refused ones dead-lettered. */
   readonly consumer: StreamConsumer;
   readonly logger: Logger;
@@ -40,14 +36,14 @@ export function acceptDeliveries<P>(
 ): Promise<Transaction<P>[]> | Transaction<P>[] {
   const out: Transaction<P>[] = [];
   let refused: Refused[] | undefined;
-  const { options, prefix, consumer } = env;
+  const { options, consumer } = env;
   const { maxDeliveries } = options;
   for (let i = 0; i < deliveries.length; i++) {
     const delivery = deliveries[i] as Delivery;
     let transaction: Transaction<P> | undefined;
     let reason: unknown;
     try {
-      transaction = toTransaction<P>(delivery, options, prefix);
+      transaction = toTransaction<P>(delivery, env);
     } catch (error) {
       reason = error;
     }

@@ -7,14 +7,12 @@
  */
 
 /**
- * One entry: its id and its flat `[name, value, name, value, …]` fields;
- * `null` when it was deleted. Fields are bytes, except those of new entries
- * read as text (see {@link BlockingReader.read}), which hold no U+FFFD and
- * so were valid UTF-8.
+ * One entry: its id and its flat `[name, value, name, value, …]` fields, as
+ * bytes; `null` when it was deleted.
  */
 export interface RawEntry {
   readonly id: string;
-  readonly fields: readonly (Buffer | string)[] | null;
+  readonly fields: readonly Buffer[] | null;
 }
 
 /** An entry delivered to this consumer, with how many times it has been delivered (this time included). */
@@ -29,7 +27,7 @@ export function parseEntries(reply: unknown): RawEntry[] {
   for (const item of reply) {
     if (!Array.isArray(item)) continue;
     const [id, fields] = item as [Buffer | string, Buffer[] | null];
-    out.push({ id: String(id), fields: Array.isArray(fields) ? fields : null });
+    out.push({ id: idText(id), fields: Array.isArray(fields) ? fields : null });
   }
   return out;
 }
@@ -47,9 +45,14 @@ export function parseReadReply(reply: unknown): Delivery[] {
   for (const item of entries) {
     if (!Array.isArray(item)) continue;
     const [id, fields] = item as [Buffer | string, Buffer[] | null];
-    out.push({ id: String(id), fields: Array.isArray(fields) ? fields : null, deliveries: 1 });
+    out.push({ id: idText(id), fields: Array.isArray(fields) ? fields : null, deliveries: 1 });
   }
   return out;
+}
+
+/** An entry id as text (ASCII digits and a dash; `toString()` without arguments is Buffer's shortest path). */
+function idText(id: Buffer | string): string {
+  return typeof id === 'string' ? id : id.toString();
 }
 
 /** XAUTOCLAIM's reply: the next cursor, the claimed entries, and (Redis 7) ids deleted from the stream. */

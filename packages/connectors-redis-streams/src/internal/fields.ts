@@ -54,38 +54,54 @@ export function toFields(transaction: Transaction, options: ResolvedStreamOption
 }
 
 /**
- * The transaction an entry carries.
+ * How a connector's entries are read: its options, its stream's id prefix,
+ * and the payload and id field names as UTF-8 bytes (entries are read as
+ * bytes; their names are compared byte by byte, not decoded). Made once per
+ * connector with {@link entryFormat}.
+ */
+export interface EntryFormat {
+  readonly options: ResolvedStreamOptions;
+  /** The stream's transaction id prefix (entries without an id field). */
+  readonly prefix: string;
+  readonly payloadName: Buffer;
+  /** Undefined when there is no id field (`idField: false`). */
+  readonly idName: Buffer | undefined;
+}
+
+/** The {@link EntryFormat} of a connector with `options` on a stream with id prefix `prefix`. */
+export function entryFormat(options: ResolvedStreamOptions, prefix: string): EntryFormat {
+  const { payloadField, idField } = options;
+  return {
+    options,
+    prefix,
+    payloadName: Buffer.from(payloadField, 'utf8'),
+    idName: idField === false ? undefined : Buffer.from(idField, 'utf8'),
+  };
+}
+
+/**
+ * The transaction an entry carries. Fields read as bytes are decoded here,
+ * each checked to be UTF-8 (see {@link text}); names are compared as bytes.
  *
  * @throws SerializationError (`CODEC_MALFORMED`: no payload, text that is not
  *   UTF-8 or not decodable; `CODEC_TOO_LARGE`) or InvalidArgumentError
  *   (`INVALID_ID`: a bad or, with `requireId`, missing id): the entry cannot
  *   become a transaction.
  */
-export function toTransaction<P>(
-  entry: Delivery,
-  options: ResolvedStreamOptions,
-  prefix: string,
-): Transaction<P> {
+export function toTransaction<P>(entry: Delivery, format: EntryFormat): Transaction<P> {
+  const { options, prefix, payloadName, idName } = format;
   const { idField, payloadField, codec, requireId, stream } = options;
   const fields = entry.fields ?? [];
-  let payloadBytes: Buffer | string | undefined;
+  let payloadBytes: Buffer | undefined;
   let id: string | undefined;
   // Filled here and taken by createTransaction as it is (a record that inherits nothing), not copied.
   const metadata = transactionMetadata();
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = fields[i] as Buffer | string;
-    const value = fields[i + 1] as Buffer | string;
-    if (typeof name === 'string') {
-      // Text, known to be valid UTF-8 (see RawEntry): no decoding, and no message made unless it fails.
-      if (name === payloadField) payloadBytes = value;
-      else if (name === idField)
-        id = typeof value === 'string' ? value : text(value, `field ${idField}`, entry.id);
-      else metadata[name] = typeof value === 'string' ? value : text(value, `field ${name}`, entry.id);
-    }
+    const name = fields[i] as Buffer;
+    const value = fields[i + 1] as Buffer;
     // The id and payload fields are recognised by their bytes, without decoding every name.
-    else if (bytesOf(payloadField).equals(name)) payloadBytes = value;
-    else if (idField !== false && bytesOf(idField).equals(name))
-      id = text(value, `field ${idField}`, entry.id);
+    if (sameBytes(name, payloadName)) payloadBytes = value;
+    else if (idName !== undefined && sameBytes(name, idName)) id = text(value, `field ${idField}`, entry.id);
     else {
       const decoded = text(name, 'a field name', entry.id);
       metadata[decoded] = text(value, `field ${decoded}`, entry.id);
@@ -98,7 +114,7 @@ export function toTransaction<P>(
       { details: { entry: entry.id } },
     );
   }
-  const payloadSize = byteLength(payloadBytes, codec.maxBytes);
+  const payloadSize = payloadBytes.length;
   if (payloadSize > codec.maxBytes) {
     throw new SerializationError(
       ErrorCode.CODEC_TOO_LARGE,
@@ -115,7 +131,8 @@ export function toTransaction<P>(
   }
   metadata[REDIS_METADATA.stream] = stream;
   metadata[REDIS_METADATA.entry] = entry.id;
-  metadata[REDIS_METADATA.deliveries] = String(entry.deliveries);
+  // A first delivery's count without a number-to-text conversion.
+  metadata[REDIS_METADATA.deliveries] = entry.deliveries === 1 ? '1' : String(entry.deliveries);
   try {
     // The payload was decoded just now from the entry: frozen in place, not copied again.
     return createTransaction<P>(
@@ -134,33 +151,27 @@ export function toTransaction<P>(
 /** The payload and metadata were decoded from the entry just now: frozen in place, not copied. */
 const DECODED = Object.freeze({ decoded: true });
 
-const fieldNames = new Map<string, Buffer>();
-
-/** The UTF-8 bytes of a field name (kept: a connector has one or two). */
-function bytesOf(name: string): Buffer {
-  let bytes = fieldNames.get(name);
-  if (!bytes) {
-    bytes = Buffer.from(name, 'utf8');
-    if (fieldNames.size < 64) fieldNames.set(name, bytes);
-  }
-  return bytes;
-}
-
-/** The UTF-8 size of a field; of text, counted only when it may be over `max` (a UTF-16 unit is at most 3 bytes). */
-function byteLength(value: Buffer | string, max: number): number {
-  if (typeof value !== 'string') return value.length;
-  return value.length * 3 <= max ? value.length : Buffer.byteLength(value, 'utf8');
+/**
+ * True when `bytes` are `name`'s. A loop, not `Buffer#equals`: field names
+ * are short, and the loop costs less than the call into C++ it replaces
+ * (two per entry).
+ */
+function sameBytes(bytes: Buffer, name: Buffer): boolean {
+  const length = name.length;
+  if (bytes.length !== length) return false;
+  for (let i = 0; i < length; i++) if (bytes[i] !== name[i]) return false;
+  return true;
 }
 
 /**
- * UTF-8 text of a field (text as it is: it was valid), or `CODEC_MALFORMED`. Decoding replaces every
+ * UTF-8 text of a field, or `CODEC_MALFORMED`. Decoding replaces every
  * malformed sequence with U+FFFD, so text without one was valid UTF-8: only
  * text that has one (malformed, or a real U+FFFD) is checked byte by byte.
  * That costs one search instead of a second pass over every field's bytes.
  */
-function text(bytes: Buffer | string, what: string, entryId: string): string {
-  if (typeof bytes === 'string') return bytes;
-  const decoded = bytes.toString('utf8');
+function text(bytes: Buffer, what: string, entryId: string): string {
+  // No arguments: Buffer#toString's shortest path (UTF-8 over the whole buffer).
+  const decoded = bytes.toString();
   if (decoded.indexOf('\uFFFD') === -1) return decoded;
   if (!isUtf8(bytes)) {
     throw new SerializationError(

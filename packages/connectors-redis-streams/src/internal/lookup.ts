@@ -11,7 +11,7 @@ import { entryTransactionId, isEntryId } from '../ids.js';
 import type { ResolvedStreamOptions } from '../options.js';
 import { parseEntries, parsePendingCounts, type RawEntry } from './entries.js';
 import { toConnectorError } from './errors.js';
-import { toTransaction } from './fields.js';
+import { entryFormat, toTransaction } from './fields.js';
 
 /** Entries looked at per page while searching by id field. */
 const SCAN_PAGE = 500;
@@ -66,7 +66,7 @@ async function peek<P>(
   const pending = await client.xpending(stream, group, entry.id, entry.id, 1).catch(() => []);
   const deliveries = parsePendingCounts(pending).get(entry.id) ?? 0;
   try {
-    return toTransaction<P>({ ...entry, deliveries }, options, prefix);
+    return toTransaction<P>({ ...entry, deliveries }, entryFormat(options, prefix));
   } catch (error) {
     throw new ErgonError(
       ErrorCode.CONNECTOR_ERROR,

@@ -8,7 +8,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { RedisStreamsService } from '../service.js';
-import { type Delivery, parseEntries, parseReadReply } from './entries.js';
+import { type BufferCommands, type Delivery, parseReadReply, withBufferCommands } from './entries.js';
 
 /** What one read asks for. */
 export interface ReadRequest {
@@ -20,23 +20,18 @@ export interface ReadRequest {
   readonly blockMs: number;
 }
 
-/** XREADGROUP with text replies, its arguments as a list. */
-interface TextRead {
-  xreadgroup(...args: (string | number)[]): Promise<unknown>;
-}
-
 /** How long an abort keeps trying to unblock a read that was not blocked yet (queued, in transit). */
 const UNBLOCK_PATIENCE_MS = 1000;
 
 /** A blocking connection and its reads. */
 export class BlockingReader {
   readonly #service: RedisStreamsService;
-  readonly #client: Redis;
+  readonly #client: Redis & BufferCommands;
   #clientId: string | undefined;
 
   private constructor(service: RedisStreamsService, client: Redis) {
     this.#service = service;
-    this.#client = client;
+    this.#client = withBufferCommands(client);
   }
 
   /**
@@ -66,31 +61,29 @@ export class BlockingReader {
    * Reads new entries (`>`), blocking up to `blockMs`. An abort ends the
    * wait; entries that arrived anyway are returned.
    *
-   * The reply is read as text, which costs about half of reading it as
-   * bytes. Decoding turns every malformed UTF-8 sequence into U+FFFD, so
-   * text without one was valid; the few entries with one (malformed, or a
-   * real U+FFFD) are read again as bytes, so that the connector can tell.
+   * The reply is read as bytes: the connector decodes only what it uses
+   * (the entry id, the id field's value, the payload; names are compared
+   * as bytes) and checks that each is UTF-8. Read as text, ioredis decoded
+   * every name and value and copied every array of the reply first, which
+   * cost more than the whole bytes path.
    */
   async read(request: ReadRequest, signal?: AbortSignal): Promise<Delivery[]> {
     const { stream, group, consumer, count, blockMs } = request;
     const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
-    // ioredis types XREADGROUP as overloads of fixed length; the call is the same.
-    const command = (this.#client as unknown as TextRead).xreadgroup(
+    const command = this.#client.xreadgroupBuffer(
       ...['GROUP', group, consumer, 'COUNT', count, ...block, 'STREAMS', stream, '>'],
     );
-    if (!signal || blockMs === 0) return this.#asBytesWhereNeeded(stream, parseReadReply(await command));
+    if (!signal || blockMs === 0) return parseReadReply(await command);
     let done = false;
     const onAbort = () => void this.#unblock(() => done);
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
-    let entries: Delivery[];
     try {
-      entries = parseReadReply(await command);
+      return parseReadReply(await command);
     } finally {
       done = true;
       signal.removeEventListener('abort', onAbort);
     }
-    return this.#asBytesWhereNeeded(stream, entries);
   }
 
   /** True while the connection is up (ready for commands). */
@@ -118,37 +111,12 @@ export class BlockingReader {
     try {
       if (acks && acks.length > 0) acked = attempt(() => client.xack(stream, group, ...acks));
       command = attempt(() =>
-        (client as unknown as TextRead).xreadgroup(
-          ...['GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, '>'],
-        ),
+        client.xreadgroupBuffer(...['GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, '>']),
       );
     } finally {
       socket?.uncork();
     }
-    const read = command.then((reply) => this.#asBytesWhereNeeded(stream, parseReadReply(reply)));
-    return { acked, read };
-  }
-
-  /**
-   * Entries whose text holds U+FFFD, read again as bytes (they are pending
-   * here, so still in the stream unless trimmed meanwhile; then the text is
-   * kept). On the reading connection: nothing else uses it between reads.
-   */
-  #asBytesWhereNeeded(stream: string, entries: Delivery[]): Promise<Delivery[]> | Delivery[] {
-    // Most replies hold no U+FFFD: no async step for them.
-    let first = 0;
-    while (first < entries.length && !holdsReplacement((entries[first] as Delivery).fields)) first++;
-    return first === entries.length ? entries : this.#readAgainAsBytes(stream, entries, first);
-  }
-
-  async #readAgainAsBytes(stream: string, entries: Delivery[], from: number): Promise<Delivery[]> {
-    for (let i = from; i < entries.length; i++) {
-      const entry = entries[i] as Delivery;
-      if (!holdsReplacement(entry.fields)) continue;
-      const [bytes] = parseEntries(await this.#client.xrangeBuffer(stream, entry.id, entry.id));
-      if (bytes?.fields) entries[i] = { id: bytes.id, fields: bytes.fields, deliveries: entry.deliveries };
-    }
-    return entries;
+    return { acked, read: command.then(parseReadReply) };
   }
 
   /** Closes the connection (a blocked read is cut short). */
@@ -189,11 +157,4 @@ function attempt<T>(call: () => Promise<T>): Promise<T> {
   } catch (error) {
     return Promise.reject(error);
   }
-}
-
-/** True when a field read as text holds U+FFFD (a plain loop: no closure per entry). */
-function holdsReplacement(fields: readonly (Buffer | string)[] | null): boolean {
-  if (!fields) return false;
-  for (const field of fields) if ((field as string).includes('\uFFFD')) return true;
-  return false;
 }
