@@ -70,6 +70,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0007_hand_off',
         '0008_ready_index',
         '0009_create_procedure',
+        '0010_batch_function',
       ]);
       const [a, b] = stores.map((s) => runtimeStore(s));
       await a?.createFlow({
@@ -113,6 +114,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0007_hand_off',
         '0008_ready_index',
         '0009_create_procedure',
+        '0010_batch_function',
       ]);
       expect(await store.getFlow('old')).toMatchObject({
         status: 'running',

@@ -1,6 +1,6 @@
 /**
  * A batch of writes (`applyWrites`): the records and finishes of many flows in
- * one statement (`batch-queries.ts`), one round trip and one commit instead of
+ * one statement (the function `ergon_batch`, `batch-function.ts`), one round trip and one commit instead of
  * a transaction of one statement each. The batch is cut into segments that
  * one statement can apply with the effect of applying them in order: a segment
  * never holds a record after its flow's finish, two writes at one position, or
@@ -25,7 +25,7 @@ import {
   type RecordResult,
   type SuspendResult,
 } from '@ergon/core';
-import type { BatchRow } from './batch-queries.js';
+import { type BatchRow, toBatchValues } from './batch-queries.js';
 import type { Context } from './context.js';
 import { rows } from './db.js';
 import { isConflict } from './errors.js';
@@ -94,26 +94,22 @@ async function applySegment(
   outcomes: BatchOutcome[],
   repeated: boolean,
 ): Promise<void> {
-  const made = await batchStatement(ctx, segment);
-  const written = new Set<string>();
-  const finished = new Set<string>();
-  for (const row of made) {
-    if (row.op === 'r') written.add(`${row.id}\u0000${row.position}`);
-    else finished.add(row.id);
-  }
+  const refused = { r: new Set<number>(), f: new Set<number>() };
+  for (const row of await batchStatement(ctx, segment)) refused[row.op].add(row.n - 1);
   const events = [];
-  for (const { index, request } of segment.records) {
-    const { record } = request;
-    outcomes[index] = written.has(`${record.flowId}\u0000${record.position}`)
-      ? { ok: true, value: { record, existed: false, cancelRequested: false } }
-      : await settle(() => recordSlow(ctx, request, repeated));
+  for (let k = 0; k < segment.records.length; k++) {
+    const { index, request } = segment.records[k] as Indexed<RecordRequest>;
+    outcomes[index] = refused.r.has(k)
+      ? await settle(() => recordSlow(ctx, request, repeated))
+      : { ok: true, value: { record: request.record, existed: false, cancelRequested: false } };
   }
-  for (const { index, request } of segment.finishes) {
-    if (finished.has(request.flowId)) {
+  for (let k = 0; k < segment.finishes.length; k++) {
+    const { index, request } = segment.finishes[k] as Indexed<FinishRequest>;
+    if (refused.f.has(k)) {
+      outcomes[index] = await settle(() => finishSlow(ctx, request, repeated).then(() => undefined));
+    } else {
       outcomes[index] = { ok: true, value: undefined };
       events.push({ type: 'finished' as const, flowId: request.flowId, status: request.status });
-    } else {
-      outcomes[index] = await settle(() => finishSlow(ctx, request, repeated).then(() => undefined));
     }
   }
   if (events.length > 0) ctx.notifier.send(events);
@@ -121,29 +117,10 @@ async function applySegment(
 
 /** Runs the batch statement, again from the start when the server rolls it back for a conflict. */
 async function batchStatement(ctx: Context, segment: Segment): Promise<BatchRow[]> {
-  const records = segment.records.map((w) => w.request);
-  const finishes = segment.finishes.map((w) => w.request);
-  const values = {
-    rFlow: records.map((r) => r.record.flowId),
-    rToken: records.map((r) => r.token),
-    rPosition: records.map((r) => r.record.position),
-    rKey: records.map((r) => r.record.key),
-    rKind: records.map((r) => r.record.kind),
-    rStatus: records.map((r) => r.record.status),
-    rAttempts: records.map((r) => r.record.attempts),
-    rSeq: records.map((r) => r.record.seq ?? null),
-    rWakeAt: records.map((r) => r.record.wakeAt ?? null),
-    rStartedAt: records.map((r) => r.record.startedAt),
-    rFinishedAt: records.map((r) => r.record.finishedAt ?? null),
-    rError: records.map((r) => r.record.error ?? null),
-    rResult: records.map((r) => r.record.result ?? null),
-    fId: finishes.map((f) => f.flowId),
-    fToken: finishes.map((f) => f.token),
-    fStatus: finishes.map((f) => f.status),
-    fResult: finishes.map((f) => f.result ?? null),
-    fError: finishes.map((f) => f.error ?? null),
-    fNow: finishes.map((f) => f.now),
-  };
+  const values = toBatchValues(
+    segment.records.map((w) => w.request),
+    segment.finishes.map((w) => w.request),
+  );
   for (let attempt = 1; ; attempt++) {
     try {
       return await rows(ctx.db.pool, ctx.q.batch, values);

@@ -146,6 +146,41 @@ export interface HandRow {
   lease_expires_at: number | null;
 }
 
+/**
+ * The columns of a claimed flow the claim sends back: not those the claim itself set to values the
+ * caller knows (status, lease, `waits`, `updated_at`: `claimedRow`), nor `wake_at`. A claim of 50
+ * flows read 50 × 32 columns; fewer to write out in the server and to parse in the driver.
+ */
+const CLAIMED_COLUMNS = sql.raw(
+  [
+    'id',
+    'type',
+    'queue',
+    'priority',
+    'input',
+    'result',
+    'error',
+    'parent_id',
+    'run_at',
+    'fencing_token',
+    'cancel_requested',
+    'run_count',
+    'abandoned_runs',
+    'last_error',
+    'progress',
+    'progress_at',
+    'trace_context',
+    'concurrency_key',
+    'concurrency_limit',
+    'debounce_key',
+    'fair_tag',
+    'created_at',
+    'finished_at',
+  ]
+    .map((column) => `(c.flow).${column}`)
+    .join(', '),
+);
+
 /** The statements of hand-off: the claim that parks, the create that hands off. */
 export function handOffQueries(b: Builder) {
   const { t, raw } = b;
@@ -157,7 +192,7 @@ export function handOffQueries(b: Builder) {
     claimPark: raw<ClaimRow>(
       'claim_park',
       sql`with c as (
-            select c.controlled, (c.flow).* from ${t(CLAIM_FUNCTION as never)}(${str('workerId')}::text,
+            select c.controlled, ${CLAIMED_COLUMNS} from ${t(CLAIM_FUNCTION as never)}(${str('workerId')}::text,
               ${param('queues')}::text[], ${param('types')}::text[], ${num('now')}::bigint, ${num('limit')}::int,
               ${num('expiresAt')}::bigint) c),
           n as (select count(c.id)::int as taken, ${param('park')}::boolean and count(c.id) < ${num('limit')}::int

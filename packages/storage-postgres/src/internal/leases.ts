@@ -83,11 +83,23 @@ async function claimFree(
   // UPDATE … RETURNING keeps no order: put them back in claim order.
   if (claimed.length > 1) claimed.sort(claimOrder);
   if (request.flowId === undefined) listener.parked(request.workerId, park && claimed.length < request.limit);
+  const expiresAt = values.expiresAt;
   return {
-    claimed: claimed.map((row) => ({ flow: toFlowRecord(row), token: row.fencing_token })),
+    claimed: claimed.map((row) => {
+      // What the claim set (`claimSet`), which its statement does not send back (`hand-off.ts`).
+      row.status = 'running';
+      row.lease_owner = request.workerId;
+      row.lease_expires_at = expiresAt;
+      row.updated_at = request.now;
+      row.waits = NO_WAITS;
+      return { flow: toFlowRecord(row), token: row.fencing_token };
+    }),
     controlled,
   };
 }
+
+/** A claimed flow's waits (`claimSet` empties them). */
+const NO_WAITS: unknown = [];
 
 /** Priority descending, then runAt ascending, then id: the order of the `flows_ready` index. */
 function claimOrder(a: FlowRow, b: FlowRow): number {

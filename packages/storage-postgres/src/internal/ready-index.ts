@@ -39,7 +39,7 @@ export const READY = sql`wake_at is not null and status <> 'running'`;
 export const LEASED = sql`status = 'running' and wake_at is not null`;
 
 /** Settings the functions plan their statements under (`functions.ts`); plain index scans mark dead entries. */
-const PLANNING = sql.raw(
+export const PLANNING = sql.raw(
   `set plan_cache_mode = force_generic_plan set enable_seqscan = off set enable_bitmapscan = off`,
 );
 

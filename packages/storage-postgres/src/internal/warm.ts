@@ -62,21 +62,5 @@ const NOTHING_TO_CLAIM = {
   handLeaseMs: 0,
 };
 
-/** A batch of no writes (every array of `batch-queries.ts` empty). */
-const NOTHING_TO_WRITE = Object.fromEntries(
-  [
-    ...['rFlow', 'rToken', 'rPosition', 'rKey', 'rKind', 'rStatus', 'rAttempts', 'rSeq', 'rWakeAt'],
-    ...[
-      'rStartedAt',
-      'rFinishedAt',
-      'rError',
-      'rResult',
-      'fId',
-      'fToken',
-      'fStatus',
-      'fResult',
-      'fError',
-      'fNow',
-    ],
-  ].map((name) => [name, []]),
-);
+/** A batch of no writes. */
+const NOTHING_TO_WRITE = { records: '[]', finishes: '[]', recordCount: 0, finishCount: 0 };
