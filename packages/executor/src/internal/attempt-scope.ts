@@ -11,7 +11,6 @@ import type { StepScope } from '../definitions.js';
 /** One attempt's scope. Call {@link AttemptScope.release} once the attempt has settled. */
 export class AttemptScope implements StepScope {
   readonly attempt: number;
-  readonly idempotencyKey: string;
   readonly flowId: string;
   readonly key: string;
   /** The flow's controller: its `signal` is made (by Node, on first read) only if a step needs it. */
@@ -23,9 +22,13 @@ export class AttemptScope implements StepScope {
   constructor(flow: AbortController, attempt: number, flowId: string, key: string) {
     this.#flow = flow;
     this.attempt = attempt;
-    this.idempotencyKey = `${flowId}/${key}`;
     this.flowId = flowId;
     this.key = key;
+  }
+
+  /** `flowId/key`, stable across attempts and runs; made when read (most steps never do). */
+  get idempotencyKey(): string {
+    return `${this.flowId}/${this.key}`;
   }
 
   /** Fires on the attempt's timeout and on cancellation of the flow. */

@@ -32,6 +32,10 @@ export class ReplayOrder {
 
   constructor(history: readonly OperationRecord[], watcher: ReplayWatcher) {
     this.#watcher = watcher;
+    if (history.length === 0) {
+      this.#ranks = undefined;
+      return;
+    }
     const finals = history
       .filter((r) => r.status !== 'waiting')
       .sort(

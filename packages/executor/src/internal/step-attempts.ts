@@ -80,7 +80,9 @@ export async function runAttempts<R>(
       try {
         // The body starts in a later microtask, never inside the ctx call that made it.
         await null;
-        value = await fn(scope);
+        const result = fn(scope);
+        // A body that returned its value (not a promise) needs no turn of its own.
+        value = isThenable(result) ? await result : result;
         ok = true;
       } catch (error) {
         failure = error;
@@ -148,6 +150,15 @@ export async function runAttempts<R>(
       return never();
     }
   }
+}
+
+/** True for a promise or any other thenable (what `await` would wait for). */
+function isThenable<R>(value: Promise<R> | R): value is Promise<R> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /** One attempt with what the inline path leaves out: its span, its timeout, the async scope. */

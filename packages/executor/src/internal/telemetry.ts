@@ -139,11 +139,17 @@ const isNoop = (provider: unknown): boolean => {
  */
 export function telemetryState(): TelemetryState {
   const tracerProvider = trace.getTracerProvider() as { getDelegate?: () => unknown };
-  return {
-    tracing: !isNoop(tracerProvider.getDelegate ? tracerProvider.getDelegate() : tracerProvider),
-    metrics: !isNoop(metrics.getMeterProvider()),
-  };
+  const tracers = tracerProvider.getDelegate ? tracerProvider.getDelegate() : tracerProvider;
+  const meters = metrics.getMeterProvider();
+  // Looked at for every flow run: the answer is kept while the providers stay the same.
+  if (known && known.tracers === tracers && known.meters === meters) return known.state;
+  const state = Object.freeze({ tracing: !isNoop(tracers), metrics: !isNoop(meters) });
+  known = { tracers, meters, state };
+  return state;
 }
+
+/** The providers {@link telemetryState} last looked at, and its answer. */
+let known: { tracers: unknown; meters: unknown; state: TelemetryState } | undefined;
 
 /** State used when telemetry is off: no spans, no metrics. */
 export const TELEMETRY_OFF: TelemetryState = Object.freeze({ tracing: false, metrics: false });
