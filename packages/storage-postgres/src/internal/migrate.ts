@@ -5,6 +5,8 @@
  * in code, see `schema.ts`) runs in one transaction under an advisory lock of
  * the schema, so worker processes starting together migrate it once, and a
  * failed migration leaves nothing behind (PostgreSQL's DDL is transactional).
+ * Before that transaction, an existing schema's pending migrations have their
+ * indexes built without blocking writes (`index-builds.ts`).
  *
  * @module
  */
@@ -14,7 +16,8 @@ import { Kysely, PostgresDialect } from 'kysely';
 import type { PostgresPool, PostgresPoolClient } from '../options.js';
 import { checkout } from './db.js';
 import { permanentError } from './errors.js';
-import { MIGRATION_TABLE, migrations } from './schema.js';
+import { buildIndexes, buildLockKey } from './index-builds.js';
+import { MIGRATION_TABLE, migrationIndexes, migrations } from './schema.js';
 
 /** An advisory lock key per schema (a signed 64-bit number, as text). */
 function lockKey(schema: string): string {
@@ -26,6 +29,7 @@ function lockKey(schema: string): string {
  * @throws ErgonError `STORE_FOREIGN`, `STORE_SCHEMA_TOO_NEW`; driver errors as they come (mapped by the caller).
  */
 export async function migrate(pool: PostgresPool, schema: string): Promise<string[]> {
+  await buildPendingIndexes(pool, schema);
   const known = migrations(schema);
   const { client, release } = await checkout(pool);
   let broken: Error | undefined;
@@ -56,6 +60,34 @@ export async function migrate(pool: PostgresPool, schema: string): Promise<strin
       () => undefined,
       (rollbackError: Error) => rollbackError,
     );
+    throw error;
+  } finally {
+    release(broken);
+  }
+}
+
+/**
+ * Builds the indexes of the pending migrations of a schema that has run some, concurrently
+ * (`index-builds.ts`), before the migrations' transaction.
+ */
+async function buildPendingIndexes(pool: PostgresPool, schema: string): Promise<void> {
+  const builds = migrationIndexes(schema);
+  const { client, release } = await checkout(pool);
+  let broken: Error | undefined;
+  try {
+    const applied = await appliedMigrations(client, schema);
+    if (applied.length === 0) return;
+    const pending = Object.keys(builds)
+      .sort()
+      .filter((name) => !applied.includes(name));
+    await buildIndexes(client, onClient(client), {
+      schema,
+      lockKey: buildLockKey(schema),
+      builds: pending.flatMap((name) => builds[name] ?? []),
+    });
+  } catch (error) {
+    // Closed, not reused: it may still hold the build lock.
+    broken = error as Error;
     throw error;
   } finally {
     release(broken);

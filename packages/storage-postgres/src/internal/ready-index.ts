@@ -31,6 +31,7 @@
  */
 import { type Kysely, type Migration, type RawBuilder, sql } from 'kysely';
 import { CLAIM_FUNCTION, claimedRows, claimSet, NEXT_WAKE_FUNCTION } from './functions.js';
+import { ensureIndex, type IndexBuild } from './index-builds.js';
 import { WAKE_KEY } from './wake-index.js';
 
 /** The rows of the ready indexes: flows that wait to run, with a due time (`wake_at` is `run_at`). */
@@ -117,21 +118,34 @@ function nextWakeFunction(schema: string): RawBuilder<unknown> {
     $fn$`;
 }
 
-/** Replaces the claim, wake and running indexes (see the module notes) and the functions reading them. */
+/** The indexes of migration 0008 (built before it, concurrently, on an upgrade: `index-builds.ts`). */
+export function readyIndexes(schema: string): readonly IndexBuild[] {
+  const flows = sql.id(schema, 'flows');
+  return [
+    {
+      name: 'flows_ready',
+      definition: sql`${flows} (queue, type, priority desc, run_at, id, wake_at) where ${READY}`,
+    },
+    {
+      name: 'flows_fair_ready',
+      definition: sql`${flows} (queue, priority desc, fair_tag nulls first, run_at, id, wake_at) where ${READY}`,
+    },
+    { name: 'flows_wake_ready', definition: sql`${flows} (${WAKE_KEY}, wake_at) where ${READY}` },
+    { name: 'flows_lease', definition: sql`${flows} (queue, concurrency_key, wake_at) where ${LEASED}` },
+  ];
+}
+
+/**
+ * Replaces the claim, wake and running indexes (see the module notes) and the functions reading them.
+ * The new indexes exist already after an upgrade (`index-builds.ts`); the old ones may be gone after
+ * a failed run of this migration.
+ */
 export function readyIndexMigration(schema: string): Migration {
   return {
     async up(db: Kysely<unknown>) {
-      const flows = sql.id(schema, 'flows');
-      await sql`create index flows_ready on ${flows} (queue, type, priority desc, run_at, id, wake_at)
-                where ${READY}`.execute(db);
-      await sql`create index flows_fair_ready on ${flows}
-                (queue, priority desc, fair_tag nulls first, run_at, id, wake_at) where ${READY}`.execute(db);
-      await sql`create index flows_wake_ready on ${flows} (${WAKE_KEY}, wake_at) where ${READY}`.execute(db);
-      await sql`create index flows_lease on ${flows} (queue, concurrency_key, wake_at) where ${LEASED}`.execute(
-        db,
-      );
+      for (const index of readyIndexes(schema)) await ensureIndex(db, schema, index, false);
       for (const index of ['flows_claim', 'flows_fair', 'flows_wake_key', 'flows_running', 'flows_held'])
-        await sql`drop index ${sql.id(schema, index)}`.execute(db);
+        await sql`drop index if exists ${sql.id(schema, index)}`.execute(db);
       await claimFunction(schema).execute(db);
       await nextWakeFunction(schema).execute(db);
     },

@@ -19,7 +19,8 @@ import { createProcedureMigration } from './create-procedure.js';
 import { flowControlMigration } from './flow-control-schema.js';
 import { functionsMigration } from './functions.js';
 import { handOffMigration } from './hand-off.js';
-import { readyIndexMigration } from './ready-index.js';
+import type { IndexBuild } from './index-builds.js';
+import { readyIndexes, readyIndexMigration } from './ready-index.js';
 import { schedulesMigration } from './schedules.js';
 import { wakeIndexMigration } from './wake-index.js';
 
@@ -266,6 +267,14 @@ export function migrations(schema: string): Readonly<Record<string, Migration>> 
     '0009_create_procedure': createProcedureMigration(schema),
     '0010_batch_function': batchFunctionMigration(schema),
   });
+}
+
+/**
+ * The indexes a migration creates on tables that may be large, by migration name: an upgrade builds
+ * them before the migration, without blocking writes (`index-builds.ts`).
+ */
+export function migrationIndexes(schema: string): Readonly<Record<string, readonly IndexBuild[]>> {
+  return Object.freeze({ '0008_ready_index': readyIndexes(schema) });
 }
 
 /** The schema version this code writes: the number of migrations. */
