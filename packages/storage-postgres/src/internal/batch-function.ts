@@ -17,9 +17,11 @@
  * under its flow's lease with no cancel pending, share-locking the flow row
  * (as `record_fenced`), and first write wins; a finish is fenced, only for a
  * flow without a parent (as `finish_fast`), and only when each record of its
- * flow in the statement passed its own check. What it returns are the writes
- * it did not make (as a rule none: no rows to read back); the caller sends
- * those down their single, slower paths.
+ * flow in the statement passes the record's check too, on the row the finish
+ * locks: those records, a run's last ones, need no share lock of their own
+ * (one lock and one WAL record fewer per flow that ends in the batch). What it
+ * returns are the writes it did not make (as a rule none: no rows to read
+ * back); the caller sends those down their single, slower paths.
  *
  * Every sub-statement sees one snapshot, so the statement applies writes as if
  * records came before finishes: the caller never puts a record after its
@@ -53,12 +55,30 @@ function batchFunction(schema: string): RawBuilder<unknown> {
           with ordinality as rw(flow_id, token, position, key, kind, status, attempts, seq, wake_at,
             started_at, finished_at, error, result, n)
         limit p_record_count),
+      fw as (
+        select * from rows from (json_to_recordset(p_finishes) as (f text, t bigint, s text, r text, x text,
+          m bigint, h int))
+          with ordinality as fw(id, token, status, result, error, now, records, n)
+        limit p_finish_count),
+      fin as (
+        update ${t('flows')} f set status = fw.status, result = fw.result,
+          error = case when fw.status = 'cancelled' then coalesce(f.error, fw.error) else fw.error end,
+          waits = '[]'::jsonb, run_at = null, lease_owner = null, lease_expires_at = null,
+          abandoned_runs = 0, last_error = null, finished_at = fw.now, updated_at = fw.now
+        from fw
+        where f.id = fw.id and f.fencing_token = fw.token
+          and f.status = 'running' and f.parent_id is null
+          and (fw.records = 0 or fw.records = 1 and not f.cancel_requested)
+        returning f.id),
       held as (
+        select rw.* from rw join fin on fin.id = rw.flow_id
+        union all
         select rw.* from rw cross join lateral (
           select from ${t('flows')} f
           where f.id = rw.flow_id and f.fencing_token = rw.token and f.status = 'running'
             and not f.cancel_requested
-          for share) f),
+          for share) f
+        where not exists (select 1 from fin where fin.id = rw.flow_id)),
       ins as (
         insert into ${t('history')} as history (flow_id, position, key, kind, status, attempts, seq,
           wake_at, started_at, finished_at, error, result)
@@ -69,24 +89,7 @@ function batchFunction(schema: string): RawBuilder<unknown> {
           wake_at = excluded.wake_at, started_at = excluded.started_at,
           finished_at = excluded.finished_at, error = excluded.error, result = excluded.result
           where history.status = 'waiting'
-        returning history.flow_id, history.position),
-      fw as (
-        select * from rows from (json_to_recordset(p_finishes) as (f text, t bigint, s text, r text, x text,
-          m bigint))
-          with ordinality as fw(id, token, status, result, error, now, n)
-        limit p_finish_count),
-      fin as (
-        update ${t('flows')} f set status = fw.status, result = fw.result,
-          error = case when fw.status = 'cancelled' then coalesce(f.error, fw.error) else fw.error end,
-          waits = '[]'::jsonb, run_at = null, lease_owner = null, lease_expires_at = null,
-          abandoned_runs = 0, last_error = null, finished_at = fw.now, updated_at = fw.now
-        from fw
-        where f.id = fw.id and f.fencing_token = fw.token
-          and f.status = 'running' and f.parent_id is null
-          and not exists (
-            select 1 from rw where rw.flow_id = fw.id and not exists (
-              select 1 from held where held.flow_id = rw.flow_id and held.position = rw.position))
-        returning f.id)
+        returning history.flow_id, history.position)
       select 'r'::text, rw.n from rw
       where not exists (select 1 from ins where ins.flow_id = rw.flow_id and ins.position = rw.position)
       union all

@@ -32,6 +32,12 @@ export function toBatchValues(
   records: readonly RecordRequest[],
   finishes: readonly FinishRequest[],
 ): { records: string; finishes: string; recordCount: number; finishCount: number } {
+  // Each flow's record tokens: one token, or NaN when its records carry different ones.
+  const tokens = new Map<string, number>();
+  for (const { record, token } of records) {
+    const seen = tokens.get(record.flowId);
+    tokens.set(record.flowId, seen === undefined || seen === token ? token : Number.NaN);
+  }
   return {
     recordCount: records.length,
     finishCount: finishes.length,
@@ -53,9 +59,28 @@ export function toBatchValues(
       })),
     ),
     finishes: jsonText(
-      finishes.map((w) => ({ f: w.flowId, t: w.token, s: w.status, r: w.result, x: w.error, m: w.now })),
+      finishes.map((w) => ({
+        f: w.flowId,
+        t: w.token,
+        s: w.status,
+        r: w.result,
+        x: w.error,
+        m: w.now,
+        h: recordsOf(w, tokens),
+      })),
     ),
   };
+}
+
+/**
+ * What a finish's flow has among the records of its batch (`h` in the statement): 0 none, 1 records
+ * of the finish's lease only (the finish then applies only without a pending cancel: their check),
+ * 2 records of another lease (the statement leaves the finish to the single path).
+ */
+function recordsOf(finish: FinishRequest, tokens: ReadonlyMap<string, number>): 0 | 1 | 2 {
+  const token = tokens.get(finish.flowId);
+  if (token === undefined) return 0;
+  return token === finish.token ? 1 : 2;
 }
 
 /** A lone UTF-16 surrogate, written out by `JSON.stringify` as a `\\ud800`–`\\udfff` escape. */
