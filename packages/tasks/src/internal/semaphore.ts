@@ -58,8 +58,8 @@ export class Semaphore {
 
   /** Gives back a permit taken by {@link tryTake} or {@link take}: to the first waiter, else to the free ones. */
   release(): void {
-    const next = this.#waiters.shift();
-    if (next) next();
+    // Usually nobody waits: no shift (a call into the array builtins) on an empty queue.
+    if (this.#waiters.length > 0) (this.#waiters.shift() as () => void)();
     else this.#free++;
     this.#signalSpace();
   }

@@ -105,6 +105,16 @@ export function traceMetadata(): Record<string, string> {
   return carrier;
 }
 
+/**
+ * True while a meter provider is registered (an SDK's, not the API's no-op
+ * one): {@link recordOutcome} records then. For callers that end many
+ * lifecycles at once and look once for all of them (the look goes through
+ * the API's global registry and its version check each time).
+ */
+export function metering(): boolean {
+  return !meterInstruments().noop;
+}
+
 // One attributes object per task and status (a bounded set), not one per transaction.
 const outcomeAttributes = new Map<string, Map<string, Attributes>>();
 

@@ -5,10 +5,15 @@
  *
  * @module
  */
-import type { Transaction } from '@ergon/core';
+import type { Connector, Transaction } from '@ergon/core';
 import { AckGroups, type AckWaiter } from '../internal/ack-groups.js';
 import { NO_SETTLEMENT, type SettleResult, settleFailure } from '../internal/settle.js';
 import type { ConsumeEnv } from './consume.js';
+
+/** The source connector of a consumer or hybrid (its declaration checked that it exists). */
+export function sourceOf(task: ConsumeEnv['task']): Connector<unknown, unknown> {
+  return task.connectors[task.source] as Connector<unknown, unknown>;
+}
 
 /**
  * Acks `tx` and returns undefined: `waiter` is told when the ack is done.
@@ -18,7 +23,7 @@ import type { ConsumeEnv } from './consume.js';
 export function ackSuccess(env: ConsumeEnv, tx: Transaction, waiter: AckWaiter): SettleResult | undefined {
   const { task } = env;
   if (!task.autoAck) return NO_SETTLEMENT;
-  const connector = task.connectors[task.source] as NonNullable<(typeof task.connectors)[string]>;
+  const connector = env.source ?? sourceOf(task);
   if (!connector.ack) return NO_SETTLEMENT;
   let acking: unknown;
   try {

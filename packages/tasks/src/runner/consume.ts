@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Transaction } from '@ergon/core';
+import type { Connector, Transaction } from '@ergon/core';
 import type { AckGroups } from '../internal/ack-groups.js';
 import type { InvokeEnv } from '../internal/invoke.js';
 import type { CancelScope } from '../internal/scope.js';
@@ -24,6 +24,12 @@ export interface ConsumeEnv extends InvokeEnv {
   readonly task: ConsumerTask | HybridTask;
   /** Ends at the shutdown deadline: running work is abandoned and requeued. */
   readonly hardStop: CancelScope;
+  /**
+   * The task's source connector, looked up once for the run (a lookup by
+   * name per transaction was a megamorphic load); without it each lifecycle
+   * looks it up.
+   */
+  readonly source?: Connector<unknown, unknown>;
   /**
    * Where acks that share a promise (a connector's batch of acks) are waited
    * on together: the run's. Without it each lifecycle waits on its own.

@@ -15,6 +15,7 @@ import { settle } from '../internal/settle.js';
 import { runStage } from '../internal/stage.js';
 import { inSpan, tracing } from '../internal/telemetry.js';
 import type { TransactionOutcome } from '../task/outcome.js';
+import { sourceOf } from './ack-success.js';
 import { type ConsumeEnv, type LifecycleSink, startTransaction } from './consume.js';
 import type { RunControl } from './control.js';
 import { FastLane } from './fast-lane.js';
@@ -32,7 +33,7 @@ export interface ConsumerLoopEnv extends ConsumeEnv {
 export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult> {
   const { task, control } = env;
   const { policy } = task;
-  const connector = task.connectors[task.source] as NonNullable<(typeof task.connectors)[string]>;
+  const connector = sourceOf(task);
   const semaphore = new Semaphore(policy.concurrency);
   const tally = new Tally(env.onOutcome);
   const inFlight = new InFlight();
@@ -44,6 +45,7 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
     hardStop: env.hardStop,
     context: env.context,
     threads: env.threads,
+    source: connector,
     acks: new AckGroups(),
   };
   let fetched = 0;

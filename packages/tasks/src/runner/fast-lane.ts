@@ -20,7 +20,7 @@ import { stageContext } from '../internal/invoke.js';
 import { CancelScope, type ScopeWatcher } from '../internal/scope.js';
 import type { SettleResult } from '../internal/settle.js';
 import { isPromiseLike } from '../internal/stage.js';
-import { recordOutcome } from '../internal/telemetry.js';
+import { metering, recordOutcome } from '../internal/telemetry.js';
 import type { Stage, StageContext } from '../task/context.js';
 import { ackSuccess } from './ack-success.js';
 import type { ConsumeEnv, LifecycleSink } from './consume.js';
@@ -39,9 +39,14 @@ export class FastLane implements ScopeWatcher {
   readonly #process: ProcessFn;
   /** Ends with the hard stop: the work still running then is abandoned and requeued. */
   readonly #scope: CancelScope;
+  /** Free slots: the first `#freeCount` (a stack that keeps its size: no push and pop per lifecycle). */
   readonly #free: Slot[] = [];
+  #freeCount = 0;
   /** Every slot made (none is reused after the hard stop). */
   readonly #slots: Slot[] = [];
+  /** The clock reading of the last group of acks, and whether metrics were recorded then (one look per group). */
+  #meteredAt = Number.NaN;
+  #metered = false;
 
   private constructor(env: ConsumeEnv, sink: LifecycleSink, process: ProcessFn) {
     this.#env = env;
@@ -74,7 +79,7 @@ export class FastLane implements ScopeWatcher {
    */
   start(transaction: Transaction, started: number): boolean {
     if (this.#scope.aborted || transaction.metadata.traceparent !== undefined) return false;
-    const slot = this.#free.pop() ?? this.#slot();
+    const slot = this.#freeCount > 0 ? (this.#free[--this.#freeCount] as Slot) : this.#slot();
     slot.tx = transaction;
     slot.started = started;
     const attempt = new FirstAttempt(this.#scope);
@@ -133,10 +138,18 @@ export class FastLane implements ScopeWatcher {
     }
   }
 
-  /** The ack of `slot` is done, at `at` (the slot's {@link AckWaiter} side). */
+  /**
+   * The ack of `slot` is done, at `at` (the slot's {@link AckWaiter} side).
+   * The acks of one group end together, at one clock reading: the look for
+   * a meter provider is made once for them.
+   */
   acked(slot: Slot, settled: SettleResult, at: number): void {
+    if (at !== this.#meteredAt) {
+      this.#meteredAt = at;
+      this.#metered = metering();
+    }
     try {
-      this.#end(slot, settled, at);
+      this.#end(slot, settled, at, this.#metered);
     } catch (error) {
       this.#broke(slot, error);
     }
@@ -147,12 +160,13 @@ export class FastLane implements ScopeWatcher {
     slot.attempt?.end();
     slot.value = value;
     const settled = ackSuccess(this.#env, slot.tx, slot);
-    if (settled !== undefined) this.#end(slot, settled, undefined);
+    if (settled !== undefined) this.#end(slot, settled, undefined, true);
   }
 
-  #end(slot: Slot, settled: SettleResult, at: number | undefined): void {
+  /** `metered`: false when no meter provider was registered at `at` (true: {@link recordOutcome} looks). */
+  #end(slot: Slot, settled: SettleResult, at: number | undefined, metered: boolean): void {
     const durationMs = (at ?? performance.now()) - slot.started;
-    recordOutcome(this.#env.task.name, 'succeeded', durationMs);
+    if (metered) recordOutcome(this.#env.task.name, 'succeeded', durationMs);
     const outcome = outcomeOf(slot, 'succeeded', settled, durationMs, true, slot.value);
     this.#release(slot);
     this.#sink.ended(outcome);
@@ -176,7 +190,7 @@ export class FastLane implements ScopeWatcher {
     slot.tx = UNSET;
     slot.attempt = undefined;
     slot.value = undefined;
-    if (!slot.abandoned) this.#free.push(slot);
+    if (!slot.abandoned) this.#free[this.#freeCount++] = slot;
   }
 
   #slot(): Slot {

@@ -30,10 +30,10 @@ import { recordOutcome } from '../internal/telemetry.js';
 import type { ConsumerPolicy } from '../policies/consumer-policy.js';
 import type { ExceptionDecision, Stage } from '../task/context.js';
 import type { TransactionOutcome } from '../task/outcome.js';
-import { ackSuccess } from './ack-success.js';
+import { ackSuccess, sourceOf } from './ack-success.js';
 import { rest } from './after-process.js';
-import { outcomeOf } from './outcome-of.js';
 import type { ConsumeEnv, LifecycleSink } from './consume.js';
+import { outcomeOf } from './outcome-of.js';
 
 /**
  * The stages and attempts of most outcomes (process, on its first attempt):
@@ -240,8 +240,7 @@ export class TransactionRun implements ScopeWatcher, AckWaiter {
   settle(action: ExceptionDecision, reason?: unknown): Promise<SettleResult> | SettleResult {
     const { task } = this.env;
     if (!task.autoAck) return UNSETTLED;
-    const connector = task.connectors[task.source] as NonNullable<(typeof task.connectors)[string]>;
-    return settle(connector, this.tx, action, reason);
+    return settle(this.env.source ?? sourceOf(task), this.tx, action, reason);
   }
 
   /** The outcome of the lifecycle, which ends now; counted in the metrics. */
