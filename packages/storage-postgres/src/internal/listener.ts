@@ -1,7 +1,8 @@
 /**
  * The LISTEN side of the store: one connection that listens on the schema's
  * channel from `start()` (the store's open) until `close()`, turns each NOTIFY into
- * a store event for every listener, and is re-established with backoff when
+ * a store event for every listener (a NOTIFY heard while there is none is not
+ * read at all), and is re-established with backoff when
  * it drops. After a reconnect every queue this store has heard of gets one
  * `ready` event: a NOTIFY may have been missed meanwhile. A `handed` event
  * carries its claim only to the listeners of the store whose claim parked
@@ -115,8 +116,9 @@ export class EventListener {
     client.on('error', (error) => this.#lost(connection, error));
     client.on('end', () => this.#lost(connection, new Error('the LISTEN connection ended')));
     client.on('notification', (message) => {
-      if (message.channel === channel)
-        for (const event of decodePayload(message.payload)) this.#deliver(event);
+      // Nobody to tell (a client that waits for no result hears every flow's end): not even parsed.
+      if (message.channel !== channel || this.#listeners.size === 0) return;
+      for (const event of decodePayload(message.payload)) this.#deliver(event);
     });
     try {
       await client.query(`LISTEN "${channel}"`);
