@@ -24,16 +24,17 @@ export function entryTransactionId(prefix: string, entryId: string): string {
 }
 
 /**
- * True for a stream entry id, `<ms>-<seq>` (digits, a dash, digits). A loop
- * over the characters, not a pattern: every ack checks one.
+ * True for a stream entry id, `<ms>-<seq>` (digits, a dash, digits). One
+ * loop over the characters, not a pattern nor a search for the dash first:
+ * every ack checks one.
  */
 export function isEntryId(value: string): boolean {
-  const dash = value.indexOf('-');
-  if (dash <= 0 || dash === value.length - 1) return false;
+  let dash = -1;
   for (let i = 0; i < value.length; i++) {
-    if (i === dash) continue;
     const code = value.charCodeAt(i);
-    if (code < 48 || code > 57) return false;
+    if (code >= 48 && code <= 57) continue;
+    if (code !== 45 || dash !== -1) return false;
+    dash = i;
   }
-  return true;
+  return dash > 0 && dash < value.length - 1;
 }

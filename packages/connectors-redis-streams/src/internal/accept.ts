@@ -34,7 +34,9 @@ export function acceptDeliveries<P>(
   deliveries: readonly Delivery[],
   env: AcceptEnv,
 ): Promise<Transaction<P>[]> | Transaction<P>[] {
-  const out: Transaction<P>[] = [];
+  // Made at its size (usually every delivery is accepted), not grown a push at a time.
+  const out = new Array<Transaction<P>>(deliveries.length);
+  let accepted = 0;
   let refused: Refused[] | undefined;
   const { options, consumer } = env;
   const { maxDeliveries } = options;
@@ -57,12 +59,13 @@ export function acceptDeliveries<P>(
     }
     if (reason === undefined && transaction) {
       consumer.held.add(delivery.id, delivery.deliveries);
-      out.push(transaction);
+      out[accepted++] = transaction;
     } else {
       refused ??= [];
       refused.push({ delivery, reason, transactionId: transaction?.id });
     }
   }
+  if (accepted < out.length) out.length = accepted;
   return refused ? deadLetterRefused(refused, env).then(() => out) : out;
 }
 
