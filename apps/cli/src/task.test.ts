@@ -106,15 +106,17 @@ describe('task run', () => {
       err += d;
     });
     const code = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // Stopped once the first 4 are in flight (a fixed wait after the start line was not always
+    // enough on a loaded machine: none had been fetched yet, 0 processed).
+    const started = `${w.dir}/ledger.txt.started`;
     await new Promise<void>((resolve) => {
       const check = setInterval(() => {
-        if (err.includes('Ctrl-C to stop')) {
+        if (existsSync(started) && readFileSync(started, 'utf8').split('\n').filter(Boolean).length >= 4) {
           clearInterval(check);
           resolve();
         }
       }, 20);
     });
-    await new Promise((resolve) => setTimeout(resolve, 500));
     child.kill('SIGTERM');
     expect(await code, err).toBe(0);
     // The first 4 (the concurrency) were in flight and finished; the rest were never started.
