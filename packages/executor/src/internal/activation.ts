@@ -185,7 +185,9 @@ export class Activation
     fn: (scope: StepScope) => Promise<R> | R,
     options: NormalizedStepOptions,
   ): Promise<R> {
-    return this.positions.run(slot, () => runAttempts(this, slot, kind, fn, options));
+    return (
+      this.positions.resolved<R>(slot) ?? this.liveness.track(runAttempts(this, slot, kind, fn, options))
+    );
   }
 
   /** Decodes a recorded value; an unreadable one fails the flow (fatal). */

@@ -114,9 +114,17 @@ export class Positions implements CursorHooks {
 
   /** The recorded result at `slot` when final; at the frontier nothing; else `evaluate()` now, live. */
   run<T>(slot: Slot, evaluate: () => Promise<T>): Promise<T> {
+    return this.resolved<T>(slot) ?? this.#host.liveness.track(evaluate());
+  }
+
+  /**
+   * How {@link Positions.run} resolves `slot` without running it (replayed, or at the frontier);
+   * undefined when it runs live. For callers that run it without a closure made per call.
+   */
+  resolved<T>(slot: Slot): Promise<T> | undefined {
     if (slot.record && slot.record.status !== 'waiting') return this.replayed<T>(slot);
     if (this.#host.options.replayOnly) return this.frontier(slot);
-    return this.#host.liveness.track(evaluate());
+    return undefined;
   }
 
   /** As {@link Positions.run}, with `evaluate` deferred a macrotask (see the module comment). */

@@ -8,7 +8,14 @@
  * @module
  */
 
-import { type ClaimedFlow, type FlowRecord, LeaseLostError, type Logger, toError } from '@ergon/core';
+import {
+  type ClaimedFlow,
+  type FlowRecord,
+  LeaseLostError,
+  type Logger,
+  type OperationRecord,
+  toError,
+} from '@ergon/core';
 import type { Context } from '@opentelemetry/api';
 import { FlowCancelledError, UnknownFlowTypeError } from '../errors.js';
 import { DEFAULT_MAX_ABANDONED_RUNS, giveUp, poisonCause } from './abandon.js';
@@ -22,6 +29,9 @@ import type { RunControl, RunListener, RunOutcome } from './run-control.js';
 import type { RunnerOptions } from './runner.js';
 import type { TelemetryState } from './telemetry.js';
 import { unservedVersion, withLiveServers } from './versions.js';
+
+/** The history of a flow claimed for the first time. */
+const NO_HISTORY: readonly OperationRecord[] = Object.freeze([]);
 
 /** How long a cancelled run waits for attempts that ignore their aborted signal. */
 const CANCEL_GRACE_MS = 1000;
@@ -152,7 +162,7 @@ export class Run implements LeaseHolder, RunListener {
     // What the store holds of the flow's progress, carried from one activation to the next.
     let progress = flow.progress;
     for (;;) {
-      const history = fresh ? [] : await store.getHistory(flow.id);
+      const history = fresh ? NO_HISTORY : await store.getHistory(flow.id);
       fresh = false;
       // A flow recorded under a version this worker does not serve goes back, with the reason.
       const unserved =

@@ -148,24 +148,64 @@ export function checkWakeFilter(filter: WakeFilter): { types: readonly string[];
   return { types: checkNames(filter.types, 'types'), queues: checkNames(filter.queues, 'queues') };
 }
 
+/** The names {@link checkRecord} gives a record's fields in its messages. */
+interface RecordLabels {
+  readonly position: string;
+  readonly key: string;
+  readonly attempts: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly wakeAt: string;
+  readonly seq: string;
+  readonly result: string;
+  readonly error: string;
+}
+
+/**
+ * Made once per kind of record (`record`, `signal record`): not nine strings per record checked.
+ * Bounded: an import names each record by its index.
+ */
+const recordLabels = new Map<string, RecordLabels>();
+const MAX_RECORD_LABELS = 16;
+
+function labelsOf(what: string): RecordLabels {
+  let labels = recordLabels.get(what);
+  if (!labels) {
+    labels = {
+      position: `${what} position`,
+      key: `${what} key`,
+      attempts: `${what} attempts`,
+      startedAt: `${what} startedAt`,
+      finishedAt: `${what} finishedAt`,
+      wakeAt: `${what} wakeAt`,
+      seq: `${what} seq`,
+      result: `${what} result`,
+      error: `${what} error`,
+    };
+    if (recordLabels.size < MAX_RECORD_LABELS) recordLabels.set(what, labels);
+  }
+  return labels;
+}
+
 /** One history record written under `lease`. */
 export function checkRecord(lease: LeaseRef, record: Partial<OperationRecord>, what = 'record'): void {
   if (typeof record !== 'object' || record === null) invalid(`${what} is required`);
   if (record.flowId !== lease.flowId) {
     invalid(`${what} belongs to flow ${show(record.flowId)} but the lease is on flow ${show(lease.flowId)}`);
   }
-  checkWhole(record.position, `${what} position`, 0);
-  checkName(record.key, `${what} key`);
+  const label = labelsOf(what);
+  checkWhole(record.position, label.position, 0);
+  checkName(record.key, label.key);
   if (typeof record.kind !== 'string' || !OPERATION_KINDS.has(record.kind)) {
     invalid(`${what} kind ${show(record.kind)} is not one of ${[...OPERATION_KINDS].join(', ')}`);
   }
-  checkWhole(record.attempts, `${what} attempts`, 0);
-  checkTime(record.startedAt, `${what} startedAt`);
-  if (record.finishedAt !== undefined) checkTime(record.finishedAt, `${what} finishedAt`);
-  if (record.wakeAt !== undefined) checkTime(record.wakeAt, `${what} wakeAt`);
-  if (record.seq !== undefined) checkWhole(record.seq, `${what} seq`, 0);
-  checkOptionalText(record.result, `${what} result`);
-  checkOptionalText(record.error, `${what} error`);
+  checkWhole(record.attempts, label.attempts, 0);
+  checkTime(record.startedAt, label.startedAt);
+  if (record.finishedAt !== undefined) checkTime(record.finishedAt, label.finishedAt);
+  if (record.wakeAt !== undefined) checkTime(record.wakeAt, label.wakeAt);
+  if (record.seq !== undefined) checkWhole(record.seq, label.seq, 0);
+  checkOptionalText(record.result, label.result);
+  checkOptionalText(record.error, label.error);
 }
 
 /** Input of `recordOperation`. */
