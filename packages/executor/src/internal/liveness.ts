@@ -8,7 +8,7 @@
  * @module
  */
 import type { Wait } from '@ergon/core';
-import { nextTurn } from './next-turn.js';
+import { nextTurn, type TurnTask } from './next-turn.js';
 
 /** What {@link Liveness} reports to its activation. */
 export interface LivenessHooks {
@@ -21,7 +21,7 @@ export interface LivenessHooks {
 }
 
 /** Live work and waits of one activation. */
-export class Liveness {
+export class Liveness implements TurnTask {
   readonly #hooks: LivenessHooks;
   /** Made at the first wait: most activations never wait. */
   #waits: Wait[] | undefined;
@@ -91,16 +91,19 @@ export class Liveness {
   check(): void {
     if (this.#checkScheduled || this.#hooks.ended()) return;
     this.#checkScheduled = true;
-    nextTurn(() => {
-      this.#checkScheduled = false;
-      if (this.#hooks.ended() || this.#active > 0) return;
-      if (this.#hooks.stalled()) {
-        // The unstalled results may leave nothing but waits, with no live work to
-        // call for another look: look again once they have been delivered.
-        this.check();
-        return;
-      }
-      if (this.#waits && this.#waits.length > 0) this.#hooks.blocked([...this.#waits]);
-    });
+    nextTurn(this);
+  }
+
+  /** The look {@link Liveness.check} scheduled (a `TurnTask`: no closure per check). */
+  nextTurn(): void {
+    this.#checkScheduled = false;
+    if (this.#hooks.ended() || this.#active > 0) return;
+    if (this.#hooks.stalled()) {
+      // The unstalled results may leave nothing but waits, with no live work to
+      // call for another look: look again once they have been delivered.
+      this.check();
+      return;
+    }
+    if (this.#waits && this.#waits.length > 0) this.#hooks.blocked([...this.#waits]);
   }
 }

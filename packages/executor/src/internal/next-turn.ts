@@ -9,12 +9,18 @@
  * @module
  */
 
-let queue: (() => void)[] = [];
+/** Work for the next turn that is a method of a long-lived object: no closure made per call. */
+export interface TurnTask {
+  /** Runs on the next turn. */
+  nextTurn(): void;
+}
+
+let queue: (TurnTask | (() => void))[] = [];
 let scheduled = false;
 
-/** Runs `fn` on the next turn of the event loop, with every other callback deferred this turn. */
-export function nextTurn(fn: () => void): void {
-  queue.push(fn);
+/** Runs `task` on the next turn of the event loop, with every other task deferred this turn. */
+export function nextTurn(task: TurnTask | (() => void)): void {
+  queue.push(task);
   if (scheduled) return;
   scheduled = true;
   setImmediate(drain);
@@ -29,9 +35,10 @@ function drain(): void {
   scheduled = false;
   const due = queue;
   queue = [];
-  for (const fn of due) {
+  for (const task of due) {
     try {
-      fn();
+      if (typeof task === 'function') task();
+      else task.nextTurn();
     } catch (error) {
       // As a throw from its own immediate would: reported, without keeping the others from running.
       queueMicrotask(() => {

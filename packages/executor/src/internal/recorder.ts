@@ -16,7 +16,7 @@ import type {
 } from '@ergon/core';
 import { encodeError } from './encode-error.js';
 import type { Slot } from './history-cursor.js';
-import { nextTurn } from './next-turn.js';
+import { nextTurn, type TurnTask } from './next-turn.js';
 
 /**
  * A promise that never settles: what the work of an ended activation awaits.
@@ -57,7 +57,7 @@ export interface FinalFields {
 }
 
 /** Writes one activation's records. */
-export class Recorder {
+export class Recorder implements TurnTask {
   readonly #host: RecorderHost;
   readonly #flowId: string;
   readonly #token: number;
@@ -144,10 +144,12 @@ export class Recorder {
   defer(record: OperationRecord): void {
     if (this.#host.ended()) return;
     this.#deferred.push(record);
-    if (this.#deferred.length === 1)
-      nextTurn(() => {
-        if (!this.#host.ended() && this.#deferred.length > 0) void this.flush();
-      });
+    if (this.#deferred.length === 1) nextTurn(this);
+  }
+
+  /** Sends deferred records left alone for a turn (a `TurnTask`: no closure per record). */
+  nextTurn(): void {
+    if (!this.#host.ended() && this.#deferred.length > 0) void this.flush();
   }
 
   /** True when deferred records are not stored yet. */
