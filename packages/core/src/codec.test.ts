@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { stringify } from 'devalue';
+import { parse, stringify } from 'devalue';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCodec, defaultCodec, registerErrorClass } from './codec.js';
@@ -67,6 +67,36 @@ describe('codec round trips', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('reads numbers, booleans, null, strings and undefined exactly as devalue does (its shortcut for them)', () => {
+    const plain = createCodec({ checksum: false });
+    const primitive = fc.oneof(
+      fc.double(),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.string(),
+      fc.constantFrom('', '<', '"', '\\', 'a\u2028', '-1', '[1]', '\ud800'),
+    );
+    fc.assert(
+      fc.property(primitive, (value) => {
+        const text = stringify(value);
+        expect(Object.is(plain.decode(text), parse(text))).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+    for (const text of [
+      '[[1],1]',
+      '[[]]',
+      '[{"a":1},1]',
+      '-3',
+      '-6',
+      '[["Date","2020-01-01T00:00:00.000Z"]]',
+    ]) {
+      expect(plain.decode(text)).toEqual(parse(text));
+    }
   });
 
   it('round-trips every encodable value exactly (property)', () => {

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { parse, stringify } from 'devalue';
+import { stringify, unflatten } from 'devalue';
 import { ErgonError, ErrorCode, InvalidArgumentError, SerializationError } from './errors.js';
 import { FRAME_LENGTH, frame, isFramed, unframe } from './internal/checksum.js';
 import { checkEncodable, SKIPPED_ERROR_KEYS, unreadable } from './internal/encodable.js';
@@ -114,6 +114,25 @@ function encodePrimitive(value: unknown): string | undefined {
   }
 }
 
+/** devalue's number for `undefined` standing alone (its text `-1`). */
+const UNDEFINED = -1;
+
+/**
+ * devalue's `parse`, with the values most inputs and results are read without its general walk:
+ * a primitive stands alone in a one-element array (`[1]`, `["a"]`), and `undefined` is `-1`.
+ * `codec.test.ts` checks these against devalue.
+ */
+function decodeText(text: string): unknown {
+  const parsed: unknown = JSON.parse(text);
+  if (Array.isArray(parsed)) {
+    const only: unknown = parsed[0];
+    if (parsed.length === 1 && (only === null || typeof only !== 'object')) return only;
+  } else if (parsed === UNDEFINED) {
+    return undefined;
+  }
+  return unflatten(parsed as number | unknown[], revivers);
+}
+
 /** Creates a codec. The returned object is frozen and safe to share. */
 export function createCodec(options: CodecOptions = {}): Codec {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
@@ -160,7 +179,7 @@ export function createCodec(options: CodecOptions = {}): Codec {
       }
       try {
         if (typeof body !== 'string') throw new TypeError(`expected a string, got ${typeof body}`);
-        return parse(transform ? transform.decode(body) : body, revivers) as T;
+        return decodeText(transform ? transform.decode(body) : body) as T;
       } catch (error) {
         throw new SerializationError(
           ErrorCode.CODEC_MALFORMED,
