@@ -8,8 +8,10 @@
  * @module
  */
 import type {
+  BatchOutcome,
   BatchWrite,
   FinishRequest,
+  OperationRecord,
   RuntimeExecutionLog,
   SuspendRequest,
   SuspendResult,
@@ -47,25 +49,42 @@ export function suspendAfter(
 
 /**
  * Writes `last` after the deferred records: those already sent are awaited, the others go in
- * one batch with it. Throws what `last` is refused with, or a {@link RecordRefusedError} when a
- * record before it was refused first. When `last` went through, the records' outcomes need no
- * look: with one token they stand or fall with it, and a record kept from before under this
- * token is this run's own.
+ * one batch with it. Rejects with what `last` is refused with, or a {@link RecordRefusedError}
+ * when a record before it was refused first. When `last` went through, the records' outcomes need
+ * no look: with one token they stand or fall with it, and a record kept from before under this
+ * token is this run's own. Not an async function: on the path of every flow, its common case
+ * (nothing sent before) is one promise reaction rather than a frame of its own.
  */
-async function lastWrite(
+function lastWrite(
   store: RuntimeExecutionLog,
   recorder: Recorder | undefined,
   last: BatchWrite,
 ): Promise<unknown> {
   const released = recorder?.release();
-  if (released?.sent) {
-    try {
-      await released.sent;
-    } catch (error) {
-      throw new RecordRefusedError(error);
-    }
+  if (released?.sent) return afterSent(store, released.sent, released.records, last);
+  return writeLast(store, released?.records, last);
+}
+
+/** {@link lastWrite} once the records sent before it are stored. */
+async function afterSent(
+  store: RuntimeExecutionLog,
+  sent: Promise<unknown>,
+  records: readonly OperationRecord[],
+  last: BatchWrite,
+): Promise<unknown> {
+  try {
+    await sent;
+  } catch (error) {
+    throw new RecordRefusedError(error);
   }
-  const records = released?.records;
+  return writeLast(store, records, last);
+}
+
+function writeLast(
+  store: RuntimeExecutionLog,
+  records: readonly OperationRecord[] | undefined,
+  last: BatchWrite,
+): Promise<unknown> {
   if (!records || records.length === 0) {
     return last.op === 'finish'
       ? store.finishFlow(last.request)
@@ -75,11 +94,15 @@ async function lastWrite(
   const writes: BatchWrite[] = [];
   for (const record of records) writes.push({ op: 'record', request: { flowId, token, record } });
   writes.push(last);
-  const outcomes = await store.writeInOrder(writes);
-  const final = outcomes[records.length];
-  if (!final) throw new Error(`writeInOrder answered ${outcomes.length} of ${records.length + 1} writes`);
+  return store.writeInOrder(writes).then(lastOutcome);
+}
+
+/** The value of the last write of a group, or why it was refused (a record's refusal first). */
+function lastOutcome(outcomes: readonly BatchOutcome[]): unknown {
+  const final = outcomes[outcomes.length - 1];
+  if (!final) throw new Error('writeInOrder answered no outcome');
   if (final.ok) return final.value;
-  for (let i = 0; i < records.length; i++) {
+  for (let i = 0; i < outcomes.length - 1; i++) {
     const outcome = outcomes[i];
     if (outcome && !outcome.ok) throw new RecordRefusedError(outcome.error);
   }
