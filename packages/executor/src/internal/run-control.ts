@@ -69,6 +69,7 @@ export class RunControl {
   #stopRequested = false;
   #cancelRequested = false;
   #ending = false;
+  #ended = false;
   #listener: RunListener | undefined;
 
   constructor(lease: { readonly flowId: string; readonly token: number }, owner?: RunOwner) {
@@ -117,8 +118,10 @@ export class RunControl {
     this.#owner?.runEnding(this);
   }
 
-  /** Called by the runner once, when the run left this worker with `outcome`. */
+  /** Called by the runner when the run left this worker with `outcome` (heard once). */
   ended(outcome: RunOutcome): void {
+    if (this.#ended) return;
+    this.#ended = true;
     this.#owner?.runEnded(this, outcome);
   }
 

@@ -115,8 +115,12 @@ export class Run implements LeaseHolder, RunListener {
       });
   }
 
+  /**
+   * Activations until the flow leaves this worker: its outcome, which the control hears first.
+   * One async function for the whole run (each layer more is a frame and a promise per flow).
+   */
   async drive(): Promise<RunOutcome> {
-    const { leases, heartbeatMs, clock } = this.#o;
+    const { leases, heartbeatMs, store, codec, clock, logger, flows } = this.#o;
     this.#control?.listen(this);
     leases.hold(this);
     // A lease shorter than the heartbeat allows for (a hand-off's) is renewed by half its time left.
@@ -124,118 +128,127 @@ export class Run implements LeaseHolder, RunListener {
     const early =
       left / 2 < heartbeatMs ? setTimeout(() => this.renewLease(), Math.max(1, left / 2)) : undefined;
     early?.unref();
-    let outcome: RunOutcome;
+    // Every way out awaits its last write inside the try, so renewals go on until it is done.
     try {
-      outcome = await this.#activations();
+      const flow = this.#flow;
+      const token = this.#token;
+      const definition = flows.get(flow.type);
+      if (!definition) {
+        return this.#done(
+          await this.#finish({
+            status: 'failed',
+            error: new UnknownFlowTypeError(flow.type, [...flows.keys()]),
+          }),
+        );
+      }
+      const poisoned = poisonCause(flow, codec, this.#o.maxAbandonedRuns ?? DEFAULT_MAX_ABANDONED_RUNS);
+      if (poisoned) {
+        this.#logger.error('flow failed: its runs were abandoned repeatedly for a cause no retry can fix', {
+          error: poisoned.message,
+          abandonedRuns: flow.abandonedRuns,
+        });
+        return this.#done(await this.#finish({ status: 'failed', error: poisoned }));
+      }
+      // Stores write history only under a claim: a flow claimed for the first time has none to read.
+      let fresh = flow.runCount === 1;
+      // What the store holds of the flow's progress, carried from one activation to the next.
+      let progress = flow.progress;
+      for (;;) {
+        const history = fresh ? NO_HISTORY : await store.getHistory(flow.id);
+        fresh = false;
+        // A flow recorded under a version this worker does not serve goes back, with the reason.
+        const unserved =
+          this.#o.versions?.get(flow.type) === undefined
+            ? undefined
+            : unservedVersion(flow, history, { served: this.#o.versions, workerId: this.#o.workerId });
+        if (unserved) return this.#done(await this.#abandon(await withLiveServers(store, unserved)));
+        if (this.#lost) return this.#done({ status: 'abandoned', error: this.#lost });
+        if (this.#stopped) return this.#done({ status: 'abandoned', error: new Error('worker stopping') });
+        if (this.#cancelled) return this.#done(await this.#finish({ status: 'cancelled' }));
+        // Fields named one by one: spreading the runner's options cost more than the rest of the set-up.
+        const activation = new Activation({
+          store,
+          codec,
+          clock,
+          logger,
+          durableBackoffMs: this.#o.durableBackoffMs,
+          flow,
+          token,
+          history,
+          definition,
+          traceContext: this.#traceContext,
+          telemetry: this.#telemetry,
+          progress,
+        });
+        this.#current = activation;
+        const outcome = await activation.start();
+        // Progress reported before the end is durable before the flow finishes or suspends.
+        const drained = outcome.kind === 'abandoned' ? undefined : activation.progressDrained();
+        if (drained) await drained;
+        progress = activation.storedProgress;
+        const { recorder } = activation;
+        switch (outcome.kind) {
+          case 'completed': {
+            let encoded: string;
+            try {
+              encoded = codec.encode(outcome.value, `result of flow ${flow.id}`);
+            } catch (error) {
+              return this.#done(
+                await this.#finish({ status: 'failed', error: toError(error) }, undefined, recorder),
+              );
+            }
+            return this.#done(
+              await this.#finish({ status: 'completed', result: outcome.value }, encoded, recorder),
+            );
+          }
+          case 'failed':
+            return this.#done(
+              await this.#finish({ status: 'failed', error: toError(outcome.error) }, undefined, recorder),
+            );
+          case 'fatal':
+            this.#logger.error('flow failed fatally', { error: outcome.error.message });
+            return this.#done(
+              await this.#finish({ status: 'failed', error: outcome.error }, undefined, recorder),
+            );
+          case 'abandoned':
+            // A failing store: steps still running saw their signal abort; give them a moment
+            // before the flow is let go to another worker.
+            if (!this.#lost && !this.#stopped)
+              await settleOrTimeout(activation.attemptsSettled(), CANCEL_GRACE_MS);
+            return this.#done(await this.#abandon(outcome.error));
+          case 'cancelled':
+            // Ends as soon as the aborted attempts settle; one that ignores its signal gets a grace period.
+            await settleOrTimeout(activation.attemptsSettled(), CANCEL_GRACE_MS);
+            return this.#done(await this.#finish({ status: 'cancelled' }, undefined, recorder));
+          case 'blocked': {
+            const suspended = await suspendAfter(store, recorder, {
+              flowId: flow.id,
+              token,
+              waits: outcome.waits,
+              now: clock.now(),
+            });
+            if (suspended.outcome === 'suspended')
+              return this.#done({ status: 'suspended', waits: outcome.waits });
+            if (suspended.outcome === 'cancelled') {
+              await cancelChildren(store, codec, clock, flow.id);
+              return this.#done({ status: 'cancelled' });
+            }
+            break; // ready: a wait resolved meanwhile; run again under the same lease
+          }
+        }
+      }
     } catch (error) {
-      outcome = await this.#abandon(error instanceof RecordRefusedError ? error.cause : error);
+      return this.#done(await this.#abandon(error instanceof RecordRefusedError ? error.cause : error));
     } finally {
       leases.drop(this);
       clearTimeout(early);
     }
-    this.#control?.ended(outcome);
-    return outcome;
   }
 
-  /** Activations until the flow leaves this worker. */
-  async #activations(): Promise<RunOutcome> {
-    const { store, codec, clock, logger, flows } = this.#o;
-    const flow = this.#flow;
-    const token = this.#token;
-    const definition = flows.get(flow.type);
-    if (!definition) {
-      return this.#finish({
-        status: 'failed',
-        error: new UnknownFlowTypeError(flow.type, [...flows.keys()]),
-      });
-    }
-    const poisoned = poisonCause(flow, codec, this.#o.maxAbandonedRuns ?? DEFAULT_MAX_ABANDONED_RUNS);
-    if (poisoned) {
-      this.#logger.error('flow failed: its runs were abandoned repeatedly for a cause no retry can fix', {
-        error: poisoned.message,
-        abandonedRuns: flow.abandonedRuns,
-      });
-      return this.#finish({ status: 'failed', error: poisoned });
-    }
-    // Stores write history only under a claim: a flow claimed for the first time has none to read.
-    let fresh = flow.runCount === 1;
-    // What the store holds of the flow's progress, carried from one activation to the next.
-    let progress = flow.progress;
-    for (;;) {
-      const history = fresh ? NO_HISTORY : await store.getHistory(flow.id);
-      fresh = false;
-      // A flow recorded under a version this worker does not serve goes back, with the reason.
-      const unserved =
-        this.#o.versions?.get(flow.type) === undefined
-          ? undefined
-          : unservedVersion(flow, history, { served: this.#o.versions, workerId: this.#o.workerId });
-      if (unserved) return this.#abandon(await withLiveServers(store, unserved));
-      if (this.#lost) return { status: 'abandoned', error: this.#lost };
-      if (this.#stopped) return { status: 'abandoned', error: new Error('worker stopping') };
-      if (this.#cancelled) return this.#finish({ status: 'cancelled' });
-      // Fields named one by one: spreading the runner's options cost more than the rest of the set-up.
-      const activation = new Activation({
-        store,
-        codec,
-        clock,
-        logger,
-        durableBackoffMs: this.#o.durableBackoffMs,
-        flow,
-        token,
-        history,
-        definition,
-        traceContext: this.#traceContext,
-        telemetry: this.#telemetry,
-        progress,
-      });
-      this.#current = activation;
-      const outcome = await activation.start();
-      // Progress reported before the end is durable before the flow finishes or suspends.
-      const drained = outcome.kind === 'abandoned' ? undefined : activation.progressDrained();
-      if (drained) await drained;
-      progress = activation.storedProgress;
-      const { recorder } = activation;
-      switch (outcome.kind) {
-        case 'completed': {
-          let encoded: string;
-          try {
-            encoded = codec.encode(outcome.value, `result of flow ${flow.id}`);
-          } catch (error) {
-            return this.#finish({ status: 'failed', error: toError(error) }, undefined, recorder);
-          }
-          return this.#finish({ status: 'completed', result: outcome.value }, encoded, recorder);
-        }
-        case 'failed':
-          return this.#finish({ status: 'failed', error: toError(outcome.error) }, undefined, recorder);
-        case 'fatal':
-          this.#logger.error('flow failed fatally', { error: outcome.error.message });
-          return this.#finish({ status: 'failed', error: outcome.error }, undefined, recorder);
-        case 'abandoned':
-          // A failing store: steps still running saw their signal abort; give them a moment
-          // before the flow is let go to another worker.
-          if (!this.#lost && !this.#stopped)
-            await settleOrTimeout(activation.attemptsSettled(), CANCEL_GRACE_MS);
-          return this.#abandon(outcome.error);
-        case 'cancelled':
-          // Ends as soon as the aborted attempts settle; one that ignores its signal gets a grace period.
-          await settleOrTimeout(activation.attemptsSettled(), CANCEL_GRACE_MS);
-          return this.#finish({ status: 'cancelled' }, undefined, recorder);
-        case 'blocked': {
-          const suspended = await suspendAfter(store, recorder, {
-            flowId: flow.id,
-            token,
-            waits: outcome.waits,
-            now: clock.now(),
-          });
-          if (suspended.outcome === 'suspended') return { status: 'suspended', waits: outcome.waits };
-          if (suspended.outcome === 'cancelled') {
-            await cancelChildren(store, codec, clock, flow.id);
-            return { status: 'cancelled' };
-          }
-          break; // ready: a wait resolved meanwhile; run again under the same lease
-        }
-      }
-    }
+  /** The run leaves this worker with `outcome`: its control hears it. */
+  #done(outcome: RunOutcome): RunOutcome {
+    this.#control?.ended(outcome);
+    return outcome;
   }
 
   /** The poison rule for a run stopped by `error` (see `abandon.ts`). */
