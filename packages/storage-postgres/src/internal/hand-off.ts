@@ -26,6 +26,7 @@ import { type Kysely, type Migration, type RawBuilder, sql } from 'kysely';
 import { param } from './db.js';
 import { CLAIM_FUNCTION } from './functions.js';
 import type { Builder, ClaimRow } from './queries.js';
+import type { FlowRow } from './rows.js';
 
 /** How long a park lasts without a claim renewing it. */
 export const PARK_MS = 60_000;
@@ -148,38 +149,43 @@ export interface HandRow {
 
 /**
  * The columns of a claimed flow the claim sends back: not those the claim itself set to values the
- * caller knows (status, lease, `waits`, `updated_at`: `claimedRow`), nor `wake_at`. A claim of 50
- * flows read 50 × 32 columns; fewer to write out in the server and to parse in the driver.
+ * caller knows (status, lease, `waits`, `updated_at`: `claimFree` in `leases.ts` fills them in), nor
+ * `wake_at`. A claim of 50 flows read 50 × 32 columns; fewer to write out in the server and to parse
+ * in the driver.
  */
-const CLAIMED_COLUMNS = sql.raw(
-  [
-    'id',
-    'type',
-    'queue',
-    'priority',
-    'input',
-    'result',
-    'error',
-    'parent_id',
-    'run_at',
-    'fencing_token',
-    'cancel_requested',
-    'run_count',
-    'abandoned_runs',
-    'last_error',
-    'progress',
-    'progress_at',
-    'trace_context',
-    'concurrency_key',
-    'concurrency_limit',
-    'debounce_key',
-    'fair_tag',
-    'created_at',
-    'finished_at',
-  ]
-    .map((column) => `(c.flow).${column}`)
-    .join(', '),
-);
+const CLAIMED = [
+  'id',
+  'type',
+  'queue',
+  'priority',
+  'input',
+  'result',
+  'error',
+  'parent_id',
+  'run_at',
+  'fencing_token',
+  'cancel_requested',
+  'run_count',
+  'abandoned_runs',
+  'last_error',
+  'progress',
+  'progress_at',
+  'trace_context',
+  'concurrency_key',
+  'concurrency_limit',
+  'debounce_key',
+  'fair_tag',
+  'created_at',
+  'finished_at',
+] as const satisfies readonly (keyof FlowRow)[];
+
+/** The columns `claimFree` fills in after a claim. */
+type SetByClaim = 'status' | 'lease_owner' | 'lease_expires_at' | 'updated_at' | 'waits';
+/** Fails to compile when a column of `flows` is neither sent back nor filled in. */
+const EVERY_COLUMN: Record<Exclude<keyof FlowRow, (typeof CLAIMED)[number] | SetByClaim>, never> = {};
+void EVERY_COLUMN;
+
+const CLAIMED_COLUMNS = sql.raw(CLAIMED.map((column) => `(c.flow).${column}`).join(', '));
 
 /** The statements of hand-off: the claim that parks, the create that hands off. */
 export function handOffQueries(b: Builder) {
