@@ -6,9 +6,9 @@
  */
 import { ErgonError, ErrorCode, type Transaction } from '@ergon/core';
 import { type DurableWork, isDurableWork } from '../durable.js';
-import type { ThreadPool } from '../threads/thread-pool.js';
 import type { Stage, StageContext, TaskContext } from '../task/context.js';
 import { isThreadWork, type ThreadWork } from '../task/thread-work.js';
+import type { ThreadPool } from '../threads/thread-pool.js';
 import type { AttemptScope } from './stage.js';
 
 /** A stage's work in either model. */
@@ -70,6 +70,27 @@ class AttemptContext implements StageContext {
     this.#scope = scope;
     Object.defineProperty(this, 'signal', AttemptContext.#signal);
   }
+}
+
+/**
+ * An arrow function's head with no parameter or one plain identifier:
+ * `() =>`, `async () =>`, `(tx) =>`, `tx =>`, `async tx =>` (whitespace
+ * between the tokens, nothing else: no comment, rest, default or pattern).
+ */
+const ONE_PARAMETER_ARROW =
+  /^\s*(?:async\s*)?(?:\(\s*(?:[A-Za-z_$][\w$]*\s*)?\)|(?:async\s+)?[A-Za-z_$][\w$]*)\s*=>/;
+
+/**
+ * True when `work` cannot read the stage context it is called with, so that
+ * a caller may leave it out: an arrow function (arrows have no `arguments`
+ * of their own) that declares no parameter or one plain identifier, read
+ * from its source text once. Anything else may read it: a `function` or a
+ * method (they have `arguments`), two or more parameters, a rest parameter,
+ * a default or a pattern, and whatever has no source text (a bound or
+ * native function, a proxy: `[native code]`).
+ */
+export function ignoresContext(work: (...args: never[]) => unknown): boolean {
+  return ONE_PARAMETER_ARROW.test(Function.prototype.toString.call(work));
 }
 
 /** Runs `work(input)` for one attempt of `stage`: its result as it comes (a sync throw is the caller's to catch). */

@@ -16,7 +16,7 @@
  */
 import type { Transaction } from '@ergon/core';
 import type { AckWaiter } from '../internal/ack-groups.js';
-import { stageContext } from '../internal/invoke.js';
+import { ignoresContext, stageContext } from '../internal/invoke.js';
 import { CancelScope, type ScopeWatcher } from '../internal/scope.js';
 import type { SettleResult } from '../internal/settle.js';
 import { isPromiseLike } from '../internal/stage.js';
@@ -27,7 +27,7 @@ import type { ConsumeEnv, LifecycleSink } from './consume.js';
 import { outcomeOf } from './outcome-of.js';
 import { ONLY_PROCESS, PROCESS_ONCE, TransactionRun } from './transaction-run.js';
 
-type ProcessFn = (transaction: Transaction, ctx: StageContext) => unknown;
+type ProcessFn = (transaction: Transaction, ctx?: StageContext) => unknown;
 
 /** A free slot's transaction: none (typed as one so that the field keeps one shape). */
 const UNSET = undefined as unknown as Transaction;
@@ -37,6 +37,14 @@ export class FastLane implements ScopeWatcher {
   readonly #env: ConsumeEnv;
   readonly #sink: LifecycleSink;
   readonly #process: ProcessFn;
+  /**
+   * The work cannot read its context (see {@link ignoresContext}): it is
+   * called without one, and without the attempt behind its signal. Each
+   * context is an object with an accessor of its own (`signal`, so that a
+   * spread copy has it), and defining it cost more than the rest of the
+   * lane's work for a transaction.
+   */
+  readonly #bare: boolean;
   /** Ends with the hard stop: the work still running then is abandoned and requeued. */
   readonly #scope: CancelScope;
   /** Free slots: the first `#freeCount` (a stack that keeps its size: no push and pop per lifecycle). */
@@ -52,6 +60,7 @@ export class FastLane implements ScopeWatcher {
     this.#env = env;
     this.#sink = sink;
     this.#process = process;
+    this.#bare = ignoresContext(process);
     this.#scope = env.hardStop.child();
     this.#scope.watch(this);
   }
@@ -82,11 +91,14 @@ export class FastLane implements ScopeWatcher {
     const slot = this.#freeCount > 0 ? (this.#free[--this.#freeCount] as Slot) : this.#slot();
     slot.tx = transaction;
     slot.started = started;
-    const attempt = new FirstAttempt(this.#scope);
-    slot.attempt = attempt;
     let result: unknown;
     try {
-      result = this.#process(transaction, stageContext(this.#env.context, 'process', attempt));
+      if (this.#bare) result = this.#process(transaction);
+      else {
+        const attempt = new FirstAttempt(this.#scope);
+        slot.attempt = attempt;
+        result = this.#process(transaction, stageContext(this.#env.context, 'process', attempt));
+      }
     } catch (error) {
       this.#leave(slot, error);
       return true;
