@@ -101,10 +101,12 @@ export function toTransaction<P>(entry: Delivery, format: EntryFormat): Transact
     const value = fields[i + 1] as Buffer;
     // The id and payload fields are recognised by their bytes, without decoding every name.
     if (sameBytes(name, payloadName)) payloadBytes = value;
-    else if (idName !== undefined && sameBytes(name, idName)) id = text(value, `field ${idField}`, entry.id);
+    // An error's wording is made only when there is one (not a string per entry).
+    else if (idName !== undefined && sameBytes(name, idName))
+      id = utf8(value) ?? notText(`field ${idField}`, entry.id);
     else {
-      const decoded = text(name, 'a field name', entry.id);
-      metadata[decoded] = text(value, `field ${decoded}`, entry.id);
+      const decoded = utf8(name) ?? notText('a field name', entry.id);
+      metadata[decoded] = utf8(value) ?? notText(`field ${decoded}`, entry.id);
     }
   }
   if (payloadBytes === undefined) {
@@ -122,7 +124,14 @@ export function toTransaction<P>(entry: Delivery, format: EntryFormat): Transact
       { details: { entry: entry.id, bytes: payloadSize, maxBytes: codec.maxBytes } },
     );
   }
-  const payload = codec.decode<P>(text(payloadBytes, payloadField, entry.id), `payload of entry ${entry.id}`);
+  const payloadText = utf8(payloadBytes) ?? notText(payloadField, entry.id);
+  let payload: P;
+  try {
+    payload = codec.decode<P>(payloadText);
+  } catch {
+    // Decoded again for the error that names the entry: its wording is made only for a failure.
+    payload = codec.decode<P>(payloadText, `payload of entry ${entry.id}`);
+  }
   if (id === undefined && requireId) {
     throw new InvalidArgumentError(
       `entry ${entry.id} has no ${idField} field, and requireId is set: producers must give every entry a transaction id`,
@@ -164,21 +173,23 @@ function sameBytes(bytes: Buffer, name: Buffer): boolean {
 }
 
 /**
- * UTF-8 text of a field, or `CODEC_MALFORMED`. Decoding replaces every
- * malformed sequence with U+FFFD, so text without one was valid UTF-8: only
- * text that has one (malformed, or a real U+FFFD) is checked byte by byte.
- * That costs one search instead of a second pass over every field's bytes.
+ * UTF-8 text of `bytes`; undefined when they are not UTF-8. Decoding
+ * replaces every malformed sequence with U+FFFD, so text without one was
+ * valid UTF-8: only text that has one (malformed, or a real U+FFFD) is
+ * checked byte by byte. That costs one search instead of a second pass over
+ * every field's bytes.
  */
-function text(bytes: Buffer, what: string, entryId: string): string {
+function utf8(bytes: Buffer): string | undefined {
   // No arguments: Buffer#toString's shortest path (UTF-8 over the whole buffer).
   const decoded = bytes.toString();
-  if (decoded.indexOf('\uFFFD') === -1) return decoded;
-  if (!isUtf8(bytes)) {
-    throw new SerializationError(
-      ErrorCode.CODEC_MALFORMED,
-      `entry ${entryId}: ${what} is not UTF-8 text: producers must write UTF-8`,
-      { details: { entry: entryId } },
-    );
-  }
-  return decoded;
+  return decoded.indexOf('\uFFFD') === -1 || isUtf8(bytes) ? decoded : undefined;
+}
+
+/** @throws SerializationError `CODEC_MALFORMED`: `what` of entry `entryId` is not UTF-8. */
+function notText(what: string, entryId: string): never {
+  throw new SerializationError(
+    ErrorCode.CODEC_MALFORMED,
+    `entry ${entryId}: ${what} is not UTF-8 text: producers must write UTF-8`,
+    { details: { entry: entryId } },
+  );
 }
