@@ -104,17 +104,25 @@ local queue, runAt, now = ARGV[5], ARGV[8], ARGV[11]
 if debounceKey then
   runAt = string.format('%.0f', math.max(tonumber(runAt), nowMs + tonumber(delay)))
 end
-redis.call('HSET', fkey,
+-- Every field this script writes to the new hash, in one list: written by one HSET, and
+-- returned as the flow in place of an HGETALL (nothing else writes the hash before it returns;
+-- a claim here makes its reply from it with the claim's writes, see claimFlow).
+local fields = {
   'id', id, 'type', ARGV[4], 'queue', queue, 'status', 'pending', 'priority', ARGV[7],
   'input', ARGV[6], 'runAt', runAt, 'token', '0', 'waits', '[]', 'cancel', '0', 'runs', '0',
-  'createdAt', now, 'updatedAt', now, 'crid', rid)
+  'createdAt', now, 'updatedAt', now, 'crid', rid,
+}
+local function field(name, value)
+  fields[#fields + 1] = name
+  fields[#fields + 1] = value
+end
 local parentId = opt(ARGV[9])
 if parentId then
-  redis.call('HSET', fkey, 'parentId', parentId)
+  field('parentId', parentId)
 end
 local trace = opt(ARGV[10])
 if trace then
-  redis.call('HSET', fkey, 'trace', trace)
+  field('trace', trace)
 end
 if dedupKey then
   local dk = flowKeyKey('dedup', dedupKey)
@@ -125,9 +133,10 @@ if dedupKey then
   end
 end
 if debounceKey then
-  redis.call('HSET', fkey, 'dbk', debounceKey)
+  field('dbk', debounceKey)
   redis.call('HSET', flowKeyKey('debounce', debounceKey), 'flow', id)
 end
+local ord = nil
 if ckey then
   -- Fair tag: max(the queue's virtual time, the key's last tag) + the key's step.
   local cfg = queuePart('qcfg', queue)
@@ -142,11 +151,15 @@ if ckey then
   local last = tonumber(redis.call('HGET', queuePart('qkey', queue), ckey) or 0)
   local tag = string.format('%.0f', math.max(virtual, last) + step)
   redis.call('HSET', queuePart('qkey', queue), ckey, tag)
-  redis.call('HSET', fkey, 'ckey', ckey, 'tag', tag, 'ord', tag)
+  field('ckey', ckey)
+  field('tag', tag)
+  field('ord', tag)
+  ord = tag
   if clim then
-    redis.call('HSET', fkey, 'clim', clim)
+    field('clim', clim)
   end
 end
+redis.call('HSET', fkey, unpack(fields))
 redis.call('ZADD', CREATED_KEY, 0, orderPart(now) .. id)
 -- A new flow is in no claim index yet: pending, it is due at its runAt (what `reindex` files).
 redis.call('ZADD', dueKey(queue, ARGV[4]), runAt, id)
@@ -157,19 +170,21 @@ if tonumber(runAt) > tonumber(now) then
 end
 -- Claimed for its creator when asked and due (as claim-flow would): no ready event, no other
 -- worker woken for a flow that is already running.
+-- The new flow's CLAIM_FIELDS, known: written above (no owner, "abandons", "rm" or "adm" yet).
+local newPre = { 'pending', '0', '0', false, false, queue, ARGV[4], false, false }
 local worker = opt(ARGV[19])
 if worker and not at then
   local limits, isControlled = controlOf(queue)
   if not isControlled then
-    return { 1, claimFlow(fkey, id, worker, ARGV[20], now), 1 }
+    return { 1, claimFlow(fkey, id, worker, ARGV[20], now, nil, newPre, fields), 1 }
   end
   if ARGV[21] ~= 'h' then
-    publishReady(queue, nil, fkey, id)
-    return { 1, redis.call('HGETALL', fkey), 'admit' }
+    publishReady(queue, nil, fkey, id, { ARGV[4], ARGV[7], ord, runAt })
+    return { 1, fields, 'admit' }
   end
   local slots, keyRunning = controlSlots(queue, limits, 1, nowMs)
   if slots >= 1 and not keyFull(keyRunning, limits, fkey) then
-    local claimed = claimFlow(fkey, id, worker, ARGV[20], now)
+    local claimed = claimFlow(fkey, id, worker, ARGV[20], now, nil, newPre, fields)
     controlStarted(queue, limits, id, fkey, nowMs)
     return { 1, claimed, 1 }
   end
@@ -179,11 +194,11 @@ if not worker and not at and not ckey then
   local parked = parkedFor(queue, ARGV[4])
   if #parked > 0 then
     local _, isControlled = controlOf(queue)
-    local handed = not isControlled and handOff(fkey, id, queue, ARGV[4], now, parked)
+    local handed = not isControlled and handOff(fkey, id, queue, ARGV[4], now, parked, newPre, fields)
     if handed then
       return { 1, handed, 0 }
     end
   end
 end
-publishReady(queue, at, fkey, id)
-return { 1, redis.call('HGETALL', fkey), 0 }
+publishReady(queue, at, fkey, id, { ARGV[4], ARGV[7], ord, runAt })
+return { 1, fields, 0 }

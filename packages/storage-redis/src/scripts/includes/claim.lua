@@ -12,7 +12,29 @@ local CLAIM_FIELDS = { 'status', 'token', 'runs', 'abandons', 'owner', 'queue', 
 -- the home partition, see claim-1.lua), kept in the hash's "adm" field while it runs.
 -- Returns the flow hash as a flat field/value list.
 
-local function claimFlow(fkey, id, worker, leaseUntil, now, adm, pre)
+-- The flat field/value list `flat` with the fields of `set` written over it (new ones last,
+-- as HSET puts them): a hash the caller knows in full, without reading it back.
+local function withSet(flat, set)
+  local out, at = {}, {}
+  for i = 1, #flat, 2 do
+    out[i], out[i + 1] = flat[i], flat[i + 1]
+    at[flat[i]] = i + 1
+  end
+  for i = 1, #set, 2 do
+    local j = at[set[i]]
+    if j then
+      out[j] = set[i + 1]
+    else
+      out[#out + 1] = set[i]
+      out[#out + 1] = set[i + 1]
+    end
+  end
+  return out
+end
+
+-- `hash`: the flow's whole hash as a flat list, when the caller wrote it in this call
+-- (create-flow): the reply is then made from it, not read back (HGETALL).
+local function claimFlow(fkey, id, worker, leaseUntil, now, adm, pre, hash)
   -- One read and one write of the hash (what setOwner and reindex do, for a claim). `pre`: the
   -- CLAIM_FIELDS a claim read when it moved the flow into its ready set, with its member there
   -- as "rm" and `rmPending` set (not written to the hash: the claim writes it only for the
@@ -52,5 +74,8 @@ local function claimFlow(fkey, id, worker, leaseUntil, now, adm, pre)
   end
   -- Running: due again at the lease expiry (ZADD moves it if it is there already).
   redis.call('ZADD', dueKey(f[6], f[7]), leaseUntil, id)
+  if hash and #del == 0 then
+    return withSet(hash, set)
+  end
   return redis.call('HGETALL', fkey)
 end

@@ -5,13 +5,14 @@
 -- the flow (`fkey`, `id`) the event also carries its type ("t"), priority ("p") and place in
 -- the claim order ("m", the ready-set member), so other processes know where it ranks
 -- without asking (internal/tracker.ts).
-local function publishReady(queue, at, fkey, id)
+local function publishReady(queue, at, fkey, id, known)
   local message = '{"type":"ready","queue":' .. cjson.encode(queue)
   if at then
     message = message .. ',"at":' .. at
   end
   if fkey then
-    local f = redis.call('HMGET', fkey, 'type', 'priority', 'ord', 'runAt')
+    -- `known`: the flow's { type, priority, ord, runAt } when the caller just wrote them.
+    local f = known or redis.call('HMGET', fkey, 'type', 'priority', 'ord', 'runAt')
     if f[1] then
       message = message .. ',"t":' .. cjson.encode(f[1]) .. ',"p":' .. cjson.encode(tonumber(f[2]) or 0) ..
         ',"m":' .. cjson.encode(orderPart(f[3] or f[4] or 0) .. id)

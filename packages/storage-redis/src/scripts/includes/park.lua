@@ -36,7 +36,8 @@ end
 -- Claims the new flow `id` (due now, in a queue without limits) for one of `workers`
 -- (parkedFor the pair) still parked, if no older flow of the pair is due before it, and
 -- publishes the "handed" event. Returns the claimed flow's hash, or nil when nobody took it.
-local function handOff(fkey, id, queue, ftype, now, workers)
+-- `pre`, `hash`: the new flow's CLAIM_FIELDS and whole hash (see claimFlow).
+local function handOff(fkey, id, queue, ftype, now, workers, pre, hash)
   local pk = parkKey(queue, ftype)
   -- First come, first served: an older flow waiting to be claimed goes first.
   if redis.call('ZCARD', readyKey(queue, ftype)) > 0 or
@@ -63,7 +64,7 @@ local function handOff(fkey, id, queue, ftype, now, workers)
       else
         redis.call('HDEL', PARKED_KEY, worker)
       end
-      local flat = claimFlow(fkey, id, worker, string.format('%.0f', nowMs + tonumber(leaseMs)), now)
+      local flat = claimFlow(fkey, id, worker, string.format('%.0f', nowMs + tonumber(leaseMs)), now, nil, pre, hash)
       -- Every process hears every event: a large flow goes without its fields, which the
       -- worker's store reads then.
       local size = 0
