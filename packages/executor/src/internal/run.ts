@@ -197,9 +197,14 @@ export class Run implements LeaseHolder, RunListener {
                 await this.#finish({ status: 'failed', error: toError(error) }, undefined, recorder),
               );
             }
-            return this.#done(
-              await this.#finish({ status: 'completed', result: outcome.value }, encoded, recorder),
-            );
+            // The path of every completed flow, written out: no frame of #finish's own.
+            const completed: RunOutcome = { status: 'completed', result: outcome.value };
+            try {
+              await this.#finishWrite(completed, encoded, recorder);
+            } catch (error) {
+              return this.#done(await this.#finishFailed(error));
+            }
+            return this.#done(completed);
           }
           case 'failed':
             return this.#done(
@@ -264,32 +269,54 @@ export class Run implements LeaseHolder, RunListener {
 
   /** Records the outcome; `encoded` is a completed flow's result, when already encoded. */
   async #finish(outcome: RunOutcome, encoded?: string, recorder?: Recorder): Promise<RunOutcome> {
+    try {
+      await this.#finishWrite(outcome, encoded, recorder);
+      return outcome;
+    } catch (error) {
+      return this.#finishFailed(error);
+    }
+  }
+
+  /** The write that records `outcome` (after the records `recorder` deferred). */
+  #finishWrite(
+    outcome: RunOutcome,
+    encoded: string | undefined,
+    recorder: Recorder | undefined,
+  ): Promise<unknown> {
     const { store, codec, clock } = this.#o;
     const flowId = this.#flow.id;
     const token = this.#token;
-    try {
-      // Nothing of the flow runs after a completed or failed finish: its slot may serve the next.
-      if (outcome.status === 'completed' || outcome.status === 'failed') this.#control?.ending();
-      // One literal per status, no spreads: this is on the path of every flow.
-      if (outcome.status === 'completed') {
-        const result = encoded ?? codec.encode(outcome.result);
-        await finishAfter(store, recorder, { flowId, token, status: 'completed', result, now: clock.now() });
-      } else if (outcome.status === 'failed') {
-        const error = encodeError(codec, outcome.error);
-        await finishAfter(store, recorder, { flowId, token, status: 'failed', error, now: clock.now() });
-      } else if (outcome.status === 'cancelled') {
-        // The store keeps the reason given to client.cancel; this error stands in only when none was.
-        const error = encodeError(codec, new FlowCancelledError(flowId));
-        await finishAfter(store, recorder, { flowId, token, status: 'cancelled', error, now: clock.now() });
-        await cancelChildren(store, codec, clock, flowId);
-      }
-      return outcome;
-    } catch (error) {
-      // A step record the finish waited on was refused: the run stopped on it, not on the finish.
-      if (error instanceof RecordRefusedError) return await this.#abandon(error.cause);
-      this.#logger.warn('could not record the flow outcome', { error: toError(error).message });
-      return await this.#abandon(error, true);
+    // Nothing of the flow runs after a completed or failed finish: its slot may serve the next.
+    if (outcome.status === 'completed' || outcome.status === 'failed') this.#control?.ending();
+    // One literal per status, no spreads: this is on the path of every flow.
+    if (outcome.status === 'completed') {
+      const result = encoded ?? codec.encode(outcome.result);
+      return finishAfter(store, recorder, { flowId, token, status: 'completed', result, now: clock.now() });
     }
+    if (outcome.status === 'failed') {
+      const error = encodeError(codec, outcome.error);
+      return finishAfter(store, recorder, { flowId, token, status: 'failed', error, now: clock.now() });
+    }
+    if (outcome.status === 'cancelled') {
+      // The store keeps the reason given to client.cancel; this error stands in only when none was.
+      const error = encodeError(codec, new FlowCancelledError(flowId));
+      return finishAfter(store, recorder, {
+        flowId,
+        token,
+        status: 'cancelled',
+        error,
+        now: clock.now(),
+      }).then(() => cancelChildren(store, codec, clock, flowId));
+    }
+    return Promise.resolve();
+  }
+
+  /** The finish was not recorded: the run stops on why (see `abandon.ts`). */
+  #finishFailed(error: unknown): Promise<RunOutcome> {
+    // A step record the finish waited on was refused: the run stopped on it, not on the finish.
+    if (error instanceof RecordRefusedError) return this.#abandon(error.cause);
+    this.#logger.warn('could not record the flow outcome', { error: toError(error).message });
+    return this.#abandon(error, true);
   }
 }
 
