@@ -68,16 +68,3 @@ export function timeoutController(
     },
   };
 }
-
-/** Waits for `promise` or for `signal` to abort, whichever is first; never rejects. */
-export function untilAborted(promise: Promise<unknown>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    promise.then(done, done);
-  });
-}

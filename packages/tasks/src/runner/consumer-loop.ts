@@ -8,7 +8,7 @@
  */
 import { type Transaction, toError } from '@ergon/core';
 import { context } from '@opentelemetry/api';
-import { sleep, untilAborted } from '../internal/abort.js';
+import { sleep } from '../internal/abort.js';
 import { AckGroups } from '../internal/ack-groups.js';
 import { Semaphore } from '../internal/semaphore.js';
 import { settle } from '../internal/settle.js';
@@ -110,7 +110,9 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
       const remaining = policy.limit === undefined ? Number.POSITIVE_INFINITY : policy.limit - fetched;
       if (remaining <= 0) return await tally.end('limit', inFlight);
       if (policy.streaming && semaphore.available === 0) {
-        await untilAborted(semaphore.whenAvailable(), control.stopping);
+        // On the stopping scope, between fetches (one race at a time on it): an abort listener
+        // added and removed on the stopping signal for every batch cost more than the wait.
+        await control.stoppingScope.raceTo(semaphore.whenAvailable(), nothing, nothing);
         // Permits come back together (one reply settles a batch of acks) but are seen one by one:
         // a fetch at the first would ask for one transaction. Let the turn's releases land first,
         // unless a whole batch's are back already (a batch of acks that shares one promise releases
@@ -135,8 +137,9 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
             stage: 'fetch',
             policy: policy.retry.fetch,
             scope: control.stoppingScope,
-            // Fetches run one at a time, and nothing else races on the stopping scope: an attempt
-            // without a timeout runs in it, and every fetch gets its signal (not a new one each).
+            // Fetches run one at a time, and nothing else races on the stopping scope meanwhile (the
+            // wait for permits comes between them): an attempt without a timeout runs in it, and
+            // every fetch gets its signal (not a new one each).
             exclusive: true,
             attempt: (s) => fetch(want, s.signal),
           });
@@ -170,6 +173,10 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
     // Only once nothing is in flight (tally.end waited): work running at a hard stop is requeued.
     lane?.dispose();
   }
+}
+
+function nothing(): undefined {
+  return undefined;
 }
 
 function nextTurn(): Promise<void> {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Transaction } from '@ergon/core';
+import type { DurableWork } from '../durable.js';
 import { ConsumerPolicy } from '../policies/consumer-policy.js';
 import {
   checkDeclaration,
@@ -24,7 +25,6 @@ import type {
   ServiceMap,
   StageContext,
 } from './context.js';
-import type { DurableWork } from '../durable.js';
 import type { ThreadWork } from './thread-work.js';
 
 /** The exception handler of consumers and hybrids. Returning nothing applies the policy's `onFailure`. */
@@ -111,14 +111,17 @@ export function consumer<
   optionalFunction(base.name, 'handleException', options.handleException);
   const autoAck = options.autoAck ?? true;
   if (typeof autoAck !== 'boolean') invalidTask(base.name, 'autoAck must be true or false');
-  return Object.freeze({
-    ...base,
-    kind: 'consumer',
-    source,
-    autoAck,
-    policy: policyOf(base, 'consumer', ConsumerPolicy, ConsumerPolicy.DEFAULT),
-    processTransaction: options.processTransaction,
-    handleSuccess: options.handleSuccess,
-    handleException: options.handleException,
-  });
+  // Built on the base (a literal of checkDeclaration's), not spread from it: a spread's result
+  // had a map of its own per task, so the runner's optimised code left ("wrong map") at every run.
+  return Object.freeze(
+    Object.assign(base, {
+      kind: 'consumer' as const,
+      source,
+      autoAck,
+      policy: policyOf(base, 'consumer', ConsumerPolicy, ConsumerPolicy.DEFAULT),
+      processTransaction: options.processTransaction,
+      handleSuccess: options.handleSuccess,
+      handleException: options.handleException,
+    }),
+  );
 }

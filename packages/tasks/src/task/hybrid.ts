@@ -5,6 +5,7 @@
  * @module
  */
 import type { Transaction } from '@ergon/core';
+import type { DurableWork } from '../durable.js';
 import { ConsumerPolicy } from '../policies/consumer-policy.js';
 import {
   checkDeclaration,
@@ -16,9 +17,8 @@ import {
   type TaskBase,
   type TaskDeclaration,
 } from './base.js';
-import type { Awaitable, ConnectorMap, PolicyMap, ServiceMap, StageContext } from './context.js';
 import type { ExceptionHandler } from './consumer.js';
-import type { DurableWork } from '../durable.js';
+import type { Awaitable, ConnectorMap, PolicyMap, ServiceMap, StageContext } from './context.js';
 import type { ThreadWork } from './thread-work.js';
 
 /**
@@ -98,15 +98,17 @@ export function hybrid<
   optionalFunction(base.name, 'handleException', options.handleException);
   const autoAck = options.autoAck ?? true;
   if (typeof autoAck !== 'boolean') invalidTask(base.name, 'autoAck must be true or false');
-  return Object.freeze({
-    ...base,
-    kind: 'hybrid',
-    source,
-    target,
-    autoAck,
-    policy: policyOf(base, 'consumer', ConsumerPolicy, ConsumerPolicy.DEFAULT),
-    processTransaction: options.processTransaction,
-    handleSuccess: options.handleSuccess,
-    handleException: options.handleException,
-  });
+  // Built on the base, not spread from it (see consumer()).
+  return Object.freeze(
+    Object.assign(base, {
+      kind: 'hybrid' as const,
+      source,
+      target,
+      autoAck,
+      policy: policyOf(base, 'consumer', ConsumerPolicy, ConsumerPolicy.DEFAULT),
+      processTransaction: options.processTransaction,
+      handleSuccess: options.handleSuccess,
+      handleException: options.handleException,
+    }),
+  );
 }

@@ -93,14 +93,16 @@ export function producer<
     invalidTask(base.name, 'items must be a function returning an iterable');
   optionalFunction(base.name, 'handleSuccess', options.handleSuccess);
   optionalFunction(base.name, 'handleException', options.handleException);
-  return Object.freeze({
-    ...base,
-    kind: 'producer',
-    target,
-    policy: policyOf(base, 'producer', ProducerPolicy, ProducerPolicy.DEFAULT),
-    items: options.items,
-    prepareTransaction: options.prepareTransaction,
-    handleSuccess: options.handleSuccess,
-    handleException: options.handleException,
-  });
+  // Built on the base, not spread from it (see consumer()).
+  return Object.freeze(
+    Object.assign(base, {
+      kind: 'producer' as const,
+      target,
+      policy: policyOf(base, 'producer', ProducerPolicy, ProducerPolicy.DEFAULT),
+      items: options.items,
+      prepareTransaction: options.prepareTransaction,
+      handleSuccess: options.handleSuccess,
+      handleException: options.handleException,
+    }),
+  );
 }
