@@ -79,8 +79,14 @@ export class RedisStreamsConnector<P = unknown> implements Connector<P, P> {
       this.service.options.logger,
       options.consumer !== undefined,
     );
+    // Named fields, not a spread of the format: a spread's result had a map of its own per
+    // connector, so the code that reads it left its optimised form ("wrong map") at every run.
+    const { payloadName, idName } = entryFormat(this.options, this.#prefix);
     this.#accepting = {
-      ...entryFormat(this.options, this.#prefix),
+      options: this.options,
+      prefix: this.#prefix,
+      payloadName,
+      idName,
       consumer: this.#consumer,
       logger: this.service.options.logger,
     };
