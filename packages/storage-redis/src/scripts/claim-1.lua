@@ -68,7 +68,9 @@ end
 
 -- Flows this call moved into a ready set: id -> claimFlow's fields (CLAIM_FIELDS, "rm" the
 -- ready-set member, not yet written), in `promotedIds` order. A flow claimed here has no "rm"
--- to write and delete; the others get theirs at the end (writePromoted).
+-- to write and delete; the others get theirs at the end (writePromoted). Past the first
+-- `limit` of a (queue, type) (a backlog: most stay in the ready set for later calls) only
+-- the member is kept ("partial"): `live` reads their CLAIM_FIELDS if this call claims them.
 local promoted, promotedIds = {}, {}
 
 -- Moves the (queue, type)'s due flows into its ready set (at most PROMOTE_MAX per call).
@@ -80,14 +82,24 @@ local function promote(queue, ftype, isControlled)
     return ready
   end
   local entries = {}
-  for _, id in ipairs(ids) do
-    local f = redis.call('HMGET', flowKey(id), 'priority', 'runAt', 'ord', unpack(CLAIM_FIELDS))
+  for k, id in ipairs(ids) do
+    local full = k <= limit
+    local f
+    if full then
+      f = redis.call('HMGET', flowKey(id), 'priority', 'runAt', 'ord', unpack(CLAIM_FIELDS))
+    else
+      f = redis.call('HMGET', flowKey(id), 'priority', 'runAt', 'ord')
+    end
     -- In a controlled queue an unkeyed flow has no tag and goes first (tag 0), as on every store.
     local place = f[3] or (isControlled and 0) or f[2] or 0
     local member = orderPart(place) .. id
     entries[#entries + 1] = -(tonumber(f[1]) or 0)
     entries[#entries + 1] = member
-    promoted[id] = { f[4], f[5], f[6], f[7], f[8], f[9], f[10], member, f[12], rmPending = true }
+    if full then
+      promoted[id] = { f[4], f[5], f[6], f[7], f[8], f[9], f[10], member, f[12], rmPending = true }
+    else
+      promoted[id] = { [8] = member, partial = true }
+    end
     promotedIds[#promotedIds + 1] = id
   end
   redis.call('ZADD', ready, unpack(entries))
@@ -138,7 +150,16 @@ end
 local function live(entry)
   local id = string.sub(entry[2], 17)
   local fkey = flowKey(id)
-  local f = promoted[id] or redis.call('HMGET', fkey, unpack(CLAIM_FIELDS))
+  local p = promoted[id]
+  local f = p
+  if not p or p.partial then
+    f = redis.call('HMGET', fkey, unpack(CLAIM_FIELDS))
+    if p then
+      -- Moved into the ready set by this call: its member there is not in the hash yet.
+      f[8] = p[8]
+      f.rmPending = true
+    end
+  end
   local status = f[1]
   if status == 'pending' or status == 'suspended' or status == 'running' then
     return id, fkey, f
