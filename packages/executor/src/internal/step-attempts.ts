@@ -40,25 +40,85 @@ export interface StepHost {
 type AttemptResult<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
 /** Runs the step at `slot` to its final record (or to a durable backoff). */
-export async function runAttempts<R>(
+export function runAttempts<R>(
   host: StepHost,
   slot: Slot,
   kind: 'step' | 'run',
   fn: (scope: StepScope) => Promise<R> | R,
   options: NormalizedStepOptions,
 ): Promise<R> {
-  const { clock, durableBackoffMs, definition, telemetry } = host.options;
-  const { recorder, liveness } = host;
+  const { definition, telemetry } = host.options;
   const policy = options.retry ?? definition.options.retry ?? RetryPolicy.STANDARD;
   const timeoutMs = options.timeoutMs ?? policy.timeout;
-  const prior = slot.record;
-  if (prior?.wakeAt !== undefined && clock.now() < prior.wakeAt) {
-    liveness.waitFor({ kind: 'timer', at: prior.wakeAt, position: slot.position });
-    return never();
-  }
+  // The path of most steps: a first run, with no span, metrics, timeout or async scope.
+  const plain = !telemetry.tracing && !telemetry.metrics && timeoutMs === undefined && !definition.usesScope;
+  if (plain && slot.record === undefined) return firstAttempt(host, slot, kind, fn, policy);
+  return attempts(host, slot, kind, fn, policy, timeoutMs, undefined);
+}
+
+/** A first attempt that failed, handed to {@link attempts} to retry or record. */
+interface FailedAttempt {
+  readonly error: unknown;
+  readonly startedAt: number;
+}
+
+/**
+ * The first attempt of a step on the plain path, in a small function of its own (its frame is
+ * made for every step); a failure goes on in {@link attempts}.
+ */
+async function firstAttempt<R>(
+  host: StepHost,
+  slot: Slot,
+  kind: 'step' | 'run',
+  fn: (scope: StepScope) => Promise<R> | R,
+  policy: RetryPolicy,
+): Promise<R> {
+  const { recorder, liveness } = host;
   // A step completed before this one is stored before this one's body runs (recorder.defer).
   if (recorder.pending) await recorder.flush();
-  const startedAt = prior?.startedAt ?? clock.now();
+  const startedAt = host.options.clock.now();
+  liveness.attemptStarted();
+  const scope = new AttemptScope(host.abort, 1, host.flowId, slot.key);
+  let value: R;
+  try {
+    // The body starts in a later microtask, never inside the ctx call that made it.
+    await null;
+    const result = fn(scope);
+    // A body that returned its value (not a promise) needs no turn of its own.
+    value = isThenable(result) ? await result : result;
+  } catch (error) {
+    scope.release();
+    liveness.attemptEnded();
+    return attempts(host, slot, kind, fn, policy, undefined, { error, startedAt });
+  }
+  scope.release();
+  liveness.attemptEnded();
+  if (host.ended()) return never();
+  return completed(host, slot, kind, value, 1, startedAt, NO_SPAN.span);
+}
+
+/** Attempts of the step at `slot` under its policy, from the first, the next after history, or after `failed`. */
+async function attempts<R>(
+  host: StepHost,
+  slot: Slot,
+  kind: 'step' | 'run',
+  fn: (scope: StepScope) => Promise<R> | R,
+  policy: RetryPolicy,
+  timeoutMs: number | undefined,
+  failed: FailedAttempt | undefined,
+): Promise<R> {
+  const { clock, durableBackoffMs, definition, telemetry } = host.options;
+  const { recorder, liveness } = host;
+  const prior = slot.record;
+  if (!failed) {
+    if (prior?.wakeAt !== undefined && clock.now() < prior.wakeAt) {
+      liveness.waitFor({ kind: 'timer', at: prior.wakeAt, position: slot.position });
+      return never();
+    }
+    // A step completed before this one is stored before this one's body runs (recorder.defer).
+    if (recorder.pending) await recorder.flush();
+  }
+  const startedAt = failed?.startedAt ?? prior?.startedAt ?? clock.now();
   const { tracing, metrics } = telemetry;
   const step = tracing
     ? startChildSpan('ergon.step', host.options.traceContext, {
@@ -69,56 +129,44 @@ export async function runAttempts<R>(
     : NO_SPAN;
   // No span, timeout or async scope: the attempt runs right here, without a promise of its own.
   const inline = !tracing && timeoutMs === undefined && !definition.usesScope;
-  for (let attempt = (prior?.attempts ?? 0) + 1; ; attempt++) {
+  let handed = failed;
+  for (let attempt = handed ? 1 : (prior?.attempts ?? 0) + 1; ; attempt++) {
     let ok = false;
     let value: R | undefined;
     let failure: unknown;
-    liveness.attemptStarted();
-    if (inline) {
-      // Written out here rather than in a function: no promise of its own on the path every step takes.
-      const scope = new AttemptScope(host.abort, attempt, host.flowId, slot.key);
-      try {
-        // The body starts in a later microtask, never inside the ctx call that made it.
-        await null;
-        const result = fn(scope);
-        // A body that returned its value (not a promise) needs no turn of its own.
-        value = isThenable(result) ? await result : result;
-        ok = true;
-      } catch (error) {
-        failure = error;
-      }
-      scope.release();
+    if (handed) {
+      // The first attempt ran in firstAttempt.
+      failure = handed.error;
+      handed = undefined;
     } else {
-      const outcome = await fullAttempt(host, slot, fn, attempt, timeoutMs, step.context);
-      if (outcome.ok) {
-        ok = true;
-        value = outcome.value;
+      liveness.attemptStarted();
+      if (inline) {
+        const scope = new AttemptScope(host.abort, attempt, host.flowId, slot.key);
+        try {
+          await null;
+          const result = fn(scope);
+          value = isThenable(result) ? await result : result;
+          ok = true;
+        } catch (error) {
+          failure = error;
+        }
+        scope.release();
       } else {
-        failure = outcome.error;
+        const outcome = await fullAttempt(host, slot, fn, attempt, timeoutMs, step.context);
+        if (outcome.ok) {
+          ok = true;
+          value = outcome.value;
+        } else {
+          failure = outcome.error;
+        }
       }
+      liveness.attemptEnded();
     }
-    liveness.attemptEnded();
     if (host.ended()) {
       endSpan(step.span, 'abandoned');
       return never();
     }
-    if (ok) {
-      let encoded: string;
-      try {
-        encoded = recorder.encode(value, `result of ${kind} '${slot.key}'`);
-      } catch (error) {
-        if (tracing || metrics) stepEnded(host, step.span, 'failed', startedAt, error);
-        return host.settle<R>(
-          await recorder.write(
-            recorder.final(slot, kind, { failed: true, error, attempts: attempt, startedAt }),
-          ),
-        );
-      }
-      if (tracing || metrics) stepEnded(host, step.span, 'completed', startedAt);
-      // Stored before the flow's next effect or with its end, not awaited here (recorder.defer).
-      recorder.defer(recorder.final(slot, kind, { result: encoded, attempts: attempt, startedAt }));
-      return value as R;
-    }
+    if (ok) return completed(host, slot, kind, value as R, attempt, startedAt, step.span);
     const error = toError(failure);
     if (!policy.shouldRetry(attempt, error) || error instanceof SerializationError) {
       if (tracing || metrics) stepEnded(host, step.span, 'failed', startedAt, error);
@@ -150,6 +198,35 @@ export async function runAttempts<R>(
       return never();
     }
   }
+}
+
+/**
+ * A step's value came back: its record is deferred (stored before the flow's next effect or with
+ * its end, not awaited here), or, when the value cannot be encoded, the step fails with that.
+ */
+function completed<R>(
+  host: StepHost,
+  slot: Slot,
+  kind: 'step' | 'run',
+  value: R,
+  attempt: number,
+  startedAt: number,
+  span: Span,
+): R | Promise<R> {
+  const { recorder } = host;
+  const { tracing, metrics } = host.options.telemetry;
+  let encoded: string;
+  try {
+    encoded = recorder.encode(value, `result of ${kind} '${slot.key}'`);
+  } catch (error) {
+    if (tracing || metrics) stepEnded(host, span, 'failed', startedAt, error);
+    return recorder
+      .write(recorder.final(slot, kind, { failed: true, error, attempts: attempt, startedAt }))
+      .then((record) => host.settle<R>(record));
+  }
+  if (tracing || metrics) stepEnded(host, span, 'completed', startedAt);
+  recorder.defer(recorder.final(slot, kind, { result: encoded, attempts: attempt, startedAt }));
+  return value;
 }
 
 /** True for a promise or any other thenable (what `await` would wait for). */
