@@ -48,6 +48,30 @@ describe('consumer loop', () => {
     expect(input.queue).toHaveLength(18);
   });
 
+  it('a fetch that returns more than it was asked for has the extra transactions requeued, unprocessed', async () => {
+    const input = new MemoryConnector<number>();
+    input.push(...Array.from({ length: 10 }, (_, i) => i));
+    // Two more than asked for, once.
+    const fetch = input.fetchTransactions.bind(input);
+    let first = true;
+    input.fetchTransactions = (options) => {
+      const limit = first ? options.limit + 2 : options.limit;
+      first = false;
+      return fetch({ ...options, limit });
+    };
+    const seen: number[] = [];
+    const task = consumer({
+      name: 'too-many',
+      connectors: { input },
+      policies: { consumer: new ConsumerPolicy({ mode: 'batch', batchSize: 3, concurrency: 3, limit: 3 }) },
+      processTransaction: (tx) => seen.push(tx.payload as number),
+    });
+    const summary = await runTask(task, run);
+    expect(summary).toMatchObject({ reason: 'limit', processed: 3, succeeded: 3 });
+    expect(seen.sort((a, b) => a - b)).toEqual([0, 1, 2]);
+    expect(input.requeued).toEqual(['t4', 't5']);
+  });
+
   it('never exceeds its concurrency, streaming or not', async () => {
     for (const streaming of [true, false]) {
       const input = new MemoryConnector<number>();

@@ -149,8 +149,11 @@ export async function runConsumerLoop(env: ConsumerLoopEnv): Promise<LoopResult>
         if (result.stopped) break;
         return await tally.end('failed', inFlight, result.error);
       }
-      const batch = result.value.slice(0, want);
-      for (const extra of result.value.slice(want)) await settle(connector, extra, 'requeue');
+      // Copied only when the connector returned more than asked for (the extras are requeued).
+      const fetchedNow = result.value;
+      const batch = fetchedNow.length > want ? fetchedNow.slice(0, want) : fetchedNow;
+      for (let i = want; i < fetchedNow.length; i++)
+        await settle(connector, fetchedNow[i] as Transaction, 'requeue');
       if (batch.length === 0) {
         if (policy.mode === 'batch') return await tally.end('drained', inFlight);
         empty++;
