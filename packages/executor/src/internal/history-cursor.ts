@@ -41,7 +41,13 @@ export class HistoryCursor {
   readonly #hooks: CursorHooks | undefined;
   /** Recorded operations by position; none for an empty history (a flow's first run). */
   readonly #records: Map<number, OperationRecord> | undefined;
-  readonly #counts = new Map<string, number>();
+  /**
+   * Calls so far of each name: the first name's count kept in fields, a map made only when a
+   * second name is called (a one-step flow makes none).
+   */
+  #firstName: string | undefined;
+  #firstCount = 0;
+  #counts: Map<string, number> | undefined;
   /** The highest recorded position, -1 for none. */
   readonly #last: number;
   #next = 0;
@@ -80,11 +86,11 @@ export class HistoryCursor {
    * @throws NonDeterminismError when history recorded another operation there.
    */
   take(kind: OperationKind, name: string): Slot {
-    const n = this.#counts.get(name) ?? 0;
+    const n = this.#count(name);
     const key = operationKey(name, n);
     this.#passDeprecated(kind, key);
     const position = this.#next++;
-    this.#counts.set(name, n + 1);
+    this.#counted(name, n + 1);
     const record = this.#records?.get(position);
     if (record && (record.key !== key || record.kind !== kind)) {
       throw new NonDeterminismError({
@@ -106,13 +112,30 @@ export class HistoryCursor {
    * recorded by code without the patch (no position is taken: the old branch runs).
    */
   patch(name: string): PatchState {
-    const key = operationKey(name, this.#counts.get(name) ?? 0);
+    const key = operationKey(name, this.#count(name));
     this.#passDeprecated('patch', key);
     const record = this.#records?.get(this.#next);
     if (record?.kind === 'patch' && record.key === key)
       return { state: 'marked', slot: this.take('patch', name) };
     if (this.#next <= this.#last) return { state: 'absent' };
     return { state: 'fresh', slot: this.take('patch', name) };
+  }
+
+  /** Calls of `name` so far. */
+  #count(name: string): number {
+    if (name === this.#firstName) return this.#firstCount;
+    return this.#counts?.get(name) ?? 0;
+  }
+
+  /** `name` has been called `n` times. */
+  #counted(name: string, n: number): void {
+    if (this.#firstName === undefined || name === this.#firstName) {
+      this.#firstName = name;
+      this.#firstCount = n;
+      return;
+    }
+    this.#counts ??= new Map();
+    this.#counts.set(name, n);
   }
 
   /** Passes over deprecated patch markers that the call of `kind`/`key` is not. */
