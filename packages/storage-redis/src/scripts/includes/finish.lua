@@ -30,7 +30,15 @@ local function finish(fkey, id, status, result, err, now, pre, from, extra)
       set[#set + 1] = extra[i]
     end
   end
-  local del = { 'abandons', 'lastError', 'runAt', 'owner', 'lease', 'rm' }
+  -- Owner and ready-set member only when the hash has them (`f` read them): each field HDEL
+  -- looks for is a scan of the hash.
+  local del = { 'abandons', 'lastError', 'runAt', 'lease' }
+  if f[1] then
+    del[#del + 1] = 'owner'
+  end
+  if f[4] then
+    del[#del + 1] = 'rm'
+  end
   if result then
     set[#set + 1] = 'result'
     set[#set + 1] = result
