@@ -48,18 +48,20 @@ function containsInvalidDate(value: unknown, seen: Set<unknown>): boolean {
   return children.some((child) => containsInvalidDate(child, seen));
 }
 
+/** Values the codec writes and reads without devalue's general walk (and near misses). */
+const primitive = fc.oneof(
+  fc.double(),
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.string(),
+  fc.string({ unit: 'binary' }),
+  fc.constantFrom('', '<', '"', '\\', 'a\u2028', 'x'.repeat(300), '\ud800', '-1', '[1]'),
+);
+
 describe('codec round trips', () => {
   it('writes numbers, booleans, null and strings exactly as devalue does (its shortcut for them)', () => {
     const plain = createCodec({ checksum: false });
-    const primitive = fc.oneof(
-      fc.double(),
-      fc.integer(),
-      fc.boolean(),
-      fc.constant(null),
-      fc.string(),
-      fc.string({ unit: 'binary' }),
-      fc.constantFrom('', '<', '"', '\\', 'a\u2028', 'x'.repeat(300), '\ud800'),
-    );
     fc.assert(
       fc.property(primitive, (value) => {
         expect(plain.encode(value)).toBe(stringify(value));
@@ -71,17 +73,8 @@ describe('codec round trips', () => {
 
   it('reads numbers, booleans, null, strings and undefined exactly as devalue does (its shortcut for them)', () => {
     const plain = createCodec({ checksum: false });
-    const primitive = fc.oneof(
-      fc.double(),
-      fc.integer(),
-      fc.boolean(),
-      fc.constant(null),
-      fc.constant(undefined),
-      fc.string(),
-      fc.constantFrom('', '<', '"', '\\', 'a\u2028', '-1', '[1]', '\ud800'),
-    );
     fc.assert(
-      fc.property(primitive, (value) => {
+      fc.property(fc.oneof(primitive, fc.constant(undefined)), (value) => {
         const text = stringify(value);
         expect(Object.is(plain.decode(text), parse(text))).toBe(true);
       }),
