@@ -7,7 +7,7 @@ import { ErgonError, ErrorCode, type Logger, type Transaction } from '@ergon/cor
 import { deadLetterFields } from '../dead-letters.js';
 import type { StreamConsumer } from './consumer.js';
 import type { Delivery } from './entries.js';
-import { type EntryFormat, toTransaction } from './fields.js';
+import { type EntryFormat, Refusal, toTransactions } from './fields.js';
 
 /** What accepting entries uses of its connector: how its entries are read, and where they go. */
 export interface AcceptEnv extends EntryFormat {
@@ -34,6 +34,7 @@ export function acceptDeliveries<P>(
   deliveries: readonly Delivery[],
   env: AcceptEnv,
 ): Promise<Transaction<P>[]> | Transaction<P>[] {
+  const results = toTransactions<P>(deliveries, env);
   // Made at its size (usually every delivery is accepted), not grown a push at a time.
   const out = new Array<Transaction<P>>(deliveries.length);
   let accepted = 0;
@@ -42,13 +43,9 @@ export function acceptDeliveries<P>(
   const { maxDeliveries } = options;
   for (let i = 0; i < deliveries.length; i++) {
     const delivery = deliveries[i] as Delivery;
-    let transaction: Transaction<P> | undefined;
-    let reason: unknown;
-    try {
-      transaction = toTransaction<P>(delivery, env);
-    } catch (error) {
-      reason = error;
-    }
+    const result = results[i] as Transaction<P> | Refusal;
+    const transaction = result instanceof Refusal ? undefined : result;
+    let reason = result instanceof Refusal ? result.reason : undefined;
     if (transaction && delivery.deliveries > maxDeliveries) {
       reason = new ErgonError(
         ErrorCode.CONNECTOR_ERROR,

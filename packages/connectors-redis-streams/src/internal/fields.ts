@@ -79,9 +79,80 @@ export function entryFormat(options: ResolvedStreamOptions, prefix: string): Ent
   };
 }
 
+/** Why an entry cannot become a transaction (see {@link toTransactions}). */
+export class Refusal {
+  readonly reason: unknown;
+
+  constructor(reason: unknown) {
+    this.reason = reason;
+  }
+}
+
 /**
- * The transaction an entry carries. Fields read as bytes are decoded here,
- * each checked to be UTF-8 (see {@link text}); names are compared as bytes.
+ * The transactions `entries` carry, in order; for an entry that cannot
+ * become one, a {@link Refusal} with the error {@link toTransaction} throws.
+ *
+ * Three passes over the batch, one kind of work each: the entries' text
+ * (field names compared as bytes, values decoded and checked to be UTF-8),
+ * then their payloads (the codec's decode), then their transactions
+ * (metadata, ids checked, frozen). The code of one kind stays in the CPU's
+ * instruction cache over the whole batch; entry by entry, the three did not
+ * fit together, and the same work cost a quarter more.
+ */
+export function toTransactions<P>(
+  entries: readonly Delivery[],
+  format: EntryFormat,
+): (Transaction<P> | Refusal)[] {
+  const count = entries.length;
+  const results = new Array<Transaction<P> | Refusal>(count);
+  const texts = new Array<string>(count);
+  const ids = new Array<string | undefined>(count);
+  const records = new Array<Record<string, string>>(count);
+  for (let i = 0; i < count; i++) {
+    // Filled here and taken by createTransaction as it is (a record that inherits nothing), not copied.
+    const metadata = transactionMetadata();
+    records[i] = metadata;
+    try {
+      texts[i] = readFields(entries[i] as Delivery, format, metadata, ids, i);
+    } catch (error) {
+      results[i] = new Refusal(error);
+    }
+  }
+  const payloads = new Array<unknown>(count);
+  const { codec } = format.options;
+  for (let i = 0; i < count; i++) {
+    if (results[i] !== undefined) continue;
+    const text = texts[i] as string;
+    try {
+      payloads[i] = codec.decode(text);
+    } catch {
+      // Decoded again for the error that names the entry: its wording is made only for a failure.
+      try {
+        payloads[i] = codec.decode(text, `payload of entry ${(entries[i] as Delivery).id}`);
+      } catch (error) {
+        results[i] = new Refusal(error);
+      }
+    }
+  }
+  for (let i = 0; i < count; i++) {
+    if (results[i] !== undefined) continue;
+    try {
+      results[i] = made<P>(
+        entries[i] as Delivery,
+        format,
+        ids[i],
+        payloads[i] as P,
+        records[i] as Record<string, string>,
+      );
+    } catch (error) {
+      results[i] = new Refusal(error);
+    }
+  }
+  return results;
+}
+
+/**
+ * The transaction an entry carries (one entry of {@link toTransactions}).
  *
  * @throws SerializationError (`CODEC_MALFORMED`: no payload, text that is not
  *   UTF-8 or not decodable; `CODEC_TOO_LARGE`) or InvalidArgumentError
@@ -89,19 +160,32 @@ export function entryFormat(options: ResolvedStreamOptions, prefix: string): Ent
  *   become a transaction.
  */
 export function toTransaction<P>(entry: Delivery, format: EntryFormat): Transaction<P> {
-  const { options, prefix, payloadName, idName } = format;
-  const { idField, payloadField, codec, requireId, stream } = options;
+  const [result] = toTransactions<P>([entry], format);
+  if (result instanceof Refusal) throw result.reason;
+  return result as Transaction<P>;
+}
+
+/**
+ * The payload text of `entry`; its id field's value into `ids[at]`, its other
+ * fields into `metadata`. Names are compared as bytes, values decoded and
+ * checked to be UTF-8; an error's wording is made only when there is one.
+ */
+function readFields(
+  entry: Delivery,
+  format: EntryFormat,
+  metadata: Record<string, string>,
+  ids: (string | undefined)[],
+  at: number,
+): string {
+  const { options, payloadName, idName } = format;
+  const { idField, payloadField, codec } = options;
   const fields = entry.fields ?? [];
   let payloadBytes: Buffer | undefined;
   let id: string | undefined;
-  // Filled here and taken by createTransaction as it is (a record that inherits nothing), not copied.
-  const metadata = transactionMetadata();
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i] as Buffer;
     const value = fields[i + 1] as Buffer;
-    // The id and payload fields are recognised by their bytes, without decoding every name.
     if (sameBytes(name, payloadName)) payloadBytes = value;
-    // An error's wording is made only when there is one (not a string per entry).
     else if (idName !== undefined && sameBytes(name, idName))
       id = utf8(value) ?? notText(`field ${idField}`, entry.id);
     else {
@@ -109,6 +193,7 @@ export function toTransaction<P>(entry: Delivery, format: EntryFormat): Transact
       metadata[decoded] = utf8(value) ?? notText(`field ${decoded}`, entry.id);
     }
   }
+  ids[at] = id;
   if (payloadBytes === undefined) {
     throw new SerializationError(
       ErrorCode.CODEC_MALFORMED,
@@ -124,14 +209,18 @@ export function toTransaction<P>(entry: Delivery, format: EntryFormat): Transact
       { details: { entry: entry.id, bytes: payloadSize, maxBytes: codec.maxBytes } },
     );
   }
-  const payloadText = utf8(payloadBytes) ?? notText(payloadField, entry.id);
-  let payload: P;
-  try {
-    payload = codec.decode<P>(payloadText);
-  } catch {
-    // Decoded again for the error that names the entry: its wording is made only for a failure.
-    payload = codec.decode<P>(payloadText, `payload of entry ${entry.id}`);
-  }
+  return utf8(payloadBytes) ?? notText(payloadField, entry.id);
+}
+
+/** The transaction of `entry`, from what its fields held. */
+function made<P>(
+  entry: Delivery,
+  format: EntryFormat,
+  id: string | undefined,
+  payload: P,
+  metadata: Record<string, string>,
+): Transaction<P> {
+  const { idField, requireId, stream } = format.options;
   if (id === undefined && requireId) {
     throw new InvalidArgumentError(
       `entry ${entry.id} has no ${idField} field, and requireId is set: producers must give every entry a transaction id`,
@@ -145,7 +234,7 @@ export function toTransaction<P>(entry: Delivery, format: EntryFormat): Transact
   try {
     // The payload was decoded just now from the entry: frozen in place, not copied again.
     return createTransaction<P>(
-      { id: id === undefined ? entryTransactionId(prefix, entry.id) : id, payload, metadata },
+      { id: id === undefined ? entryTransactionId(format.prefix, entry.id) : id, payload, metadata },
       DECODED,
     );
   } catch (error) {
