@@ -31,7 +31,7 @@ import {
   takeKeySlot,
 } from '@ergon/core';
 import type { Context } from './context.js';
-import { asyncCommitted, rows, type Tx } from './db.js';
+import { asyncCommitted, type Queryable, rows, type Tx } from './db.js';
 import { newFlowRow, toFlowRecord } from './rows.js';
 
 /** Implements `configureQueue`. */
@@ -101,24 +101,11 @@ async function createIn(ctx: Context, tx: Tx, input: NewFlow): Promise<CreateFlo
     }
   }
   const [inserted] = await rows(tx, q.insertFlow, input);
-  if (!inserted) {
-    // A concurrent create of the same id committed first: that flow is the one.
-    const [other] = await rows(tx, q.fcFlow, { id: input.id });
-    if (other) return { flow: toFlowRecord(other), created: false };
-    throw new Error(`flow ${input.id} could be neither created nor read`);
-  }
+  if (!inserted) return createdFirst(tx, ctx, input.id);
   let tag: number | undefined;
   if (input.concurrencyKey !== undefined) {
-    // Read first: marking an already keyed queue would lock its row against its claims.
-    const [known] = await rows(tx, q.fcQueue, { queue: input.queue });
-    const [queue] = known?.keyed ? [known] : await rows(tx, q.fcMarkKeyed, { queue: input.queue });
-    const step = fairStep(queue?.limits?.keyWeights?.[input.concurrencyKey]);
-    const [next] = await rows(tx, q.fcNextTag, {
-      queue: input.queue,
-      key: input.concurrencyKey,
-      virtual: queue?.virtual ?? 0,
-      step,
-    });
+    const place = await keyPlace(tx, ctx, input.queue, input.concurrencyKey);
+    const [next] = await rows(tx, q.fcNextTag, { queue: input.queue, key: input.concurrencyKey, ...place });
     tag = next?.last_tag;
   }
   const runAt = input.debounce ? Math.max(input.runAt, input.now + input.debounce.delayMs) : input.runAt;
@@ -144,27 +131,38 @@ async function createKeyed(ctx: Context, input: NewFlow, key: string): Promise<C
   const { db, q } = ctx;
   const [existing] = await rows(db.pool, q.fcFlow, { id: input.id });
   if (existing) return { flow: toFlowRecord(existing), created: false };
-  // Read first: marking an already keyed queue would lock its row against its claims.
-  const [known] = await rows(db.pool, q.fcQueue, { queue: input.queue });
-  const [queue] = known?.keyed ? [known] : await rows(db.pool, q.fcMarkKeyed, { queue: input.queue });
-  const values = {
-    ...input,
-    key,
-    limit: input.concurrencyLimit,
-    virtual: queue?.virtual ?? 0,
-    step: fairStep(queue?.limits?.keyWeights?.[key]),
-  };
+  const place = await keyPlace(db.pool, ctx, input.queue, key);
+  const values = { ...input, key, limit: input.concurrencyLimit, ...place };
   const [inserted] = await asyncCommitted(db.pool, q.fcInsertKeyed, values);
-  if (!inserted) {
-    // A concurrent create of the same id came first (its key took one step more: fairness only).
-    const [other] = await rows(db.pool, q.fcFlow, { id: input.id });
-    if (other) return { flow: toFlowRecord(other), created: false };
-    throw new Error(`flow ${input.id} could be neither created nor read`);
-  }
+  // (Its key's tag took one step more for a flow that is not this one: fairness only.)
+  if (!inserted) return createdFirst(db.pool, ctx, input.id);
   ctx.notifier.send([
     { type: 'ready', queue: input.queue, at: input.runAt > input.now ? input.runAt : undefined },
   ]);
   return { flow: toFlowRecord(inserted), created: true };
+}
+
+/**
+ * What a key's next fair tag is made from: its queue's virtual time and the key's step. The queue
+ * is marked keyed on the first keyed create; read first, since marking an already keyed queue
+ * would lock its row against its claims.
+ */
+async function keyPlace(
+  on: Queryable,
+  { q }: Context,
+  queue: string,
+  key: string,
+): Promise<{ virtual: number; step: number }> {
+  const [known] = await rows(on, q.fcQueue, { queue });
+  const [row] = known?.keyed ? [known] : await rows(on, q.fcMarkKeyed, { queue });
+  return { virtual: row?.virtual ?? 0, step: fairStep(row?.limits?.keyWeights?.[key]) };
+}
+
+/** The outcome of a create whose insert met a concurrent create of the same id that came first. */
+async function createdFirst(on: Queryable, { q }: Context, id: string): Promise<CreateFlowResult> {
+  const [other] = await rows(on, q.fcFlow, { id });
+  if (other) return { flow: toFlowRecord(other), created: false };
+  throw new Error(`flow ${id} could be neither created nor read`);
 }
 
 /** The flow holding the key, if a create folds into it now (updated for a debounce). */
