@@ -9,6 +9,7 @@ afterAll(async () => {
 
 const T0 = Date.UTC(2030, 0, 1);
 
+// Skipped only without a PostgreSQL on a developer's machine; under CI=true requireService throws instead.
 describe.skipIf(!postgresAvailable)('a batch of writes (function ergon_batch)', () => {
   it('stores a lone surrogate as U+FFFD, as a single text parameter would, instead of failing the batch', async () => {
     const schema = testSchema('batch');

@@ -11,6 +11,7 @@ afterAll(async () => {
 
 const T0 = Date.UTC(2030, 0, 1);
 
+// Skipped only without a PostgreSQL on a developer's machine; under CI=true requireService throws instead.
 describe.skipIf(!postgresAvailable)('an idle create (procedure ergon_create)', () => {
   it('hands the flow to a parked worker and leaves its connection committing durably', async () => {
     const schema = testSchema('proc');
