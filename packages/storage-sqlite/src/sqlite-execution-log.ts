@@ -59,6 +59,7 @@ import type {
 import { applyBatch, createBatch } from './internal/batch.js';
 import { openStore, type StoreCore } from './internal/core.js';
 import { configureQueue, getQueueState } from './internal/flow-control.js';
+import type { GroupCommit } from './internal/group-commit.js';
 import { consumeSignal, readHistory, recordFast, recordOperation } from './internal/history.js';
 import { importFlow } from './internal/import.js';
 import { claimFlows, nextWakeAt, releaseLease, renewLease } from './internal/leases.js';
@@ -68,7 +69,6 @@ import { setProgress } from './internal/progress.js';
 import { purgeFinished } from './internal/purge.js';
 import type { TxContext } from './internal/queries.js';
 import { toFlowRecord, toSignalRecord } from './internal/rows.js';
-import type { GroupCommit } from './internal/group-commit.js';
 import { heartbeatWorker, listWorkers, removeWorker } from './internal/workers.js';
 import type { SqliteExecutionLogOptions } from './options.js';
 
@@ -121,10 +121,10 @@ export class SqliteExecutionLog implements ExecutionLog {
     return this.#group.write(() => createFlow(this.#ctx, input));
   }
 
-  /** Implements {@link @ergon/core!ExecutionLog.createFlows}: one IMMEDIATE transaction, a savepoint per create. */
+  /** Implements {@link @ergon/core!ExecutionLog.createFlows}: one IMMEDIATE transaction, each create apart. */
   createFlows(inputs: readonly NewFlow[]): Promise<CreateOutcome[]> {
-    const { outbox, savepoint } = this.#core;
-    return this.#group.write(() => createBatch(this.#ctx, outbox, savepoint, inputs));
+    const { apart } = this.#core;
+    return this.#group.write(() => createBatch(this.#ctx, apart, inputs));
   }
 
   /** Implements {@link @ergon/core!ExecutionLog.importFlow}: one IMMEDIATE transaction (`internal/import.ts`). */
@@ -200,11 +200,11 @@ export class SqliteExecutionLog implements ExecutionLog {
 
   /**
    * Implements {@link @ergon/core!ExecutionLog.applyWrites}. One IMMEDIATE transaction for the batch, a
-   * savepoint per write.
+   * write kept apart (`internal/batch.ts`).
    */
   applyWrites(writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
-    const { outbox, savepoint } = this.#core;
-    return this.#group.write(() => applyBatch(this.#ctx, outbox, savepoint, writes));
+    const { apart } = this.#core;
+    return this.#group.write(() => applyBatch(this.#ctx, apart, writes));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.consumeSignal} */

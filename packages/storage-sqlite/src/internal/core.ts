@@ -8,7 +8,7 @@
  */
 import type { StoreListener } from '@ergon/core';
 import { type ResolvedOptions, resolveOptions, type SqliteExecutionLogOptions } from '../options.js';
-import type { Savepoint } from './batch.js';
+import { Apart } from './batch.js';
 import { Doorbell } from './doorbell.js';
 import { toErgonError } from './errors.js';
 import { changeSource, EventOutbox } from './feed.js';
@@ -29,8 +29,8 @@ export class StoreCore {
   readonly ctx: TxContext;
   /** The events of the running transaction, delivered when it commits. */
   readonly outbox: EventOutbox;
-  /** Runs a function in a savepoint of the running transaction. */
-  readonly savepoint: Savepoint;
+  /** Keeps the items of a batch, or the calls of a group, apart in the running transaction. */
+  readonly apart: Apart;
   /** Writes in IMMEDIATE transactions, reads, both retried while another connection holds the lock. */
   readonly runner: TransactionRunner;
   /** The store's calls through {@link runner}, a turn's calls in one transaction (`group-commit.ts`). */
@@ -57,16 +57,14 @@ export class StoreCore {
     const outbox = new EventOutbox(q, this.#notifier, this.#source !== undefined);
     this.outbox = outbox;
     this.ctx = { q, emit: (event) => outbox.emit(event) };
-    const nested = db.transaction((fn: () => unknown) => fn());
-    // Inside the runner's transaction a nested better-sqlite3 transaction is a savepoint.
-    this.savepoint = <T>(fn: () => T) => nested(fn) as T;
+    this.apart = new Apart(db, outbox);
     this.runner = new TransactionRunner({
       db,
       where: connection.where,
       busyTimeoutMs: config.busyTimeoutMs,
       hooks: outbox,
     });
-    this.group = new GroupCommit(this.runner, outbox, this.savepoint);
+    this.group = new GroupCommit(this.runner, this.apart);
     this.schedules = new SqliteSchedules(db, connection.kysely as never, this.runner);
   }
 

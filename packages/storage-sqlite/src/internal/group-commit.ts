@@ -1,25 +1,27 @@
 /**
  * Group commit: the store calls made in one turn of the event loop (before
  * its next `process.nextTick` queue runs) go to the file in one IMMEDIATE
- * transaction, in the order they were made, each in a savepoint of its own.
+ * transaction, in the order they were made, each kept apart (`batch.ts`).
  * A worker's finish and its next claim, the flows a client schedules with one
  * `Promise.all`, the writes of many runs ending together: one lock taken, one
  * commit, where each used to take its own. A commit is most of what a write
  * costs (the WAL append, the wal-index), and with several processes on one
  * file every transaction is a turn at the one write lock.
  *
- * A call that fails with an Ergon error (a stale token, an unknown flow) is
- * rolled back to its savepoint and fails alone, its events dropped, as it did
- * in a transaction of its own. Anything else (a full disk, a driver error)
+ * A turn's transaction is first tried bare (no savepoints, see `batch.ts`).
+ * When a call throws, it is run again with a savepoint per call: one that
+ * fails with an Ergon error (a stale token, an unknown flow) is rolled back to
+ * its savepoint and fails alone, its events dropped, as it did in a
+ * transaction of its own. Anything else (a full disk, a driver error)
  * abandons the group, and each call then runs alone, as it would have
  * without grouping, so it meets the runner's own handling (checkpoint and
  * retry, retries while another connection holds the lock) and fails alone.
- * A call made alone in its turn runs as it did before grouping.
+ * A call made alone in its turn runs as it did before grouping (a batch
+ * in it tried bare first too).
  *
  * @module
  */
-import { eachApart, type Savepoint } from './batch.js';
-import type { EventOutbox } from './feed.js';
+import type { Apart, BareTry, Outcome } from './batch.js';
 import type { TransactionRunner } from './runner.js';
 
 /** One call waiting for its turn's group: a write, a write of one statement (with its fallback), or a read. */
@@ -35,15 +37,13 @@ interface Call {
 /** Gathers one turn's store calls into one transaction (see the module notes). */
 export class GroupCommit {
   readonly #runner: TransactionRunner;
-  readonly #outbox: EventOutbox;
-  readonly #savepoint: Savepoint;
+  readonly #apart: Apart;
   #calls: Call[] = [];
   readonly #flush = () => this.#run();
 
-  constructor(runner: TransactionRunner, outbox: EventOutbox, savepoint: Savepoint) {
+  constructor(runner: TransactionRunner, apart: Apart) {
     this.#runner = runner;
-    this.#outbox = outbox;
-    this.#savepoint = savepoint;
+    this.#apart = apart;
   }
 
   /** A write, in one IMMEDIATE transaction (shared with the turn's other calls). */
@@ -74,21 +74,42 @@ export class GroupCommit {
   #run(): void {
     const calls = this.#calls;
     this.#calls = [];
-    if (calls.length === 1 || calls.every((call) => call.kind === 'read')) {
+    if (calls.every((call) => call.kind === 'read') || (calls.length === 1 && calls[0]?.kind === 'one')) {
       for (const call of calls) this.#alone(call);
+      return;
+    }
+    const apart = this.#apart;
+    const bare: BareTry = { refused: false };
+    const lone = calls.length === 1 ? (calls[0] as Call) : undefined;
+    // A lone write is its own transaction; only a batch in it has items to keep apart.
+    const attempt = lone ? lone.fn : () => apart.each(calls, grouped);
+    this.#runner
+      .write(() => apart.bare(bare, attempt))
+      .then(
+        (value) => {
+          if (lone) lone.resolve(value);
+          else settle(calls, value as Outcome<unknown>[]);
+        },
+        (error) => {
+          // A call refused: run again with each call (or batch item) apart.
+          if (bare.refused) this.#again(calls);
+          // A lone write failed, or the transaction itself did (the file stayed locked, the store closed).
+          else for (const call of calls) call.reject(error);
+        },
+      );
+  }
+
+  /** The calls once more, each apart: one that fails with a non-Ergon error makes each run alone. */
+  #again(calls: readonly Call[]): void {
+    if (calls.length === 1) {
+      this.#alone(calls[0] as Call);
       return;
     }
     const group = { abandoned: false };
     this.#runner
       .write(() => this.#together(calls, group))
       .then(
-        (outcomes) => {
-          outcomes.forEach((outcome, i) => {
-            const call = calls[i] as Call;
-            if (outcome.ok) call.resolve(outcome.value);
-            else call.reject(outcome.error);
-          });
-        },
+        (outcomes) => settle(calls, outcomes),
         (error) => {
           // One call failed otherwise than with an Ergon error: the group rolled back, each runs alone.
           if (group.abandoned) for (const call of calls) this.#alone(call);
@@ -116,17 +137,26 @@ export class GroupCommit {
     else call.resolve(value);
   }
 
-  /** The calls in order, each in a savepoint (`eachApart`). One that throws a non-Ergon error abandons the group. */
-  #together(calls: readonly Call[], group: { abandoned: boolean }) {
+  /** The calls in order, each in a savepoint. One that throws a non-Ergon error abandons the group. */
+  #together(calls: readonly Call[], group: { abandoned: boolean }): Outcome<unknown>[] {
     // The runner may run this again (after a full disk was checkpointed): judge each run by itself.
     group.abandoned = false;
     try {
-      return eachApart(this.#outbox, this.#savepoint, calls, grouped);
+      return this.#apart.each(calls, grouped);
     } catch (error) {
       group.abandoned = true;
       throw error;
     }
   }
+}
+
+/** Settles each call with its outcome. */
+function settle(calls: readonly Call[], outcomes: readonly Outcome<unknown>[]): void {
+  outcomes.forEach((outcome, i) => {
+    const call = calls[i] as Call;
+    if (outcome.ok) call.resolve(outcome.value);
+    else call.reject(outcome.error);
+  });
 }
 
 /** What `call` runs inside a group's transaction. */
