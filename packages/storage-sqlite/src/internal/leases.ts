@@ -19,7 +19,7 @@ import {
 import { controlledQueues } from './flow-control.js';
 import { claimControlled } from './flow-control-claim.js';
 import type { CandidateRow, FenceRow, HolderRow, TxContext } from './queries.js';
-import { toFlowRecord } from './rows.js';
+import { type FlowRow, flowRowOf, toFlowRecord } from './rows.js';
 
 /** The flow row if `lease` holds it. @throws FlowNotFoundError, LeaseLostError. */
 export function fence({ q }: TxContext, lease: LeaseRef): FenceRow {
@@ -56,8 +56,16 @@ function claimFlowsIn(ctx: TxContext, request: ClaimRequest): ClaimedFlow[] {
   } else {
     candidates = readyFlows(ctx, { queues, types, now, limit });
   }
+  if (candidates.length === 0) return [];
+  // One statement for all: rows come back in key order, handed out in the candidates' order.
+  const nums = JSON.stringify(candidates.map((candidate) => candidate.num));
+  const byNum = new Map<number, FlowRow>();
+  for (const values of q.claimMany.all({ nums, workerId, expiresAt: now + leaseMs, now })) {
+    const row = flowRowOf(values);
+    byNum.set(row.num, row);
+  }
   return candidates.map((candidate) => {
-    const row = q.claim.get({ id: candidate.id, workerId, expiresAt: now + leaseMs, now });
+    const row = byNum.get(candidate.num);
     if (!row) throw new FlowNotFoundError(candidate.id);
     return { flow: toFlowRecord(row), token: row.fencing_token };
   });

@@ -10,7 +10,7 @@ import type Database from 'better-sqlite3';
 import { type Compilable, type Kysely, type Selectable, sql } from 'kysely';
 import { prepareFlowControlQueries } from './flow-control-queries.js';
 import { prepareHistoryQueries } from './history-queries.js';
-import type { FlowRow } from './rows.js';
+import { FLOW_COLUMNS, type FlowRow } from './rows.js';
 import type { EventsTable, Schema } from './schema.js';
 import { Prepared, param } from './statements.js';
 import { prepareWorkerQueries } from './workers.js';
@@ -33,6 +33,7 @@ export interface FenceRow extends HolderRow {
 
 /** A claim candidate. */
 export interface CandidateRow {
+  num: number;
   id: string;
   priority: number;
   run_at: number;
@@ -113,33 +114,26 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
     // instead of collecting every ready flow and sorting (what the planner picks unprompted).
     claimCandidates: p<CandidateRow>({
       compile: () =>
-        sql`select id, priority, run_at from flows indexed by flows_claim
+        sql`select num, id, priority, run_at from flows indexed by flows_claim
             where queue = ${str('queue')} and type = ${str('type')} and wake_at <= ${num('now')}
             order by priority desc, run_at, id limit ${num('limit')}`.compile(k),
     }),
     candidate: p<CandidateRow & { type: string; queue: string; wake_at: number | null }>(
       k
         .selectFrom('flows')
-        .select(['id', 'type', 'queue', 'priority', 'run_at', 'wake_at'])
+        .select(['num', 'id', 'type', 'queue', 'priority', 'run_at', 'wake_at'])
         .where('id', '=', str('id'))
         .where('wake_at', '<=', num('now')),
     ),
-    claim: p<FlowRow>(
-      k
-        .updateTable('flows')
-        .set((eb) => ({
-          status: 'running',
-          fencing_token: eb('fencing_token', '+', 1),
-          lease_owner: str('workerId'),
-          lease_expires_at: num('expiresAt'),
-          run_count: eb('run_count', '+', 1),
-          // Taking over an expired lease: that run was abandoned.
-          abandoned_runs: sql<number>`abandoned_runs + (status = 'running')`,
-          waits: '[]',
-          updated_at: num('now'),
-        }))
-        .where('id', '=', str('id'))
-        .returningAll(),
+    claim: p<FlowRow>(claimSet(k).where('id', '=', str('id')).returningAll()),
+    // The claim of many flows at once, by their keys (a JSON array): one statement, not one per
+    // flow, and the rows as values (FLOW_COLUMNS), not objects. Rows come back in key order.
+    claimMany: new Prepared<unknown[]>(
+      db,
+      claimSet(k)
+        .where('num', 'in', sql<number>`(select value from json_each(${str('nums')}))`)
+        .returning(FLOW_COLUMNS),
+      { values: true },
     ),
     renew: p(
       k
@@ -252,6 +246,21 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
     ...prepareWorkerQueries(db, k),
     ...prepareFlowControlQueries(db, k),
   };
+}
+
+/** What a claim sets: the flow runs under a new token and lease. */
+function claimSet(k: Kysely<Schema>) {
+  return k.updateTable('flows').set((eb) => ({
+    status: 'running',
+    fencing_token: eb('fencing_token', '+', 1),
+    lease_owner: param<string>('workerId'),
+    lease_expires_at: param<number>('expiresAt'),
+    run_count: eb('run_count', '+', 1),
+    // Taking over an expired lease: that run was abandoned.
+    abandoned_runs: sql<number>`abandoned_runs + (status = 'running')`,
+    waits: '[]',
+    updated_at: param<number>('now'),
+  }));
 }
 
 /** The prepared queries of one connection. */

@@ -31,6 +31,74 @@ export type SignalRow = Selectable<SignalsTable>;
 
 const EMPTY_WAITS: readonly Wait[] = Object.freeze([]);
 
+/** A flow row's columns in the order {@link flowRowOf} reads them, for statements that return values. */
+export const FLOW_COLUMNS = [
+  'num',
+  'id',
+  'type',
+  'queue',
+  'status',
+  'priority',
+  'input',
+  'result',
+  'error',
+  'parent_id',
+  'run_at',
+  'fencing_token',
+  'lease_owner',
+  'lease_expires_at',
+  'waits',
+  'cancel_requested',
+  'run_count',
+  'abandoned_runs',
+  'last_error',
+  'progress',
+  'progress_at',
+  'trace_context',
+  'concurrency_key',
+  'concurrency_limit',
+  'debounce_key',
+  'fair_tag',
+  'created_at',
+  'updated_at',
+  'finished_at',
+] as const satisfies readonly (keyof FlowRow)[];
+
+/** A flow row from its values in {@link FLOW_COLUMNS} order. */
+export function flowRowOf(v: readonly unknown[]): FlowRow {
+  return {
+    num: v[0],
+    id: v[1],
+    type: v[2],
+    queue: v[3],
+    status: v[4],
+    priority: v[5],
+    input: v[6],
+    result: v[7],
+    error: v[8],
+    parent_id: v[9],
+    run_at: v[10],
+    fencing_token: v[11],
+    lease_owner: v[12],
+    lease_expires_at: v[13],
+    waits: v[14],
+    cancel_requested: v[15],
+    run_count: v[16],
+    abandoned_runs: v[17],
+    last_error: v[18],
+    progress: v[19],
+    progress_at: v[20],
+    trace_context: v[21],
+    concurrency_key: v[22],
+    concurrency_limit: v[23],
+    debounce_key: v[24],
+    fair_tag: v[25],
+    created_at: v[26],
+    updated_at: v[27],
+    finished_at: v[28],
+  } as FlowRow;
+}
+
 /**
  * A frozen {@link FlowRecord} from a row. Waits that are not the store's JSON become none,
  * with `damage` saying so: one damaged row must not fail a whole page of `listFlows`.
