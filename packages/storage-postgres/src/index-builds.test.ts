@@ -43,6 +43,7 @@ describe.skipIf(!postgresAvailable)('indexes an upgrade builds', () => {
         '0008_ready_index',
         '0009_create_procedure',
         '0010_batch_function',
+        '0011_fillfactor',
       ]);
       const store = runtimeStore(stores[0] as PostgresExecutionLog);
       const claimed = await store.claim({

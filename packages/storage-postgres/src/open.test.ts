@@ -71,6 +71,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0008_ready_index',
         '0009_create_procedure',
         '0010_batch_function',
+        '0011_fillfactor',
       ]);
       const [a, b] = stores.map((s) => runtimeStore(s));
       await a?.createFlow({
@@ -115,6 +116,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0008_ready_index',
         '0009_create_procedure',
         '0010_batch_function',
+        '0011_fillfactor',
       ]);
       expect(await store.getFlow('old')).toMatchObject({
         status: 'running',

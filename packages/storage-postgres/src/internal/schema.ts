@@ -16,6 +16,7 @@
 import { type ColumnType, type Generated, type Kysely, type Migration, sql } from 'kysely';
 import { batchFunctionMigration } from './batch-function.js';
 import { createProcedureMigration } from './create-procedure.js';
+import { fillfactorMigration } from './fillfactor.js';
 import { flowControlMigration } from './flow-control-schema.js';
 import { functionsMigration } from './functions.js';
 import { handOffMigration } from './hand-off.js';
@@ -266,6 +267,7 @@ export function migrations(schema: string): Readonly<Record<string, Migration>> 
     '0008_ready_index': readyIndexMigration(schema),
     '0009_create_procedure': createProcedureMigration(schema),
     '0010_batch_function': batchFunctionMigration(schema),
+    '0011_fillfactor': fillfactorMigration(schema),
   });
 }
 
