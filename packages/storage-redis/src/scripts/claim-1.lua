@@ -145,6 +145,49 @@ local function readyEntries(queue, count, isControlled)
   return entries
 end
 
+-- The entries of a controlled queue's ready sets (one per type) in claim order, as
+-- readyEntries(queue, cap, true) lists them, read a page at a time: `first` entries of each set,
+-- then twice as many each time. A claim whose slots fill early (the usual case) reads no more
+-- than it uses, where a list of `cap` (its limit + FAIR_SCAN) per set cost a read and a sort of
+-- hundreds of entries per call. Returns the function that gives the next entry, or nil. The
+-- caller counts an entry it leaves in its set (a full key) in `entry[4].kept`: taken and stale
+-- entries leave the set, so the next page starts at that count.
+local function fairEntries(queue, first, cap)
+  local sets = {}
+  for _, ftype in ipairs(types) do
+    sets[#sets + 1] = { ready = promote(queue, ftype, true), page = {}, at = 1, read = 0, size = first, kept = 0 }
+  end
+  -- The set's next unread entry ({ score, member, ready set, set }), reading a page if needed.
+  local function head(s)
+    if s.at > #s.page then
+      local n = math.min(s.size, cap - s.read)
+      if s.ended or n <= 0 then
+        return nil
+      end
+      local top = redis.call('ZRANGE', s.ready, s.kept, s.kept + n - 1, 'WITHSCORES')
+      s.page, s.at = {}, 1
+      for i = 1, #top, 2 do
+        s.page[#s.page + 1] = { tonumber(top[i + 1]), top[i], s.ready, s }
+      end
+      s.read, s.size, s.ended = s.read + #s.page, s.size * 2, #s.page < n
+    end
+    return s.page[s.at]
+  end
+  return function()
+    local best
+    for _, s in ipairs(sets) do
+      local e = head(s)
+      if e and (not best or e[1] < best[1] or (e[1] == best[1] and e[2] < best[2])) then
+        best = e
+      end
+    end
+    if best then
+      best[4].at = best[4].at + 1
+    end
+    return best
+  end
+end
+
 -- The entry's flow if it is still claimable, with its CLAIM_FIELDS (what promote read when this
 -- call moved it into the ready set, else read now); a stale entry (flow gone or finished) is dropped.
 local function live(entry)
@@ -215,8 +258,10 @@ for _, c in ipairs(controlled) do
   local slots, keyRunning = controlSlots(queue, limits, want, nowMs)
   if slots > 0 then
     local taken = 0
-    for _, entry in ipairs(readyEntries(queue, want + FAIR_SCAN, true)) do
-      if taken >= slots then
+    local nextEntry = fairEntries(queue, slots, want + FAIR_SCAN)
+    while taken < slots do
+      local entry = nextEntry()
+      if not entry then
         break
       end
       local id, fkey, f = live(entry)
@@ -224,6 +269,9 @@ for _, c in ipairs(controlled) do
         claimed[#claimed + 1] = take(fkey, id, f)
         controlStarted(queue, limits, id, fkey, nowMs)
         taken = taken + 1
+      elseif id then
+        -- Its key is full: the entry stays in its ready set, ahead of the ones not read yet.
+        entry[4].kept = entry[4].kept + 1
       end
     end
   end
