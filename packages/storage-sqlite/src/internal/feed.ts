@@ -36,7 +36,7 @@ export class EventOutbox implements CommitHooks {
   emit(event: StoreEvent): void {
     this.#pending.push(event);
     if (!this.#shared) return;
-    const row = this.#q.insertEvent.get({
+    const seq = this.#q.insertEvent.insert({
       origin: ORIGIN,
       type: event.type,
       queue: event.type === 'ready' ? event.queue : undefined,
@@ -44,7 +44,7 @@ export class EventOutbox implements CommitHooks {
       status: event.type === 'finished' ? event.status : undefined,
       at: event.type === 'ready' ? event.at : undefined,
     });
-    if (row && row.seq % FEED_PRUNE_EVERY === 0) this.#q.pruneEvents.run({ seq: row.seq - FEED_KEEP });
+    if (seq % FEED_PRUNE_EVERY === 0) this.#q.pruneEvents.run({ seq: seq - FEED_KEEP });
   }
 
   /** Where the running transaction's events end now (see {@link EventOutbox.rollbackTo}). */

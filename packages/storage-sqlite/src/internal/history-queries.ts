@@ -159,18 +159,15 @@ export function prepareHistoryQueries(db: Database.Database, k: Kysely<Schema>) 
     ),
     deleteSignal: p(k.deleteFrom('signals').where('seq', '=', num('seq'))),
 
-    insertEvent: p<{ seq: number }>(
-      k
-        .insertInto('events')
-        .values({
-          origin: str('origin'),
-          type: str('type'),
-          queue: nullableStr('queue'),
-          flow_id: nullableStr('flowId'),
-          status: nullableStr('status'),
-          at: nullableNum('at'),
-        })
-        .returning('seq'),
+    insertEvent: p(
+      k.insertInto('events').values({
+        origin: str('origin'),
+        type: str('type'),
+        queue: nullableStr('queue'),
+        flow_id: nullableStr('flowId'),
+        status: nullableStr('status'),
+        at: nullableNum('at'),
+      }),
     ),
     pruneEvents: p(k.deleteFrom('events').where('seq', '<=', num('seq'))),
     lastEvent: p<{ seq: number | null }>(k.selectFrom('events').select((eb) => eb.fn.max('seq').as('seq'))),

@@ -175,26 +175,16 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
         })
         .where('id', '=', str('id')),
     ),
-    finish: p(
-      k
-        .updateTable('flows')
-        .set((_eb) => ({
-          status: str('status'),
-          result: nullableStr('result'),
-          // A cancel keeps the reason its request recorded; other endings write their own.
-          error: sql<
-            string | null
-          >`CASE WHEN ${str('status')} = 'cancelled' THEN coalesce(error, ${nullableStr('error')}) ELSE ${nullableStr('error')} END`,
-          waits: '[]',
-          run_at: null,
-          lease_owner: null,
-          lease_expires_at: null,
-          abandoned_runs: 0,
-          last_error: null,
-          finished_at: num('now'),
-          updated_at: num('now'),
-        }))
-        .where('id', '=', str('id')),
+    finish: p(finishSet(k).where('id', '=', str('id'))),
+    // The end of a held flow in one statement: the fencing check is its WHERE. Values: queue, parent_id.
+    finishHeld: new Prepared<[string, string | null]>(
+      db,
+      finishSet(k)
+        .where('id', '=', str('id'))
+        .where('fencing_token', '=', num('token'))
+        .where('status', '=', 'running')
+        .returning(['queue', 'parent_id']),
+      { values: true },
     ),
     wake: p(
       k
@@ -261,6 +251,26 @@ function claimSet(k: Kysely<Schema>) {
     waits: '[]',
     updated_at: param<number>('now'),
   }));
+}
+
+/** What the end of a flow sets. */
+function finishSet(k: Kysely<Schema>) {
+  return k.updateTable('flows').set({
+    status: param<string>('status'),
+    result: param<string | null>('result'),
+    // A cancel keeps the reason its request recorded; other endings write their own.
+    error: sql<
+      string | null
+    >`CASE WHEN ${param<string>('status')} = 'cancelled' THEN coalesce(error, ${param<string | null>('error')}) ELSE ${param<string | null>('error')} END`,
+    waits: '[]',
+    run_at: null,
+    lease_owner: null,
+    lease_expires_at: null,
+    abandoned_runs: 0,
+    last_error: null,
+    finished_at: param<number>('now'),
+    updated_at: param<number>('now'),
+  });
 }
 
 /** The prepared queries of one connection. */

@@ -53,6 +53,11 @@ export class Prepared<Row> {
     return this.#stmt.run(this.#bind(values)).changes;
   }
 
+  /** Runs an insert; returns the rowid of the row it inserted. */
+  insert(values: Values = {}): number {
+    return Number(this.#stmt.run(this.#bind(values)).lastInsertRowid);
+  }
+
   /** The first row, or undefined. */
   get(values: Values = {}): Row | undefined {
     return this.#stmt.get(this.#bind(values));
