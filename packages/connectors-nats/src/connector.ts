@@ -43,7 +43,8 @@ export class NatsConnector<P = unknown> implements Connector<P, P> {
   readonly #requeueDelayMs: number;
   readonly #messages: MessageCodecOptions;
   readonly #inbox: Inbox;
-  readonly #deliveries = new WeakMap<Transaction<P>, JsMsg>();
+  /** Held transactions' messages (a Map: cheaper than a WeakMap per message; emptied as they settle, and on stop). */
+  readonly #deliveries = new Map<Transaction<P>, JsMsg>();
   readonly #settling = new Set<Promise<unknown>>();
   #renewal: NodeJS.Timeout | undefined;
   /** The last flush a settlement waits on (tracked once, not once per settlement). */
@@ -85,6 +86,7 @@ export class NatsConnector<P = unknown> implements Connector<P, P> {
     await Promise.allSettled([this.#inbox.endPulls(), ...this.#settling]);
     clearInterval(this.#renewal);
     this.#renewal = undefined;
+    this.#deliveries.clear();
     for (const message of this.#inbox.drain()) {
       try {
         message.nak();

@@ -13,6 +13,7 @@ import {
   InvalidArgumentError,
   SerializationError,
   type Transaction,
+  transactionMetadata,
   validateId,
 } from '@ergon/core';
 import type { JsMsg } from '@nats-io/jetstream';
@@ -118,7 +119,19 @@ export function encodeTransaction(tx: Transaction<unknown>, options: MessageCode
  *   InvalidArgumentError (`INVALID_ID`): the message is to be dead-lettered with this reason.
  */
 export function decodeMessage<P>(message: IncomingMessage, options: MessageCodecOptions): Transaction<P> {
-  const rawId = message.headers?.get(NATS_HEADERS.id) ?? '';
+  // One pass over the headers: the id, the codec and the metadata (each `get` of a header lists
+  // and filters every key, so a look-up each for the id and the codec cost more than the pass).
+  const metadata = transactionMetadata();
+  let rawId = '';
+  let codec = '';
+  const headers = message.headers;
+  if (headers) {
+    for (const key of headers.keys()) {
+      if (key === NATS_HEADERS.id) rawId = headers.get(key);
+      else if (key === NATS_HEADERS.codec) codec = headers.get(key);
+      else if (!isOwnHeader(key)) metadata[key] = headers.get(key);
+    }
+  }
   const shown = rawId === '' ? `${message.stream}:${message.sequence}` : rawId;
   if (message.data.length > options.maxBytes) throw tooLarge(shown, message.data.length, options.maxBytes);
   if (rawId === '' && options.requireId) {
@@ -132,7 +145,7 @@ export function decodeMessage<P>(message: IncomingMessage, options: MessageCodec
     'utf8',
   );
   let payload: unknown;
-  if (message.headers?.get(NATS_HEADERS.codec) === 'ergon') {
+  if (codec === 'ergon') {
     payload = options.codec.decode(text, `data of message ${id}`);
   } else {
     try {
@@ -145,20 +158,12 @@ export function decodeMessage<P>(message: IncomingMessage, options: MessageCodec
       );
     }
   }
-  // Decoded just now from the message, so frozen in place rather than copied again.
-  return createTransaction<P>(
-    {
-      id,
-      payload: payload as P,
-      metadata: {
-        ...headersToMetadata(message.headers),
-        [NATS_METADATA.stream]: message.stream,
-        [NATS_METADATA.sequence]: String(message.sequence),
-        [NATS_METADATA.deliveries]: String(message.deliveries),
-      },
-    },
-    { decoded: true },
-  );
+  // The record filled above is taken as it is (no object of headers spread into a literal, then
+  // copied again); the payload was decoded just now, so frozen in place rather than copied.
+  metadata[NATS_METADATA.stream] = message.stream;
+  metadata[NATS_METADATA.sequence] = String(message.sequence);
+  metadata[NATS_METADATA.deliveries] = String(message.deliveries);
+  return createTransaction<P>({ id, payload: payload as P, metadata }, { decoded: true });
 }
 
 /** Headers as metadata (the first value of each), without the connector's and the server's own. */
