@@ -12,6 +12,7 @@ import {
   isValidId,
   SerializationError,
   type Transaction,
+  transactionMetadata,
 } from '@ergon/core';
 import type { ResolvedQueueOptions } from '../options.js';
 import type { Claim, NewRow, QueueRow, QueueStatements } from './statements.js';
@@ -74,7 +75,8 @@ export function toTransaction<P>(row: QueueRow, options: ResolvedQueueOptions): 
         'store large data elsewhere and pass a reference, or raise maxPayloadBytes',
       { details: { bytes, maxBytes: options.maxPayloadBytes } },
     );
-  const metadata: Record<string, string> = {};
+  // A record taken as it is by createTransaction (decoded), not copied into one of its own.
+  const metadata = transactionMetadata();
   const stored = row.metadata;
   if (stored) {
     // for…in: no array of keys per row (the stored object is parsed JSON: own keys only).
