@@ -6,6 +6,15 @@
  * acks it, on streams of the same size, in the same run (see
  * `connector-rounds.ts`).
  *
+ * "Outstanding" is what each side has asked the server for and not yet
+ * received: `consume()` keeps 100 requested beside the one it is
+ * processing, while the connector's `maxInFlight` bounds requested,
+ * buffered and unsettled messages together. With `maxInFlight` 100 and a
+ * task that holds a batch of 100 until it is acked, nothing was requested
+ * while a batch was processed and its acks confirmed: each batch waited a
+ * pull's round trip that the raw loop never waits. So the connector gets
+ * room for 100 requested beside the 100 its task processes at once.
+ *
  * @module
  */
 import { createNatsConnector } from '@ergon/connectors-nats';
@@ -18,7 +27,10 @@ import { uniqueName } from '../lib/services.js';
 import { alternateRounds, type ConnectorSide, roundExtras, roundLog, timeAcks } from './connector-rounds.js';
 
 const NATS_URL = process.env.ERGON_NATS_URL ?? 'nats://127.0.0.1:4222';
+/** Messages requested from the server and not received yet, on both sides. */
 const IN_FLIGHT = 100;
+/** Transactions the consumer task processes at once (the raw loop: one at a time, synchronously). */
+const CONCURRENCY = 100;
 const MESSAGES = { full: 20_000, quick: 5000, smoke: 300 } as const;
 
 /** A stream (file storage, as the connector declares it) with its durable consumer, holding `count` messages. */
@@ -78,12 +90,12 @@ async function ergon(stream: string, count: number): Promise<number> {
         url: NATS_URL,
         stream,
         subject: stream.toLowerCase(),
-        maxInFlight: IN_FLIGHT,
+        maxInFlight: IN_FLIGHT + CONCURRENCY,
         fetchWait: '100ms',
       }),
     },
     policies: {
-      consumer: new ConsumerPolicy({ concurrency: IN_FLIGHT, batchSize: IN_FLIGHT, limit: count }),
+      consumer: new ConsumerPolicy({ concurrency: CONCURRENCY, batchSize: CONCURRENCY, limit: count }),
     },
     processTransaction: async () => undefined,
   });
@@ -112,7 +124,13 @@ export const connectorNats: Bench = {
           ergon: Math.max(...rates.ergon),
           peer: 'raw @nats-io/jetstream consume()',
           peerValue: Math.max(...rates.raw),
-          extra: { size: count, inFlight: IN_FLIGHT, concurrency: IN_FLIGHT, ...roundExtras(rates) },
+          extra: {
+            size: count,
+            inFlight: IN_FLIGHT,
+            concurrency: CONCURRENCY,
+            maxInFlight: IN_FLIGHT + CONCURRENCY,
+            ...roundExtras(rates),
+          },
         }),
       ];
     } finally {
