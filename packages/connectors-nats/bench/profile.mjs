@@ -5,7 +5,12 @@
  * and this process's CPU µs per message of each round. Run it under
  * `node --cpu-prof` to see where the consumer task's time goes.
  *
- *   node bench/profile.mjs [--rounds 10] [--messages 20000] [--only ergon|raw|connector|raw,ergon,…]
+ *   node bench/profile.mjs [--rounds 10] [--messages 20000] [--only ergon|raw|connector|raw,ergon,…] [--prof DIR]
+ *
+ * `IN_FLIGHT=n` sets the connector's maxInFlight (default 100, the task's
+ * concurrency; the bench row gives it 200), `BATCH=n` the concurrency, batch
+ * and the raw side's max_messages. `--prof DIR` writes a CPU profile (100 µs
+ * samples) of each side's consuming from round 2 on, the fills left out.
  *
  * Under callgrind, `--callgrind <n>` counts the instructions of this
  * process's main thread in the rounds from round n on, per message:

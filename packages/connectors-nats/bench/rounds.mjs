@@ -36,6 +36,7 @@ export async function runRounds({ args, fill, drop, sides }) {
   if (session) {
     session.connect();
     await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 100 });
     mkdirSync(args.prof, { recursive: true });
   }
   for (let round = 0; round < args.rounds; round++) {
