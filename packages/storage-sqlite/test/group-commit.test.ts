@@ -100,6 +100,32 @@ describe('SqliteExecutionLog group commit', () => {
     expect(finished).toEqual([b.flow.id]);
   });
 
+  it('delivers the events of a batch with a refused write once: the bare try that failed leaves none', async () => {
+    const store = await open();
+    await store.createFlow(newFlow('a'));
+    await store.createFlow(newFlow('b'));
+    const [a, b] = await claim(store, 'w1');
+    if (!a || !b) throw new Error('expected two claimed flows');
+    const events: StoreEvent[] = [];
+    cleanups.push(store.subscribe((event) => events.push(event)));
+
+    const outcomes = await store.applyWrites([
+      {
+        op: 'finish',
+        request: { flowId: a.flow.id, token: a.token, status: 'completed', result: '1', now: T0 },
+      },
+      { op: 'finish', request: { flowId: b.flow.id, token: b.token + 1, status: 'completed', now: T0 } },
+    ]);
+
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false]);
+    expect(outcomes[1]).toMatchObject({ ok: false, error: { code: 'LEASE_LOST' } });
+    expect((await store.getFlow(a.flow.id))?.status).toBe('completed');
+    expect((await store.getFlow(b.flow.id))?.status).toBe('running');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const finished = events.filter((e) => e.type === 'finished').map((e) => (e as { flowId: string }).flowId);
+    expect(finished).toEqual([a.flow.id]);
+  });
+
   it('runs each call alone when one fails with a driver error, so only that one fails', async () => {
     const store = await open();
     // A type of null breaks a NOT NULL constraint: a driver error, not an Ergon one.
