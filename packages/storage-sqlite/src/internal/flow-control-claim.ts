@@ -8,9 +8,9 @@
  * @module
  */
 import { type ClaimedFlow, type ClaimRequest, FAIR_SCAN, type QueueLimits, takeKeySlot } from '@ergon/core';
+import { claimRows } from './claim-rows.js';
 import type { FairCandidate } from './flow-control-queries.js';
 import type { TxContext } from './queries.js';
-import { toFlowRecord } from './rows.js';
 
 /**
  * Claims up to `request.limit` ready flows of one controlled queue, within its limits, in fair
@@ -37,13 +37,14 @@ export function claimControlled(
   }
   if (slots <= 0) return [];
   const keyRunning = new Map(q.fcKeyRunning.all({ queue, now }).map((r) => [r.key, r.n]));
-  const claimed: ClaimedFlow[] = [];
+  // Chosen here, leased together at the end (`claimRows`): until then they stay in the ready set.
+  const chosen: FairCandidate[] = [];
   let virtual = 0;
   // Candidates in pages that grow, so a claim reads about what it takes unless keys are full.
   const scan = request.limit + FAIR_SCAN;
   let page = Math.min(scan, Math.max(16, request.limit * 2));
   let offset = 0;
-  while (claimed.length < slots && offset < scan) {
+  while (chosen.length < slots && offset < scan) {
     let candidates: FairCandidate[] = [];
     let more = false;
     if (request.flowId !== undefined) {
@@ -57,28 +58,19 @@ export function claimControlled(
       }
       if (request.types.length > 1) candidates.sort(fairOrder);
     }
-    let taken = 0;
     for (const candidate of candidates) {
-      if (claimed.length >= slots) break;
+      if (chosen.length >= slots) break;
       const { concurrency_key: key, concurrency_limit: limit } = candidate;
       if (!takeKeySlot(keyRunning, key, limit, limits?.keyConcurrency)) continue;
-      const row = q.claim.get({
-        id: candidate.id,
-        workerId: request.workerId,
-        expiresAt: now + request.leaseMs,
-        now,
-      });
-      if (!row) continue;
-      taken++;
-      claimed.push({ flow: toFlowRecord(row), token: row.fencing_token });
+      chosen.push(candidate);
       if (rate) q.fcAddStart.run({ queue, now: startAt });
       virtual = Math.max(virtual, candidate.fair_tag ?? 0);
     }
     if (!more) break;
-    // Claimed rows left the ready set: the next page starts that many rows earlier.
-    offset += page - taken;
+    offset += page;
     page = Math.min(page * 2, scan - offset);
   }
+  const claimed = claimRows(ctx, chosen, request);
   if (virtual > 0) q.fcAdvance.run({ queue, tag: virtual });
   return claimed;
 }

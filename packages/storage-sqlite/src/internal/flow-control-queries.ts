@@ -20,6 +20,7 @@ export interface QueueRow {
 
 /** A ready flow of a controlled queue, as a claim reads it. */
 export interface FairCandidate {
+  num: number;
   id: string;
   priority: number;
   fair_tag: number | null;
@@ -76,13 +77,13 @@ export function prepareFlowControlQueries(db: Database.Database, k: Kysely<Schem
                   and lease_expires_at > ${num('now')}`,
     ),
     fcCandidates: p<FairCandidate>(
-      () => sql`select id, priority, fair_tag, run_at, concurrency_key, concurrency_limit
+      () => sql`select num, id, priority, fair_tag, run_at, concurrency_key, concurrency_limit
                 from flows indexed by flows_fair
                 where queue = ${str('queue')} and type = ${str('type')} and wake_at <= ${num('now')}
                 order by priority desc, fair_tag, run_at, id limit ${num('limit')} offset ${num('offset')}`,
     ),
     fcCandidate: p<FairCandidate & { queue: string; type: string }>(
-      () => sql`select id, queue, type, priority, fair_tag, run_at, concurrency_key, concurrency_limit from flows
+      () => sql`select num, id, queue, type, priority, fair_tag, run_at, concurrency_key, concurrency_limit from flows
                 where id = ${str('id')} and wake_at <= ${num('now')}`,
     ),
     // A start's effective time: its own, or the newest logged if that is later (logged times never go back).

@@ -16,10 +16,10 @@ import {
   type RenewRequest,
   type WakeFilter,
 } from '@ergon/core';
+import { claimRows } from './claim-rows.js';
 import { controlledQueues } from './flow-control.js';
 import { claimControlled } from './flow-control-claim.js';
 import type { CandidateRow, FenceRow, HolderRow, TxContext } from './queries.js';
-import { type FlowRow, flowRowOf, toFlowRecord } from './rows.js';
 
 /** The flow row if `lease` holds it. @throws FlowNotFoundError, LeaseLostError. */
 export function fence({ q }: TxContext, lease: LeaseRef): FenceRow {
@@ -48,7 +48,7 @@ export function claimFlows(ctx: TxContext, request: ClaimRequest): ClaimedFlow[]
 /** {@link claimFlows} in queues without flow control. */
 function claimFlowsIn(ctx: TxContext, request: ClaimRequest): ClaimedFlow[] {
   const { q } = ctx;
-  const { limit, now, leaseMs, workerId, types, queues } = request;
+  const { limit, now, types, queues } = request;
   let candidates: CandidateRow[];
   if (request.flowId !== undefined) {
     const one = q.candidate.get({ id: request.flowId, now });
@@ -56,19 +56,7 @@ function claimFlowsIn(ctx: TxContext, request: ClaimRequest): ClaimedFlow[] {
   } else {
     candidates = readyFlows(ctx, { queues, types, now, limit });
   }
-  if (candidates.length === 0) return [];
-  // One statement for all: rows come back in key order, handed out in the candidates' order.
-  const nums = JSON.stringify(candidates.map((candidate) => candidate.num));
-  const byNum = new Map<number, FlowRow>();
-  for (const values of q.claimMany.all({ nums, workerId, expiresAt: now + leaseMs, now })) {
-    const row = flowRowOf(values);
-    byNum.set(row.num, row);
-  }
-  return candidates.map((candidate) => {
-    const row = byNum.get(candidate.num);
-    if (!row) throw new FlowNotFoundError(candidate.id);
-    return { flow: toFlowRecord(row), token: row.fencing_token };
-  });
+  return claimRows(ctx, candidates, request);
 }
 
 /**
