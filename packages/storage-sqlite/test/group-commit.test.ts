@@ -49,6 +49,18 @@ const newFlow = (id: string): NewFlow => ({
   now: T0,
 });
 
+/** A store with flows `a` and `b` claimed by `w1`, and the events it delivers from then on. */
+async function twoClaimed() {
+  const store = await open();
+  await store.createFlow(newFlow('a'));
+  await store.createFlow(newFlow('b'));
+  const [a, b] = await claim(store, 'w1');
+  if (!a || !b) throw new Error('expected two claimed flows');
+  const events: StoreEvent[] = [];
+  cleanups.push(store.subscribe((event) => events.push(event)));
+  return { store, a, b, events };
+}
+
 const claim = (store: SqliteExecutionLog, workerId: string, limit = 10) =>
   store.claim({ workerId, types: ['order'], queues: ['default'], limit, leaseMs: 60_000, now: T0 });
 
@@ -74,13 +86,7 @@ describe('SqliteExecutionLog group commit', () => {
   });
 
   it('fails a call with a stale token alone: the others of its turn are written and their events delivered', async () => {
-    const store = await open();
-    await store.createFlow(newFlow('a'));
-    await store.createFlow(newFlow('b'));
-    const [a, b] = await claim(store, 'w1');
-    if (!a || !b) throw new Error('expected two claimed flows');
-    const events: StoreEvent[] = [];
-    cleanups.push(store.subscribe((event) => events.push(event)));
+    const { store, a, b, events } = await twoClaimed();
 
     const stale = store.finishFlow({ flowId: a.flow.id, token: a.token + 1, status: 'completed', now: T0 });
     const good = store.finishFlow({
@@ -101,13 +107,7 @@ describe('SqliteExecutionLog group commit', () => {
   });
 
   it('delivers the events of a batch with a refused write once: the bare try that failed leaves none', async () => {
-    const store = await open();
-    await store.createFlow(newFlow('a'));
-    await store.createFlow(newFlow('b'));
-    const [a, b] = await claim(store, 'w1');
-    if (!a || !b) throw new Error('expected two claimed flows');
-    const events: StoreEvent[] = [];
-    cleanups.push(store.subscribe((event) => events.push(event)));
+    const { store, a, b, events } = await twoClaimed();
 
     const outcomes = await store.applyWrites([
       {
