@@ -97,6 +97,7 @@ describe('migrations', () => {
       '0005_progress',
       '0006_flow_control',
       '0007_schedules',
+      '0008_ready_indexes',
     ]);
     const names = schema.objects.map((o) => (o as { name: string }).name);
     expect(names).toEqual(
@@ -105,8 +106,8 @@ describe('migrations', () => {
         'history',
         'signals',
         'events',
-        'flows_claim',
-        'flows_wake',
+        'flows_ready',
+        'flows_due',
         'flows_created',
         'flows_finished',
         'flows_parent',

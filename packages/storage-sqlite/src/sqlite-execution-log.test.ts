@@ -304,10 +304,13 @@ describe('SqliteExecutionLog maintenance', () => {
 
   it('answers claims, wake-ups, history, listing and purge from indexes, not table scans', async () => {
     const { db, queries } = await preparedStatements();
+    // (expiredCandidates and fcExpired sort in a temporary b-tree: they run only when anyExpired finds one.)
     for (const name of [
       'claimCandidates',
+      'anyExpired',
       'candidate',
-      'nextWake',
+      'nextReady',
+      'nextExpiry',
       'fence',
       'holder',
       'oldestSignal',

@@ -160,7 +160,7 @@ export class SqliteExecutionLog implements ExecutionLog {
   }
 
   /**
-   * Implements {@link @ergon/core!ExecutionLog.claim}. Walks the `flows_claim` index per (queue, type).
+   * Implements {@link @ergon/core!ExecutionLog.claim}. Walks the `flows_ready` index per (queue, type), and `flows_running` for expired leases.
    */
   claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
     return this.#group.write(() => claimFlows(this.#ctx, request));

@@ -51,12 +51,15 @@ export function claimControlled(
       const one = q.fcCandidate.get({ id: request.flowId, now });
       if (one && one.queue === queue && request.types.includes(one.type)) candidates = [one];
     } else {
+      // Running flows whose lease expired join the first page (usually there are none).
+      const expired = offset === 0 && q.anyExpired.get({ queue, now })?.any === 1;
       for (const type of request.types) {
         const rows = q.fcCandidates.all({ queue, type, now, limit: page, offset });
         more ||= rows.length === page;
         candidates = candidates.concat(rows);
+        if (expired) candidates = candidates.concat(q.fcExpired.all({ queue, type, now, limit: scan }));
       }
-      if (request.types.length > 1) candidates.sort(fairOrder);
+      if (request.types.length > 1 || expired) candidates.sort(fairOrder);
     }
     for (const candidate of candidates) {
       if (chosen.length >= slots) break;

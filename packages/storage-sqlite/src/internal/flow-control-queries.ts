@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
+import { expired, READY } from './ready-indexes.js';
 import type { FlowRow } from './rows.js';
 import type { Schema } from './schema.js';
 import { Prepared, param } from './statements.js';
@@ -79,8 +80,13 @@ export function prepareFlowControlQueries(db: Database.Database, k: Kysely<Schem
     fcCandidates: p<FairCandidate>(
       () => sql`select num, id, priority, fair_tag, run_at, concurrency_key, concurrency_limit
                 from flows indexed by flows_fair
-                where queue = ${str('queue')} and type = ${str('type')} and wake_at <= ${num('now')}
+                where queue = ${str('queue')} and type = ${str('type')} and ${READY} and run_at <= ${num('now')}
                 order by priority desc, fair_tag, run_at, id limit ${num('limit')} offset ${num('offset')}`,
+    ),
+    // Running flows of the queue whose lease expired (claimable again), in fair order; usually none.
+    fcExpired: p<FairCandidate>(
+      () => sql`${expired(str('queue'), num('now'), sql`type = ${str('type')}`, sql`num, id, priority, fair_tag, run_at, concurrency_key, concurrency_limit`)}
+                order by priority desc, fair_tag, run_at, id limit ${num('limit')}`,
     ),
     fcCandidate: p<FairCandidate & { queue: string; type: string }>(
       () => sql`select num, id, queue, type, priority, fair_tag, run_at, concurrency_key, concurrency_limit from flows

@@ -85,18 +85,25 @@ function readyFlows(
   filter: { queues: readonly string[]; types: readonly string[]; now: number; limit: number },
 ): CandidateRow[] {
   let candidates: CandidateRow[] = [];
+  let merge = filter.queues.length * filter.types.length > 1;
   for (const queue of filter.queues) {
+    // Running flows whose lease expired are claimable too (usually there are none).
+    const expired = q.anyExpired.get({ queue, now: filter.now })?.any === 1;
     for (const type of filter.types) {
-      const rows = q.claimCandidates.all({ queue, type, now: filter.now, limit: filter.limit });
+      const values = { queue, type, now: filter.now, limit: filter.limit };
+      const rows = q.claimCandidates.all(values);
       candidates = candidates.length === 0 ? rows : candidates.concat(rows);
+      if (expired) {
+        candidates = candidates.concat(q.expiredCandidates.all(values));
+        merge = true;
+      }
     }
   }
   // Each (queue, type) comes back in claim order already; several need one merge.
-  const merge = filter.queues.length * filter.types.length > 1;
   return merge ? candidates.sort(claimOrder).slice(0, filter.limit) : candidates;
 }
 
-/** Priority descending, then runAt ascending, then id: the order of the `flows_claim` index. */
+/** Priority descending, then runAt ascending, then id: the order of the `flows_ready` index. */
 function claimOrder(a: CandidateRow, b: CandidateRow): number {
   return b.priority - a.priority || a.run_at - b.run_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
@@ -127,8 +134,10 @@ export function nextWakeAt({ q }: TxContext, filter: WakeFilter): number | undef
   let next: number | undefined;
   for (const queue of filter.queues) {
     for (const type of filter.types) {
-      const at = q.nextWake.get({ queue, type })?.at;
-      if (at !== null && at !== undefined && (next === undefined || at < next)) next = at;
+      // The earliest ready flow, and the lease that expires first.
+      for (const at of [q.nextReady.get({ queue, type })?.at, q.nextExpiry.get({ queue, type })?.at]) {
+        if (at !== null && at !== undefined && (next === undefined || at < next)) next = at;
+      }
     }
   }
   return next;

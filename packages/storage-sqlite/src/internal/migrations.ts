@@ -12,6 +12,7 @@
 import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 import { flowControlMigration } from './flow-control-schema.js';
 import { historyKeys } from './history-keys.js';
+import { readyIndexesMigration } from './ready-indexes.js';
 import { schedulesMigration } from './schedules.js';
 import { workersMigration } from './workers.js';
 
@@ -198,6 +199,12 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
       await schedulesMigration.up(db);
       // Its place in the order migrations run (by name).
       await setSchemaVersion(db, Object.keys(MIGRATIONS).sort().indexOf('0007_schedules') + 1);
+    },
+  },
+  '0008_ready_indexes': {
+    async up(db) {
+      await readyIndexesMigration.up(db);
+      await setSchemaVersion(db, 8);
     },
   },
 });

@@ -10,9 +10,10 @@ import type Database from 'better-sqlite3';
 import { type Compilable, type Kysely, type Selectable, sql } from 'kysely';
 import { prepareFlowControlQueries } from './flow-control-queries.js';
 import { prepareHistoryQueries } from './history-queries.js';
+import { anyExpired, expired, READY } from './ready-indexes.js';
 import { FLOW_COLUMNS, type FlowRow } from './rows.js';
 import type { EventsTable, Schema } from './schema.js';
-import { Prepared, param } from './statements.js';
+import { orFail, Prepared, param } from './statements.js';
 import { prepareWorkerQueries } from './workers.js';
 
 /** What the lease check of a history write reads. */
@@ -114,8 +115,16 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
     // instead of collecting every ready flow and sorting (what the planner picks unprompted).
     claimCandidates: p<CandidateRow>({
       compile: () =>
-        sql`select num, id, priority, run_at from flows indexed by flows_claim
-            where queue = ${str('queue')} and type = ${str('type')} and wake_at <= ${num('now')}
+        sql`select num, id, priority, run_at from flows indexed by flows_ready
+            where queue = ${str('queue')} and type = ${str('type')} and ${READY} and run_at <= ${num('now')}
+            order by priority desc, run_at, id limit ${num('limit')}`.compile(k),
+    }),
+    // Running flows whose lease expired (claimable again), best first; usually none. A running flow
+    // without an expiry (imported so) counts as expired, as it always did.
+    anyExpired: p<{ any: number }>({ compile: () => anyExpired(str('queue'), num('now')).compile(k) }),
+    expiredCandidates: p<CandidateRow>({
+      compile: () =>
+        sql`${expired(str('queue'), num('now'), sql`type = ${str('type')}`, sql`num, id, priority, run_at`)}
             order by priority desc, run_at, id limit ${num('limit')}`.compile(k),
     }),
     candidate: p<CandidateRow & { type: string; queue: string; wake_at: number | null }>(
@@ -130,67 +139,79 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
     // flow, and the rows as values (FLOW_COLUMNS), not objects. Rows come back in key order.
     claimMany: new Prepared<unknown[]>(
       db,
-      claimSet(k)
-        .where('num', 'in', sql<number>`(select value from json_each(${str('nums')}))`)
-        .returning(FLOW_COLUMNS),
+      orFail(
+        claimSet(k)
+          .where('num', 'in', sql<number>`(select value from json_each(${str('nums')}))`)
+          .returning(FLOW_COLUMNS),
+      ),
       { values: true },
     ),
     renew: p(
-      k
-        .updateTable('flows')
-        // Never shortened: a renewal that arrives after a later one leaves the later expiry.
-        .set({ lease_expires_at: sql<number>`max(coalesce(lease_expires_at, 0), ${num('expiresAt')})` })
-        .where('id', '=', str('id')),
+      orFail(
+        k
+          .updateTable('flows')
+          // Never shortened: a renewal that arrives after a later one leaves the later expiry.
+          .set({ lease_expires_at: sql<number>`max(coalesce(lease_expires_at, 0), ${num('expiresAt')})` })
+          .where('id', '=', str('id')),
+      ),
     ),
     release: p<{ queue: string }>(
-      k
-        .updateTable('flows')
-        .set({
-          status: 'pending',
-          run_at: num('runAt'),
-          lease_owner: null,
-          lease_expires_at: null,
-          updated_at: num('now'),
-          // A release with an error is an abandoned run, and says why; a plain one changes neither.
-          last_error: sql<string | null>`coalesce(${nullableStr('error')}, last_error)`,
-          abandoned_runs: sql<number>`abandoned_runs + (${nullableStr('error')} is not null)`,
-        })
-        .where('id', '=', str('id'))
-        .where('fencing_token', '=', num('token'))
-        .where('status', '=', 'running')
-        .returning('queue'),
+      orFail(
+        k
+          .updateTable('flows')
+          .set({
+            status: 'pending',
+            run_at: num('runAt'),
+            lease_owner: null,
+            lease_expires_at: null,
+            updated_at: num('now'),
+            // A release with an error is an abandoned run, and says why; a plain one changes neither.
+            last_error: sql<string | null>`coalesce(${nullableStr('error')}, last_error)`,
+            abandoned_runs: sql<number>`abandoned_runs + (${nullableStr('error')} is not null)`,
+          })
+          .where('id', '=', str('id'))
+          .where('fencing_token', '=', num('token'))
+          .where('status', '=', 'running')
+          .returning('queue'),
+      ),
     ),
     suspend: p(
-      k
-        .updateTable('flows')
-        .set({
-          status: 'suspended',
-          waits: str('waits'),
-          run_at: nullableNum('runAt'),
-          lease_owner: null,
-          lease_expires_at: null,
-          abandoned_runs: 0,
-          last_error: null,
-          updated_at: num('now'),
-        })
-        .where('id', '=', str('id')),
+      orFail(
+        k
+          .updateTable('flows')
+          .set({
+            status: 'suspended',
+            waits: str('waits'),
+            run_at: nullableNum('runAt'),
+            lease_owner: null,
+            lease_expires_at: null,
+            abandoned_runs: 0,
+            last_error: null,
+            updated_at: num('now'),
+          })
+          .where('id', '=', str('id')),
+      ),
     ),
-    finish: p(finishSet(k).where('id', '=', str('id'))),
+    finish: p(orFail(finishSet(k).where('id', '=', str('id')))),
     // The end of a held flow in one statement: the fencing check is its WHERE. Values: queue, parent_id.
     finishHeld: new Prepared<[string, string | null]>(
       db,
-      finishSet(k)
-        .where('id', '=', str('id'))
-        .where('fencing_token', '=', num('token'))
-        .where('status', '=', 'running')
-        .returning(['queue', 'parent_id']),
+      orFail(
+        finishSet(k)
+          .where('id', '=', str('id'))
+          .where('fencing_token', '=', num('token'))
+          .where('status', '=', 'running')
+          .returning(['queue', 'parent_id']),
+      ),
       { values: true },
     ),
     wake: p(
-      k
-        .updateTable('flows')
-        .set({ run_at: num('now'), updated_at: num('now') })
-        .where('id', '=', str('id')),
+      orFail(
+        k
+          .updateTable('flows')
+          .set({ run_at: num('now'), updated_at: num('now') })
+          .where('id', '=', str('id')),
+      ),
     ),
     setProgress: p(
       k
@@ -204,14 +225,18 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
         .set({ cancel_requested: 1, error: str('error'), updated_at: num('now') })
         .where('id', '=', str('id')),
     ),
-    nextWake: p<{ at: number | null }>(
-      k
-        .selectFrom('flows')
-        .select((eb) => eb.fn.min('wake_at').as('at'))
-        .where('queue', '=', str('queue'))
-        .where('type', '=', str('type'))
-        .where('wake_at', 'is not', null),
-    ),
+    nextReady: p<{ at: number | null }>({
+      compile: () =>
+        sql`select min(run_at) as at from flows indexed by flows_due
+            where queue = ${str('queue')} and type = ${str('type')} and ${READY}`.compile(k),
+    }),
+    // The next lease to expire (none: 0, claimable now).
+    nextExpiry: p<{ at: number }>({
+      compile: () =>
+        sql`select coalesce(lease_expires_at, 0) as at from flows indexed by flows_running
+            where queue = ${str('queue')} and status = 'running' and type = ${str('type')}
+            order by lease_expires_at limit 1`.compile(k),
+    }),
     purgeable: p<{ id: string; num: number }>(
       k
         .selectFrom('flows')

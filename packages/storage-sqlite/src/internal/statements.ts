@@ -106,6 +106,22 @@ export class Ordered {
   }
 }
 
+/**
+ * `update or fail`: a failed constraint (none is expected) fails the statement without rolling
+ * back the rows it changed before, so SQLite keeps no statement journal, which copied each page
+ * the statement changed that the transaction had already changed (finish 14.2 → 12.2 µs, alternated).
+ * Safe since every failure rolls back the whole transaction or savepoint, and a lone statement
+ * changes one row.
+ */
+export function orFail(query: Compilable): Compilable {
+  return {
+    compile: () => {
+      const compiled = query.compile();
+      return { ...compiled, sql: compiled.sql.replace(/^update /, 'update or fail ') };
+    },
+  };
+}
+
 /** Runs ad-hoc Kysely queries (listing, purge) through a bounded cache of prepared statements. */
 export class StatementCache {
   readonly #db: Database.Database;
