@@ -26,13 +26,13 @@ import {
   uuidv7,
   validateId,
 } from '@ergon/core';
-import { type ScheduleOptions, scheduleFlow } from './schedule.js';
 import { type FlowSource, flowClassWithEntry, toFlowDefinition } from './decorators.js';
 import type { AnyFlowDefinition, FlowDefinition } from './definitions.js';
 import { UnknownFlowTypeError } from './errors.js';
 import { LeaseKeeper } from './internal/lease-keeper.js';
 import { runClaimed } from './internal/runner.js';
 import { type FlowOutcome, recordedOutcome } from './outcome.js';
+import { type ScheduleOptions, scheduleFlow } from './schedule.js';
 
 export type { FlowOutcome } from './outcome.js';
 
@@ -60,6 +60,8 @@ export class Executor {
   readonly #flows = new Map<string, AnyFlowDefinition>();
   readonly #instance: { flowId: string; value: object } | undefined;
   readonly #deps: { readonly store: RuntimeExecutionLog; readonly clock: Clock; readonly codec: Codec };
+  /** The lease owner this executor's claims record. */
+  readonly #workerId = `executor-${process.pid}`;
   #lease: number | undefined;
   #backoff: number | undefined;
   #leases: LeaseKeeper | undefined;
@@ -153,11 +155,6 @@ export class Executor {
     if (claimed) return this.#runClaimed<O>(flows, claimed);
     // A flow this call created is as the store returned it; an existing one is read afresh.
     return this.#run<O>(flow.id, flows, created ? flow : undefined);
-  }
-
-  /** The lease owner this executor's claims record. */
-  get #workerId(): string {
-    return `executor-${process.pid}`;
   }
 
   /** The lease this executor takes on a flow it runs (parsed once, at first use). */

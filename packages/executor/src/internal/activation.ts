@@ -21,6 +21,7 @@ import type { NormalizedStepOptions, StepScope } from '../definitions.js';
 import { FlowCancelledError } from '../errors.js';
 import type { ActivationOptions, ActivationOutcome } from './activation-types.js';
 import type { DagHost } from './dag-op.js';
+import { FlowAbort } from './flow-abort.js';
 import { ActivationContext } from './flow-context.js';
 import type { Slot } from './history-cursor.js';
 import { Liveness, type LivenessHooks } from './liveness.js';
@@ -40,7 +41,8 @@ export class Activation
   readonly flowId: string;
   readonly flowType: string;
   readonly options: ActivationOptions;
-  readonly abort = new AbortController();
+  /** The flow's abort signal, made only if something reads it (`flow-abort.ts`). */
+  readonly abort = new FlowAbort();
   readonly recorder: Recorder;
   readonly liveness: Liveness;
   readonly positions: Positions;
@@ -185,9 +187,7 @@ export class Activation
     fn: (scope: StepScope) => Promise<R> | R,
     options: NormalizedStepOptions,
   ): Promise<R> {
-    return (
-      this.positions.resolved<R>(slot) ?? this.liveness.track(runAttempts(this, slot, kind, fn, options))
-    );
+    return this.positions.resolved<R>(slot) ?? runAttempts(this, slot, kind, fn, options);
   }
 
   /** Decodes a recorded value; an unreadable one fails the flow (fatal). */
@@ -229,9 +229,20 @@ export class Activation
   #end(outcome: ActivationOutcome): void {
     if (this.#done) return;
     this.#done = true;
-    if (outcome.kind !== 'completed' && outcome.kind !== 'failed' && !this.abort.signal.aborted) {
-      this.abort.abort(outcome.kind === 'blocked' ? new Error('flow suspended') : new Error(outcome.kind));
-    }
+    // Cancelled and abandoned activations aborted already; a suspension's reason is made only if
+    // something reads the signal (most never do).
+    if (outcome.kind === 'blocked') this.abort.abortLazily(suspendedReason);
+    else if (outcome.kind === 'fatal') this.abort.abortLazily(fatalReason);
     this.#resolve(outcome);
   }
+}
+
+/** Why a suspended activation's signal aborted. */
+function suspendedReason(): Error {
+  return new Error('flow suspended');
+}
+
+/** Why the signal of an activation that ended fatally aborted. */
+function fatalReason(): Error {
+  return new Error('fatal');
 }

@@ -7,6 +7,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { StepScope } from '../definitions.js';
+import type { FlowAbort } from './flow-abort.js';
 
 /** One attempt's scope. Call {@link AttemptScope.release} once the attempt has settled. */
 export class AttemptScope implements StepScope {
@@ -14,12 +15,12 @@ export class AttemptScope implements StepScope {
   readonly flowId: string;
   readonly key: string;
   /** The flow's controller: its `signal` is made (by Node, on first read) only if a step needs it. */
-  readonly #flow: AbortController;
+  readonly #flow: FlowAbort;
   #controller: AbortController | undefined;
   #forward: (() => void) | undefined;
   #timedOut: Error | undefined;
 
-  constructor(flow: AbortController, attempt: number, flowId: string, key: string) {
+  constructor(flow: FlowAbort, attempt: number, flowId: string, key: string) {
     this.#flow = flow;
     this.attempt = attempt;
     this.flowId = flowId;

@@ -43,6 +43,25 @@ export class Liveness implements TurnTask {
   /** Counts `work` as live until it settles or turns into a wait. */
   track<T>(work: Promise<T>): Promise<T> {
     this.#active++;
+    return this.handOver(work);
+  }
+
+  /**
+   * A live operation starts that says itself when it ends ({@link Liveness.left}) or what it goes
+   * on as ({@link Liveness.handOver}): a step's first attempt, with no reaction on its promise.
+   */
+  entered(): void {
+    this.#active++;
+  }
+
+  /** The operation counted by {@link Liveness.entered} has ended. */
+  left(): void {
+    this.#active--;
+    this.check();
+  }
+
+  /** The operation counted by {@link Liveness.entered} goes on as `work`: counted until it settles. */
+  handOver<T>(work: Promise<T>): Promise<T> {
     // A promise settles once: one shared handler does for every operation.
     work.then(this.#untrack, this.#untrack);
     return work;

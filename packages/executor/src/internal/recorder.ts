@@ -69,6 +69,11 @@ export class Recorder implements TurnTask {
   #deferred: OperationRecord[] = [];
   /** Deferred records sent and not yet confirmed. */
   #sent: Promise<unknown> | undefined;
+  /** The record sent on its own ({@link send}'s common case) and its confirmation. */
+  #alone: OperationRecord | undefined;
+  #aloneSent: Promise<unknown> | undefined;
+  /** A look is queued for the next turn ({@link defer}). */
+  #turnQueued = false;
 
   /** `host` is the activation (no hooks made for each). */
   constructor(host: RecorderHost) {
@@ -144,11 +149,15 @@ export class Recorder implements TurnTask {
   defer(record: OperationRecord): void {
     if (this.#host.ended()) return;
     this.#deferred.push(record);
-    if (this.#deferred.length === 1) nextTurn(this);
+    // One look a turn: steps that follow one another in a turn queue one, not one each.
+    if (this.#turnQueued) return;
+    this.#turnQueued = true;
+    nextTurn(this);
   }
 
   /** Sends deferred records left alone for a turn (a `TurnTask`: no closure per record). */
   nextTurn(): void {
+    this.#turnQueued = false;
     if (!this.#host.ended() && this.#deferred.length > 0) void this.flush();
   }
 
@@ -160,10 +169,15 @@ export class Recorder implements TurnTask {
   /** Sends the deferred records and resolves once all are stored; a failure ends the activation. */
   async flush(): Promise<void> {
     try {
-      await this.#sendDeferred();
+      await this.send();
     } catch (error) {
       await this.#failed(error);
     }
+  }
+
+  /** {@link send} rejected with `error`: the activation ends; never settles. */
+  sendFailed(error: unknown): Promise<never> {
+    return this.#failed(error);
   }
 
   /**
@@ -178,15 +192,31 @@ export class Recorder implements TurnTask {
     return released;
   }
 
-  #sendDeferred(): Promise<unknown> {
-    if (this.#deferred.length > 0) {
+  /**
+   * {@link flush} for a caller that handles the failure itself (a step about to start: a promise
+   * less per step): resolves once the deferred records are stored, rejects with a store call's
+   * failure, to be handed to {@link sendFailed}.
+   */
+  send(): Promise<unknown> {
+    const deferred = this.#deferred;
+    if (deferred.length === 1 && this.#sent === undefined) {
+      // The common case (steps one after another): one store call and one shared reaction, not a
+      // promise per record joined by Promise.all. The list is kept (a new one grows a new store).
+      const record = deferred.pop() as OperationRecord;
+      this.#alone = record;
+      const sent = this.#store
+        .recordOperation({ flowId: record.flowId, token: this.#token, record })
+        .then(this.#aloneWritten);
+      this.#sent = sent;
+      this.#aloneSent = sent;
+      return sent;
+    }
+    if (deferred.length > 0) {
       const store = this.#store;
       const token = this.#token;
-      const writes = this.#deferred.map(async (record) => {
-        const written = await store.recordOperation({ flowId: record.flowId, token, record });
-        if (written.cancelRequested) this.#host.cancel('cancellation requested');
-        this.#check(record, written);
-      });
+      const writes = this.#deferred.map((record) =>
+        store.recordOperation({ flowId: record.flowId, token, record }).then((w) => this.#check(record, w)),
+      );
       this.#deferred = [];
       const all: Promise<unknown> = Promise.all(this.#sent ? [this.#sent, ...writes] : writes);
       this.#sent = all;
@@ -200,12 +230,23 @@ export class Recorder implements TurnTask {
     return this.#sent ?? Promise.resolve();
   }
 
+  /** The answer to the record sent alone, checked as one of a batch; then nothing is in flight. */
+  readonly #aloneWritten = (written: RecordResult): void => {
+    const record = this.#alone as OperationRecord;
+    this.#alone = undefined;
+    this.#check(record, written);
+    if (this.#sent === this.#aloneSent) this.#sent = undefined;
+    this.#aloneSent = undefined;
+  };
+
   /**
-   * Checks the answer to a deferred record sent before the run's end. Another final record already at its position (a
+   * Takes the answer to a deferred record sent before the run's end: a cancel request it reports,
+   * and a check. Another final record already at its position (a
    * repeat of this write after a lost reply is the same record) means the flow went on with a
    * result the store does not hold: the error ends the run, and the next replays the stored one.
    */
   #check(record: OperationRecord, written: RecordResult): void {
+    if (written.cancelRequested) this.#host.cancel('cancellation requested');
     const kept = written.record;
     if (
       written.existed &&
@@ -244,33 +285,6 @@ export class Recorder implements TurnTask {
     } catch (error) {
       return this.#failed(error);
     }
-  }
-
-  /** Pops a buffered signal into the record at `slot`; undefined when none is buffered. */
-  async consumeSignal(slot: Slot, name: string): Promise<OperationRecord | undefined> {
-    const store = this.#store;
-    const clock = this.#clock;
-    const flowId = this.#flowId;
-    // this.call sends deferred records first.
-    const consumed = await this.call(() =>
-      store.consumeSignal({
-        flowId,
-        token: this.#token,
-        name,
-        record: {
-          flowId,
-          position: slot.position,
-          key: slot.key,
-          kind: 'signal',
-          attempts: 1,
-          startedAt: slot.record?.startedAt ?? clock.now(),
-          finishedAt: clock.now(),
-          seq: this.nextSeq(),
-        },
-      }),
-    );
-    if (consumed?.cancelRequested) this.#host.cancel('cancellation requested');
-    return consumed?.record;
   }
 
   #failed(error: unknown): Promise<never> {

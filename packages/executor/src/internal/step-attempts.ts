@@ -14,6 +14,7 @@ import type { NormalizedStepOptions, StepScope } from '../definitions.js';
 import { StepTimeoutError } from '../errors.js';
 import type { ActivationOptions } from './activation-types.js';
 import { AttemptScope } from './attempt-scope.js';
+import type { FlowAbort } from './flow-abort.js';
 import type { Slot } from './history-cursor.js';
 import type { Liveness } from './liveness.js';
 import { never, type Recorder } from './recorder.js';
@@ -26,7 +27,7 @@ export interface StepHost {
   readonly flowType: string;
   readonly options: ActivationOptions;
   /** The flow's controller: attempts' signals follow it. */
-  readonly abort: AbortController;
+  readonly abort: FlowAbort;
   readonly recorder: Recorder;
   readonly liveness: Liveness;
   /** The flow context, put in scope for class-form steps. */
@@ -39,7 +40,7 @@ export interface StepHost {
 
 type AttemptResult<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
-/** Runs the step at `slot` to its final record (or to a durable backoff). */
+/** Runs the step at `slot` to its final record (or to a durable backoff), counted as live work. */
 export function runAttempts<R>(
   host: StepHost,
   slot: Slot,
@@ -52,8 +53,12 @@ export function runAttempts<R>(
   const timeoutMs = options.timeoutMs ?? policy.timeout;
   // The path of most steps: a first run, with no span, metrics, timeout or async scope.
   const plain = !telemetry.tracing && !telemetry.metrics && timeoutMs === undefined && !definition.usesScope;
-  if (plain && slot.record === undefined) return firstAttempt(host, slot, kind, fn, policy);
-  return attempts(host, slot, kind, fn, policy, timeoutMs, undefined);
+  if (plain && slot.record === undefined) {
+    // firstAttempt says when it leaves (no reaction on its promise, on the path of every step).
+    host.liveness.entered();
+    return firstAttempt(host, slot, kind, fn, policy);
+  }
+  return host.liveness.track(attempts(host, slot, kind, fn, policy, timeoutMs, undefined));
 }
 
 /** A first attempt that failed, handed to {@link attempts} to retry or record. */
@@ -75,26 +80,39 @@ async function firstAttempt<R>(
 ): Promise<R> {
   const { recorder, liveness } = host;
   // A step completed before this one is stored before this one's body runs (recorder.defer).
-  if (recorder.pending) await recorder.flush();
+  // Awaited here rather than through recorder.flush: a promise and two turns less per step.
+  const flushed = recorder.pending;
+  if (flushed) {
+    try {
+      await recorder.send();
+    } catch (error) {
+      return recorder.sendFailed(error);
+    }
+  }
   const startedAt = host.options.clock.now();
   liveness.attemptStarted();
   const scope = new AttemptScope(host.abort, 1, host.flowId, slot.key);
   let value: R;
   try {
-    // The body starts in a later microtask, never inside the ctx call that made it.
-    await null;
+    // The body starts in a later microtask, never inside the ctx call that made it (after a
+    // flush it is in one already).
+    if (!flushed) await null;
     const result = fn(scope);
     // A body that returned its value (not a promise) needs no turn of its own.
     value = isThenable(result) ? await result : result;
   } catch (error) {
     scope.release();
     liveness.attemptEnded();
-    return attempts(host, slot, kind, fn, policy, undefined, { error, startedAt });
+    return liveness.handOver(attempts(host, slot, kind, fn, policy, undefined, { error, startedAt }));
   }
   scope.release();
   liveness.attemptEnded();
   if (host.ended()) return never();
-  return completed(host, slot, kind, value, 1, startedAt, NO_SPAN.span);
+  const done = completed(host, slot, kind, value, 1, startedAt, NO_SPAN.span);
+  // A value that could not be encoded is live until its failure is recorded.
+  if (done instanceof Promise) return liveness.handOver(done);
+  liveness.left();
+  return done;
 }
 
 /** Attempts of the step at `slot` under its policy, from the first, the next after history, or after `failed`. */

@@ -25,6 +25,8 @@ export interface WaitHost {
   readonly liveness: Liveness;
   settle<T>(record: OperationRecord): Promise<T>;
   decode(text: string, what: string): unknown;
+  /** The store reported a cancel request. */
+  cancel(reason: string): void;
 }
 
 /** A durable timer due at `wakeAt()` (computed once, then taken from its waiting record). */
@@ -52,7 +54,7 @@ export async function receiveSignal<T>(
   timeoutMs: number | undefined,
 ): Promise<T> {
   const { recorder, options } = host;
-  const consumed = await recorder.consumeSignal(slot, name);
+  const consumed = await consumeSignal(host, slot, name);
   if (consumed) return host.settle<T>(consumed);
   if (timeoutMs !== undefined) {
     const deadline = slot.record?.wakeAt ?? options.clock.now() + timeoutMs;
@@ -114,4 +116,30 @@ export async function awaitChild<I, O>(
   if (!slot.record) await recorder.write(recorder.waiting(slot, 'child', undefined));
   host.liveness.waitFor({ kind: 'child', flowId: id, position: slot.position });
   return never();
+}
+
+/** Pops a buffered signal into the record at `slot`; undefined when none is buffered. */
+async function consumeSignal(host: WaitHost, slot: Slot, name: string): Promise<OperationRecord | undefined> {
+  const { recorder, flowId } = host;
+  const { store, clock, token } = host.options;
+  // recorder.call sends deferred records first.
+  const consumed = await recorder.call(() =>
+    store.consumeSignal({
+      flowId,
+      token,
+      name,
+      record: {
+        flowId,
+        position: slot.position,
+        key: slot.key,
+        kind: 'signal',
+        attempts: 1,
+        startedAt: slot.record?.startedAt ?? clock.now(),
+        finishedAt: clock.now(),
+        seq: recorder.nextSeq(),
+      },
+    }),
+  );
+  if (consumed?.cancelRequested) host.cancel('cancellation requested');
+  return consumed?.record;
 }
