@@ -57,21 +57,34 @@ export function suspendArgs(rid: string, request: SuspendRequest): string[] {
   ];
 }
 
-/** apply-writes' ARGV after the key base. */
+/**
+ * apply-writes' ARGV after the key base: per write its kind and its fields (a suspension's
+ * counted). A record followed by the finish of the same flow under the same token (a step's end,
+ * then the flow's) is one "R" entry: the flow id and token once, and one entry for the script to
+ * read instead of two (~4 arguments fewer per one-step flow).
+ */
 export function batchArgs(writes: readonly BatchWrite[], rid: () => string): string[] {
   const args = [String(writes.length)];
-  for (const write of writes) {
-    const fields =
-      write.op === 'record'
-        ? recordArgs(write.request)
-        : write.op === 'finish'
-          ? finishArgs(rid(), write.request)
-          : suspendArgs(rid(), write.request);
-    args.push(
-      write.op === 'record' ? 'r' : write.op === 'finish' ? 'f' : 's',
-      String(fields.length),
-      ...fields,
-    );
+  for (let i = 0; i < writes.length; i++) {
+    const write = writes[i] as BatchWrite;
+    if (write.op === 'record') {
+      const next = writes[i + 1];
+      const { request } = write;
+      if (
+        next?.op === 'finish' &&
+        next.request.flowId === request.flowId &&
+        next.request.token === request.token
+      ) {
+        const finish = finishArgs(rid(), next.request);
+        args.push('R', request.flowId, String(request.token), String(request.record.position));
+        args.push(encodeOperation(request.record), finish[0] as string, ...finish.slice(3));
+        i++;
+      } else args.push('r', ...recordArgs(request));
+    } else if (write.op === 'finish') args.push('f', ...finishArgs(rid(), write.request));
+    else {
+      const fields = suspendArgs(rid(), write.request);
+      args.push('s', String(fields.length), ...fields);
+    }
   }
   return args;
 }

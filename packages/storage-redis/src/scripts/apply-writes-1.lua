@@ -8,11 +8,13 @@
 
     ARGV[1]  key base "{prefix}:"
     ARGV[2]  number of writes
-    then per write: its kind, its field count n, and n fields:
+    then per write its kind and its fields (a suspension: its kind, its field count n, and n fields):
       "r" flow id, token, position, record JSON          (as record-operation)
       "f" request id, flow id, token, status, result, error, now   (as finish-flow;
           optional ones as the scripts send them: "" or "=" .. value)
-      "s" request id, flow id, token, now, waits JSON, earliest timer or "",
+      "R" a record and then a finish of the same flow under the same token, two writes in one
+          entry: flow id, token, position, record JSON, request id, status, result, error, now
+      "s" n, then n fields: request id, flow id, token, now, waits JSON, earliest timer or "",
           due "1"|"0", name count k, k names, then child ids       (as suspend)
 
   Output:
@@ -33,59 +35,76 @@
 local read = {}
 local READ_FIELDS = { 'cancel', unpack(FINISH_READ) }
 
-local function apply(kind, f)
-  if kind == 'r' then
-    local id = f[1]
-    local fkey = flowKey(id)
-    local r = read[id]
-    if not r then
-      r = redis.call('HMGET', fkey, unpack(READ_FIELDS))
-      read[id] = r
-    end
-    -- r[4], r[5]: status and token (READ_FIELDS order).
-    checkFence(r[4], r[5], id, f[2])
-    return recordOp(fkey, histKey(id), id, f[2], f[3], f[4], r[1] == '1')
-  elseif kind == 'f' then
-    local id = f[2]
-    local r = read[id]
-    local pre = nil
-    if r then
-      pre = {}
-      for i = 2, #READ_FIELDS do
-        pre[i - 1] = r[i]
-      end
-    end
-    read = {}
-    return { finishOp(flowKey(id), f[1], id, f[3], f[4], opt(f[5]), opt(f[6]), f[7], pre) }
+-- Each write as its own script would run it, its fields given as they are.
+local function record(id, token, position, json)
+  local fkey = flowKey(id)
+  local r = read[id]
+  if not r then
+    r = redis.call('HMGET', fkey, unpack(READ_FIELDS))
+    read[id] = r
+  end
+  -- r[4], r[5]: status and token (READ_FIELDS order).
+  checkFence(r[4], r[5], id, token)
+  return recordOp(fkey, histKey(id), id, token, position, json, r[1] == '1')
+end
+
+local function finishWrite(rid, id, token, status, result, err, now)
+  local r = read[id]
+  local pre = nil
+  if r then
+    pre = { r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11] }
   end
   read = {}
-  local id = f[2]
-  local nNames = tonumber(f[8])
+  return { finishOp(flowKey(id), rid, id, token, status, opt(result), opt(err), now, pre) }
+end
+
+local function suspendWrite(at, n)
+  read = {}
+  local id = ARGV[at + 1]
+  local nNames = tonumber(ARGV[at + 7])
   local names, children = {}, {}
-  for i = 9, 8 + nNames do
-    names[#names + 1] = f[i]
+  for i = at + 8, at + 7 + nNames do
+    names[#names + 1] = ARGV[i]
   end
-  for i = 9 + nNames, #f do
-    children[#children + 1] = f[i]
+  for i = at + 8 + nNames, at + n - 1 do
+    children[#children + 1] = ARGV[i]
   end
-  return { suspendOp(flowKey(id), sigIndexKey(id), f[1], id, f[3], f[4], f[5], opt(f[6]), f[7], names, children) }
+  return { suspendOp(flowKey(id), sigIndexKey(id), ARGV[at], id, ARGV[at + 2], ARGV[at + 3], ARGV[at + 4],
+    opt(ARGV[at + 5]), ARGV[at + 6], names, children) }
+end
+
+-- A write's outcome row: { 1, outcome... } or { 0, error message }.
+local function outcome(ok, result)
+  if ok then
+    table.insert(result, 1, 1)
+    return result
+  end
+  return { 0, type(result) == 'table' and result.err or tostring(result) }
 end
 
 local out = {}
 local at = 3
-for w = 1, tonumber(ARGV[2]) do
-  local kind, n = ARGV[at], tonumber(ARGV[at + 1])
-  local fields = {}
-  for i = 1, n do
-    fields[i] = ARGV[at + 1 + i]
-  end
-  at = at + 2 + n
-  local ok, result = pcall(apply, kind, fields)
-  if ok then
-    table.insert(result, 1, 1)
-    out[w] = result
+local w = 1
+local count = tonumber(ARGV[2])
+while w <= count do
+  local kind = ARGV[at]
+  if kind == 'R' then
+    local id, token = ARGV[at + 1], ARGV[at + 2]
+    out[w] = outcome(pcall(record, id, token, ARGV[at + 3], ARGV[at + 4]))
+    out[w + 1] = outcome(pcall(finishWrite, ARGV[at + 5], id, token, ARGV[at + 6], ARGV[at + 7], ARGV[at + 8],
+      ARGV[at + 9]))
+    w, at = w + 2, at + 10
+  elseif kind == 'r' then
+    out[w] = outcome(pcall(record, ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4]))
+    w, at = w + 1, at + 5
+  elseif kind == 'f' then
+    out[w] = outcome(pcall(finishWrite, ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4], ARGV[at + 5],
+      ARGV[at + 6], ARGV[at + 7]))
+    w, at = w + 1, at + 8
   else
-    out[w] = { 0, type(result) == 'table' and result.err or tostring(result) }
+    local n = tonumber(ARGV[at + 1])
+    out[w] = outcome(pcall(suspendWrite, at + 2, n))
+    w, at = w + 1, at + 2 + n
   end
 end
 return out

@@ -93,7 +93,7 @@ local function promote(queue, ftype, isControlled)
     -- In a controlled queue an unkeyed flow has no tag and goes first (tag 0), as on every store.
     local place = f[3] or (isControlled and 0) or f[2] or 0
     local member = orderPart(place) .. id
-    entries[#entries + 1] = -(tonumber(f[1]) or 0)
+    entries[#entries + 1] = readyScore(f[1])
     entries[#entries + 1] = member
     if full then
       promoted[id] = { f[4], f[5], f[6], f[7], f[8], f[9], f[10], member, f[12], rmPending = true }
@@ -123,6 +123,14 @@ local function writePromoted()
   end
 end
 
+-- Claim order of two ready entries ({ score, member, ... }).
+local function byClaimOrder(a, b)
+  if a[1] ~= b[1] then
+    return a[1] < b[1]
+  end
+  return a[2] < b[2]
+end
+
 -- The best `count` entries of the queue's ready sets (one per type), in claim order.
 local function readyEntries(queue, count, isControlled)
   local entries = {}
@@ -136,12 +144,10 @@ local function readyEntries(queue, count, isControlled)
       entries[#entries + 1] = { tonumber(top[i + 1]), top[i], ready }
     end
   end
-  table.sort(entries, function(a, b)
-    if a[1] ~= b[1] then
-      return a[1] < b[1]
-    end
-    return a[2] < b[2]
-  end)
+  -- One set's entries come in its order already (score, then member bytes).
+  if #types > 1 then
+    table.sort(entries, byClaimOrder)
+  end
   return entries
 end
 
@@ -227,17 +233,16 @@ for _, queue in ipairs(queues) do
 end
 
 local candidates = {}
-for _, queue in ipairs(free) do
-  for _, entry in ipairs(readyEntries(queue, limit, false)) do
-    candidates[#candidates + 1] = entry
+if #free == 1 then
+  candidates = readyEntries(free[1], limit, false)
+else
+  for _, queue in ipairs(free) do
+    for _, entry in ipairs(readyEntries(queue, limit, false)) do
+      candidates[#candidates + 1] = entry
+    end
   end
+  table.sort(candidates, byClaimOrder)
 end
-table.sort(candidates, function(a, b)
-  if a[1] ~= b[1] then
-    return a[1] < b[1]
-  end
-  return a[2] < b[2]
-end)
 
 local claimed = {}
 for i = 1, math.min(limit, #candidates) do

@@ -159,20 +159,36 @@ if ckey then
     field('clim', clim)
   end
 end
+local at = nil
+if tonumber(runAt) > tonumber(now) then
+  at = runAt
+end
+local worker = opt(ARGV[19])
+-- Due now, asked for by nobody, without a concurrency key, with no worker parked for it, in a
+-- queue without flow control: filed straight into its ready set (its member there in "rm"), where
+-- a claim's promotion would move it from its due set, reading and writing its hash to do so.
+local parked = nil
+if not worker and not at and not ckey then
+  parked = parkedFor(queue, ARGV[4])
+  if #parked == 0 and not select(2, controlOf(queue)) then
+    local member = orderPart(runAt) .. id
+    field('rm', member)
+    redis.call('HSET', fkey, unpack(fields))
+    redis.call('ZADD', CREATED_KEY, 0, orderPart(now) .. id)
+    redis.call('ZADD', readyKey(queue, ARGV[4]), readyScore(ARGV[7]), member)
+    publishReady(queue, nil, fkey, id, { ARGV[4], ARGV[7], ord, runAt })
+    return { 1, fields, 0 }
+  end
+end
 redis.call('HSET', fkey, unpack(fields))
 redis.call('ZADD', CREATED_KEY, 0, orderPart(now) .. id)
 -- A new flow is in no claim index yet: pending, it is due at its runAt (what `reindex` files).
 redis.call('ZADD', dueKey(queue, ARGV[4]), runAt, id)
 
-local at = nil
-if tonumber(runAt) > tonumber(now) then
-  at = runAt
-end
 -- Claimed for its creator when asked and due (as claim-flow would): no ready event, no other
 -- worker woken for a flow that is already running.
 -- The new flow's CLAIM_FIELDS, known: written above (no owner, "abandons", "rm" or "adm" yet).
 local newPre = { 'pending', '0', '0', false, false, queue, ARGV[4], false, false }
-local worker = opt(ARGV[19])
 if worker and not at then
   local limits, isControlled = controlOf(queue)
   if not isControlled then
@@ -190,14 +206,11 @@ if worker and not at then
   end
 end
 -- Due now and nobody asked for it: a parked worker may take it at once (no ready event then).
-if not worker and not at and not ckey then
-  local parked = parkedFor(queue, ARGV[4])
-  if #parked > 0 then
-    local _, isControlled = controlOf(queue)
-    local handed = not isControlled and handOff(fkey, id, queue, ARGV[4], now, parked, newPre, fields)
-    if handed then
-      return { 1, handed, 0 }
-    end
+if parked and #parked > 0 then
+  local _, isControlled = controlOf(queue)
+  local handed = not isControlled and handOff(fkey, id, queue, ARGV[4], now, parked, newPre, fields)
+  if handed then
+    return { 1, handed, 0 }
   end
 end
 publishReady(queue, at, fkey, id, { ARGV[4], ARGV[7], ord, runAt })

@@ -1,6 +1,15 @@
 -- Keeps the claim indexes in step with a flow's state.
 --- @include "keys"
 
+-- A ready-set entry's score: -priority. Priority 0 (nearly every flow) as the string "0": a
+-- number handed to redis.call goes through the floating-point printer ("%.17g").
+local function readyScore(priority)
+  if priority == nil or priority == '0' then
+    return '0'
+  end
+  return -(tonumber(priority) or 0)
+end
+
 -- Files the flow where its current state says, after any change of status,
 -- runAt or lease: running → due at the lease expiry; pending or suspended with
 -- a runAt → due at runAt; anything else (terminal, suspended on signals or

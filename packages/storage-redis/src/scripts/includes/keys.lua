@@ -31,9 +31,27 @@ local function sigRidKey(id)
   return P .. 'sigr:' .. id
 end
 
--- Queue and type are length-prefixed so ("a:b", "c") and ("a", "b:c") differ.
+-- Queue and type are length-prefixed so ("a:b", "c") and ("a", "b:c") differ. Each key is made
+-- once per call (COMBO_KEYS[queue][ftype][kind]): a call's flows share a few, and a concatenation
+-- costs a new string, the length going through the floating-point printer.
+local COMBO_KEYS = {}
 local function comboKey(kind, queue, ftype)
-  return P .. kind .. ':' .. #queue .. ':' .. queue .. ':' .. ftype
+  local byType = COMBO_KEYS[queue]
+  if not byType then
+    byType = {}
+    COMBO_KEYS[queue] = byType
+  end
+  local keys = byType[ftype]
+  if not keys then
+    keys = {}
+    byType[ftype] = keys
+  end
+  local key = keys[kind]
+  if not key then
+    key = P .. kind .. ':' .. string.format('%d', #queue) .. ':' .. queue .. ':' .. ftype
+    keys[kind] = key
+  end
+  return key
 end
 
 -- Flows waiting by time: pending or suspended (score runAt), running (score lease expiry).
