@@ -98,6 +98,7 @@ describe('migrations', () => {
       '0006_flow_control',
       '0007_schedules',
       '0008_ready_indexes',
+      '0009_feed_batches',
     ]);
     const names = schema.objects.map((o) => (o as { name: string }).name);
     expect(names).toEqual(

@@ -38,17 +38,20 @@ while (errors.length < 50) {
     const lease = { flowId: flow.id, token };
     try {
       for (let position = 0; position < STEPS; position++) {
-        await store.recordOperation({ ...lease, record: {
-          flowId: flow.id,
-          position,
-          key: `step-${position}#0`,
-          kind: 'step',
-          status: 'completed',
-          attempts: 1,
-          result: JSON.stringify([workerId, position]),
-          startedAt: T0,
-          finishedAt: T0 + 1,
-        } });
+        await store.recordOperation({
+          ...lease,
+          record: {
+            flowId: flow.id,
+            position,
+            key: `step-${position}#0`,
+            kind: 'step',
+            status: 'completed',
+            attempts: 1,
+            result: JSON.stringify([workerId, position]),
+            startedAt: T0,
+            finishedAt: T0 + 1,
+          },
+        });
       }
       await store.finishFlow({
         ...lease,

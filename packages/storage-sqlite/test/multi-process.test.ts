@@ -147,8 +147,9 @@ describe('SqliteExecutionLog across processes', () => {
     }
   }, 30_000);
   /** Runs ring-worker.mjs: another process creates flow `flowId` (queue `rung`) and exits. */
-  async function createElsewhere(flowId: string, watch: 'on' | 'off'): Promise<void> {
-    const child = fork(join(here, 'ring-worker.mjs'), [path, flowId, watch], {
+  async function createElsewhere(flowId: string, watch: 'on' | 'off', count?: number): Promise<void> {
+    const args = count === undefined ? [path, flowId, watch] : [path, flowId, watch, String(count)];
+    const child = fork(join(here, 'ring-worker.mjs'), args, {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -166,6 +167,31 @@ describe('SqliteExecutionLog across processes', () => {
       while (heard.length === 0 && Date.now() - started < 8000) await new Promise((r) => setTimeout(r, 5));
       expect(heard).toEqual([{ type: 'ready', queue: 'rung', at: undefined }]);
       expect(Date.now() - started).toBeLessThan(8000);
+    } finally {
+      stop();
+      await store.close();
+    }
+  }, 30_000);
+
+  it('hears every event of a commit that made several (one feed row for them all)', async () => {
+    const store = await SqliteExecutionLog.open({ path });
+    const heard: StoreEvent[] = [];
+    const stop = store.subscribe((event: StoreEvent) => heard.push(event));
+    try {
+      const started = Date.now();
+      await createElsewhere('batch', 'on', 3);
+      while (heard.length < 3 && Date.now() - started < 8000) await new Promise((r) => setTimeout(r, 5));
+      expect(heard.map((event) => event.type === 'ready' && event.queue)).toEqual(['rung', 'rung', 'rung']);
+      // The first is due at once (no `at`), the others 1 and 2 ms after it.
+      const ats = heard.map((event) => (event.type === 'ready' ? event.at : undefined));
+      expect(ats[0]).toBeUndefined();
+      expect((ats[2] ?? 0) - (ats[1] ?? 0)).toBe(1);
+      const db = new Database(path);
+      try {
+        expect(db.prepare("select count(*) from events where type = 'batch'").pluck().get()).toBe(1);
+      } finally {
+        db.close();
+      }
     } finally {
       stop();
       await store.close();

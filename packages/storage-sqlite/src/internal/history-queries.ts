@@ -169,6 +169,10 @@ export function prepareHistoryQueries(db: Database.Database, k: Kysely<Schema>) 
         at: nullableNum('at'),
       }),
     ),
+    // The events of one commit in one row (`feed.ts`).
+    insertBatch: p(
+      k.insertInto('events').values({ origin: str('origin'), type: 'batch', batch: str('batch') }),
+    ),
     pruneEvents: p(k.deleteFrom('events').where('seq', '<=', num('seq'))),
     lastEvent: p<{ seq: number | null }>(k.selectFrom('events').select((eb) => eb.fn.max('seq').as('seq'))),
     eventsAfter: p<EventRow>(

@@ -207,6 +207,13 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
       await setSchemaVersion(db, 8);
     },
   },
+  // A change-feed row may carry all the events of its commit (`feed.ts`).
+  '0009_feed_batches': {
+    async up(db) {
+      await db.schema.alterTable('events').addColumn('batch', 'text').execute();
+      await setSchemaVersion(db, 9);
+    },
+  },
 });
 
 /** The schema version this code writes: the number of migrations. */

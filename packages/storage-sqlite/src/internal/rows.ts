@@ -244,19 +244,55 @@ export function toSignalRecord(row: SignalRow): SignalRecord {
   });
 }
 
-/** The change-feed entry of a row; none for a row this code does not understand. */
+/** The change-feed entries of a row; none for a row this code does not understand. */
 export function toFeedEntry(row: EventRow): FeedEntry[] {
-  let event: StoreEvent;
-  if (row.type === 'ready' && row.queue !== null) {
-    event = { type: 'ready', queue: row.queue, at: row.at ?? undefined };
-  } else if (row.type === 'finished' && row.flow_id !== null && row.status !== null) {
-    event = { type: 'finished', flowId: row.flow_id, status: row.status as FlowStatus };
-  } else if (row.type === 'cancel-requested' && row.flow_id !== null) {
-    event = { type: 'cancel-requested', flowId: row.flow_id };
-  } else if (row.type === 'progress' && row.flow_id !== null) {
-    event = { type: 'progress', flowId: row.flow_id };
-  } else {
+  if (row.type !== 'batch') {
+    const event = toEvent(row.type, row.queue, row.flow_id, row.status, row.at);
+    return event ? [{ seq: row.seq, origin: row.origin, event }] : [];
+  }
+  let tuples: unknown;
+  try {
+    tuples = JSON.parse(row.batch ?? '');
+  } catch {
     return [];
   }
-  return [{ seq: row.seq, origin: row.origin, event }];
+  if (!Array.isArray(tuples)) return [];
+  const entries: FeedEntry[] = [];
+  for (const tuple of tuples) {
+    if (!Array.isArray(tuple)) continue;
+    const [type, queue, flowId, status, at] = tuple as unknown[];
+    const event = toEvent(type, orNull(queue), orNull(flowId), orNull(status), orNull(at));
+    if (event) entries.push({ seq: row.seq, origin: row.origin, event });
+  }
+  return entries;
+}
+
+/** An event's fields as the feed stores them (a row's columns, or a tuple of a batch). */
+export function feedFields(
+  event: StoreEvent,
+): [string, string | null, string | null, string | null, number | null] {
+  if (event.type === 'ready') return [event.type, event.queue, null, null, event.at ?? null];
+  if (event.type === 'finished') return [event.type, null, event.flowId, event.status, null];
+  return [event.type, null, event.flowId, null, null];
+}
+
+function toEvent(
+  type: unknown,
+  queue: unknown,
+  flowId: unknown,
+  status: unknown,
+  at: unknown,
+): StoreEvent | undefined {
+  if (type === 'ready' && typeof queue === 'string') {
+    return { type: 'ready', queue, at: typeof at === 'number' ? at : undefined };
+  }
+  if (typeof flowId !== 'string') return undefined;
+  if (type === 'finished' && typeof status === 'string')
+    return { type, flowId, status: status as FlowStatus };
+  if (type === 'cancel-requested' || type === 'progress') return { type, flowId };
+  return undefined;
+}
+
+function orNull(value: unknown): unknown {
+  return value === undefined ? null : value;
 }

@@ -25,8 +25,10 @@ import type Database from 'better-sqlite3';
 import { isBusyError, isFullError, toErgonError } from './errors.js';
 import { BUSY_SLICE_MS, backoffMs } from './retry.js';
 
-/** What happens to a transaction's side effects (events) once it commits or rolls back. */
+/** What happens to a transaction's side effects (events) before it commits, once it commits or rolls back. */
 export interface CommitHooks {
+  /** The transaction's last statements, inside it. */
+  flush(): void;
   commit(): void;
   rollback(): void;
 }
@@ -46,7 +48,12 @@ export class TransactionRunner {
 
   constructor(options: { db: Database.Database; where: string; busyTimeoutMs: number; hooks: CommitHooks }) {
     this.#db = options.db;
-    this.#tx = options.db.transaction((fn: () => unknown) => fn());
+    const hooks = options.hooks;
+    this.#tx = options.db.transaction((fn: () => unknown) => {
+      const result = fn();
+      hooks.flush();
+      return result;
+    });
     this.#where = options.where;
     // The first attempt already waited up to one slice inside SQLite.
     this.#retryMs = Math.max(0, options.busyTimeoutMs - BUSY_SLICE_MS);

@@ -97,6 +97,8 @@ export interface EventsTable {
   flow_id: string | null;
   status: string | null;
   at: number | null;
+  /** Type `batch` (schema version 9): the events of one commit, as JSON (`feed.ts`). */
+  batch: string | null;
 }
 
 /** The tables as Kysely sees them. */
