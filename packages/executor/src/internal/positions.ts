@@ -168,8 +168,21 @@ export class Positions implements CursorHooks {
   replayed<T>(slot: Slot): Promise<T> {
     const record = slot.record as OperationRecord;
     const host = this.#host;
+    const replay = this.#replay;
+    if (replay.due(slot.position)) {
+      // Its turn has come (code replaying in recording order): settled here, with no promise and
+      // closures of its own; the turns after it follow.
+      let settled: Promise<T>;
+      try {
+        settled = host.settle<T>(record);
+      } catch (error) {
+        settled = Promise.reject(error);
+      }
+      replay.delivered(slot.position);
+      return settled;
+    }
     return new Promise<T>((resolve, reject) => {
-      this.#replay.deliver(slot.position, () => {
+      replay.deliver(slot.position, () => {
         try {
           host.settle<T>(record).then(resolve, reject);
         } catch (error) {

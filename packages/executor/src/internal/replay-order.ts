@@ -65,6 +65,24 @@ export class ReplayOrder {
     if (ranks && rank !== undefined) ranks.skipped.add(rank);
   }
 
+  /**
+   * True when the record at `position` may be delivered now (it has no rank, or its turn has
+   * come): the caller delivers it itself, then calls {@link ReplayOrder.delivered}.
+   */
+  due(position: number): boolean {
+    const ranks = this.#ranks;
+    const rank = ranks?.rank.get(position);
+    return !ranks || rank === undefined || (rank === ranks.next && !ranks.skipped.has(rank));
+  }
+
+  /** The record at `position`, {@link ReplayOrder.due}, was delivered: the turns after it follow. */
+  delivered(position: number): void {
+    const ranks = this.#ranks;
+    if (!ranks || ranks.rank.get(position) === undefined) return;
+    ranks.next++;
+    this.#advance(ranks);
+  }
+
   /** Runs `deliver` in the turn of the record at `position` (at once when it has no rank). */
   deliver(position: number, deliver: () => void): void {
     const ranks = this.#ranks;
