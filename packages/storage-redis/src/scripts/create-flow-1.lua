@@ -163,14 +163,41 @@ local at = nil
 if tonumber(runAt) > tonumber(now) then
   at = runAt
 end
+
+-- Files the new hash: in the created index, and in its due set at `due` (its runAt when pending).
+local function file(due)
+  redis.call('HSET', fkey, unpack(fields))
+  redis.call('ZADD', CREATED_KEY, 0, orderPart(now) .. id)
+  redis.call('ZADD', dueKey(queue, ARGV[4]), due, id)
+end
+
+-- Claims the new flow for `worker` in the hash's one write, as claimFlow would (running under
+-- token 1, lease until `leaseUntil`, held by the worker, due at the lease's expiry): it has no
+-- owner, ready-set member or admission to undo.
+local function fileClaimed(worker, leaseUntil)
+  fields[8], fields[16], fields[22] = 'running', '1', '1'
+  field('lease', leaseUntil)
+  field('owner', worker)
+  file(leaseUntil)
+  redis.call('SADD', heldKey(worker), id)
+end
+
 local worker = opt(ARGV[19])
--- Due now, asked for by nobody, without a concurrency key, with no worker parked for it, in a
--- queue without flow control: filed straight into its ready set (its member there in "rm"), where
--- a claim's promotion would move it from its due set, reading and writing its hash to do so.
-local parked = nil
 if not worker and not at and not ckey then
-  parked = parkedFor(queue, ARGV[4])
-  if #parked == 0 and not select(2, controlOf(queue)) then
+  local parked = parkedFor(queue, ARGV[4])
+  if not select(2, controlOf(queue)) then
+    -- Due now and nobody asked for it: a parked worker may take it at once (no ready event then).
+    local taker, leaseUntil = nil, nil
+    if #parked > 0 then
+      taker, leaseUntil = takeParked(queue, ARGV[4], now, parked)
+    end
+    if taker then
+      fileClaimed(taker, leaseUntil)
+      publishHanded(id, taker, fields)
+      return { 1, fields, 0 }
+    end
+    -- Else filed straight into its ready set (its member there in "rm"), where a claim's
+    -- promotion would move it from its due set, reading and writing its hash to do so.
     local member = orderPart(runAt) .. id
     field('rm', member)
     redis.call('HSET', fkey, unpack(fields))
@@ -180,38 +207,31 @@ if not worker and not at and not ckey then
     return { 1, fields, 0 }
   end
 end
-redis.call('HSET', fkey, unpack(fields))
-redis.call('ZADD', CREATED_KEY, 0, orderPart(now) .. id)
--- A new flow is in no claim index yet: pending, it is due at its runAt (what `reindex` files).
-redis.call('ZADD', dueKey(queue, ARGV[4]), runAt, id)
 
 -- Claimed for its creator when asked and due (as claim-flow would): no ready event, no other
 -- worker woken for a flow that is already running.
--- The new flow's CLAIM_FIELDS, known: written above (no owner, "abandons", "rm" or "adm" yet).
-local newPre = { 'pending', '0', '0', false, false, queue, ARGV[4], false, false }
 if worker and not at then
   local limits, isControlled = controlOf(queue)
   if not isControlled then
-    return { 1, claimFlow(fkey, id, worker, ARGV[20], now, nil, newPre, fields), 1 }
+    fileClaimed(worker, ARGV[20])
+    return { 1, fields, 1 }
   end
+  -- A new flow is in no claim index yet: pending, it is due at its runAt (what `reindex` files).
+  file(runAt)
   if ARGV[21] ~= 'h' then
     publishReady(queue, nil, fkey, id, { ARGV[4], ARGV[7], ord, runAt })
     return { 1, fields, 'admit' }
   end
   local slots, keyRunning = controlSlots(queue, limits, 1, nowMs)
   if slots >= 1 and not keyFull(keyRunning, limits, fkey) then
+    -- The new flow's CLAIM_FIELDS, known: written above (no owner, "abandons", "rm" or "adm" yet).
+    local newPre = { 'pending', '0', '0', false, false, queue, ARGV[4], false, false }
     local claimed = claimFlow(fkey, id, worker, ARGV[20], now, nil, newPre, fields)
     controlStarted(queue, limits, id, fkey, nowMs)
     return { 1, claimed, 1 }
   end
-end
--- Due now and nobody asked for it: a parked worker may take it at once (no ready event then).
-if parked and #parked > 0 then
-  local _, isControlled = controlOf(queue)
-  local handed = not isControlled and handOff(fkey, id, queue, ARGV[4], now, parked, newPre, fields)
-  if handed then
-    return { 1, handed, 0 }
-  end
+else
+  file(runAt)
 end
 publishReady(queue, at, fkey, id, { ARGV[4], ARGV[7], ord, runAt })
 return { 1, fields, 0 }

@@ -72,6 +72,47 @@ describe.skipIf(!redisAvailable)('RedisExecutionLog filing and batched writes', 
     expect((await claim(store, 5, T0, ['limited'])).map((c) => c.flow.id)).toEqual([a.id]);
   });
 
+  it('writes a flow claimed by its create (for its creator or a parked worker) once: running, held, due at its lease', async () => {
+    const store = await open();
+    const admin = stores.admin();
+    const base = `{${store.prefix}}:`;
+    const mine = flow();
+    const made = await store.createFlow({ ...mine, claim: { workerId: 'w2', leaseMs: LEASE } });
+    expect(made.claimed?.token).toBe(1);
+    expect(made.flow).toMatchObject({
+      status: 'running',
+      leaseOwner: 'w2',
+      leaseExpiresAt: T0 + LEASE,
+      runCount: 1,
+    });
+    expect(await claim(store, 1)).toEqual([]);
+    const parked = await store.claim({
+      workerId: 'w1',
+      types: ['order'],
+      queues: ['default'],
+      limit: 2,
+      leaseMs: LEASE,
+      now: T0,
+      park: true,
+    });
+    expect(parked).toEqual([]);
+    const handed = flow();
+    const result = await store.createFlow(handed);
+    expect(result.flow).toMatchObject({ status: 'running', leaseOwner: 'w1', fencingToken: 1 });
+    expect(await admin.hmget(`${base}flow:${handed.id}`, 'status', 'owner', 'token', 'runs', 'rm')).toEqual([
+      'running',
+      'w1',
+      '1',
+      '1',
+      null,
+    ]);
+    expect(await admin.sismember(`${base}held:w1`, handed.id)).toBe(1);
+    expect(await admin.sismember(`${base}held:w2`, mine.id)).toBe(1);
+    expect(Number(await admin.zscore(key(store, 'due', 'default'), handed.id))).toBeGreaterThan(T0);
+    expect(Number(await admin.zscore(key(store, 'due', 'default'), mine.id))).toBe(T0 + LEASE);
+    expect(await admin.exists(key(store, 'ready', 'default'))).toBe(0);
+  });
+
   it('sends a record and the finish of the same run as one entry, each write with its own outcome', async () => {
     const store = await open();
     const a = flow();

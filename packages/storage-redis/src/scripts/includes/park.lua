@@ -8,7 +8,6 @@
 --   park:<#q>:<q>:<type>  set of the workers parked for the (queue, type); a member missing
 --                         from `parked` (unparked since) is dropped when a create meets it
 --- @include "keys"
---- @include "claim"
 
 -- The most bytes of field values a "handed" event carries.
 local HANDED_INLINE_MAX = 16384
@@ -33,15 +32,14 @@ local function parkedFor(queue, ftype)
   return redis.call('SMEMBERS', parkKey(queue, ftype))
 end
 
--- Claims the new flow `id` (due now, in a queue without limits) for one of `workers`
--- (parkedFor the pair) still parked, if no older flow of the pair is due before it, and
--- publishes the "handed" event. Returns the claimed flow's hash, or nil when nobody took it.
--- `pre`, `hash`: the new flow's CLAIM_FIELDS and whole hash (see claimFlow).
-local function handOff(fkey, id, queue, ftype, now, workers, pre, hash)
+-- Takes a slot of the first of `workers` (parkedFor the pair) still parked, for a new flow of
+-- (queue, type) due now in a queue without limits, unless an older flow of the pair is waiting
+-- (first come, first served). Call it before the new flow is filed. Returns that worker and the
+-- hand-off lease's expiry (a decimal string), or nil when nobody takes the flow.
+local function takeParked(queue, ftype, now, workers)
   local pk = parkKey(queue, ftype)
-  -- First come, first served: an older flow waiting to be claimed goes first.
   if redis.call('ZCARD', readyKey(queue, ftype)) > 0 or
-      redis.call('ZCOUNT', dueKey(queue, ftype), '-inf', now) > 1 then
+      redis.call('ZCOUNT', dueKey(queue, ftype), '-inf', now) > 0 then
     return nil
   end
   local nowMs = tonumber(now)
@@ -64,21 +62,24 @@ local function handOff(fkey, id, queue, ftype, now, workers, pre, hash)
       else
         redis.call('HDEL', PARKED_KEY, worker)
       end
-      local flat = claimFlow(fkey, id, worker, string.format('%.0f', nowMs + tonumber(leaseMs)), now, nil, pre, hash)
-      -- Every process hears every event: a large flow goes without its fields, which the
-      -- worker's store reads then.
-      local size = 0
-      for i = 2, #flat, 2 do
-        size = size + #flat[i]
-      end
-      local fields = ''
-      if size <= HANDED_INLINE_MAX then
-        fields = ',"flow":' .. cjson.encode(flat)
-      end
-      redis.call('PUBLISH', EVENTS_CHANNEL, '{"type":"handed","flowId":' .. cjson.encode(id) ..
-        ',"workerId":' .. cjson.encode(worker) .. fields .. '}')
-      return flat
+      return worker, string.format('%.0f', nowMs + tonumber(leaseMs))
     end
   end
   return nil
+end
+
+-- Announces that `worker` took the new flow `id` (takeParked), whose claimed hash is `flat`.
+-- Every process hears every event: a large flow goes without its fields, which the worker's
+-- store reads then.
+local function publishHanded(id, worker, flat)
+  local size = 0
+  for i = 2, #flat, 2 do
+    size = size + #flat[i]
+  end
+  local fields = ''
+  if size <= HANDED_INLINE_MAX then
+    fields = ',"flow":' .. cjson.encode(flat)
+  end
+  redis.call('PUBLISH', EVENTS_CHANNEL, '{"type":"handed","flowId":' .. cjson.encode(id) ..
+    ',"workerId":' .. cjson.encode(worker) .. fields .. '}')
 end
