@@ -99,6 +99,7 @@ describe('migrations', () => {
       '0007_schedules',
       '0008_ready_indexes',
       '0009_feed_batches',
+      '0010_running_owner',
     ]);
     const names = schema.objects.map((o) => (o as { name: string }).name);
     expect(names).toEqual(
@@ -122,7 +123,6 @@ describe('migrations', () => {
         'history_spilled',
         'workers',
         'workers_seen',
-        'flows_held',
         'schedules',
         'schedules_type',
         'ergon_migration',

@@ -75,6 +75,7 @@ describe('schema version 8: ready flows and running flows in indexes of their ow
       );
       expect(indexNames(path)).not.toContain('flows_claim');
       expect(indexNames(path)).not.toContain('flows_wake');
+      expect(indexNames(path)).not.toContain('flows_held');
       expect(await store.nextWakeAt({ types: ['t'], queues: ['q'] })).toBe(0);
       const claimed = await store.claim({
         workerId: 'w',

@@ -12,7 +12,7 @@
 import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 import { flowControlMigration } from './flow-control-schema.js';
 import { historyKeys } from './history-keys.js';
-import { readyIndexesMigration } from './ready-indexes.js';
+import { readyIndexesMigration, runningOwnerMigration } from './ready-indexes.js';
 import { schedulesMigration } from './schedules.js';
 import { workersMigration } from './workers.js';
 
@@ -212,6 +212,12 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
     async up(db) {
       await db.schema.alterTable('events').addColumn('batch', 'text').execute();
       await setSchemaVersion(db, 9);
+    },
+  },
+  '0010_running_owner': {
+    async up(db) {
+      await runningOwnerMigration.up(db);
+      await setSchemaVersion(db, 10);
     },
   },
 });

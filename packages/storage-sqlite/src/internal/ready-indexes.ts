@@ -11,7 +11,8 @@
  * Now the three hold ready flows only (`status in ('pending','suspended') and
  * run_at is not null`, {@link READY}): a claim deletes the flow from each, and
  * neither a renewal nor the end touches them. Running flows are found by
- * `flows_running`, reordered to `(queue, lease_expires_at, concurrency_key)`,
+ * `flows_running`, reordered to `(queue, lease_expires_at, concurrency_key)`
+ * (and, from version 10, the lease owner last: {@link runningOwnerMigration}),
  * which now serves both what it served (running flows counted by unexpired
  * lease) and what the old indexes did for running flows: those whose lease
  * expired (claimable again, `expiredCandidates`) and the next expiry
@@ -54,6 +55,25 @@ export function anyExpired(queue: string, now: number) {
   return sql<{ any: number }>`select exists (select 1 ${from} and lease_expires_at <= ${now})
              or exists (select 1 ${from} and lease_expires_at is null) as any`;
 }
+
+/**
+ * Schema version 10: `flows_running` also holds the lease owner, and `flows_held` (running flows
+ * by owner, which only the reaping of a dead worker reads) is gone: a claim inserted the flow
+ * into it and the end deleted it, one index edit each, on every flow. The reaping now reads
+ * `flows_running` whole (`expireHeld`): all running flows, once per dead worker.
+ */
+export const runningOwnerMigration: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.dropIndex('flows_held').ifExists().execute();
+    await db.schema.dropIndex('flows_running').ifExists().execute();
+    await db.schema
+      .createIndex('flows_running')
+      .on('flows')
+      .columns(['queue', 'lease_expires_at', 'concurrency_key', 'lease_owner'])
+      .where(sql.ref('status'), '=', 'running')
+      .execute();
+  },
+};
 
 /** Schema version 8 (see the module notes). */
 export const readyIndexesMigration: Migration = {

@@ -46,7 +46,7 @@ export const workersMigration: Migration = {
       .addColumn('stats', 'text')
       .execute();
     await db.schema.createIndex('workers_seen').on('workers').column('last_seen_at').execute();
-    // Reaping finds a dead worker's running flows without scanning every flow.
+    // Reaping finds a dead worker's running flows without scanning every flow (until version 10).
     await db.schema
       .createIndex('flows_held')
       .on('flows')
@@ -102,15 +102,13 @@ export function prepareWorkerQueries(db: Database.Database, k: Kysely<Schema>) {
     ),
     deleteWorker: p(k.deleteFrom('workers').where('id', '=', str('id'))),
     workers: p<WorkersTable>(k.selectFrom('workers').selectAll().orderBy('id')),
-    expireHeld: p<{ queue: string }>(
-      k
-        .updateTable('flows')
-        .set({ lease_expires_at: num('now') })
-        .where('status', '=', 'running')
-        .where('lease_owner', '=', str('owner'))
-        .where('lease_expires_at', '>', num('now'))
-        .returning('queue'),
-    ),
+    // Every running flow, in flows_running (schema version 10): the owner is its last column.
+    expireHeld: p<{ queue: string }>({
+      compile: () =>
+        sql`update flows indexed by flows_running set lease_expires_at = ${num('now')}
+            where status = 'running' and lease_owner = ${str('owner')} and lease_expires_at > ${num('now')}
+            returning queue`.compile(k),
+    }),
   };
 }
 
