@@ -63,12 +63,14 @@ export async function applyWrites(core: StoreCore, writes: readonly BatchWrite[]
         return;
       }
       const results = batchOutcomes(group, reply);
-      const rows = Array.isArray(reply) ? (reply as unknown[][]) : [];
+      // A row per write, or 1 for a common outcome (writes.ts: batchOutcomes).
+      const rows = Array.isArray(reply) ? (reply as unknown[]) : [];
       for (const [j, i] of indexes.entries()) {
         const write = group[j] as BatchWrite;
         const outcome = results[j] as BatchOutcome;
         outcomes[i] = outcome;
-        const after = follow(core, p, write, outcome, rows[j]?.[1], freed);
+        const row = rows[j];
+        const after = follow(core, p, write, outcome, Array.isArray(row) ? row[1] : undefined, freed);
         if (after) await after;
       }
     }),

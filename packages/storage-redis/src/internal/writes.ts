@@ -91,11 +91,16 @@ export function batchArgs(writes: readonly BatchWrite[], rid: () => string): str
 
 /** One outcome per write from apply-writes' reply; errors mapped as a single call's would be. */
 export function batchOutcomes(writes: readonly BatchWrite[], reply: unknown): BatchOutcome[] {
-  const rows = Array.isArray(reply) ? (reply as unknown[][]) : [];
+  const rows = Array.isArray(reply) ? (reply as unknown[]) : [];
   return writes.map((write, i): BatchOutcome => {
     const row = rows[i];
     const context = leaseContext(ACTIONS[write.op], write.request);
     try {
+      // 1: the common outcome, sent without a row (scripts/apply-writes-1.lua).
+      if (row === 1 && write.op !== 'suspend')
+        return write.op === 'record'
+          ? { ok: true, value: recordResult(COMMON_RECORD, write.request.record) }
+          : { ok: true, value: undefined };
       if (!Array.isArray(row)) throw new Error(`apply-writes answered no outcome for write ${i + 1}`);
       if (row[0] !== 1) throw toStoreError(replyError(String(row[1])), context);
       if (write.op === 'record')
@@ -110,6 +115,9 @@ export function batchOutcomes(writes: readonly BatchWrite[], reply: unknown): Ba
     }
   });
 }
+
+/** A record's common outcome: new (the one sent is stored), no cancel request. */
+const COMMON_RECORD: [number, string, number] = [0, '', 0];
 
 const ACTIONS = { record: 'record operation', suspend: 'suspend', finish: 'finish flow' } as const;
 

@@ -18,7 +18,8 @@
           due "1"|"0", name count k, k names, then child ids       (as suspend)
 
   Output:
-    per write, in order: { 1, outcome... } or { 0, error message }:
+    per write, in order: 1 for the common outcome ({ 1, 0, "", 0 } of a record, { 1, "1" } of a
+    finish), else { 1, outcome... } or { 0, error message }:
       "r" → { 1, existed, stored record JSON ("" when it is the one sent), cancelRequested }
       "f" → { 1, "1" | "w" (woke the parent) }
       "s" → { 1, "suspended" | "ready" | "cancelled" }
@@ -73,9 +74,13 @@ local function suspendWrite(at, n)
     opt(ARGV[at + 5]), ARGV[at + 6], names, children) }
 end
 
--- A write's outcome row: { 1, outcome... } or { 0, error message }.
+-- A write's outcome: 1 for the common one (a new record with no cancel request; a finish that
+-- woke no parent), else a row { 1, outcome... }, or { 0, error message } for an error.
 local function outcome(ok, result)
   if ok then
+    if (result[1] == 0 and result[2] == '' and result[3] == 0) or (result[1] == '1' and result[2] == nil) then
+      return 1
+    end
     table.insert(result, 1, 1)
     return result
   end
