@@ -164,48 +164,52 @@ if tonumber(runAt) > tonumber(now) then
   at = runAt
 end
 
+local worker = opt(ARGV[19])
+-- Due now and nobody asked for it: a parked worker may take it at once (no ready event then).
+local taker, handLease = nil, nil
+if not worker and not at and not ckey then
+  local parked = parkedFor(queue, ARGV[4])
+  if not select(2, controlOf(queue)) then
+    if #parked > 0 then
+      taker, handLease = takeParked(queue, ARGV[4], now, parked)
+    end
+    if not taker then
+      -- Filed straight into its ready set (its member there in "rm"), where a claim's
+      -- promotion would move it from its due set, reading and writing its hash to do so.
+      local member = orderPart(runAt) .. id
+      field('rm', member)
+      redis.call('HSET', fkey, unpack(fields))
+      redis.call('ZADD', CREATED_KEY, 0, orderPart(now) .. id)
+      redis.call('ZADD', readyKey(queue, ARGV[4]), readyScore(ARGV[7]), member)
+      publishReady(queue, nil, fkey, id, { ARGV[4], ARGV[7], ord, runAt })
+      return { 1, fields, 0 }
+    end
+  end
+end
+
 -- Files the new hash: in the created index, and in its due set at `due` (its runAt when pending).
+-- (Defined past the path above, which has no use for it: a function made is memory Lua collects.)
 local function file(due)
   redis.call('HSET', fkey, unpack(fields))
   redis.call('ZADD', CREATED_KEY, 0, orderPart(now) .. id)
   redis.call('ZADD', dueKey(queue, ARGV[4]), due, id)
 end
 
--- Claims the new flow for `worker` in the hash's one write, as claimFlow would (running under
+-- Claims the new flow for `owner` in the hash's one write, as claimFlow would (running under
 -- token 1, lease until `leaseUntil`, held by the worker, due at the lease's expiry): it has no
 -- owner, ready-set member or admission to undo.
-local function fileClaimed(worker, leaseUntil)
+local function fileClaimed(owner, leaseUntil)
   fields[8], fields[16], fields[22] = 'running', '1', '1'
   field('lease', leaseUntil)
-  field('owner', worker)
+  field('owner', owner)
   file(leaseUntil)
-  redis.call('SADD', heldKey(worker), id)
+  redis.call('SADD', heldKey(owner), id)
 end
 
-local worker = opt(ARGV[19])
-if not worker and not at and not ckey then
-  local parked = parkedFor(queue, ARGV[4])
-  if not select(2, controlOf(queue)) then
-    -- Due now and nobody asked for it: a parked worker may take it at once (no ready event then).
-    local taker, leaseUntil = nil, nil
-    if #parked > 0 then
-      taker, leaseUntil = takeParked(queue, ARGV[4], now, parked)
-    end
-    if taker then
-      fileClaimed(taker, leaseUntil)
-      publishHanded(id, taker, fields)
-      return { 1, fields, 0 }
-    end
-    -- Else filed straight into its ready set (its member there in "rm"), where a claim's
-    -- promotion would move it from its due set, reading and writing its hash to do so.
-    local member = orderPart(runAt) .. id
-    field('rm', member)
-    redis.call('HSET', fkey, unpack(fields))
-    redis.call('ZADD', CREATED_KEY, 0, orderPart(now) .. id)
-    redis.call('ZADD', readyKey(queue, ARGV[4]), readyScore(ARGV[7]), member)
-    publishReady(queue, nil, fkey, id, { ARGV[4], ARGV[7], ord, runAt })
-    return { 1, fields, 0 }
-  end
+if taker then
+  fileClaimed(taker, handLease)
+  publishHanded(id, taker, fields)
+  return { 1, fields, 0 }
 end
 
 -- Claimed for its creator when asked and due (as claim-flow would): no ready event, no other
