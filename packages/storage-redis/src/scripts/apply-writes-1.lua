@@ -31,10 +31,13 @@
 --- @include "includes/op-suspend"
 
 -- What this batch read of a flow's hash for its records (FINISH_READ, then "cancel"), so its
--- finish later in the batch reads nothing more: records write only the history hash. A finish
--- or a suspension (of any flow: a finish may wake a parent) forgets everything read.
+-- finish later in the batch reads nothing more (it takes the list as it is, FINISH_READ being
+-- its first fields): records write only the history hash. A finish or a suspension (of any
+-- flow: a finish may wake a parent) forgets everything read.
 local read = {}
-local READ_FIELDS = { 'cancel', unpack(FINISH_READ) }
+local READ_FIELDS = { unpack(FINISH_READ) }
+READ_FIELDS[#READ_FIELDS + 1] = 'cancel'
+local CANCEL_AT = #READ_FIELDS
 
 -- Each write as its own script would run it, its fields given as they are.
 local function record(id, token, position, json)
@@ -44,19 +47,15 @@ local function record(id, token, position, json)
     r = redis.call('HMGET', fkey, unpack(READ_FIELDS))
     read[id] = r
   end
-  -- r[4], r[5]: status and token (READ_FIELDS order).
-  checkFence(r[4], r[5], id, token)
-  return recordOp(fkey, histKey(id), id, token, position, json, r[1] == '1')
+  -- r[3], r[4]: status and token (READ_FIELDS order).
+  checkFence(r[3], r[4], id, token)
+  return recordOp(fkey, histKey(id), id, token, position, json, r[CANCEL_AT] == '1')
 end
 
 local function finishWrite(rid, id, token, status, result, err, now)
-  local r = read[id]
-  local pre = nil
-  if r then
-    pre = { r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11] }
-  end
+  local pre = read[id]
   read = {}
-  return { finishOp(flowKey(id), rid, id, token, status, opt(result), opt(err), now, pre) }
+  return finishOp(flowKey(id), rid, id, token, status, opt(result), opt(err), now, pre)
 end
 
 local function suspendWrite(at, n)
@@ -78,8 +77,11 @@ end
 -- woke no parent), else a row { 1, outcome... }, or { 0, error message } for an error.
 local function outcome(ok, result)
   if ok then
-    if (result[1] == 0 and result[2] == '' and result[3] == 0) or (result[1] == '1' and result[2] == nil) then
+    -- A finish answers its reply as a string.
+    if result == '1' or (result[1] == 0 and result[2] == '' and result[3] == 0) then
       return 1
+    elseif type(result) == 'string' then
+      return { 1, result }
     end
     table.insert(result, 1, 1)
     return result

@@ -18,11 +18,10 @@ local FINISH_FIELDS = { 'owner', 'queue', 'type', 'rm', 'parentId', 'error' }
 -- pairs to set in the same write. Returns true when it woke the parent.
 local function finish(fkey, id, status, result, err, now, pre, from, extra)
   -- One read, one write and one delete of the hash (the hot end of every flow).
-  local f
-  if pre then
-    f = { pre[from], pre[from + 1], pre[from + 2], pre[from + 3], pre[from + 4], pre[from + 5] }
-  else
-    f = redis.call('HMGET', fkey, unpack(FINISH_FIELDS))
+  -- f[o + 1] .. f[o + 6]: FINISH_FIELDS, read here or by the caller (no copy of its list).
+  local f, o = pre, (from or 1) - 1
+  if not pre then
+    f, o = redis.call('HMGET', fkey, unpack(FINISH_FIELDS)), 0
   end
   local set = { 'status', status, 'waits', '[]', 'finishedAt', now, 'updatedAt', now }
   if extra then
@@ -33,10 +32,10 @@ local function finish(fkey, id, status, result, err, now, pre, from, extra)
   -- Owner and ready-set member only when the hash has them (`f` read them): each field HDEL
   -- looks for is a scan of the hash.
   local del = { 'abandons', 'lastError', 'runAt', 'lease' }
-  if f[1] then
+  if f[o + 1] then
     del[#del + 1] = 'owner'
   end
-  if f[4] then
+  if f[o + 4] then
     del[#del + 1] = 'rm'
   end
   if result then
@@ -47,23 +46,23 @@ local function finish(fkey, id, status, result, err, now, pre, from, extra)
   end
   if status == 'completed' then
     del[#del + 1] = 'error'
-  elseif err and not (status == 'cancelled' and f[6]) then
+  elseif err and not (status == 'cancelled' and f[o + 6]) then
     set[#set + 1] = 'error'
     set[#set + 1] = err
   end
   redis.call('HSET', fkey, unpack(set))
   redis.call('HDEL', fkey, unpack(del))
-  if f[1] then
-    redis.call('SREM', heldKey(f[1]), id)
+  if f[o + 1] then
+    redis.call('SREM', heldKey(f[o + 1]), id)
   end
   -- Out of the claim indexes (what `reindex` does for a terminal flow).
-  redis.call('ZREM', dueKey(f[2], f[3]), id)
-  if f[4] then
-    redis.call('ZREM', readyKey(f[2], f[3]), f[4])
+  redis.call('ZREM', dueKey(f[o + 2], f[o + 3]), id)
+  if f[o + 4] then
+    redis.call('ZREM', readyKey(f[o + 2], f[o + 3]), f[o + 4])
   end
   redis.call('ZADD', FINISHED_KEY, now, id)
   publishFinished(id, status)
-  local parentId = f[5]
+  local parentId = f[o + 5]
   if parentId then
     local pkey = flowKey(parentId)
     local parent = redis.call('HMGET', pkey, 'status', 'waits')
