@@ -17,7 +17,7 @@
  * lease) and what the old indexes did for running flows: those whose lease
  * expired (claimable again, `expiredCandidates`) and the next expiry
  * (`nextWakeAt`). A one-step flow makes 8 index edits (claim: three deletes,
- * two inserts; end: two deletes, one insert).
+ * two inserts; end: two deletes, one insert); 6 from version 10, without `flows_held`.
  *
  * Measured (`executor/bench`'s drain, 20k one-step flows, 1 process × 50, time
  * inside each statement, alternated): statements 55.6/52.6 → 49.1/45.3 µs per flow.
