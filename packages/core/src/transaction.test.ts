@@ -120,4 +120,14 @@ describe('ids', () => {
       expect(isValidId(bad)).toBe(false);
     expect(() => validateId('a\nb', 'flow id')).toThrow(/flow id/);
   });
+
+  it('checks every id again after accepting one (the last accepted is remembered, nothing else)', () => {
+    expect(validateId('flow-1')).toBe('flow-1');
+    expect(validateId('flow-1')).toBe('flow-1');
+    for (const bad of [undefined, null, '', 'flow-1 ', 'flow 1', 5])
+      expect(() => validateId(bad, 'flow id')).toThrow(
+        expect.objectContaining({ code: ErrorCode.INVALID_ID }),
+      );
+    expect(validateId('flow-1')).toBe('flow-1');
+  });
 });

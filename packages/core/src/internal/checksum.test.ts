@@ -27,6 +27,16 @@ describe('checksum', () => {
     expect(crc32(long)).toBe(crc32Js(long));
   });
 
+  it('frames text with its CRC-32 as 8 lowercase hex digits, zeros leading (property)', () => {
+    expect(frame('123456789')).toBe('#ccbf43926:123456789');
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        expect(frame(text)).toBe(`#c${crc32(text).toString(16).padStart(8, '0')}:${text}`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('unframes an intact frame and refuses a damaged one', () => {
     const framed = frame('[1]');
     expect(unframe(framed)).toBe('[1]');

@@ -78,9 +78,16 @@ function byte(c: number, b: number): number {
   return (TABLE[(c ^ b) & 0xff] as number) ^ (c >>> 8);
 }
 
-/** `text` in a checksum frame. */
+/** Two lowercase hex digits of each byte value. */
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/**
+ * `text` in a checksum frame. The hex digits come byte by byte from a table: `toString(16)` and
+ * `padStart` cost more than the CRC of a short value (a step result such as `[1]`).
+ */
 export function frame(text: string): string {
-  return `#c${crc32(text).toString(16).padStart(8, '0')}:${text}`;
+  const c = crc32(text);
+  return `#c${HEX_BYTE[c >>> 24]}${HEX_BYTE[(c >>> 16) & 0xff]}${HEX_BYTE[(c >>> 8) & 0xff]}${HEX_BYTE[c & 0xff]}:${text}`;
 }
 
 /** True when `text` starts like a frame (`#c`); whether the frame is intact is {@link unframe}'s job. */

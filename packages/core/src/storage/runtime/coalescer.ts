@@ -161,11 +161,14 @@ export class Coalescer<T, V> {
     this.#scheduled = true;
     // A settled promise's reaction, not queueMicrotask: that one makes an AsyncResource per call,
     // and a flow that runs its steps one by one schedules a batch per step.
-    RESOLVED.then(() => {
-      this.#scheduled = false;
-      this.#flush();
-    });
+    RESOLVED.then(this.#scheduledFlush);
   }
+
+  /** {@link #schedule}'s reaction, made once rather than per batch. */
+  readonly #scheduledFlush = (): void => {
+    this.#scheduled = false;
+    this.#flush();
+  };
 
   #flush(): void {
     while (this.#inFlight < MAX_IN_FLIGHT && this.#queue.length > 0) {
@@ -173,11 +176,40 @@ export class Coalescer<T, V> {
       const batch = size === this.#queue.length ? this.#queue : this.#queue.slice(0, size);
       this.#queue = batch === this.#queue ? [] : this.#queue.slice(size);
       this.#inFlight++;
-      this.#send(batch).finally(() => {
-        this.#inFlight--;
-        this.#schedule();
-      });
+      const only = batch.length === 1 ? batch[0] : undefined;
+      if (only) this.#sendOne(only);
+      else this.#send(batch).then(this.#sent, this.#sent);
     }
+  }
+
+  /** A batch is answered: its place in flight is free for the next. */
+  readonly #sent = (): void => {
+    this.#inFlight--;
+    this.#schedule();
+  };
+
+  /**
+   * A batch of one item, through its single call: one reaction settles it and frees its place,
+   * no async function and no `finally` (their promises cost a lone write more than the rest of
+   * this path).
+   */
+  #sendOne(p: Pending<T, V>): void {
+    let answer: Promise<V>;
+    try {
+      answer = this.#target.one(p.item);
+    } catch (error) {
+      answer = Promise.reject(error);
+    }
+    answer.then(
+      (value) => {
+        p.sink.ok(p.index, value);
+        this.#sent();
+      },
+      (error: unknown) => {
+        p.sink.fail(p.index, error);
+        this.#sent();
+      },
+    );
   }
 
   /** Where a full batch ends: at most {@link MAX_BATCH_WRITES} writes, never inside a group. */
@@ -188,16 +220,8 @@ export class Coalescer<T, V> {
     return size > 0 ? size : MAX_BATCH_WRITES;
   }
 
+  /** A batch of more than one item, through the batch call. */
   async #send(batch: readonly Pending<T, V>[]): Promise<void> {
-    const [only] = batch;
-    if (batch.length === 1 && only) {
-      try {
-        only.sink.ok(only.index, await this.#target.one(only.item));
-      } catch (error) {
-        only.sink.fail(only.index, error);
-      }
-      return;
-    }
     let outcomes: Outcome<V>[];
     try {
       outcomes = await this.#target.many(batch.map((p) => p.item));

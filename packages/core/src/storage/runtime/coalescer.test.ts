@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { type BatchTarget, Coalescer, type Outcome } from './coalescer.js';
+
+/** A target that answers when told to, and keeps what it was asked. */
+function target() {
+  const calls: (string | string[])[] = [];
+  const answers: (() => void)[] = [];
+  const later = <V>(value: () => V): Promise<V> =>
+    new Promise<V>((resolve, reject) => {
+      answers.push(() => {
+        try {
+          resolve(value());
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+  const t: BatchTarget<string, string> = {
+    name: 'test',
+    one(item) {
+      calls.push(item);
+      if (item === 'throws') throw new Error('sync throw');
+      return later(() => {
+        if (item.startsWith('bad')) throw new Error(`refused ${item}`);
+        return `did ${item}`;
+      });
+    },
+    many(items) {
+      calls.push([...items]);
+      return later(() =>
+        items.map(
+          (item): Outcome<string> =>
+            item.startsWith('bad')
+              ? { ok: false, error: new Error(`refused ${item}`) }
+              : { ok: true, value: `did ${item}` },
+        ),
+      );
+    },
+  };
+  const answerAll = async () => {
+    while (answers.length > 0) {
+      for (const answer of answers.splice(0)) answer();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  return { t, calls, answerAll };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('Coalescer', () => {
+  it('sends a lone item through its single call and settles it with its outcome', async () => {
+    const { t, calls, answerAll } = target();
+    const c = new Coalescer(t);
+    const ok = expect(c.submit('a')).resolves.toBe('did a');
+    await tick();
+    await answerAll();
+    await ok;
+    const bad = expect(c.submit('bad-b')).rejects.toThrow('refused bad-b');
+    await tick();
+    await answerAll();
+    await bad;
+    await expect(c.submit('throws')).rejects.toThrow('sync throw');
+    expect(calls).toEqual(['a', 'bad-b', 'throws']);
+  });
+
+  it('batches the items of one turn, and those made while two batches are in flight', async () => {
+    const { t, calls, answerAll } = target();
+    const c = new Coalescer(t);
+    const first = [c.submit('a'), c.submit('bad-b')];
+    await tick();
+    const second = c.submit('c');
+    await tick();
+    // Two batches in flight: these wait, then go as one.
+    const third = [c.submit('d'), c.submit('e'), c.submit('bad-f')];
+    await tick();
+    expect(calls).toEqual([['a', 'bad-b'], 'c']);
+    const all = Promise.allSettled([...first, second, ...third]);
+    await answerAll();
+    const settled = await all;
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message))).toEqual([
+      'did a',
+      'refused bad-b',
+      'did c',
+      'did d',
+      'did e',
+      'refused bad-f',
+    ]);
+    expect(calls).toEqual([['a', 'bad-b'], 'c', ['d', 'e', 'bad-f']]);
+    // Every place in flight was freed: the next lone item goes at once.
+    const next = c.submit('g');
+    await tick();
+    await answerAll();
+    await expect(next).resolves.toBe('did g');
+    expect(calls.at(-1)).toBe('g');
+  });
+});
