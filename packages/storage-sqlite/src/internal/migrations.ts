@@ -171,55 +171,33 @@ const progress: Migration = {
   },
 };
 
+/** `migration`, then the schema version it brings the file to, in the same transaction. */
+function upTo(version: number, migration: Migration): Migration {
+  return {
+    async up(db) {
+      await migration.up(db);
+      await setSchemaVersion(db, version);
+    },
+  };
+}
+
 /** Every migration, by name. Names sort in the order they run. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': initial,
-  '0002_history_keys': {
-    async up(db) {
-      await historyKeys.up(db);
-      await setSchemaVersion(db, 2);
-    },
-  },
-  '0003_workers': {
-    async up(db) {
-      await workersMigration.up(db);
-      await setSchemaVersion(db, 3);
-    },
-  },
+  '0002_history_keys': upTo(2, historyKeys),
+  '0003_workers': upTo(3, workersMigration),
   '0004_abandoned_runs': abandonedRuns,
   '0005_progress': progress,
-  '0006_flow_control': {
-    async up(db) {
-      await flowControlMigration.up(db);
-      await setSchemaVersion(db, 6);
-    },
-  },
-  '0007_schedules': {
-    async up(db) {
-      await schedulesMigration.up(db);
-      // Its place in the order migrations run (by name).
-      await setSchemaVersion(db, Object.keys(MIGRATIONS).sort().indexOf('0007_schedules') + 1);
-    },
-  },
-  '0008_ready_indexes': {
-    async up(db) {
-      await readyIndexesMigration.up(db);
-      await setSchemaVersion(db, 8);
-    },
-  },
+  '0006_flow_control': upTo(6, flowControlMigration),
+  '0007_schedules': upTo(7, schedulesMigration),
+  '0008_ready_indexes': upTo(8, readyIndexesMigration),
   // A change-feed row may carry all the events of its commit (`feed.ts`).
-  '0009_feed_batches': {
+  '0009_feed_batches': upTo(9, {
     async up(db) {
       await db.schema.alterTable('events').addColumn('batch', 'text').execute();
-      await setSchemaVersion(db, 9);
     },
-  },
-  '0010_running_owner': {
-    async up(db) {
-      await runningOwnerMigration.up(db);
-      await setSchemaVersion(db, 10);
-    },
-  },
+  }),
+  '0010_running_owner': upTo(10, runningOwnerMigration),
 });
 
 /** The schema version this code writes: the number of migrations. */
