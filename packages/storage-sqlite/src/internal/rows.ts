@@ -261,7 +261,7 @@ export function toFeedEntry(row: EventRow): FeedEntry[] {
   for (const tuple of tuples) {
     if (!Array.isArray(tuple)) continue;
     const [type, queue, flowId, status, at] = tuple as unknown[];
-    const event = toEvent(type, orNull(queue), orNull(flowId), orNull(status), orNull(at));
+    const event = toEvent(type, queue, flowId, status, at);
     if (event) entries.push({ seq: row.seq, origin: row.origin, event });
   }
   return entries;
@@ -291,8 +291,4 @@ function toEvent(
     return { type, flowId, status: status as FlowStatus };
   if (type === 'cancel-requested' || type === 'progress') return { type, flowId };
   return undefined;
-}
-
-function orNull(value: unknown): unknown {
-  return value === undefined ? null : value;
 }
