@@ -142,6 +142,15 @@ describe.skipIf(!servicesUp)('bench at smoke size', () => {
         }
         expect(row.meetsTarget === null || typeof row.meetsTarget === 'boolean', where).toBe(true);
       }
+      // Each side of a throughput row ran its warm-up batch through the same workers first.
+      for (const name of ['throughput-redis-1step', 'throughput-sqlite-1step'] as const) {
+        const row = rows.find((r) => r.name === name) as unknown as Record<
+          string,
+          { coldPerSecond?: number }
+        >;
+        expect(row.ergonRun?.coldPerSecond, `${name}: ergon warm-up`).toBeGreaterThan(0);
+        expect(row.peerRun?.coldPerSecond, `${name}: peer warm-up`).toBeGreaterThan(0);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -27,9 +27,9 @@ import { REDIS_URL } from '../lib/config.js';
 import { oneStep } from '../lib/flows.js';
 import { completion, startWorkers, type WorkerProcess } from '../lib/procs.js';
 import { makeRow } from '../lib/results.js';
+import { pool } from '../lib/runs.js';
 import { tempDir, uniqueName } from '../lib/services.js';
 import { alternateRounds, roundExtras, roundLog, timeAcks } from './connector-rounds.js';
-import { pool } from './throughput.js';
 
 const BATCH = 100;
 const MESSAGES = { full: 50_000, quick: 10_000, smoke: 300 } as const;

@@ -1,16 +1,16 @@
-
 import { createRequire } from 'node:module';
 import { Client } from '@ergon/executor';
 import { PostgresExecutionLog } from '@ergon/storage-postgres';
 import type { Bench, BenchContext } from '../lib/bench.js';
 import { median, wallNow } from '../lib/clock.js';
 import { POSTGRES_URL } from '../lib/config.js';
-import { oneStep, } from '../lib/flows.js';
+import { oneStep } from '../lib/flows.js';
 import { completion, startWorkers, type WorkerProcess } from '../lib/procs.js';
 import { makeRow, type Row } from '../lib/results.js';
+import { drive, pool, type RunResult, warmUp } from '../lib/runs.js';
 import { dropSchema, pgSchemaName } from '../lib/services.js';
 import { measure, type Side } from './step-overhead.js';
-import { drive, pgBoss, pool, type RunResult } from './throughput.js';
+import { pgBoss } from './throughput.js';
 
 /** The part of a pg `Client` used here. */
 interface PgClient {
@@ -169,10 +169,15 @@ async function ergonPostgres(context: BenchContext): Promise<RunResult> {
       'ergon-postgres',
     );
     const client = new Client({ store });
+    const enqueue = (tag: string, count: number) =>
+      pool(count, 64, (i) => client.schedule(oneStep, undefined, { flowId: `${tag}-${i}` }));
+    const coldPerSecond = await warmUp(workers, context.sizes.throughputWarmup, (count) =>
+      enqueue('w', count),
+    );
     const t0 = wallNow();
-    await pool(n, 64, (i) => client.schedule(oneStep, undefined, { flowId: `f-${i}` }));
+    await enqueue('f', n);
     const enqueueSeconds = (wallNow() - t0) / 1000;
-    return { ...(await drive(workers, n)), enqueueSeconds };
+    return { ...(await drive(workers, n)), enqueueSeconds, coldPerSecond };
   } finally {
     for (const w of workers) w.kill();
     await store.close();
@@ -230,6 +235,7 @@ function describeRun(r: RunResult) {
     seconds: Number(r.seconds.toFixed(3)),
     enqueueSeconds: Number(r.enqueueSeconds.toFixed(3)),
     workerCpuSeconds: Number((r.workerCpuMs / 1000).toFixed(2)),
+    coldPerSecond: r.coldPerSecond === undefined ? undefined : Math.round(r.coldPerSecond),
   };
 }
 

@@ -23,8 +23,8 @@ import { wallNow } from '../lib/clock.js';
 import { threeSteps } from '../lib/flows.js';
 import { startWorkers, type WorkerProcess } from '../lib/procs.js';
 import { makeRow, type Row, type RowName } from '../lib/results.js';
+import { drive, pool } from '../lib/runs.js';
 import { uniqueName } from '../lib/services.js';
-import { drive, pool } from './throughput.js';
 
 /** A cluster client as the store's README recommends. */
 function clusterClient(nodes: readonly { host: string; port: number }[]): Cluster {

@@ -12,7 +12,8 @@ import { Redis } from 'ioredis';
 import type { Bench, BenchContext } from '../lib/bench.js';
 import { REDIS_URL } from '../lib/config.js';
 import { makeRow, type Row, type RowName } from '../lib/results.js';
-import { bullmq, ergonRedis, type RunResult, type Shape } from './throughput.js';
+import type { RunResult } from '../lib/runs.js';
+import { bullmq, ergonRedis, type Shape } from './throughput.js';
 
 /** The Redis server's CPU seconds so far (user + system, all its threads). */
 async function redisCpuSeconds(admin: Redis): Promise<number> {
@@ -26,9 +27,16 @@ interface Measured extends RunResult {
   readonly storeUsPerFlow: number;
 }
 
-async function measure(admin: Redis, n: number, run: () => Promise<RunResult>): Promise<Measured> {
-  const before = await redisCpuSeconds(admin);
-  const result = await run();
+/** Runs `run`, reading the Redis server's CPU from the end of its warm-up (`afterWarmUp`) to its end. */
+async function measure(
+  admin: Redis,
+  n: number,
+  run: (afterWarmUp: () => Promise<void>) => Promise<RunResult>,
+): Promise<Measured> {
+  let before = 0;
+  const result = await run(async () => {
+    before = await redisCpuSeconds(admin);
+  });
   const storeUsPerFlow = (((await redisCpuSeconds(admin)) - before) * 1e6) / n;
   return { ...result, storeUsPerFlow };
 }
@@ -49,8 +57,10 @@ async function runCurve(context: BenchContext): Promise<Row[]> {
   let cpu: { ergon: Measured; bull: Measured } | undefined;
   try {
     for (const { name, shape } of CURVE) {
-      const ergon = await measure(admin, n, () => ergonRedis(1, context, shape));
-      const bull = await measure(admin, n, () => bullmq(1, context, shape));
+      const ergon = await measure(admin, n, (afterWarmUp) =>
+        ergonRedis(1, context, { ...shape, afterWarmUp }),
+      );
+      const bull = await measure(admin, n, (afterWarmUp) => bullmq(1, context, { ...shape, afterWarmUp }));
       context.log(`  ${name}: ergon ${ergon.perSecond.toFixed(0)}/s, bullmq ${bull.perSecond.toFixed(0)}/s`);
       out.push(
         makeRow(name, {
@@ -93,7 +103,7 @@ async function runCurve(context: BenchContext): Promise<Row[]> {
           size: n,
           workers: 2,
           concurrency: 50,
-          note: 'redis-server used_cpu over the run, enqueue included; other clients of a shared server count too',
+          note: 'redis-server used_cpu over the timed run (after the warm-up), enqueue included; other clients of a shared server count too',
         },
       }),
     );

@@ -2,8 +2,10 @@
  * Throughput: N no-op flows (1 or 3 sequential steps) through 2 worker
  * processes of equal concurrency, against BullMQ jobs (a FlowProducer chain of
  * 3 jobs for the 3-step case) on the same Redis, and pg-boss on PostgreSQL for
- * the SQLite store. Everything is enqueued first, workers are started and
- * ready, then told `go` together: the rate is N / (last completion − go).
+ * the SQLite store. Each side's workers first run a warm-up batch untimed and
+ * pause (`warmUp`); then everything is enqueued, and the workers are told `go`
+ * together: the rate is N / (last completion − go). The warm-up's own rate is
+ * kept as `coldPerSecond`.
  *
  * @module
  */
@@ -16,8 +18,9 @@ import type { Bench, BenchContext } from '../lib/bench.js';
 import { wallNow } from '../lib/clock.js';
 import { POSTGRES_URL, REDIS_URL } from '../lib/config.js';
 import { oneStep, threeSteps } from '../lib/flows.js';
-import { completion, startWorkers, type WorkerProcess } from '../lib/procs.js';
+import { startWorkers, type WorkerProcess } from '../lib/procs.js';
 import { makeRow, type Row } from '../lib/results.js';
+import { drive, pool, type RunResult, warmUp } from '../lib/runs.js';
 import {
   bullConnection,
   deleteKeys,
@@ -28,64 +31,12 @@ import {
   uniqueName,
 } from '../lib/services.js';
 
-export interface RunResult {
-  readonly perSecond: number;
-  readonly seconds: number;
-  readonly enqueueSeconds: number;
-  readonly workerCpuMs: number;
-}
-
-/** Tells every worker `go`, waits for `total` completions, stops them. */
-export async function drive(
-  workers: WorkerProcess[],
-  total: number,
-): Promise<Omit<RunResult, 'enqueueSeconds'>> {
-  const timeoutMs = 120_000 + total * 20;
-  const cpuAtGo = await cpuOf(workers, 'go');
-  const done = completion(workers, total, timeoutMs);
-  const go = wallNow();
-  for (const w of workers) w.send({ type: 'go' });
-  let end: number | undefined;
-  let failure: unknown;
-  try {
-    end = await done;
-  } catch (error) {
-    failure = error;
-  }
-  const finals = await Promise.all(workers.map((w) => w.stop()));
-  if (end === undefined) throw failure;
-  const seconds = (end - go) / 1000;
-  // From `go`: start-up and loading are not the flows' cost.
-  const workerCpuMs = finals.reduce((sum, f) => sum + Number(f?.cpuMs ?? 0), 0) - cpuAtGo;
-  return { perSecond: total / seconds, seconds, workerCpuMs };
-}
-
-/** The CPU ms the worker processes have used so far, summed. */
-export async function cpuOf(workers: readonly WorkerProcess[], tag: string): Promise<number> {
-  const replies = await Promise.all(
-    workers.map((w) => {
-      const reply = w.waitFor((m) => m.type === 'cpu' && m.tag === tag, 10_000, 'cpu');
-      w.send({ type: 'cpu', tag });
-      return reply;
-    }),
-  );
-  return replies.reduce((sum, m) => sum + Number(m.cpuMs), 0);
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-export async function pool<T>(items: number, limit: number, fn: (i: number) => Promise<T>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items) }, async () => {
-      while (next < items) await fn(next++);
-    }),
-  );
-}
-
 /** How many worker processes, and flows each runs at once (default: the run's sizes). */
 export interface Shape {
   readonly workers?: number;
   readonly concurrency?: number;
+  /** Called after the warm-up, before the timed run's enqueue (to start a reading of the store's CPU). */
+  readonly afterWarmUp?: () => Promise<void>;
 }
 
 export async function ergonRedis(steps: 1 | 3, context: BenchContext, shape: Shape = {}): Promise<RunResult> {
@@ -103,11 +54,17 @@ export async function ergonRedis(steps: 1 | 3, context: BenchContext, shape: Sha
       `ergon-redis-${steps}`,
     );
     const client = new Client({ store });
-    const t0 = wallNow();
     const definition = steps === 1 ? oneStep : threeSteps;
-    await pool(n, 64, (i) => client.schedule(definition, undefined, { flowId: `f-${i}` }));
+    const enqueue = (tag: string, count: number) =>
+      pool(count, 64, (i) => client.schedule(definition, undefined, { flowId: `${tag}-${i}` }));
+    const coldPerSecond = await warmUp(workers, context.sizes.throughputWarmup, (count) =>
+      enqueue('w', count),
+    );
+    await shape.afterWarmUp?.();
+    const t0 = wallNow();
+    await enqueue('f', n);
     const enqueueSeconds = (wallNow() - t0) / 1000;
-    return { ...(await drive(workers, n)), enqueueSeconds };
+    return { ...(await drive(workers, n)), enqueueSeconds, coldPerSecond };
   } finally {
     for (const w of workers) w.kill();
     await store.close();
@@ -138,25 +95,32 @@ export async function bullmq(steps: 1 | 3, context: BenchContext, shape: Shape =
       }),
       `bullmq-${steps}`,
     );
-    const t0 = wallNow();
-    for (let from = 0; from < n; from += 500) {
-      const size = Math.min(500, n - from);
-      if (steps === 1) {
-        await queue.addBulk(Array.from({ length: size }, (_, i) => ({ name: 'job', data: { i: from + i } })));
-      } else {
-        const chain = (i: number): FlowJob => ({
-          name: 'c3',
-          queueName,
-          data: { i },
-          children: [
-            { name: 'c2', queueName, data: { i }, children: [{ name: 'c1', queueName, data: { i } }] },
-          ],
-        });
-        await producer.addBulk(Array.from({ length: size }, (_, i) => chain(from + i)));
+    const enqueue = async (n: number) => {
+      for (let from = 0; from < n; from += 500) {
+        const size = Math.min(500, n - from);
+        if (steps === 1) {
+          await queue.addBulk(
+            Array.from({ length: size }, (_, i) => ({ name: 'job', data: { i: from + i } })),
+          );
+        } else {
+          const chain = (i: number): FlowJob => ({
+            name: 'c3',
+            queueName,
+            data: { i },
+            children: [
+              { name: 'c2', queueName, data: { i }, children: [{ name: 'c1', queueName, data: { i } }] },
+            ],
+          });
+          await producer.addBulk(Array.from({ length: size }, (_, i) => chain(from + i)));
+        }
       }
-    }
+    };
+    const coldPerSecond = await warmUp(workers, context.sizes.throughputWarmup, enqueue);
+    await shape.afterWarmUp?.();
+    const t0 = wallNow();
+    await enqueue(n);
     const enqueueSeconds = (wallNow() - t0) / 1000;
-    return { ...(await drive(workers, n)), enqueueSeconds };
+    return { ...(await drive(workers, n)), enqueueSeconds, coldPerSecond };
   } finally {
     for (const w of workers) w.kill();
     await queue.close();
@@ -179,10 +143,15 @@ export async function ergonSqlite(context: BenchContext): Promise<RunResult> {
       'ergon-sqlite',
     );
     const client = new Client({ store });
+    const enqueue = (tag: string, count: number) =>
+      pool(count, 16, (i) => client.schedule(oneStep, undefined, { flowId: `${tag}-${i}` }));
+    const coldPerSecond = await warmUp(workers, context.sizes.throughputWarmup, (count) =>
+      enqueue('w', count),
+    );
     const t0 = wallNow();
-    await pool(n, 16, (i) => client.schedule(oneStep, undefined, { flowId: `f-${i}` }));
+    await enqueue('f', n);
     const enqueueSeconds = (wallNow() - t0) / 1000;
-    return { ...(await drive(workers, n)), enqueueSeconds };
+    return { ...(await drive(workers, n)), enqueueSeconds, coldPerSecond };
   } finally {
     for (const w of workers) w.kill();
     await store.close();
@@ -194,25 +163,31 @@ export async function pgBoss(context: BenchContext): Promise<RunResult> {
   const { throughputFlows: n, workers: count, concurrency } = context.sizes;
   const schema = pgSchemaName();
   const queueName = 'tp';
+  const warmQueue = 'tp-warm';
   const boss = new PgBoss({ connectionString: POSTGRES_URL, schema, supervise: false, schedule: false });
   boss.on('error', (error) => context.log(`  pg-boss: ${error.message}`));
   let workers: WorkerProcess[] = [];
   try {
     await boss.start();
     await boss.createQueue(queueName);
+    await boss.createQueue(warmQueue);
     workers = await startWorkers(
       'pgboss-worker',
       count,
-      () => ({ postgresUrl: POSTGRES_URL, schema, queue: queueName, concurrency }),
+      () => ({ postgresUrl: POSTGRES_URL, schema, queue: queueName, warmQueue, concurrency }),
       'pgboss',
     );
+    const enqueue = async (name: string, n: number) => {
+      for (let from = 0; from < n; from += 1000) {
+        const size = Math.min(1000, n - from);
+        await boss.insert(Array.from({ length: size }, (_, i) => ({ name, data: { i: from + i } })));
+      }
+    };
+    const coldPerSecond = await warmUp(workers, context.sizes.throughputWarmup, (n) => enqueue(warmQueue, n));
     const t0 = wallNow();
-    for (let from = 0; from < n; from += 1000) {
-      const size = Math.min(1000, n - from);
-      await boss.insert(Array.from({ length: size }, (_, i) => ({ name: queueName, data: { i: from + i } })));
-    }
+    await enqueue(queueName, n);
     const enqueueSeconds = (wallNow() - t0) / 1000;
-    return { ...(await drive(workers, n)), enqueueSeconds };
+    return { ...(await drive(workers, n)), enqueueSeconds, coldPerSecond };
   } finally {
     for (const w of workers) w.kill();
     await boss.stop({ graceful: false, wait: true }).catch(() => {});
@@ -225,6 +200,7 @@ function describe(r: RunResult) {
     seconds: Number(r.seconds.toFixed(3)),
     enqueueSeconds: Number(r.enqueueSeconds.toFixed(3)),
     workerCpuSeconds: Number((r.workerCpuMs / 1000).toFixed(2)),
+    coldPerSecond: r.coldPerSecond === undefined ? undefined : Math.round(r.coldPerSecond),
   };
 }
 

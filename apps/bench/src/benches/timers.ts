@@ -19,8 +19,8 @@ import { REDIS_URL } from '../lib/config.js';
 import { sleeper } from '../lib/flows.js';
 import { completion, startWorkers, type WorkerProcess } from '../lib/procs.js';
 import { makeRow, type Row } from '../lib/results.js';
+import { cpuOf, pool } from '../lib/runs.js';
 import { deleteKeys, ergonKeys, tempDir, uniqueName } from '../lib/services.js';
-import { cpuOf, pool } from './throughput.js';
 
 type TimerRow = 'timers-100k-lateness-p99' | 'timers-100k-lateness-p99-sqlite';
 

@@ -21,6 +21,14 @@ export interface Sizes {
   readonly stepRounds: number;
   /** Throughput: flows (jobs) per run, worker processes, concurrency per process. */
   readonly throughputFlows: number;
+  /**
+   * Throughput: flows (jobs) each side first runs through its worker processes untimed. A new
+   * worker process spends its first several thousand flows in V8's compilers (a Worker on SQLite
+   * in one process, rounds of 2,000: ~106 µs CPU per flow in the first, ~47 in the second, ~30
+   * from the fourth on; BullMQ's workers warm up alike), which in a timed run of 2,000 is most
+   * of the run: the quick run warms up as long as the full one.
+   */
+  readonly throughputWarmup: number;
   readonly workers: number;
   readonly concurrency: number;
   /** Idle latency: samples, and the idle gap before each one. */
@@ -45,6 +53,7 @@ const FULL: Sizes = {
   stepsPerFlow: 100,
   stepRounds: 40,
   throughputFlows: 10_000,
+  throughputWarmup: 10_000,
   workers: 2,
   concurrency: 50,
   latencySamples: 1000,
@@ -63,6 +72,7 @@ const QUICK: Sizes = {
   ...FULL,
   stepRounds: 15,
   throughputFlows: 2000,
+  throughputWarmup: 10_000,
   latencySamples: 200,
   latencyGapMs: 10,
   recoveryTrials: 1,
@@ -77,6 +87,7 @@ const SMOKE: Sizes = {
   stepFlows: 2,
   stepRounds: 2,
   throughputFlows: 100,
+  throughputWarmup: 50,
   latencySamples: 20,
   latencyGapMs: 5,
   recoveryShort: true,

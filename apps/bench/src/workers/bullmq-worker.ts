@@ -54,7 +54,13 @@ await worker.waitUntilReady();
 
 onMessage(async (message) => {
   if (message.type === 'go') {
-    worker.run().catch((error: Error) => console.error(`bullmq worker run: ${error.message}`));
+    if (worker.isPaused()) worker.resume();
+    else worker.run().catch((error: Error) => console.error(`bullmq worker run: ${error.message}`));
+  } else if (message.type === 'pause') {
+    // After a warm-up: finish the active jobs and take no more until the next `go`.
+    await worker.pause();
+    progress.reset();
+    send({ type: 'paused' });
   } else if (message.type === 'stop') {
     await worker.close(true);
     progress.stop();

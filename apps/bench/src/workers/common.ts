@@ -46,6 +46,14 @@ export class Progress {
     send({ type: 'progress', count: this.count, lastAt: this.lastAt, suspended: this.suspended });
   }
 
+  /** Starts counting again from zero (after a warm-up), and says so at once. */
+  reset(): void {
+    this.count = 0;
+    this.lastAt = 0;
+    this.suspended = 0;
+    this.report();
+  }
+
   stop(): void {
     clearInterval(this.#timer);
     this.report();

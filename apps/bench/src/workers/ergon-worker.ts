@@ -1,7 +1,7 @@
 /**
  * An Ergon worker process. Opens the store named in its configuration, builds a
- * `Worker` (not started), says `ready`; `go` starts it, `stop` stops it and
- * sends a `final` report. Steps report through IPC (see `hooks`).
+ * `Worker` (not started), says `ready`; `go` starts it, `pause` stops it (and
+ * makes a new one for the next `go`), `stop` stops it and sends a `final` report. Steps report through IPC (see `hooks`).
  *
  * @module
  */
@@ -61,23 +61,31 @@ hooks.onWake = (lateMs) => {
 };
 
 const store = await openStore();
-const worker = new Worker({
-  store,
-  flows: ALL_FLOWS,
-  id: config.id,
-  ...(config.concurrency === undefined ? {} : { concurrency: config.concurrency }),
-  ...(config.lease === undefined ? {} : { lease: config.lease }),
-  ...(config.heartbeat === undefined ? {} : { heartbeat: config.heartbeat }),
-  onOutcome: (_flowId, outcome) => {
-    if (outcome.status === 'completed') progress.done();
-    else if (outcome.status === 'suspended') progress.suspended++;
-    else if (outcome.status !== 'abandoned') send({ type: 'outcome', status: outcome.status });
-  },
-});
+const makeWorker = () =>
+  new Worker({
+    store,
+    flows: ALL_FLOWS,
+    id: config.id,
+    ...(config.concurrency === undefined ? {} : { concurrency: config.concurrency }),
+    ...(config.lease === undefined ? {} : { lease: config.lease }),
+    ...(config.heartbeat === undefined ? {} : { heartbeat: config.heartbeat }),
+    onOutcome: (_flowId, outcome) => {
+      if (outcome.status === 'completed') progress.done();
+      else if (outcome.status === 'suspended') progress.suspended++;
+      else if (outcome.status !== 'abandoned') send({ type: 'outcome', status: outcome.status });
+    },
+  });
+let worker = makeWorker();
 
 onMessage(async (message) => {
   if (message.type === 'go') {
     worker.start();
+  } else if (message.type === 'pause') {
+    // After a warm-up: stop, and make the next `go` start a new Worker (the same code, now warm).
+    await worker.stop({ timeout: '2s' });
+    worker = makeWorker();
+    progress.reset();
+    send({ type: 'paused' });
   } else if (message.type === 'stop') {
     await worker.stop({ timeout: '2s' });
     progress.stop();

@@ -7,6 +7,8 @@
  * (at least 0.5 s) between fetches whenever a batch finishes sooner, which
  * would cap it at `concurrency` jobs per half second per process; the loop
  * here is pg-boss at its fastest, so the comparison flatters the peer, not Ergon.
+ * The warm-up runs on a queue of its own (`warmQueue`, its own partition of
+ * pg-boss's job table), so the timed run's fetches never pass its finished jobs.
  *
  * @module
  */
@@ -18,6 +20,8 @@ export interface PgBossWorkerConfig {
   readonly postgresUrl: string;
   readonly schema: string;
   readonly queue: string;
+  /** The queue of the warm-up batch (until the first `pause`). */
+  readonly warmQueue: string;
   readonly concurrency: number;
 }
 
@@ -34,18 +38,19 @@ boss.on('error', (error) => console.error(`pg-boss worker: ${error.message}`));
 await boss.start();
 
 let stopping = false;
+let queue = config.warmQueue;
 let loop: Promise<void> | undefined;
 
 async function run(): Promise<void> {
   while (!stopping) {
-    const jobs = await boss.fetch<object>(config.queue, { batchSize: config.concurrency });
+    const jobs = await boss.fetch<object>(queue, { batchSize: config.concurrency });
     if (jobs.length === 0) {
       await sleep(5);
       continue;
     }
     await Promise.all(jobs.map(async () => 1));
     await boss.complete(
-      config.queue,
+      queue,
       jobs.map((job) => job.id),
     );
     progress.done(jobs.length);
@@ -54,7 +59,15 @@ async function run(): Promise<void> {
 
 onMessage(async (message) => {
   if (message.type === 'go') {
+    stopping = false;
     loop = run().catch((error: Error) => console.error(`pg-boss loop: ${error.message}`));
+  } else if (message.type === 'pause') {
+    // After a warm-up: finish the fetched batch and fetch no more until the next `go`.
+    stopping = true;
+    await loop;
+    queue = config.queue;
+    progress.reset();
+    send({ type: 'paused' });
   } else if (message.type === 'stop') {
     stopping = true;
     await loop;
