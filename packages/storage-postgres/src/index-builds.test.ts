@@ -44,6 +44,7 @@ describe.skipIf(!postgresAvailable)('indexes an upgrade builds', () => {
         '0009_create_procedure',
         '0010_batch_function',
         '0011_fillfactor',
+        '0012_claim_park',
       ]);
       const store = runtimeStore(stores[0] as PostgresExecutionLog);
       const claimed = await store.claim({

@@ -72,6 +72,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0009_create_procedure',
         '0010_batch_function',
         '0011_fillfactor',
+        '0012_claim_park',
       ]);
       const [a, b] = stores.map((s) => runtimeStore(s));
       await a?.createFlow({
@@ -117,6 +118,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0009_create_procedure',
         '0010_batch_function',
         '0011_fillfactor',
+        '0012_claim_park',
       ]);
       expect(await store.getFlow('old')).toMatchObject({
         status: 'running',

@@ -7,7 +7,7 @@
  * there is then one commit (the create's) instead of two (the create's, then
  * the worker's claim after a `ready` NOTIFY).
  *
- * A claim parks or unparks its worker in the claim's statement: parked when it
+ * A claim parks or unparks its worker in the claim's function (`claim-park.ts`): parked when it
  * asked to (`park`) and took fewer than `limit`, unparked otherwise. The row is
  * written only when it changes or has less than half its minute left, and a
  * claim that took nothing commits without waiting for the WAL flush (a parked
@@ -24,9 +24,7 @@
  */
 import { type Kysely, type Migration, type RawBuilder, sql } from 'kysely';
 import { param } from './db.js';
-import { CLAIM_FUNCTION } from './functions.js';
-import type { Builder, ClaimRow } from './queries.js';
-import type { FlowRow } from './rows.js';
+import type { Builder } from './queries.js';
 
 /** How long a park lasts without a claim renewing it. */
 export const PARK_MS = 60_000;
@@ -147,80 +145,10 @@ export interface HandRow {
   lease_expires_at: number | null;
 }
 
-/**
- * The columns of a claimed flow the claim sends back: not those the claim itself set to values the
- * caller knows (status, lease, `waits`, `updated_at`: `claimFree` in `leases.ts` fills them in), nor
- * `wake_at`. A claim of 50 flows read 50 × 32 columns; fewer to write out in the server and to parse
- * in the driver.
- */
-const CLAIMED = [
-  'id',
-  'type',
-  'queue',
-  'priority',
-  'input',
-  'result',
-  'error',
-  'parent_id',
-  'run_at',
-  'fencing_token',
-  'cancel_requested',
-  'run_count',
-  'abandoned_runs',
-  'last_error',
-  'progress',
-  'progress_at',
-  'trace_context',
-  'concurrency_key',
-  'concurrency_limit',
-  'debounce_key',
-  'fair_tag',
-  'created_at',
-  'finished_at',
-] as const satisfies readonly (keyof FlowRow)[];
-
-/** The columns `claimFree` fills in after a claim. */
-type SetByClaim = 'status' | 'lease_owner' | 'lease_expires_at' | 'updated_at' | 'waits';
-/** Fails to compile when a column of `flows` is neither sent back nor filled in. */
-const EVERY_COLUMN: Record<Exclude<keyof FlowRow, (typeof CLAIMED)[number] | SetByClaim>, never> = {};
-void EVERY_COLUMN;
-
-const CLAIMED_COLUMNS = sql.raw(CLAIMED.map((column) => `(c.flow).${column}`).join(', '));
-
-/** The statements of hand-off: the claim that parks, the create that hands off. */
+/** The statement of hand-off: the create that hands off (the claim that parks: `claim-park.ts`). */
 export function handOffQueries(b: Builder) {
   const { t, raw } = b;
-  const parked = t('parked' as never);
   return {
-    // The claim of the queues without flow control (a function, so its plan is made once per
-    // connection: `functions.ts`), which also names the requested queues that are controlled
-    // (`controlled`; one row without a flow when it claimed none), and parks or unparks its worker.
-    claimPark: raw<ClaimRow>(
-      'claim_park',
-      sql`with c as (
-            select c.controlled, ${CLAIMED_COLUMNS} from ${t(CLAIM_FUNCTION as never)}(${str('workerId')}::text,
-              ${param('queues')}::text[], ${param('types')}::text[], ${num('now')}::bigint, ${num('limit')}::int,
-              ${num('expiresAt')}::bigint) c),
-          n as (select count(c.id)::int as taken, ${param('park')}::boolean and count(c.id) < ${num('limit')}::int
-                  as parks from c),
-          unpark as (
-            delete from ${parked} p where p.worker_id = ${str('workerId')}::text
-              and not (select parks from n)),
-          park as (
-            insert into ${parked} (worker_id, queues, types, slots, lease_ms, until_at)
-            select ${str('workerId')}::text, ${param('queues')}::text[], ${param('types')}::text[],
-              ${num('limit')}::int - n.taken, ${num('handLeaseMs')}::bigint, ${num('now')}::bigint + ${PARK_MS}
-            from n
-            where n.parks and not exists (
-              select 1 from ${parked} p where p.worker_id = ${str('workerId')}::text
-                and p.slots = ${num('limit')}::int - n.taken and p.queues = ${param('queues')}::text[]
-                and p.types = ${param('types')}::text[] and p.lease_ms = ${num('handLeaseMs')}::bigint
-                and p.until_at > ${num('now')}::bigint + ${PARK_MS / 2})
-            on conflict (worker_id) do update set queues = excluded.queues, types = excluded.types,
-              slots = excluded.slots, lease_ms = excluded.lease_ms, until_at = excluded.until_at),
-          quiet as (select set_config('synchronous_commit', 'off', true) as off from n where n.taken = 0)
-          select c.* from c left join quiet on true`,
-    ),
     // A flow inserted unless one with its id exists: running under a parked worker's lease when
     // one can take it (see the module notes), pending otherwise. A hand-off notifies `handed` in
     // the statement; a pending flow notifies `readyPayload` when given (an idle store, `lifecycle.ts`).

@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { type Compilable, type Kysely, type RawBuilder, sql } from 'kysely';
 import { batchQueries, createQueries } from './batch-queries.js';
+import { claimParkQueries } from './claim-park.js';
 import { procedureQueries } from './create-procedure.js';
 import { param, Statement } from './db.js';
 import { prepareFlowControlQueries } from './flow-control-queries.js';
@@ -234,6 +235,7 @@ export function prepareQueries(b: Builder) {
     ),
     ...historyQueries(b),
     ...handOffQueries(b),
+    ...claimParkQueries(b),
     ...procedureQueries(b),
     ...batchQueries(b),
     ...createQueries(b),

@@ -15,6 +15,7 @@
 
 import { type ColumnType, type Generated, type Kysely, type Migration, sql } from 'kysely';
 import { batchFunctionMigration } from './batch-function.js';
+import { claimParkMigration } from './claim-park.js';
 import { createProcedureMigration } from './create-procedure.js';
 import { fillfactorMigration } from './fillfactor.js';
 import { flowControlMigration } from './flow-control-schema.js';
@@ -268,6 +269,7 @@ export function migrations(schema: string): Readonly<Record<string, Migration>> 
     '0009_create_procedure': createProcedureMigration(schema),
     '0010_batch_function': batchFunctionMigration(schema),
     '0011_fillfactor': fillfactorMigration(schema),
+    '0012_claim_park': claimParkMigration(schema),
   });
 }
 
