@@ -218,7 +218,7 @@ export class Worker {
             failed = true;
             logger.warn('claim failed; retrying', { error: toError(error).message });
           }
-          for (const flow of claimed) this.#runs.spawn(flow);
+          this.#runs.spawnAll(claimed);
           if (claimed.length > 0) {
             pollMs = MIN_POLL_MS;
             idle.claimed();

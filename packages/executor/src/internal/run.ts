@@ -118,13 +118,15 @@ export class Run implements LeaseHolder, RunListener {
   /**
    * Activations until the flow leaves this worker: its outcome, which the control hears first.
    * One async function for the whole run (each layer more is a frame and a promise per flow).
+   * `now` is the clock's time when the flow was claimed, read once for all of a claim's flows
+   * (they start in the same turn); without it the clock is read here.
    */
-  async drive(): Promise<RunOutcome> {
+  async drive(now?: number): Promise<RunOutcome> {
     const { leases, heartbeatMs, store, codec, clock, logger, flows } = this.#o;
     this.#control?.listen(this);
     leases.hold(this);
     // A lease shorter than the heartbeat allows for (a hand-off's) is renewed by half its time left.
-    const left = (this.#flow.leaseExpiresAt ?? Number.POSITIVE_INFINITY) - clock.now();
+    const left = (this.#flow.leaseExpiresAt ?? Number.POSITIVE_INFINITY) - (now ?? clock.now());
     const early =
       left / 2 < heartbeatMs ? setTimeout(() => this.renewLease(), Math.max(1, left / 2)) : undefined;
     early?.unref();

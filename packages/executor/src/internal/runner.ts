@@ -45,26 +45,43 @@ export interface RunnerOptions {
   readonly versions?: ServedVersions | undefined;
 }
 
+/**
+ * What the runs of one claim's flows share, looked at once for them all rather than per flow:
+ * whether telemetry is on, and the clock's time when the claim was answered (each run's lease is
+ * measured from it; the runs start in the same turn).
+ */
+export interface ClaimTurn {
+  readonly telemetry: TelemetryState;
+  readonly now: number;
+}
+
+/** The {@link ClaimTurn} of a claim answered now. */
+export function claimTurn(clock: Clock): ClaimTurn {
+  return { telemetry: telemetryState(), now: clock.now() };
+}
+
 /** Runs a claimed flow until it leaves this worker. Never throws. */
 export function runClaimed(
   options: RunnerOptions,
   claimed: ClaimedFlow,
   control?: RunControl,
+  turn: ClaimTurn = claimTurn(options.clock),
 ): Promise<RunOutcome> {
-  const telemetry = telemetryState();
+  const { telemetry } = turn;
   if (!telemetry.tracing && !telemetry.metrics)
-    return new Run(options, claimed, NO_SPAN.context, TELEMETRY_OFF, control).drive();
-  return runInstrumented(options, claimed, telemetry, control);
+    return new Run(options, claimed, NO_SPAN.context, TELEMETRY_OFF, control).drive(turn.now);
+  return runInstrumented(options, claimed, turn, control);
 }
 
 /** {@link runClaimed} with a flow span and run metrics. */
 async function runInstrumented(
   options: RunnerOptions,
   claimed: ClaimedFlow,
-  telemetry: TelemetryState,
+  turn: ClaimTurn,
   control: RunControl | undefined,
 ): Promise<RunOutcome> {
   const { flow } = claimed;
+  const { telemetry } = turn;
   const startedAt = options.clock.now();
   const traced = telemetry.tracing
     ? startFlowSpan({
@@ -76,7 +93,7 @@ async function runInstrumented(
     : NO_SPAN;
   const m = telemetry.metrics ? instruments() : undefined;
   m?.activeFlows.add(1, { [Attr.flowType]: flow.type });
-  const outcome = await new Run(options, claimed, traced.context, telemetry, control).drive();
+  const outcome = await new Run(options, claimed, traced.context, telemetry, control).drive(turn.now);
   const attributes = { [Attr.flowType]: flow.type, [Attr.outcome]: outcome.status };
   m?.activeFlows.add(-1, { [Attr.flowType]: flow.type });
   m?.flowRuns.add(1, attributes);

@@ -9,7 +9,7 @@
  */
 import { type ClaimedFlow, toError } from '@ergon/core';
 import { RunControl, type RunOutcome, type RunOwner } from './run-control.js';
-import { runClaimed } from './runner.js';
+import { type ClaimTurn, claimTurn, runClaimed } from './runner.js';
 import type { WorkerSettings } from './worker-settings.js';
 
 /** What {@link WorkerRuns} tells its worker. */
@@ -56,9 +56,20 @@ export class WorkerRuns {
 
   /** Runs `claimed`. */
   spawn(claimed: ClaimedFlow): void {
+    this.#spawn(claimed, claimTurn(this.#s.clock));
+  }
+
+  /** Runs the flows of one claim, with what they share ({@link ClaimTurn}) looked at once. */
+  spawnAll(claimed: readonly ClaimedFlow[]): void {
+    if (claimed.length === 0) return;
+    const turn = claimTurn(this.#s.clock);
+    for (const flow of claimed) this.#spawn(flow, turn);
+  }
+
+  #spawn(claimed: ClaimedFlow, turn: ClaimTurn): void {
     const control = new RunControl({ flowId: claimed.flow.id, token: claimed.token }, this.#owner);
     this.#running.set(control.flowId, control);
-    control.settled = runClaimed(this.#s, claimed, control);
+    control.settled = runClaimed(this.#s, claimed, control, turn);
   }
 
   /** The run of `flowId`, if any, hears that its cancellation was requested. */

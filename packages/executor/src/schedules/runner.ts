@@ -37,6 +37,8 @@ export class ScheduleRunner {
   #pendingWake = false;
   /** Flows that buffered ticks wait for: their `finished` event wakes the loop. */
   #waitedFlows = new Set<string>();
+  /** Ends the store event subscription, while there is one ({@link ScheduleRunner.#listen}). */
+  #unlisten: (() => void) | undefined;
 
   constructor(options: ScheduleRunnerOptions) {
     this.#o = options;
@@ -92,14 +94,28 @@ export class ScheduleRunner {
       after = last.id;
     }
     this.#waitedFlows = waited;
+    if (this.#loop) this.#listen();
     return wakeAt;
+  }
+
+  /**
+   * Store events are listened to only while a buffered tick waits for a flow to finish: every
+   * flow's end is an event, and a worker with no such tick has nothing to hear in them. Set in
+   * the same turn as the flows waited for.
+   */
+  #listen(): void {
+    if (this.#waitedFlows.size > 0) {
+      this.#unlisten ??= this.#o.store.subscribe?.((event) => {
+        if (event.type === 'finished' && this.#waitedFlows.has(event.flowId)) this.#notify();
+      });
+    } else if (this.#unlisten) {
+      this.#unlisten();
+      this.#unlisten = undefined;
+    }
   }
 
   async #run(stopping: AbortSignal): Promise<void> {
     const { store, clock, logger, checkMs } = this.#o;
-    const unsubscribe = store.subscribe?.((event) => {
-      if (event.type === 'finished' && this.#waitedFlows.has(event.flowId)) this.#notify();
-    });
     const unwatch = onSchedulesChanged(store, () => this.#notify());
     try {
       while (!stopping.aborted) {
@@ -114,7 +130,8 @@ export class ScheduleRunner {
         await this.#sleep(stopping, Math.max(0, wakeAt - clock.now()));
       }
     } finally {
-      unsubscribe?.();
+      this.#unlisten?.();
+      this.#unlisten = undefined;
       unwatch();
     }
   }
