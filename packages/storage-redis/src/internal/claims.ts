@@ -12,6 +12,7 @@
  * @module
  */
 import type { ClaimedFlow, ClaimRequest, WakeFilter } from '@ergon/core';
+import { claimedHash } from './claimed.js';
 import { pairs, toFlowRecord } from './codec.js';
 import type { StoreCore } from './core.js';
 import { reportedEntry } from './hints.js';
@@ -62,6 +63,11 @@ export function claimedFlow(core: StoreCore, p: number, flat: unknown): ClaimedF
   return claimedFromHash(core, p, pairs(flat));
 }
 
+/** {@link claimedFlow} from a claim script's reply for the flow (`claimed.ts`). */
+function claimedRow(core: StoreCore, p: number, row: unknown): ClaimedFlow {
+  return claimedFromHash(core, p, claimedHash(row));
+}
+
 /** {@link claimedFlow} from the hash as an object. */
 export function claimedFromHash(core: StoreCore, p: number, hash: Record<string, string>): ClaimedFlow {
   const flow = toFlowRecord(hash);
@@ -101,7 +107,7 @@ export async function claimReady(core: StoreCore, request: ClaimRequest): Promis
       parkFlag(core, request),
     );
     const [, ...flows] = (await core.runner.write('claim', keys, [keys.created], args)) as unknown[];
-    return flows.map((flat) => claimedFlow(core, HOME, flat));
+    return flows.map((row) => claimedRow(core, HOME, row));
   }
   const filter = core.tracker.filter(request.queues, request.types);
   const claimed = await across(core, filter, request, request.limit, false);
@@ -193,7 +199,7 @@ async function visit(
   core.tracker.report(filter, p, report, begun);
   const leftQueues: string[] = [];
   for (let i = 0; i + 1 < left.length; i += 2) leftQueues.push(String(left[i]));
-  return { claimed: flows.map((flat) => claimedFlow(core, p, flat)), left: leftQueues };
+  return { claimed: flows.map((row) => claimedRow(core, p, row)), left: leftQueues };
 }
 
 /** Claims flows of a limited queue outside the home partition, under admission. */
@@ -270,7 +276,7 @@ export async function claimNamed(
     let claimed: ClaimedFlow[] = [];
     try {
       reply = await run('1');
-      claimed = reply.map((flat) => claimedFlow(core, p, flat));
+      claimed = reply.map((row) => claimedRow(core, p, row));
     } finally {
       if (k > 0) {
         const taken = claimed.map((c) => `${c.flow.id}:${c.token}`);
@@ -279,7 +285,7 @@ export async function claimNamed(
     }
     return claimed;
   }
-  return reply.map((flat) => claimedFlow(core, p, flat));
+  return reply.map((row) => claimedRow(core, p, row));
 }
 
 /** The contract's `nextWakeAt`. */

@@ -38,8 +38,9 @@
     ARGV[8+2n .. #ARGV] types
 
   Output:
-    { report, claimed flow, ... }: each claimed flow its hash as a flat
-    field/value list (the new token is the "token" field). The report (empty
+    { report, claimed flow, ... }: each claimed flow as includes/claim.lua
+    returns it (CLAIMED_FIELDS' values in that order, false for none; the new
+    token in "token"). The report (empty
     without "r"): { best ready entry's score (-priority) or false, its member
     or false, ready entries, earliest due time not yet reached or false,
     { queue, ready entries, ... } of limited queues left to admission }.
@@ -66,11 +67,11 @@ for i = 8 + 2 * nQueues, #ARGV do
   types[#types + 1] = ARGV[i]
 end
 
--- Flows this call moved into a ready set: id -> claimFlow's fields (CLAIM_FIELDS, "rm" the
+-- Flows this call moved into a ready set: id -> claimFlow's fields (claimRead's, "rm" the
 -- ready-set member, not yet written), in `promotedIds` order. A flow claimed here has no "rm"
 -- to write and delete; the others get theirs at the end (writePromoted). Past the first
 -- `limit` of a (queue, type) (a backlog: most stay in the ready set for later calls) only
--- the member is kept ("partial"): `live` reads their CLAIM_FIELDS if this call claims them.
+-- the member is kept ("partial"): `live` reads their hash if this call claims them.
 local promoted, promotedIds = {}, {}
 
 -- Moves the (queue, type)'s due flows into its ready set (at most PROMOTE_MAX per call).
@@ -84,19 +85,23 @@ local function promote(queue, ftype, isControlled)
   local entries = {}
   for k, id in ipairs(ids) do
     local full = k <= limit
-    local f
+    local priority, runAt, ord, f
     if full then
-      f = redis.call('HMGET', flowKey(id), 'priority', 'runAt', 'ord', unpack(CLAIM_FIELDS))
+      -- The whole hash (claimRead): CLAIM_FIELDS, then priority, runAt and ord.
+      f = claimRead(flowKey(id))
+      priority, runAt, ord = f[10], f[11], f[12]
     else
-      f = redis.call('HMGET', flowKey(id), 'priority', 'runAt', 'ord')
+      local p = redis.call('HMGET', flowKey(id), 'priority', 'runAt', 'ord')
+      priority, runAt, ord = p[1], p[2], p[3]
     end
     -- In a controlled queue an unkeyed flow has no tag and goes first (tag 0), as on every store.
-    local place = f[3] or (isControlled and 0) or f[2] or 0
+    local place = ord or (isControlled and 0) or runAt or 0
     local member = orderPart(place) .. id
-    entries[#entries + 1] = readyScore(f[1])
+    entries[#entries + 1] = readyScore(priority)
     entries[#entries + 1] = member
     if full then
-      promoted[id] = { f[4], f[5], f[6], f[7], f[8], f[9], f[10], member, f[12], rmPending = true }
+      f[8], f.rmPending = member, true
+      promoted[id] = f
     else
       promoted[id] = { [8] = member, partial = true }
     end
@@ -194,7 +199,7 @@ local function fairEntries(queue, first, cap)
   end
 end
 
--- The entry's flow if it is still claimable, with its CLAIM_FIELDS (what promote read when this
+-- The entry's flow if it is still claimable, with claimRead's fields (what promote read when this
 -- call moved it into the ready set, else read now); a stale entry (flow gone or finished) is dropped.
 local function live(entry)
   local id = string.sub(entry[2], 17)
@@ -202,7 +207,7 @@ local function live(entry)
   local p = promoted[id]
   local f = p
   if not p or p.partial then
-    f = redis.call('HMGET', fkey, unpack(CLAIM_FIELDS))
+    f = claimRead(fkey)
     if p then
       -- Moved into the ready set by this call: its member there is not in the hash yet.
       f[8] = p[8]
