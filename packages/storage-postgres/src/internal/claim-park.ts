@@ -28,15 +28,15 @@ import { claimSet } from './functions.js';
 import { PARK_MS } from './hand-off.js';
 import type { Builder, ClaimRow } from './queries.js';
 import { PLANNING } from './ready-index.js';
-import type { FlowRow } from './rows.js';
+import type { FlowRow, SetByClaim } from './rows.js';
 
 /** The function's name. */
 export const CLAIM_PARK_FUNCTION = 'ergon_claim_park';
 
 /**
  * The columns of a claimed flow the claim sends back, with their types: not those the claim itself
- * set to values the caller knows (status, lease, `waits`, `updated_at`: `claimFree` in `leases.ts`
- * fills them in), nor `wake_at`.
+ * set to values the caller knows (status, lease, `waits`, `updated_at`: `toClaimedRecord` in
+ * `rows.ts` fills them in), nor `wake_at`.
  */
 const CLAIMED = {
   id: 'text',
@@ -64,8 +64,6 @@ const CLAIMED = {
   finished_at: 'bigint',
 } as const satisfies { [K in keyof FlowRow]?: string };
 
-/** The columns `claimFree` fills in after a claim. */
-type SetByClaim = 'status' | 'lease_owner' | 'lease_expires_at' | 'updated_at' | 'waits';
 /** Fails to compile when a column of `flows` is neither sent back nor filled in. */
 const EVERY_COLUMN: Record<Exclude<keyof FlowRow, keyof typeof CLAIMED | SetByClaim>, never> = {};
 void EVERY_COLUMN;

@@ -21,7 +21,7 @@ import { type Queryable, rows } from './db.js';
 import { claimControlled } from './flow-control.js';
 import { HAND_OFF_LEASE_MAX_MS } from './hand-off.js';
 import type { FenceRow } from './queries.js';
-import { type FlowRow, toFlowRecord } from './rows.js';
+import { type ClaimedRow, toClaimedRecord } from './rows.js';
 
 /** The flow row, locked, if `lease` holds it. @throws FlowNotFoundError, LeaseLostError. */
 export async function fence({ q }: Context, tx: Queryable, lease: LeaseRef): Promise<FenceRow> {
@@ -79,30 +79,19 @@ async function claimFree(
   const names = found[0]?.controlled ?? '[]';
   const controlled: string[] = names === '[]' ? [] : JSON.parse(names);
   // The one row of a claim that took nothing has no flow.
-  const claimed = (found[0]?.id === null ? [] : found) as FlowRow[];
+  const claimed = (found[0]?.id === null ? [] : found) as ClaimedRow[];
   // UPDATE … RETURNING keeps no order: put them back in claim order.
   if (claimed.length > 1) claimed.sort(claimOrder);
   if (request.flowId === undefined) listener.parked(request.workerId, park && claimed.length < request.limit);
-  const expiresAt = values.expiresAt;
+  const lease = { workerId: request.workerId, expiresAt: values.expiresAt, now: request.now };
   return {
-    claimed: claimed.map((row) => {
-      // What the claim set (`claimSet`), which its statement does not send back (`hand-off.ts`).
-      row.status = 'running';
-      row.lease_owner = request.workerId;
-      row.lease_expires_at = expiresAt;
-      row.updated_at = request.now;
-      row.waits = NO_WAITS;
-      return { flow: toFlowRecord(row), token: row.fencing_token };
-    }),
+    claimed: claimed.map((row) => ({ flow: toClaimedRecord(row, lease), token: row.fencing_token })),
     controlled,
   };
 }
 
-/** A claimed flow's waits (`claimSet` empties them). */
-const NO_WAITS: unknown = [];
-
 /** Priority descending, then runAt ascending, then id: the order of the `flows_ready` index. */
-function claimOrder(a: FlowRow, b: FlowRow): number {
+function claimOrder(a: ClaimedRow, b: ClaimedRow): number {
   return (
     b.priority - a.priority || (a.run_at ?? 0) - (b.run_at ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
   );

@@ -46,11 +46,63 @@ export function toFlowRecord(row: FlowRow): FlowRecord {
     waits = EMPTY_WAITS;
     damage = (error as Error).message;
   }
+  return record(row, {
+    status: row.status as FlowStatus,
+    leaseOwner: row.lease_owner ?? undefined,
+    leaseExpiresAt: row.lease_expires_at ?? undefined,
+    updatedAt: row.updated_at,
+    waits,
+    damage,
+  });
+}
+
+/** The columns a claim sets to values its caller knows: its statement does not send them back. */
+export type SetByClaim = 'status' | 'lease_owner' | 'lease_expires_at' | 'updated_at' | 'waits';
+
+/** A claimed flow's row as the claim sends it back (`claim-park.ts`). */
+export type ClaimedRow = Omit<FlowRow, SetByClaim>;
+
+/** What a claim set on each flow it took. */
+export interface ClaimedLease {
+  readonly workerId: string;
+  readonly expiresAt: number;
+  readonly now: number;
+}
+
+/**
+ * The frozen {@link FlowRecord} of a flow a claim took: its row as the claim sent it back, and
+ * what the claim set (running, under `lease`, no waits). The row is only read: pg builds each
+ * result's rows anew, and properties added to them (what the claim set, as it once was) gave the
+ * rows of every claim hidden classes of their own in V8, 8 µs a row, against 0.7 µs to parse one
+ * and build its record.
+ */
+export function toClaimedRecord(row: ClaimedRow, lease: ClaimedLease): FlowRecord {
+  return record(row, {
+    status: 'running',
+    leaseOwner: lease.workerId,
+    leaseExpiresAt: lease.expiresAt,
+    updatedAt: lease.now,
+    waits: EMPTY_WAITS,
+    damage: undefined,
+  });
+}
+
+/** The record's fields that a claim sets, given apart from the row. */
+interface SetFields {
+  readonly status: FlowStatus;
+  readonly leaseOwner: string | undefined;
+  readonly leaseExpiresAt: number | undefined;
+  readonly updatedAt: number;
+  readonly waits: readonly Wait[];
+  readonly damage: string | undefined;
+}
+
+function record(row: ClaimedRow, set: SetFields): FlowRecord {
   return Object.freeze({
     id: row.id,
     type: row.type,
     queue: row.queue,
-    status: row.status as FlowStatus,
+    status: set.status,
     priority: row.priority,
     input: row.input,
     result: row.result ?? undefined,
@@ -58,14 +110,14 @@ export function toFlowRecord(row: FlowRow): FlowRecord {
     parentId: row.parent_id ?? undefined,
     runAt: row.run_at ?? undefined,
     fencingToken: row.fencing_token,
-    leaseOwner: row.lease_owner ?? undefined,
-    leaseExpiresAt: row.lease_expires_at ?? undefined,
-    waits,
+    leaseOwner: set.leaseOwner,
+    leaseExpiresAt: set.leaseExpiresAt,
+    waits: set.waits,
     cancelRequested: row.cancel_requested,
     runCount: row.run_count,
     abandonedRuns: row.abandoned_runs,
     lastError: row.last_error ?? undefined,
-    damage,
+    damage: set.damage,
     progress: row.progress ?? undefined,
     progressAt: row.progress_at ?? undefined,
     traceContext: row.trace_context ?? undefined,
@@ -74,7 +126,7 @@ export function toFlowRecord(row: FlowRow): FlowRecord {
     debounceKey: row.debounce_key ?? undefined,
     fairTag: row.fair_tag ?? undefined,
     createdAt: row.created_at,
-    updatedAt: row.updated_at,
+    updatedAt: set.updatedAt,
     finishedAt: row.finished_at ?? undefined,
   });
 }
