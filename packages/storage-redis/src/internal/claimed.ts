@@ -1,21 +1,22 @@
 /**
  * A claimed flow as the claim scripts return it (claim, claim-flow): the values of
- * {@link CLAIMED_FIELDS} in that order, null for a field the hash lacks, where every field's
- * name and value used to come back (see `scripts/includes/claim.lua`).
+ * {@link CLAIMED_FIELDS} in that order, null for a field the hash lacks, the trailing ones it
+ * lacks left out; what the claim wrote from its caller's arguments (status, owner, lease,
+ * waits, updatedAt) is not sent. Every field's name and value used to come back, each a
+ * conversion in Redis and a parse here (see `scripts/includes/claim.lua`).
  *
  * @module
  */
+import type { ClaimRequest } from '@ergon/core';
 
 /**
  * The fields of a claim's reply, in its order. Mirror of `CLAIMED_AT` in
- * `scripts/includes/claim.lua`: change both together.
+ * `scripts/includes/claim.lua` (its first `CLAIMED_SENT`): change both together.
  */
 export const CLAIMED_FIELDS = [
-  'status',
   'token',
   'runs',
   'abandons',
-  'owner',
   'queue',
   'type',
   'rm',
@@ -27,9 +28,6 @@ export const CLAIMED_FIELDS = [
   'input',
   'cancel',
   'createdAt',
-  'lease',
-  'waits',
-  'updatedAt',
   'parentId',
   'trace',
   'ckey',
@@ -44,15 +42,20 @@ export const CLAIMED_FIELDS = [
   'finishedAt',
 ] as const;
 
-/** A claim's reply for one flow as the flow's hash (the fields it has). */
-export function claimedHash(row: unknown): Record<string, string> {
-  const hash: Record<string, string> = {};
+/** A claim's reply for one flow as the flow's hash after the claim (`request`: the claim's). */
+export function claimedHash(row: unknown, request: ClaimRequest): Record<string, string> {
+  const hash: Record<string, string> = {
+    status: 'running',
+    owner: request.workerId,
+    lease: String(request.now + request.leaseMs),
+    waits: '[]',
+    updatedAt: String(request.now),
+  };
   if (!Array.isArray(row)) return hash;
   const n = Math.min(row.length, CLAIMED_FIELDS.length);
   for (let i = 0; i < n; i++) {
     const value: unknown = row[i];
-    if (value !== null && value !== undefined && value !== false)
-      hash[CLAIMED_FIELDS[i] as string] = String(value);
+    if (value !== null && value !== undefined) hash[CLAIMED_FIELDS[i] as string] = String(value);
   }
   return hash;
 }

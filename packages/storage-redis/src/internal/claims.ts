@@ -63,9 +63,9 @@ export function claimedFlow(core: StoreCore, p: number, flat: unknown): ClaimedF
   return claimedFromHash(core, p, pairs(flat));
 }
 
-/** {@link claimedFlow} from a claim script's reply for the flow (`claimed.ts`). */
-function claimedRow(core: StoreCore, p: number, row: unknown): ClaimedFlow {
-  return claimedFromHash(core, p, claimedHash(row));
+/** {@link claimedFlow} from a claim script's reply for the flow (`claimed.ts`) to `request`. */
+function claimedRow(core: StoreCore, p: number, row: unknown, request: ClaimRequest): ClaimedFlow {
+  return claimedFromHash(core, p, claimedHash(row, request));
 }
 
 /** {@link claimedFlow} from the hash as an object. */
@@ -107,7 +107,7 @@ export async function claimReady(core: StoreCore, request: ClaimRequest): Promis
       parkFlag(core, request),
     );
     const [, ...flows] = (await core.runner.write('claim', keys, [keys.created], args)) as unknown[];
-    return flows.map((row) => claimedRow(core, HOME, row));
+    return flows.map((row) => claimedRow(core, HOME, row, request));
   }
   const filter = core.tracker.filter(request.queues, request.types);
   const claimed = await across(core, filter, request, request.limit, false);
@@ -199,7 +199,7 @@ async function visit(
   core.tracker.report(filter, p, report, begun);
   const leftQueues: string[] = [];
   for (let i = 0; i + 1 < left.length; i += 2) leftQueues.push(String(left[i]));
-  return { claimed: flows.map((row) => claimedRow(core, p, row)), left: leftQueues };
+  return { claimed: flows.map((row) => claimedRow(core, p, row, request)), left: leftQueues };
 }
 
 /** Claims flows of a limited queue outside the home partition, under admission. */
@@ -276,7 +276,7 @@ export async function claimNamed(
     let claimed: ClaimedFlow[] = [];
     try {
       reply = await run('1');
-      claimed = reply.map((row) => claimedRow(core, p, row));
+      claimed = reply.map((row) => claimedRow(core, p, row, request));
     } finally {
       if (k > 0) {
         const taken = claimed.map((c) => `${c.flow.id}:${c.token}`);
@@ -285,7 +285,7 @@ export async function claimNamed(
     }
     return claimed;
   }
-  return reply.map((row) => claimedRow(core, p, row));
+  return reply.map((row) => claimedRow(core, p, row, request));
 }
 
 /** The contract's `nextWakeAt`. */

@@ -87,9 +87,9 @@ local function promote(queue, ftype, isControlled)
     local full = k <= limit
     local priority, runAt, ord, f
     if full then
-      -- The whole hash (claimRead): CLAIM_FIELDS, then priority, runAt and ord.
+      -- The whole hash (claimRead): what a claim reads, priority, runAt and ord among it.
       f = claimRead(flowKey(id))
-      priority, runAt, ord = f[10], f[11], f[12]
+      priority, runAt, ord = f[F_PRIORITY], f[F_RUNAT], f[F_ORD]
     else
       local p = redis.call('HMGET', flowKey(id), 'priority', 'runAt', 'ord')
       priority, runAt, ord = p[1], p[2], p[3]
@@ -100,10 +100,10 @@ local function promote(queue, ftype, isControlled)
     entries[#entries + 1] = readyScore(priority)
     entries[#entries + 1] = member
     if full then
-      f[8], f.rmPending = member, true
+      f[F_RM], f.rmPending = member, true
       promoted[id] = f
     else
-      promoted[id] = { [8] = member, partial = true }
+      promoted[id] = { [F_RM] = member, partial = true }
     end
     promotedIds[#promotedIds + 1] = id
   end
@@ -123,7 +123,7 @@ local function writePromoted()
   for _, id in ipairs(promotedIds) do
     local p = promoted[id]
     if p then
-      redis.call('HSET', flowKey(id), 'rm', p[8])
+      redis.call('HSET', flowKey(id), 'rm', p[F_RM])
     end
   end
 end
@@ -210,11 +210,11 @@ local function live(entry)
     f = claimRead(fkey)
     if p then
       -- Moved into the ready set by this call: its member there is not in the hash yet.
-      f[8] = p[8]
+      f[F_RM] = p[F_RM]
       f.rmPending = true
     end
   end
-  local status = f[1]
+  local status = f[F_STATUS]
   if status == 'pending' or status == 'suspended' or status == 'running' then
     return id, fkey, f
   end

@@ -228,8 +228,9 @@ if worker and not at then
   end
   local slots, keyRunning = controlSlots(queue, limits, 1, nowMs)
   if slots >= 1 and not keyFull(keyRunning, limits, fkey) then
-    -- The new flow's CLAIM_FIELDS, known: written above (no owner, "abandons", "rm" or "adm" yet).
-    local newPre = { 'pending', '0', '0', false, false, queue, ARGV[4], false, false }
+    -- What claimFlow reads of the new flow, known: written above (no owner, "abandons", "rm" or
+    -- "adm" yet).
+    local newPre = { [F_STATUS] = 'pending', [F_TOKEN] = '0', [F_RUNS] = '0', [F_QUEUE] = queue, [F_TYPE] = ARGV[4] }
     local claimed = claimFlow(fkey, id, worker, ARGV[20], now, nil, newPre, fields)
     controlStarted(queue, limits, id, fkey, nowMs)
     return { 1, claimed, 1 }

@@ -5,35 +5,40 @@
 --- @include "index"
 --- @include "owner"
 
--- The fields claimFlow reads, in its order (a caller that read them already passes them as `pre`).
-local CLAIM_FIELDS = { 'status', 'token', 'runs', 'abandons', 'owner', 'queue', 'type', 'rm', 'adm' }
-
--- A claimed flow's fields, in the order of the claim's reply (CLAIMED_FIELDS, mirror of
--- src/internal/claimed.ts: change both together): CLAIM_FIELDS, what a claim's promotion reads
--- (priority, runAt, ord), the rest of what every claimed flow has, then the fields most flows
--- lack. Field name -> its place.
+-- A claimed flow's fields by place in claimRead's list. Its first CLAIMED_SENT are the claim's
+-- reply for the flow, in the order of CLAIMED_FIELDS (mirror of src/internal/claimed.ts: change
+-- both together); status and owner, read for the claim, and what it writes from its caller's
+-- arguments (lease, waits, updatedAt) are not sent: the caller knows them.
+local F_TOKEN, F_RUNS, F_ABANDONS, F_QUEUE, F_TYPE, F_RM, F_ADM = 1, 2, 3, 4, 5, 6, 7
+local F_PRIORITY, F_RUNAT, F_ORD, F_ID = 8, 9, 10, 11
+local F_STATUS, F_OWNER = 27, 28
+local CLAIMED_SENT = 26
+-- The fields every claimed flow has end at this place; the reply ends at the last field the
+-- flow has (each element of a script's reply costs Redis a conversion and the client a parse).
+local CLAIMED_ALWAYS = 14
 local CLAIMED_AT = {}
 for i, name in ipairs({
-  'status', 'token', 'runs', 'abandons', 'owner', 'queue', 'type', 'rm', 'adm',
-  'priority', 'runAt', 'ord', 'id', 'input', 'cancel', 'createdAt', 'lease', 'waits', 'updatedAt',
+  'token', 'runs', 'abandons', 'queue', 'type', 'rm', 'adm', 'priority', 'runAt', 'ord',
+  'id', 'input', 'cancel', 'createdAt',
   'parentId', 'trace', 'ckey', 'clim', 'dbk', 'tag', 'lastError', 'progress', 'progressAt', 'result',
   'error', 'finishedAt',
+  'status', 'owner',
 }) do
   CLAIMED_AT[name] = i
 end
 
 -- The flow's fields by CLAIMED_AT place (false for those it lacks; `read` marks the list as
 -- this function's), from one read of the whole hash: one scan of it (an HMGET scans the hash
--- once per field, most of them absent), and no field names sent back. A claim that read
--- CLAIM_FIELDS, then the whole hash after its write, turned two replies into Lua and the second
--- (every field's name and value) back into RESP: some 40 strings per flow at several hundred
--- instructions each.
+-- once per field, most of them absent), and no field names sent back. A claim that read the
+-- fields it needs, then the whole hash after its write, turned two replies into Lua and the
+-- second (every field's name and value) back into RESP: some 40 strings per flow at several
+-- hundred instructions each, and as many for the client to parse.
 local function claimRead(fkey)
   local h = redis.call('HGETALL', fkey)
   local f = {
     false, false, false, false, false, false, false, false, false, false, false, false, false, false,
     false, false, false, false, false, false, false, false, false, false, false, false, false, false,
-    false, false, false, read = true,
+    read = true,
   }
   for i = 1, #h, 2 do
     local j = CLAIMED_AT[h[i]]
@@ -46,8 +51,9 @@ end
 
 -- `adm`: the queue whose limits the home partition admitted this run under (a flow outside
 -- the home partition, see claim-1.lua), kept in the hash's "adm" field while it runs.
--- Returns the claimed flow: CLAIMED_FIELDS' values (false for none) when its fields came from
--- claimRead (the caller's `pre`, or read here), else the hash as a flat field/value list.
+-- Returns the claimed flow: when its fields came from claimRead (the caller's `pre`, or read
+-- here), the values of CLAIMED_FIELDS (false for one it lacks, the trailing ones it lacks left
+-- out); else the hash as a flat field/value list.
 
 -- The flat field/value list `flat` with the fields of `set` written over it (new ones last,
 -- as HSET puts them): a hash the caller knows in full, without reading it back.
@@ -73,35 +79,41 @@ end
 -- (create-flow): the reply is then made from it, not read back (HGETALL).
 local function claimFlow(fkey, id, worker, leaseUntil, now, adm, pre, hash)
   -- One read and one write of the hash (what setOwner and reindex do, for a claim). `pre`: the
-  -- CLAIM_FIELDS (or claimRead's list) a caller read, with the flow's member in its ready set
-  -- as "rm" and `rmPending` set when this call moved it there (not written to the hash: the
-  -- claim writes it only for the flows it leaves).
+  -- fields a caller read, by F_ place (claimRead's list, or the ones claimFlow reads: status,
+  -- token, runs, abandons, owner, queue, type, rm, adm), with the flow's member in its ready
+  -- set as "rm" and `rmPending` set when this call moved it there (not written to the hash:
+  -- the claim writes it only for the flows it leaves).
   local f = pre or claimRead(fkey)
   -- Counts as strings made with %d: a number handed to redis.call goes through the
   -- floating-point printer ("%.14g"), several times the cost.
+  local token = string.format('%d', (tonumber(f[F_TOKEN]) or 0) + 1)
+  local runs = string.format('%d', (tonumber(f[F_RUNS]) or 0) + 1)
   local set = {
     'status', 'running', 'lease', leaseUntil, 'waits', '[]', 'updatedAt', now,
-    'token', string.format('%d', (tonumber(f[2]) or 0) + 1),
-    'runs', string.format('%d', (tonumber(f[3]) or 0) + 1), 'owner', worker,
+    'token', token, 'runs', runs, 'owner', worker,
   }
-  if f[1] == 'running' then
+  local abandons = f[F_ABANDONS]
+  if f[F_STATUS] == 'running' then
+    abandons = string.format('%d', (tonumber(abandons) or 0) + 1)
     set[#set + 1] = 'abandons'
-    set[#set + 1] = string.format('%d', (tonumber(f[4]) or 0) + 1)
+    set[#set + 1] = abandons
   end
   local del = {}
   if adm then
     set[#set + 1] = 'adm'
     set[#set + 1] = adm
-  elseif f[9] then
+  elseif f[F_ADM] then
     del[#del + 1] = 'adm'
   end
   redis.call('HSET', fkey, unpack(set))
-  if f[5] and f[5] ~= worker then
-    redis.call('SREM', heldKey(f[5]), id)
+  local owner = f[F_OWNER]
+  if owner and owner ~= worker then
+    redis.call('SREM', heldKey(owner), id)
   end
   redis.call('SADD', heldKey(worker), id)
-  if f[8] then
-    redis.call('ZREM', readyKey(f[6], f[7]), f[8])
+  local queue, ftype = f[F_QUEUE], f[F_TYPE]
+  if f[F_RM] then
+    redis.call('ZREM', readyKey(queue, ftype), f[F_RM])
     if not (pre and pre.rmPending) then
       del[#del + 1] = 'rm'
     end
@@ -110,18 +122,22 @@ local function claimFlow(fkey, id, worker, leaseUntil, now, adm, pre, hash)
     redis.call('HDEL', fkey, unpack(del))
   end
   -- Running: due again at the lease expiry (ZADD moves it if it is there already).
-  redis.call('ZADD', dueKey(f[6], f[7]), leaseUntil, id)
+  redis.call('ZADD', dueKey(queue, ftype), leaseUntil, id)
   if hash and #del == 0 then
     return withSet(hash, set)
   end
   if f.read then
-    -- CLAIMED_FIELDS: what claimRead read, with what this claim wrote (f[4] stays unless it
-    -- counted an abandoned run).
-    f[1], f[2], f[3], f[5], f[8], f[9] = 'running', set[10], set[12], worker, false, adm or false
-    if set[15] == 'abandons' then
-      f[4] = set[16]
+    -- The reply: CLAIMED_FIELDS as the claim left them, up to the last one the flow has.
+    f[F_TOKEN], f[F_RUNS], f[F_ABANDONS], f[F_RM], f[F_ADM], f[F_ID] = token, runs, abandons, false, adm or false, id
+    for j = #f, CLAIMED_SENT + 1, -1 do
+      f[j] = nil
     end
-    f[13], f[17], f[18], f[19] = id, leaseUntil, '[]', now
+    for j = CLAIMED_SENT, CLAIMED_ALWAYS + 1, -1 do
+      if f[j] then
+        break
+      end
+      f[j] = nil
+    end
     return f
   end
   return redis.call('HGETALL', fkey)
