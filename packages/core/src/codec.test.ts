@@ -60,10 +60,10 @@ const primitive = fc.oneof(
 );
 
 describe('codec round trips', () => {
-  it('writes numbers, booleans, null and strings exactly as devalue does (its shortcut for them)', () => {
+  it('writes numbers, booleans, null, strings and undefined exactly as devalue does (its shortcut for them)', () => {
     const plain = createCodec({ checksum: false });
     fc.assert(
-      fc.property(primitive, (value) => {
+      fc.property(fc.oneof(primitive, fc.constant(undefined)), (value) => {
         expect(plain.encode(value)).toBe(stringify(value));
         expect(Object.is(plain.decode(plain.encode(value)), value)).toBe(true);
       }),

@@ -93,14 +93,21 @@ registerErrorClass(
 /** Strings devalue writes as they are between quotes (no escapes, no `<`). */
 const PLAIN_STRING = /^[\x20-\x21\x23-\x3b\x3d-\x5b\x5d-\x7e]*$/;
 
+/** devalue's number for `undefined` standing alone (its text `-1`). */
+const UNDEFINED = -1;
+const UNDEFINED_TEXT = '-1';
+
 /**
  * devalue's text for the values most step results are (a finite number other than -0, a
- * boolean, null, a short plain string), written directly: devalue's general walk costs a
- * worker more than the rest of a one-step flow's encoding. Undefined for anything else.
- * `codec.test.ts` checks the codec against devalue for such values.
+ * boolean, null, a short plain string, undefined: what a step or flow that returns nothing
+ * gives), written directly: devalue's general walk costs a worker more than the rest of a
+ * one-step flow's encoding. Undefined for anything else. `codec.test.ts` checks the codec
+ * against devalue for such values.
  */
 function encodePrimitive(value: unknown): string | undefined {
   switch (typeof value) {
+    case 'undefined':
+      return UNDEFINED_TEXT;
     case 'number':
       return Number.isFinite(value) && !Object.is(value, -0) ? `[${value}]` : undefined;
     case 'boolean':
@@ -114,15 +121,13 @@ function encodePrimitive(value: unknown): string | undefined {
   }
 }
 
-/** devalue's number for `undefined` standing alone (its text `-1`). */
-const UNDEFINED = -1;
-
 /**
  * devalue's `parse`, with the values most inputs and results are read without its general walk:
  * a primitive stands alone in a one-element array (`[1]`, `["a"]`), and `undefined` is `-1`.
  * `codec.test.ts` checks these against devalue.
  */
 function decodeText(text: string): unknown {
+  if (text === UNDEFINED_TEXT) return undefined;
   const parsed: unknown = JSON.parse(text);
   if (Array.isArray(parsed)) {
     const only: unknown = parsed[0];

@@ -43,6 +43,13 @@ describe('checksum', () => {
     expect(unframe(framed.replace('[1]', '[2]'))).toBeUndefined();
     expect(unframe('#cxyz')).toBeUndefined();
     expect(unframe(`#cGGGGGGGG:[1]`)).toBeUndefined();
+    // The digits are lowercase hex, eight of them, as frame writes them: nothing else is read as one.
+    expect(framed).toBe('#c4c2f32b8:[1]');
+    expect(unframe('#c4C2F32B8:[1]')).toBeUndefined();
+    expect(unframe(`#c${framed.slice(2, 9)}\u0660:[1]`)).toBeUndefined();
+    expect(unframe(`#c${framed.slice(2, 9)}g:[1]`)).toBeUndefined();
+    expect(unframe(`#c${framed.slice(2, 9)}/:[1]`)).toBeUndefined();
+    expect(unframe(`#c-${framed.slice(3, 10)}:[1]`)).toBeUndefined();
   });
 });
 
