@@ -32,16 +32,17 @@
 
 -- What this batch read of a flow's hash for its records (FINISH_READ, then "cancel"), so its
 -- finish later in the batch reads nothing more (it takes the list as it is, FINISH_READ being
--- its first fields): records write only the history hash. A finish or a suspension (of any
--- flow: a finish may wake a parent) forgets everything read.
+-- its first fields): records write only the history hash. A finish forgets its flow (and
+-- everything read, when it woke a parent); a suspension forgets everything read.
 local read = {}
 local READ_FIELDS = { unpack(FINISH_READ) }
 READ_FIELDS[#READ_FIELDS + 1] = 'cancel'
 local CANCEL_AT = #READ_FIELDS
 
--- Each write as its own script would run it, its fields given as they are.
-local function record(id, token, position, json)
-  local fkey = flowKey(id)
+-- Each write as its own script would run it, its fields given as they are (`fkey`: the flow's
+-- hash key, when the caller made it already).
+local function record(id, token, position, json, fkey)
+  fkey = fkey or flowKey(id)
   local r = read[id]
   if not r then
     r = redis.call('HMGET', fkey, unpack(READ_FIELDS))
@@ -52,10 +53,19 @@ local function record(id, token, position, json)
   return recordOp(fkey, histKey(id), id, token, position, json, r[CANCEL_AT] == '1')
 end
 
-local function finishWrite(rid, id, token, status, result, err, now)
+-- A finish changes its own flow's hash, and another's only when it wakes its parent ("w").
+-- The finishes' index writes, made once for the batch at its end (no write of the batch reads
+-- a finished flow's held set, due set or finished index entry).
+local deferred = finishDeferred()
+
+local function finishWrite(rid, id, token, status, result, err, now, fkey)
   local pre = read[id]
-  read = {}
-  return finishOp(flowKey(id), rid, id, token, status, opt(result), opt(err), now, pre)
+  read[id] = nil
+  local reply = finishOp(fkey or flowKey(id), rid, id, token, status, opt(result), opt(err), now, pre, deferred)
+  if reply == 'w' then
+    read = {}
+  end
+  return reply
 end
 
 local function suspendWrite(at, n)
@@ -97,9 +107,10 @@ while w <= count do
   local kind = ARGV[at]
   if kind == 'R' then
     local id, token = ARGV[at + 1], ARGV[at + 2]
-    out[w] = outcome(pcall(record, id, token, ARGV[at + 3], ARGV[at + 4]))
+    local fkey = flowKey(id)
+    out[w] = outcome(pcall(record, id, token, ARGV[at + 3], ARGV[at + 4], fkey))
     out[w + 1] = outcome(pcall(finishWrite, ARGV[at + 5], id, token, ARGV[at + 6], ARGV[at + 7], ARGV[at + 8],
-      ARGV[at + 9]))
+      ARGV[at + 9], fkey))
     w, at = w + 2, at + 10
   elseif kind == 'r' then
     out[w] = outcome(pcall(record, ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4]))
@@ -114,4 +125,5 @@ while w <= count do
     w, at = w + 1, at + 2 + n
   end
 end
+flushFinishes(deferred)
 return out

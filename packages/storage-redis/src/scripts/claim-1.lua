@@ -112,10 +112,10 @@ local function promote(queue, ftype, isControlled)
   return ready
 end
 
--- Claims the flow of a ready entry, with the fields `live` found (`f`).
-local function take(fkey, id, f, adm)
+-- Claims the flow of a ready entry, with the fields `live` found (`f`); `defer` as claimFlow's.
+local function take(fkey, id, f, adm, defer)
   promoted[id] = nil
-  return claimFlow(fkey, id, worker, leaseUntil, now, adm, f)
+  return claimFlow(fkey, id, worker, leaseUntil, now, adm, f, nil, defer)
 end
 
 -- Writes "rm" (its ready-set member) on each flow this call moved into a ready set and left there.
@@ -249,13 +249,17 @@ else
   table.sort(candidates, byClaimOrder)
 end
 
+-- The free queues' claims write their indexes once, after the last of them (the entries were
+-- read before; nothing reads them again before the flush).
 local claimed = {}
+local deferred = claimDeferred()
 for i = 1, math.min(limit, #candidates) do
   local id, fkey, f = live(candidates[i])
   if id then
-    claimed[#claimed + 1] = take(fkey, id, f)
+    claimed[#claimed + 1] = take(fkey, id, f, nil, deferred)
   end
 end
+flushClaims(deferred, worker)
 
 -- Controlled queues (flow control): within their limits, in fair order.
 local nowMs = tonumber(now)
