@@ -74,6 +74,9 @@ export class Recorder implements TurnTask {
   #aloneSent: Promise<unknown> | undefined;
   /** A look is queued for the next turn ({@link defer}). */
   #turnQueued = false;
+  /** The last primitive {@link encode} encoded, and its text ({@link encodedBefore}). */
+  #lastValue: unknown;
+  #lastText: string | undefined;
 
   /** `host` is the activation (no hooks made for each). */
   constructor(host: RecorderHost) {
@@ -135,7 +138,21 @@ export class Recorder implements TurnTask {
 
   /** The encoded form of a value recorded as `what`. @throws SerializationError */
   encode(value: unknown, what: string): string {
-    return this.#codec.encode(value, what);
+    const text = this.#codec.encode(value, what);
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
+      this.#lastValue = value;
+      this.#lastText = text;
+    }
+    return text;
+  }
+
+  /**
+   * The text {@link encode} gave last, when `value` is the same primitive it encoded then (the
+   * codec writes a primitive the same way each time): a flow that returns its last step's result
+   * has it encoded once. Undefined otherwise.
+   */
+  encodedBefore(value: unknown): string | undefined {
+    return this.#lastText !== undefined && Object.is(value, this.#lastValue) ? this.#lastText : undefined;
   }
 
   /**

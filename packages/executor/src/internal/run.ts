@@ -193,7 +193,10 @@ export class Run implements LeaseHolder, RunListener {
           case 'completed': {
             let encoded: string;
             try {
-              encoded = codec.encode(outcome.value, `result of flow ${flow.id}`);
+              // A flow that returns its last step's result (a primitive) has it encoded already.
+              encoded =
+                recorder.encodedBefore(outcome.value) ??
+                codec.encode(outcome.value, `result of flow ${flow.id}`);
             } catch (error) {
               return this.#done(
                 await this.#finish({ status: 'failed', error: toError(error) }, undefined, recorder),

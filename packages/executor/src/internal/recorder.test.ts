@@ -1,0 +1,52 @@
+import { createCodec, defaultCodec, InMemoryExecutionLog, runtimeStore, systemClock } from '@ergon/core';
+import { describe, expect, it } from 'vitest';
+import { Recorder, type RecorderHost } from './recorder.js';
+
+function recorder(codec = defaultCodec): Recorder {
+  const host: RecorderHost = {
+    flowId: 'f',
+    options: {
+      store: runtimeStore(new InMemoryExecutionLog()),
+      token: 1,
+      clock: systemClock,
+      codec,
+      history: [],
+    },
+    ended: () => false,
+    cancel: () => {},
+    writeFailed: () => {},
+  };
+  return new Recorder(host);
+}
+
+describe('Recorder.encodedBefore', () => {
+  it('gives the text of the primitive encoded last, the same text the codec writes for it', () => {
+    for (const value of [1, 'ok', true, null, undefined, 0, 2n]) {
+      const r = recorder();
+      const text = r.encode(value, 'step result');
+      expect(r.encodedBefore(value)).toBe(text);
+      expect(text).toBe(defaultCodec.encode(value));
+    }
+  });
+
+  it('gives nothing for another value, an object, or before anything was encoded', () => {
+    const r = recorder();
+    expect(r.encodedBefore(undefined)).toBeUndefined();
+    r.encode(0, 'step result');
+    expect(r.encodedBefore(-0)).toBeUndefined();
+    expect(r.encodedBefore(1)).toBeUndefined();
+    const object = { a: 1 };
+    r.encode(object, 'step result');
+    // An object may have changed since: it is encoded again.
+    expect(r.encodedBefore(object)).toBeUndefined();
+    expect(r.encodedBefore(0)).toBe(defaultCodec.encode(0));
+  });
+
+  it('gives nothing after a value the codec refused', () => {
+    const r = recorder(createCodec({ maxBytes: 8, checksum: false }));
+    r.encode(1, 'step result');
+    expect(() => r.encode('a long string', 'step result')).toThrow();
+    expect(r.encodedBefore('a long string')).toBeUndefined();
+    expect(r.encodedBefore(1)).toBeDefined();
+  });
+});
