@@ -145,6 +145,8 @@ export function decodeEvent(
   message: string,
   claim?: (workerId: string, flat: unknown) => ClaimedFlow | undefined,
 ): StoreEvent | undefined {
+  const finished = finishedEvent(message);
+  if (finished) return finished;
   try {
     const event = JSON.parse(message) as Partial<Record<string, unknown>>;
     if (event.type === 'ready' && typeof event.queue === 'string') {
@@ -171,6 +173,25 @@ export function decodeEvent(
     // Not ours: ignore.
   }
   return undefined;
+}
+
+/** How includes/events.lua writes a `finished` event: this, the flow id as JSON, the status. */
+const FINISHED_START = '{"type":"finished","flowId":"';
+const FINISHED_STATUS = '","status":"';
+
+/**
+ * A `finished` event read without `JSON.parse` (every process hears one per flow), or undefined
+ * when `message` is not one as the scripts write it with an id that needed no escape (a
+ * backslash anywhere: then `JSON.parse` reads it).
+ */
+function finishedEvent(message: string): StoreEvent | undefined {
+  if (!message.startsWith(FINISHED_START) || !message.endsWith('"}') || message.includes('\\'))
+    return undefined;
+  const at = message.indexOf(FINISHED_STATUS, FINISHED_START.length);
+  if (at < 0) return undefined;
+  const status = message.slice(at + FINISHED_STATUS.length, -2);
+  if (status.includes('"')) return undefined;
+  return { type: 'finished', flowId: message.slice(FINISHED_START.length, at), status: status as FlowStatus };
 }
 
 /** A flow hash returned by a script (never empty). */
