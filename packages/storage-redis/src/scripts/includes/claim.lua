@@ -7,11 +7,11 @@
 
 -- A claimed flow's fields by place in claimRead's list. Its first CLAIMED_SENT are the claim's
 -- reply for the flow, in the order of CLAIMED_FIELDS (mirror of src/internal/claimed.ts: change
--- both together); status and owner, read for the claim, and what it writes from its caller's
--- arguments (lease, waits, updatedAt) are not sent: the caller knows them.
+-- both together); status, owner and waits, read for the claim, and what it writes from its
+-- caller's arguments (lease, waits, updatedAt) are not sent: the caller knows them.
 local F_TOKEN, F_RUNS, F_ABANDONS, F_QUEUE, F_TYPE, F_RM, F_ADM = 1, 2, 3, 4, 5, 6, 7
 local F_PRIORITY, F_RUNAT, F_ORD, F_ID = 8, 9, 10, 11
-local F_STATUS, F_OWNER = 27, 28
+local F_STATUS, F_OWNER, F_WAITS = 27, 28, 29
 local CLAIMED_SENT = 26
 -- The fields every claimed flow has end at this place; the reply ends at the last field the
 -- flow has (each element of a script's reply costs Redis a conversion and the client a parse).
@@ -22,7 +22,7 @@ for i, name in ipairs({
   'id', 'input', 'cancel', 'createdAt',
   'parentId', 'trace', 'ckey', 'clim', 'dbk', 'tag', 'lastError', 'progress', 'progressAt', 'result',
   'error', 'finishedAt',
-  'status', 'owner',
+  'status', 'owner', 'waits',
 }) do
   CLAIMED_AT[name] = i
 end
@@ -38,7 +38,7 @@ local function claimRead(fkey)
   local f = {
     false, false, false, false, false, false, false, false, false, false, false, false, false, false,
     false, false, false, false, false, false, false, false, false, false, false, false, false, false,
-    read = true,
+    false, read = true,
   }
   for i = 1, #h, 2 do
     local j = CLAIMED_AT[h[i]]
@@ -124,10 +124,13 @@ local function claimFlow(fkey, id, worker, leaseUntil, now, adm, pre, hash, defe
   -- floating-point printer ("%.14g"), several times the cost.
   local token = string.format('%d', (tonumber(f[F_TOKEN]) or 0) + 1)
   local runs = string.format('%d', (tonumber(f[F_RUNS]) or 0) + 1)
-  local set = {
-    'status', 'running', 'lease', leaseUntil, 'waits', '[]', 'updatedAt', now,
-    'token', token, 'runs', runs, 'owner', worker,
-  }
+  local set = { 'status', 'running', 'lease', leaseUntil, 'updatedAt', now, 'token', token, 'runs', runs, 'owner', worker }
+  -- Waits cleared, unless they are already (a pending flow's, nearly always): a field written
+  -- is a scan of the hash to find it.
+  if f[F_WAITS] ~= '[]' then
+    set[#set + 1] = 'waits'
+    set[#set + 1] = '[]'
+  end
   local abandons = f[F_ABANDONS]
   if f[F_STATUS] == 'running' then
     abandons = string.format('%d', (tonumber(abandons) or 0) + 1)
