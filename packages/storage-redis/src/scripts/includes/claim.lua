@@ -4,6 +4,7 @@
 --- @include "keys"
 --- @include "index"
 --- @include "owner"
+--- @include "lists"
 
 -- A claimed flow's fields by place in claimRead's list. Its first CLAIMED_SENT are the claim's
 -- reply for the flow, in the order of CLAIMED_FIELDS (mirror of src/internal/claimed.ts: change
@@ -81,19 +82,6 @@ end
 -- drop; due: due set key -> score/member pairs to add.
 local function claimDeferred()
   return { held = {}, ready = {}, due = {} }
-end
-
--- Appends `a` (and `b`, when given) to the list `lists[key]`.
-local function appendTo(lists, key, a, b)
-  local list = lists[key]
-  if not list then
-    list = {}
-    lists[key] = list
-  end
-  list[#list + 1] = a
-  if b then
-    list[#list + 1] = b
-  end
 end
 
 -- Makes the index writes `d` (claimDeferred) holds for `worker`'s claims.

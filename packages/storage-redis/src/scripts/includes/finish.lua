@@ -6,6 +6,7 @@
 --- @include "waits"
 --- @include "wake"
 --- @include "owner"
+--- @include "lists"
 
 -- The fields `finish` reads, in the order it reads them: a caller that reads the hash anyway
 -- asks for these too (HMGET fkey, ..., unpack(FINISH_FIELDS)) and passes them as `pre`.
@@ -17,16 +18,6 @@ local FINISH_FIELDS = { 'owner', 'queue', 'type', 'rm', 'parentId', 'error' }
 -- drop; finished: the finished index's score/member pairs to add.
 local function finishDeferred()
   return { held = {}, due = {}, finished = {} }
-end
-
--- Appends `value` to the list `lists[key]`.
-local function deferTo(lists, key, value)
-  local list = lists[key]
-  if not list then
-    list = {}
-    lists[key] = list
-  end
-  list[#list + 1] = value
 end
 
 -- Makes the index writes `d` (finishDeferred) holds.
@@ -91,9 +82,9 @@ local function finish(fkey, id, status, result, err, now, pre, from, extra, defe
   -- Out of its owner's held set and the claim indexes (what `reindex` does for a terminal flow).
   if defer then
     if f[o + 1] then
-      deferTo(defer.held, f[o + 1], id)
+      appendTo(defer.held, f[o + 1], id)
     end
-    deferTo(defer.due, dueKey(f[o + 2], f[o + 3]), id)
+    appendTo(defer.due, dueKey(f[o + 2], f[o + 3]), id)
     local finished = defer.finished
     finished[#finished + 1] = now
     finished[#finished + 1] = id
