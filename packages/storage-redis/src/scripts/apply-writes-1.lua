@@ -48,8 +48,8 @@ local function record(id, token, position, json, fkey)
     r = redis.call('HMGET', fkey, unpack(READ_FIELDS))
     read[id] = r
   end
-  -- r[3], r[4]: status and token (READ_FIELDS order).
-  checkFence(r[3], r[4], id, token)
+  -- r[1], r[2]: status and token (READ_FIELDS order).
+  checkFence(r[1], r[2], id, token)
   return recordOp(fkey, histKey(id), id, token, position, json, r[CANCEL_AT] == '1')
 end
 

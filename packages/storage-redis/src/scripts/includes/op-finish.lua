@@ -5,28 +5,33 @@
 --- @include "replay"
 --- @include "finish"
 
--- What finishOp reads of the flow hash, in this order.
-local FINISH_READ = { 'rid', 'rep', 'status', 'token', unpack(FINISH_FIELDS) }
+-- What finishOp reads of the flow hash, in this order (FINISH_FIELDS from place 3).
+local FINISH_READ = { 'status', 'token', unpack(FINISH_FIELDS) }
 
 -- Moves the running flow to `status`, releasing the lease and waking a waiting
 -- parent. A resent copy of request `rid` answers the first reply. Returns "1",
 -- or "w" when it woke the parent. `pre`: FINISH_READ as a caller read it already; `defer`: as
 -- finish takes it.
 local function finishOp(fkey, rid, id, token, status, result, err, now, pre, defer)
-  -- One read for the replay check, the fence and the finish (what replayed, fence and
-  -- finish would read one after the other).
+  -- One read for the fence and the finish (what fence and finish would read one after the other).
   local f = pre or redis.call('HMGET', fkey, unpack(FINISH_READ))
-  if f[1] == rid then
-    return f[2]
+  -- A flow running under this token has seen no copy of this request (a finish leaves its flow
+  -- terminal): the last request id is read only when the fence fails (a read of a field the
+  -- hash lacks, as "rid" is until a flow first suspends or finishes, scans the whole hash).
+  if f[1] ~= 'running' or f[2] ~= token then
+    local reply = replayed(fkey, rid)
+    if reply then
+      return reply
+    end
+    checkFence(f[1], f[2], id, token)
   end
-  checkFence(f[3], f[4], id, token)
   -- Without a parent the reply is known before the write, which then remembers it too.
-  if not f[9] then
-    finish(fkey, id, status, result, err, now, f, 5, { 'rid', rid, 'rep', '1' }, defer)
+  if not f[7] then
+    finish(fkey, id, status, result, err, now, f, 3, { 'rid', rid, 'rep', '1' }, defer)
     return '1'
   end
   local reply = '1'
-  if finish(fkey, id, status, result, err, now, f, 5, nil, defer) then
+  if finish(fkey, id, status, result, err, now, f, 3, nil, defer) then
     reply = 'w'
   end
   remember(fkey, rid, reply)
