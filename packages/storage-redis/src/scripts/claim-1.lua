@@ -279,9 +279,10 @@ for _, c in ipairs(controlled) do
         break
       end
       local id, fkey, f = live(entry)
-      if id and not keyFull(keyRunning, limits, fkey) then
+      -- `f` is claimRead's (live): the key, its limit and the tag are among it.
+      if id and not keyFull(keyRunning, limits, fkey, { f[F_CKEY], f[F_CLIM] }) then
         claimed[#claimed + 1] = take(fkey, id, f)
-        controlStarted(queue, limits, id, fkey, nowMs)
+        controlStarted(queue, limits, id, fkey, nowMs, f[F_TAG])
         taken = taken + 1
       elseif id then
         -- Its key is full: the entry stays in its ready set, ahead of the ones not read yet.

@@ -13,6 +13,7 @@
 local F_TOKEN, F_RUNS, F_ABANDONS, F_QUEUE, F_TYPE, F_RM, F_ADM = 1, 2, 3, 4, 5, 6, 7
 local F_PRIORITY, F_RUNAT, F_ORD, F_ID = 8, 9, 10, 11
 local F_STATUS, F_OWNER, F_WAITS = 27, 28, 29
+local F_CKEY, F_CLIM, F_TAG = 17, 18, 20
 local CLAIMED_SENT = 26
 -- The fields every claimed flow has end at this place; the reply ends at the last field the
 -- flow has (each element of a script's reply costs Redis a conversion and the client a parse).

@@ -75,9 +75,11 @@ local function controlSlots(queue, limits, want, now)
   return slots, keyRunning
 end
 
--- True when the flow's key is at its limit; else counts it as running.
-local function keyFull(keyRunning, limits, fkey)
-  local f = redis.call('HMGET', fkey, 'ckey', 'clim')
+-- True when the flow's key is at its limit; else counts it as running. `known`: the flow's
+-- { ckey, clim } (false for one it lacks) when the caller read them, else they are read here
+-- (an HMGET of a field the hash lacks is a scan of the whole hash).
+local function keyFull(keyRunning, limits, fkey, known)
+  local f = known or redis.call('HMGET', fkey, 'ckey', 'clim')
   local key = f[1]
   if not key then
     return false
@@ -94,15 +96,19 @@ local function keyFull(keyRunning, limits, fkey)
   return false
 end
 
--- Records a start of a claimed flow: running set, rate log, virtual time.
-local function controlStarted(queue, limits, id, fkey, now)
+-- Records a start of a claimed flow: running set, rate log, virtual time. `tag`: the flow's fair
+-- tag (false when it has none) when the caller read it, else nil: it is read here.
+local function controlStarted(queue, limits, id, fkey, now, tag)
   redis.call('SADD', queuePart('qrun', queue), id)
   if limits and limits['rate'] then
     local token = redis.call('HGET', fkey, 'token') or '0'
     local at = string.format('%.0f', startTime(queue, now))
     redis.call('ZADD', queuePart('qst', queue), at, at .. ':' .. id .. ':' .. token)
   end
-  local tag = tonumber(redis.call('HGET', fkey, 'tag') or 0)
+  if tag == nil then
+    tag = redis.call('HGET', fkey, 'tag')
+  end
+  tag = tonumber(tag or 0)
   local cfg = queuePart('qcfg', queue)
   if tag > tonumber(redis.call('HGET', cfg, 'virtual') or 0) then
     redis.call('HSET', cfg, 'virtual', tag)
