@@ -27,6 +27,7 @@ import type { EventOutbox } from './feed.js';
 import { recordFast, recordOperation } from './history.js';
 import { createFlow, finishFlow, suspend } from './lifecycle.js';
 import type { TxContext } from './queries.js';
+import type { QueueCache } from './queue-cache.js';
 
 /** One item's outcome: its value, or the Ergon error it alone failed with. */
 export type Outcome<V> = { ok: true; value: V } | { ok: false; error: unknown };
@@ -39,11 +40,13 @@ export interface BareTry {
 /** Keeps the items of the running transaction apart (see the module notes). */
 export class Apart {
   readonly #outbox: EventOutbox;
+  readonly #queues: QueueCache;
   readonly #nested: Database.Transaction<(fn: () => unknown) => unknown>;
   #bare: BareTry | undefined;
 
-  constructor(db: Database.Database, outbox: EventOutbox) {
+  constructor(db: Database.Database, outbox: EventOutbox, queues: QueueCache) {
     this.#outbox = outbox;
+    this.#queues = queues;
     // Inside the runner's transaction a nested better-sqlite3 transaction is a savepoint.
     this.#nested = db.transaction((fn: () => unknown) => fn());
   }
@@ -86,6 +89,8 @@ export class Apart {
       } catch (error) {
         if (!isErgonError(error)) throw error;
         this.#outbox.rollbackTo(mark);
+        // What the item read of the queues table may have been its own, now undone.
+        this.#queues.forget();
         return { ok: false, error };
       }
     });

@@ -17,6 +17,7 @@ import { GroupCommit } from './group-commit.js';
 import { type ChangeNotifier, joinNotifier, leaveNotifier } from './notifier.js';
 import { type Connection, connect, prepareDatabase } from './open.js';
 import { prepareQueries, type TxContext } from './queries.js';
+import { QueueCache } from './queue-cache.js';
 import { TransactionRunner } from './runner.js';
 import { SqliteSchedules } from './schedules.js';
 import { StatementCache } from './statements.js';
@@ -56,13 +57,25 @@ export class StoreCore {
     });
     const outbox = new EventOutbox(q, this.#notifier, this.#source !== undefined);
     this.outbox = outbox;
-    this.ctx = { q, emit: (event) => outbox.emit(event) };
-    this.apart = new Apart(db, outbox);
+    const queues = new QueueCache();
+    this.ctx = { q, queues, emit: (event) => outbox.emit(event) };
+    this.apart = new Apart(db, outbox, queues);
     this.runner = new TransactionRunner({
       db,
       where: connection.where,
       busyTimeoutMs: config.busyTimeoutMs,
-      hooks: outbox,
+      hooks: {
+        begin: () => queues.begin(),
+        flush: () => outbox.flush(),
+        commit: () => {
+          queues.end();
+          outbox.commit();
+        },
+        rollback: () => {
+          queues.end();
+          outbox.rollback();
+        },
+      },
     });
     this.group = new GroupCommit(this.runner, this.apart);
     this.schedules = new SqliteSchedules(db, connection.kysely as never, this.runner);

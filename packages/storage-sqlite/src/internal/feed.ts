@@ -21,7 +21,7 @@ export const FEED_KEEP = 10_000;
 const FEED_PRUNE_EVERY = 1000;
 
 /** Collects a transaction's events; see the module comment. */
-export class EventOutbox implements CommitHooks {
+export class EventOutbox implements Omit<CommitHooks, 'begin'> {
   readonly #q: Queries;
   readonly #notifier: ChangeNotifier;
   readonly #shared: boolean;

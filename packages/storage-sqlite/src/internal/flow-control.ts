@@ -26,6 +26,7 @@ import {
   type QueueStateRequest,
 } from '@ergon/core';
 import type { TxContext } from './queries.js';
+import type { QueueControl } from './queue-cache.js';
 import { toFlowRecord } from './rows.js';
 
 /** The queue's row: its limits, whether keyed flows were created in it, its virtual time. */
@@ -39,15 +40,27 @@ function queueRow(
   return { limits, controlled: limits !== undefined || row.keyed !== 0, virtual: row.virtual };
 }
 
+/** Whether the queue is controlled, and its limits: read once per write transaction (`queue-cache.ts`). */
+function queueControl(ctx: TxContext, queue: string): QueueControl {
+  let control = ctx.queues.lookup(queue);
+  if (control === undefined) {
+    const { controlled, limits } = queueRow(ctx, queue);
+    control = { controlled, limits };
+    ctx.queues.remember(queue, control);
+  }
+  return control;
+}
+
 /** True when claims of the queue keep the flow-control rules (a slot freed there wakes workers). */
 export function isControlled(ctx: TxContext, queue: string): boolean {
-  return queueRow(ctx, queue).controlled;
+  return queueControl(ctx, queue).controlled;
 }
 
 /** Implements `configureQueue`. */
 export function configureQueue(ctx: TxContext, request: ConfigureQueueRequest): void {
   const limits = hasLimits(request.limits) ? JSON.stringify(request.limits) : null;
   ctx.q.fcSetLimits.run({ queue: request.queue, limits });
+  ctx.queues.forget();
   ctx.emit({ type: 'ready', queue: request.queue });
 }
 
@@ -107,7 +120,7 @@ export function afterCreate(ctx: TxContext, input: NewFlow): number {
   let tag: number | null = null;
   const key = input.concurrencyKey;
   if (key !== undefined) {
-    q.fcMarkKeyed.run({ queue: input.queue });
+    if (q.fcMarkKeyed.run({ queue: input.queue }) > 0) ctx.queues.forget();
     const queue = queueRow(ctx, input.queue);
     const last = q.fcLastTag.get({ queue: input.queue, key })?.last_tag ?? 0;
     tag = Math.max(queue.virtual, last) + fairStep(queue.limits?.keyWeights?.[key]);
@@ -133,8 +146,8 @@ export function controlledQueues(
 ): Map<string, QueueLimits | undefined> {
   const found = new Map<string, QueueLimits | undefined>();
   for (const queue of queues) {
-    const row = queueRow(ctx, queue);
-    if (row.controlled) found.set(queue, row.limits);
+    const control = queueControl(ctx, queue);
+    if (control.controlled) found.set(queue, control.limits);
   }
   return found;
 }

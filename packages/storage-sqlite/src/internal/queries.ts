@@ -10,6 +10,7 @@ import type Database from 'better-sqlite3';
 import { type Compilable, type Kysely, type Selectable, sql } from 'kysely';
 import { prepareFlowControlQueries } from './flow-control-queries.js';
 import { prepareHistoryQueries } from './history-queries.js';
+import type { QueueCache } from './queue-cache.js';
 import { anyExpired, expired, READY } from './ready-indexes.js';
 import { FLOW_COLUMNS, type FlowRow } from './rows.js';
 import type { EventsTable, Schema } from './schema.js';
@@ -304,5 +305,7 @@ export type Queries = ReturnType<typeof prepareQueries>;
 /** What code running in a transaction works with: the statements, and events to emit after commit. */
 export interface TxContext {
   readonly q: Queries;
+  /** Which queues are controlled, as read in the running write transaction (`queue-cache.ts`). */
+  readonly queues: QueueCache;
   emit(event: StoreEvent): void;
 }

@@ -27,6 +27,8 @@ import { BUSY_SLICE_MS, backoffMs } from './retry.js';
 
 /** What happens to a transaction's side effects (events) before it commits, once it commits or rolls back. */
 export interface CommitHooks {
+  /** The transaction's first step, inside it (before any statement of its work). */
+  begin(): void;
   /** The transaction's last statements, inside it. */
   flush(): void;
   commit(): void;
@@ -50,6 +52,7 @@ export class TransactionRunner {
     this.#db = options.db;
     const hooks = options.hooks;
     this.#tx = options.db.transaction((fn: () => unknown) => {
+      hooks.begin();
       const result = fn();
       hooks.flush();
       return result;
