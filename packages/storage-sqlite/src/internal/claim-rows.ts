@@ -21,8 +21,8 @@ export function claimRows(
   // One statement for all: rows come back in key order, handed out in the chosen order.
   const nums = JSON.stringify(chosen.map((candidate) => candidate.num));
   const byNum = new Map<number, FlowRow>();
-  for (const values of q.claimMany.all({ nums, workerId, expiresAt: now + leaseMs, now })) {
-    const row = flowRowOf(values);
+  for (const text of q.claimMany.all({ nums, workerId, expiresAt: now + leaseMs, now })) {
+    const row = flowRowOf(JSON.parse(text) as unknown[]);
     byNum.set(row.num, row);
   }
   return chosen.map((candidate) => {

@@ -37,13 +37,14 @@ export class Prepared<Row> {
   /**
    * `values`: rows come back as arrays of values in column order, not objects (better-sqlite3
    * builds an object property by property, each name made again: for a flow's 29 columns, a
-   * fifth of a claim's cost).
+   * fifth of a claim's cost). `pluck`: each row is its first column's value.
    */
-  constructor(db: Database.Database, query: Compilable, options?: { values: true }) {
+  constructor(db: Database.Database, query: Compilable, options?: { values: true } | { pluck: true }) {
     const compiled = query.compile();
     this.source = compiled.sql;
     this.#stmt = db.prepare<unknown[], Row>(compiled.sql);
-    if (options?.values) this.#stmt.raw(true);
+    if (options && 'values' in options) this.#stmt.raw(true);
+    if (options && 'pluck' in options) this.#stmt.pluck(true);
     this.#names = compiled.parameters.map((p) => (p instanceof Param ? p.name : undefined));
     this.#constants = compiled.parameters.map((p) => (p instanceof Param ? undefined : p));
   }
