@@ -37,7 +37,7 @@ export function createProgram(output?: ProgramOutput): Command {
     .addOption(
       new Option(
         '--store <spec>',
-        `store: sqlite:./file.db or redis://host:port[/db] (default ${DEFAULT_STORE})`,
+        `store: sqlite:./file.db, redis://host:port[/db] or postgres://user@host:port/db[?schema=name] (default ${DEFAULT_STORE})`,
       ).env('ERGON_STORE'),
     )
     .option('--prefix <prefix>', 'Redis key prefix (default ergon)')

@@ -29,7 +29,10 @@ export type StoreSpec =
  */
 export function parseStoreSpec(text: string): StoreSpec {
   const value = text.trim();
-  if (value === '') throw usageError('--store is empty: use sqlite:./file.db or redis://host:port[/db]');
+  if (value === '')
+    throw usageError(
+      '--store is empty: use sqlite:./file.db, redis://host:port[/db] or postgres://user@host:port/db',
+    );
   if (/^rediss?:\/\//i.test(value)) return { kind: 'redis', url: value };
   if (/^postgres(ql)?:\/\//i.test(value)) return parsePostgres(value);
   const path = value.replace(/^sqlite:(\/\/)?/i, '');
