@@ -142,15 +142,27 @@ describe.skipIf(!servicesUp)('bench at smoke size', () => {
         }
         expect(row.meetsTarget === null || typeof row.meetsTarget === 'boolean', where).toBe(true);
       }
-      // Each side of a throughput row ran its warm-up batch through the same workers first.
+      // Each side of a throughput row ran its warm-up batch through the same workers first, then
+      // its timed rounds (smoke size: 2), and reports the median one.
       for (const name of ['throughput-redis-1step', 'throughput-sqlite-1step'] as const) {
         const row = rows.find((r) => r.name === name) as unknown as Record<
           string,
-          { coldPerSecond?: number }
+          { coldPerSecond?: number; rounds?: number[] }
         >;
         expect(row.ergonRun?.coldPerSecond, `${name}: ergon warm-up`).toBeGreaterThan(0);
         expect(row.peerRun?.coldPerSecond, `${name}: peer warm-up`).toBeGreaterThan(0);
+        for (const side of ['ergonRun', 'peerRun'] as const) {
+          const rounds = row[side]?.rounds ?? [];
+          expect(rounds, `${name}: ${side} rounds`).toHaveLength(2);
+          for (const rate of rounds) expect(rate, `${name}: ${side} round rate`).toBeGreaterThan(0);
+        }
       }
+      const postgres = rows.find((r) => r.name === 'throughput-postgres-1step') as unknown as Record<
+        string,
+        { rounds?: number[] } | undefined
+      >;
+      expect(postgres.ergonRun?.rounds, 'throughput-postgres-1step: ergon rounds').toHaveLength(2);
+      expect(postgres.pgBossRun?.rounds, 'throughput-postgres-1step: pg-boss rounds').toHaveLength(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -7,7 +7,7 @@ import { POSTGRES_URL } from '../lib/config.js';
 import { oneStep } from '../lib/flows.js';
 import { completion, startWorkers, type WorkerProcess } from '../lib/procs.js';
 import { makeRow, type Row } from '../lib/results.js';
-import { drive, pool, type RunResult, warmUp } from '../lib/runs.js';
+import { pool, type RunResult, timedRounds, warmUp } from '../lib/runs.js';
 import { dropSchema, pgSchemaName } from '../lib/services.js';
 import { measure, type Side } from './step-overhead.js';
 import { pgBoss } from './throughput.js';
@@ -174,10 +174,10 @@ async function ergonPostgres(context: BenchContext): Promise<RunResult> {
     const coldPerSecond = await warmUp(workers, context.sizes.throughputWarmup, (count) =>
       enqueue('w', count),
     );
-    const t0 = wallNow();
-    await enqueue('f', n);
-    const enqueueSeconds = (wallNow() - t0) / 1000;
-    return { ...(await drive(workers, n)), enqueueSeconds, coldPerSecond };
+    const run = await timedRounds(workers, context.sizes.throughputRounds, n, (round) =>
+      enqueue(`f${round}`, n),
+    );
+    return { ...run, coldPerSecond };
   } finally {
     for (const w of workers) w.kill();
     await store.close();
@@ -236,6 +236,7 @@ function describeRun(r: RunResult) {
     enqueueSeconds: Number(r.enqueueSeconds.toFixed(3)),
     workerCpuSeconds: Number((r.workerCpuMs / 1000).toFixed(2)),
     coldPerSecond: r.coldPerSecond === undefined ? undefined : Math.round(r.coldPerSecond),
+    rounds: r.rounds,
   };
 }
 

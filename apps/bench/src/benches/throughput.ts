@@ -15,12 +15,11 @@ import { SqliteExecutionLog } from '@ergon/storage-sqlite';
 import { type FlowJob, FlowProducer, Queue } from 'bullmq';
 import PgBoss from 'pg-boss';
 import type { Bench, BenchContext } from '../lib/bench.js';
-import { wallNow } from '../lib/clock.js';
 import { POSTGRES_URL, REDIS_URL } from '../lib/config.js';
 import { oneStep, threeSteps } from '../lib/flows.js';
 import { startWorkers, type WorkerProcess } from '../lib/procs.js';
 import { makeRow, type Row } from '../lib/results.js';
-import { drive, pool, type RunResult, warmUp } from '../lib/runs.js';
+import { pool, type RunResult, timedRounds, warmUp } from '../lib/runs.js';
 import {
   bullConnection,
   deleteKeys,
@@ -37,6 +36,8 @@ export interface Shape {
   readonly concurrency?: number;
   /** Called after the warm-up, before the timed run's enqueue (to start a reading of the store's CPU). */
   readonly afterWarmUp?: () => Promise<void>;
+  /** Timed rounds (default: the run's sizes); the median round is returned. */
+  readonly rounds?: number;
 }
 
 export async function ergonRedis(steps: 1 | 3, context: BenchContext, shape: Shape = {}): Promise<RunResult> {
@@ -61,10 +62,9 @@ export async function ergonRedis(steps: 1 | 3, context: BenchContext, shape: Sha
       enqueue('w', count),
     );
     await shape.afterWarmUp?.();
-    const t0 = wallNow();
-    await enqueue('f', n);
-    const enqueueSeconds = (wallNow() - t0) / 1000;
-    return { ...(await drive(workers, n)), enqueueSeconds, coldPerSecond };
+    const rounds = shape.rounds ?? context.sizes.throughputRounds;
+    const run = await timedRounds(workers, rounds, n, (round) => enqueue(`f${round}`, n));
+    return { ...run, coldPerSecond };
   } finally {
     for (const w of workers) w.kill();
     await store.close();
@@ -117,10 +117,9 @@ export async function bullmq(steps: 1 | 3, context: BenchContext, shape: Shape =
     };
     const coldPerSecond = await warmUp(workers, context.sizes.throughputWarmup, enqueue);
     await shape.afterWarmUp?.();
-    const t0 = wallNow();
-    await enqueue(n);
-    const enqueueSeconds = (wallNow() - t0) / 1000;
-    return { ...(await drive(workers, n)), enqueueSeconds, coldPerSecond };
+    const rounds = shape.rounds ?? context.sizes.throughputRounds;
+    const run = await timedRounds(workers, rounds, n, () => enqueue(n));
+    return { ...run, coldPerSecond };
   } finally {
     for (const w of workers) w.kill();
     await queue.close();
@@ -148,10 +147,10 @@ export async function ergonSqlite(context: BenchContext): Promise<RunResult> {
     const coldPerSecond = await warmUp(workers, context.sizes.throughputWarmup, (count) =>
       enqueue('w', count),
     );
-    const t0 = wallNow();
-    await enqueue('f', n);
-    const enqueueSeconds = (wallNow() - t0) / 1000;
-    return { ...(await drive(workers, n)), enqueueSeconds, coldPerSecond };
+    const run = await timedRounds(workers, context.sizes.throughputRounds, n, (round) =>
+      enqueue(`f${round}`, n),
+    );
+    return { ...run, coldPerSecond };
   } finally {
     for (const w of workers) w.kill();
     await store.close();
@@ -160,21 +159,23 @@ export async function ergonSqlite(context: BenchContext): Promise<RunResult> {
 }
 
 export async function pgBoss(context: BenchContext): Promise<RunResult> {
-  const { throughputFlows: n, workers: count, concurrency } = context.sizes;
+  const { throughputFlows: n, throughputRounds: rounds, workers: count, concurrency } = context.sizes;
   const schema = pgSchemaName();
-  const queueName = 'tp';
+  // Each timed round on a queue of its own (its own partition of pg-boss's job table), as the
+  // warm-up is: no round's fetches pass the finished jobs of another.
+  const roundQueue = (round: number) => `tp-${round}`;
   const warmQueue = 'tp-warm';
   const boss = new PgBoss({ connectionString: POSTGRES_URL, schema, supervise: false, schedule: false });
   boss.on('error', (error) => context.log(`  pg-boss: ${error.message}`));
   let workers: WorkerProcess[] = [];
   try {
     await boss.start();
-    await boss.createQueue(queueName);
+    for (let round = 0; round < rounds; round++) await boss.createQueue(roundQueue(round));
     await boss.createQueue(warmQueue);
     workers = await startWorkers(
       'pgboss-worker',
       count,
-      () => ({ postgresUrl: POSTGRES_URL, schema, queue: queueName, warmQueue, concurrency }),
+      () => ({ postgresUrl: POSTGRES_URL, schema, queue: roundQueue(0), warmQueue, concurrency }),
       'pgboss',
     );
     const enqueue = async (name: string, n: number) => {
@@ -184,10 +185,14 @@ export async function pgBoss(context: BenchContext): Promise<RunResult> {
       }
     };
     const coldPerSecond = await warmUp(workers, context.sizes.throughputWarmup, (n) => enqueue(warmQueue, n));
-    const t0 = wallNow();
-    await enqueue(queueName, n);
-    const enqueueSeconds = (wallNow() - t0) / 1000;
-    return { ...(await drive(workers, n)), enqueueSeconds, coldPerSecond };
+    const run = await timedRounds(
+      workers,
+      rounds,
+      n,
+      (round) => enqueue(roundQueue(round), n),
+      (round) => ({ queue: roundQueue(round + 1) }),
+    );
+    return { ...run, coldPerSecond };
   } finally {
     for (const w of workers) w.kill();
     await boss.stop({ graceful: false, wait: true }).catch(() => {});
@@ -201,6 +206,7 @@ function describe(r: RunResult) {
     enqueueSeconds: Number(r.enqueueSeconds.toFixed(3)),
     workerCpuSeconds: Number((r.workerCpuMs / 1000).toFixed(2)),
     coldPerSecond: r.coldPerSecond === undefined ? undefined : Math.round(r.coldPerSecond),
+    rounds: r.rounds,
   };
 }
 

@@ -29,6 +29,12 @@ export interface Sizes {
    * of the run: the quick run warms up as long as the full one.
    */
   readonly throughputWarmup: number;
+  /**
+   * Throughput: timed rounds per side, one after another on the same warm workers; the median is
+   * reported. A quick round of 2,000 flows lasts 0.1–0.3 s, and one such round alone moved a
+   * side's rate by a fifth or more from one run to the next.
+   */
+  readonly throughputRounds: number;
   readonly workers: number;
   readonly concurrency: number;
   /** Idle latency: samples, and the idle gap before each one. */
@@ -54,6 +60,7 @@ const FULL: Sizes = {
   stepRounds: 40,
   throughputFlows: 10_000,
   throughputWarmup: 10_000,
+  throughputRounds: 3,
   workers: 2,
   concurrency: 50,
   latencySamples: 1000,
@@ -88,6 +95,7 @@ const SMOKE: Sizes = {
   stepRounds: 2,
   throughputFlows: 100,
   throughputWarmup: 50,
+  throughputRounds: 2,
   latencySamples: 20,
   latencyGapMs: 5,
   recoveryShort: true,

@@ -14,6 +14,8 @@ export interface RunResult {
   readonly workerCpuMs: number;
   /** The warm-up batch's rate: the same workers, cold. */
   readonly coldPerSecond?: number;
+  /** Each timed round's rate, in order, when there were several (the fields above are the median round's). */
+  readonly rounds?: readonly number[];
 }
 
 /**
@@ -31,20 +33,56 @@ export async function warmUp(
   const go = wallNow();
   for (const w of workers) w.send({ type: 'go' });
   const end = await done;
-  await Promise.all(
-    workers.map((w) => {
-      const paused = w.waitFor((m) => m.type === 'paused', 30_000, 'paused');
-      w.send({ type: 'pause' });
-      return paused;
-    }),
-  );
+  await pause(workers, {});
   return count / ((end - go) / 1000);
 }
 
-/** Tells every worker `go`, waits for `total` completions, stops them. */
+/** Tells every worker `pause` (with `fields`) and waits until each has finished what it holds. */
+async function pause(workers: WorkerProcess[], fields: Record<string, unknown>): Promise<void> {
+  await Promise.all(
+    workers.map((w) => {
+      const paused = w.waitFor((m) => m.type === 'paused', 30_000, 'paused');
+      w.send({ ...fields, type: 'pause' });
+      return paused;
+    }),
+  );
+}
+
+/**
+ * `rounds` timed runs of `total` items through the same (warm) workers, one after another, and
+ * the median round: a quick run's round is a fraction of a second, so one round alone is mostly
+ * noise. `enqueue(round)` adds a round's items before its `go` (timed apart, as `enqueueSeconds`);
+ * `pauseFields(round)` goes with the `pause` after each round but the last (the next round's
+ * queue, for a peer that takes one), and the workers stop after the last.
+ */
+export async function timedRounds(
+  workers: WorkerProcess[],
+  rounds: number,
+  total: number,
+  enqueue: (round: number) => Promise<unknown>,
+  pauseFields: (round: number) => Record<string, unknown> = () => ({}),
+): Promise<RunResult> {
+  const results: RunResult[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const t0 = wallNow();
+    await enqueue(round);
+    const enqueueSeconds = (wallNow() - t0) / 1000;
+    const last = round === rounds - 1;
+    results.push({ ...(await drive(workers, total, last ? undefined : pauseFields(round))), enqueueSeconds });
+  }
+  const median = [...results].sort((a, b) => a.perSecond - b.perSecond)[Math.floor((rounds - 1) / 2)];
+  if (!median) throw new Error('timedRounds needs at least one round');
+  return { ...median, rounds: results.map((r) => Math.round(r.perSecond)) };
+}
+
+/**
+ * Tells every worker `go` and waits for `total` completions; then pauses them with `pauseFields`
+ * when given, or stops them. The CPU is the workers' from `go` to the end.
+ */
 export async function drive(
   workers: WorkerProcess[],
   total: number,
+  pauseFields?: Record<string, unknown>,
 ): Promise<Omit<RunResult, 'enqueueSeconds'>> {
   const timeoutMs = 120_000 + total * 20;
   const cpuAtGo = await cpuOf(workers, 'go');
@@ -58,12 +96,21 @@ export async function drive(
   } catch (error) {
     failure = error;
   }
-  const finals = await Promise.all(workers.map((w) => w.stop()));
-  if (end === undefined) throw failure;
+  if (end === undefined) {
+    await Promise.all(workers.map((w) => w.stop()));
+    throw failure;
+  }
   const seconds = (end - go) / 1000;
+  let cpuAtEnd: number;
+  if (pauseFields) {
+    cpuAtEnd = await cpuOf(workers, 'end');
+    await pause(workers, pauseFields);
+  } else {
+    const finals = await Promise.all(workers.map((w) => w.stop()));
+    cpuAtEnd = finals.reduce((sum, f) => sum + Number(f?.cpuMs ?? 0), 0);
+  }
   // From `go`: start-up and loading are not the flows' cost.
-  const workerCpuMs = finals.reduce((sum, f) => sum + Number(f?.cpuMs ?? 0), 0) - cpuAtGo;
-  return { perSecond: total / seconds, seconds, workerCpuMs };
+  return { perSecond: total / seconds, seconds, workerCpuMs: cpuAtEnd - cpuAtGo };
 }
 
 /** The CPU ms the worker processes have used so far, summed. */

@@ -8,7 +8,8 @@
  * would cap it at `concurrency` jobs per half second per process; the loop
  * here is pg-boss at its fastest, so the comparison flatters the peer, not Ergon.
  * The warm-up runs on a queue of its own (`warmQueue`, its own partition of
- * pg-boss's job table), so the timed run's fetches never pass its finished jobs.
+ * pg-boss's job table), and each timed round on another (a `pause` names the
+ * next), so no timed round's fetches pass finished jobs.
  *
  * @module
  */
@@ -62,10 +63,11 @@ onMessage(async (message) => {
     stopping = false;
     loop = run().catch((error: Error) => console.error(`pg-boss loop: ${error.message}`));
   } else if (message.type === 'pause') {
-    // After a warm-up: finish the fetched batch and fetch no more until the next `go`.
+    // After a warm-up or a timed round: finish the fetched batch and fetch no more until the
+    // next `go`, then from the queue the message names (the timed run's after the warm-up).
     stopping = true;
     await loop;
-    queue = config.queue;
+    queue = typeof message.queue === 'string' ? message.queue : config.queue;
     progress.reset();
     send({ type: 'paused' });
   } else if (message.type === 'stop') {
