@@ -27,7 +27,10 @@ interface Measured extends RunResult {
   readonly storeUsPerFlow: number;
 }
 
-/** Runs `run`, reading the Redis server's CPU from the end of its warm-up (`afterWarmUp`) to its end. */
+/**
+ * Runs `run`, reading the Redis server's CPU from the end of its warm-up (`afterWarmUp`) to its
+ * end: over all its timed rounds, `n` flows in all.
+ */
 async function measure(
   admin: Redis,
   n: number,
@@ -51,7 +54,10 @@ const CURVE: readonly { name: RowName; shape: Shape }[] = [
 ];
 
 async function runCurve(context: BenchContext): Promise<Row[]> {
-  const n = context.sizes.throughputFlows;
+  // Redis's CPU spans every timed round (n flows); a side's rate and worker CPU are its median
+  // round's (perRound flows).
+  const perRound = context.sizes.throughputFlows;
+  const n = perRound * context.sizes.throughputRounds;
   const admin = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   const out: Row[] = [];
   let cpu: { ergon: Measured; bull: Measured } | undefined;
@@ -69,7 +75,7 @@ async function runCurve(context: BenchContext): Promise<Row[]> {
           ergon: ergon.perSecond,
           peer: 'bullmq jobs',
           peerValue: bull.perSecond,
-          extra: { size: n, ...shape, steps: 1 },
+          extra: { size: perRound, rounds: context.sizes.throughputRounds, ...shape, steps: 1 },
         }),
       );
       if (name === 'scaling-redis-processes-2') cpu = { ergon, bull };
@@ -79,7 +85,7 @@ async function runCurve(context: BenchContext): Promise<Row[]> {
   }
   if (cpu) {
     const { ergon, bull } = cpu;
-    const workerUs = (r: RunResult) => (r.workerCpuMs * 1000) / n;
+    const workerUs = (r: RunResult) => (r.workerCpuMs * 1000) / perRound;
     context.log(
       `  cpu per flow: ergon worker ${workerUs(ergon).toFixed(0)} µs + redis ${ergon.storeUsPerFlow.toFixed(0)} µs; ` +
         `bullmq worker ${workerUs(bull).toFixed(0)} µs + redis ${bull.storeUsPerFlow.toFixed(0)} µs`,
@@ -91,7 +97,12 @@ async function runCurve(context: BenchContext): Promise<Row[]> {
         ergon: workerUs(ergon),
         peer: 'bullmq worker per job',
         peerValue: workerUs(bull),
-        extra: { size: n, workers: 2, concurrency: 50, note: 'worker processes, enqueue not included' },
+        extra: {
+          size: perRound,
+          workers: 2,
+          concurrency: 50,
+          note: 'worker processes, the median round, enqueue not included',
+        },
       }),
       makeRow('cpu-per-flow-redis-store', {
         unit: 'µs/flow',
@@ -103,7 +114,7 @@ async function runCurve(context: BenchContext): Promise<Row[]> {
           size: n,
           workers: 2,
           concurrency: 50,
-          note: 'redis-server used_cpu over the timed run (after the warm-up), enqueue included; other clients of a shared server count too',
+          note: 'redis-server used_cpu over the timed rounds (after the warm-up), enqueue included; other clients of a shared server count too',
         },
       }),
     );
