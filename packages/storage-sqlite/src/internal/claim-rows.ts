@@ -12,7 +12,7 @@ import { type FlowRow, flowRowOf, toFlowRecord } from './rows.js';
 
 /** Leases `chosen` (read in this transaction) to the request's worker, in their order. */
 export function claimRows(
-  { q }: TxContext,
+  { q, held }: TxContext,
   chosen: readonly { readonly num: number; readonly id: string }[],
   request: Pick<ClaimRequest, 'workerId' | 'leaseMs' | 'now'>,
 ): ClaimedFlow[] {
@@ -24,6 +24,8 @@ export function claimRows(
   for (const text of q.claimMany.all({ nums, workerId, expiresAt: now + leaseMs, now })) {
     const row = flowRowOf(JSON.parse(text) as unknown[]);
     byNum.set(row.num, row);
+    const { id, num, fencing_token: token, queue, parent_id } = row;
+    held.claimed({ id, num, token, queue, parent_id });
   }
   return chosen.map((candidate) => {
     const row = byNum.get(candidate.num);

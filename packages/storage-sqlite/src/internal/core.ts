@@ -14,6 +14,7 @@ import { toErgonError } from './errors.js';
 import { changeSource, EventOutbox } from './feed.js';
 import type { ChangeSource } from './feed-reader.js';
 import { GroupCommit } from './group-commit.js';
+import { HeldFlows } from './held-flows.js';
 import { type ChangeNotifier, joinNotifier, leaveNotifier } from './notifier.js';
 import { type Connection, connect, prepareDatabase } from './open.js';
 import { prepareQueries, type TxContext } from './queries.js';
@@ -58,7 +59,7 @@ export class StoreCore {
     const outbox = new EventOutbox(q, this.#notifier, this.#source !== undefined);
     this.outbox = outbox;
     const queues = new QueueCache();
-    this.ctx = { q, queues, emit: (event) => outbox.emit(event) };
+    this.ctx = { q, queues, held: new HeldFlows(), emit: (event) => outbox.emit(event) };
     this.apart = new Apart(db, outbox, queues);
     this.runner = new TransactionRunner({
       db,

@@ -126,6 +126,7 @@ export function releaseLease(ctx: TxContext, lease: ReleaseRequest): void {
     runAt,
     error: lease.error ?? null,
   });
+  ctx.held.ended(lease.flowId);
   if (released) ctx.emit({ type: 'ready', queue: released.queue, at: runAt > now ? runAt : undefined });
 }
 

@@ -43,6 +43,8 @@ export function createFlow(ctx: TxContext, input: NewFlow): CreateFlowResult {
       expiresAt: input.now + claim.leaseMs,
     });
     if (!row) return { flow: flowRecord(ctx, input.id), created: false };
+    const { id, num, fencing_token: token, queue, parent_id } = row;
+    ctx.held.claimed({ id, num, token, queue, parent_id });
     const flow = toFlowRecord(row);
     return { flow, created: true, claimed: { flow, token: row.fencing_token } };
   }
@@ -81,6 +83,7 @@ export function suspend(ctx: TxContext, lease: SuspendRequest): SuspendResult {
   const timers = waits.flatMap((wait) => (wait.kind === 'timer' ? [wait.at] : []));
   const runAt = timers.length > 0 ? Math.min(...timers) : undefined;
   ctx.q.suspend.run({ id: flow.id, waits: JSON.stringify(waits), runAt, now: lease.now });
+  ctx.held.ended(flow.id);
   if (runAt !== undefined) ctx.emit({ type: 'ready', queue: flow.queue, at: runAt });
   slotFreed(ctx, flow.queue);
   return { outcome: 'suspended' };
@@ -89,6 +92,15 @@ export function suspend(ctx: TxContext, lease: SuspendRequest): SuspendResult {
 /** Ends a held flow: in one statement when it is held, else through {@link fence}, which says why not. */
 export function finishFlow(ctx: TxContext, request: FinishRequest): void {
   const { flowId: id, token, status, result, error, now } = request;
+  const known = ctx.held.get(id, token);
+  if (known !== undefined) {
+    ctx.held.ended(id);
+    const values = { num: known.num, id, token, status, result, error, now };
+    if (ctx.q.finishByNum.run(values) === 1) {
+      finished(ctx, known, request);
+      return;
+    }
+  }
   const held = ctx.q.finishHeld.get({ id, token, status, result, error, now });
   if (held === undefined) finish(ctx, fence(ctx, request), request);
   else finished(ctx, { id, queue: held[0], parent_id: held[1] }, request);

@@ -9,6 +9,7 @@ import type { StoreEvent } from '@ergon/core';
 import type Database from 'better-sqlite3';
 import { type Compilable, type Kysely, type Selectable, sql } from 'kysely';
 import { prepareFlowControlQueries } from './flow-control-queries.js';
+import type { HeldFlows } from './held-flows.js';
 import { prepareHistoryQueries } from './history-queries.js';
 import type { QueueCache } from './queue-cache.js';
 import { anyExpired, expired, READY } from './ready-indexes.js';
@@ -196,6 +197,17 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
       ),
     ),
     finish: p(orFail(finishSet(k).where('id', '=', str('id')))),
+    // The end of a flow claimed through this connection (`held-flows.ts`), by its row key; the
+    // fencing check is its WHERE.
+    finishByNum: p(
+      orFail(
+        finishSet(k)
+          .where('num', '=', num('num'))
+          .where('id', '=', str('id'))
+          .where('fencing_token', '=', num('token'))
+          .where('status', '=', 'running'),
+      ),
+    ),
     // The end of a held flow in one statement: the fencing check is its WHERE. Values: queue, parent_id.
     finishHeld: new Prepared<[string, string | null]>(
       db,
@@ -309,5 +321,7 @@ export interface TxContext {
   readonly q: Queries;
   /** Which queues are controlled, as read in the running write transaction (`queue-cache.ts`). */
   readonly queues: QueueCache;
+  /** The flows claimed through this connection (`held-flows.ts`). */
+  readonly held: HeldFlows;
   emit(event: StoreEvent): void;
 }
