@@ -1,3 +1,4 @@
+import type { StoreEvent } from '@ergon/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresExecutionLog } from './index.js';
 import { dropSchema, POSTGRES_URL, postgresAvailable, testSchema } from './test-support.js';
@@ -60,6 +61,57 @@ describe.skipIf(!postgresAvailable)('a batch of writes (function ergon_batch)', 
       expect(await store.getHistory('b')).toMatchObject([{ key: 'step\ufffd#0', result: '"\ud83d\ude00"' }]);
       expect(await store.getFlow('a')).toMatchObject({ status: 'completed', result: '1' });
     } finally {
+      await store.close();
+    }
+  });
+
+  it('announces its finished flows once, from its own transaction or after a refused write', async () => {
+    const schema = testSchema('batchev');
+    schemas.push(schema);
+    const store = await PostgresExecutionLog.open({ url: POSTGRES_URL, schema });
+    const observer = await PostgresExecutionLog.open({ url: POSTGRES_URL, schema });
+    const heard: string[] = [];
+    let listening = false;
+    const stop = observer.subscribe((e: StoreEvent) => {
+      if (e.type === 'finished') heard.push(`${e.flowId}:${e.status}`);
+      if (e.type === 'ready' && e.queue === 'p') listening = true;
+    });
+    try {
+      // The observer listens once it hears a flow created by the other store.
+      for (let i = 0; !listening; i++) {
+        if (i > 100) throw new Error('the observer never heard a ready event');
+        await store.createFlow({ id: `p${i}`, type: 'p', queue: 'p', input: '[]', priority: 0, runAt: T0, now: T0 });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      for (const id of ['a', 'b', 'c', 'd'])
+        await store.createFlow({ id, type: 't', queue: 'q', input: '[]', priority: 0, runAt: T0, now: T0 });
+      const claimed = await store.claim({
+        workerId: 'w',
+        types: ['t'],
+        queues: ['q'],
+        limit: 4,
+        leaseMs: 60_000,
+        now: T0,
+      });
+      const token = new Map(claimed.map((c) => [c.flow.id, c.token]));
+      const finish = (flowId: string, stale = 0) => ({
+        op: 'finish' as const,
+        request: { flowId, token: (token.get(flowId) ?? 0) + stale, status: 'completed' as const, now: T0 },
+      });
+      // Every write made: the statement notifies.
+      expect((await store.applyWrites([finish('a'), finish('b')])).map((o) => o.ok)).toEqual([true, true]);
+      // One refused (a stale token): the statement notifies nothing, the store sends what it made.
+      expect((await store.applyWrites([finish('c'), finish('d', 1)])).map((o) => o.ok)).toEqual([true, false]);
+      await expect.poll(() => [...heard].sort(), { timeout: 5000 }).toEqual([
+        'a:completed',
+        'b:completed',
+        'c:completed',
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(heard).toHaveLength(3);
+    } finally {
+      stop();
+      await observer.close();
       await store.close();
     }
   });

@@ -45,6 +45,7 @@ describe.skipIf(!postgresAvailable)('indexes an upgrade builds', () => {
         '0010_batch_function',
         '0011_fillfactor',
         '0012_claim_park',
+        '0013_batch_notify',
       ]);
       const store = runtimeStore(stores[0] as PostgresExecutionLog);
       const claimed = await store.claim({

@@ -73,6 +73,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0010_batch_function',
         '0011_fillfactor',
         '0012_claim_park',
+        '0013_batch_notify',
       ]);
       const [a, b] = stores.map((s) => runtimeStore(s));
       await a?.createFlow({
@@ -119,6 +120,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0010_batch_function',
         '0011_fillfactor',
         '0012_claim_park',
+        '0013_batch_notify',
       ]);
       expect(await store.getFlow('old')).toMatchObject({
         status: 'running',

@@ -10,6 +10,7 @@
 import type { FinishRequest, RecordRequest } from '@ergon/core';
 import { sql } from 'kysely';
 import { BATCH_FUNCTION } from './batch-function.js';
+import { BATCH_NOTIFY_FUNCTION } from './batch-notify.js';
 import { param } from './db.js';
 import type { Builder } from './queries.js';
 import type { FlowRow } from './rows.js';
@@ -109,6 +110,13 @@ export function batchQueries(b: Builder) {
       'batch',
       sql`select o_op as op, o_n as n from ${t(BATCH_FUNCTION as never)}(${param('records')}::json,
             ${num('recordCount')}::int, ${param('finishes')}::json, ${num('finishCount')}::int)`,
+    ),
+    // The same, notifying `payloads` on `channel` in its transaction when it made every write (`batch-notify.ts`).
+    batchNotify: raw<BatchRow>(
+      'batch_notify',
+      sql`select o_op as op, o_n as n from ${t(BATCH_NOTIFY_FUNCTION as never)}(${param('records')}::json,
+            ${num('recordCount')}::int, ${param('finishes')}::json, ${num('finishCount')}::int,
+            ${param('channel')}::text, ${param('payloads')}::text[])`,
     ),
   };
 }

@@ -12,6 +12,8 @@
  * call's path, which works out why under the flow's lock, so its outcome is
  * exactly the single call's. A refused write fails alone; a database error
  * fails the batch (whose writes may then be in part applied, as the contract allows).
+ * The statement announces its finished flows itself when the notifier is idle
+ * and it made every write (`batch-notify.ts`); otherwise they go out after it.
  *
  * @module
  */
@@ -94,8 +96,21 @@ async function applySegment(
   outcomes: BatchOutcome[],
   repeated: boolean,
 ): Promise<void> {
+  const finished = segment.finishes.map(({ request }) => ({
+    type: 'finished' as const,
+    flowId: request.flowId,
+    status: request.status,
+  }));
+  // The statement notifies its finishes itself when the notifier is idle and it makes every write.
+  const inline = ctx.notifier.takeInlineMany(finished);
+  let refusals: BatchRow[];
+  try {
+    refusals = await batchStatement(ctx, segment, inline);
+  } finally {
+    inline?.done();
+  }
   const refused = { r: new Set<number>(), f: new Set<number>() };
-  for (const row of await batchStatement(ctx, segment)) refused[row.op].add(row.n - 1);
+  for (const row of refusals) refused[row.op].add(row.n - 1);
   const events = [];
   for (let k = 0; k < segment.records.length; k++) {
     const { index, request } = segment.records[k] as Indexed<RecordRequest>;
@@ -109,21 +124,30 @@ async function applySegment(
       outcomes[index] = await settle(() => finishSlow(ctx, request, repeated).then(() => undefined));
     } else {
       outcomes[index] = { ok: true, value: undefined };
-      events.push({ type: 'finished' as const, flowId: request.flowId, status: request.status });
+      events.push(finished[k] as (typeof finished)[number]);
     }
   }
-  if (events.length > 0) ctx.notifier.send(events);
+  if (events.length > 0 && !(inline && refusals.length === 0)) ctx.notifier.send(events);
 }
 
-/** Runs the batch statement, again from the start when the server rolls it back for a conflict. */
-async function batchStatement(ctx: Context, segment: Segment): Promise<BatchRow[]> {
+/**
+ * Runs the batch statement (notifying `inline`'s payloads when given), again from the start when
+ * the server rolls it back for a conflict.
+ */
+async function batchStatement(
+  ctx: Context,
+  segment: Segment,
+  inline: { channel: string; payloads: string[] } | undefined,
+): Promise<BatchRow[]> {
   const values = toBatchValues(
     segment.records.map((w) => w.request),
     segment.finishes.map((w) => w.request),
   );
+  const statement = inline ? ctx.q.batchNotify : ctx.q.batch;
+  const args = inline ? { ...values, channel: inline.channel, payloads: inline.payloads } : values;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await rows(ctx.db.pool, ctx.q.batch, values);
+      return await rows(ctx.db.pool, statement, args);
     } catch (error) {
       if (!isConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
       await sleep(Math.random() * 2 ** Math.min(attempt, 6));

@@ -15,6 +15,7 @@
 
 import { type ColumnType, type Generated, type Kysely, type Migration, sql } from 'kysely';
 import { batchFunctionMigration } from './batch-function.js';
+import { batchNotifyMigration } from './batch-notify.js';
 import { claimParkMigration } from './claim-park.js';
 import { createProcedureMigration } from './create-procedure.js';
 import { fillfactorMigration } from './fillfactor.js';
@@ -270,6 +271,7 @@ export function migrations(schema: string): Readonly<Record<string, Migration>> 
     '0010_batch_function': batchFunctionMigration(schema),
     '0011_fillfactor': fillfactorMigration(schema),
     '0012_claim_park': claimParkMigration(schema),
+    '0013_batch_notify': batchNotifyMigration(schema),
   });
 }
 
