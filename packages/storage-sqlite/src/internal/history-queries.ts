@@ -73,6 +73,9 @@ export const RECORD_FENCED_PARAMS = [
   'token',
 ] as const;
 
+/** The parameters of `recordByNum`, in order (checked when it is prepared). */
+export const RECORD_BY_NUM_PARAMS = ['id', 'position', ...RECORD_FENCED_PARAMS.slice(2), 'num'] as const;
+
 /** Prepares the history, signal and event statements on `db`. */
 export function prepareHistoryQueries(db: Database.Database, k: Kysely<Schema>) {
   const p = <Row = unknown>(query: Compilable) => new Prepared<Row>(db, query);
@@ -121,6 +124,23 @@ export function prepareHistoryQueries(db: Database.Database, k: Kysely<Schema>) 
               on conflict (id) do update set ${KEEP_FINAL} where history.status = 'waiting'`.compile(k),
       },
       RECORD_FENCED_PARAMS,
+    ),
+    /**
+     * {@link recordFenced} for a flow claimed through this connection (`held-flows.ts`): its
+     * key computed by the caller, the flow found by row key (`num`), the id checked too.
+     */
+    recordByNum: new Ordered(
+      db,
+      {
+        compile: () =>
+          sql`insert into history (id, ${HISTORY_COLUMNS})
+              select ${num('id')}, id, ${num('position')}, ${sql.join(RECORD_VALUES_AFTER_POSITION)}
+              from flows
+              where id = ${str('flowId')} and fencing_token = ${num('token')} and num = ${num('num')}
+                and status = 'running' and cancel_requested = 0
+              on conflict (id) do update set ${KEEP_FINAL} where history.status = 'waiting'`.compile(k),
+      },
+      RECORD_BY_NUM_PARAMS,
     ),
     // The same write once the fencing check has passed, by key: packed, or spilled (a new negative key).
     record: p({

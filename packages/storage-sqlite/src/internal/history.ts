@@ -31,28 +31,55 @@ import { type HistoryRow, toOperationRecord } from './rows.js';
  * holds the position. Returns undefined when it wrote nothing; then {@link recordOperation}
  * must run, in a transaction, to give the answer (or the error).
  */
-export function recordFast({ q }: TxContext, request: RecordRequest): RecordResult | undefined {
+export function recordFast({ q, held }: TxContext, request: RecordRequest): RecordResult | undefined {
   const lease = request;
   const { record } = request;
   const { position } = record;
   if (position >= PACKED_POSITIONS) return undefined;
-  // Values in RECORD_FENCED_PARAMS order. Missing required fields bind NULL and fail the
-  // NOT NULL constraints, as in the transactional path.
-  const written = q.recordFenced.statement.run(
-    position,
-    position,
-    record.key ?? null,
-    record.kind ?? null,
-    record.status ?? null,
-    record.attempts ?? null,
-    record.seq ?? null,
-    record.wakeAt ?? null,
-    record.startedAt ?? null,
-    record.finishedAt ?? null,
-    record.error ?? null,
-    record.result ?? null,
-    lease.flowId,
-    lease.token,
+  // A flow claimed here is found by row key, its history key computed here (`held-flows.ts`).
+  const known = held.get(lease.flowId, lease.token);
+  const id = known && historyId(known.num, position);
+  // Missing required fields bind NULL and fail the NOT NULL constraints, as in the transactional path.
+  const { key = null, kind = null, status = null, attempts = null, seq = null } = record;
+  const { wakeAt = null, startedAt = null, finishedAt = null, error = null, result = null } = record;
+  const { flowId, token } = lease;
+  // Values in RECORD_BY_NUM_PARAMS or RECORD_FENCED_PARAMS order, as arguments (an array costs
+  // better-sqlite3 more to bind).
+  const written = (
+    known !== undefined && id !== undefined
+      ? q.recordByNum.statement.run(
+          id,
+          position,
+          key,
+          kind,
+          status,
+          attempts,
+          seq,
+          wakeAt,
+          startedAt,
+          finishedAt,
+          error,
+          result,
+          flowId,
+          token,
+          known.num,
+        )
+      : q.recordFenced.statement.run(
+          position,
+          position,
+          key,
+          kind,
+          status,
+          attempts,
+          seq,
+          wakeAt,
+          startedAt,
+          finishedAt,
+          error,
+          result,
+          flowId,
+          token,
+        )
   ).changes;
   return written === 1 ? { record, existed: false, cancelRequested: false } : undefined;
 }
