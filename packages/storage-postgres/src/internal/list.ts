@@ -19,6 +19,10 @@ export async function listFlows(
   const { statuses, limit, after } = query;
   let select = k.selectFrom('flows').selectAll();
   if (statuses) select = select.where('status', 'in', [...statuses]);
+  // A running flow's wake_at is its lease's end, never null: said, it lets the planner read the
+  // running flows from flows_lease (LEASED, `ready-index.ts`) instead of walking every flow newest
+  // first, finished ones included (what a worker's start asks, looking for dead workers' flows).
+  if (statuses?.every((status) => status === 'running')) select = select.where('wake_at', 'is not', null);
   if (query.type !== undefined) select = select.where('type', '=', query.type);
   if (query.queue !== undefined) select = select.where('queue', '=', query.queue);
   if (query.parentId !== undefined) select = select.where('parent_id', '=', query.parentId);
