@@ -55,8 +55,9 @@ export async function createFlow(core: StoreCore, input: NewFlow): Promise<Creat
   const p = core.partitioned ? await core.router.place(id, await placement(core, input)) : HOME;
   const keys = core.layout.keys(p);
   const { claim } = input;
+  // A create that asks for no claim runs the script without includes/claim (create-flow-claim-1.lua).
   const reply = (await core.runner.write(
-    'create-flow',
+    claim === undefined ? 'create-flow' : 'create-flow-claim',
     keys,
     [keys.flow(id)],
     [

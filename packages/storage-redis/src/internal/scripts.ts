@@ -18,6 +18,7 @@ import { Command, Redis } from 'ioredis';
 /** The scripts, by name without the `-<numKeys>` suffix. */
 export const SCRIPT_NAMES = [
   'create-flow',
+  'create-flow-claim',
   'import-flow',
   'claim',
   'claim-flow',
