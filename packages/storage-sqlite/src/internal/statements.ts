@@ -51,25 +51,26 @@ export class Prepared<Row> {
 
   /** Runs a write; returns the number of rows changed. */
   run(values: Values = {}): number {
-    return this.#stmt.run(this.#bind(values)).changes;
+    return this.#stmt.run(...this.#bind(values)).changes;
   }
 
   /** Runs an insert; returns the rowid of the row it inserted. */
   insert(values: Values = {}): number {
-    return Number(this.#stmt.run(this.#bind(values)).lastInsertRowid);
+    return Number(this.#stmt.run(...this.#bind(values)).lastInsertRowid);
   }
 
   /** The first row, or undefined. */
   get(values: Values = {}): Row | undefined {
-    return this.#stmt.get(this.#bind(values));
+    return this.#stmt.get(...this.#bind(values));
   }
 
   /** Every row. */
   all(values: Values = {}): Row[] {
-    return this.#stmt.all(this.#bind(values));
+    return this.#stmt.all(...this.#bind(values));
   }
 
-  // better-sqlite3 binds the elements of one array argument as the positional parameters.
+  // The positional parameters, passed as arguments: better-sqlite3 would bind the elements of
+  // one array argument too, but reads each through the V8 API (~430 instructions a value).
   #bind(values: Values): unknown[] {
     const names = this.#names;
     const args = new Array<unknown>(names.length);
