@@ -121,6 +121,68 @@ function encodePrimitive(value: unknown): string | undefined {
   }
 }
 
+/** The most keys {@link encodeFlatObject} writes: past them, devalue's general walk. */
+const FLAT_MAX_KEYS = 32;
+
+/**
+ * devalue's text for a plain object whose own keys are plain strings and whose values are all
+ * values {@link encodePrimitive} writes (a finite number other than -0, a boolean, null, a
+ * short plain string), the shape of most flow inputs (`{ orderId: 'a1', qty: 3 }`): the object
+ * at index 0, then each distinct value once, in the order first met, as devalue writes them.
+ * Without devalue's walk and the encodability check before it (two walks over every value), and
+ * their code, which a process idle for a while reads again from memory on every schedule.
+ * Undefined for anything else; a throw (a getter, a proxy) leaves the value to that path too,
+ * which reports it. `codec.test.ts` checks it against devalue.
+ */
+function encodeFlatObject(value: object): string | undefined {
+  if (Object.getPrototypeOf(value) !== Object.prototype) return undefined;
+  const keys = Object.keys(value);
+  if (keys.length > FLAT_MAX_KEYS || Object.getOwnPropertySymbols(value).length > 0) return undefined;
+  const values: unknown[] = [];
+  let object = '';
+  let rest = '';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (key === '__proto__' || !PLAIN_STRING.test(key)) return undefined;
+    const item = (value as Record<string, unknown>)[key];
+    let seen = values.indexOf(item);
+    if (seen < 0) {
+      const text = primitiveText(item);
+      if (text === undefined) return undefined;
+      seen = values.push(item) - 1;
+      rest += `,${text}`;
+    }
+    object += `${i === 0 ? '"' : ',"'}${key}":${seen + 1}`;
+  }
+  return `[{${object}}${rest}]`;
+}
+
+/** {@link encodeFlatObject} for an object; undefined for anything else, or when reading it throws. */
+function flatObject(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  try {
+    return encodeFlatObject(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** How devalue writes `value` at its own index, for the values {@link encodePrimitive} writes but undefined. */
+function primitiveText(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0) ? String(value) : undefined;
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'string':
+      return value.length <= 256 && PLAIN_STRING.test(value) ? `"${value}"` : undefined;
+    case 'object':
+      return value === null ? 'null' : undefined;
+    default:
+      return undefined;
+  }
+}
+
 /**
  * devalue's `parse`, with the values most inputs and results are read without its general walk:
  * a primitive stands alone in a one-element array (`[1]`, `["a"]`), and `undefined` is `-1`.
@@ -132,10 +194,32 @@ function decodeText(text: string): unknown {
   if (Array.isArray(parsed)) {
     const only: unknown = parsed[0];
     if (parsed.length === 1 && (only === null || typeof only !== 'object')) return only;
+    const flat = decodeFlatObject(parsed);
+    if (flat !== undefined) return flat;
   } else if (parsed === UNDEFINED) {
     return undefined;
   }
   return unflatten(parsed as number | unknown[], revivers);
+}
+
+/**
+ * What devalue's `unflatten` makes of a plain object whose values all stand at their own index
+ * as primitives (what {@link encodeFlatObject} writes), made directly; undefined for any other
+ * text (then `unflatten`). `codec.test.ts` checks it against devalue.
+ */
+function decodeFlatObject(parsed: unknown[]): object | undefined {
+  const head: unknown = parsed[0];
+  if (typeof head !== 'object' || head === null || Array.isArray(head)) return undefined;
+  const object: Record<string, unknown> = {};
+  for (const key of Object.keys(head)) {
+    const index = (head as Record<string, unknown>)[key];
+    if (key === '__proto__' || typeof index !== 'number' || !Number.isInteger(index) || index < 1)
+      return undefined;
+    const item: unknown = parsed[index];
+    if (index >= parsed.length || (item !== null && typeof item === 'object')) return undefined;
+    object[key] = item;
+  }
+  return object;
 }
 
 /** Creates a codec. The returned object is frozen and safe to share. */
@@ -151,7 +235,7 @@ export function createCodec(options: CodecOptions = {}): Codec {
     encode(value: unknown, what = 'value'): string {
       let text: string;
       try {
-        const primitive = encodePrimitive(value);
+        const primitive = encodePrimitive(value) ?? flatObject(value);
         if (primitive === undefined) {
           checkEncodable(value, what);
           text = stringify(value, reducers);
