@@ -2,8 +2,14 @@
 // parent schedules one flow after an idle gap; a worker process (hand-off on) reports when the
 // `handed`/`ready` event reached it and when the step started. Beside it the floor: a raw PUBLISH
 // from the parent to a subscriber in the worker process, and a raw round trip (PING).
+// Socket times split the hops further: `write` when the create left for Redis (the socket's
+// write), `reply` when its answer's bytes reached the parent, `evData` when the event's bytes
+// reached the worker (each the start of the handler that got them). Times are ms after
+// `client.schedule` was called; the worker's are read on its own clock, so they carry the two
+// processes' clock offset (usually a few µs; a run whose worker times are all off by ms had one).
 //   node bench/idle-hops.mjs [--samples 200] [--gap 20]   URL=redis://… picks the server
 import { fork } from 'node:child_process';
+import { Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 
@@ -17,6 +23,21 @@ const { values: args } = parseArgs({
 });
 const url = process.env.URL ?? 'redis://127.0.0.1:6379';
 const now = () => performance.timeOrigin + performance.now();
+// The last time socket bytes reached a handler, and the first socket write since `writeAt = 0`.
+let dataAt = 0;
+let writeAt = 0;
+const emit = Socket.prototype.emit;
+Socket.prototype.emit = function (event, ...rest) {
+  if (event === 'data') dataAt = now();
+  return emit.call(this, event, ...rest);
+};
+for (const name of ['_writeGeneric', '_writev']) {
+  const write = Socket.prototype[name];
+  Socket.prototype[name] = function (...rest) {
+    writeAt ||= now();
+    return write.apply(this, rest);
+  };
+}
 
 if (args.role === 'worker') {
   const { RedisExecutionLog } = await import('@ergon/storage-redis');
@@ -29,7 +50,8 @@ if (args.role === 'worker') {
   const subscribe = store.subscribe.bind(store);
   store.subscribe = (fn) =>
     subscribe((e) => {
-      if (e.type === 'handed' || e.type === 'ready') process.send({ type: 'event', kind: e.type, at: now() });
+      if (e.type === 'handed' || e.type === 'ready')
+        process.send({ type: 'event', kind: e.type, at: now(), dataAt });
       return fn(e);
     });
   const sub = new Redis(url);
@@ -51,20 +73,39 @@ if (args.role === 'worker') {
   await wait((m) => m.type === 'ready');
   const store = await RedisExecutionLog.open({ url, prefix });
   let callAt = 0;
+  let replyAt = 0;
   const createFlow = store.createFlow.bind(store);
-  store.createFlow = (input) => ((callAt = now()), createFlow(input));
+  store.createFlow = (input) => {
+    callAt = now();
+    return createFlow(input).then((created) => {
+      replyAt = dataAt;
+      return created;
+    });
+  };
   const client = new Client({ store });
   const pub = new Redis(url);
   await pub.ping();
-  const rows = { storeCall: [], created: [], event: [], step: [], rawPublish: [], rawPing: [] };
+  const rows = {
+    storeCall: [],
+    write: [],
+    reply: [],
+    created: [],
+    evData: [],
+    event: [],
+    step: [],
+    rawPublish: [],
+    rawPing: [],
+  };
   const n = Number(args.samples);
   for (let i = 0; i < n + 5; i++) {
     await new Promise((r) => setTimeout(r, Number(args.gap) * (1 + Math.random())));
     const seen = wait((m) => m.type === 'step' && m.n === i);
     const event = wait((m) => m.type === 'event');
+    writeAt = 0;
     const t0 = now();
     await client.schedule(probe, i);
     const t1 = now();
+    const wrote = writeAt;
     const [s, e] = await Promise.all([seen, event]);
     await new Promise((r) => setTimeout(r, Number(args.gap) * (1 + Math.random())));
     const raw = wait((m) => m.type === 'raw' && m.n === i);
@@ -77,7 +118,10 @@ if (args.role === 'worker') {
     const q1 = now();
     if (i < 5) continue;
     rows.storeCall.push(callAt - t0);
+    rows.write.push(wrote - t0);
+    rows.reply.push(replyAt - t0);
     rows.created.push(t1 - t0);
+    rows.evData.push(e.dataAt - t0);
     rows.event.push(e.at - t0);
     rows.step.push(s.at - t0);
     rows.rawPublish.push(r.at - p0);
