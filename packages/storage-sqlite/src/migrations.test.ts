@@ -100,6 +100,7 @@ describe('migrations', () => {
       '0008_ready_indexes',
       '0009_feed_batches',
       '0010_running_owner',
+      '0011_no_due_index',
     ]);
     const names = schema.objects.map((o) => (o as { name: string }).name);
     expect(names).toEqual(
@@ -109,7 +110,6 @@ describe('migrations', () => {
         'signals',
         'events',
         'flows_ready',
-        'flows_due',
         'flows_created',
         'flows_finished',
         'flows_parent',

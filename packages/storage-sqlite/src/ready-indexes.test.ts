@@ -71,8 +71,9 @@ describe('schema version 8: ready flows and running flows in indexes of their ow
     const store = await SqliteExecutionLog.open({ path });
     try {
       expect(indexNames(path)).toEqual(
-        expect.arrayContaining(['flows_ready', 'flows_due', 'flows_fair', 'flows_running']),
+        expect.arrayContaining(['flows_ready', 'flows_fair', 'flows_running']),
       );
+      expect(indexNames(path)).not.toContain('flows_due');
       expect(indexNames(path)).not.toContain('flows_claim');
       expect(indexNames(path)).not.toContain('flows_wake');
       expect(indexNames(path)).not.toContain('flows_held');
@@ -110,6 +111,27 @@ describe('schema version 8: ready flows and running flows in indexes of their ow
       await store.close();
     }
     expect(new Database(path).pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+  });
+
+  it('schema version 11: the next wake-up is the earliest ready flow across every priority', async () => {
+    const store = await SqliteExecutionLog.open({ path: ':memory:' });
+    try {
+      const base = { type: 't', queue: 'q', input: '[]', now: T0 };
+      const wake = () => store.nextWakeAt({ types: ['t'], queues: ['q'] });
+      await store.createFlow({ ...base, id: 'high-late', priority: 9, runAt: T0 + 900 });
+      expect(await wake()).toBe(T0 + 900);
+      await store.createFlow({ ...base, id: 'low-soon', priority: -3, runAt: T0 + 100 });
+      await store.createFlow({ ...base, id: 'mid', priority: 2, runAt: T0 + 500 });
+      await store.createFlow({ ...base, id: 'mid-soon', priority: 2, runAt: T0 + 300 });
+      await store.createFlow({ ...base, id: 'other-type', type: 'u', priority: 0, runAt: T0 + 1 });
+      expect(await wake()).toBe(T0 + 100);
+      await store.requestCancel({ flowId: 'low-soon', now: T0 });
+      expect(await wake()).toBe(T0 + 300);
+      await store.requestCancel({ flowId: 'mid-soon', now: T0 });
+      expect(await wake()).toBe(T0 + 500);
+    } finally {
+      await store.close();
+    }
   });
 
   it('a renewed lease is not claimable; a released flow is claimable again at its retry time', async () => {

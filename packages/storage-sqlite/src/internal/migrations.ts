@@ -12,7 +12,7 @@
 import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 import { flowControlMigration } from './flow-control-schema.js';
 import { historyKeys } from './history-keys.js';
-import { readyIndexesMigration, runningOwnerMigration } from './ready-indexes.js';
+import { dueIndexDrop, readyIndexesMigration, runningOwnerMigration } from './ready-indexes.js';
 import { schedulesMigration } from './schedules.js';
 import { workersMigration } from './workers.js';
 
@@ -198,6 +198,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
     },
   }),
   '0010_running_owner': upTo(10, runningOwnerMigration),
+  '0011_no_due_index': upTo(11, dueIndexDrop),
 });
 
 /** The schema version this code writes: the number of migrations. */
