@@ -125,9 +125,9 @@ describe('schema version 8: ready flows and running flows in indexes of their ow
       await store.createFlow({ ...base, id: 'mid-soon', priority: 2, runAt: T0 + 300 });
       await store.createFlow({ ...base, id: 'other-type', type: 'u', priority: 0, runAt: T0 + 1 });
       expect(await wake()).toBe(T0 + 100);
-      await store.requestCancel({ flowId: 'low-soon', now: T0 });
+      await store.requestCancel({ flowId: 'low-soon', error: '"stop"', now: T0 });
       expect(await wake()).toBe(T0 + 300);
-      await store.requestCancel({ flowId: 'mid-soon', now: T0 });
+      await store.requestCancel({ flowId: 'mid-soon', error: '"stop"', now: T0 });
       expect(await wake()).toBe(T0 + 500);
     } finally {
       await store.close();
