@@ -205,7 +205,7 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
           .where('num', '=', num('num'))
           .where('id', '=', str('id'))
           .where('fencing_token', '=', num('token'))
-          .where('status', '=', 'running'),
+          .where('status', '=', sql.lit('running')),
       ),
     ),
     // The end of a held flow in one statement: the fencing check is its WHERE. Values: queue, parent_id.
@@ -312,12 +312,13 @@ function finishSet(k: Kysely<Schema>) {
     error: sql<
       string | null
     >`CASE WHEN ${param<string>('status')} = 'cancelled' THEN coalesce(error, ${param<string | null>('error')}) ELSE ${param<string | null>('error')} END`,
-    waits: '[]',
-    run_at: null,
-    lease_owner: null,
-    lease_expires_at: null,
-    abandoned_runs: 0,
-    last_error: null,
+    // Constants as SQL literals: Kysely would make each a parameter, bound on every call.
+    waits: sql.lit('[]'),
+    run_at: sql.lit(null),
+    lease_owner: sql.lit(null),
+    lease_expires_at: sql.lit(null),
+    abandoned_runs: sql.lit(0),
+    last_error: sql.lit(null),
     finished_at: param<number>('now'),
     updated_at: param<number>('now'),
   });
