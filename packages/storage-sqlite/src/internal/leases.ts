@@ -91,7 +91,7 @@ function readyFlows(
     const expired = q.anyExpired.get({ queue, now: filter.now })?.any === 1;
     for (const type of filter.types) {
       const values = { queue, type, now: filter.now, limit: filter.limit };
-      const rows = q.claimCandidates.all(values);
+      const rows = q.claimCandidates.all(values).map(candidateOf);
       candidates = candidates.length === 0 ? rows : candidates.concat(rows);
       if (expired) {
         candidates = candidates.concat(q.expiredCandidates.all(values));
@@ -101,6 +101,12 @@ function readyFlows(
   }
   // Each (queue, type) comes back in claim order already; several need one merge.
   return merge ? candidates.sort(claimOrder).slice(0, filter.limit) : candidates;
+}
+
+/** A candidate from its values as `claimCandidates` returns them (one JSON array). */
+function candidateOf(text: string): CandidateRow {
+  const [num, id, priority, run_at] = JSON.parse(text) as [number, string, number, number];
+  return { num, id, priority, run_at };
 }
 
 /** Priority descending, then runAt ascending, then id: the order of the `flows_ready` index. */
