@@ -2,50 +2,18 @@
  * The end of a flow claimed through this connection goes by its row key (`src/internal/held-flows.ts`);
  * what the connection remembers is a hint: the statement still checks the token and the status.
  */
-import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { NewFlow } from '@ergon/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteExecutionLog } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { SqliteExecutionLog } from '../src/index.js';
+import { newFlow, T0, tempStores } from './support.js';
 
-const T0 = Date.UTC(2030, 0, 1);
-const cleanups: (() => unknown)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function openTwo(): Promise<[SqliteExecutionLog, SqliteExecutionLog]> {
-  const path = join(tmpdir(), `ergon-held-${randomUUID()}.db`);
-  cleanups.push(() => {
-    for (const suffix of ['', '-wal', '-shm', '-ergon-wake']) rmSync(path + suffix, { force: true });
-  });
-  const a = await SqliteExecutionLog.open({ path });
-  cleanups.push(() => a.close());
-  const b = await SqliteExecutionLog.open({ path });
-  cleanups.push(() => b.close());
-  return [a, b];
-}
-
-const newFlow = (id: string, extra: Partial<NewFlow> = {}): NewFlow => ({
-  id,
-  type: 'order',
-  queue: 'q',
-  input: '1',
-  priority: 0,
-  runAt: T0,
-  now: T0,
-  ...extra,
-});
+const stores = tempStores('held');
 
 const claim = (store: SqliteExecutionLog, now: number) =>
   store.claim({ workerId: `w-${now}`, types: ['order'], queues: ['q'], limit: 5, leaseMs: 1000, now });
 
 describe('SqliteExecutionLog held flows', () => {
   it('refuses the end of a flow claimed here once another connection took it over (same token remembered)', async () => {
-    const [a, b] = await openTwo();
+    const [a, b] = (await stores.open(2)) as [SqliteExecutionLog, SqliteExecutionLog];
     await a.createFlow(newFlow('f'));
     const [mine] = await claim(a, T0);
     if (!mine) throw new Error('expected a claimed flow');

@@ -2,41 +2,12 @@
  * Which queues are controlled is read once per write transaction (`src/internal/queue-cache.ts`):
  * a change to a queue made in that transaction must be seen by the calls after it.
  */
-import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { NewFlow } from '@ergon/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteExecutionLog } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { SqliteExecutionLog } from '../src/index.js';
+import { newFlow, T0, tempStores } from './support.js';
 
-const T0 = Date.UTC(2030, 0, 1);
-const cleanups: (() => unknown)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function open(): Promise<SqliteExecutionLog> {
-  const path = join(tmpdir(), `ergon-queue-cache-${randomUUID()}.db`);
-  cleanups.push(() => {
-    for (const suffix of ['', '-wal', '-shm', '-ergon-wake']) rmSync(path + suffix, { force: true });
-  });
-  const store = await SqliteExecutionLog.open({ path });
-  cleanups.push(() => store.close());
-  return store;
-}
-
-const newFlow = (id: string, extra: Partial<NewFlow> = {}): NewFlow => ({
-  id,
-  type: 'order',
-  queue: 'q',
-  input: '1',
-  priority: 0,
-  runAt: T0,
-  now: T0,
-  ...extra,
-});
+const stores = tempStores('queue-cache');
+const open = async () => (await stores.open(1))[0] as SqliteExecutionLog;
 
 const claim = (store: SqliteExecutionLog, limit: number) =>
   store.claim({ workerId: 'w1', types: ['order'], queues: ['q'], limit, leaseMs: 60_000, now: T0 });
@@ -60,7 +31,7 @@ describe('SqliteExecutionLog queue cache', () => {
     const [a, b] = await claim(store, 2);
     if (!a || !b) throw new Error('expected two claimed flows');
     const ready: (number | undefined)[] = [];
-    cleanups.push(store.subscribe((event) => event.type === 'ready' && ready.push(event.at)));
+    stores.later(store.subscribe((event) => event.type === 'ready' && ready.push(event.at)));
     // One turn: the first finish reads the queue as uncontrolled; the keyed create marks it
     // controlled; the second finish frees a slot of a controlled queue.
     const done = [
