@@ -26,7 +26,8 @@ import { type Kysely, type Migration, type RawBuilder, sql } from 'kysely';
 import { param } from './db.js';
 import { claimSet } from './functions.js';
 import { PARK_MS } from './hand-off.js';
-import type { Builder, ClaimRow } from './queries.js';
+import { type ClaimJsonRow, claimedJson } from './claimed.js';
+import type { Builder } from './queries.js';
 import { PLANNING } from './ready-index.js';
 import type { FlowRow, SetByClaim } from './rows.js';
 
@@ -174,13 +175,15 @@ export function claimParkQueries(b: Builder) {
   const { t, raw } = b;
   return {
     // The claim of the queues without flow control, which also names the requested queues that are
-    // controlled (`controlled`; one row without a flow when it claimed none), and parks or unparks
-    // its worker (see the module notes).
-    claimPark: raw<ClaimRow>(
-      'claim_park',
-      sql`select * from ${t(CLAIM_PARK_FUNCTION as never)}(${str('workerId')}::text, ${param('queues')}::text[],
+    // controlled, and parks or unparks its worker (see the module notes); one row, its flows as one
+    // JSON text (`claimed.ts`).
+    claimPark: raw<ClaimJsonRow>(
+      'claim_park_json',
+      claimedJson(
+        sql`${t(CLAIM_PARK_FUNCTION as never)}(${str('workerId')}::text, ${param('queues')}::text[],
             ${param('types')}::text[], ${num('now')}::bigint, ${num('limit')}::int, ${num('expiresAt')}::bigint,
             ${param('park')}::boolean, ${num('handLeaseMs')}::bigint)`,
+      ),
     ),
   };
 }

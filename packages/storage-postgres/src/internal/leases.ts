@@ -21,6 +21,7 @@ import { type Queryable, rows } from './db.js';
 import { claimControlled } from './flow-control.js';
 import { HAND_OFF_LEASE_MAX_MS } from './hand-off.js';
 import type { FenceRow } from './queries.js';
+import { type ClaimedTuple, fromTuple, tupleOrder, tupleToken } from './claimed.js';
 import { type ClaimedRow, toClaimedRecord } from './rows.js';
 
 /** The flow row, locked, if `lease` holds it. @throws FlowNotFoundError, LeaseLostError. */
@@ -75,26 +76,38 @@ async function claimFree(
     park,
     handLeaseMs: Math.min(HAND_OFF_LEASE_MAX_MS, request.leaseMs),
   };
-  const found = await rows(db.pool, request.flowId === undefined ? q.claimPark : q.claimOne, values);
+  if (request.flowId !== undefined) return claimOne({ db, q }, values);
+  const [found] = await rows(db.pool, q.claimPark, values);
+  const names = found?.controlled ?? '[]';
+  const controlled: string[] = names === '[]' ? [] : JSON.parse(names);
+  const claimed = JSON.parse(found?.flows ?? '[]') as ClaimedTuple[];
+  // json_agg keeps no order: put them back in claim order.
+  if (claimed.length > 1) claimed.sort(tupleOrder);
+  listener.parked(request.workerId, park && claimed.length < request.limit);
+  const lease = { workerId: request.workerId, expiresAt: values.expiresAt, now: request.now };
+  const flows = new Array<ClaimedFlow>(claimed.length);
+  for (let i = 0; i < claimed.length; i++) {
+    const tuple = claimed[i] as ClaimedTuple;
+    flows[i] = { flow: fromTuple(tuple, lease), token: tupleToken(tuple) };
+  }
+  return { claimed: flows, controlled };
+}
+
+/** The claim of the one flow `values.id` names, in the queues without flow control. */
+async function claimOne(
+  { db, q }: Pick<Context, 'db' | 'q'>,
+  values: { workerId: string; expiresAt: number; now: number },
+): Promise<{ claimed: ClaimedFlow[]; controlled: readonly string[] }> {
+  const found = await rows(db.pool, q.claimOne, values);
   const names = found[0]?.controlled ?? '[]';
   const controlled: string[] = names === '[]' ? [] : JSON.parse(names);
   // The one row of a claim that took nothing has no flow.
   const claimed = (found[0]?.id === null ? [] : found) as ClaimedRow[];
-  // UPDATE … RETURNING keeps no order: put them back in claim order.
-  if (claimed.length > 1) claimed.sort(claimOrder);
-  if (request.flowId === undefined) listener.parked(request.workerId, park && claimed.length < request.limit);
-  const lease = { workerId: request.workerId, expiresAt: values.expiresAt, now: request.now };
+  const lease = { workerId: values.workerId, expiresAt: values.expiresAt, now: values.now };
   return {
     claimed: claimed.map((row) => ({ flow: toClaimedRecord(row, lease), token: row.fencing_token })),
     controlled,
   };
-}
-
-/** Priority descending, then runAt ascending, then id: the order of the `flows_ready` index. */
-function claimOrder(a: ClaimedRow, b: ClaimedRow): number {
-  return (
-    b.priority - a.priority || (a.run_at ?? 0) - (b.run_at ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-  );
 }
 
 /** Extends a held lease. */
