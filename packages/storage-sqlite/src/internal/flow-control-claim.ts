@@ -9,6 +9,7 @@
  */
 import { type ClaimedFlow, type ClaimRequest, FAIR_SCAN, type QueueLimits, takeKeySlot } from '@ergon/core';
 import { claimRows } from './claim-rows.js';
+import { type CandidateEntry, candidateOf, fairOrder } from './flow-control-candidates.js';
 import type { FairCandidate } from './flow-control-queries.js';
 import type { TxContext } from './queries.js';
 
@@ -45,7 +46,7 @@ export function claimControlled(
   let page = Math.min(scan, Math.max(16, request.limit * 2));
   let offset = 0;
   while (chosen.length < slots && offset < scan) {
-    let candidates: FairCandidate[] = [];
+    let candidates: readonly CandidateEntry[] = [];
     let more = false;
     if (request.flowId !== undefined) {
       const one = q.fcCandidate.get({ id: request.flowId, now });
@@ -56,13 +57,15 @@ export function claimControlled(
       for (const type of request.types) {
         const rows = q.fcCandidates.all({ queue, type, now, limit: page, offset });
         more ||= rows.length === page;
-        candidates = candidates.concat(rows);
+        candidates = candidates.length === 0 ? rows : candidates.concat(rows);
         if (expired) candidates = candidates.concat(q.fcExpired.all({ queue, type, now, limit: scan }));
       }
-      if (request.types.length > 1 || expired) candidates.sort(fairOrder);
+      // Merged lists are parsed whole to be sorted; a single one is parsed only as far as it is read.
+      if (request.types.length > 1 || expired) candidates = candidates.map(candidateOf).sort(fairOrder);
     }
-    for (const candidate of candidates) {
+    for (const entry of candidates) {
       if (chosen.length >= slots) break;
+      const candidate = candidateOf(entry);
       const { concurrency_key: key, concurrency_limit: limit } = candidate;
       if (!takeKeySlot(keyRunning, key, limit, limits?.keyConcurrency)) continue;
       chosen.push(candidate);
@@ -76,13 +79,4 @@ export function claimControlled(
   const claimed = claimRows(ctx, chosen, request);
   if (virtual > 0) q.fcAdvance.run({ queue, tag: virtual });
   return claimed;
-}
-
-function fairOrder(a: FairCandidate, b: FairCandidate): number {
-  return (
-    b.priority - a.priority ||
-    (a.fair_tag ?? 0) - (b.fair_tag ?? 0) ||
-    a.run_at - b.run_at ||
-    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-  );
 }

@@ -30,10 +30,17 @@ export interface FairCandidate {
   concurrency_limit: number | null;
 }
 
+/** A candidate's columns as one JSON array, in `FairCandidate`'s order. */
+const CANDIDATE = sql.raw(
+  'json_array(num, id, priority, fair_tag, run_at, concurrency_key, concurrency_limit)',
+);
+
 /** The prepared statements of flow control. */
 export function prepareFlowControlQueries(db: Database.Database, k: Kysely<Schema>) {
   const p = <Row = unknown>(text: () => ReturnType<typeof sql>) =>
     new Prepared<Row>(db, { compile: () => text().compile(k) });
+  const json = (text: () => ReturnType<typeof sql>) =>
+    new Prepared<string>(db, { compile: () => text().compile(k) }, { pluck: true });
   const str = (name: string) => param<string>(name);
   const num = (name: string) => param<number>(name);
   const nullable = (name: string) => param<string | number | null>(name);
@@ -77,15 +84,16 @@ export function prepareFlowControlQueries(db: Database.Database, k: Kysely<Schem
                 where queue = ${str('queue')} and status = 'running' and concurrency_key = ${str('key')}
                   and lease_expires_at > ${num('now')}`,
     ),
-    fcCandidates: p<FairCandidate>(
-      () => sql`select num, id, priority, fair_tag, run_at, concurrency_key, concurrency_limit
-                from flows indexed by flows_fair
+    // Each row one JSON array of CANDIDATE's columns (`flow-control-candidates.ts` parses it).
+    fcCandidates: json(
+      () => sql`select ${CANDIDATE} from flows indexed by flows_fair
                 where queue = ${str('queue')} and type = ${str('type')} and ${READY} and run_at <= ${num('now')}
                 order by priority desc, fair_tag, run_at, id limit ${num('limit')} offset ${num('offset')}`,
     ),
     // Running flows of the queue whose lease expired (claimable again), in fair order; usually none.
-    fcExpired: p<FairCandidate>(
-      () => sql`${expired(str('queue'), num('now'), sql`type = ${str('type')}`, sql`num, id, priority, fair_tag, run_at, concurrency_key, concurrency_limit`)}
+    // The order's columns follow the JSON one (a compound select orders by its own columns).
+    fcExpired: json(
+      () => sql`${expired(str('queue'), num('now'), sql`type = ${str('type')}`, sql`${CANDIDATE} as row, priority, fair_tag, run_at, id`)}
                 order by priority desc, fair_tag, run_at, id limit ${num('limit')}`,
     ),
     fcCandidate: p<FairCandidate & { queue: string; type: string }>(
