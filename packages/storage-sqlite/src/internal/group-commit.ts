@@ -17,7 +17,9 @@
  * without grouping, so it meets the runner's own handling (checkpoint and
  * retry, retries while another connection holds the lock) and fails alone.
  * A call made alone in its turn runs as it did before grouping (a batch
- * in it tried bare first too).
+ * in it tried bare first too). A one-statement write (a history record)
+ * made while nothing of its turn waits runs at once, as that lone statement:
+ * calls after it in the turn form the group.
  *
  * @module
  */
@@ -56,7 +58,23 @@ export class GroupCommit {
    * transaction (see {@link TransactionRunner.writeOneNow}). In a group both run in its transaction.
    */
   writeOne<T>(single: () => T | undefined, fallback: () => T): Promise<T> {
+    if (this.#calls.length === 0) return this.#now(single, fallback);
     return this.#add('one', single, fallback);
+  }
+
+  /**
+   * A one-statement write made while no call of this turn waits: it runs now, as the lone
+   * statement it would be in its group (a group of one such call runs alone, see {@link #run}),
+   * without the promise, the `nextTick` and the group they would cost: the step path of a flow
+   * that runs its steps one by one, which never has company. A call later in this turn starts
+   * the turn's group; earlier ones, if any, have already run, so calls still run in call order.
+   */
+  #now<T>(single: () => T | undefined, fallback: () => T): Promise<T> {
+    try {
+      return Promise.resolve(this.#runner.writeOneNow(single, fallback));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** A read: in the group's transaction when the turn also writes, so it sees the writes made before it. */
