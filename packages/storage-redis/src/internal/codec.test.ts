@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEvent } from './codec.js';
+import { decodeEvent, finishedEvents } from './codec.js';
 
 describe('decodeEvent', () => {
   // What JSON.parse makes of a message, for the event types decodeEvent reads.
@@ -24,5 +24,26 @@ describe('decodeEvent', () => {
       '{"type":"finished","flowId":"x","status":"completed"',
     ];
     for (const message of messages) expect(decodeEvent(message), message).toEqual(parsed(message));
+  });
+});
+
+describe('finishedEvents', () => {
+  it('reads the finished events of several flows, in order, escaped ids included', () => {
+    const message = '{"type":"finished","flows":["a","completed","b\\"c","failed","\\u00e9","cancelled"]}';
+    expect(finishedEvents(message)).toEqual([
+      { type: 'finished', flowId: 'a', status: 'completed' },
+      { type: 'finished', flowId: 'b"c', status: 'failed' },
+      { type: 'finished', flowId: 'é', status: 'cancelled' },
+    ]);
+  });
+
+  it('reads no other message', () => {
+    for (const message of [
+      '{"type":"finished","flowId":"a","status":"completed"}',
+      '{"type":"finished","flows":["a","completed"',
+      '{"type":"finished","flows":{}}',
+      '{"type":"ready","queue":"default"}',
+    ])
+      expect(finishedEvents(message), message).toBeUndefined();
   });
 });

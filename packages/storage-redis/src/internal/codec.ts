@@ -175,6 +175,32 @@ export function decodeEvent(
   return undefined;
 }
 
+/** How includes/events.lua starts the `finished` event of several flows (publishFinishedAll). */
+const FINISHED_MANY_START = '{"type":"finished","flows":[';
+
+/**
+ * The `finished` events of a message announcing several flows at once,
+ * `{"type":"finished","flows":[id, status, ...]}`, or undefined when `message` is not one.
+ */
+export function finishedEvents(message: string): StoreEvent[] | undefined {
+  if (!message.startsWith(FINISHED_MANY_START)) return undefined;
+  let flows: unknown;
+  try {
+    flows = (JSON.parse(message) as { flows?: unknown }).flows;
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(flows)) return undefined;
+  const events: StoreEvent[] = [];
+  for (let i = 0; i + 1 < flows.length; i += 2) {
+    const flowId: unknown = flows[i];
+    const status: unknown = flows[i + 1];
+    if (typeof flowId === 'string' && typeof status === 'string')
+      events.push({ type: 'finished', flowId, status: status as FlowStatus });
+  }
+  return events;
+}
+
 /** How includes/events.lua writes a `finished` event: this, the flow id as JSON, the status. */
 const FINISHED_START = '{"type":"finished","flowId":"';
 const FINISHED_STATUS = '","status":"';

@@ -8,7 +8,7 @@
  */
 import type { ClaimedFlow, StoreEvent } from '@ergon/core';
 import { claimedFlow, claimedFromHash } from './claims.js';
-import { decodeEvent } from './codec.js';
+import { decodeEvent, finishedEvents } from './codec.js';
 import type { StoreCore } from './core.js';
 import { hintOf } from './hints.js';
 import { HOME } from './partitions.js';
@@ -21,6 +21,11 @@ export function dispatch(core: StoreCore, channel: string, message: string): voi
     if (p !== undefined && hint) core.tracker.hint(p, hint, 'event');
   }
   if (core.listeners.size === 0) return;
+  const finished = finishedEvents(message);
+  if (finished) {
+    for (const event of finished) emit(core, event);
+    return;
+  }
   const event = decodeEvent(message, (workerId, flat) =>
     core.parked.has(workerId) && flat !== undefined ? claimedFlow(core, HOME, flat) : undefined,
   );

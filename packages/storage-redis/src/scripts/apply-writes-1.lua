@@ -24,7 +24,8 @@
       "f" → { 1, "1" | "w" (woke the parent) }
       "s" → { 1, "suspended" | "ready" | "cancelled" }
 
-  Events: those of each write.
+  Events: those of each write; the finishes' `finished` events in one message at the end
+  (includes/events.lua, publishFinishedAll).
 ]]
 --- @include "includes/op-record"
 --- @include "includes/op-finish"
