@@ -43,16 +43,34 @@ type Indexed<W> = { readonly index: number; readonly request: W };
 interface Segment {
   readonly records: Indexed<RecordRequest>[];
   readonly finishes: Indexed<FinishRequest>[];
-  readonly positions: Set<string>;
+  /** The positions recorded, by flow: one, or a set of several (keyed by the id, hashed once a string). */
+  readonly positions: Map<string, number | Set<number>>;
   readonly finishing: Set<string>;
 }
 
 const emptySegment = (): Segment => ({
   records: [],
   finishes: [],
-  positions: new Set(),
+  positions: new Map(),
   finishing: new Set(),
 });
+
+/** Whether `segment` records `position` of `flowId`. */
+function recorded(segment: Segment, flowId: string, position: number): boolean {
+  const at = segment.positions.get(flowId);
+  return at === position || (typeof at === 'object' && at.has(position));
+}
+
+/** Notes that `segment` records `position` of `flowId`. */
+function noteRecorded(segment: Segment, flowId: string, position: number): void {
+  const at = segment.positions.get(flowId);
+  if (at === undefined) segment.positions.set(flowId, position);
+  else if (typeof at === 'object') at.add(position);
+  else segment.positions.set(flowId, new Set([at, position]));
+}
+
+/** The outcome of a finish the statement made (shared: an outcome is only read). */
+const FINISHED: BatchOutcome = Object.freeze({ ok: true, value: undefined });
 
 /** Applies `writes` in order. `repeated`: the batch runs again after its connection was lost. */
 export async function applyBatch(
@@ -74,10 +92,9 @@ export async function applyBatch(
       outcomes[index] = await settle(() => suspend(ctx, write.request, repeated));
     } else if (write.op === 'record') {
       const { flowId, position } = write.request.record;
-      const at = `${flowId}\u0000${position}`;
-      if (segment.finishing.has(flowId) || segment.positions.has(at)) await flush();
+      if (segment.finishing.has(flowId) || recorded(segment, flowId, position)) await flush();
       segment.records.push({ index, request: write.request });
-      segment.positions.add(at);
+      noteRecorded(segment, flowId, position);
     } else {
       const { flowId } = write.request;
       if (segment.finishing.has(flowId)) await flush();
@@ -123,7 +140,7 @@ async function applySegment(
     if (refused.f.has(k)) {
       outcomes[index] = await settle(() => finishSlow(ctx, request, repeated).then(() => undefined));
     } else {
-      outcomes[index] = { ok: true, value: undefined };
+      outcomes[index] = FINISHED;
       events.push(finished[k] as (typeof finished)[number]);
     }
   }

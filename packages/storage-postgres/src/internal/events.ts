@@ -31,7 +31,8 @@ export function encodeEvent(event: StoreEvent): string {
     case 'ready':
       return JSON.stringify(event.at === undefined ? ['r', event.queue] : ['r', event.queue, event.at]);
     case 'finished':
-      return JSON.stringify(['f', event.flowId, event.status]);
+      // A terminal status is a plain word: only the id needs quoting (a batch encodes one a flow).
+      return `["f",${JSON.stringify(event.flowId)},${isTerminalStatus(event.status) ? `"${event.status}"` : JSON.stringify(event.status)}]`;
     case 'cancel-requested':
       return JSON.stringify(['c', event.flowId]);
     case 'progress':
@@ -41,12 +42,17 @@ export function encodeEvent(event: StoreEvent): string {
   }
 }
 
+/** How {@link encodeEvent} begins a `finished` event. */
+const FINISHED_PREFIX = '["f",';
+
 /** Bytes of events one payload holds: PostgreSQL takes payloads shorter than 8000 bytes. */
 const PAYLOAD_BYTES = 7900;
 
 /**
  * The NOTIFY payloads of encoded events: each a JSON array of events, at most
- * {@link PAYLOAD_BYTES} bytes. Repeats of one event (the same queue's `ready`) go once.
+ * {@link PAYLOAD_BYTES} bytes. Repeats of one event (the same queue's `ready`) go once; a
+ * `finished` event is not looked for among the others (a flow finishes once), which spares
+ * hashing each one's text.
  */
 export function packEvents(encoded: readonly string[]): string[] {
   const payloads: string[] = [];
@@ -54,8 +60,10 @@ export function packEvents(encoded: readonly string[]): string[] {
   let parts: string[] = [];
   let bytes = 2;
   for (const event of encoded) {
-    if (seen.has(event)) continue;
-    seen.add(event);
+    if (!event.startsWith(FINISHED_PREFIX)) {
+      if (seen.has(event)) continue;
+      seen.add(event);
+    }
     const size = Buffer.byteLength(event) + 1;
     if (parts.length > 0 && bytes + size > PAYLOAD_BYTES) {
       payloads.push(`[${parts.join(',')}]`);
