@@ -71,6 +71,27 @@ describe('codec round trips', () => {
     );
   });
 
+  it('writes the texts it keeps (small whole numbers, undefined, null, booleans) as a fresh codec does, each time', () => {
+    const kept = [0, 1, 255, 256, -1, 0.5, -0, undefined, null, true, false];
+    for (const checksum of [true, false]) {
+      const warm = createCodec({ checksum });
+      for (const round of [1, 2]) {
+        for (const value of kept) {
+          const text = warm.encode(value);
+          expect(text, `${String(value)} round ${round}`).toBe(createCodec({ checksum }).encode(value));
+          expect(Object.is(warm.decode(text), value)).toBe(true);
+        }
+      }
+    }
+    expect(defaultCodec.encode(-0)).not.toBe(defaultCodec.encode(0));
+    // A transform need not give one text per value: nothing is kept.
+    let n = 0;
+    const counting = createCodec({
+      transform: { encode: (t) => `${n++}|${t}`, decode: (t) => t.slice(t.indexOf('|') + 1) },
+    });
+    expect(counting.encode(1)).not.toBe(counting.encode(1));
+  });
+
   it('writes plain objects of such values exactly as devalue does (its shortcut for them), and near misses', () => {
     const plain = createCodec({ checksum: false });
     const key = fc.oneof(

@@ -222,6 +222,30 @@ function decodeFlatObject(parsed: unknown[]): object | undefined {
   return object;
 }
 
+/** Whole numbers from 0 below this have their encoded text kept by each codec (see {@link keptSlot}). */
+const KEPT_INTS = 256;
+/** Slots of a codec's kept texts: the small whole numbers, then undefined, null, true and false. */
+const KEPT_SLOTS = KEPT_INTS + 4;
+
+/**
+ * Where a codec keeps the text of `value` once made: a whole number from 0 to
+ * {@link KEPT_INTS} - 1 (not -0, whose text differs), undefined, null or a boolean; else -1.
+ */
+function keptSlot(value: unknown): number {
+  switch (typeof value) {
+    case 'number':
+      return Number.isInteger(value) && value >= 0 && value < KEPT_INTS && !Object.is(value, -0) ? value : -1;
+    case 'undefined':
+      return KEPT_INTS;
+    case 'boolean':
+      return value ? KEPT_INTS + 2 : KEPT_INTS + 3;
+    case 'object':
+      return value === null ? KEPT_INTS + 1 : -1;
+    default:
+      return -1;
+  }
+}
+
 /** Creates a codec. The returned object is frozen and safe to share. */
 export function createCodec(options: CodecOptions = {}): Codec {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
@@ -230,33 +254,48 @@ export function createCodec(options: CodecOptions = {}): Codec {
   }
   const transform = options.transform;
   const checksum = options.checksum ?? true;
+  // The texts of the values steps return most, made once: a checksum frame (its CRC and hex
+  // digits) costs more than the rest of encoding one. Not with a transform, which need not give
+  // one text per value (an encryption with a fresh nonce each time).
+  const kept: (string | undefined)[] | undefined = transform
+    ? undefined
+    : new Array<string | undefined>(KEPT_SLOTS).fill(undefined);
+  const encodeFresh = (value: unknown, what: string): string => {
+    let text: string;
+    try {
+      const primitive = encodePrimitive(value) ?? flatObject(value);
+      if (primitive === undefined) {
+        checkEncodable(value, what);
+        text = stringify(value, reducers);
+      } else {
+        text = primitive;
+      }
+    } catch (error) {
+      if (error instanceof SerializationError) throw error;
+      // devalue reads the value again: a getter that throws only now, or a stack overflow.
+      return unreadable(error, { what }, '$');
+    }
+    if (transform) text = transform.encode(text);
+    if (checksum) text = frame(text);
+    const bytes = text.length * 3 <= maxBytes ? text.length : Buffer.byteLength(text, 'utf8');
+    if (bytes > maxBytes) {
+      throw new SerializationError(
+        ErrorCode.CODEC_TOO_LARGE,
+        `${what} is ${bytes} bytes encoded, over the limit of ${maxBytes}: store large data elsewhere and pass a reference, or raise maxBytes`,
+        { details: { bytes, maxBytes } },
+      );
+    }
+    return text;
+  };
   return Object.freeze({
     maxBytes,
     encode(value: unknown, what = 'value'): string {
-      let text: string;
-      try {
-        const primitive = encodePrimitive(value) ?? flatObject(value);
-        if (primitive === undefined) {
-          checkEncodable(value, what);
-          text = stringify(value, reducers);
-        } else {
-          text = primitive;
-        }
-      } catch (error) {
-        if (error instanceof SerializationError) throw error;
-        // devalue reads the value again: a getter that throws only now, or a stack overflow.
-        return unreadable(error, { what }, '$');
-      }
-      if (transform) text = transform.encode(text);
-      if (checksum) text = frame(text);
-      const bytes = text.length * 3 <= maxBytes ? text.length : Buffer.byteLength(text, 'utf8');
-      if (bytes > maxBytes) {
-        throw new SerializationError(
-          ErrorCode.CODEC_TOO_LARGE,
-          `${what} is ${bytes} bytes encoded, over the limit of ${maxBytes}: store large data elsewhere and pass a reference, or raise maxBytes`,
-          { details: { bytes, maxBytes } },
-        );
-      }
+      const slot = kept === undefined ? -1 : keptSlot(value);
+      if (slot < 0) return encodeFresh(value, what);
+      const known = (kept as (string | undefined)[])[slot];
+      if (known !== undefined) return known;
+      const text = encodeFresh(value, what);
+      (kept as (string | undefined)[])[slot] = text;
       return text;
     },
     decode<T>(text: string, what = 'value'): T {
