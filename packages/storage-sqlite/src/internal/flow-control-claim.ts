@@ -41,9 +41,10 @@ export function claimControlled(
   // Chosen here, leased together at the end (`claimRows`): until then they stay in the ready set.
   const chosen: FairCandidate[] = [];
   let virtual = 0;
-  // Candidates in pages that grow, so a claim reads about what it takes unless keys are full.
+  // Candidates in pages that grow, so a claim reads about what it takes unless keys are full: the
+  // first page holds the open slots and a few more (every row read costs a table lookup).
   const scan = request.limit + FAIR_SCAN;
-  let page = Math.min(scan, Math.max(16, request.limit * 2));
+  let page = Math.min(scan, Math.max(16, slots + 8));
   let offset = 0;
   while (chosen.length < slots && offset < scan) {
     let candidates: readonly CandidateEntry[] = [];
