@@ -71,6 +71,7 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
   /** Held transactions' deliveries (a Map: cheaper than a WeakMap per message; emptied as they settle, and on stop). */
   readonly #deliveries = new Map<Transaction<P>, Delivery>();
   readonly #settling = new Set<Promise<unknown>>();
+  #lastTracked: Promise<unknown> | undefined;
   #stopping = false;
 
   /** @throws InvalidArgumentError for bad options. */
@@ -251,12 +252,8 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
 
   async #deadLetter(delivery: Delivery, reason: unknown): Promise<void> {
     try {
-      await this.service.publish(
-        [deadLetterMessage(delivery.message, reason, deliveriesOf(delivery.message))],
-        {
-          topic: this.service.options.deadLetterTopic,
-        },
-      );
+      const letter = deadLetterMessage(delivery.message, reason, deliveriesOf(delivery.message));
+      await this.service.publish([letter], { topic: this.service.options.deadLetterTopic });
     } catch (error) {
       this.#held.delete(delivery.packetId);
       throw error;
@@ -281,8 +278,9 @@ export class MqttConnector<P = unknown> implements Connector<P, P> {
   }
 
   #track<T>(work: Promise<T>): Promise<T> {
-    // Acks of a turn share their promise: tracked once.
-    if (this.#settling.has(work)) return work;
+    // Acks of a turn share their promise: tracked once (the last one tracked is the usual case).
+    if (work === this.#lastTracked || this.#settling.has(work)) return work;
+    this.#lastTracked = work;
     this.#settling.add(work);
     const done = () => {
       this.#settling.delete(work);

@@ -26,10 +26,16 @@ export interface PacketWriter {
   ): void;
 }
 
+/** The PUBACKs of one write: packet ids and their messages, index by index. */
+interface Written {
+  readonly packetIds: readonly number[];
+  readonly messages: readonly IncomingMessage[];
+}
+
 interface Batch {
   /** The PINGREQ that confirms this batch is the nth sent on the connection. */
   readonly nth: number;
-  readonly acks: Map<number, IncomingMessage>;
+  readonly acks: Written[];
   readonly done: Array<() => void>;
 }
 
@@ -38,8 +44,8 @@ export class Confirmer {
   readonly #client: MqttClient;
   #sent = 0;
   #answered = 0;
-  /** Written, ping not yet sent. */
-  #open: Map<number, IncomingMessage> = new Map();
+  /** Written, ping not yet sent: the writes' own arrays, kept as they are (nothing to do per PUBACK). */
+  #open: Written[] = [];
   #openDone: Array<() => void> = [];
   #scheduled = false;
   /** Ping sent, not answered. */
@@ -58,29 +64,35 @@ export class Confirmer {
       while (this.#waiting[0] && this.#waiting[0].nth <= this.#answered) {
         for (const resolve of (this.#waiting.shift() as Batch).done) resolve();
       }
-      if (this.#open.size > 0) this.#schedule();
+      if (this.#open.length > 0) this.#schedule();
     });
     client.on('close', () => {
       // Pings of the lost connection are never answered: keep what they would have confirmed.
       this.#sent = this.#answered = 0;
       for (const batch of [...this.#waiting, { nth: 0, acks: this.#open, done: this.#openDone }]) {
-        for (const [packetId, message] of batch.acks) this.#unconfirmed.set(packetId, message);
+        for (const { packetIds, messages } of batch.acks) {
+          for (let i = 0; i < packetIds.length; i++)
+            this.#unconfirmed.set(packetIds[i] as number, messages[i] as IncomingMessage);
+        }
         for (const resolve of batch.done) resolve();
       }
       this.#waiting = [];
-      this.#open = new Map();
+      this.#open = [];
       this.#openDone = [];
     });
   }
 
   /**
-   * Records a PUBACK just written. The message is kept, not its key: the key
-   * is needed only when the connection drops before the broker confirmed,
-   * so it is not built for every ack.
+   * Records the PUBACKs of one write (`messages[i]` is the message of
+   * `packetIds[i]`; neither array changes after). The messages are kept,
+   * not their keys: a key is needed only when the connection drops before
+   * the broker confirmed, so it is not built for every ack.
    */
-  written(packetId: number, message: IncomingMessage): void {
-    if (this.#unconfirmed.size > 0) this.#unconfirmed.delete(packetId);
-    this.#open.set(packetId, message);
+  written(packetIds: readonly number[], messages: readonly IncomingMessage[]): void {
+    if (this.#unconfirmed.size > 0) {
+      for (let i = 0; i < packetIds.length; i++) this.#unconfirmed.delete(packetIds[i] as number);
+    }
+    this.#open.push({ packetIds, messages });
     this.#schedule();
   }
 
@@ -97,10 +109,10 @@ export class Confirmer {
 
   /** Resolves once every PUBACK written so far is confirmed, or the connection dropped. */
   settled(): Promise<void> {
-    if (this.#open.size === 0 && this.#waiting.length === 0) return Promise.resolve();
+    if (this.#open.length === 0 && this.#waiting.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const last = this.#waiting[this.#waiting.length - 1];
-      if (this.#open.size > 0 || !last) this.#openDone.push(resolve);
+      if (this.#open.length > 0 || !last) this.#openDone.push(resolve);
       else last.done.push(resolve);
       this.#schedule();
     });
@@ -111,9 +123,9 @@ export class Confirmer {
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
-      if (this.#open.size === 0 || this.#waiting.length > 0 || !this.#client.connected) return;
+      if (this.#open.length === 0 || this.#waiting.length > 0 || !this.#client.connected) return;
       this.#waiting.push({ nth: this.#sent + 1, acks: this.#open, done: this.#openDone });
-      this.#open = new Map();
+      this.#open = [];
       this.#openDone = [];
       (this.#client as unknown as PacketWriter)._sendPacket({ cmd: 'pingreq' });
     });

@@ -65,10 +65,7 @@ export class Pubacks {
     const turn = this.#turn as Turn;
     this.#turn = undefined;
     const { packetIds, messages } = turn;
-    const confirm = () => {
-      for (let i = 0; i < packetIds.length; i++)
-        this.#confirmer.written(packetIds[i] as number, messages[i] as IncomingMessage);
-    };
+    const confirm = () => this.#confirmer.written(packetIds, messages);
     const settle = (error?: Error | null) => {
       if (error) turn.reject(this.#toError(error));
       else turn.resolve();
