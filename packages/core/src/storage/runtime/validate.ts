@@ -148,6 +148,14 @@ export function checkWakeFilter(filter: WakeFilter): { types: readonly string[];
   return { types: checkNames(filter.types, 'types'), queues: checkNames(filter.queues, 'queues') };
 }
 
+/**
+ * The record kind and status found valid last: a run's records repeat them, so most checks are
+ * one comparison rather than a set look-up. Only ever a valid value, or at first one that no
+ * argument can be.
+ */
+let lastKind: unknown = Symbol('no kind yet');
+let lastStatus: unknown = Symbol('no status yet');
+
 /** The names {@link checkRecord} gives a record's fields in its messages. */
 interface RecordLabels {
   readonly position: string;
@@ -168,7 +176,12 @@ interface RecordLabels {
 const recordLabels = new Map<string, RecordLabels>();
 const MAX_RECORD_LABELS = 16;
 
+/** The labels looked up last: a store's records are all `record` (no map look-up per record). */
+let lastLabels: RecordLabels | undefined;
+let lastLabelsOf: string | undefined;
+
 function labelsOf(what: string): RecordLabels {
+  if (what === lastLabelsOf && lastLabels) return lastLabels;
   let labels = recordLabels.get(what);
   if (!labels) {
     labels = {
@@ -184,6 +197,8 @@ function labelsOf(what: string): RecordLabels {
     };
     if (recordLabels.size < MAX_RECORD_LABELS) recordLabels.set(what, labels);
   }
+  lastLabelsOf = what;
+  lastLabels = labels;
   return labels;
 }
 
@@ -196,9 +211,11 @@ export function checkRecord(lease: LeaseRef, record: Partial<OperationRecord>, w
   const label = labelsOf(what);
   checkWhole(record.position, label.position, 0);
   checkName(record.key, label.key);
-  if (typeof record.kind !== 'string' || !OPERATION_KINDS.has(record.kind)) {
-    invalid(`${what} kind ${show(record.kind)} is not one of ${[...OPERATION_KINDS].join(', ')}`);
+  const { kind } = record;
+  if (typeof kind !== 'string' || (kind !== lastKind && !OPERATION_KINDS.has(kind))) {
+    invalid(`${what} kind ${show(kind)} is not one of ${[...OPERATION_KINDS].join(', ')}`);
   }
+  lastKind = kind;
   checkWhole(record.attempts, label.attempts, 0);
   checkTime(record.startedAt, label.startedAt);
   if (record.finishedAt !== undefined) checkTime(record.finishedAt, label.finishedAt);
@@ -212,11 +229,12 @@ export function checkRecord(lease: LeaseRef, record: Partial<OperationRecord>, w
 export function checkRecordRequest(request: RecordRequest): void {
   checkLease(request);
   checkRecord(request, request.record);
-  if (!OPERATION_STATUSES.has(request.record.status)) {
-    invalid(
-      `record status ${show(request.record.status)} is not one of ${[...OPERATION_STATUSES].join(', ')}`,
-    );
+  const { status } = request.record;
+  if (status === lastStatus) return;
+  if (!OPERATION_STATUSES.has(status)) {
+    invalid(`record status ${show(status)} is not one of ${[...OPERATION_STATUSES].join(', ')}`);
   }
+  lastStatus = status;
 }
 
 /** Input of `consumeSignal`. */
