@@ -58,28 +58,28 @@ end
 -- `result` replaces the stored result (nil clears it). A completed flow has
 -- no error; a failed one gets `err`; a cancelled one keeps the reason its
 -- cancel request stored, else gets `err`. `pre`, when given, is the hash's
--- FINISH_FIELDS already read (from index `from`); `extra` are more field/value
--- pairs to set in the same write; `defer`, a finishDeferred() its caller flushes once it has
--- made its last read of the flow's indexes (held set, due set, finished index). Returns true
--- when it woke the parent.
-local function finish(fkey, id, status, result, err, now, pre, from, extra, defer)
+-- FINISH_FIELDS already read (from index `from`); `rid`, when given, is written as the
+-- flow's last request id, with the reply "1", in the same write (replay.lua's remember);
+-- `defer`, a finishDeferred() its caller flushes once it has made its last read of the flow's
+-- indexes (held set, due set, finished index). Returns true when it woke the parent.
+local function finish(fkey, id, status, result, err, now, pre, from, rid, defer)
   -- One read, one write and one delete of the hash (the hot end of every flow).
   -- f[o + 1] .. f[o + 6]: FINISH_FIELDS, read here or by the caller (no copy of its list).
   local f, o = pre, (from or 1) - 1
   if not pre then
     f, o = redis.call('HMGET', fkey, unpack(FINISH_FIELDS)), 0
   end
-  local set = { 'status', status, 'waits', '[]', 'finishedAt', now, 'updatedAt', now }
-  if extra then
-    for i = 1, #extra do
-      set[#set + 1] = extra[i]
-    end
+  -- Both lists made with room for every field they may get (the trailing nils): a table that
+  -- outgrows the size its constructor gave it is rehashed, twice for `set` as it was.
+  local set = { 'status', status, 'waits', '[]', 'finishedAt', now, 'updatedAt', now, nil, nil, nil, nil, nil, nil, nil, nil }
+  if rid then
+    set[9], set[10], set[11], set[12] = 'rid', rid, 'rep', '1'
   end
   -- Owner and ready-set member only when the hash has them (`f` read them): each field HDEL
   -- looks for is a scan of the hash.
-  local del = { 'abandons', 'lastError', 'runAt', 'lease' }
+  local del = { 'abandons', 'lastError', 'runAt', 'lease', nil, nil, nil, nil }
   if f[o + 1] then
-    del[#del + 1] = 'owner'
+    del[5] = 'owner'
   end
   if f[o + 4] then
     del[#del + 1] = 'rm'

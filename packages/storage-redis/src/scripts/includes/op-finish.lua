@@ -27,7 +27,7 @@ local function finishOp(fkey, rid, id, token, status, result, err, now, pre, def
   end
   -- Without a parent the reply is known before the write, which then remembers it too.
   if not f[7] then
-    finish(fkey, id, status, result, err, now, f, 3, { 'rid', rid, 'rep', '1' }, defer)
+    finish(fkey, id, status, result, err, now, f, 3, rid, defer)
     return '1'
   end
   local reply = '1'
