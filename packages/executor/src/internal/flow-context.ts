@@ -35,10 +35,20 @@ const NO_STEP_OPTIONS = normalizeStepOptions();
  */
 const validRunNames = new Set<string>();
 const MAX_VALID_RUN_NAMES = 1000;
+/**
+ * The name found valid last: a loop of `ctx.run` calls one name over and over, with no set
+ * look-up. Starts as a value no argument can be (not undefined, nor the invalid '').
+ */
+let lastRunName: unknown = Symbol('no run name yet');
 
 function checkRunName(name: string): void {
-  if (validRunNames.has(name)) return;
+  if (name === lastRunName) return;
+  if (validRunNames.has(name)) {
+    lastRunName = name;
+    return;
+  }
   validateName(name, 'run name');
+  lastRunName = name;
   if (validRunNames.size >= MAX_VALID_RUN_NAMES) validRunNames.clear();
   validRunNames.add(name);
 }

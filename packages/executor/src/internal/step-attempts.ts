@@ -38,6 +38,9 @@ export interface StepHost {
   settle<T>(record: OperationRecord): Promise<T>;
 }
 
+/** The start of a step result's name in codec errors: two string joins per step rather than four. */
+const RESULT_OF = { step: "result of step '", run: "result of run '" } as const;
+
 type AttemptResult<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
 /** Runs the step at `slot` to its final record (or to a durable backoff), counted as live work. */
@@ -235,7 +238,7 @@ function completed<R>(
   const { tracing, metrics } = host.options.telemetry;
   let encoded: string;
   try {
-    encoded = recorder.encode(value, `result of ${kind} '${slot.key}'`);
+    encoded = recorder.encode(value, RESULT_OF[kind] + slot.key + "'");
   } catch (error) {
     if (tracing || metrics) stepEnded(host, span, 'failed', startedAt, error);
     return recorder
