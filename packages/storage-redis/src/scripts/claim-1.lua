@@ -136,9 +136,20 @@ local function byClaimOrder(a, b)
   return a[2] < b[2]
 end
 
--- The best `count` entries of the queue's ready sets (one per type), in claim order.
-local function readyEntries(queue, count, isControlled)
+-- The best `count` entries of the queue's ready sets (one per type), in claim order. `merged`:
+-- the caller sorts them with another queue's. Entries that are sorted carry their score; the
+-- entries of one set, the usual claim, need none: they come in order.
+local function readyEntries(queue, count, isControlled, merged)
   local entries = {}
+  if #types == 1 and not merged then
+    local ready = promote(queue, types[1], isControlled)
+    if count > 0 then
+      for _, member in ipairs(redis.call('ZRANGE', ready, 0, count - 1)) do
+        entries[#entries + 1] = { false, member, ready }
+      end
+    end
+    return entries
+  end
   for _, ftype in ipairs(types) do
     local ready = promote(queue, ftype, isControlled)
     local top = {}
@@ -242,7 +253,7 @@ if #free == 1 then
   candidates = readyEntries(free[1], limit, false)
 else
   for _, queue in ipairs(free) do
-    for _, entry in ipairs(readyEntries(queue, limit, false)) do
+    for _, entry in ipairs(readyEntries(queue, limit, false, true)) do
       candidates[#candidates + 1] = entry
     end
   end
