@@ -10,7 +10,7 @@ import { PACKED_FLOWS, PACKED_POSITIONS } from './history-keys.js';
 import type { EventRow } from './queries.js';
 import type { HistoryRow, SignalRow } from './rows.js';
 import type { Schema } from './schema.js';
-import { Ordered, Prepared, param } from './statements.js';
+import { limitParam, Ordered, Prepared, param } from './statements.js';
 
 /** The columns of a history record besides its key `id`, in table order. */
 const HISTORY_FIELDS = [
@@ -171,7 +171,7 @@ export function prepareHistoryQueries(db: Database.Database, k: Kysely<Schema>) 
         .where('flow_id', '=', str('flowId'))
         .where('name', '=', str('name'))
         .orderBy('seq')
-        .limit(1),
+        .limit(sql.lit(1)),
     ),
     insertSignal: p(
       k.insertInto('signals').values({
@@ -200,7 +200,7 @@ export function prepareHistoryQueries(db: Database.Database, k: Kysely<Schema>) 
     pruneEvents: p(k.deleteFrom('events').where('seq', '<=', num('seq'))),
     lastEvent: p<{ seq: number | null }>(k.selectFrom('events').select((eb) => eb.fn.max('seq').as('seq'))),
     eventsAfter: p<EventRow>(
-      k.selectFrom('events').selectAll().where('seq', '>', num('seq')).orderBy('seq').limit(num('limit')),
+      k.selectFrom('events').selectAll().where('seq', '>', num('seq')).orderBy('seq').limit(limitParam('limit')),
     ),
   };
 }

@@ -16,7 +16,7 @@ import {
   type RenewRequest,
   type WakeFilter,
 } from '@ergon/core';
-import { claimRows } from './claim-rows.js';
+import { claimReady, claimRows } from './claim-rows.js';
 import { controlledQueues } from './flow-control.js';
 import { claimControlled } from './flow-control-claim.js';
 import type { CandidateRow, FenceRow, HolderRow, TxContext } from './queries.js';
@@ -50,6 +50,13 @@ function claimFlowsIn(ctx: TxContext, request: ClaimRequest): ClaimedFlow[] {
   const { q } = ctx;
   const { limit, now, types, queues } = request;
   let candidates: CandidateRow[];
+  const [queue] = queues;
+  const [type] = types;
+  if (request.flowId === undefined && queue !== undefined && queues.length === 1 && types.length === 1) {
+    // One queue and type with no expired lease (the usual claim): choose and lease in one statement.
+    if (type !== undefined && q.anyExpired.get({ queue, now })?.any !== 1)
+      return claimReady(ctx, { ...request, queue, type });
+  }
   if (request.flowId !== undefined) {
     const one = q.candidate.get({ id: request.flowId, now });
     candidates = one && types.includes(one.type) && queues.includes(one.queue) ? [one] : [];

@@ -15,7 +15,7 @@ import type { QueueCache } from './queue-cache.js';
 import { anyExpired, expired, READY } from './ready-indexes.js';
 import { FLOW_COLUMNS, type FlowRow } from './rows.js';
 import type { EventsTable, Schema } from './schema.js';
-import { orFail, Prepared, param } from './statements.js';
+import { limitParam, orFail, Prepared, param } from './statements.js';
 import { prepareWorkerQueries } from './workers.js';
 
 /** What the lease check of a history write reads. */
@@ -123,7 +123,7 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
         compile: () =>
           sql`select json_array(num, id, priority, run_at) from flows indexed by flows_ready
               where queue = ${str('queue')} and type = ${str('type')} and ${READY} and run_at <= ${num('now')}
-              order by priority desc, run_at, id limit ${num('limit')}`.compile(k),
+              order by priority desc, run_at, id limit ${limitParam('limit')}`.compile(k),
       },
       { pluck: true },
     ),
@@ -133,7 +133,7 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
     expiredCandidates: p<CandidateRow>({
       compile: () =>
         sql`${expired(str('queue'), num('now'), sql`type = ${str('type')}`, sql`num, id, priority, run_at`)}
-            order by priority desc, run_at, id limit ${num('limit')}`.compile(k),
+            order by priority desc, run_at, id limit ${limitParam('limit')}`.compile(k),
     }),
     candidate: p<CandidateRow & { type: string; queue: string; wake_at: number | null }>(
       k
@@ -152,6 +152,24 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
       orFail(
         claimSet(k)
           .where('num', 'in', sql<number>`(select value from json_each(${str('nums')}))`)
+          .returning(sql<string>`json_array(${sql.join(FLOW_COLUMNS.map((c) => sql.ref(c)))})`.as('row')),
+      ),
+      { pluck: true },
+    ),
+    // A plain claim of one (queue, type) in one statement: the flows claimCandidates would choose,
+    // leased as claimMany leases them, without handing the candidates to JS and back (a statement,
+    // a JSON array per candidate and its parse, the key list and json_each).
+    claimReady: new Prepared<string>(
+      db,
+      orFail(
+        claimSet(k)
+          .where(
+            'num',
+            'in',
+            sql<number>`(select num from flows indexed by flows_ready
+              where queue = ${str('queue')} and type = ${str('type')} and ${READY} and run_at <= ${num('now')}
+              order by priority desc, run_at, id limit ${limitParam('limit')})`,
+          )
           .returning(sql<string>`json_array(${sql.join(FLOW_COLUMNS.map((c) => sql.ref(c)))})`.as('row')),
       ),
       { pluck: true },
@@ -275,7 +293,7 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
         .where('finished_at', '<', num('before'))
         .where('status', 'in', TERMINAL)
         .orderBy('finished_at')
-        .limit(num('limit')),
+        .limit(limitParam('limit')),
     ),
     deleteFlow: p(k.deleteFrom('flows').where('id', '=', str('id'))),
     deleteHistory: p(k.deleteFrom('history').where('id', '>=', num('first')).where('id', '<=', num('last'))),
