@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { EveryField } from './in-memory-state.js';
 import type { OperationRecord, SignalRecord } from './records.js';
 
 /** Histories and signal buffers of every flow of one in-memory store. */
@@ -94,5 +95,5 @@ function storedCopy(record: OperationRecord): OperationRecord {
     startedAt: record.startedAt,
     finishedAt: record.finishedAt,
     seq: record.seq,
-  });
+  } satisfies EveryField<OperationRecord>);
 }

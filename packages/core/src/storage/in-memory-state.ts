@@ -18,12 +18,49 @@ import type {
 import { encodeCursor } from './query.js';
 import { type FlowRecord, isTerminalStatus, type SignalRecord, type Wait } from './records.js';
 
+/** Every field of `T`, each present (an absent one as undefined): a copy that misses none. */
+export type EveryField<T> = { [K in keyof Required<T>]: T[K & keyof T] };
+
 /** A record the store changes in place. */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** A frozen copy for callers: they never see later changes. */
+/**
+ * A frozen copy for callers: they never see later changes. One literal of every field (absent
+ * ones undefined): V8 freezes an object of one fixed shape along a transition it keeps, where
+ * freezing a spread copy built a new hidden class on every call (~1 µs, a few per flow).
+ */
 export function snapshot(flow: FlowRecord): FlowRecord {
-  return Object.freeze({ ...flow, waits: Object.freeze([...flow.waits]) });
+  return Object.freeze({
+    id: flow.id,
+    type: flow.type,
+    queue: flow.queue,
+    status: flow.status,
+    priority: flow.priority,
+    input: flow.input,
+    result: flow.result,
+    error: flow.error,
+    parentId: flow.parentId,
+    runAt: flow.runAt,
+    fencingToken: flow.fencingToken,
+    leaseOwner: flow.leaseOwner,
+    leaseExpiresAt: flow.leaseExpiresAt,
+    waits: Object.freeze([...flow.waits]),
+    cancelRequested: flow.cancelRequested,
+    runCount: flow.runCount,
+    abandonedRuns: flow.abandonedRuns,
+    lastError: flow.lastError,
+    damage: flow.damage,
+    progress: flow.progress,
+    progressAt: flow.progressAt,
+    traceContext: flow.traceContext,
+    concurrencyKey: flow.concurrencyKey,
+    concurrencyLimit: flow.concurrencyLimit,
+    debounceKey: flow.debounceKey,
+    fairTag: flow.fairTag,
+    createdAt: flow.createdAt,
+    updatedAt: flow.updatedAt,
+    finishedAt: flow.finishedAt,
+  } satisfies EveryField<FlowRecord>);
 }
 
 /** The record of a flow `createFlow` makes: pending, never claimed. */
