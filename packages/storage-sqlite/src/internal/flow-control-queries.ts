@@ -9,7 +9,7 @@ import { type Kysely, sql } from 'kysely';
 import { expired, READY } from './ready-indexes.js';
 import type { FlowRow } from './rows.js';
 import type { Schema } from './schema.js';
-import { Prepared, param } from './statements.js';
+import { limitParam, Prepared, param } from './statements.js';
 
 /** A row of the `queues` table. */
 export interface QueueRow {
@@ -88,13 +88,13 @@ export function prepareFlowControlQueries(db: Database.Database, k: Kysely<Schem
     fcCandidates: json(
       () => sql`select ${CANDIDATE} from flows indexed by flows_fair
                 where queue = ${str('queue')} and type = ${str('type')} and ${READY} and run_at <= ${num('now')}
-                order by priority desc, fair_tag, run_at, id limit ${num('limit')} offset ${num('offset')}`,
+                order by priority desc, fair_tag, run_at, id limit ${limitParam('limit')} offset ${limitParam('offset')}`,
     ),
     // Running flows of the queue whose lease expired (claimable again), in fair order; usually none.
     // The order's columns follow the JSON one (a compound select orders by its own columns).
     fcExpired: json(
       () => sql`${expired(str('queue'), num('now'), sql`type = ${str('type')}`, sql`${CANDIDATE} as row, priority, fair_tag, run_at, id`)}
-                order by priority desc, fair_tag, run_at, id limit ${num('limit')}`,
+                order by priority desc, fair_tag, run_at, id limit ${limitParam('limit')}`,
     ),
     fcCandidate: p<FairCandidate & { queue: string; type: string }>(
       () => sql`select num, id, queue, type, priority, fair_tag, run_at, concurrency_key, concurrency_limit from flows
