@@ -60,8 +60,6 @@ export function claimReady(
 /** Priority descending, then runAt ascending, then id: the order of the `flows_ready` index. */
 function readyOrder(a: FlowRow, b: FlowRow): number {
   return (
-    b.priority - a.priority ||
-    (a.run_at ?? 0) - (b.run_at ?? 0) ||
-    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+    b.priority - a.priority || (a.run_at ?? 0) - (b.run_at ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
   );
 }

@@ -200,7 +200,12 @@ export function prepareHistoryQueries(db: Database.Database, k: Kysely<Schema>) 
     pruneEvents: p(k.deleteFrom('events').where('seq', '<=', num('seq'))),
     lastEvent: p<{ seq: number | null }>(k.selectFrom('events').select((eb) => eb.fn.max('seq').as('seq'))),
     eventsAfter: p<EventRow>(
-      k.selectFrom('events').selectAll().where('seq', '>', num('seq')).orderBy('seq').limit(limitParam('limit')),
+      k
+        .selectFrom('events')
+        .selectAll()
+        .where('seq', '>', num('seq'))
+        .orderBy('seq')
+        .limit(limitParam('limit')),
     ),
   };
 }
