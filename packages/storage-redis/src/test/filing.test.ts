@@ -2,9 +2,10 @@
  * Where a new flow is filed and how a batch's writes travel: a flow due now in a queue without
  * flow control goes straight into its ready set (no claim has to promote it), any other into its
  * due set; a record followed by the finish of the same run is one apply-writes entry ("R"), whose
- * two writes still succeed or fail each as its own call would.
+ * two writes still succeed or fail each as its own call would; the flows a batch finishes are
+ * announced in one message.
  */
-import type { BatchWrite, OperationRecord } from '@ergon/core';
+import type { BatchWrite, OperationRecord, StoreEvent } from '@ergon/core';
 import { describe, expect, it } from 'vitest';
 import type { RedisExecutionLog } from '../index.js';
 import { batchArgs } from '../internal/writes.js';
@@ -136,6 +137,26 @@ describe.skipIf(!redisAvailable)('RedisExecutionLog filing and batched writes', 
     expect((await store.getHistory(ca.flow.id)).map((r) => r.position)).toEqual([0]);
     expect(await store.getFlow(cb.flow.id)).toMatchObject({ status: 'running', fencingToken: cb.token });
     expect(await store.getHistory(cb.flow.id)).toEqual([]);
+  });
+
+  it('announces the flows a batch finishes in one message, heard as a finished event each', async () => {
+    const store = await open();
+    const events: StoreEvent[] = [];
+    store.subscribe((e) => events.push(e));
+    for (let i = 0; i < 3; i++) await store.createFlow(flow());
+    const claimed = await claim(store, 3);
+    const outcomes = await store.applyWrites(
+      claimed.map(
+        (c): BatchWrite => ({
+          op: 'finish',
+          request: { flowId: c.flow.id, token: c.token, status: 'completed', result: '[1]', now: T0 + 1 },
+        }),
+      ),
+    );
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true, true]);
+    await expect
+      .poll(() => events.filter((e) => e.type === 'finished'), { timeout: 2000 })
+      .toEqual(claimed.map((c) => ({ type: 'finished', flowId: c.flow.id, status: 'completed' })));
   });
 
   it('keeps a record and a finish of different runs or flows as two entries', () => {
