@@ -222,25 +222,21 @@ function decodeFlatObject(parsed: unknown[]): object | undefined {
   return object;
 }
 
-/** Whole numbers from 0 below this have their encoded text kept by each codec (see {@link keptSlot}). */
-const KEPT_INTS = 256;
-/** Slots of a codec's kept texts: the small whole numbers, then undefined, null, true and false. */
-const KEPT_SLOTS = KEPT_INTS + 4;
+/** Slots of a codec's kept texts: undefined, null, true and false. */
+const KEPT_SLOTS = 4;
 
 /**
- * Where a codec keeps the text of `value` once made: a whole number from 0 to
- * {@link KEPT_INTS} - 1 (not -0, whose text differs), undefined, null or a boolean; else -1.
+ * Where a codec keeps the text of `value` once made: undefined, null or a boolean (what a step
+ * that returns nothing or a flag returns); else -1. Other values are encoded each time.
  */
 function keptSlot(value: unknown): number {
   switch (typeof value) {
-    case 'number':
-      return Number.isInteger(value) && value >= 0 && value < KEPT_INTS && !Object.is(value, -0) ? value : -1;
     case 'undefined':
-      return KEPT_INTS;
+      return 0;
     case 'boolean':
-      return value ? KEPT_INTS + 2 : KEPT_INTS + 3;
+      return value ? 2 : 3;
     case 'object':
-      return value === null ? KEPT_INTS + 1 : -1;
+      return value === null ? 1 : -1;
     default:
       return -1;
   }
@@ -254,7 +250,7 @@ export function createCodec(options: CodecOptions = {}): Codec {
   }
   const transform = options.transform;
   const checksum = options.checksum ?? true;
-  // The texts of the values steps return most, made once: a checksum frame (its CRC and hex
+  // The texts of the constants steps return most, made once: a checksum frame (its CRC and hex
   // digits) costs more than the rest of encoding one. Not with a transform, which need not give
   // one text per value (an encryption with a fresh nonce each time).
   const kept: (string | undefined)[] | undefined = transform
