@@ -134,9 +134,11 @@ describe('dagRunsOf on a real run', () => {
     });
     h.startWorker([f]);
     const handle = await h.client.schedule(f, undefined);
+    // The shape's waiting record is not awaited before the nodes run (dag-op.ts): on a store that
+    // commits two batches at once on two connections (PostgreSQL), `load` can land first.
     await until(async () => {
       const [run] = dagRunsOf((await handle.get()).history, { running: true });
-      return run?.nodes.find((n) => n.name === 'load')?.status === 'completed';
+      return run?.shapeRecorded === true && run.nodes.find((n) => n.name === 'load')?.status === 'completed';
     });
     const [running] = dagRunsOf((await handle.get()).history, { running: true });
     expect(running).toMatchObject({ name: 'shaped', key: 'dag:shaped#0', position: 1, finished: false });
