@@ -43,13 +43,43 @@ export function recordFast({ q, held }: TxContext, request: RecordRequest): Reco
   const { key = null, kind = null, status = null, attempts = null, seq = null } = record;
   const { wakeAt = null, startedAt = null, finishedAt = null, error = null, result = null } = record;
   const { flowId, token } = lease;
-  // The record's values between the key and the flow, in RECORD_BY_NUM_PARAMS and
-  // RECORD_FENCED_PARAMS order; passed as arguments (an array costs better-sqlite3 more to bind).
-  const fields = [key, kind, status, attempts, seq, wakeAt, startedAt, finishedAt, error, result];
+  // In RECORD_BY_NUM_PARAMS and RECORD_FENCED_PARAMS order, passed as arguments: an array costs
+  // better-sqlite3 more to bind, and spreading one made an array and a varargs call per record.
   const written = (
     known !== undefined && id !== undefined
-      ? q.recordByNum.statement.run(id, position, ...fields, flowId, token, known.num)
-      : q.recordFenced.statement.run(position, position, ...fields, flowId, token)
+      ? q.recordByNum.statement.run(
+          id,
+          position,
+          key,
+          kind,
+          status,
+          attempts,
+          seq,
+          wakeAt,
+          startedAt,
+          finishedAt,
+          error,
+          result,
+          flowId,
+          token,
+          known.num,
+        )
+      : q.recordFenced.statement.run(
+          position,
+          position,
+          key,
+          kind,
+          status,
+          attempts,
+          seq,
+          wakeAt,
+          startedAt,
+          finishedAt,
+          error,
+          result,
+          flowId,
+          token,
+        )
   ).changes;
   return written === 1 ? { record, existed: false, cancelRequested: false } : undefined;
 }
