@@ -229,6 +229,9 @@ export class Activation
   #end(outcome: ActivationOutcome): void {
     if (this.#done) return;
     this.#done = true;
+    // Neither keeps the activation while it waits in the next turn's queue (`Recorder.detach`).
+    this.recorder.detach();
+    this.liveness.detach();
     // Cancelled and abandoned activations aborted already; a suspension's reason is made only if
     // something reads the signal (most never do).
     if (outcome.kind === 'blocked') this.abort.abortLazily(suspendedReason);

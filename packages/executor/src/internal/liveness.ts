@@ -20,9 +20,16 @@ export interface LivenessHooks {
   blocked(waits: readonly Wait[]): void;
 }
 
+/** What a liveness answers to once its activation ended ({@link Liveness.detach}). */
+const ENDED_HOOKS: LivenessHooks = {
+  ended: () => true,
+  stalled: () => false,
+  blocked: () => {},
+};
+
 /** Live work and waits of one activation. */
 export class Liveness implements TurnTask {
-  readonly #hooks: LivenessHooks;
+  #hooks: LivenessHooks;
   /** Made at the first wait: most activations never wait. */
   #waits: Wait[] | undefined;
   #active = 0;
@@ -33,6 +40,15 @@ export class Liveness implements TurnTask {
   /** `hooks` is the activation (no hooks made for each). */
   constructor(hooks: LivenessHooks) {
     this.#hooks = hooks;
+  }
+
+  /**
+   * The activation ended: let go of it and the waits (see `Recorder.detach`: a liveness check
+   * waiting in the next turn's queue would keep the activation until the event loop turns).
+   */
+  detach(): void {
+    this.#hooks = ENDED_HOOKS;
+    this.#waits = undefined;
   }
 
   /** Live operations still running (steps, writes). */

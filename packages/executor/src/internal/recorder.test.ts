@@ -1,5 +1,6 @@
 import { createCodec, defaultCodec, InMemoryExecutionLog, runtimeStore, systemClock } from '@ergon/core';
 import { describe, expect, it } from 'vitest';
+import type { Slot } from './history-cursor.js';
 import { Recorder, type RecorderHost } from './recorder.js';
 
 function recorder(codec = defaultCodec): Recorder {
@@ -48,5 +49,21 @@ describe('Recorder.encodedBefore', () => {
     expect(() => r.encode('a long string', 'step result')).toThrow();
     expect(r.encodedBefore('a long string')).toBeUndefined();
     expect(r.encodedBefore(1)).toBeDefined();
+  });
+});
+
+describe('Recorder.detach', () => {
+  it('answers as for an ended host: a deferred record is dropped, a write never settles', async () => {
+    const r = recorder();
+    r.detach();
+    const slot: Slot = { position: 0, key: 'a', record: undefined };
+    r.defer(r.final(slot, 'step', { result: '1' }));
+    expect(r.pending).toBe(false);
+    const written = r.write(r.final(slot, 'step', { result: '1' }));
+    const first = await Promise.race([
+      written.then(() => 'settled'),
+      new Promise((res) => setTimeout(res, 20, 'waiting')),
+    ]);
+    expect(first).toBe('waiting');
   });
 });
