@@ -62,7 +62,7 @@ import { configureQueue, getQueueState } from './internal/flow-control.js';
 import type { GroupCommit } from './internal/group-commit.js';
 import { consumeSignal, readHistory, recordFast, recordOperation } from './internal/history.js';
 import { importFlow } from './internal/import.js';
-import { claimFlowsLater, nextWakeAt, releaseLease, renewLease } from './internal/leases.js';
+import { claimFlows, nextWakeAt, releaseLease, renewLease } from './internal/leases.js';
 import { createFlow, finishFlow, requestCancel, sendSignal, suspend } from './internal/lifecycle.js';
 import { listFlows } from './internal/list.js';
 import { setProgress } from './internal/progress.js';
@@ -163,8 +163,7 @@ export class SqliteExecutionLog implements ExecutionLog {
    * Implements {@link @ergon/core!ExecutionLog.claim}. Walks the `flows_ready` index per (queue, type), and `flows_running` for expired leases.
    */
   claim(request: ClaimRequest): Promise<ClaimedFlow[]> {
-    // The rows become claims after the commit: the write lock is held for the statements only.
-    return this.#group.write(() => claimFlowsLater(this.#ctx, request)).then((claims) => claims());
+    return this.#group.write(() => claimFlows(this.#ctx, request));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.configureQueue} */

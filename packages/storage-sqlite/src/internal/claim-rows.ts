@@ -38,25 +38,23 @@ export function claimRows(
 /**
  * Chooses and leases, in one statement (`claimReady`), up to `limit` ready flows of one queue and
  * type, best first. Only when no lease of the queue has expired (those are candidates too, which
- * `leases.ts` merges in). Returns the step that turns the rows into claims: the caller runs it after
- * the commit, so the parse and the records are built outside the write lock (`HeldFlows` is a
- * hint, and no write of these flows can come before the claim is handed out).
+ * `leases.ts` merges in).
  */
 export function claimReady(
   { q, held }: TxContext,
   request: Pick<ClaimRequest, 'workerId' | 'leaseMs' | 'now' | 'limit'> & { queue: string; type: string },
-): () => ClaimedFlow[] {
+): ClaimedFlow[] {
   const { workerId, leaseMs, now, limit, queue, type } = request;
-  const texts = q.claimReady.all({ queue, type, now, limit, workerId, expiresAt: now + leaseMs });
-  return () => {
-    const rows = texts.map((text) => flowRowOf(JSON.parse(text) as unknown[]));
-    for (const { id, num, fencing_token: token, queue: of, parent_id } of rows) {
-      held.claimed({ id, num, token, queue: of, parent_id });
-    }
-    // Rows come back in key order; hand them out in the order they were chosen (`flows_ready`'s).
-    if (rows.length > 1) rows.sort(readyOrder);
-    return rows.map((row) => ({ flow: toFlowRecord(row), token: row.fencing_token }));
-  };
+  const rows: FlowRow[] = [];
+  for (const text of q.claimReady.all({ queue, type, now, limit, workerId, expiresAt: now + leaseMs })) {
+    const row = flowRowOf(JSON.parse(text) as unknown[]);
+    rows.push(row);
+    const { id, num, fencing_token: token, parent_id } = row;
+    held.claimed({ id, num, token, queue: row.queue, parent_id });
+  }
+  // Rows come back in key order; hand them out in the order they were chosen (`flows_ready`'s).
+  if (rows.length > 1) rows.sort(readyOrder);
+  return rows.map((row) => ({ flow: toFlowRecord(row), token: row.fencing_token }));
 }
 
 /** Priority descending, then runAt ascending, then id: the order of the `flows_ready` index. */

@@ -41,22 +41,12 @@ function checkHolder<Row extends HolderRow>(flow: Row | undefined, lease: LeaseR
 
 /** Claims up to `limit` ready flows (or the one named by `flowId`), best first. */
 export function claimFlows(ctx: TxContext, request: ClaimRequest): ClaimedFlow[] {
-  return claimFlowsLater(ctx, request)();
-}
-
-/**
- * {@link claimFlows}, leaving what need not hold the write lock (the plain claim's parse of its
- * rows and their records) to the returned step, which the caller runs after the commit.
- */
-export function claimFlowsLater(ctx: TxContext, request: ClaimRequest): () => ClaimedFlow[] {
   const controlled = controlledQueues(ctx, request.queues);
-  if (controlled.size === 0) return claimFlowsIn(ctx, request);
-  const claimed = claimWithControl(ctx, request, controlled);
-  return () => claimed;
+  return controlled.size > 0 ? claimWithControl(ctx, request, controlled) : claimFlowsIn(ctx, request);
 }
 
-/** {@link claimFlowsLater} in queues without flow control. */
-function claimFlowsIn(ctx: TxContext, request: ClaimRequest): () => ClaimedFlow[] {
+/** {@link claimFlows} in queues without flow control. */
+function claimFlowsIn(ctx: TxContext, request: ClaimRequest): ClaimedFlow[] {
   const { q } = ctx;
   const { limit, now, types, queues } = request;
   let candidates: CandidateRow[];
@@ -73,8 +63,7 @@ function claimFlowsIn(ctx: TxContext, request: ClaimRequest): () => ClaimedFlow[
   } else {
     candidates = readyFlows(ctx, { queues, types, now, limit });
   }
-  const claimed = claimRows(ctx, candidates, request);
-  return () => claimed;
+  return claimRows(ctx, candidates, request);
 }
 
 /**
@@ -87,7 +76,7 @@ function claimWithControl(
   controlled: ReadonlyMap<string, QueueLimits | undefined>,
 ): ClaimedFlow[] {
   const free = request.queues.filter((queue) => !controlled.has(queue));
-  let claimed = free.length > 0 ? claimFlowsIn(ctx, { ...request, queues: free })() : [];
+  let claimed = free.length > 0 ? claimFlowsIn(ctx, { ...request, queues: free }) : [];
   for (const [queue, limits] of controlled) {
     const limit = request.limit - claimed.length;
     if (limit <= 0) break;
