@@ -106,7 +106,10 @@ export const connectorAmqp: Bench = {
       consume,
     });
     try {
-      const rates = await alternateRounds({ raw: side(raw), ergon: side(ergon) }, count);
+      // Three warm-up rounds of each side (see connector-rounds.ts), as the other broker rows: after
+      // one, the Ergon side's CPU a message still fell from timed run to timed run (31.4 -> 17.5 ->
+      // 15.8 µs in one quick run, 26.3 -> 15.6 -> 12.8 in another).
+      const rates = await alternateRounds({ raw: side(raw), ergon: side(ergon) }, count, count, 3);
       context.log(roundLog(rates, 'amqplib'));
       return [
         makeRow('connector-amqp', {
