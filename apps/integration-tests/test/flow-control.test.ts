@@ -302,7 +302,6 @@ describe.each(KINDS)('flow control across worker processes on $kind', ({ kind, a
           const lastBRun = Math.max(...bMarks.map((m) => m.at));
           const aRunsMeanwhile = marks.filter((m) => m.key === 'A' && m.at > createdAt && m.at <= lastBRun);
           const seen = `A claims ${aMeanwhile}, A runs started ${aRunsMeanwhile.length} meanwhile`;
-          if (process.env.FC_DEBUG) console.log(seen);
           // Fair order interleaves B with A from B's arrival: about ten A flows, plus claims in flight.
           expect(aMeanwhile, seen).toBeLessThanOrEqual(40);
           const aLeft = (await store.listFlows({ status: 'pending', queue: 'fc', limit: 1000 })).flows.length;

@@ -287,12 +287,9 @@ export function createCodec(options: CodecOptions = {}): Codec {
     maxBytes,
     encode(value: unknown, what = 'value'): string {
       const slot = kept === undefined ? -1 : keptSlot(value);
-      if (slot < 0) return encodeFresh(value, what);
-      const known = (kept as (string | undefined)[])[slot];
-      if (known !== undefined) return known;
-      const text = encodeFresh(value, what);
-      (kept as (string | undefined)[])[slot] = text;
-      return text;
+      if (kept === undefined || slot < 0) return encodeFresh(value, what);
+      kept[slot] ??= encodeFresh(value, what);
+      return kept[slot];
     },
     decode<T>(text: string, what = 'value'): T {
       let body = text;
