@@ -101,6 +101,7 @@ describe('migrations', () => {
       '0009_feed_batches',
       '0010_running_owner',
       '0011_no_due_index',
+      '0012_controlled_queues',
     ]);
     const names = schema.objects.map((o) => (o as { name: string }).name);
     expect(names).toEqual(
@@ -113,7 +114,7 @@ describe('migrations', () => {
         'flows_created',
         'flows_finished',
         'flows_parent',
-        'flows_fair',
+        'flows_controlled',
         'flows_running',
         'queues',
         'queue_keys',

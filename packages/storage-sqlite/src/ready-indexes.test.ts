@@ -71,7 +71,7 @@ describe('schema version 8: ready flows and running flows in indexes of their ow
     const store = await SqliteExecutionLog.open({ path });
     try {
       expect(indexNames(path)).toEqual(
-        expect.arrayContaining(['flows_ready', 'flows_fair', 'flows_running']),
+        expect.arrayContaining(['flows_ready', 'flows_controlled', 'flows_running']),
       );
       expect(indexNames(path)).not.toContain('flows_due');
       expect(indexNames(path)).not.toContain('flows_claim');

@@ -29,7 +29,7 @@ export function candidateOf(entry: CandidateEntry): FairCandidate {
   return { num, id, priority, fair_tag, run_at, concurrency_key, concurrency_limit };
 }
 
-/** Priority descending, then fair tag, run_at and id ascending: the order of `flows_fair`. */
+/** Priority descending, then fair tag, run_at and id ascending: the order of `flows_controlled`. */
 export function fairOrder(a: FairCandidate, b: FairCandidate): number {
   return (
     b.priority - a.priority ||

@@ -6,7 +6,8 @@
  */
 import type Database from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
-import { expired, READY } from './ready-indexes.js';
+import { CONTROLLED_READY, UNFINISHED } from './fair-index.js';
+import { expired } from './ready-indexes.js';
 import type { FlowRow } from './rows.js';
 import type { Schema } from './schema.js';
 import { limitParam, Prepared, param } from './statements.js';
@@ -54,6 +55,11 @@ export function prepareFlowControlQueries(db: Database.Database, k: Kysely<Schem
       () => sql`insert into queues (queue, keyed) values (${str('queue')}, 1)
                 on conflict (queue) do update set keyed = 1 where keyed = 0`,
     ),
+    // The queue became controlled: its unfinished flows join the fair index (one scan of the table).
+    fcMarkFlows: p(
+      () => sql`update flows set controlled = 1
+                where queue = ${str('queue')} and controlled is null and ${UNFINISHED}`,
+    ),
     fcAdvance: p(
       () => sql`update queues set virtual = max(virtual, ${num('tag')}) where queue = ${str('queue')}`,
     ),
@@ -86,8 +92,8 @@ export function prepareFlowControlQueries(db: Database.Database, k: Kysely<Schem
     ),
     // Each row one JSON array of CANDIDATE's columns (`flow-control-candidates.ts` parses it).
     fcCandidates: json(
-      () => sql`select ${CANDIDATE} from flows indexed by flows_fair
-                where queue = ${str('queue')} and type = ${str('type')} and ${READY} and run_at <= ${num('now')}
+      () => sql`select ${CANDIDATE} from flows indexed by flows_controlled
+                where queue = ${str('queue')} and type = ${str('type')} and ${CONTROLLED_READY} and run_at <= ${num('now')}
                 order by priority desc, fair_tag, run_at, id limit ${limitParam('limit')} offset ${limitParam('offset')}`,
     ),
     // Running flows of the queue whose lease expired (claimable again), in fair order; usually none.

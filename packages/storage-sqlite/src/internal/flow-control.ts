@@ -58,10 +58,21 @@ export function isControlled(ctx: TxContext, queue: string): boolean {
 
 /** Implements `configureQueue`. */
 export function configureQueue(ctx: TxContext, request: ConfigureQueueRequest): void {
+  const { queue } = request;
   const limits = hasLimits(request.limits) ? JSON.stringify(request.limits) : null;
-  ctx.q.fcSetLimits.run({ queue: request.queue, limits });
+  const was = isControlled(ctx, queue);
+  ctx.q.fcSetLimits.run({ queue, limits });
   ctx.queues.forget();
-  ctx.emit({ type: 'ready', queue: request.queue });
+  if (!was) markIfControlled(ctx, queue);
+  ctx.emit({ type: 'ready', queue });
+}
+
+/**
+ * After a change that may have made `queue` controlled: if it is, its unfinished flows join the
+ * fair index (`fair-index.ts`), which its claims read from now on.
+ */
+function markIfControlled(ctx: TxContext, queue: string): void {
+  if (isControlled(ctx, queue)) ctx.q.fcMarkFlows.run({ queue });
 }
 
 /** Implements `getQueueState`. */
@@ -120,7 +131,12 @@ export function afterCreate(ctx: TxContext, input: NewFlow): number {
   let tag: number | null = null;
   const key = input.concurrencyKey;
   if (key !== undefined) {
-    if (q.fcMarkKeyed.run({ queue: input.queue }) > 0) ctx.queues.forget();
+    const was = isControlled(ctx, input.queue);
+    if (q.fcMarkKeyed.run({ queue: input.queue }) > 0) {
+      ctx.queues.forget();
+      // Its first keyed flow: this flow (created unmarked) and the queue's others join the fair index.
+      if (!was) markIfControlled(ctx, input.queue);
+    }
     const queue = queueRow(ctx, input.queue);
     const last = q.fcLastTag.get({ queue: input.queue, key })?.last_tag ?? 0;
     tag = Math.max(queue.virtual, last) + fairStep(queue.limits?.keyWeights?.[key]);

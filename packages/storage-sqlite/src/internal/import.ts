@@ -11,6 +11,7 @@ import {
   importReadyEvent,
 } from '@ergon/core';
 import type { Kysely } from 'kysely';
+import { isControlled } from './flow-control.js';
 import { writeRecord } from './history.js';
 import type { TxContext } from './queries.js';
 import { toFlowRecord } from './rows.js';
@@ -29,9 +30,12 @@ export function importFlow(ctx: ImportContext, request: ImportFlowRequest): Impo
   const existing = ctx.q.flow.get({ id: flow.id });
   if (existing) return { flow: toFlowRecord(existing), created: false };
   ctx.adhoc.run(
-    ctx.kysely
-      .insertInto('flows')
-      .values({ ...importedFlowColumns(flow), cancel_requested: flow.cancelRequested ? 1 : 0 }),
+    ctx.kysely.insertInto('flows').values({
+      ...importedFlowColumns(flow),
+      cancel_requested: flow.cancelRequested ? 1 : 0,
+      // In a controlled queue the flow joins the fair index (`fair-index.ts`).
+      controlled: isControlled(ctx, flow.queue) ? 1 : null,
+    }),
   );
   const row = ctx.q.flow.get({ id: flow.id });
   if (!row) throw new Error(`imported flow ${flow.id} is not readable in its own transaction`);

@@ -35,7 +35,9 @@ export function createFlow(ctx: TxContext, input: NewFlow): CreateFlowResult {
     if (folded) return { flow: folded, created: false };
   }
   const { claim } = input;
-  if (claim && input.runAt <= input.now && !keyed(input) && !isControlled(ctx, input.queue)) {
+  // Read once per transaction (`queue-cache.ts`); a flow of a controlled queue joins the fair index.
+  const controlled = isControlled(ctx, input.queue);
+  if (claim && input.runAt <= input.now && !keyed(input) && !controlled) {
     // Nothing limits its claim: create it running.
     const row = ctx.q.insertRunning.get({
       ...input,
@@ -48,7 +50,7 @@ export function createFlow(ctx: TxContext, input: NewFlow): CreateFlowResult {
     const flow = toFlowRecord(row);
     return { flow, created: true, claimed: { flow, token: row.fencing_token } };
   }
-  const created = ctx.q.insertFlow.run(input) === 1;
+  const created = ctx.q.insertFlow.run({ ...input, controlled: controlled ? 1 : null }) === 1;
   if (created) {
     const runAt = afterCreate(ctx, input);
     const asked = runAt <= input.now ? claimOfNew(input) : undefined;

@@ -10,6 +10,7 @@
  * @module
  */
 import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import { controlledMigration } from './fair-index.js';
 import { flowControlMigration } from './flow-control-schema.js';
 import { historyKeys } from './history-keys.js';
 import { dueIndexDrop, readyIndexesMigration, runningOwnerMigration } from './ready-indexes.js';
@@ -199,6 +200,8 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   }),
   '0010_running_owner': upTo(10, runningOwnerMigration),
   '0011_no_due_index': upTo(11, dueIndexDrop),
+  // Only flows of controlled queues in the fair index (`fair-index.ts`).
+  '0012_controlled_queues': upTo(12, controlledMigration),
 });
 
 /** The schema version this code writes: the number of migrations. */

@@ -83,6 +83,8 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
           parent_id: nullableStr('parentId'),
           run_at: num('runAt'),
           trace_context: nullableStr('traceContext'),
+          // 1 in a controlled queue (the fair index holds it), else NULL (`fair-index.ts`).
+          controlled: nullableNum('controlled'),
           created_at: num('now'),
           updated_at: num('now'),
         })

@@ -52,6 +52,8 @@ export interface FlowsTable {
   debounce_key: string | null;
   /** Its fair-queueing tag in a controlled queue (schema version 6). */
   fair_tag: number | null;
+  /** 1 when the flow's queue is controlled, so it is in the fair index (schema version 12, `fair-index.ts`). */
+  controlled: number | null;
   created_at: number;
   updated_at: number;
   finished_at: number | null;
