@@ -60,6 +60,7 @@ import { listFlows, purge } from './internal/listing.js';
 import { connectStore, type StoreParts } from './internal/open.js';
 import { HOME } from './internal/partitions.js';
 import { configureQueue, getQueueState } from './internal/queues.js';
+import { recordOperation } from './internal/record.js';
 import { RedisSchedules } from './internal/schedules.js';
 import { heartbeatWorker, listWorkers, removeWorker } from './internal/workers.js';
 import type { RedisExecutionLogOptions } from './options.js';
@@ -174,10 +175,9 @@ export class RedisExecutionLog implements ExecutionLog {
     await this.#call(leaseContext('release lease', lease), () => leases.releaseLease(this.#core, lease));
   }
 
+  /** Implements {@link @ergon/core!ExecutionLog.recordOperation}: one script, errors mapped as {@link #call} does. */
   recordOperation(request: RecordRequest): Promise<RecordResult> {
-    return this.#call(leaseContext('record operation', request), () =>
-      leases.recordOperation(this.#core, request),
-    );
+    return recordOperation(this.#core, request);
   }
 
   /** Implements {@link @ergon/core!ExecutionLog.setProgress}. One script: fence, write, publish. */

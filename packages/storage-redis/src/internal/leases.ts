@@ -1,6 +1,6 @@
 /**
- * The calls of a lease holder (renew, release, record, progress, consume a
- * signal, suspend, finish, batches of writes) and the calls on one flow by id
+ * The calls of a lease holder (renew, release, progress, consume a signal,
+ * suspend, finish, batches of writes; a lone record is `record.ts`) and the calls on one flow by id
  * (signal, cancel), each routed to the flow's partition. After a call that
  * stops a run, its admitted slot in the home partition is freed
  * (`admission.ts`); after one that makes a flow claimable, the views are told
@@ -15,7 +15,6 @@ import type {
   FlowRecord,
   ProgressRequest,
   ProgressResult,
-  RecordRequest,
   RecordResult,
   ReleaseRequest,
   RenewRequest,
@@ -28,7 +27,7 @@ import { encodeSignalOperation, flowOf, optArg, recordResult } from './codec.js'
 import type { StoreCore } from './core.js';
 import type { HeldFlow } from './held.js';
 import { heldHint } from './hints.js';
-import { finishArgs, recordArgs, suspendArgs } from './writes.js';
+import { finishArgs, suspendArgs } from './writes.js';
 
 /** The partition of a flow: where this store holds it, else where it lives (a lookup when unsure). */
 export async function partitionOf(core: StoreCore, id: string, token?: number): Promise<number> {
@@ -116,20 +115,6 @@ export async function releaseLease(core: StoreCore, lease: ReleaseRequest): Prom
   if (released === 1 && core.partitioned) {
     core.tracker.hint(p, heldHint(lease.flowId, held, lease.retryAt ?? lease.now));
   }
-}
-
-export async function recordOperation(core: StoreCore, request: RecordRequest): Promise<RecordResult> {
-  const id = request.flowId;
-  const reply = (await onFlow(core, id, request.token, (p) => {
-    const keys = core.layout.keys(p);
-    return core.runner.write(
-      'record-operation',
-      keys,
-      [keys.flow(id), keys.history(id)],
-      recordArgs(request),
-    );
-  })) as [number, string, number];
-  return recordResult(reply, request.record);
 }
 
 export async function setProgress(core: StoreCore, request: ProgressRequest): Promise<ProgressResult> {

@@ -65,14 +65,30 @@ export class ScriptRunner {
     ]);
   }
 
-  /** Runs a script that changes state; with `waitForReplicas`, resolves once the replicas have it. */
-  async write(
+  /**
+   * Runs a script that changes state; with `waitForReplicas`, resolves once the replicas have it.
+   * Without, the script's own promise (no async layer: a lone step record goes through here).
+   */
+  write(
     name: ScriptName,
     part: KeyLayout,
     keys: readonly string[],
     args: readonly string[],
   ): Promise<unknown> {
-    if (!this.#wait) return this.read(name, part, keys, args);
+    if (this.#wait) return this.#confirmedWrite(name, part, keys, args);
+    try {
+      return this.read(name, part, keys, args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async #confirmedWrite(
+    name: ScriptName,
+    part: KeyLayout,
+    keys: readonly string[],
+    args: readonly string[],
+  ): Promise<unknown> {
     const script = this.#script(name);
     const keysAndArgs = [...keys, part.base, ...args];
     const host = (pipeline: ChainableCommander) => pipeline as unknown as ScriptHost<unknown>;
