@@ -43,4 +43,39 @@ describe('SqliteExecutionLog one-statement claim', () => {
     for (const limit of [1, 4, 2, 7]) sizes.push((await claim(store, limit)).length);
     expect(sizes).toEqual([1, 4, 2, 3]);
   });
+
+  it('hands out each claimed flow as it is stored, on the one-statement claim and on the others', async () => {
+    const store = await open();
+    await store.configureQueue({ queue: 'fair', limits: { concurrency: 10 }, now: T0 });
+    await store.createFlows([
+      newFlow('plain', { input: '"in"', priority: 2, traceContext: 'tc', runAt: T0 - 5 }),
+      newFlow('keyed', { queue: 'fair', concurrencyKey: 'k', concurrencyLimit: 2, runAt: T0 - 5 }),
+      newFlow('child', { parentId: 'plain', runAt: T0 - 5 }),
+    ]);
+    const lease = { workerId: 'w2', leaseMs: 5000 };
+    const asStored = async (claimed: Awaited<ReturnType<SqliteExecutionLog['claim']>>) => {
+      for (const c of claimed) expect(c.flow).toEqual(await store.getFlow(c.flow.id));
+      return claimed.map((c) => c.flow.id);
+    };
+    // One queue and type (claimReady), two queues (claimMany), a controlled queue (claimMany).
+    const first = await store.claim({ ...lease, types: ['order'], queues: ['q'], limit: 1, now: T0 });
+    expect(await asStored(first)).toEqual(['plain']);
+    const rest = await store.claim({
+      ...lease,
+      types: ['order'],
+      queues: ['q', 'fair'],
+      limit: 5,
+      now: T0 + 1,
+    });
+    expect(await asStored(rest)).toEqual(['child', 'keyed']);
+    // Leases that expired are claimed again (run count, token and abandoned runs move on).
+    const again = await store.claim({ ...lease, types: ['order'], queues: ['q'], limit: 5, now: T0 + 9000 });
+    expect(await asStored(again)).toEqual(['plain', 'child']);
+    expect(again[0]?.flow).toMatchObject({
+      runCount: 2,
+      abandonedRuns: 1,
+      fencingToken: 2,
+      leaseOwner: 'w2',
+    });
+  });
 });

@@ -8,12 +8,13 @@
 import type { StoreEvent } from '@ergon/core';
 import type Database from 'better-sqlite3';
 import { type Compilable, type Kysely, type Selectable, sql } from 'kysely';
+import { CLAIMED_COLUMNS } from './claim-rows.js';
 import { prepareFlowControlQueries } from './flow-control-queries.js';
 import type { HeldFlows } from './held-flows.js';
 import { prepareHistoryQueries } from './history-queries.js';
 import type { QueueCache } from './queue-cache.js';
 import { anyExpired, expired, READY } from './ready-indexes.js';
-import { FLOW_COLUMNS, type FlowRow } from './rows.js';
+import type { FlowRow } from './rows.js';
 import type { EventsTable, Schema } from './schema.js';
 import { limitParam, orFail, Prepared, param } from './statements.js';
 import { prepareWorkerQueries } from './workers.js';
@@ -146,15 +147,15 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
     ),
     claim: p<FlowRow>(claimSet(k).where('id', '=', str('id')).returningAll()),
     // The claim of many flows at once, by their keys (a JSON array): one statement, not one per
-    // flow. Rows come back in key order, each as one JSON array of its values (FLOW_COLUMNS):
-    // better-sqlite3 sets a row's values into a JS array one by one, at ~1k instructions each
-    // (29 a flow), where JSON.parse builds the array in one call.
+    // flow. Rows come back in key order, each as one JSON array of its values (CLAIMED_COLUMNS:
+    // those the claim does not set itself): better-sqlite3 sets a row's values into a JS array one
+    // by one, at ~1k instructions each, where JSON.parse builds the array in one call.
     claimMany: new Prepared<string>(
       db,
       orFail(
         claimSet(k)
           .where('num', 'in', sql<number>`(select value from json_each(${str('nums')}))`)
-          .returning(sql<string>`json_array(${sql.join(FLOW_COLUMNS.map((c) => sql.ref(c)))})`.as('row')),
+          .returning(sql<string>`json_array(${sql.join(CLAIMED_COLUMNS.map((c) => sql.ref(c)))})`.as('row')),
       ),
       { pluck: true },
     ),
@@ -172,7 +173,7 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
               where queue = ${str('queue')} and type = ${str('type')} and ${READY} and run_at <= ${num('now')}
               order by priority desc, run_at, id limit ${limitParam('limit')})`,
           )
-          .returning(sql<string>`json_array(${sql.join(FLOW_COLUMNS.map((c) => sql.ref(c)))})`.as('row')),
+          .returning(sql<string>`json_array(${sql.join(CLAIMED_COLUMNS.map((c) => sql.ref(c)))})`.as('row')),
       ),
       { pluck: true },
     ),
