@@ -109,6 +109,7 @@ local function promote(queue, ftype, isControlled)
   end
   redis.call('ZADD', ready, unpack(entries))
   redis.call('ZREM', due, unpack(ids))
+  dueLeft(due)
   return ready
 end
 
@@ -343,7 +344,7 @@ local function consider(queue, isControlled)
       end
       count = count + redis.call('ZCARD', ready)
     end
-    local due = redis.call('ZRANGE', dueKey(queue, ftype), 0, 0, 'WITHSCORES')[2]
+    local due = dueFirst(dueKey(queue, ftype))[2]
     if due and (not wake or tonumber(due) < tonumber(wake)) then
       wake = due
     end

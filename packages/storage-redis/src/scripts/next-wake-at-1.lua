@@ -27,7 +27,7 @@ local function consider(text)
 end
 for q = 3, 2 + nQueues do
   for t = 3 + nQueues, #ARGV do
-    local due = redis.call('ZRANGE', dueKey(ARGV[q], ARGV[t]), 0, 0, 'WITHSCORES')
+    local due = dueFirst(dueKey(ARGV[q], ARGV[t]))
     if due[2] then
       consider(due[2])
     end

@@ -94,7 +94,8 @@ local function flushClaims(d, worker)
     redis.call('ZREM', ready, unpack(members))
   end
   for due, entries in pairs(d.due) do
-    redis.call('ZADD', due, unpack(entries))
+    -- The pin first: a due set still a listpack becomes a skip list before the leases go in.
+    redis.call('ZADD', due, '+inf', DUE_PIN, unpack(entries))
   end
 end
 
@@ -113,7 +114,12 @@ local function claimFlow(fkey, id, worker, leaseUntil, now, adm, pre, hash, defe
   -- floating-point printer ("%.14g"), several times the cost.
   local token = string.format('%d', (tonumber(f[F_TOKEN]) or 0) + 1)
   local runs = string.format('%d', (tonumber(f[F_RUNS]) or 0) + 1)
-  local set = { 'status', 'running', 'lease', leaseUntil, 'updatedAt', now, 'token', token, 'runs', runs, 'owner', worker }
+  -- Made with room for the fields it may get (the trailing nils): a table that outgrows the
+  -- size its constructor gave it is rehashed.
+  local set = {
+    'status', 'running', 'lease', leaseUntil, 'updatedAt', now, 'token', token, 'runs', runs, 'owner', worker,
+    nil, nil, nil, nil,
+  }
   -- Waits cleared, unless they are already (a pending flow's, nearly always): a field written
   -- is a scan of the hash to find it.
   if f[F_WAITS] ~= '[]' then
@@ -125,6 +131,10 @@ local function claimFlow(fkey, id, worker, leaseUntil, now, adm, pre, hash, defe
     abandons = string.format('%d', (tonumber(abandons) or 0) + 1)
     set[#set + 1] = 'abandons'
     set[#set + 1] = abandons
+  end
+  if f[F_RM] and f[F_RM] ~= '' and not (pre and pre.rmPending) then
+    set[#set + 1] = 'rm'
+    set[#set + 1] = ''
   end
   local del = {}
   if adm then
@@ -139,9 +149,12 @@ local function claimFlow(fkey, id, worker, leaseUntil, now, adm, pre, hash, defe
     redis.call('SREM', heldKey(owner), id)
   end
   local queue, ftype = f[F_QUEUE], f[F_TYPE]
+  -- "rm": the flow's member in its ready set, "" (or no field, in a hash written before "" was
+  -- kept) for none. A claim empties it in its HSET (above) rather than deleting it: an HDEL is one more
+  -- call, and a field the hash lacks costs each later read of it a scan of the whole hash.
   local rm = f[F_RM]
-  if rm and not (pre and pre.rmPending) then
-    del[#del + 1] = 'rm'
+  if rm == '' then
+    rm = false
   end
   if #del > 0 then
     redis.call('HDEL', fkey, unpack(del))

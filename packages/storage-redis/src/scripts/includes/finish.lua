@@ -46,6 +46,7 @@ local function flushFinishes(d)
   end
   for due, ids in pairs(d.due) do
     redis.call('ZREM', due, unpack(ids))
+    dueLeft(due)
   end
   if #d.finished > 0 then
     redis.call('ZADD', FINISHED_KEY, unpack(d.finished))
@@ -81,8 +82,13 @@ local function finish(fkey, id, status, result, err, now, pre, from, rid, defer)
   if f[o + 1] then
     del[5] = 'owner'
   end
-  if f[o + 4] then
+  -- "rm": "" when the flow is in no ready set (includes/claim.lua); a finished hash keeps none.
+  local rm = f[o + 4]
+  if rm then
     del[#del + 1] = 'rm'
+    if rm == '' then
+      rm = false
+    end
   end
   if result then
     set[#set + 1] = 'result'
@@ -99,8 +105,10 @@ local function finish(fkey, id, status, result, err, now, pre, from, rid, defer)
     set[#set + 1] = 'error'
     set[#set + 1] = err
   end
-  redis.call('HSET', fkey, unpack(set))
+  -- The deletes first: the writes' new fields (finishedAt, rid, result...), each a scan of the
+  -- whole hash to find it absent, then scan a smaller one (the two lists share no field).
   redis.call('HDEL', fkey, unpack(del))
+  redis.call('HSET', fkey, unpack(set))
   -- Out of its owner's held set and the claim indexes (what `reindex` does for a terminal flow).
   if defer then
     if f[o + 1] then
@@ -117,11 +125,13 @@ local function finish(fkey, id, status, result, err, now, pre, from, rid, defer)
     if f[o + 1] then
       redis.call('SREM', heldKey(f[o + 1]), id)
     end
-    redis.call('ZREM', dueKey(f[o + 2], f[o + 3]), id)
+    local due = dueKey(f[o + 2], f[o + 3])
+    redis.call('ZREM', due, id)
+    dueLeft(due)
     redis.call('ZADD', FINISHED_KEY, now, id)
   end
-  if f[o + 4] then
-    redis.call('ZREM', readyKey(f[o + 2], f[o + 3]), f[o + 4])
+  if rm then
+    redis.call('ZREM', readyKey(f[o + 2], f[o + 3]), rm)
   end
   if not defer then
     publishFinished(id, status)

@@ -1,10 +1,11 @@
 -- Keeps the claim indexes in step with a flow's state.
 --- @include "keys"
 
--- A ready-set entry's score: -priority. Priority 0 (nearly every flow) as the string "0": a
--- number handed to redis.call goes through the floating-point printer ("%.17g").
+-- A ready-set entry's score: -priority (none, nil or false, is 0). Priority 0 (nearly every
+-- flow) as the string "0": a number handed to redis.call goes through the floating-point printer
+-- ("%.17g").
 local function readyScore(priority)
-  if priority == nil or priority == '0' then
+  if not priority or priority == '0' then
     return '0'
   end
   return -(tonumber(priority) or 0)
@@ -19,16 +20,17 @@ local function reindex(fkey, id)
   local f = redis.call('HMGET', fkey, 'queue', 'type', 'status', 'runAt', 'lease', 'rm')
   local due = dueKey(f[1], f[2])
   redis.call('ZREM', due, id)
-  if f[6] then
+  -- "rm": "" when the flow is in no ready set (includes/claim.lua).
+  if f[6] and f[6] ~= '' then
     redis.call('ZREM', readyKey(f[1], f[2]), f[6])
     redis.call('HDEL', fkey, 'rm')
   end
   local status = f[3]
-  if status == 'running' then
-    if f[5] then
-      redis.call('ZADD', due, f[5], id)
-    end
+  if status == 'running' and f[5] then
+    redis.call('ZADD', due, f[5], id)
   elseif (status == 'pending' or status == 'suspended') and f[4] then
     redis.call('ZADD', due, f[4], id)
+  else
+    dueLeft(due)
   end
 end

@@ -59,6 +59,31 @@ local function dueKey(queue, ftype)
   return comboKey('due', queue, ftype)
 end
 
+-- A due set's pin: a member no flow id can be (a space), longer than Redis's
+-- zset-max-listpack-value (64), at score +inf. A claim adds it with its leases (flushClaims), so
+-- a due set that claims fill is a skip list from then on (Redis never turns one back): in a
+-- listpack, the form of a set under 128 members (a worker's running flows), each ZADD and ZREM
+-- scans and moves the whole list, ~30k instructions a claimed flow. No time reaches +inf, so a
+-- read by score (-inf to now) never sees it; a read of the first member skips it (dueFirst); a
+-- removal that leaves only the pin deletes the set (dueLeft).
+local DUE_PIN = 'due set pin: keeps this sorted set a skip list (see includes/keys.lua) ..........'
+
+-- After members left the due set `due`: a set left with only its pin goes, as an empty one does.
+local function dueLeft(due)
+  if redis.call('ZCARD', due) == 1 and redis.call('ZSCORE', due, DUE_PIN) then
+    redis.call('DEL', due)
+  end
+end
+
+-- The earliest member of a due set and its score ({ member, score }, empty for none), its pin aside.
+local function dueFirst(due)
+  local first = redis.call('ZRANGE', due, 0, 0, 'WITHSCORES')
+  if first[1] == DUE_PIN then
+    return {}
+  end
+  return first
+end
+
 -- Flows due now, in claim order: score -priority, member orderPart(runAt) .. id.
 local function readyKey(queue, ftype)
   return comboKey('ready', queue, ftype)
