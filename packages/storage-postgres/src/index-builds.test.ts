@@ -46,6 +46,7 @@ describe.skipIf(!postgresAvailable)('indexes an upgrade builds', () => {
         '0011_fillfactor',
         '0012_claim_park',
         '0013_batch_notify',
+        '0014_listed_index',
       ]);
       const store = runtimeStore(stores[0] as PostgresExecutionLog);
       const claimed = await store.claim({

@@ -74,6 +74,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0011_fillfactor',
         '0012_claim_park',
         '0013_batch_notify',
+        '0014_listed_index',
       ]);
       const [a, b] = stores.map((s) => runtimeStore(s));
       await a?.createFlow({
@@ -121,6 +122,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0011_fillfactor',
         '0012_claim_park',
         '0013_batch_notify',
+        '0014_listed_index',
       ]);
       expect(await store.getFlow('old')).toMatchObject({
         status: 'running',

@@ -18,6 +18,7 @@ import { batchFunctionMigration } from './batch-function.js';
 import { batchNotifyMigration } from './batch-notify.js';
 import { claimParkMigration } from './claim-park.js';
 import { createProcedureMigration } from './create-procedure.js';
+import { listedIndexes, listedIndexMigration } from './created-index.js';
 import { fillfactorMigration } from './fillfactor.js';
 import { flowControlMigration } from './flow-control-schema.js';
 import { functionsMigration } from './functions.js';
@@ -272,6 +273,7 @@ export function migrations(schema: string): Readonly<Record<string, Migration>> 
     '0011_fillfactor': fillfactorMigration(schema),
     '0012_claim_park': claimParkMigration(schema),
     '0013_batch_notify': batchNotifyMigration(schema),
+    '0014_listed_index': listedIndexMigration(schema),
   });
 }
 
@@ -280,7 +282,10 @@ export function migrations(schema: string): Readonly<Record<string, Migration>> 
  * them before the migration, without blocking writes (`index-builds.ts`).
  */
 export function migrationIndexes(schema: string): Readonly<Record<string, readonly IndexBuild[]>> {
-  return Object.freeze({ '0008_ready_index': readyIndexes(schema) });
+  return Object.freeze({
+    '0008_ready_index': readyIndexes(schema),
+    '0014_listed_index': listedIndexes(schema),
+  });
 }
 
 /** The schema version this code writes: the number of migrations. */
