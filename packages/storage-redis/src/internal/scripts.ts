@@ -13,7 +13,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { Command, Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import { deadlinesOf, ScriptCommand } from './deadlines.js';
 
 /** The scripts, by name without the `-<numKeys>` suffix. */
 export const SCRIPT_NAMES = [
@@ -146,7 +147,8 @@ export function isNoScript(error: unknown): boolean {
  * client without key prefix, auto-pipelining or friendly error stacks, the command is built
  * here with its arguments as they are (all strings): ioredis' command methods copy them with
  * `Array.prototype.flat`, about 0.15 µs per argument, several µs per flow in a batch of writes
- * (apply-writes sends ~17 arguments per flow). Any other client goes through its method.
+ * (apply-writes sends ~17 arguments per flow); its `commandTimeout` is kept by the client's
+ * `Deadlines` (deadlines.ts), not a timer per command. Any other client goes through its method.
  */
 function send(
   client: ScriptHost<Promise<unknown>>,
@@ -158,9 +160,11 @@ function send(
   if (!(client instanceof Redis) || !isPlain(client)) {
     return client[name](first, numberOfKeys, ...keysAndArgs);
   }
-  const command = new Command(name, [], { replyEncoding: 'utf8' });
-  command.args = [first, String(numberOfKeys), ...keysAndArgs];
-  return client.sendCommand(command) as Promise<unknown>;
+  const command = new ScriptCommand(name, [first, String(numberOfKeys), ...keysAndArgs]);
+  const reply = client.sendCommand(command) as Promise<unknown>;
+  const timeout = client.options.commandTimeout;
+  if (typeof timeout === 'number' && !command.failed) deadlinesOf(client, timeout).watch(command);
+  return reply;
 }
 
 /** True for a client whose command methods add nothing to a command: no key prefix, no auto-pipelining, no error stacks. */
