@@ -10,18 +10,20 @@
 -- reply for the flow, in the order of CLAIMED_FIELDS (mirror of src/internal/claimed.ts: change
 -- both together); status, owner and waits, read for the claim, and what it writes from its
 -- caller's arguments (lease, waits, updatedAt) are not sent: the caller knows them.
-local F_TOKEN, F_RUNS, F_ABANDONS, F_QUEUE, F_TYPE, F_RM, F_ADM = 1, 2, 3, 4, 5, 6, 7
-local F_PRIORITY, F_RUNAT, F_ORD, F_ID = 8, 9, 10, 11
+local F_TOKEN, F_RUNS, F_QUEUE, F_TYPE, F_RUNAT, F_ID = 1, 2, 3, 4, 5, 6
+local F_ABANDONS, F_RM, F_ADM, F_PRIORITY, F_ORD = 10, 11, 12, 13, 14
 local F_STATUS, F_OWNER, F_WAITS = 27, 28, 29
 local F_CKEY, F_CLIM, F_TAG = 17, 18, 20
 local CLAIMED_SENT = 26
--- The fields every claimed flow has end at this place; the reply ends at the last field the
--- flow has (each element of a script's reply costs Redis a conversion and the client a parse).
-local CLAIMED_ALWAYS = 14
+-- The fields every claimed flow has end at this place, the ones most lack come after; the reply
+-- ends at the last field the flow has (each element of a script's reply costs Redis a
+-- conversion and the client a parse; "rm", always sent as none, and the usual abandons, adm,
+-- priority and ord nowhere among the first, were five such a flow).
+local CLAIMED_ALWAYS = 9
 local CLAIMED_AT = {}
 for i, name in ipairs({
-  'token', 'runs', 'abandons', 'queue', 'type', 'rm', 'adm', 'priority', 'runAt', 'ord',
-  'id', 'input', 'cancel', 'createdAt',
+  'token', 'runs', 'queue', 'type', 'runAt', 'id', 'input', 'cancel', 'createdAt',
+  'abandons', 'rm', 'adm', 'priority', 'ord',
   'parentId', 'trace', 'ckey', 'clim', 'dbk', 'tag', 'lastError', 'progress', 'progressAt', 'result',
   'error', 'finishedAt',
   'status', 'owner', 'waits',

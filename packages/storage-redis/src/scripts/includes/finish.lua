@@ -7,6 +7,7 @@
 --- @include "wake"
 --- @include "owner"
 --- @include "lists"
+--- @include "replay"
 
 -- The fields `finish` reads, in the order it reads them: a caller that reads the hash anyway
 -- asks for these too (HMGET fkey, ..., unpack(FINISH_FIELDS)) and passes them as `pre`.
@@ -74,7 +75,7 @@ local function finish(fkey, id, status, result, err, now, pre, from, rid, defer)
   -- outgrows the size its constructor gave it is rehashed, twice for `set` as it was.
   local set = { 'status', status, 'waits', '[]', 'finishedAt', now, 'updatedAt', now, nil, nil, nil, nil, nil, nil, nil, nil }
   if rid then
-    set[9], set[10], set[11], set[12] = 'rid', rid, 'rep', '1'
+    set[9], set[10] = 'rr', remembered(rid, '1')
   end
   -- Owner and ready-set member only when the hash has them (`f` read them): each field HDEL
   -- looks for is a scan of the hash.

@@ -17,7 +17,7 @@ local function finishOp(fkey, rid, id, token, status, result, err, now, pre, def
   local f = pre or redis.call('HMGET', fkey, unpack(FINISH_READ))
   -- A flow running under this token has seen no copy of this request (a finish leaves its flow
   -- terminal): the last request id is read only when the fence fails (a read of a field the
-  -- hash lacks, as "rid" is until a flow first suspends or finishes, scans the whole hash).
+  -- hash lacks, as "rr" is until a flow first suspends or finishes, scans the whole hash).
   if f[1] ~= 'running' or f[2] ~= token then
     local reply = replayed(fkey, rid)
     if reply then
