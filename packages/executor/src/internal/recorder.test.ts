@@ -1,4 +1,13 @@
-import { createCodec, defaultCodec, InMemoryExecutionLog, runtimeStore, systemClock } from '@ergon/core';
+import {
+  createCodec,
+  defaultCodec,
+  InMemoryExecutionLog,
+  type OperationRecord,
+  type RecordResult,
+  type RuntimeExecutionLog,
+  runtimeStore,
+  systemClock,
+} from '@ergon/core';
 import { describe, expect, it } from 'vitest';
 import type { Slot } from './history-cursor.js';
 import { Recorder, type RecorderHost } from './recorder.js';
@@ -65,5 +74,70 @@ describe('Recorder.detach', () => {
       new Promise((res) => setTimeout(res, 20, 'waiting')),
     ]);
     expect(first).toBe('waiting');
+  });
+});
+
+describe('Recorder.sendAlone', () => {
+  /** A recorder on a store that answers each record as `answer` says. */
+  function onStore(answer: (record: OperationRecord) => RecordResult) {
+    const store = {
+      recordOperation: ({ record }: { record: OperationRecord }) => Promise.resolve(answer(record)),
+    } as unknown as RuntimeExecutionLog;
+    const cancels: string[] = [];
+    const r = new Recorder({
+      flowId: 'f',
+      options: { store, token: 1, clock: systemClock, codec: defaultCodec, history: [] },
+      ended: () => false,
+      cancel: (reason) => cancels.push(reason),
+      writeFailed: () => {},
+    });
+    return { r, cancels };
+  }
+  const slot = (position: number): Slot => ({ position, key: `a#${position}`, record: undefined });
+  const other = (record: OperationRecord): RecordResult => ({
+    record: { ...record, result: '"another"' },
+    existed: true,
+    cancelRequested: false,
+  });
+
+  it('hands the caller the answer to check; nothing is left in flight', async () => {
+    const { r, cancels } = onStore((record) => ({ record, existed: false, cancelRequested: true }));
+    r.defer(r.final(slot(0), 'step', { result: '1' }));
+    const sent = r.sendAlone() as Promise<RecordResult>;
+    expect(sent).toBeDefined();
+    expect(r.sendAlone()).toBeUndefined();
+    expect(r.aloneWritten(sent, await sent)).toBeUndefined();
+    expect(cancels).toEqual(['cancellation requested']);
+    expect(r.pending).toBe(false);
+    const { r: r2 } = onStore(other);
+    r2.defer(r2.final(slot(0), 'step', { result: '1' }));
+    const refused = r2.sendAlone() as Promise<RecordResult>;
+    const written = await refused;
+    expect(() => r2.aloneWritten(refused, written)).toThrow('already holds another final record');
+  });
+
+  it('checks the answer once for another waiter, whose promise the caller awaits then', async () => {
+    const { r } = onStore(other);
+    r.defer(r.final(slot(0), 'step', { result: '1' }));
+    const sent = r.sendAlone() as Promise<RecordResult>;
+    // Another waiter before the caller awaits: its check runs first.
+    const waiter = r.send();
+    const written = await sent;
+    const checked = r.aloneWritten(sent, written);
+    expect(checked).toBeDefined();
+    await expect(checked).rejects.toThrow('already holds another final record');
+    await expect(waiter).rejects.toThrow('already holds another final record');
+  });
+
+  it('checks the answer once when the caller awaits first and another waiter comes before it runs', async () => {
+    const { r } = onStore(other);
+    r.defer(r.final(slot(0), 'step', { result: '1' }));
+    const sent = r.sendAlone() as Promise<RecordResult>;
+    const caller = sent.then((written) => ({ checked: r.aloneWritten(sent, written) }));
+    const waiter = r.send();
+    const { checked } = await caller;
+    expect(checked).toBeDefined();
+    await expect(checked).rejects.toThrow('already holds another final record');
+    await expect(waiter).rejects.toThrow('already holds another final record');
   });
 });

@@ -80,11 +80,18 @@ export class Recorder implements TurnTask {
   #nextSeq = 1;
   /** Completed steps' records not sent yet ({@link defer}). */
   #deferred: OperationRecord[] = [];
-  /** Deferred records sent and not yet confirmed. */
+  /** Deferred records sent and not yet confirmed (checked: see {@link #sentNow}). */
   #sent: Promise<unknown> | undefined;
-  /** The record sent on its own ({@link send}'s common case) and its confirmation. */
+  /**
+   * The record sent on its own ({@link sendAlone}), the store's answer to it (not checked yet),
+   * and, once another waiter asked for it ({@link #sentNow}), that answer checked.
+   */
   #alone: OperationRecord | undefined;
-  #aloneSent: Promise<unknown> | undefined;
+  #aloneSent: Promise<RecordResult> | undefined;
+  #aloneChecked: Promise<unknown> | undefined;
+  /** The last record sent alone whose answer another waiter checked, and that check. */
+  #checkedSent: Promise<RecordResult> | undefined;
+  #checkedBy: Promise<unknown> | undefined;
   /** A look is queued for the next turn ({@link defer}). */
   #turnQueued = false;
   /** The last primitive {@link encode} encoded, and its text ({@link encodedBefore}). */
@@ -112,6 +119,8 @@ export class Recorder implements TurnTask {
    */
   detach(): void {
     this.#host = ENDED_HOST;
+    this.#checkedSent = undefined;
+    this.#checkedBy = undefined;
     this.#lastValue = undefined;
     this.#lastText = undefined;
   }
@@ -205,7 +214,7 @@ export class Recorder implements TurnTask {
 
   /** True when deferred records are not stored yet. */
   get pending(): boolean {
-    return this.#deferred.length > 0 || this.#sent !== undefined;
+    return this.#deferred.length > 0 || this.#sent !== undefined || this.#aloneSent !== undefined;
   }
 
   /** Sends the deferred records and resolves once all are stored; a failure ends the activation. */
@@ -228,39 +237,29 @@ export class Recorder implements TurnTask {
    * keeps neither.
    */
   release(): { readonly records: OperationRecord[]; readonly sent: Promise<unknown> | undefined } {
-    const released = { records: this.#deferred, sent: this.#sent };
+    const released = { records: this.#deferred, sent: this.#sentNow() };
     this.#deferred = [];
     this.#sent = undefined;
     return released;
   }
 
   /**
-   * {@link flush} for a caller that handles the failure itself (a step about to start: a promise
-   * less per step): resolves once the deferred records are stored, rejects with a store call's
-   * failure, to be handed to {@link sendFailed}.
+   * {@link flush} for a caller that handles the failure itself: resolves once the deferred records
+   * are stored, rejects with a store call's failure, to be handed to {@link sendFailed}.
    */
   send(): Promise<unknown> {
+    // One record and nothing in flight: one store call and one reaction, not Promise.all.
+    this.sendAlone();
     const deferred = this.#deferred;
-    if (deferred.length === 1 && this.#sent === undefined) {
-      // The common case (steps one after another): one store call and one shared reaction, not a
-      // promise per record joined by Promise.all. The list is kept (a new one grows a new store).
-      const record = deferred.pop() as OperationRecord;
-      this.#alone = record;
-      const sent = this.#store
-        .recordOperation({ flowId: record.flowId, token: this.#token, record })
-        .then(this.#aloneWritten);
-      this.#sent = sent;
-      this.#aloneSent = sent;
-      return sent;
-    }
+    const sent = this.#sentNow();
     if (deferred.length > 0) {
       const store = this.#store;
       const token = this.#token;
-      const writes = this.#deferred.map((record) =>
+      const writes = deferred.map((record) =>
         store.recordOperation({ flowId: record.flowId, token, record }).then((w) => this.#check(record, w)),
       );
       this.#deferred = [];
-      const all: Promise<unknown> = Promise.all(this.#sent ? [this.#sent, ...writes] : writes);
+      const all: Promise<unknown> = Promise.all(sent ? [sent, ...writes] : writes);
       this.#sent = all;
       all.then(
         () => {
@@ -272,14 +271,68 @@ export class Recorder implements TurnTask {
     return this.#sent ?? Promise.resolve();
   }
 
-  /** The answer to the record sent alone, checked as one of a batch; then nothing is in flight. */
-  readonly #aloneWritten = (written: RecordResult): void => {
+  /**
+   * The common case of a step about to start (steps one after another): the one deferred record
+   * sent on its own, nothing else in flight. Returns the store's answer, which the caller awaits
+   * and hands to {@link aloneWritten}: no promise, reaction and turn of the recorder's own per
+   * step. Undefined when that is not the case; then {@link send}.
+   */
+  sendAlone(): Promise<RecordResult> | undefined {
+    const deferred = this.#deferred;
+    if (deferred.length !== 1 || this.#sent !== undefined || this.#aloneSent !== undefined) return undefined;
+    // The list is kept (a new one grows a new store).
+    const record = deferred.pop() as OperationRecord;
+    this.#alone = record;
+    const sent = this.#store.recordOperation({ flowId: record.flowId, token: this.#token, record });
+    this.#aloneSent = sent;
+    return sent;
+  }
+
+  /**
+   * The caller of {@link sendAlone} got `written`, the answer to `sent`: checks it (throws as
+   * {@link send} rejects). When another waiter asked for the checked answer meanwhile, that one
+   * checks it: returns it, to be awaited instead.
+   */
+  aloneWritten(sent: Promise<RecordResult>, written: RecordResult): Promise<unknown> | undefined {
+    // Checked already, by another waiter's reaction that ran first.
+    if (sent !== this.#aloneSent) return sent === this.#checkedSent ? this.#checkedBy : undefined;
+    if (this.#aloneChecked) return this.#aloneChecked;
+    this.#settleAlone(written);
+    return undefined;
+  }
+
+  /**
+   * What a waiter other than the caller of {@link sendAlone} awaits: the records in flight,
+   * checked. The answer to a record sent alone is checked here once someone else waits for it.
+   */
+  #sentNow(): Promise<unknown> | undefined {
+    const alone = this.#aloneSent;
+    if (alone !== undefined && this.#aloneChecked === undefined) {
+      // sendAlone sends only while nothing else is in flight; whatever was sent since joined this.
+      const checked = alone.then(this.#aloneAnswered);
+      this.#aloneChecked = checked;
+      this.#checkedSent = alone;
+      this.#checkedBy = checked;
+      this.#sent = this.#sent ? Promise.all([this.#sent, checked]) : checked;
+    }
+    return this.#sent;
+  }
+
+  /** The answer to the record sent alone, for the waiters of {@link #sentNow}. */
+  readonly #aloneAnswered = (written: RecordResult): void => {
+    const checked = this.#aloneChecked;
+    this.#settleAlone(written);
+    if (checked !== undefined && this.#sent === checked) this.#sent = undefined;
+  };
+
+  /** The answer to the record sent alone, checked as one of a batch; then nothing of it is in flight. */
+  #settleAlone(written: RecordResult): void {
     const record = this.#alone as OperationRecord;
     this.#alone = undefined;
-    this.#check(record, written);
-    if (this.#sent === this.#aloneSent) this.#sent = undefined;
     this.#aloneSent = undefined;
-  };
+    this.#aloneChecked = undefined;
+    this.#check(record, written);
+  }
 
   /**
    * Takes the answer to a deferred record sent before the run's end: a cancel request it reports,
