@@ -94,4 +94,41 @@ describe('Coalescer', () => {
     await expect(next).resolves.toBe('did g');
     expect(calls.at(-1)).toBe('g');
   });
+
+  it('sends an item at once while items come one at a time, and batches again once they do not', async () => {
+    const { t, calls, answerAll } = target();
+    const c = new Coalescer(t);
+    // Two batches of one: the items come one at a time.
+    for (const item of ['a', 'b']) {
+      const done = c.submit(item);
+      expect(calls.at(-1)).not.toBe(item);
+      await tick();
+      await answerAll();
+      await expect(done).resolves.toBe(`did ${item}`);
+    }
+    // Now an item made while nothing waits goes in the call that made it.
+    const c1 = c.submit('c');
+    expect(calls.at(-1)).toBe('c');
+    await answerAll();
+    await expect(c1).resolves.toBe('did c');
+    await expect(c.submit('throws')).rejects.toThrow('sync throw');
+    const bad = c.submit('bad-d');
+    expect(calls.at(-1)).toBe('bad-d');
+    await answerAll();
+    await expect(bad).rejects.toThrow('refused bad-d');
+    // Company in one turn: the first went at once and holds a place in flight; the others gather.
+    const burst = [c.submit('e'), c.submit('f'), c.submit('g')];
+    expect(calls.at(-1)).toBe('e');
+    await tick();
+    expect(calls.at(-1)).toEqual(['f', 'g']);
+    await answerAll();
+    expect(await Promise.all(burst)).toEqual(['did e', 'did f', 'did g']);
+    // A batch of more than one ends it: the next lone item waits for the end of its turn again.
+    const h = c.submit('h');
+    expect(calls.at(-1)).toEqual(['f', 'g']);
+    await tick();
+    await answerAll();
+    await expect(h).resolves.toBe('did h');
+    expect(calls).toEqual(['a', 'b', 'c', 'throws', 'bad-d', 'e', ['f', 'g'], 'h']);
+  });
 });

@@ -22,6 +22,13 @@ const RESOLVED = Promise.resolve();
 /** Batches in flight at once: the next one forms while the store answers the last. */
 const MAX_IN_FLIGHT = 2;
 
+/**
+ * Batches of one item in a row after which the coalescer takes the writes as coming one at a time
+ * (one flow running its steps one after another): an item made while nothing is queued or in
+ * flight then goes at once, without waiting for the end of its turn. A batch of more ends that.
+ */
+const QUIET_BATCHES = 2;
+
 /** What one item of a batch did. */
 export type Outcome<V> =
   | { readonly ok: true; readonly value: V }
@@ -121,6 +128,8 @@ export class Coalescer<T, V> {
   #inFlight = 0;
   #scheduled = false;
   #groups = 0;
+  /** Batches of one item in a row, up to {@link QUIET_BATCHES}; 0 after a batch of more. */
+  #quiet = 0;
 
   constructor(target: BatchTarget<T, V>) {
     this.#target = target;
@@ -128,6 +137,8 @@ export class Coalescer<T, V> {
 
   /** Queues `item`; settles as its single call would. */
   submit(item: T): Promise<V> {
+    if (this.#quiet === QUIET_BATCHES && this.#inFlight === 0 && this.#queue.length === 0)
+      return this.#now(item);
     const sink = new Single<V>();
     const promise = new Promise<V>((resolve, reject) => {
       sink.resolve = resolve;
@@ -155,6 +166,24 @@ export class Coalescer<T, V> {
     return promise;
   }
 
+  /**
+   * An item made while the writes come one at a time and nothing waits: its single call, made now,
+   * is its answer. No promise, reaction and turn of the coalescer's own: a flow running its steps
+   * one by one pays them on every step. It holds a place in flight like a batch, so what comes
+   * meanwhile gathers behind it as before.
+   */
+  #now(item: T): Promise<V> {
+    let answer: Promise<V>;
+    try {
+      answer = this.#target.one(item);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#inFlight++;
+    answer.then(this.#sent, this.#sent);
+    return answer;
+  }
+
   /** Sends what waits at the end of this turn, unless the batches in flight are enough. */
   #schedule(): void {
     if (this.#scheduled || this.#inFlight >= MAX_IN_FLIGHT || this.#queue.length === 0) return;
@@ -176,6 +205,8 @@ export class Coalescer<T, V> {
       const batch = size === this.#queue.length ? this.#queue : this.#queue.slice(0, size);
       this.#queue = batch === this.#queue ? [] : this.#queue.slice(size);
       this.#inFlight++;
+      if (batch.length > 1) this.#quiet = 0;
+      else if (this.#quiet < QUIET_BATCHES) this.#quiet++;
       const only = batch.length === 1 ? batch[0] : undefined;
       if (only) this.#sendOne(only);
       else this.#send(batch).then(this.#sent, this.#sent);

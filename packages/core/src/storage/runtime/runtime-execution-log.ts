@@ -185,6 +185,14 @@ export class RuntimeExecutionLog {
 
   /** {@inheritDoc ExecutionLog.recordOperation} */
   recordOperation(request: RecordRequest): Promise<RecordResult> {
+    // The path of every step: what #call does for a call with no signal, without a closure made.
+    if (this.#closing === undefined && request?.signal === undefined) {
+      try {
+        return this.#writes.record(request);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     return this.#call('record operation', request, () => this.#writes.record(request));
   }
 
