@@ -77,16 +77,32 @@ function byte(c: number, b: number): number {
   return (TABLE[(c ^ b) & 0xff] as number) ^ (c >>> 8);
 }
 
-/** Two lowercase hex digits of each byte value. */
-const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+/** The character code of each lowercase hex digit, by its value. */
+const HEX_CODE = Array.from({ length: 16 }, (_, d) => d.toString(16).charCodeAt(0));
 
 /**
- * `text` in a checksum frame. The hex digits come byte by byte from a table: `toString(16)` and
- * `padStart` cost more than the CRC of a short value (a step result such as `[1]`).
+ * `text` in a checksum frame. The frame is made in one call from its character codes: hex digits
+ * from `toString(16)` and `padStart`, or a string join per byte, cost more than the CRC of a short
+ * value (a step result such as `[1]`).
  */
 export function frame(text: string): string {
   const c = crc32(text);
-  return `#c${HEX_BYTE[c >>> 24]}${HEX_BYTE[(c >>> 16) & 0xff]}${HEX_BYTE[(c >>> 8) & 0xff]}${HEX_BYTE[c & 0xff]}:${text}`;
+  const h = HEX_CODE;
+  return (
+    String.fromCharCode(
+      HASH,
+      LETTER_C,
+      h[c >>> 28] as number,
+      h[(c >>> 24) & 15] as number,
+      h[(c >>> 20) & 15] as number,
+      h[(c >>> 16) & 15] as number,
+      h[(c >>> 12) & 15] as number,
+      h[(c >>> 8) & 15] as number,
+      h[(c >>> 4) & 15] as number,
+      h[c & 15] as number,
+      COLON,
+    ) + text
+  );
 }
 
 /** True when `text` starts like a frame (`#c`); whether the frame is intact is {@link unframe}'s job. */
