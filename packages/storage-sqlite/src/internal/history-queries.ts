@@ -74,14 +74,7 @@ export const RECORD_FENCED_PARAMS = [
 ] as const;
 
 /** The parameters of `recordByNum`, in order (checked when it is prepared). */
-export const RECORD_BY_NUM_PARAMS = [
-  'id',
-  'flowId',
-  'token',
-  'num',
-  'position',
-  ...RECORD_FENCED_PARAMS.slice(2, -2),
-] as const;
+export const RECORD_BY_NUM_PARAMS = ['id', 'position', ...RECORD_FENCED_PARAMS.slice(2), 'num'] as const;
 
 /** Prepares the history, signal and event statements on `db`. */
 export function prepareHistoryQueries(db: Database.Database, k: Kysely<Schema>) {
@@ -139,21 +132,17 @@ export function prepareHistoryQueries(db: Database.Database, k: Kysely<Schema>) 
     ),
     /**
      * {@link recordFenced} for a flow claimed through this connection (`held-flows.ts`): its
-     * key computed by the caller, the flow found by row key (`num`), the id checked too. One row
-     * of values whose `flow_id` is the flow's id when the lease holds, else NULL, which `or
-     * ignore` skips (NOT NULL) as it skips a taken key: no co-routine of `insert … select`
-     * (callgrind of the statement alone: 27.4k -> 25.1k instructions a record).
+     * key computed by the caller, the flow found by row key (`num`), the id checked too.
      */
     recordByNum: new Ordered(
       db,
       {
         compile: () =>
           sql`insert or ignore into history (id, ${HISTORY_COLUMNS})
-              values (${num('id')},
-                (select id from flows
-                  where id = ${str('flowId')} and fencing_token = ${num('token')} and num = ${num('num')}
-                    and status = 'running' and cancel_requested = 0),
-                ${num('position')}, ${sql.join(RECORD_VALUES_AFTER_POSITION)})`.compile(k),
+              select ${num('id')}, id, ${num('position')}, ${sql.join(RECORD_VALUES_AFTER_POSITION)}
+              from flows
+              where id = ${str('flowId')} and fencing_token = ${num('token')} and num = ${num('num')}
+                and status = 'running' and cancel_requested = 0`.compile(k),
       },
       RECORD_BY_NUM_PARAMS,
     ),

@@ -49,9 +49,6 @@ export function recordFast({ q, held }: TxContext, request: RecordRequest): Reco
     known !== undefined && id !== undefined
       ? q.recordByNum.statement.run(
           id,
-          flowId,
-          token,
-          known.num,
           position,
           key,
           kind,
@@ -63,6 +60,9 @@ export function recordFast({ q, held }: TxContext, request: RecordRequest): Reco
           finishedAt,
           error,
           result,
+          flowId,
+          token,
+          known.num,
         )
       : q.recordFenced.statement.run(
           position,
