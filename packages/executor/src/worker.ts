@@ -139,7 +139,7 @@ export class Worker {
     const schedulesStopped = this.#schedules?.stop();
     // The deadline covers the claim loop too: a store that hangs must not hang shutdown.
     const loop = this.#loop;
-    const settled = () => Promise.all([loop, this.#runs.settled()]);
+    const settled = () => Promise.all([loop, this.#runs.settled(), this.#housekeeping.settled()]);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -225,7 +225,7 @@ export class Worker {
             if (claimed.length === free) continue;
           }
         }
-        await this.#housekeeping.run();
+        this.#housekeeping.kick();
         // Polls back off from a few ms after a failed claim, or after an empty one on a store
         // without events; with events, an idle worker waits for one (or the next due time).
         const sleepMs = free > 0 && claimed.length === 0 && (failed || !events) ? pollMs : maxIdleMs;
