@@ -175,7 +175,7 @@ export class RedisExecutionLog implements ExecutionLog {
     await this.#call(leaseContext('release lease', lease), () => leases.releaseLease(this.#core, lease));
   }
 
-  /** Implements {@link @ergon/core!ExecutionLog.recordOperation}: one script, errors mapped as {@link #call} does. */
+  /** Implements {@link @ergon/core!ExecutionLog.recordOperation}: one script, errors mapped as `#call` does. */
   recordOperation(request: RecordRequest): Promise<RecordResult> {
     return recordOperation(this.#core, request);
   }
