@@ -97,8 +97,12 @@ export function finishFlow(ctx: TxContext, request: FinishRequest): void {
   const known = ctx.held.get(id, token);
   if (known !== undefined) {
     ctx.held.ended(id);
-    const values = { num: known.num, id, token, status, result, error, now };
-    if (ctx.q.finishByNum.run(values) === 1) {
+    const r = result ?? null;
+    const e = error ?? null;
+    // In FINISH_BY_NUM_PARAMS order.
+    if (
+      ctx.q.finishByNum.statement.run(status, r, status, e, e, now, now, known.num, id, token).changes === 1
+    ) {
       finished(ctx, known, request);
       return;
     }

@@ -16,7 +16,7 @@ import type { QueueCache } from './queue-cache.js';
 import { anyExpired, expired, READY } from './ready-indexes.js';
 import type { FlowRow } from './rows.js';
 import type { EventsTable, Schema } from './schema.js';
-import { limitParam, orFail, Prepared, param } from './statements.js';
+import { limitParam, Ordered, orFail, Prepared, param } from './statements.js';
 import { prepareWorkerQueries } from './workers.js';
 
 /** What the lease check of a history write reads. */
@@ -47,6 +47,20 @@ export interface CandidateRow {
 export type EventRow = Selectable<EventsTable>;
 
 const TERMINAL = ['completed', 'failed', 'cancelled'];
+
+/** The parameters of `finishByNum`, in order (`finishSet`'s, then the WHERE's). */
+export const FINISH_BY_NUM_PARAMS = [
+  'status',
+  'result',
+  'status',
+  'error',
+  'error',
+  'now',
+  'now',
+  'num',
+  'id',
+  'token',
+] as const;
 
 /** Prepares every fixed query on `db`. */
 export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
@@ -225,8 +239,10 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
     ),
     finish: p(orFail(finishSet(k).where('id', '=', str('id')))),
     // The end of a flow claimed through this connection (`held-flows.ts`), by its row key; the
-    // fencing check is its WHERE.
-    finishByNum: p(
+    // fencing check is its WHERE. Values passed in order (FINISH_BY_NUM_PARAMS): the end of every
+    // flow, with no values object nor lookup by name.
+    finishByNum: new Ordered(
+      db,
       orFail(
         finishSet(k)
           .where('num', '=', num('num'))
@@ -234,6 +250,7 @@ export function prepareQueries(db: Database.Database, k: Kysely<Schema>) {
           .where('fencing_token', '=', num('token'))
           .where('status', '=', sql.lit('running')),
       ),
+      FINISH_BY_NUM_PARAMS,
     ),
     // The end of a held flow in one statement: the fencing check is its WHERE. Values: queue, parent_id.
     finishHeld: new Prepared<[string, string | null]>(
