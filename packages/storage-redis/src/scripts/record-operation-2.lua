@@ -20,8 +20,7 @@
 
   Errors: ERGON_FLOW_NOT_FOUND, ERGON_LEASE_LOST
 ]]
---- @include "includes/fence"
---- @include "includes/history"
+--- @include "includes/op-record"
 
 -- The fence of includes/fence, read here and checked there only when it fails: the check's
 -- calls cost a lone record more than its HMGET.
@@ -34,12 +33,8 @@ local cancel = 0
 if f[3] == '1' then
   cancel = 1
 end
-if redis.call('HSETNX', hkey, position, json) == 1 then
-  return cancel
-end
-local existing = redis.call('HGET', hkey, position)
-if existing and not isWaiting(existing) then
+local existing = writeRecord(hkey, position, json)
+if existing then
   return { 1, existing, cancel }
 end
-redis.call('HSET', hkey, position, json)
 return cancel
