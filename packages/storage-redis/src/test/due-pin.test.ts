@@ -11,6 +11,7 @@ import { redisAvailable } from './support.js';
 const T0 = Date.UTC(2030, 0, 1);
 const LEASE = 30_000;
 
+// Service guard (support.ts): under CI=true a missing Redis fails the run; elsewhere this suite is skipped loudly.
 describe.skipIf(!redisAvailable)('RedisExecutionLog due set pin', () => {
   const stores = storeFixture();
 
