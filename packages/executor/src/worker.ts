@@ -10,6 +10,7 @@ import { type ClaimedFlow, toError, toMillis } from '@ergon/core';
 import { tickKey } from './flow-control.js';
 import { Housekeeping } from './internal/housekeeping.js';
 import { IdleSleep } from './internal/idle.js';
+import { drain, unpark } from './internal/pause.js';
 import { HOST, Presence } from './internal/presence.js';
 import { observeQueueDepth } from './internal/telemetry.js';
 import { WorkerRuns } from './internal/worker-runs.js';
@@ -33,10 +34,20 @@ export class Worker {
   readonly #schedules: ScheduleRunner | undefined;
   readonly #startedAt = Date.now();
   readonly #runs: WorkerRuns;
+  /** Between `start()` and the end of `stop()`. */
+  #started = false;
+  /** Between `pause()` and `resume()` (or `stop()`). */
+  #paused = false;
+  /** While `stop()` is in progress: nothing claims again. */
+  #stopping = false;
+  /** The claim loop, while it runs (not while paused). */
   #loop: Promise<void> | undefined;
-  #stopping: AbortController | undefined;
+  /** Ends the claim loop of `#loop`. */
+  #claiming: AbortController | undefined;
+  /** A pause in progress: `resume()` starts claiming again once it is over. */
+  #pausing: Promise<void> | undefined;
   #stopObserving: () => void = () => {};
-  /** Ends the store subscription of the claim loop (at the end of `stop`, or when the loop crashes). */
+  /** Ends the store subscription (at the end of `stop`, or when the claim loop crashes). */
   #unsubscribe: () => void = () => {};
 
   constructor(options: WorkerOptions) {
@@ -88,6 +99,7 @@ export class Worker {
               concurrency: settings.concurrency,
               startedAt: this.#startedAt,
               stats: JSON.stringify({
+                ...(this.#paused ? { paused: true } : {}),
                 active: this.#runs.size,
                 flowsRun: this.#runs.flowsRun,
                 failed: this.#runs.flowsFailed,
@@ -104,24 +116,60 @@ export class Worker {
     return this.#runs.size;
   }
 
-  /** True between `start()` and the end of `stop()`. */
+  /** True between `start()` and the end of `stop()`, paused or not. */
   get running(): boolean {
-    return this.#loop !== undefined;
+    return this.#started;
+  }
+
+  /** True between `pause()` and `resume()`: registered and heartbeating, claiming nothing. */
+  get paused(): boolean {
+    return this.#paused;
   }
 
   /** Starts claiming. Idempotent. */
   start(): this {
-    if (this.#loop) return this;
-    this.#stopping = new AbortController();
+    if (this.#started) return this;
+    this.#started = true;
     this.#stopObserving = observeQueueDepth(this.#s.queues, async (queue) => {
       const page = await this.#s.store.listFlows({ status: 'pending', queue, limit: 1000 });
       return page.flows.length;
     });
-    this.#loop = this.#run(this.#stopping.signal).catch((error) => {
-      this.#s.logger.error('worker loop crashed', { error: toError(error).message });
-    });
+    this.#listen();
+    this.#claim();
     this.#presence?.start();
     this.#schedules?.start();
+    return this;
+  }
+
+  /**
+   * Stops claiming and lets in-flight runs finish within the timeout (then releases the leases
+   * of what still runs, as `stop` does), but stays in the worker registry, heartbeating, and
+   * keeps firing schedules. A flow a create hands this worker while it is paused (stores with
+   * hand-off) goes back at once. `resume()` claims again. Idempotent.
+   */
+  async pause(options: StopOptions = {}): Promise<void> {
+    if (!this.#started || this.#paused) return this.#pausing;
+    this.#paused = true;
+    // The registry says so at once (the dashboard, `ergon workers`), not at the next heartbeat.
+    void this.#presence?.beat();
+    this.#pausing = this.#halt(options).then(() => this.#unpark());
+    try {
+      await this.#pausing;
+    } finally {
+      this.#pausing = undefined;
+    }
+  }
+
+  /** Claims again after `pause()` (once the pause is over, when it is in progress). Idempotent. */
+  resume(): this {
+    if (!this.#paused) return this;
+    this.#paused = false;
+    void this.#presence?.beat();
+    const claim = () => {
+      if (this.#started && !this.#stopping && !this.#paused && !this.#loop) this.#claim();
+    };
+    if (this.#pausing) void this.#pausing.then(claim, claim);
+    else claim();
     return this;
   }
 
@@ -131,25 +179,12 @@ export class Worker {
    * it at once. Idempotent.
    */
   async stop(options: StopOptions = {}): Promise<void> {
-    if (!this.#loop || !this.#stopping) return;
+    if (!this.#started || this.#stopping) return;
+    this.#stopping = true;
     this.#stopObserving();
-    const timeoutMs = toMillis(options.timeout ?? '10s', 'stop timeout');
-    this.#stopping.abort();
-    this.#idle.wake();
     const schedulesStopped = this.#schedules?.stop();
-    // The deadline covers the claim loop too: a store that hangs must not hang shutdown.
-    const loop = this.#loop;
-    const settled = () => Promise.all([loop, this.#runs.settled(), this.#housekeeping.settled()]);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
-    const first = await Promise.race([loop.then(settled), deadline]);
-    if (first === 'timeout') {
-      this.#runs.stopAll();
-      await Promise.race([settled(), new Promise((resolve) => setTimeout(resolve, 1000))]);
-    }
-    clearTimeout(timer);
+    await this.#pausing?.catch(() => {});
+    await this.#halt(options);
     // A pass held up by a store that hangs must not hang shutdown: it ends on its own.
     await Promise.race([schedulesStopped, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     await this.#presence?.stop();
@@ -160,12 +195,55 @@ export class Worker {
       await store.removeWorker({ workerId: this.id, now: clock.now(), expireLeases: false }).catch(() => {});
     }
     this.#unsubscribe();
+    this.#started = false;
+    this.#paused = false;
+    this.#stopping = false;
+  }
+
+  /** Starts the claim loop. */
+  #claim(): void {
+    const claiming = new AbortController();
+    this.#claiming = claiming;
+    this.#loop = this.#run(claiming.signal).catch((error) => {
+      this.#unsubscribe();
+      this.#s.logger.error('worker loop crashed', { error: toError(error).message });
+    });
+  }
+
+  /**
+   * Ends the claim loop and waits for the runs in flight, at most `timeout`: then the runs still
+   * going are abandoned and their leases released (waiting at most 1 s more).
+   */
+  async #halt(options: StopOptions): Promise<void> {
+    this.#claiming?.abort();
+    this.#idle.wake();
+    await drain({
+      loop: this.#loop ?? Promise.resolve(),
+      runs: this.#runs,
+      housekeeping: this.#housekeeping,
+      timeoutMs: toMillis(options.timeout ?? '10s', 'stop timeout'),
+    });
     this.#loop = undefined;
   }
 
-  async #run(stopping: AbortSignal): Promise<void> {
-    const { store, clock, logger, queues, concurrency, leaseMs, maxIdleMs } = this.#s;
-    const types = [...this.#s.flows.keys()];
+  /** A paused worker's last claim may have parked it: one claim more unparks it (`unpark`). */
+  async #unpark(): Promise<void> {
+    if (this.#runs.size > 0) return;
+    const { store, clock, logger, queues, leaseMs } = this.#s;
+    await unpark({
+      store,
+      clock,
+      logger,
+      workerId: this.id,
+      types: [...this.#s.flows.keys()],
+      queues,
+      leaseMs,
+    });
+  }
+
+  /** Hears the store's events from `start()` to the end of `stop()`. */
+  #listen(): void {
+    const { store, queues } = this.#s;
     const idle = this.#idle;
     this.#unsubscribe =
       store.subscribe?.((event) => {
@@ -178,77 +256,84 @@ export class Worker {
           // The holder learns of a cancel at once rather than at its next heartbeat.
           this.#runs.cancel(event.flowId);
         } else if (event.type === 'handed' && event.claimed && event.workerId === this.id) {
-          this.#handed(event.claimed, stopping);
+          this.#handed(event.claimed);
         }
       }) ?? (() => {});
+  }
+
+  async #run(stopping: AbortSignal): Promise<void> {
+    const { store, clock, logger, queues, concurrency, leaseMs, maxIdleMs } = this.#s;
+    const types = [...this.#s.flows.keys()];
+    const idle = this.#idle;
     // Parked by its claims, an idle worker is handed new flows by their creates (`handed` events).
     const park = store.capabilities.handOff === true;
     const events = store.capabilities.events;
     let pollMs = MIN_POLL_MS;
-    try {
-      while (!stopping.aborted) {
-        // While runs are in progress, let this turn's other endings free their slots first: one
-        // claim then takes them all (on SQLite a flow's writes settle within a turn, and runs
-        // that ended one by one would otherwise be refilled by a claim each).
-        if (this.#runs.size > 0 && this.#runs.size < concurrency) await yieldTurn();
-        const free = concurrency - this.#runs.size;
-        let claimed: ClaimedFlow[] = [];
-        let failed = false;
-        if (free > 0) {
-          try {
-            const sentAt = performance.now();
-            claimed = await store.claim({
-              workerId: this.id,
-              types,
-              queues,
-              limit: free,
-              leaseMs,
-              now: clock.now(),
-              park,
+    while (!stopping.aborted) {
+      // While runs are in progress, let this turn's other endings free their slots first: one
+      // claim then takes them all (on SQLite a flow's writes settle within a turn, and runs
+      // that ended one by one would otherwise be refilled by a claim each).
+      if (this.#runs.size > 0 && this.#runs.size < concurrency) await yieldTurn();
+      const free = concurrency - this.#runs.size;
+      let claimed: ClaimedFlow[] = [];
+      let failed = false;
+      if (free > 0) {
+        try {
+          const sentAt = performance.now();
+          claimed = await store.claim({
+            workerId: this.id,
+            types,
+            queues,
+            limit: free,
+            leaseMs,
+            now: clock.now(),
+            park,
+          });
+          // A claim answered after its lease ran out (a reply held back by a
+          // reconnect) may already belong to someone else: let it go.
+          if (claimed.length > 0 && performance.now() - sentAt >= leaseMs) {
+            logger.warn('claim answered after its lease expired; leaving the flows to others', {
+              count: claimed.length,
             });
-            // A claim answered after its lease ran out (a reply held back by a
-            // reconnect) may already belong to someone else: let it go.
-            if (claimed.length > 0 && performance.now() - sentAt >= leaseMs) {
-              logger.warn('claim answered after its lease expired; leaving the flows to others', {
-                count: claimed.length,
-              });
-              claimed = [];
-            }
-          } catch (error) {
-            failed = true;
-            logger.warn('claim failed; retrying', { error: toError(error).message });
+            claimed = [];
           }
-          this.#runs.spawnAll(claimed);
-          if (claimed.length > 0) {
-            pollMs = MIN_POLL_MS;
-            idle.claimed();
-            if (claimed.length === free) continue;
-          }
+        } catch (error) {
+          failed = true;
+          logger.warn('claim failed; retrying', { error: toError(error).message });
         }
-        this.#housekeeping.kick();
-        // Polls back off from a few ms after a failed claim, or after an empty one on a store
-        // without events; with events, an idle worker waits for one (or the next due time).
-        const sleepMs = free > 0 && claimed.length === 0 && (failed || !events) ? pollMs : maxIdleMs;
-        await idle.sleep(stopping, sleepMs, types, this.#runs.size < concurrency);
-        pollMs = Math.min(pollMs * 2, maxIdleMs);
+        this.#runs.spawnAll(claimed);
+        if (claimed.length > 0) {
+          pollMs = MIN_POLL_MS;
+          idle.claimed();
+          if (claimed.length === free) continue;
+        }
       }
-    } catch (error) {
-      this.#unsubscribe();
-      throw error;
+      this.#housekeeping.kick();
+      // Polls back off from a few ms after a failed claim, or after an empty one on a store
+      // without events; with events, an idle worker waits for one (or the next due time).
+      const sleepMs = free > 0 && claimed.length === 0 && (failed || !events) ? pollMs : maxIdleMs;
+      await idle.sleep(stopping, sleepMs, types, this.#runs.size < concurrency);
+      pollMs = Math.min(pollMs * 2, maxIdleMs);
     }
   }
 
   /**
    * Runs a flow a create claimed for this worker while it was parked. One that finds no slot (a
-   * claim of its own filled them meanwhile), a stopping worker, or a type or queue it does not
-   * serve (parked under its id by an earlier worker with other flows) goes back at once.
+   * claim of its own filled them meanwhile), a worker that is not claiming (stopping or paused),
+   * or a type or queue it does not serve (parked under its id by an earlier worker with other
+   * flows) goes back at once.
    */
-  #handed(claimed: ClaimedFlow, stopping: AbortSignal): void {
+  #handed(claimed: ClaimedFlow): void {
     const { store, clock, concurrency, flows, queues } = this.#s;
     const { flow } = claimed;
     const lease = { flowId: flow.id, token: claimed.token };
     const serves = flows.has(flow.type) && queues.includes(flow.queue);
-    if (!serves || stopping.aborted || this.#runs.size >= concurrency || this.#runs.has(flow.id)) {
+    if (
+      !serves ||
+      this.#claiming?.signal.aborted !== false ||
+      this.#runs.size >= concurrency ||
+      this.#runs.has(flow.id)
+    ) {
       store.releaseLease({ ...lease, now: clock.now() }).catch(() => {});
       return;
     }

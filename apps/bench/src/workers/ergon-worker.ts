@@ -1,7 +1,9 @@
 /**
  * An Ergon worker process. Opens the store named in its configuration, builds a
- * `Worker` (not started), says `ready`; `go` starts it, `pause` stops it (and
- * makes a new one for the next `go`), `stop` stops it and sends a `final` report. Steps report through IPC (see `hooks`).
+ * `Worker` (not started), says `ready`; `go` starts it (or resumes it), `pause`
+ * pauses it (`Worker.pause`: its runs finish, it claims nothing more, it stays
+ * registered, as BullMQ's `pause` and the pg-boss loop's), `stop` stops it and
+ * sends a `final` report. Steps report through IPC (see `hooks`).
  *
  * @module
  */
@@ -61,29 +63,27 @@ hooks.onWake = (lateMs) => {
 };
 
 const store = await openStore();
-const makeWorker = () =>
-  new Worker({
-    store,
-    flows: ALL_FLOWS,
-    id: config.id,
-    ...(config.concurrency === undefined ? {} : { concurrency: config.concurrency }),
-    ...(config.lease === undefined ? {} : { lease: config.lease }),
-    ...(config.heartbeat === undefined ? {} : { heartbeat: config.heartbeat }),
-    onOutcome: (_flowId, outcome) => {
-      if (outcome.status === 'completed') progress.done();
-      else if (outcome.status === 'suspended') progress.suspended++;
-      else if (outcome.status !== 'abandoned') send({ type: 'outcome', status: outcome.status });
-    },
-  });
-let worker = makeWorker();
+const worker = new Worker({
+  store,
+  flows: ALL_FLOWS,
+  id: config.id,
+  ...(config.concurrency === undefined ? {} : { concurrency: config.concurrency }),
+  ...(config.lease === undefined ? {} : { lease: config.lease }),
+  ...(config.heartbeat === undefined ? {} : { heartbeat: config.heartbeat }),
+  onOutcome: (_flowId, outcome) => {
+    if (outcome.status === 'completed') progress.done();
+    else if (outcome.status === 'suspended') progress.suspended++;
+    else if (outcome.status !== 'abandoned') send({ type: 'outcome', status: outcome.status });
+  },
+});
 
 onMessage(async (message) => {
   if (message.type === 'go') {
-    worker.start();
+    if (worker.paused) worker.resume();
+    else worker.start();
   } else if (message.type === 'pause') {
-    // After a warm-up: stop, and make the next `go` start a new Worker (the same code, now warm).
-    await worker.stop({ timeout: '2s' });
-    worker = makeWorker();
+    // After a warm-up or a timed round: finish what it runs and claim nothing until the next `go`.
+    await worker.pause({ timeout: '2s' });
     progress.reset();
     send({ type: 'paused' });
   } else if (message.type === 'stop') {

@@ -13,7 +13,9 @@ import { Session } from '../session.js';
 export function registerWorkers(program: Command): void {
   program
     .command('workers')
-    .description('list the live workers: heartbeat age, host and pid, queues, flows held and their lease expiries')
+    .description(
+      'list the live workers: heartbeat age, host and pid, queues, flows held and their lease expiries',
+    )
     .action(async (_options: unknown, command: Command) => {
       const session = Session.of(command);
       const workers = await session.withClient('read', (client) => client.workers());
@@ -24,7 +26,8 @@ export function registerWorkers(program: Command): void {
       }
       const rows = workers.map((w) => [
         w.id,
-        w.name === undefined ? w.kind : `${w.kind} ${w.name}`,
+        (w.name === undefined ? w.kind : `${w.kind} ${w.name}`) +
+          (w.stats.paused === true ? ' (paused)' : ''),
         `${w.host}:${w.pid}`,
         w.queues.join(','),
         duration(w.heartbeatAgeMs),
