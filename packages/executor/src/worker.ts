@@ -2,20 +2,21 @@
  * The worker: claims ready flows atomically under a lease, runs them with a
  * concurrency limit, heartbeats, sleeps until work is likely (store events,
  * the next due time, adaptive polling — never a fixed 1 s poll), and shuts
- * down gracefully, releasing leases so others resume at once.
+ * down gracefully, releasing leases so others resume at once; it can pause
+ * (claiming nothing, still registered) and resume.
  *
  * @module
  */
 import { type ClaimedFlow, toError, toMillis } from '@ergon/core';
-import { tickKey } from './flow-control.js';
-import { Housekeeping } from './internal/housekeeping.js';
+import type { Housekeeping } from './internal/housekeeping.js';
 import { IdleSleep } from './internal/idle.js';
 import { drain, unpark } from './internal/pause.js';
-import { HOST, Presence } from './internal/presence.js';
+import type { Presence } from './internal/presence.js';
 import { observeQueueDepth } from './internal/telemetry.js';
+import { workerParts } from './internal/worker-parts.js';
 import { WorkerRuns } from './internal/worker-runs.js';
 import { type WorkerSettings, workerSettings } from './internal/worker-settings.js';
-import { ScheduleRunner } from './schedules/runner.js';
+import type { ScheduleRunner } from './schedules/runner.js';
 import type { StopOptions, WorkerOptions } from './worker-options.js';
 
 export type { StopOptions, WorkerOptions } from './worker-options.js';
@@ -32,7 +33,6 @@ export class Worker {
   readonly #housekeeping: Housekeeping;
   readonly #presence: Presence | undefined;
   readonly #schedules: ScheduleRunner | undefined;
-  readonly #startedAt = Date.now();
   readonly #runs: WorkerRuns;
   /** Between `start()` and the end of `stop()`. */
   #started = false;
@@ -52,63 +52,25 @@ export class Worker {
 
   constructor(options: WorkerOptions) {
     const settings = workerSettings(options);
-    const { store, clock, logger, flows, codec } = settings;
     this.id = settings.workerId;
     this.#s = settings;
     this.#idle = new IdleSleep(settings);
     this.#runs = new WorkerRuns(settings, { wake: () => this.#idle.wake(), outcome: options.onOutcome });
-    this.#housekeeping = new Housekeeping({
-      store,
-      clock,
-      logger,
-      queues: settings.queues,
-      known: flows,
-      retentionMs: options.retention === undefined ? undefined : toMillis(options.retention, 'retention'),
-      unknownCheckMs: toMillis(options.unknownTypeCheck ?? '30s', 'unknownTypeCheck'),
-      onUnknownType: options.onUnknownType,
+    const parts = workerParts(options, settings, {
+      startedAt: Date.now(),
+      // Which recorded versions it serves, so a refusal can say whether any live worker does.
+      stats: () => ({
+        ...(this.#paused ? { paused: true } : {}),
+        active: this.#runs.size,
+        flowsRun: this.#runs.flowsRun,
+        failed: this.#runs.flowsFailed,
+        ...(settings.versions.size > 0 ? { versions: Object.fromEntries(settings.versions) } : {}),
+      }),
+      reaped: () => this.#idle.wake(),
     });
-    this.#schedules =
-      options.schedules === false
-        ? undefined
-        : new ScheduleRunner({
-            store,
-            clock,
-            logger,
-            types: [...flows.keys()],
-            checkMs: toMillis(options.schedules?.check ?? '5s', 'schedules check'),
-            control: (type, input) => tickKey(flows.get(type), codec, input),
-          });
-    const liveness = options.liveness ?? {};
-    this.#presence =
-      liveness === false
-        ? undefined
-        : new Presence({
-            store,
-            clock,
-            logger,
-            heartbeatMs: toMillis(liveness.heartbeat ?? '500ms', 'liveness heartbeat'),
-            lapseMs: toMillis(liveness.lapse ?? '2s', 'liveness lapse'),
-            info: () => ({
-              id: this.id,
-              kind: 'worker',
-              name: options.name,
-              host: HOST,
-              pid: process.pid,
-              queues: settings.queues,
-              types: [...flows.keys()],
-              concurrency: settings.concurrency,
-              startedAt: this.#startedAt,
-              stats: JSON.stringify({
-                ...(this.#paused ? { paused: true } : {}),
-                active: this.#runs.size,
-                flowsRun: this.#runs.flowsRun,
-                failed: this.#runs.flowsFailed,
-                // Which recorded versions it serves, so a refusal can say whether any live worker does.
-                ...(settings.versions.size > 0 ? { versions: Object.fromEntries(settings.versions) } : {}),
-              }),
-            }),
-            onReaped: () => this.#idle.wake(),
-          });
+    this.#housekeeping = parts.housekeeping;
+    this.#schedules = parts.schedules;
+    this.#presence = parts.presence;
   }
 
   /** Flows running now. */
