@@ -49,7 +49,11 @@ export async function applyWrites(core: StoreCore, writes: readonly BatchWrite[]
           'apply-writes',
           keys,
           [keys.flow((group[0] as BatchWrite).request.flowId)],
-          batchArgs(group, () => core.rid()),
+          batchArgs(
+            group,
+            () => core.rid(),
+            (flowId, token) => core.held.plain(flowId, token),
+          ),
         );
       } catch (error) {
         core.runner.noteError(error);

@@ -81,6 +81,11 @@ export function claimedFromHash(core: StoreCore, p: number, hash: Record<string,
     token: flow.fencingToken,
     admitted:
       hash.adm === undefined ? undefined : { queue: hash.adm, member: `${flow.id}:${flow.fencingToken}` },
+    plain:
+      hash.parentId === undefined &&
+      hash.abandons === undefined &&
+      hash.lastError === undefined &&
+      hash.error === undefined,
   });
   return { flow, token: flow.fencingToken };
 }

@@ -17,6 +17,14 @@ export interface HeldFlow {
   readonly token: number;
   /** Its slot in the home partition, when the run was admitted there (`admission.ts`). */
   readonly admitted: AdmittedRun | undefined;
+  /**
+   * Claimed without a parent, abandons, lastError or error: its finish is "plain"
+   * (`scripts/includes/finish.lua`), reading and deleting none of them. None of them changes
+   * while the lease holds (a parent never does; abandons and lastError change under a new token
+   * or with the flow no longer running; an error comes with a cancel request, which the finish
+   * reads), so this holds for any write the fence lets through.
+   */
+  readonly plain: boolean;
 }
 
 /** Most flows remembered: far above any worker's concurrency; the oldest go first. */
@@ -36,6 +44,11 @@ export class HeldFlows {
   get(id: string, token: number): HeldFlow | undefined {
     const flow = this.#flows.get(id);
     return flow && flow.token === token ? flow : undefined;
+  }
+
+  /** True when the flow is held under `token` and plain ({@link HeldFlow.plain}). */
+  plain(id: string, token: number): boolean {
+    return this.get(id, token)?.plain === true;
   }
 
   /** Forgets the flow (its run stopped or was lost); returns what was held under `token`. */

@@ -61,26 +61,42 @@ export function suspendArgs(rid: string, request: SuspendRequest): string[] {
  * apply-writes' ARGV after the key base: per write its kind and its fields (a suspension's
  * counted). A record followed by the finish of the same flow under the same token (a step's end,
  * then the flow's) is one "R" entry: the flow id and token once, and one entry for the script to
- * read instead of two (~4 arguments fewer per one-step flow).
+ * read instead of two (~4 arguments fewer per one-step flow). `plain` says which flows this store
+ * holds plain (`held.ts`): their records and finishes go as "q", "P" and "F", which read and
+ * delete less (scripts/apply-writes-1.lua).
  */
-export function batchArgs(writes: readonly BatchWrite[], rid: () => string): string[] {
+export function batchArgs(
+  writes: readonly BatchWrite[],
+  rid: () => string,
+  plain: (flowId: string, token: number) => boolean = () => false,
+): string[] {
   const args = [String(writes.length)];
   for (let i = 0; i < writes.length; i++) {
     const write = writes[i] as BatchWrite;
     if (write.op === 'record') {
       const next = writes[i + 1];
       const { request } = write;
+      const isPlain = plain(request.flowId, request.token);
       if (
         next?.op === 'finish' &&
         next.request.flowId === request.flowId &&
         next.request.token === request.token
       ) {
         const finish = finishArgs(rid(), next.request);
-        args.push('R', request.flowId, String(request.token), String(request.record.position));
+        args.push(
+          isPlain ? 'P' : 'R',
+          request.flowId,
+          String(request.token),
+          String(request.record.position),
+        );
         args.push(encodeOperation(request.record), finish[0] as string, ...finish.slice(3));
         i++;
-      } else args.push('r', ...recordArgs(request));
-    } else if (write.op === 'finish') args.push('f', ...finishArgs(rid(), write.request));
+      } else args.push(isPlain ? 'q' : 'r', ...recordArgs(request));
+    } else if (write.op === 'finish')
+      args.push(
+        plain(write.request.flowId, write.request.token) ? 'F' : 'f',
+        ...finishArgs(rid(), write.request),
+      );
     else {
       const fields = suspendArgs(rid(), write.request);
       args.push('s', String(fields.length), ...fields);

@@ -14,6 +14,8 @@
           optional ones as the scripts send them: "" or "=" .. value)
       "R" a record and then a finish of the same flow under the same token, two writes in one
           entry: flow id, token, position, record JSON, request id, status, result, error, now
+      "q", "F", "P" as "r", "f", "R", of a plain flow: one its lease holder claimed without a
+          parent, abandons, lastError or error (includes/finish.lua, internal/held.ts)
       "s" n, then n fields: request id, flow id, token, now, waits JSON, earliest timer or "",
           due "1"|"0", name count k, k names, then child ids       (as suspend)
 
@@ -31,27 +33,32 @@
 --- @include "includes/op-finish"
 --- @include "includes/op-suspend"
 
--- What this batch read of a flow's hash for its records (FINISH_READ, then "cancel"), so its
--- finish later in the batch reads nothing more (it takes the list as it is, FINISH_READ being
--- its first fields): records write only the history hash. A finish forgets its flow (and
--- everything read, when it woke a parent); a suspension forgets everything read.
-local read = {}
+-- What this batch read of a flow's hash for its records (FINISH_READ, then "cancel"; of a
+-- plain flow FINISH_PLAIN, in `readPlain`), so its finish later in the batch reads nothing more
+-- (it takes the list as it is, FINISH_READ being its first fields): records write only the
+-- history hash. A finish forgets its flow (and everything read, when it woke a parent); a
+-- suspension forgets everything read.
+local read, readPlain = {}, {}
 local READ_FIELDS = { unpack(FINISH_READ) }
 READ_FIELDS[#READ_FIELDS + 1] = 'cancel'
 local CANCEL_AT = #READ_FIELDS
 
 -- Each write as its own script would run it, its fields given as they are (`fkey`: the flow's
--- hash key, when the caller made it already).
-local function record(id, token, position, json, fkey)
+-- hash key, when the caller made it already; `plain`: as finish takes it).
+local function record(id, token, position, json, fkey, plain)
   fkey = fkey or flowKey(id)
-  local r = read[id]
+  local cache, fields, cancelAt = read, READ_FIELDS, CANCEL_AT
+  if plain then
+    cache, fields, cancelAt = readPlain, FINISH_PLAIN, PLAIN_CANCEL
+  end
+  local r = cache[id]
   if not r then
-    r = redis.call('HMGET', fkey, unpack(READ_FIELDS))
-    read[id] = r
+    r = redis.call('HMGET', fkey, unpack(fields))
+    cache[id] = r
   end
   -- r[1], r[2]: status and token (READ_FIELDS order).
   checkFence(r[1], r[2], id, token)
-  return recordOp(fkey, histKey(id), id, token, position, json, r[CANCEL_AT] == '1')
+  return recordOp(fkey, histKey(id), id, token, position, json, r[cancelAt] == '1')
 end
 
 -- A finish changes its own flow's hash, and another's only when it wakes its parent ("w").
@@ -59,18 +66,20 @@ end
 -- a finished flow's held set, due set or finished index entry).
 local deferred = finishDeferred()
 
-local function finishWrite(rid, id, token, status, result, err, now, fkey)
-  local pre = read[id]
-  read[id] = nil
-  local reply = finishOp(fkey or flowKey(id), rid, id, token, status, opt(result), opt(err), now, pre, deferred)
+local function finishWrite(rid, id, token, status, result, err, now, fkey, plain)
+  local cache = plain and readPlain or read
+  local pre = cache[id]
+  cache[id] = nil
+  local reply = finishOp(fkey or flowKey(id), rid, id, token, status, opt(result), opt(err), now, pre, deferred,
+    plain)
   if reply == 'w' then
-    read = {}
+    read, readPlain = {}, {}
   end
   return reply
 end
 
 local function suspendWrite(at, n)
-  read = {}
+  read, readPlain = {}, {}
   local id = ARGV[at + 1]
   local nNames = tonumber(ARGV[at + 7])
   local names, children = {}, {}
@@ -106,19 +115,19 @@ local w = 1
 local count = tonumber(ARGV[2])
 while w <= count do
   local kind = ARGV[at]
-  if kind == 'R' then
-    local id, token = ARGV[at + 1], ARGV[at + 2]
+  if kind == 'P' or kind == 'R' then
+    local id, token, plain = ARGV[at + 1], ARGV[at + 2], kind == 'P'
     local fkey = flowKey(id)
-    out[w] = outcome(pcall(record, id, token, ARGV[at + 3], ARGV[at + 4], fkey))
+    out[w] = outcome(pcall(record, id, token, ARGV[at + 3], ARGV[at + 4], fkey, plain))
     out[w + 1] = outcome(pcall(finishWrite, ARGV[at + 5], id, token, ARGV[at + 6], ARGV[at + 7], ARGV[at + 8],
-      ARGV[at + 9], fkey))
+      ARGV[at + 9], fkey, plain))
     w, at = w + 2, at + 10
-  elseif kind == 'r' then
-    out[w] = outcome(pcall(record, ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4]))
+  elseif kind == 'r' or kind == 'q' then
+    out[w] = outcome(pcall(record, ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4], nil, kind == 'q'))
     w, at = w + 1, at + 5
-  elseif kind == 'f' then
+  elseif kind == 'f' or kind == 'F' then
     out[w] = outcome(pcall(finishWrite, ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4], ARGV[at + 5],
-      ARGV[at + 6], ARGV[at + 7]))
+      ARGV[at + 6], ARGV[at + 7], nil, kind == 'F'))
     w, at = w + 1, at + 8
   else
     local n = tonumber(ARGV[at + 1])

@@ -10,8 +10,9 @@
 --- @include "replay"
 
 -- The fields `finish` reads, in the order it reads them: a caller that reads the hash anyway
--- asks for these too (HMGET fkey, ..., unpack(FINISH_FIELDS)) and passes them as `pre`.
-local FINISH_FIELDS = { 'owner', 'queue', 'type', 'rm', 'parentId', 'error' }
+-- asks for these too (HMGET fkey, ..., unpack(FINISH_FIELDS)) and passes them as `pre`. A
+-- `plain` finish reads the first four only (see finish).
+local FINISH_FIELDS = { 'owner', 'queue', 'type', 'rm', 'error', 'parentId' }
 
 -- Index writes of finishes that a batch makes once for all its flows (finishDeferred, then
 -- flushFinishes): a call to Redis per flow and index costs a few thousand instructions beyond
@@ -63,8 +64,12 @@ end
 -- FINISH_FIELDS already read (from index `from`); `rid`, when given, is written as the
 -- flow's last request id, with the reply "1", in the same write (replay.lua's remember);
 -- `defer`, a finishDeferred() its caller flushes once it has made its last read of the flow's
--- indexes (held set, due set, finished index). Returns true when it woke the parent.
-local function finish(fkey, id, status, result, err, now, pre, from, rid, defer)
+-- indexes (held set, due set, finished index). `plain`: the flow is known to have no parent, no
+-- abandons and no lastError (its lease holder saw none in the claimed hash, and none of them
+-- changes while the lease holds: see internal/held.ts), so `pre` need not hold its parentId,
+-- and those fields are not looked for to delete (a field a hash lacks costs a scan of it all).
+-- Returns true when it woke the parent.
+local function finish(fkey, id, status, result, err, now, pre, from, rid, defer, plain)
   -- One read, one write and one delete of the hash (the hot end of every flow).
   -- f[o + 1] .. f[o + 6]: FINISH_FIELDS, read here or by the caller (no copy of its list).
   local f, o = pre, (from or 1) - 1
@@ -79,9 +84,12 @@ local function finish(fkey, id, status, result, err, now, pre, from, rid, defer)
   end
   -- Owner and ready-set member only when the hash has them (`f` read them): each field HDEL
   -- looks for is a scan of the hash.
-  local del = { 'abandons', 'lastError', 'runAt', 'lease', nil, nil, nil, nil }
+  local del = { 'runAt', 'lease', nil, nil, nil, nil, nil, nil }
+  if not plain then
+    del[3], del[4] = 'abandons', 'lastError'
+  end
   if f[o + 1] then
-    del[5] = 'owner'
+    del[#del + 1] = 'owner'
   end
   -- "rm": "" when the flow is in no ready set (includes/claim.lua); a finished hash keeps none.
   local rm = f[o + 4]
@@ -99,10 +107,10 @@ local function finish(fkey, id, status, result, err, now, pre, from, rid, defer)
   end
   if status == 'completed' then
     -- Only when the hash has one (`f` read it): an HDEL of a field it lacks scans the hash.
-    if f[o + 6] then
+    if f[o + 5] then
       del[#del + 1] = 'error'
     end
-  elseif err and not (status == 'cancelled' and f[o + 6]) then
+  elseif err and not (status == 'cancelled' and f[o + 5]) then
     set[#set + 1] = 'error'
     set[#set + 1] = err
   end
@@ -137,7 +145,7 @@ local function finish(fkey, id, status, result, err, now, pre, from, rid, defer)
   if not defer then
     publishFinished(id, status)
   end
-  local parentId = f[o + 5]
+  local parentId = not plain and f[o + 6]
   if parentId then
     local pkey = flowKey(parentId)
     local parent = redis.call('HMGET', pkey, 'status', 'waits')
