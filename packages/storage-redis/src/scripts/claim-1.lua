@@ -212,19 +212,21 @@ local function fairEntries(queue, first, cap)
 end
 
 -- The entry's flow if it is still claimable, with claimRead's fields (what promote read when this
--- call moved it into the ready set, else read now); a stale entry (flow gone or finished) is dropped.
+-- call moved it into the ready set, else read now, claimReadNew's read first when this call did
+-- not move it there); a stale entry (flow gone or finished) is dropped.
 local function live(entry)
   local id = string.sub(entry[2], 17)
   local fkey = flowKey(id)
   local p = promoted[id]
   local f = p
-  if not p or p.partial then
+  if not p then
+    -- Most often a new flow its create filed here (includes/create.lua).
+    f = claimReadNew(fkey)
+  elseif p.partial then
     f = claimRead(fkey)
-    if p then
-      -- Moved into the ready set by this call: its member there is not in the hash yet.
-      f[F_RM] = p[F_RM]
-      f.rmPending = true
-    end
+    -- Moved into the ready set by this call: its member there is not in the hash yet.
+    f[F_RM] = p[F_RM]
+    f.rmPending = true
   end
   local status = f[F_STATUS]
   if status == 'pending' or status == 'suspended' or status == 'running' then

@@ -53,6 +53,50 @@ local function claimRead(fkey)
   return f
 end
 
+-- What a claim reads first of a flow in a ready set that it did not move there (claimReadNew),
+-- the first fields of a hash as create writes it: "opts" (includes/create.lua) is the names of the
+-- optional fields the flow was created with ("" for none), written by every create since it came.
+local NEW_READ = {
+  'rm', 'status', 'token', 'cancel', 'queue', 'type', 'runs', 'opts', 'waits', 'runAt', 'id', 'input', 'createdAt',
+}
+
+-- claimRead's list for a flow never claimed, from an HMGET of NEW_READ (and one of its optional
+-- fields, if it has any) instead of the whole hash: a new flow (runs "0", pending, no cancel
+-- request) has no field that a claim, a run or a cancel request adds (owner, lease, abandons,
+-- adm, lastError, progress, result, error...), so its hash is the create's fields, which "opts"
+-- completes. HGETALL turned every field's name and value into a Lua string (some 28 for a plain
+-- flow, ~900 instructions each with the reply's conversion). A hash without "opts" (written
+-- before it, or by an import) or a flow claimed before is read in full (claimRead), after this
+-- read: what the caller is told is the same.
+local function claimReadNew(fkey)
+  local h = redis.call('HMGET', fkey, unpack(NEW_READ))
+  local opts = h[8]
+  if not opts or h[7] ~= '0' or h[2] ~= 'pending' or h[4] ~= '0' then
+    return claimRead(fkey)
+  end
+  -- By CLAIMED_AT place: token, runs, queue, type, runAt, id, input, cancel, createdAt, then
+  -- none of abandons .. finishedAt but rm, then status, owner (none), waits.
+  local f = {
+    h[3], h[7], h[5], h[6], h[10], h[11], h[12], h[4], h[13], false, h[1], false, false, false,
+    false, false, false, false, false, false, false, false, false, false, false, false, h[2], false,
+    h[9], read = true,
+  }
+  if opts ~= '' then
+    local names = {}
+    for name in string.gmatch(opts, '%S+') do
+      names[#names + 1] = name
+    end
+    local values = redis.call('HMGET', fkey, unpack(names))
+    for i, name in ipairs(names) do
+      local j = CLAIMED_AT[name]
+      if j then
+        f[j] = values[i]
+      end
+    end
+  end
+  return f
+end
+
 -- `adm`: the queue whose limits the home partition admitted this run under (a flow outside
 -- the home partition, see claim-1.lua), kept in the hash's "adm" field while it runs.
 -- Returns the claimed flow: when its fields came from claimRead (the caller's `pre`, or read

@@ -78,11 +78,15 @@ end
 -- records and finishes read and write; what only a whole read (HGETALL) takes last.
 -- Priority 0, nearly every flow's, is no field (every reader takes none as 0): each field is two
 -- more strings for every whole read of the hash to convert, and a step more for every scan.
+-- "opts" (its value at OPTS_AT): the names of the optional fields the flow is created with, the
+-- ones `field` adds below, so a claim of a flow never claimed reads the fields it needs by name
+-- rather than the whole hash (includes/claim.lua, claimReadNew).
 local fields = {
   'rm', '', 'status', 'pending', 'token', '0', 'cancel', '0', 'queue', queue, 'type', ARGV[4],
-  'updatedAt', now, 'runs', '0', 'waits', '[]', 'runAt', runAt, 'id', id,
+  'updatedAt', now, 'runs', '0', 'opts', '', 'waits', '[]', 'runAt', runAt, 'id', id,
   'input', ARGV[6], 'createdAt', now, 'crid', rid,
 }
+local OPTS_AT = 18
 local function field(name, value)
   fields[#fields + 1] = name
   fields[#fields + 1] = value
@@ -132,6 +136,14 @@ if ckey then
   if clim then
     field('clim', clim)
   end
+end
+-- The optional fields, all added by now (a claim by the creator adds lease and owner later).
+if #fields > OPTS_AT + 12 then
+  local names = {}
+  for i = OPTS_AT + 13, #fields, 2 do
+    names[#names + 1] = fields[i]
+  end
+  fields[OPTS_AT] = table.concat(names, ' ')
 end
 local at = nil
 if tonumber(runAt) > tonumber(now) then
