@@ -33,12 +33,17 @@
 --- @include "includes/op-finish"
 --- @include "includes/op-suspend"
 
+-- ARGV as a local: a global is a table lookup by name at each use (some ten per write).
+local ARGV = ARGV
+
 -- What this batch read of a flow's hash for its records (FINISH_READ, then "cancel"; of a
 -- plain flow FINISH_PLAIN, in `readPlain`), so its finish later in the batch reads nothing more
 -- (it takes the list as it is, FINISH_READ being its first fields): records write only the
 -- history hash. A finish forgets its flow (and everything read, when it woke a parent); a
 -- suspension forgets everything read.
 local read, readPlain = {}, {}
+-- A record's common outcome (recordOp's { 0, '', 0 }), as `record` returns it.
+local COMMON = 1
 local READ_FIELDS = { unpack(FINISH_READ) }
 READ_FIELDS[#READ_FIELDS + 1] = 'cancel'
 local CANCEL_AT = #READ_FIELDS
@@ -58,7 +63,19 @@ local function record(id, token, position, json, fkey, plain)
   end
   -- r[1], r[2]: status and token (READ_FIELDS order).
   checkFence(r[1], r[2], id, token)
-  return recordOp(fkey, histKey(id), id, token, position, json, r[cancelAt] == '1')
+  -- recordOp's write and answer, the common one (a new record, no cancel request) as COMMON
+  -- rather than a table.
+  local cancel = 0
+  if r[cancelAt] == '1' then
+    cancel = 1
+  end
+  local existing = writeRecord(histKey(id), position, json)
+  if existing then
+    return { 1, existing, cancel }
+  elseif cancel == 1 then
+    return { 0, '', 1 }
+  end
+  return COMMON
 end
 
 -- A finish changes its own flow's hash, and another's only when it wakes its parent ("w").
@@ -97,6 +114,9 @@ end
 -- woke no parent), else a row { 1, outcome... }, or { 0, error message } for an error.
 local function outcome(ok, result)
   if ok then
+    if result == COMMON then
+      return 1
+    end
     -- A finish answers its reply as a string.
     if result == '1' or (result[1] == 0 and result[2] == '' and result[3] == 0) then
       return 1

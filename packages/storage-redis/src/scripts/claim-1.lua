@@ -221,7 +221,7 @@ local function live(entry)
   local f = p
   if not p then
     -- Most often a new flow its create filed here (includes/create.lua).
-    f = claimReadNew(fkey)
+    f = claimReadNew(fkey, id)
   elseif p.partial then
     f = claimRead(fkey)
     -- Moved into the ready set by this call: its member there is not in the hash yet.

@@ -56,11 +56,11 @@ end
 -- What a claim reads first of a flow in a ready set that it did not move there (claimReadNew),
 -- the first fields of a hash as create writes it: "opts" (includes/create.lua) is the names of the
 -- optional fields the flow was created with ("" for none), written by every create since it came.
-local NEW_READ = {
-  'rm', 'status', 'token', 'cancel', 'queue', 'type', 'runs', 'opts', 'waits', 'runAt', 'id', 'input', 'createdAt',
-}
+-- Not "id" (the caller knows it) nor "waits" ("[]" until a run suspends). Each field costs a scan
+-- of the hash from its head to it (Redis 7.0's lpFind: ~100 instructions a field passed).
+local NEW_READ = { 'rm', 'status', 'token', 'cancel', 'queue', 'type', 'runs', 'opts', 'runAt', 'input', 'createdAt' }
 
--- claimRead's list for a flow never claimed, from an HMGET of NEW_READ (and one of its optional
+-- claimRead's list for the flow `id` never claimed, from an HMGET of NEW_READ (and one of its optional
 -- fields, if it has any) instead of the whole hash: a new flow (runs "0", pending, no cancel
 -- request) has no field that a claim, a run or a cancel request adds (owner, lease, abandons,
 -- adm, lastError, progress, result, error...), so its hash is the create's fields, which "opts"
@@ -68,7 +68,7 @@ local NEW_READ = {
 -- flow, ~900 instructions each with the reply's conversion). A hash without "opts" (written
 -- before it, or by an import) or a flow claimed before is read in full (claimRead), after this
 -- read: what the caller is told is the same.
-local function claimReadNew(fkey)
+local function claimReadNew(fkey, id)
   local h = redis.call('HMGET', fkey, unpack(NEW_READ))
   local opts = h[8]
   if not opts or h[7] ~= '0' or h[2] ~= 'pending' or h[4] ~= '0' then
@@ -77,9 +77,9 @@ local function claimReadNew(fkey)
   -- By CLAIMED_AT place: token, runs, queue, type, runAt, id, input, cancel, createdAt, then
   -- none of abandons .. finishedAt but rm, then status, owner (none), waits.
   local f = {
-    h[3], h[7], h[5], h[6], h[10], h[11], h[12], h[4], h[13], false, h[1], false, false, false,
+    h[3], h[7], h[5], h[6], h[9], id, h[10], h[4], h[11], false, h[1], false, false, false,
     false, false, false, false, false, false, false, false, false, false, false, false, h[2], false,
-    h[9], read = true,
+    '[]', read = true,
   }
   if opts ~= '' then
     local names = {}
@@ -123,6 +123,15 @@ local function withSet(flat, set)
   return out
 end
 
+-- The count after `count` (a decimal string, none for 0) as a string: "1" for a flow's first
+-- claim without string.format (parsing its format and printing cost some 800 instructions).
+local function countAfter(count)
+  if count == '0' or not count then
+    return '1'
+  end
+  return string.format('%d', (tonumber(count) or 0) + 1)
+end
+
 -- Index writes of claims that a call makes once for all the flows it claims (claimDeferred,
 -- then flushClaims): a call to Redis per flow and index costs a few thousand instructions beyond
 -- the change itself. held: ids for the worker's held set; ready: ready set key -> members to
@@ -158,8 +167,8 @@ local function claimFlow(fkey, id, worker, leaseUntil, now, adm, pre, hash, defe
   local f = pre or claimRead(fkey)
   -- Counts as strings made with %d: a number handed to redis.call goes through the
   -- floating-point printer ("%.14g"), several times the cost.
-  local token = string.format('%d', (tonumber(f[F_TOKEN]) or 0) + 1)
-  local runs = string.format('%d', (tonumber(f[F_RUNS]) or 0) + 1)
+  local token = countAfter(f[F_TOKEN])
+  local runs = countAfter(f[F_RUNS])
   -- Made with room for the fields it may get (the trailing nils): a table that outgrows the
   -- size its constructor gave it is rehashed.
   local set = {
