@@ -86,7 +86,9 @@ local deferred = finishDeferred()
 local function finishWrite(rid, id, token, status, result, err, now, fkey, plain)
   local cache = plain and readPlain or read
   local pre = cache[id]
-  cache[id] = nil
+  if pre then
+    cache[id] = nil
+  end
   local reply = finishOp(fkey or flowKey(id), rid, id, token, status, opt(result), opt(err), now, pre, deferred,
     plain)
   if reply == 'w' then

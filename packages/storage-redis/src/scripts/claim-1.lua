@@ -115,7 +115,10 @@ end
 
 -- Claims the flow of a ready entry, with the fields `live` found (`f`); `defer` as claimFlow's.
 local function take(fkey, id, f, adm, defer)
-  promoted[id] = nil
+  -- Only when there: in Lua 5.1 a nil stored under an absent key adds the key to the table.
+  if promoted[id] then
+    promoted[id] = nil
+  end
   return claimFlow(fkey, id, worker, leaseUntil, now, adm, f, nil, defer)
 end
 
@@ -233,7 +236,9 @@ local function live(entry)
     return id, fkey, f
   end
   redis.call('ZREM', entry[3], entry[2])
-  promoted[id] = nil
+  if p then
+    promoted[id] = nil
+  end
   return nil
 end
 

@@ -32,11 +32,21 @@ for i, name in ipairs({
 end
 
 -- The flow's fields by CLAIMED_AT place (false for those it lacks; `read` marks the list as
--- this function's), from one read of the whole hash: one scan of it (an HMGET scans the hash
+-- this function's: the place of the last field of the reply the flow has, see lastSent), from
+-- one read of the whole hash: one scan of it (an HMGET scans the hash
 -- once per field, most of them absent), and no field names sent back. A claim that read the
 -- fields it needs, then the whole hash after its write, turned two replies into Lua and the
 -- second (every field's name and value) back into RESP: some 40 strings per flow at several
 -- hundred instructions each, and as many for the client to parse.
+-- `last` raised to `j` when the field at place `j` is one of the reply's that the claim sends as
+-- it read it ("rm" goes as none, "adm" as the claim's).
+local function lastSent(last, j)
+  if j > last and j <= CLAIMED_SENT and j ~= F_RM and j ~= F_ADM then
+    return j
+  end
+  return last
+end
+
 local function claimRead(fkey)
   local h = redis.call('HGETALL', fkey)
   local f = {
@@ -44,12 +54,15 @@ local function claimRead(fkey)
     false, false, false, false, false, false, false, false, false, false, false, false, false, false,
     false, read = true,
   }
+  local last = CLAIMED_ALWAYS
   for i = 1, #h, 2 do
     local j = CLAIMED_AT[h[i]]
     if j then
       f[j] = h[i + 1]
+      last = lastSent(last, j)
     end
   end
+  f.read = last
   return f
 end
 
@@ -79,7 +92,7 @@ local function claimReadNew(fkey, id)
   local f = {
     h[3], h[7], h[5], h[6], h[9], id, h[10], h[4], h[11], false, h[1], false, false, false,
     false, false, false, false, false, false, false, false, false, false, false, false, h[2], false,
-    '[]', read = true,
+    '[]', read = CLAIMED_ALWAYS,
   }
   if opts ~= '' then
     local names = {}
@@ -91,6 +104,7 @@ local function claimReadNew(fkey, id)
       local j = CLAIMED_AT[name]
       if j then
         f[j] = values[i]
+        f.read = lastSent(f.read, j)
       end
     end
   end
@@ -191,12 +205,12 @@ local function claimFlow(fkey, id, worker, leaseUntil, now, adm, pre, hash, defe
     set[#set + 1] = 'rm'
     set[#set + 1] = ''
   end
-  local del = {}
+  local delAdm = false
   if adm then
     set[#set + 1] = 'adm'
     set[#set + 1] = adm
   elseif f[F_ADM] then
-    del[#del + 1] = 'adm'
+    delAdm = true
   end
   redis.call('HSET', fkey, unpack(set))
   local owner = f[F_OWNER]
@@ -211,8 +225,8 @@ local function claimFlow(fkey, id, worker, leaseUntil, now, adm, pre, hash, defe
   if rm == '' then
     rm = false
   end
-  if #del > 0 then
-    redis.call('HDEL', fkey, unpack(del))
+  if delAdm then
+    redis.call('HDEL', fkey, 'adm')
   end
   -- Held by the worker, out of its ready set, due again at the lease expiry (ZADD moves it if
   -- it is there already).
@@ -230,22 +244,21 @@ local function claimFlow(fkey, id, worker, leaseUntil, now, adm, pre, hash, defe
     end
     redis.call('ZADD', dueKey(queue, ftype), leaseUntil, id)
   end
-  if hash and #del == 0 then
+  if hash and not delAdm then
     return withSet(hash, set)
   end
-  if f.read then
-    -- The reply: CLAIMED_FIELDS as the claim left them, up to the last one the flow has.
+  local last = f.read
+  if last then
+    -- The reply: CLAIMED_FIELDS as the claim left them, up to the last one the flow has (a new
+    -- list: cutting this one short was a loop over every place past it).
     f[F_TOKEN], f[F_RUNS], f[F_ABANDONS], f[F_RM], f[F_ADM], f[F_ID] = token, runs, abandons, false, adm or false, id
-    for j = #f, CLAIMED_SENT + 1, -1 do
-      f[j] = nil
+    if abandons then
+      last = lastSent(last, F_ABANDONS)
     end
-    for j = CLAIMED_SENT, CLAIMED_ALWAYS + 1, -1 do
-      if f[j] then
-        break
-      end
-      f[j] = nil
+    if adm and last < F_ADM then
+      last = F_ADM
     end
-    return f
+    return { unpack(f, 1, last) }
   end
   return redis.call('HGETALL', fkey)
 end
