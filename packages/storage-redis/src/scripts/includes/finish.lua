@@ -76,48 +76,62 @@ local function finish(fkey, id, status, result, err, now, pre, from, rid, defer,
   if not pre then
     f, o = redis.call('HMGET', fkey, unpack(FINISH_FIELDS)), 0
   end
-  -- Both lists made with room for every field they may get (the trailing nils): a table that
-  -- outgrows the size its constructor gave it is rehashed, twice for `set` as it was.
-  local set = { 'status', status, 'waits', '[]', 'finishedAt', now, 'updatedAt', now, nil, nil, nil, nil, nil, nil, nil, nil }
-  if rid then
-    set[9], set[10] = 'rr', remembered(rid, '1')
-  end
-  -- Owner and ready-set member only when the hash has them (`f` read them): each field HDEL
-  -- looks for is a scan of the hash.
-  local del = { 'runAt', 'lease', nil, nil, nil, nil, nil, nil }
-  if not plain then
-    del[3], del[4] = 'abandons', 'lastError'
-  end
-  if f[o + 1] then
-    del[#del + 1] = 'owner'
-  end
   -- "rm": "" when the flow is in no ready set (includes/claim.lua); a finished hash keeps none.
   local rm = f[o + 4]
-  if rm then
-    del[#del + 1] = 'rm'
-    if rm == '' then
-      rm = false
-    end
-  end
-  if result then
-    set[#set + 1] = 'result'
-    set[#set + 1] = result
+  if plain and rid and result and status == 'completed' and f[o + 1] and rm and not f[o + 5] then
+    -- The usual end (a plain flow completed with a result): the deletes and writes below, made
+    -- without building their lists. "rm" first: the others are then a place nearer the head.
+    redis.call('HDEL', fkey, 'rm', 'runAt', 'lease', 'owner')
+    redis.call('HSET', fkey, 'status', status, 'finishedAt', now, 'updatedAt', now, 'rr', remembered(rid, '1'),
+      'result', result)
   else
-    del[#del + 1] = 'result'
-  end
-  if status == 'completed' then
-    -- Only when the hash has one (`f` read it): an HDEL of a field it lacks scans the hash.
-    if f[o + 5] then
-      del[#del + 1] = 'error'
+    -- Both lists made with room for every field they may get (the trailing nils): a table that
+    -- outgrows the size its constructor gave it is rehashed, twice for `set` as it was.
+    local set = { 'status', status, 'finishedAt', now, 'updatedAt', now, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil }
+    -- A plain flow's waits are "[]" already: its claim made them so, and only a suspension, which
+    -- ends the lease, changes them (a field written is a scan of the hash to find it).
+    if not plain then
+      set[7], set[8] = 'waits', '[]'
     end
-  elseif err and not (status == 'cancelled' and f[o + 5]) then
-    set[#set + 1] = 'error'
-    set[#set + 1] = err
+    if rid then
+      set[#set + 1] = 'rr'
+      set[#set + 1] = remembered(rid, '1')
+    end
+    -- Owner and ready-set member only when the hash has them (`f` read them): each field HDEL
+    -- looks for is a scan of the hash.
+    local del = { 'runAt', 'lease', nil, nil, nil, nil, nil, nil }
+    if not plain then
+      del[3], del[4] = 'abandons', 'lastError'
+    end
+    if f[o + 1] then
+      del[#del + 1] = 'owner'
+    end
+    if rm then
+      del[#del + 1] = 'rm'
+    end
+    if result then
+      set[#set + 1] = 'result'
+      set[#set + 1] = result
+    else
+      del[#del + 1] = 'result'
+    end
+    if status == 'completed' then
+      -- Only when the hash has one (`f` read it): an HDEL of a field it lacks scans the hash.
+      if f[o + 5] then
+        del[#del + 1] = 'error'
+      end
+    elseif err and not (status == 'cancelled' and f[o + 5]) then
+      set[#set + 1] = 'error'
+      set[#set + 1] = err
+    end
+    -- The deletes first: the writes' new fields (finishedAt, rid, result...), each a scan of the
+    -- whole hash to find it absent, then scan a smaller one (the two lists share no field).
+    redis.call('HDEL', fkey, unpack(del))
+    redis.call('HSET', fkey, unpack(set))
   end
-  -- The deletes first: the writes' new fields (finishedAt, rid, result...), each a scan of the
-  -- whole hash to find it absent, then scan a smaller one (the two lists share no field).
-  redis.call('HDEL', fkey, unpack(del))
-  redis.call('HSET', fkey, unpack(set))
+  if rm == '' then
+    rm = false
+  end
   -- Out of its owner's held set and the claim indexes (what `reindex` does for a terminal flow).
   if defer then
     if f[o + 1] then
