@@ -183,36 +183,49 @@ local function claimFlow(fkey, id, worker, leaseUntil, now, adm, pre, hash, defe
   -- floating-point printer ("%.14g"), several times the cost.
   local token = countAfter(f[F_TOKEN])
   local runs = countAfter(f[F_RUNS])
-  -- Made with room for the fields it may get (the trailing nils): a table that outgrows the
-  -- size its constructor gave it is rehashed.
-  local set = {
-    'status', 'running', 'lease', leaseUntil, 'updatedAt', now, 'token', token, 'runs', runs, 'owner', worker,
-    nil, nil, nil, nil,
-  }
-  -- Waits cleared, unless they are already (a pending flow's, nearly always): a field written
-  -- is a scan of the hash to find it.
-  if f[F_WAITS] ~= '[]' then
-    set[#set + 1] = 'waits'
-    set[#set + 1] = '[]'
-  end
   local abandons = f[F_ABANDONS]
-  if f[F_STATUS] == 'running' then
-    abandons = string.format('%d', (tonumber(abandons) or 0) + 1)
-    set[#set + 1] = 'abandons'
-    set[#set + 1] = abandons
+  -- "rm" emptied (the flow leaves its ready set), unless this call moved it there.
+  local clearRm = f[F_RM] and f[F_RM] ~= '' and not (pre and pre.rmPending)
+  local delAdm = not adm and f[F_ADM] and true or false
+  local set
+  if not hash and not adm and f[F_WAITS] == '[]' and f[F_STATUS] ~= 'running' then
+    -- The usual claim (a pending or woken flow, no admission): the write below with its
+    -- arguments written out rather than a list built and unpacked.
+    if clearRm then
+      redis.call('HSET', fkey, 'rm', '', 'status', 'running', 'lease', leaseUntil, 'updatedAt', now, 'token', token,
+        'runs', runs, 'owner', worker)
+    else
+      redis.call('HSET', fkey, 'status', 'running', 'lease', leaseUntil, 'updatedAt', now, 'token', token,
+        'runs', runs, 'owner', worker)
+    end
+  else
+    -- Made with room for the fields it may get (the trailing nils): a table that outgrows the
+    -- size its constructor gave it is rehashed.
+    set = {
+      'status', 'running', 'lease', leaseUntil, 'updatedAt', now, 'token', token, 'runs', runs, 'owner', worker,
+      nil, nil, nil, nil,
+    }
+    -- Waits cleared, unless they are already (a pending flow's, nearly always): a field written
+    -- is a scan of the hash to find it.
+    if f[F_WAITS] ~= '[]' then
+      set[#set + 1] = 'waits'
+      set[#set + 1] = '[]'
+    end
+    if f[F_STATUS] == 'running' then
+      abandons = string.format('%d', (tonumber(abandons) or 0) + 1)
+      set[#set + 1] = 'abandons'
+      set[#set + 1] = abandons
+    end
+    if clearRm then
+      set[#set + 1] = 'rm'
+      set[#set + 1] = ''
+    end
+    if adm then
+      set[#set + 1] = 'adm'
+      set[#set + 1] = adm
+    end
+    redis.call('HSET', fkey, unpack(set))
   end
-  if f[F_RM] and f[F_RM] ~= '' and not (pre and pre.rmPending) then
-    set[#set + 1] = 'rm'
-    set[#set + 1] = ''
-  end
-  local delAdm = false
-  if adm then
-    set[#set + 1] = 'adm'
-    set[#set + 1] = adm
-  elseif f[F_ADM] then
-    delAdm = true
-  end
-  redis.call('HSET', fkey, unpack(set))
   local owner = f[F_OWNER]
   if owner and owner ~= worker then
     redis.call('SREM', heldKey(owner), id)
