@@ -25,6 +25,7 @@ import {
   isErgonError,
   type RecordRequest,
   type RecordResult,
+  type StoreEvent,
   type SuspendResult,
 } from '@ergon/core';
 import { type BatchRow, toBatchValues } from './batch-queries.js';
@@ -79,31 +80,58 @@ export async function applyBatch(
   repeated: boolean,
 ): Promise<BatchOutcome[]> {
   const outcomes = new Array<BatchOutcome>(writes.length);
+  for (const step of plan(writes)) {
+    if (typeof step === 'number') {
+      const { request } = writes[step] as Extract<BatchWrite, { op: 'suspend' }>;
+      outcomes[step] = await settle(() => suspend(ctx, request, repeated));
+    } else {
+      await applySegment(ctx, step, outcomes, repeated);
+    }
+  }
+  return outcomes;
+}
+
+/**
+ * The statements `writes` take, in order: segments, and the index of each suspension (a step of its
+ * own). Where a segment ends depends on the writes alone, never on what an earlier one did.
+ */
+function plan(writes: readonly BatchWrite[]): (Segment | number)[] {
+  const steps: (Segment | number)[] = [];
   let segment = emptySegment();
-  const flush = async () => {
-    if (segment.records.length + segment.finishes.length > 0)
-      await applySegment(ctx, segment, outcomes, repeated);
+  const cut = () => {
+    if (segment.records.length + segment.finishes.length > 0) steps.push(segment);
     segment = emptySegment();
   };
   for (let index = 0; index < writes.length; index++) {
     const write = writes[index] as BatchWrite;
     if (write.op === 'suspend') {
-      await flush();
-      outcomes[index] = await settle(() => suspend(ctx, write.request, repeated));
+      cut();
+      steps.push(index);
     } else if (write.op === 'record') {
       const { flowId, position } = write.request.record;
-      if (segment.finishing.has(flowId) || recorded(segment, flowId, position)) await flush();
+      if (segment.finishing.has(flowId) || recorded(segment, flowId, position)) cut();
       segment.records.push({ index, request: write.request });
       noteRecorded(segment, flowId, position);
     } else {
       const { flowId } = write.request;
-      if (segment.finishing.has(flowId)) await flush();
+      if (segment.finishing.has(flowId)) cut();
       segment.finishes.push({ index, request: write.request });
       segment.finishing.add(flowId);
     }
   }
-  await flush();
-  return outcomes;
+  cut();
+  return steps;
+}
+
+/** The `finished` events of a segment's finishes, in order. */
+function finishedEvents(segment: Segment): StoreEvent[] {
+  const { finishes } = segment;
+  const events = new Array<StoreEvent>(finishes.length);
+  for (let k = 0; k < finishes.length; k++) {
+    const { request } = finishes[k] as Indexed<FinishRequest>;
+    events[k] = { type: 'finished', flowId: request.flowId, status: request.status };
+  }
+  return events;
 }
 
 /** One statement for the segment, then the single path for each write it did not make. */
@@ -113,11 +141,7 @@ async function applySegment(
   outcomes: BatchOutcome[],
   repeated: boolean,
 ): Promise<void> {
-  const finished = segment.finishes.map(({ request }) => ({
-    type: 'finished' as const,
-    flowId: request.flowId,
-    status: request.status,
-  }));
+  const finished = finishedEvents(segment);
   // The statement notifies its finishes itself when the notifier is idle and it makes every write.
   const inline = ctx.notifier.takeInlineMany(finished);
   let refusals: BatchRow[];
@@ -126,6 +150,25 @@ async function applySegment(
   } finally {
     inline?.done();
   }
+  if (refusals.length > 0) return applyRefused(ctx, segment, outcomes, refusals, finished, repeated);
+  for (const { index, request } of segment.records)
+    outcomes[index] = { ok: true, value: { record: request.record, existed: false, cancelRequested: false } };
+  for (const { index } of segment.finishes) outcomes[index] = FINISHED;
+  if (finished.length > 0 && !inline) ctx.notifier.send(finished);
+}
+
+/**
+ * The outcomes of a segment whose statement refused some writes (and so notified nothing): each
+ * refused one by its single call's path, in order, then the events of the finishes it made.
+ */
+async function applyRefused(
+  ctx: Context,
+  segment: Segment,
+  outcomes: BatchOutcome[],
+  refusals: readonly BatchRow[],
+  finished: readonly StoreEvent[],
+  repeated: boolean,
+): Promise<void> {
   const refused = { r: new Set<number>(), f: new Set<number>() };
   for (const row of refusals) refused[row.op].add(row.n - 1);
   const events = [];
@@ -141,10 +184,10 @@ async function applySegment(
       outcomes[index] = await settle(() => finishSlow(ctx, request, repeated).then(() => undefined));
     } else {
       outcomes[index] = FINISHED;
-      events.push(finished[k] as (typeof finished)[number]);
+      events.push(finished[k] as StoreEvent);
     }
   }
-  if (events.length > 0 && !(inline && refusals.length === 0)) ctx.notifier.send(events);
+  if (events.length > 0) ctx.notifier.send(events);
 }
 
 /**
