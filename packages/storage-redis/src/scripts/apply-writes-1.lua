@@ -131,6 +131,17 @@ local function outcome(ok, result)
   return { 0, type(result) == 'table' and result.err or tostring(result) }
 end
 
+-- A record and then the finish of the same flow ("R", "P") in one pcall: `recorded` holds the
+-- record's outcome once it is made, so a failure tells which of the two failed.
+local recorded
+local function recordThenFinish(at, plain)
+  local id, token = ARGV[at + 1], ARGV[at + 2]
+  local fkey = flowKey(id)
+  recorded = record(id, token, ARGV[at + 3], ARGV[at + 4], fkey, plain)
+  return recorded, finishWrite(ARGV[at + 5], id, token, ARGV[at + 6], ARGV[at + 7], ARGV[at + 8], ARGV[at + 9], fkey,
+    plain)
+end
+
 local out = {}
 local at = 3
 local w = 1
@@ -138,11 +149,24 @@ local count = tonumber(ARGV[2])
 while w <= count do
   local kind = ARGV[at]
   if kind == 'P' or kind == 'R' then
-    local id, token, plain = ARGV[at + 1], ARGV[at + 2], kind == 'P'
-    local fkey = flowKey(id)
-    out[w] = outcome(pcall(record, id, token, ARGV[at + 3], ARGV[at + 4], fkey, plain))
-    out[w + 1] = outcome(pcall(finishWrite, ARGV[at + 5], id, token, ARGV[at + 6], ARGV[at + 7], ARGV[at + 8],
-      ARGV[at + 9], fkey, plain))
+    local plain = kind == 'P'
+    recorded = nil
+    local ok, r, f = pcall(recordThenFinish, at, plain)
+    if ok then
+      if r == COMMON and f == '1' then
+        out[w], out[w + 1] = 1, 1
+      else
+        out[w], out[w + 1] = outcome(true, r), outcome(true, f)
+      end
+    elseif recorded == nil then
+      -- The record failed (its error before any write of its own): the finish runs alone, as it would.
+      out[w] = outcome(false, r)
+      local id, token = ARGV[at + 1], ARGV[at + 2]
+      out[w + 1] = outcome(pcall(finishWrite, ARGV[at + 5], id, token, ARGV[at + 6], ARGV[at + 7], ARGV[at + 8],
+        ARGV[at + 9], flowKey(id), plain))
+    else
+      out[w], out[w + 1] = outcome(true, recorded), outcome(false, r)
+    end
     w, at = w + 2, at + 10
   elseif kind == 'r' or kind == 'q' then
     out[w] = outcome(pcall(record, ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4], nil, kind == 'q'))
