@@ -105,11 +105,15 @@ export function batchArgs(
   return args;
 }
 
-/** One outcome per write from apply-writes' reply; errors mapped as a single call's would be. */
+/**
+ * One outcome per write from apply-writes' reply; errors mapped as a single call's would be. A
+ * number for a reply is the count of writes, every outcome the common one.
+ */
 export function batchOutcomes(writes: readonly BatchWrite[], reply: unknown): BatchOutcome[] {
+  const allCommon = reply === writes.length;
   const rows = Array.isArray(reply) ? (reply as unknown[]) : [];
   return writes.map((write, i): BatchOutcome => {
-    const row = rows[i];
+    const row = allCommon ? 1 : rows[i];
     const context = leaseContext(ACTIONS[write.op], write.request);
     try {
       // 1: the common outcome, sent without a row (scripts/apply-writes-1.lua).

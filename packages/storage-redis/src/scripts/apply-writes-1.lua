@@ -20,6 +20,7 @@
           due "1"|"0", name count k, k names, then child ids       (as suspend)
 
   Output:
+    the number of writes when every outcome is the common one; else
     per write, in order: 1 for the common outcome ({ 1, 0, "", 0 } of a record, { 1, "1" } of a
     finish), else { 1, outcome... } or { 0, error message }:
       "r" → { 1, existed, stored record JSON ("" when it is the one sent), cancelRequested }
@@ -182,4 +183,11 @@ while w <= count do
   end
 end
 flushFinishes(deferred)
-return out
+-- Every outcome the common one: their count alone (each element of a reply costs Redis a
+-- conversion and the client a parse).
+for i = 1, #out do
+  if out[i] ~= 1 then
+    return out
+  end
+end
+return #out

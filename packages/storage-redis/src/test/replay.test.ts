@@ -60,7 +60,8 @@ describe.skipIf(!redisAvailable)('a resent apply-writes batch', () => {
     const script = (await loadScripts()).get('apply-writes');
     if (!script) throw new Error('no apply-writes script');
     const send = () => runScript(raw, script, [`${base}flow:${claimed[0]?.flow.id}`, base, ...args]);
-    expect(await send()).toEqual([1, 1, 1, 1]);
+    // Every outcome the common one: the count of writes alone.
+    expect(await send()).toBe(4);
     // The records find their flows finished (the fence); the finishes answer as the first time did
     // (1: the common outcome, "1").
     const again = (await send()) as unknown[];
