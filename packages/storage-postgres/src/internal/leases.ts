@@ -16,12 +16,12 @@ import {
   type RenewResult,
   type WakeFilter,
 } from '@ergon/core';
+import { type ClaimedTuple, fromTuple, tupleOrder, tupleToken } from './claimed.js';
 import type { Context } from './context.js';
 import { type Queryable, rows } from './db.js';
 import { claimControlled } from './flow-control.js';
 import { HAND_OFF_LEASE_MAX_MS } from './hand-off.js';
 import type { FenceRow } from './queries.js';
-import { type ClaimedTuple, fromTuple, tupleOrder, tupleToken } from './claimed.js';
 import { type ClaimedRow, toClaimedRecord } from './rows.js';
 
 /** The flow row, locked, if `lease` holds it. @throws FlowNotFoundError, LeaseLostError. */
@@ -39,6 +39,15 @@ export async function leaseError({ db, q }: Context, lease: LeaseRef): Promise<E
   const [flow] = await rows(db.pool, q.flow, { id: lease.flowId });
   return flow ? new LeaseLostError(lease.flowId, lease.token) : new FlowNotFoundError(lease.flowId);
 }
+
+/**
+ * What a claim that took nothing parses to: an empty array of the kind `JSON.parse` makes of a
+ * non-empty one (`[null]` less its element), not the kind of a parsed `[]`, which would deoptimise
+ * the optimised claim (a new array map) when a drained queue or an idle poll claims nothing. Never
+ * changed (sorted only when longer than one).
+ */
+const NO_TUPLES: ClaimedTuple[] = [null as unknown as ClaimedTuple];
+NO_TUPLES.pop();
 
 /**
  * Claims up to `limit` ready flows (or the one named by `flowId`), best first: those of queues
@@ -80,7 +89,8 @@ async function claimFree(
   const [found] = await rows(db.pool, q.claimPark, values);
   const names = found?.controlled ?? '[]';
   const controlled: string[] = names === '[]' ? [] : JSON.parse(names);
-  const claimed = JSON.parse(found?.flows ?? '[]') as ClaimedTuple[];
+  const text = found?.flows ?? '[]';
+  const claimed = text === '[]' ? NO_TUPLES : (JSON.parse(text) as ClaimedTuple[]);
   // json_agg keeps no order: put them back in claim order.
   if (claimed.length > 1) claimed.sort(tupleOrder);
   listener.parked(request.workerId, park && claimed.length < request.limit);

@@ -35,14 +35,19 @@ const FIRST_DELAY_MS = 20;
 const MAX_DELAY_MS = 2000;
 /** Queues remembered for the catch-up after a reconnect. */
 const MAX_QUEUES = 1000;
+/** Workers whose parking is remembered before the unparked ones are forgotten. */
+const MAX_WORKERS = 1000;
 
 /** One LISTEN connection for every subscriber of a store. */
 export class EventListener {
   readonly #config: ListenerConfig;
   readonly #listeners = new Set<StoreListener>();
   readonly #queues = new Set<string>();
-  /** The workers a claim of this store parked (`hand-off.ts`). */
-  readonly #parked = new Set<string>();
+  /**
+   * Whether the last claim of each worker through this store parked it (`hand-off.ts`). One `set`
+   * per claim, either way: a claim's first park takes no branch its optimised code has not seen.
+   */
+  readonly #parked = new Map<string, boolean>();
   #connection: ListenConnection | undefined;
   #connecting: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -76,8 +81,10 @@ export class EventListener {
 
   /** Notes whether the last claim of `workerId` through this store parked it. */
   parked(workerId: string, parked: boolean): void {
-    if (parked) this.#parked.add(workerId);
-    else this.#parked.delete(workerId);
+    this.#parked.set(workerId, parked);
+    // Workers that come and go (ids of stopped ones): keep only the parked.
+    if (this.#parked.size > MAX_WORKERS)
+      for (const [id, is] of this.#parked) if (!is) this.#parked.delete(id);
   }
 
   /** Ends the connection and every reconnect. */
@@ -162,7 +169,7 @@ export class EventListener {
   #deliver(received: StoreEvent): void {
     let event = received;
     if (event.type === 'ready') this.noteQueue(event.queue);
-    else if (event.type === 'handed' && event.claimed && !this.#parked.has(event.workerId))
+    else if (event.type === 'handed' && event.claimed && this.#parked.get(event.workerId) !== true)
       event = { type: 'handed', flowId: event.flowId, workerId: event.workerId };
     for (const listener of this.#listeners) {
       try {
