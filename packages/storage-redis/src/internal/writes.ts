@@ -63,7 +63,8 @@ export function suspendArgs(rid: string, request: SuspendRequest): string[] {
  * then the flow's) is one "R" entry: the flow id and token once, and one entry for the script to
  * read instead of two (~4 arguments fewer per one-step flow). `plain` says which flows this store
  * holds plain (`held.ts`): their records and finishes go as "q", "P" and "F", which read and
- * delete less (scripts/apply-writes-1.lua).
+ * delete less, and a plain pair that completes the flow with a result as "C", without status and
+ * error (scripts/apply-writes-1.lua).
  */
 export function batchArgs(
   writes: readonly BatchWrite[],
@@ -82,14 +83,18 @@ export function batchArgs(
         next.request.flowId === request.flowId &&
         next.request.token === request.token
       ) {
-        const finish = finishArgs(rid(), next.request);
-        args.push(
-          isPlain ? 'P' : 'R',
-          request.flowId,
-          String(request.token),
-          String(request.record.position),
-        );
-        args.push(encodeOperation(request.record), finish[0] as string, ...finish.slice(3));
+        const done = next.request;
+        const kind =
+          isPlain && done.status === 'completed' && done.result !== undefined && done.error === undefined
+            ? 'C'
+            : isPlain
+              ? 'P'
+              : 'R';
+        args.push(kind, request.flowId, String(request.token), String(request.record.position));
+        args.push(encodeOperation(request.record), rid());
+        // "C": the usual pair, the result as it is and no status or error to send.
+        if (kind === 'C') args.push(done.result as string, String(done.now));
+        else args.push(done.status, optArg(done.result), optArg(done.error), String(done.now));
         i++;
       } else args.push(isPlain ? 'q' : 'r', ...recordArgs(request));
     } else if (write.op === 'finish')

@@ -16,6 +16,9 @@
           entry: flow id, token, position, record JSON, request id, status, result, error, now
       "q", "F", "P" as "r", "f", "R", of a plain flow: one its lease holder claimed without a
           parent, abandons, lastError or error (includes/finish.lua, internal/held.ts)
+      "C" a "P" whose finish completes the flow with a result and no error (a step's end, then
+          the flow's, the usual pair): flow id, token, position, record JSON, request id,
+          result (the value itself), now
       "s" n, then n fields: request id, flow id, token, now, waits JSON, earliest timer or "",
           due "1"|"0", name count k, k names, then child ids       (as suspend)
 
@@ -84,14 +87,20 @@ end
 -- a finished flow's held set, due set or finished index entry).
 local deferred = finishDeferred()
 
-local function finishWrite(rid, id, token, status, result, err, now, fkey, plain)
+-- `result` and `err` as the scripts send optional values ("" or "=" .. value), unless `raw`:
+-- then `result` is the value itself and there is no error ("C").
+local function finishWrite(rid, id, token, status, result, err, now, fkey, plain, raw)
   local cache = plain and readPlain or read
   local pre = cache[id]
   if pre then
     cache[id] = nil
   end
-  local reply = finishOp(fkey or flowKey(id), rid, id, token, status, opt(result), opt(err), now, pre, deferred,
-    plain)
+  if raw then
+    err = nil
+  else
+    result, err = opt(result), opt(err)
+  end
+  local reply = finishOp(fkey or flowKey(id), rid, id, token, status, result, err, now, pre, deferred, plain)
   if reply == 'w' then
     read, readPlain = {}, {}
   end
@@ -135,12 +144,21 @@ end
 -- A record and then the finish of the same flow ("R", "P") in one pcall: `recorded` holds the
 -- record's outcome once it is made, so a failure tells which of the two failed.
 local recorded
-local function recordThenFinish(at, plain)
+
+-- The finish of an "R", "P" or "C" entry at `at` (`kind`: its kind).
+local function entryFinish(kind, at, id, token, fkey)
+  if kind == 'C' then
+    return finishWrite(ARGV[at + 5], id, token, 'completed', ARGV[at + 6], nil, ARGV[at + 7], fkey, true, true)
+  end
+  return finishWrite(ARGV[at + 5], id, token, ARGV[at + 6], ARGV[at + 7], ARGV[at + 8], ARGV[at + 9], fkey,
+    kind == 'P')
+end
+
+local function recordThenFinish(kind, at)
   local id, token = ARGV[at + 1], ARGV[at + 2]
   local fkey = flowKey(id)
-  recorded = record(id, token, ARGV[at + 3], ARGV[at + 4], fkey, plain)
-  return recorded, finishWrite(ARGV[at + 5], id, token, ARGV[at + 6], ARGV[at + 7], ARGV[at + 8], ARGV[at + 9], fkey,
-    plain)
+  recorded = record(id, token, ARGV[at + 3], ARGV[at + 4], fkey, kind ~= 'R')
+  return recorded, entryFinish(kind, at, id, token, fkey)
 end
 
 local out = {}
@@ -149,10 +167,9 @@ local w = 1
 local count = tonumber(ARGV[2])
 while w <= count do
   local kind = ARGV[at]
-  if kind == 'P' or kind == 'R' then
-    local plain = kind == 'P'
+  if kind == 'C' or kind == 'P' or kind == 'R' then
     recorded = nil
-    local ok, r, f = pcall(recordThenFinish, at, plain)
+    local ok, r, f = pcall(recordThenFinish, kind, at)
     if ok then
       if r == COMMON and f == '1' then
         out[w], out[w + 1] = 1, 1
@@ -162,13 +179,16 @@ while w <= count do
     elseif recorded == nil then
       -- The record failed (its error before any write of its own): the finish runs alone, as it would.
       out[w] = outcome(false, r)
-      local id, token = ARGV[at + 1], ARGV[at + 2]
-      out[w + 1] = outcome(pcall(finishWrite, ARGV[at + 5], id, token, ARGV[at + 6], ARGV[at + 7], ARGV[at + 8],
-        ARGV[at + 9], flowKey(id), plain))
+      local id = ARGV[at + 1]
+      out[w + 1] = outcome(pcall(entryFinish, kind, at, id, ARGV[at + 2], flowKey(id)))
     else
       out[w], out[w + 1] = outcome(true, recorded), outcome(false, r)
     end
-    w, at = w + 2, at + 10
+    if kind == 'C' then
+      w, at = w + 2, at + 8
+    else
+      w, at = w + 2, at + 10
+    end
   elseif kind == 'r' or kind == 'q' then
     out[w] = outcome(pcall(record, ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4], nil, kind == 'q'))
     w, at = w + 1, at + 5

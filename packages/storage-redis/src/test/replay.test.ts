@@ -82,4 +82,58 @@ describe.skipIf(!redisAvailable)('a resent apply-writes batch', () => {
     ])) as unknown[];
     expect(String((refused[1] as unknown[])[1])).toMatch(/ERGON_LEASE_LOST/);
   });
+
+  it('answers the finishes of its "C" entries (a plain record and completion) from their first reply', async () => {
+    const store = await openStore({ prefix: randomPrefix() });
+    stores.push(store);
+    const base = `{${store.prefix}}:`;
+    for (let i = 0; i < 2; i++)
+      await store.createFlow({
+        id: `f-${randomUUID()}`,
+        type: 'order',
+        queue: 'default',
+        input: '[1]',
+        priority: 0,
+        runAt: T0,
+        now: T0,
+      });
+    const claimed = await store.claim({
+      workerId: 'w',
+      types: ['order'],
+      queues: ['default'],
+      limit: 2,
+      leaseMs: 1000,
+      now: T0,
+    });
+    expect(claimed).toHaveLength(2);
+    const args = [String(claimed.length * 2)];
+    for (const [i, { flow, token }] of claimed.entries()) {
+      const record = JSON.stringify({
+        status: 'completed',
+        flowId: flow.id,
+        position: 0,
+        key: 'a#0',
+        kind: 'run',
+      });
+      args.push('C', flow.id, String(token), '0', record, `rid-${i}`, '[2]', String(T0 + 1));
+    }
+    const script = (await loadScripts()).get('apply-writes');
+    if (!script) throw new Error('no apply-writes script');
+    const send = () => runScript(raw, script, [`${base}flow:${claimed[0]?.flow.id}`, base, ...args]);
+    expect(await send()).toBe(4);
+    // The records fail the fence; each finish then runs alone and answers as the first time did.
+    const again = (await send()) as unknown[];
+    expect(again[1]).toBe(1);
+    expect(again[3]).toBe(1);
+    expect(String((again[0] as unknown[])[1])).toMatch(/ERGON_LEASE_LOST/);
+    expect(String((again[2] as unknown[])[1])).toMatch(/ERGON_LEASE_LOST/);
+    for (const { flow } of claimed)
+      expect(await store.getFlow(flow.id)).toMatchObject({
+        status: 'completed',
+        result: '[2]',
+        finishedAt: T0 + 1,
+      });
+    expect(await raw.zcard(`${base}finished`)).toBe(2);
+    expect(await raw.scard(`${base}held:w`)).toBe(0);
+  });
 });
