@@ -5,10 +5,10 @@
  * written by an older version of the store (no "opts"), which is read in full and still runs to
  * its end.
  */
-import type { BatchWrite, ClaimedFlow, ClaimRequest } from '@ergon/core';
+import type { ClaimedFlow, ClaimRequest } from '@ergon/core';
 import { describe, expect, it } from 'vitest';
 import type { RedisExecutionLog } from '../index.js';
-import { newFlow, storeFixture } from './fixture.js';
+import { newFlow, recordAndFinish, storeFixture } from './fixture.js';
 import { redisAvailable } from './support.js';
 
 const T0 = Date.UTC(2030, 0, 1);
@@ -21,31 +21,6 @@ function claimOf(queues: string[], limit: number, now: number): ClaimRequest {
 async function expectStored(store: RedisExecutionLog, claimed: ClaimedFlow): Promise<void> {
   expect(claimed.flow).toEqual(await store.getFlow(claimed.flow.id));
   expect(claimed.token).toBe(claimed.flow.fencingToken);
-}
-
-function recordAndFinish(claimed: ClaimedFlow, now: number): BatchWrite[] {
-  const { flow, token } = claimed;
-  return [
-    {
-      op: 'record',
-      request: {
-        flowId: flow.id,
-        token,
-        record: {
-          status: 'completed',
-          flowId: flow.id,
-          position: 0,
-          key: 'a#0',
-          kind: 'run',
-          attempts: 1,
-          result: '[2]',
-          startedAt: now,
-          finishedAt: now,
-        },
-      },
-    },
-    { op: 'finish', request: { flowId: flow.id, token, status: 'completed', result: '[2]', now } },
-  ];
 }
 
 // Service guard (support.ts): under CI=true a missing Redis fails the run; elsewhere this suite is skipped loudly.
@@ -154,7 +129,9 @@ describe.skipIf(!redisAvailable)('RedisExecutionLog claim reads', () => {
     });
     await expectStored(store, claimed as ClaimedFlow);
     expect(await admin.zcard(`${base}ready:7:default:order`)).toBe(0);
-    const outcomes = await store.applyWrites!(recordAndFinish(claimed as ClaimedFlow, T0 + 2));
+    const outcomes = await store.applyWrites!(
+      recordAndFinish(claimed as ClaimedFlow, 'completed', T0 + 2, '[2]'),
+    );
     expect(outcomes.map((o) => o.ok)).toEqual([true, true]);
     expect(await store.getFlow(id)).toMatchObject({ status: 'completed', result: '[2]', finishedAt: T0 + 2 });
   });

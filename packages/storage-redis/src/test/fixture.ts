@@ -5,6 +5,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
+import type { BatchWrite, ClaimedFlow, FinishStatus } from '@ergon/core';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { RedisExecutionLog } from '../index.js';
@@ -65,4 +66,41 @@ export function newFlow(
     now: at,
     ...overrides,
   };
+}
+
+/**
+ * A step's record (position 0, result `result`) then the flow's finish with `status`, as one
+ * batch of writes (apply-writes' pair entries); a completed flow gets `result` too.
+ */
+export function recordAndFinish(
+  claimed: ClaimedFlow,
+  status: FinishStatus,
+  now: number,
+  result = '[1]',
+): BatchWrite[] {
+  const { flow, token } = claimed;
+  return [
+    {
+      op: 'record',
+      request: {
+        flowId: flow.id,
+        token,
+        record: {
+          status: 'completed',
+          flowId: flow.id,
+          position: 0,
+          key: 'a#0',
+          kind: 'run',
+          attempts: 1,
+          result,
+          startedAt: now,
+          finishedAt: now,
+        },
+      },
+    },
+    {
+      op: 'finish',
+      request: { flowId: flow.id, token, status, result: status === 'completed' ? result : undefined, now },
+    },
+  ];
 }

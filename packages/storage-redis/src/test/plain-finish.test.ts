@@ -5,42 +5,13 @@
  * made after the claim still gives its reason to a cancelled flow and loses it on completion, and
  * a flow claimed again after an abandoned run (not plain) still loses its abandons and lastError.
  */
-import type { BatchWrite, ClaimedFlow, FinishStatus } from '@ergon/core';
+import type { ClaimedFlow } from '@ergon/core';
 import { describe, expect, it } from 'vitest';
 import type { RedisExecutionLog } from '../index.js';
-import { newFlow, storeFixture } from './fixture.js';
+import { newFlow, recordAndFinish, storeFixture } from './fixture.js';
 import { redisAvailable } from './support.js';
 
 const T0 = Date.UTC(2030, 0, 1);
-
-/** A step's record then the flow's finish, as one batch (apply-writes' "R"/"P" entry). */
-function recordAndFinish(claimed: ClaimedFlow, status: FinishStatus, now: number): BatchWrite[] {
-  const { flow, token } = claimed;
-  return [
-    {
-      op: 'record',
-      request: {
-        flowId: flow.id,
-        token,
-        record: {
-          status: 'completed',
-          flowId: flow.id,
-          position: 0,
-          key: 'a#0',
-          kind: 'run',
-          attempts: 1,
-          result: '[1]',
-          startedAt: now,
-          finishedAt: now,
-        },
-      },
-    },
-    {
-      op: 'finish',
-      request: { flowId: flow.id, token, status, result: status === 'completed' ? '[1]' : undefined, now },
-    },
-  ];
-}
 
 async function claimOne(store: RedisExecutionLog, now: number): Promise<ClaimedFlow> {
   const [claimed] = await store.claim({

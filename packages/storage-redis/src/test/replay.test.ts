@@ -21,14 +21,13 @@ describe.skipIf(!redisAvailable)('a resent apply-writes batch', () => {
   });
   afterAll(() => raw.disconnect());
 
-  it('answers its finishes from their first reply and applies nothing twice', async () => {
+  /** A store with two new flows claimed by worker "w", and its key base. */
+  async function twoClaimed() {
     const store = await openStore({ prefix: randomPrefix() });
     stores.push(store);
-    const base = `{${store.prefix}}:`;
-    const ids = [`f-${randomUUID()}`, `f-${randomUUID()}`];
-    for (const id of ids)
+    for (let i = 0; i < 2; i++)
       await store.createFlow({
-        id,
+        id: `f-${randomUUID()}`,
         type: 'order',
         queue: 'default',
         input: '[1]',
@@ -45,6 +44,12 @@ describe.skipIf(!redisAvailable)('a resent apply-writes batch', () => {
       now: T0,
     });
     expect(claimed).toHaveLength(2);
+    return { store, base: `{${store.prefix}}:`, claimed };
+  }
+
+  it('answers its finishes from their first reply and applies nothing twice', async () => {
+    const { store, base, claimed } = await twoClaimed();
+    const ids = claimed.map((c) => c.flow.id);
     const args = [String(claimed.length * 2)];
     for (const [i, { flow, token }] of claimed.entries()) {
       const record = JSON.stringify({
@@ -84,28 +89,7 @@ describe.skipIf(!redisAvailable)('a resent apply-writes batch', () => {
   });
 
   it('answers the finishes of its "C" entries (a plain record and completion) from their first reply', async () => {
-    const store = await openStore({ prefix: randomPrefix() });
-    stores.push(store);
-    const base = `{${store.prefix}}:`;
-    for (let i = 0; i < 2; i++)
-      await store.createFlow({
-        id: `f-${randomUUID()}`,
-        type: 'order',
-        queue: 'default',
-        input: '[1]',
-        priority: 0,
-        runAt: T0,
-        now: T0,
-      });
-    const claimed = await store.claim({
-      workerId: 'w',
-      types: ['order'],
-      queues: ['default'],
-      limit: 2,
-      leaseMs: 1000,
-      now: T0,
-    });
-    expect(claimed).toHaveLength(2);
+    const { base, claimed, store } = await twoClaimed();
     const args = [String(claimed.length * 2)];
     for (const [i, { flow, token }] of claimed.entries()) {
       const record = JSON.stringify({
