@@ -46,6 +46,31 @@ async function placement(core: StoreCore, input: NewFlow): Promise<number> {
 }
 
 /**
+ * The new flow `input` as create-flow filed it when it sends none back (a flow due now, filed in
+ * its ready set, without flow control or debounce: every value of its record is the caller's).
+ */
+function sentFlow(input: NewFlow): FlowRecord {
+  const hash: Record<string, string> = {
+    status: 'pending',
+    token: '0',
+    cancel: '0',
+    queue: input.queue,
+    type: input.type,
+    updatedAt: String(input.now),
+    runs: '0',
+    waits: '[]',
+    runAt: String(input.runAt),
+    id: input.id,
+    input: input.input,
+    createdAt: String(input.now),
+  };
+  if (input.priority !== 0) hash.priority = String(input.priority);
+  if (input.parentId !== undefined) hash.parentId = input.parentId;
+  if (input.traceContext !== undefined) hash.trace = input.traceContext;
+  return toFlowRecord(hash) as FlowRecord;
+}
+
+/**
  * Implements the contract's `createFlow`, claiming the new flow in the same script when asked
  * (`NewFlow.claim`); one whose queue's limits another partition keeps is claimed right after, by
  * id, under admission (`claimNamed`).
@@ -82,7 +107,8 @@ export async function createFlow(core: StoreCore, input: NewFlow): Promise<Creat
     const claimed = claimedFlow(core, p, reply[1]);
     return { flow: claimed.flow, created, claimed };
   }
-  const flow = flowOf(reply[1]);
+  // None (a Lua false: nil in the reply) when the flow is the one sent.
+  const flow = reply[1] === null ? sentFlow(input) : flowOf(reply[1]);
   if (core.partitioned) {
     // A dedup or debounce hit returns another flow: nothing was created under this id.
     if (flow.id !== id && p !== core.layout.natural(id)) await core.router.unplace(id).catch(() => {});

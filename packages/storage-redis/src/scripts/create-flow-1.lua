@@ -33,7 +33,8 @@
     wait). claimed: 1 when the new flow was claimed for ARGV[19] (the hash is
     then the claimed flow's), "admit" when its queue's limits are kept in the
     home partition and this is another (the caller claims it by id, under
-    admission), else 0.
+    admission), else 0. The flow hash is false (none sent) for a flow filed straight in its ready
+    set without flow control or debounce: it is the flow as the caller sent it.
 
   A create that asks for a claim (ARGV[19]) runs create-flow-claim instead: the same body
   (includes/create) with includes/claim, which the claim of a flow of a queue with limits needs.
