@@ -2,26 +2,14 @@
 // its claims, and a create claims the new flow for it (a `handed` event), one round trip fewer
 // between enqueue and start. What must hold around it: a hand-off nobody hears runs elsewhere
 // once its short lease runs out, and a worker with no slot left gives a handed flow back.
-import type { ClaimRequest, ExecutionLog } from '@ergon/core';
+import type { ExecutionLog } from '@ergon/core';
 import { describe, expect, it } from 'vitest';
 import { type FlowHandle, flow } from '../src/index.js';
 import { STORE_KIND } from './stores.js';
-import { harness, until } from './support.js';
+import { countClaims, harness, until } from './support.js';
 
 /** The stores that hand off (the conformance suite says why the others do not). */
 const HANDS_OFF = STORE_KIND === 'redis' || STORE_KIND === 'postgres';
-
-/** The flows each claim of `store` returned, by worker. */
-function countClaims(store: ExecutionLog): Map<string, string[]> {
-  const claimed = new Map<string, string[]>();
-  const claim = store.claim.bind(store);
-  store.claim = async (request: ClaimRequest) => {
-    const flows = await claim(request);
-    claimed.set(request.workerId, [...(claimed.get(request.workerId) ?? []), ...flows.map((c) => c.flow.id)]);
-    return flows;
-  };
-  return claimed;
-}
 
 /** The `handed` events `store` publishes from now on: flow id → the worker it was handed to. */
 function handedEvents(store: ExecutionLog): Map<string, string> {

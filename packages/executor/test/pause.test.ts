@@ -1,21 +1,6 @@
-// Pausing a worker: it stops claiming and lets its runs finish, but stays registered (and, on a
-// store with hand-off, unparked: creates hand it nothing while it is paused); `resume` claims again.
-import type { ClaimRequest, ExecutionLog } from '@ergon/core';
 import { describe, expect, it } from 'vitest';
 import { flow } from '../src/index.js';
-import { harness, until } from './support.js';
-
-/** The flow ids each claim of `store` returned, by worker. */
-function countClaims(store: ExecutionLog): Map<string, string[]> {
-  const claimed = new Map<string, string[]>();
-  const claim = store.claim.bind(store);
-  store.claim = async (request: ClaimRequest) => {
-    const flows = await claim(request);
-    claimed.set(request.workerId, [...(claimed.get(request.workerId) ?? []), ...flows.map((c) => c.flow.id)]);
-    return flows;
-  };
-  return claimed;
-}
+import { countClaims, harness, until } from './support.js';
 
 describe('pausing a worker', () => {
   const h = harness();

@@ -1,4 +1,4 @@
-import { type Clock, type ExecutionLog, systemClock } from '@ergon/core';
+import { type ClaimRequest, type Clock, type ExecutionLog, systemClock } from '@ergon/core';
 import { FakeClock } from '@ergon/testing';
 import { afterEach, beforeEach } from 'vitest';
 import { Client, type FlowSource, Worker, type WorkerOptions } from '../src/index.js';
@@ -45,6 +45,18 @@ export function harness(options: { fake?: boolean } = {}) {
       return worker;
     },
   };
+}
+
+/** The flow ids each claim of `store` returned from now on, by worker. */
+export function countClaims(store: ExecutionLog): Map<string, string[]> {
+  const claimed = new Map<string, string[]>();
+  const claim = store.claim.bind(store);
+  store.claim = async (request: ClaimRequest) => {
+    const flows = await claim(request);
+    claimed.set(request.workerId, [...(claimed.get(request.workerId) ?? []), ...flows.map((c) => c.flow.id)]);
+    return flows;
+  };
+  return claimed;
 }
 
 export { eventually as until, freezableStore as freezable } from '@ergon/testing';
