@@ -86,6 +86,7 @@ async function claimFree(
     handLeaseMs: Math.min(HAND_OFF_LEASE_MAX_MS, request.leaseMs),
   };
   if (request.flowId !== undefined) return claimOne({ db, q }, values);
+  if (park) listener.parking(request.workerId);
   const [found] = await rows(db.pool, q.claimPark, values);
   const names = found?.controlled ?? '[]';
   const controlled: string[] = names === '[]' ? [] : JSON.parse(names);
@@ -93,7 +94,6 @@ async function claimFree(
   const claimed = text === '[]' ? NO_TUPLES : (JSON.parse(text) as ClaimedTuple[]);
   // json_agg keeps no order: put them back in claim order.
   if (claimed.length > 1) claimed.sort(tupleOrder);
-  listener.parked(request.workerId, park && claimed.length < request.limit);
   const lease = { workerId: request.workerId, expiresAt: values.expiresAt, now: request.now };
   const flows = new Array<ClaimedFlow>(claimed.length);
   for (let i = 0; i < claimed.length; i++) {

@@ -35,7 +35,7 @@ const FIRST_DELAY_MS = 20;
 const MAX_DELAY_MS = 2000;
 /** Queues remembered for the catch-up after a reconnect. */
 const MAX_QUEUES = 1000;
-/** Workers whose parking is remembered before the unparked ones are forgotten. */
+/** Workers remembered as parked through this store; past it, the longest known are forgotten. */
 const MAX_WORKERS = 1000;
 
 /** One LISTEN connection for every subscriber of a store. */
@@ -44,10 +44,13 @@ export class EventListener {
   readonly #listeners = new Set<StoreListener>();
   readonly #queues = new Set<string>();
   /**
-   * Whether the last claim of each worker through this store parked it (`hand-off.ts`). One `set`
-   * per claim, either way: a claim's first park takes no branch its optimised code has not seen.
+   * The workers a claim through this store asked to park (`hand-off.ts`), from before that claim
+   * is sent until `removeWorker`: a create may hand such a worker a flow, and its NOTIFY may come
+   * before the claim's reply (or after a later claim unparked it), so the mark is not left to the
+   * reply. One `set` per parking claim: a claim's first park takes no branch its optimised code
+   * has not seen.
    */
-  readonly #parked = new Map<string, boolean>();
+  readonly #parked = new Map<string, true>();
   #connection: ListenConnection | undefined;
   #connecting: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -79,12 +82,16 @@ export class EventListener {
     if (this.#queues.size < MAX_QUEUES) this.#queues.add(queue);
   }
 
-  /** Notes whether the last claim of `workerId` through this store parked it. */
-  parked(workerId: string, parked: boolean): void {
-    this.#parked.set(workerId, parked);
-    // Workers that come and go (ids of stopped ones): keep only the parked.
-    if (this.#parked.size > MAX_WORKERS)
-      for (const [id, is] of this.#parked) if (!is) this.#parked.delete(id);
+  /** A claim of `workerId` that asks to park is about to be sent through this store. */
+  parking(workerId: string): void {
+    this.#parked.set(workerId, true);
+    // Workers that come and go without `removeWorker` (ids of killed ones): keep the newest.
+    if (this.#parked.size > MAX_WORKERS) this.#parked.delete(this.#parked.keys().next().value as string);
+  }
+
+  /** `workerId` left the registry (`removeWorker`): it is parked no more. */
+  unparked(workerId: string): void {
+    this.#parked.delete(workerId);
   }
 
   /** Ends the connection and every reconnect. */
@@ -169,7 +176,7 @@ export class EventListener {
   #deliver(received: StoreEvent): void {
     let event = received;
     if (event.type === 'ready') this.noteQueue(event.queue);
-    else if (event.type === 'handed' && event.claimed && this.#parked.get(event.workerId) !== true)
+    else if (event.type === 'handed' && event.claimed && !this.#parked.has(event.workerId))
       event = { type: 'handed', flowId: event.flowId, workerId: event.workerId };
     for (const listener of this.#listeners) {
       try {

@@ -53,9 +53,10 @@ export async function listWorkers({ db, q }: Context): Promise<WorkerRecord[]> {
 
 /** Removes a worker; expires its leases when asked. Returns how many. */
 export async function removeWorker(
-  { db, q, notifier }: Context,
+  { db, q, notifier, listener }: Context,
   request: RemoveWorkerRequest,
 ): Promise<number> {
+  listener.unparked(request.workerId);
   const [row] = await rows(db.pool, q.removeWorker, {
     id: request.workerId,
     now: request.now,
