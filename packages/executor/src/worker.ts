@@ -58,12 +58,12 @@ export class Worker {
     this.#runs = new WorkerRuns(settings, { wake: () => this.#idle.wake(), outcome: options.onOutcome });
     const parts = workerParts(options, settings, {
       startedAt: Date.now(),
-      // Which recorded versions it serves, so a refusal can say whether any live worker does.
       stats: () => ({
         ...(this.#paused ? { paused: true } : {}),
         active: this.#runs.size,
         flowsRun: this.#runs.flowsRun,
         failed: this.#runs.flowsFailed,
+        // Which recorded versions it serves, so a refusal can say whether any live worker does.
         ...(settings.versions.size > 0 ? { versions: Object.fromEntries(settings.versions) } : {}),
       }),
       reaped: () => this.#idle.wake(),

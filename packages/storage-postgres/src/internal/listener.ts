@@ -47,10 +47,9 @@ export class EventListener {
    * The workers a claim through this store asked to park (`hand-off.ts`), from before that claim
    * is sent until `removeWorker`: a create may hand such a worker a flow, and its NOTIFY may come
    * before the claim's reply (or after a later claim unparked it), so the mark is not left to the
-   * reply. One `set` per parking claim: a claim's first park takes no branch its optimised code
-   * has not seen.
+   * reply.
    */
-  readonly #parked = new Map<string, true>();
+  readonly #parked = new Set<string>();
   #connection: ListenConnection | undefined;
   #connecting: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -84,9 +83,9 @@ export class EventListener {
 
   /** A claim of `workerId` that asks to park is about to be sent through this store. */
   parking(workerId: string): void {
-    this.#parked.set(workerId, true);
+    this.#parked.add(workerId);
     // Workers that come and go without `removeWorker` (ids of killed ones): keep the newest.
-    if (this.#parked.size > MAX_WORKERS) this.#parked.delete(this.#parked.keys().next().value as string);
+    if (this.#parked.size > MAX_WORKERS) this.#parked.delete(this.#parked.values().next().value as string);
   }
 
   /** `workerId` left the registry (`removeWorker`): it is parked no more. */
