@@ -26,6 +26,7 @@ import type {
   CreateOutcome,
   ExecutionLog,
   FinishRequest,
+  FinishResult,
   FlowPage,
   FlowRecord,
   HeartbeatResult,
@@ -222,8 +223,9 @@ export class PostgresExecutionLog implements ExecutionLog {
   /**
    * Implements {@link @ergon/core!ExecutionLog.finishFlow}. One statement for a flow without a parent.
    */
-  finishFlow(request: FinishRequest): Promise<void> {
-    return this.#calls.finishFlow(request);
+  async finishFlow(request: FinishRequest): Promise<FinishResult | undefined> {
+    await this.#calls.finishFlow(request);
+    return undefined;
   }
 
   /**

@@ -18,6 +18,7 @@ import type {
   CreateFlowResult,
   ExecutionLog,
   FinishRequest,
+  FinishResult,
   FlowPage,
   FlowRecord,
   HeartbeatResult,
@@ -195,10 +196,11 @@ export class RedisExecutionLog implements ExecutionLog {
     return this.#call(leaseContext('suspend', lease), () => leases.suspend(this.#core, lease));
   }
 
-  async finishFlow(request: FinishRequest): Promise<void> {
+  async finishFlow(request: FinishRequest): Promise<FinishResult | undefined> {
     await this.#call(leaseContext(`finish flow as ${request.status}`, request), () =>
       leases.finishFlow(this.#core, request),
     );
+    return undefined;
   }
 
   /**

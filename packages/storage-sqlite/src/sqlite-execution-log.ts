@@ -26,6 +26,7 @@ import type {
   CreateOutcome,
   ExecutionLog,
   FinishRequest,
+  FinishResult,
   FlowPage,
   FlowRecord,
   HeartbeatResult,
@@ -225,8 +226,9 @@ export class SqliteExecutionLog implements ExecutionLog {
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.finishFlow} */
-  finishFlow(request: FinishRequest): Promise<void> {
-    return this.#group.write(() => finishFlow(this.#ctx, request));
+  async finishFlow(request: FinishRequest): Promise<FinishResult | undefined> {
+    await this.#group.write(() => finishFlow(this.#ctx, request));
+    return undefined;
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.sendSignal} */

@@ -8,6 +8,7 @@
 import type { ExecutionLog } from './execution-log.js';
 import type {
   FinishRequest,
+  FinishResult,
   RecordRequest,
   RecordResult,
   SuspendRequest,
@@ -43,8 +44,8 @@ export type BatchOutcome =
   | {
       /** The write succeeded. */
       readonly ok: true;
-      /** What its single call returns (`undefined` for a finish). */
-      readonly value: RecordResult | SuspendResult | undefined;
+      /** What its single call returns (for a finish, its {@link FinishResult} or `undefined`). */
+      readonly value: RecordResult | SuspendResult | FinishResult | undefined;
     }
   | {
       /** The write failed; the other writes of the batch are unaffected. */
@@ -70,7 +71,7 @@ export function applyWrite(
     case 'suspend':
       return store.suspend(write.request);
     case 'finish':
-      return store.finishFlow(write.request).then(() => undefined);
+      return store.finishFlow(write.request);
   }
 }
 

@@ -26,6 +26,12 @@ export interface StoreCapabilities {
    */
   readonly claimOnCreate?: boolean | undefined;
   /**
+   * `finishFlow` (and a finish in `applyWrites`) honours `FinishRequest.next`: the worker's next
+   * claim is made in the same call and its flows come back in the result (else the result has no
+   * `claimed` and a worker claims on its own).
+   */
+  readonly finishClaims?: boolean | undefined;
+  /**
    * A claim with `park` parks its worker, and creates hand new flows to parked workers
    * (claimed for them, announced by `handed` events: see `ClaimRequest.park`).
    */

@@ -66,6 +66,7 @@ import type { FlowRecord, OperationRecord, SignalRecord } from './records.js';
 import type {
   ConsumeSignalRequest,
   FinishRequest,
+  FinishResult,
   ProgressRequest,
   ProgressResult,
   RecordRequest,
@@ -196,9 +197,12 @@ export interface ExecutionLog {
    * and `lastError`. When it is a child, its parent is woken if it waits on it (a parent whose
    * waits are unreadable is woken too). It must succeed for the lease holder whatever state the
    * flow's history, signals or parent are in: it is how a flow the store cannot serve is failed.
+   * With `next`, the worker's next claim is made in the same call once the finish is written,
+   * and its flows are in the result (`FinishResult.claimed`); a store may leave `next` unclaimed
+   * and answer `undefined`, as a store that predates it does.
    * @throws LeaseLostError when the token is stale.
    */
-  finishFlow(request: FinishRequest): Promise<void>;
+  finishFlow(request: FinishRequest): Promise<FinishResult | undefined>;
 
   /**
    * Optional: several writes (of any flows) in one round trip, so a busy worker's

@@ -20,6 +20,7 @@ import type {
   CreateOutcome,
   ExecutionLog,
   FinishRequest,
+  FinishResult,
   FlowPage,
   NewFlow,
   NormalizedFlowQuery,
@@ -57,6 +58,7 @@ export class InMemoryExecutionLog implements ExecutionLog {
     events: true,
     flowControl: true,
     claimOnCreate: true,
+    finishClaims: true,
   });
   /** Cron schedules (`schedules.ts`). */
   readonly schedules = new MemorySchedules();
@@ -184,9 +186,11 @@ export class InMemoryExecutionLog implements ExecutionLog {
     return { outcome: 'suspended' };
   }
 
-  async finishFlow(request: FinishRequest): Promise<void> {
+  async finishFlow(request: FinishRequest): Promise<FinishResult | undefined> {
     const flow = this.#core.owned(request);
     this.#core.finish(flow, request.status, request.now, request);
+    const { next } = request;
+    return next ? { claimed: claimIn(this.#core, { ...next, now: request.now }) } : undefined;
   }
 
   async sendSignal(signal: SendSignalRequest): Promise<void> {

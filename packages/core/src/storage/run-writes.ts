@@ -8,7 +8,7 @@
  */
 import type { StoreCallOptions } from './call-options.js';
 import type { ExecutionLog } from './execution-log.js';
-import type { LeaseRef } from './leases.js';
+import type { ClaimedFlow, ClaimRequest, LeaseRef } from './leases.js';
 import type { OperationRecord, Wait } from './records.js';
 
 /** Input of {@link ExecutionLog.recordOperation}. */
@@ -77,6 +77,26 @@ export interface FinishRequest extends LeaseRef, StoreCallOptions {
   readonly error?: string | undefined;
   /** The caller's current time (ms), recorded as `finishedAt`. */
   readonly now: number;
+  /**
+   * Optional: the finishing worker's next claim, made in the same store call once the finish is
+   * written (one transaction or script), as `claim({ ...next, now })` would make it, `park`
+   * included. A worker whose run ends takes its next flow without a round trip of its own. The
+   * claim never undoes the finish: a finish refused (a stale token) claims nothing, and a store
+   * that does not make such claims answers without `claimed` (the caller then claims as usual).
+   */
+  readonly next?: NextClaim | undefined;
+}
+
+/** The claim a finish makes for its worker ({@link FinishRequest.next}): a claim without its time. */
+export type NextClaim = Pick<ClaimRequest, 'workerId' | 'types' | 'queues' | 'limit' | 'leaseMs' | 'park'>;
+
+/** What {@link ExecutionLog.finishFlow} answers. */
+export interface FinishResult {
+  /**
+   * The flows `next` claimed (possibly none). Undefined when the request had no `next` or the
+   * store did not make the claim.
+   */
+  readonly claimed?: ClaimedFlow[] | undefined;
 }
 
 /**

@@ -30,6 +30,7 @@ import type {
   CreateFlowResult,
   ExecutionLog,
   FinishRequest,
+  FinishResult,
   FlowPage,
   FlowQuery,
   MAX_BATCH_WRITES,
@@ -216,7 +217,7 @@ export class RuntimeExecutionLog {
   }
 
   /** {@inheritDoc ExecutionLog.finishFlow} */
-  finishFlow(request: FinishRequest): Promise<void> {
+  finishFlow(request: FinishRequest): Promise<FinishResult | undefined> {
     return this.#call('finish flow', request, () => this.#writes.finish(request));
   }
 

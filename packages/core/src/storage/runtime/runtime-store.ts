@@ -69,6 +69,7 @@ export function capabilitiesOf(inner: ExecutionLog): StoreCapabilities {
       typeof inner.configureQueue === 'function' &&
       typeof inner.getQueueState === 'function',
     claimOnCreate: inner.capabilities?.claimOnCreate === true,
+    finishClaims: inner.capabilities?.finishClaims === true,
     handOff: inner.capabilities?.handOff === true && inner.capabilities?.events === true && !!inner.subscribe,
   });
 }

@@ -14,8 +14,10 @@ import {
   type ConsumeSignalRequest,
   type FinishRequest,
   type LeaseRef,
+  MAX_CLAIM_LIMIT,
   MAX_PROGRESS_BYTES,
   type NewFlow,
+  type NextClaim,
   type ProgressRequest,
   type PurgeRequest,
   type RecordRequest,
@@ -272,6 +274,21 @@ export function checkFinish(request: FinishRequest): void {
   checkTime(request.now, 'now');
   checkOptionalText(request.result, 'flow result');
   checkOptionalText(request.error, 'flow error');
+  if (request.next !== undefined) checkNext(request.next);
+}
+
+/** A finish's next claim (`FinishRequest.next`): as a claim's, with a limit of at least 1 and names given once. */
+function checkNext(next: NextClaim): void {
+  if (typeof next !== 'object' || next === null) invalid('finish next must be a claim or left out');
+  checkName(next.workerId, 'worker id');
+  checkWhole(next.limit, 'next claim limit', 1);
+  if (next.limit > MAX_CLAIM_LIMIT) invalid(`next claim limit must be at most ${MAX_CLAIM_LIMIT} (got ${next.limit})`);
+  checkTime(next.leaseMs, 'leaseMs');
+  if (next.leaseMs <= 0) invalid(`leaseMs must be > 0 (got ${next.leaseMs})`);
+  if (checkNames(next.types, 'types') !== next.types || next.types.length === 0)
+    invalid('next claim types must be a non-empty list of names, each once');
+  if (checkNames(next.queues, 'queues') !== next.queues || next.queues.length === 0)
+    invalid('next claim queues must be a non-empty list of names, each once');
 }
 
 /** Input of `setProgress`. @throws ProgressTooLargeError over {@link MAX_PROGRESS_BYTES}. */

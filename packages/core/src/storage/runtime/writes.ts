@@ -18,6 +18,7 @@ import type {
   CreateFlowResult,
   ExecutionLog,
   FinishRequest,
+  FinishResult,
   NewFlow,
   ProgressRequest,
   ProgressResult,
@@ -105,9 +106,10 @@ export class RuntimeWrites {
   }
 
   /** Checks and finishes. */
-  finish(request: FinishRequest): Promise<void> {
+  finish(request: FinishRequest): Promise<FinishResult | undefined> {
     checkFinish(request);
-    if (this.#writes) return this.#writes.submit({ op: 'finish', request }) as Promise<void>;
+    if (this.#writes)
+      return this.#writes.submit({ op: 'finish', request }) as Promise<FinishResult | undefined>;
     return this.#inner.finishFlow(request);
   }
 
