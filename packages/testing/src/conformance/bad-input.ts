@@ -94,6 +94,18 @@ export function badInputCases(ctx: SuiteContext): void {
         ctx.store.finishFlow({ ...lease, status: 'bogus' as never, now: T0 }),
         'INVALID_ARGUMENT',
       );
+      const next = { workerId: 'w1', types: [flow.type], queues: [flow.queue], limit: 1, leaseMs: 1000 };
+      for (const wrong of [
+        { ...next, limit: 0 },
+        { ...next, leaseMs: 0 },
+        { ...next, types: [] },
+        { ...next, queues: [flow.queue, flow.queue] },
+      ]) {
+        await expectCode(
+          ctx.store.finishFlow({ ...lease, status: 'completed', result: '1', now: T0, next: wrong }),
+          'INVALID_ARGUMENT',
+        );
+      }
       await expectCode(ctx.store.getFlow('has space'), 'INVALID_ID');
       await expectCode(ctx.store.createFlow(newFlow({ id: '' })), 'INVALID_ID');
       await expectCode(ctx.store.createFlow(newFlow({ type: '' })), 'INVALID_ARGUMENT');

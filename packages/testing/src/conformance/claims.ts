@@ -181,7 +181,14 @@ export function claimCases(ctx: SuiteContext): void {
       const stale = { flowId: flow.id, token };
       await expectCode(ctx.store.recordOperation({ ...stale, record: op(flow.id, 0) }), 'LEASE_LOST');
       await expectCode(ctx.store.renewLease({ ...stale, leaseMs: 1000, now: T0 + 1001 }), 'LEASE_LOST');
-      await expectCode(ctx.store.suspend({ ...stale, waits: [{ kind: 'timer', at: T0 + 9000, position: 0 }], now: T0 + 1001 }), 'LEASE_LOST');
+      await expectCode(
+        ctx.store.suspend({
+          ...stale,
+          waits: [{ kind: 'timer', at: T0 + 9000, position: 0 }],
+          now: T0 + 1001,
+        }),
+        'LEASE_LOST',
+      );
       await expectCode(
         ctx.store.finishFlow({ ...stale, status: 'completed', result: '[1]', now: T0 + 1001 }),
         'LEASE_LOST',

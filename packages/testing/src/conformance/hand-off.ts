@@ -5,9 +5,9 @@
  *
  * @module
  */
-import type { ClaimRequest, StoreEvent } from '@ergon/core';
+import type { ClaimRequest } from '@ergon/core';
 import { describe, expect, it } from 'vitest';
-import { eventually, newFlow, type SuiteContext, T0, uid } from './support.js';
+import { eventually, newFlow, newPair, type Pair, type SuiteContext, T0, withEvents } from './support.js';
 
 /** The longest lease a hand-off may take (`ClaimRequest.park`). */
 const HAND_OFF_LEASE_MAX_MS = 2000;
@@ -163,28 +163,4 @@ export function handOffCases(ctx: SuiteContext): void {
       expect((await ctx.store.createFlow(newFlow(pair))).flow.status).toBe('pending');
     });
   });
-}
-
-interface Pair {
-  readonly queue: string;
-  readonly type: string;
-}
-
-/** A queue and a type of this test alone. */
-function newPair(): Pair {
-  return { queue: uid('hq'), type: uid('ht') };
-}
-
-/** Runs `test` with the store's events as they arrive, subscribed (and settled) first. */
-async function withEvents(ctx: SuiteContext, test: (events: StoreEvent[]) => Promise<void>): Promise<void> {
-  const subscribe = ctx.store.subscribe;
-  if (!subscribe) throw new Error('the store declares capability handOff but has no subscribe');
-  const events: StoreEvent[] = [];
-  const unsubscribe = subscribe((e) => events.push(e));
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 20)); // let a remote subscription settle
-    await test(events);
-  } finally {
-    unsubscribe();
-  }
 }

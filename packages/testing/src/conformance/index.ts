@@ -22,6 +22,7 @@ import { claimCases } from './claims.js';
 import { createClaimCases } from './create-claim.js';
 import { type DamageHooks, damagedCases } from './damaged.js';
 import { eventCases } from './events.js';
+import { finishClaimCases } from './finish-claims.js';
 import { flowControlCases } from './flow-control.js';
 import { flowCases } from './flows.js';
 import { handOffCases } from './hand-off.js';
@@ -82,6 +83,7 @@ const CAPABILITY_CASES: Readonly<
   Record<Exclude<keyof StoreCapabilities, 'claimOnCreate'>, (ctx: SuiteContext) => void>
 > = {
   events: eventCases,
+  finishClaims: finishClaimCases,
   flowControl: flowControlCases,
   handOff: handOffCases,
 };

@@ -4,7 +4,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import type { ClaimedFlow, NewFlow, OperationRecord, RuntimeExecutionLog } from '@ergon/core';
+import type { ClaimedFlow, NewFlow, OperationRecord, RuntimeExecutionLog, StoreEvent } from '@ergon/core';
 import { expect } from 'vitest';
 
 /** Holds the store of the running test, in its runtime wrapper (as the engine uses it). */
@@ -89,5 +89,33 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A queue and a type, both of one test alone. */
+export interface Pair {
+  readonly queue: string;
+  readonly type: string;
+}
+
+/** A queue and a type of this test alone. */
+export function newPair(): Pair {
+  return { queue: uid('hq'), type: uid('ht') };
+}
+
+/** Runs `test` with the store's events as they arrive, subscribed (and settled) first. */
+export async function withEvents(
+  ctx: SuiteContext,
+  test: (events: StoreEvent[]) => Promise<void>,
+): Promise<void> {
+  const subscribe = ctx.store.subscribe;
+  if (!subscribe) throw new Error('the store declares events but has no subscribe');
+  const events: StoreEvent[] = [];
+  const unsubscribe = subscribe((e) => events.push(e));
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 20)); // let a remote subscription settle
+    await test(events);
+  } finally {
+    unsubscribe();
   }
 }

@@ -33,7 +33,11 @@ export function workerCases(ctx: SuiteContext): void {
       const id = uid('w');
       await ctx.store.heartbeatWorker({ worker: info(id), now: T0, lapseMs: 2000 });
       const stats = JSON.stringify({ flowsRun: 3 });
-      const again = await ctx.store.heartbeatWorker({ worker: info(id, { stats }), now: T0 + 500, lapseMs: 2000 });
+      const again = await ctx.store.heartbeatWorker({
+        worker: info(id, { stats }),
+        now: T0 + 500,
+        lapseMs: 2000,
+      });
       expect(again.reaped).toEqual([]);
       const listed = (await ctx.store.listWorkers()).filter((w) => w.id === id);
       expect(listed).toEqual([{ ...info(id, { stats }), lastSeenAt: T0 + 500 }]);
@@ -56,13 +60,18 @@ export function workerCases(ctx: SuiteContext): void {
       expect(owned?.flow.leaseOwner).toBe(dead);
       await ctx.store.heartbeatWorker({ worker: info(dead), now: T0, lapseMs: 2000 });
       // Within the lapse: nobody is declared dead.
-      expect((await ctx.store.heartbeatWorker({ worker: info(alive), now: T0 + 1500, lapseMs: 2000 })).reaped).toEqual([]);
+      expect(
+        (await ctx.store.heartbeatWorker({ worker: info(alive), now: T0 + 1500, lapseMs: 2000 })).reaped,
+      ).toEqual([]);
       expect((await ctx.store.getFlow(flow.id))?.leaseExpiresAt).toBe(T0 + 60_000);
       // Past it: the next heartbeat of another worker declares it dead and expires its lease.
       const beat = await ctx.store.heartbeatWorker({ worker: info(alive), now: T0 + 2500, lapseMs: 2000 });
       expect(beat.reaped).toEqual([dead]);
       expect((await ctx.store.listWorkers()).map((w) => w.id)).not.toContain(dead);
-      expect(await ctx.store.getFlow(flow.id)).toMatchObject({ status: 'running', leaseExpiresAt: T0 + 2500 });
+      expect(await ctx.store.getFlow(flow.id)).toMatchObject({
+        status: 'running',
+        leaseExpiresAt: T0 + 2500,
+      });
       // Claimable now, long before its 60 s lease would have ended; the dead worker is fenced off.
       const [taken] = await ctx.store.claim({
         workerId: alive,
@@ -83,7 +92,11 @@ export function workerCases(ctx: SuiteContext): void {
       const late = uid('late');
       const judge = uid('judge');
       await ctx.store.heartbeatWorker({ worker: info(judge), now: T0 + 1000, lapseMs: 2000 });
-      await ctx.store.heartbeatWorker({ worker: info(late, { concurrency: 2 }), now: T0 + 1000, lapseMs: 2000 });
+      await ctx.store.heartbeatWorker({
+        worker: info(late, { concurrency: 2 }),
+        now: T0 + 1000,
+        lapseMs: 2000,
+      });
       // A copy of an earlier beat, resent after a lost connection, arrives last.
       await ctx.store.heartbeatWorker({ worker: info(late, { concurrency: 1 }), now: T0, lapseMs: 2000 });
       expect((await ctx.store.listWorkers()).find((w) => w.id === late)).toMatchObject({
@@ -147,7 +160,11 @@ export function workerCases(ctx: SuiteContext): void {
         'INVALID_ARGUMENT',
       );
       await expectCode(
-        ctx.store.heartbeatWorker({ worker: info(uid('w'), { kind: 'robot' as never }), now: T0, lapseMs: 1 }),
+        ctx.store.heartbeatWorker({
+          worker: info(uid('w'), { kind: 'robot' as never }),
+          now: T0,
+          lapseMs: 1,
+        }),
         'INVALID_ARGUMENT',
       );
       await expectCode(
