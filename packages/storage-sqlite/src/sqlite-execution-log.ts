@@ -59,12 +59,13 @@ import type {
 } from '@ergon/core';
 import { applyBatch, createBatch } from './internal/batch.js';
 import { openStore, type StoreCore } from './internal/core.js';
+import { finishAndClaim } from './internal/finish-claims.js';
 import { configureQueue, getQueueState } from './internal/flow-control.js';
 import type { GroupCommit } from './internal/group-commit.js';
 import { consumeSignal, readHistory, recordFast, recordOperation } from './internal/history.js';
 import { importFlow } from './internal/import.js';
 import { claimFlows, nextWakeAt, releaseLease, renewLease } from './internal/leases.js';
-import { createFlow, finishFlow, requestCancel, sendSignal, suspend } from './internal/lifecycle.js';
+import { createFlow, requestCancel, sendSignal, suspend } from './internal/lifecycle.js';
 import { listFlows } from './internal/list.js';
 import { setProgress } from './internal/progress.js';
 import { purgeFinished } from './internal/purge.js';
@@ -82,6 +83,7 @@ export class SqliteExecutionLog implements ExecutionLog {
     events: true,
     flowControl: true,
     claimOnCreate: true,
+    finishClaims: true,
   });
   /** Cron schedules, in the `schedules` table (`internal/schedules.ts`). */
   readonly schedules: ScheduleLog;
@@ -225,10 +227,9 @@ export class SqliteExecutionLog implements ExecutionLog {
     return this.#group.write(() => suspend(this.#ctx, lease));
   }
 
-  /** {@inheritDoc @ergon/core!ExecutionLog.finishFlow} */
-  async finishFlow(request: FinishRequest): Promise<FinishResult | undefined> {
-    await this.#group.write(() => finishFlow(this.#ctx, request));
-    return undefined;
+  /** Implements {@link @ergon/core!ExecutionLog.finishFlow}: with `next`, claims in its transaction. */
+  finishFlow(request: FinishRequest): Promise<FinishResult | undefined> {
+    return this.#group.write(() => finishAndClaim(this.#ctx, request));
   }
 
   /** {@inheritDoc @ergon/core!ExecutionLog.sendSignal} */

@@ -24,6 +24,7 @@ import {
 } from '@ergon/core';
 import type Database from 'better-sqlite3';
 import type { EventOutbox } from './feed.js';
+import { asksNext, claimAfterBatch } from './finish-claims.js';
 import { recordFast, recordOperation } from './history.js';
 import { createFlow, finishFlow, suspend } from './lifecycle.js';
 import type { TxContext } from './queries.js';
@@ -97,9 +98,14 @@ export class Apart {
   }
 }
 
-/** Applies `writes` in order; runs inside the runner's write transaction. */
+/**
+ * Applies `writes` in order, then the next claims of its finishes (`finish-claims.ts`); runs inside
+ * the runner's write transaction.
+ */
 export function applyBatch(ctx: TxContext, apart: Apart, writes: readonly BatchWrite[]): BatchOutcome[] {
-  return apart.each(writes, (write) => applyOne(ctx, write));
+  const outcomes = apart.each(writes, (write) => applyOne(ctx, write));
+  if (asksNext(writes)) claimAfterBatch(ctx, writes, outcomes);
+  return outcomes;
 }
 
 /** Creates `flows` in order (`createFlows`); runs inside the runner's write transaction. */
