@@ -55,6 +55,7 @@ import { claimNamed, claimReady, nextWake } from './internal/claims.js';
 import { closeClient, type RedisClient } from './internal/connection.js';
 import type { StoreCore } from './internal/core.js';
 import { type ErrorContext, toStoreError } from './internal/errors.js';
+import { finishFlow } from './internal/finish.js';
 import { createFlow, getFlow, getHistory, getSignals, importFlow } from './internal/flows.js';
 import * as leases from './internal/leases.js';
 import { listFlows, purge } from './internal/listing.js';
@@ -76,7 +77,8 @@ export class RedisExecutionLog implements ExecutionLog {
   readonly name = 'redis';
   /**
    * Events through Redis pub/sub, best effort (workers keep a fallback poll); a create that asks
-   * for a claim is claimed in the same script. Hand-off (a create claiming the new flow for a
+   * for a claim is claimed in the same script, and so is a finish's next claim (with several
+   * partitions, in a claim of its own right after the finish). Hand-off (a create claiming the new flow for a
    * parked worker) with one partition and no `waitForReplicas` (a handed flow would start
    * before its claim reached the replicas).
    */
@@ -100,6 +102,7 @@ export class RedisExecutionLog implements ExecutionLog {
       events: true,
       flowControl: true,
       claimOnCreate: true,
+      finishClaims: true,
       handOff: parts.core.handsOff,
     });
     this.schedules = new RedisSchedules(parts.core.runner, parts.core.layout.keys(HOME));
@@ -196,11 +199,15 @@ export class RedisExecutionLog implements ExecutionLog {
     return this.#call(leaseContext('suspend', lease), () => leases.suspend(this.#core, lease));
   }
 
-  async finishFlow(request: FinishRequest): Promise<FinishResult | undefined> {
-    await this.#call(leaseContext(`finish flow as ${request.status}`, request), () =>
-      leases.finishFlow(this.#core, request),
+  /**
+   * Implements {@link @ergon/core!ExecutionLog.finishFlow}. One script (finish-flow); with `next`,
+   * the claim in the same script (finish-claim), or after it in a claim of its own when the store
+   * has several partitions (`internal/next.ts`).
+   */
+  finishFlow(request: FinishRequest): Promise<FinishResult | undefined> {
+    return this.#call(leaseContext(`finish flow as ${request.status}`, request), () =>
+      finishFlow(this.#core, request),
     );
-    return undefined;
   }
 
   /**

@@ -3,6 +3,8 @@
  * partition, and each group is one apply-writes script (in order within it,
  * so the writes of one flow keep their order); the groups run at once. A
  * group that fails (its master unreachable) fails only its own writes.
+ * Finishes with `next` claim once the writes are made (`next.ts`): with one
+ * partition in the same script (apply-claim), with more in claims of their own.
  *
  * @module
  */
@@ -12,7 +14,9 @@ import { leaseContext } from './args.js';
 import type { StoreCore } from './core.js';
 import { toStoreError } from './errors.js';
 import type { HeldFlow } from './held.js';
-import { afterFinish, afterSuspend, partitionOf } from './leases.js';
+import { afterFinish } from './finish.js';
+import { afterSuspend, partitionOf } from './leases.js';
+import { claimAfter, claimedOf, claimSection, mergeNext, shareClaims } from './next.js';
 import { HOME } from './partitions.js';
 import { batchArgs, batchOutcomes } from './writes.js';
 
@@ -39,22 +43,26 @@ export async function applyWrites(core: StoreCore, writes: readonly BatchWrite[]
   }
   const outcomes: BatchOutcome[] = new Array(writes.length);
   const freed: AdmittedRun[] = [];
+  // The finishes' next claims: in the script with one partition, after the writes with more.
+  const claims = mergeNext(writes);
+  const inScript = claims.length > 0 && !core.partitioned ? claims : undefined;
   await Promise.all(
     [...groups].map(async ([p, indexes]) => {
       const group = indexes.map((i) => writes[i] as BatchWrite);
       const keys = core.layout.keys(p);
       let reply: unknown;
+      let claimReplies: unknown[] = [];
       try {
-        reply = await core.runner.write(
-          'apply-writes',
-          keys,
-          [keys.flow((group[0] as BatchWrite).request.flowId)],
-          batchArgs(
-            group,
-            () => core.rid(),
-            (flowId, token) => core.held.plain(flowId, token),
-          ),
+        const args = batchArgs(
+          group,
+          () => core.rid(),
+          (flowId, token) => core.held.plain(flowId, token),
         );
+        const first = [keys.flow((group[0] as BatchWrite).request.flowId)];
+        if (inScript) {
+          args.push(...claimSection(core, inScript));
+          [reply, ...claimReplies] = (await core.runner.write('apply-claim', keys, first, args)) as unknown[];
+        } else reply = await core.runner.write('apply-writes', keys, first, args);
       } catch (error) {
         core.runner.noteError(error);
         for (const [j, i] of indexes.entries()) {
@@ -67,6 +75,8 @@ export async function applyWrites(core: StoreCore, writes: readonly BatchWrite[]
         return;
       }
       const results = batchOutcomes(group, reply);
+      // One partition: the group is the batch, and its claims' flows are shared out here.
+      if (inScript) shareClaims(inScript, claimedOf(core, inScript, claimReplies), results);
       // A row per write, or 1 for a common outcome (writes.ts: batchOutcomes).
       const rows = Array.isArray(reply) ? (reply as unknown[]) : [];
       for (const [j, i] of indexes.entries()) {
@@ -80,6 +90,7 @@ export async function applyWrites(core: StoreCore, writes: readonly BatchWrite[]
     }),
   );
   if (freed.length > 0) await core.admission.release(freed).catch(() => {});
+  if (claims.length > 0 && !inScript) await claimAfter(core, claims, outcomes);
   return outcomes;
 }
 

@@ -12,8 +12,8 @@
  * @module
  */
 import type { ClaimedFlow, ClaimRequest, WakeFilter } from '@ergon/core';
-import { claimedHash } from './claimed.js';
-import { pairs, toFlowRecord } from './codec.js';
+import { claimArgs, homeClaimArgs } from './claim-args.js';
+import { claimedRow, claimedRows } from './claimed.js';
 import type { StoreCore } from './core.js';
 import { reportedEntry } from './hints.js';
 import { HOME } from './partitions.js';
@@ -30,89 +30,13 @@ interface Visit {
 
 const ROUNDS = 3;
 
-/** The longest lease a hand-off takes: a flow whose `handed` event was lost runs again soon. */
-export const HAND_OFF_LEASE_MS = 2000;
-/** How long a worker stays parked without claiming again (an idle worker claims every `maxIdle`). */
-const PARK_MS = 15_000;
-
-/** The claim-script arguments after the key base, for one partition. */
-function claimArgs(
-  request: ClaimRequest,
-  p: number,
-  limit: number,
-  queues: readonly string[],
-  quota: number | undefined,
-  report: boolean,
-  park = '',
-): string[] {
-  const flags = `${p === HOME ? 'h' : ''}${report ? 'r' : ''}${park}`;
-  return [
-    request.workerId,
-    String(limit),
-    String(request.now + request.leaseMs),
-    String(request.now),
-    flags,
-    String(queues.length),
-    ...queues.flatMap((q) => [q, quota === undefined ? '' : String(quota)]),
-    ...request.types,
-  ];
-}
-
-/** Reads a claimed flow's hash, remembering where it lives and that this store holds it. */
-export function claimedFlow(core: StoreCore, p: number, flat: unknown): ClaimedFlow {
-  return claimedFromHash(core, p, pairs(flat));
-}
-
-/** {@link claimedFlow} from a claim script's reply for the flow (`claimed.ts`) to `request`. */
-function claimedRow(core: StoreCore, p: number, row: unknown, request: ClaimRequest): ClaimedFlow {
-  return claimedFromHash(core, p, claimedHash(row, request));
-}
-
-/** {@link claimedFlow} from the hash as an object. */
-export function claimedFromHash(core: StoreCore, p: number, hash: Record<string, string>): ClaimedFlow {
-  const flow = toFlowRecord(hash);
-  if (!flow) throw new Error('claim returned an empty flow');
-  core.router.remember(flow.id, p);
-  core.held.set(flow.id, {
-    partition: p,
-    queue: flow.queue,
-    type: flow.type,
-    priority: flow.priority,
-    token: flow.fencingToken,
-    admitted:
-      hash.adm === undefined ? undefined : { queue: hash.adm, member: `${flow.id}:${flow.fencingToken}` },
-    plain:
-      hash.parentId === undefined &&
-      hash.abandons === undefined &&
-      hash.lastError === undefined &&
-      hash.error === undefined,
-  });
-  return { flow, token: flow.fencingToken };
-}
-
-/** The claim script's park flag (`scripts/includes/park.lua`) for a claim that asks to park. */
-function parkFlag(core: StoreCore, request: ClaimRequest): string {
-  if (request.park !== true || !core.handsOff) return '';
-  core.parked.add(request.workerId);
-  const leaseMs = Math.min(request.leaseMs, HAND_OFF_LEASE_MS);
-  return `p${Math.ceil(leaseMs)}:${Math.ceil(request.now + PARK_MS)}`;
-}
-
 /** Claims ready flows (the contract's `claim` without `flowId`). */
 export async function claimReady(core: StoreCore, request: ClaimRequest): Promise<ClaimedFlow[]> {
   if (!core.partitioned) {
     const keys = core.layout.keys(HOME);
-    const args = claimArgs(
-      request,
-      HOME,
-      request.limit,
-      request.queues,
-      undefined,
-      false,
-      parkFlag(core, request),
-    );
+    const args = homeClaimArgs(core, request);
     const [, ...flows] = (await core.runner.write('claim', keys, [keys.created], args)) as unknown[];
-    return flows.map((row) => claimedRow(core, HOME, row, request));
+    return claimedRows(core, HOME, flows, request);
   }
   const filter = core.tracker.filter(request.queues, request.types);
   const claimed = await across(core, filter, request, request.limit, false);
@@ -204,7 +128,7 @@ async function visit(
   core.tracker.report(filter, p, report, begun);
   const leftQueues: string[] = [];
   for (let i = 0; i + 1 < left.length; i += 2) leftQueues.push(String(left[i]));
-  return { claimed: flows.map((row) => claimedRow(core, p, row, request)), left: leftQueues };
+  return { claimed: claimedRows(core, p, flows, request), left: leftQueues };
 }
 
 /** Claims flows of a limited queue outside the home partition, under admission. */

@@ -7,7 +7,7 @@
  * @module
  */
 import type { ClaimedFlow, StoreEvent } from '@ergon/core';
-import { claimedFlow, claimedFromHash } from './claims.js';
+import { claimedFlow, claimedFromHash } from './claimed.js';
 import { decodeEvent, finishedEvents } from './codec.js';
 import type { StoreCore } from './core.js';
 import { hintOf } from './hints.js';

@@ -18,7 +18,8 @@ import {
   type SignalRecord,
 } from '@ergon/core';
 import { flowControlArgs } from './args.js';
-import { claimedFlow, claimNamed } from './claims.js';
+import { claimedFlow } from './claimed.js';
+import { claimNamed } from './claims.js';
 import { decodeOperation, decodeSignal, flowOf, optArg, toFlowRecord } from './codec.js';
 import type { StoreCore } from './core.js';
 import { flowHint } from './hints.js';

@@ -1,7 +1,7 @@
 /**
  * The calls of a lease holder (renew, release, progress, consume a signal,
- * suspend, finish, batches of writes; a lone record is `record.ts`) and the calls on one flow by id
- * (signal, cancel), each routed to the flow's partition. After a call that
+ * suspend; a finish is `finish.ts`, a batch of writes `apply.ts`, a lone
+ * record `record.ts`) and the calls on one flow by id (signal, cancel), each routed to the flow's partition. After a call that
  * stops a run, its admitted slot in the home partition is freed
  * (`admission.ts`); after one that makes a flow claimable, the views are told
  * (`tracker.ts`).
@@ -11,7 +11,6 @@
 import type {
   CancelRequest,
   ConsumeSignalRequest,
-  FinishRequest,
   FlowRecord,
   ProgressRequest,
   ProgressResult,
@@ -27,7 +26,7 @@ import { encodeSignalOperation, flowOf, optArg, recordResult } from './codec.js'
 import type { StoreCore } from './core.js';
 import type { HeldFlow } from './held.js';
 import { heldHint } from './hints.js';
-import { finishArgs, suspendArgs } from './writes.js';
+import { suspendArgs } from './writes.js';
 
 /** The partition of a flow: where this store holds it, else where it lives (a lookup when unsure). */
 export async function partitionOf(core: StoreCore, id: string, token?: number): Promise<number> {
@@ -190,38 +189,6 @@ export async function afterSuspend(
   }
   const timers = lease.waits.flatMap((w) => (w.kind === 'timer' ? [w.at] : []));
   core.tracker.hint(p, heldHint(lease.flowId, held, timers.length > 0 ? Math.min(...timers) : undefined));
-}
-
-export async function finishFlow(core: StoreCore, request: FinishRequest): Promise<void> {
-  const id = request.flowId;
-  let partition = 0;
-  const reply = await onFlow(core, id, request.token, (p) => {
-    partition = p;
-    return core.runner.write(
-      'finish-flow',
-      core.layout.keys(p),
-      [core.layout.keys(p).flow(id)],
-      finishArgs(core.rid(), request),
-    );
-  }).catch(async (error: unknown) => {
-    if (isLeaseLost(error)) await stopped(core, id, request.token, true);
-    throw error;
-  });
-  await afterFinish(core, partition, request, reply);
-}
-
-/** After a finish: the run stopped; a woken parent is news for the views. */
-export async function afterFinish(
-  core: StoreCore,
-  p: number,
-  request: FinishRequest,
-  reply: unknown,
-  held?: HeldFlow,
-): Promise<void> {
-  held ??= await stopped(core, request.flowId, request.token);
-  if (!core.partitioned) return;
-  core.tracker.hint(p, heldHint(request.flowId, held));
-  if (reply === 'w') core.tracker.hint(p, {});
 }
 
 export async function sendSignal(core: StoreCore, signal: SendSignalRequest): Promise<void> {
