@@ -47,6 +47,7 @@ describe.skipIf(!postgresAvailable)('indexes an upgrade builds', () => {
         '0012_claim_park',
         '0013_batch_notify',
         '0014_listed_index',
+        '0015_batch_claim',
       ]);
       const store = runtimeStore(stores[0] as PostgresExecutionLog);
       const claimed = await store.claim({

@@ -75,6 +75,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0012_claim_park',
         '0013_batch_notify',
         '0014_listed_index',
+        '0015_batch_claim',
       ]);
       const [a, b] = stores.map((s) => runtimeStore(s));
       await a?.createFlow({
@@ -123,6 +124,7 @@ describe.skipIf(!postgresAvailable)('opening a schema', () => {
         '0012_claim_park',
         '0013_batch_notify',
         '0014_listed_index',
+        '0015_batch_claim',
       ]);
       expect(await store.getFlow('old')).toMatchObject({
         status: 'running',

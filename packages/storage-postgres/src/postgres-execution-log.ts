@@ -76,6 +76,7 @@ export class PostgresExecutionLog implements ExecutionLog {
     flowControl: true,
     claimOnCreate: true,
     handOff: true,
+    finishClaims: true,
   });
   /** Cron schedules, in the `schedules` table (`internal/schedules.ts`). */
   readonly schedules: ScheduleLog;
@@ -221,11 +222,11 @@ export class PostgresExecutionLog implements ExecutionLog {
   }
 
   /**
-   * Implements {@link @ergon/core!ExecutionLog.finishFlow}. One statement for a flow without a parent.
+   * Implements {@link @ergon/core!ExecutionLog.finishFlow}. One statement for a flow without a parent,
+   * its `next` claim included (`internal/batch-next.ts`).
    */
-  async finishFlow(request: FinishRequest): Promise<FinishResult | undefined> {
-    await this.#calls.finishFlow(request);
-    return undefined;
+  finishFlow(request: FinishRequest): Promise<FinishResult | undefined> {
+    return this.#calls.finishFlow(request);
   }
 
   /**

@@ -14,6 +14,8 @@
  * fails the batch (whose writes may then be in part applied, as the contract allows).
  * The statement announces its finished flows itself when the notifier is idle
  * and it made every write (`batch-notify.ts`); otherwise they go out after it.
+ * The finishes' next claims (`FinishRequest.next`) come after every write, the
+ * first in the last statement when it can (`batch-next.ts`).
  *
  * @module
  */
@@ -21,6 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type BatchOutcome,
   type BatchWrite,
+  type ClaimRequest,
   type FinishRequest,
   isErgonError,
   type RecordRequest,
@@ -28,11 +31,14 @@ import {
   type StoreEvent,
   type SuspendResult,
 } from '@ergon/core';
+import type { BatchClaimRow } from './batch-claim.js';
+import { asksNext, NextClaims } from './batch-next.js';
 import { type BatchRow, toBatchValues } from './batch-queries.js';
 import type { Context } from './context.js';
 import { rows } from './db.js';
 import { isConflict } from './errors.js';
 import { recordSlow } from './history.js';
+import { claimValues } from './leases.js';
 import { finishSlow, suspend } from './lifecycle.js';
 
 /** Attempts of the batch statement when the server rolls it back for a conflict. */
@@ -80,14 +86,18 @@ export async function applyBatch(
   repeated: boolean,
 ): Promise<BatchOutcome[]> {
   const outcomes = new Array<BatchOutcome>(writes.length);
-  for (const step of plan(writes)) {
+  const next = asksNext(writes) ? new NextClaims(ctx, writes, outcomes) : undefined;
+  const steps = plan(writes);
+  for (let s = 0; s < steps.length; s++) {
+    const step = steps[s] as Segment | number;
     if (typeof step === 'number') {
       const { request } = writes[step] as Extract<BatchWrite, { op: 'suspend' }>;
       outcomes[step] = await settle(() => suspend(ctx, request, repeated));
     } else {
-      await applySegment(ctx, step, outcomes, repeated);
+      await applySegment(ctx, step, outcomes, repeated, s === steps.length - 1 ? next : undefined);
     }
   }
+  await next?.claim();
   return outcomes;
 }
 
@@ -134,19 +144,26 @@ function finishedEvents(segment: Segment): StoreEvent[] {
   return events;
 }
 
-/** One statement for the segment, then the single path for each write it did not make. */
+/**
+ * One statement for the segment, then the single path for each write it did not make. `next`: the
+ * segment is the batch's last, and a next claim may ride in its statement.
+ */
 async function applySegment(
   ctx: Context,
   segment: Segment,
   outcomes: BatchOutcome[],
   repeated: boolean,
+  next?: NextClaims,
 ): Promise<void> {
   const finished = finishedEvents(segment);
   // The statement notifies its finishes itself when the notifier is idle and it makes every write.
   const inline = ctx.notifier.takeInlineMany(finished);
+  const rider = next?.rider(segment.finishes.map((w) => w.index));
   let refusals: BatchRow[];
   try {
-    refusals = await batchStatement(ctx, segment, inline);
+    const answer = await batchStatement(ctx, segment, inline, rider);
+    refusals = answer.refusals;
+    if (rider && answer.claim) next?.rode(rider, answer.claim);
   } finally {
     inline?.done();
   }
@@ -191,23 +208,37 @@ async function applyRefused(
 }
 
 /**
- * Runs the batch statement (notifying `inline`'s payloads when given), again from the start when
- * the server rolls it back for a conflict.
+ * Runs the batch statement (notifying `inline`'s payloads when given, claiming `rider` after its
+ * writes when given and it makes them all), again from the start when the server rolls it back
+ * for a conflict.
  */
 async function batchStatement(
   ctx: Context,
   segment: Segment,
   inline: { channel: string; payloads: string[] } | undefined,
-): Promise<BatchRow[]> {
+  rider: ClaimRequest | undefined,
+): Promise<{ refusals: BatchRow[]; claim?: BatchClaimRow | undefined }> {
   const values = toBatchValues(
     segment.records.map((w) => w.request),
     segment.finishes.map((w) => w.request),
   );
-  const statement = inline ? ctx.q.batchNotify : ctx.q.batch;
-  const args = inline ? { ...values, channel: inline.channel, payloads: inline.payloads } : values;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await rows(ctx.db.pool, statement, args);
+      if (rider) {
+        const notify = { channel: inline?.channel, payloads: inline?.payloads };
+        const found = await rows(ctx.db.pool, ctx.q.batchClaim, {
+          ...values,
+          ...notify,
+          ...claimValues(rider),
+        });
+        const claim = found.find((row) => row.op === null);
+        return { refusals: claim ? [] : (found as BatchRow[]), claim };
+      }
+      if (inline) {
+        const args = { ...values, channel: inline.channel, payloads: inline.payloads };
+        return { refusals: await rows(ctx.db.pool, ctx.q.batchNotify, args) };
+      }
+      return { refusals: await rows(ctx.db.pool, ctx.q.batch, values) };
     } catch (error) {
       if (!isConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
       await sleep(Math.random() * 2 ** Math.min(attempt, 6));

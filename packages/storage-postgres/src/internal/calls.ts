@@ -12,6 +12,8 @@
 import type {
   ClaimRequest,
   CreateFlowResult,
+  FinishRequest,
+  FinishResult,
   FlowPage,
   NewFlow,
   NormalizedFlowQuery,
@@ -60,6 +62,13 @@ export function storeCalls(ctx: Context, kysely: Kysely<Schema>) {
     (row) => row.id,
   );
   const createOne = call('create flow', 'idempotent', createFlow);
+  const finishOne = call('finish flow', 'idempotent', finishFlow);
+  /** A finish with a next claim goes the batch way, whose last statement claims (`batch-next.ts`). */
+  const finishNext = call('finish flow', 'idempotent', async (c, request: FinishRequest, repeated) => {
+    const [outcome] = await applyBatch(c, [{ op: 'finish', request }], repeated);
+    if (!outcome?.ok) throw outcome?.error ?? new FlowNotFoundError(request.flowId);
+    return outcome.value as FinishResult;
+  });
   const createFlows = call('create flows', 'idempotent', createBatch);
   /** A create with a claim goes the batch way, which claims in the insert. */
   const createClaimed = async (input: NewFlow): Promise<CreateFlowResult> => {
@@ -101,7 +110,8 @@ export function storeCalls(ctx: Context, kysely: Kysely<Schema>) {
     setProgress: call('set progress', 'idempotent', setProgress),
     suspend: call('suspend', 'idempotent', suspend),
     applyWrites: call('apply writes', 'idempotent', applyBatch),
-    finishFlow: call('finish flow', 'idempotent', finishFlow),
+    finishFlow: (request: FinishRequest): Promise<FinishResult | undefined> =>
+      request.next === undefined ? finishOne(request).then(() => undefined) : finishNext(request),
     sendSignal: call('send signal', 'never', sendSignal),
     requestCancel: call('cancel', 'idempotent', requestCancel),
     nextWakeAt: call('read next wake-up', 'idempotent', nextWakeAt),

@@ -16,7 +16,7 @@ import {
   type RenewResult,
   type WakeFilter,
 } from '@ergon/core';
-import { type ClaimedTuple, fromTuple, tupleOrder, tupleToken } from './claimed.js';
+import { type ClaimedTuple, type ClaimJsonRow, fromTuple, tupleOrder, tupleToken } from './claimed.js';
 import type { Context } from './context.js';
 import { type Queryable, rows } from './db.js';
 import { claimControlled } from './flow-control.js';
@@ -55,14 +55,40 @@ NO_TUPLES.pop();
  * control; then each of those in turn, under its queue's lock.
  */
 export async function claimFlows(ctx: Context, request: ClaimRequest): Promise<ClaimedFlow[]> {
-  const { claimed, controlled } = await claimFree(ctx, request);
-  let all = claimed;
-  for (const queue of controlled) {
+  return claimControlledAfter(ctx, request, await claimFree(ctx, request));
+}
+
+/**
+ * The end of {@link claimFlows} after the claim of the queues without flow control (`first`, its
+ * statement's or a finish's: `batch-next.ts`): each requested queue under flow control in turn.
+ */
+export async function claimControlledAfter(
+  ctx: Context,
+  request: ClaimRequest,
+  first: { claimed: ClaimedFlow[]; controlled: readonly string[] },
+): Promise<ClaimedFlow[]> {
+  let all = first.claimed;
+  for (const queue of first.controlled) {
     const limit = request.limit - all.length;
     if (limit <= 0 || (request.flowId !== undefined && all.length > 0)) break;
     all = all.concat(await claimControlled(ctx, queue, { ...request, limit }));
   }
   return all;
+}
+
+/** The values of the claim function (`claim-park.ts`) for `request`. */
+export function claimValues(request: ClaimRequest) {
+  return {
+    id: request.flowId,
+    queues: request.queues,
+    types: request.types,
+    now: request.now,
+    limit: request.limit,
+    workerId: request.workerId,
+    expiresAt: request.now + request.leaseMs,
+    park: request.park === true,
+    handLeaseMs: Math.min(HAND_OFF_LEASE_MAX_MS, request.leaseMs),
+  };
 }
 
 /**
@@ -73,28 +99,25 @@ async function claimFree(
   { db, q, listener }: Context,
   request: ClaimRequest,
 ): Promise<{ claimed: ClaimedFlow[]; controlled: readonly string[] }> {
-  const park = request.park === true;
-  const values = {
-    id: request.flowId,
-    queues: request.queues,
-    types: request.types,
-    now: request.now,
-    limit: request.limit,
-    workerId: request.workerId,
-    expiresAt: request.now + request.leaseMs,
-    park,
-    handLeaseMs: Math.min(HAND_OFF_LEASE_MAX_MS, request.leaseMs),
-  };
+  const values = claimValues(request);
   if (request.flowId !== undefined) return claimOne({ db, q }, values);
-  if (park) listener.parking(request.workerId);
+  if (values.park) listener.parking(request.workerId);
   const [found] = await rows(db.pool, q.claimPark, values);
+  return claimedOf(found, request);
+}
+
+/** The claimed flows and the requested queues under flow control, from the claim statement's row. */
+export function claimedOf(
+  found: ClaimJsonRow | undefined,
+  request: Pick<ClaimRequest, 'workerId' | 'leaseMs' | 'now'>,
+): { claimed: ClaimedFlow[]; controlled: readonly string[] } {
   const names = found?.controlled ?? '[]';
   const controlled: string[] = names === '[]' ? [] : JSON.parse(names);
   const text = found?.flows ?? '[]';
   const claimed = text === '[]' ? NO_TUPLES : (JSON.parse(text) as ClaimedTuple[]);
   // json_agg keeps no order: put them back in claim order.
   if (claimed.length > 1) claimed.sort(tupleOrder);
-  const lease = { workerId: request.workerId, expiresAt: values.expiresAt, now: request.now };
+  const lease = { workerId: request.workerId, expiresAt: request.now + request.leaseMs, now: request.now };
   const flows = new Array<ClaimedFlow>(claimed.length);
   for (let i = 0; i < claimed.length; i++) {
     const tuple = claimed[i] as ClaimedTuple;

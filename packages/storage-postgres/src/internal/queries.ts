@@ -13,6 +13,7 @@
 
 import { createHash } from 'node:crypto';
 import { type Compilable, type Kysely, type RawBuilder, sql } from 'kysely';
+import { batchClaimQueries } from './batch-claim.js';
 import { batchQueries, createQueries } from './batch-queries.js';
 import { claimParkQueries } from './claim-park.js';
 import { procedureQueries } from './create-procedure.js';
@@ -238,6 +239,7 @@ export function prepareQueries(b: Builder) {
     ...claimParkQueries(b),
     ...procedureQueries(b),
     ...batchQueries(b),
+    ...batchClaimQueries(b),
     ...createQueries(b),
     ...workerQueries(b),
   };

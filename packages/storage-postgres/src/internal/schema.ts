@@ -14,6 +14,7 @@
  */
 
 import { type ColumnType, type Generated, type Kysely, type Migration, sql } from 'kysely';
+import { batchClaimMigration } from './batch-claim.js';
 import { batchFunctionMigration } from './batch-function.js';
 import { batchNotifyMigration } from './batch-notify.js';
 import { claimParkMigration } from './claim-park.js';
@@ -274,6 +275,7 @@ export function migrations(schema: string): Readonly<Record<string, Migration>> 
     '0012_claim_park': claimParkMigration(schema),
     '0013_batch_notify': batchNotifyMigration(schema),
     '0014_listed_index': listedIndexMigration(schema),
+    '0015_batch_claim': batchClaimMigration(schema),
   });
 }
 
