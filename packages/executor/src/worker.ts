@@ -55,7 +55,12 @@ export class Worker {
     this.id = settings.workerId;
     this.#s = settings;
     this.#idle = new IdleSleep(settings);
-    this.#runs = new WorkerRuns(settings, { wake: () => this.#idle.wake(), outcome: options.onOutcome });
+    this.#runs = new WorkerRuns(settings, {
+      wake: () => this.#idle.wake(),
+      claiming: () => this.#claiming?.signal.aborted === false,
+      claimed: () => this.#idle.claimed(),
+      outcome: options.onOutcome,
+    });
     const parts = workerParts(options, settings, {
       startedAt: Date.now(),
       stats: () => ({
@@ -236,10 +241,12 @@ export class Worker {
       // claim then takes them all (on SQLite a flow's writes settle within a turn, and runs
       // that ended one by one would otherwise be refilled by a claim each).
       if (this.#runs.size > 0 && this.#runs.size < concurrency) await yieldTurn();
-      const free = concurrency - this.#runs.size;
+      // Slots a finish's claim asked for (`FinishRequest.next`) are not free until it is answered.
+      const free = this.#runs.free;
       let claimed: ClaimedFlow[] = [];
       let failed = false;
       if (free > 0) {
+        this.#runs.reserve(free);
         try {
           const sentAt = performance.now();
           claimed = await store.claim({
@@ -263,6 +270,7 @@ export class Worker {
           failed = true;
           logger.warn('claim failed; retrying', { error: toError(error).message });
         }
+        this.#runs.unreserve(free);
         this.#runs.spawnAll(claimed);
         if (claimed.length > 0) {
           pollMs = MIN_POLL_MS;
@@ -274,7 +282,7 @@ export class Worker {
       // Polls back off from a few ms after a failed claim, or after an empty one on a store
       // without events; with events, an idle worker waits for one (or the next due time).
       const sleepMs = free > 0 && claimed.length === 0 && (failed || !events) ? pollMs : maxIdleMs;
-      await idle.sleep(stopping, sleepMs, types, this.#runs.size < concurrency);
+      await idle.sleep(stopping, sleepMs, types, this.#runs.free > 0);
       pollMs = Math.min(pollMs * 2, maxIdleMs);
     }
   }

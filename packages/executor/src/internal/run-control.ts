@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Wait } from '@ergon/core';
+import type { ClaimedFlow, FinishResult, NextClaim, Wait } from '@ergon/core';
 
 /** How one run of a claimed flow ended. */
 export type RunOutcome =
@@ -44,8 +44,17 @@ export type RunOutcome =
 
 /** What a {@link RunControl} tells the worker that made it. */
 export interface RunOwner {
-  /** The run's code is over and only its finish is in flight (told at most once). */
-  runEnding(control: RunControl): void;
+  /**
+   * The run's code is over and only its finish is in flight (told at most once). The answer, if
+   * any, is the claim the finish makes for the worker's next flows (`FinishRequest.next`); its
+   * flows are then handed to {@link RunOwner.nextClaimed}, once.
+   */
+  runEnding(control: RunControl): NextClaim | undefined;
+  /**
+   * The finish that carried `next` was answered: `claimed` holds the flows its claim took, or is
+   * undefined when the finish failed or the store made no claim. Must not throw.
+   */
+  nextClaimed(control: RunControl, next: NextClaim, claimed: ClaimedFlow[] | undefined): void;
   /** The run left this worker with `outcome`. Must not throw. */
   runEnded(control: RunControl, outcome: RunOutcome): void;
 }
@@ -69,6 +78,8 @@ export class RunControl {
   #stopRequested = false;
   #cancelRequested = false;
   #ending = false;
+  /** The claim the finish carries, until its answer is heard. */
+  #next: NextClaim | undefined;
   #ended = false;
   #listener: RunListener | undefined;
 
@@ -112,10 +123,22 @@ export class RunControl {
    * worker may count its slot free and claim the next flow now, so the claim travels with the
    * finish (one round trip on a pipelining store) instead of after it.
    */
-  ending(): void {
-    if (this.#ending) return;
+  ending(): NextClaim | undefined {
+    if (this.#ending) return undefined;
     this.#ending = true;
-    this.#owner?.runEnding(this);
+    this.#next = this.#owner?.runEnding(this);
+    return this.#next;
+  }
+
+  /**
+   * Called by the runner once the finish that may carry the {@link RunControl.ending} claim was
+   * answered (`value`: its result) or failed (undefined): the claimed flows go to the worker.
+   */
+  finished(value: FinishResult | undefined): void {
+    const next = this.#next;
+    if (next === undefined) return;
+    this.#next = undefined;
+    this.#owner?.nextClaimed(this, next, value?.claimed);
   }
 
   /** Called by the runner when the run left this worker with `outcome` (heard once). */

@@ -10,6 +10,7 @@
 
 import {
   type ClaimedFlow,
+  type FinishResult,
   type FlowRecord,
   LeaseLostError,
   type Logger,
@@ -205,8 +206,10 @@ export class Run implements LeaseHolder, RunListener {
             // The path of every completed flow, written out: no frame of #finish's own.
             const completed: RunOutcome = { status: 'completed', result: outcome.value };
             try {
-              await this.#finishWrite(completed, encoded, recorder);
+              const value = await this.#finishWrite(completed, encoded, recorder);
+              this.#control?.finished(value as FinishResult | undefined);
             } catch (error) {
+              this.#control?.finished(undefined);
               return this.#done(await this.#finishFailed(error));
             }
             return this.#done(completed);
@@ -275,9 +278,11 @@ export class Run implements LeaseHolder, RunListener {
   /** Records the outcome; `encoded` is a completed flow's result, when already encoded. */
   async #finish(outcome: RunOutcome, encoded?: string, recorder?: Recorder): Promise<RunOutcome> {
     try {
-      await this.#finishWrite(outcome, encoded, recorder);
+      const value = await this.#finishWrite(outcome, encoded, recorder);
+      this.#control?.finished(value as FinishResult | undefined);
       return outcome;
     } catch (error) {
+      this.#control?.finished(undefined);
       return this.#finishFailed(error);
     }
   }
@@ -291,16 +296,25 @@ export class Run implements LeaseHolder, RunListener {
     const { store, codec, clock } = this.#o;
     const flowId = this.#flow.id;
     const token = this.#token;
-    // Nothing of the flow runs after a completed or failed finish: its slot may serve the next.
-    if (outcome.status === 'completed' || outcome.status === 'failed') this.#control?.ending();
+    // Nothing of the flow runs after a completed or failed finish: its slot may serve the next,
+    // claimed by the finish itself when the worker asks (`next`).
+    const next =
+      outcome.status === 'completed' || outcome.status === 'failed' ? this.#control?.ending() : undefined;
     // One literal per status, no spreads: this is on the path of every flow.
     if (outcome.status === 'completed') {
       const result = encoded ?? codec.encode(outcome.result);
-      return finishAfter(store, recorder, { flowId, token, status: 'completed', result, now: clock.now() });
+      return finishAfter(store, recorder, {
+        flowId,
+        token,
+        status: 'completed',
+        result,
+        now: clock.now(),
+        next,
+      });
     }
     if (outcome.status === 'failed') {
       const error = encodeError(codec, outcome.error);
-      return finishAfter(store, recorder, { flowId, token, status: 'failed', error, now: clock.now() });
+      return finishAfter(store, recorder, { flowId, token, status: 'failed', error, now: clock.now(), next });
     }
     if (outcome.status === 'cancelled') {
       // The store keeps the reason given to client.cancel; this error stands in only when none was.

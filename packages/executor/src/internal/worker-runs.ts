@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type ClaimedFlow, toError } from '@ergon/core';
+import { type ClaimedFlow, type NextClaim, toError } from '@ergon/core';
 import { RunControl, type RunOutcome, type RunOwner } from './run-control.js';
 import { type ClaimTurn, claimTurn, runClaimed } from './runner.js';
 import type { WorkerSettings } from './worker-settings.js';
@@ -16,6 +16,10 @@ import type { WorkerSettings } from './worker-settings.js';
 export interface WorkerRunsHooks {
   /** A slot may be free: the claim loop looks again. */
   readonly wake: () => void;
+  /** True while the worker claims (started, not pausing or stopping). */
+  readonly claiming: () => boolean;
+  /** A finish's claim took flows (the loop's idle backoff starts again). */
+  readonly claimed: () => void;
   /** A run left the worker (the worker's `onOutcome`); a throw is logged. */
   readonly outcome: ((flowId: string, outcome: RunOutcome) => void) | undefined;
 }
@@ -32,8 +36,17 @@ export class WorkerRuns {
   readonly #releases = new Set<Promise<void>>();
   readonly #owner: RunOwner = {
     runEnding: (control) => this.#runEnding(control),
+    nextClaimed: (_control, next, claimed) => this.#nextClaimed(next, claimed),
     runEnded: (control, outcome) => this.#runEnded(control, outcome),
   };
+  /** Slots asked for by claims in flight (the loop's, or a finish's `next`): not free. */
+  #reserved = 0;
+  /** When the finish carrying the one next claim in flight was sent (`performance.now()`). */
+  #nextSentAt = 0;
+  /** The worker's flow types, for a finish's next claim. */
+  readonly #types: readonly string[];
+  /** Finishes claim the next flows (`FinishRequest.next`) on a store that makes such claims. */
+  readonly #finishClaims: boolean;
   /** Runs that left the worker. */
   flowsRun = 0;
   /** Runs that left it failed. */
@@ -42,11 +55,28 @@ export class WorkerRuns {
   constructor(settings: WorkerSettings, hooks: WorkerRunsHooks) {
     this.#s = settings;
     this.#hooks = hooks;
+    this.#types = Object.freeze([...settings.flows.keys()]);
+    this.#finishClaims = settings.store.capabilities.finishClaims === true;
   }
 
   /** Runs counted against concurrency now. */
   get size(): number {
     return this.#running.size;
+  }
+
+  /** Slots neither running nor asked for by a claim in flight. */
+  get free(): number {
+    return this.#s.concurrency - this.#running.size - this.#reserved;
+  }
+
+  /** A claim for `slots` is in flight: they are not free until {@link WorkerRuns.unreserve}. */
+  reserve(slots: number): void {
+    this.#reserved += slots;
+  }
+
+  /** The claim for `slots` was answered. */
+  unreserve(slots: number): void {
+    this.#reserved -= slots;
   }
 
   /** True while a run of `flowId` counts against concurrency. */
@@ -94,11 +124,62 @@ export class WorkerRuns {
     if (this.#running.get(control.flowId) === control) this.#running.delete(control.flowId);
   }
 
-  /** A run's code is over: its slot is free (the loop may claim now) while its finish is in flight. */
-  #runEnding(control: RunControl): void {
+  /**
+   * A run's code is over: its slot is free while its finish is in flight. When no claim is in
+   * flight, the finish claims the free slots' next flows itself (one store call for both);
+   * otherwise the loop claims.
+   */
+  #runEnding(control: RunControl): NextClaim | undefined {
     this.#leave(control);
     this.#ending.add(control);
+    const free = this.free;
+    if (this.#finishClaims && this.#reserved === 0 && free > 0 && this.#hooks.claiming()) {
+      const { workerId, queues, leaseMs } = this.#s;
+      this.#reserved += free;
+      this.#nextSentAt = performance.now();
+      return { workerId, types: this.#types, queues, limit: free, leaseMs };
+    }
     this.#hooks.wake();
+    return undefined;
+  }
+
+  /**
+   * The flows a finish claimed run here; a worker that stopped claiming meanwhile gives them back
+   * in their place. Fewer than asked (or no answer): the loop claims, or parks, as after its own.
+   */
+  #nextClaimed(next: NextClaim, claimed: ClaimedFlow[] | undefined): void {
+    this.#reserved -= next.limit;
+    // Answered after its lease ran out (a reply held back by a reconnect): the flows may already
+    // be someone else's. Left to expire, as the loop leaves such a claim.
+    if (claimed !== undefined && claimed.length > 0 && performance.now() - this.#nextSentAt >= next.leaseMs) {
+      this.#s.logger.warn('claim answered after its lease expired; leaving the flows to others', {
+        count: claimed.length,
+      });
+      claimed = [];
+    }
+    if (claimed !== undefined && claimed.length > 0) {
+      if (this.#hooks.claiming()) {
+        this.spawnAll(claimed);
+        this.#hooks.claimed();
+      } else {
+        this.#giveBack(claimed);
+      }
+    }
+    if (claimed === undefined || claimed.length < next.limit) this.#hooks.wake();
+  }
+
+  /** Gives `claimed` back without an error (not an abandoned run), due when it was. */
+  #giveBack(claimed: readonly ClaimedFlow[]): void {
+    const { store, clock } = this.#s;
+    for (const { flow, token } of claimed) {
+      const release: Promise<void> = store
+        .releaseLease({ flowId: flow.id, token, now: clock.now(), retryAt: flow.runAt })
+        .catch(() => {})
+        .then(() => {
+          this.#releases.delete(release);
+        });
+      this.#releases.add(release);
+    }
   }
 
   #runEnded(control: RunControl, outcome: RunOutcome): void {

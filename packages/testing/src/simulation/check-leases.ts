@@ -17,6 +17,7 @@ import {
   type ClaimedFlow,
   type CreateFlowResult,
   ErrorCode,
+  type FinishResult,
   type LeaseRef,
   type SuspendResult,
 } from '@ergon/core';
@@ -93,12 +94,15 @@ export function checkLeases(entries: readonly TraceEntry[], options: LeaseCheckO
     }
     // A claim, or a create that claimed its new flow (`NewFlow.claim`, or a hand-off to a parked
     // worker: the new flow comes back running).
+    // A finish that claimed its worker's next flows (`FinishRequest.next`) ends its own lease too.
     const claimed =
       e.method === 'claim'
         ? (e.value as ClaimedFlow[])
         : e.method === 'createFlow'
           ? createGrant(e.value as CreateFlowResult)
-          : undefined;
+          : e.method === 'finishFlow'
+            ? (e.value as FinishResult | undefined)?.claimed
+            : undefined;
     if (claimed) {
       for (const c of claimed) {
         add(grants, c.flow.id, {
@@ -109,7 +113,8 @@ export function checkLeases(entries: readonly TraceEntry[], options: LeaseCheckO
         });
         add(ends, c.flow.id, { token: c.token - 1, entry: e, by: 'claim' });
       }
-    } else if (
+    }
+    if (
       e.method === 'finishFlow' ||
       e.method === 'releaseLease' ||
       (e.method === 'suspend' && (e.value as SuspendResult).outcome !== 'ready')
