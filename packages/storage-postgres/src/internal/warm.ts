@@ -1,7 +1,7 @@
 /**
  * Warming the pool the store made: right after open, in the background, the
  * connections it keeps open are made and the statements of a worker's cycle
- * (claim, batch of writes, notify) prepared on each, with values that match
+ * (claim, batch of writes, batch that claims, notify) prepared on each, with values that match
  * no flow, so they read and write nothing.
  *
  * A new connection pays for its login, for loading the catalog entries of
@@ -39,6 +39,7 @@ export async function warmPool({ pool, q, channel, count }: WarmRequest): Promis
       try {
         await rows(client, q.claimPark, NOTHING_TO_CLAIM);
         await rows(client, q.batch, NOTHING_TO_WRITE);
+        await rows(client, q.batchClaim, { ...NOTHING_TO_WRITE, ...NOTHING_TO_CLAIM });
         await rows(client, q.notify, { channel, payloads: [] });
       } catch (error) {
         // Warming only saves time: a connection that failed is closed, and the pool makes another when needed.
