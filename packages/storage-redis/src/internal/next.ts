@@ -34,14 +34,14 @@ export interface MergedClaim {
 
 /** The next claims of `writes`' finishes, merged by worker, types, queues and lease. */
 export function mergeNext(writes: readonly BatchWrite[]): MergedClaim[] {
-  const merged = new Map<string, MergedClaim>();
+  const merged: MergedClaim[] = [];
   for (const [index, write] of writes.entries()) {
     if (write.op !== 'finish' || write.request.next === undefined) continue;
     const { next, now } = write.request;
-    const key = JSON.stringify([next.workerId, next.types, next.queues, next.leaseMs]);
-    const claim = merged.get(key);
+    // Compared with the few claims so far (a store's workers: usually one), no key built.
+    const claim = merged.find((c) => alike(c.request, next));
     if (!claim) {
-      merged.set(key, { request: nextRequest(next, now), members: [{ index, limit: next.limit }] });
+      merged.push({ request: nextRequest(next, now), members: [{ index, limit: next.limit }] });
       continue;
     }
     const { request } = claim;
@@ -53,7 +53,21 @@ export function mergeNext(writes: readonly BatchWrite[]): MergedClaim[] {
     };
     claim.members.push({ index, limit: next.limit });
   }
-  return [...merged.values()];
+  return merged;
+}
+
+/** Whether two claims are one worker's of the same types, queues (in the same order) and lease. */
+function alike(a: ClaimRequest, b: NextClaim): boolean {
+  return (
+    a.workerId === b.workerId && a.leaseMs === b.leaseMs && same(a.types, b.types) && same(a.queues, b.queues)
+  );
+}
+
+function same(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
