@@ -48,7 +48,7 @@
 --- @include "includes/args"
 --- @include "includes/claim-ready"
 
-local claimed = claimReady(claimArgsAt(ARGV, 2, #ARGV))
+local claimed, free, controlled, admitted, left = claimReady(claimArgsAt(ARGV, 2, #ARGV))
 
 if string.find(ARGV[6], 'r', 1, true) == nil then
   table.insert(claimed, 1, {})

@@ -12,10 +12,6 @@
 local PROMOTE_MAX = 1000
 -- The claim in progress (claimReady's arguments).
 local worker, limit, leaseUntil, now, types
--- Its queues by how it claims them: free (no flow control), controlled (flow control kept by
--- this partition), admitted ({ queue, quota, controlled } under the home partition's admission),
--- left (limited queues this partition leaves to admission).
-local free, controlled, admitted, left
 
 -- Flows this call moved into a ready set: id -> claimFlow's fields (claimRead's, "rm" the
 -- ready-set member, not yet written), in `promotedIds` order. A flow claimed here has no "rm"
@@ -210,13 +206,17 @@ local function claimArgsAt(args, at, last)
 end
 
 -- Claims up to `lim` ready flows (claimArgsAt's values) and parks or unparks the worker as
--- `flags` say; returns the claimed flows, each as includes/claim.lua returns it. Without "r"
+-- `flags` say; returns the claimed flows, each as includes/claim.lua returns it, then its queues
+-- by how it claimed them (free, controlled, admitted, left: for claim-1.lua's report). Without "r"
 -- in `flags` it writes what it promoted (writePromoted) before it returns; with it, the caller
 -- does once its report is made.
 local function claimReady(w, lim, expiry, n, flags, queues, quotas, ts)
   worker, limit, leaseUntil, now, types = w, lim, expiry, n, ts
   promoted, promotedIds = {}, {}
-  free, controlled, admitted, left = {}, {}, {}, {}
+  -- Its queues by how it claims them: free (no flow control), controlled (flow control kept by
+  -- this partition), admitted ({ queue, quota, controlled } under the home partition's admission),
+  -- left (limited queues this partition leaves to admission).
+  local free, controlled, admitted, left = {}, {}, {}, {}
   local home = string.find(flags, 'h', 1, true) ~= nil
 
   for _, queue in ipairs(queues) do
@@ -310,5 +310,5 @@ local function claimReady(w, lim, expiry, n, flags, queues, quotas, ts)
   if string.find(flags, 'r', 1, true) == nil then
     writePromoted()
   end
-  return claimed
+  return claimed, free, controlled, admitted, left
 end
