@@ -78,6 +78,8 @@ export class RunControl {
   #stopRequested = false;
   #cancelRequested = false;
   #ending = false;
+  /** When the finish carrying a next claim was made (`performance.now()`): the claim's lease runs from about then. */
+  endedAt = 0;
   /** The claim the finish carries, until its answer is heard. */
   #next: NextClaim | undefined;
   #ended = false;
@@ -127,6 +129,7 @@ export class RunControl {
     if (this.#ending) return undefined;
     this.#ending = true;
     this.#next = this.#owner?.runEnding(this);
+    if (this.#next !== undefined) this.endedAt = performance.now();
     return this.#next;
   }
 

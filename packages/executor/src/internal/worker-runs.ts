@@ -36,17 +36,17 @@ export class WorkerRuns {
   readonly #releases = new Set<Promise<void>>();
   readonly #owner: RunOwner = {
     runEnding: (control) => this.#runEnding(control),
-    nextClaimed: (_control, next, claimed) => this.#nextClaimed(next, claimed),
+    nextClaimed: (control, next, claimed) => this.#nextClaimed(control, next, claimed),
     runEnded: (control, outcome) => this.#runEnded(control, outcome),
   };
   /** Slots asked for by claims in flight (the loop's, or a finish's `next`): not free. */
   #reserved = 0;
-  /** When the finish carrying the one next claim in flight was sent (`performance.now()`). */
-  #nextSentAt = 0;
-  /** The worker's flow types, for a finish's next claim. */
-  readonly #types: readonly string[];
-  /** Finishes claim the next flows (`FinishRequest.next`) on a store that makes such claims. */
-  readonly #finishClaims: boolean;
+  /**
+   * The claim a run's finish makes for the slot it frees (`FinishRequest.next`), one object for all
+   * runs; undefined on a store that does not make such claims. A store merges the alike next claims
+   * of one batch into one claim, so a batch of finishes refills their slots with one claim.
+   */
+  readonly #next: NextClaim | undefined;
   /** Runs that left the worker. */
   flowsRun = 0;
   /** Runs that left it failed. */
@@ -55,8 +55,12 @@ export class WorkerRuns {
   constructor(settings: WorkerSettings, hooks: WorkerRunsHooks) {
     this.#s = settings;
     this.#hooks = hooks;
-    this.#types = Object.freeze([...settings.flows.keys()]);
-    this.#finishClaims = settings.store.capabilities.finishClaims === true;
+    const { store, workerId, queues, leaseMs, flows } = settings;
+    const types = Object.freeze([...flows.keys()]);
+    this.#next =
+      store.capabilities.finishClaims === true
+        ? Object.freeze({ workerId, types, queues, limit: 1, leaseMs })
+        : undefined;
   }
 
   /** Runs counted against concurrency now. */
@@ -125,19 +129,15 @@ export class WorkerRuns {
   }
 
   /**
-   * A run's code is over: its slot is free while its finish is in flight. When no claim is in
-   * flight, the finish claims the free slots' next flows itself (one store call for both);
-   * otherwise the loop claims.
+   * A run's code is over: its slot is free while its finish is in flight. The finish claims the
+   * slot's next flow itself (one store call for both) while the worker claims; else the loop does.
    */
   #runEnding(control: RunControl): NextClaim | undefined {
     this.#leave(control);
     this.#ending.add(control);
-    const free = this.free;
-    if (this.#finishClaims && this.#reserved === 0 && free > 0 && this.#hooks.claiming()) {
-      const { workerId, queues, leaseMs } = this.#s;
-      this.#reserved += free;
-      this.#nextSentAt = performance.now();
-      return { workerId, types: this.#types, queues, limit: free, leaseMs };
+    if (this.#next !== undefined && this.free > 0 && this.#hooks.claiming()) {
+      this.#reserved += 1;
+      return this.#next;
     }
     this.#hooks.wake();
     return undefined;
@@ -147,11 +147,11 @@ export class WorkerRuns {
    * The flows a finish claimed run here; a worker that stopped claiming meanwhile gives them back
    * in their place. Fewer than asked (or no answer): the loop claims, or parks, as after its own.
    */
-  #nextClaimed(next: NextClaim, claimed: ClaimedFlow[] | undefined): void {
+  #nextClaimed(control: RunControl, next: NextClaim, claimed: ClaimedFlow[] | undefined): void {
     this.#reserved -= next.limit;
     // Answered after its lease ran out (a reply held back by a reconnect): the flows may already
     // be someone else's. Left to expire, as the loop leaves such a claim.
-    if (claimed !== undefined && claimed.length > 0 && performance.now() - this.#nextSentAt >= next.leaseMs) {
+    if (claimed !== undefined && claimed.length > 0 && performance.now() - control.endedAt >= next.leaseMs) {
       this.#s.logger.warn('claim answered after its lease expired; leaving the flows to others', {
         count: claimed.length,
       });
