@@ -82,15 +82,24 @@ export class NextClaims {
     this.#rode = { key: claimKey(rider), limit: rider.limit, now: rider.now, row };
   }
 
-  /** Makes the claims (those that did not ride), and puts each finish's share in its outcome. */
+  /**
+   * Makes the claims (those that did not ride), and puts each finish's share in its outcome. The
+   * writes are made by now: a claim that fails leaves its finishes answered without `claimed`
+   * (their workers claim as usual) rather than failing writes that were made.
+   */
   async claim(): Promise<void> {
     const rode = this.#rode;
     for (const group of this.#merged(new Set()).values()) {
       const request: ClaimRequest = { ...group.next, limit: group.limit, now: group.now };
-      const claimed =
-        rode && rode.key === group.key && rode.limit === group.limit && rode.now === group.now
-          ? await claimControlledAfter(this.#ctx, request, claimedOf(rode.row, request))
-          : await claimFlows(this.#ctx, request);
+      let claimed: ClaimedFlow[];
+      try {
+        claimed =
+          rode && rode.key === group.key && rode.limit === group.limit && rode.now === group.now
+            ? await claimControlledAfter(this.#ctx, request, claimedOf(rode.row, request))
+            : await claimFlows(this.#ctx, request);
+      } catch {
+        continue;
+      }
       this.#shareOut(group.at, claimed);
     }
   }
