@@ -48,7 +48,8 @@
 --- @include "includes/args"
 --- @include "includes/claim-ready"
 
-local claimed, free, controlled, admitted, left = claimReady(claimArgsAt(ARGV, 2, #ARGV))
+worker, limit, leaseUntil, now, flags, queues, quotas, types = claimArgsAt(ARGV, 2, #ARGV)
+--- @include "includes/claim-body"
 
 if string.find(ARGV[6], 'r', 1, true) == nil then
   table.insert(claimed, 1, {})

@@ -1,7 +1,7 @@
 --[[
   finish-flow for a finish that carries its worker's next claim (core's FinishRequest.next): the
   finish (includes/op-finish), then, once it is written, the claim as claim-1.lua would make it
-  (includes/claim-ready), in one call. A finish refused (a stale token: an error) claims nothing.
+  (includes/claim-ready, claim-body), in one call. A finish refused (a stale token: an error) claims nothing.
   finish-flow leaves the claim's includes out: a script's every call makes its functions anew.
 
   Input:
@@ -25,6 +25,7 @@
 --- @include "includes/claim-ready"
 
 local reply = finishOp(KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], opt(ARGV[6]), opt(ARGV[7]), ARGV[8])
-local claimed = claimReady(claimArgsAt(ARGV, 9, #ARGV))
+worker, limit, leaseUntil, now, flags, queues, quotas, types = claimArgsAt(ARGV, 9, #ARGV)
+--- @include "includes/claim-body"
 table.insert(claimed, 1, reply)
 return claimed

@@ -1,5 +1,5 @@
 -- The body of apply-writes (apply-writes-1.lua, apply-claim-1.lua): each write of the batch as its
--- own script would run it, in order; then, in apply-claim, the finishes' next claims (batchClaims).
+-- own script would run it, in order. In apply-claim the finishes' next claims follow it.
 --- @include "includes/op-record"
 --- @include "includes/op-finish"
 --- @include "includes/op-suspend"
@@ -179,8 +179,7 @@ for i = 1, #out do
     break
   end
 end
--- Past the writes, the finishes' next claims (apply-claim only: batchClaims is its own).
-if at <= #ARGV then
-  return batchClaims(at, out, result)
+-- Past the writes, the finishes' next claims: apply-claim goes on with them after this.
+if at > #ARGV then
+  return result
 end
-return result

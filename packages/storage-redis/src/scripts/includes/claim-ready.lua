@@ -1,8 +1,9 @@
 -- Claims of ready flows (claim-1.lua, and the next claim of a finish: finish-claim-1.lua,
--- apply-claim-1.lua): claimReady claims up to `limit` ready flows of the given queues and types,
--- each with a lease and a new fencing token, as claim-1.lua documents it (its arguments are
--- claim-1.lua's ARGV[2..], read by claimArgsAt). One claim per script call at a time: the
--- claim in progress is kept in the locals below, which the report of claim-1.lua reads after it.
+-- apply-claim-1.lua): what a claim uses, the claim in progress in the locals below. The claim
+-- itself is includes/claim-body, pasted where it runs once those locals are set (claimArgsAt
+-- reads them from claim-1.lua's ARGV[2..]): at the top level of the script, not in a function,
+-- since a script makes its closures anew on every call, and a function of the claim's size
+-- would capture some 30 upvalues, each an upvalue lookup walking the open ones (Lua 5.1).
 --- @include "keys"
 --- @include "index"
 --- @include "claim"
@@ -10,8 +11,8 @@
 --- @include "park"
 
 local PROMOTE_MAX = 1000
--- The claim in progress (claimReady's arguments).
-local worker, limit, leaseUntil, now, types
+-- The claim in progress: claimArgsAt's values (`limit` a number).
+local worker, limit, leaseUntil, now, flags, queues, quotas, types
 
 -- Flows this call moved into a ready set: id -> claimFlow's fields (claimRead's, "rm" the
 -- ready-set member, not yet written), in `promotedIds` order. A flow claimed here has no "rm"
@@ -203,112 +204,4 @@ local function claimArgsAt(args, at, last)
     ts[#ts + 1] = args[i]
   end
   return args[at], tonumber(args[at + 1]), args[at + 2], args[at + 3], args[at + 4], queues, quotas, ts
-end
-
--- Claims up to `lim` ready flows (claimArgsAt's values) and parks or unparks the worker as
--- `flags` say; returns the claimed flows, each as includes/claim.lua returns it, then its queues
--- by how it claimed them (free, controlled, admitted, left: for claim-1.lua's report). Without "r"
--- in `flags` it writes what it promoted (writePromoted) before it returns; with it, the caller
--- does once its report is made.
-local function claimReady(w, lim, expiry, n, flags, queues, quotas, ts)
-  worker, limit, leaseUntil, now, types = w, lim, expiry, n, ts
-  promoted, promotedIds = {}, {}
-  -- Its queues by how it claims them: free (no flow control), controlled (flow control kept by
-  -- this partition), admitted ({ queue, quota, controlled } under the home partition's admission),
-  -- left (limited queues this partition leaves to admission).
-  local free, controlled, admitted, left = {}, {}, {}, {}
-  local home = string.find(flags, 'h', 1, true) ~= nil
-
-  for _, queue in ipairs(queues) do
-    local limits, isControlled = controlOf(queue)
-    if quotas[queue] ~= '' then
-      admitted[#admitted + 1] = { queue, tonumber(quotas[queue]), isControlled }
-    elseif isControlled and home then
-      controlled[#controlled + 1] = { queue, limits }
-    elseif isControlled then
-      left[#left + 1] = queue
-    else
-      free[#free + 1] = queue
-    end
-  end
-
-  local candidates = {}
-  if #free == 1 then
-    candidates = readyEntries(free[1], limit, false)
-  else
-    for _, queue in ipairs(free) do
-      for _, entry in ipairs(readyEntries(queue, limit, false, true)) do
-        candidates[#candidates + 1] = entry
-      end
-    end
-    table.sort(candidates, byClaimOrder)
-  end
-
-  -- The free queues' claims write their indexes once, after the last of them (the entries were
-  -- read before; nothing reads them again before the flush).
-  local claimed = {}
-  local deferred = claimDeferred()
-  for i = 1, math.min(limit, #candidates) do
-    local id, fkey, f = live(candidates[i])
-    if id then
-      claimed[#claimed + 1] = take(fkey, id, f, nil, deferred)
-    end
-  end
-  flushClaims(deferred, worker)
-
-  -- Controlled queues (flow control): within their limits, in fair order.
-  local nowMs = tonumber(now)
-  for _, c in ipairs(controlled) do
-    local want = limit - #claimed
-    if want <= 0 then
-      break
-    end
-    local queue, limits = c[1], c[2]
-    local slots, keyRunning = controlSlots(queue, limits, want, nowMs)
-    if slots > 0 then
-      local taken = 0
-      local nextEntry = fairEntries(queue, slots, want + FAIR_SCAN)
-      while taken < slots do
-        local entry = nextEntry()
-        if not entry then
-          break
-        end
-        local id, fkey, f = live(entry)
-        -- `f` is claimRead's (live): the key, its limit and the tag are among it.
-        if id and not keyFull(keyRunning, limits, fkey, { f[F_CKEY], f[F_CLIM] }) then
-          claimed[#claimed + 1] = take(fkey, id, f)
-          controlStarted(queue, limits, id, fkey, nowMs, f[F_TAG])
-          taken = taken + 1
-        elseif id then
-          -- Its key is full: the entry stays in its ready set, ahead of the ones not read yet.
-          entry[4].kept = entry[4].kept + 1
-        end
-      end
-    end
-  end
-  -- Admitted by the home partition: at most the quota, in claim order, marked with the queue.
-  for _, a in ipairs(admitted) do
-    local queue = a[1]
-    local want = math.min(a[2], limit - #claimed)
-    local taken = 0
-    for _, entry in ipairs(readyEntries(queue, want, a[3])) do
-      if taken >= want then
-        break
-      end
-      local id, fkey, f = live(entry)
-      if id then
-        claimed[#claimed + 1] = take(fkey, id, f, queue)
-        taken = taken + 1
-      end
-    end
-  end
-
-  -- A claim that does not ask to park unparks its worker (includes/park.lua).
-  local parkSpec = string.match(flags, 'p(%d+:%d+)')
-  park(worker, parkSpec and limit - #claimed or 0, parkSpec, free, types)
-
-  if string.find(flags, 'r', 1, true) == nil then
-    writePromoted()
-  end
-  return claimed, free, controlled, admitted, left
 end
