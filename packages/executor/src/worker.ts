@@ -270,7 +270,7 @@ export class Worker {
           failed = true;
           logger.warn('claim failed; retrying', { error: toError(error).message });
         }
-        this.#runs.unreserve(free);
+        this.#runs.unreserve(free, claimed.length);
         this.#runs.spawnAll(claimed);
         if (claimed.length > 0) {
           pollMs = MIN_POLL_MS;

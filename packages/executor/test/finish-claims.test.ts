@@ -71,6 +71,35 @@ describe('a finish claims the next flows', () => {
     for (const handle of handles) expect((await handle.get()).runCount).toBe(1);
   });
 
+  it("sends an idle worker's finish alone (stores with hand-off), its reply not held up by a claim likely to find nothing", async () => {
+    // Where a store hands new flows to idle workers (Redis, PostgreSQL): elsewhere an idle worker's
+    // loop claims each flow, taking all it asked for, and the finish then claims as under load.
+    if (h.store.capabilities.handOff !== true) return;
+    const echo = flow('next-idle', async (ctx, n: number) => ctx.run('double', () => n * 2));
+    const nexts: boolean[] = [];
+    const finishFlow = h.store.finishFlow.bind(h.store);
+    h.store.finishFlow = (request) => {
+      nexts.push(request.next !== undefined);
+      return finishFlow(request);
+    };
+    const applyWrites = h.store.applyWrites?.bind(h.store);
+    if (applyWrites) {
+      h.store.applyWrites = (writes: readonly BatchWrite[]) => {
+        for (const w of writes) if (w.op === 'finish') nexts.push(w.request.next !== undefined);
+        return applyWrites(writes);
+      };
+    }
+    const claims = countTakingClaims(h.store);
+    const worker = h.startWorker([echo], { concurrency: 1 });
+    await until(() => worker.running, 5000, 'the worker to start');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let i = 0; i < 3; i++)
+      expect(await (await h.client.schedule(echo, i)).result({ timeout: '5s' })).toBe(i * 2);
+    // Each flow found the worker idle (handed to it, or claimed by its loop): no finish claimed.
+    expect(nexts).toEqual([false, false, false]);
+    expect(claims.taking).toBeLessThanOrEqual(3);
+  });
+
   it('gives back, in its place, what a finish claimed for a worker paused meanwhile', async () => {
     const work = flow('next-paused', async (ctx, n: number) => ctx.run('work', () => n));
     const first = await h.client.schedule(work, 1, { priority: 10 });

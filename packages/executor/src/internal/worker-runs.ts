@@ -47,6 +47,12 @@ export class WorkerRuns {
    * of one batch into one claim, so a batch of finishes refills their slots with one claim.
    */
   readonly #next: NextClaim | undefined;
+  /**
+   * The worker's last claim took all it asked for: more flows likely wait, and a finish claims the
+   * next. After a short claim the worker is idle (parked where the store hands off): a finish then
+   * goes alone, its reply not held up by a claim likely to find nothing, and the loop claims.
+   */
+  #backlog = false;
   /** Runs that left the worker. */
   flowsRun = 0;
   /** Runs that left it failed. */
@@ -78,9 +84,10 @@ export class WorkerRuns {
     this.#reserved += slots;
   }
 
-  /** The claim for `slots` was answered. */
-  unreserve(slots: number): void {
+  /** The claim for `slots` was answered with `taken` flows. */
+  unreserve(slots: number, taken: number): void {
     this.#reserved -= slots;
+    this.#backlog = taken === slots;
   }
 
   /** True while a run of `flowId` counts against concurrency. */
@@ -135,7 +142,7 @@ export class WorkerRuns {
   #runEnding(control: RunControl): NextClaim | undefined {
     this.#leave(control);
     this.#ending.add(control);
-    if (this.#next !== undefined && this.free > 0 && this.#hooks.claiming()) {
+    if (this.#next !== undefined && this.#backlog && this.free > 0 && this.#hooks.claiming()) {
       this.#reserved += 1;
       return this.#next;
     }
@@ -149,6 +156,7 @@ export class WorkerRuns {
    */
   #nextClaimed(control: RunControl, next: NextClaim, claimed: ClaimedFlow[] | undefined): void {
     this.#reserved -= next.limit;
+    this.#backlog = claimed !== undefined && claimed.length === next.limit;
     // Answered after its lease ran out (a reply held back by a reconnect): the flows may already
     // be someone else's. Left to expire, as the loop leaves such a claim.
     if (claimed !== undefined && claimed.length > 0 && performance.now() - control.endedAt >= next.leaseMs) {
