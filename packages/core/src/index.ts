@@ -106,6 +106,13 @@ export { importReadyEvent } from './storage/import-flow.js';
 export { InMemoryExecutionLog } from './storage/in-memory.js';
 export { MemorySchedules } from './storage/in-memory-schedules.js';
 export {
+  alikeNextClaims,
+  asksNext,
+  groupNextClaims,
+  type NextClaimGroup,
+  shareNextClaims,
+} from './storage/next-claims.js';
+export {
   DEFAULT_PAGE_SIZE,
   decodeCursor,
   encodeCursor,

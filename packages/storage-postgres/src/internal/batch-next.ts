@@ -1,10 +1,8 @@
 /**
  * The next claims of a batch's finishes (`FinishRequest.next`, capability
  * `finishClaims`); `finishFlow` with `next` is a batch of that one finish. The
- * claims come after every write of the batch, and the finishes whose claims
- * are alike (one worker, the same types, queues, lease and park) make one
- * claim together, of their limits summed, whose flows are shared out among
- * them in batch order, each taking up to its own limit.
+ * claims come after every write of the batch, the alike ones merged into one
+ * claim shared out among their finishes (core's `next-claims.ts`).
  *
  * One such claim rides in the batch's last statement (`ergon_batch_claim`,
  * `batch-claim.ts`): the finish and its worker's claim in one round trip and
@@ -16,40 +14,19 @@
  *
  * @module
  */
-import type {
-  BatchOutcome,
-  BatchWrite,
-  ClaimedFlow,
-  ClaimRequest,
-  FinishRequest,
-  FinishResult,
-  NextClaim,
+import {
+  alikeNextClaims,
+  type BatchOutcome,
+  type BatchWrite,
+  type ClaimedFlow,
+  type ClaimRequest,
+  groupNextClaims,
+  type NextClaimGroup,
+  shareNextClaims,
 } from '@ergon/core';
 import type { ClaimJsonRow } from './claimed.js';
 import type { Context } from './context.js';
 import { claimControlledAfter, claimedOf, claimFlows } from './leases.js';
-
-/** Finishes of a batch whose next claims are made as one. */
-interface Merged {
-  readonly key: string;
-  readonly next: NextClaim;
-  limit: number;
-  now: number;
-  /** The finishes' places in the batch, in order. */
-  readonly at: number[];
-}
-
-/** What makes two next claims one: all but the limit. */
-function claimKey(next: NextClaim): string {
-  const park = next.park === true ? 1 : 0;
-  return `${next.workerId}\u0000${next.leaseMs}\u0000${park}\u0000${next.types.join('\u0000')}\u0001${next.queues.join('\u0000')}`;
-}
-
-/** Whether a finish of `writes` asks for a next claim. */
-export function asksNext(writes: readonly BatchWrite[]): boolean {
-  for (const write of writes) if (write.op === 'finish' && write.request.next !== undefined) return true;
-  return false;
-}
 
 /** The next claims of one batch (see the module notes). */
 export class NextClaims {
@@ -57,7 +34,7 @@ export class NextClaims {
   readonly #writes: readonly BatchWrite[];
   readonly #outcomes: BatchOutcome[];
   /** The claim that rode in the last statement, and what the statement answered for it. */
-  #rode: { key: string; limit: number; now: number; row: ClaimJsonRow } | undefined;
+  #rode: { request: ClaimRequest; row: ClaimJsonRow } | undefined;
 
   constructor(ctx: Context, writes: readonly BatchWrite[], outcomes: BatchOutcome[]) {
     this.#ctx = ctx;
@@ -71,15 +48,15 @@ export class NextClaims {
    * when it asks to park (`listener.ts`).
    */
   rider(pending: readonly number[]): ClaimRequest | undefined {
-    const [first] = this.#merged(new Set(pending)).values();
+    const [first] = this.#merged(new Set(pending));
     if (!first) return undefined;
-    if (first.next.park === true) this.#ctx.listener.parking(first.next.workerId);
-    return { ...first.next, limit: first.limit, now: first.now };
+    if (first.request.park === true) this.#ctx.listener.parking(first.request.workerId);
+    return first.request;
   }
 
   /** The last statement made its writes and the rider's claim: `row` is what it claimed. */
   rode(rider: ClaimRequest, row: ClaimJsonRow): void {
-    this.#rode = { key: claimKey(rider), limit: rider.limit, now: rider.now, row };
+    this.#rode = { request: rider, row };
   }
 
   /**
@@ -89,52 +66,26 @@ export class NextClaims {
    */
   async claim(): Promise<void> {
     const rode = this.#rode;
-    for (const group of this.#merged(new Set()).values()) {
-      const request: ClaimRequest = { ...group.next, limit: group.limit, now: group.now };
+    for (const { request, at } of this.#merged(new Set())) {
+      const rodeHere =
+        rode !== undefined &&
+        alikeNextClaims(rode.request, request) &&
+        rode.request.limit === request.limit &&
+        rode.request.now === request.now;
       let claimed: ClaimedFlow[];
       try {
-        claimed =
-          rode && rode.key === group.key && rode.limit === group.limit && rode.now === group.now
-            ? await claimControlledAfter(this.#ctx, request, claimedOf(rode.row, request))
-            : await claimFlows(this.#ctx, request);
+        claimed = rodeHere
+          ? await claimControlledAfter(this.#ctx, request, claimedOf(rode.row, request))
+          : await claimFlows(this.#ctx, request);
       } catch {
         continue;
       }
-      this.#shareOut(group.at, claimed);
+      shareNextClaims(this.#writes, this.#outcomes, at, claimed);
     }
   }
 
   /** The finishes asking for a next claim that succeeded (or are at `pending`), merged. */
-  #merged(pending: ReadonlySet<number>): Map<string, Merged> {
-    const merged = new Map<string, Merged>();
-    const writes = this.#writes;
-    for (let i = 0; i < writes.length; i++) {
-      const write = writes[i] as BatchWrite;
-      if (write.op !== 'finish' || !write.request.next) continue;
-      if (!pending.has(i) && !this.#outcomes[i]?.ok) continue;
-      const { next, now } = write.request;
-      const key = claimKey(next);
-      const group = merged.get(key);
-      if (group) {
-        group.limit += next.limit;
-        group.now = Math.max(group.now, now);
-        group.at.push(i);
-      } else {
-        merged.set(key, { key, next, limit: next.limit, now, at: [i] });
-      }
-    }
-    return merged;
-  }
-
-  /** Gives `claimed` to the finishes at `at`, in order, each up to its next claim's limit. */
-  #shareOut(at: readonly number[], claimed: readonly ClaimedFlow[]): void {
-    let from = 0;
-    for (const i of at) {
-      const { next } = (this.#writes[i] as { request: FinishRequest }).request;
-      const take = Math.min(next?.limit ?? 0, claimed.length - from);
-      const value: FinishResult = { claimed: claimed.slice(from, from + take) };
-      this.#outcomes[i] = { ok: true, value };
-      from += take;
-    }
+  #merged(pending: ReadonlySet<number>): NextClaimGroup[] {
+    return groupNextClaims(this.#writes, (i) => pending.has(i) || this.#outcomes[i]?.ok === true);
   }
 }

@@ -21,6 +21,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  asksNext,
   type BatchOutcome,
   type BatchWrite,
   type ClaimRequest,
@@ -32,7 +33,7 @@ import {
   type SuspendResult,
 } from '@ergon/core';
 import type { BatchClaimRow } from './batch-claim.js';
-import { asksNext, NextClaims } from './batch-next.js';
+import { NextClaims } from './batch-next.js';
 import { type BatchRow, toBatchValues } from './batch-queries.js';
 import type { Context } from './context.js';
 import { rows } from './db.js';

@@ -13,8 +13,8 @@ import type { AdmittedRun } from './admission.js';
 import { leaseContext } from './args.js';
 import type { StoreCore } from './core.js';
 import { toStoreError } from './errors.js';
-import type { HeldFlow } from './held.js';
 import { afterFinish } from './finish.js';
+import type { HeldFlow } from './held.js';
 import { afterSuspend, partitionOf } from './leases.js';
 import { claimAfter, claimedOf, claimSection, mergeNext, shareClaims } from './next.js';
 import { HOME } from './partitions.js';
@@ -60,7 +60,7 @@ export async function applyWrites(core: StoreCore, writes: readonly BatchWrite[]
         );
         const first = [keys.flow((group[0] as BatchWrite).request.flowId)];
         if (inScript) {
-          args.push(...claimSection(core, inScript));
+          args.push(...claimSection(core, writes, inScript));
           [reply, ...claimReplies] = (await core.runner.write('apply-claim', keys, first, args)) as unknown[];
         } else reply = await core.runner.write('apply-writes', keys, first, args);
       } catch (error) {
@@ -76,7 +76,7 @@ export async function applyWrites(core: StoreCore, writes: readonly BatchWrite[]
       }
       const results = batchOutcomes(group, reply);
       // One partition: the group is the batch, and its claims' flows are shared out here.
-      if (inScript) shareClaims(inScript, claimedOf(core, inScript, claimReplies), results);
+      if (inScript) shareClaims(writes, inScript, claimedOf(core, inScript, claimReplies), results);
       // A row per write, or 1 for a common outcome (writes.ts: batchOutcomes).
       const rows = Array.isArray(reply) ? (reply as unknown[]) : [];
       for (const [j, i] of indexes.entries()) {
@@ -90,7 +90,7 @@ export async function applyWrites(core: StoreCore, writes: readonly BatchWrite[]
     }),
   );
   if (freed.length > 0) await core.admission.release(freed).catch(() => {});
-  if (claims.length > 0 && !inScript) await claimAfter(core, claims, outcomes);
+  if (claims.length > 0 && !inScript) await claimAfter(core, writes, claims, outcomes);
   return outcomes;
 }
 

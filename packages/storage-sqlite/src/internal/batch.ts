@@ -16,6 +16,7 @@
  * @module
  */
 import {
+  asksNext,
   type BatchOutcome,
   type BatchWrite,
   type CreateOutcome,
@@ -24,7 +25,7 @@ import {
 } from '@ergon/core';
 import type Database from 'better-sqlite3';
 import type { EventOutbox } from './feed.js';
-import { asksNext, claimAfterBatch } from './finish-claims.js';
+import { claimAfterBatch } from './finish-claims.js';
 import { recordFast, recordOperation } from './history.js';
 import { createFlow, finishFlow, suspend } from './lifecycle.js';
 import type { TxContext } from './queries.js';
