@@ -56,22 +56,25 @@ export function groupNextClaims(
   writes: readonly BatchWrite[],
   counts: (index: number) => boolean,
 ): NextClaimGroup[] {
-  const groups: { request: ClaimRequest; next: NextClaim; at: number[] }[] = [];
+  // Limits and times summed in place; each group's request is made once, at the end.
+  const groups: { next: NextClaim; limit: number; now: number; at: number[] }[] = [];
   for (let i = 0; i < writes.length; i++) {
     const write = writes[i] as BatchWrite;
     if (write.op !== 'finish' || write.request.next === undefined || !counts(i)) continue;
     const { next, now } = write.request;
     const group = groups.find((g) => alikeNextClaims(g.next, next));
     if (group) {
-      const { request } = group;
-      group.request = { ...request, limit: request.limit + next.limit, now: Math.max(request.now, now) };
+      group.limit += next.limit;
+      group.now = Math.max(group.now, now);
       group.at.push(i);
     } else {
-      const { workerId, types, queues, limit, leaseMs, park } = next;
-      groups.push({ request: { workerId, types, queues, limit, leaseMs, park, now }, next, at: [i] });
+      groups.push({ next, limit: next.limit, now, at: [i] });
     }
   }
-  return groups.map(({ request, at }) => ({ request, at }));
+  return groups.map(({ next: { workerId, types, queues, leaseMs, park }, limit, now, at }) => ({
+    request: { workerId, types, queues, limit, leaseMs, park, now },
+    at,
+  }));
 }
 
 /**
